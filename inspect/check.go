@@ -1,0 +1,588 @@
+package inspect
+
+import (
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Severity of a check finding.
+type Severity string
+
+const (
+	SeverityFatal   Severity = "fatal"   // the program will not reach main
+	SeverityWarning Severity = "warning" // the loader complains or may misbehave
+	SeverityNote    Severity = "note"    // unusual, handled by the loader
+)
+
+// Stage is the step of program start-up a finding belongs to, in the
+// order the kernel and ld.so perform them.
+type Stage string
+
+const (
+	StageKernel   Stage = "kernel"
+	StageMapping  Stage = "mapping"
+	StageStartup  Stage = "ld.so startup"
+	StageDeps     Stage = "dependencies"
+	StageVersions Stage = "versions"
+	StageReloc    Stage = "relocation"
+)
+
+// Outcome is what check predicts will happen when the file is executed.
+type Outcome string
+
+const (
+	OutcomeStarts      Outcome = "starts"       // reaches the program's entry point
+	OutcomeExecFails   Outcome = "exec-fails"   // execve returns an error; nothing runs
+	OutcomeLoaderError Outcome = "loader-error" // ld.so prints an error and exits 127
+	OutcomeCrash       Outcome = "crash"        // killed by a signal before main
+)
+
+// Finding is one thing check found, in plain words with its evidence.
+type Finding struct {
+	Severity Severity `json:"severity"`
+	Stage    Stage    `json:"stage"`
+	Code     string   `json:"code"`
+	Object   string   `json:"object"` // the file it is about
+	Summary  string   `json:"summary"`
+	Evidence []string `json:"evidence,omitempty"`
+	// Outcome and Message are the predicted result of a fatal finding:
+	// the loader's own message where it prints one, or the signal.
+	Outcome Outcome `json:"outcome,omitempty"`
+	Message string  `json:"message,omitempty"`
+	Signal  string  `json:"signal,omitempty"`
+	Next    string  `json:"next,omitempty"`
+}
+
+// CheckOptions set the environment the prediction is made for.
+type CheckOptions struct {
+	// Root is the directory treated as / when looking for the
+	// interpreter and libraries. Empty means "/".
+	Root string
+	// LibraryPath is LD_LIBRARY_PATH, already split.
+	LibraryPath []string
+	// Getenv reads NIX_LD and NIX_LD_LIBRARY_PATH for nix-ld shims; nil
+	// means the real environment.
+	Getenv func(string) string
+	// Trace records the walk the way LD_DEBUG=versions,libs would print it.
+	Trace bool
+}
+
+// CheckResult is the prediction for one file.
+type CheckResult struct {
+	Path     string    `json:"path"`
+	Root     string    `json:"root"`
+	Outcome  Outcome   `json:"outcome"`
+	Headline string    `json:"headline"`
+	Findings []Finding `json:"findings"`
+	Objects  []Object  `json:"objects,omitempty"`
+	Trace    []string  `json:"trace,omitempty"`
+}
+
+// Object is a file ld.so would load, in load order.
+type Object struct {
+	Name   string `json:"name"`                // as named by DT_NEEDED or PT_INTERP
+	Path   string `json:"path,omitempty"`      // where it was found, under Root
+	Via    string `json:"via,omitempty"`       // RPATH, LD_LIBRARY_PATH, RUNPATH, ld.so.cache, default path
+	Needed string `json:"needed_by,omitempty"` // the object whose DT_NEEDED named it
+	Found  bool   `json:"found"`
+	Soname string `json:"soname,omitempty"`
+	Glibc  string `json:"glibc_build,omitempty"` // for the loader and libc.so.6
+}
+
+// Fatal returns the first fatal finding, in loader order, or nil.
+func (r *CheckResult) Fatal() *Finding {
+	for i := range r.Findings {
+		if r.Findings[i].Severity == SeverityFatal {
+			return &r.Findings[i]
+		}
+	}
+	return nil
+}
+
+type checker struct {
+	opts   CheckOptions
+	res    *CheckResult
+	f      *File
+	path   string
+	dyn    *Dynamic
+	stop   bool // a fatal finding ends the replay, as it ends the real start-up
+	loaded []*loadedObj
+}
+
+func (c *checker) add(f Finding) {
+	if f.Object == "" {
+		f.Object = c.path
+	}
+	c.res.Findings = append(c.res.Findings, f)
+	if f.Severity == SeverityFatal {
+		c.stop = true
+	}
+}
+
+func (c *checker) trace(format string, args ...any) {
+	if c.opts.Trace {
+		c.res.Trace = append(c.res.Trace, fmt.Sprintf(format, args...))
+	}
+}
+
+// Check predicts what the kernel and ld.so will do when path is executed,
+// replaying their steps in order without running anything. It returns an
+// error only when path cannot be read at all.
+func Check(path string, opts CheckOptions) (res *CheckResult, err error) {
+	if opts.Root == "" {
+		opts.Root = "/"
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	f, err := Open(path)
+	if err != nil {
+		if errors.Is(err, ErrNotELF) {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		var fe *FormatError
+		if !errors.As(err, &fe) {
+			return nil, err
+		}
+		// Unreadable headers are a finding, not an I/O error: the
+		// kernel refuses such a file.
+		res = &CheckResult{Path: path, Root: opts.Root}
+		c := &checker{opts: opts, res: res, path: path}
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-headers",
+			Summary:  "the ELF or program headers cannot be read, so the kernel refuses the file",
+			Evidence: []string{fe.Error()}, Outcome: OutcomeExecFails, Message: "Exec format error",
+			Next: "the file is truncated or damaged: download it again and compare with `elfdoctor diff`"})
+		res.finish()
+		return res, nil
+	}
+	defer f.Close()
+	return checkFile(f, path, opts), nil
+}
+
+func checkFile(f *File, path string, opts CheckOptions) (res *CheckResult) {
+	res = &CheckResult{Path: path, Root: opts.Root, Findings: []Finding{}}
+	c := &checker{opts: opts, res: res, f: f, path: path}
+	defer func() {
+		c.closeAll()
+		if r := recover(); r != nil {
+			c.add(Finding{Severity: SeverityWarning, Stage: StageKernel, Code: "internal-error",
+				Summary: fmt.Sprintf("elfdoctor could not finish the check: %v", r)})
+		}
+		res.finish()
+	}()
+	for _, step := range []func(){c.kernel, c.mapping, c.startup, c.dependencies, c.versions, c.relocations, c.glibcMatch} {
+		if c.stop {
+			break
+		}
+		step()
+	}
+	return res
+}
+
+func (r *CheckResult) finish() {
+	r.Outcome = OutcomeStarts
+	r.Headline = "The loader is predicted to start this program."
+	if f := r.Fatal(); f != nil {
+		r.Outcome = f.Outcome
+		r.Headline = f.Summary
+	} else if n := r.count(SeverityWarning); n > 0 {
+		r.Headline = fmt.Sprintf("The loader is predicted to start this program, with %d warning(s).", n)
+	}
+}
+
+func (r *CheckResult) count(s Severity) int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Severity == s {
+			n++
+		}
+	}
+	return n
+}
+
+// underRoot maps an absolute path inside the target system to the host.
+func (c *checker) underRoot(p string) string {
+	if c.opts.Root == "/" || c.opts.Root == "" {
+		return p
+	}
+	return filepath.Join(c.opts.Root, p)
+}
+
+// hostMachine is the machine this kernel runs natively, with the class
+// it runs in compat mode. Only x86-64 and aarch64 are modelled.
+func kernelAccepts(f *File) bool {
+	switch f.Machine {
+	case elf.EM_X86_64:
+		return f.Class == elf.ELFCLASS64 && f.Data == elf.ELFDATA2LSB
+	case elf.EM_386:
+		return f.Class == elf.ELFCLASS32 && f.Data == elf.ELFDATA2LSB
+	case elf.EM_AARCH64:
+		return f.Class == elf.ELFCLASS64 && f.Data == elf.ELFDATA2LSB
+	}
+	return false
+}
+
+// kernel replays fs/binfmt_elf.c load_elf_binary up to the point where it
+// hands control to the interpreter.
+func (c *checker) kernel() {
+	f := c.f
+	nexec := "`elfdoctor inspect` shows the headers; compare with the pristine file using `elfdoctor diff`"
+	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "not-executable",
+			Summary: fmt.Sprintf("the file is of type %s, which the kernel does not execute", f.Type),
+			Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
+		return
+	}
+	if !kernelAccepts(f) {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "wrong-machine",
+			Summary: fmt.Sprintf("the file is for %s (%s, %s), which this x86-64 kernel does not run", f.Machine, f.Class, f.Data),
+			Outcome: OutcomeExecFails, Message: "Exec format error",
+			Next: "run it on a matching machine, or under qemu-user"})
+		return
+	}
+	if f.Phentsize != f.phdrSize() {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-phentsize",
+			Summary: fmt.Sprintf("e_phentsize is %d, not %d: the kernel refuses the program headers", f.Phentsize, f.phdrSize()),
+			Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
+		return
+	}
+	// The kernel reads the whole program header table in one go and
+	// refuses tables over 64 KiB; it must also fit in the file.
+	if size := uint64(f.Phnum) * uint64(f.Phentsize); size == 0 || size > 65536 {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-phnum",
+			Summary: fmt.Sprintf("%d program headers (%d bytes): the kernel accepts 1 to 65536 bytes of them", f.Phnum, size),
+			Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
+		return
+	}
+	loads := f.ProgsOfType(elf.PT_LOAD)
+	if len(loads) == 0 {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "no-load",
+			Summary: "no PT_LOAD segment: nothing to map", Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
+		return
+	}
+	c.interp()
+	if c.stop {
+		return
+	}
+	page := PageSizeFor(f.Machine)
+	for _, p := range loads {
+		ev := []string{fmt.Sprintf("program header %d at 0x%x: offset 0x%x, vaddr 0x%x, FileSiz %s, MemSiz %s, align 0x%x",
+			p.Index, p.Off, p.Offset, p.Vaddr, SizeString(p.Filesz), SizeString(p.Memsz), p.Align)}
+		if p.Offset%page != p.Vaddr%page {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "load-misaligned",
+				Summary:  fmt.Sprintf("PT_LOAD %d is misaligned: p_offset and p_vaddr differ modulo the page size (0x%x), so mmap fails", p.Index, page),
+				Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGSEGV",
+				Message: "the kernel kills the process with SIGSEGV after it has committed to the new program",
+				Next:    "the segment table was damaged by a rewrite: compare with the pristine file using `elfdoctor diff`"})
+			return
+		}
+		if p.Filesz > p.Memsz {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "filesz-gt-memsz",
+				Summary:  fmt.Sprintf("PT_LOAD %d has FileSiz larger than MemSiz", p.Index),
+				Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGSEGV",
+				Message: "the kernel refuses the mapping after the point of no return",
+				Next:    "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
+			return
+		}
+		if end, ok := addNoOverflow(p.Offset, p.Filesz); !ok || end > uint64(f.size) {
+			c.add(Finding{Severity: SeverityWarning, Stage: StageKernel, Code: "load-past-eof",
+				Summary:  fmt.Sprintf("PT_LOAD %d reaches past the end of the file (size %s): the pages beyond it raise SIGBUS when touched", p.Index, SizeString(uint64(f.size))),
+				Evidence: ev, Next: "the file is truncated: download it again"})
+		}
+	}
+	if !c.isLibrary() {
+		im := f.Image()
+		l := im.Lookup(f.Entry)
+		if !l.Mapped || l.Perm&elf.PF_X == 0 {
+			what := "not mapped"
+			if l.Mapped {
+				what = fmt.Sprintf("in program header %d, which is %s, not executable", l.Prog, FlagString(l.Perm))
+			}
+			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "entry-not-executable",
+				Summary: fmt.Sprintf("the entry point 0x%x is %s", f.Entry, what),
+				Outcome: OutcomeCrash, Signal: "SIGSEGV",
+				Message: "SIGSEGV at the entry point, after the loader has finished",
+				Next:    "the ELF header was damaged: compare with the pristine file using `elfdoctor diff`"})
+		}
+	}
+	// PT_PHDR must lie inside a PT_LOAD: ld.so computes the load bias
+	// from it and reads the program headers through it.
+	for _, p := range f.ProgsOfType(elf.PT_PHDR) {
+		l := f.Image().Lookup(p.Vaddr)
+		end := f.Image().Lookup(p.Vaddr + max(p.Memsz, 1) - 1)
+		if !l.Mapped || !end.Mapped || !l.File {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "phdr-not-loaded",
+				Summary: fmt.Sprintf("PT_PHDR (vaddr 0x%x, %d bytes) is not inside a file-backed PT_LOAD, so ld.so reads the program headers from unmapped memory", p.Vaddr, p.Memsz),
+				Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main",
+				Next: "compare with the pristine file using `elfdoctor diff`"})
+		} else if l.Off != f.Phoff {
+			c.add(Finding{Severity: SeverityWarning, Stage: StageKernel, Code: "phdr-mismatch",
+				Summary: fmt.Sprintf("PT_PHDR maps file offset 0x%x but e_phoff is 0x%x: ld.so will read different program headers than the kernel", l.Off, f.Phoff)})
+		}
+	}
+	for _, p := range f.ProgsOfType(elf.PT_GNU_STACK) {
+		if p.Flags&elf.PF_X != 0 {
+			c.add(Finding{Severity: SeverityNote, Stage: StageKernel, Code: "exec-stack",
+				Summary: "PT_GNU_STACK asks for an executable stack; recent glibc refuses to dlopen such libraries"})
+		}
+	}
+}
+
+// interp checks PT_INTERP as the kernel reads it and opens the file.
+func (c *checker) interp() {
+	f := c.f
+	interp, has, err := f.Interp()
+	if !has {
+		if d, _ := f.Dynamic(); d != nil && f.Type == elf.ET_EXEC && len(d.Needed) > 0 {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "no-interp",
+				Summary: "the executable needs shared libraries but has no PT_INTERP: nothing will load them",
+				Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "crashes at the first call into a library"})
+		}
+		return
+	}
+	if err != nil {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-interp",
+			Summary:  "PT_INTERP is malformed, so the kernel refuses the file",
+			Evidence: []string{err.Error()}, Outcome: OutcomeExecFails, Message: "Exec format error",
+			Next: "restore the interpreter with the pristine file, or run the loader directly: `LOADER --library-path DIRS FILE`"})
+		return
+	}
+	c.res.Objects = append(c.res.Objects, Object{Name: interp})
+	obj := &c.res.Objects[len(c.res.Objects)-1]
+	host := c.underRoot(interp)
+	fi, err := os.Stat(host)
+	if err != nil {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "interp-missing",
+			Summary:  fmt.Sprintf("the interpreter %s does not exist on this system", interp),
+			Evidence: []string{fmt.Sprintf("PT_INTERP asks for %s; %v", interp, err)},
+			Outcome:  OutcomeExecFails, Message: "No such file or directory (bash: cannot execute: required file not found)",
+			Next: c.interpNext(interp)})
+		return
+	}
+	if fi.IsDir() {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "interp-missing",
+			Summary: fmt.Sprintf("the interpreter %s is a directory", interp),
+			Outcome: OutcomeExecFails, Message: "Is a directory"})
+		return
+	}
+	obj.Path, obj.Found = host, true
+	lf, err := Open(host)
+	if err != nil {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "interp-bad",
+			Summary:  fmt.Sprintf("the interpreter %s is not a usable ELF file", interp),
+			Evidence: []string{err.Error()}, Outcome: OutcomeExecFails, Message: "Accessing a corrupted shared library"})
+		return
+	}
+	defer lf.Close()
+	if lf.Machine != f.Machine || lf.Class != f.Class {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "interp-wrong-machine",
+			Summary: fmt.Sprintf("the interpreter %s is %s %s but the program is %s %s", interp, lf.Class, lf.Machine, f.Class, f.Machine),
+			Outcome: OutcomeExecFails, Message: "Accessing a corrupted shared library"})
+		return
+	}
+	obj.Glibc = glibcBuild(lf)
+}
+
+func (c *checker) interpNext(interp string) string {
+	if strings.HasPrefix(interp, "/nix/store/") {
+		return "the Nix store path the file was patched to no longer exists (garbage-collected, or the file came from another machine): run the pristine file through nix-ld instead of rewriting it"
+	}
+	return "on NixOS enable programs.nix-ld; elsewhere install the loader, or run `LOADER --library-path DIRS FILE` with a loader you have"
+}
+
+// mapping builds the memory image and reports pages whose permissions a
+// later PT_LOAD changed.
+func (c *checker) mapping() {
+	im := c.f.Image()
+	for _, o := range im.Overlaps() {
+		sev := SeverityNote
+		sum := fmt.Sprintf("PT_LOAD %d and %d both map pages 0x%x-0x%x; the later one (%s) replaces the earlier (%s) there",
+			o.Earlier, o.Later, o.Start, o.End, FlagString(o.LaterPerm), FlagString(o.EarlierPerm))
+		if o.EarlierPerm&elf.PF_W != 0 && o.LaterPerm&elf.PF_W == 0 {
+			sev = SeverityWarning
+			sum += ": writable data there becomes read-only"
+		}
+		c.add(Finding{Severity: sev, Stage: StageMapping, Code: "load-overlap", Summary: sum})
+	}
+}
+
+// startup replays what ld.so does with the main program before loading
+// anything else: read the dynamic table, record r_debug in DT_DEBUG,
+// relocate the table's pointers, and look at its tables.
+func (c *checker) startup() {
+	f := c.f
+	d, err := f.Dynamic()
+	if err != nil {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "dynamic-unreadable",
+			Summary:  "ld.so cannot read the dynamic table",
+			Evidence: []string{err.Error()}, Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main",
+			Next: "compare with the pristine file using `elfdoctor diff`"})
+		return
+	}
+	if d == nil {
+		return
+	}
+	c.dyn = d
+	im := f.Image()
+	pd := d.Prog
+	entSize := uint64(16)
+	if f.Class == elf.ELFCLASS32 {
+		entSize = 8
+	}
+	// ld.so writes into the dynamic table: the DT_DEBUG slot always, and
+	// for a relocated (PIE) object every pointer entry when PT_DYNAMIC is
+	// marked writable. A page the kernel mapped read-only faults.
+	writes := []int{}
+	for i, e := range d.Entries {
+		if e.Tag == elf.DT_DEBUG || (f.Type == elf.ET_DYN && pd.Flags&elf.PF_W != 0 && adjustedTag(e.Tag)) {
+			writes = append(writes, i)
+		}
+	}
+	for _, i := range writes {
+		addr := d.Addr + uint64(i)*entSize
+		l := im.Lookup(addr)
+		if l.Mapped && l.Perm&elf.PF_W == 0 {
+			slot := DynTagName(d.Entries[i].Tag)
+			ev := []string{fmt.Sprintf("the %s slot of .dynamic is at vaddr 0x%x, in a page mapped %s by program header %d", slot, addr, FlagString(l.Perm), l.Prog)}
+			if len(l.Shadowed) > 0 {
+				ev = append(ev, fmt.Sprintf("program header %d replaced the pages of program header(s) %v there", l.Prog, l.Shadowed))
+			}
+			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "dynamic-readonly",
+				Summary:  fmt.Sprintf("ld.so writes the %s entry of .dynamic, but that page is mapped read-only", slot),
+				Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGSEGV",
+				Message: "SIGSEGV in ld.so while setting up the program, before main",
+				Next:    "a PT_LOAD added or moved by a rewrite now covers .dynamic: compare with the pristine file using `elfdoctor diff`"})
+			return
+		}
+	}
+	for _, p := range f.Pointers(d) {
+		if !p.Loc.Mapped && p.Tag != elf.DT_INIT && p.Tag != elf.DT_FINI && p.Addr != 0 {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "pointer-unmapped",
+				Summary:  fmt.Sprintf("%s points to 0x%x, which no PT_LOAD maps", DynTagName(p.Tag), p.Addr),
+				Evidence: []string{fmt.Sprintf("file view: %s", orNone(p.Section))},
+				Outcome:  OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main",
+				Next: "the dynamic table points at tables a rewrite moved: compare with the pristine file using `elfdoctor diff`"})
+			return
+		}
+	}
+	for _, e := range d.Problems {
+		c.add(Finding{Severity: SeverityWarning, Stage: StageStartup, Code: "dynamic-problem", Summary: e.Error()})
+	}
+}
+
+// adjustedTag lists the entries elf_get_dynamic_info rebases in place.
+func adjustedTag(t elf.DynTag) bool {
+	switch t {
+	case elf.DT_HASH, elf.DT_PLTGOT, elf.DT_STRTAB, elf.DT_SYMTAB, elf.DT_RELA, elf.DT_REL,
+		elf.DT_JMPREL, elf.DT_VERSYM, elf.DT_GNU_HASH, dtRELR:
+		return true
+	}
+	return false
+}
+
+// isLibrary reports whether the file is a shared library rather than a
+// program: ET_DYN with neither PT_INTERP nor DF_1_PIE. Libraries are
+// checked as ld.so loads them, not as the kernel executes them.
+func (c *checker) isLibrary() bool {
+	f := c.f
+	if f.Type != elf.ET_DYN {
+		return false
+	}
+	if _, has, _ := f.Interp(); has {
+		return false
+	}
+	if d, _ := f.Dynamic(); d != nil && d.Flags1&elf.DF_1_PIE != 0 {
+		return false
+	}
+	return true
+}
+
+// maxRelocs bounds the relocation walk; libxul has about 10^5.
+const maxRelocs = 1 << 24
+
+// relocations checks that every relocation ld.so applies to the main
+// program lands in memory that is writable while relocating. RELRO is
+// made read-only only afterwards, so it counts as writable here.
+func (c *checker) relocations() {
+	f, d := c.f, c.dyn
+	if d == nil {
+		return
+	}
+	if d.Flags&elf.DF_TEXTREL != 0 {
+		return // ld.so makes the text writable while relocating
+	}
+	if _, ok := d.Tag(elf.DT_TEXTREL); ok {
+		return
+	}
+	word := uint64(8)
+	if f.Class == elf.ELFCLASS32 {
+		word = 4
+	}
+	type table struct {
+		name    string
+		addrTag elf.DynTag
+		sizeTag elf.DynTag
+		rela    bool
+	}
+	tables := []table{{"DT_RELA", elf.DT_RELA, elf.DT_RELASZ, true}, {"DT_REL", elf.DT_REL, elf.DT_RELSZ, false}}
+	if pr, ok := d.Tag(elf.DT_PLTREL); ok {
+		tables = append(tables, table{"DT_JMPREL", elf.DT_JMPREL, elf.DT_PLTRELSZ, elf.DynTag(pr) == elf.DT_RELA})
+	}
+	im := f.Image()
+	for _, t := range tables {
+		addr, ok1 := d.Tag(t.addrTag)
+		size, ok2 := d.Tag(t.sizeTag)
+		if !ok1 || !ok2 || size == 0 {
+			continue
+		}
+		ent := 2 * word
+		if t.rela {
+			ent = 3 * word
+		}
+		n := min(size/ent, maxRelocs)
+		buf := make([]byte, 256*ent)
+		for i := uint64(0); i < n; i += 256 {
+			k := min(256, n-i)
+			if err := im.ReadAt(buf[:k*ent], addr+i*ent, fmt.Sprintf("%s entry %d", t.name, i)); err != nil {
+				c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-unreadable",
+					Summary:  fmt.Sprintf("ld.so cannot read the %s relocation table", t.name),
+					Evidence: []string{err.Error()}, Outcome: OutcomeCrash, Signal: "SIGSEGV",
+					Message: "SIGSEGV in ld.so while relocating, before main",
+					Next:    "compare with the pristine file using `elfdoctor diff`"})
+				return
+			}
+			for j := uint64(0); j < k; j++ {
+				e := buf[j*ent:]
+				var off, info uint64
+				if word == 8 {
+					off, info = f.order.Uint64(e), f.order.Uint64(e[8:])
+				} else {
+					off, info = uint64(f.order.Uint32(e)), uint64(f.order.Uint32(e[4:]))
+				}
+				if info == 0 { // R_*_NONE
+					continue
+				}
+				l := im.Lookup(off)
+				if !l.Mapped || l.Perm&elf.PF_W == 0 {
+					state := "unmapped"
+					if l.Mapped {
+						state = fmt.Sprintf("mapped %s by program header %d", FlagString(l.Perm), l.Prog)
+					}
+					sec := ""
+					if s := f.SectionAt(off); s != nil {
+						sec = " (" + s.Name + ")"
+					}
+					c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-target-readonly",
+						Summary: fmt.Sprintf("relocation %d of %s writes to 0x%x%s, which is %s", i+j, t.name, off, sec, state),
+						Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so while relocating, before main",
+						Next: "compare with the pristine file using `elfdoctor diff`"})
+					return
+				}
+			}
+		}
+	}
+}

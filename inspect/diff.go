@@ -1,0 +1,575 @@
+package inspect
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Verdicts of a Diff, from least to most alarming.
+const (
+	VerdictIdentical     = "identical"
+	VerdictSameLayout    = "same layout"
+	VerdictLayoutChanged = "layout changed"
+	VerdictLocallyEdited = "looks locally modified"
+)
+
+// Diff is what changed between two files, most important first.
+type Diff struct {
+	A, B    *Summary `json:"-"`
+	PathA   string   `json:"a"`
+	PathB   string   `json:"b"`
+	Verdict string   `json:"verdict"`
+	// Headline says the verdict in a sentence.
+	Headline string    `json:"headline"`
+	Changes  []Change  `json:"changes"`
+	Segments []SegDiff `json:"segments"`
+	Pointers []PtrDiff `json:"pointers"`
+	Sections []SecDiff `json:"sections_moved"`
+}
+
+// Change is one difference in plain words.
+type Change struct {
+	Area    string `json:"area"` // interpreter, segments, dynamic, versions, pointers, sections, notes, file
+	Message string `json:"message"`
+	rank    int
+}
+
+// SegDiff pairs a segment of A with its counterpart in B (matched by role
+// and contents, not index). A or B is nil for added or removed segments.
+type SegDiff struct {
+	Role    string   `json:"role"`
+	A       *Segment `json:"a,omitempty"`
+	B       *Segment `json:"b,omitempty"`
+	Changed bool     `json:"changed"`
+}
+
+// PtrDiff shows where one dynamic-table pointer lands in A and in B.
+type PtrDiff struct {
+	Tag     string      `json:"tag"`
+	A       *PointerSum `json:"a,omitempty"`
+	B       *PointerSum `json:"b,omitempty"`
+	Changed bool        `json:"changed"`
+}
+
+// SecDiff is a section whose address or file offset moved.
+type SecDiff struct {
+	Name string          `json:"name"`
+	A    *SectionSummary `json:"a,omitempty"`
+	B    *SectionSummary `json:"b,omitempty"`
+}
+
+// Different reports whether the files differ at all.
+func (d *Diff) Different() bool { return d.Verdict != VerdictIdentical }
+
+// Compare diffs two files. pathA and pathB are used in messages.
+func Compare(a, b *File, pathA, pathB string) (*Diff, error) {
+	d := CompareSummaries(Summarize(a, pathA), Summarize(b, pathB))
+	same, err := sameBytes(a, b)
+	if err != nil {
+		return nil, err
+	}
+	if same {
+		d.Verdict = VerdictIdentical
+		d.Headline = "The files are identical, byte for byte."
+		d.Changes = nil
+	} else if len(d.Changes) == 0 {
+		d.Changes = append(d.Changes, Change{Area: "file", Message: fmt.Sprintf("contents differ (sizes %s and %s) but no header, segment, dynamic entry or version table does", SizeString(uint64(a.size)), SizeString(uint64(b.size)))})
+	}
+	return d, nil
+}
+
+// sameBytes compares the two files in 1 MiB pieces, stopping at the first
+// difference; files with different sizes are not read at all.
+func sameBytes(a, b *File) (bool, error) {
+	if a.size != b.size {
+		return false, nil
+	}
+	const chunk = 1 << 20
+	ba, bb := make([]byte, chunk), make([]byte, chunk)
+	for off := int64(0); off < a.size; off += chunk {
+		n := min(chunk, a.size-off)
+		if _, err := a.r.ReadAt(ba[:n], off); err != nil && err != io.EOF {
+			return false, fmt.Errorf("read at 0x%x: %w", off, err)
+		}
+		if _, err := b.r.ReadAt(bb[:n], off); err != nil && err != io.EOF {
+			return false, fmt.Errorf("read at 0x%x: %w", off, err)
+		}
+		if !bytes.Equal(ba[:n], bb[:n]) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// Ranks order changes: what explains a loader crash first.
+const (
+	rankInterp = 10 + iota*10
+	rankHeader
+	rankSegAddRemove
+	rankZeroFill
+	rankSegFlags
+	rankSegSize
+	rankSearchPath
+	rankNeeded
+	rankVersions
+	rankPointers
+	rankSections
+	rankNotes
+)
+
+// CompareSummaries diffs two summaries structurally. The verdict can only
+// be "identical" when the caller has compared the bytes (see Compare).
+func CompareSummaries(a, b *Summary) *Diff {
+	d := &Diff{A: a, B: b, PathA: a.Path, PathB: b.Path, Changes: []Change{}, Segments: []SegDiff{}, Pointers: []PtrDiff{}, Sections: []SecDiff{}}
+	add := func(rank int, area, format string, args ...any) {
+		d.Changes = append(d.Changes, Change{Area: area, Message: fmt.Sprintf(format, args...), rank: rank})
+	}
+
+	// Interpreter.
+	switch {
+	case a.HasInterp && !b.HasInterp:
+		add(rankInterp, "interpreter", "interpreter removed (was %s): B is a static executable or a shared library", a.Interp)
+	case !a.HasInterp && b.HasInterp:
+		add(rankInterp, "interpreter", "interpreter added: %s", b.Interp)
+	case a.Interp != b.Interp:
+		add(rankInterp, "interpreter", "interpreter %s → %s", a.Interp, b.Interp)
+	}
+
+	// Header fields a loader cares about.
+	if a.Class != b.Class || a.Machine != b.Machine || a.Endian != b.Endian {
+		add(rankHeader, "header", "different kind of file: %s %s %s → %s %s %s", a.Class, a.Endian, a.Machine, b.Class, b.Endian, b.Machine)
+	}
+	if a.Type != b.Type {
+		add(rankHeader, "header", "type %s → %s", a.Type, b.Type)
+	}
+	if a.Entry != b.Entry {
+		add(rankHeader, "header", "entry point %s → %s", a.Entry, b.Entry)
+	}
+
+	d.diffSegments(add)
+	d.diffDynamic(add)
+	d.diffVersions(add)
+	d.diffPointers(add)
+	d.diffSections(add)
+
+	if a.BuildID != b.BuildID {
+		add(rankNotes, "notes", "build-id %s → %s: a different build", orNone(a.BuildID), orNone(b.BuildID))
+	}
+
+	sort.SliceStable(d.Changes, func(i, j int) bool { return d.Changes[i].rank < d.Changes[j].rank })
+	d.decide()
+	return d
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func (d *Diff) decide() {
+	newSigns := newOnly(d.B.RewriteSigns, d.A.RewriteSigns)
+	oldSigns := newOnly(d.A.RewriteSigns, d.B.RewriteSigns)
+	layout := false
+	for _, c := range d.Changes {
+		if c.Area == "segments" || c.Area == "sections" || c.Area == "interpreter" {
+			layout = true
+		}
+	}
+	switch {
+	case len(newSigns) > 0:
+		d.Verdict = VerdictLocallyEdited
+		d.Headline = fmt.Sprintf("%s looks locally modified (rewritten after linking, as patchelf does): %s.", d.PathB, newSigns[0])
+	case len(oldSigns) > 0:
+		d.Verdict = VerdictLocallyEdited
+		d.Headline = fmt.Sprintf("%s looks locally modified (rewritten after linking, as patchelf does): %s.", d.PathA, oldSigns[0])
+	case layout:
+		d.Verdict = VerdictLayoutChanged
+		d.Headline = "The layout changed: " + d.Changes[0].Message + "."
+	case len(d.Changes) > 0:
+		d.Verdict = VerdictSameLayout
+		d.Headline = "Same layout, different contents: " + d.Changes[0].Message + "."
+	default:
+		d.Verdict = VerdictSameLayout
+		d.Headline = "Same layout; the bytes have not been compared."
+	}
+}
+
+// newOnly returns the signs in x that are not in y.
+func newOnly(x, y []string) []string {
+	var out []string
+	for _, s := range x {
+		if !slices.Contains(y, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (d *Diff) diffSegments(add func(int, string, string, ...any)) {
+	pairs := matchSegments(d.A.Segments, d.B.Segments)
+	for _, p := range pairs {
+		sd := SegDiff{A: p[0], B: p[1]}
+		switch {
+		case p[0] == nil:
+			s := p[1]
+			sd.Role, sd.Changed = baseRole(s), true
+			add(rankSegAddRemove, "segments", "%s segment added (program header %d): offset %s, vaddr %s, FileSiz %s%s",
+				baseRole(s), s.Index, s.Offset, s.Vaddr, SizeString(s.Filesz), holding(s))
+		case p[1] == nil:
+			s := p[0]
+			sd.Role, sd.Changed = baseRole(s), true
+			add(rankSegAddRemove, "segments", "%s segment removed (was program header %d): offset %s, vaddr %s, FileSiz %s%s",
+				baseRole(s), s.Index, s.Offset, s.Vaddr, SizeString(s.Filesz), holding(s))
+		default:
+			sa, sb := p[0], p[1]
+			sd.Role = baseRole(sa)
+			sd.Changed = segChanged(sa, sb)
+			diffSegment(sd.Role, sa, sb, add)
+		}
+		d.Segments = append(d.Segments, sd)
+	}
+}
+
+func holding(s *Segment) string {
+	if len(s.Sections) == 0 {
+		return ""
+	}
+	names := s.Sections
+	more := ""
+	if len(names) > 6 {
+		names, more = names[:6], fmt.Sprintf(" and %d more", len(s.Sections)-6)
+	}
+	return ", holding " + strings.Join(names, " ") + more
+}
+
+func baseRole(s *Segment) string {
+	if s.Type == "LOAD" {
+		return s.Flags + " LOAD"
+	}
+	return s.Type
+}
+
+func segChanged(a, b *Segment) bool {
+	return a.Type != b.Type || a.Flags != b.Flags || a.Offset != b.Offset || a.Vaddr != b.Vaddr ||
+		a.Filesz != b.Filesz || a.Memsz != b.Memsz || a.Align != b.Align
+}
+
+func diffSegment(role string, a, b *Segment, add func(int, string, string, ...any)) {
+	sizesSaid := false
+	switch {
+	case a.ZeroFill > 0 && b.ZeroFill == 0 && b.Memsz > 0:
+		add(rankZeroFill, "segments", "%s: zero-fill gone: FileSiz %s → %s = MemSiz; the segment is now all on disk",
+			role, SizeString(a.Filesz), SizeString(b.Filesz))
+		sizesSaid = true
+	case a.ZeroFill == 0 && b.ZeroFill > 0 && a.Memsz > 0:
+		add(rankZeroFill, "segments", "%s: zero-fill appeared: FileSiz %s → %s, MemSiz %s; %s now comes from zero-fill instead of the file",
+			role, SizeString(a.Filesz), SizeString(b.Filesz), SizeString(b.Memsz), HumanSize(b.ZeroFill))
+		sizesSaid = true
+	}
+	// Everything else about the pair goes in one line, so a moved
+	// segment reads as one change, not four.
+	var parts []string
+	rank := rankSegSize
+	if a.Flags != b.Flags {
+		parts = append(parts, fmt.Sprintf("permissions %s → %s", a.Flags, b.Flags))
+		rank = rankSegFlags
+	}
+	if !sizesSaid && (a.Filesz != b.Filesz || a.Memsz != b.Memsz) {
+		p := fmt.Sprintf("FileSiz %s → %s", SizeString(a.Filesz), SizeString(b.Filesz))
+		if a.Memsz != a.Filesz || b.Memsz != b.Filesz || a.Memsz != b.Memsz && a.Filesz == b.Filesz {
+			p += fmt.Sprintf(", MemSiz %s → %s", SizeString(a.Memsz), SizeString(b.Memsz))
+		} else {
+			p += " (= MemSiz)"
+		}
+		if a.ZeroFill != 0 || b.ZeroFill != 0 {
+			p += fmt.Sprintf(", zero-fill %s → %s", HumanSize(a.ZeroFill), HumanSize(b.ZeroFill))
+		}
+		parts = append(parts, p)
+	}
+	if a.Offset != b.Offset {
+		parts = append(parts, fmt.Sprintf("file offset %s → %s", a.Offset, b.Offset))
+	}
+	if a.Vaddr != b.Vaddr {
+		parts = append(parts, fmt.Sprintf("vaddr %s → %s", a.Vaddr, b.Vaddr))
+	}
+	if a.Align != b.Align {
+		parts = append(parts, fmt.Sprintf("alignment 0x%x → 0x%x", a.Align, b.Align))
+	}
+	if len(parts) > 0 {
+		add(rank, "segments", "%s: %s", role, strings.Join(parts, "; "))
+	}
+}
+
+// matchSegments pairs segments by type and permissions, and among
+// several candidates by the sections they hold, so an inserted segment
+// does not shift every later pair.
+func matchSegments(as, bs []Segment) [][2]*Segment {
+	key := func(s *Segment) string { return s.Type + "/" + s.Flags }
+	usedB := make([]bool, len(bs))
+	pairOf := make([]int, len(as))
+	for i := range as {
+		pairOf[i] = -1
+	}
+	// Best section overlap first, then order.
+	type cand struct {
+		i, j  int
+		score float64
+	}
+	var cands []cand
+	for i := range as {
+		for j := range bs {
+			if key(&as[i]) != key(&bs[j]) {
+				continue
+			}
+			cands = append(cands, cand{i, j, overlapScore(as[i].Sections, bs[j].Sections)})
+		}
+	}
+	sort.SliceStable(cands, func(x, y int) bool {
+		if cands[x].score != cands[y].score {
+			return cands[x].score > cands[y].score
+		}
+		// Same rank in its group is the better match.
+		return abs(rankIn(as, cands[x].i)-rankIn(bs, cands[x].j)) < abs(rankIn(as, cands[y].i)-rankIn(bs, cands[y].j))
+	})
+	for _, c := range cands {
+		if pairOf[c.i] == -1 && !usedB[c.j] {
+			pairOf[c.i] = c.j
+			usedB[c.j] = true
+		}
+	}
+	var out [][2]*Segment
+	for i := range as {
+		if pairOf[i] >= 0 {
+			out = append(out, [2]*Segment{&as[i], &bs[pairOf[i]]})
+		} else {
+			out = append(out, [2]*Segment{&as[i], nil})
+		}
+	}
+	for j := range bs {
+		if !usedB[j] {
+			out = append(out, [2]*Segment{nil, &bs[j]})
+		}
+	}
+	return out
+}
+
+func rankIn(ss []Segment, i int) int {
+	n := 0
+	for k := 0; k < i; k++ {
+		if ss[k].Type == ss[i].Type && ss[k].Flags == ss[i].Flags {
+			n++
+		}
+	}
+	return n
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func overlapScore(a, b []string) float64 {
+	if len(a) == 0 && len(b) == 0 {
+		return 0.5
+	}
+	common := 0
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			common++
+		}
+	}
+	return float64(common) / float64(len(a)+len(b)-common)
+}
+
+func (d *Diff) diffDynamic(add func(int, string, string, ...any)) {
+	da, db := d.A.Dynamic, d.B.Dynamic
+	if da == nil && db == nil {
+		return
+	}
+	if da == nil || db == nil {
+		add(rankNeeded, "dynamic", "dynamic table present in only one file (A: %t, B: %t)", da != nil, db != nil)
+		return
+	}
+	path := func(p []string) string {
+		if p == nil {
+			return "(none)"
+		}
+		return strings.Join(p, ":")
+	}
+	if !slices.Equal(da.Rpath, db.Rpath) {
+		add(rankSearchPath, "dynamic", "RPATH %s → %s", path(da.Rpath), path(db.Rpath))
+	}
+	if !slices.Equal(da.Runpath, db.Runpath) {
+		add(rankSearchPath, "dynamic", "RUNPATH %s → %s", path(da.Runpath), path(db.Runpath))
+	}
+	for _, n := range newOnly(db.Needed, da.Needed) {
+		add(rankNeeded, "dynamic", "NEEDED %s added", n)
+	}
+	for _, n := range newOnly(da.Needed, db.Needed) {
+		add(rankNeeded, "dynamic", "NEEDED %s removed", n)
+	}
+	if len(newOnly(db.Needed, da.Needed)) == 0 && len(newOnly(da.Needed, db.Needed)) == 0 && !slices.Equal(da.Needed, db.Needed) {
+		add(rankNeeded, "dynamic", "NEEDED order changed: %s → %s", strings.Join(da.Needed, " "), strings.Join(db.Needed, " "))
+	}
+	if da.Soname != db.Soname {
+		add(rankNeeded, "dynamic", "SONAME %s → %s", orNone(da.Soname), orNone(db.Soname))
+	}
+	if !slices.Equal(da.Flags, db.Flags) {
+		add(rankNeeded, "dynamic", "dynamic flags %s → %s", path(da.Flags), path(db.Flags))
+	}
+}
+
+func versionSet(v *VerSummary) []string {
+	var out []string
+	if v == nil {
+		return nil
+	}
+	for _, n := range v.Need {
+		for _, a := range n.Versions {
+			out = append(out, n.File+" "+a.Name)
+		}
+	}
+	return out
+}
+
+func defSet(v *VerSummary) []string {
+	var out []string
+	if v == nil {
+		return nil
+	}
+	for _, d := range v.Def {
+		out = append(out, d.Name)
+	}
+	return out
+}
+
+func (d *Diff) diffVersions(add func(int, string, string, ...any)) {
+	na, nb := versionSet(d.A.Versions), versionSet(d.B.Versions)
+	for _, x := range newOnly(nb, na) {
+		f, v, _ := strings.Cut(x, " ")
+		add(rankVersions, "versions", "requires %s of %s (added)", v, f)
+	}
+	for _, x := range newOnly(na, nb) {
+		f, v, _ := strings.Cut(x, " ")
+		add(rankVersions, "versions", "no longer requires %s of %s", v, f)
+	}
+	da, db := defSet(d.A.Versions), defSet(d.B.Versions)
+	for _, x := range newOnly(db, da) {
+		add(rankVersions, "versions", "defines version %s (added)", x)
+	}
+	for _, x := range newOnly(da, db) {
+		add(rankVersions, "versions", "no longer defines version %s", x)
+	}
+}
+
+func (d *Diff) diffPointers(add func(int, string, string, ...any)) {
+	var pa, pb []PointerSum
+	if d.A.Dynamic != nil {
+		pa = d.A.Dynamic.Pointers
+	}
+	if d.B.Dynamic != nil {
+		pb = d.B.Dynamic.Pointers
+	}
+	var tags []string
+	for _, p := range append(append([]PointerSum{}, pa...), pb...) {
+		if !slices.Contains(tags, p.Tag) {
+			tags = append(tags, p.Tag)
+		}
+	}
+	find := func(ps []PointerSum, tag string) *PointerSum {
+		for i := range ps {
+			if ps[i].Tag == tag {
+				return &ps[i]
+			}
+		}
+		return nil
+	}
+	for _, t := range tags {
+		x, y := find(pa, t), find(pb, t)
+		pd := PtrDiff{Tag: t, A: x, B: y}
+		switch {
+		case x == nil || y == nil:
+			pd.Changed = true
+		default:
+			pd.Changed = x.Addr != y.Addr || x.Section != y.Section || x.Backing != y.Backing
+			if x.Section != y.Section || x.Backing != y.Backing {
+				add(rankPointers, "pointers", "%s lands in %s in A but in %s in B (vaddr %s → %s)",
+					t, where(x), where(y), x.Addr, y.Addr)
+			}
+		}
+		d.Pointers = append(d.Pointers, pd)
+	}
+}
+
+func where(p *PointerSum) string {
+	s := p.Section
+	if s == "" {
+		s = "no section"
+	}
+	if p.Backing != "file" {
+		s += ", " + p.Backing
+	}
+	return s
+}
+
+func (d *Diff) diffSections(add func(int, string, string, ...any)) {
+	index := func(ss []SectionSummary) map[string]*SectionSummary {
+		m := map[string]*SectionSummary{}
+		seen := map[string]int{}
+		for i := range ss {
+			k := ss[i].Name
+			if seen[k]++; seen[k] > 1 {
+				k = fmt.Sprintf("%s#%d", k, seen[k])
+			}
+			m[k] = &ss[i]
+		}
+		return m
+	}
+	ma, mb := index(d.A.Sections), index(d.B.Sections)
+	var moved []string
+	for _, s := range d.A.Sections {
+		name := s.Name
+		x, y := ma[name], mb[name]
+		if x == nil || y == nil {
+			continue
+		}
+		var how []string
+		if x.Offset != y.Offset {
+			how = append(how, fmt.Sprintf("offset %s → %s", x.Offset, y.Offset))
+		}
+		if x.Addr != y.Addr {
+			how = append(how, fmt.Sprintf("vaddr %s → %s", x.Addr, y.Addr))
+		}
+		if len(how) > 0 {
+			d.Sections = append(d.Sections, SecDiff{Name: name, A: x, B: y})
+			moved = append(moved, fmt.Sprintf("%s (%s)", name, strings.Join(how, ", ")))
+		}
+	}
+	if len(moved) > 0 {
+		more := ""
+		if len(moved) > 5 {
+			more = fmt.Sprintf(" and %d more", len(moved)-5)
+			moved = moved[:5]
+		}
+		add(rankSections, "sections", "%d sections moved: %s%s", len(d.Sections), strings.Join(moved, ", "), more)
+	}
+	for _, name := range slices.Sorted(maps.Keys(mb)) {
+		if ma[name] == nil {
+			add(rankSections, "sections", "section %s added", name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(ma)) {
+		if mb[name] == nil {
+			add(rankSections, "sections", "section %s removed", name)
+		}
+	}
+}

@@ -1,0 +1,214 @@
+package inspect
+
+import (
+	"debug/elf"
+	"fmt"
+	"strings"
+)
+
+// DynEntry is one entry of the dynamic table.
+type DynEntry struct {
+	Tag elf.DynTag
+	Val uint64
+}
+
+// Dynamic is the dynamic table as ld.so reads it: from PT_DYNAMIC's
+// p_vaddr in memory, not from the .dynamic section.
+type Dynamic struct {
+	Prog    *Prog // the PT_DYNAMIC header
+	Addr    uint64
+	Entries []DynEntry
+
+	Needed  []string
+	Soname  string
+	Rpath   []string // DT_RPATH entries, in order (ld.so honours only the first)
+	Runpath []string
+	Flags   elf.DynFlag
+	Flags1  elf.DynFlag1
+
+	// Problems are structures that could not be read: a string out of
+	// range does not stop the rest of the table from being read.
+	Problems []error
+}
+
+// Tag returns the value of the first entry with tag t, as ld.so keeps it
+// (l_info[tag] records the last one it sees for most tags; the first and
+// last agree in every file a linker wrote).
+func (d *Dynamic) Tag(t elf.DynTag) (uint64, bool) {
+	if d == nil {
+		return 0, false
+	}
+	for _, e := range d.Entries {
+		if e.Tag == t {
+			return e.Val, true
+		}
+	}
+	return 0, false
+}
+
+// dtRELR is not in debug/elf yet (glibc 2.36 added support).
+const dtRELR elf.DynTag = 36
+
+// pointerTags are the dynamic tags whose values are addresses ld.so
+// dereferences (after adding the load bias).
+var pointerTags = []elf.DynTag{
+	elf.DT_HASH, elf.DT_GNU_HASH, elf.DT_STRTAB, elf.DT_SYMTAB,
+	elf.DT_VERSYM, elf.DT_VERNEED, elf.DT_VERDEF,
+	elf.DT_RELA, elf.DT_REL, dtRELR, elf.DT_JMPREL, elf.DT_PLTGOT,
+	elf.DT_INIT, elf.DT_FINI, elf.DT_INIT_ARRAY, elf.DT_FINI_ARRAY, elf.DT_PREINIT_ARRAY,
+}
+
+// IsPointerTag reports whether tag t holds an address.
+func IsPointerTag(t elf.DynTag) bool {
+	for _, p := range pointerTags {
+		if p == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Dynamic reads the dynamic table through the loader's view. It returns
+// nil, nil for files without PT_DYNAMIC (static executables).
+func (f *File) Dynamic() (d *Dynamic, err error) {
+	defer catchPanic(&err, "dynamic table")
+	ps := f.ProgsOfType(elf.PT_DYNAMIC)
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	p := ps[0]
+	d = &Dynamic{Prog: p, Addr: p.Vaddr}
+	im := f.Image()
+	entSize := uint64(16)
+	if f.Class == elf.ELFCLASS32 {
+		entSize = 8
+	}
+	// ld.so walks until DT_NULL without looking at p_memsz; we stop at
+	// DT_NULL too, but never read past p_memsz or maxDynamic entries so a
+	// table with no terminator cannot run away.
+	n := p.Memsz / entSize
+	if n > maxDynamic {
+		n = maxDynamic
+	}
+	const chunk = 64
+	buf := make([]byte, chunk*entSize)
+	terminated := false
+	for i := uint64(0); i < n && !terminated; i += chunk {
+		k := min(chunk, n-i)
+		addr := p.Vaddr + i*entSize
+		what := fmt.Sprintf("dynamic entry %d", i)
+		if err := im.ReadAt(buf[:k*entSize], addr, what); err != nil {
+			if len(d.Entries) == 0 {
+				return nil, fmt.Errorf("PT_DYNAMIC (program header %d): %w", p.Index, err)
+			}
+			d.Problems = append(d.Problems, err)
+			break
+		}
+		for j := uint64(0); j < k; j++ {
+			e := buf[j*entSize:]
+			var ent DynEntry
+			if f.Class == elf.ELFCLASS32 {
+				ent = DynEntry{elf.DynTag(int32(f.order.Uint32(e))), uint64(f.order.Uint32(e[4:]))}
+			} else {
+				ent = DynEntry{elf.DynTag(int64(f.order.Uint64(e))), f.order.Uint64(e[8:])}
+			}
+			if ent.Tag == elf.DT_NULL {
+				terminated = true
+				break
+			}
+			d.Entries = append(d.Entries, ent)
+		}
+	}
+	if !terminated {
+		d.Problems = append(d.Problems, errMem(p.Vaddr, fmt.Sprintf("PT_DYNAMIC (program header %d)", p.Index),
+			fmt.Sprintf("no DT_NULL within p_memsz (%d entries read)", len(d.Entries)), nil))
+	}
+	d.resolveStrings(f)
+	return d, nil
+}
+
+func (d *Dynamic) resolveStrings(f *File) {
+	strtab, ok := d.Tag(elf.DT_STRTAB)
+	if !ok {
+		if len(d.Entries) > 0 {
+			d.Problems = append(d.Problems, errMem(d.Addr, "dynamic table", "no DT_STRTAB", nil))
+		}
+		return
+	}
+	strsz, _ := d.Tag(elf.DT_STRSZ)
+	for _, e := range d.Entries {
+		switch e.Tag {
+		case elf.DT_NEEDED, elf.DT_SONAME, elf.DT_RPATH, elf.DT_RUNPATH:
+		case elf.DT_FLAGS:
+			d.Flags = elf.DynFlag(e.Val)
+			continue
+		case elf.DT_FLAGS_1:
+			d.Flags1 = elf.DynFlag1(e.Val)
+			continue
+		default:
+			continue
+		}
+		s, err := DynString(f.Image(), strtab, strsz, e.Val, e.Tag.String())
+		if err != nil {
+			d.Problems = append(d.Problems, err)
+			continue
+		}
+		switch e.Tag {
+		case elf.DT_NEEDED:
+			d.Needed = append(d.Needed, s)
+		case elf.DT_SONAME:
+			d.Soname = s
+		case elf.DT_RPATH:
+			d.Rpath = append(d.Rpath, splitPath(s)...)
+		case elf.DT_RUNPATH:
+			d.Runpath = append(d.Runpath, splitPath(s)...)
+		}
+	}
+}
+
+func splitPath(s string) []string {
+	if s == "" {
+		return []string{""}
+	}
+	return strings.Split(s, ":")
+}
+
+// DynString reads the string at index idx of the dynamic string table at
+// strtab (size strsz) through the loader's view. ld.so does not check
+// idx against DT_STRSZ; we report it, because an index past the table is
+// how a stale pointer shows itself.
+func DynString(im *Image, strtab, strsz, idx uint64, what string) (string, error) {
+	if idx >= strsz {
+		return "", errMem(strtab+idx, what, fmt.Sprintf("string index 0x%x past DT_STRSZ 0x%x", idx, strsz), nil)
+	}
+	return im.CString(strtab+idx, maxNameLen, what+" string")
+}
+
+// Pointer is an address from the dynamic table, resolved in the loader's
+// view and placed in the file view for people.
+type Pointer struct {
+	Tag     elf.DynTag
+	Addr    uint64
+	Loc     Loc
+	Section string // allocated section that contains Addr in the file view, "" if none
+}
+
+// Pointers resolves every address-valued dynamic entry.
+func (f *File) Pointers(d *Dynamic) []Pointer {
+	if d == nil {
+		return nil
+	}
+	var out []Pointer
+	im := f.Image()
+	for _, e := range d.Entries {
+		if !IsPointerTag(e.Tag) {
+			continue
+		}
+		p := Pointer{Tag: e.Tag, Addr: e.Val, Loc: im.Lookup(e.Val)}
+		if s := f.SectionAt(e.Val); s != nil {
+			p.Section = s.Name
+		}
+		out = append(out, p)
+	}
+	return out
+}

@@ -1,0 +1,51 @@
+package inspect
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrNotELF is returned by Open and NewFile when the input does not start
+// with the ELF magic, so that a caller can try another reader.
+var ErrNotELF = errors.New("inspect: not an ELF file")
+
+// A FormatError reports a malformed structure at a file offset (or, for
+// structures reached through the loader's view, a virtual address).
+type FormatError struct {
+	Off    int64  // file offset of the structure, or -1 when only Addr is known
+	Addr   uint64 // virtual address, when the structure was reached through memory
+	InMem  bool   // Addr is meaningful
+	Struct string // what was being read, e.g. "program header 3"
+	Msg    string // what is wrong with it
+	Val    any    // the offending value, if any
+}
+
+func (e *FormatError) Error() string {
+	where := ""
+	switch {
+	case e.InMem && e.Off >= 0:
+		where = fmt.Sprintf(" at 0x%x (vaddr 0x%x)", e.Off, e.Addr)
+	case e.InMem:
+		where = fmt.Sprintf(" at vaddr 0x%x", e.Addr)
+	case e.Off >= 0:
+		where = fmt.Sprintf(" at 0x%x", e.Off)
+	}
+	msg := e.Struct + where + ": " + e.Msg
+	if e.Val != nil {
+		switch v := e.Val.(type) {
+		case uint64, uint32, uint16, int64, int:
+			msg += fmt.Sprintf(" (0x%x)", v)
+		default:
+			msg += fmt.Sprintf(" (%v)", v)
+		}
+	}
+	return msg
+}
+
+func errAt(off int64, what, msg string, val any) *FormatError {
+	return &FormatError{Off: off, Struct: what, Msg: msg, Val: val}
+}
+
+func errMem(addr uint64, what, msg string, val any) *FormatError {
+	return &FormatError{Off: -1, Addr: addr, InMem: true, Struct: what, Msg: msg, Val: val}
+}

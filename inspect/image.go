@@ -1,0 +1,290 @@
+package inspect
+
+import (
+	"debug/elf"
+	"fmt"
+	"sort"
+)
+
+// Mapping is one PT_LOAD as the kernel maps it: whole pages from Start to
+// End, with file bytes up to Vaddr+Filesz (and, when Memsz == Filesz, up
+// to the end of that page), zeros after.
+type Mapping struct {
+	Prog  *Prog
+	Start uint64 // page-aligned start
+	End   uint64 // page-aligned end of the whole mapping (file and anonymous)
+	// FileEnd is the end of the file-backed pages. When the segment has
+	// zero-fill, the kernel clears from Vaddr+Filesz to FileEnd.
+	FileEnd uint64
+}
+
+// Image is the loader's view of a file: the memory the kernel builds from
+// its PT_LOAD headers, in order, with later mappings replacing the pages
+// of earlier ones (MAP_FIXED semantics), at load bias 0.
+type Image struct {
+	f        *File
+	PageSize uint64
+	Maps     []Mapping
+}
+
+// Loc says where a virtual address comes from in the loader's view.
+type Loc struct {
+	Addr   uint64
+	Mapped bool
+	// Map is the index in Image.Maps of the mapping that owns the page,
+	// which is the last PT_LOAD covering it.
+	Map  int
+	Prog int // program header index of that PT_LOAD, -1 when unmapped
+	// InSegment is false for bytes mapped only because of page rounding,
+	// before p_vaddr or after p_vaddr+p_memsz.
+	InSegment bool
+	// File is true when the byte comes from the file at Off; otherwise it
+	// reads as zero.
+	File bool
+	Off  uint64
+	Perm elf.ProgFlag
+	// Shadowed lists the program headers of earlier PT_LOADs whose pages
+	// at this address were replaced by the owner.
+	Shadowed []int
+}
+
+// Backing names where the byte at the location comes from.
+func (l Loc) Backing() string {
+	switch {
+	case !l.Mapped:
+		return "unmapped"
+	case l.File && l.InSegment:
+		return "file"
+	case l.File:
+		return "file (page rounding)"
+	case l.InSegment:
+		return "zero-fill"
+	default:
+		return "zero (page rounding)"
+	}
+}
+
+// PageSizeFor is the page size the kernel maps with. x86 and most aarch64
+// kernels use 4 KiB; ppc64 distributions use 64 KiB. It is the minimum the
+// loader's view needs to get page rounding right.
+func PageSizeFor(m elf.Machine) uint64 {
+	switch m {
+	case elf.EM_PPC64:
+		return 0x10000
+	default:
+		return 0x1000
+	}
+}
+
+// Image returns the loader's view, built on first use.
+func (f *File) Image() *Image {
+	if f.image == nil {
+		f.image = newImage(f, PageSizeFor(f.Machine))
+	}
+	return f.image
+}
+
+// NewImage builds the loader's view with a given page size.
+func (f *File) NewImage(pageSize uint64) *Image { return newImage(f, pageSize) }
+
+func newImage(f *File, pageSize uint64) *Image {
+	im := &Image{f: f, PageSize: pageSize}
+	mask := pageSize - 1
+	for i := range f.Progs {
+		p := &f.Progs[i]
+		if p.Type != elf.PT_LOAD || p.Memsz == 0 {
+			continue
+		}
+		start := p.Vaddr &^ mask
+		end, ok1 := addNoOverflow(p.Vaddr, p.Memsz)
+		fend, ok2 := addNoOverflow(p.Vaddr, min(p.Filesz, p.Memsz))
+		if !ok1 || !ok2 {
+			continue
+		}
+		end = roundUp(end, pageSize)
+		fend = roundUp(fend, pageSize)
+		if p.Filesz == 0 {
+			fend = start
+		}
+		im.Maps = append(im.Maps, Mapping{Prog: p, Start: start, End: end, FileEnd: fend})
+	}
+	return im
+}
+
+func addNoOverflow(a, b uint64) (uint64, bool) {
+	s := a + b
+	return s, s >= a
+}
+
+func roundUp(v, align uint64) uint64 {
+	if align == 0 {
+		return v
+	}
+	r := (v + align - 1) &^ (align - 1)
+	if r < v {
+		return ^uint64(0) &^ (align - 1)
+	}
+	return r
+}
+
+// Lookup says where the byte at addr comes from.
+func (im *Image) Lookup(addr uint64) Loc {
+	loc := Loc{Addr: addr, Map: -1, Prog: -1}
+	for i := len(im.Maps) - 1; i >= 0; i-- {
+		m := &im.Maps[i]
+		if addr < m.Start || addr >= m.End {
+			continue
+		}
+		if loc.Mapped {
+			loc.Shadowed = append(loc.Shadowed, m.Prog.Index)
+			continue
+		}
+		p := m.Prog
+		loc.Mapped = true
+		loc.Map = i
+		loc.Prog = p.Index
+		loc.Perm = p.Flags
+		loc.InSegment = addr >= p.Vaddr && addr-p.Vaddr < p.Memsz
+		if addr < m.FileEnd {
+			// File pages map the file from the page-aligned offset, so
+			// bytes outside [p_vaddr, p_vaddr+p_filesz) on those pages
+			// are file bytes too, unless the kernel cleared the tail of
+			// the last page for zero-fill.
+			fileStart := p.Offset - (p.Vaddr - m.Start)
+			inTail := addr-p.Vaddr >= p.Filesz && addr >= p.Vaddr
+			if !(inTail && p.Memsz > p.Filesz) && p.Offset >= p.Vaddr-m.Start {
+				loc.File = true
+				loc.Off = fileStart + (addr - m.Start)
+			}
+		}
+	}
+	return loc
+}
+
+// Contiguous returns how many bytes starting at addr share the same
+// backing (same mapping, same file/zero state) so reads can be done in one
+// piece. It is at least 1 for mapped addresses.
+func (im *Image) contiguous(l Loc) uint64 {
+	m := &im.Maps[l.Map]
+	p := m.Prog
+	limit := m.End
+	// Boundaries inside this mapping where the backing changes.
+	for _, b := range []uint64{p.Vaddr, p.Vaddr + p.Filesz, m.FileEnd, p.Vaddr + p.Memsz} {
+		if b > l.Addr && b < limit {
+			limit = b
+		}
+	}
+	// Later mappings replace pages of this one.
+	for j := l.Map + 1; j < len(im.Maps); j++ {
+		if s := im.Maps[j].Start; s > l.Addr && s < limit {
+			limit = s
+		}
+	}
+	return limit - l.Addr
+}
+
+// ReadAt fills p with the memory at addr as the loader would see it,
+// reading file bytes from the file and zeros for zero-fill. It fails at
+// the first unmapped byte, naming the address.
+func (im *Image) ReadAt(p []byte, addr uint64, what string) error {
+	for len(p) > 0 {
+		l := im.Lookup(addr)
+		if !l.Mapped {
+			return errMem(addr, what, "address not mapped by any PT_LOAD", nil)
+		}
+		n := im.contiguous(l)
+		if n > uint64(len(p)) {
+			n = uint64(len(p))
+		}
+		chunk := p[:n]
+		if l.File {
+			if l.Off > uint64(im.f.size) || n > uint64(im.f.size)-l.Off {
+				return &FormatError{Off: int64(l.Off), Addr: addr, InMem: true, Struct: what,
+					Msg: fmt.Sprintf("mapped from past end of file (size 0x%x): the kernel would raise SIGBUS here", im.f.size)}
+			}
+			if err := im.f.readAt(chunk, int64(l.Off)); err != nil {
+				return &FormatError{Off: int64(l.Off), Addr: addr, InMem: true, Struct: what, Msg: "read: " + err.Error()}
+			}
+		} else {
+			clear(chunk)
+		}
+		p = p[n:]
+		addr += n
+		if addr == 0 && len(p) > 0 {
+			return errMem(addr, what, "read wraps around the address space", nil)
+		}
+	}
+	return nil
+}
+
+// Read reads n bytes at addr. n is capped by the caller; Read refuses more
+// than 16 MiB so that no file-provided size can make it allocate more.
+func (im *Image) Read(addr, n uint64, what string) ([]byte, error) {
+	if n > 16<<20 {
+		return nil, errMem(addr, what, "read too large", n)
+	}
+	b := make([]byte, n)
+	if err := im.ReadAt(b, addr, what); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// CString reads a NUL-terminated string at addr, at most max bytes long.
+// It reads in small pieces so a string near the end of a mapping works.
+func (im *Image) CString(addr uint64, max int, what string) (string, error) {
+	var out []byte
+	var buf [64]byte
+	for len(out) < max {
+		n := uint64(len(buf))
+		l := im.Lookup(addr)
+		if !l.Mapped {
+			return "", errMem(addr, what, "string runs into unmapped memory", nil)
+		}
+		if c := im.contiguous(l); c < n {
+			n = c
+		}
+		if err := im.ReadAt(buf[:n], addr, what); err != nil {
+			return "", err
+		}
+		for _, c := range buf[:n] {
+			if c == 0 {
+				return string(out), nil
+			}
+			out = append(out, c)
+			if len(out) >= max {
+				break
+			}
+		}
+		addr += n
+	}
+	return "", errMem(addr, what, fmt.Sprintf("string longer than %d bytes", max), nil)
+}
+
+// Overlap is a range of pages where a later PT_LOAD replaced an earlier
+// one's mapping.
+type Overlap struct {
+	Start, End  uint64
+	Earlier     int // program header index
+	Later       int
+	EarlierPerm elf.ProgFlag
+	LaterPerm   elf.ProgFlag
+}
+
+// Overlaps lists the page ranges that two PT_LOADs both map. The later
+// mapping wins, so its permissions are the ones in force.
+func (im *Image) Overlaps() []Overlap {
+	var out []Overlap
+	for i := range im.Maps {
+		for j := i + 1; j < len(im.Maps); j++ {
+			a, b := &im.Maps[i], &im.Maps[j]
+			s, e := max(a.Start, b.Start), min(a.End, b.End)
+			if s < e {
+				out = append(out, Overlap{Start: s, End: e, Earlier: a.Prog.Index, Later: b.Prog.Index,
+					EarlierPerm: a.Prog.Flags, LaterPerm: b.Prog.Flags})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
+	return out
+}
