@@ -465,7 +465,9 @@ func RewriteSigns(f *File, d *Dynamic) []string {
 	// one new segment it appends (or, for ET_EXEC, prepends).
 	for i := range f.Progs {
 		p := &f.Progs[i]
-		if p.Type != elf.PT_LOAD {
+		// Only a writable segment: on MIPS the linker itself puts a
+		// read-only .dynamic beside .dynstr in the first PT_LOAD.
+		if p.Type != elf.PT_LOAD || p.Flags&elf.PF_W == 0 {
 			continue
 		}
 		in := f.SectionsIn(p)

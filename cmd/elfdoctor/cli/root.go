@@ -1,0 +1,172 @@
+// Package cli is the elfdoctor command line: a thin cobra layer over
+// packages inspect and report. Each subcommand lives in its own file;
+// exit codes travel as *exitError values and are turned into a number in
+// one place, Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/elfdoctor/elfdoctor/report"
+)
+
+// Exit codes, as diff(1) uses them.
+const (
+	exitOK      = 0 // nothing wrong, or no differences
+	exitProblem = 1 // problems found, or the files differ
+	exitTrouble = 2 // usage or I/O error
+)
+
+// exitError carries an exit code up to Main. An empty msg prints nothing:
+// the report on stdout has said it all.
+type exitError struct {
+	msg  string
+	code int
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// globalOpts are the persistent flags and what the commands share.
+type globalOpts struct {
+	format  formatValue
+	noColor bool
+	version string
+	// The environment, behind functions so that tests can fake it.
+	getenv     func(string) string
+	isTerminal func(io.Writer) bool
+}
+
+// options are the report options for writing to w: colour only for text
+// on a terminal, without NO_COLOR (https://no-color.org) or --no-color.
+func (g *globalOpts) options(w io.Writer) report.Options {
+	return report.Options{
+		Format:  g.format.f,
+		Color:   g.format.f == report.Text && !g.noColor && g.getenv("NO_COLOR") == "" && g.isTerminal(w),
+		Version: g.version,
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// formatValue is the --format flag; bad values fail flag parsing.
+type formatValue struct{ f report.Format }
+
+func (v *formatValue) String() string { return string(v.f) }
+func (v *formatValue) Type() string   { return "text|json|markdown" }
+func (v *formatValue) Set(s string) error {
+	f, err := report.ParseFormat(s)
+	if err != nil {
+		return err
+	}
+	v.f = f
+	return nil
+}
+
+func newRootCmd(g *globalOpts) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "elfdoctor",
+		Short: "Explain why a Linux binary will not load",
+		Long: `elfdoctor reads ELF files the way the Linux kernel and ld.so do, and says in
+plain words what is wrong and what to do next.
+
+Exit status: 0 when nothing is wrong (or the files are identical), 1 when
+problems were found (or the files differ), 2 on usage or I/O errors.`,
+		Version:       g.version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetVersionTemplate("elfdoctor {{.Version}}\n")
+	pf := root.PersistentFlags()
+	pf.Var(&g.format, "format", "output format")
+	pf.BoolVar(&g.noColor, "no-color", false, "never colour text output (NO_COLOR does the same)")
+	_ = root.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var out []string
+		for _, f := range report.Formats {
+			out = append(out, string(f))
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	})
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError(c, err)
+	})
+	root.AddCommand(newInspectCmd(g), newDiffCmd(g), newCheckCmd(g))
+	return root
+}
+
+// usageError is a command-line mistake: exit 2 with a pointer to --help.
+func usageError(c *cobra.Command, err error) error {
+	return &exitError{code: exitTrouble, msg: fmt.Sprintf("%v\nRun '%s --help' for usage.", err, c.CommandPath())}
+}
+
+// Main runs elfdoctor with args (without the program name) and returns the
+// exit code. It is the only place that turns errors into exit codes.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	g := &globalOpts{format: formatValue{report.Text}, version: Version(), getenv: os.Getenv, isTerminal: isTerminal}
+	root := newRootCmd(g)
+	root.SetArgs(args)
+	root.SetIn(strings.NewReader(""))
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var e *exitError
+	switch {
+	case errors.As(err, &e):
+	case ctx.Err() != nil:
+		e = &exitError{code: exitTrouble, msg: "interrupted"}
+	default:
+		// Cobra's own errors (wrong number of arguments, unknown command)
+		// are usage errors.
+		if cmd == nil {
+			cmd = root
+		}
+		errors.As(usageError(cmd, err), &e)
+	}
+	if e.msg != "" {
+		fmt.Fprintf(stderr, "elfdoctor: %s\n", e.msg)
+	}
+	return e.code
+}
+
+// Version is the version of this build: the main module's version when
+// built from a tagged module, else "devel" plus the VCS revision, if the
+// build recorded one.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	v := "devel"
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if rev != "" {
+		v += "+" + rev[:min(12, len(rev))] + dirty
+	}
+	return v
+}

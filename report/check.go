@@ -1,0 +1,144 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// Check writes the prediction for one file.
+func Check(w io.Writer, r *inspect.CheckResult, o Options) error {
+	if r == nil {
+		return errors.New("report: nil check result")
+	}
+	if o.Format == JSON {
+		c := *r
+		if c.Findings == nil {
+			c.Findings = []inspect.Finding{}
+		}
+		return writeJSON(w, "check", o.Version, &c)
+	}
+	d, err := newDoc(o)
+	if err != nil {
+		return err
+	}
+	checkDoc(d, r)
+	return d.flush(w)
+}
+
+// outcomeWords says an Outcome the way a person would.
+var outcomeWords = map[inspect.Outcome]string{
+	inspect.OutcomeStarts:      "starts",
+	inspect.OutcomeExecFails:   "exec fails: the kernel refuses to run it",
+	inspect.OutcomeLoaderError: "ld.so stops with an error (exit status 127)",
+	inspect.OutcomeCrash:       "crashes before main",
+}
+
+// checkDoc describes the check report: the prediction in a sentence, the
+// fatal finding with its evidence, every finding in loader order, the
+// objects ld.so would load, the trace if asked, and what to do next.
+func checkDoc(d doc, r *inspect.CheckResult) {
+	d.literals(r.Path)
+	fatal := r.Fatal()
+	if fatal == nil {
+		d.title("Prediction: " + code(r.Path) + " starts")
+	} else {
+		d.title("Prediction: " + code(r.Path) + " will not start")
+	}
+	d.para(clean(upperFirst(r.Headline)), true)
+	kv := [][2]string{{"outcome", clean(outcomeWords[r.Outcome])}}
+	if fatal != nil {
+		if fatal.Signal != "" {
+			kv = append(kv, [2]string{"signal", clean(fatal.Signal)})
+		}
+		if fatal.Message != "" {
+			kv = append(kv, [2]string{"loader says", code(fatal.Message)})
+		}
+		kv = append(kv, [2]string{"stage", clean(string(fatal.Stage))})
+	}
+	if r.Root != "/" && r.Root != "" {
+		kv = append(kv, [2]string{"root", code(r.Root)})
+	}
+	d.kv(kv)
+
+	if fatal != nil && len(fatal.Evidence) > 0 {
+		d.heading("Evidence")
+		var items []string
+		for _, e := range fatal.Evidence {
+			items = append(items, clean(e))
+		}
+		d.list(items, false)
+	}
+
+	if len(r.Findings) > 0 {
+		d.heading("Findings, in the order the loader meets them")
+		t := table{header: []string{"SEVERITY", "STAGE", "OBJECT", "FINDING"}}
+		for _, f := range r.Findings {
+			t.rows = append(t.rows, tableRow{cells: []string{clean(string(f.Severity)), clean(string(f.Stage)),
+				code(baseName(f.Object)), clean(f.Summary)}, changed: f.Severity == inspect.SeverityFatal})
+		}
+		d.table(t)
+		var msgs []string
+		for _, f := range r.Findings {
+			if f.Severity != inspect.SeverityFatal && f.Message != "" {
+				msgs = append(msgs, code(f.Message))
+			}
+		}
+		if len(msgs) > 0 {
+			d.para("The loader will also print:", false)
+			d.list(msgs, false)
+		}
+	}
+
+	if len(r.Objects) > 0 {
+		d.heading("Objects ld.so would load")
+		t := table{header: []string{"NAME", "FOUND AT", "VIA", "NEEDED BY"}}
+		for _, o := range r.Objects {
+			at := code(o.Path)
+			if !o.Found {
+				at = "not found"
+			}
+			via := o.Via
+			if via == "" && o.Needed == "" {
+				via = "PT_INTERP"
+			}
+			t.rows = append(t.rows, tableRow{cells: []string{code(o.Name), at, clean(via), codeOr(baseName(o.Needed), "-")}, changed: !o.Found})
+		}
+		d.table(t)
+	}
+
+	if len(r.Trace) > 0 {
+		d.heading("Trace")
+		var items []string
+		for _, l := range r.Trace {
+			items = append(items, code(strings.TrimSpace(l)))
+		}
+		d.list(items, false)
+	}
+
+	var next []string
+	if fatal != nil && fatal.Next != "" {
+		next = append(next, clean(upperFirst(fatal.Next))+".")
+	}
+	if fatal != nil && fatal.Outcome != inspect.OutcomeExecFails {
+		next = append(next, fmt.Sprintf("Confirm by running it: the loader's own words should match %s.", code(fatal.Message)))
+	}
+	d.next(next)
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 && i < len(p)-1 {
+		return p[i+1:]
+	}
+	return p
+}
