@@ -199,11 +199,14 @@ func FlagString(fl elf.ProgFlag) string {
 	return b.String()
 }
 
+// ptGNUProperty is PT_GNU_PROPERTY, missing from debug/elf.
+const ptGNUProperty elf.ProgType = 0x6474e553
+
 // ProgTypeName names a program header type, including the GNU ones
 // debug/elf does not know.
 func ProgTypeName(t elf.ProgType) string {
 	switch t {
-	case 0x6474e553:
+	case ptGNUProperty:
 		return "GNU_PROPERTY"
 	case 0x6474e554:
 		return "GNU_SFRAME"
@@ -498,14 +501,34 @@ func RewriteSigns(f *File, d *Dynamic) []string {
 		}
 	}
 	if text, ok := byName[".text"]; ok {
-		for _, n := range []string{".interp", ".dynstr", ".dynsym", ".gnu.version_r"} {
+		for _, n := range []string{".dynstr", ".dynsym", ".gnu.version_r"} {
 			if s, ok := byName[n]; ok && s.Offset > text.Offset && s.Flags&elf.SHF_ALLOC != 0 {
 				signs = append(signs, fmt.Sprintf("%s at file offset 0x%x lies after .text (0x%x); linkers put it before the code", n, s.Offset, text.Offset))
 			}
 		}
 	}
+	if p, ok := staleProperty(f); ok {
+		signs = append(signs, fmt.Sprintf("PT_GNU_PROPERTY (program header %d) points at offset 0x%x, where there is no GNU property note: the note moved and the header was left stale, as patchelf 0.14 does", p.Index, p.Offset))
+	}
 	if interp, ok, _ := f.Interp(); ok && strings.HasPrefix(interp, "/nix/store/") {
 		signs = append(signs, "interpreter is in /nix/store: the file was built for Nix or rewritten to run there")
 	}
 	return signs
+}
+
+// staleProperty reports a PT_GNU_PROPERTY that does not point at a GNU
+// property note. ld.so and (on arm64) the kernel read the note through
+// this header, never through the section headers.
+func staleProperty(f *File) (*Prog, bool) {
+	for _, p := range f.ProgsOfType(ptGNUProperty) {
+		b, err := f.readFull(int64(p.Offset), min(p.Filesz, 16), "PT_GNU_PROPERTY")
+		if err != nil || len(b) < 16 {
+			return p, true
+		}
+		o := f.order
+		if o.Uint32(b) != 4 || o.Uint32(b[8:]) != ntGNUProperty || string(b[12:16]) != "GNU\x00" {
+			return p, true
+		}
+	}
+	return nil, false
 }
