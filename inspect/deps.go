@@ -103,7 +103,7 @@ func defaultDirsFor(f *File) []string {
 	return []string{"/lib", "/usr/lib"}
 }
 
-var helpDirRE = regexp.MustCompile(`^\s+(/\S*) \(system search path\)$`)
+var helpDirRE = lazyRegexp(`^\s+(/\S*) \(system search path\)$`)
 
 func loaderHelpDirs(hostPath string) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -115,7 +115,7 @@ func loaderHelpDirs(hostPath string) []string {
 	var dirs []string
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
-		if m := helpDirRE.FindStringSubmatch(sc.Text()); m != nil {
+		if m := helpDirRE().FindStringSubmatch(sc.Text()); m != nil {
 			dirs = append(dirs, m[1])
 		}
 	}
@@ -171,7 +171,7 @@ func readCapped(path string, max int64) ([]byte, error) {
 	return b, err
 }
 
-var glibcBuildRE = regexp.MustCompile(`\(([^)\x00]{1,80})\) (?:stable|development) release version ([0-9][0-9.]*[0-9])`)
+var glibcBuildRE = lazyRegexp(`\(([^)\x00]{1,80})\) (?:stable|development) release version ([0-9][0-9.]*[0-9])`)
 
 var glibcBuildCache sync.Map
 
@@ -199,7 +199,7 @@ func glibcBuild(f *File) string {
 		}
 	}
 	if b, err := f.readFull(int64(off), size, "glibc version string"); err == nil {
-		if m := glibcBuildRE.FindSubmatch(b); m != nil {
+		if m := glibcBuildRE().FindSubmatch(b); m != nil {
 			build = fmt.Sprintf("%s, %s", m[1], m[2])
 		}
 	}
@@ -475,4 +475,10 @@ func (c *checker) glibcMatch() {
 		Outcome:  OutcomeCrash, Signal: "SIGSEGV",
 		Message: "crashes in ld.so or in libc's initialisation, before main",
 		Next:    "use the loader that belongs to the libc you load: point PT_INTERP (or NIX_LD) at the same glibc as the library path"})
+}
+
+// lazyRegexp compiles a pattern on first use rather than at start-up:
+// every command pays for package initialisation, few need every pattern.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

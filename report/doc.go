@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -140,9 +141,9 @@ const (
 )
 
 var (
-	hexWord  = regexp.MustCompile(`^0x[0-9a-fA-F]+$`)
-	libWord  = regexp.MustCompile(`^[A-Za-z0-9_.+-]+\.so(\.[0-9]+)*$`)
-	sectWord = regexp.MustCompile(`^\.[A-Za-z_][A-Za-z0-9_.$@-]*$`)
+	hexWord  = lazyRegexp(`^0x[0-9a-fA-F]+$`)
+	libWord  = lazyRegexp(`^[A-Za-z0-9_.+-]+\.so(\.[0-9]+)*$`)
+	sectWord = lazyRegexp(`^\.[A-Za-z_][A-Za-z0-9_.$@-]*$`)
 )
 
 // isLiteral reports whether a word of a plain message is better set as
@@ -152,7 +153,7 @@ func isLiteral(w string, known map[string]bool) bool {
 	switch {
 	case w == "":
 		return false
-	case known[w], hexWord.MatchString(w), libWord.MatchString(w), sectWord.MatchString(w):
+	case known[w], hexWord().MatchString(w), libWord().MatchString(w), sectWord().MatchString(w):
 		return true
 	case len(w) > 1 && (w[0] == '/' || w[0] == '$'):
 		return true
@@ -227,4 +228,10 @@ func mdInline(s string, known map[string]bool, auto, inTable bool) string {
 		}
 	}
 	return b.String()
+}
+
+// lazyRegexp compiles a pattern on first use rather than at start-up:
+// every command pays for package initialisation, few need every pattern.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

@@ -170,7 +170,7 @@ func TestColor(t *testing.T) {
 		t.Errorf("problem is not red:\n%q", color)
 	}
 	// Colour only adds escape codes: without them the layout is the same.
-	if stripped := ansiCode.ReplaceAllString(color, ""); stripped != plain {
+	if stripped := ansiCode().ReplaceAllString(color, ""); stripped != plain {
 		t.Errorf("coloured text without its escape codes differs from plain text:\n%s", lineDiff([]byte(plain), []byte(stripped)))
 	}
 	for _, f := range []Format{Markdown, JSON} {
@@ -194,7 +194,7 @@ func TestDiffChangedRowsColor(t *testing.T) {
 	if err := Diff(&plain, d, Options{Format: Text}); err != nil {
 		t.Fatal(err)
 	}
-	if stripped := ansiCode.ReplaceAllString(out, ""); stripped != plain.String() {
+	if stripped := ansiCode().ReplaceAllString(out, ""); stripped != plain.String() {
 		t.Errorf("coloured diff without its escape codes differs from plain text:\n%s", lineDiff(plain.Bytes(), []byte(stripped)))
 	}
 	if !strings.Contains(out, ansiYellow+"*"+ansiReset) {

@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"io"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -144,7 +143,7 @@ func (d *textDoc) table(t table) {
 	for i, line := range lines {
 		lines[i] = strings.TrimRight(" "+line, " ")
 		if !isRule(line) {
-			width = max(width, utf8.RuneCountInString(ansiCode.ReplaceAllString(lines[i], "")))
+			width = max(width, utf8.RuneCountInString(ansiCode().ReplaceAllString(lines[i], "")))
 		}
 	}
 	for _, line := range lines {
@@ -158,7 +157,7 @@ func (d *textDoc) table(t table) {
 // rule is the character of the line under a table header.
 const rule = "─"
 
-var ansiCode = regexp.MustCompile("\x1b\\[[0-9;]*m")
+var ansiCode = lazyRegexp("\x1b\\[[0-9;]*m")
 
 func isRule(line string) bool {
 	line = strings.TrimSpace(line)
