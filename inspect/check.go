@@ -502,7 +502,7 @@ func (c *checker) isLibrary() bool {
 }
 
 // maxRelocs bounds the relocation walk; libxul has about 10^5.
-const maxRelocs = 1 << 24
+const maxRelocs = 1 << 22
 
 // relocations checks that every relocation ld.so applies to the main
 // program lands in memory that is writable while relocating. RELRO is

@@ -312,23 +312,36 @@ func diffSegment(role string, a, b *Segment, add func(int, string, string, ...an
 // does not shift every later pair.
 func matchSegments(as, bs []Segment) [][2]*Segment {
 	key := func(s *Segment) string { return s.Type + "/" + s.Flags }
+	rankA, rankB := groupRanks(as, key), groupRanks(bs, key)
 	usedB := make([]bool, len(bs))
 	pairOf := make([]int, len(as))
 	for i := range as {
 		pairOf[i] = -1
 	}
-	// Best section overlap first, then order.
 	type cand struct {
 		i, j  int
 		score float64
 	}
 	var cands []cand
+	// A hostile file can have tens of thousands of program headers; past
+	// a few thousand candidate pairs, pair by order within each role only.
+	const maxCands = 1 << 14
 	for i := range as {
 		for j := range bs {
 			if key(&as[i]) != key(&bs[j]) {
 				continue
 			}
+			if len(cands) >= maxCands {
+				if rankA[i] != rankB[j] {
+					continue
+				}
+				cands = append(cands, cand{i, j, 0})
+				continue
+			}
 			cands = append(cands, cand{i, j, overlapScore(as[i].Sections, bs[j].Sections)})
+		}
+		if len(cands) > 4*maxCands {
+			break
 		}
 	}
 	sort.SliceStable(cands, func(x, y int) bool {
@@ -336,7 +349,7 @@ func matchSegments(as, bs []Segment) [][2]*Segment {
 			return cands[x].score > cands[y].score
 		}
 		// Same rank in its group is the better match.
-		return abs(rankIn(as, cands[x].i)-rankIn(bs, cands[x].j)) < abs(rankIn(as, cands[y].i)-rankIn(bs, cands[y].j))
+		return abs(rankA[cands[x].i]-rankB[cands[x].j]) < abs(rankA[cands[y].i]-rankB[cands[y].j])
 	})
 	for _, c := range cands {
 		if pairOf[c.i] == -1 && !usedB[c.j] {
@@ -360,14 +373,16 @@ func matchSegments(as, bs []Segment) [][2]*Segment {
 	return out
 }
 
-func rankIn(ss []Segment, i int) int {
-	n := 0
-	for k := 0; k < i; k++ {
-		if ss[k].Type == ss[i].Type && ss[k].Flags == ss[i].Flags {
-			n++
-		}
+// groupRanks gives each segment its position among those with its key.
+func groupRanks(ss []Segment, key func(*Segment) string) []int {
+	seen := map[string]int{}
+	r := make([]int, len(ss))
+	for i := range ss {
+		k := key(&ss[i])
+		r[i] = seen[k]
+		seen[k]++
 	}
-	return n
+	return r
 }
 
 func abs(x int) int {

@@ -271,6 +271,9 @@ func Summarize(f *File, path string) *Summary {
 	}
 	s.Type = typeString(f, has)
 
+	for _, err := range f.SegmentProblems() {
+		s.Problems = append(s.Problems, ProblemOf(err))
+	}
 	roles := SegmentRoles(f)
 	for i := range f.Progs {
 		p := &f.Progs[i]
@@ -531,4 +534,26 @@ func staleProperty(f *File) (*Prog, bool) {
 		}
 	}
 	return nil, false
+}
+
+// SegmentProblems checks every program header's ranges: file bytes inside
+// the file, addresses that do not wrap around. The kernel maps what it is
+// told; bytes past the end of the file fault with SIGBUS when touched.
+func (f *File) SegmentProblems() []error {
+	var errs []error
+	for i := range f.Progs {
+		p := &f.Progs[i]
+		what := fmt.Sprintf("program header %d", p.Index)
+		if end, ok := addNoOverflow(p.Offset, p.Filesz); !ok {
+			errs = append(errs, errAt(p.Off, what, fmt.Sprintf("p_offset 0x%x + p_filesz 0x%x overflows", p.Offset, p.Filesz), nil))
+		} else if end > uint64(f.size) && p.Filesz > 0 {
+			errs = append(errs, errAt(p.Off, what, fmt.Sprintf("p_offset+p_filesz 0x%x past end of file (0x%x)", end, f.size), nil))
+		}
+		if _, ok := addNoOverflow(p.Vaddr, p.Memsz); !ok {
+			errs = append(errs, errAt(p.Off, what, fmt.Sprintf("p_vaddr 0x%x + p_memsz 0x%x wraps around the address space", p.Vaddr, p.Memsz), nil))
+		} else if p.Type == elf.PT_LOAD && p.Memsz > 1<<47 {
+			errs = append(errs, errAt(p.Off, what, fmt.Sprintf("p_memsz %s is larger than a user address space", SizeString(p.Memsz)), nil))
+		}
+	}
+	return errs
 }

@@ -299,7 +299,7 @@ func (v *Versions) readVersym(f *File, d *Dynamic, addr uint64) {
 }
 
 // maxDynSyms bounds the symbol count derived from hash tables.
-const maxDynSyms = 1 << 24
+const maxDynSyms = 1 << 20
 
 // DynSymCount returns the number of dynamic symbols the way the loader
 // can know it: nchain of DT_HASH, or one past the last symbol reachable
