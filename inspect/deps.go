@@ -41,10 +41,10 @@ type loaderInfo struct {
 
 var loaderInfoCache sync.Map // host path + size + mtime → *loaderInfo
 
-// describeLoader learns the default search path from the interpreter.
-// glibc ≥ 2.33 prints it with --help; running the loader with --help
-// loads no program. Older loaders and foreign ones fall back to the
-// SYSTEM_DIRS string compiled into them, then to the usual defaults.
+// describeLoader learns the default search path from the interpreter:
+// the SYSTEM_DIRS string compiled into glibc's ld.so, or else what
+// `ld.so --help` prints (glibc ≥ 2.33; it loads no program), or else the
+// usual defaults.
 func describeLoader(hostPath string, f *File) *loaderInfo {
 	key := hostPath
 	if st, err := os.Stat(hostPath); err == nil {
@@ -55,9 +55,11 @@ func describeLoader(hostPath string, f *File) *loaderInfo {
 	}
 	li := &loaderInfo{platform: platformFor(f)}
 	if hostPath != "" {
-		li.systemDirs = loaderHelpDirs(hostPath)
+		// The SYSTEM_DIRS string is what ld.so searches; reading it costs
+		// a file read, --help costs a process.
+		li.systemDirs = loaderStringDirs(hostPath)
 		if li.systemDirs == nil {
-			li.systemDirs = loaderStringDirs(hostPath)
+			li.systemDirs = loaderHelpDirs(hostPath)
 		}
 	}
 	if li.systemDirs == nil {

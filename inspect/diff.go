@@ -261,6 +261,10 @@ func segChanged(a, b *Segment) bool {
 		a.Filesz != b.Filesz || a.Memsz != b.Memsz || a.Align != b.Align
 }
 
+// zeroFillNoise is how much zero-fill may change between two builds before
+// diff calls it a change of layout rather than of .bss size.
+const zeroFillNoise = 64 << 10
+
 func diffSegment(role string, a, b *Segment, add func(int, string, string, ...any)) {
 	sizesSaid := false
 	switch {
@@ -271,6 +275,16 @@ func diffSegment(role string, a, b *Segment, add func(int, string, string, ...an
 	case a.ZeroFill == 0 && b.ZeroFill > 0 && a.Memsz > 0:
 		add(rankZeroFill, "segments", "%s: zero-fill appeared: FileSiz %s → %s, MemSiz %s; %s now comes from zero-fill instead of the file",
 			role, SizeString(a.Filesz), SizeString(b.Filesz), SizeString(b.Memsz), HumanSize(b.ZeroFill))
+		sizesSaid = true
+	case a.ZeroFill+zeroFillNoise < b.ZeroFill:
+		add(rankZeroFill, "segments", "%s: zero-fill grew from %s to %s: FileSiz %s → %s, MemSiz %s → %s; %s that was on disk now comes from zero-fill",
+			role, HumanSize(a.ZeroFill), HumanSize(b.ZeroFill), SizeString(a.Filesz), SizeString(b.Filesz),
+			SizeString(a.Memsz), SizeString(b.Memsz), HumanSize(b.ZeroFill-a.ZeroFill))
+		sizesSaid = true
+	case b.ZeroFill+zeroFillNoise < a.ZeroFill:
+		add(rankZeroFill, "segments", "%s: zero-fill shrank from %s to %s: FileSiz %s → %s, MemSiz %s → %s; %s of it is now on disk",
+			role, HumanSize(a.ZeroFill), HumanSize(b.ZeroFill), SizeString(a.Filesz), SizeString(b.Filesz),
+			SizeString(a.Memsz), SizeString(b.Memsz), HumanSize(a.ZeroFill-b.ZeroFill))
 		sizesSaid = true
 	}
 	// Everything else about the pair goes in one line, so a moved
