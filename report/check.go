@@ -48,7 +48,7 @@ func checkDoc(d doc, r *inspect.CheckResult) {
 	} else {
 		d.title("Prediction: " + code(r.Path) + " will not start")
 	}
-	d.para(clean(upperFirst(r.Headline)), true)
+	d.para(clean(r.Headline), true)
 	kv := [][2]string{{"outcome", clean(outcomeWords[r.Outcome])}}
 	if fatal != nil {
 		if fatal.Signal != "" {
