@@ -1,11 +1,13 @@
 package inspect
 
 import (
+	"bytes"
 	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -37,7 +39,7 @@ type Outcome string
 const (
 	OutcomeStarts      Outcome = "starts"       // reaches the program's entry point
 	OutcomeExecFails   Outcome = "exec-fails"   // execve returns an error; nothing runs
-	OutcomeLoaderError Outcome = "loader-error" // ld.so prints an error and exits 127
+	OutcomeLoaderError Outcome = "loader-error" // ld.so prints an error and exits (127; 1 after version errors)
 	OutcomeCrash       Outcome = "crash"        // killed by a signal before main
 )
 
@@ -174,7 +176,7 @@ func checkFile(f *File, path string, opts CheckOptions) (res *CheckResult) {
 		}
 		res.finish()
 	}()
-	for _, step := range []func(){c.kernel, c.mapping, c.startup, c.dependencies, c.versions, c.relocations, c.glibcMatch} {
+	for _, step := range []func(){c.kernel, c.mapping, c.startup, c.dependencies, c.versions, c.weakSymbols, c.relocations, c.glibcMatch, c.entryCode} {
 		if c.stop {
 			break
 		}
@@ -287,6 +289,24 @@ func (c *checker) kernel() {
 				Message: "the kernel refuses the mapping after the point of no return",
 				Next:    "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
 			return
+		}
+		// Before it returns, the kernel clears the rest of the last file
+		// page of a segment with zero-fill (padzero in elf_load). When
+		// that page lies wholly past the end of a truncated file the
+		// write faults, and exec fails after the point of no return:
+		// the process dies with SIGSEGV before ld.so runs. Linux
+		// ignores the fault for segments that are not writable.
+		if p.Memsz > p.Filesz && p.Filesz > 0 && p.Flags&elf.PF_W != 0 && (p.Vaddr+p.Filesz)%page != 0 {
+			if end, ok := addNoOverflow(p.Offset, p.Filesz); !ok || end&^(page-1) >= uint64(f.size) {
+				c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "zero-fill-past-eof",
+					Summary: fmt.Sprintf("PT_LOAD %d ends past the end of the file (size %s), on a page the kernel must clear before the zero-fill: the clearing faults and exec fails after the point of no return",
+						p.Index, SizeString(uint64(f.size))),
+					Evidence: append(ev, fmt.Sprintf("the page at file offset 0x%x, which holds the segment's last file byte, is past the end of the file", end&^(page-1))),
+					Outcome:  OutcomeCrash, Signal: "SIGSEGV",
+					Message: "the kernel kills the process with SIGSEGV before ld.so runs",
+					Next:    "the file is truncated: download it again, and compare sizes with the pristine file"})
+				return
+			}
 		}
 		if end, ok := addNoOverflow(p.Offset, p.Filesz); !ok || end > uint64(f.size) {
 			c.add(Finding{Severity: SeverityWarning, Stage: StageKernel, Code: "load-past-eof",
@@ -419,20 +439,65 @@ func (c *checker) startup() {
 	if err != nil {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "dynamic-unreadable",
 			Summary:  "ld.so cannot read the dynamic table",
-			Evidence: []string{err.Error()}, Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main",
+			Evidence: []string{err.Error()}, Outcome: OutcomeCrash, Signal: faultSignal(err), Message: faultSignal(err) + " in ld.so before main",
 			Next: "compare with the pristine file using `elfdoctor diff`"})
 		return
 	}
 	if d == nil {
 		return
 	}
-	c.dyn = d
 	im := f.Image()
-	pd := d.Prog
 	entSize := uint64(16)
 	if f.Class == elf.ELFCLASS32 {
 		entSize = 8
 	}
+	// A file truncated inside the dynamic table reads zeros past its
+	// end, and a zero entry is DT_NULL: ld.so sees the table cut short.
+	// Whatever came after the cut is lost; without any relocation table
+	// nothing fills the GOT, and the first call through it (in _start)
+	// jumps to 0.
+	end := d.Addr + uint64(len(d.Entries))*entSize
+	if l := im.Lookup(end); l.Mapped && l.File && l.Off >= uint64(f.size) {
+		_, strtab := d.Tag(elf.DT_STRTAB)
+		_, needs := d.Tag(elf.DT_NEEDED)
+		relocs := false
+		for _, t := range []elf.DynTag{elf.DT_RELA, elf.DT_REL, elf.DT_JMPREL, dtRELR} {
+			_, ok := d.Tag(t)
+			relocs = relocs || ok
+		}
+		ev := []string{fmt.Sprintf("ld.so reads %d entries, then a DT_NULL at vaddr 0x%x that is file offset 0x%x, past the end of the file (size 0x%x)", len(d.Entries), end, l.Off, f.size)}
+		if needs && (!strtab || !relocs) {
+			lost := "DT_STRTAB"
+			if strtab {
+				lost = "every relocation table"
+			}
+			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "dynamic-cut",
+				Summary:  fmt.Sprintf("the file ends inside the dynamic table: ld.so sees only its first %d entries, without %s", len(d.Entries), lost),
+				Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGSEGV",
+				Message: "SIGSEGV before main: ld.so or _start follows a pointer the lost entries would have set",
+				Next:    "the file is truncated: download it again"})
+			return
+		}
+		c.add(Finding{Severity: SeverityWarning, Stage: StageStartup, Code: "dynamic-cut",
+			Summary:  fmt.Sprintf("the file ends inside the dynamic table: ld.so sees only its first %d entries", len(d.Entries)),
+			Evidence: ev, Next: "the file is truncated: download it again"})
+	}
+	// A dynamic table without DT_STRTAB: ld.so reads library names
+	// through a null pointer.
+	if _, ok := d.Tag(elf.DT_STRTAB); !ok {
+		for _, e := range d.Entries {
+			if e.Tag == elf.DT_NEEDED || e.Tag == elf.DT_RPATH || e.Tag == elf.DT_RUNPATH {
+				c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "strtab-missing",
+					Summary:  fmt.Sprintf("the dynamic table has %s but no DT_STRTAB: ld.so reads the name through a null pointer", DynTagName(e.Tag)),
+					Evidence: []string{fmt.Sprintf("%d dynamic entries read before DT_NULL at vaddr 0x%x", len(d.Entries), d.Addr)},
+					Outcome:  OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main",
+					Next: "the dynamic table was cut short (a truncated file?) or overwritten: compare with the pristine file using `elfdoctor diff`"})
+				return
+			}
+		}
+	}
+	c.dyn = d
+	pd := d.Prog
 	// ld.so writes into the dynamic table: the DT_DEBUG slot always, and
 	// for a relocated (PIE) object every pointer entry when PT_DYNAMIC is
 	// marked writable. A page the kernel mapped read-only faults.
@@ -460,6 +525,12 @@ func (c *checker) startup() {
 		}
 	}
 	for _, p := range f.Pointers(d) {
+		// The version tables are first read by _dl_check_map_versions,
+		// after the libraries are loaded; the versions step reports them
+		// in its own words.
+		if p.Tag == elf.DT_VERNEED || p.Tag == elf.DT_VERDEF {
+			continue
+		}
 		if !p.Loc.Mapped && p.Tag != elf.DT_INIT && p.Tag != elf.DT_FINI && p.Addr != 0 {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "pointer-unmapped",
 				Summary:  fmt.Sprintf("%s points to 0x%x, which no PT_LOAD maps", DynTagName(p.Tag), p.Addr),
@@ -504,20 +575,26 @@ func (c *checker) isLibrary() bool {
 // maxRelocs bounds the relocation walk; libxul has about 10^5.
 const maxRelocs = 1 << 22
 
-// relocations checks that every relocation ld.so applies to the main
-// program lands in memory that is writable while relocating. RELRO is
-// made read-only only afterwards, so it counts as writable here.
-func (c *checker) relocations() {
-	f, d := c.f, c.dyn
-	if d == nil {
-		return
-	}
-	if d.Flags&elf.DF_TEXTREL != 0 {
-		return // ld.so makes the text writable while relocating
-	}
-	if _, ok := d.Tag(elf.DT_TEXTREL); ok {
-		return
-	}
+// reloc is one relocation entry as ld.so reads it.
+type reloc struct {
+	table string // DT_RELA, DT_REL or DT_JMPREL
+	index uint64
+	off   uint64 // r_offset: the address ld.so writes
+	sym   uint64 // symbol index
+	typ   uint32
+	lazy  bool // a PLT slot that ld.so only rebases now and binds at the first call
+}
+
+// bindNow reports whether ld.so resolves PLT slots at start-up.
+func bindNow(d *Dynamic) bool {
+	_, now := d.Tag(elf.DT_BIND_NOW)
+	return now || d.Flags&elf.DF_BIND_NOW != 0 || d.Flags1&elf.DF_1_NOW != 0
+}
+
+// eachReloc calls fn for every relocation of an object in the order ld.so
+// applies them, DT_RELA or DT_REL first, then DT_JMPREL, until fn returns
+// false. It returns the first table that cannot be read.
+func eachReloc(f *File, d *Dynamic, fn func(r reloc) bool) error {
 	word := uint64(8)
 	if f.Class == elf.ELFCLASS32 {
 		word = 4
@@ -527,11 +604,13 @@ func (c *checker) relocations() {
 		addrTag elf.DynTag
 		sizeTag elf.DynTag
 		rela    bool
+		plt     bool
 	}
-	tables := []table{{"DT_RELA", elf.DT_RELA, elf.DT_RELASZ, true}, {"DT_REL", elf.DT_REL, elf.DT_RELSZ, false}}
+	tables := []table{{"DT_RELA", elf.DT_RELA, elf.DT_RELASZ, true, false}, {"DT_REL", elf.DT_REL, elf.DT_RELSZ, false, false}}
 	if pr, ok := d.Tag(elf.DT_PLTREL); ok {
-		tables = append(tables, table{"DT_JMPREL", elf.DT_JMPREL, elf.DT_PLTRELSZ, elf.DynTag(pr) == elf.DT_RELA})
+		tables = append(tables, table{"DT_JMPREL", elf.DT_JMPREL, elf.DT_PLTRELSZ, elf.DynTag(pr) == elf.DT_RELA, true})
 	}
+	lazy := !bindNow(d)
 	im := f.Image()
 	for _, t := range tables {
 		addr, ok1 := d.Tag(t.addrTag)
@@ -548,41 +627,253 @@ func (c *checker) relocations() {
 		for i := uint64(0); i < n; i += 256 {
 			k := min(256, n-i)
 			if err := im.ReadAt(buf[:k*ent], addr+i*ent, fmt.Sprintf("%s entry %d", t.name, i)); err != nil {
-				c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-unreadable",
-					Summary:  fmt.Sprintf("ld.so cannot read the %s relocation table", t.name),
-					Evidence: []string{err.Error()}, Outcome: OutcomeCrash, Signal: "SIGSEGV",
-					Message: "SIGSEGV in ld.so while relocating, before main",
-					Next:    "compare with the pristine file using `elfdoctor diff`"})
-				return
+				return fmt.Errorf("%s: %w", t.name, err)
 			}
 			for j := uint64(0); j < k; j++ {
 				e := buf[j*ent:]
-				var off, info uint64
+				r := reloc{table: t.name, index: i + j, lazy: t.plt && lazy}
 				if word == 8 {
-					off, info = f.order.Uint64(e), f.order.Uint64(e[8:])
+					info := f.order.Uint64(e[8:])
+					r.off, r.sym, r.typ = f.order.Uint64(e), info>>32, uint32(info)
 				} else {
-					off, info = uint64(f.order.Uint32(e)), uint64(f.order.Uint32(e[4:]))
+					info := f.order.Uint32(e[4:])
+					r.off, r.sym, r.typ = uint64(f.order.Uint32(e)), uint64(info>>8), info&0xff
 				}
-				if info == 0 { // R_*_NONE
-					continue
-				}
-				l := im.Lookup(off)
-				if !l.Mapped || l.Perm&elf.PF_W == 0 {
-					state := "unmapped"
-					if l.Mapped {
-						state = fmt.Sprintf("mapped %s by program header %d", FlagString(l.Perm), l.Prog)
-					}
-					sec := ""
-					if s := f.SectionAt(off); s != nil {
-						sec = " (" + s.Name + ")"
-					}
-					c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-target-readonly",
-						Summary: fmt.Sprintf("relocation %d of %s writes to 0x%x%s, which is %s", i+j, t.name, off, sec, state),
-						Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so while relocating, before main",
-						Next: "compare with the pristine file using `elfdoctor diff`"})
-					return
+				if !fn(r) {
+					return nil
 				}
 			}
 		}
 	}
+	return nil
+}
+
+// faultSignal is the signal a failed read through the loader's view
+// raises: SIGBUS for a page past the end of the file, SIGSEGV otherwise.
+func faultSignal(err error) string {
+	var fe *FormatError
+	if errors.As(err, &fe) && strings.Contains(fe.Msg, "SIGBUS") {
+		return "SIGBUS"
+	}
+	return "SIGSEGV"
+}
+
+// relocations checks that every relocation ld.so applies to the main
+// program lands in memory that is writable while relocating, and in a
+// page that holds file bytes. RELRO is made read-only only afterwards, so
+// it counts as writable here.
+func (c *checker) relocations() {
+	f, d := c.f, c.dyn
+	if d == nil {
+		return
+	}
+	if d.Flags&elf.DF_TEXTREL != 0 {
+		return // ld.so makes the text writable while relocating
+	}
+	if _, ok := d.Tag(elf.DT_TEXTREL); ok {
+		return
+	}
+	im := f.Image()
+	size := uint64(f.size)
+	err := eachReloc(f, d, func(r reloc) bool {
+		if r.typ == 0 { // R_*_NONE
+			return true
+		}
+		l := im.Lookup(r.off)
+		sec := ""
+		if s := f.SectionAt(r.off); s != nil {
+			sec = " (" + s.Name + ")"
+		}
+		if !l.Mapped || l.Perm&elf.PF_W == 0 {
+			state := "unmapped"
+			if l.Mapped {
+				state = fmt.Sprintf("mapped %s by program header %d", FlagString(l.Perm), l.Prog)
+			}
+			c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-target-readonly",
+				Summary: fmt.Sprintf("relocation %d of %s writes to 0x%x%s, which is %s", r.index, r.table, r.off, sec, state),
+				Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so while relocating, before main",
+				Next: "compare with the pristine file using `elfdoctor diff`"})
+			return false
+		}
+		if !l.File || l.Off < size {
+			return true
+		}
+		ev := []string{fmt.Sprintf("0x%x is file offset 0x%x in the loader's view; the file ends at 0x%x", r.off, l.Off, size)}
+		if l.Off&^(im.PageSize-1) >= size {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-target-past-eof",
+				Summary:  fmt.Sprintf("relocation %d of %s writes to 0x%x%s, on a page past the end of the truncated file", r.index, r.table, r.off, sec),
+				Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGBUS", Message: "SIGBUS in ld.so while relocating, before main",
+				Next: "the file is truncated: download it again"})
+			return false
+		}
+		if r.lazy {
+			// ld.so only adds the load address to a lazy PLT slot; past
+			// the end of the file the slot reads 0, so the first call
+			// through it jumps to the start of the image.
+			c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "plt-slot-past-eof",
+				Summary:  fmt.Sprintf("PLT slot %d (0x%x%s) lies past the end of the truncated file: it reads as 0, and the first call through it jumps to the load address", r.index, r.off, sec),
+				Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV at the program's first call into a shared library",
+				Next: "the file is truncated: download it again"})
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-unreadable",
+			Summary:  "ld.so cannot read the relocation table",
+			Evidence: []string{err.Error()}, Outcome: OutcomeCrash, Signal: faultSignal(err),
+			Message: "ld.so faults while relocating, before main",
+			Next:    "compare with the pristine file using `elfdoctor diff`"})
+	}
+}
+
+// patchelfFiller is what patchelf writes over the old place of a section
+// it moved: 'X' bytes, which on x86 are "pop %rax" and on no machine a
+// useful program. A run of fillerRun of them outside every section is
+// patchelf's mark.
+const (
+	patchelfFiller = 'X'
+	fillerRun      = 16
+	maxGapScan     = 1 << 20 // bytes of section gaps read per file
+)
+
+// fillerRange is a stretch of patchelf's filler in the loader's view.
+type fillerRange struct {
+	start, end uint64 // virtual addresses
+	prog       int
+	perm       elf.ProgFlag
+}
+
+// fillerRanges finds patchelf's filler in the file bytes of the PT_LOADs
+// that no allocated section covers: where a section was before patchelf
+// moved it. Linkers leave only alignment padding there.
+func (c *checker) fillerRanges() []fillerRange {
+	f := c.f
+	type span struct{ lo, hi uint64 }
+	var covered []span
+	for _, s := range f.Sections {
+		if s.Flags&elf.SHF_ALLOC != 0 && s.Type != elf.SHT_NOBITS && s.Size > 0 {
+			covered = append(covered, span{s.Offset, s.Offset + s.Size})
+		}
+	}
+	if len(covered) == 0 {
+		return nil // no section table: nothing says where the gaps are
+	}
+	covered = append(covered, span{0, uint64(f.Phoff) + uint64(f.Phnum)*uint64(f.Phentsize)})
+	sort.Slice(covered, func(i, j int) bool { return covered[i].lo < covered[j].lo })
+	var out []fillerRange
+	budget := uint64(maxGapScan)
+	run := bytes.Repeat([]byte{patchelfFiller}, fillerRun)
+	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
+		lo, hi := p.Offset, min(p.Offset+p.Filesz, uint64(f.size))
+		for _, cv := range covered {
+			if budget == 0 || lo >= hi {
+				break
+			}
+			if cv.hi <= lo {
+				continue
+			}
+			gapEnd := min(cv.lo, hi)
+			if gapEnd > lo && gapEnd-lo >= fillerRun {
+				n := min(gapEnd-lo, budget)
+				budget -= n
+				if b, err := f.readFull(int64(lo), n, "gap between sections"); err == nil {
+					if i := bytes.Index(b, run); i >= 0 {
+						j := i
+						for j < len(b) && b[j] == patchelfFiller {
+							j++
+						}
+						start := p.Vaddr + (lo + uint64(i) - p.Offset)
+						out = append(out, fillerRange{start: start, end: start + uint64(j-i), prog: p.Index, perm: p.Flags})
+					}
+				}
+			}
+			lo = max(lo, cv.hi)
+		}
+	}
+	return out
+}
+
+// entryCode looks at the first code the program runs once ld.so is done,
+// the entry point and DT_INIT, and at the gaps between sections. patchelf
+// 0.14, rewriting a file it already rewrote, can move .text or .rodata to
+// a new segment and fill their old place with 'X', while the code still
+// uses the old addresses.
+func (c *checker) entryCode() {
+	if c.isLibrary() {
+		return
+	}
+	f := c.f
+	type target struct {
+		what string
+		addr uint64
+	}
+	targets := []target{{"the entry point", f.Entry}}
+	if v, ok := c.dyn.Tag(elf.DT_INIT); ok {
+		targets = append(targets, target{"DT_INIT", v})
+	}
+	moved := func() []string {
+		var ev []string
+		for _, s := range f.Sections {
+			if s.Flags&elf.SHF_EXECINSTR != 0 && s.Size > 0 {
+				if l := f.Image().Lookup(s.Addr); !l.Mapped || l.Perm&elf.PF_X == 0 {
+					ev = append(ev, fmt.Sprintf("section %s (code) is now at 0x%x, in memory that is not executable", s.Name, s.Addr))
+				}
+			}
+		}
+		return ev
+	}
+	for _, t := range targets {
+		var b [fillerRun]byte
+		if f.Image().ReadAt(b[:], t.addr, t.what) != nil || !bytes.Equal(b[:], bytes.Repeat([]byte{patchelfFiller}, fillerRun)) {
+			continue
+		}
+		c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "code-overwritten",
+			Summary:  fmt.Sprintf("%s (0x%x) holds patchelf's filler bytes, not code: a rewrite moved the code away and left the old place filled with 'X'", t.what, t.addr),
+			Evidence: append([]string{fmt.Sprintf("the bytes at 0x%x are %q", t.addr, b[:])}, moved()...),
+			Outcome:  OutcomeCrash, Signal: "SIGSEGV",
+			Message: "SIGSEGV when ld.so hands over to the program",
+			Next:    "patchelf damaged the file (rewriting an already rewritten file can move .text): start again from the pristine file, or run it unmodified through nix-ld"})
+		return
+	}
+	// patchelf fills the old place of every section it moves, the loader
+	// tables too, which is harmless: ld.so finds them through the updated
+	// dynamic table. Sections the program's own code addresses (.text,
+	// .rodata, .eh_frame) are another matter. Every linker places them
+	// before the program's writable data (.init_array, .got, .data),
+	// which no rewrite moves; found after it, they were moved.
+	var dataAddr uint64
+	found := false
+	for _, s := range f.Sections {
+		switch s.Type {
+		case elf.SHT_PROGBITS, elf.SHT_INIT_ARRAY, elf.SHT_FINI_ARRAY, elf.SHT_PREINIT_ARRAY, elf.SHT_NOBITS:
+		default:
+			continue
+		}
+		if s.Flags&elf.SHF_ALLOC != 0 && s.Flags&elf.SHF_WRITE != 0 && s.Size > 0 && (!found || s.Addr < dataAddr) {
+			dataAddr, found = s.Addr, true
+		}
+	}
+	var movedSecs []string
+	for _, s := range f.Sections {
+		if found && s.Type == elf.SHT_PROGBITS && s.Flags&elf.SHF_ALLOC != 0 && s.Flags&elf.SHF_WRITE == 0 &&
+			s.Name != ".interp" && s.Size > 0 && s.Addr > dataAddr {
+			movedSecs = append(movedSecs, fmt.Sprintf("%s is at 0x%x, after the program's writable data (from 0x%x), where no linker puts it", s.Name, s.Addr, dataAddr))
+		}
+	}
+	if len(movedSecs) == 0 {
+		return
+	}
+	rs := c.fillerRanges()
+	if len(rs) == 0 {
+		return
+	}
+	ev := movedSecs
+	for _, r := range rs {
+		ev = append(ev, fmt.Sprintf("0x%x-0x%x in PT_LOAD %d (%s): 'X' filler where no section is", r.start, r.end, r.prog, FlagString(r.perm)))
+	}
+	c.add(Finding{Severity: SeverityWarning, Stage: StageReloc, Code: "sections-moved",
+		Summary:  "a rewrite (patchelf) moved sections the program's code addresses directly and filled their old place with 'X': the program starts, but reads 'X' where its constants or code were",
+		Evidence: append(ev, moved()...),
+		Next:     "start again from the pristine file, or run it unmodified through nix-ld"})
 }

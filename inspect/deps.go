@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -19,14 +21,20 @@ import (
 type loadedObj struct {
 	name   string // as requested (DT_NEEDED), or the path for the main program
 	path   string // host path
-	f      *File
+	f      *File  // nil for a library until file() opens it
+	lib    *libEntry
 	dyn    *Dynamic
 	loader *loadedObj // the object whose DT_NEEDED pulled it in
 	soname string
 	origin string // $ORIGIN
 
 	vers     *Versions
+	versErr  error
 	versDone bool
+	// weakMissing maps the version indexes of weak requirements the
+	// providing object does not define to their names: symbols bound
+	// with them cannot be found.
+	weakMissing map[uint16]string
 }
 
 // maxObjects bounds the dependency walk; real programs load < 1000.
@@ -58,7 +66,7 @@ func describeLoader(hostPath string, f *File) *loaderInfo {
 		// The SYSTEM_DIRS string is what ld.so searches; reading it costs
 		// a file read, --help costs a process.
 		li.systemDirs = loaderStringDirs(hostPath)
-		if li.systemDirs == nil {
+		if li.systemDirs == nil && runnableLoader(hostPath) {
 			li.systemDirs = loaderHelpDirs(hostPath)
 		}
 	}
@@ -103,6 +111,18 @@ func defaultDirsFor(f *File) []string {
 		return []string{"/lib64", "/usr/lib64", "/lib", "/usr/lib"}
 	}
 	return []string{"/lib", "/usr/lib"}
+}
+
+// runnableLoader reports whether hostPath looks enough like a dynamic
+// loader to be run with --help. PT_INTERP comes from the file being
+// checked, which may be hostile: it must not make check run /usr/bin/yes.
+func runnableLoader(hostPath string) bool {
+	e := openLib(hostPath)
+	if e.err != nil || e.typ != elf.ET_DYN || e.dyn == nil {
+		return false
+	}
+	so := e.dyn.Soname
+	return strings.HasPrefix(so, "ld-") || strings.HasPrefix(so, "ld.so") || strings.HasPrefix(so, "ld64.so")
 }
 
 var helpDirRE = lazyRegexp(`^\s+(/\S*) \(system search path\)$`)
@@ -212,8 +232,18 @@ func glibcBuild(f *File) string {
 // isNixLDShim reports whether the interpreter is nix-ld's stub, which
 // execs the loader named by NIX_LD with NIX_LD_LIBRARY_PATH.
 func isNixLDShim(hostPath string) bool {
+	key, ok := statKey(hostPath)
+	if ok {
+		if v, ok := shimCache.Load(key); ok {
+			return v.(bool)
+		}
+	}
 	b, err := readCapped(hostPath, 8<<20)
-	return err == nil && bytes.Contains(b, []byte("NIX_LD_LIBRARY_PATH"))
+	shim := err == nil && bytes.Contains(b, []byte("NIX_LD_LIBRARY_PATH"))
+	if ok {
+		shimCache.Store(key, shim)
+	}
+	return shim
 }
 
 func (c *checker) closeAll() {
@@ -222,6 +252,109 @@ func (c *checker) closeAll() {
 			o.f.Close()
 		}
 	}
+}
+
+// file opens the object's file, for the rare question the cached
+// library entry does not answer.
+func (o *loadedObj) file() (*File, error) {
+	if o.f == nil {
+		f, err := Open(o.path)
+		if err != nil {
+			return nil, err
+		}
+		o.f = f
+	}
+	return o.f, nil
+}
+
+// statKey names a file's current contents: a library that is replaced
+// (new size, time or inode) gets a new key.
+func statKey(p string) (string, bool) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", false
+	}
+	ino := uint64(0)
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		ino = sys.Ino
+	}
+	return fmt.Sprintf("%s|%d|%d|%d", p, st.Size(), st.ModTime().UnixNano(), ino), true
+}
+
+// libEntry is what check reads from a library: its dynamic table and
+// version tables. Every program on a system loads libc and a few dozen
+// other libraries, so entries are shared between Check calls, keyed by
+// statKey; they are never modified after they are made.
+type libEntry struct {
+	err     error
+	class   elf.Class
+	machine elf.Machine
+	typ     elf.Type
+	dyn     *Dynamic
+	vers    *Versions
+	versErr error
+	glibc   string
+
+	namesOnce sync.Once
+	names     map[string]bool
+	namesErr  error
+}
+
+// maxLibCache bounds the shared library cache; a system has a few
+// thousand libraries.
+const maxLibCache = 1 << 14
+
+var (
+	libCache  sync.Map // statKey → *libEntry
+	libCached atomic.Int64
+)
+
+// openLib reads a library's tables once per version of the file.
+func openLib(path string) *libEntry {
+	key, ok := statKey(path)
+	if ok {
+		if v, ok := libCache.Load(key); ok {
+			return v.(*libEntry)
+		}
+	}
+	e := &libEntry{}
+	lf, err := Open(path)
+	if err != nil {
+		e.err = err
+		return e
+	}
+	defer lf.Close()
+	e.class, e.machine, e.typ = lf.Class, lf.Machine, lf.Type
+	e.dyn, _ = lf.Dynamic()
+	e.vers, e.versErr = lf.Versions(e.dyn)
+	if filepath.Base(path) == "libc.so.6" || (e.dyn != nil && e.dyn.Soname == "libc.so.6") {
+		e.glibc = glibcBuild(lf)
+	}
+	if ok && libCached.Add(1) < maxLibCache {
+		libCache.Store(key, e)
+	}
+	return e
+}
+
+var shimCache sync.Map // statKey → bool
+
+// ldCacheShared holds parsed ld.so.cache files by statKey: every Check
+// reads the same one.
+var ldCacheShared sync.Map
+
+func readLDCacheShared(path string) (*LDCache, error) {
+	key, ok := statKey(path)
+	if !ok {
+		return ReadLDCache(path)
+	}
+	if v, ok := ldCacheShared.Load(key); ok {
+		return v.(*LDCache), nil
+	}
+	c, err := ReadLDCache(path)
+	if err == nil {
+		ldCacheShared.Store(key, c)
+	}
+	return c, err
 }
 
 // dependencies loads every DT_NEEDED breadth-first, searching the way
@@ -272,11 +405,10 @@ func (c *checker) dependencies() {
 	// ld.so is loaded before anything else and answers to its soname, so
 	// libc's DT_NEEDED on ld-linux-x86-64.so.2 finds it, not a copy.
 	if hasInterp && loaderHost != "" {
-		if lf, err := Open(loaderHost); err == nil {
-			d, _ := lf.Dynamic()
-			lo := &loadedObj{name: interp, path: loaderHost, f: lf, dyn: d, origin: filepath.Dir(loaderHost)}
-			if d != nil {
-				lo.soname = d.Soname
+		if e := openLib(loaderHost); e.err == nil {
+			lo := &loadedObj{name: interp, path: loaderHost, lib: e, dyn: e.dyn, origin: filepath.Dir(loaderHost)}
+			if e.dyn != nil {
+				lo.soname = e.dyn.Soname
 			}
 			c.loaded = append(c.loaded, lo)
 		}
@@ -287,7 +419,7 @@ func (c *checker) dependencies() {
 		if !cacheLoaded {
 			cacheLoaded = true
 			var err error
-			cache, err = ReadLDCache(c.underRoot("/etc/ld.so.cache"))
+			cache, err = readLDCacheShared(c.underRoot("/etc/ld.so.cache"))
 			if err != nil && !os.IsNotExist(err) {
 				c.add(Finding{Severity: SeverityWarning, Stage: StageDeps, Code: "ldcache-unreadable",
 					Summary: "ld.so.cache cannot be read; ld.so ignores it too", Evidence: []string{err.Error()}})
@@ -334,22 +466,21 @@ func (c *checker) dependencies() {
 					Next:    "install the library, add its directory to LD_LIBRARY_PATH (or NIX_LD_LIBRARY_PATH under nix-ld), or run `LOADER --library-path DIR FILE`"})
 				return
 			}
-			lf, err := Open(path)
-			if err != nil {
+			e := openLib(path)
+			if e.err != nil {
 				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-unreadable", Object: obj.name,
-					Summary: fmt.Sprintf("%s (found at %s) cannot be loaded", name, path), Evidence: []string{err.Error()},
+					Summary: fmt.Sprintf("%s (found at %s) cannot be loaded", name, path), Evidence: []string{e.err.Error()},
 					Outcome: OutcomeLoaderError, Message: fmt.Sprintf("error while loading shared libraries: %s: invalid ELF header", name)})
 				return
 			}
-			d, _ := lf.Dynamic()
-			lo := &loadedObj{name: name, path: path, f: lf, dyn: d, loader: obj, origin: filepath.Dir(path)}
-			if d != nil {
-				lo.soname = d.Soname
+			lo := &loadedObj{name: name, path: path, lib: e, dyn: e.dyn, loader: obj, origin: filepath.Dir(path)}
+			if e.dyn != nil {
+				lo.soname = e.dyn.Soname
 			}
 			c.loaded = append(c.loaded, lo)
 			o := Object{Name: name, Path: path, Via: via, Needed: obj.name, Found: true, Soname: lo.soname}
 			if lo.soname == "libc.so.6" || name == "libc.so.6" {
-				o.Glibc = glibcBuild(lf)
+				o.Glibc = e.glibc
 			}
 			c.res.Objects = append(c.res.Objects, o)
 			c.trace("  trying file=%s (%s): found", path, via)
@@ -446,17 +577,17 @@ func (c *checker) expand(d string, from *loadedObj, li *loaderInfo) string {
 // program: an ELF object of the same class and machine. ld.so skips
 // others silently and keeps searching.
 func (c *checker) usable(p string) bool {
-	lf, err := Open(p)
-	if err != nil {
-		return false
-	}
-	defer lf.Close()
-	return lf.Class == c.f.Class && lf.Machine == c.f.Machine && lf.Type == elf.ET_DYN
+	e := openLib(p)
+	return e.err == nil && e.class == c.f.Class && e.machine == c.f.Machine && e.typ == elf.ET_DYN
 }
 
 // glibcMatch reports an interpreter and libc.so.6 from different glibc
-// builds: libc reaches into ld.so's private data, whose layout changes
-// between builds.
+// builds. libc binds GLIBC_PRIVATE symbols of ld.so, which come and go
+// between releases: when one is missing, relocating libc stops with
+// "symbol lookup error". When all are there, libc reaches into ld.so's
+// private data, whose layout changes between builds, and start-up dies in
+// a way that depends on the pair of builds: SIGSEGV, or SIGABRT when one
+// of libc's own checks ("stack smashing detected") catches the damage.
 func (c *checker) glibcMatch() {
 	var ld, libc *Object
 	for i := range c.res.Objects {
@@ -471,12 +602,112 @@ func (c *checker) glibcMatch() {
 	if ld == nil || libc == nil || libc.Glibc == "" || ld.Glibc == libc.Glibc {
 		return
 	}
+	ev := []string{fmt.Sprintf("interpreter %s: %s", ld.Path, ld.Glibc), fmt.Sprintf("libc.so.6 %s (via %s): %s", libc.Path, libc.Via, libc.Glibc)}
+	next := "use the loader that belongs to the libc you load: point PT_INTERP (or NIX_LD) at the same glibc as the library path"
+	if miss := c.privateSymbolMissing(ld.Path, libc.Path); miss != nil {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "glibc-mismatch",
+			Summary:  fmt.Sprintf("the interpreter and libc.so.6 come from different glibc builds (%s vs %s), and libc needs %s@%s, which this interpreter does not define", ld.Glibc, libc.Glibc, miss.name, miss.version),
+			Evidence: ev, Outcome: OutcomeLoaderError,
+			Message: fmt.Sprintf("symbol lookup error: %s: undefined symbol: %s, version %s", libc.Path, miss.name, miss.version),
+			Next:    next})
+		return
+	}
 	c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "glibc-mismatch",
 		Summary:  fmt.Sprintf("the interpreter and libc.so.6 come from different glibc builds (%s vs %s)", ld.Glibc, libc.Glibc),
-		Evidence: []string{fmt.Sprintf("interpreter %s: %s", ld.Path, ld.Glibc), fmt.Sprintf("libc.so.6 %s (via %s): %s", libc.Path, libc.Via, libc.Glibc)},
-		Outcome:  OutcomeCrash, Signal: "SIGSEGV",
-		Message: "crashes in ld.so or in libc's initialisation, before main",
-		Next:    "use the loader that belongs to the libc you load: point PT_INTERP (or NIX_LD) at the same glibc as the library path"})
+		Evidence: ev, Outcome: OutcomeCrash,
+		Message: "crashes in ld.so or in libc's initialisation, before main: SIGSEGV, or SIGABRT when libc's own checks catch the damage (which one depends on the two builds)",
+		Next:    next})
+}
+
+// privateSymbolMissing replays the binding of libc's eager relocations
+// against the loader: the first symbol libc requires with a version the
+// loader's file provides (GLIBC_PRIVATE, GLIBC_2.x) that the loader does
+// not define, or nil.
+func (c *checker) privateSymbolMissing(ldPath, libcPath string) *dynSym {
+	var ldo, libco *loadedObj
+	for _, o := range c.loaded {
+		switch o.path {
+		case ldPath:
+			ldo = o
+		case libcPath:
+			libco = o
+		}
+	}
+	if ldo == nil || libco == nil || ldo.dyn == nil || libco.dyn == nil {
+		return nil
+	}
+	lv, cv := ldo.versions(), libco.versions()
+	if lv == nil || cv == nil {
+		return nil
+	}
+	// Versions libc requires of the loader, by index.
+	want := map[uint16]string{}
+	for _, n := range cv.Need {
+		if n.File == ldo.soname || n.File == filepath.Base(ldo.path) {
+			for _, a := range n.Aux {
+				want[a.Other&0x7fff] = a.Name
+			}
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	// What the loader defines, as name@version.
+	defs := map[uint16]string{}
+	for _, d := range lv.Def {
+		if len(d.Names) > 0 {
+			defs[d.Ndx&0x7fff] = d.Names[0]
+		}
+	}
+	ldf, err1 := ldo.file()
+	libcf, err2 := libco.file()
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	n, err := ldf.DynSymCount(ldo.dyn)
+	if err != nil || n > 1<<16 {
+		return nil
+	}
+	have := map[string]bool{}
+	for i := uint64(1); i < n; i++ {
+		s, err := readDynSym(ldf, ldo.dyn, i)
+		if err != nil {
+			return nil
+		}
+		if s.shndx == uint16(elf.SHN_UNDEF) {
+			continue
+		}
+		ndx, err := versymOf(ldf, ldo.dyn, i)
+		if err != nil {
+			return nil
+		}
+		have[s.name+"@"+defs[ndx&0x7fff]] = true
+	}
+	var miss *dynSym
+	eachReloc(libcf, libco.dyn, func(r reloc) bool {
+		if r.sym == 0 || r.lazy {
+			return true
+		}
+		ndx, err := versymOf(libcf, libco.dyn, r.sym)
+		if err != nil {
+			return false
+		}
+		ver, ok := want[ndx&0x7fff]
+		if !ok {
+			return true
+		}
+		s, err := readDynSym(libcf, libco.dyn, r.sym)
+		if err != nil {
+			return false
+		}
+		if s.shndx != uint16(elf.SHN_UNDEF) || s.bind == elf.STB_WEAK || have[s.name+"@"+ver] {
+			return true
+		}
+		s.version = ver
+		miss = &s
+		return false
+	})
+	return miss
 }
 
 // lazyRegexp compiles a pattern on first use rather than at start-up:

@@ -196,12 +196,27 @@ func (im *Image) ReadAt(p []byte, addr uint64, what string) error {
 		if n > uint64(len(p)) {
 			n = uint64(len(p))
 		}
-		chunk := p[:n]
+		size := uint64(im.f.size)
 		if l.File {
-			if l.Off > uint64(im.f.size) || n > uint64(im.f.size)-l.Off {
+			// A file mapping reads the file up to its end, zeros for the
+			// rest of the page the file ends in, and faults (SIGBUS) on
+			// pages wholly past the end.
+			switch {
+			case l.Off < size:
+				n = min(n, size-l.Off)
+			case l.Off&^(im.PageSize-1) < size:
+				n = min(n, roundUp(size, im.PageSize)-l.Off)
+				clear(p[:n])
+				p = p[n:]
+				addr += n
+				continue
+			default:
 				return &FormatError{Off: int64(l.Off), Addr: addr, InMem: true, Struct: what,
 					Msg: fmt.Sprintf("mapped from past end of file (size 0x%x): the kernel would raise SIGBUS here", im.f.size)}
 			}
+		}
+		chunk := p[:n]
+		if l.File {
 			if err := im.f.readAt(chunk, int64(l.Off)); err != nil {
 				return &FormatError{Off: int64(l.Off), Addr: addr, InMem: true, Struct: what, Msg: "read: " + err.Error()}
 			}
