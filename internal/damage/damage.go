@@ -162,26 +162,16 @@ func VerdefVersion(b []byte) ([]byte, error) {
 // chain ld.so follows walks 2 GiB past the table into unmapped memory:
 // what a table cut short by a rewrite looks like when the bytes after it
 // are not zeros.
-func VernauxNextUnmapped(b []byte) ([]byte, error) {
-	im, err := parse(b)
-	if err != nil {
-		return nil, err
-	}
-	if !im.is64 {
-		return nil, errors.New("no address is reliably unmapped in a 32-bit process")
-	}
-	vn, err := im.verneeds()
-	if err != nil {
-		return nil, err
-	}
-	im.o.PutUint32(im.b[vn[0].Aux[0].Off+12:], 0x7ffffff0)
-	return im.b, nil
-}
+func VernauxNextUnmapped(b []byte) ([]byte, error) { return farFirstVernaux(b, 12) }
 
 // VnaNameUnmapped makes the first Vernaux's vna_name index 2 GiB past the
 // string table: "the loader trying to dereference a vna_name pointer that
 // now points into garbage memory", in the words of the original report.
-func VnaNameUnmapped(b []byte) ([]byte, error) {
+func VnaNameUnmapped(b []byte) ([]byte, error) { return farFirstVernaux(b, 8) }
+
+// farFirstVernaux sets the 32-bit field at off in the first Vernaux to
+// 2 GiB, which lands in unmapped memory of a 64-bit process.
+func farFirstVernaux(b []byte, off uint64) ([]byte, error) {
 	im, err := parse(b)
 	if err != nil {
 		return nil, err
@@ -193,7 +183,7 @@ func VnaNameUnmapped(b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	im.o.PutUint32(im.b[vn[0].Aux[0].Off+8:], 0x7ffffff0)
+	im.o.PutUint32(im.b[vn[0].Aux[0].Off+off:], 0x7ffffff0)
 	return im.b, nil
 }
 
