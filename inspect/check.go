@@ -531,6 +531,11 @@ func (c *checker) startup() {
 		if p.Tag == elf.DT_VERNEED || p.Tag == elf.DT_VERDEF {
 			continue
 		}
+		// _dl_setup_hash uses DT_GNU_HASH when there is one and never
+		// reads DT_HASH then.
+		if _, gnu := d.Tag(elf.DT_GNU_HASH); gnu && p.Tag == elf.DT_HASH {
+			continue
+		}
 		if !p.Loc.Mapped && p.Tag != elf.DT_INIT && p.Tag != elf.DT_FINI && p.Addr != 0 {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "pointer-unmapped",
 				Summary:  fmt.Sprintf("%s points to 0x%x, which no PT_LOAD maps", DynTagName(p.Tag), p.Addr),

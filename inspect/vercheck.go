@@ -167,6 +167,11 @@ func firstMemFault(ps []error) *FormatError {
 		if strings.HasSuffix(fe.Struct, " vda_name") {
 			continue
 		}
+		// Nor does it read the symbol count or .gnu.version: those are
+		// for symbol lookup, which uses DT_GNU_HASH when there is one.
+		if strings.HasPrefix(fe.Struct, "DT_HASH") || strings.HasPrefix(fe.Struct, "DT_GNU_HASH") || strings.HasPrefix(fe.Struct, "versym") {
+			continue
+		}
 		if strings.Contains(fe.Msg, "not mapped") || strings.Contains(fe.Msg, "unmapped") || strings.Contains(fe.Msg, "SIGBUS") {
 			return fe
 		}

@@ -306,6 +306,11 @@ const maxDynSyms = 1 << 20
 // from DT_GNU_HASH.
 func (f *File) DynSymCount(d *Dynamic) (uint64, error) {
 	im := f.Image()
+	// ld.so uses DT_GNU_HASH when both are there; a stale DT_HASH beside
+	// it is harmless, so it is only the fallback here too.
+	if _, gnu := d.Tag(elf.DT_GNU_HASH); gnu {
+		return f.gnuHashSymCount(d)
+	}
 	if h, ok := d.Tag(elf.DT_HASH); ok {
 		b, err := im.Read(h, 8, "DT_HASH header")
 		if err != nil {
@@ -317,10 +322,13 @@ func (f *File) DynSymCount(d *Dynamic) (uint64, error) {
 		}
 		return n, nil
 	}
-	h, ok := d.Tag(elf.DT_GNU_HASH)
-	if !ok {
-		return 0, errMem(d.Addr, "dynamic table", "neither DT_HASH nor DT_GNU_HASH: symbol count unknown", nil)
-	}
+	return 0, errMem(d.Addr, "dynamic table", "neither DT_HASH nor DT_GNU_HASH: symbol count unknown", nil)
+}
+
+// gnuHashSymCount is one past the last symbol reachable from DT_GNU_HASH.
+func (f *File) gnuHashSymCount(d *Dynamic) (uint64, error) {
+	im := f.Image()
+	h, _ := d.Tag(elf.DT_GNU_HASH)
 	const what = "DT_GNU_HASH"
 	b, err := im.Read(h, 16, what+" header")
 	if err != nil {

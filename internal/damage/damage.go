@@ -45,6 +45,7 @@ var Kinds = []Kind{
 	{Name: "entry-not-executable", Apply: EntryNotExecutable},
 	{Name: "dynamic-readonly", Apply: DynamicReadOnly},
 	{Name: "strtab-unmapped", Apply: StrtabUnmapped},
+	{Name: "hash-unmapped-beside-gnu-hash", Apply: HashUnmapped},
 	{Name: "needed-missing", Apply: NeededMissing},
 	{Name: "verneed-unmapped", Apply: VerneedUnmapped},
 	{Name: "verneed-into-dynsym", Apply: VerneedIntoDynsym},
@@ -424,4 +425,25 @@ func StrtabUnmapped(b []byte) ([]byte, error) {
 		return nil, errors.New("no address is reliably unmapped in a 32-bit process")
 	}
 	return im.b, im.setDyn(elf.DT_STRTAB, im.unmapped())
+}
+
+// HashUnmapped points DT_HASH at an address no PT_LOAD maps in a file that
+// also has DT_GNU_HASH (lld writes both). ld.so uses the GNU table and
+// never reads DT_HASH, so the program starts: a stale pointer that must not
+// be a false alarm.
+func HashUnmapped(b []byte) ([]byte, error) {
+	im, err := parse(b)
+	if err != nil {
+		return nil, err
+	}
+	if !im.is64 {
+		return nil, errors.New("no address is reliably unmapped in a 32-bit process")
+	}
+	if _, err := im.dyn(elf.DT_GNU_HASH); err != nil {
+		return nil, errors.New("no DT_GNU_HASH")
+	}
+	if _, err := im.dyn(elf.DT_HASH); err != nil {
+		return nil, errors.New("no DT_HASH")
+	}
+	return im.b, im.setDyn(elf.DT_HASH, im.unmapped())
 }

@@ -41,7 +41,7 @@ func TestKinds(t *testing.T) {
 	}
 	orig := bytes.Clone(b)
 	for _, k := range Kinds {
-		if k.Library {
+		if k.Library || k.Name == "hash-unmapped-beside-gnu-hash" { // gcc writes no DT_HASH
 			continue
 		}
 		d, err := k.Apply(b)
