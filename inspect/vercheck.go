@@ -268,8 +268,7 @@ func (c *checker) weakSymbols() {
 		if len(obj.weakMissing) == 0 || obj.dyn == nil {
 			continue
 		}
-		var lazy *dynSym
-		var eager *dynSym
+		var u unbound
 		f, err := obj.file()
 		if err != nil {
 			continue
@@ -296,17 +295,9 @@ func (c *checker) weakSymbols() {
 				return true
 			}
 			s.version = ver
-			// _start calls __libc_start_main before main, so its PLT
-			// slot is bound before the program starts, lazily or not.
-			if r.lazy && s.name != "__libc_start_main" {
-				if lazy == nil {
-					lazy = &s
-				}
-				return true
-			}
-			eager = &s
-			return false
+			return u.record(r, s)
 		})
+		eager, lazy := u.eager, u.lazy
 		who := c.display(obj)
 		switch {
 		case eager != nil:
@@ -519,7 +510,7 @@ func (c *checker) undefinedSymbols() {
 		}
 	}
 	seen := map[uint64]bool{}
-	var eager, lazy *dynSym
+	var u unbound
 	eachReloc(c.f, c.dyn, func(r reloc) bool {
 		if r.sym == 0 || seen[r.sym] {
 			return true
@@ -532,15 +523,9 @@ func (c *checker) undefinedSymbols() {
 		if ndx, err := versymOf(c.f, c.dyn, r.sym); err == nil {
 			s.version = verName[ndx&0x7fff]
 		}
-		if r.lazy && s.name != "__libc_start_main" {
-			if lazy == nil {
-				lazy = &s
-			}
-			return true
-		}
-		eager = &s
-		return false
+		return u.record(r, s)
 	})
+	eager, lazy := u.eager, u.lazy
 	who := c.display(main)
 	msg := func(s *dynSym) string {
 		m := fmt.Sprintf("symbol lookup error: %s: undefined symbol: %s", who, s.name)
@@ -569,4 +554,22 @@ func (c *checker) objectNames() string {
 		names = append(names, filepath.Base(o.path))
 	}
 	return strings.Join(names, ", ")
+}
+
+// unbound keeps the first undefined symbol ld.so binds before main (eager)
+// and the first it binds only on first call (lazy).
+type unbound struct{ eager, lazy *dynSym }
+
+// record notes s; it returns false once an eager one ends the walk.
+func (u *unbound) record(r reloc, s dynSym) bool {
+	// _start calls __libc_start_main before main, so its PLT slot is
+	// bound before the program starts, lazily or not.
+	if r.lazy && s.name != "__libc_start_main" {
+		if u.lazy == nil {
+			u.lazy = &s
+		}
+		return true
+	}
+	u.eager = &s
+	return false
 }

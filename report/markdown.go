@@ -7,7 +7,6 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 )
 
 // mdDoc renders GitHub-flavoured Markdown: a "##" title, a "###" heading
@@ -97,13 +96,7 @@ func (d *mdDoc) table(t table) {
 	}
 	var b bytes.Buffer
 	tbl := tablewriter.NewTable(&b,
-		tablewriter.WithRenderer(renderer.NewMarkdown()),
-		tablewriter.WithEastAsian(tw.Off),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		append([]tablewriter.Option{tablewriter.WithRenderer(renderer.NewMarkdown())}, tableOptions...)...,
 	)
 	tbl.Header(header)
 	if err := tbl.Bulk(rows); err != nil {

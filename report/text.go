@@ -109,22 +109,14 @@ func (d *textDoc) table(t table) {
 	}
 	var b bytes.Buffer
 	tbl := tablewriter.NewTable(&b,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+		append([]tablewriter.Option{tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders: tw.BorderNone,
 			Symbols: tw.NewSymbols(tw.StyleLight),
 			Settings: tw.Settings{
 				Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off},
 				Lines:      tw.Lines{ShowHeaderLine: tw.On},
 			},
-		})),
-		// Measure every character as one column, whatever the locale,
-		// so that output does not depend on LANG.
-		tablewriter.WithEastAsian(tw.Off),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		}))}, tableOptions...)...,
 	)
 	tbl.Header(header)
 	if err := tbl.Bulk(rows); err != nil {
@@ -167,4 +159,16 @@ func isRule(line string) bool {
 func (d *textDoc) flush(w io.Writer) error {
 	_, err := w.Write(d.buf.Bytes())
 	return err
+}
+
+// tableOptions are shared by the text and Markdown tables: left-aligned,
+// never wrapped or re-cased, and every character measured as one column
+// whatever the locale, so output does not depend on LANG.
+var tableOptions = []tablewriter.Option{
+	tablewriter.WithEastAsian(tw.Off),
+	tablewriter.WithHeaderAutoFormat(tw.Off),
+	tablewriter.WithHeaderAlignment(tw.AlignLeft),
+	tablewriter.WithRowAlignment(tw.AlignLeft),
+	tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+	tablewriter.WithRowAutoWrap(tw.WrapNone),
 }

@@ -63,16 +63,7 @@ var Kinds = []Kind{
 // the crash of the original report: a rewrite moved .gnu.version_r (or
 // the segment holding it) and left the dynamic table pointing where the
 // table used to be, so _dl_check_map_versions reads unmapped memory.
-func VerneedUnmapped(b []byte) ([]byte, error) {
-	im, err := parse(b)
-	if err != nil {
-		return nil, err
-	}
-	if !im.is64 {
-		return nil, errors.New("no address is reliably unmapped in a 32-bit process")
-	}
-	return im.b, im.setDyn(elf.DT_VERNEED, im.unmapped())
-}
+func VerneedUnmapped(b []byte) ([]byte, error) { return unmapDyn(b, elf.DT_VERNEED) }
 
 // VerneedIntoDynsym points DT_VERNEED at .dynsym: a rewrite shifted the
 // tables but not the pointer, which now lands in the symbol table, whose
@@ -416,16 +407,7 @@ func EntryNotExecutable(b []byte) ([]byte, error) {
 
 // StrtabUnmapped points DT_STRTAB at an address no PT_LOAD maps, so the
 // first library name ld.so reads faults.
-func StrtabUnmapped(b []byte) ([]byte, error) {
-	im, err := parse(b)
-	if err != nil {
-		return nil, err
-	}
-	if !im.is64 {
-		return nil, errors.New("no address is reliably unmapped in a 32-bit process")
-	}
-	return im.b, im.setDyn(elf.DT_STRTAB, im.unmapped())
-}
+func StrtabUnmapped(b []byte) ([]byte, error) { return unmapDyn(b, elf.DT_STRTAB) }
 
 // HashUnmapped points DT_HASH at an address no PT_LOAD maps in a file that
 // also has DT_GNU_HASH (lld writes both). ld.so uses the GNU table and
@@ -436,14 +418,23 @@ func HashUnmapped(b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !im.is64 {
-		return nil, errors.New("no address is reliably unmapped in a 32-bit process")
-	}
 	if _, err := im.dyn(elf.DT_GNU_HASH); err != nil {
 		return nil, errors.New("no DT_GNU_HASH")
 	}
 	if _, err := im.dyn(elf.DT_HASH); err != nil {
 		return nil, errors.New("no DT_HASH")
 	}
-	return im.b, im.setDyn(elf.DT_HASH, im.unmapped())
+	return unmapDyn(b, elf.DT_HASH)
+}
+
+// unmapDyn points the dynamic entry tag at an address no PT_LOAD maps.
+func unmapDyn(b []byte, tag elf.DynTag) ([]byte, error) {
+	im, err := parse(b)
+	if err != nil {
+		return nil, err
+	}
+	if !im.is64 {
+		return nil, errors.New("no address is reliably unmapped in a 32-bit process")
+	}
+	return im.b, im.setDyn(tag, im.unmapped())
 }
