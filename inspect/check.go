@@ -31,6 +31,9 @@ const (
 	StageDeps     Stage = "dependencies"
 	StageVersions Stage = "versions"
 	StageReloc    Stage = "relocation"
+	// StageRuntime is after main: an embedded runtime (Bun, Node.js SEA,
+	// Deno) looking for the application it carries.
+	StageRuntime Stage = "runtime"
 )
 
 // Outcome is what check predicts will happen when the file is executed.
@@ -40,7 +43,12 @@ const (
 	OutcomeStarts      Outcome = "starts"       // reaches the program's entry point
 	OutcomeExecFails   Outcome = "exec-fails"   // execve returns an error; nothing runs
 	OutcomeLoaderError Outcome = "loader-error" // ld.so prints an error and exits (127; 1 after version errors)
-	OutcomeCrash       Outcome = "crash"        // killed by a signal before main
+	OutcomeCrash       Outcome = "crash"        // killed by a signal before main, or in an embedded runtime's start-up
+	// OutcomeBareRuntime: the loader starts the program, but the embedded
+	// runtime does not find its application and runs as itself (bun's or
+	// node's own command line).
+	OutcomeBareRuntime  Outcome = "bare-runtime"
+	OutcomeRuntimeFails Outcome = "runtime-fails" // the embedded runtime stops with an error
 )
 
 // Finding is one thing check found, in plain words with its evidence.
@@ -82,6 +90,8 @@ type CheckResult struct {
 	Findings []Finding `json:"findings"`
 	Objects  []Object  `json:"objects,omitempty"`
 	Trace    []string  `json:"trace,omitempty"`
+	// Runtime is the embedded runtime, when the file carries one.
+	Runtime *Runtime `json:"runtime,omitempty"`
 }
 
 // Object is a file ld.so would load, in load order.
@@ -176,7 +186,7 @@ func checkFile(f *File, path string, opts CheckOptions) (res *CheckResult) {
 		}
 		res.finish()
 	}()
-	for _, step := range []func(){c.kernel, c.mapping, c.startup, c.dependencies, c.versions, c.weakSymbols, c.relocations, c.glibcMatch, c.entryCode} {
+	for _, step := range []func(){c.kernel, c.mapping, c.startup, c.dependencies, c.versions, c.weakSymbols, c.relocations, c.glibcMatch, c.entryCode, c.payload} {
 		if c.stop {
 			break
 		}
@@ -881,4 +891,44 @@ func (c *checker) entryCode() {
 		Summary:  "a rewrite (patchelf) moved sections the program's code addresses directly and filled their old place with 'X': the program starts, but reads 'X' where its constants or code were",
 		Evidence: append(ev, moved()...),
 		Next:     "start again from the pristine file, or run it unmodified through nix-ld"})
+}
+
+// payload follows an embedded runtime's pointers to the application it
+// carries, the way the runtime will once ld.so has handed it control.
+func (c *checker) payload() {
+	fp := identify(c.f, true)
+	for _, p := range fp.Problems {
+		c.trace("runtime: %s", p.Message)
+	}
+	if len(fp.Runtimes) == 0 {
+		return
+	}
+	bad := fp.Unreachable()
+	if bad == nil {
+		r := fp.Runtimes[0]
+		c.res.Runtime = &r
+		if p := r.Payload; p != nil {
+			c.trace("runtime: %s payload (%s) reachable at 0x%x", r.Name, p.Format, uint64(p.Off))
+		}
+		return
+	}
+	r := *bad
+	c.res.Runtime = &r
+	p := r.Payload
+	fd := Finding{Severity: SeverityFatal, Stage: StageRuntime, Code: "payload-unreachable",
+		Summary:  fmt.Sprintf("ld.so starts the embedded %s runtime, but it will not find the application: %s", r.Name, p.Problem),
+		Evidence: p.Evidence,
+		Next:     "compare with the pristine download (`elfdoctor diff PRISTINE FILE`); run the pristine file through its loader or nix-ld instead of rewriting it"}
+	switch p.Effect {
+	case EffectBareRuntime:
+		fd.Outcome = OutcomeBareRuntime
+		fd.Message = fmt.Sprintf("%s's own command line (usage text or REPL) instead of the application", r.Name)
+	case EffectCrash:
+		fd.Outcome, fd.Signal = OutcomeCrash, "SIGSEGV"
+		fd.Message = fmt.Sprintf("SIGSEGV in the %s runtime while it looks for its application", r.Name)
+	default:
+		fd.Outcome = OutcomeRuntimeFails
+		fd.Message = fmt.Sprintf("an error from the %s runtime about its application", r.Name)
+	}
+	c.add(fd)
 }

@@ -31,10 +31,12 @@ func Check(w io.Writer, r *inspect.CheckResult, o Options) error {
 
 // outcomeWords says an Outcome the way a person would.
 var outcomeWords = map[inspect.Outcome]string{
-	inspect.OutcomeStarts:      "starts",
-	inspect.OutcomeExecFails:   "exec fails: the kernel refuses to run it",
-	inspect.OutcomeLoaderError: "ld.so stops with an error (exit status 127)",
-	inspect.OutcomeCrash:       "crashes before main",
+	inspect.OutcomeStarts:       "starts",
+	inspect.OutcomeExecFails:    "exec fails: the kernel refuses to run it",
+	inspect.OutcomeLoaderError:  "ld.so stops with an error (exit status 127)",
+	inspect.OutcomeCrash:        "crashes",
+	inspect.OutcomeBareRuntime:  "starts as the bare embedded runtime, without the application",
+	inspect.OutcomeRuntimeFails: "the embedded runtime stops with an error",
 }
 
 // checkDoc describes the check report: the prediction in a sentence, the
@@ -43,9 +45,12 @@ var outcomeWords = map[inspect.Outcome]string{
 func checkDoc(d doc, r *inspect.CheckResult) {
 	d.literals(r.Path)
 	fatal := r.Fatal()
-	if fatal == nil {
+	switch {
+	case fatal == nil:
 		d.title("Prediction: " + code(r.Path) + " starts")
-	} else {
+	case fatal.Stage == inspect.StageRuntime:
+		d.title("Prediction: " + code(r.Path) + " starts, but will not run its application")
+	default:
 		d.title("Prediction: " + code(r.Path) + " will not start")
 	}
 	d.para(clean(r.Headline), true)
@@ -55,7 +60,11 @@ func checkDoc(d doc, r *inspect.CheckResult) {
 			kv = append(kv, [2]string{"signal", clean(fatal.Signal)})
 		}
 		if fatal.Message != "" {
-			kv = append(kv, [2]string{"loader says", code(fatal.Message)})
+			says, msg := "loader says", code(fatal.Message)
+			if fatal.Stage == inspect.StageRuntime {
+				says, msg = "you will see", clean(fatal.Message)
+			}
+			kv = append(kv, [2]string{says, msg})
 		}
 		kv = append(kv, [2]string{"stage", clean(string(fatal.Stage))})
 	}

@@ -1,0 +1,594 @@
+package inspect
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Bun (`bun build --compile`) copies its own executable and adds the
+// application as a "standalone module graph": the files, a table of
+// them, an Offsets record and the trailer "\n---- Bun! ----\n". Two eras
+// put it in different places:
+//
+//   - up to 1.3.0 at least, appended to the end of the file, followed by
+//     the file's total size as a u64; Bun reads its last 4096 bytes
+//     through /proc/self/exe and gives up silently (starting as the plain
+//     bun CLI) when the trailer is not exactly there;
+//   - in later 1.3 releases, in memory: the runtime's 16 KiB `.bun`
+//     section holds a pointer to a copy of the section moved to the end
+//     of the RW segment, which starts with the graph's length. That is
+//     why such files have an RW PT_LOAD with FileSiz == MemSiz: the .bss
+//     before the moved section became file bytes.
+//
+// The Offsets record grew from 24 bytes (byte_count, modules_ptr,
+// entry_point_id) to 32 (compile_exec_argv_ptr, flags), and the per-file
+// record from 32 bytes to 36 and then 52. Neither carries a version, so
+// the parser tries the known sizes and keeps the one whose file names all
+// resolve to Bun's virtual root.
+const bunTrailer = "\n---- Bun! ----\n"
+
+var bunRoots = []string{"/$bunfs/", "B:/~BUN/"}
+
+// bunModuleSizes are the sizes of CompiledModuleGraphFile seen so far,
+// newest first.
+var bunModuleSizes = []uint64{52, 36, 32}
+
+// maxBunGraph is the runtime's own sanity limit on the graph.
+const maxBunGraph = 1 << 32
+
+func (id *identifier) bun() {
+	f := id.f
+	r := Runtime{Kind: RuntimeBun, Name: "Bun"}
+	hint := false
+	if d, err := f.Dynamic(); err == nil {
+		if v, err := f.Versions(d); err == nil && v != nil {
+			for _, def := range v.Def {
+				if len(def.Names) > 0 && strings.HasPrefix(def.Names[0], "BUN_") {
+					hint = true
+					r.Evidence = append(r.Evidence, fmt.Sprintf("defines symbol version %s (Verdef at vaddr 0x%x)", def.Names[0], def.Addr))
+					break
+				}
+			}
+		}
+	}
+	sec := f.section(".bun")
+	if sec != nil {
+		hint = true
+	}
+	trailerAtEnd := len(id.tailBuf) >= 24 && string(id.tailBuf[len(id.tailBuf)-24:len(id.tailBuf)-8]) == bunTrailer
+	if trailerAtEnd {
+		hint = true
+	}
+	if !hint {
+		return
+	}
+	if !id.quick {
+		id.bunVersion(&r)
+	}
+	if r.Version == "" && sec == nil && !trailerAtEnd && !id.quick {
+		// BUN_ symbol versions alone are not enough: a shared library
+		// built against Bun's N-API could define them too.
+		return
+	}
+	if interp, ok, _ := f.Interp(); ok && strings.Contains(interp, "musl") {
+		r.Variants = append(r.Variants, "musl")
+	}
+	switch {
+	case sec != nil:
+		r.Payload = id.bunSection(sec)
+		if r.Payload == nil && trailerAtEnd {
+			r.Payload = id.bunAppended()
+		}
+	case trailerAtEnd:
+		r.Payload = id.bunAppended()
+	default:
+		r.Payload = id.bunDisplaced()
+	}
+	id.add(r)
+}
+
+// bunVersion reads the version banner Bun prints in crash reports,
+// "Bun v1.3.14 (0d9b296a) Linux x64 (baseline)", and the full revision
+// "1.3.14+0d9b296af" that `bun --revision` prints.
+func (id *identifier) bunVersion(r *Runtime) {
+	f := id.f
+	ro := f.rodata()
+	hits := 0
+	err := f.scan(ro, []byte("Bun v"), 128, func(off int64, b []byte) bool {
+		hits++
+		v, commit, platform, ok := parseBunBanner(b)
+		if ok && (r.Version == "" || commit != "") {
+			r.Version, r.Platform = v, platform
+			if commit != "" {
+				r.Commit = commit
+			}
+			r.Evidence = append(r.Evidence, fmt.Sprintf("banner %q at 0x%x", cstr(b), off))
+		}
+		// The banner with the commit is the one the crash reporter uses;
+		// once it is found there is nothing more to learn.
+		return r.Commit == "" && hits < 256
+	})
+	if err != nil {
+		id.problem(err)
+	}
+	if r.Version == "" {
+		return
+	}
+	if strings.HasSuffix(r.Platform, "baseline") || strings.HasSuffix(r.Platform, "(baseline)") {
+		r.Variants = append(r.Variants, "baseline")
+		r.Platform = strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(r.Platform, "(baseline)"), "baseline"))
+	}
+	for _, v := range []string{"canary", "debug"} {
+		if strings.Contains(r.Version, v) {
+			r.Variants = append(r.Variants, v)
+		}
+	}
+	short := r.Commit
+	err = f.scan(ro, []byte(r.Version+"+"), 64, func(off int64, b []byte) bool {
+		rest := b[len(r.Version)+1:]
+		n := 0
+		for n < len(rest) && n < 40 && isHex(rest[n]) {
+			n++
+		}
+		if n < 7 || (short != "" && !strings.HasPrefix(string(rest[:n]), short)) {
+			return true
+		}
+		r.Commit = string(rest[:n])
+		r.Evidence = append(r.Evidence, fmt.Sprintf("revision %q at 0x%x", r.Version+"+"+r.Commit, off))
+		return false
+	})
+	if err != nil {
+		id.problem(err)
+	}
+}
+
+// parseBunBanner parses "Bun vVERSION (COMMIT) PLATFORM" or
+// "Bun vVERSION (PLATFORM)" at the start of b.
+func parseBunBanner(b []byte) (version, commit, platform string, ok bool) {
+	s := cstr(b)
+	s = strings.TrimPrefix(s, "Bun v")
+	version = leadingVersion(s)
+	if version == "" || !strings.HasPrefix(s[len(version):], " (") {
+		return "", "", "", false
+	}
+	s = s[len(version)+2:]
+	close := strings.IndexByte(s, ')')
+	if close < 0 {
+		return "", "", "", false
+	}
+	inner := s[:close]
+	if len(inner) >= 7 && strings.Trim(inner, "0123456789abcdef") == "" {
+		commit = inner
+		platform = strings.TrimSpace(s[close+1:])
+		// Old releases format the variant in later: "Linux x64 {s}".
+		platform = strings.TrimSpace(strings.TrimSuffix(platform, "{s}"))
+	} else {
+		platform = inner
+	}
+	if platform == "" || strings.ContainsAny(platform, "{}") || !strings.Contains(platform, " ") {
+		return "", "", "", false
+	}
+	return version, commit, platform, true
+}
+
+// cstr returns b up to its first NUL or newline.
+func cstr(b []byte) string {
+	if i := bytes.IndexAny(b, "\x00\n"); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
+// bunSource reads graph bytes by position relative to where the runtime
+// finds them: the file for the appended format, memory for .bun.
+type bunSource struct {
+	read func(p []byte, pos uint64, what string) error
+	// where describes a position for evidence: "0x5a28008 (vaddr ...)".
+	where func(pos uint64) string
+}
+
+// bunAppended follows what Bun does at start-up with an appended graph:
+// the u64 at the very end is the file size it expects, the trailer comes
+// before it, the Offsets before that, and the graph's byte_count bytes
+// before those.
+func (id *identifier) bunAppended() *Payload {
+	f := id.f
+	p := &Payload{Format: "bun appended graph", Access: "reads its own file (/proc/self/exe), last 4096 bytes"}
+	if f.size < tailSize {
+		p.Problem = fmt.Sprintf("the file is %s, shorter than the 4096 bytes Bun reads from its end: Bun starts as the plain bun CLI", HumanSize(uint64(f.size)))
+		p.Effect = EffectBareRuntime
+		return p
+	}
+	t := id.tailBuf
+	total := binary.LittleEndian.Uint64(t[len(t)-8:])
+	trailerOff := uint64(f.size) - 24
+	p.Evidence = append(p.Evidence, fmt.Sprintf("trailer %q at 0x%x; recorded file size 0x%x (%s), actual 0x%x", bunTrailer, trailerOff, total, HumanSize(total), f.size))
+	if total > maxBunGraph-1 || total < tailSize {
+		p.Problem = fmt.Sprintf("the size recorded after the trailer (0x%x) fails Bun's sanity check (4 KiB to 4 GiB): Bun ignores the payload and starts as the plain bun CLI", total)
+		p.Effect = EffectBareRuntime
+		return p
+	}
+	src := bunSource{
+		read: func(b []byte, pos uint64, what string) error {
+			if pos > uint64(f.size) || uint64(len(b)) > uint64(f.size)-pos {
+				return errAt(int64(pos), what, "past end of file", nil)
+			}
+			if err := f.readAt(b, int64(pos)); err != nil {
+				return errAt(int64(pos), what, "read: "+err.Error(), nil)
+			}
+			return nil
+		},
+		where: func(pos uint64) string { return fmt.Sprintf("0x%x", pos) },
+	}
+	g, err := parseBunGraph(src, trailerOff, total, 0)
+	p.Evidence = append(p.Evidence, g.evidence...)
+	if err != nil {
+		p.Problem = err.Error() + ": Bun finds no usable module graph and starts as the plain bun CLI, or crashes reading it"
+		return p
+	}
+	p.Off, p.Size, p.Entry, p.Files = Hex(g.start), Hex(trailerOff+24-g.start), g.entry, g.files
+	if total != uint64(f.size) {
+		p.Evidence = append(p.Evidence, fmt.Sprintf("the recorded size differs from the file size by %d bytes; Bun does not compare them", int64(f.size)-int64(total)))
+	}
+	p.Reachable = true
+	return p
+}
+
+// bunSection follows the pointer in the `.bun` slot the runtime was linked
+// with to the graph, through the loader's view, as the runtime reads it.
+// It returns nil for the runtime itself, with nothing compiled in.
+func (id *identifier) bunSection(sec *Section) *Payload {
+	f := id.f
+	im := f.Image()
+	p := &Payload{Format: "bun .bun section", Access: "reads its own memory, through the pointer in .bun"}
+	p.Evidence = append(p.Evidence, fmt.Sprintf(".bun section header: vaddr 0x%x, offset 0x%x, size 0x%x (%s)", sec.Addr, sec.Offset, sec.Size, HumanSize(sec.Size)))
+	// After `bun build --compile` the section header describes the
+	// moved graph: its length, then the graph ending in the trailer.
+	moved := bunGraphAt(im, sec.Addr)
+	slot, how, found := id.bunSlot(sec)
+	if !found {
+		if moved {
+			p.Addr = Hex(sec.Addr)
+			p.Off = Hex(sec.Offset)
+			p.Effect = EffectBareRuntime
+			p.Problem = fmt.Sprintf("the graph is at vaddr 0x%x but nothing points to it any more: the runtime's pointer in its original .bun slot was cleared (strip and objcopy zero bytes no section header describes), so Bun starts as the plain bun CLI", sec.Addr)
+			p.Evidence = append(p.Evidence, "no 16 KiB-aligned word in the RW segment holds the graph's address, and .symtab has no .bun section symbol")
+			return p
+		}
+		slot, how = sec.Addr, "the section header"
+	}
+	p.Evidence = append(p.Evidence, fmt.Sprintf("the runtime's .bun slot is at vaddr 0x%x (%s)", slot, how))
+	if ok, l := im.fileBacked(slot, 8); !ok {
+		if !moved && slot == sec.Addr {
+			return nil
+		}
+		p.Addr = Hex(slot)
+		p.Effect = EffectBareRuntime
+		p.Problem = fmt.Sprintf("the .bun slot at vaddr 0x%x is %s in the loader's view, so the runtime reads a null pointer: it starts as the plain bun CLI", slot, l.Backing())
+		return p
+	}
+	var w [8]byte
+	if err := im.ReadAt(w[:], slot, ".bun slot"); err != nil {
+		p.Problem = err.Error()
+		return p
+	}
+	ptr := f.order.Uint64(w[:])
+	if ptr == 0 {
+		if !moved && slot == sec.Addr {
+			return nil // the runtime itself, with no application compiled in
+		}
+		p.Addr = Hex(slot)
+		p.Effect = EffectBareRuntime
+		p.Problem = fmt.Sprintf("the .bun slot at vaddr 0x%x holds a null pointer although a graph is at 0x%x: the runtime starts as the plain bun CLI", slot, sec.Addr)
+		return p
+	}
+	p.Addr = Hex(ptr)
+	p.Evidence = append(p.Evidence, fmt.Sprintf("slot holds pointer 0x%x", ptr))
+	if ptr != sec.Addr {
+		p.Evidence = append(p.Evidence, fmt.Sprintf("the .bun section header says 0x%x; the runtime follows the pointer", sec.Addr))
+	}
+	if ok, l := im.fileBacked(ptr, 8); !ok {
+		p.Effect = EffectCrash
+		p.Problem = fmt.Sprintf("the pointer in .bun leads to vaddr 0x%x, which is %s in the loader's view: the runtime reads its graph length from there and crashes or finds nothing", ptr, l.Backing())
+		return p
+	}
+	if err := im.ReadAt(w[:], ptr, ".bun graph length"); err != nil {
+		p.Problem = err.Error()
+		return p
+	}
+	n := f.order.Uint64(w[:])
+	p.Size = Hex(n)
+	if loc := im.Lookup(ptr); loc.File {
+		p.Off = Hex(loc.Off)
+	}
+	p.Evidence = append(p.Evidence, fmt.Sprintf("graph length 0x%x (%s) at vaddr 0x%x", n, HumanSize(n), ptr))
+	if n < 24 || n >= maxBunGraph {
+		p.Problem = fmt.Sprintf("the graph length at vaddr 0x%x is 0x%x, not a plausible module graph: the runtime finds no application", ptr, n)
+		return p
+	}
+	base := ptr + 8
+	if ok, l := im.fileBacked(base, n); !ok {
+		p.Problem = fmt.Sprintf("the graph (vaddr 0x%x, %s) is not all file bytes in the loader's view: at vaddr 0x%x it is %s, so the runtime reads zeros there", base, HumanSize(n), l.Addr, l.Backing())
+		return p
+	}
+	src := bunSource{
+		read: func(b []byte, pos uint64, what string) error { return im.ReadAt(b, base+pos, what) },
+		where: func(pos uint64) string {
+			l := im.Lookup(base + pos)
+			return fmt.Sprintf("0x%x (vaddr 0x%x)", l.Off, base+pos)
+		},
+	}
+	g, err := parseBunGraph(src, n-16, 0, n)
+	p.Evidence = append(p.Evidence, g.evidence...)
+	if err != nil {
+		p.Problem = err.Error() + ": the runtime finds no usable module graph"
+		return p
+	}
+	p.Entry, p.Files = g.entry, g.files
+	p.Reachable = true
+	return p
+}
+
+// bunGraphAt reports whether a length-prefixed graph ending in Bun's
+// trailer starts at addr.
+func bunGraphAt(im *Image, addr uint64) bool {
+	var w [8]byte
+	if ok, _ := im.fileBacked(addr, 8); !ok || im.ReadAt(w[:], addr, ".bun") != nil {
+		return false
+	}
+	n := im.f.order.Uint64(w[:])
+	if n < 24 || n >= maxBunGraph {
+		return false
+	}
+	var t [16]byte
+	end := addr + 8 + n
+	if ok, _ := im.fileBacked(end-16, 16); !ok || im.ReadAt(t[:], end-16, "bun trailer") != nil {
+		return false
+	}
+	return string(t[:]) == bunTrailer
+}
+
+// bunSlot finds the address the runtime was linked to read the graph
+// pointer from. After `bun build --compile` the .bun section header
+// describes the moved copy, and the slot is the 16 KiB-aligned word in the
+// RW segment that points at it. The section symbol in .symtab keeps the
+// original address too, but patchelf rewrites section symbols to the
+// section's new address, so it is only the second choice.
+func (id *identifier) bunSlot(sec *Section) (slot uint64, how string, found bool) {
+	f := id.f
+	im := f.Image()
+	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
+		if p.Flags&elf.PF_W == 0 {
+			continue
+		}
+		const align = 16 << 10
+		var w [8]byte
+		for a := roundUp(p.Vaddr, align); a+8 <= p.Vaddr+p.Filesz && a < sec.Addr; a += align {
+			if im.ReadAt(w[:], a, ".bun slot probe") == nil && f.order.Uint64(w[:]) == sec.Addr {
+				return a, "the aligned word in the RW segment that points at the section", true
+			}
+		}
+	}
+	if v, ok := f.sectionSymbol(sec.Index); ok && v != sec.Addr {
+		return v, ".symtab section symbol", true
+	}
+	return 0, "", false
+}
+
+// maxSymtabScan bounds how many .symtab entries are read to find a
+// section symbol. Linkers put section symbols first, right after the
+// null symbol and the file symbols.
+const maxSymtabScan = 4096
+
+// sectionSymbol returns the value of the STT_SECTION symbol for the
+// section with header index shndx.
+func (f *File) sectionSymbol(shndx int) (uint64, bool) {
+	st := f.section(".symtab")
+	if st == nil || st.Type != elf.SHT_SYMTAB {
+		return 0, false
+	}
+	entsz := uint64(24)
+	if f.Class == elf.ELFCLASS32 {
+		entsz = 16
+	}
+	n := min(st.Size/entsz, maxSymtabScan)
+	b, err := f.readFull(int64(st.Offset), n*entsz, ".symtab")
+	if err != nil {
+		return 0, false
+	}
+	o := f.order
+	for i := uint64(1); i < n; i++ {
+		e := b[i*entsz:]
+		var info byte
+		var sh uint16
+		var val uint64
+		if entsz == 24 {
+			info, sh, val = e[4], o.Uint16(e[6:]), o.Uint64(e[8:])
+		} else {
+			info, sh, val = e[12], o.Uint16(e[14:]), uint64(o.Uint32(e[4:]))
+		}
+		if elf.ST_TYPE(info) == elf.STT_SECTION && int(sh) == shndx {
+			return val, true
+		}
+	}
+	return 0, false
+}
+
+type bunGraph struct {
+	start    uint64 // source position of the graph's first byte
+	entry    string
+	files    int
+	evidence []string
+}
+
+// parseBunGraph validates the Offsets record that ends at trailerPos and
+// the file table it points to. total is the recorded file size for the
+// appended format (0 otherwise); length is the graph length for the
+// section format (0 otherwise).
+func parseBunGraph(src bunSource, trailerPos, total, length uint64) (g bunGraph, err error) {
+	var t [16]byte
+	if err := src.read(t[:], trailerPos, "bun trailer"); err != nil {
+		return g, err
+	}
+	if string(t[:]) != bunTrailer {
+		return g, fmt.Errorf("no %q trailer at %s", bunTrailer, src.where(trailerPos))
+	}
+	var lastErr error
+	for _, osize := range []uint64{32, 24} {
+		if trailerPos < osize {
+			continue
+		}
+		offPos := trailerPos - osize
+		var ob [32]byte
+		if err := src.read(ob[:osize], offPos, "bun Offsets"); err != nil {
+			return g, err
+		}
+		le := binary.LittleEndian
+		byteCount := le.Uint64(ob[0:])
+		modOff, modLen := uint64(le.Uint32(ob[8:])), uint64(le.Uint32(ob[12:]))
+		entryID := uint64(le.Uint32(ob[16:]))
+		if byteCount > offPos || (total != 0 && byteCount >= total) || (length != 0 && byteCount+osize+16 != length) {
+			lastErr = fmt.Errorf("bun Offsets at %s: byte_count 0x%x does not fit before it", src.where(offPos), byteCount)
+			continue
+		}
+		if modLen == 0 || modOff+modLen > byteCount {
+			lastErr = fmt.Errorf("bun Offsets at %s: file table (offset 0x%x, 0x%x bytes) outside the 0x%x-byte graph", src.where(offPos), modOff, modLen, byteCount)
+			continue
+		}
+		start := offPos - byteCount
+		if modLen > 16<<20 {
+			return g, fmt.Errorf("bun file table at %s: 0x%x bytes, more than elfdoctor reads", src.where(start+modOff), modLen)
+		}
+		table := make([]byte, modLen)
+		if err := src.read(table, start+modOff, "bun file table"); err != nil {
+			return g, err
+		}
+		for _, msize := range bunModuleSizes {
+			if modLen%msize != 0 {
+				continue
+			}
+			count := modLen / msize
+			if entryID >= count {
+				lastErr = fmt.Errorf("bun Offsets at %s: entry point %d but only %d files", src.where(offPos), entryID, count)
+				continue
+			}
+			names, ok := bunNames(src, start, byteCount, table, msize, entryID)
+			if !ok {
+				lastErr = fmt.Errorf("bun file table at %s: file names do not resolve into the graph", src.where(start+modOff))
+				continue
+			}
+			g = bunGraph{start: start, entry: names, files: int(count)}
+			g.evidence = append(g.evidence, fmt.Sprintf("graph at %s: 0x%x bytes (%s), %d file(s), %d-byte Offsets, %d-byte file records",
+				src.where(start), byteCount, HumanSize(byteCount), count, osize, msize))
+			return g, nil
+		}
+	}
+	if lastErr == nil {
+		lastErr = fmt.Errorf("bun Offsets before %s: not a module graph", src.where(trailerPos))
+	}
+	return g, lastErr
+}
+
+// maxBunNames bounds how many file names are checked; the entry point is
+// always checked.
+const maxBunNames = 64
+
+// bunNames checks that file names resolve to Bun's virtual root and
+// returns the entry point's.
+func bunNames(src bunSource, start, byteCount uint64, table []byte, msize, entryID uint64) (string, bool) {
+	le := binary.LittleEndian
+	count := uint64(len(table)) / msize
+	entry := ""
+	for i := uint64(0); i < count; i++ {
+		if i >= maxBunNames && i != entryID {
+			continue
+		}
+		rec := table[i*msize:]
+		off, n := uint64(le.Uint32(rec[0:])), uint64(le.Uint32(rec[4:]))
+		if n == 0 || off+n > byteCount {
+			return "", false
+		}
+		b := make([]byte, min(n, 512))
+		if src.read(b, start+off, "bun file name") != nil {
+			return "", false
+		}
+		name := string(b)
+		rooted := false
+		for _, r := range bunRoots {
+			rooted = rooted || strings.HasPrefix(name, r)
+		}
+		if !rooted {
+			return "", false
+		}
+		if i == entryID {
+			entry = name
+		}
+	}
+	return entry, true
+}
+
+// bunDisplaced looks for a graph that is no longer at the end of the
+// file: a rewrite that appends its own data after Bun's (patchelf puts
+// its new headers and tables there) pushes the trailer away from where
+// Bun reads it. Only bytes that no header describes are scanned.
+func (id *identifier) bunDisplaced() *Payload {
+	f := id.f
+	var at int64 = -1
+	for _, g := range f.undescribed() {
+		err := f.scan(g, []byte(bunTrailer), len(bunTrailer), func(off int64, _ []byte) bool {
+			at = off
+			return true // keep the last one
+		})
+		if err != nil {
+			id.problem(err)
+		}
+	}
+	if at < 0 {
+		return nil
+	}
+	p := &Payload{Format: "bun appended graph", Access: "reads its own file (/proc/self/exe), last 4096 bytes", Off: Hex(at)}
+	p.Problem = fmt.Sprintf("Bun's trailer is at 0x%x, %s before the end of the file instead of in its last 24 bytes where Bun looks: data was added after the application, and Bun starts as the plain bun CLI", at, HumanSize(uint64(f.size-at)))
+	p.Effect = EffectBareRuntime
+	p.Evidence = append(p.Evidence, fmt.Sprintf("%q found at 0x%x, in bytes no ELF header describes; file size 0x%x", bunTrailer, at, f.size))
+	return p
+}
+
+// undescribed returns the ranges of the file that no program header,
+// section header or header table covers: where appended data lives.
+func (f *File) undescribed() []fileRange {
+	size := uint64(f.size)
+	covered := []fileRange{{0, int64(min(uint64(f.Ehsize), size))}}
+	add := func(off, n uint64) {
+		if off >= size || n == 0 {
+			return
+		}
+		covered = append(covered, fileRange{int64(off), int64(off + min(n, size-off))})
+	}
+	add(f.Phoff, uint64(f.Phnum)*uint64(f.phdrSize()))
+	add(f.Shoff, uint64(f.Shnum)*uint64(f.shdrSize()))
+	for _, p := range f.Progs {
+		add(p.Offset, p.Filesz)
+	}
+	for _, s := range f.Sections {
+		if s.Type != elf.SHT_NOBITS {
+			add(s.Offset, s.Size)
+		}
+	}
+	sort.Slice(covered, func(i, j int) bool { return covered[i].lo < covered[j].lo })
+	var gaps []fileRange
+	pos := int64(0)
+	for _, c := range covered {
+		if c.lo > pos {
+			gaps = append(gaps, fileRange{pos, c.lo})
+		}
+		pos = max(pos, c.hi)
+	}
+	if pos < f.size {
+		gaps = append(gaps, fileRange{pos, f.size})
+	}
+	return gaps
+}

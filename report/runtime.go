@@ -1,0 +1,176 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// runtimeResult is the JSON result of the runtime command.
+type runtimeResult struct {
+	Path string `json:"path"`
+	*inspect.Fingerprint
+}
+
+// Runtime writes what runtime path embeds and whether its payload is
+// reachable.
+func Runtime(w io.Writer, path string, fp *inspect.Fingerprint, o Options) error {
+	if fp == nil {
+		return errors.New("report: nil fingerprint")
+	}
+	if o.Format == JSON {
+		c := *fp
+		if c.Runtimes == nil {
+			c.Runtimes = []inspect.Runtime{}
+		}
+		return writeJSON(w, "runtime", o.Version, runtimeResult{Path: path, Fingerprint: &c})
+	}
+	d, err := newDoc(o)
+	if err != nil {
+		return err
+	}
+	runtimeDoc(d, path, fp)
+	return d.flush(w)
+}
+
+// RuntimeLine names a runtime in one line: "Bun 1.3.14 (0d9b296af), Linux
+// x64, baseline".
+func RuntimeLine(r *inspect.Runtime) string {
+	s := r.Name
+	if r.Version != "" {
+		s += " " + r.Version
+	}
+	if r.Commit != "" {
+		s += " (" + r.Commit + ")"
+	}
+	if r.Platform != "" {
+		s += ", " + r.Platform
+	}
+	for _, v := range r.Variants {
+		s += ", " + v
+	}
+	return s
+}
+
+// runtimeDoc: the verdict on the payload first, then each runtime's facts
+// and evidence, the toolchain, and what to do next.
+func runtimeDoc(d doc, path string, fp *inspect.Fingerprint) {
+	d.literals(path)
+	if len(fp.Runtimes) == 0 {
+		d.title("Runtime: " + code(path) + " embeds no runtime elfdoctor knows")
+		d.para("No Bun, Node.js SEA, Deno, Go or PyInstaller marks were found.", false)
+	} else {
+		var names []string
+		for i := range fp.Runtimes {
+			names = append(names, clean(RuntimeLine(&fp.Runtimes[i])))
+		}
+		d.title("Runtime: " + code(path) + " is " + strings.Join(names, "; "))
+	}
+	if bad := fp.Unreachable(); bad != nil {
+		d.para(clean(fmt.Sprintf("The %s application payload is not where %s will look: %s.", bad.Name, bad.Name, bad.Payload.Problem)), true)
+	} else {
+		for i := range fp.Runtimes {
+			r := &fp.Runtimes[i]
+			switch {
+			case r.Payload != nil:
+				d.para(clean(fmt.Sprintf("The %s application payload is where %s will look for it.", r.Name, r.Name)), true)
+			case r.Kind == inspect.RuntimeBun || r.Kind == inspect.RuntimeNode:
+				d.para(clean(fmt.Sprintf("No application is embedded: this is the %s runtime itself.", r.Name)), false)
+			}
+		}
+	}
+	for i := range fp.Runtimes {
+		r := &fp.Runtimes[i]
+		d.heading(clean(r.Name))
+		kv := [][2]string{}
+		add := func(k, v string) {
+			if v != "" {
+				kv = append(kv, [2]string{k, v})
+			}
+		}
+		addCode := func(k, v string) {
+			if v != "" {
+				add(k, code(v))
+			}
+		}
+		addCode("version", r.Version)
+		addCode("commit", r.Commit)
+		add("platform", clean(r.Platform))
+		add("variants", clean(strings.Join(r.Variants, ", ")))
+		for _, dt := range r.Details {
+			addCode(dt.Key, dt.Value)
+		}
+		if p := r.Payload; p != nil {
+			state := "reachable"
+			if !p.Reachable {
+				state = "NOT reachable"
+			}
+			add("payload", clean(p.Format)+", "+state)
+			add("read by", clean(p.Access))
+			add("offset", code(hexOf(uint64(p.Off))))
+			if p.Addr != 0 {
+				add("vaddr", code(hexOf(uint64(p.Addr))))
+			}
+			add("size", size(uint64(p.Size)))
+			addCode("entry", p.Entry)
+			if p.Files > 0 {
+				add("files", fmt.Sprint(p.Files))
+			}
+		}
+		d.kv(kv)
+		var ev []string
+		for _, e := range r.Evidence {
+			ev = append(ev, clean(e))
+		}
+		if r.Payload != nil {
+			for _, e := range r.Payload.Evidence {
+				ev = append(ev, clean(e))
+			}
+		}
+		if len(ev) > 0 {
+			d.list(ev, false)
+		}
+	}
+	if len(fp.Toolchain) > 0 {
+		d.heading("Toolchain")
+		t := table{header: []string{"TOOL", "VERSION", "FROM", "AS RECORDED"}}
+		for _, tl := range fp.Toolchain {
+			t.rows = append(t.rows, tableRow{cells: []string{clean(tl.Name), codeOr(tl.Version, "-"), code(tl.Source), code(tl.Raw)}})
+		}
+		d.table(t)
+	}
+	if len(fp.Problems) > 0 {
+		d.heading("Could not read")
+		var items []string
+		for _, p := range fp.Problems {
+			items = append(items, clean(p.Message))
+		}
+		d.list(items, true)
+	}
+	d.next(runtimeNext(path, fp))
+}
+
+func runtimeNext(path string, fp *inspect.Fingerprint) []string {
+	var next []string
+	if bad := fp.Unreachable(); bad != nil {
+		next = append(next,
+			"Compare with the pristine download: "+code("elfdoctor diff PRISTINE "+path)+" shows what the rewrite moved.",
+			"Do not rewrite single-file executables in place (patchelf): run the pristine file through its interpreter, "+code("ld.so --library-path DIRS FILE")+", or with nix-ld.")
+	}
+	if bun := fp.Runtime(inspect.RuntimeBun); bun != nil && strings.Contains(bun.Platform, "x64") && !contains(bun.Variants, "baseline") {
+		next = append(next, "This Bun is not a baseline build: it uses AVX2 and dies with SIGILL at start-up on CPUs without it (check "+code("grep -c avx2 /proc/cpuinfo")+"); the -baseline build runs everywhere.")
+	}
+	return next
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
