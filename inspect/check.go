@@ -907,6 +907,11 @@ func (c *checker) payload() {
 	if bad == nil {
 		r := fp.Runtimes[0]
 		c.res.Runtime = &r
+		if r.Warning != "" {
+			c.add(Finding{Severity: SeverityWarning, Stage: StageRuntime, Code: "runtime-without-payload",
+				Summary: fmt.Sprintf("the embedded %s runtime may start without an application: %s", r.Name, r.Warning),
+				Next:    "compare with the pristine download (`elfdoctor diff PRISTINE FILE`)"})
+		}
 		if p := r.Payload; p != nil {
 			c.trace("runtime: %s payload (%s) reachable at 0x%x", r.Name, p.Format, uint64(p.Off))
 		}

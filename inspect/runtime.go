@@ -33,6 +33,9 @@ type Runtime struct {
 	// (no AVX2), canary, debug, musl.
 	Variants []string `json:"variants,omitempty"`
 	Details  []Detail `json:"details,omitempty"`
+	// Warning is a caveat in plain words, such as a runtime that may have
+	// lost its application without leaving a trace.
+	Warning string `json:"warning,omitempty"`
 	// Evidence says where each fact was read, with file offsets.
 	Evidence []string `json:"evidence,omitempty"`
 	Payload  *Payload `json:"payload,omitempty"`

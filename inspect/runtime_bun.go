@@ -86,7 +86,22 @@ func (id *identifier) bun() {
 	case trailerAtEnd:
 		r.Payload = id.bunAppended()
 	default:
-		r.Payload = id.bunDisplaced()
+		// Without section headers (cut off with the end of the file),
+		// the runtime still finds a .bun graph through its pointer.
+		if sec := id.bunSlotless(); sec != nil {
+			r.Payload = id.bunSection(sec)
+		} else {
+			r.Payload = id.bunDisplaced()
+		}
+	}
+	switch {
+	case r.Payload != nil:
+	case len(f.Sections) == 0:
+		r.Warning = "this Bun runtime carries no application, and the file has lost its section headers, which usually sit near its end: if it should run an application, the file was probably truncated and the application cut off with them"
+	case f.section(".symtab") == nil:
+		// Bun's releases keep their symbol table, so this copy was
+		// stripped, and strip deletes an appended application with it.
+		r.Warning = "this Bun runtime carries no application and was stripped: if it should run an application, strip (or objcopy) deleted it, because those tools drop bytes that no section describes"
 	}
 	id.add(r)
 }
@@ -333,6 +348,34 @@ func (id *identifier) bunSection(sec *Section) *Payload {
 	return p
 }
 
+// bunSlotless finds a .bun graph without section headers: a 16 KiB-aligned
+// word in a writable PT_LOAD that points at a length-prefixed graph. It
+// returns a section describing the graph, or nil.
+func (id *identifier) bunSlotless() *Section {
+	f := id.f
+	im := f.Image()
+	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
+		if p.Flags&elf.PF_W == 0 {
+			continue
+		}
+		const align = 16 << 10
+		var w [8]byte
+		for a := roundUp(p.Vaddr, align); a+8 <= p.Vaddr+p.Filesz; a += align {
+			if im.ReadAt(w[:], a, ".bun slot probe") != nil {
+				continue
+			}
+			if v := f.order.Uint64(w[:]); v != 0 && v != a && bunGraphAt(im, v) {
+				sec := &Section{Index: -1, Name: ".bun", Addr: v}
+				if l := im.Lookup(v); l.File {
+					sec.Offset = l.Off
+				}
+				return sec
+			}
+		}
+	}
+	return nil
+}
+
 // bunGraphAt reports whether a length-prefixed graph ending in Bun's
 // trailer starts at addr.
 func bunGraphAt(im *Image, addr uint64) bool {
@@ -548,13 +591,45 @@ func (id *identifier) bunDisplaced() *Payload {
 		}
 	}
 	if at < 0 {
-		return nil
+		return id.bunOrphanGraph()
 	}
 	p := &Payload{Format: "bun appended graph", Access: "reads its own file (/proc/self/exe), last 4096 bytes", Off: Hex(at)}
 	p.Problem = fmt.Sprintf("Bun's trailer is at 0x%x, %s before the end of the file instead of in its last 24 bytes where Bun looks: data was added after the application, and Bun starts as the plain bun CLI", at, HumanSize(uint64(f.size-at)))
 	p.Effect = EffectBareRuntime
 	p.Evidence = append(p.Evidence, fmt.Sprintf("%q found at 0x%x, in bytes no ELF header describes; file size 0x%x", bunTrailer, at, f.size))
 	return p
+}
+
+// bunOrphanGraph finds the file names of an appended graph whose trailer
+// is gone, as after an interrupted download: the names start with Bun's
+// virtual root, in bytes no ELF header describes.
+func (id *identifier) bunOrphanGraph() *Payload {
+	f := id.f
+	var at int64 = -1
+	for _, g := range f.undescribed() {
+		for _, root := range bunRoots {
+			err := f.scan(g, []byte(root), len(root), func(off int64, _ []byte) bool {
+				at = off
+				return false
+			})
+			if err != nil {
+				id.problem(err)
+			}
+			if at >= 0 {
+				break
+			}
+		}
+		if at >= 0 {
+			break
+		}
+	}
+	if at < 0 {
+		return nil
+	}
+	return &Payload{Format: "bun appended graph", Access: "reads its own file (/proc/self/exe), last 4096 bytes", Off: Hex(at),
+		Effect:   EffectBareRuntime,
+		Problem:  fmt.Sprintf("an application's files are at 0x%x, but the trailer Bun looks for in the last 24 bytes of the file is missing (a truncated download, or a tool that cut the end of the file): Bun starts as the plain bun CLI", at),
+		Evidence: []string{fmt.Sprintf("a %q file name at 0x%x, in bytes no ELF header describes; no %q trailer after it", bunRoots[0], at, bunTrailer)}}
 }
 
 // undescribed returns the ranges of the file that no program header,

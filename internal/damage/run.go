@@ -44,7 +44,7 @@ func (r Result) String() string {
 		return fmt.Sprintf("%s (%s)", r.Class, r.Signal)
 	}
 	if r.Class == Starts && !r.Marker {
-		return fmt.Sprintf("%s, but did not print %q (stdout %q, stderr %q)", r.Class, Marker, r.Stdout, strings.TrimSpace(r.Stderr))
+		return fmt.Sprintf("%s, but did not print %q (stdout %q, stderr %q)", r.Class, Marker, firstLine(r.Stdout), firstLine(r.Stderr))
 	}
 	return fmt.Sprintf("%s (exit %d, stderr %q)", r.Class, r.Exit, strings.TrimSpace(r.Stderr))
 }
@@ -131,4 +131,16 @@ func Patchelf(src, dst string, runs ...[]string) error {
 		}
 	}
 	return nil
+}
+
+// firstLine shortens program output for one-line summaries.
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + " ..."
+	}
+	if len(s) > 120 {
+		s = s[:120] + " ..."
+	}
+	return s
 }

@@ -1,0 +1,529 @@
+package inspect_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/internal/damage"
+)
+
+// bunReleases span Bun's payload formats: 24-byte Offsets with 32- and
+// 36-byte file records (1.0, 1.1), 32-byte Offsets (1.2), and the .bun
+// section (late 1.3). The baseline build is the same code without AVX2.
+var bunReleases = []struct{ version, variant string }{
+	{"1.0.36", ""},
+	{"1.1.45", ""},
+	{"1.2.23", ""},
+	{"1.3.14", ""},
+	{"1.3.14", "baseline"},
+}
+
+var bunBuilds sync.Map // "version-variant" -> *bunBuild
+
+type bunBuild struct {
+	once     sync.Once
+	bun, app string
+	revision string // `bun --revision`: VERSION+COMMIT
+	err      error
+}
+
+// bunCompiled returns Bun itself and a single-file executable built with
+// it from a script that prints damage.Marker, both cached. Bun comes from
+// the registry npm is configured with (scripts/fetch-bun).
+func bunCompiled(t *testing.T, version, variant string) *bunBuild {
+	t.Helper()
+	needTools(t, "npm")
+	v, _ := bunBuilds.LoadOrStore(version+"-"+variant, &bunBuild{})
+	b := v.(*bunBuild)
+	b.once.Do(func() { b.err = b.build(version, variant) })
+	if b.err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(b.err)
+		}
+		t.Skip(b.err)
+	}
+	return b
+}
+
+func (b *bunBuild) build(version, variant string) error {
+	args := []string{version}
+	if variant != "" {
+		args = append(args, variant)
+	}
+	out, err := exec.Command("../scripts/fetch-bun", args...).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return &fetchError{string(ee.Stderr), err}
+		}
+		return err
+	}
+	b.bun = strings.TrimSpace(string(out))
+	rev, err := exec.Command(b.bun, "--revision").Output()
+	if err != nil {
+		return fmt.Errorf("%s --revision: %w", b.bun, err)
+	}
+	b.revision = strings.TrimSpace(string(rev))
+	b.app = filepath.Join(filepath.Dir(b.bun), "app-marker")
+	if _, err := os.Stat(b.app); err == nil {
+		return nil
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(b.bun), "build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	script := `console.log("` + damage.Marker + `")` + "\n"
+	if err := os.WriteFile(filepath.Join(tmp, "app.ts"), []byte(script), 0o644); err != nil {
+		return err
+	}
+	cmd := exec.Command(b.bun, "build", "--compile", "app.ts", "--outfile", "app")
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "BUN_INSTALL_CACHE_DIR="+filepath.Join(tmp, "cache"), "DO_NOT_TRACK=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return &fetchError{string(out), err}
+	}
+	return os.Rename(filepath.Join(tmp, "app"), b.app)
+}
+
+func identify(t *testing.T, path string) *inspect.Fingerprint {
+	t.Helper()
+	f, err := inspect.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fp := inspect.Identify(f)
+	for _, p := range fp.Problems {
+		t.Logf("Identify(%s): problem: %s", filepath.Base(path), p.Message)
+	}
+	return fp
+}
+
+// TestRuntimeBunIdentity checks what Identify reads from real Bun builds
+// against what the same Bun says about itself.
+func TestRuntimeBunIdentity(t *testing.T) {
+	for _, rel := range bunReleases {
+		name := rel.version
+		if rel.variant != "" {
+			name += "-" + rel.variant
+		}
+		t.Run(name, func(t *testing.T) {
+			b := bunCompiled(t, rel.version, rel.variant)
+			wantVersion, wantCommit, _ := strings.Cut(b.revision, "+")
+			for _, path := range []string{b.bun, b.app} {
+				fp := identify(t, path)
+				r := fp.Runtime(inspect.RuntimeBun)
+				if r == nil {
+					t.Fatalf("Identify(%s) found no Bun: %+v", path, fp)
+				}
+				if r.Version != wantVersion || r.Commit != wantCommit {
+					t.Errorf("Identify(%s) = Bun %s (%s), want %s (%s)", filepath.Base(path), r.Version, r.Commit, wantVersion, wantCommit)
+				}
+				if got := contains(r.Variants, "baseline"); got != (rel.variant == "baseline") {
+					t.Errorf("Identify(%s) variants %v, want baseline=%v", filepath.Base(path), r.Variants, rel.variant == "baseline")
+				}
+				if r.Platform != "Linux x64" {
+					t.Errorf("Identify(%s) platform %q, want Linux x64", filepath.Base(path), r.Platform)
+				}
+				if path == b.bun {
+					if r.Payload != nil {
+						t.Errorf("Identify(bun itself) found a payload: %+v", r.Payload)
+					}
+					continue
+				}
+				p := r.Payload
+				if p == nil || !p.Reachable {
+					t.Fatalf("Identify(app) payload = %+v, want reachable", p)
+				}
+				if p.Entry != "/$bunfs/root/app" || p.Files != 1 {
+					t.Errorf("Identify(app) entry %q, %d files; want /$bunfs/root/app, 1", p.Entry, p.Files)
+				}
+				_, hasSection := sectionNamed(t, b.app, ".bun")
+				if want := map[bool]string{true: "bun .bun section", false: "bun appended graph"}[hasSection]; p.Format != want {
+					t.Errorf("Identify(app) format %q, want %q", p.Format, want)
+				}
+			}
+		})
+	}
+}
+
+// TestRuntimeBunDamage damages real Bun executables with real tools and
+// runs them: check must agree with every run, and runtime must blame the
+// payload exactly when the application did not run although ld.so did
+// its part.
+func TestRuntimeBunDamage(t *testing.T) {
+	needTools(t, "patchelf", "strip")
+	type tool struct {
+		name string
+		do   func(t *testing.T, src, dst, dir string)
+	}
+	copyThen := func(fn func(t *testing.T, dst, dir string)) func(t *testing.T, src, dst, dir string) {
+		return func(t *testing.T, src, dst, dir string) {
+			copyFile(t, src, dst)
+			if fn != nil {
+				fn(t, dst, dir)
+			}
+		}
+	}
+	tools := []tool{
+		{"pristine", copyThen(nil)},
+		// NixOS users' fix for the interpreter path.
+		{"patchelf-nixos", func(t *testing.T, src, dst, dir string) {
+			if err := damage.Patchelf(src, dst, []string{"--set-interpreter", nixLoader(t, dir), "--set-rpath", nixRpath}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		// Packagers strip everything they install.
+		{"strip", copyThen(func(t *testing.T, dst, _ string) { run(t, "strip", dst) })},
+		// Signing and self-update tools append to the file.
+		{"appended", copyThen(func(t *testing.T, dst, _ string) {
+			fh, err := os.OpenFile(dst, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fh.Close()
+			if _, err := fh.Write(bytes.Repeat([]byte("signature "), 410)); err != nil {
+				t.Fatal(err)
+			}
+		})},
+		// An interrupted download.
+		{"truncated", copyThen(func(t *testing.T, dst, _ string) {
+			st, err := os.Stat(dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(dst, st.Size()-8192); err != nil {
+				t.Fatal(err)
+			}
+		})},
+	}
+	var sum summary
+	t.Cleanup(func() { sum.log(t) })
+	for _, rel := range bunReleases {
+		if rel.variant != "" {
+			continue
+		}
+		for _, tl := range tools {
+			name := "bun-" + rel.version + "/" + tl.name
+			t.Run(name, func(t *testing.T) {
+				b := bunCompiled(t, rel.version, rel.variant)
+				dir := t.TempDir()
+				p := filepath.Join(dir, "app")
+				tl.do(t, b.app, p, dir)
+				res, real := runCase(t, realityCase{name: name, dir: dir, path: p})
+				sum.add(name, res, real)
+				// The runtime command must blame the payload exactly when
+				// check does.
+				fp := identify(t, p)
+				blamed := fp.Unreachable() != nil
+				if want := res.Fatal() != nil && res.Fatal().Stage == inspect.StageRuntime; blamed != want {
+					t.Errorf("Identify(%s): payload unreachable = %v, but check's runtime stage says %v", name, blamed, want)
+				}
+			})
+		}
+	}
+}
+
+// TestRuntimeNodeSEA builds a Node.js single executable application with
+// this machine's node and postject, damages it with real tools, and runs
+// it: check must agree, and Identify must find the blob exactly where
+// Node does.
+func TestRuntimeNodeSEA(t *testing.T) {
+	needTools(t, "node", "npm", "strip", "patchelf")
+	app := seaApp(t)
+	fp := identify(t, app)
+	r := fp.Runtime(inspect.RuntimeNode)
+	if r == nil || r.Payload == nil || !r.Payload.Reachable {
+		t.Fatalf("Identify(SEA app) = %+v, want Node with a reachable payload", fp)
+	}
+	out, err := exec.Command("node", "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.TrimPrefix(strings.TrimSpace(string(out)), "v"); r.Version != want {
+		t.Errorf("Identify(SEA app) version %q, want %q (node --version)", r.Version, want)
+	}
+	var sum summary
+	t.Cleanup(func() { sum.log(t) })
+	cases := []struct {
+		name string
+		do   func(t *testing.T, dst, dir string)
+	}{
+		{"pristine", nil},
+		{"strip", func(t *testing.T, dst, _ string) { run(t, "strip", dst) }},
+		{"patchelf-rpath", func(t *testing.T, dst, _ string) { run(t, "patchelf", "--set-rpath", nixRpath, dst) }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "app")
+			copyFile(t, app, p)
+			if c.do != nil {
+				c.do(t, p, dir)
+			}
+			res, real := runCase(t, realityCase{name: "sea/" + c.name, dir: dir, path: p})
+			sum.add("sea/"+c.name, res, real)
+		})
+	}
+}
+
+var seaOnce struct {
+	sync.Once
+	app string
+	err error
+}
+
+// seaApp builds a SEA once per test binary, in a temporary directory: the
+// machine's node is the runtime, so the result is not worth caching.
+func seaApp(t *testing.T) string {
+	t.Helper()
+	seaOnce.Do(func() { seaOnce.app, seaOnce.err = buildSEA() })
+	if seaOnce.err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(seaOnce.err)
+		}
+		t.Skip(seaOnce.err)
+	}
+	return seaOnce.app
+}
+
+func buildSEA() (string, error) {
+	out, err := exec.Command("../scripts/fetch-npm", "install", "postject@1.0.0-alpha.6", "postject").Output()
+	if err != nil {
+		return "", fmt.Errorf("fetch postject: %w", err)
+	}
+	postject := strings.TrimSpace(string(out))
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "elfdoctor-sea-")
+	if err != nil {
+		return "", err
+	}
+	files := map[string]string{
+		"app.js":   `console.log("` + damage.Marker + `")` + "\n",
+		"sea.json": `{"main":"app.js","output":"prep.blob","disableExperimentalSEAWarning":true}`,
+	}
+	for n, s := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(s), 0o644); err != nil {
+			return "", err
+		}
+	}
+	steps := [][]string{
+		{node, "--experimental-sea-config", "sea.json"},
+		{"cp", node, "app"},
+		{postject, "app", "NODE_SEA_BLOB", "prep.blob", "--sentinel-fuse", "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2"},
+	}
+	for _, s := range steps {
+		cmd := exec.Command(s[0], s[1:]...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("%s: %v\n%s", strings.Join(s, " "), err, out)
+		}
+	}
+	return filepath.Join(dir, "app"), nil
+}
+
+// TestRuntimeDeno identifies a real `deno compile` output. Deno 2 fetches
+// the runtime it embeds (denort) from its own servers, which this machine
+// cannot reach, so DENORT_BIN points at deno itself: the payload and its
+// note are laid out by Deno's real code, but running the result starts
+// the deno CLI, not the application, so this test does not run it.
+func TestRuntimeDeno(t *testing.T) {
+	needTools(t, "npm")
+	out, err := exec.Command("../scripts/fetch-npm", "pack", "@deno/linux-x64-glibc@2.9.6", "package/deno").Output()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("fetch deno: %v", err)
+		}
+		t.Skipf("fetch deno: %v", err)
+	}
+	deno := strings.TrimSpace(string(out))
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.ts"), []byte(`console.log("`+damage.Marker+`")`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(deno, "compile", "--no-check", "-o", "app", "app.ts")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DENORT_BIN="+deno, "DENO_DIR="+filepath.Join(dir, "cache"), "DENO_NO_UPDATE_CHECK=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("deno compile: %v\n%s", err, out)
+	}
+	fp := identify(t, filepath.Join(dir, "app"))
+	r := fp.Runtime(inspect.RuntimeDeno)
+	if r == nil || r.Payload == nil || !r.Payload.Reachable || r.Payload.Format != "deno SUI note" {
+		t.Fatalf("Identify(deno app) = %+v, want Deno with a reachable SUI note", fp)
+	}
+	if r.Version != "2.9.6" {
+		t.Errorf("Identify(deno app) version %q, want 2.9.6", r.Version)
+	}
+	if fp.Runtime(inspect.RuntimeNode) != nil {
+		t.Errorf("Identify(deno app) also reports Node.js (Deno exports Node's addon ABI): %+v", fp.Runtimes)
+	}
+}
+
+// TestRuntimeGo builds a Go program in a git repository and compares what
+// Identify reads with what the toolchain and git say.
+func TestRuntimeGo(t *testing.T) {
+	needTools(t, "go", "git")
+	dir := t.TempDir()
+	write := func(name, s string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module example.com/hello\n\ngo 1.22\n")
+	write("main.go", "package main\n\nfunc main() { println(\"hi\") }\n")
+	env := append(os.Environ(), "GOFLAGS=-buildvcs=true", "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+	for _, s := range [][]string{{"git", "init", "-q"}, {"git", "add", "."}, {"git", "commit", "-qm", "x"}, {"go", "build", "-o", "hello", "."}} {
+		cmd := exec.Command(s[0], s[1:]...)
+		cmd.Dir, cmd.Env = dir, env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", s, err, out)
+		}
+	}
+	head, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	goVer, err := exec.Command("go", "env", "GOVERSION").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := identify(t, filepath.Join(dir, "hello"))
+	r := fp.Runtime(inspect.RuntimeGo)
+	if r == nil {
+		t.Fatalf("Identify(go binary) = %+v, want Go", fp)
+	}
+	if want := strings.TrimPrefix(strings.TrimSpace(string(goVer)), "go"); r.Version != want {
+		t.Errorf("Go version %q, want %q", r.Version, want)
+	}
+	if want := strings.TrimSpace(string(head)); r.Commit != want {
+		t.Errorf("Go vcs.revision %q, want %q", r.Commit, want)
+	}
+	if want := "linux " + runtime.GOARCH; r.Platform != want {
+		t.Errorf("Go platform %q, want %q", r.Platform, want)
+	}
+}
+
+// TestRuntimePyInstaller appends a PyInstaller archive cookie to a real
+// executable. PyInstaller itself comes from PyPI, which this machine
+// cannot reach, so the archive is synthesized from the bootloader's
+// documented layout (see docs/decisions.md).
+func TestRuntimePyInstaller(t *testing.T) {
+	host := "../testdata/bin/gcc-pie"
+	cases := []struct {
+		name       string
+		pkgLen     uint32
+		wantReach  bool
+		wantPython string
+	}{
+		{"consistent", 4096 + 88, true, "Python 3.11"},
+		{"longer-than-file", 1 << 30, false, "Python 3.11"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := mustRead(t, host)
+			b = append(b, make([]byte, 4096)...)
+			cookie := make([]byte, 88)
+			copy(cookie, "MEI\014\013\012\013\016")
+			binary.BigEndian.PutUint32(cookie[8:], c.pkgLen)
+			binary.BigEndian.PutUint32(cookie[12:], 16)
+			binary.BigEndian.PutUint32(cookie[16:], 64)
+			binary.BigEndian.PutUint32(cookie[20:], 311)
+			copy(cookie[24:], "libpython3.11.so.1.0")
+			b = append(b, cookie...)
+			p := filepath.Join(t.TempDir(), "app")
+			if err := os.WriteFile(p, b, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			r := identify(t, p).Runtime(inspect.RuntimePyInstaller)
+			if r == nil || r.Payload == nil {
+				t.Fatalf("Identify found no PyInstaller archive")
+			}
+			if r.Payload.Reachable != c.wantReach || r.Version != c.wantPython {
+				t.Errorf("Identify = %s reachable=%v (%s), want %s reachable=%v", r.Version, r.Payload.Reachable, r.Payload.Problem, c.wantPython, c.wantReach)
+			}
+		})
+	}
+}
+
+// TestToolchain compiles with gcc and clang and compares the .comment
+// versions with what the compilers say about themselves.
+func TestToolchain(t *testing.T) {
+	needTools(t, "gcc", "clang")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "m.c")
+	if err := os.WriteFile(src, []byte("int main(void){return 0;}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cc := range []struct{ cc, tool, versionArg string }{
+		{"gcc", "GCC", "-dumpfullversion"},
+		{"clang", "clang", "-dumpversion"},
+	} {
+		t.Run(cc.cc, func(t *testing.T) {
+			out := filepath.Join(dir, cc.cc)
+			run(t, cc.cc, "-o", out, src)
+			v, err := exec.Command(cc.cc, cc.versionArg).Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := strings.TrimSpace(string(v))
+			found := false
+			for _, tl := range identify(t, out).Toolchain {
+				found = found || tl.Name == cc.tool && tl.Version == want
+			}
+			if !found {
+				t.Errorf("Identify(%s).Toolchain lacks %s %s: %+v", cc.cc, cc.tool, want, identify(t, out).Toolchain)
+			}
+		})
+	}
+}
+
+func sectionNamed(t *testing.T, path, name string) (inspect.Section, bool) {
+	t.Helper()
+	f, err := inspect.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, s := range f.Sections {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return inspect.Section{}, false
+}
+
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	run(t, "cp", src, dst)
+}
+
+func run(t *testing.T, argv ...string) {
+	t.Helper()
+	cmd := exec.CommandContext(context.Background(), argv[0], argv[1:]...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
