@@ -109,6 +109,7 @@ func sameBytes(a, b *File) (bool, error) {
 // Ranks order changes: what explains a loader crash first.
 const (
 	rankInterp = 10 + iota*10
+	rankPayload
 	rankHeader
 	rankSegAddRemove
 	rankZeroFill
@@ -156,6 +157,7 @@ func CompareSummaries(a, b *Summary) *Diff {
 	d.diffVersions(add)
 	d.diffPointers(add)
 	d.diffSections(add)
+	d.diffRuntime(add)
 
 	if a.BuildID != b.BuildID {
 		add(rankNotes, "notes", "build-id %s → %s: a different build", orNone(a.BuildID), orNone(b.BuildID))
@@ -599,6 +601,49 @@ func (d *Diff) diffSections(add func(int, string, string, ...any)) {
 	for _, name := range slices.Sorted(maps.Keys(ma)) {
 		if mb[name] == nil {
 			add(rankSections, "sections", "section %s removed", name)
+		}
+	}
+}
+
+// diffRuntime compares the embedded runtimes: a different build of the
+// same version is exactly what a vendor's quiet re-release looks like, and
+// a payload that became unreachable is what breaks a patched copy.
+func (d *Diff) diffRuntime(add func(int, string, string, ...any)) {
+	ra, rb := d.A.Runtime, d.B.Runtime
+	if ra == nil || rb == nil {
+		return
+	}
+	for i := range rb.Runtimes {
+		b := &rb.Runtimes[i]
+		a := ra.Runtime(b.Kind)
+		if a == nil {
+			add(rankNotes, "runtime", "%s runtime only in B (%s %s)", b.Name, b.Name, orNone(b.Version))
+			continue
+		}
+		switch {
+		case a.Version != b.Version:
+			add(rankNotes, "runtime", "%s %s → %s (commit %s → %s)", b.Name, orNone(a.Version), orNone(b.Version), orNone(a.Commit), orNone(b.Commit))
+		case a.Commit != b.Commit:
+			add(rankNotes, "runtime", "%s %s: same version, different build: commit %s → %s", b.Name, b.Version, orNone(a.Commit), orNone(b.Commit))
+		}
+		if va, vb := strings.Join(a.Variants, ","), strings.Join(b.Variants, ","); va != vb {
+			add(rankNotes, "runtime", "%s variant %s → %s", b.Name, orNone(va), orNone(vb))
+		}
+		pa, pb := a.Payload, b.Payload
+		switch {
+		case pa != nil && pa.Reachable && (pb == nil || !pb.Reachable):
+			why := "B carries none"
+			if pb != nil {
+				why = pb.Problem
+			}
+			add(rankPayload, "runtime", "%s payload reachable in A, not in B: %s", b.Name, why)
+		case pa != nil && pb != nil && pa.Format != pb.Format:
+			add(rankNotes, "runtime", "%s payload format %s → %s", b.Name, pa.Format, pb.Format)
+		}
+	}
+	for i := range ra.Runtimes {
+		if a := &ra.Runtimes[i]; rb.Runtime(a.Kind) == nil {
+			add(rankNotes, "runtime", "%s runtime only in A (%s %s)", a.Name, a.Name, orNone(a.Version))
 		}
 	}
 }

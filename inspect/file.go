@@ -98,6 +98,8 @@ type File struct {
 
 	image *Image
 	cache *blockCache
+	// scanMem is the buffer scans read into, kept between scans.
+	scanMem []byte
 }
 
 // Open opens the named file. The caller must Close it.

@@ -2,7 +2,9 @@ package inspect
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 )
@@ -42,6 +44,8 @@ func exercise(f *File) {
 		f.DynSymCount(d)
 	}
 	f.Notes()
+	Identify(f)
+	identify(f, true)
 	s := Summarize(f, "fuzz")
 	CompareSummaries(s, s)
 }
@@ -128,4 +132,91 @@ func FuzzCheck(f *testing.F) {
 			t.Fatal("Check returned no outcome")
 		}
 	})
+}
+
+// appendedGraph builds a Bun module graph in the appended format of the
+// given era (Offsets and file-record sizes), for a file of base bytes.
+func appendedGraph(base int, osize, msize int) []byte {
+	name, contents := "/$bunfs/root/app\x00", "console.log(1)\x00"
+	var g []byte
+	g = append(g, name...)
+	g = append(g, contents...)
+	modOff := len(g)
+	rec := make([]byte, msize)
+	le := binary.LittleEndian
+	le.PutUint32(rec[0:], 0)
+	le.PutUint32(rec[4:], uint32(len(name)-1))
+	le.PutUint32(rec[8:], uint32(len(name)))
+	le.PutUint32(rec[12:], uint32(len(contents)-1))
+	g = append(g, rec...)
+	offs := make([]byte, osize)
+	le.PutUint64(offs[0:], uint64(len(g)))
+	le.PutUint32(offs[8:], uint32(modOff))
+	le.PutUint32(offs[12:], uint32(msize))
+	g = append(g, offs...)
+	g = append(g, bunTrailer...)
+	total := make([]byte, 8)
+	le.PutUint64(total, uint64(base+len(g)+8))
+	return append(g, total...)
+}
+
+// FuzzIdentify mutates what runtimes append to an executable: Bun's
+// graph and trailer, Deno's trailer, PyInstaller's cookie, after a real
+// ELF file whose headers stay intact.
+func FuzzIdentify(f *testing.F) {
+	base, err := os.ReadFile("../testdata/bin/gcc-pie")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(appendedGraph(len(base), 24, 32))
+	f.Add(appendedGraph(len(base), 24, 36))
+	f.Add(appendedGraph(len(base), 32, 36))
+	f.Add(appendedGraph(len(base), 32, 52))
+	deno := make([]byte, 64)
+	copy(deno[40:], denoMagic)
+	binary.BigEndian.PutUint64(deno[48:], uint64(len(base)))
+	binary.BigEndian.PutUint64(deno[56:], uint64(len(base)+16))
+	f.Add(deno)
+	cookie := make([]byte, 4096+pyiCookieSize)
+	copy(cookie[4096:], pyiMagic)
+	binary.BigEndian.PutUint32(cookie[4096+8:], uint32(len(cookie)))
+	f.Add(cookie)
+	f.Fuzz(func(t *testing.T, tail []byte) {
+		b := append(append([]byte(nil), base...), tail...)
+		file, err := NewFile(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("the base file stopped parsing: %v", err)
+		}
+		fp := Identify(file)
+		for _, r := range fp.Runtimes {
+			if p := r.Payload; p != nil && !p.Reachable && p.Problem == "" {
+				t.Fatalf("unreachable %s payload without a reason: %+v", r.Name, p)
+			}
+		}
+		for _, p := range fp.Problems {
+			if strings.Contains(p.Message, "internal error") {
+				t.Fatalf("Identify panicked: %s", p.Message)
+			}
+		}
+	})
+}
+
+// TestAppendedGraphSeeds keeps the fuzz seeds honest: each is a graph
+// Identify accepts, so mutations start from the interesting path.
+func TestAppendedGraphSeeds(t *testing.T) {
+	base, err := os.ReadFile("../testdata/bin/gcc-pie")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, era := range [][2]int{{24, 32}, {24, 36}, {32, 36}, {32, 52}} {
+		b := append(append([]byte(nil), base...), appendedGraph(len(base), era[0], era[1])...)
+		file, err := NewFile(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Identify(file).Runtime(RuntimeBun)
+		if r == nil || r.Payload == nil || !r.Payload.Reachable || r.Payload.Entry != "/$bunfs/root/app" {
+			t.Errorf("Identify(graph with %d-byte Offsets, %d-byte records) = %+v, want a reachable payload", era[0], era[1], r)
+		}
+	}
 }

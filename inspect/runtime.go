@@ -223,8 +223,9 @@ func (f *File) rodata() fileRange {
 }
 
 // scanChunk is how much a scan reads at a time: large enough that the
-// per-read cost vanishes, small enough to stay in the CPU's caches.
-const scanChunk = 1 << 20
+// per-read cost is small, small enough to stay in the CPU's caches and
+// to cost a short-lived process few page faults.
+const scanChunk = 128 << 10
 
 // scan calls fn for each occurrence of pat in [r.lo, r.hi), passing its
 // offset and up to ctx bytes starting at it. It reads the file in large
@@ -235,7 +236,7 @@ func (f *File) scan(r fileRange, pat []byte, ctx int, fn func(off int64, b []byt
 	if len(pat) == 0 || ctx < len(pat) {
 		ctx = max(ctx, len(pat))
 	}
-	buf := make([]byte, scanChunk+ctx)
+	buf := f.scanBuf(scanChunk + ctx)
 	for pos := r.lo; pos < r.hi; {
 		n := int64(len(buf))
 		n = min(n, r.hi-pos, f.size-pos)
@@ -270,6 +271,14 @@ func (f *File) scan(r fileRange, pat []byte, ctx int, fn func(off int64, b []byt
 		pos += int64(limit)
 	}
 	return nil
+}
+
+// scanBuf returns a buffer of n bytes, reused by every scan of the file.
+func (f *File) scanBuf(n int) []byte {
+	if cap(f.scanMem) < n {
+		f.scanMem = make([]byte, n)
+	}
+	return f.scanMem[:n]
 }
 
 // comment reads the toolchain names compilers and linkers leave in

@@ -40,7 +40,7 @@ type bunBuild struct {
 // bunCompiled returns Bun itself and a single-file executable built with
 // it from a script that prints damage.Marker, both cached. Bun comes from
 // the registry npm is configured with (scripts/fetch-bun).
-func bunCompiled(t *testing.T, version, variant string) *bunBuild {
+func bunCompiled(t testing.TB, version, variant string) *bunBuild {
 	t.Helper()
 	needTools(t, "npm")
 	v, _ := bunBuilds.LoadOrStore(version+"-"+variant, &bunBuild{})
@@ -526,4 +526,65 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// BenchmarkIdentifyBun is the library's share of `elfdoctor runtime` on a
+// real Bun executable, without process start-up.
+func BenchmarkIdentifyBun(b *testing.B) {
+	build := bunCompiled(b, "1.3.14", "")
+	for b.Loop() {
+		f, err := inspect.Open(build.app)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if inspect.Identify(f).Unreachable() != nil {
+			b.Fatal("payload unreachable")
+		}
+		f.Close()
+	}
+}
+
+// TestRuntimeDiff: diff names a runtime upgrade, and a payload that a
+// real tool made unreachable, before anything else the rewrite changed.
+func TestRuntimeDiff(t *testing.T) {
+	needTools(t, "strip")
+	older, newer := bunCompiled(t, "1.2.23", ""), bunCompiled(t, "1.3.14", "")
+	stripped := filepath.Join(t.TempDir(), "app")
+	copyFile(t, newer.app, stripped)
+	run(t, "strip", stripped)
+	cases := []struct {
+		a, b, want string
+		first      bool
+	}{
+		{older.app, newer.app, "Bun 1.2.23 → 1.3.14", false},
+		{newer.app, stripped, "Bun payload reachable in A, not in B: the graph is at vaddr", true},
+	}
+	for _, c := range cases {
+		fa, err := inspect.Open(c.a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fb, err := inspect.Open(c.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := inspect.Compare(fa, fb, "a", "b")
+		fa.Close()
+		fb.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := -1
+		for i, ch := range d.Changes {
+			if ch.Area == "runtime" && strings.Contains(ch.Message, c.want) {
+				found = i
+			}
+		}
+		switch {
+		case found < 0:
+			t.Errorf("Compare(%s, %s) lacks %q: %+v", c.a, c.b, c.want, d.Changes)
+		case c.first && found != 0:
+			t.Errorf("Compare(%s, %s): %q is change %d, want it first: %+v", c.a, c.b, c.want, found, d.Changes)
+		}
+	}
 }

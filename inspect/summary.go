@@ -49,6 +49,8 @@ type Summary struct {
 	// file after the linker wrote it.
 	RewriteSigns []string  `json:"rewrite_signs,omitempty"`
 	Problems     []Problem `json:"problems,omitempty"`
+	// Runtime is the embedded runtime and toolchain (see Identify).
+	Runtime *Fingerprint `json:"runtime,omitempty"`
 }
 
 // Segment is a program header with what the loader makes of it.
@@ -323,6 +325,15 @@ func Summarize(f *File, path string) *Summary {
 	}
 	s.BuildID = BuildID(notes)
 
+	s.Runtime = Identify(f)
+	for _, p := range s.Runtime.Problems {
+		s.Problems = append(s.Problems, p)
+	}
+	if r := s.Runtime.Unreachable(); r != nil {
+		s.Problems = append(s.Problems, Problem{Structure: r.Payload.Format, Offset: hexPtr(r.Payload.Off),
+			Message: fmt.Sprintf("%s payload not reachable: %s", r.Name, r.Payload.Problem)})
+	}
+
 	for _, sec := range f.Sections {
 		if sec.Index == 0 {
 			continue
@@ -557,3 +568,5 @@ func (f *File) SegmentProblems() []error {
 	}
 	return errs
 }
+
+func hexPtr(h Hex) *Hex { return &h }

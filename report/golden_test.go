@@ -189,6 +189,25 @@ func TestDiffGolden(t *testing.T) {
 	}
 }
 
+// runtimeFixtures have runtime goldens: no runtime, but a toolchain each
+// (GCC, clang and LLD, a static GCC build).
+var runtimeFixtures = []string{"gcc-pie", "clang-lld", "gcc-static"}
+
+func TestRuntimeGolden(t *testing.T) {
+	for _, name := range runtimeFixtures {
+		t.Run(name, func(t *testing.T) {
+			s := summarize(t, filepath.Join(binDir, name))
+			for _, gf := range goldenFormats {
+				var buf bytes.Buffer
+				if err := Runtime(&buf, name, s.Runtime, opts(gf.f)); err != nil {
+					t.Fatalf("Runtime(%s, %s): %v", name, gf.f, err)
+				}
+				checkGolden(t, filepath.Join("runtime", name+"."+gf.ext), buf.Bytes())
+			}
+		})
+	}
+}
+
 // TestGoldenFilesUsed catches goldens left behind when a fixture or a pair
 // is removed.
 func TestGoldenFilesUsed(t *testing.T) {
@@ -206,7 +225,12 @@ func TestGoldenFilesUsed(t *testing.T) {
 			want[filepath.Join("diff", p[0]+"__"+p[1]+"."+gf.ext)] = true
 		}
 	}
-	for _, dir := range []string{"inspect", "diff"} {
+	for _, name := range runtimeFixtures {
+		for _, gf := range goldenFormats {
+			want[filepath.Join("runtime", name+"."+gf.ext)] = true
+		}
+	}
+	for _, dir := range []string{"inspect", "diff", "runtime"} {
 		ents, _ := os.ReadDir(filepath.Join(goldenDir, dir))
 		for _, e := range ents {
 			if name := filepath.Join(dir, e.Name()); !want[name] {

@@ -111,13 +111,45 @@ func identity(s *inspect.Summary) [][2]string {
 	if s.BuildID != "" {
 		buildID = code(s.BuildID)
 	}
-	return [][2]string{
+	kv := [][2]string{
 		{"interpreter", interp},
 		{"entry", code(s.Entry.String())},
 		{"build-id", buildID},
 		{"size", size(uint64(s.Size))},
-		{"status", status(s)},
 	}
+	if fp := s.Runtime; fp != nil {
+		for i := range fp.Runtimes {
+			r := &fp.Runtimes[i]
+			line := clean(RuntimeLine(r))
+			switch p := r.Payload; {
+			case p == nil:
+			case p.Reachable:
+				line += clean(", payload reachable (" + p.Format + ")")
+			default:
+				line += clean(", payload NOT reachable (" + p.Format + ")")
+			}
+			kv = append(kv, [2]string{"runtime", line})
+		}
+		if tc := toolchainLine(fp.Toolchain); tc != "" {
+			kv = append(kv, [2]string{"toolchain", clean(tc)})
+		}
+	}
+	return append(kv, [2]string{"status", status(s)})
+}
+
+// toolchainLine names the compilers and linkers in one line, each once.
+func toolchainLine(tools []inspect.Tool) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, t := range tools {
+		s := strings.TrimSpace(t.Name + " " + t.Version)
+		if t.Source != ".comment" || seen[s] {
+			continue
+		}
+		seen[s] = true
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func status(s *inspect.Summary) string {

@@ -1,12 +1,9 @@
 package report
 
 import (
-	"bytes"
 	"io"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
 )
 
 // mdDoc renders GitHub-flavoured Markdown: a "##" title, a "###" heading
@@ -94,24 +91,32 @@ func (d *mdDoc) table(t table) {
 		}
 		rows = append(rows, cells)
 	}
-	var b bytes.Buffer
-	tbl := tablewriter.NewTable(&b,
-		append([]tablewriter.Option{tablewriter.WithRenderer(renderer.NewMarkdown())}, tableOptions...)...,
-	)
-	tbl.Header(header)
-	if err := tbl.Bulk(rows); err != nil {
-		d.add("(table: " + mdEscape(err.Error()) + ")")
-		return
+	widths := columnWidths(header, rows)
+	lines := []string{mdRow(header, widths)}
+	var align strings.Builder
+	align.WriteString("|")
+	for _, w := range widths {
+		align.WriteString(":" + strings.Repeat("-", w+1) + "|")
 	}
-	if err := tbl.Render(); err != nil {
-		d.add("(table: " + mdEscape(err.Error()) + ")")
-		return
-	}
-	var lines []string
-	for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
-		lines = append(lines, strings.TrimRight(line, " "))
+	lines = append(lines, align.String())
+	for _, r := range rows {
+		lines = append(lines, mdRow(r, widths))
 	}
 	d.add(strings.Join(lines, "\n"))
+}
+
+// mdRow is one row of a pipe table, padded so the source lines up too.
+func mdRow(cells []string, widths []int) string {
+	var b strings.Builder
+	b.WriteString("|")
+	for i, w := range widths {
+		c := ""
+		if i < len(cells) {
+			c = cells[i]
+		}
+		b.WriteString(" " + c + strings.Repeat(" ", w-visibleWidth(c)) + " |")
+	}
+	return b.String()
 }
 
 func (d *mdDoc) flush(w io.Writer) error {

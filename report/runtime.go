@@ -110,7 +110,9 @@ func runtimeDoc(d doc, path string, fp *inspect.Fingerprint) {
 			}
 			add("payload", clean(p.Format)+", "+state)
 			add("read by", clean(p.Access))
-			add("offset", code(hexOf(uint64(p.Off))))
+			if p.Off != 0 || p.Reachable {
+				add("offset", code(hexOf(uint64(p.Off))))
+			}
 			if p.Addr != 0 {
 				add("vaddr", code(hexOf(uint64(p.Addr))))
 			}

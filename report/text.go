@@ -6,9 +6,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 )
 
 // textDoc renders for a terminal: headings at the left margin, everything
@@ -107,43 +104,56 @@ func (d *textDoc) table(t table) {
 		}
 		rows = append(rows, cells)
 	}
-	var b bytes.Buffer
-	tbl := tablewriter.NewTable(&b,
-		append([]tablewriter.Option{tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Borders: tw.BorderNone,
-			Symbols: tw.NewSymbols(tw.StyleLight),
-			Settings: tw.Settings{
-				Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off},
-				Lines:      tw.Lines{ShowHeaderLine: tw.On},
-			},
-		}))}, tableOptions...)...,
-	)
-	tbl.Header(header)
-	if err := tbl.Bulk(rows); err != nil {
-		d.buf.WriteString("  (table: " + err.Error() + ")\n")
-		return
+	widths := columnWidths(header, rows)
+	lines := []string{textRow(header, widths)}
+	width := utf8.RuneCountInString(lines[0])
+	for _, r := range rows {
+		line := textRow(r, widths)
+		width = max(width, utf8.RuneCountInString(ansiCode().ReplaceAllString(line, "")))
+		lines = append(lines, line)
 	}
-	if err := tbl.Render(); err != nil {
-		d.buf.WriteString("  (table: " + err.Error() + ")\n")
-		return
-	}
-	// Indent by one more column, drop trailing blanks, and draw the rule
-	// under the header as wide as the widest row, from where cells start
-	// (tablewriter counts colour codes into the rule's width).
-	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	width := 0
-	for i, line := range lines {
-		lines[i] = strings.TrimRight(" "+line, " ")
-		if !isRule(line) {
-			width = max(width, utf8.RuneCountInString(ansiCode().ReplaceAllString(lines[i], "")))
-		}
-	}
-	for _, line := range lines {
-		if isRule(line) {
-			line = "  " + strings.Repeat(rule, max(width-2, 1))
-		}
+	d.buf.WriteString(lines[0] + "\n")
+	d.buf.WriteString("  " + strings.Repeat(rule, max(width-2, 1)) + "\n")
+	for _, line := range lines[1:] {
 		d.buf.WriteString(line + "\n")
 	}
+}
+
+// textRow lays out one row: indented, columns two spaces apart, padded
+// to their width in visible characters, no trailing blanks.
+func textRow(cells []string, widths []int) string {
+	var b strings.Builder
+	b.WriteString(" ")
+	for i, c := range cells {
+		b.WriteString(" ")
+		b.WriteString(c)
+		if i < len(cells)-1 {
+			b.WriteString(strings.Repeat(" ", widths[i]-visibleWidth(c)+1))
+		}
+	}
+	return strings.TrimRight(b.String(), " ")
+}
+
+// columnWidths is the widest cell of each column, in visible characters:
+// every rune counts as one column whatever the locale, and colour codes
+// count as nothing, so output does not depend on LANG or on colour.
+func columnWidths(header []string, rows [][]string) []int {
+	w := make([]int, len(header))
+	for _, r := range append([][]string{header}, rows...) {
+		for i, c := range r {
+			if i < len(w) {
+				w[i] = max(w[i], visibleWidth(c))
+			}
+		}
+	}
+	return w
+}
+
+func visibleWidth(s string) int {
+	if strings.Contains(s, "\x1b") {
+		s = ansiCode().ReplaceAllString(s, "")
+	}
+	return utf8.RuneCountInString(s)
 }
 
 // rule is the character of the line under a table header.
@@ -151,24 +161,7 @@ const rule = "─"
 
 var ansiCode = lazyRegexp("\x1b\\[[0-9;]*m")
 
-func isRule(line string) bool {
-	line = strings.TrimSpace(line)
-	return line != "" && strings.Trim(line, rule) == ""
-}
-
 func (d *textDoc) flush(w io.Writer) error {
 	_, err := w.Write(d.buf.Bytes())
 	return err
-}
-
-// tableOptions are shared by the text and Markdown tables: left-aligned,
-// never wrapped or re-cased, and every character measured as one column
-// whatever the locale, so output does not depend on LANG.
-var tableOptions = []tablewriter.Option{
-	tablewriter.WithEastAsian(tw.Off),
-	tablewriter.WithHeaderAutoFormat(tw.Off),
-	tablewriter.WithHeaderAlignment(tw.AlignLeft),
-	tablewriter.WithRowAlignment(tw.AlignLeft),
-	tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-	tablewriter.WithRowAutoWrap(tw.WrapNone),
 }

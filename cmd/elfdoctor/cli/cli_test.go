@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -70,8 +71,33 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"status": cmdStatus,
+			"mkpyi":  cmdMkpyi,
 		},
 	})
+}
+
+// cmdMkpyi OUT IN LEN writes IN followed by a 4 KiB archive and a
+// PyInstaller cookie that claims LEN bytes of archive. PyInstaller comes
+// from PyPI, which the test machines cannot reach, so this is the one
+// runtime fixture that is synthesized (inspect's runtime tests use real
+// Bun, Node and Deno output).
+func cmdMkpyi(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: mkpyi OUT IN LEN")
+	}
+	n, err := strconv.ParseUint(args[2], 10, 32)
+	ts.Check(err)
+	b, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	b = append(b, make([]byte, 4096)...)
+	cookie := make([]byte, 88)
+	copy(cookie, "MEI\014\013\012\013\016")
+	binary.BigEndian.PutUint32(cookie[8:], uint32(n))
+	binary.BigEndian.PutUint32(cookie[12:], 16)
+	binary.BigEndian.PutUint32(cookie[16:], 64)
+	binary.BigEndian.PutUint32(cookie[20:], 311)
+	copy(cookie[24:], "libpython3.11.so.1.0")
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), append(b, cookie...), 0o755))
 }
 
 func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
