@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 

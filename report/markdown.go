@@ -3,7 +3,6 @@ package report
 import (
 	"io"
 	"strings"
-
 )
 
 // mdDoc renders GitHub-flavoured Markdown: a "##" title, a "###" heading

@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
-
 )
 
 // textDoc renders for a terminal: headings at the left margin, everything
