@@ -34,7 +34,7 @@ type Diff struct {
 
 // Change is one difference in plain words.
 type Change struct {
-	Area    string `json:"area"` // interpreter, segments, dynamic, versions, pointers, sections, notes, file
+	Area    string `json:"area"` // interpreter, segments, dynamic, versions, pointers, sections, runtime, notes, file
 	Message string `json:"message"`
 	rank    int
 }

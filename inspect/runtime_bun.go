@@ -263,12 +263,11 @@ func (id *identifier) bunSection(sec *Section) *Payload {
 	p.Evidence = append(p.Evidence, fmt.Sprintf(".bun section header: vaddr 0x%x, offset 0x%x, size 0x%x (%s)", sec.Addr, sec.Offset, sec.Size, HumanSize(sec.Size)))
 	// After `bun build --compile` the section header describes the
 	// moved graph: its length, then the graph ending in the trailer.
-	moved := bunGraphAt(im, sec.Addr)
+	movedLen, moved := bunGraphAt(im, sec.Addr)
 	slot, how, found := id.bunSlot(sec)
 	if !found {
 		if moved {
-			p.Addr = Hex(sec.Addr)
-			p.Off = Hex(sec.Offset)
+			p.Addr, p.Off, p.Size = Hex(sec.Addr), Hex(sec.Offset), Hex(movedLen)
 			p.Effect = EffectBareRuntime
 			p.Problem = fmt.Sprintf("the graph is at vaddr 0x%x but nothing points to it any more: the runtime's pointer in its original .bun slot was cleared (strip and objcopy zero bytes no section header describes), so Bun starts as the plain bun CLI", sec.Addr)
 			p.Evidence = append(p.Evidence, "no 16 KiB-aligned word in the RW segment holds the graph's address, and .symtab has no .bun section symbol")
@@ -364,7 +363,10 @@ func (id *identifier) bunSlotless() *Section {
 			if im.ReadAt(w[:], a, ".bun slot probe") != nil {
 				continue
 			}
-			if v := f.order.Uint64(w[:]); v != 0 && v != a && bunGraphAt(im, v) {
+			if v := f.order.Uint64(w[:]); v != 0 && v != a {
+				if _, ok := bunGraphAt(im, v); !ok {
+					continue
+				}
 				sec := &Section{Index: -1, Name: ".bun", Addr: v}
 				if l := im.Lookup(v); l.File {
 					sec.Offset = l.Off
@@ -377,22 +379,22 @@ func (id *identifier) bunSlotless() *Section {
 }
 
 // bunGraphAt reports whether a length-prefixed graph ending in Bun's
-// trailer starts at addr.
-func bunGraphAt(im *Image, addr uint64) bool {
+// trailer starts at addr, and its length.
+func bunGraphAt(im *Image, addr uint64) (uint64, bool) {
 	var w [8]byte
 	if ok, _ := im.fileBacked(addr, 8); !ok || im.ReadAt(w[:], addr, ".bun") != nil {
-		return false
+		return 0, false
 	}
 	n := im.f.order.Uint64(w[:])
 	if n < 24 || n >= maxBunGraph {
-		return false
+		return 0, false
 	}
 	var t [16]byte
 	end := addr + 8 + n
 	if ok, _ := im.fileBacked(end-16, 16); !ok || im.ReadAt(t[:], end-16, "bun trailer") != nil {
-		return false
+		return 0, false
 	}
-	return string(t[:]) == bunTrailer
+	return n, string(t[:]) == bunTrailer
 }
 
 // bunSlot finds the address the runtime was linked to read the graph
