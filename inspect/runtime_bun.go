@@ -161,22 +161,34 @@ func (id *identifier) bunVersion(r *Runtime) {
 	}
 }
 
-// parseBunBanner parses "Bun vVERSION (COMMIT) PLATFORM" or
-// "Bun vVERSION (PLATFORM)" at the start of b.
+// parseBunBanner parses "Bun vVERSION (COMMIT) PLATFORM", "Bun vVERSION
+// (PLATFORM)" and the canary form "Bun vVERSION+COMMIT (PLATFORM)" at the
+// start of b.
 func parseBunBanner(b []byte) (version, commit, platform string, ok bool) {
 	s := cstr(b)
 	s = strings.TrimPrefix(s, "Bun v")
 	version = leadingVersion(s)
-	if version == "" || !strings.HasPrefix(s[len(version):], " (") {
+	if version == "" {
 		return "", "", "", false
 	}
-	s = s[len(version)+2:]
+	s = s[len(version):]
+	if strings.HasPrefix(s, "+") {
+		n := 1
+		for n < len(s) && isHex(s[n]) {
+			n++
+		}
+		commit, s = s[1:n], s[n:]
+	}
+	if !strings.HasPrefix(s, " (") {
+		return "", "", "", false
+	}
+	s = s[2:]
 	close := strings.IndexByte(s, ')')
 	if close < 0 {
 		return "", "", "", false
 	}
 	inner := s[:close]
-	if len(inner) >= 7 && strings.Trim(inner, "0123456789abcdef") == "" {
+	if commit == "" && len(inner) >= 7 && strings.Trim(inner, "0123456789abcdef") == "" {
 		commit = inner
 		platform = strings.TrimSpace(s[close+1:])
 		// Old releases format the variant in later: "Linux x64 {s}".

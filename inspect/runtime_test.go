@@ -19,13 +19,19 @@ import (
 
 // bunReleases span Bun's payload formats: 24-byte Offsets with 32- and
 // 36-byte file records (1.0, 1.1), 32-byte Offsets (1.2), and the .bun
-// section (late 1.3). The baseline build is the same code without AVX2.
-var bunReleases = []struct{ version, variant string }{
-	{"1.0.36", ""},
-	{"1.1.45", ""},
-	{"1.2.23", ""},
-	{"1.3.14", ""},
-	{"1.3.14", "baseline"},
+// section (late 1.3). The baseline build is the same code without AVX2;
+// the canary's banner carries its commit in the version ("1.4.0-canary.1+
+// 184d0371a"). Damage tests run on the four releases.
+var bunReleases = []struct {
+	version, variant string
+	damage           bool
+}{
+	{"1.0.36", "", true},
+	{"1.1.45", "", true},
+	{"1.2.23", "", true},
+	{"1.3.14", "", true},
+	{"1.3.14", "baseline", false},
+	{"1.3.14-canary.20260519.1", "", false},
 }
 
 var bunBuilds sync.Map // "version-variant" -> *bunBuild
@@ -132,6 +138,9 @@ func TestRuntimeBunIdentity(t *testing.T) {
 				if got := contains(r.Variants, "baseline"); got != (rel.variant == "baseline") {
 					t.Errorf("Identify(%s) variants %v, want baseline=%v", filepath.Base(path), r.Variants, rel.variant == "baseline")
 				}
+				if canary := strings.Contains(wantVersion, "canary"); contains(r.Variants, "canary") != canary {
+					t.Errorf("Identify(%s) variants %v, want canary=%v", filepath.Base(path), r.Variants, canary)
+				}
 				if r.Platform != "Linux x64" {
 					t.Errorf("Identify(%s) platform %q, want Linux x64", filepath.Base(path), r.Platform)
 				}
@@ -210,7 +219,7 @@ func TestRuntimeBunDamage(t *testing.T) {
 	var sum summary
 	t.Cleanup(func() { sum.log(t) })
 	for _, rel := range bunReleases {
-		if rel.variant != "" {
+		if !rel.damage {
 			continue
 		}
 		for _, tl := range tools {
