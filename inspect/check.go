@@ -256,6 +256,16 @@ func (c *checker) kernel() {
 			Next: "run it on a matching machine, or under qemu-user"})
 		return
 	}
+	if f.Machine == elf.EM_386 && f.Class == elf.ELFCLASS32 {
+		if ok, known, _ := kernelRunsI386(); known && !ok {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "no-ia32",
+				Summary:  "this kernel does not run 32-bit x86 programs (no IA32 emulation)",
+				Evidence: []string{"a 93-byte i386 program that only calls exit(0) was refused with ENOEXEC on this machine"},
+				Outcome:  OutcomeExecFails, Message: "Exec format error",
+				Next: "run it on a kernel with IA32 emulation (CONFIG_IA32_EMULATION, not booted with ia32_emulation=0), or use a 64-bit build"})
+			return
+		}
+	}
 	if f.Phentsize != f.phdrSize() {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-phentsize",
 			Summary: fmt.Sprintf("e_phentsize is %d, not %d: the kernel refuses the program headers", f.Phentsize, f.phdrSize()),

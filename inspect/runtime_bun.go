@@ -43,12 +43,12 @@ const maxBunGraph = 1 << 32
 func (id *identifier) bun() {
 	f := id.f
 	r := Runtime{Kind: RuntimeBun, Name: "Bun"}
-	hint := false
+	verdef := false
 	if d, err := f.Dynamic(); err == nil {
 		if v, err := f.Versions(d); err == nil && v != nil {
 			for _, def := range v.Def {
 				if len(def.Names) > 0 && strings.HasPrefix(def.Names[0], "BUN_") {
-					hint = true
+					verdef = true
 					r.Evidence = append(r.Evidence, fmt.Sprintf("defines symbol version %s (Verdef at vaddr 0x%x)", def.Names[0], def.Addr))
 					break
 				}
@@ -56,22 +56,21 @@ func (id *identifier) bun() {
 		}
 	}
 	sec := f.section(".bun")
-	if sec != nil {
-		hint = true
-	}
 	trailerAtEnd := len(id.tailBuf) >= 24 && string(id.tailBuf[len(id.tailBuf)-24:len(id.tailBuf)-8]) == bunTrailer
-	if trailerAtEnd {
-		hint = true
-	}
-	if !hint {
+	if !verdef && !trailerAtEnd && sec == nil {
 		return
+	}
+	graphInSec := false
+	if sec != nil {
+		_, graphInSec = bunGraphAt(f.Image(), sec.Addr)
 	}
 	if !id.quick {
 		id.bunVersion(&r)
 	}
-	if r.Version == "" && sec == nil && !trailerAtEnd && !id.quick {
-		// BUN_ symbol versions alone are not enough: a shared library
-		// built against Bun's N-API could define them too.
+	// Any program can name a section .bun; Bun's own marks are its
+	// symbol versions, its banner, its trailer and a graph.
+	bun := verdef || r.Version != "" || trailerAtEnd || graphInSec
+	if !bun {
 		return
 	}
 	if interp, ok, _ := f.Interp(); ok && strings.Contains(interp, "musl") {

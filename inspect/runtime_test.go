@@ -262,6 +262,17 @@ func TestRuntimeNodeSEA(t *testing.T) {
 	if want := strings.TrimPrefix(strings.TrimSpace(string(out)), "v"); r.Version != want {
 		t.Errorf("Identify(SEA app) version %q, want %q (node --version)", r.Version, want)
 	}
+	// Node's official builds carry annobin's GNU build attributes; when
+	// this machine's does, Identify must name the compiler from them.
+	if _, ok := sectionNamed(t, app, ".gnu.build.attributes"); ok {
+		found := false
+		for _, tl := range fp.Toolchain {
+			found = found || tl.Source == ".gnu.build.attributes" && tl.Version != ""
+		}
+		if !found {
+			t.Errorf("Identify(SEA app): .gnu.build.attributes present but no tool read from it: %+v", fp.Toolchain)
+		}
+	}
 	var sum summary
 	t.Cleanup(func() { sum.log(t) })
 	cases := []struct {
