@@ -493,10 +493,25 @@ func RewriteSigns(f *File, d *Dynamic) []string {
 			break
 		}
 	}
+	// Linkers start the image with a read-only (or code) segment; patchelf
+	// growing an ET_EXEC's headers prepends a writable one for the tables
+	// it moves.
+	var first *Prog
+	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
+		if first == nil || p.Vaddr < first.Vaddr {
+			first = p
+		}
+	}
+	if first != nil && first.Flags&elf.PF_W != 0 && len(f.ProgsOfType(elf.PT_LOAD)) > 1 {
+		signs = append(signs, fmt.Sprintf("PT_LOAD %d, the lowest in memory (vaddr 0x%x), is writable: linkers start with a read-only segment, so a rewriter put it there", first.Index, first.Vaddr))
+	}
 	// Allocated sections out of address order in the section table.
+	// .tbss takes no memory of its own (the next section may share its
+	// address), so it says nothing about order.
 	var alloc []Section
 	for _, s := range f.Sections {
-		if s.Flags&elf.SHF_ALLOC != 0 && s.Type != elf.SHT_NULL {
+		tbss := s.Type == elf.SHT_NOBITS && s.Flags&elf.SHF_TLS != 0
+		if s.Flags&elf.SHF_ALLOC != 0 && s.Type != elf.SHT_NULL && !tbss {
 			alloc = append(alloc, s)
 		}
 	}

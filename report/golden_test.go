@@ -230,7 +230,12 @@ func TestGoldenFilesUsed(t *testing.T) {
 			want[filepath.Join("runtime", name+"."+gf.ext)] = true
 		}
 	}
-	for _, dir := range []string{"inspect", "diff", "runtime"} {
+	for _, c := range bugCases {
+		for _, ext := range []string{"md", "json", "html"} {
+			want[filepath.Join("report", c.name+"."+ext)] = true
+		}
+	}
+	for _, dir := range []string{"inspect", "diff", "runtime", "report"} {
 		ents, _ := os.ReadDir(filepath.Join(goldenDir, dir))
 		for _, e := range ents {
 			if name := filepath.Join(dir, e.Name()); !want[name] {

@@ -32,11 +32,14 @@ const (
 	Text     Format = "text"
 	JSON     Format = "json"
 	Markdown Format = "markdown"
+	// HTML is one self-contained page; the report command adds a map of
+	// the address space to it.
+	HTML Format = "html"
 )
 
 // Formats lists the formats ParseFormat accepts, in the order help texts
 // show them.
-var Formats = []Format{Text, JSON, Markdown}
+var Formats = []Format{Text, JSON, Markdown, HTML}
 
 // ParseFormat turns a --format value into a Format.
 func ParseFormat(s string) (Format, error) {
@@ -45,7 +48,7 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("unknown format %q: want text, json or markdown", s)
+	return "", fmt.Errorf("unknown format %q: want text, json, markdown or html", s)
 }
 
 // Options control rendering.
@@ -98,6 +101,8 @@ func newDoc(o Options) (doc, error) {
 		return &textDoc{color: o.Color}, nil
 	case Markdown:
 		return &mdDoc{}, nil
+	case HTML:
+		return &htmlDoc{}, nil
 	}
 	return nil, fmt.Errorf("report: unknown format %q", o.Format)
 }

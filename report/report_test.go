@@ -9,13 +9,13 @@ import (
 )
 
 func TestParseFormat(t *testing.T) {
-	for _, s := range []string{"text", "json", "markdown"} {
+	for _, s := range []string{"text", "json", "markdown", "html"} {
 		f, err := ParseFormat(s)
 		if err != nil || string(f) != s {
 			t.Errorf("ParseFormat(%q) = %q, %v; want %q, nil", s, f, err, s)
 		}
 	}
-	for _, s := range []string{"", "md", "JSON", "html"} {
+	for _, s := range []string{"", "md", "JSON", "yaml"} {
 		if f, err := ParseFormat(s); err == nil {
 			t.Errorf("ParseFormat(%q) = %q, nil; want an error", s, f)
 		}
@@ -299,7 +299,7 @@ func TestNilAndUnknownFormat(t *testing.T) {
 	if err := Diff(&buf, nil, Options{}); err == nil {
 		t.Error("Diff(nil) succeeded")
 	}
-	if err := Inspect(&buf, broken(), Options{Format: "html"}); err == nil {
-		t.Error("Inspect with format html succeeded")
+	if err := Inspect(&buf, broken(), Options{Format: "yaml"}); err == nil {
+		t.Error("Inspect with format yaml succeeded")
 	}
 }

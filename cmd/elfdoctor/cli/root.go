@@ -64,7 +64,7 @@ func isTerminal(w io.Writer) bool {
 type formatValue struct{ f report.Format }
 
 func (v *formatValue) String() string { return string(v.f) }
-func (v *formatValue) Type() string   { return "text|json|markdown" }
+func (v *formatValue) Type() string   { return "text|json|markdown|html" }
 func (v *formatValue) Set(s string) error {
 	f, err := report.ParseFormat(s)
 	if err != nil {
@@ -101,7 +101,7 @@ problems were found (or the files differ), 2 on usage or I/O errors.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError(c, err)
 	})
-	root.AddCommand(newInspectCmd(g), newDiffCmd(g), newCheckCmd(g), newRuntimeCmd(g))
+	root.AddCommand(newInspectCmd(g), newDiffCmd(g), newCheckCmd(g), newRuntimeCmd(g), newReportCmd(g))
 	return root
 }
 

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/report"
+)
+
+func newReportCmd(g *globalOpts) *cobra.Command {
+	var (
+		exe, pristine, out string
+		noRedact           bool
+	)
+	cmd := &cobra.Command{
+		Use:   "report --exe FILE [--pristine FILE] [-o OUT]",
+		Short: "Write one report to attach to a bug tracker",
+		Long: `Report runs inspect, runtime and check on FILE (and on the pristine copy with
+--pristine, with a diff between the two), and writes one document a
+maintainer can act on: the verdict in one sentence, the facts that identify
+the files (size, SHA-256) and the machine (kernel, distribution, the loader
+and glibc actually used, the CPU's x86-64 level), every finding as
+evidence, and the commands that reproduce it.
+
+Formats: markdown (the default; for a GitHub or GitLab issue, evidence in
+<details> blocks, cut to fit GitHub's 65,536-character limit with a note),
+json (everything; see docs/report.schema.json), html (one self-contained
+page with a map of the address space).
+
+The home directory, user name and host name are replaced with placeholders
+unless --no-redact is given; build-ids, versions and hashes stay.
+
+Exit status: 0 when nothing is wrong, 1 when a problem was found (the report
+is still written), 2 when a file cannot be read.`,
+		Example: "  elfdoctor report --exe ./app --pristine ~/Downloads/app -o report.md\n  elfdoctor report --exe ./app --format html -o report.html",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if exe == "" {
+				return usageError(cmd, errors.New("--exe is required"))
+			}
+			format := g.format.f
+			if !cmd.Flags().Changed("format") && !cmd.Root().PersistentFlags().Changed("format") {
+				format = report.Markdown
+			}
+			if format == report.Text {
+				return usageError(cmd, errors.New("report writes markdown, json or html, not text"))
+			}
+			for _, p := range []string{exe, pristine} {
+				if p == "" {
+					continue
+				}
+				if f, err := openELF(p); err != nil {
+					return err
+				} else {
+					f.Close()
+				}
+			}
+			b, err := report.Gather(report.BugInput{Exe: exe, Pristine: pristine,
+				Check: inspect.CheckOptions{Getenv: g.getenv, LibraryPath: splitList(g.getenv("LD_LIBRARY_PATH"))}})
+			if err != nil {
+				return &exitError{code: exitTrouble, msg: err.Error()}
+			}
+			o := report.BugOptions{Format: format, Version: g.version}
+			if !noRedact {
+				o.Redact = hostRedactor(g)
+			}
+			var buf bytes.Buffer
+			if err := report.BugReport(&buf, b, o); err != nil {
+				return &exitError{code: exitTrouble, msg: "write report: " + err.Error()}
+			}
+			if out == "" || out == "-" {
+				if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
+					return &exitError{code: exitTrouble, msg: "write report: " + err.Error()}
+				}
+			} else if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+				return &exitError{code: exitTrouble, msg: err.Error()}
+			}
+			if b.Kind != report.KindClean {
+				return &exitError{code: exitProblem}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&exe, "exe", "", "the program that fails (`FILE`)")
+	f.StringVar(&pristine, "pristine", "", "the vendor's unmodified copy of the same version (`FILE`)")
+	f.StringVarP(&out, "output", "o", "", "write the report to `OUT` instead of standard output")
+	f.BoolVar(&noRedact, "no-redact", false, "keep the home directory, user and host names")
+	return cmd
+}
+
+// hostRedactor names what identifies the person running elfdoctor.
+func hostRedactor(g *globalOpts) *report.Redactor {
+	r := &report.Redactor{Home: g.getenv("HOME"), User: g.getenv("USER")}
+	if r.User == "" {
+		r.User = g.getenv("LOGNAME")
+	}
+	if h, err := os.Hostname(); err == nil {
+		r.Host = h
+	}
+	return r
+}
