@@ -303,8 +303,8 @@ var seaOnce struct {
 	err error
 }
 
-// seaApp builds a SEA once per test binary, in a temporary directory: the
-// machine's node is the runtime, so the result is not worth caching.
+// seaApp builds a SEA with the machine's node, cached per node version
+// like the Bun builds.
 func seaApp(t *testing.T) string {
 	t.Helper()
 	seaOnce.Do(func() { seaOnce.app, seaOnce.err = buildSEA() })
@@ -327,10 +327,26 @@ func buildSEA() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp("", "elfdoctor-sea-")
+	ver, err := exec.Command(node, "--version").Output()
 	if err != nil {
 		return "", err
 	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	final := filepath.Join(cache, "elfdoctor", "sea", strings.TrimSpace(string(ver)))
+	if _, err := os.Stat(filepath.Join(final, "app")); err == nil {
+		return filepath.Join(final, "app"), nil
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp(filepath.Dir(final), "build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
 	files := map[string]string{
 		"app.js":   `console.log("` + damage.Marker + `")` + "\n",
 		"sea.json": `{"main":"app.js","output":"prep.blob","disableExperimentalSEAWarning":true}`,
@@ -352,7 +368,12 @@ func buildSEA() (string, error) {
 			return "", fmt.Errorf("%s: %v\n%s", strings.Join(s, " "), err, out)
 		}
 	}
-	return filepath.Join(dir, "app"), nil
+	// Built completely, then moved into place: a half-built cache is
+	// never used.
+	if err := os.Rename(dir, final); err != nil {
+		return "", err
+	}
+	return filepath.Join(final, "app"), nil
 }
 
 // TestRuntimeDeno identifies a real `deno compile` output. Deno 2 fetches
