@@ -358,35 +358,48 @@ func (id *identifier) bunSection(sec *Section) *Payload {
 	return p
 }
 
-// bunSlotless finds a .bun graph without section headers: a 16 KiB-aligned
-// word in a writable PT_LOAD that points at a length-prefixed graph. It
-// returns a section describing the graph, or nil.
+// bunSlotless finds a .bun graph without section headers: a slot that
+// points at a length-prefixed graph. It returns a section describing the
+// graph, or nil.
 func (id *identifier) bunSlotless() *Section {
+	var found *Section
+	id.eachBunSlot(func(a, v uint64) bool {
+		if v == 0 || v == a {
+			return true
+		}
+		if _, ok := bunGraphAt(id.f.Image(), v); !ok {
+			return true
+		}
+		found = &Section{Index: -1, Name: ".bun", Addr: v}
+		if l := id.f.Image().Lookup(v); l.File {
+			found.Offset = l.Off
+		}
+		return false
+	})
+	return found
+}
+
+// eachBunSlot calls fn with every 16 KiB-aligned word of the writable
+// PT_LOADs' file bytes and its value, until fn returns false: the places
+// Bun's linker script can have put the .bun slot.
+func (id *identifier) eachBunSlot(fn func(addr, val uint64) bool) {
 	f := id.f
 	im := f.Image()
+	const align = 16 << 10
+	var w [8]byte
 	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
 		if p.Flags&elf.PF_W == 0 {
 			continue
 		}
-		const align = 16 << 10
-		var w [8]byte
 		for a := roundUp(p.Vaddr, align); a+8 <= p.Vaddr+p.Filesz; a += align {
 			if im.ReadAt(w[:], a, ".bun slot probe") != nil {
 				continue
 			}
-			if v := f.order.Uint64(w[:]); v != 0 && v != a {
-				if _, ok := bunGraphAt(im, v); !ok {
-					continue
-				}
-				sec := &Section{Index: -1, Name: ".bun", Addr: v}
-				if l := im.Lookup(v); l.File {
-					sec.Offset = l.Off
-				}
-				return sec
+			if !fn(a, f.order.Uint64(w[:])) {
+				return
 			}
 		}
 	}
-	return nil
 }
 
 // bunGraphAt reports whether a length-prefixed graph ending in Bun's
@@ -415,21 +428,17 @@ func bunGraphAt(im *Image, addr uint64) (uint64, bool) {
 // original address too, but patchelf rewrites section symbols to the
 // section's new address, so it is only the second choice.
 func (id *identifier) bunSlot(sec *Section) (slot uint64, how string, found bool) {
-	f := id.f
-	im := f.Image()
-	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
-		if p.Flags&elf.PF_W == 0 {
-			continue
+	id.eachBunSlot(func(a, v uint64) bool {
+		if a < sec.Addr && v == sec.Addr {
+			slot, how, found = a, "the aligned word in the RW segment that points at the section", true
+			return false
 		}
-		const align = 16 << 10
-		var w [8]byte
-		for a := roundUp(p.Vaddr, align); a+8 <= p.Vaddr+p.Filesz && a < sec.Addr; a += align {
-			if im.ReadAt(w[:], a, ".bun slot probe") == nil && f.order.Uint64(w[:]) == sec.Addr {
-				return a, "the aligned word in the RW segment that points at the section", true
-			}
-		}
+		return true
+	})
+	if found {
+		return slot, how, true
 	}
-	if v, ok := f.sectionSymbol(sec.Index); ok && v != sec.Addr {
+	if v, ok := id.f.sectionSymbol(sec.Index); ok && v != sec.Addr {
 		return v, ".symtab section symbol", true
 	}
 	return 0, "", false
