@@ -379,6 +379,10 @@ func (id *identifier) bunSlotless() *Section {
 	return found
 }
 
+// maxBunSlots bounds the probes of eachBunSlot: 64 Ki slots cover a 1 GiB
+// RW segment, whatever p_filesz claims.
+const maxBunSlots = 1 << 16
+
 // eachBunSlot calls fn with every 16 KiB-aligned word of the writable
 // PT_LOADs' file bytes and its value, until fn returns false: the places
 // Bun's linker script can have put the .bun slot.
@@ -387,11 +391,18 @@ func (id *identifier) eachBunSlot(fn func(addr, val uint64) bool) {
 	im := f.Image()
 	const align = 16 << 10
 	var w [8]byte
+	probes := 0
 	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
 		if p.Flags&elf.PF_W == 0 {
 			continue
 		}
-		for a := roundUp(p.Vaddr, align); a+8 <= p.Vaddr+p.Filesz; a += align {
+		// A segment has no more file bytes than the file.
+		end, ok := addNoOverflow(p.Vaddr, min(p.Filesz, uint64(f.size)))
+		if !ok {
+			continue
+		}
+		for a := roundUp(p.Vaddr, align); a >= p.Vaddr && a+8 <= end && probes < maxBunSlots; a += align {
+			probes++
 			if im.ReadAt(w[:], a, ".bun slot probe") != nil {
 				continue
 			}
