@@ -182,14 +182,19 @@ func (id *identifier) node() {
 
 // exportsNode reports whether the dynamic symbol table names Node's
 // module registration, which every Node executable exports for addons.
-// It reads .dynstr once, bounded, and nothing else.
+// It scans .dynstr and nothing else.
 func (f *File) exportsNode() bool {
 	s := f.section(".dynstr")
-	if s == nil || s.Type != elf.SHT_STRTAB || s.Size > 32<<20 {
+	if s == nil || s.Type != elf.SHT_STRTAB || s.Offset >= uint64(f.size) {
 		return false
 	}
-	b, err := f.readFull(int64(s.Offset), s.Size, ".dynstr")
-	return err == nil && bytes.Contains(b, []byte("\x00node_module_register\x00"))
+	end := int64(s.Offset + min(s.Size, uint64(f.size)-s.Offset))
+	found := false
+	_ = f.scan(fileRange{int64(s.Offset), end}, []byte("\x00node_module_register\x00"), 0, func(int64, []byte) bool {
+		found = true
+		return false
+	})
+	return found
 }
 
 // Deno compile: since Deno 2 (libsui), a note named "SUI" in its own
