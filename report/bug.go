@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/elfdoctor/elfdoctor/bisect"
 	"github.com/elfdoctor/elfdoctor/inspect"
 )
 
@@ -30,6 +31,7 @@ type Bug struct {
 	PSummary *inspect.Summary     `json:"pristine_inspect,omitempty"`
 	PCheck   *inspect.CheckResult `json:"pristine_check,omitempty"`
 	Diff     *inspect.Diff        `json:"diff,omitempty"`
+	Bisect   *bisect.Result       `json:"bisect,omitempty"`
 	Next     []string             `json:"next"`
 	Repro    []string             `json:"reproduce"`
 	Redacted bool                 `json:"redacted"`
@@ -175,12 +177,15 @@ type BugInput struct {
 	Check    inspect.CheckOptions
 	// Env is the machine; nil means HostEnv(). Tests pass a fixed one.
 	Env *Env
+	// Bisect is a finished bisection of the vendor's releases, whose
+	// verdict leads the report when it is conclusive.
+	Bisect *bisect.Result
 }
 
 // Gather runs inspect, runtime, check and (with a pristine copy) diff on
 // the files and concludes.
 func Gather(in BugInput) (*Bug, error) {
-	b := &Bug{}
+	b := &Bug{Bisect: in.Bisect}
 	var err error
 	if b.Exe, err = facts(in.Exe); err != nil {
 		return nil, err
@@ -303,6 +308,13 @@ func (b *Bug) conclude() {
 		b.Kind = KindClean
 		b.Verdict = fmt.Sprintf("No loader or runtime problem found in %s: the loader is predicted to start it.", name)
 	}
+	if v := b.bisectVerdict(); v != nil {
+		local := b.Verdict
+		b.Kind, b.Verdict = v.Kind, v.Sentence
+		if fatal != nil {
+			b.Verdict += " Here: " + local
+		}
+	}
 	if fatal != nil && fatal.Next != "" {
 		b.Next = append(b.Next, upperFirst(fatal.Next)+".")
 	}
@@ -317,6 +329,9 @@ func (b *Bug) conclude() {
 		b.Repro = append(b.Repro, "elfdoctor diff "+b.Pristine.Path+" "+b.Exe.Path, "elfdoctor check "+b.Pristine.Path)
 	}
 	b.Repro = append(b.Repro, "LD_DEBUG=libs,versions "+b.Exe.Path+"   # what ld.so does, step by step")
+	if b.Bisect != nil {
+		b.Repro = append(b.Repro, fmt.Sprintf("elfdoctor bisect ... # releases from %s in %s, as in the bisect section", b.Bisect.Source, strings.Join(b.Bisect.Images, ", ")))
+	}
 	if b.Next == nil {
 		b.Next = []string{}
 	}
@@ -327,4 +342,13 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// bisectVerdict is the bisection's verdict when it settles the question;
+// an inconclusive one leaves the local evidence in the lead.
+func (b *Bug) bisectVerdict() *bisect.Verdict {
+	if b.Bisect == nil || b.Bisect.Verdict.Kind == bisect.Inconclusive || b.Bisect.Verdict.Sentence == "" {
+		return nil
+	}
+	return &b.Bisect.Verdict
 }

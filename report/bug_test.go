@@ -13,6 +13,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/elfdoctor/elfdoctor/bisect"
 	"github.com/elfdoctor/elfdoctor/inspect"
 )
 
@@ -21,19 +22,24 @@ import (
 // and a clean program.
 var bugCases = []struct {
 	name, exe, pristine, kind string
+	bisect                    string // a bisectFixtures result
 }{
-	{"local-damage", "gcc-pie.patched", "gcc-pie", KindLocalDamage},
-	{"predicted-failure", "gcc-nopie.patched", "", KindPredictedFailure},
-	{"clean", "clang-lld", "", KindClean},
+	{"local-damage", "gcc-pie.patched", "gcc-pie", KindLocalDamage, ""},
+	{"predicted-failure", "gcc-nopie.patched", "", KindPredictedFailure, ""},
+	{"clean", "clang-lld", "", KindClean, ""},
+	// A bisection that found the vendor's regression leads the report.
+	{"upstream-regression", "clang-lld", "", bisect.UpstreamRegression, "bisect-regression"},
 }
 
 // testEnv stands for the machine, so goldens do not depend on the host.
 var testEnv = Env{Kernel: "Linux 6.1.0-test", Machine: "x86_64", Distribution: "Debian GNU/Linux 12 (bookworm)",
 	CPU: "Test CPU", CPUFlags: []string{"sse4_2", "popcnt", "avx", "avx2", "bmi1", "bmi2", "fma", "movbe"}, X86Level: "v3"}
 
-func gather(t *testing.T, exe, pristine string) *Bug {
+func gather(t *testing.T, exe, pristine string) *Bug { return gatherWith(t, exe, pristine, nil) }
+
+func gatherWith(t *testing.T, exe, pristine string, bis *bisect.Result) *Bug {
 	t.Helper()
-	in := BugInput{Exe: filepath.Join(binDir, exe), Env: &testEnv,
+	in := BugInput{Exe: filepath.Join(binDir, exe), Env: &testEnv, Bisect: bis,
 		Check: inspect.CheckOptions{Getenv: func(string) string { return "" }}}
 	if pristine != "" {
 		in.Pristine = filepath.Join(binDir, pristine)
@@ -63,10 +69,21 @@ func renderBug(t *testing.T, b *Bug, o BugOptions) []byte {
 	return buf.Bytes()
 }
 
+// bugCase gathers one of bugCases.
+func bugCase(t *testing.T, i int) *Bug {
+	t.Helper()
+	c := bugCases[i]
+	var bis *bisect.Result
+	if c.bisect != "" {
+		bis = bisectFixtures(t)[c.bisect]
+	}
+	return gatherWith(t, c.exe, c.pristine, bis)
+}
+
 func TestBugGolden(t *testing.T) {
-	for _, c := range bugCases {
+	for i, c := range bugCases {
 		t.Run(c.name, func(t *testing.T) {
-			b := gather(t, c.exe, c.pristine)
+			b := bugCase(t, i)
 			if b.Kind != c.kind {
 				t.Errorf("Kind = %s, want %s (verdict %q)", b.Kind, c.kind, b.Verdict)
 			}
@@ -104,9 +121,9 @@ func TestBugSchema(t *testing.T) {
 	if err != nil {
 		t.Fatalf("compile docs/report.schema.json: %v", err)
 	}
-	for _, bc := range bugCases {
+	for i, bc := range bugCases {
 		t.Run(bc.name, func(t *testing.T) {
-			out := renderBug(t, gather(t, bc.exe, bc.pristine), BugOptions{Format: JSON, Redact: &Redactor{Home: "/nonexistent"}})
+			out := renderBug(t, bugCase(t, i), BugOptions{Format: JSON, Redact: &Redactor{Home: "/nonexistent"}})
 			v, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
 			if err != nil {
 				t.Fatal(err)

@@ -79,6 +79,9 @@ type bugPart struct {
 func (b *Bug) parts() []bugPart {
 	var ps []bugPart
 	ps = append(ps, bugPart{"Check: " + b.Check.Headline, 1, func(d doc) { checkDoc(d, b.Check) }})
+	if b.Bisect != nil {
+		ps = append(ps, bugPart{"Bisect: " + b.Bisect.Verdict.Sentence, 1, func(d doc) { bisectDoc(d, b.Bisect) }})
+	}
 	if b.Diff != nil {
 		ps = append(ps, bugPart{"Differences from the pristine copy: " + b.Diff.Headline, 2, func(d doc) { diffDoc(d, b.Diff) }})
 	}

@@ -235,7 +235,12 @@ func TestGoldenFilesUsed(t *testing.T) {
 			want[filepath.Join("report", c.name+"."+ext)] = true
 		}
 	}
-	for _, dir := range []string{"inspect", "diff", "runtime", "report"} {
+	for _, name := range []string{"bisect-regression", "bisect-environment", "bisect-inconclusive"} {
+		for _, gf := range goldenFormats {
+			want[filepath.Join("bisect", name+"."+gf.ext)] = true
+		}
+	}
+	for _, dir := range []string{"inspect", "diff", "runtime", "report", "bisect"} {
 		ents, _ := os.ReadDir(filepath.Join(goldenDir, dir))
 		for _, e := range ents {
 			if name := filepath.Join(dir, e.Name()); !want[name] {

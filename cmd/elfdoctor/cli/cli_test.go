@@ -67,6 +67,8 @@ func TestScripts(t *testing.T) {
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("BIN", bin)
 			e.Setenv("NO_COLOR", "")
+			// bisect's download cache, private to each script.
+			e.Setenv("XDG_CACHE_HOME", e.WorkDir+"/cache")
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

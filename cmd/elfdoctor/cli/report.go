@@ -2,29 +2,34 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/elfdoctor/elfdoctor/bisect"
 	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/report"
 )
 
 func newReportCmd(g *globalOpts) *cobra.Command {
 	var (
-		exe, pristine, out string
-		noRedact           bool
+		exe, pristine, out, bisectFile string
+		noRedact                       bool
 	)
 	cmd := &cobra.Command{
-		Use:   "report --exe FILE [--pristine FILE] [-o OUT]",
+		Use:   "report --exe FILE [--pristine FILE] [--bisect RESULT.json] [-o OUT]",
 		Short: "Write one report to attach to a bug tracker",
 		Long: `Report runs inspect, runtime and check on FILE (and on the pristine copy with
 --pristine, with a diff between the two), and writes one document a
 maintainer can act on: the verdict in one sentence, the facts that identify
 the files (size, SHA-256) and the machine (kernel, distribution, the loader
 and glibc actually used, the CPU's x86-64 level), every finding as
-evidence, and the commands that reproduce it.
+evidence, and the commands that reproduce it. With --bisect, the JSON a
+bisection wrote (elfdoctor --format json bisect ... > RESULT.json) joins the
+evidence, and its verdict leads when it is conclusive.
 
 Formats: markdown (the default; for a GitHub or GitLab issue, evidence in
 <details> blocks, cut to fit GitHub's 65,536-character limit with a note),
@@ -59,8 +64,16 @@ is still written), 2 when a file cannot be read.`,
 					f.Close()
 				}
 			}
-			b, err := report.Gather(report.BugInput{Exe: exe, Pristine: pristine,
-				Check: inspect.CheckOptions{Getenv: g.getenv, LibraryPath: splitList(g.getenv("LD_LIBRARY_PATH"))}})
+			in := report.BugInput{Exe: exe, Pristine: pristine,
+				Check: inspect.CheckOptions{Getenv: g.getenv, LibraryPath: splitList(g.getenv("LD_LIBRARY_PATH"))}}
+			if bisectFile != "" {
+				r, err := readBisect(bisectFile)
+				if err != nil {
+					return &exitError{code: exitTrouble, msg: err.Error()}
+				}
+				in.Bisect = r
+			}
+			b, err := report.Gather(in)
 			if err != nil {
 				return &exitError{code: exitTrouble, msg: err.Error()}
 			}
@@ -88,6 +101,7 @@ is still written), 2 when a file cannot be read.`,
 	f := cmd.Flags()
 	f.StringVar(&exe, "exe", "", "the program that fails (`FILE`)")
 	f.StringVar(&pristine, "pristine", "", "the vendor's unmodified copy of the same version (`FILE`)")
+	f.StringVar(&bisectFile, "bisect", "", "a bisection's JSON output (`RESULT.json`, from elfdoctor --format json bisect)")
 	f.StringVarP(&out, "output", "o", "", "write the report to `OUT` instead of standard output")
 	f.BoolVar(&noRedact, "no-redact", false, "keep the home directory, user and host names")
 	return cmd
@@ -103,4 +117,26 @@ func hostRedactor(g *globalOpts) *report.Redactor {
 		r.Host = h
 	}
 	return r
+}
+
+// readBisect reads what `elfdoctor --format json bisect` wrote.
+func readBisect(path string) (*bisect.Result, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var env struct {
+		SchemaVersion int             `json:"schema_version"`
+		Command       string          `json:"command"`
+		Result        json.RawMessage `json:"result"`
+	}
+	_ = json.Unmarshal(b, &env)
+	if env.Command != "bisect" || env.SchemaVersion != report.SchemaVersion {
+		return nil, fmt.Errorf("%s: not the JSON of `elfdoctor --format json bisect` (command %q, schema_version %d)", path, env.Command, env.SchemaVersion)
+	}
+	var r bisect.Result
+	if err := json.Unmarshal(env.Result, &r); err != nil {
+		return nil, fmt.Errorf("%s: bisect result: %v", path, err)
+	}
+	return &r, nil
 }

@@ -1,0 +1,102 @@
+package bisect
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Store is a results file: every run, keyed by environment, binary and
+// arguments, so that a later bisection resumes without re-running. It is
+// rewritten (atomically) after each run, so an interrupted bisection keeps
+// what it finished. A nil *Store stores nothing.
+type Store struct {
+	path string
+	mu   sync.Mutex
+	runs map[string]Outcome
+}
+
+type storeFile struct {
+	SchemaVersion int                `json:"schema_version"`
+	Runs          map[string]Outcome `json:"runs"`
+}
+
+// OpenStore reads the results file at path; a missing file is empty.
+func OpenStore(path string) (*Store, error) {
+	s := &Store{path: path, runs: map[string]Outcome{}}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("results file: %w", err)
+	}
+	var f storeFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("results file %s: %w; remove it to start afresh", path, err)
+	}
+	if f.SchemaVersion != 1 {
+		return nil, fmt.Errorf("results file %s: schema version %d, want 1; remove it to start afresh", path, f.SchemaVersion)
+	}
+	if f.Runs != nil {
+		s.runs = f.Runs
+	}
+	return s, nil
+}
+
+// Len is the number of stored runs.
+func (s *Store) Len() int {
+	if s == nil {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.runs)
+}
+
+// key identifies a run. The binary is named by path, size and mtime, not
+// hashed: cached releases live at their digest already, and hashing a
+// local copy of hundreds of megabytes per run would cost more than it
+// saves.
+func (s *Store) key(env, binary string, args []string) string {
+	if s == nil {
+		return ""
+	}
+	st, err := os.Stat(binary)
+	var size, mtime int64
+	if err == nil {
+		size, mtime = st.Size(), st.ModTime().UnixNano()
+	}
+	return strings.Join([]string{env, binary, strconv.FormatInt(size, 10), strconv.FormatInt(mtime, 10), strings.Join(args, "\x1f")}, "\x1e")
+}
+
+func (s *Store) get(key string) (Outcome, bool) {
+	if s == nil {
+		return Outcome{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.runs[key]
+	return o, ok
+}
+
+func (s *Store) put(key string, o Outcome) error {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.runs[key] = o
+	b, err := json.MarshalIndent(storeFile{SchemaVersion: 1, Runs: s.runs}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(s.path, b); err != nil {
+		return fmt.Errorf("results file: %w", err)
+	}
+	return nil
+}
