@@ -240,7 +240,10 @@ func TestGoldenFilesUsed(t *testing.T) {
 			want[filepath.Join("bisect", name+"."+gf.ext)] = true
 		}
 	}
-	for _, dir := range []string{"inspect", "diff", "runtime", "report", "bisect"} {
+	for _, gf := range goldenFormats {
+		want[filepath.Join("coredump", "loader-crash."+gf.ext)] = true
+	}
+	for _, dir := range []string{"inspect", "diff", "runtime", "report", "bisect", "coredump"} {
 		ents, _ := os.ReadDir(filepath.Join(goldenDir, dir))
 		for _, e := range ents {
 			if name := filepath.Join(dir, e.Name()); !want[name] {

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/elfdoctor/elfdoctor/coredump"
+	"github.com/elfdoctor/elfdoctor/report"
+)
+
+func newCoredumpCmd(g *globalOpts) *cobra.Command {
+	var (
+		exe      string
+		debugDir string
+		noCheck  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "coredump CORE",
+		Short: "Explain a crash from its core file, even inside ld.so before main",
+		Long: `Coredump reads a kernel core file (or systemd-coredump's .zst, .lz4 or .xz
+copy) and says what crashed, where and why: the faulting thread's frames,
+the faulting instruction and the address it touched, and a classification
+— a crash inside the dynamic loader before the program's entry point, an
+abort with its message, an instruction the CPU lacks, a truncated mapped
+file, or an ordinary crash — with what to do next.
+
+The list of loaded files comes from the core's NT_FILE note and auxiliary
+vector, not from the loader's r_debug list, so frames inside ld.so are
+named even when the loader died before that list existed. Names come from
+.symtab, .dynsym, a debug file found by build-id under --debug-dir or
+.gnu_debuglink, then the servers in DEBUGINFOD_URLS.
+
+When the executable is on disk, elfdoctor check runs on it and its
+finding is shown next to the frames.
+
+Exit status: 1 when a crash was explained, 0 when the core records no
+signal, 2 when CORE cannot be read.`,
+		Example: "  elfdoctor coredump core\n  elfdoctor coredump --exe ./app /var/lib/systemd/coredump/core.app.1000.zst",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := args[0]
+			if st, err := os.Stat(path); err != nil {
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					return &exitError{code: exitTrouble, msg: path + ": " + pe.Err.Error()}
+				}
+				return &exitError{code: exitTrouble, msg: err.Error()}
+			} else if st.IsDir() {
+				return &exitError{code: exitTrouble, msg: path + ": is a directory, not a core file"}
+			}
+			a, err := coredump.Analyze(cmd.Context(), path, coredump.Options{Exe: exe, DebugDir: debugDir, Getenv: g.getenv, NoCheck: noCheck})
+			if err != nil {
+				if errors.Is(err, coredump.ErrNotCore) {
+					return &exitError{code: exitTrouble, msg: path + ": not an ELF core file; for an executable use elfdoctor check"}
+				}
+				return &exitError{code: exitTrouble, msg: err.Error()}
+			}
+			out := cmd.OutOrStdout()
+			if err := report.Coredump(out, a, g.options(out)); err != nil {
+				return &exitError{code: exitTrouble, msg: "write report: " + err.Error()}
+			}
+			if a.Crash.Kind != coredump.KindNoSignal {
+				return &exitError{code: exitProblem}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&exe, "exe", "", "the executable that crashed (`FILE`; default: the path in the core)")
+	f.StringVar(&debugDir, "debug-dir", "/usr/lib/debug/.build-id", "where separate debug files are found by build-id (`DIR`)")
+	f.BoolVar(&noCheck, "no-check", false, "do not run elfdoctor check on the executable")
+	return cmd
+}

@@ -1,0 +1,128 @@
+package coredump
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Source says where bytes of process memory came from.
+type Source string
+
+const (
+	FromCore Source = "core"         // a PT_LOAD segment of the core
+	FromFile Source = "file on disk" // not dumped; read from the mapped file per NT_FILE
+)
+
+// ErrNotInCore is returned for an address neither the core nor a mapped
+// file holds.
+var ErrNotInCore = errors.New("coredump: address not in the core or any mapped file")
+
+// ReadMemory fills p with process memory at addr. Memory the kernel
+// dumped comes from the core; file-backed memory it left out (by default
+// the text of every mapped file) is read from the file NT_FILE names,
+// which may differ from what ran: the Source says which.
+func (c *Core) ReadMemory(p []byte, addr uint64) (Source, error) {
+	n := uint64(len(p))
+	for _, l := range c.Loads {
+		if addr >= l.Vaddr && addr-l.Vaddr < l.Filesz && n <= l.Filesz-(addr-l.Vaddr) {
+			if _, err := c.r.ReadAt(p, int64(l.Offset+addr-l.Vaddr)); err != nil {
+				return FromCore, fmt.Errorf("read %#x from core: %w", addr, err)
+			}
+			return FromCore, nil
+		}
+	}
+	for _, m := range c.Files {
+		if addr >= m.Start && addr < m.End && n <= m.End-addr {
+			f, err := c.mappedFile(m.Path)
+			if err != nil {
+				return FromFile, fmt.Errorf("read %#x: %w", addr, err)
+			}
+			if _, err := f.ReadAt(p, int64(m.Offset+addr-m.Start)); err != nil {
+				return FromFile, fmt.Errorf("read %#x from %s: %w", addr, m.Path, err)
+			}
+			return FromFile, nil
+		}
+	}
+	return "", ErrNotInCore
+}
+
+// readWord reads one 8-byte word of memory.
+func (c *Core) readWord(addr uint64) (uint64, bool) {
+	var b [8]byte
+	if _, err := c.ReadMemory(b[:], addr); err != nil {
+		return 0, false
+	}
+	return c.Order.Uint64(b[:]), true
+}
+
+// MappingAt returns the NT_FILE entry holding addr.
+func (c *Core) MappingAt(addr uint64) *FileMapping {
+	for i := range c.Files {
+		if addr >= c.Files[i].Start && addr < c.Files[i].End {
+			return &c.Files[i]
+		}
+	}
+	return nil
+}
+
+// LoadAt returns the PT_LOAD segment (dumped or not) holding addr.
+func (c *Core) LoadAt(addr uint64) *Load {
+	for i := range c.Loads {
+		if addr >= c.Loads[i].Vaddr && addr-c.Loads[i].Vaddr < c.Loads[i].Memsz {
+			return &c.Loads[i]
+		}
+	}
+	return nil
+}
+
+// CString reads a NUL-terminated string of at most max bytes.
+func (c *Core) CString(addr uint64, max int) (string, error) {
+	var out []byte
+	buf := make([]byte, 64)
+	for len(out) < max {
+		if _, err := c.ReadMemory(buf, addr); err != nil {
+			// Near the end of a mapping: fall back to single bytes.
+			if _, err := c.ReadMemory(buf[:1], addr); err != nil {
+				return string(out), err
+			}
+			if buf[0] == 0 {
+				return string(out), nil
+			}
+			out = append(out, buf[0])
+			addr++
+			continue
+		}
+		for _, b := range buf {
+			if b == 0 || len(out) >= max {
+				return string(out), nil
+			}
+			out = append(out, b)
+		}
+		addr += uint64(len(buf))
+	}
+	return string(out), nil
+}
+
+// maxOpenFiles bounds the mapped files kept open for memory reads.
+const maxOpenFiles = 64
+
+// mappedFile opens a file NT_FILE names, once: stack scans and
+// disassembly read it many times.
+func (c *Core) mappedFile(path string) (*os.File, error) {
+	if f, ok := c.open[path]; ok {
+		if f == nil {
+			return nil, os.ErrNotExist
+		}
+		return f, nil
+	}
+	if c.open == nil {
+		c.open = map[string]*os.File{}
+	}
+	if len(c.open) >= maxOpenFiles {
+		return nil, fmt.Errorf("more than %d mapped files", maxOpenFiles)
+	}
+	f, err := os.Open(path)
+	c.open[path] = f // nil on error: do not retry a missing file
+	return f, err
+}

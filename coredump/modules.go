@@ -1,0 +1,237 @@
+package coredump
+
+import (
+	"bytes"
+	"debug/dwarf"
+	"debug/elf"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/go-delve/delve/pkg/dwarf/frame"
+)
+
+// maxModules bounds the distinct files we open for one core.
+const maxModules = 1024
+
+// Module is one mapped ELF file, built from NT_FILE and the auxiliary
+// vector: the loader's r_debug list is never consulted, because it does
+// not exist yet when ld.so itself crashes.
+type Module struct {
+	Path       string `json:"path"`
+	Start      uint64 `json:"start"`
+	End        uint64 `json:"end"`
+	Bias       uint64 `json:"bias"` // runtime address minus link-time address
+	Executable bool   `json:"executable,omitempty"`
+	Loader     bool   `json:"loader,omitempty"`
+	BuildID    string `json:"build_id,omitempty"`
+	// Symbols names where names came from: ".symtab", ".dynsym", a debug
+	// file's path, or "" when the file could not be read.
+	Symbols []string `json:"symbol_sources,omitempty"`
+	// Mismatch is set when the bytes the core holds for the file's first
+	// page differ from the file on disk: the file was replaced or patched
+	// since the crash, even if the build-id still matches.
+	Mismatch string `json:"mismatch,omitempty"`
+	Err      string `json:"error,omitempty"`
+
+	file     *elf.File
+	osf      *os.File
+	tables   []symTable
+	fdes     frame.FrameDescriptionEntries
+	fdesDone bool
+	sections []elf.SectionHeader
+
+	debugFile *elf.File
+	dwarf     *dwarf.Data
+	dwarfDone bool
+}
+
+// Contains reports whether addr is in one of the module's mappings' span.
+func (m *Module) Contains(addr uint64) bool { return addr >= m.Start && addr < m.End }
+
+func (m *Module) close() {
+	for _, t := range m.tables {
+		if t.closer != nil {
+			t.closer.Close()
+		}
+	}
+	if m.osf != nil {
+		m.osf.Close()
+	}
+}
+
+// buildModules groups NT_FILE entries by path and opens every ELF file.
+func (a *analyzer) buildModules() {
+	byPath := map[string]*Module{}
+	for _, fm := range a.core.Files {
+		m := byPath[fm.Path]
+		if m == nil {
+			if len(a.modules) >= maxModules {
+				break
+			}
+			m = &Module{Path: fm.Path, Start: fm.Start, End: fm.End}
+			byPath[fm.Path] = m
+			a.modules = append(a.modules, m)
+		}
+		m.Start, m.End = min(m.Start, fm.Start), max(m.End, fm.End)
+	}
+	aux := a.core.Auxv
+	for _, m := range a.modules {
+		m.Loader = aux.Base != 0 && m.Contains(aux.Base)
+		m.Executable = (aux.Phdr != 0 && m.Contains(aux.Phdr)) || (aux.Entry != 0 && m.Contains(aux.Entry))
+		path := m.Path
+		if m.Executable && a.opts.Exe != "" {
+			path = a.opts.Exe
+		}
+		if err := a.openModule(m, path); err != nil {
+			m.Err = err.Error()
+			continue
+		}
+		m.checkBytes(a.core)
+	}
+}
+
+func (a *analyzer) openModule(m *Module, path string) (err error) {
+	defer catchPanic(&err, path)
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	ef, err := elf.NewFile(f)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	m.osf, m.file = f, ef
+	for _, s := range ef.Sections {
+		m.sections = append(m.sections, s.SectionHeader)
+	}
+	m.Bias = a.bias(m, ef)
+	m.BuildID = buildID(ef)
+	a.loadSymbols(m)
+	return nil
+}
+
+// bias finds the load bias from the lowest-offset mapping of the file and
+// the PT_LOAD that covers that file offset.
+func (a *analyzer) bias(m *Module, ef *elf.File) uint64 {
+	page := a.pageSize()
+	var first *FileMapping
+	for i := range a.core.Files {
+		fm := &a.core.Files[i]
+		if fm.Path == m.Path && (first == nil || fm.Offset < first.Offset) {
+			first = fm
+		}
+	}
+	if first == nil {
+		return 0
+	}
+	for _, p := range ef.Progs {
+		if p.Type == elf.PT_LOAD && p.Off&^(page-1) == first.Offset {
+			return first.Start - p.Vaddr&^(page-1)
+		}
+	}
+	return first.Start
+}
+
+func (a *analyzer) pageSize() uint64 {
+	if a.core.Machine == elf.EM_AARCH64 {
+		return 4096 // the common configuration; NT_FILE's page size is the kernel's
+	}
+	return 4096
+}
+
+// checkBytes compares the first page of the file, which the kernel dumps
+// for every ELF mapping, with the file on disk.
+func (m *Module) checkBytes(c *Core) {
+	var start uint64
+	found := false
+	for _, fm := range c.Files {
+		if fm.Path == m.Path && fm.Offset == 0 {
+			start, found = fm.Start, true
+			break
+		}
+	}
+	if !found {
+		return
+	}
+	l := c.LoadAt(start)
+	if l == nil || start-l.Vaddr >= l.Filesz {
+		return // not dumped; nothing to compare
+	}
+	n := min(uint64(4096), l.Filesz-(start-l.Vaddr))
+	inCore := make([]byte, n)
+	if _, err := c.r.ReadAt(inCore, int64(l.Offset+start-l.Vaddr)); err != nil {
+		return
+	}
+	onDisk := make([]byte, n)
+	k, _ := m.osf.ReadAt(onDisk, 0)
+	if i := firstDiff(inCore, onDisk[:k]); i >= 0 {
+		m.Mismatch = fmt.Sprintf("byte %#x of the file's first page differs between the core and %s; the file was changed after the crash, so names and code read from it may be wrong", i, m.Path)
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	if bytes.Equal(a, b) {
+		return -1
+	}
+	for i := range a {
+		if i >= len(b) || a[i] != b[i] {
+			return i
+		}
+	}
+	return len(a)
+}
+
+// buildID returns the GNU build-id note of f in hex, or "".
+func buildID(f *elf.File) string {
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_NOTE || p.Filesz > 1<<20 {
+			continue
+		}
+		b := make([]byte, p.Filesz)
+		if _, err := p.ReadAt(b, 0); err != nil {
+			continue
+		}
+		for pos := 0; pos+12 <= len(b); {
+			namesz, descsz, typ := int(f.ByteOrder.Uint32(b[pos:])), int(f.ByteOrder.Uint32(b[pos+4:])), f.ByteOrder.Uint32(b[pos+8:])
+			name := pos + 12
+			desc := name + (namesz+3)&^3
+			if namesz < 0 || descsz < 0 || desc > len(b) || descsz > len(b)-desc {
+				break
+			}
+			if typ == 3 && string(b[name:name+namesz]) == "GNU\x00" {
+				return hex.EncodeToString(b[desc : desc+descsz])
+			}
+			pos = desc + (descsz+3)&^3
+		}
+	}
+	return ""
+}
+
+// moduleAt returns the module whose mappings span addr.
+func (a *analyzer) moduleAt(addr uint64) *Module {
+	for _, m := range a.modules {
+		if m.Contains(addr) {
+			return m
+		}
+	}
+	return nil
+}
+
+// sectionAt names the module's section holding the runtime address.
+func (m *Module) sectionAt(addr uint64) string {
+	v := addr - m.Bias
+	best := ""
+	for _, s := range m.sections {
+		if s.Flags&elf.SHF_ALLOC != 0 && s.Size > 0 && v >= s.Addr && v-s.Addr < s.Size {
+			best = s.Name
+		}
+	}
+	return best
+}
+
+func sortFDEs(f frame.FrameDescriptionEntries) {
+	sort.Slice(f, func(i, j int) bool { return f[i].Begin() < f[j].Begin() })
+}

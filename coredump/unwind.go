@@ -1,0 +1,289 @@
+package coredump
+
+import (
+	"debug/elf"
+	"fmt"
+
+	"github.com/go-delve/delve/pkg/dwarf/frame"
+	"github.com/ianlancetaylor/demangle"
+)
+
+const (
+	maxFrames    = 64
+	maxScanWords = 4096 // 32 KiB of stack for the last-resort scan
+)
+
+// How a frame was found, from most to least trustworthy.
+const (
+	ByRegisters = "registers"     // the thread's own PC
+	ByCFI       = "cfi"           // .eh_frame call frame information
+	ByFramePtr  = "frame pointer" // the saved frame-pointer chain
+	ByStackScan = "stack scan"    // a word on the stack that looks like a return address; may be stale
+)
+
+// Frame is one frame of a thread's stack.
+type Frame struct {
+	PC       uint64 `json:"pc"`
+	Module   string `json:"module,omitempty"`
+	Function string `json:"function,omitempty"` // demangled
+	Offset   uint64 `json:"offset"`
+	From     string `json:"symbols_from,omitempty"`
+	File     string `json:"file,omitempty"` // from DWARF line tables
+	Line     int    `json:"line,omitempty"`
+	Method   string `json:"method"`
+}
+
+// regSet holds registers by DWARF number, which is how CFI names them.
+type regSet struct {
+	v  map[uint64]uint64
+	pc uint64
+}
+
+// dwarfRegs maps x86-64 DWARF register numbers to user_regs_struct names.
+var dwarfRegsAMD64 = []string{"rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"}
+
+func (a *analyzer) initialRegs(t Thread) regSet {
+	rs := regSet{v: map[uint64]uint64{}}
+	if a.core.Machine == elf.EM_AARCH64 {
+		for i := 0; i <= 30; i++ {
+			rs.v[uint64(i)], _ = t.Regs.Get(fmt.Sprintf("x%d", i))
+		}
+		rs.v[31], _ = t.Regs.Get("sp")
+		rs.pc, _ = t.Regs.Get("pc")
+		return rs
+	}
+	for i, n := range dwarfRegsAMD64 {
+		rs.v[uint64(i)], _ = t.Regs.Get(n)
+	}
+	rs.pc, _ = t.Regs.Get("rip")
+	return rs
+}
+
+func (a *analyzer) spReg() uint64 {
+	if a.core.Machine == elf.EM_AARCH64 {
+		return 31
+	}
+	return 7
+}
+
+func (a *analyzer) fpReg() uint64 {
+	if a.core.Machine == elf.EM_AARCH64 {
+		return 29
+	}
+	return 6
+}
+
+// isCode reports whether addr is in an executable mapping of the process.
+func (a *analyzer) isCode(addr uint64) bool {
+	l := a.core.LoadAt(addr)
+	return l != nil && l.Flags&elf.PF_X != 0
+}
+
+// unwind walks a thread's stack: CFI first, then frame pointers, then a
+// scan of the stack whose frames are marked as guesses.
+func (a *analyzer) unwind(t Thread) []Frame {
+	rs := a.initialRegs(t)
+	frames := []Frame{a.frame(rs.pc, rs.pc, ByRegisters)}
+	for len(frames) < maxFrames {
+		// A return address points after the call; look up the call itself.
+		lookPC := rs.pc
+		if len(frames) > 1 {
+			lookPC--
+		}
+		next, ok := a.stepCFI(rs, lookPC)
+		method := ByCFI
+		if !ok {
+			next, ok = a.stepFP(rs)
+			method = ByFramePtr
+		}
+		if !ok {
+			frames = append(frames, a.scan(rs.v[a.spReg()], maxFrames-len(frames))...)
+			break
+		}
+		if next.pc == 0 || !a.isCode(next.pc) || next.v[a.spReg()] <= rs.v[a.spReg()] {
+			break // end of the stack, or garbage: stop rather than invent frames
+		}
+		rs = next
+		frames = append(frames, a.frame(rs.pc, rs.pc-1, method))
+	}
+	return frames
+}
+
+func (a *analyzer) frame(pc, lookPC uint64, method string) Frame {
+	f := Frame{PC: pc, Method: method}
+	if m := a.moduleAt(pc); m != nil {
+		f.Module = m.Path
+		if s, ok := m.lookup(lookPC); ok {
+			f.Function, f.Offset, f.From = demangle.Filter(s.Name), s.Offset+(pc-lookPC), s.From
+		}
+		f.File, f.Line = m.line(lookPC)
+	}
+	return f
+}
+
+func (a *analyzer) fdes(m *Module) frame.FrameDescriptionEntries {
+	if m.fdesDone || m.file == nil {
+		return m.fdes
+	}
+	m.fdesDone = true
+	// .eh_frame is what the process itself unwinds with; .debug_frame
+	// (in the file or its debug file) covers code built without
+	// unwind tables, e.g. -fno-asynchronous-unwind-tables.
+	var all frame.FrameDescriptionEntries
+	for _, src := range []struct {
+		f    *elf.File
+		name string
+	}{{m.file, ".eh_frame"}, {m.file, ".debug_frame"}, {m.debugFile, ".debug_frame"}} {
+		all = append(all, parseFrames(src.f, src.name, m.Bias)...)
+	}
+	// FDEForPC binary-searches; Parse returns FDEs in file order.
+	sortFDEs(all)
+	m.fdes = all
+	return m.fdes
+}
+
+// parseFrames parses one CFI section; a malformed one yields nothing.
+func parseFrames(f *elf.File, name string, bias uint64) (out frame.FrameDescriptionEntries) {
+	if f == nil {
+		return nil
+	}
+	defer func() {
+		if recover() != nil {
+			out = nil
+		}
+	}()
+	s := f.Section(name)
+	if s == nil || s.Type == elf.SHT_NOBITS || s.Size > 64<<20 {
+		return nil
+	}
+	b, err := s.Data()
+	if err != nil {
+		return nil
+	}
+	ehAddr := uint64(0)
+	if name == ".eh_frame" {
+		ehAddr = s.Addr
+	}
+	fdes, err := frame.Parse(b, f.ByteOrder, bias, 8, ehAddr)
+	if err != nil {
+		return nil
+	}
+	return fdes
+}
+
+// stepCFI computes the caller's registers from the CFI row for pc.
+func (a *analyzer) stepCFI(rs regSet, pc uint64) (next regSet, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	m := a.moduleAt(pc)
+	if m == nil {
+		return rs, false
+	}
+	fde, err := a.fdes(m).FDEForPC(pc)
+	if err != nil {
+		return rs, false
+	}
+	fc, err := fde.EstablishFrame(pc)
+	if err != nil || fc.CFA.Rule != frame.RuleCFA {
+		return rs, false
+	}
+	base, have := rs.v[fc.CFA.Reg]
+	if !have {
+		return rs, false
+	}
+	cfa := uint64(int64(base) + fc.CFA.Offset)
+	next = regSet{v: map[uint64]uint64{}}
+	for k, v := range rs.v {
+		next.v[k] = v
+	}
+	next.v[a.spReg()] = cfa
+	for reg, rule := range fc.Regs {
+		switch rule.Rule {
+		case frame.RuleOffset:
+			w, ok := a.core.readWord(uint64(int64(cfa) + rule.Offset))
+			if !ok {
+				return rs, false
+			}
+			next.v[reg] = w
+		case frame.RuleValOffset:
+			next.v[reg] = uint64(int64(cfa) + rule.Offset)
+		case frame.RuleRegister:
+			next.v[reg] = rs.v[rule.Reg]
+		case frame.RuleUndefined:
+			if reg == fc.RetAddrReg {
+				return rs, false // the outermost frame, e.g. _start
+			}
+		}
+	}
+	ra, have := next.v[fc.RetAddrReg]
+	if _, set := fc.Regs[fc.RetAddrReg]; !set || !have {
+		return rs, false
+	}
+	next.pc = ra
+	return next, true
+}
+
+// stepFP follows the frame-pointer chain: [fp] is the caller's fp and
+// [fp+8] the return address, when the frame pointer points into the stack
+// above the stack pointer.
+func (a *analyzer) stepFP(rs regSet) (regSet, bool) {
+	fp, sp := rs.v[a.fpReg()], rs.v[a.spReg()]
+	if fp <= sp || fp-sp > 1<<24 || fp%8 != 0 {
+		return rs, false
+	}
+	saved, ok1 := a.core.readWord(fp)
+	ra, ok2 := a.core.readWord(fp + 8)
+	if !ok1 || !ok2 || !a.isCode(ra) {
+		return rs, false
+	}
+	next := regSet{v: map[uint64]uint64{}, pc: ra}
+	for k, v := range rs.v {
+		next.v[k] = v
+	}
+	next.v[a.fpReg()], next.v[a.spReg()] = saved, fp+16
+	return next, true
+}
+
+// scan reports words on the stack that point just after a call
+// instruction in executable memory. They are candidates, not proof: old
+// return addresses stay on the stack after their frames are gone.
+func (a *analyzer) scan(sp uint64, limit int) []Frame {
+	var out []Frame
+	for i := uint64(0); i < maxScanWords && len(out) < limit; i++ {
+		w, ok := a.core.readWord(sp + i*8)
+		if !ok {
+			break
+		}
+		if w > 8 && a.isCode(w) && a.afterCall(w) {
+			out = append(out, a.frame(w, w-1, ByStackScan))
+		}
+	}
+	return out
+}
+
+// afterCall reports whether the bytes before ra end in a call.
+func (a *analyzer) afterCall(ra uint64) bool {
+	if a.core.Machine == elf.EM_AARCH64 {
+		w, ok := a.core.readWord(ra - 8)
+		insn := uint32(w >> 32)
+		return ok && (insn&0xfc000000 == 0x94000000 || insn&0xfffffc1f == 0xd63f0000) // BL, BLR
+	}
+	var b [7]byte
+	if _, err := a.core.ReadMemory(b[:], ra-7); err != nil {
+		return false
+	}
+	if b[2] == 0xe8 { // call rel32
+		return true
+	}
+	// call r/m64: FF /2, with a ModRM of 2 to 7 bytes before ra.
+	for k := 0; k <= 5; k++ {
+		if b[k] == 0xff && (b[k+1]>>3)&7 == 2 {
+			return true
+		}
+	}
+	return false
+}

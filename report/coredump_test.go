@@ -1,0 +1,105 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/elfdoctor/elfdoctor/coredump"
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// loaderCrash is the analysis of a program whose .dynamic was made
+// read-only, as coredump's TestLoaderCrash produces it, with the addresses
+// of one run: the renderer is tested on a fixed value so that its goldens
+// do not move with ASLR.
+func loaderCrash() *coredump.Analysis {
+	ld := "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+	return &coredump.Analysis{
+		Core: "core", Machine: "EM_X86_64",
+		Process:    coredump.Process{Pid: 4348, Name: "hello", Args: "./hello "},
+		Signal:     &coredump.Siginfo{Signo: 11, Code: 2, Addr: 0x55aa5ab30eb8},
+		SignalName: "SIGSEGV", CodeName: "SEGV_ACCERR",
+		Auxv: coredump.AuxvInfo{Base: 0x7f4a4e9f8000, Entry: 0x55aa5ab2e050, Phdr: 0x55aa5ab2d040, Execfn: "./hello"},
+		Crash: coredump.Crash{Kind: coredump.KindLoader, Stage: "dynamic-table setup",
+			Summary:  "The dynamic loader crashed during dynamic-table setup, before the program reached its entry point 0x55aa5ab2e050; the program itself never ran. It died in dl_main+0x2660 (ld-linux-x86-64.so.2).",
+			Evidence: []string{"thread 4348 received SIGSEGV (SEGV_ACCERR)", "fault address 0x55aa5ab30eb8: hello, the DT_PLTGOT slot of .dynamic (entry 13, its value), in a page mapped read-only [r--]"},
+			Next:     "Run `elfdoctor check` on the executable."},
+		Fault: &coredump.Fault{PC: 0x7f4a4ea16620, Instruction: "add qword ptr [rdx+0x8], rax", CodeFrom: coredump.FromFile,
+			Operand: "qword ptr [rdx+0x8]", Computed: 0x55aa5ab30eb8, Matches: true, Addr: 0x55aa5ab30eb8,
+			Where: &coredump.Location{Module: "/tmp/hello", Section: ".dynamic", Perm: "r--", Structure: "the DT_PLTGOT slot of .dynamic (entry 13, its value), in a page mapped read-only"}},
+		Threads: []coredump.ThreadInfo{{Pid: 4348, Faulting: true, Frames: []coredump.Frame{
+			{PC: 0x7f4a4ea16620, Module: ld, Function: "dl_main", Offset: 0x2660, Method: coredump.ByRegisters},
+			{PC: 0x7f4a4ea1234f, Module: ld, Function: "_dl_sysdep_start", Offset: 0x7f, Method: coredump.ByCFI},
+			{PC: 0x7f4a4ea13ccc, Module: ld, Function: "_dl_start", Offset: 0x55c, Method: coredump.ByCFI},
+			{PC: 0x7f4a4ea12b78, Module: ld, Method: coredump.ByStackScan},
+		}}, {Pid: 4349, Frames: []coredump.Frame{{PC: 0x1000}}}},
+		Modules: []*coredump.Module{
+			{Path: "/tmp/hello", Start: 0x55aa5ab2d000, End: 0x55aa5ab32000, Executable: true, Symbols: []string{".symtab", ".dynsym"}},
+			{Path: ld, Start: 0x7f4a4e9f8000, End: 0x7f4a4ea2d000, Loader: true, Symbols: []string{".dynsym", "/usr/lib/debug/.build-id/7e/bc65.debug"}},
+		},
+		Check: &inspect.Finding{Severity: inspect.SeverityFatal, Summary: "ld.so writes the DT_GNU_HASH entry of .dynamic, but that page is mapped read-only",
+			Evidence: []string{".dynamic is in PT_LOAD 3 (r--)"}, Next: "relink without the read-only .dynamic"},
+		Warnings: []string{"byte 0xc of the file's first page differs between the core and /tmp/hello"},
+	}
+}
+
+func TestCoredumpGolden(t *testing.T) {
+	for _, gf := range goldenFormats {
+		t.Run(gf.ext, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Coredump(&buf, loaderCrash(), Options{Format: gf.f, Version: "test"}); err != nil {
+				t.Fatalf("Coredump(%s): %v", gf.f, err)
+			}
+			checkGolden(t, filepath.Join("coredump", "loader-crash."+gf.ext), buf.Bytes())
+		})
+	}
+}
+
+// TestCoredumpContent checks what a reader must see, independent of
+// layout: the sentence, the loader frames by name, the check finding, the
+// stack-scan frame marked, and the JSON envelope.
+func TestCoredumpContent(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Coredump(&buf, loaderCrash(), Options{Format: Text}); err != nil {
+		t.Fatal(err)
+	}
+	text := buf.String()
+	for _, want := range []string{"The dynamic loader crashed", "dl_main+0x2660", "_dl_start+0x55c", "stack scan",
+		"DT_GNU_HASH entry of .dynamic", "differs between the core", "Relink without"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text report lacks %q:\n%s", want, text)
+		}
+	}
+	buf.Reset()
+	withLines := loaderCrash()
+	withLines.Threads[0].Frames[0].File, withLines.Threads[0].Frames[0].Line = "../elf/rtld.c", 2100
+	if err := Coredump(&buf, withLines, Options{Format: Markdown}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "rtld.c:2100") || !strings.Contains(buf.String(), "SOURCE") {
+		t.Errorf("markdown report lacks the source column:\n%s", buf.String())
+	}
+	buf.Reset()
+	if err := Coredump(&buf, loaderCrash(), Options{Format: JSON, Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	var env struct {
+		SchemaVersion int    `json:"schema_version"`
+		Command       string `json:"command"`
+		Result        struct {
+			Crash struct{ Kind string } `json:"crash"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &env); err != nil {
+		t.Fatal(err)
+	}
+	if env.SchemaVersion != SchemaVersion || env.Command != "coredump" || env.Result.Crash.Kind != coredump.KindLoader {
+		t.Errorf("JSON envelope = %+v", env)
+	}
+	if err := Coredump(&buf, nil, Options{}); err == nil {
+		t.Error("Coredump(nil) = nil error")
+	}
+}
