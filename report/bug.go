@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/elfdoctor/elfdoctor/bisect"
+	"github.com/elfdoctor/elfdoctor/coredump"
 	"github.com/elfdoctor/elfdoctor/inspect"
 )
 
@@ -32,6 +33,7 @@ type Bug struct {
 	PCheck   *inspect.CheckResult `json:"pristine_check,omitempty"`
 	Diff     *inspect.Diff        `json:"diff,omitempty"`
 	Bisect   *bisect.Result       `json:"bisect,omitempty"`
+	Core     *coredump.Analysis   `json:"core,omitempty"`
 	Next     []string             `json:"next"`
 	Repro    []string             `json:"reproduce"`
 	Redacted bool                 `json:"redacted"`
@@ -44,6 +46,7 @@ const (
 	KindNotLocal         = "not-local"         // the pristine copy fails the same way
 	KindPredictedFailure = "predicted-failure" // no pristine copy to compare with
 	KindClean            = "clean"             // nothing wrong found
+	KindCrash            = "crash"             // a core file shows the crash; nothing local explains it
 )
 
 // FileFacts identify a file beyond its name.
@@ -180,12 +183,14 @@ type BugInput struct {
 	// Bisect is a finished bisection of the vendor's releases, whose
 	// verdict leads the report when it is conclusive.
 	Bisect *bisect.Result
+	// Core is the analysis of the crash's core file.
+	Core *coredump.Analysis
 }
 
 // Gather runs inspect, runtime, check and (with a pristine copy) diff on
 // the files and concludes.
 func Gather(in BugInput) (*Bug, error) {
-	b := &Bug{Bisect: in.Bisect}
+	b := &Bug{Bisect: in.Bisect, Core: in.Core}
 	var err error
 	if b.Exe, err = facts(in.Exe); err != nil {
 		return nil, err
@@ -308,6 +313,17 @@ func (b *Bug) conclude() {
 		b.Kind = KindClean
 		b.Verdict = fmt.Sprintf("No loader or runtime problem found in %s: the loader is predicted to start it.", name)
 	}
+	if c := b.Core; c != nil && c.Crash.Summary != "" {
+		switch b.Kind {
+		case KindClean, KindPredictedFailure:
+			b.Kind, b.Verdict = KindCrash, c.Crash.Summary
+			if fatal != nil {
+				b.Verdict += " The loader's view explains it: " + fatal.Summary + "."
+			}
+		default:
+			b.Verdict += " The core file shows the crash: " + lowerFirst(c.Crash.Summary)
+		}
+	}
 	if v := b.bisectVerdict(); v != nil {
 		local := b.Verdict
 		b.Kind, b.Verdict = v.Kind, v.Sentence
@@ -317,6 +333,9 @@ func (b *Bug) conclude() {
 	}
 	if fatal != nil && fatal.Next != "" {
 		b.Next = append(b.Next, upperFirst(fatal.Next)+".")
+	}
+	if c := b.Core; c != nil && c.Crash.Next != "" && (fatal == nil || c.Crash.Next != upperFirst(fatal.Next)+".") {
+		b.Next = append(b.Next, c.Crash.Next)
 	}
 	if b.Kind == KindLocalDamage {
 		b.Next = append(b.Next, "Use the pristine file unmodified: run it through its loader (`ld.so --library-path DIRS FILE`) or with nix-ld instead of rewriting it in place.")
@@ -329,6 +348,9 @@ func (b *Bug) conclude() {
 		b.Repro = append(b.Repro, "elfdoctor diff "+b.Pristine.Path+" "+b.Exe.Path, "elfdoctor check "+b.Pristine.Path)
 	}
 	b.Repro = append(b.Repro, "LD_DEBUG=libs,versions "+b.Exe.Path+"   # what ld.so does, step by step")
+	if c := b.Core; c != nil {
+		b.Repro = append(b.Repro, "elfdoctor coredump --exe "+b.Exe.Path+" "+c.Core, "gdb -batch -ex bt "+b.Exe.Path+" "+c.Core)
+	}
 	if b.Bisect != nil {
 		b.Repro = append(b.Repro, fmt.Sprintf("elfdoctor bisect ... # releases from %s in %s, as in the bisect section", b.Bisect.Source, strings.Join(b.Bisect.Images, ", ")))
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image/png"
 	"os"
@@ -14,7 +15,9 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/elfdoctor/elfdoctor/bisect"
+	"github.com/elfdoctor/elfdoctor/coredump"
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/internal/damage"
 )
 
 // bugCases are report goldens: a copy patched to a Nix loader against
@@ -269,5 +272,65 @@ func TestBugHTMLInChromium(t *testing.T) {
 	if keep := os.Getenv("ELFDOCTOR_SCREENSHOT"); keep != "" {
 		data, _ := os.ReadFile(shot)
 		os.WriteFile(keep, data, 0o644)
+	}
+}
+
+// TestBugWithRealCore damages a real program so that ld.so crashes before
+// main, lets the kernel dump a core, and reports with the core and the
+// pristine copy: local damage, confirmed by the core, whose loader frames
+// and check finding are in the report.
+func TestBugWithRealCore(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "app")
+	b, err := os.ReadFile(filepath.Join(binDir, "gcc-pie"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err = damage.DynamicReadOnly(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exe, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", "ulimit -c unlimited; exec ./app")
+	cmd.Dir = dir
+	if err := cmd.Run(); err == nil {
+		t.Fatal("the damaged program ran")
+	}
+	core := filepath.Join(dir, "core")
+	if _, err := os.Stat(core); err != nil {
+		pattern, _ := os.ReadFile("/proc/sys/kernel/core_pattern")
+		t.Fatalf("no core written (core_pattern %q must be a plain file name): %v", strings.TrimSpace(string(pattern)), err)
+	}
+	a, err := coredump.Analyze(context.Background(), core, coredump.Options{Exe: exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bug, err := Gather(BugInput{Exe: exe, Pristine: filepath.Join(binDir, "gcc-pie"), Env: &testEnv, Core: a,
+		Check: inspect.CheckOptions{Getenv: func(string) string { return "" }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bug.Kind != KindLocalDamage || !strings.Contains(bug.Verdict, "The core file shows the crash: ") {
+		t.Errorf("verdict %s: %q", bug.Kind, bug.Verdict)
+	}
+	md := string(renderBug(t, bug, BugOptions{Format: Markdown}))
+	for _, want := range []string{"<summary><b>Crash: ", "dynamic loader", "_dl_start", "elfdoctor coredump --exe "} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	c := jsonschema.NewCompiler()
+	sch, err := c.Compile("../docs/report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(renderBug(t, bug, BugOptions{Format: JSON})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Errorf("report with a core does not match the schema: %v", err)
 	}
 }

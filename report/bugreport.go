@@ -79,6 +79,9 @@ type bugPart struct {
 func (b *Bug) parts() []bugPart {
 	var ps []bugPart
 	ps = append(ps, bugPart{"Check: " + b.Check.Headline, 1, func(d doc) { checkDoc(d, b.Check) }})
+	if b.Core != nil {
+		ps = append(ps, bugPart{"Crash: " + b.Core.Crash.Summary, 1, func(d doc) { coredumpDoc(d, b.Core) }})
+	}
 	if b.Bisect != nil {
 		ps = append(ps, bugPart{"Bisect: " + b.Bisect.Verdict.Sentence, 1, func(d doc) { bisectDoc(d, b.Bisect) }})
 	}

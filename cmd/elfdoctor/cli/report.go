@@ -10,17 +10,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/elfdoctor/elfdoctor/bisect"
+	"github.com/elfdoctor/elfdoctor/coredump"
 	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/report"
 )
 
 func newReportCmd(g *globalOpts) *cobra.Command {
 	var (
-		exe, pristine, out, bisectFile string
-		noRedact                       bool
+		exe, pristine, out, bisectFile, core string
+		noRedact                             bool
 	)
 	cmd := &cobra.Command{
-		Use:   "report --exe FILE [--pristine FILE] [--bisect RESULT.json] [-o OUT]",
+		Use:   "report --exe FILE [--core CORE] [--pristine FILE] [--bisect RESULT.json] [-o OUT]",
 		Short: "Write one report to attach to a bug tracker",
 		Long: `Report runs inspect, runtime and check on FILE (and on the pristine copy with
 --pristine, with a diff between the two), and writes one document a
@@ -29,7 +30,9 @@ the files (size, SHA-256) and the machine (kernel, distribution, the loader
 and glibc actually used, the CPU's x86-64 level), every finding as
 evidence, and the commands that reproduce it. With --bisect, the JSON a
 bisection wrote (elfdoctor --format json bisect ... > RESULT.json) joins the
-evidence, and its verdict leads when it is conclusive.
+evidence, and its verdict leads when it is conclusive. With --core, the
+crash's core file is analysed as the coredump command does, and its
+faulting frame and explanation join the report.
 
 Formats: markdown (the default; for a GitHub or GitLab issue, evidence in
 <details> blocks, cut to fit GitHub's 65,536-character limit with a note),
@@ -66,6 +69,13 @@ is still written), 2 when a file cannot be read.`,
 			}
 			in := report.BugInput{Exe: exe, Pristine: pristine,
 				Check: inspect.CheckOptions{Getenv: g.getenv, LibraryPath: splitList(g.getenv("LD_LIBRARY_PATH"))}}
+			if core != "" {
+				a, err := coredump.Analyze(cmd.Context(), core, coredump.Options{Exe: exe, Getenv: g.getenv})
+				if err != nil {
+					return &exitError{code: exitTrouble, msg: err.Error()}
+				}
+				in.Core = a
+			}
 			if bisectFile != "" {
 				r, err := readBisect(bisectFile)
 				if err != nil {
@@ -101,6 +111,7 @@ is still written), 2 when a file cannot be read.`,
 	f := cmd.Flags()
 	f.StringVar(&exe, "exe", "", "the program that fails (`FILE`)")
 	f.StringVar(&pristine, "pristine", "", "the vendor's unmodified copy of the same version (`FILE`)")
+	f.StringVar(&core, "core", "", "the crash's core file (`CORE`; .zst, .lz4 and .xz are read too)")
 	f.StringVar(&bisectFile, "bisect", "", "a bisection's JSON output (`RESULT.json`, from elfdoctor --format json bisect)")
 	f.StringVarP(&out, "output", "o", "", "write the report to `OUT` instead of standard output")
 	f.BoolVar(&noRedact, "no-redact", false, "keep the home directory, user and host names")
