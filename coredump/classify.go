@@ -145,6 +145,22 @@ func (a *analyzer) classify() {
 			c.Next = "Look at the source of that function for a trap or undefined behaviour the compiler turned into one (rebuild with -fsanitize=undefined to be told which)."
 			break
 		}
+		if isa := r.Fault.isa(); isa != nil {
+			bun := ""
+			if isa.Level == "x86-64-v3" {
+				bun = " (for Bun, the default build rather than -baseline)"
+			}
+			c.Summary = fmt.Sprintf("The CPU refused %q, an %s instruction, in %s: the code was built for %s CPUs and the CPU that ran it lacks %s — a build for newer CPUs%s on an older one.",
+				ins, isa.Feature, where, isa.Level, isa.Feature, bun)
+			ev = append(ev, fmt.Sprintf("%s needs %s (cpuinfo flag %q), part of %s", ins, isa.Feature, isa.CPUFlag, isa.Level))
+			if has, ok := cpuHas(isa.CPUFlag); ok && has {
+				ev = append(ev, fmt.Sprintf("this machine's CPU has %s, so the crash happened on another CPU (or under an emulator) without it", isa.CPUFlag))
+			} else if ok {
+				ev = append(ev, fmt.Sprintf("this machine's CPU lacks %s too", isa.CPUFlag))
+			}
+			c.Next = fmt.Sprintf("Install the baseline build (for Bun: the -baseline package), or rebuild for an older level (-march=x86-64-v2 or below); `grep -wo %s /proc/cpuinfo` on the crashing machine prints nothing when its CPU lacks it.", isa.CPUFlag)
+			break
+		}
 		c.Summary = fmt.Sprintf("The CPU refused the instruction %q in %s: the code was built for a CPU with features this one lacks (a non-baseline build), or it is not code.", ins, where)
 		ev = append(ev, fmt.Sprintf("AT_HWCAP %#x, AT_HWCAP2 %#x", a.core.Auxv.HWCap, a.core.Auxv.HWCap2))
 		c.Next = "Rebuild for the baseline (-march=x86-64) or install the build for this CPU; compare with `grep flags /proc/cpuinfo`."

@@ -21,6 +21,11 @@ type Fault struct {
 	Matches  bool      `json:"matches_si_addr"`
 	Addr     uint64    `json:"addr"` // si_addr
 	Where    *Location `json:"where,omitempty"`
+	// ISA is the instruction-set extension the instruction needs, when it
+	// is beyond the x86-64 baseline: what a SIGILL is about.
+	ISA *ISA `json:"isa,omitempty"`
+
+	code []byte // the bytes at PC, as read
 }
 
 // Location places an address in the process.
@@ -47,6 +52,7 @@ func (a *analyzer) decodeFault(t Thread) *Fault {
 		}
 		if err == nil {
 			f.CodeFrom = src
+			f.code = append([]byte(nil), buf...)
 			if inst, err := x86asm.Decode(buf, 64); err == nil {
 				f.Instruction = x86asm.IntelSyntax(inst, rs.pc, nil)
 				for _, arg := range inst.Args {
@@ -64,6 +70,9 @@ func (a *analyzer) decodeFault(t Thread) *Fault {
 				}
 			}
 		}
+	}
+	if isa, ok := isaOf(f.code, f.Instruction); ok {
+		f.ISA = &isa
 	}
 	if a.core.Signal != nil && hasAddr(a.core.Signal.Signo) {
 		f.Where = a.locate(f.Addr)

@@ -91,3 +91,24 @@ func needLoaderSymbols(t testing.TB) {
 		t.Skipf("%s missing: install libc6-dbg", p)
 	}
 }
+
+func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }
+
+// textOf returns the .text bytes of an object file.
+func textOf(t *testing.T, obj string) []byte {
+	t.Helper()
+	f, err := elf.Open(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := f.Section(".text")
+	if s == nil {
+		t.Fatalf("%s has no .text", obj)
+	}
+	b, err := s.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

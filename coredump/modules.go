@@ -80,6 +80,12 @@ func (a *analyzer) buildModules() {
 	for _, m := range a.modules {
 		m.Loader = aux.Base != 0 && m.Contains(aux.Base)
 		m.Executable = (aux.Phdr != 0 && m.Contains(aux.Phdr)) || (aux.Entry != 0 && m.Contains(aux.Entry))
+	}
+	a.auxModules()
+	for _, m := range a.modules {
+		if m.file != nil {
+			continue // opened by auxModules
+		}
 		path := m.Path
 		if m.Executable && a.opts.Exe != "" {
 			path = a.opts.Exe
@@ -111,6 +117,96 @@ func (a *analyzer) openModule(m *Module, path string) (err error) {
 	m.BuildID = buildID(ef)
 	a.loadSymbols(m)
 	return nil
+}
+
+// auxModules adds the executable and the loader from the auxiliary vector
+// when NT_FILE did not name them: cores written by qemu-user and some
+// other dumpers have no NT_FILE note. The executable is --exe, placed by
+// AT_PHDR; the loader is the executable's PT_INTERP, placed at AT_BASE.
+func (a *analyzer) auxModules() {
+	aux := a.core.Auxv
+	var exe, ld *Module
+	for _, m := range a.modules {
+		if m.Executable {
+			exe = m
+		}
+		if m.Loader {
+			ld = m
+		}
+	}
+	if exe == nil && a.opts.Exe != "" && aux.Phdr != 0 {
+		m := &Module{Path: a.opts.Exe, Executable: true}
+		if err := a.openModule(m, a.opts.Exe); err == nil && a.placeByAux(m) {
+			a.modules = append(a.modules, m)
+			exe = m
+		} else {
+			m.close()
+		}
+	}
+	if ld == nil && exe != nil && exe.file != nil && aux.Base != 0 {
+		for _, p := range exe.file.Progs {
+			if p.Type != elf.PT_INTERP || p.Filesz == 0 || p.Filesz > 4096 {
+				continue
+			}
+			b := make([]byte, p.Filesz)
+			if _, err := p.ReadAt(b, 0); err != nil {
+				break
+			}
+			path := string(bytes.TrimRight(b, "\x00"))
+			m := &Module{Path: path, Loader: true}
+			if err := a.openModule(m, path); err == nil && a.placeByAux(m) {
+				a.modules = append(a.modules, m)
+			} else {
+				m.close()
+			}
+			break
+		}
+	}
+}
+
+// placeByAux sets a module's bias and span from the auxiliary vector:
+// AT_PHDR is where the executable's program headers are, AT_BASE where
+// the loader's lowest segment starts.
+func (a *analyzer) placeByAux(m *Module) bool {
+	aux := a.core.Auxv
+	ef := m.file
+	var lo, hi uint64 = ^uint64(0), 0
+	var phdr uint64
+	havePhdr := false
+	for _, p := range ef.Progs {
+		switch p.Type {
+		case elf.PT_LOAD:
+			lo, hi = min(lo, p.Vaddr), max(hi, p.Vaddr+p.Memsz)
+			if p.Off == 0 && !havePhdr {
+				phdr = p.Vaddr + phoff(ef)
+			}
+		case elf.PT_PHDR:
+			phdr, havePhdr = p.Vaddr, true
+		}
+	}
+	if hi == 0 {
+		return false
+	}
+	page := a.pageSize()
+	switch {
+	case m.Executable:
+		m.Bias = aux.Phdr - phdr
+	case m.Loader:
+		m.Bias = aux.Base - lo&^(page-1)
+	default:
+		return false
+	}
+	m.Start, m.End = lo&^(page-1)+m.Bias, (hi+page-1)&^(page-1)+m.Bias
+	m.Symbols = append(m.Symbols, "placed by the auxiliary vector (no NT_FILE entry)")
+	return true
+}
+
+// phoff is e_phoff, which debug/elf does not export.
+func phoff(ef *elf.File) uint64 {
+	if ef.Class == elf.ELFCLASS32 {
+		return 52
+	}
+	return 64
 }
 
 // bias finds the load bias from the lowest-offset mapping of the file and
