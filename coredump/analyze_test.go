@@ -233,28 +233,39 @@ func TestLibraryInitCrash(t *testing.T) {
 // r_debug list and prints ?? for the loader's frames.
 func TestLoaderCrash(t *testing.T) {
 	needLoaderSymbols(t)
-	kinds := map[string]struct {
+	cases := []struct {
+		name, damage     string
+		flags            []string
 		stage, structure string
 	}{
 		// PIE: ld.so relocates .dynamic's d_ptr entries in place
 		// before it reaches DT_DEBUG, and faults on the first one.
-		"dynamic-readonly": {stage: "dynamic-table setup", structure: "slot of .dynamic (entry"},
-		"verneed-unmapped": {stage: "version check"},
+		{"dynamic-readonly", "dynamic-readonly", []string{"-O1"}, "dynamic-table setup", "slot of .dynamic (entry"},
+		// Not PIE: nothing to relocate, so the first write into .dynamic
+		// is DT_DEBUG's, the case where gdb prints only ??.
+		{"dynamic-readonly-nopie", "dynamic-readonly", []string{"-O1", "-fno-pie", "-no-pie"}, "DT_DEBUG setup", "DT_DEBUG slot of .dynamic"},
+		{"verneed-unmapped", "verneed-unmapped", []string{"-O1"}, "version check", ""},
 	}
-	for _, k := range damage.Kinds {
-		want, ok := kinds[k.Name]
-		if !ok {
-			continue
+	for _, c := range cases {
+		var apply func([]byte) ([]byte, error)
+		for _, k := range damage.Kinds {
+			if k.Name == c.damage {
+				apply = k.Apply
+			}
 		}
-		t.Run(k.Name, func(t *testing.T) {
+		if apply == nil {
+			t.Fatalf("no damage kind %s", c.damage)
+		}
+		want := c
+		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			exe := compile(t, "gcc", "hello.c", dir, "hello", "-O1")
+			exe := compile(t, "gcc", "hello.c", dir, "hello", c.flags...)
 			b, err := os.ReadFile(exe)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if b, err = k.Apply(b); err != nil {
-				t.Fatalf("damage %s: %v", k.Name, err)
+			if b, err = apply(b); err != nil {
+				t.Fatalf("damage %s: %v", c.damage, err)
 			}
 			if err := os.WriteFile(exe, b, 0o755); err != nil {
 				t.Fatal(err)
