@@ -3,6 +3,7 @@ package coredump
 import (
 	"context"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -202,13 +203,23 @@ func (a *analyzer) debuginfod(id string) (string, error) {
 	if _, err := os.Stat(dest); err == nil {
 		return dest, nil
 	}
+	// Servers that all said "not found" are not asked again for a day:
+	// a core names dozens of libraries, most of them never published.
+	miss := filepath.Join(cache, id, "missing")
+	if st, err := os.Stat(miss); err == nil && time.Since(st.ModTime()) < missTTL {
+		return "", fmt.Errorf("build-id %s: not on the debuginfod servers (remembered since %s)", id, st.ModTime().Format(time.RFC3339))
+	}
 	client := a.opts.HTTPClient
 	if client == nil {
 		client = &http.Client{Timeout: 60 * time.Second}
 	}
 	var last error
+	missing := 0
 	for _, u := range urls {
 		if err := fetchDebuginfo(a.ctx, client, strings.TrimRight(u, "/")+"/buildid/"+id+"/debuginfo", dest); err != nil {
+			if errors.Is(err, errNotFound) {
+				missing++
+			}
 			last = err
 			continue
 		}
@@ -220,8 +231,19 @@ func (a *analyzer) debuginfod(id string) (string, error) {
 		}
 		return dest, nil
 	}
+	if missing == len(urls) && os.MkdirAll(filepath.Dir(miss), 0o755) == nil {
+		os.WriteFile(miss, nil, 0o644)
+	}
 	return "", last
 }
+
+// missTTL is how long a build-id every server said it does not have is
+// not asked for again.
+const missTTL = 24 * time.Hour
+
+// errNotFound is a server's 404: it does not have the file, which is worth
+// remembering, unlike a network error.
+var errNotFound = errors.New("not found")
 
 func fetchDebuginfo(ctx context.Context, client *http.Client, url, dest string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -233,6 +255,9 @@ func fetchDebuginfo(ctx context.Context, client *http.Client, url, dest string) 
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("GET %s: %s: %w", url, resp.Status, errNotFound)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}

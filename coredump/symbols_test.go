@@ -133,3 +133,37 @@ func a0(t *testing.T, core string, opts Options) *Analysis {
 	}
 	return a
 }
+
+// TestDebuginfodRemembersMisses: libraries no server has are asked for
+// once, not on every analysis.
+func TestDebuginfodRemembersMisses(t *testing.T) {
+	dir := t.TempDir()
+	exe := compile(t, "gcc", "segv.c", dir, "segv", "-O1", "-Wl,--build-id")
+	core := makeCore(t, dir, exe)
+	var asked atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	opts := Options{NoCheck: true, DebugDir: t.TempDir(), CacheDir: t.TempDir(),
+		Getenv: func(k string) string {
+			if k == "DEBUGINFOD_URLS" {
+				return srv.URL
+			}
+			return ""
+		}}
+	if _, err := Analyze(context.Background(), core, opts); err != nil {
+		t.Fatal(err)
+	}
+	first := asked.Load()
+	if first == 0 {
+		t.Fatal("the server was never asked")
+	}
+	if _, err := Analyze(context.Background(), core, opts); err != nil {
+		t.Fatal(err)
+	}
+	if again := asked.Load() - first; again != 0 {
+		t.Errorf("the second analysis asked %d more times for files the server does not have", again)
+	}
+}
