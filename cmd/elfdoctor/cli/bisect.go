@@ -258,7 +258,14 @@ func runBisect(cmd *cobra.Command, g *globalOpts, o *bisectOpts, args []string) 
 		}
 		cfg.Local, cfg.LocalVersion = abs, o.localVersion
 		if cfg.LocalVersion == "" {
-			cfg.LocalVersion = guessLocalVersion(ctx, src, versions, abs)
+			v, how, err := guessLocalVersion(ctx, src, versions, abs)
+			if err != nil {
+				return &exitError{code: exitTrouble, msg: "--local: " + err.Error()}
+			}
+			cfg.LocalVersion = v
+			if v != "" && !o.quiet {
+				fmt.Fprintf(cmd.ErrOrStderr(), "bisect: the local copy is version %s, by %s\n", v, how)
+			}
 		}
 	}
 	if o.results != "" {
@@ -296,19 +303,20 @@ func runBisect(cmd *cobra.Command, g *globalOpts, o *bisectOpts, args []string) 
 	return nil
 }
 
-// guessLocalVersion finds a known version in the local copy's file name or
-// the names of its directories, as auto-updaters lay them out
-// (versions/1.2.3/app); "" when none matches.
-func guessLocalVersion(ctx context.Context, src bisect.Source, versions []string, path string) string {
+// guessLocalVersion finds the local copy's version: a known version in its
+// file name or the names of its directories, as auto-updaters lay them
+// out (versions/1.2.3/app), else the release whose build-id it has (see
+// bisect.IdentifyVersion); "" when none matches.
+func guessLocalVersion(ctx context.Context, src bisect.Source, versions []string, path string) (version, how string, err error) {
 	if len(versions) == 0 {
 		versions, _ = src.Versions(ctx)
 	}
 	for p := path; p != "/" && p != "."; p = filepath.Dir(p) {
 		if slices.Contains(versions, filepath.Base(p)) {
-			return filepath.Base(p)
+			return filepath.Base(p), "the name of " + p, nil
 		}
 	}
-	return ""
+	return bisect.IdentifyVersion(ctx, src, versions, path)
 }
 
 // progressLines prints one plain line per step, which works on a terminal
