@@ -318,6 +318,37 @@ func TestDockerLocalDamage(t *testing.T) {
 	}
 }
 
+// TestDockerLocalDamagePartial: patchelf points the local copy's
+// interpreter at the merged-/usr path Debian userlands have and the
+// host-files image does not: it fails only there, and the verdict says the
+// damage depends on the environment.
+func TestDockerLocalDamagePartial(t *testing.T) {
+	needTool(t, "patchelf")
+	r := needEngine(t, imgHost, imgBookworm)
+	rel := releases(t, glibcFrom5)
+	local := filepath.Join(t.TempDir(), "app")
+	copyFile(t, rel["6"], local)
+	if b, err := exec.Command("patchelf", "--set-interpreter", "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", local).CombinedOutput(); err != nil {
+		t.Fatalf("patchelf: %v\n%s", err, b)
+	}
+	reg := newNPMRegistry(t, "app", rel)
+	src := &NPMSource{Package: "app", Path: "bin/app", Registry: reg.URL, Cache: newCache(t, t.TempDir())}
+	res, err := Run(context.Background(), Config{
+		Source: src, Runner: r, Images: []string{imgHost, imgBookworm}, Jobs: 2,
+		Local: local, LocalVersion: "6.0.0", Getenv: func(string) string { return "" },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := res.Verdict
+	if v.Kind != LocalDamage || len(v.Images) != 1 || v.Images[0] != imgHost {
+		t.Fatalf("verdict = %+v, want local damage in %s only", v, imgHost)
+	}
+	if !strings.HasPrefix(v.Sentence, "Local damage that depends on the environment: ") || !strings.Contains(v.Sentence, "but runs in "+imgBookworm) {
+		t.Errorf("sentence = %q", v.Sentence)
+	}
+}
+
 // TestDockerCancel cancels a bisection while its containers sleep: Run
 // returns the context's error and no container with its label is left.
 func TestDockerCancel(t *testing.T) {

@@ -85,13 +85,16 @@ func decide(r *Result) Verdict {
 	return Verdict{Kind: UpstreamRegression, FirstBad: up[0].FirstBad, Images: imageNames(up), Sentence: s + "."}
 }
 
-// decideLocal finds local damage: wherever the pristine of the local
-// copy's version runs, the local copy fails.
+// decideLocal finds local damage: where the pristine of the local copy's
+// version runs, the local copy fails. When it fails in some of those
+// environments and runs in others, the damage depends on the environment
+// (a rewritten interpreter or library path that exists only in some), and
+// the sentence says so.
 func decideLocal(r *Result) (Verdict, bool) {
 	if r.Local == nil || r.Local.Version == "" {
 		return Verdict{}, false
 	}
-	var damaged []string
+	var damaged, fine []string
 	var failure Outcome
 	for _, im := range r.Images {
 		p, okp := r.Cell(im, r.Local.Version, false)
@@ -100,7 +103,8 @@ func decideLocal(r *Result) (Verdict, bool) {
 			continue
 		}
 		if !l.Outcome.Bad {
-			return Verdict{}, false
+			fine = append(fine, im)
+			continue
 		}
 		if len(damaged) == 0 {
 			failure = l.Outcome
@@ -111,6 +115,10 @@ func decideLocal(r *Result) (Verdict, bool) {
 		return Verdict{}, false
 	}
 	s := fmt.Sprintf("Local damage: the pristine %s runs in %s, but your copy fails there (%s)", r.Local.Version, strings.Join(damaged, ", "), failure.Summary())
+	if len(fine) > 0 {
+		s = fmt.Sprintf("Local damage that depends on the environment: the pristine %s runs in %s; your copy fails in %s (%s) but runs in %s, so what the local change points to exists only in some of them",
+			r.Local.Version, strings.Join(append(slices.Clone(damaged), fine...), ", "), strings.Join(damaged, ", "), failure.Summary(), strings.Join(fine, ", "))
+	}
 	if d := r.Local.Diff; d != nil && d.Different() {
 		s += "; " + strings.TrimSuffix(d.Headline, ".")
 	}
