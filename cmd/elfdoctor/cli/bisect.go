@@ -386,9 +386,13 @@ func (p *progressLines) drawLocked() {
 	var parts []string
 	for _, u := range urls {
 		d := p.active[u]
-		name := filepath.Base(u)
+		// Releases often share a file name (…/8/app, …/9/app): show the
+		// directory too.
+		name := filepath.Join(filepath.Base(filepath.Dir(u)), filepath.Base(u))
 		if d[1] > 0 {
-			parts = append(parts, fmt.Sprintf("%s %3d%%", name, d[0]*100/d[1]))
+			const width = 10
+			n := int(d[0] * width / d[1])
+			parts = append(parts, fmt.Sprintf("%s [%s%s] %3d%%", name, strings.Repeat("#", n), strings.Repeat(" ", width-n), d[0]*100/d[1]))
 		} else {
 			parts = append(parts, fmt.Sprintf("%s %d KiB", name, d[0]>>10))
 		}

@@ -14,17 +14,23 @@ import (
 	"github.com/elfdoctor/elfdoctor/bisect"
 )
 
-// TestBisectProgressTerminal: on a terminal a download's status line is
-// redrawn in place and cleared before each plain line.
+// TestBisectProgressTerminal: on a terminal the downloads in flight share
+// a status line of progress bars, redrawn in place and cleared before each
+// plain line.
 func TestBisectProgressTerminal(t *testing.T) {
 	var buf strings.Builder
 	p := &progressLines{w: &buf, tty: true}
 	p.download("http://r/releases/8/app", 0, 200)
 	p.download("http://r/releases/8/app", 100, 200)
+	p.download("http://r/releases/9/app", 50, 200)
 	p.event(bisect.Event{Kind: "fetch", Version: "9"})
 	p.download("http://r/releases/8/app", 200, 200)
 	p.clear()
-	want := "downloading: app   0%" + "\r\033[K" + "downloading: app  50%" + "\r\033[K" + "bisect: fetching 9\n" + "downloading: app  50%" + "\r\033[K"
+	want := "downloading: 8/app [          ]   0%" + "\r\033[K" +
+		"downloading: 8/app [#####     ]  50%" + "\r\033[K" +
+		"downloading: 8/app [#####     ]  50%  9/app [##        ]  25%" + "\r\033[K" +
+		"bisect: fetching 9\n" + "downloading: 8/app [#####     ]  50%  9/app [##        ]  25%" + "\r\033[K" +
+		"downloading: 9/app [##        ]  25%" + "\r\033[K"
 	if got := buf.String(); got != want {
 		t.Errorf("terminal output = %q, want %q", got, want)
 	}
