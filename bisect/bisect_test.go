@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -558,5 +559,74 @@ func writeContext(t *testing.T, dir, name, host string) {
 	meta := `{"Name":"` + name + `","Metadata":{},"Endpoints":{"docker":{"Host":"` + host + `","SkipTLSVerify":false}}}`
 	if err := os.WriteFile(filepath.Join(d, "meta.json"), []byte(meta), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// eventLog records, in order, what a search asks of its source and runner.
+type eventLog struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (l *eventLog) add(e string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+}
+
+func (l *eventLog) index(e string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Index(l.events, e)
+}
+
+// logSource serves versions 1..12 and logs every fetch.
+type logSource struct{ log *eventLog }
+
+func (logSource) Describe() string { return "log" }
+func (logSource) Versions(context.Context) ([]string, error) {
+	var vs []string
+	for i := 1; i <= 12; i++ {
+		vs = append(vs, strconv.Itoa(i))
+	}
+	return vs, nil
+}
+func (s logSource) Binary(_ context.Context, v string) (string, error) {
+	s.log.add("fetch " + v)
+	return "/releases/" + v, nil
+}
+
+// slowRunner takes 50 ms a run; 8 and later fail.
+type slowRunner struct{ log *eventLog }
+
+func (slowRunner) Environment(image string) string { return image }
+func (r slowRunner) Run(_ context.Context, s RunSpec) (Outcome, error) {
+	v, _ := strconv.Atoi(strings.TrimPrefix(s.Binary, "/releases/"))
+	time.Sleep(50 * time.Millisecond)
+	r.log.add("ran " + strconv.Itoa(v))
+	if v >= 8 {
+		return Outcome{Class: ClassSignal, Signal: "SIGSEGV", Bad: true}, nil
+	}
+	return Outcome{Class: ClassOK}, nil
+}
+
+// TestPrefetch: while a midpoint runs, both versions the search can go to
+// next are already being fetched, so a slow download overlaps a run.
+func TestPrefetch(t *testing.T) {
+	log := &eventLog{}
+	res, err := Run(context.Background(), Config{Source: logSource{log}, Runner: slowRunner{log}, Images: []string{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict.FirstBad != "8" {
+		t.Fatalf("verdict %+v, want first bad 8", res.Verdict)
+	}
+	// 12 versions: the ends, then 6 (between 1 and 12); while 6 runs,
+	// 3 and 9 are fetched.
+	end6 := log.index("ran 6")
+	for _, v := range []string{"3", "9"} {
+		if i := log.index("fetch " + v); i < 0 || i > end6 {
+			t.Errorf("fetch %s at %d, after the run of 6 ended (%d): %v", v, i, end6, log.events)
+		}
 	}
 }
