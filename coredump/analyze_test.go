@@ -308,3 +308,34 @@ func TestLoaderCrash(t *testing.T) {
 		})
 	}
 }
+
+// TestInlinedFrames: functions the compiler inlined appear as frames of
+// their own, innermost first, each with its file:line, as gdb shows them.
+func TestInlinedFrames(t *testing.T) {
+	dir := t.TempDir()
+	exe := compile(t, "gcc", "inline.c", dir, "inline", "-O2", "-g")
+	core := makeCore(t, dir, exe)
+	a, err := Analyze(context.Background(), core, Options{NoCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := a.Threads[0].Frames
+	want := []struct {
+		fn      string
+		line    int
+		inlined bool
+	}{{"poke", 4, true}, {"outer", 8, true}, {"work", 12, false}}
+	if len(fs) < len(want) {
+		t.Fatalf("frames %+v", fs)
+	}
+	for i, w := range want {
+		f := fs[i]
+		if f.Function != w.fn || f.Line != w.line || f.Inlined != w.inlined || filepath.Base(f.File) != "inline.c" {
+			t.Errorf("frame %d = %s %s:%d inlined=%v, want %s inline.c:%d inlined=%v", i, f.Function, f.File, f.Line, f.Inlined, w.fn, w.line, w.inlined)
+		}
+	}
+	needTool(t, "gdb")
+	if g := gdbFrames(t, exe, core); !matchesGDB(functions(fs), g) {
+		t.Errorf("elfdoctor names %v, gdb %v", functions(fs), g)
+	}
+}

@@ -71,3 +71,98 @@ func (m *Module) line(addr uint64) (file string, line int) {
 	}
 	return e.File.Name, e.Line
 }
+
+// inlineSite is a function inlined at an address, and where it was called.
+type inlineSite struct {
+	name     string
+	callFile string
+	callLine int
+}
+
+// maxDIEs bounds the walk over one compilation unit's entries.
+const maxDIEs = 1 << 20
+
+// inlines returns the functions inlined at addr, outermost first, from the
+// DW_TAG_inlined_subroutine entries whose ranges contain it.
+func (m *Module) inlines(addr uint64) (out []inlineSite) {
+	d := m.dwarfData()
+	if d == nil {
+		return nil
+	}
+	defer func() {
+		if recover() != nil {
+			out = nil
+		}
+	}()
+	v := addr - m.Bias
+	r := d.Reader()
+	cu, err := r.SeekPC(v)
+	if err != nil || cu == nil || !cu.Children {
+		return nil
+	}
+	var files []*dwarf.LineFile
+	if lr, err := d.LineReader(cu); err == nil && lr != nil {
+		files = lr.Files()
+	}
+	depth := 1
+	for n := 0; depth > 0 && n < maxDIEs; n++ {
+		e, err := r.Next()
+		if err != nil || e == nil {
+			break
+		}
+		if e.Tag == 0 {
+			depth--
+			continue
+		}
+		contains := false
+		if e.Tag == dwarf.TagSubprogram || e.Tag == dwarf.TagInlinedSubroutine || e.Tag == dwarf.TagLexDwarfBlock {
+			if rs, err := d.Ranges(e); err == nil {
+				for _, rg := range rs {
+					contains = contains || v >= rg[0] && v < rg[1]
+				}
+			}
+		}
+		if e.Tag == dwarf.TagInlinedSubroutine && contains {
+			site := inlineSite{name: originName(d, e)}
+			if idx, ok := e.Val(dwarf.AttrCallFile).(int64); ok && idx >= 0 && int(idx) < len(files) && files[idx] != nil {
+				site.callFile = files[idx].Name
+			}
+			if l, ok := e.Val(dwarf.AttrCallLine).(int64); ok {
+				site.callLine = int(l)
+			}
+			out = append(out, site)
+		}
+		if e.Children {
+			if contains || e.Tag == dwarf.TagNamespace || e.Tag == dwarf.TagClassType || e.Tag == dwarf.TagStructType {
+				depth++
+			} else {
+				r.SkipChildren()
+			}
+		}
+	}
+	return out
+}
+
+// originName follows DW_AT_abstract_origin and DW_AT_specification to
+// the entry that has the function's name.
+func originName(d *dwarf.Data, e *dwarf.Entry) string {
+	for i := 0; i < 8 && e != nil; i++ {
+		if n, ok := e.Val(dwarf.AttrLinkageName).(string); ok {
+			return n
+		}
+		if n, ok := e.Val(dwarf.AttrName).(string); ok {
+			return n
+		}
+		off, ok := e.Val(dwarf.AttrAbstractOrigin).(dwarf.Offset)
+		if !ok {
+			off, ok = e.Val(dwarf.AttrSpecification).(dwarf.Offset)
+		}
+		if !ok {
+			return ""
+		}
+		r := d.Reader()
+		r.Seek(off)
+		e, _ = r.Next()
+	}
+	return ""
+}

@@ -31,6 +31,9 @@ type Frame struct {
 	File     string `json:"file,omitempty"` // from DWARF line tables
 	Line     int    `json:"line,omitempty"`
 	Method   string `json:"method"`
+	// Inlined frames are functions the compiler inlined into the next
+	// frame: they share its PC and have no stack frame of their own.
+	Inlined bool `json:"inlined,omitempty"`
 }
 
 // regSet holds registers by DWARF number, which is how CFI names them.
@@ -84,7 +87,7 @@ func (a *analyzer) isCode(addr uint64) bool {
 // scan of the stack whose frames are marked as guesses.
 func (a *analyzer) unwind(t Thread) []Frame {
 	rs := a.initialRegs(t)
-	frames := []Frame{a.frame(rs.pc, rs.pc, ByRegisters)}
+	frames := a.framesAt(rs.pc, rs.pc, ByRegisters)
 	for len(frames) < maxFrames {
 		// A return address points after the call; look up the call itself.
 		lookPC := rs.pc
@@ -105,9 +108,33 @@ func (a *analyzer) unwind(t Thread) []Frame {
 			break // end of the stack, or garbage: stop rather than invent frames
 		}
 		rs = next
-		frames = append(frames, a.frame(rs.pc, rs.pc-1, method))
+		frames = append(frames, a.framesAt(rs.pc, rs.pc-1, method)...)
 	}
 	return frames
+}
+
+// framesAt is the frame at pc preceded by the functions inlined there,
+// innermost first, as gdb shows them: the innermost takes the line table's
+// file:line, each outer one the call site of the function it inlined.
+func (a *analyzer) framesAt(pc, lookPC uint64, method string) []Frame {
+	f := a.frame(pc, lookPC, method)
+	m := a.moduleAt(pc)
+	if m == nil || method == ByStackScan {
+		return []Frame{f}
+	}
+	chain := m.inlines(lookPC)
+	if len(chain) == 0 {
+		return []Frame{f}
+	}
+	out := make([]Frame, 0, len(chain)+1)
+	file, line := f.File, f.Line
+	for i := len(chain) - 1; i >= 0; i-- {
+		out = append(out, Frame{PC: pc, Module: f.Module, Function: demangle.Filter(chain[i].name), From: "DWARF (inlined)",
+			File: file, Line: line, Method: method, Inlined: true})
+		file, line = chain[i].callFile, chain[i].callLine
+	}
+	f.File, f.Line = file, line
+	return append(out, f)
 }
 
 func (a *analyzer) frame(pc, lookPC uint64, method string) Frame {

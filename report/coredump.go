@@ -154,8 +154,11 @@ func framesTable(fs []coredump.Frame) table {
 }
 
 func frameName(f coredump.Frame) string {
-	if f.Function == "" {
+	switch {
+	case f.Function == "":
 		return "??"
+	case f.Inlined:
+		return f.Function + " (inlined)"
 	}
 	return fmt.Sprintf("%s+%#x", f.Function, f.Offset)
 }
