@@ -245,6 +245,8 @@ func TestLoaderCrash(t *testing.T) {
 		// is DT_DEBUG's, the case where gdb prints only ??.
 		{"dynamic-readonly-nopie", "dynamic-readonly", []string{"-O1", "-fno-pie", "-no-pie"}, "DT_DEBUG setup", "DT_DEBUG slot of .dynamic"},
 		{"verneed-unmapped", "verneed-unmapped", []string{"-O1"}, "version check", ""},
+		// A relocation whose r_offset a rewrite left pointing nowhere.
+		{"reloc-offset-unmapped", "reloc-offset-unmapped", []string{"-O1"}, "relocation", ""},
 	}
 	for _, c := range cases {
 		var apply func([]byte) ([]byte, error)

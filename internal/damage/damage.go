@@ -54,9 +54,38 @@ var Kinds = []Kind{
 	{Name: "verneed-file-unknown", Apply: VerneedFileUnknown},
 	{Name: "vernaux-next-unmapped", Apply: VernauxNextUnmapped},
 	{Name: "vna-name-unmapped", Apply: VnaNameUnmapped},
+	{Name: "reloc-offset-unmapped", Apply: RelocOffsetUnmapped},
 	{Name: "version-missing", Apply: MissingVersion},
 	{Name: "weak-version-missing", Apply: WeakVersionMissing},
 	{Name: "verdef-version", Library: true, Apply: VerdefVersion},
+}
+
+// RelocOffsetUnmapped points the first DT_RELA (or DT_REL) entry's r_offset
+// at an address no PT_LOAD maps: a rewrite that moved a section without
+// fixing the relocations that write into it. ld.so faults in
+// _dl_relocate_object writing there.
+func RelocOffsetUnmapped(b []byte) ([]byte, error) {
+	im, err := parse(b)
+	if err != nil {
+		return nil, err
+	}
+	tag := elf.DT_RELA
+	e, err := im.dyn(tag)
+	if err != nil {
+		tag = elf.DT_REL
+		if e, err = im.dyn(tag); err != nil {
+			return nil, fmt.Errorf("no DT_RELA or DT_REL: %w", err)
+		}
+	}
+	off, err := im.offsetOf(e.Val)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", tag, err)
+	}
+	if off+im.word() > uint64(len(im.b)) {
+		return nil, fmt.Errorf("%v at 0x%x: past the end of the file", tag, off)
+	}
+	im.putWord(off, im.unmapped())
+	return im.b, nil
 }
 
 // VerneedUnmapped points DT_VERNEED at an address no PT_LOAD maps. This is
