@@ -195,30 +195,18 @@ func (s *NPMSource) extract(tgz, key string) (string, error) {
 			return "", err
 		}
 	}
-	f, err := os.Open(tgz)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return "", fmt.Errorf("tarball: %w", err)
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		} else if err != nil {
-			return "", fmt.Errorf("tarball: %w", err)
-		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
+	var out string
+	err := eachRegular(tgz, func(h *tar.Header, r io.Reader) (bool, error) {
 		n := path.Clean(h.Name)
 		if n == name || (s.Path != "" && (n == want || n == "package/"+want)) {
-			return s.Cache.Put(key, tr)
+			p, err := s.Cache.Put(key, r)
+			out = p
+			return true, err
 		}
+		return false, nil
+	})
+	if err != nil || out != "" {
+		return out, err
 	}
 	if s.Path != "" {
 		return "", fmt.Errorf("no file %s in the tarball", s.Path)
@@ -227,34 +215,50 @@ func (s *NPMSource) extract(tgz, key string) (string, error) {
 }
 
 func (s *NPMSource) findELF(tgz string) (string, error) {
-	f, err := os.Open(tgz)
+	var found []string
+	err := eachRegular(tgz, func(h *tar.Header, r io.Reader) (bool, error) {
+		var m [4]byte
+		if h.Mode&0o111 != 0 {
+			if _, err := io.ReadFull(r, m[:]); err == nil && string(m[:]) == "\x7fELF" {
+				found = append(found, path.Clean(h.Name))
+			}
+		}
+		return false, nil
+	})
 	if err != nil {
 		return "", err
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return "", fmt.Errorf("tarball: %w", err)
-	}
-	tr := tar.NewReader(zr)
-	var found []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		} else if err != nil {
-			return "", fmt.Errorf("tarball: %w", err)
-		}
-		if h.Typeflag != tar.TypeReg || h.Mode&0o111 == 0 {
-			continue
-		}
-		var m [4]byte
-		if _, err := io.ReadFull(tr, m[:]); err == nil && string(m[:]) == "\x7fELF" {
-			found = append(found, path.Clean(h.Name))
-		}
 	}
 	if len(found) != 1 {
 		return "", fmt.Errorf("%w (found %d: %s); name one with PACKAGE:PATH", ErrNoExecutable, len(found), strings.Join(found, ", "))
 	}
 	return found[0], nil
+}
+
+// eachRegular calls fn with every regular file of a gzipped tarball, until
+// fn says stop or fails.
+func eachRegular(tgz string, fn func(h *tar.Header, r io.Reader) (stop bool, err error)) error {
+	f, err := os.Open(tgz)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return fmt.Errorf("tarball: %w", err)
+	}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("tarball: %w", err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		if stop, err := fn(h, tr); stop || err != nil {
+			return err
+		}
+	}
 }

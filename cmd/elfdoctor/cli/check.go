@@ -2,8 +2,6 @@ package cli
 
 import (
 	"errors"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -38,14 +36,8 @@ predicted to fail, 2 when FILE cannot be read.`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
-			if st, err := os.Stat(path); err != nil {
-				var pe *fs.PathError
-				if errors.As(err, &pe) {
-					return &exitError{code: exitTrouble, msg: path + ": " + pe.Err.Error()}
-				}
-				return &exitError{code: exitTrouble, msg: err.Error()}
-			} else if st.IsDir() {
-				return &exitError{code: exitTrouble, msg: path + ": is a directory, not an ELF file"}
+			if err := statInput(path, "an ELF file"); err != nil {
+				return err
 			}
 			opts := inspect.CheckOptions{Root: root, Getenv: g.getenv, Trace: trace}
 			if cmd.Flags().Changed("library-path") {

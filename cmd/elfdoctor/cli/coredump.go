@@ -2,8 +2,6 @@ package cli
 
 import (
 	"errors"
-	"io/fs"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -42,14 +40,8 @@ signal, 2 when CORE cannot be read.`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
-			if st, err := os.Stat(path); err != nil {
-				var pe *fs.PathError
-				if errors.As(err, &pe) {
-					return &exitError{code: exitTrouble, msg: path + ": " + pe.Err.Error()}
-				}
-				return &exitError{code: exitTrouble, msg: err.Error()}
-			} else if st.IsDir() {
-				return &exitError{code: exitTrouble, msg: path + ": is a directory, not a core file"}
+			if err := statInput(path, "a core file"); err != nil {
+				return err
 			}
 			a, err := coredump.Analyze(cmd.Context(), path, coredump.Options{Exe: exe, DebugDir: debugDir, Getenv: g.getenv, NoCheck: noCheck})
 			if err != nil {

@@ -32,3 +32,21 @@ func openELF(path string) (*inspect.File, error) {
 	return nil, &exitError{code: exitTrouble,
 		msg: fmt.Sprintf("%s: cannot read the ELF headers (truncated or damaged file?): %s", path, detail)}
 }
+
+// statInput checks that path names a file, for commands whose library opens
+// it; kind is what it should be ("an ELF file", "a core file"). Failures are
+// exit-2 errors naming the path once.
+func statInput(path, kind string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return &exitError{code: exitTrouble, msg: path + ": " + pe.Err.Error()}
+		}
+		return &exitError{code: exitTrouble, msg: err.Error()}
+	}
+	if st.IsDir() {
+		return &exitError{code: exitTrouble, msg: path + ": is a directory, not " + kind}
+	}
+	return nil
+}
