@@ -178,7 +178,7 @@ func (a *analyzer) placeByAux(m *Module) bool {
 		case elf.PT_LOAD:
 			lo, hi = min(lo, p.Vaddr), max(hi, p.Vaddr+p.Memsz)
 			if p.Off == 0 && !havePhdr {
-				phdr = p.Vaddr + phoff(ef)
+				phdr = p.Vaddr + m.phoff()
 			}
 		case elf.PT_PHDR:
 			phdr, havePhdr = p.Vaddr, true
@@ -201,12 +201,22 @@ func (a *analyzer) placeByAux(m *Module) bool {
 	return true
 }
 
-// phoff is e_phoff, which debug/elf does not export.
-func phoff(ef *elf.File) uint64 {
+// phoff reads e_phoff, which debug/elf does not export, from the file
+// header. Rewriters such as patchelf move the program headers, so it is
+// not always right after the ELF header.
+func (m *Module) phoff() uint64 {
+	ef := m.file
+	var b [8]byte
 	if ef.Class == elf.ELFCLASS32 {
-		return 52
+		if _, err := m.osf.ReadAt(b[:4], 28); err != nil {
+			return 0
+		}
+		return uint64(ef.ByteOrder.Uint32(b[:4]))
 	}
-	return 64
+	if _, err := m.osf.ReadAt(b[:], 32); err != nil {
+		return 0
+	}
+	return ef.ByteOrder.Uint64(b[:])
 }
 
 // bias finds the load bias from the lowest-offset mapping of the file and

@@ -68,19 +68,25 @@ func (d *Diff) Different() bool { return d.Verdict != VerdictIdentical }
 
 // Compare diffs two files. pathA and pathB are used in messages.
 func Compare(a, b *File, pathA, pathB string) (*Diff, error) {
-	d := CompareSummaries(Summarize(a, pathA), Summarize(b, pathB))
 	same, err := sameBytes(a, b)
 	if err != nil {
 		return nil, err
 	}
+	return CompareKnowing(Summarize(a, pathA), Summarize(b, pathB), same), nil
+}
+
+// CompareKnowing diffs two summaries whose files are already known to be
+// byte-identical or not (by a hash, say), without reading them again.
+func CompareKnowing(a, b *Summary, same bool) *Diff {
+	d := CompareSummaries(a, b)
 	if same {
 		d.Verdict = VerdictIdentical
 		d.Headline = "The files are identical, byte for byte."
 		d.Changes = nil
 	} else if len(d.Changes) == 0 {
-		d.Changes = append(d.Changes, Change{Area: "file", Message: fmt.Sprintf("contents differ (sizes %s and %s) but no header, segment, dynamic entry or version table does", SizeString(uint64(a.size)), SizeString(uint64(b.size)))})
+		d.Changes = append(d.Changes, Change{Area: "file", Message: fmt.Sprintf("contents differ (sizes %s and %s) but no header, segment, dynamic entry or version table does", SizeString(uint64(a.Size)), SizeString(uint64(b.Size)))})
 	}
-	return d, nil
+	return d
 }
 
 // sameBytes compares the two files in 1 MiB pieces, stopping at the first

@@ -233,9 +233,10 @@ const scanChunk = 128 << 10
 // scan runs at the speed of memory over the page cache. fn returns false
 // to stop.
 func (f *File) scan(r fileRange, pat []byte, ctx int, fn func(off int64, b []byte) bool) error {
-	if len(pat) == 0 || ctx < len(pat) {
-		ctx = max(ctx, len(pat))
+	if len(pat) == 0 {
+		return nil
 	}
+	ctx = max(ctx, len(pat))
 	buf := f.scanBuf(scanChunk + ctx)
 	for pos := r.lo; pos < r.hi; {
 		n := int64(len(buf))

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -135,10 +136,10 @@ func TestRuntimeBunIdentity(t *testing.T) {
 				if r.Version != wantVersion || r.Commit != wantCommit {
 					t.Errorf("Identify(%s) = Bun %s (%s), want %s (%s)", filepath.Base(path), r.Version, r.Commit, wantVersion, wantCommit)
 				}
-				if got := contains(r.Variants, "baseline"); got != (rel.variant == "baseline") {
+				if got := slices.Contains(r.Variants, "baseline"); got != (rel.variant == "baseline") {
 					t.Errorf("Identify(%s) variants %v, want baseline=%v", filepath.Base(path), r.Variants, rel.variant == "baseline")
 				}
-				if canary := strings.Contains(wantVersion, "canary"); contains(r.Variants, "canary") != canary {
+				if canary := strings.Contains(wantVersion, "canary"); slices.Contains(r.Variants, "canary") != canary {
 					t.Errorf("Identify(%s) variants %v, want canary=%v", filepath.Base(path), r.Variants, canary)
 				}
 				if r.Platform != "Linux x64" {
@@ -558,15 +559,6 @@ func run(t *testing.T, argv ...string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // BenchmarkIdentifyBun is the library's share of `elfdoctor runtime` on a

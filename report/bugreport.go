@@ -49,23 +49,20 @@ func BugReport(w io.Writer, b *Bug, o BugOptions) error {
 		if limit == 0 {
 			limit = GitHubLimit
 		}
-		buf.WriteString(c.markdown(limit - redactionSlack(o.Redact)))
+		// The limit applies to what is written, so markdown measures the
+		// redacted text (placeholders can be longer than the names).
+		buf.WriteString(c.markdown(limit, o.Redact))
 	case HTML:
 		buf.WriteString(c.html())
 	default:
 		return fmt.Errorf("report: the report command writes markdown, json or html, not %q", o.Format)
 	}
-	_, err := w.Write(o.Redact.Apply(buf.Bytes(), o.Format))
-	return err
-}
-
-// redactionSlack is how much longer redaction can make a report: the
-// placeholders are longer than short user or host names.
-func redactionSlack(r *Redactor) int {
-	if r == nil {
-		return 0
+	out := buf.Bytes()
+	if o.Format != Markdown { // markdown redacted itself, to measure the result
+		out = o.Redact.Apply(out, o.Format)
 	}
-	return 512
+	_, err := w.Write(out)
+	return err
 }
 
 // bugPart is one section of evidence. prio orders what a Markdown report
@@ -210,7 +207,7 @@ func (b *Bug) envDoc(d doc) {
 
 // markdown renders the report within limit characters, cutting the
 // least important sections first and saying so where it cut.
-func (b *Bug) markdown(limit int) string {
+func (b *Bug) markdown(limit int, r *Redactor) string {
 	head := &mdDoc{}
 	b.head(head)
 	headText := strings.Join(head.blocks, "\n\n")
@@ -229,7 +226,7 @@ func (b *Bug) markdown(limit int) string {
 		for i := range ps {
 			out = append(out, wrap(i))
 		}
-		return strings.Join(out, "\n\n") + "\n"
+		return string(r.Apply([]byte(strings.Join(out, "\n\n")+"\n"), Markdown))
 	}
 	s := assemble()
 	for prio := 6; prio >= 1 && utf8.RuneCountInString(s) > limit; prio-- {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -162,17 +163,8 @@ func runtimeNext(path string, fp *inspect.Fingerprint) []string {
 			"Compare with the pristine download: "+code("elfdoctor diff PRISTINE "+path)+" shows what the rewrite moved.",
 			"Do not rewrite single-file executables in place (patchelf): run the pristine file through its interpreter, "+code("ld.so --library-path DIRS FILE")+", or with nix-ld.")
 	}
-	if bun := fp.Runtime(inspect.RuntimeBun); bun != nil && strings.Contains(bun.Platform, "x64") && !contains(bun.Variants, "baseline") {
+	if bun := fp.Runtime(inspect.RuntimeBun); bun != nil && strings.Contains(bun.Platform, "x64") && !slices.Contains(bun.Variants, "baseline") {
 		next = append(next, "This Bun is not a baseline build: it uses AVX2 and dies with SIGILL at start-up on CPUs without it (check "+code("grep -c avx2 /proc/cpuinfo")+"); the -baseline build runs everywhere.")
 	}
 	return next
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
