@@ -34,6 +34,11 @@ Exit status: 0 when nothing is wrong, 1 when a payload is not reachable,
 			}
 			defer f.Close()
 			fp := inspect.Identify(f)
+			// A damaged or cut-off section table hides what the probes
+			// look for; say so rather than report a clean "no runtime".
+			for _, err := range f.Problems {
+				fp.Problems = append(fp.Problems, inspect.ProblemOf(err))
+			}
 			out := cmd.OutOrStdout()
 			if err := report.Runtime(out, path, fp, g.options(out)); err != nil {
 				return &exitError{code: exitTrouble, msg: "write report: " + err.Error()}
