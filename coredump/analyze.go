@@ -26,6 +26,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// NoCheck skips running inspect.Check on the executable.
 	NoCheck bool
+	// Journalctl and Coredumpctl are the programs AnalyzeJournal runs;
+	// empty means the ones in PATH.
+	Journalctl, Coredumpctl string
 }
 
 // Analysis is everything Analyze found, in the order a report shows it.
@@ -44,8 +47,11 @@ type Analysis struct {
 	Modules    []*Module    `json:"modules"`
 	// Check is the loader-view finding on the executable that explains
 	// the crash, when the executable could be checked.
-	Check    *inspect.Finding `json:"check,omitempty"`
-	Warnings []string         `json:"warnings,omitempty"`
+	Check *inspect.Finding `json:"check,omitempty"`
+	// Journal is what systemd-coredump recorded about the crash, when
+	// the core was found through the journal.
+	Journal  *JournalEntry `json:"journal,omitempty"`
+	Warnings []string      `json:"warnings,omitempty"`
 }
 
 // AuxvInfo is the part of the auxiliary vector the analysis uses.

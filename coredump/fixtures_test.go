@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/elfdoctor/elfdoctor/internal/corepattern"
 )
 
 // needTool fails when CI is set and skips elsewhere when a tool is
@@ -53,7 +55,9 @@ func makeCore(t testing.TB, dir, exe string) string {
 	// process's own limit is untouched.
 	cmd = exec.Command("sh", "-c", "ulimit -c unlimited && exec \"$0\"", exe)
 	cmd.Dir = dir
+	unlock := corepattern.Shared(t)
 	err = cmd.Run()
+	unlock()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
 		t.Fatalf("%s did not crash: %v", exe, err)

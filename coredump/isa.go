@@ -44,6 +44,9 @@ var mnemonicISA = map[string]ISA{
 // the decoder does not know is still judged by its prefix bytes. ok is
 // false for instructions of the x86-64 baseline (or unknown ones).
 func isaOf(code []byte, ins string) (ISA, bool) {
+	if len(code) == 0 {
+		return ISA{}, false // the bytes at PC could not be read
+	}
 	op := strings.ToLower(strings.Fields(ins + " ")[0])
 	if isa, ok := mnemonicISA[op]; ok {
 		return isa, true

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/go-delve/delve/pkg/dwarf/frame"
 )
@@ -90,7 +91,17 @@ func (a *analyzer) buildModules() {
 		if m.Executable && a.opts.Exe != "" {
 			path = a.opts.Exe
 		}
-		if err := a.openModule(m, path); err != nil {
+		err := a.openModule(m, path)
+		// A file deleted or replaced while the process ran is named
+		// "PATH (deleted)" in NT_FILE. The file now at PATH is still the
+		// best source of names when it is the same build, which the
+		// first-page comparison below tells.
+		if trimmed, ok := strings.CutSuffix(path, " (deleted)"); err != nil && ok {
+			if err = a.openModule(m, trimmed); err == nil {
+				a.warn(fmt.Sprintf("%s was deleted or replaced while the process ran; names and code are read from the file now at %s", m.Path, trimmed))
+			}
+		}
+		if err != nil {
 			m.Err = err.Error()
 			continue
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/elfdoctor/elfdoctor/bisect"
 	"github.com/elfdoctor/elfdoctor/coredump"
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/internal/corepattern"
 	"github.com/elfdoctor/elfdoctor/internal/damage"
 )
 
@@ -295,7 +296,10 @@ func TestBugWithRealCore(t *testing.T) {
 	}
 	cmd := exec.Command("sh", "-c", "ulimit -c unlimited; exec ./app")
 	cmd.Dir = dir
-	if err := cmd.Run(); err == nil {
+	unlock := corepattern.Shared(t)
+	err = cmd.Run()
+	unlock()
+	if err == nil {
 		t.Fatal("the damaged program ran")
 	}
 	core := filepath.Join(dir, "core")

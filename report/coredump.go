@@ -51,13 +51,19 @@ func coredumpDoc(d doc, a *coredump.Analysis) {
 	if a.Process.Args != "" {
 		kv = append(kv, [2]string{"command", code(a.Process.Args)})
 	}
-	kv = append(kv, [2]string{"machine", clean(a.Machine)},
-		[2]string{"entry", fmt.Sprintf("%#x (AT_ENTRY)", a.Auxv.Entry)})
+	if a.Machine != "" {
+		kv = append(kv, [2]string{"machine", clean(a.Machine)},
+			[2]string{"entry", fmt.Sprintf("%#x (AT_ENTRY)", a.Auxv.Entry)})
+	}
 	if a.Auxv.Base != 0 {
 		kv = append(kv, [2]string{"ld.so at", fmt.Sprintf("%#x (AT_BASE)", a.Auxv.Base)})
 	}
 	d.kv(kv)
 
+	if j := a.Journal; j != nil {
+		d.heading("What systemd-coredump recorded")
+		d.kv(journalKV(j))
+	}
 	if len(a.Crash.Evidence) > 0 {
 		d.heading("Evidence")
 		var items []string
@@ -91,9 +97,78 @@ func coredumpDoc(d doc, a *coredump.Analysis) {
 		}
 		d.list(items, false)
 	}
-	d.heading("Modules (from NT_FILE and the auxiliary vector)")
+	if len(a.Modules) > 0 {
+		d.heading("Modules (from NT_FILE and the auxiliary vector)")
+		d.table(modulesTable(a.Modules))
+	}
+	if len(a.Warnings) > 0 {
+		d.heading("Warnings")
+		var items []string
+		for _, w := range a.Warnings {
+			items = append(items, clean(w))
+		}
+		d.list(items, true)
+	}
+	var next []string
+	if a.Crash.Next != "" {
+		next = append(next, clean(a.Crash.Next))
+	}
+	if a.Check != nil && a.Check.Next != "" {
+		next = append(next, clean(upperFirst(a.Check.Next))+".")
+	}
+	d.next(next)
+}
+
+// journalKV is the journal entry: who crashed, when, and where the core is.
+func journalKV(j *coredump.JournalEntry) [][2]string {
+	kv := [][2]string{{"process", clean(fmt.Sprintf("PID %d (%s), uid %d, gid %d", j.PID, j.Comm, j.UID, j.GID))}}
+	if j.SignalName != "" {
+		kv = append(kv, [2]string{"signal", clean(fmt.Sprintf("%s (%d)", j.SignalName, j.Signal))})
+	}
+	if !j.Time.IsZero() {
+		kv = append(kv, [2]string{"time", clean(j.Time.Format("2006-01-02 15:04:05 MST"))})
+	}
+	if j.Exe != "" {
+		exe := code(j.Exe)
+		if m := j.Mapped; m != nil {
+			exe += clean(fmt.Sprintf(" (device %s, inode %d", m.Dev, m.Inode))
+			if m.Deleted {
+				exe += clean(", deleted while running")
+			}
+			exe += ")"
+		}
+		kv = append(kv, [2]string{"executable", exe})
+	}
+	if j.Cmdline != "" {
+		kv = append(kv, [2]string{"command line", code(j.Cmdline)})
+	}
+	if j.Unit != "" {
+		kv = append(kv, [2]string{"unit", code(j.Unit)})
+	}
+	if j.Package != "" {
+		kv = append(kv, [2]string{"package", clean(j.Package)})
+	}
+	if j.Hostname != "" {
+		kv = append(kv, [2]string{"host", clean(j.Hostname)})
+	}
+	core := "not kept"
+	switch j.Storage {
+	case coredump.StorageFile:
+		core = code(j.CoreFile)
+	case coredump.StorageJournal:
+		core = clean("inside the journal entry (taken out with coredumpctl dump)")
+	case coredump.StorageMissing:
+		core = code(j.CoreFile) + clean(" (gone)")
+	}
+	if j.Truncated {
+		core += clean(" (truncated: bigger than ProcessSizeMax)")
+	}
+	return append(kv, [2]string{"core", core})
+}
+
+func modulesTable(mods []*coredump.Module) table {
 	t := table{header: []string{"START", "END", "FILE", "ROLE", "NAMES FROM"}}
-	for _, m := range a.Modules {
+	for _, m := range mods {
 		role := ""
 		switch {
 		case m.Executable:
@@ -111,23 +186,7 @@ func coredumpDoc(d doc, a *coredump.Analysis) {
 		t.rows = append(t.rows, tableRow{cells: []string{fmt.Sprintf("%#x", m.Start), fmt.Sprintf("%#x", m.End), code(m.Path), role, names},
 			changed: m.Mismatch != "" || m.Err != ""})
 	}
-	d.table(t)
-	if len(a.Warnings) > 0 {
-		d.heading("Warnings")
-		var items []string
-		for _, w := range a.Warnings {
-			items = append(items, clean(w))
-		}
-		d.list(items, true)
-	}
-	var next []string
-	if a.Crash.Next != "" {
-		next = append(next, clean(a.Crash.Next))
-	}
-	if a.Check != nil && a.Check.Next != "" {
-		next = append(next, clean(upperFirst(a.Check.Next))+".")
-	}
-	d.next(next)
+	return t
 }
 
 func framesTable(fs []coredump.Frame) table {

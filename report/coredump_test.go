@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/elfdoctor/elfdoctor/coredump"
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -46,15 +47,40 @@ func loaderCrash() *coredump.Analysis {
 	}
 }
 
+// journalNoCore is a crash systemd-coredump recorded without keeping the
+// core (Storage=none), as coredump.AnalyzeJournal returns it, for a Bun
+// application replaced by an update while it ran.
+func journalNoCore() *coredump.Analysis {
+	e := &coredump.JournalEntry{PID: 81234, UID: 1000, GID: 100, Signal: 11, SignalName: "SIGSEGV",
+		Time: time.Date(2026, 11, 23, 2, 14, 7, 0, time.UTC), Exe: "/home/u/.local/bin/app", Cmdline: "app --serve",
+		Comm: "app", Hostname: "laptop", Unit: "user@1000.service", Storage: coredump.StorageNone,
+		Mapped: &coredump.MappedFile{Dev: "fe:01", Inode: 1837, Deleted: true}, BootID: "c7d8ae6a"}
+	return &coredump.Analysis{
+		Core:       "journal entry of PID 81234",
+		Process:    coredump.Process{Pid: 81234, Name: "app", Args: "app --serve"},
+		SignalName: "SIGSEGV",
+		Journal:    e,
+		Crash: coredump.Crash{Kind: coredump.KindNoCore,
+			Summary: "app (PID 81234) was killed by SIGSEGV, but there is no core to explain it: systemd-coredump did not keep the core.",
+			Next:    "Keep the next core: set Storage=external in /etc/systemd/coredump.conf."},
+		Warnings: []string{"/home/u/.local/bin/app had been deleted or replaced while the process ran."},
+	}
+}
+
+// coredumpCases are the analyses with goldens in testdata/golden/coredump.
+var coredumpCases = map[string]func() *coredump.Analysis{"loader-crash": loaderCrash, "journal-no-core": journalNoCore}
+
 func TestCoredumpGolden(t *testing.T) {
-	for _, gf := range goldenFormats {
-		t.Run(gf.ext, func(t *testing.T) {
-			var buf bytes.Buffer
-			if err := Coredump(&buf, loaderCrash(), Options{Format: gf.f, Version: "test"}); err != nil {
-				t.Fatalf("Coredump(%s): %v", gf.f, err)
-			}
-			checkGolden(t, filepath.Join("coredump", "loader-crash."+gf.ext), buf.Bytes())
-		})
+	for name, a := range coredumpCases {
+		for _, gf := range goldenFormats {
+			t.Run(name+"."+gf.ext, func(t *testing.T) {
+				var buf bytes.Buffer
+				if err := Coredump(&buf, a(), Options{Format: gf.f, Version: "test"}); err != nil {
+					t.Fatalf("Coredump(%s): %v", gf.f, err)
+				}
+				checkGolden(t, filepath.Join("coredump", name+"."+gf.ext), buf.Bytes())
+			})
+		}
 	}
 }
 

@@ -240,8 +240,10 @@ func TestGoldenFilesUsed(t *testing.T) {
 			want[filepath.Join("bisect", name+"."+gf.ext)] = true
 		}
 	}
-	for _, gf := range goldenFormats {
-		want[filepath.Join("coredump", "loader-crash."+gf.ext)] = true
+	for name := range coredumpCases {
+		for _, gf := range goldenFormats {
+			want[filepath.Join("coredump", name+"."+gf.ext)] = true
+		}
 	}
 	for _, dir := range []string{"inspect", "diff", "runtime", "report", "bisect", "coredump"} {
 		ents, _ := os.ReadDir(filepath.Join(goldenDir, dir))

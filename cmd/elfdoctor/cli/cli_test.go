@@ -16,6 +16,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/elfdoctor/elfdoctor/internal/corepattern"
 	"github.com/elfdoctor/elfdoctor/report"
 )
 
@@ -66,6 +67,8 @@ func TestScripts(t *testing.T) {
 		Dir: scriptDir,
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("BIN", bin)
+			// Scripts that make cores hold this with flock -s (see corepattern).
+			e.Setenv("CORELOCK", corepattern.Path())
 			e.Setenv("NO_COLOR", "")
 			// bisect's download cache, private to each script.
 			e.Setenv("XDG_CACHE_HOME", e.WorkDir+"/cache")

@@ -14,9 +14,10 @@ func newCoredumpCmd(g *globalOpts) *cobra.Command {
 		exe      string
 		debugDir string
 		noCheck  bool
+		journal  bool
 	)
 	cmd := &cobra.Command{
-		Use:   "coredump CORE",
+		Use:   "coredump CORE | --journal [PID|COMM|EXE|CORE|FIELD=VALUE]",
 		Short: "Explain a crash from its core file, even inside ld.so before main",
 		Long: `Coredump reads a kernel core file (or systemd-coredump's .zst, .lz4 or .xz
 copy) and says what crashed, where and why: the faulting thread's frames,
@@ -34,16 +35,46 @@ named even when the loader died before that list existed. Names come from
 When the executable is on disk, elfdoctor check runs on it and its
 finding is shown next to the frames.
 
-Exit status: 1 when a crash was explained, 0 when the core records no
-signal, 2 when CORE cannot be read.`,
-		Example: "  elfdoctor coredump core\n  elfdoctor coredump --exe ./app /var/lib/systemd/coredump/core.app.1000.zst",
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path := args[0]
-			if err := statInput(path, "a core file"); err != nil {
-				return err
+With --journal, the crash is looked up in the journal the way coredumpctl
+does (a PID, a command name, an executable, a core file under
+/var/lib/systemd/coredump, or a FIELD=VALUE match; the newest crash when
+none is given). systemd-coredump's record is shown with the analysis, the
+core is taken from its file or, when it is stored in the journal, through
+coredumpctl dump, and an executable replaced by an update since the crash
+(or during the run) is named. A crash whose core was not kept is reported
+with what the journal knows and how to keep the next one.
+
+Exit status: 1 when a crash was explained (or, with --journal, recorded
+without a core), 0 when the core records no signal, 2 when CORE cannot be
+read or the journal has no matching crash.`,
+		Example: "  elfdoctor coredump core\n  elfdoctor coredump --exe ./app /var/lib/systemd/coredump/core.app.1000.zst\n  elfdoctor coredump --journal app",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if journal {
+				return cobra.MaximumNArgs(1)(cmd, args)
 			}
-			a, err := coredump.Analyze(cmd.Context(), path, coredump.Options{Exe: exe, DebugDir: debugDir, Getenv: g.getenv, NoCheck: noCheck})
+			return cobra.ExactArgs(1)(cmd, args)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts := coredump.Options{Exe: exe, DebugDir: debugDir, Getenv: g.getenv, NoCheck: noCheck}
+			var (
+				a    *coredump.Analysis
+				err  error
+				path string
+			)
+			if journal {
+				var arg string
+				if len(args) == 1 {
+					arg = args[0]
+				}
+				path = "the journal"
+				a, err = coredump.AnalyzeJournal(cmd.Context(), coredump.JournalMatch(arg), opts)
+			} else {
+				path = args[0]
+				if err := statInput(path, "a core file"); err != nil {
+					return err
+				}
+				a, err = coredump.Analyze(cmd.Context(), path, opts)
+			}
 			if err != nil {
 				if errors.Is(err, coredump.ErrNotCore) {
 					return &exitError{code: exitTrouble, msg: path + ": not an ELF core file; for an executable use elfdoctor check"}
@@ -64,5 +95,6 @@ signal, 2 when CORE cannot be read.`,
 	f.StringVar(&exe, "exe", "", "the executable that crashed (`FILE`; default: the path in the core)")
 	f.StringVar(&debugDir, "debug-dir", "/usr/lib/debug/.build-id", "where separate debug files are found by build-id (`DIR`)")
 	f.BoolVar(&noCheck, "no-check", false, "do not run elfdoctor check on the executable")
+	f.BoolVar(&journal, "journal", false, "find the crash in systemd-coredump's journal records (needs journalctl; coredumpctl for cores stored in the journal)")
 	return cmd
 }
