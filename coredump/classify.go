@@ -1,6 +1,7 @@
 package coredump
 
 import (
+	"debug/elf"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,14 +60,19 @@ func (a *analyzer) classify() {
 	ev := []string{fmt.Sprintf("thread %d received %s%s", r.Threads[0].Pid, r.SignalName, paren(r.CodeName))}
 	// For a signal sent by a call (abort's tgkill) the instruction at the
 	// PC is just where the thread was; it is evidence only for faults.
-	if f := r.Fault; f != nil && f.Instruction != "" && r.Signal != nil && hasAddr(r.Signal.Signo) {
+	// Cores without NT_SIGINFO (qemu-user's) have the signal in
+	// NT_PRSTATUS only, and no fault address to compare with.
+	faultSig := r.Signal != nil && hasAddr(r.Signal.Signo) || r.Signal == nil && len(a.core.Threads) > 0 && hasAddr(a.core.Threads[0].Signal)
+	if f := r.Fault; f != nil && f.Instruction != "" && faultSig {
 		ev = append(ev, fmt.Sprintf("faulting instruction at %#x: %s (bytes from the %s)", f.PC, f.Instruction, f.CodeFrom))
-		if f.Operand != "" && r.Signal != nil && hasAddr(r.Signal.Signo) {
-			if f.Matches {
-				ev = append(ev, fmt.Sprintf("its memory operand %s = %#x, equal to the fault address", f.Operand, f.Computed))
-			} else {
-				ev = append(ev, fmt.Sprintf("its memory operand %s = %#x; the fault address is %#x", f.Operand, f.Computed, f.Addr))
-			}
+		switch {
+		case f.Operand == "":
+		case r.Signal == nil:
+			ev = append(ev, fmt.Sprintf("its memory operand %s = %#x (the core has no NT_SIGINFO note to compare it with the fault address)", f.Operand, f.Computed))
+		case f.Matches:
+			ev = append(ev, fmt.Sprintf("its memory operand %s = %#x, equal to the fault address", f.Operand, f.Computed))
+		default:
+			ev = append(ev, fmt.Sprintf("its memory operand %s = %#x; the fault address is %#x", f.Operand, f.Computed, f.Addr))
 		}
 	}
 	if f := r.Fault; f != nil && f.Where != nil {
@@ -138,7 +144,7 @@ func (a *analyzer) classify() {
 		if r.Fault != nil {
 			ins = r.Fault.Instruction
 		}
-		if strings.HasPrefix(ins, "ud2") || strings.HasPrefix(ins, "ud1") || strings.HasPrefix(ins, "ud0") {
+		if strings.HasPrefix(ins, "ud2") || strings.HasPrefix(ins, "ud1") || strings.HasPrefix(ins, "ud0") || strings.HasPrefix(ins, "udf ") {
 			// Compilers emit ud2 on purpose: __builtin_trap, unreachable
 			// code, -fsanitize=...-trap. It is not a CPU feature problem.
 			c.Summary = fmt.Sprintf("The program executed %s, the trap compilers emit for __builtin_trap() and code they consider unreachable, in %s.", ins, where)
@@ -164,6 +170,11 @@ func (a *analyzer) classify() {
 		c.Summary = fmt.Sprintf("The CPU refused the instruction %q in %s: the code was built for a CPU with features this one lacks (a non-baseline build), or it is not code.", ins, where)
 		ev = append(ev, fmt.Sprintf("AT_HWCAP %#x, AT_HWCAP2 %#x", a.core.Auxv.HWCap, a.core.Auxv.HWCap2))
 		c.Next = "Rebuild for the baseline (-march=x86-64) or install the build for this CPU; compare with `grep flags /proc/cpuinfo`."
+		if a.core.Machine == elf.EM_AARCH64 {
+			// AT_HWCAP's bits are the kernel's list of the CPU's
+			// extensions (SVE, SVE2, LSE atomics...).
+			c.Next = "Rebuild for the baseline (-march=armv8-a) or install the build for this CPU; compare the extensions the code needs with the Features line of /proc/cpuinfo on the crashing machine."
+		}
 	case sig == 7 && a.truncated(c, &ev):
 	default:
 		c.Kind = KindCrash

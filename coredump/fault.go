@@ -11,7 +11,7 @@ import (
 // Fault is the faulting instruction and the address it touched.
 type Fault struct {
 	PC          uint64 `json:"pc"`
-	Instruction string `json:"instruction,omitempty"` // Intel syntax
+	Instruction string `json:"instruction,omitempty"` // Intel syntax on x86-64, GNU (objdump) syntax on aarch64
 	CodeFrom    Source `json:"code_from,omitempty"`   // where the instruction bytes were read
 	// Operand is the memory operand as written, Computed its value from
 	// the registers; Matches is true when that equals si_addr, which
@@ -71,7 +71,12 @@ func (a *analyzer) decodeFault(t Thread) *Fault {
 			}
 		}
 	}
-	if isa, ok := isaOf(f.code, f.Instruction); ok {
+	if a.core.Machine == elf.EM_AARCH64 {
+		a.decodeFaultARM64(t, f)
+	}
+	// The levels are x86-64's. On aarch64 the extension an undecodable
+	// instruction needs is not guessed: it stays ".inst 0x…".
+	if isa, ok := isaOf(f.code, f.Instruction); ok && a.core.Machine == elf.EM_X86_64 {
 		f.ISA = &isa
 	}
 	if a.core.Signal != nil && hasAddr(a.core.Signal.Signo) {

@@ -88,10 +88,10 @@ func (a *analyzer) isCode(addr uint64) bool {
 func (a *analyzer) unwind(t Thread) []Frame {
 	rs := a.initialRegs(t)
 	frames := a.framesAt(rs.pc, rs.pc, ByRegisters)
-	for len(frames) < maxFrames {
+	for step := 0; len(frames) < maxFrames; step++ {
 		// A return address points after the call; look up the call itself.
 		lookPC := rs.pc
-		if len(frames) > 1 {
+		if step > 0 {
 			lookPC--
 		}
 		next, ok := a.stepCFI(rs, lookPC)
@@ -104,7 +104,11 @@ func (a *analyzer) unwind(t Thread) []Frame {
 			frames = append(frames, a.scan(rs.v[a.spReg()], maxFrames-len(frames))...)
 			break
 		}
-		if next.pc == 0 || !a.isCode(next.pc) || next.v[a.spReg()] <= rs.v[a.spReg()] {
+		// The stack pointer must grow towards the caller. A leaf
+		// function without a frame leaves it unchanged, which is only
+		// possible for the innermost frame.
+		nsp, sp := next.v[a.spReg()], rs.v[a.spReg()]
+		if next.pc == 0 || !a.isCode(next.pc) || nsp < sp || nsp == sp && (step > 0 || next.pc == rs.pc) {
 			break // end of the stack, or garbage: stop rather than invent frames
 		}
 		rs = next
@@ -248,7 +252,13 @@ func (a *analyzer) stepCFI(rs regSet, pc uint64) (next regSet, ok bool) {
 	}
 	ra, have := next.v[fc.RetAddrReg]
 	if _, set := fc.Regs[fc.RetAddrReg]; !set || !have {
-		return rs, false
+		// On aarch64 the return address is a real register, x30, and a
+		// leaf function's CFI leaves it alone: its value is the caller's
+		// return point. On x86-64 the column is a pseudo-register and an
+		// FDE without a rule for it is broken.
+		if !have || a.core.Machine != elf.EM_AARCH64 {
+			return rs, false
+		}
 	}
 	next.pc = ra
 	return next, true
