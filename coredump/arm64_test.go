@@ -512,3 +512,19 @@ func TestArm64SIGILL(t *testing.T) {
 		})
 	}
 }
+
+// FuzzDecodeARM64: the bytes at a crashed PC are whatever the core or the
+// file holds. Decoding them, and computing the operand from the test's
+// register set, must not panic, and always says something.
+func FuzzDecodeARM64(f *testing.F) {
+	for _, w := range []uint32{0xf9400813, 0xf8617813, 0xa9be0a61, 0x04a00000, 0xd4200000, 0xf8e10013, 0x58200013} {
+		f.Add(binary.LittleEndian.AppendUint32(nil, w), uint64(0x210000))
+	}
+	f.Fuzz(func(t *testing.T, code []byte, pc uint64) {
+		d := decodeARM64(code, pc)
+		if len(code) >= 4 && d.text == "" {
+			t.Fatalf("% x: no text", code[:4])
+		}
+		d.mem.addr(arm64Regs())
+	})
+}
