@@ -39,14 +39,7 @@ func openMaybeCompressed(path string) (*os.File, string, error) {
 		kind string
 	)
 	br := bufio.NewReaderSize(f, 1<<16)
-	switch {
-	case bytes.HasPrefix(head, magicZstd):
-		kind = "zstd"
-	case bytes.HasPrefix(head, magicLZ4):
-		kind = "lz4"
-	case bytes.HasPrefix(head, magicXZ):
-		kind = "xz"
-	default:
+	if kind = compression(head); kind == "" {
 		return f, "", nil
 	}
 	defer f.Close()
@@ -87,4 +80,18 @@ func openMaybeCompressed(path string) (*os.File, string, error) {
 		return nil, "", fmt.Errorf("%s: %s: %w", path, kind, err)
 	}
 	return tmp, tmp.Name(), nil
+}
+
+// compression names the format whose magic starts head: "zstd", "lz4",
+// "xz", or "" for none.
+func compression(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, magicZstd):
+		return "zstd"
+	case bytes.HasPrefix(head, magicLZ4):
+		return "lz4"
+	case bytes.HasPrefix(head, magicXZ):
+		return "xz"
+	}
+	return ""
 }

@@ -155,10 +155,8 @@ func isCoreFile(path string) bool {
 	head := make([]byte, 18)
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
-	for _, m := range [][]byte{magicZstd, magicLZ4, magicXZ} {
-		if bytes.HasPrefix(head, m) {
-			return true
-		}
+	if compression(head) != "" {
+		return true
 	}
 	if n < 18 || !bytes.HasPrefix(head, []byte("\x7fELF")) {
 		return false
@@ -224,7 +222,7 @@ func FindInJournal(ctx context.Context, match string, opts Options) (*JournalEnt
 		return nil, fmt.Errorf("coredump: journalctl printed more than %d bytes for one entry", maxJournalOutput)
 	}
 	if werr != nil {
-		return nil, fmt.Errorf("coredump: journalctl %s: %v: %s", strings.Join(args[len(args)-1:], " "), werr, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("coredump: journalctl %s: %v: %s", match, werr, strings.TrimSpace(stderr.String()))
 	}
 	if len(bytes.TrimSpace(line)) == 0 {
 		if rerr != nil && rerr != io.EOF {
@@ -475,8 +473,8 @@ func AttachJournal(res *Analysis, e *JournalEntry, exe string) {
 		return
 	}
 	if e.Mapped != nil && e.Mapped.Deleted {
-		if slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "deleted or replaced while the process ran") }) {
-			return // the module list said it already, from NT_FILE
+		if slices.ContainsFunc(res.Modules, func(m *Module) bool { return m.Path == e.Exe+" (deleted)" }) {
+			return // buildModules said it already, from NT_FILE
 		}
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%s had been deleted or replaced while the process ran (its mapping reads \"(deleted)\" in COREDUMP_PROC_MAPS): the file there now is not the one that crashed; an update during the run does this.", e.Exe))
 		return
