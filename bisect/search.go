@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
 // Criteria decide whether a run is bad. A run that was killed by a signal,
@@ -119,11 +120,11 @@ type ImageResult struct {
 
 // LocalResult is the user's copy beside the pristine of its version.
 type LocalResult struct {
-	Path     string               `json:"path"`
-	Version  string               `json:"version"`
-	Pristine string               `json:"pristine,omitempty"`
-	Diff     *inspect.Diff        `json:"diff,omitempty"`
-	Check    *inspect.CheckResult `json:"check,omitempty"`
+	Path     string              `json:"path"`
+	Version  string              `json:"version"`
+	Pristine string              `json:"pristine,omitempty"`
+	Diff     *inspect.Diff       `json:"diff,omitempty"`
+	Check    *loader.CheckResult `json:"check,omitempty"`
 	// Problems are why the diff or the check could not be made.
 	Problems []string `json:"problems,omitempty"`
 }
@@ -521,7 +522,7 @@ func (b *bisector) local(ctx context.Context) error {
 		}
 		lr.Diff = d
 	}
-	c, err := inspect.Check(b.cfg.Local, inspect.CheckOptions{Getenv: b.cfg.Getenv})
+	c, err := loader.Check(b.cfg.Local, loader.CheckOptions{Getenv: b.cfg.Getenv})
 	if err != nil {
 		lr.Problems = append(lr.Problems, "check: "+err.Error())
 	}

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
 // Options control an analysis. The zero value is usable.
@@ -24,7 +24,7 @@ type Options struct {
 	// real environment.
 	Getenv     func(string) string
 	HTTPClient *http.Client
-	// NoCheck skips running inspect.Check on the executable.
+	// NoCheck skips running loader.Check on the executable.
 	NoCheck bool
 	// Journalctl and Coredumpctl are the programs AnalyzeJournal runs;
 	// empty means the ones in PATH.
@@ -47,7 +47,7 @@ type Analysis struct {
 	Modules    []*Module    `json:"modules"`
 	// Check is the loader-view finding on the executable that explains
 	// the crash, when the executable could be checked.
-	Check *inspect.Finding `json:"check,omitempty"`
+	Check *loader.Finding `json:"check,omitempty"`
 	// Journal is what systemd-coredump recorded about the crash, when
 	// the core was found through the journal.
 	Journal  *JournalEntry `json:"journal,omitempty"`

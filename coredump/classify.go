@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
 // Crash kinds.
@@ -286,7 +287,7 @@ func (a *analyzer) exeFinding(loaderCrash bool) bool {
 	if path == "" {
 		return false
 	}
-	res, err := inspect.Check(path, inspect.CheckOptions{Getenv: a.getenv})
+	res, err := loader.Check(path, loader.CheckOptions{Getenv: a.getenv})
 	if err != nil {
 		a.warn(fmt.Sprintf("check %s: %v", path, err))
 		return false

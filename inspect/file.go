@@ -579,3 +579,14 @@ func (f *File) ProgsOfType(t elf.ProgType) []*Prog {
 	}
 	return ps
 }
+
+// PhdrSize is the size of one program header for the file's class: the
+// e_phentsize the kernel and ld.so require.
+func (f *File) PhdrSize() uint16 { return f.phdrSize() }
+
+// ReadFull reads exactly n bytes at file offset off, refusing reads past
+// the end of the file before allocating anything; what names the
+// structure in the error.
+func (f *File) ReadFull(off int64, n uint64, what string) ([]byte, error) {
+	return f.readFull(off, n, what)
+}

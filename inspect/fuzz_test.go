@@ -102,38 +102,6 @@ func FuzzVersions(f *testing.F) {
 	})
 }
 
-func FuzzLDCache(f *testing.F) {
-	if b, err := os.ReadFile("/etc/ld.so.cache"); err == nil && len(b) < 1<<20 {
-		f.Add(b[:min(len(b), 4096)])
-	}
-	f.Add([]byte(ldCacheNewMagic + "\x00\x00\x00\x00"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := ParseLDCache(b)
-		if err == nil {
-			c.Lookup("libc.so.6", &File{})
-		}
-	})
-}
-
-// FuzzCheck runs the whole loader replay on mutated files, with a root
-// that holds nothing, so no real library is opened.
-func FuzzCheck(f *testing.F) {
-	for _, s := range fuzzSeeds(f) {
-		f.Add(s)
-	}
-	root := f.TempDir()
-	f.Fuzz(func(t *testing.T, b []byte) {
-		p := filepath.Join(t.TempDir(), "prog")
-		if err := os.WriteFile(p, b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		r, err := Check(p, CheckOptions{Root: root, Getenv: func(string) string { return "" }})
-		if err == nil && r.Outcome == "" {
-			t.Fatal("Check returned no outcome")
-		}
-	})
-}
-
 // appendedGraph builds a Bun module graph in the appended format of the
 // given era (Offsets and file-record sizes), for a file of base bytes.
 func appendedGraph(base int, osize, msize int) []byte {

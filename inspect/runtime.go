@@ -126,6 +126,10 @@ func (fp *Fingerprint) Unreachable() *Runtime {
 // said which runtime to look for.
 func Identify(f *File) *Fingerprint { return identify(f, false) }
 
+// IdentifyQuick learns only what decides whether the payloads are
+// reachable, without the scans for version strings: what check needs.
+func IdentifyQuick(f *File) *Fingerprint { return identify(f, true) }
+
 // identify with quick set learns only what decides whether payloads are
 // reachable, skipping the scans for version strings: check's use.
 func identify(f *File, quick bool) (fp *Fingerprint) {

@@ -15,7 +15,9 @@ import (
 	"testing"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/internal/damage"
+	"github.com/elfdoctor/elfdoctor/internal/reality"
 )
 
 // bunReleases span Bun's payload formats: 24-byte Offsets with 32- and
@@ -33,73 +35,6 @@ var bunReleases = []struct {
 	{"1.3.14", "", true},
 	{"1.3.14", "baseline", false},
 	{"1.3.14-canary.20260519.1", "", false},
-}
-
-var bunBuilds sync.Map // "version-variant" -> *bunBuild
-
-type bunBuild struct {
-	once     sync.Once
-	bun, app string
-	revision string // `bun --revision`: VERSION+COMMIT
-	err      error
-}
-
-// bunCompiled returns Bun itself and a single-file executable built with
-// it from a script that prints damage.Marker, both cached. Bun comes from
-// the registry npm is configured with (scripts/fetch-bun).
-func bunCompiled(t testing.TB, version, variant string) *bunBuild {
-	t.Helper()
-	needTools(t, "npm")
-	v, _ := bunBuilds.LoadOrStore(version+"-"+variant, &bunBuild{})
-	b := v.(*bunBuild)
-	b.once.Do(func() { b.err = b.build(version, variant) })
-	if b.err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(b.err)
-		}
-		t.Skip(b.err)
-	}
-	return b
-}
-
-func (b *bunBuild) build(version, variant string) error {
-	args := []string{version}
-	if variant != "" {
-		args = append(args, variant)
-	}
-	out, err := exec.Command("../scripts/fetch-bun", args...).Output()
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			return &fetchError{string(ee.Stderr), err}
-		}
-		return err
-	}
-	b.bun = strings.TrimSpace(string(out))
-	rev, err := exec.Command(b.bun, "--revision").Output()
-	if err != nil {
-		return fmt.Errorf("%s --revision: %w", b.bun, err)
-	}
-	b.revision = strings.TrimSpace(string(rev))
-	b.app = filepath.Join(filepath.Dir(b.bun), "app-marker")
-	if _, err := os.Stat(b.app); err == nil {
-		return nil
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(b.bun), "build-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	script := `console.log("` + damage.Marker + `")` + "\n"
-	if err := os.WriteFile(filepath.Join(tmp, "app.ts"), []byte(script), 0o644); err != nil {
-		return err
-	}
-	cmd := exec.Command(b.bun, "build", "--compile", "app.ts", "--outfile", "app")
-	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "BUN_INSTALL_CACHE_DIR="+filepath.Join(tmp, "cache"), "DO_NOT_TRACK=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return &fetchError{string(out), err}
-	}
-	return os.Rename(filepath.Join(tmp, "app"), b.app)
 }
 
 func identify(t *testing.T, path string) *inspect.Fingerprint {
@@ -125,9 +60,9 @@ func TestRuntimeBunIdentity(t *testing.T) {
 			name += "-" + rel.variant
 		}
 		t.Run(name, func(t *testing.T) {
-			b := bunCompiled(t, rel.version, rel.variant)
-			wantVersion, wantCommit, _ := strings.Cut(b.revision, "+")
-			for _, path := range []string{b.bun, b.app} {
+			b := reality.BunCompiled(t, rel.version, rel.variant)
+			wantVersion, wantCommit, _ := strings.Cut(b.Revision, "+")
+			for _, path := range []string{b.Bun, b.App} {
 				fp := identify(t, path)
 				r := fp.Runtime(inspect.RuntimeBun)
 				if r == nil {
@@ -145,7 +80,7 @@ func TestRuntimeBunIdentity(t *testing.T) {
 				if r.Platform != "Linux x64" {
 					t.Errorf("Identify(%s) platform %q, want Linux x64", filepath.Base(path), r.Platform)
 				}
-				if path == b.bun {
+				if path == b.Bun {
 					if r.Payload != nil {
 						t.Errorf("Identify(bun itself) found a payload: %+v", r.Payload)
 					}
@@ -158,7 +93,7 @@ func TestRuntimeBunIdentity(t *testing.T) {
 				if p.Entry != "/$bunfs/root/app" || p.Files != 1 {
 					t.Errorf("Identify(app) entry %q, %d files; want /$bunfs/root/app, 1", p.Entry, p.Files)
 				}
-				_, hasSection := sectionNamed(t, b.app, ".bun")
+				_, hasSection := sectionNamed(t, b.App, ".bun")
 				if want := map[bool]string{true: "bun .bun section", false: "bun appended graph"}[hasSection]; p.Format != want {
 					t.Errorf("Identify(app) format %q, want %q", p.Format, want)
 				}
@@ -172,7 +107,7 @@ func TestRuntimeBunIdentity(t *testing.T) {
 // payload exactly when the application did not run although ld.so did
 // its part.
 func TestRuntimeBunDamage(t *testing.T) {
-	needTools(t, "patchelf", "strip")
+	reality.NeedTools(t, "patchelf", "strip")
 	type tool struct {
 		name string
 		do   func(t *testing.T, src, dst, dir string)
@@ -189,7 +124,7 @@ func TestRuntimeBunDamage(t *testing.T) {
 		{"pristine", copyThen(nil)},
 		// NixOS users' fix for the interpreter path.
 		{"patchelf-nixos", func(t *testing.T, src, dst, dir string) {
-			if err := damage.Patchelf(src, dst, []string{"--set-interpreter", nixLoader(t, dir), "--set-rpath", nixRpath}); err != nil {
+			if err := damage.Patchelf(src, dst, []string{"--set-interpreter", reality.NixLoader(t, dir), "--set-rpath", reality.NixRpath}); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -217,8 +152,8 @@ func TestRuntimeBunDamage(t *testing.T) {
 			}
 		})},
 	}
-	var sum summary
-	t.Cleanup(func() { sum.log(t) })
+	var sum reality.Summary
+	t.Cleanup(func() { sum.Log(t) })
 	for _, rel := range bunReleases {
 		if !rel.damage {
 			continue
@@ -226,17 +161,17 @@ func TestRuntimeBunDamage(t *testing.T) {
 		for _, tl := range tools {
 			name := "bun-" + rel.version + "/" + tl.name
 			t.Run(name, func(t *testing.T) {
-				b := bunCompiled(t, rel.version, rel.variant)
+				b := reality.BunCompiled(t, rel.version, rel.variant)
 				dir := t.TempDir()
 				p := filepath.Join(dir, "app")
-				tl.do(t, b.app, p, dir)
-				res, real := runCase(t, realityCase{name: name, dir: dir, path: p})
-				sum.add(name, res, real)
+				tl.do(t, b.App, p, dir)
+				res, real := reality.RunCase(t, reality.Case{Name: name, Dir: dir, Path: p})
+				sum.Add(name, res, real)
 				// The runtime command must blame the payload exactly when
 				// check does.
 				fp := identify(t, p)
 				blamed := fp.Unreachable() != nil
-				if want := res.Fatal() != nil && res.Fatal().Stage == inspect.StageRuntime; blamed != want {
+				if want := res.Fatal() != nil && res.Fatal().Stage == loader.StageRuntime; blamed != want {
 					t.Errorf("Identify(%s): payload unreachable = %v, but check's runtime stage says %v", name, blamed, want)
 				}
 			})
@@ -249,7 +184,7 @@ func TestRuntimeBunDamage(t *testing.T) {
 // it: check must agree, and Identify must find the blob exactly where
 // Node does.
 func TestRuntimeNodeSEA(t *testing.T) {
-	needTools(t, "node", "npm", "strip", "patchelf")
+	reality.NeedTools(t, "node", "npm", "strip", "patchelf")
 	app := seaApp(t)
 	fp := identify(t, app)
 	r := fp.Runtime(inspect.RuntimeNode)
@@ -274,15 +209,15 @@ func TestRuntimeNodeSEA(t *testing.T) {
 			t.Errorf("Identify(SEA app): .gnu.build.attributes present but no tool read from it: %+v", fp.Toolchain)
 		}
 	}
-	var sum summary
-	t.Cleanup(func() { sum.log(t) })
+	var sum reality.Summary
+	t.Cleanup(func() { sum.Log(t) })
 	cases := []struct {
 		name string
 		do   func(t *testing.T, dst, dir string)
 	}{
 		{"pristine", nil},
 		{"strip", func(t *testing.T, dst, _ string) { run(t, "strip", dst) }},
-		{"patchelf-rpath", func(t *testing.T, dst, _ string) { run(t, "patchelf", "--set-rpath", nixRpath, dst) }},
+		{"patchelf-rpath", func(t *testing.T, dst, _ string) { run(t, "patchelf", "--set-rpath", reality.NixRpath, dst) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -292,8 +227,8 @@ func TestRuntimeNodeSEA(t *testing.T) {
 			if c.do != nil {
 				c.do(t, p, dir)
 			}
-			res, real := runCase(t, realityCase{name: "sea/" + c.name, dir: dir, path: p})
-			sum.add("sea/"+c.name, res, real)
+			res, real := reality.RunCase(t, reality.Case{Name: "sea/" + c.name, Dir: dir, Path: p})
+			sum.Add("sea/"+c.name, res, real)
 		})
 	}
 }
@@ -369,7 +304,7 @@ func buildSEA() (string, error) {
 			return "", fmt.Errorf("%s: %v\n%s", strings.Join(s, " "), err, out)
 		}
 	}
-	// Built completely, then moved into place: a half-built cache is
+	// Built completely, then moved into reality.Place: a half-built cache is
 	// never used.
 	if err := os.Rename(dir, final); err != nil {
 		return "", err
@@ -383,7 +318,7 @@ func buildSEA() (string, error) {
 // note are laid out by Deno's real code, but running the result starts
 // the deno CLI, not the application, so this test does not run it.
 func TestRuntimeDeno(t *testing.T) {
-	needTools(t, "npm")
+	reality.NeedTools(t, "npm")
 	out, err := exec.Command("../scripts/fetch-npm", "pack", "@deno/linux-x64-glibc@2.9.6", "package/deno").Output()
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -418,7 +353,7 @@ func TestRuntimeDeno(t *testing.T) {
 // TestRuntimeGo builds a Go program in a git repository and compares what
 // Identify reads with what the toolchain and git say.
 func TestRuntimeGo(t *testing.T) {
-	needTools(t, "go", "git")
+	reality.NeedTools(t, "go", "git")
 	dir := t.TempDir()
 	write := func(name, s string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
@@ -476,7 +411,7 @@ func TestRuntimePyInstaller(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			b := mustRead(t, host)
+			b := reality.MustRead(t, host)
 			b = append(b, make([]byte, 4096)...)
 			cookie := make([]byte, 88)
 			copy(cookie, "MEI\014\013\012\013\016")
@@ -504,7 +439,7 @@ func TestRuntimePyInstaller(t *testing.T) {
 // TestToolchain compiles with gcc and clang and compares the .comment
 // versions with what the compilers say about themselves.
 func TestToolchain(t *testing.T) {
-	needTools(t, "gcc", "clang")
+	reality.NeedTools(t, "gcc", "clang")
 	dir := t.TempDir()
 	src := filepath.Join(dir, "m.c")
 	if err := os.WriteFile(src, []byte("int main(void){return 0;}\n"), 0o644); err != nil {
@@ -564,9 +499,9 @@ func run(t *testing.T, argv ...string) {
 // BenchmarkIdentifyBun is the library's share of `elfdoctor runtime` on a
 // real Bun executable, without process start-up.
 func BenchmarkIdentifyBun(b *testing.B) {
-	build := bunCompiled(b, "1.3.14", "")
+	build := reality.BunCompiled(b, "1.3.14", "")
 	for b.Loop() {
-		f, err := inspect.Open(build.app)
+		f, err := inspect.Open(build.App)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -580,17 +515,17 @@ func BenchmarkIdentifyBun(b *testing.B) {
 // TestRuntimeDiff: diff names a runtime upgrade, and a payload that a
 // real tool made unreachable, before anything else the rewrite changed.
 func TestRuntimeDiff(t *testing.T) {
-	needTools(t, "strip")
-	older, newer := bunCompiled(t, "1.2.23", ""), bunCompiled(t, "1.3.14", "")
+	reality.NeedTools(t, "strip")
+	older, newer := reality.BunCompiled(t, "1.2.23", ""), reality.BunCompiled(t, "1.3.14", "")
 	stripped := filepath.Join(t.TempDir(), "app")
-	copyFile(t, newer.app, stripped)
+	copyFile(t, newer.App, stripped)
 	run(t, "strip", stripped)
 	cases := []struct {
 		a, b, want string
 		first      bool
 	}{
-		{older.app, newer.app, "Bun 1.2.23 → 1.3.14", false},
-		{newer.app, stripped, "Bun payload reachable in A, not in B: the graph is at vaddr", true},
+		{older.App, newer.App, "Bun 1.2.23 → 1.3.14", false},
+		{newer.App, stripped, "Bun payload reachable in A, not in B: the graph is at vaddr", true},
 	}
 	for _, c := range cases {
 		fa, err := inspect.Open(c.a)

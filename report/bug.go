@@ -14,6 +14,7 @@ import (
 	"github.com/elfdoctor/elfdoctor/bisect"
 	"github.com/elfdoctor/elfdoctor/coredump"
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
 // Bug is everything elfdoctor found about one failing program, gathered
@@ -25,19 +26,19 @@ type Bug struct {
 	Kind    string `json:"kind"`
 	Env     Env    `json:"environment"`
 
-	Exe      FileFacts            `json:"exe"`
-	Summary  *inspect.Summary     `json:"inspect"`
-	Check    *inspect.CheckResult `json:"check"`
-	Pristine *FileFacts           `json:"pristine,omitempty"`
-	PSummary *inspect.Summary     `json:"pristine_inspect,omitempty"`
-	PCheck   *inspect.CheckResult `json:"pristine_check,omitempty"`
-	Diff     *inspect.Diff        `json:"diff,omitempty"`
-	Bisect   *bisect.Result       `json:"bisect,omitempty"`
-	Core     *coredump.Analysis   `json:"core,omitempty"`
-	Next     []string             `json:"next"`
-	Repro    []string             `json:"reproduce"`
-	Redacted bool                 `json:"redacted"`
-	Runtime  *inspect.Runtime     `json:"runtime,omitempty"`
+	Exe      FileFacts           `json:"exe"`
+	Summary  *inspect.Summary    `json:"inspect"`
+	Check    *loader.CheckResult `json:"check"`
+	Pristine *FileFacts          `json:"pristine,omitempty"`
+	PSummary *inspect.Summary    `json:"pristine_inspect,omitempty"`
+	PCheck   *loader.CheckResult `json:"pristine_check,omitempty"`
+	Diff     *inspect.Diff       `json:"diff,omitempty"`
+	Bisect   *bisect.Result      `json:"bisect,omitempty"`
+	Core     *coredump.Analysis  `json:"core,omitempty"`
+	Next     []string            `json:"next"`
+	Repro    []string            `json:"reproduce"`
+	Redacted bool                `json:"redacted"`
+	Runtime  *inspect.Runtime    `json:"runtime,omitempty"`
 }
 
 // The verdict kinds.
@@ -177,7 +178,7 @@ func x86Level(machine string, flags []string) string {
 type BugInput struct {
 	Exe      string
 	Pristine string // optional: the vendor's copy of the same version
-	Check    inspect.CheckOptions
+	Check    loader.CheckOptions
 	// Env is the machine; nil means HostEnv(). Tests pass a fixed one.
 	Env *Env
 	// Bisect is a finished bisection of the vendor's releases, whose
@@ -234,14 +235,14 @@ func Gather(in BugInput) (*Bug, error) {
 	return b, nil
 }
 
-func examine(path string, opts inspect.CheckOptions) (*inspect.Summary, *inspect.CheckResult, error) {
+func examine(path string, opts loader.CheckOptions) (*inspect.Summary, *loader.CheckResult, error) {
 	f, err := inspect.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer f.Close()
 	s := inspect.Summarize(f, path)
-	c, err := inspect.Check(path, opts)
+	c, err := loader.Check(path, opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/elfdoctor/elfdoctor/bisect"
 	"github.com/elfdoctor/elfdoctor/coredump"
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/internal/corepattern"
 	"github.com/elfdoctor/elfdoctor/internal/damage"
 )
@@ -44,7 +45,7 @@ func gather(t *testing.T, exe, pristine string) *Bug { return gatherWith(t, exe,
 func gatherWith(t *testing.T, exe, pristine string, bis *bisect.Result) *Bug {
 	t.Helper()
 	in := BugInput{Exe: filepath.Join(binDir, exe), Env: &testEnv, Bisect: bis,
-		Check: inspect.CheckOptions{Getenv: func(string) string { return "" }}}
+		Check: loader.CheckOptions{Getenv: func(string) string { return "" }}}
 	if pristine != "" {
 		in.Pristine = filepath.Join(binDir, pristine)
 	}
@@ -54,7 +55,7 @@ func gatherWith(t *testing.T, exe, pristine string, bis *bisect.Result) *Bug {
 	}
 	// Which libraries the host has, and the glibc build of its loader,
 	// differ from machine to machine; the check goldens cover neither.
-	for _, c := range []*inspect.CheckResult{b.Check, b.PCheck} {
+	for _, c := range []*loader.CheckResult{b.Check, b.PCheck} {
 		if c != nil {
 			c.Objects = nil
 		}
@@ -312,7 +313,7 @@ func TestBugWithRealCore(t *testing.T) {
 		t.Fatal(err)
 	}
 	bug, err := Gather(BugInput{Exe: exe, Pristine: filepath.Join(binDir, "gcc-pie"), Env: &testEnv, Core: a,
-		Check: inspect.CheckOptions{Getenv: func(string) string { return "" }}})
+		Check: loader.CheckOptions{Getenv: func(string) string { return "" }}})
 	if err != nil {
 		t.Fatal(err)
 	}

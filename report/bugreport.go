@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
 // GitHubLimit is the most characters GitHub accepts in an issue body.
@@ -158,7 +158,7 @@ func fileLine(f FileFacts) string {
 	return code(f.Path) + ", " + size(uint64(f.Size)) + ", sha256 " + code(f.SHA256)
 }
 
-func predictionLine(r *inspect.CheckResult) string {
+func predictionLine(r *loader.CheckResult) string {
 	s := clean(outcomeWords[r.Outcome])
 	if f := r.Fatal(); f != nil {
 		s += " — " + clean(f.Summary)

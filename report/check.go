@@ -6,18 +6,18 @@ import (
 	"io"
 	"strings"
 
-	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
 // Check writes the prediction for one file.
-func Check(w io.Writer, r *inspect.CheckResult, o Options) error {
+func Check(w io.Writer, r *loader.CheckResult, o Options) error {
 	if r == nil {
 		return errors.New("report: nil check result")
 	}
 	if o.Format == JSON {
 		c := *r
 		if c.Findings == nil {
-			c.Findings = []inspect.Finding{}
+			c.Findings = []loader.Finding{}
 		}
 		return writeJSON(w, "check", o.Version, &c)
 	}
@@ -30,25 +30,25 @@ func Check(w io.Writer, r *inspect.CheckResult, o Options) error {
 }
 
 // outcomeWords says an Outcome the way a person would.
-var outcomeWords = map[inspect.Outcome]string{
-	inspect.OutcomeStarts:       "starts",
-	inspect.OutcomeExecFails:    "exec fails: the kernel refuses to run it",
-	inspect.OutcomeLoaderError:  "ld.so stops with an error (exit status 127)",
-	inspect.OutcomeCrash:        "crashes",
-	inspect.OutcomeBareRuntime:  "starts as the bare embedded runtime, without the application",
-	inspect.OutcomeRuntimeFails: "the embedded runtime stops with an error",
+var outcomeWords = map[loader.Outcome]string{
+	loader.OutcomeStarts:       "starts",
+	loader.OutcomeExecFails:    "exec fails: the kernel refuses to run it",
+	loader.OutcomeLoaderError:  "ld.so stops with an error (exit status 127)",
+	loader.OutcomeCrash:        "crashes",
+	loader.OutcomeBareRuntime:  "starts as the bare embedded runtime, without the application",
+	loader.OutcomeRuntimeFails: "the embedded runtime stops with an error",
 }
 
 // checkDoc describes the check report: the prediction in a sentence, the
 // fatal finding with its evidence, every finding in loader order, the
 // objects ld.so would load, the trace if asked, and what to do next.
-func checkDoc(d doc, r *inspect.CheckResult) {
+func checkDoc(d doc, r *loader.CheckResult) {
 	d.literals(r.Path)
 	fatal := r.Fatal()
 	switch {
 	case fatal == nil:
 		d.title("Prediction: " + code(r.Path) + " starts")
-	case fatal.Stage == inspect.StageRuntime:
+	case fatal.Stage == loader.StageRuntime:
 		d.title("Prediction: " + code(r.Path) + " starts, but will not run its application")
 	default:
 		d.title("Prediction: " + code(r.Path) + " will not start")
@@ -61,7 +61,7 @@ func checkDoc(d doc, r *inspect.CheckResult) {
 		}
 		if fatal.Message != "" {
 			says, msg := "loader says", code(fatal.Message)
-			if fatal.Stage == inspect.StageRuntime {
+			if fatal.Stage == loader.StageRuntime {
 				says, msg = "you will see", clean(fatal.Message)
 			}
 			kv = append(kv, [2]string{says, msg})
@@ -87,12 +87,12 @@ func checkDoc(d doc, r *inspect.CheckResult) {
 		t := table{header: []string{"SEVERITY", "STAGE", "OBJECT", "FINDING"}}
 		for _, f := range r.Findings {
 			t.rows = append(t.rows, tableRow{cells: []string{clean(string(f.Severity)), clean(string(f.Stage)),
-				code(baseName(f.Object)), clean(f.Summary)}, changed: f.Severity == inspect.SeverityFatal})
+				code(baseName(f.Object)), clean(f.Summary)}, changed: f.Severity == loader.SeverityFatal})
 		}
 		d.table(t)
 		var msgs []string
 		for _, f := range r.Findings {
-			if f.Severity != inspect.SeverityFatal && f.Message != "" {
+			if f.Severity != loader.SeverityFatal && f.Message != "" {
 				msgs = append(msgs, code(f.Message))
 			}
 		}
@@ -132,7 +132,7 @@ func checkDoc(d doc, r *inspect.CheckResult) {
 	if fatal != nil && fatal.Next != "" {
 		next = append(next, clean(upperFirst(fatal.Next))+".")
 	}
-	if fatal != nil && fatal.Outcome != inspect.OutcomeExecFails {
+	if fatal != nil && fatal.Outcome != loader.OutcomeExecFails {
 		next = append(next, fmt.Sprintf("Confirm by running it: the loader's own words should match %s.", code(fatal.Message)))
 	}
 	d.next(next)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/elfdoctor/elfdoctor/coredump"
-	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
 // loaderCrash is the analysis of a program whose .dynamic was made
@@ -41,7 +41,7 @@ func loaderCrash() *coredump.Analysis {
 			{Path: "/tmp/hello", Start: 0x55aa5ab2d000, End: 0x55aa5ab32000, Executable: true, Symbols: []string{".symtab", ".dynsym"}},
 			{Path: ld, Start: 0x7f4a4e9f8000, End: 0x7f4a4ea2d000, Loader: true, Symbols: []string{".dynsym", "/usr/lib/debug/.build-id/7e/bc65.debug"}},
 		},
-		Check: &inspect.Finding{Severity: inspect.SeverityFatal, Summary: "ld.so writes the DT_GNU_HASH entry of .dynamic, but that page is mapped read-only",
+		Check: &loader.Finding{Severity: loader.SeverityFatal, Summary: "ld.so writes the DT_GNU_HASH entry of .dynamic, but that page is mapped read-only",
 			Evidence: []string{".dynamic is in PT_LOAD 3 (r--)"}, Next: "relink without the read-only .dynamic"},
 		Warnings: []string{"byte 0xc of the file's first page differs between the core and /tmp/hello"},
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // Outcome classes of a real run. They have the same spelling as
-// inspect.Outcome so tests can compare them directly.
+// loader.Outcome so tests can compare them directly.
 const (
 	Starts      = "starts"       // the program ran and exited 0
 	ExecFails   = "exec-fails"   // execve itself returned an error

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/report"
 )
 
@@ -39,7 +40,7 @@ predicted to fail, 2 when FILE cannot be read.`,
 			if err := statInput(path, "an ELF file"); err != nil {
 				return err
 			}
-			opts := inspect.CheckOptions{Root: root, Getenv: g.getenv, Trace: trace}
+			opts := loader.CheckOptions{Root: root, Getenv: g.getenv, Trace: trace}
 			if cmd.Flags().Changed("library-path") {
 				opts.LibraryPath = splitList(libPath)
 			} else {
@@ -52,7 +53,7 @@ predicted to fail, 2 when FILE cannot be read.`,
 				}
 				opts.Root = abs
 			}
-			r, err := inspect.Check(path, opts)
+			r, err := loader.Check(path, opts)
 			if err != nil {
 				if errors.Is(err, inspect.ErrNotELF) {
 					return &exitError{code: exitTrouble, msg: path + ": not an ELF file"}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/elfdoctor/elfdoctor/bisect"
 	"github.com/elfdoctor/elfdoctor/coredump"
-	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/report"
 )
 
@@ -68,7 +68,7 @@ is still written), 2 when a file cannot be read.`,
 				}
 			}
 			in := report.BugInput{Exe: exe, Pristine: pristine,
-				Check: inspect.CheckOptions{Getenv: g.getenv, LibraryPath: splitList(g.getenv("LD_LIBRARY_PATH"))}}
+				Check: loader.CheckOptions{Getenv: g.getenv, LibraryPath: splitList(g.getenv("LD_LIBRARY_PATH"))}}
 			if core != "" {
 				a, err := coredump.Analyze(cmd.Context(), core, coredump.Options{Exe: exe, Getenv: g.getenv})
 				if err != nil {

@@ -1,4 +1,4 @@
-package inspect
+package loader
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
 )
 
 // LDCache is /etc/ld.so.cache as ld.so reads it: a map from sonames to
@@ -130,7 +132,7 @@ func cacheString(b []byte, off uint32) (string, error) {
 // _dl_load_cache_lookup does: first entry whose name matches and whose
 // flags are for this ABI. Entries for glibc-hwcaps subdirectories are
 // skipped; ld.so would prefer them only on CPUs that support them.
-func (c *LDCache) Lookup(name string, f *File) (string, bool) {
+func (c *LDCache) Lookup(name string, f *inspect.File) (string, bool) {
 	if c == nil {
 		return "", false
 	}
@@ -150,7 +152,7 @@ func (c *LDCache) Lookup(name string, f *File) (string, bool) {
 	return "", false
 }
 
-func cacheFlagsFor(f *File) int32 {
+func cacheFlagsFor(f *inspect.File) int32 {
 	switch {
 	case f.Machine == elf.EM_X86_64 && f.Class == elf.ELFCLASS64:
 		return ldFlagX8664Lib64

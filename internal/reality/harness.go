@@ -1,10 +1,16 @@
-package inspect_test
+// Package reality compares elfdoctor's predictions with what really
+// happens: it builds small programs with the machine's own gcc and
+// clang/lld (and Bun executables from the registry npm is configured
+// with), runs copies of them for real, and says where a prediction and
+// the run disagree. It is used by tests only; nothing in it is part of
+// the elfdoctor command.
+package reality
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,21 +18,17 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
-	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/internal/damage"
 )
 
-// The reality tests build small programs with the machine's own gcc and
-// clang/lld, damage copies of them the ways files are damaged in the
-// wild, and compare what inspect.Check predicts with what the kernel and
-// ld.so really do when the copy is executed.
-
-// needTools skips the test when a tool is missing, or fails it when CI is
+// NeedTools skips the test when a tool is missing, or fails it when CI is
 // set: there a missing tool is a broken machine, not a reason to skip.
-func needTools(tb testing.TB, tools ...string) {
+func NeedTools(tb testing.TB, tools ...string) {
 	tb.Helper()
 	for _, t := range tools {
 		if _, err := exec.LookPath(t); err != nil {
@@ -40,7 +42,7 @@ func needTools(tb testing.TB, tools ...string) {
 
 // Sources of the test programs. Every program prints damage.Marker from
 // main, so "starts" is observed, not assumed.
-var checkSources = map[string]string{
+var sources = map[string]string{
 	"hello.c": `#include <stdio.h>
 int main(void) { puts("` + damage.Marker + `"); return 0; }
 `,
@@ -66,8 +68,8 @@ int main(void) { if (payload[0] == 1) puts("` + damage.Marker + `"); return 0; }
 	"bunlike.ld": "SECTIONS { .bun : { KEEP(*(.bun)) } } INSERT AFTER .bss;\n",
 }
 
-// checkInput is one pristine program the damage is applied to.
-type checkInput struct {
+// Input is one pristine program the damage is applied to.
+type Input struct {
 	Name string
 	Path string
 	Lib  string // a library that must sit beside the program ($ORIGIN)
@@ -85,7 +87,7 @@ type buildStep struct {
 	skip bool // a library, not a program
 }
 
-var checkBuilds = []buildStep{
+var builds = []buildStep{
 	{out: "gcc-pie", cmd: []string{"gcc", "-O1", "-o", "gcc-pie", "hello.c"}},
 	{out: "gcc-nopie", cmd: []string{"gcc", "-O1", "-fno-pie", "-no-pie", "-o", "gcc-nopie", "hello.c"}},
 	{out: "clang-lld", cmd: []string{"clang", "-O1", "-fuse-ld=lld", "-o", "clang-lld", "hello.c"}},
@@ -103,16 +105,16 @@ var checkBuilds = []buildStep{
 
 var inputsOnce struct {
 	sync.Once
-	inputs []checkInput
+	inputs []Input
 	err    error
 }
 
-// checkInputs builds the pristine programs once per machine and toolchain:
+// Inputs builds the pristine programs once per machine and toolchain:
 // they are cached under the user cache directory, keyed by the sources,
 // the commands and the compilers' versions.
-func checkInputs(tb testing.TB) []checkInput {
+func Inputs(tb testing.TB) []Input {
 	tb.Helper()
-	needTools(tb, "gcc", "clang", "ld.lld")
+	NeedTools(tb, "gcc", "clang", "ld.lld")
 	inputsOnce.Do(func() { inputsOnce.inputs, inputsOnce.err = buildInputs() })
 	if inputsOnce.err != nil {
 		tb.Fatal(inputsOnce.err)
@@ -120,12 +122,12 @@ func checkInputs(tb testing.TB) []checkInput {
 	return inputsOnce.inputs
 }
 
-func buildInputs() ([]checkInput, error) {
+func buildInputs() ([]Input, error) {
 	h := sha256.New()
 	for _, name := range []string{"hello.c", "demo.c", "demo.map", "uses-demo.c", "bunlike.c", "bunlike.ld"} {
-		fmt.Fprintf(h, "%s\x00%s\x00", name, checkSources[name])
+		fmt.Fprintf(h, "%s\x00%s\x00", name, sources[name])
 	}
-	for _, s := range checkBuilds {
+	for _, s := range builds {
 		fmt.Fprintf(h, "%q\x00", s.cmd)
 	}
 	for _, tool := range []string{"gcc", "clang"} {
@@ -149,8 +151,8 @@ func buildInputs() ([]checkInput, error) {
 			}
 		}
 	}
-	var inputs []checkInput
-	for _, s := range checkBuilds {
+	var inputs []Input
+	for _, s := range builds {
 		if s.skip {
 			continue
 		}
@@ -161,7 +163,7 @@ func buildInputs() ([]checkInput, error) {
 			}
 			return nil, fmt.Errorf("%s was not built (scripts/install-test-deps installs what it needs)", p)
 		}
-		in := checkInput{Name: s.out, Path: p, Big: s.big, M32: s.m32}
+		in := Input{Name: s.out, Path: p, Big: s.big, M32: s.m32}
 		if s.lib != "" {
 			in.Lib = filepath.Join(dir, s.lib)
 		}
@@ -171,7 +173,7 @@ func buildInputs() ([]checkInput, error) {
 }
 
 // build compiles everything into a fresh directory and renames it into
-// place, so a half-built cache is never used.
+// Place, so a half-built cache is never used.
 func build(dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
@@ -181,12 +183,12 @@ func build(dir string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	for name, text := range checkSources {
+	for name, text := range sources {
 		if err := os.WriteFile(filepath.Join(tmp, name), []byte(text), 0o644); err != nil {
 			return err
 		}
 	}
-	for _, s := range checkBuilds {
+	for _, s := range builds {
 		cmd := exec.Command(s.cmd[0], s.cmd[1:]...)
 		cmd.Dir = tmp
 		cmd.Env = append(os.Environ(), "LC_ALL=C")
@@ -204,21 +206,21 @@ func build(dir string) error {
 	return os.Rename(tmp, dir)
 }
 
-// realityCase is one file to predict and run.
-type realityCase struct {
-	name string // input/damage
-	dir  string // where it runs
-	path string
-	argv []string // what to execute; default: path
-	env  []string
-	opts inspect.CheckOptions
+// Case is one file to predict and run.
+type Case struct {
+	Name string // input/damage
+	Dir  string // where it runs
+	Path string
+	Argv []string // what to execute; default: Path
+	Env  []string
+	Opts loader.CheckOptions
 }
 
-// timeout bounds every real run.
-const timeout = 10 * time.Second
+// Timeout bounds every real run.
+const Timeout = 10 * time.Second
 
-// noEnv keeps the host's NIX_LD and friends out of predictions.
-func noEnv(string) string { return "" }
+// NoEnv keeps the host's NIX_LD and friends out of predictions.
+func NoEnv(string) string { return "" }
 
 // loaderPhrases are the key phrases of ld.so's messages, most specific
 // first. A real loader error must contain one, and the prediction must
@@ -234,8 +236,8 @@ var loaderPhrases = []*regexp.Regexp{
 	regexp.MustCompile(`no version information available`),
 }
 
-// keyPhrase returns the first of loaderPhrases found in s.
-func keyPhrase(s string) string {
+// KeyPhrase returns the first of loaderPhrases found in s.
+func KeyPhrase(s string) string {
 	for _, re := range loaderPhrases {
 		if m := re.FindString(s); m != "" {
 			return m
@@ -244,14 +246,14 @@ func keyPhrase(s string) string {
 	return ""
 }
 
-// verdict compares a prediction with reality and returns what is wrong,
+// Verdict compares a prediction with reality and returns what is wrong,
 // or "" when they agree. The loader's last line is the error that stopped
 // it; every line before it (warnings, or further version errors) must be
 // predicted by some finding too.
-func verdict(res *inspect.CheckResult, real damage.Result) string {
+func Verdict(res *loader.CheckResult, real damage.Result) string {
 	// An embedded runtime that does not find its application runs as
 	// itself: it starts and exits without the application's output.
-	if res.Outcome == inspect.OutcomeBareRuntime {
+	if res.Outcome == loader.OutcomeBareRuntime {
 		if real.Class == damage.Starts && !real.Marker {
 			return ""
 		}
@@ -266,7 +268,7 @@ func verdict(res *inspect.CheckResult, real damage.Result) string {
 	case damage.LoaderError:
 		last := lines[len(lines)-1]
 		lines = lines[:len(lines)-1]
-		want := keyPhrase(last)
+		want := KeyPhrase(last)
 		if want == "" {
 			return fmt.Sprintf("the loader's message %q has no known key phrase; add it to loaderPhrases", last)
 		}
@@ -284,14 +286,14 @@ func verdict(res *inspect.CheckResult, real damage.Result) string {
 	if real.Class == damage.Starts && !real.Marker {
 		warned := false
 		for _, f := range res.Findings {
-			warned = warned || f.Severity == inspect.SeverityWarning
+			warned = warned || f.Severity == loader.SeverityWarning
 		}
 		if !warned {
 			return fmt.Sprintf("the program started but misbehaved (%s), and no warning predicts it", real)
 		}
 	}
 	for _, line := range lines {
-		want := keyPhrase(line)
+		want := KeyPhrase(line)
 		if want == "" {
 			continue
 		}
@@ -306,33 +308,33 @@ func verdict(res *inspect.CheckResult, real damage.Result) string {
 	return ""
 }
 
-// runCase predicts and runs one case and fails the test when they differ.
-// It returns both, for the summary.
-func runCase(t *testing.T, c realityCase) (*inspect.CheckResult, damage.Result) {
+// RunCase predicts and runs one case and fails the test when they differ.
+// It returns both, for the Summary.
+func RunCase(t *testing.T, c Case) (*loader.CheckResult, damage.Result) {
 	t.Helper()
-	if c.opts.Getenv == nil {
-		c.opts.Getenv = noEnv
+	if c.Opts.Getenv == nil {
+		c.Opts.Getenv = NoEnv
 	}
-	res, err := inspect.Check(c.path, c.opts)
+	res, err := loader.Check(c.Path, c.Opts)
 	if err != nil {
-		t.Fatalf("Check(%s): %v", c.path, err)
+		t.Fatalf("Check(%s): %v", c.Path, err)
 	}
-	argv := c.argv
+	argv := c.Argv
 	if argv == nil {
-		argv = []string{c.path}
+		argv = []string{c.Path}
 	}
-	real, err := damage.Run(context.Background(), c.dir, timeout, c.env, argv...)
+	real, err := damage.Run(context.Background(), c.Dir, Timeout, c.Env, argv...)
 	if err != nil {
-		t.Fatalf("running %s: %v", c.path, err)
+		t.Fatalf("running %s: %v", c.Path, err)
 	}
-	if v := verdict(res, real); v != "" {
-		t.Errorf("Check(%s): %s\n%s", c.name, v, describe(res))
+	if v := Verdict(res, real); v != "" {
+		t.Errorf("Check(%s): %s\n%s", c.Name, v, Describe(res))
 	}
 	return res, real
 }
 
-// describe prints a prediction's findings for a failure message.
-func describe(res *inspect.CheckResult) string {
+// Describe prints a prediction's findings for a failure message.
+func Describe(res *loader.CheckResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "prediction: %s: %s\n", res.Outcome, res.Headline)
 	for _, f := range res.Findings {
@@ -351,19 +353,19 @@ func describe(res *inspect.CheckResult) string {
 	return b.String()
 }
 
-// summary collects one line per case for the log.
-type summary struct {
+// Summary collects one line per case for the log.
+type Summary struct {
 	mu    sync.Mutex
 	lines []string
 }
 
-func (s *summary) add(name string, res *inspect.CheckResult, real damage.Result) {
+func (s *Summary) Add(name string, res *loader.CheckResult, real damage.Result) {
 	pred := string(res.Outcome)
 	if f := res.Fatal(); f != nil {
 		pred += " " + f.Signal + " [" + f.Code + "]"
 	} else {
 		for _, f := range res.Findings {
-			if f.Severity == inspect.SeverityWarning {
+			if f.Severity == loader.SeverityWarning {
 				pred += " (" + f.Code + ")"
 			}
 		}
@@ -373,13 +375,13 @@ func (s *summary) add(name string, res *inspect.CheckResult, real damage.Result)
 	s.lines = append(s.lines, fmt.Sprintf("%-45s predicted %-40s really %s", name, pred, real))
 }
 
-func (s *summary) log(t *testing.T) {
+func (s *Summary) Log(t *testing.T) {
 	t.Logf("%d cases:\n%s", len(s.lines), strings.Join(s.lines, "\n"))
 }
 
-// place writes b as name in a fresh directory, with the input's library
+// Place writes b as name in a fresh directory, with the input's library
 // beside it, and returns the path.
-func place(t *testing.T, in checkInput, b []byte, lib []byte) string {
+func Place(t *testing.T, in Input, b []byte, lib []byte) string {
 	t.Helper()
 	dir := t.TempDir()
 	p := filepath.Join(dir, in.Name)
@@ -388,7 +390,7 @@ func place(t *testing.T, in checkInput, b []byte, lib []byte) string {
 	}
 	if in.Lib != "" {
 		if lib == nil {
-			lib = mustRead(t, in.Lib)
+			lib = MustRead(t, in.Lib)
 		}
 		if err := os.WriteFile(filepath.Join(dir, filepath.Base(in.Lib)), lib, 0o755); err != nil {
 			t.Fatal(err)
@@ -397,19 +399,7 @@ func place(t *testing.T, in checkInput, b []byte, lib []byte) string {
 	return p
 }
 
-// hostRunsI386 says whether this kernel executes 32-bit x86 programs, the
-// way check finds out.
-func hostRunsI386(t *testing.T) bool {
-	t.Helper()
-	res, err := inspect.Check("../testdata/bin/gcc-m32", inspect.CheckOptions{Getenv: noEnv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := res.Fatal()
-	return f == nil || f.Code != "no-ia32"
-}
-
-func mustRead(t *testing.T, p string) []byte {
+func MustRead(t *testing.T, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -418,60 +408,159 @@ func mustRead(t *testing.T, p string) []byte {
 	return b
 }
 
-// TestCheckAgainstReality damages real gcc and clang/lld programs every
-// way in damage.Kinds, predicts each with Check and runs it: the
-// predicted outcome must be what happens.
-func TestCheckAgainstReality(t *testing.T) {
-	inputs := checkInputs(t)
-	var sum summary
-	for _, in := range inputs {
-		pristine := mustRead(t, in.Path)
-		t.Run(in.Name+"/pristine", func(t *testing.T) {
-			p := place(t, in, pristine, nil)
-			res, real := runCase(t, realityCase{name: in.Name + "/pristine", dir: filepath.Dir(p), path: p})
-			sum.add(in.Name+"/pristine", res, real)
-			if in.M32 && res.Fatal() != nil && res.Fatal().Code == "no-ia32" {
-				return // this kernel cannot run it, and check said so
-			}
-			if real.Class != damage.Starts || !real.Marker {
-				t.Fatalf("the pristine %s does not start: %s", in.Name, real)
-			}
-		})
-		if in.Big {
-			continue // damaged only by patchelf, in TestCheckPatchelfReality
-		}
-		if in.M32 && !hostRunsI386(t) {
-			// Every damaged copy would fail the same way as the pristine
-			// one, telling nothing about the damage.
-			continue
-		}
-		for _, k := range damage.Kinds {
-			name := in.Name + "/" + k.Name
-			t.Run(name, func(t *testing.T) {
-				src := pristine
-				if k.Library {
-					if in.Lib == "" {
-						t.Skipf("%s loads no library of its own", in.Name)
-					}
-					src = mustRead(t, in.Lib)
-				}
-				b, err := k.Apply(src)
-				if err != nil {
-					t.Skipf("%s does not apply to %s: %v", k.Name, in.Name, err)
-				}
-				if bytes.Equal(b, src) {
-					t.Fatalf("%s left %s unchanged", k.Name, in.Name)
-				}
-				var p string
-				if k.Library {
-					p = place(t, in, pristine, b)
-				} else {
-					p = place(t, in, b, nil)
-				}
-				res, real := runCase(t, realityCase{name: name, dir: filepath.Dir(p), path: p})
-				sum.add(name, res, real)
-			})
-		}
+// RepoPath returns rel (slash-separated, from the repository root) as a
+// path the test can open, whatever package directory it runs in.
+func RepoPath(tb testing.TB, rel string) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
 	}
-	sum.log(t)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, filepath.FromSlash(rel))
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			tb.Fatalf("no go.mod above the test's directory: cannot find %s", rel)
+		}
+		dir = up
+	}
+}
+
+// HostRunsI386 says whether this kernel executes 32-bit x86 programs. It
+// runs the committed static i386 program internal/reality/testdata/
+// i386-exit0 (built by scripts/build-fixtures from testdata/src/
+// i386-exit0.S), never
+// elfdoctor's own answer: the tests check that answer against this one.
+func HostRunsI386(tb testing.TB) bool {
+	tb.Helper()
+	p := RepoPath(tb, "internal/reality/testdata/i386-exit0")
+	err := exec.Command(p).Run()
+	var errno syscall.Errno
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &errno) && errno == syscall.ENOEXEC:
+		return false
+	}
+	tb.Fatalf("running %s says neither yes nor no about i386: %v", p, err)
+	return false
+}
+
+// NixRpath has the shape of the RPATH a NixOS user writes: long store
+// paths, none of which exist here, then the program's own directory.
+const NixRpath = "/nix/store/x4yg3j8c1mnm2dsq9f4w6jmh4v1c5f7b-zlib-1.3.1/lib:" +
+	"/nix/store/0c9rhbk1v9w9dfk6v3d6g2r0yjv0rd3a-gcc-13.3.0-lib/lib:" +
+	"/nix/store/5sz2bkj7m5nqqx09xh1f3r2m6p6ns3y8-openssl-3.3.2/lib:$ORIGIN"
+
+// RepatchRuns is an installer that patches again after every update:
+// three rounds of rewrites on the same file, as patchelf invocations.
+// The --replace-needed of each round drops the libm.so.6 the round added,
+// and with it any libm a program needed.
+func RepatchRuns(ld string) [][]string {
+	var runs [][]string
+	for i := 1; i <= 3; i++ {
+		runs = append(runs,
+			[]string{"--set-interpreter", ld},
+			[]string{"--set-rpath", fmt.Sprintf("%s:/nix/store/round%d/lib", NixRpath, i)},
+			[]string{"--add-needed", "libm.so.6"},
+			[]string{"--add-rpath", fmt.Sprintf("/nix/store/extra%d/lib", i)},
+			[]string{"--replace-needed", "libm.so.6", "libdl.so.2"},
+			[]string{"--add-needed", "libpthread.so.0"})
+	}
+	return runs
+}
+
+// NixLoader makes a Nix-store-shaped directory under dir holding a link
+// to the host's loader, so a copy patched to use it really runs, and
+// returns the loader's path there: longer than /lib64/ld-linux-x86-64.so.2,
+// so patchelf has to make room for it.
+func NixLoader(tb testing.TB, dir string) string {
+	tb.Helper()
+	lib := filepath.Join(dir, "nix/store/8hpdq3yzmp2yy7x0a4w2pcn4s8g2k9l1-glibc-2.36-elfdoctor/lib")
+	if err := os.MkdirAll(lib, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	ld := filepath.Join(lib, "ld-linux-x86-64.so.2")
+	if err := os.Symlink("/lib64/ld-linux-x86-64.so.2", ld); err != nil {
+		tb.Fatal(err)
+	}
+	return ld
+}
+
+var bunBuilds sync.Map // "version-variant" -> *BunBuild
+
+// BunBuild is a Bun release and an application compiled with it.
+type BunBuild struct {
+	once     sync.Once
+	Bun, App string
+	Revision string // `bun --revision`: VERSION+COMMIT
+	err      error
+}
+
+type fetchError struct {
+	out string
+	err error
+}
+
+func (e *fetchError) Error() string { return "bun: " + e.err.Error() + "\n" + e.out }
+
+// BunCompiled returns Bun itself and a single-file executable built with
+// it from a script that prints damage.Marker, both cached. Bun comes from
+// the registry npm is configured with (scripts/fetch-bun).
+func BunCompiled(tb testing.TB, version, variant string) *BunBuild {
+	tb.Helper()
+	NeedTools(tb, "npm")
+	fetch := RepoPath(tb, "scripts/fetch-bun")
+	v, _ := bunBuilds.LoadOrStore(version+"-"+variant, &BunBuild{})
+	b := v.(*BunBuild)
+	b.once.Do(func() { b.err = b.build(fetch, version, variant) })
+	if b.err != nil {
+		if os.Getenv("CI") != "" {
+			tb.Fatal(b.err)
+		}
+		tb.Skip(b.err)
+	}
+	return b
+}
+
+func (b *BunBuild) build(fetch, version, variant string) error {
+	args := []string{version}
+	if variant != "" {
+		args = append(args, variant)
+	}
+	out, err := exec.Command(fetch, args...).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return &fetchError{string(ee.Stderr), err}
+		}
+		return err
+	}
+	b.Bun = strings.TrimSpace(string(out))
+	rev, err := exec.Command(b.Bun, "--revision").Output()
+	if err != nil {
+		return fmt.Errorf("%s --revision: %w", b.Bun, err)
+	}
+	b.Revision = strings.TrimSpace(string(rev))
+	b.App = filepath.Join(filepath.Dir(b.Bun), "app-marker")
+	if _, err := os.Stat(b.App); err == nil {
+		return nil
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(b.Bun), "build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	script := `console.log("` + damage.Marker + `")` + "\n"
+	if err := os.WriteFile(filepath.Join(tmp, "app.ts"), []byte(script), 0o644); err != nil {
+		return err
+	}
+	cmd := exec.Command(b.Bun, "build", "--compile", "app.ts", "--outfile", "app")
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "BUN_INSTALL_CACHE_DIR="+filepath.Join(tmp, "cache"), "DO_NOT_TRACK=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return &fetchError{string(out), err}
+	}
+	return os.Rename(filepath.Join(tmp, "app"), b.App)
 }

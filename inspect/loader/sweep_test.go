@@ -1,4 +1,4 @@
-package inspect_test
+package loader_test
 
 import (
 	"debug/elf"
@@ -14,7 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
+	"github.com/elfdoctor/elfdoctor/internal/reality"
 )
 
 // sweepDirs hold the machine's own programs and libraries. Every one of
@@ -72,7 +73,7 @@ func TestCheckSweepSystem(t *testing.T) {
 	}
 	type result struct {
 		path     string
-		fatal    *inspect.Finding
+		fatal    *loader.Finding
 		err      error
 		warnings []string
 	}
@@ -86,13 +87,13 @@ func TestCheckSweepSystem(t *testing.T) {
 			defer wg.Done()
 			for i := range work {
 				r := result{path: files[i]}
-				res, err := inspect.Check(files[i], inspect.CheckOptions{Getenv: noEnv})
+				res, err := loader.Check(files[i], loader.CheckOptions{Getenv: reality.NoEnv})
 				if err != nil {
 					r.err = err
 				} else {
 					r.fatal = res.Fatal()
 					for _, f := range res.Findings {
-						if f.Severity == inspect.SeverityWarning {
+						if f.Severity == loader.SeverityWarning {
 							r.warnings = append(r.warnings, f.Code)
 						}
 					}

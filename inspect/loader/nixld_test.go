@@ -1,4 +1,4 @@
-package inspect
+package loader_test
 
 import (
 	"context"
@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/internal/damage"
+	"github.com/elfdoctor/elfdoctor/internal/reality"
 )
 
 // nix-ld is not packaged outside NixOS, so the test builds a stand-in
@@ -18,26 +20,24 @@ import (
 // NIX_LD_LIBRARY_PATH as the library path, and refuses without NIX_LD.
 // The kernel and ld.so that run it are the real ones.
 func TestCheckNixLD(t *testing.T) {
-	for _, tool := range []string{"gcc", "patchelf"} {
-		needTool(t, tool)
-	}
+	reality.NeedTools(t, "gcc", "patchelf")
 	dir := t.TempDir()
 	shim := filepath.Join(dir, "store", "0000000000000000000000000000000-nix-ld", "lib", "ld.so")
 	os.MkdirAll(filepath.Dir(shim), 0o755)
 	out, err := exec.Command("gcc", "-O1", "-static", "-nostdlib", "-fno-stack-protector", "-fno-pie", "-no-pie",
-		"-o", shim, "../testdata/src/nixld-shim.c").CombinedOutput()
+		"-o", shim, "../../testdata/src/nixld-shim.c").CombinedOutput()
 	if err != nil {
 		t.Fatalf("gcc shim: %v\n%s", err, out)
 	}
 	// uses-libdemo without its RUNPATH: libdemo.so.1 must come from
 	// NIX_LD_LIBRARY_PATH.
 	prog := filepath.Join(dir, "prog")
-	if err := damage.Patchelf("../testdata/bin/uses-libdemo", prog, []string{"--set-interpreter", shim, "--remove-rpath"}); err != nil {
+	if err := damage.Patchelf("../../testdata/bin/uses-libdemo", prog, []string{"--set-interpreter", shim, "--remove-rpath"}); err != nil {
 		t.Fatal(err)
 	}
 	libs := filepath.Join(dir, "libs")
 	os.MkdirAll(libs, 0o755)
-	lib, err := os.ReadFile("../testdata/bin/libdemo.so.1")
+	lib, err := os.ReadFile("../../testdata/bin/libdemo.so.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,15 +46,15 @@ func TestCheckNixLD(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		env     map[string]string
-		outcome Outcome
+		outcome loader.Outcome
 		phrase  string // in the prediction's message and in the real stderr
 	}{
-		{"NIX_LD unset", nil, OutcomeLoaderError, "NIX_LD"},
-		{"library path missing", map[string]string{"NIX_LD": "/lib64/ld-linux-x86-64.so.2"}, OutcomeLoaderError, "cannot open shared object file"},
-		{"configured", map[string]string{"NIX_LD": "/lib64/ld-linux-x86-64.so.2", "NIX_LD_LIBRARY_PATH": libs}, OutcomeStarts, ""},
+		{"NIX_LD unset", nil, loader.OutcomeLoaderError, "NIX_LD"},
+		{"library path missing", map[string]string{"NIX_LD": "/lib64/ld-linux-x86-64.so.2"}, loader.OutcomeLoaderError, "cannot open shared object file"},
+		{"configured", map[string]string{"NIX_LD": "/lib64/ld-linux-x86-64.so.2", "NIX_LD_LIBRARY_PATH": libs}, loader.OutcomeStarts, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := Check(prog, CheckOptions{Getenv: func(k string) string { return tc.env[k] }})
+			r, err := loader.Check(prog, loader.CheckOptions{Getenv: func(k string) string { return tc.env[k] }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +67,7 @@ func TestCheckNixLD(t *testing.T) {
 				t.Fatal(err)
 			}
 			if string(r.Outcome) != real.Class || string(r.Outcome) != string(tc.outcome) {
-				t.Fatalf("Check(%s) = %s (%s), really %s; want %s", tc.name, r.Outcome, r.Headline, real, tc.outcome)
+				t.Fatalf("loader.Check(%s) = %s (%s), really %s; want %s", tc.name, r.Outcome, r.Headline, real, tc.outcome)
 			}
 			if tc.phrase != "" {
 				if f := r.Fatal(); f == nil || !strings.Contains(f.Message, tc.phrase) || !strings.Contains(real.Stderr, tc.phrase) {

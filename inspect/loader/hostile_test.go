@@ -1,4 +1,4 @@
-package inspect_test
+package loader_test
 
 import (
 	"bytes"
@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/internal/damage"
+	"github.com/elfdoctor/elfdoctor/internal/reality"
 )
 
 // damagedSeeds returns every damage kind applied to the small inputs, by
@@ -18,7 +19,7 @@ import (
 func damagedSeeds(tb testing.TB) map[string][]byte {
 	tb.Helper()
 	out := map[string][]byte{}
-	for _, in := range checkInputs(tb) {
+	for _, in := range reality.Inputs(tb) {
 		if in.Big {
 			continue
 		}
@@ -47,10 +48,10 @@ func damagedSeeds(tb testing.TB) map[string][]byte {
 
 // checkBounded runs Check and fails if it panics past its own recovery,
 // reports an internal error, or does not return within a few seconds.
-func checkBounded(t *testing.T, name, path string, opts inspect.CheckOptions) {
+func checkBounded(t *testing.T, name, path string, opts loader.CheckOptions) {
 	t.Helper()
 	type ret struct {
-		res *inspect.CheckResult
+		res *loader.CheckResult
 		err error
 		pan any
 	}
@@ -61,7 +62,7 @@ func checkBounded(t *testing.T, name, path string, opts inspect.CheckOptions) {
 				done <- ret{pan: r}
 			}
 		}()
-		res, err := inspect.Check(path, opts)
+		res, err := loader.Check(path, opts)
 		done <- ret{res: res, err: err}
 	}()
 	select {
@@ -109,7 +110,7 @@ func TestCheckHostile(t *testing.T) {
 	seeds := damagedSeeds(t)
 	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(1, 2))
-	opts := inspect.CheckOptions{Getenv: noEnv, Trace: true}
+	opts := loader.CheckOptions{Getenv: reality.NoEnv, Trace: true}
 	n := 0
 	for name, b := range seeds {
 		p := filepath.Join(dir, "f")
@@ -132,7 +133,7 @@ func TestCheckHostile(t *testing.T) {
 // committed fixtures and of every kind of damage, with a root that holds
 // nothing, so no real library is opened and no loader is run.
 func FuzzCheckDamaged(f *testing.F) {
-	files, _ := filepath.Glob("../testdata/bin/*")
+	files, _ := filepath.Glob("../../testdata/bin/*")
 	for _, p := range files {
 		if b, err := os.ReadFile(p); err == nil && len(b) <= 64<<10 && bytes.HasPrefix(b, []byte("\x7fELF")) {
 			f.Add(b)
@@ -147,6 +148,6 @@ func FuzzCheckDamaged(f *testing.F) {
 		if err := os.WriteFile(p, b, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		checkBounded(t, "fuzz input", p, inspect.CheckOptions{Root: root, Getenv: noEnv, Trace: true})
+		checkBounded(t, "fuzz input", p, loader.CheckOptions{Root: root, Getenv: reality.NoEnv, Trace: true})
 	})
 }

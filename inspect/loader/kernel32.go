@@ -1,4 +1,4 @@
-package inspect
+package loader
 
 import (
 	"encoding/binary"

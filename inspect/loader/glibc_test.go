@@ -1,4 +1,4 @@
-package inspect_test
+package loader_test
 
 import (
 	"bufio"
@@ -11,8 +11,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/internal/damage"
+	"github.com/elfdoctor/elfdoctor/internal/reality"
 )
 
 // otherSuite is the Debian release whose glibc is paired with the host's.
@@ -31,7 +32,7 @@ var otherGlibcOnce struct {
 // directory.
 func otherGlibc(t *testing.T) string {
 	t.Helper()
-	needTools(t, "apt-get", "dpkg-deb")
+	reality.NeedTools(t, "apt-get", "dpkg-deb")
 	otherGlibcOnce.Do(func() { otherGlibcOnce.dir, otherGlibcOnce.err = fetchOtherGlibc() })
 	if err := otherGlibcOnce.err; err != nil {
 		if os.Getenv("CI") != "" {
@@ -144,30 +145,30 @@ func aptMirror() (uri, signedBy string, err error) {
 // TestCheckGlibcMismatch runs the host's programs with a loader and a libc
 // from different glibc builds, both ways round, and compares with Check.
 func TestCheckGlibcMismatch(t *testing.T) {
-	inputs := checkInputs(t)
+	inputs := reality.Inputs(t)
 	other := otherGlibc(t)
 	otherLD := filepath.Join(other, "ld-linux-x86-64.so.2")
 	hostLD := "/lib64/ld-linux-x86-64.so.2"
-	needTools(t, "patchelf")
-	var sum summary
+	reality.NeedTools(t, "patchelf")
+	var sum reality.Summary
 	for _, in := range inputs {
 		if in.Big || in.M32 || in.Lib != "" {
 			continue
 		}
-		pristine := mustRead(t, in.Path)
+		pristine := reality.MustRead(t, in.Path)
 		// The host's loader with the other libc, as `ld.so --library-path`
 		// and as LD_LIBRARY_PATH: the same search slot.
 		t.Run(in.Name+"/host-ld-"+otherSuite+"-libc", func(t *testing.T) {
-			p := place(t, in, pristine, nil)
-			opts := inspect.CheckOptions{LibraryPath: []string{other}}
+			p := reality.Place(t, in, pristine, nil)
+			opts := loader.CheckOptions{LibraryPath: []string{other}}
 			name := in.Name + "/host-ld+" + otherSuite + "-libc"
-			res, real := runCase(t, realityCase{name: name, dir: filepath.Dir(p), path: p, opts: opts,
-				argv: []string{hostLD, "--library-path", other, p}})
-			sum.add(name, res, real)
+			res, real := reality.RunCase(t, reality.Case{Name: name, Dir: filepath.Dir(p), Path: p, Opts: opts,
+				Argv: []string{hostLD, "--library-path", other, p}})
+			sum.Add(name, res, real)
 			name += " (LD_LIBRARY_PATH)"
-			res, real = runCase(t, realityCase{name: name, dir: filepath.Dir(p), path: p, opts: opts,
-				env: []string{"LD_LIBRARY_PATH=" + other}})
-			sum.add(name, res, real)
+			res, real = reality.RunCase(t, reality.Case{Name: name, Dir: filepath.Dir(p), Path: p, Opts: opts,
+				Env: []string{"LD_LIBRARY_PATH=" + other}})
+			sum.Add(name, res, real)
 		})
 		// The other loader with the host's libc: the file patched to use
 		// it, and the pristine file run through it.
@@ -178,17 +179,17 @@ func TestCheckGlibcMismatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			name := in.Name + "/" + otherSuite + "-ld+host-libc"
-			res, real := runCase(t, realityCase{name: name, dir: dir, path: p})
-			sum.add(name, res, real)
+			res, real := reality.RunCase(t, reality.Case{Name: name, Dir: dir, Path: p})
+			sum.Add(name, res, real)
 			orig := filepath.Join(dir, "pristine")
 			if err := os.WriteFile(orig, pristine, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			real2, err := damage.Run(t.Context(), dir, timeout, nil, otherLD, orig)
+			real2, err := damage.Run(t.Context(), dir, reality.Timeout, nil, otherLD, orig)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v := verdict(res, real2); v != "" {
+			if v := reality.Verdict(res, real2); v != "" {
 				t.Errorf("%s run as `%s FILE`: %s", name, otherLD, v)
 			}
 		})
@@ -200,9 +201,9 @@ func TestCheckGlibcMismatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			name := in.Name + "/" + otherSuite + "-ld+" + otherSuite + "-libc"
-			res, real := runCase(t, realityCase{name: name, dir: dir, path: p})
-			sum.add(name, res, real)
+			res, real := reality.RunCase(t, reality.Case{Name: name, Dir: dir, Path: p})
+			sum.Add(name, res, real)
 		})
 	}
-	t.Cleanup(func() { sum.log(t) })
+	t.Cleanup(func() { sum.Log(t) })
 }

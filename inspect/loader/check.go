@@ -1,4 +1,4 @@
-package inspect
+package loader
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
 )
 
 // Severity of a check finding.
@@ -91,7 +93,7 @@ type CheckResult struct {
 	Objects  []Object  `json:"objects,omitempty"`
 	Trace    []string  `json:"trace,omitempty"`
 	// Runtime is the embedded runtime, when the file carries one.
-	Runtime *Runtime `json:"runtime,omitempty"`
+	Runtime *inspect.Runtime `json:"runtime,omitempty"`
 }
 
 // Object is a file ld.so would load, in load order.
@@ -118,9 +120,9 @@ func (r *CheckResult) Fatal() *Finding {
 type checker struct {
 	opts   CheckOptions
 	res    *CheckResult
-	f      *File
+	f      *inspect.File
 	path   string
-	dyn    *Dynamic
+	dyn    *inspect.Dynamic
 	stop   bool // a fatal finding ends the replay, as it ends the real start-up
 	loaded []*loadedObj
 }
@@ -151,12 +153,12 @@ func Check(path string, opts CheckOptions) (res *CheckResult, err error) {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
-	f, err := Open(path)
+	f, err := inspect.Open(path)
 	if err != nil {
-		if errors.Is(err, ErrNotELF) {
+		if errors.Is(err, inspect.ErrNotELF) {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		var fe *FormatError
+		var fe *inspect.FormatError
 		if !errors.As(err, &fe) {
 			return nil, err
 		}
@@ -175,7 +177,7 @@ func Check(path string, opts CheckOptions) (res *CheckResult, err error) {
 	return checkFile(f, path, opts), nil
 }
 
-func checkFile(f *File, path string, opts CheckOptions) (res *CheckResult) {
+func checkFile(f *inspect.File, path string, opts CheckOptions) (res *CheckResult) {
 	res = &CheckResult{Path: path, Root: opts.Root, Findings: []Finding{}}
 	c := &checker{opts: opts, res: res, f: f, path: path}
 	defer func() {
@@ -226,7 +228,7 @@ func (c *checker) underRoot(p string) string {
 
 // hostMachine is the machine this kernel runs natively, with the class
 // it runs in compat mode. Only x86-64 and aarch64 are modelled.
-func kernelAccepts(f *File) bool {
+func kernelAccepts(f *inspect.File) bool {
 	switch f.Machine {
 	case elf.EM_X86_64:
 		return f.Class == elf.ELFCLASS64 && f.Data == elf.ELFDATA2LSB
@@ -266,9 +268,9 @@ func (c *checker) kernel() {
 			return
 		}
 	}
-	if f.Phentsize != f.phdrSize() {
+	if f.Phentsize != f.PhdrSize() {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-phentsize",
-			Summary: fmt.Sprintf("e_phentsize is %d, not %d: the kernel refuses the program headers", f.Phentsize, f.phdrSize()),
+			Summary: fmt.Sprintf("e_phentsize is %d, not %d: the kernel refuses the program headers", f.Phentsize, f.PhdrSize()),
 			Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
 		return
 	}
@@ -290,10 +292,10 @@ func (c *checker) kernel() {
 	if c.stop {
 		return
 	}
-	page := PageSizeFor(f.Machine)
+	page := inspect.PageSizeFor(f.Machine)
 	for _, p := range loads {
 		ev := []string{fmt.Sprintf("program header %d at 0x%x: offset 0x%x, vaddr 0x%x, FileSiz %s, MemSiz %s, align 0x%x",
-			p.Index, p.Off, p.Offset, p.Vaddr, SizeString(p.Filesz), SizeString(p.Memsz), p.Align)}
+			p.Index, p.Off, p.Offset, p.Vaddr, inspect.SizeString(p.Filesz), inspect.SizeString(p.Memsz), p.Align)}
 		if p.Offset%page != p.Vaddr%page {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "load-misaligned",
 				Summary:  fmt.Sprintf("PT_LOAD %d is misaligned: p_offset and p_vaddr differ modulo the page size (0x%x), so mmap fails", p.Index, page),
@@ -317,10 +319,10 @@ func (c *checker) kernel() {
 		// the process dies with SIGSEGV before ld.so runs. Linux
 		// ignores the fault for segments that are not writable.
 		if p.Memsz > p.Filesz && p.Filesz > 0 && p.Flags&elf.PF_W != 0 && (p.Vaddr+p.Filesz)%page != 0 {
-			if end, ok := addNoOverflow(p.Offset, p.Filesz); !ok || end&^(page-1) >= uint64(f.size) {
+			if end, ok := addNoOverflow(p.Offset, p.Filesz); !ok || end&^(page-1) >= uint64(f.Size()) {
 				c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "zero-fill-past-eof",
 					Summary: fmt.Sprintf("PT_LOAD %d ends past the end of the file (size %s), on a page the kernel must clear before the zero-fill: the clearing faults and exec fails after the point of no return",
-						p.Index, SizeString(uint64(f.size))),
+						p.Index, inspect.SizeString(uint64(f.Size()))),
 					Evidence: append(ev, fmt.Sprintf("the page at file offset 0x%x, which holds the segment's last file byte, is past the end of the file", end&^(page-1))),
 					Outcome:  OutcomeCrash, Signal: "SIGSEGV",
 					Message: "the kernel kills the process with SIGSEGV before ld.so runs",
@@ -328,9 +330,9 @@ func (c *checker) kernel() {
 				return
 			}
 		}
-		if end, ok := addNoOverflow(p.Offset, p.Filesz); !ok || end > uint64(f.size) {
+		if end, ok := addNoOverflow(p.Offset, p.Filesz); !ok || end > uint64(f.Size()) {
 			c.add(Finding{Severity: SeverityWarning, Stage: StageKernel, Code: "load-past-eof",
-				Summary:  fmt.Sprintf("PT_LOAD %d reaches past the end of the file (size %s): the pages beyond it raise SIGBUS when touched", p.Index, SizeString(uint64(f.size))),
+				Summary:  fmt.Sprintf("PT_LOAD %d reaches past the end of the file (size %s): the pages beyond it raise SIGBUS when touched", p.Index, inspect.SizeString(uint64(f.Size()))),
 				Evidence: ev, Next: "the file is truncated: download it again"})
 		}
 	}
@@ -340,7 +342,7 @@ func (c *checker) kernel() {
 		if !l.Mapped || l.Perm&elf.PF_X == 0 {
 			what := "not mapped"
 			if l.Mapped {
-				what = fmt.Sprintf("in program header %d, which is %s, not executable", l.Prog, FlagString(l.Perm))
+				what = fmt.Sprintf("in program header %d, which is %s, not executable", l.Prog, inspect.FlagString(l.Perm))
 			}
 			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "entry-not-executable",
 				Summary: fmt.Sprintf("the entry point 0x%x is %s", f.Entry, what),
@@ -410,7 +412,7 @@ func (c *checker) interp() {
 		return
 	}
 	obj.Path, obj.Found = host, true
-	lf, err := Open(host)
+	lf, err := inspect.Open(host)
 	if err != nil {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "interp-bad",
 			Summary:  fmt.Sprintf("the interpreter %s is not a usable ELF file", interp),
@@ -424,7 +426,7 @@ func (c *checker) interp() {
 			Outcome: OutcomeExecFails, Message: "Accessing a corrupted shared library"})
 		return
 	}
-	obj.Glibc = glibcBuild(lf)
+	obj.Glibc = glibcBuild(lf, host)
 }
 
 func (c *checker) interpNext(interp string) string {
@@ -441,7 +443,7 @@ func (c *checker) mapping() {
 	for _, o := range im.Overlaps() {
 		sev := SeverityNote
 		sum := fmt.Sprintf("PT_LOAD %d and %d both map pages 0x%x-0x%x; the later one (%s) replaces the earlier (%s) there",
-			o.Earlier, o.Later, o.Start, o.End, FlagString(o.LaterPerm), FlagString(o.EarlierPerm))
+			o.Earlier, o.Later, o.Start, o.End, inspect.FlagString(o.LaterPerm), inspect.FlagString(o.EarlierPerm))
 		if o.EarlierPerm&elf.PF_W != 0 && o.LaterPerm&elf.PF_W == 0 {
 			sev = SeverityWarning
 			sum += ": writable data there becomes read-only"
@@ -477,7 +479,7 @@ func (c *checker) startup() {
 	// nothing fills the GOT, and the first call through it (in _start)
 	// jumps to 0.
 	end := d.Addr + uint64(len(d.Entries))*entSize
-	if l := im.Lookup(end); l.Mapped && l.File && l.Off >= uint64(f.size) {
+	if l := im.Lookup(end); l.Mapped && l.File && l.Off >= uint64(f.Size()) {
 		_, strtab := d.Tag(elf.DT_STRTAB)
 		_, needs := d.Tag(elf.DT_NEEDED)
 		relocs := false
@@ -485,7 +487,7 @@ func (c *checker) startup() {
 			_, ok := d.Tag(t)
 			relocs = relocs || ok
 		}
-		ev := []string{fmt.Sprintf("ld.so reads %d entries, then a DT_NULL at vaddr 0x%x that is file offset 0x%x, past the end of the file (size 0x%x)", len(d.Entries), end, l.Off, f.size)}
+		ev := []string{fmt.Sprintf("ld.so reads %d entries, then a DT_NULL at vaddr 0x%x that is file offset 0x%x, past the end of the file (size 0x%x)", len(d.Entries), end, l.Off, f.Size())}
 		if needs && (!strtab || !relocs) {
 			lost := "DT_STRTAB"
 			if strtab {
@@ -508,7 +510,7 @@ func (c *checker) startup() {
 		for _, e := range d.Entries {
 			if e.Tag == elf.DT_NEEDED || e.Tag == elf.DT_RPATH || e.Tag == elf.DT_RUNPATH {
 				c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "strtab-missing",
-					Summary:  fmt.Sprintf("the dynamic table has %s but no DT_STRTAB: ld.so reads the name through a null pointer", DynTagName(e.Tag)),
+					Summary:  fmt.Sprintf("the dynamic table has %s but no DT_STRTAB: ld.so reads the name through a null pointer", inspect.DynTagName(e.Tag)),
 					Evidence: []string{fmt.Sprintf("%d dynamic entries read before DT_NULL at vaddr 0x%x", len(d.Entries), d.Addr)},
 					Outcome:  OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main",
 					Next: "the dynamic table was cut short (a truncated file?) or overwritten: compare with the pristine file using `elfdoctor diff`"})
@@ -531,8 +533,8 @@ func (c *checker) startup() {
 		addr := d.Addr + uint64(i)*entSize
 		l := im.Lookup(addr)
 		if l.Mapped && l.Perm&elf.PF_W == 0 {
-			slot := DynTagName(d.Entries[i].Tag)
-			ev := []string{fmt.Sprintf("the %s slot of .dynamic is at vaddr 0x%x, in a page mapped %s by program header %d", slot, addr, FlagString(l.Perm), l.Prog)}
+			slot := inspect.DynTagName(d.Entries[i].Tag)
+			ev := []string{fmt.Sprintf("the %s slot of .dynamic is at vaddr 0x%x, in a page mapped %s by program header %d", slot, addr, inspect.FlagString(l.Perm), l.Prog)}
 			if len(l.Shadowed) > 0 {
 				ev = append(ev, fmt.Sprintf("program header %d replaced the pages of program header(s) %v there", l.Prog, l.Shadowed))
 			}
@@ -558,7 +560,7 @@ func (c *checker) startup() {
 		}
 		if !p.Loc.Mapped && p.Tag != elf.DT_INIT && p.Tag != elf.DT_FINI && p.Addr != 0 {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "pointer-unmapped",
-				Summary:  fmt.Sprintf("%s points to 0x%x, which no PT_LOAD maps", DynTagName(p.Tag), p.Addr),
+				Summary:  fmt.Sprintf("%s points to 0x%x, which no PT_LOAD maps", inspect.DynTagName(p.Tag), p.Addr),
 				Evidence: []string{fmt.Sprintf("file view: %s", orNone(p.Section))},
 				Outcome:  OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main",
 				Next: "the dynamic table points at tables a rewrite moved: compare with the pristine file using `elfdoctor diff`"})
@@ -611,7 +613,7 @@ type reloc struct {
 }
 
 // bindNow reports whether ld.so resolves PLT slots at start-up.
-func bindNow(d *Dynamic) bool {
+func bindNow(d *inspect.Dynamic) bool {
 	_, now := d.Tag(elf.DT_BIND_NOW)
 	return now || d.Flags&elf.DF_BIND_NOW != 0 || d.Flags1&elf.DF_1_NOW != 0
 }
@@ -619,7 +621,7 @@ func bindNow(d *Dynamic) bool {
 // eachReloc calls fn for every relocation of an object in the order ld.so
 // applies them, DT_RELA or DT_REL first, then DT_JMPREL, until fn returns
 // false. It returns the first table that cannot be read.
-func eachReloc(f *File, d *Dynamic, fn func(r reloc) bool) error {
+func eachReloc(f *inspect.File, d *inspect.Dynamic, fn func(r reloc) bool) error {
 	word := uint64(8)
 	if f.Class == elf.ELFCLASS32 {
 		word = 4
@@ -658,11 +660,11 @@ func eachReloc(f *File, d *Dynamic, fn func(r reloc) bool) error {
 				e := buf[j*ent:]
 				r := reloc{table: t.name, index: i + j, lazy: t.plt && lazy}
 				if word == 8 {
-					info := f.order.Uint64(e[8:])
-					r.off, r.sym, r.typ = f.order.Uint64(e), info>>32, uint32(info)
+					info := f.ByteOrder().Uint64(e[8:])
+					r.off, r.sym, r.typ = f.ByteOrder().Uint64(e), info>>32, uint32(info)
 				} else {
-					info := f.order.Uint32(e[4:])
-					r.off, r.sym, r.typ = uint64(f.order.Uint32(e)), uint64(info>>8), info&0xff
+					info := f.ByteOrder().Uint32(e[4:])
+					r.off, r.sym, r.typ = uint64(f.ByteOrder().Uint32(e)), uint64(info>>8), info&0xff
 				}
 				if !fn(r) {
 					return nil
@@ -676,7 +678,7 @@ func eachReloc(f *File, d *Dynamic, fn func(r reloc) bool) error {
 // faultSignal is the signal a failed read through the loader's view
 // raises: SIGBUS for a page past the end of the file, SIGSEGV otherwise.
 func faultSignal(err error) string {
-	var fe *FormatError
+	var fe *inspect.FormatError
 	if errors.As(err, &fe) && strings.Contains(fe.Msg, "SIGBUS") {
 		return "SIGBUS"
 	}
@@ -699,7 +701,7 @@ func (c *checker) relocations() {
 		return
 	}
 	im := f.Image()
-	size := uint64(f.size)
+	size := uint64(f.Size())
 	err := eachReloc(f, d, func(r reloc) bool {
 		if r.typ == 0 { // R_*_NONE
 			return true
@@ -712,7 +714,7 @@ func (c *checker) relocations() {
 		if !l.Mapped || l.Perm&elf.PF_W == 0 {
 			state := "unmapped"
 			if l.Mapped {
-				state = fmt.Sprintf("mapped %s by program header %d", FlagString(l.Perm), l.Prog)
+				state = fmt.Sprintf("mapped %s by program header %d", inspect.FlagString(l.Perm), l.Prog)
 			}
 			c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-target-readonly",
 				Summary: fmt.Sprintf("relocation %d of %s writes to 0x%x%s, which is %s", r.index, r.table, r.off, sec, state),
@@ -790,7 +792,7 @@ func (c *checker) fillerRanges() []fillerRange {
 	budget := uint64(maxGapScan)
 	run := bytes.Repeat([]byte{patchelfFiller}, fillerRun)
 	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
-		lo, hi := p.Offset, min(p.Offset+p.Filesz, uint64(f.size))
+		lo, hi := p.Offset, min(p.Offset+p.Filesz, uint64(f.Size()))
 		for _, cv := range covered {
 			if budget == 0 || lo >= hi {
 				break
@@ -802,7 +804,7 @@ func (c *checker) fillerRanges() []fillerRange {
 			if gapEnd > lo && gapEnd-lo >= fillerRun {
 				n := min(gapEnd-lo, budget)
 				budget -= n
-				if b, err := f.readFull(int64(lo), n, "gap between sections"); err == nil {
+				if b, err := f.ReadFull(int64(lo), n, "gap between sections"); err == nil {
 					if i := bytes.Index(b, run); i >= 0 {
 						j := i
 						for j < len(b) && b[j] == patchelfFiller {
@@ -895,7 +897,7 @@ func (c *checker) entryCode() {
 	}
 	ev := movedSecs
 	for _, r := range rs {
-		ev = append(ev, fmt.Sprintf("0x%x-0x%x in PT_LOAD %d (%s): 'X' filler where no section is", r.start, r.end, r.prog, FlagString(r.perm)))
+		ev = append(ev, fmt.Sprintf("0x%x-0x%x in PT_LOAD %d (%s): 'X' filler where no section is", r.start, r.end, r.prog, inspect.FlagString(r.perm)))
 	}
 	c.add(Finding{Severity: SeverityWarning, Stage: StageReloc, Code: "sections-moved",
 		Summary:  "a rewrite (patchelf) moved sections the program's code addresses directly and filled their old place with 'X': the program starts, but reads 'X' where its constants or code were",
@@ -906,7 +908,7 @@ func (c *checker) entryCode() {
 // payload follows an embedded runtime's pointers to the application it
 // carries, the way the runtime will once ld.so has handed it control.
 func (c *checker) payload() {
-	fp := identify(c.f, true)
+	fp := inspect.IdentifyQuick(c.f)
 	for _, p := range fp.Problems {
 		c.trace("runtime: %s", p.Message)
 	}
@@ -935,10 +937,10 @@ func (c *checker) payload() {
 		Evidence: p.Evidence,
 		Next:     "compare with the pristine download (`elfdoctor diff PRISTINE FILE`); run the pristine file through its loader or nix-ld instead of rewriting it"}
 	switch p.Effect {
-	case EffectBareRuntime:
+	case inspect.EffectBareRuntime:
 		fd.Outcome = OutcomeBareRuntime
 		fd.Message = fmt.Sprintf("%s's own command line (usage text or REPL) instead of the application", r.Name)
-	case EffectCrash:
+	case inspect.EffectCrash:
 		fd.Outcome, fd.Signal = OutcomeCrash, "SIGSEGV"
 		fd.Message = fmt.Sprintf("SIGSEGV in the %s runtime while it looks for its application", r.Name)
 	default:

@@ -1,0 +1,114 @@
+package loader
+
+import (
+	"debug/elf"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// file opens the object's file, for the rare question the cached
+// library entry does not answer.
+func (o *loadedObj) file() (*inspect.File, error) {
+	if o.f == nil {
+		f, err := inspect.Open(o.path)
+		if err != nil {
+			return nil, err
+		}
+		o.f = f
+	}
+	return o.f, nil
+}
+
+// statKey names a file's current contents: a library that is replaced
+// (new size, time or inode) gets a new key.
+func statKey(p string) (string, bool) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", false
+	}
+	ino := uint64(0)
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		ino = sys.Ino
+	}
+	return fmt.Sprintf("%s|%d|%d|%d", p, st.Size(), st.ModTime().UnixNano(), ino), true
+}
+
+// libEntry is what check reads from a library: its dynamic table and
+// version tables. Every program on a system loads libc and a few dozen
+// other libraries, so entries are shared between Check calls, keyed by
+// statKey; they are never modified after they are made.
+type libEntry struct {
+	err     error
+	class   elf.Class
+	machine elf.Machine
+	typ     elf.Type
+	dyn     *inspect.Dynamic
+	vers    *inspect.Versions
+	versErr error
+	glibc   string
+
+	namesOnce sync.Once
+	names     map[string]bool
+	namesErr  error
+}
+
+// maxLibCache bounds the shared library cache; a system has a few
+// thousand libraries.
+const maxLibCache = 1 << 14
+
+// openLib reads a library's tables once per version of the file.
+func openLib(path string) *libEntry {
+	key, ok := statKey(path)
+	if ok {
+		if v, ok := libCache.Load(key); ok {
+			return v.(*libEntry)
+		}
+	}
+	e := &libEntry{}
+	lf, err := inspect.Open(path)
+	if err != nil {
+		e.err = err
+		return e
+	}
+	defer lf.Close()
+	e.class, e.machine, e.typ = lf.Class, lf.Machine, lf.Type
+	e.dyn, _ = lf.Dynamic()
+	e.vers, e.versErr = lf.Versions(e.dyn)
+	if filepath.Base(path) == "libc.so.6" || (e.dyn != nil && e.dyn.Soname == "libc.so.6") {
+		e.glibc = glibcBuild(lf, path)
+	}
+	if ok && libCached.Add(1) < maxLibCache {
+		libCache.Store(key, e)
+	}
+	return e
+}
+
+// ldCacheShared holds parsed ld.so.cache files by statKey: every Check
+// reads the same one.
+var ldCacheShared sync.Map
+
+func readLDCacheShared(path string) (*LDCache, error) {
+	key, ok := statKey(path)
+	if !ok {
+		return ReadLDCache(path)
+	}
+	if v, ok := ldCacheShared.Load(key); ok {
+		return v.(*LDCache), nil
+	}
+	c, err := ReadLDCache(path)
+	if err == nil {
+		ldCacheShared.Store(key, c)
+	}
+	return c, err
+}
+
+var (
+	libCache  sync.Map // statKey → *libEntry
+	libCached atomic.Int64
+)

@@ -1,0 +1,59 @@
+package loader
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// fuzzSeeds are the committed fixtures small enough to mutate quickly.
+func fuzzSeeds(f *testing.F) [][]byte {
+	files, _ := filepath.Glob("../../testdata/bin/*")
+	var seeds [][]byte
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) > 64<<10 || !bytes.HasPrefix(b, []byte("\x7fELF")) {
+			continue
+		}
+		seeds = append(seeds, b)
+	}
+	if len(seeds) == 0 {
+		f.Fatal("no fixtures in testdata/bin to seed from")
+	}
+	return seeds
+}
+
+func FuzzLDCache(f *testing.F) {
+	if b, err := os.ReadFile("/etc/ld.so.cache"); err == nil && len(b) < 1<<20 {
+		f.Add(b[:min(len(b), 4096)])
+	}
+	f.Add([]byte(ldCacheNewMagic + "\x00\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseLDCache(b)
+		if err == nil {
+			c.Lookup("libc.so.6", &inspect.File{})
+		}
+	})
+}
+
+// FuzzCheck runs the whole loader replay on mutated files, with a root
+// that holds nothing, so no real library is opened.
+func FuzzCheck(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
+	root := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "prog")
+		if err := os.WriteFile(p, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Check(p, CheckOptions{Root: root, Getenv: func(string) string { return "" }})
+		if err == nil && r.Outcome == "" {
+			t.Fatal("Check returned no outcome")
+		}
+	})
+}

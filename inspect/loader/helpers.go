@@ -1,0 +1,58 @@
+package loader
+
+import (
+	"debug/elf"
+	"fmt"
+	"regexp"
+	"sync"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// dtRELR is not in debug/elf yet (glibc 2.36 added support).
+const dtRELR elf.DynTag = 36
+
+func errAt(off int64, what, msg string, val any) *inspect.FormatError {
+	return &inspect.FormatError{Off: off, Struct: what, Msg: msg, Val: val}
+}
+
+func errMem(addr uint64, what, msg string, val any) *inspect.FormatError {
+	return &inspect.FormatError{Off: -1, Addr: addr, InMem: true, Struct: what, Msg: msg, Val: val}
+}
+
+// catchPanic turns a panic in a parser into an error. Parsers are written
+// not to panic; this is the last line of defence, not the first.
+func catchPanic(err *error, what string) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s: internal error while parsing: %v", what, r)
+	}
+}
+
+func addNoOverflow(a, b uint64) (uint64, bool) {
+	s := a + b
+	return s, s >= a
+}
+
+func roundUp(v, align uint64) uint64 {
+	if align == 0 {
+		return v
+	}
+	r := (v + align - 1) &^ (align - 1)
+	if r < v {
+		return ^uint64(0) &^ (align - 1)
+	}
+	return r
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// lazyRegexp compiles a pattern on first use rather than at start-up:
+// every command pays for package initialisation, few need every pattern.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}

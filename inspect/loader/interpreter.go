@@ -1,0 +1,351 @@
+package loader
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// loaderInfo is what the interpreter's own build decides.
+type loaderInfo struct {
+	systemDirs []string
+	lib        string // $LIB
+	platform   string // $PLATFORM
+}
+
+var loaderInfoCache sync.Map
+
+// describeLoader learns the default search path from the interpreter:
+// the SYSTEM_DIRS string compiled into glibc's ld.so, or else what
+// `ld.so --help` prints (glibc ≥ 2.33; it loads no program), or else the
+// usual defaults.
+func describeLoader(hostPath string, f *inspect.File) *loaderInfo {
+	key := hostPath
+	if st, err := os.Stat(hostPath); err == nil {
+		key = fmt.Sprintf("%s|%d|%d", hostPath, st.Size(), st.ModTime().UnixNano())
+	}
+	if v, ok := loaderInfoCache.Load(key); ok {
+		return v.(*loaderInfo)
+	}
+	li := &loaderInfo{platform: platformFor(f)}
+	if hostPath != "" {
+		// The SYSTEM_DIRS string is what ld.so searches; reading it costs
+		// a file read, --help costs a process.
+		li.systemDirs = loaderStringDirs(hostPath)
+		if li.systemDirs == nil && runnableLoader(hostPath) {
+			li.systemDirs = loaderHelpDirs(hostPath)
+		}
+	}
+	if li.systemDirs == nil {
+		li.systemDirs = defaultDirsFor(f)
+	}
+	li.lib = "lib"
+	if len(li.systemDirs) > 0 {
+		li.lib = strings.TrimPrefix(strings.TrimSuffix(li.systemDirs[0], "/"), "/")
+	}
+	loaderInfoCache.Store(key, li)
+	return li
+}
+
+// standardInterp is the loader path the toolchains write for a machine.
+func standardInterp(f *inspect.File) string {
+	switch {
+	case f.Machine == elf.EM_X86_64 && f.Class == elf.ELFCLASS64:
+		return "/lib64/ld-linux-x86-64.so.2"
+	case f.Machine == elf.EM_386:
+		return "/lib/ld-linux.so.2"
+	case f.Machine == elf.EM_AARCH64:
+		return "/lib/ld-linux-aarch64.so.1"
+	}
+	return ""
+}
+
+func platformFor(f *inspect.File) string {
+	switch f.Machine {
+	case elf.EM_X86_64:
+		return "x86_64"
+	case elf.EM_386:
+		return "i686"
+	case elf.EM_AARCH64:
+		return "aarch64"
+	}
+	return strings.ToLower(strings.TrimPrefix(f.Machine.String(), "EM_"))
+}
+
+func defaultDirsFor(f *inspect.File) []string {
+	if f.Class == elf.ELFCLASS64 {
+		return []string{"/lib64", "/usr/lib64", "/lib", "/usr/lib"}
+	}
+	return []string{"/lib", "/usr/lib"}
+}
+
+// runnableLoader reports whether hostPath looks enough like a dynamic
+// loader to be run with --help. PT_INTERP comes from the file being
+// checked, which may be hostile: it must not make check run /usr/bin/yes.
+func runnableLoader(hostPath string) bool {
+	e := openLib(hostPath)
+	if e.err != nil || e.typ != elf.ET_DYN || e.dyn == nil {
+		return false
+	}
+	so := e.dyn.Soname
+	return strings.HasPrefix(so, "ld-") || strings.HasPrefix(so, "ld.so") || strings.HasPrefix(so, "ld64.so")
+}
+
+var helpDirRE = lazyRegexp(`^\s+(/\S*) \(system search path\)$`)
+
+func loaderHelpDirs(hostPath string) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, hostPath, "--help").Output()
+	if err != nil && len(out) == 0 {
+		return nil
+	}
+	var dirs []string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if m := helpDirRE().FindStringSubmatch(sc.Text()); m != nil {
+			dirs = append(dirs, m[1])
+		}
+	}
+	return dirs
+}
+
+// loaderStringDirs finds glibc's SYSTEM_DIRS, a run of NUL-separated
+// absolute directory names ending in "/", in the loader's bytes.
+func loaderStringDirs(hostPath string) []string {
+	b, err := readCapped(hostPath, 16<<20)
+	if err != nil {
+		return nil
+	}
+	for _, anchor := range []string{"/lib/\x00/usr/lib/\x00", "/lib64/\x00/usr/lib64/\x00"} {
+		i := bytes.Index(b, []byte(anchor))
+		if i < 0 {
+			continue
+		}
+		end := i + len(anchor)
+		start := i
+		for start > 0 {
+			j := bytes.LastIndexByte(b[:start-1], 0)
+			s := string(b[j+1 : start-1])
+			if !strings.HasPrefix(s, "/") || !strings.HasSuffix(s, "/") {
+				break
+			}
+			start = j + 1
+		}
+		var dirs []string
+		for _, s := range strings.Split(string(b[start:end-1]), "\x00") {
+			dirs = append(dirs, strings.TrimSuffix(s, "/"))
+		}
+		return dirs
+	}
+	return nil
+}
+
+func readCapped(path string, max int64) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
+	}
+	b := make([]byte, st.Size())
+	_, err = fh.ReadAt(b, 0)
+	return b, err
+}
+
+var glibcBuildRE = lazyRegexp(`\(([^)\x00]{1,80})\) (?:stable|development) release version ([0-9][0-9.]*[0-9])`)
+
+var glibcBuildCache sync.Map
+
+// glibcBuild returns the build string glibc compiles into both ld.so and
+// libc.so.6, e.g. "Debian GLIBC 2.36-9+deb12u14, 2.36", or "". f is the
+// file opened from path.
+func glibcBuild(f *inspect.File, path string) string {
+	key, ok := statKey(path)
+	if !ok {
+		return ""
+	}
+	if v, ok := glibcBuildCache.Load(key); ok {
+		return v.(string)
+	}
+	build := ""
+	// The string lives in .rodata; read only that section when there is
+	// one, the first 16 MiB otherwise.
+	off, size := uint64(0), uint64(min(f.Size(), 16<<20))
+	for _, s := range f.Sections {
+		if s.Name == ".rodata" && s.Type == elf.SHT_PROGBITS {
+			off, size = s.Offset, min(s.Size, 16<<20)
+		}
+	}
+	if b, err := f.ReadFull(int64(off), size, "glibc version string"); err == nil {
+		if m := glibcBuildRE().FindSubmatch(b); m != nil {
+			build = fmt.Sprintf("%s, %s", m[1], m[2])
+		}
+	}
+	glibcBuildCache.Store(key, build)
+	return build
+}
+
+// isNixLDShim reports whether the interpreter is nix-ld's stub, which
+// execs the loader named by NIX_LD with NIX_LD_LIBRARY_PATH.
+func isNixLDShim(hostPath string) bool {
+	key, ok := statKey(hostPath)
+	if ok {
+		if v, ok := shimCache.Load(key); ok {
+			return v.(bool)
+		}
+	}
+	b, err := readCapped(hostPath, 8<<20)
+	shim := err == nil && bytes.Contains(b, []byte("NIX_LD_LIBRARY_PATH"))
+	if ok {
+		shimCache.Store(key, shim)
+	}
+	return shim
+}
+
+var shimCache sync.Map
+
+// glibcMatch reports an interpreter and libc.so.6 from different glibc
+// builds. libc binds GLIBC_PRIVATE symbols of ld.so, which come and go
+// between releases: when one is missing, relocating libc stops with
+// "symbol lookup error". When all are there, libc reaches into ld.so's
+// private data, whose layout changes between builds, and start-up dies in
+// a way that depends on the pair of builds: SIGSEGV, or SIGABRT when one
+// of libc's own checks ("stack smashing detected") catches the damage.
+func (c *checker) glibcMatch() {
+	var ld, libc *Object
+	for i := range c.res.Objects {
+		o := &c.res.Objects[i]
+		if i == 0 && o.Glibc != "" {
+			ld = o
+		}
+		if o.Soname == "libc.so.6" || o.Name == "libc.so.6" {
+			libc = o
+		}
+	}
+	if ld == nil || libc == nil || libc.Glibc == "" || ld.Glibc == libc.Glibc {
+		return
+	}
+	ev := []string{fmt.Sprintf("interpreter %s: %s", ld.Path, ld.Glibc), fmt.Sprintf("libc.so.6 %s (via %s): %s", libc.Path, libc.Via, libc.Glibc)}
+	next := "use the loader that belongs to the libc you load: point PT_INTERP (or NIX_LD) at the same glibc as the library path"
+	if miss := c.privateSymbolMissing(ld.Path, libc.Path); miss != nil {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "glibc-mismatch",
+			Summary:  fmt.Sprintf("the interpreter and libc.so.6 come from different glibc builds (%s vs %s), and libc needs %s@%s, which this interpreter does not define", ld.Glibc, libc.Glibc, miss.name, miss.version),
+			Evidence: ev, Outcome: OutcomeLoaderError,
+			Message: fmt.Sprintf("symbol lookup error: %s: undefined symbol: %s, version %s", libc.Path, miss.name, miss.version),
+			Next:    next})
+		return
+	}
+	c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "glibc-mismatch",
+		Summary:  fmt.Sprintf("the interpreter and libc.so.6 come from different glibc builds (%s vs %s)", ld.Glibc, libc.Glibc),
+		Evidence: ev, Outcome: OutcomeCrash,
+		Message: "crashes in ld.so or in libc's initialisation, before main: SIGSEGV, or SIGABRT when libc's own checks catch the damage (which one depends on the two builds)",
+		Next:    next})
+}
+
+// privateSymbolMissing replays the binding of libc's eager relocations
+// against the loader: the first symbol libc requires with a version the
+// loader's file provides (GLIBC_PRIVATE, GLIBC_2.x) that the loader does
+// not define, or nil.
+func (c *checker) privateSymbolMissing(ldPath, libcPath string) *dynSym {
+	var ldo, libco *loadedObj
+	for _, o := range c.loaded {
+		switch o.path {
+		case ldPath:
+			ldo = o
+		case libcPath:
+			libco = o
+		}
+	}
+	if ldo == nil || libco == nil || ldo.dyn == nil || libco.dyn == nil {
+		return nil
+	}
+	lv, cv := ldo.versions(), libco.versions()
+	if lv == nil || cv == nil {
+		return nil
+	}
+	// Versions libc requires of the loader, by index.
+	want := map[uint16]string{}
+	for _, n := range cv.Need {
+		if n.File == ldo.soname || n.File == filepath.Base(ldo.path) {
+			for _, a := range n.Aux {
+				want[a.Other&0x7fff] = a.Name
+			}
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	// What the loader defines, as name@version.
+	defs := map[uint16]string{}
+	for _, d := range lv.Def {
+		if len(d.Names) > 0 {
+			defs[d.Ndx&0x7fff] = d.Names[0]
+		}
+	}
+	ldf, err1 := ldo.file()
+	libcf, err2 := libco.file()
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	n, err := ldf.DynSymCount(ldo.dyn)
+	if err != nil || n > 1<<16 {
+		return nil
+	}
+	have := map[string]bool{}
+	for i := uint64(1); i < n; i++ {
+		s, err := readDynSym(ldf, ldo.dyn, i)
+		if err != nil {
+			return nil
+		}
+		if s.shndx == uint16(elf.SHN_UNDEF) {
+			continue
+		}
+		ndx, err := versymOf(ldf, ldo.dyn, i)
+		if err != nil {
+			return nil
+		}
+		have[s.name+"@"+defs[ndx&0x7fff]] = true
+	}
+	var miss *dynSym
+	eachReloc(libcf, libco.dyn, func(r reloc) bool {
+		if r.sym == 0 || r.lazy {
+			return true
+		}
+		ndx, err := versymOf(libcf, libco.dyn, r.sym)
+		if err != nil {
+			return false
+		}
+		ver, ok := want[ndx&0x7fff]
+		if !ok {
+			return true
+		}
+		s, err := readDynSym(libcf, libco.dyn, r.sym)
+		if err != nil {
+			return false
+		}
+		if s.shndx != uint16(elf.SHN_UNDEF) || s.bind == elf.STB_WEAK || have[s.name+"@"+ver] {
+			return true
+		}
+		s.version = ver
+		miss = &s
+		return false
+	})
+	return miss
+}
