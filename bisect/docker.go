@@ -19,6 +19,8 @@ import (
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/elfdoctor/elfdoctor/internal/shellquote"
 )
 
 // Label is set on every container bisect creates, with the value of
@@ -218,7 +220,7 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 			return Outcome{}, ctx.Err()
 		}
 		if client.IsErrNotFound(err) {
-			return Outcome{}, fmt.Errorf("image %s: %w; build it (scripts/build-images) or docker pull it", s.Image, err)
+			return Outcome{}, fmt.Errorf("image %s: %w; pull it (docker pull %s) or build it (docker import of a root filesystem), or use --runner host", s.Image, err, shellquote.Word(s.Image))
 		}
 		return Outcome{}, fmt.Errorf("create container from %s: %w", s.Image, err)
 	}

@@ -27,7 +27,7 @@ type EngineError struct {
 }
 
 func (e *EngineError) Error() string {
-	return fmt.Sprintf("no Docker engine answered at %s (%v); start one (scripts/docker-engine) or use --runner host", e.Host, e.Err)
+	return fmt.Sprintf("no Docker engine answered at %s (%v); start one (systemctl start docker, or dockerd as root) or use --runner host", e.Host, e.Err)
 }
 
 func (e *EngineError) Unwrap() []error { return []error{ErrNoEngine, e.Err} }

@@ -331,7 +331,7 @@ func (b *Bug) conclude() {
 		b.Next = append(b.Next, "Use the pristine file unmodified: run it through its loader (`ld.so --library-path DIRS FILE`) or with nix-ld instead of rewriting it in place.")
 	}
 	if b.Pristine == nil && fatal != nil {
-		b.Next = append(b.Next, "Download the same version again and run `elfdoctor report --exe FILE --pristine DOWNLOAD` to see whether the damage is local.")
+		b.Next = append(b.Next, "Download the same version again and run `elfdoctor report FILE --pristine DOWNLOAD` to see whether the damage is local.")
 	}
 	b.Repro = append(b.Repro, "elfdoctor check "+b.Exe.Path, "elfdoctor runtime "+b.Exe.Path)
 	if b.Pristine != nil {

@@ -34,7 +34,7 @@ NIX_LD_LIBRARY_PATH for nix-ld), under --root when given.
 Exit status: 0 when FILE is predicted to start, 1 when the loader is
 predicted to fail, 2 when FILE cannot be read.`,
 		Example: "  elfdoctor check ./app\n  elfdoctor check --trace --format markdown ./app",
-		Args:    cobra.ExactArgs(1),
+		Args:    fileArgs("one ELF file: the program to check", 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
 			if err := statInput(path, "an ELF file"); err != nil {
@@ -47,6 +47,9 @@ predicted to fail, 2 when FILE cannot be read.`,
 				opts.LibraryPath = splitList(g.getenv("LD_LIBRARY_PATH"))
 			}
 			if root != "" {
+				if err := flagPath("root", root, true); err != nil {
+					return err
+				}
 				abs, err := filepath.Abs(root)
 				if err != nil {
 					return &exitError{code: exitTrouble, msg: "--root: " + err.Error()}

@@ -156,7 +156,7 @@ func TestMainInProcess(t *testing.T) {
 		{[]string{"inspect", notELF}, 2, "", notELF + ": not an ELF file"},
 		{[]string{"inspect", filepath.Join(dir, "missing")}, 2, "", filepath.Join(dir, "missing") + ": no such file or directory"},
 		{[]string{"inspect", dir}, 2, "", "is a directory"},
-		{[]string{"diff", pie}, 2, "", "accepts 2 arg(s), received 1"},
+		{[]string{"diff", pie}, 2, "", "diff needs two files"},
 		{[]string{"--format", "yaml", "inspect", pie}, 2, "", `unknown format "yaml"`},
 		{[]string{"inspect", "--bogus", pie}, 2, "", "unknown flag: --bogus"},
 		{[]string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},

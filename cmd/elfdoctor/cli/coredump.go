@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -50,9 +51,12 @@ read or the journal has no matching crash.`,
 		Example: "  elfdoctor coredump core\n  elfdoctor coredump --exe ./app /var/lib/systemd/coredump/core.app.1000.zst\n  elfdoctor coredump --journal app",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if journal {
-				return cobra.MaximumNArgs(1)(cmd, args)
+				if len(args) > 1 {
+					return fmt.Errorf("coredump --journal takes at most one match: a PID, a command name, an executable, a core file or FIELD=VALUE (got %d: %q)", len(args), args)
+				}
+				return nil
 			}
-			return cobra.ExactArgs(1)(cmd, args)
+			return fileArgs("one core file (or --journal to find the crash in systemd's journal)", 1)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts := coredump.Options{Exe: exe, DebugDir: debugDir, Getenv: g.getenv, NoCheck: noCheck}

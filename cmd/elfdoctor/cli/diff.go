@@ -22,7 +22,7 @@ the changes most likely to explain a crash first.
 Exit status, as for diff(1): 0 when the files are identical, 1 when they
 differ, 2 on error.`,
 		Example: "  elfdoctor diff ./release/app ./app",
-		Args:    cobra.ExactArgs(2),
+		Args:    fileArgs("two files: A, the pristine build, and B, the copy to compare with it", 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pa, pb := args[0], args[1]
 			a, err := openELF(pa)

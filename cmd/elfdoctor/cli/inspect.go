@@ -21,7 +21,7 @@ such as patchelf rewrote the file come first.
 
 Exit status: 0 when no malformed structure was found, 1 when some were (the
 report is still printed), 2 when FILE cannot be read as ELF.`,
-		Args: cobra.ExactArgs(1),
+		Args: fileArgs("one ELF file to inspect", 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
 			f, err := openELF(path)

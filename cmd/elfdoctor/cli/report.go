@@ -19,9 +19,12 @@ func newReportCmd(g *globalOpts) *cobra.Command {
 	var (
 		exe, pristine, out, bisectFile, core string
 		noRedact                             bool
+		// report's own --format shadows the global one so that its help
+		// lists what report writes and its real default.
+		reportFormat = formatValue{report.Markdown}
 	)
 	cmd := &cobra.Command{
-		Use:   "report --exe FILE [--core CORE] [--pristine FILE] [--bisect RESULT.json] [-o OUT]",
+		Use:   "report FILE [--core CORE] [--pristine FILE] [--bisect RESULT.json] [-o OUT]",
 		Short: "Write one report to attach to a bug tracker",
 		Long: `Report runs inspect, runtime and check on FILE (and on the pristine copy with
 --pristine, with a diff between the two), and writes one document a
@@ -44,18 +47,42 @@ unless --no-redact is given; build-ids, versions and hashes stay.
 
 Exit status: 0 when nothing is wrong, 1 when a problem was found (the report
 is still written), 2 when a file cannot be read.`,
-		Example: "  elfdoctor report --exe ./app --pristine ~/Downloads/app -o report.md\n  elfdoctor report --exe ./app --format html -o report.html",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if exe == "" {
-				return usageError(cmd, errors.New("--exe is required"))
+		Example: "  elfdoctor report ./app --pristine ~/Downloads/app -o report.md\n  elfdoctor report ./app --core core --format html -o report.html",
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case len(args) > 1:
+				return fmt.Errorf("report needs one file, the program that fails (got %d: %q); the pristine copy goes after --pristine", len(args), args)
+			case len(args) == 1 && exe != "" && exe != args[0]:
+				return fmt.Errorf("report got two programs, %q and --exe %q: give the program once", args[0], exe)
+			case len(args) == 0 && exe == "":
+				return errors.New("report needs one file, the program that fails: elfdoctor report FILE")
 			}
-			format := g.format.f
-			if !cmd.Flags().Changed("format") && !cmd.Root().PersistentFlags().Changed("format") {
-				format = report.Markdown
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				exe = args[0]
+			}
+			format := report.Markdown
+			switch {
+			case cmd.Flags().Changed("format"):
+				format = reportFormat.f
+			case cmd.Root().PersistentFlags().Changed("format"):
+				format = g.format.f
 			}
 			if format == report.Text {
 				return usageError(cmd, errors.New("report writes markdown, json or html, not text"))
+			}
+			for _, fp := range []struct {
+				flag, path string
+				dir        bool
+			}{{"pristine", pristine, false}, {"core", core, false}, {"bisect", bisectFile, false}} {
+				if fp.path == "" {
+					continue
+				}
+				if err := flagPath(fp.flag, fp.path, fp.dir); err != nil {
+					return err
+				}
 			}
 			for _, p := range []string{exe, pristine} {
 				if p == "" {
@@ -109,7 +136,11 @@ is still written), 2 when a file cannot be read.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&exe, "exe", "", "the program that fails (`FILE`)")
+	f.StringVar(&exe, "exe", "", "the program that fails (`FILE`; the same as the FILE argument)")
+	f.Var(&reportFormat, "format", "output format (`FORMAT`: markdown, json or html)")
+	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"markdown", "json", "html"}, cobra.ShellCompDirectiveNoFileComp
+	})
 	f.StringVar(&pristine, "pristine", "", "the vendor's unmodified copy of the same version (`FILE`)")
 	f.StringVar(&core, "core", "", "the crash's core file (`CORE`; .zst, .lz4 and .xz are read too)")
 	f.StringVar(&bisectFile, "bisect", "", "a bisection's JSON output (`RESULT.json`, from elfdoctor --format json bisect)")

@@ -86,10 +86,29 @@ problems were found (or the files differ), 2 on usage or I/O errors.`,
 		Version:       g.version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Parse the root's flags before choosing the subcommand: without
+		// this, cobra takes the word after an unknown leading flag as its
+		// value ("elfdoctor --bogus check app" was 'unknown command
+		// "app"'), and the error points at the wrong word.
+		TraverseChildren:           true,
+		SuggestionsMinimumDistance: 2,
+		// With TraverseChildren, cobra no longer refuses an unknown
+		// command word itself; the root does, with cobra's suggestions.
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+			if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += "; did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return errors.New(msg)
+		},
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	root.SetVersionTemplate("elfdoctor {{.Version}}\n")
 	pf := root.PersistentFlags()
-	pf.Var(&g.format, "format", "output format")
+	pf.Var(&g.format, "format", "output format (`FORMAT`: text, json, markdown or html)")
 	pf.BoolVar(&g.noColor, "no-color", false, "never colour text output (NO_COLOR does the same)")
 	_ = root.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string

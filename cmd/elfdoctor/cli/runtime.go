@@ -25,7 +25,7 @@ patched single-file executable starts as the bare runtime, or crashes.
 Exit status: 0 when nothing is wrong, 1 when a payload is not reachable,
 2 when FILE cannot be read as ELF.`,
 		Example: "  elfdoctor runtime ./app\n  elfdoctor runtime --format json ./app",
-		Args:    cobra.ExactArgs(1),
+		Args:    fileArgs("one ELF file: the single-file executable to identify", 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
 			f, err := openELF(path)
