@@ -124,6 +124,8 @@ ul.problems li { color: #b42318; }
 p.verdict { font-size: 1.1em; }
 details { margin: 0.6em 0; border: 1px solid #e5e7eb; border-radius: 4px; padding: 0.3em 0.8em; }
 summary { cursor: pointer; font-weight: 600; }
-pre { background: #f6f8fa; padding: 0.6em; overflow-x: auto; }
+pre { background: #f6f8fa; padding: 0.6em; white-space: pre-wrap; }
+code, pre, td, th, h1, h2, h3, p, li, summary { overflow-wrap: anywhere; }
+svg { max-width: 100%; height: auto; }
 svg text { font: 11px ui-monospace, monospace; }
 `

@@ -33,6 +33,16 @@ func addressMap(pristine, local *inspect.Summary) string {
 	if len(bounds) == 0 {
 		return ""
 	}
+	// An unmapped pointer gets a place on the scale too, so that its mark
+	// stands where it points instead of at an edge.
+	for _, s := range cols {
+		for _, m := range pointerMarks(s) {
+			bounds = append(bounds, m.addr)
+		}
+	}
+	if len(bounds) == 0 {
+		return ""
+	}
 	sort.Slice(bounds, func(i, j int) bool { return bounds[i] < bounds[j] })
 	uniq := bounds[:1]
 	for _, v := range bounds[1:] {
@@ -40,7 +50,9 @@ func addressMap(pristine, local *inspect.Summary) string {
 			uniq = append(uniq, v)
 		}
 	}
-	const top, left, colW, gap = 40.0, 110.0, 260.0, 40.0
+	// gap holds the labels of the pointer marks beside each column; two
+	// columns and the axis fit a 1280-pixel window.
+	const top, left, colW, gap = 40.0, 110.0, 260.0, 170.0
 	ys := make([]float64, len(uniq))
 	ys[0] = top
 	for i := 1; i < len(uniq); i++ {
@@ -117,11 +129,14 @@ func addressMap(pristine, local *inspect.Summary) string {
 			fmt.Fprintf(&b, `<g class="%s"><title>%s at 0x%x</title><rect x="%.0f" y="%.1f" width="%.0f" height="4" fill="%s"/><text x="%.0f" y="%.1f" text-anchor="end" fill="%s" font-weight="bold">%s 0x%x</text></g>`+"\n",
 				cls, html.EscapeString(what), a, x, y(a)-2, colW, color, x+colW-4, y(a)-4, color, html.EscapeString(shortDyn(ro)), a)
 		}
+		drawPointerMarks(&b, s, x+colW, y)
 	}
 	ly := height - 50
 	fmt.Fprintf(&b, `<g class="legend"><rect x="%.0f" y="%.0f" width="14" height="10" fill="%s" stroke="#57606a"/><text x="%.0f" y="%.0f">file-backed (R, RX, RW)</text>`, left, ly, permColor("R"), left+20, ly+9)
 	fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="14" height="10" fill="url(#zerofill)" stroke="#57606a"/><text x="%.0f" y="%.0f">zero-fill (MemSiz beyond FileSiz)</text>`, left+190, ly, left+210, ly+9)
-	fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="14" height="10" fill="#d1242f" fill-opacity="0.25" stroke="#d1242f"/><text x="%.0f" y="%.0f">overlapping mappings</text></g>`+"\n", left, ly+18, left+20, ly+27)
+	fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="14" height="10" fill="#d1242f" fill-opacity="0.25" stroke="#d1242f"/><text x="%.0f" y="%.0f">overlapping mappings</text>`, left, ly+18, left+20, ly+27)
+	fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="14" height="4" fill="%s"/><text x="%.0f" y="%.0f">a pointer ld.so follows</text>`, left+190, ly+21, markColor, left+210, ly+27)
+	fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="14" height="4" fill="%s"/><text x="%.0f" y="%.0f">a pointer into nothing or into the wrong table</text></g>`+"\n", left+400, ly+21, badMarkColor, left+420, ly+27)
 	b.WriteString("</svg>\n<figcaption>PT_LOAD segments in the loader's view, addresses spaced logarithmically.</figcaption></figure>\n")
 	return b.String()
 }
@@ -168,4 +183,94 @@ func permColor(flags string) string {
 		return "#c3f0c8"
 	}
 	return "#cfe3ff"
+}
+
+// Colours of the pointer marks. badMarkColor is used for nothing else on
+// the page, so a test can find a bad mark in a screenshot.
+const (
+	markColor    = "#6e7781"
+	badMarkColor = "#e5101f"
+)
+
+// pointerMark is an address ld.so follows from the dynamic table, or the
+// DT_DEBUG slot it writes, with why it is drawn red, if it is.
+type pointerMark struct {
+	label string
+	addr  uint64
+	bad   string // empty when the mark is not red
+	title string
+}
+
+// pointerMarks lists what ld.so follows from the dynamic table: every
+// pointer tag (DT_STRTAB, DT_SYMTAB, the hash tables, DT_VERSYM,
+// DT_VERNEED, DT_VERDEF, the relocation tables, ...) at the address it
+// holds, and the DT_DEBUG slot, which ld.so writes. A mark is red when the
+// address is mapped by no PT_LOAD, when it lands in another table than
+// the section headers put there (the stale pointer a rewrite leaves), or,
+// for DT_DEBUG, when the slot is in a read-only page.
+func pointerMarks(s *inspect.Summary) []pointerMark {
+	if s == nil || s.Dynamic == nil {
+		return nil
+	}
+	var out []pointerMark
+	for _, p := range s.Dynamic.Pointers {
+		m := pointerMark{label: p.Tag, addr: uint64(p.Addr)}
+		where := "mapped " + p.Backing
+		if p.Section != "" {
+			where += ", in " + p.Section
+		}
+		misplaced, homes := s.Misplaced(p)
+		switch {
+		case p.Backing == "unmapped":
+			m.bad = "no PT_LOAD maps it: ld.so reads unmapped memory"
+		case misplaced:
+			in := "no section"
+			if p.Section != "" {
+				in = p.Section
+			}
+			m.bad = fmt.Sprintf("it lands in %s, not in %s where the section headers put the table: a stale pointer", in, strings.Join(homes, " or "))
+		}
+		m.title = fmt.Sprintf("%s = 0x%x (%s)", p.Tag, m.addr, where)
+		if m.bad != "" {
+			m.title += ": " + m.bad
+		}
+		out = append(out, m)
+	}
+	ent := uint64(16)
+	if s.Class == "ELF32" {
+		ent = 8
+	}
+	for i, e := range s.Dynamic.Entries {
+		if e.Tag != "DT_DEBUG" {
+			continue
+		}
+		a := uint64(s.Dynamic.Addr) + uint64(i)*ent
+		m := pointerMark{label: "DT_DEBUG slot", addr: a, title: fmt.Sprintf("the DT_DEBUG slot of .dynamic at 0x%x, which ld.so writes", a)}
+		if !writable(s, a) {
+			m.bad = "the page is read-only: ld.so's write faults"
+			m.title += ": " + m.bad
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// drawPointerMarks draws each mark as a tick on the column's right edge at
+// its address, with its label in the gap beside the column; labels that
+// would overlap are pushed down and joined to their tick by a line.
+func drawPointerMarks(b *strings.Builder, s *inspect.Summary, edge float64, y func(uint64) float64) {
+	marks := pointerMarks(s)
+	sort.SliceStable(marks, func(i, j int) bool { return marks[i].addr < marks[j].addr })
+	next := -1e9
+	for _, m := range marks {
+		ty := y(m.addr)
+		ly := math.Max(ty, next)
+		next = ly + 12
+		color, cls := markColor, "pointer"
+		if m.bad != "" {
+			color, cls = badMarkColor, "pointer bad"
+		}
+		fmt.Fprintf(b, `<g class="%s"><title>%s</title><rect x="%.0f" y="%.1f" width="40" height="4" fill="%s"/><line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" stroke="%s"/><text x="%.0f" y="%.1f" fill="%s">%s</text></g>`+"\n",
+			cls, html.EscapeString(m.title), edge-40, ty-2, color, edge, ty, edge+8, ly, color, edge+10, ly+4, color, html.EscapeString(m.label))
+	}
 }
