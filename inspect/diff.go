@@ -197,6 +197,16 @@ func (d *Diff) decide() {
 	case len(oldSigns) > 0:
 		d.Verdict = VerdictLocallyEdited
 		d.Headline = fmt.Sprintf("%s looks locally modified (rewritten after linking, as patchelf does): %s.", d.PathA, oldSigns[0])
+	case d.sameBuild() && len(d.Changes) > 0:
+		// One build-id on both sides means one link: whatever differs
+		// was done to the file afterwards, so the vendor is not to blame.
+		d.Verdict = VerdictLocallyEdited
+		if lost := strippedSections(d.A, d.B); len(lost) > 0 {
+			d.Headline = fmt.Sprintf("%s looks locally modified (strip/objcopy): it has the build-id of %s but lacks %s, which strip and objcopy remove; %s.",
+				d.PathB, d.PathA, listNames(lost, 4), d.Changes[0].Message)
+		} else {
+			d.Headline = fmt.Sprintf("%s looks locally modified: it has the build-id of %s, so it is the same build changed after linking; %s.", d.PathB, d.PathA, d.Changes[0].Message)
+		}
 	case layout:
 		d.Verdict = VerdictLayoutChanged
 		d.Headline = "The layout changed: " + d.Changes[0].Message + "."
@@ -652,4 +662,35 @@ func (d *Diff) diffRuntime(add func(int, string, string, ...any)) {
 			add(rankNotes, "runtime", "%s runtime only in A (%s %s)", a.Name, a.Name, orNone(a.Version))
 		}
 	}
+}
+
+// sameBuild reports whether both files carry one GNU build-id: the linker
+// derives it from the linked contents, and rewriters (patchelf, strip,
+// objcopy) keep the note, so equal build-ids mean one build.
+func (d *Diff) sameBuild() bool {
+	return d.A.BuildID != "" && d.A.BuildID == d.B.BuildID
+}
+
+// strippedSections lists the sections of a that b lacks and that have no
+// place in memory (.symtab, .strtab, .debug_*, .comment, ...): what strip
+// and objcopy --strip-* remove.
+func strippedSections(a, b *Summary) []string {
+	have := map[string]bool{}
+	for _, s := range b.Sections {
+		have[s.Name] = true
+	}
+	var lost []string
+	for _, s := range a.Sections {
+		if !strings.Contains(s.Flags, "A") && s.Type != "NULL" && s.Name != ".shstrtab" && !have[s.Name] {
+			lost = append(lost, s.Name)
+		}
+	}
+	return lost
+}
+
+func listNames(names []string, max int) string {
+	if len(names) <= max {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:max], ", "), len(names)-max)
 }

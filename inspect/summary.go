@@ -507,11 +507,14 @@ func RewriteSigns(f *File, d *Dynamic) []string {
 	}
 	// Allocated sections out of address order in the section table.
 	// .tbss takes no memory of its own (the next section may share its
-	// address), so it says nothing about order.
+	// address), so it says nothing about order. Bun's .bun section is
+	// moved to the end of memory by `bun build --compile` itself, the
+	// vendor's own build step, so its place says nothing about a local
+	// rewrite (every pristine Bun 1.3 application has it out of order).
 	var alloc []Section
 	for _, s := range f.Sections {
 		tbss := s.Type == elf.SHT_NOBITS && s.Flags&elf.SHF_TLS != 0
-		if s.Flags&elf.SHF_ALLOC != 0 && s.Type != elf.SHT_NULL && !tbss {
+		if s.Flags&elf.SHF_ALLOC != 0 && s.Type != elf.SHT_NULL && !tbss && s.Name != ".bun" {
 			alloc = append(alloc, s)
 		}
 	}
