@@ -131,6 +131,12 @@ func (b *Bug) head(d doc) {
 	d.kv(kv)
 	var next []string
 	for _, n := range b.Next {
+		if c := b.Core; c != nil && n == c.Crash.Next {
+			// The core's advice quotes words from the core and the
+			// journal for the shell; their backticks are not spans.
+			next = append(next, clean(n))
+			continue
+		}
 		next = append(next, ticks(n))
 	}
 	d.next(next)
