@@ -38,6 +38,21 @@ func BugReport(w io.Writer, b *Bug, o BugOptions) error {
 	}
 	c := *b
 	c.Redacted = o.Redact != nil
+	if o.Redact != nil && c.Core != nil {
+		// The command line's arguments leave the report, and wherever
+		// else they appear (an abort message, a path) they are replaced.
+		var keep []string
+		if ws := strings.Fields(c.Core.Process.Args); len(ws) > 0 {
+			keep = append(keep, ws[0], baseName(ws[0]))
+		}
+		keep = append(keep, c.Exe.Path, baseName(c.Exe.Path), c.Core.Process.Name)
+		lines := []string{c.Core.Process.Args}
+		if j := c.Core.Journal; j != nil {
+			lines = append(lines, j.Cmdline)
+		}
+		o.Redact = o.Redact.withCommand(lines, keep)
+		c.Core = redactCore(c.Core)
+	}
 	var buf bytes.Buffer
 	switch o.Format {
 	case JSON:

@@ -1,76 +1,463 @@
 package report
 
 import (
-	"html"
-	"regexp"
+	"bufio"
+	"cmp"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/elfdoctor/elfdoctor/coredump"
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
-// Redactor replaces what identifies the person filing a report — the home
-// directory, the user name in home paths, the host name — with
-// placeholders. Build-ids, versions and hashes stay: they identify the
-// software, which is the point of the report.
+// Redactor replaces what identifies the people and the machine behind a
+// report with placeholders: every path under a home directory becomes
+// ~/…, user names in paths {user}, host names {host}, and the arguments
+// of the crashed command line {arg}. Build-ids, versions and hashes stay:
+// they identify the software, which is the point of the report.
+//
+// It works on paths, not on strings: a path of the report is cleaned
+// (`//`, `.`, `..`) and its symbolic links resolved before it is compared
+// with the home directories, so /home//alice, a symlink into a home and
+// /home → /var/home all count as the home they are. A Redactor is not
+// safe for concurrent use: it remembers what it resolved.
 type Redactor struct {
-	Home, User, Host string
+	// Homes are home directories: paths under them become ~/….
+	Homes []string
+	// Users are user names, replaced where they are a word of a path
+	// (/data/alice/…, /tmp/alice-build/…).
+	Users []string
+	// Hosts are the machine's names (FQDN, short name, aliases),
+	// replaced wherever they are a whole word, whatever their length.
+	Hosts []string
+	// Args are words of the crashed command line after argv[0]; BugReport
+	// adds those of the core it reports.
+	Args []string
+	// Root is the file system paths are resolved in; "" is /.
+	Root string
+
+	resolved map[string]string
 }
 
-// Placeholders, as they appear in Markdown and JSON.
+// Placeholders. They are plain text in Markdown, HTML and JSON alike (an
+// <angle> placeholder would be swallowed as a tag by GitHub).
 const (
 	homeMark = "~"
-	userMark = "<user>"
-	hostMark = "<host>"
+	userMark = "{user}"
+	hostMark = "{host}"
+	argMark  = "{arg}"
 )
 
-// Apply redacts a rendered report. HTML gets its placeholders escaped, so
-// they show as written instead of vanishing as unknown tags.
-func (r *Redactor) Apply(b []byte, f Format) []byte {
+// Identity says where to learn who and what to redact.
+type Identity struct {
+	// Etc is the directory whose passwd, hostname and hosts files are
+	// read; "" is /etc. Tests pass a fake one.
+	Etc string
+	// Root is the file system the report's paths are resolved in; ""
+	// is /.
+	Root string
+	// Getenv reads HOME, USER, LOGNAME and SUDO_USER; nil is os.Getenv.
+	Getenv func(string) string
+	// Hostname is the kernel's node name; "" asks os.Hostname.
+	Hostname string
+}
+
+// Regular (login) users have uids in [firstUID, lastUID], the range
+// Debian's adduser and most distributions give people; system accounts
+// below it have homes such as /bin or /var/www that are nobody's.
+const (
+	firstUID = 1000
+	lastUID  = 59999
+)
+
+// NewRedactor collects what identifies the people and the machine: the
+// home directory of every regular user in the password database, of the
+// user running elfdoctor ($HOME, USER, LOGNAME) and of the one who ran
+// sudo (SUDO_USER), each also as its symbolic links resolve; their names;
+// and the host's names from the kernel, /etc/hostname and the /etc/hosts
+// lines that name it.
+func NewRedactor(id Identity) *Redactor {
+	getenv := id.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	r := &Redactor{Root: id.Root}
+	etc := cmp.Or(id.Etc, "/etc")
+	people := map[string]bool{}
+	for _, k := range []string{"USER", "LOGNAME", "SUDO_USER"} {
+		if v := getenv(k); v != "" && v != "root" {
+			people[v] = true
+		}
+	}
+	homes := []string{getenv("HOME")}
+	for _, u := range passwd(filepath.Join(etc, "passwd")) {
+		if people[u.name] || u.uid >= firstUID && u.uid <= lastUID {
+			homes = append(homes, u.home)
+			people[u.name] = true
+		}
+		if u.name == getenv("SUDO_USER") || u.name == getenv("USER") {
+			homes = append(homes, u.home)
+		}
+	}
+	for h := range slices.Values(homes) {
+		h = path.Clean(h)
+		if !strings.HasPrefix(h, "/") || h == "/" || h == "/nonexistent" {
+			continue
+		}
+		r.Homes = append(r.Homes, h)
+		if real := r.resolve(h); real != h {
+			r.Homes = append(r.Homes, real)
+		}
+	}
+	for u := range people {
+		r.Users = append(r.Users, u)
+	}
+	host := id.Hostname
+	if host == "" {
+		host, _ = os.Hostname()
+	}
+	r.Hosts = hostNames(etc, host)
+	r.normalise()
+	return r
+}
+
+// normalise sorts every list longest first, so that the longest match
+// wins (a home inside another, an FQDN before its short name).
+func (r *Redactor) normalise() {
+	for _, l := range []*[]string{&r.Homes, &r.Users, &r.Hosts, &r.Args} {
+		*l = slices.DeleteFunc(*l, func(s string) bool { return s == "" })
+		slices.SortFunc(*l, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+		*l = slices.Compact(*l)
+	}
+}
+
+type passwdEntry struct {
+	name, home string
+	uid        int
+}
+
+// passwd reads a password file. Its size does not matter: one line at a
+// time, lines capped.
+func passwd(file string) []passwdEntry {
+	f, err := safeopen.Regular(file)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []passwdEntry
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 4096), 64<<10)
+	for sc.Scan() {
+		fs := strings.Split(sc.Text(), ":")
+		if len(fs) < 7 || fs[0] == "" || strings.HasPrefix(fs[0], "#") {
+			continue
+		}
+		uid, err := strconv.Atoi(fs[2])
+		if err != nil {
+			continue
+		}
+		out = append(out, passwdEntry{name: fs[0], uid: uid, home: fs[5]})
+	}
+	return out
+}
+
+// hostNames are the kernel's node name, its short form, /etc/hostname and
+// every name of the /etc/hosts lines that carry one of them (the FQDN is
+// usually there), loopback names excepted.
+func hostNames(etc, host string) []string {
+	names := map[string]bool{}
+	add := func(n string) {
+		n = strings.TrimSpace(n)
+		if n == "" || strings.HasPrefix(n, "localhost") || strings.HasPrefix(n, "ip6-") || n == "localdomain" {
+			return
+		}
+		names[n] = true
+		if short, _, ok := strings.Cut(n, "."); ok && short != "" {
+			names[short] = true
+		}
+	}
+	add(host)
+	if f, err := safeopen.Regular(filepath.Join(etc, "hostname")); err == nil {
+		sc := bufio.NewScanner(f)
+		if sc.Scan() {
+			add(sc.Text())
+		}
+		f.Close()
+	}
+	if f, err := safeopen.Regular(filepath.Join(etc, "hosts")); err == nil {
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 4096), 64<<10)
+		for sc.Scan() {
+			line, _, _ := strings.Cut(sc.Text(), "#")
+			fs := strings.Fields(line)
+			if len(fs) < 2 {
+				continue
+			}
+			mine := false
+			for _, n := range fs[1:] {
+				short, _, _ := strings.Cut(n, ".")
+				mine = mine || names[n] || names[short]
+			}
+			if mine {
+				for _, n := range fs[1:] {
+					add(n)
+				}
+			}
+		}
+		f.Close()
+	}
+	var out []string
+	for n := range names {
+		out = append(out, n)
+	}
+	return out
+}
+
+// withCommand is r with the arguments of a crashed command line added:
+// each word after argv[0] of at least three bytes, and the value of an
+// --option=value word. Shorter words ("-v", "80") are everywhere in a
+// report; the command-line fields themselves are replaced whole by
+// redactCore.
+func (r *Redactor) withCommand(lines []string, keep []string) *Redactor {
+	c := *r
+	c.Args = slices.Clone(r.Args)
+	for _, l := range lines {
+		ws := strings.Fields(l)
+		for _, w := range ws[min(1, len(ws)):] {
+			cands := []string{w}
+			if _, v, ok := strings.Cut(w, "="); ok {
+				cands = append(cands, v)
+			}
+			for _, a := range cands {
+				if len(a) >= 3 && !slices.Contains(keep, a) {
+					c.Args = append(c.Args, a)
+				}
+			}
+		}
+	}
+	c.normalise()
+	return &c
+}
+
+// redactArgs keeps argv[0] of a command line and replaces each argument.
+func redactArgs(line string) string {
+	ws := strings.Fields(line)
+	if len(ws) < 2 {
+		return line
+	}
+	return ws[0] + strings.Repeat(" "+argMark, len(ws)-1)
+}
+
+// redactCore is a copy of a core's analysis whose command lines keep only
+// argv[0]: `--token s3cret` must not reach a bug tracker.
+func redactCore(a *coredump.Analysis) *coredump.Analysis {
+	c := *a
+	c.Process.Args = redactArgs(a.Process.Args)
+	if a.Journal != nil {
+		j := *a.Journal
+		j.Cmdline = redactArgs(j.Cmdline)
+		c.Journal = &j
+	}
+	return &c
+}
+
+// Apply redacts a rendered report: paths first (each one resolved),
+// then host names and command-line arguments as whole words. The
+// placeholders need no escaping in any format.
+func (r *Redactor) Apply(b []byte, _ Format) []byte {
 	if r == nil {
 		return b
 	}
-	s := string(b)
-	user, host := userMark, hostMark
-	if f == HTML {
-		user, host = html.EscapeString(userMark), html.EscapeString(hostMark)
+	s := r.paths(string(b))
+	for _, h := range r.Hosts {
+		s = replaceWord(s, h, hostMark, true, isHostChar)
 	}
-	if h := strings.TrimRight(r.Home, "/"); len(h) > 1 {
-		s = replacePath(s, h, homeMark)
-	}
-	if r.User != "" {
-		for _, dir := range []string{"/home/", "/Users/", "/var/home/"} {
-			s = replacePath(s, dir+r.User, dir+user)
-		}
-	}
-	if len(r.Host) >= 3 && r.Host != "localhost" {
-		s = regexp.MustCompile(`\b`+regexp.QuoteMeta(r.Host)+`\b`).ReplaceAllLiteralString(s, host)
+	for _, a := range r.Args {
+		s = replaceWord(s, a, argMark, false, isAlnumByte)
 	}
 	return []byte(s)
 }
 
-// replacePath replaces dir where it is a whole path prefix: followed by
-// "/", the end of a word or of the string, not by more of a longer name.
-func replacePath(s, dir, with string) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, dir)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		end := i + len(dir)
-		whole := end == len(s) || !isPathChar(s[end])
-		if whole && i > 0 && isPathChar(s[i-1]) && s[i-1] != '/' && dir[0] == '/' {
-			whole = false
-		}
-		b.WriteString(s[:i])
-		if whole {
-			b.WriteString(with)
-		} else {
-			b.WriteString(dir)
-		}
-		s = s[end:]
-	}
+// A path in rendered text starts with "/" after a character that cannot
+// be part of a path, and ends before one that rarely is and that the
+// formats use around paths: quotes, backticks, markup, separators of
+// lists and of key=value.
+func pathDelim(c byte) bool {
+	return c <= ' ' || strings.IndexByte("\"'`<>|,;:=()[]{}\\&*", c) >= 0
 }
 
-func isPathChar(c byte) bool {
-	return c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+func pathLead(c byte) bool {
+	return c == '/' || c == '~' || c == '$' || c == '.' || c == '-' || c == '_' || isAlnumByte(c)
+}
+
+// paths redacts every path of s.
+func (r *Redactor) paths(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '/' || (i > 0 && pathLead(s[i-1])) {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && !pathDelim(s[j]) {
+			j++
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(r.path(s[i:j]))
+		last, i = j, j-1
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// path redacts one path: under a home (as written, cleaned, or resolved)
+// it becomes ~/rest; user names that are words of it become {user}.
+func (r *Redactor) path(p string) string {
+	clean := path.Clean(p)
+	under := func(cand string) (string, bool) {
+		for _, h := range r.Homes {
+			if rest, ok := strings.CutPrefix(cand, h); ok && (rest == "" || rest[0] == '/') {
+				return rest, true
+			}
+		}
+		return "", false
+	}
+	rest, ok := under(clean)
+	if !ok {
+		// Resolved last: it costs system calls, and the rest then comes
+		// from a symbolic link's target, not from the report, so text
+		// with markup in it must not enter the page unescaped.
+		if rest, ok = under(r.resolve(clean)); ok && !safePathText(rest) {
+			rest = "/…"
+		}
+	}
+	if !ok {
+		return r.users(p)
+	}
+	if strings.HasSuffix(p, "/") && !strings.HasSuffix(rest, "/") {
+		rest += "/"
+	}
+	return r.users(homeMark + rest)
+}
+
+func safePathText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(isAlnumByte(c) || strings.IndexByte("/._-+@%,~$", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Redactor) users(p string) string {
+	for _, u := range r.Users {
+		p = replaceWord(p, u, userMark, false, isAlnumByte)
+	}
+	return p
+}
+
+// maxResolve bounds the symbolic-link resolution of one report: paths
+// beyond it are compared as written and cleaned only.
+const maxResolve = 4096
+
+// resolve is p with its symbolic links resolved, as far as its longest
+// existing prefix goes (the rest of a path a core names may not exist
+// here); p itself when nothing resolves. It reads links, never opens a
+// file.
+func (r *Redactor) resolve(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		return p
+	}
+	if v, ok := r.resolved[p]; ok {
+		return v
+	}
+	if r.resolved == nil {
+		r.resolved = map[string]string{}
+	}
+	if len(r.resolved) >= maxResolve {
+		return p
+	}
+	out := p
+	prefix, rest := p, ""
+	for n := 0; prefix != "/" && n < 64; n++ {
+		real, err := filepath.EvalSymlinks(filepath.Join(r.Root, prefix))
+		if err == nil {
+			if r.Root != "" && r.Root != "/" {
+				rel, err := filepath.Rel(r.Root, real)
+				if err != nil || strings.HasPrefix(rel, "..") {
+					break
+				}
+				real = "/" + rel
+			}
+			out = path.Clean(real + rest)
+			break
+		}
+		rest = "/" + path.Base(prefix) + rest
+		prefix = path.Dir(prefix)
+	}
+	r.resolved[p] = out
+	return out
+}
+
+func isAlnumByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// isHostChar is what a host name is made of besides dots: a host name is
+// a whole word between other characters, and a label of a longer name
+// (db in db.example.org) counts.
+func isHostChar(c byte) bool { return isAlnumByte(c) || c == '-' || c == '_' }
+
+// replaceWord replaces w in s where it stands as a whole word: not
+// preceded or followed by a byte for which inWord holds. Host names
+// compare without regard to ASCII case.
+func replaceWord(s, w, with string, fold bool, inWord func(byte) bool) string {
+	if w == "" || len(w) > len(s) {
+		return s
+	}
+	hay, needle := s, w
+	if fold {
+		hay, needle = asciiLower(s), asciiLower(w)
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; ; {
+		k := strings.Index(hay[i:], needle)
+		if k < 0 {
+			break
+		}
+		k += i
+		end := k + len(needle)
+		if (k == 0 || !inWord(s[k-1])) && (end == len(s) || !inWord(s[end])) {
+			b.WriteString(s[last:k])
+			b.WriteString(with)
+			last = end
+			i = end
+		} else {
+			i = k + 1
+		}
+		if i >= len(s) {
+			break
+		}
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// asciiLower lowers ASCII letters only, so byte offsets stay the same.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
