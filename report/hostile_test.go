@@ -270,3 +270,69 @@ func compareFiles(t *testing.T, a, b string) *inspect.Diff {
 	}
 	return d
 }
+
+// FuzzMarkdownCode holds mdCode to what GitHub's Markdown makes of it:
+// whatever the string, in a paragraph and in a table cell, it renders as
+// exactly one code span showing the string, and nothing else becomes
+// markup.
+func FuzzMarkdownCode(f *testing.F) {
+	for _, s := range []string{"a", "`", "``", "a``b", mdImg, mdLink, " a ", "   ", "|", `\|`, `a\\|b`, "`a|b`", hostileRPATH, "*x* _y_ [z](w)"} {
+		f.Add(s)
+	}
+	md := goldmark.New(goldmark.WithExtensions(extension.GFM))
+	f.Fuzz(func(t *testing.T, s string) {
+		s = clean(s)
+		if s == "" || len(s) > 4096 {
+			return
+		}
+		for _, doc := range []string{"x " + mdCode(s, false) + " y", "| h |\n|:--|\n| " + mdCode(s, true) + " |"} {
+			src := []byte(doc)
+			root := md.Parser().Parse(text.NewReader(src))
+			var spans []string
+			_ = ast.Walk(root, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+				if !entering {
+					return ast.WalkContinue, nil
+				}
+				switch n := n.(type) {
+				case *ast.CodeSpan:
+					spans = append(spans, nodeText(n, src))
+					return ast.WalkSkipChildren, nil
+				case *ast.RawHTML, *ast.HTMLBlock, *ast.Link, *ast.Image, *ast.AutoLink, *ast.Emphasis:
+					t.Errorf("%q in %q became a %s", s, doc, n.Kind())
+				}
+				return ast.WalkContinue, nil
+			})
+			if len(spans) != 1 || spans[0] != s {
+				t.Errorf("%q rendered as code spans %q (document %q)", s, spans, doc)
+			}
+		}
+	})
+}
+
+// FuzzMarkdownProse holds the escaping of plain text to the same rule:
+// a message from the input, with or without words set as code, never
+// becomes HTML, a link or an image.
+func FuzzMarkdownProse(f *testing.F) {
+	for _, s := range []string{mdImg + " " + mdLink + " " + mdWWW, "see https://x.example/a", "mail a@b.example", "<b>x</b>", "&lt;img&gt;", "![a](b)", "[a]: b", "a `b` c", "x <http://y>"} {
+		f.Add(s)
+	}
+	md := goldmark.New(goldmark.WithExtensions(extension.GFM))
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 4096 {
+			return
+		}
+		for _, auto := range []bool{false, true} {
+			doc := mdInline(s, nil, auto, false)
+			src := []byte(doc)
+			_ = ast.Walk(md.Parser().Parse(text.NewReader(src)), func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+				switch n.(type) {
+				case *ast.RawHTML, *ast.HTMLBlock, *ast.Link, *ast.Image, *ast.AutoLink:
+					if entering {
+						t.Errorf("%q (auto %v) became a %s: %q", s, auto, n.Kind(), doc)
+					}
+				}
+				return ast.WalkContinue, nil
+			})
+		}
+	})
+}

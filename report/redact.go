@@ -2,7 +2,10 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
+	"encoding/json"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -266,20 +269,93 @@ func redactCore(a *coredump.Analysis) *coredump.Analysis {
 }
 
 // Apply redacts a rendered report: paths first (each one resolved),
-// then host names and command-line arguments as whole words. The
-// placeholders need no escaping in any format.
-func (r *Redactor) Apply(b []byte, _ Format) []byte {
+// then host names and command-line arguments as whole words. JSON is
+// redacted string by string, decoded and encoded again, so that a
+// replacement can never fall inside an escape sequence; Markdown and
+// HTML as text (the placeholders need no escaping in either).
+func (r *Redactor) Apply(b []byte, f Format) []byte {
 	if r == nil {
 		return b
 	}
-	s := r.paths(string(b))
+	if f == JSON {
+		if out, err := r.applyJSON(b); err == nil {
+			return out
+		}
+	}
+	return []byte(r.text(string(b)))
+}
+
+func (r *Redactor) text(s string) string {
+	s = r.paths(s)
 	for _, h := range r.Hosts {
 		s = replaceWord(s, h, hostMark, true, isHostChar)
 	}
 	for _, a := range r.Args {
 		s = replaceWord(s, a, argMark, false, isAlnumByte)
 	}
-	return []byte(s)
+	return s
+}
+
+// applyJSON redacts every string of a JSON document (keys included) and
+// writes it back indented as writeJSON does, the order of fields kept.
+func (r *Redactor) applyJSON(b []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	type level struct {
+		object bool
+		n      int
+	}
+	var stack []level
+	sep := func() {
+		if len(stack) == 0 {
+			return
+		}
+		top := &stack[len(stack)-1]
+		switch {
+		case top.object && top.n%2 == 1:
+			out.WriteByte(':')
+		case top.n > 0:
+			out.WriteByte(',')
+		}
+		top.n++
+	}
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				sep()
+				stack = append(stack, level{object: v == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			out.WriteByte(byte(v))
+			continue
+		case string:
+			tok = r.text(v)
+		}
+		sep()
+		if err := enc.Encode(tok); err != nil {
+			return nil, err
+		}
+		out.Truncate(out.Len() - 1) // Encode's newline
+	}
+	var ind bytes.Buffer
+	if err := json.Indent(&ind, out.Bytes(), "", "  "); err != nil {
+		return nil, err
+	}
+	ind.WriteByte('\n')
+	return ind.Bytes(), nil
 }
 
 // A path in rendered text starts with "/" after a character that cannot

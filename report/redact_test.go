@@ -15,7 +15,7 @@ import (
 // system accounts, host files, and the symbolic links the redactor must
 // see through: /home/carol → /var/home/carol (as on Fedora's atomic
 // desktops) and /tmp/ln → alice's project.
-func fakeRoot(t *testing.T) string {
+func fakeRoot(t testing.TB) string {
 	t.Helper()
 	root := t.TempDir()
 	files := map[string]string{
@@ -162,7 +162,36 @@ func TestBugReportRedaction(t *testing.T) {
 			}
 		}
 	}
+	// With nothing to replace, JSON redaction (decoded and encoded again)
+	// changes no byte but the flag.
+	nc := *b
+	nc.Core = nil
+	plain := strings.Replace(string(renderBug(t, &nc, BugOptions{Format: JSON})), `"redacted": false`, `"redacted": true`, 1)
+	nothing := &Redactor{Hosts: []string{"no-such-host"}}
+	if got := string(renderBug(t, &nc, BugOptions{Format: JSON, Redact: nothing})); got != plain {
+		t.Errorf("JSON redaction that replaces nothing changed the document:\n%s", lineDiff([]byte(plain), []byte(got)))
+	}
 	if b.Core.Process.Args != cmdline {
 		t.Errorf("redaction changed the Bug it rendered: %q", b.Core.Process.Args)
 	}
+}
+
+// FuzzRedact: any text redacts without panicking, and a JSON document
+// stays valid JSON whatever its strings hold.
+func FuzzRedact(f *testing.F) {
+	for _, s := range []string{`{"a": "/home/alice/x", "b": ["db", 1.5e3, null, true]}`, "/home//alice/../alice/x db s3cret",
+		`{"/home/alice": {"x": "\u003c/home/alice\u003e \\u0041 s3cret\\"}}`, "'/tmp/ln/x;y' &#39;/home/alice&#39;", "/" + strings.Repeat("a/", 100)} {
+		f.Add(s)
+	}
+	root := fakeRoot(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		r := &Redactor{Homes: []string{"/home/alice", "/root"}, Users: []string{"alice", "u0041"}, Hosts: []string{"db", "u0041"},
+			Args: []string{"s3cret", "u0041", "home"}, Root: root}
+		for _, fm := range []Format{Markdown, HTML, JSON} {
+			out := r.Apply([]byte(s), fm)
+			if fm == JSON && json.Valid([]byte(s)) && !json.Valid(out) {
+				t.Errorf("valid JSON %q redacted to invalid %q", s, out)
+			}
+		}
+	})
 }
