@@ -40,9 +40,9 @@ var bugCases = []struct {
 var testEnv = Env{Kernel: "Linux 6.1.0-test", Machine: "x86_64", Distribution: "Debian GNU/Linux 12 (bookworm)",
 	CPU: "Test CPU", CPUFlags: []string{"sse4_2", "popcnt", "avx", "avx2", "bmi1", "bmi2", "fma", "movbe"}, X86Level: "v3"}
 
-func gather(t *testing.T, exe, pristine string) *Bug { return gatherWith(t, exe, pristine, nil) }
+func gather(t testing.TB, exe, pristine string) *Bug { return gatherWith(t, exe, pristine, nil) }
 
-func gatherWith(t *testing.T, exe, pristine string, bis *bisect.Result) *Bug {
+func gatherWith(t testing.TB, exe, pristine string, bis *bisect.Result) *Bug {
 	t.Helper()
 	in := BugInput{Exe: filepath.Join(binDir, exe), Env: &testEnv, Bisect: bis,
 		Check: loader.CheckOptions{Getenv: func(string) string { return "" }}}
@@ -64,7 +64,7 @@ func gatherWith(t *testing.T, exe, pristine string, bis *bisect.Result) *Bug {
 	return b
 }
 
-func renderBug(t *testing.T, b *Bug, o BugOptions) []byte {
+func renderBug(t testing.TB, b *Bug, o BugOptions) []byte {
 	t.Helper()
 	o.Version = "test"
 	var buf bytes.Buffer

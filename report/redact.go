@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
-	"io"
+	"errors"
 	"os"
 	"path"
 	"path/filepath"
@@ -270,9 +270,10 @@ func redactCore(a *coredump.Analysis) *coredump.Analysis {
 
 // Apply redacts a rendered report: paths first (each one resolved),
 // then host names and command-line arguments as whole words. JSON is
-// redacted string by string, decoded and encoded again, so that a
-// replacement can never fall inside an escape sequence; Markdown and
-// HTML as text (the placeholders need no escaping in either).
+// redacted string by string, each decoded and, when it changes, encoded
+// again, so that a replacement can never fall inside an escape sequence;
+// Markdown and HTML as text (the placeholders need no escaping in
+// either).
 func (r *Redactor) Apply(b []byte, f Format) []byte {
 	if r == nil {
 		return b
@@ -287,75 +288,63 @@ func (r *Redactor) Apply(b []byte, f Format) []byte {
 
 func (r *Redactor) text(s string) string {
 	s = r.paths(s)
+	lower := asciiLower(s)
 	for _, h := range r.Hosts {
-		s = replaceWord(s, h, hostMark, true, isHostChar)
+		if strings.Contains(lower, asciiLower(h)) {
+			s = replaceWord(s, h, hostMark, true, isHostChar)
+			lower = asciiLower(s)
+		}
 	}
 	for _, a := range r.Args {
-		s = replaceWord(s, a, argMark, false, isAlnumByte)
+		if strings.Contains(s, a) {
+			s = replaceWord(s, a, argMark, false, isAlnumByte)
+		}
 	}
 	return s
 }
 
-// applyJSON redacts every string of a JSON document (keys included) and
-// writes it back indented as writeJSON does, the order of fields kept.
+// applyJSON redacts every string of a JSON document (keys included),
+// leaving every byte outside the strings that change as it was.
 func (r *Redactor) applyJSON(b []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
+	if !json.Valid(b) {
+		return nil, errors.New("not JSON")
+	}
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false)
-	type level struct {
-		object bool
-		n      int
-	}
-	var stack []level
-	sep := func() {
-		if len(stack) == 0 {
-			return
-		}
-		top := &stack[len(stack)-1]
-		switch {
-		case top.object && top.n%2 == 1:
-			out.WriteByte(':')
-		case top.n > 0:
-			out.WriteByte(',')
-		}
-		top.n++
-	}
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		switch v := tok.(type) {
-		case json.Delim:
-			switch v {
-			case '{', '[':
-				sep()
-				stack = append(stack, level{object: v == '{'})
-			default:
-				stack = stack[:len(stack)-1]
-			}
-			out.WriteByte(byte(v))
+	last := 0
+	// In valid JSON a quote outside a string opens one, and inside one
+	// only an unescaped quote ends it.
+	for i := 0; i < len(b); i++ {
+		if b[i] != '"' {
 			continue
-		case string:
-			tok = r.text(v)
 		}
-		sep()
-		if err := enc.Encode(tok); err != nil {
+		j := i + 1
+		for b[j] != '"' {
+			if b[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		lit := b[i : j+1]
+		var s string
+		if bytes.IndexByte(lit, '\\') < 0 {
+			s = string(lit[1 : len(lit)-1])
+		} else if err := json.Unmarshal(lit, &s); err != nil {
 			return nil, err
 		}
-		out.Truncate(out.Len() - 1) // Encode's newline
+		if red := r.text(s); red != s {
+			out.Write(b[last:i])
+			if err := enc.Encode(red); err != nil {
+				return nil, err
+			}
+			out.Truncate(out.Len() - 1) // Encode's newline
+			last = j + 1
+		}
+		i = j
 	}
-	var ind bytes.Buffer
-	if err := json.Indent(&ind, out.Bytes(), "", "  "); err != nil {
-		return nil, err
-	}
-	ind.WriteByte('\n')
-	return ind.Bytes(), nil
+	out.Write(b[last:])
+	return out.Bytes(), nil
 }
 
 // A path in rendered text starts with "/" after a character that cannot

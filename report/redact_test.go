@@ -195,3 +195,20 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRedact is the cost of redacting a whole report (the
+// local-damage case with its pristine copy: every inspect table) as the
+// report command does, on this machine's password database and names.
+func BenchmarkRedact(b *testing.B) {
+	bug := gather(b, "gcc-pie.patched", "gcc-pie")
+	for _, f := range []Format{Markdown, JSON} {
+		out := renderBug(b, bug, BugOptions{Format: f})
+		b.Run(string(f), func(b *testing.B) {
+			b.SetBytes(int64(len(out)))
+			for b.Loop() {
+				r := NewRedactor(Identity{})
+				r.Apply(out, f)
+			}
+		})
+	}
+}
