@@ -19,6 +19,7 @@ import (
 	"github.com/elfdoctor/elfdoctor/bisect"
 	"github.com/elfdoctor/elfdoctor/coredump"
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
 // needTool finds a program a test cannot do without: missing, the test
@@ -148,7 +149,7 @@ func TestMarkdownHostileInput(t *testing.T) {
 	}
 	docs["coredump"] = bytes.Clone(buf.Bytes())
 	b, err := Gather(BugInput{Exe: patched, Pristine: pristine, Env: &testEnv, Bisect: bis, Core: core,
-		Check: inspect.CheckOptions{Getenv: func(string) string { return "" }}})
+		Check: loader.CheckOptions{Getenv: func(string) string { return "" }}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/elfdoctor/elfdoctor/bisect"
 	"github.com/elfdoctor/elfdoctor/coredump"
-	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/internal/pastetest"
 	"github.com/elfdoctor/elfdoctor/internal/shellquote"
 )
@@ -75,7 +75,7 @@ func TestPastedCommands(t *testing.T) {
 	core := &coredump.Analysis{Core: coreName, SignalName: "SIGSEGV",
 		Crash: coredump.Crash{Kind: coredump.KindCrash, Summary: "app crashed."}}
 	b, err := Gather(BugInput{Exe: exe, Pristine: pristine, Env: &testEnv, Bisect: bis, Core: core,
-		Check: inspect.CheckOptions{Getenv: func(string) string { return "" }}})
+		Check: loader.CheckOptions{Getenv: func(string) string { return "" }}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/elfdoctor/elfdoctor/coredump"
-	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
 // fakeRoot is a file system with a password database of people and
@@ -130,7 +130,7 @@ func TestBugReportRedaction(t *testing.T) {
 		Crash:   coredump.Crash{Kind: coredump.KindAbort, Summary: "app aborted.", Message: "bad token s3cret"},
 		Journal: &coredump.JournalEntry{PID: 1234, Comm: "app", Exe: exe, Cmdline: cmdline, Hostname: "ci7", Storage: coredump.StorageFile, CoreFile: filepath.Join(home, "core.1234")}}
 	b, err := Gather(BugInput{Exe: exe, Pristine: filepath.Join(link, "app.orig"), Env: &testEnv, Core: core,
-		Check: inspect.CheckOptions{Getenv: func(string) string { return "" }}})
+		Check: loader.CheckOptions{Getenv: func(string) string { return "" }}})
 	if err != nil {
 		t.Fatal(err)
 	}
