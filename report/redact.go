@@ -18,9 +18,10 @@ import (
 )
 
 // Redactor replaces what identifies the people and the machine behind a
-// report with placeholders: every path under a home directory becomes
-// ~/…, user names in paths {user}, host names {host}, and the arguments
-// of the crashed command line {arg}. Build-ids, versions and hashes stay:
+// report with placeholders: every path under the reporter's home
+// directory becomes ~/…, under anyone else's ~{user}/…, user names in
+// paths {user}, host names {host}, and the arguments of the crashed
+// command line {arg}. Build-ids, versions and hashes stay:
 // they identify the software, which is the point of the report.
 //
 // It works on paths, not on strings: a path of the report is cleaned
@@ -29,8 +30,12 @@ import (
 // /home → /var/home all count as the home they are. A Redactor is not
 // safe for concurrent use: it remembers what it resolved.
 type Redactor struct {
-	// Homes are home directories: paths under them become ~/….
+	// Homes are the home directories of the person running elfdoctor
+	// ($HOME, and the sudo user's): paths under them become ~/….
 	Homes []string
+	// OtherHomes are the homes of everyone else: paths under them
+	// become ~{user}/…, which says whose they are not.
+	OtherHomes []string
 	// Users are user names, replaced where they are a word of a path
 	// (/data/alice/…, /tmp/alice-build/…).
 	Users []string
@@ -90,32 +95,36 @@ func NewRedactor(id Identity) *Redactor {
 	}
 	r := &Redactor{Root: id.Root}
 	etc := cmp.Or(id.Etc, "/etc")
-	people := map[string]bool{}
+	people, me := map[string]bool{}, map[string]bool{}
 	for _, k := range []string{"USER", "LOGNAME", "SUDO_USER"} {
 		if v := getenv(k); v != "" && v != "root" {
-			people[v] = true
+			people[v], me[v] = true, true
 		}
 	}
-	homes := []string{getenv("HOME")}
+	mine, others := []string{getenv("HOME")}, []string(nil)
 	for _, u := range passwd(filepath.Join(etc, "passwd")) {
-		if people[u.name] || u.uid >= firstUID && u.uid <= lastUID {
-			homes = append(homes, u.home)
+		switch {
+		case me[u.name]:
+			mine = append(mine, u.home)
+		case u.uid >= firstUID && u.uid <= lastUID:
+			others = append(others, u.home)
 			people[u.name] = true
 		}
-		if u.name == getenv("SUDO_USER") || u.name == getenv("USER") {
-			homes = append(homes, u.home)
+	}
+	add := func(to *[]string, homes []string) {
+		for _, h := range homes {
+			h = path.Clean(h)
+			if !strings.HasPrefix(h, "/") || h == "/" || h == "/nonexistent" {
+				continue
+			}
+			*to = append(*to, h)
+			if real := r.resolve(h); real != h {
+				*to = append(*to, real)
+			}
 		}
 	}
-	for h := range slices.Values(homes) {
-		h = path.Clean(h)
-		if !strings.HasPrefix(h, "/") || h == "/" || h == "/nonexistent" {
-			continue
-		}
-		r.Homes = append(r.Homes, h)
-		if real := r.resolve(h); real != h {
-			r.Homes = append(r.Homes, real)
-		}
-	}
+	add(&r.Homes, mine)
+	add(&r.OtherHomes, others)
 	for u := range people {
 		r.Users = append(r.Users, u)
 	}
@@ -131,7 +140,7 @@ func NewRedactor(id Identity) *Redactor {
 // normalise sorts every list longest first, so that the longest match
 // wins (a home inside another, an FQDN before its short name).
 func (r *Redactor) normalise() {
-	for _, l := range []*[]string{&r.Homes, &r.Users, &r.Hosts, &r.Args} {
+	for _, l := range []*[]string{&r.Homes, &r.OtherHomes, &r.Users, &r.Hosts, &r.Args} {
 		*l = slices.DeleteFunc(*l, func(s string) bool { return s == "" })
 		slices.SortFunc(*l, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
 		*l = slices.Compact(*l)
@@ -379,24 +388,31 @@ func (r *Redactor) paths(s string) string {
 	return b.String()
 }
 
-// path redacts one path: under a home (as written, cleaned, or resolved)
-// it becomes ~/rest; user names that are words of it become {user}.
+// path redacts one path: under a home (cleaned, or else resolved) it
+// becomes ~/rest or ~{user}/rest, the longest home deciding; user names
+// that are words of it become {user}.
 func (r *Redactor) path(p string) string {
 	clean := path.Clean(p)
-	under := func(cand string) (string, bool) {
-		for _, h := range r.Homes {
-			if rest, ok := strings.CutPrefix(cand, h); ok && (rest == "" || rest[0] == '/') {
-				return rest, true
+	under := func(cand string) (mark, rest string, ok bool) {
+		best := -1
+		for _, l := range []struct {
+			homes []string
+			mark  string
+		}{{r.Homes, homeMark}, {r.OtherHomes, homeMark + userMark}} {
+			for _, h := range l.homes {
+				if x, found := strings.CutPrefix(cand, h); found && (x == "" || x[0] == '/') && len(h) > best {
+					best, mark, rest, ok = len(h), l.mark, x, true
+				}
 			}
 		}
-		return "", false
+		return mark, rest, ok
 	}
-	rest, ok := under(clean)
+	mark, rest, ok := under(clean)
 	if !ok {
 		// Resolved last: it costs system calls, and the rest then comes
 		// from a symbolic link's target, not from the report, so text
 		// with markup in it must not enter the page unescaped.
-		if rest, ok = under(r.resolve(clean)); ok && !safePathText(rest) {
+		if mark, rest, ok = under(r.resolve(clean)); ok && !safePathText(rest) {
 			rest = "/…"
 		}
 	}
@@ -406,7 +422,7 @@ func (r *Redactor) path(p string) string {
 	if strings.HasSuffix(p, "/") && !strings.HasSuffix(rest, "/") {
 		rest += "/"
 	}
-	return r.users(homeMark + rest)
+	return r.users(mark + rest)
 }
 
 func safePathText(s string) bool {

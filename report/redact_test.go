@@ -69,9 +69,9 @@ func TestRedactorPaths(t *testing.T) {
 		{"/home/alice", "~"},
 		{"/home/alice/", "~/"},
 		{"/home/alicex/app", "/home/alicex/app"},
-		{"/data/bob/x and /data//bob", "~/x and ~"},
-		{"/home/carol/app", "~/app"},  // through /home/carol → /var/home/carol
-		{"/tmp/ln/app", "~/proj/app"}, // a symbolic link into alice's home
+		{"/data/bob/x and /data//bob", "~{user}/x and ~{user}"},
+		{"/home/carol/app", "~{user}/app"}, // through /home/carol → /var/home/carol
+		{"/tmp/ln/app", "~/proj/app"},      // a symbolic link into alice's home
 		{"/tmp/ln/missing/deeper", "~/proj/missing/deeper"},
 		{"/srv/alice/build", "/srv/{user}/build"},
 		{"/tmp/alice-build/x", "/tmp/{user}-build/x"},
@@ -82,7 +82,7 @@ func TestRedactorPaths(t *testing.T) {
 		{"dbx db-2 0xdb other.corp.example.org", "dbx db-2 0xdb other.corp.example.org"},
 		{"'/home/alice/app;touch X'", "'~/app;touch X'"},
 		{`"exe": "/home/alice/a b"`, `"exe": "~/a b"`},
-		{"LD_LIBRARY_PATH=/home/alice/lib:/data/bob/lib", "LD_LIBRARY_PATH=~/lib:~/lib"},
+		{"LD_LIBRARY_PATH=/home/alice/lib:/data/bob/lib", "LD_LIBRARY_PATH=~/lib:~{user}/lib"},
 		{"&#39;/home/alice/x&#39;", "&#39;~/x&#39;"},
 	} {
 		for _, f := range []Format{Markdown, HTML, JSON} {
@@ -90,6 +90,12 @@ func TestRedactorPaths(t *testing.T) {
 				t.Errorf("Apply(%q, %s) = %q, want %q", c.in, f, got, c.want)
 			}
 		}
+	}
+	// sudo from a system account: its home is the person's for this run.
+	svc := NewRedactor(Identity{Etc: filepath.Join(root, "etc"), Root: root, Hostname: "db",
+		Getenv: env(map[string]string{"HOME": "/root", "USER": "root", "SUDO_USER": "svc"})})
+	if got := string(svc.Apply([]byte("/var/lib/svc/app /var/www/x /home/alice/y"), Markdown)); got != "~/app /var/www/x ~{user}/y" {
+		t.Errorf("SUDO_USER=svc: %q", got)
 	}
 	// A host name of one letter is still a name.
 	x := NewRedactor(Identity{Etc: t.TempDir(), Hostname: "x", Getenv: env(nil)})
@@ -185,7 +191,7 @@ func FuzzRedact(f *testing.F) {
 	}
 	root := fakeRoot(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		r := &Redactor{Homes: []string{"/home/alice", "/root"}, Users: []string{"alice", "u0041"}, Hosts: []string{"db", "u0041"},
+		r := &Redactor{Homes: []string{"/home/alice", "/root"}, OtherHomes: []string{"/home/alice/bob"}, Users: []string{"alice", "u0041"}, Hosts: []string{"db", "u0041"},
 			Args: []string{"s3cret", "u0041", "home"}, Root: root}
 		for _, fm := range []Format{Markdown, HTML, JSON} {
 			out := r.Apply([]byte(s), fm)
