@@ -133,7 +133,7 @@ func (b *Bug) parts() []bugPart {
 func (b *Bug) head(d doc) {
 	d.literals(b.Exe.Path)
 	d.title("elfdoctor report: " + code(baseName(b.Exe.Path)))
-	d.para(ticks(b.Verdict), true)
+	d.para(clean(b.Verdict), true) // the verdict quotes the input; its backticks are not ours
 	kv := [][2]string{{"file", fileLine(b.Exe)}}
 	if b.Runtime != nil {
 		kv = append(kv, [2]string{"runtime", clean(RuntimeLine(b.Runtime))})
