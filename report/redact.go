@@ -48,7 +48,8 @@ type Redactor struct {
 	// Root is the file system paths are resolved in; "" is /.
 	Root string
 
-	resolved map[string]string
+	prefixes map[string]string // resolved prefixes, "" for missing
+	lstats   int
 }
 
 // Placeholders. They are plain text in Markdown, HTML and JSON alike (an
@@ -441,47 +442,71 @@ func (r *Redactor) users(p string) string {
 	return p
 }
 
-// maxResolve bounds the symbolic-link resolution of one report: paths
-// beyond it are compared as written and cleaned only.
-const maxResolve = 4096
+// maxLstat bounds the file-system calls of one report's resolution:
+// beyond it, paths are compared as written and cleaned only. Prefixes
+// are remembered, so a report's paths cost one lstat per directory they
+// share, not per path.
+const maxLstat = 16384
 
 // resolve is p with its symbolic links resolved, as far as its longest
 // existing prefix goes (the rest of a path a core names may not exist
-// here); p itself when nothing resolves. It reads links, never opens a
-// file.
+// here). It reads links, never opens a file.
 func (r *Redactor) resolve(p string) string {
-	if !strings.HasPrefix(p, "/") {
+	p = path.Clean(p)
+	if !strings.HasPrefix(p, "/") || p == "/" {
 		return p
 	}
-	if v, ok := r.resolved[p]; ok {
-		return v
-	}
-	if r.resolved == nil {
-		r.resolved = map[string]string{}
-	}
-	if len(r.resolved) >= maxResolve {
+	comps := strings.Split(p[1:], "/")
+	if len(comps) > 64 {
 		return p
 	}
-	out := p
-	prefix, rest := p, ""
-	for n := 0; prefix != "/" && n < 64; n++ {
-		real, err := filepath.EvalSymlinks(filepath.Join(r.Root, prefix))
-		if err == nil {
-			if r.Root != "" && r.Root != "/" {
-				rel, err := filepath.Rel(r.Root, real)
-				if err != nil || strings.HasPrefix(rel, "..") {
-					break
-				}
-				real = "/" + rel
-			}
-			out = path.Clean(real + rest)
-			break
+	if r.prefixes == nil {
+		r.prefixes = map[string]string{}
+	}
+	real, prefix := "/", ""
+	for i, c := range comps {
+		prefix += "/" + c
+		v, ok := r.prefixes[prefix]
+		if !ok {
+			v = r.step(real, c)
+			r.prefixes[prefix] = v
 		}
-		rest = "/" + path.Base(prefix) + rest
-		prefix = path.Dir(prefix)
+		if v == "" {
+			return path.Join(append([]string{real}, comps[i:]...)...)
+		}
+		real = v
 	}
-	r.resolved[p] = out
-	return out
+	return real
+}
+
+// step is dir/name with name's symbolic links resolved, dir being
+// resolved already; "" when it does not exist or the budget is spent.
+func (r *Redactor) step(dir, name string) string {
+	if r.lstats >= maxLstat {
+		return ""
+	}
+	r.lstats++
+	p := path.Join(dir, name)
+	full := filepath.Join(r.Root, p)
+	fi, err := os.Lstat(full)
+	if err != nil {
+		return ""
+	}
+	if fi.Mode()&os.ModeSymlink == 0 {
+		return p
+	}
+	t, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		return ""
+	}
+	if r.Root != "" && r.Root != "/" {
+		rel, err := filepath.Rel(r.Root, t)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			return ""
+		}
+		t = "/" + rel
+	}
+	return path.Clean(t)
 }
 
 func isAlnumByte(c byte) bool {

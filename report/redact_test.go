@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -216,5 +217,21 @@ func BenchmarkRedact(b *testing.B) {
 				r.Apply(out, f)
 			}
 		})
+	}
+}
+
+// BenchmarkRedactManyPaths is a hostile report: 50,000 distinct paths
+// that do not exist. Resolution stops at maxResolve distinct paths; the
+// rest are compared as written.
+func BenchmarkRedactManyPaths(b *testing.B) {
+	var sb strings.Builder
+	for i := range 50000 {
+		fmt.Fprintf(&sb, "/tmp/no/such/dir/%d/a/b/c/d/e/f ", i)
+	}
+	in := []byte(sb.String())
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		r := &Redactor{Homes: []string{"/home/alice"}, Users: []string{"alice"}, Hosts: []string{"db"}}
+		r.Apply(in, Markdown)
 	}
 }
