@@ -201,9 +201,9 @@ func isAlnum(r rune) bool {
 // the fence is one backtick longer than the longest run in s. A space
 // pads both ends when s starts or ends with a backtick (which would join
 // the fence) or both starts and ends with a space (CommonMark strips one
-// from each end then). Inside
-// tables | is escaped too: GFM splits cells before it parses code spans,
-// and both cmark-gfm and goldmark read any \| as part of the cell.
+// from each end then). Inside tables | is escaped too: GFM splits cells
+// before it parses code spans, and both cmark-gfm and goldmark read any
+// \| as part of the cell.
 func mdCode(s string, inTable bool) string {
 	if s == "" {
 		return ""
