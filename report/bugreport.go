@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/elfdoctor/elfdoctor/coredump"
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
@@ -146,9 +147,10 @@ func (b *Bug) head(d doc) {
 	d.kv(kv)
 	var next []string
 	for _, n := range b.Next {
-		if c := b.Core; c != nil && n == c.Crash.Next {
-			// The core's advice quotes words from the core and the
-			// journal for the shell; their backticks are not spans.
+		if c := b.Core; c != nil && n == c.Crash.Next && c.Crash.Kind == coredump.KindNoCore {
+			// Advice for a crash without a core quotes the journal's
+			// words for the shell; their backticks are not spans. The
+			// other kinds' advice is fixed text.
 			next = append(next, clean(n))
 			continue
 		}
