@@ -190,6 +190,13 @@ func FuzzRedact(f *testing.F) {
 		`{"/home/alice": {"x": "\u003c/home/alice\u003e \\u0041 s3cret\\"}}`, "'/tmp/ln/x;y' &#39;/home/alice&#39;", "/" + strings.Repeat("a/", 100)} {
 		f.Add(s)
 	}
+	// And every report golden: real documents in each format.
+	goldens, _ := filepath.Glob(filepath.Join(goldenDir, "report", "*"))
+	for _, g := range goldens {
+		if b, err := os.ReadFile(g); err == nil {
+			f.Add(string(b))
+		}
+	}
 	root := fakeRoot(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		r := &Redactor{Homes: []string{"/home/alice", "/root"}, OtherHomes: []string{"/home/alice/bob"}, Users: []string{"alice", "u0041"}, Hosts: []string{"db", "u0041"},
