@@ -15,6 +15,7 @@ import (
 
 	"github.com/elfdoctor/elfdoctor/bisect"
 	"github.com/elfdoctor/elfdoctor/coredump"
+	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/internal/pastetest"
 	"github.com/elfdoctor/elfdoctor/internal/shellquote"
@@ -127,5 +128,65 @@ func TestPastedCommands(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("%d commands pasted from:\n%s", pasted, md)
+	}
+}
+
+// TestAdviceCommandsPaste covers each builder of advice with a command in
+// it, whatever fixture would reach it: inspect's (rewrite signs, or
+// problems), diff's three verdicts and runtime's (a payload the runtime
+// cannot reach). Each command in a literal span is pasted into bash.
+func TestAdviceCommandsPaste(t *testing.T) {
+	dir := t.TempDir()
+	sh := pastetest.New(t, dir, "elfdoctor")
+	interp := filepath.Join(dir, "ld $(touch X).so")
+	sh.Stub(interp)
+	const (
+		a = "a;touch X"
+		b = "-b `touch X`"
+	)
+	rpath := []string{"$ORIGIN/../lib", "/opt/it's here"}
+	summary := func(path string) *inspect.Summary {
+		return &inspect.Summary{Path: path, HasInterp: true, Interp: interp, BuildID: path,
+			Dynamic: &inspect.DynSummary{Rpath: rpath}, RewriteSigns: []string{"moved"}}
+	}
+	fp := &inspect.Fingerprint{Runtimes: []inspect.Runtime{{Name: "Bun", Payload: &inspect.Payload{Reachable: false}}}}
+	broken := summary(a)
+	broken.RewriteSigns, broken.Problems = nil, []inspect.Problem{{Message: "bad"}}
+	var advice []string
+	advice = append(advice, inspectNext(summary(a))...)
+	advice = append(advice, inspectNext(broken)...)
+	advice = append(advice, runtimeNext(b, fp)...)
+	for _, v := range []string{inspect.VerdictLocallyEdited, inspect.VerdictLayoutChanged, inspect.VerdictSameLayout} {
+		advice = append(advice, diffNext(&inspect.Diff{Verdict: v, PathA: a, PathB: b, A: summary(a), B: summary(b)})...)
+	}
+	want := map[string]bool{}
+	for _, w := range [][]string{
+		{"elfdoctor", "diff", "PRISTINE", a}, {"elfdoctor", "diff", "GOOD", a}, {"elfdoctor", "diff", "PRISTINE", "./" + b},
+		{interp, "--library-path", strings.Join(rpath, ":"), "PRISTINE"}, {interp, "--library-path", strings.Join(rpath, ":"), a},
+		{"elfdoctor", "inspect", a}, {"elfdoctor", "inspect", "./" + b},
+	} {
+		want[pastetest.Call{Prog: w[0], Args: w[1:]}.String()] = false
+	}
+	for _, s := range advice {
+		for i, sp := range spans(s) {
+			if i%2 == 0 || !(strings.HasPrefix(sp, "elfdoctor ") || strings.HasPrefix(sp, shellquote.Word(interp))) {
+				continue
+			}
+			calls := sh.Paste(sp)
+			if len(calls) != 1 {
+				t.Errorf("pasting %q ran %d programs", sp, len(calls))
+				continue
+			}
+			k := calls[0].String()
+			if _, ok := want[k]; !ok {
+				t.Errorf("pasting %q ran %q", sp, strings.Split(k, "\x00"))
+			}
+			want[k] = true
+		}
+	}
+	for k, seen := range want {
+		if !seen {
+			t.Errorf("no advice ran %q", strings.Split(k, "\x00"))
+		}
 	}
 }
