@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/elfdoctor/elfdoctor/internal/shellquote"
 )
 
 // coredumpMessageID is the MESSAGE_ID of systemd-coredump's journal entries.
@@ -446,11 +448,31 @@ func noCore(e *JournalEntry, why string) *Analysis {
 		Crash: Crash{
 			Kind:    KindNoCore,
 			Summary: fmt.Sprintf("%s (PID %d) was killed by %s, but there is no core to explain it: %s.", name, e.PID, orUnknown(e.SignalName), why),
-			Next:    "Keep the next core: set Storage=external and a ProcessSizeMax larger than the process in /etc/systemd/coredump.conf, run the program with ulimit -c unlimited, reproduce the crash, then run elfdoctor coredump --journal " + strconv.Quote(name) + ". Meanwhile elfdoctor check " + orUnknown(e.Exe) + " predicts start-up failures without a core.",
+			Next:    "Keep the next core: set Storage=external and a ProcessSizeMax larger than the process in /etc/systemd/coredump.conf, run the program with ulimit -c unlimited, reproduce the crash, then run `" + journalCommand(name) + "`. Meanwhile `" + checkCommand(e.Exe) + "` predicts start-up failures without a core.",
 		},
 	}
 	AttachJournal(res, e, "")
 	return res
+}
+
+// journalCommand and checkCommand are the commands the advice names,
+// every word from the journal quoted for the shell it is pasted into; a
+// match or path that starts with "-" is kept from reading as an option.
+func journalCommand(match string) string {
+	if strings.HasPrefix(match, "-") {
+		return "elfdoctor coredump --journal -- " + shellquote.Word(match)
+	}
+	return "elfdoctor coredump --journal " + shellquote.Word(match)
+}
+
+func checkCommand(exe string) string {
+	switch {
+	case exe == "":
+		return "elfdoctor check FILE"
+	case strings.HasPrefix(exe, "-"):
+		exe = "./" + exe
+	}
+	return "elfdoctor check " + shellquote.Word(exe)
 }
 
 func orUnknown(s string) string {

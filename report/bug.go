@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/elfdoctor/elfdoctor/coredump"
 	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
+	"github.com/elfdoctor/elfdoctor/internal/shellquote"
 )
 
 // Bug is everything elfdoctor found about one failing program, gathered
@@ -333,16 +335,30 @@ func (b *Bug) conclude() {
 	if b.Pristine == nil && fatal != nil {
 		b.Next = append(b.Next, "Download the same version again and run `elfdoctor report FILE --pristine DOWNLOAD` to see whether the damage is local.")
 	}
-	b.Repro = append(b.Repro, "elfdoctor check "+b.Exe.Path, "elfdoctor runtime "+b.Exe.Path)
+	exe := argWord(b.Exe.Path)
+	b.Repro = append(b.Repro, command("elfdoctor check", exe), command("elfdoctor runtime", exe))
 	if b.Pristine != nil {
-		b.Repro = append(b.Repro, "elfdoctor diff "+b.Pristine.Path+" "+b.Exe.Path, "elfdoctor check "+b.Pristine.Path)
+		p := argWord(b.Pristine.Path)
+		b.Repro = append(b.Repro, command("elfdoctor diff", p, exe), command("elfdoctor check", p))
 	}
-	b.Repro = append(b.Repro, "LD_DEBUG=libs,versions "+b.Exe.Path+"   # what ld.so does, step by step")
+	b.Repro = append(b.Repro, command("LD_DEBUG=libs,versions", progWord(b.Exe.Path), "  # what ld.so does, step by step"))
 	if c := b.Core; c != nil {
-		b.Repro = append(b.Repro, "elfdoctor coredump --exe "+b.Exe.Path+" "+c.Core, "gdb -batch -ex bt "+b.Exe.Path+" "+c.Core)
+		if j := c.Journal; j != nil && j.Storage != coredump.StorageFile {
+			// No core file to name: the journal finds the crash again.
+			b.Repro = append(b.Repro, command("elfdoctor coredump --exe", exe, "--journal", strconv.Itoa(j.PID)))
+		} else {
+			core := argWord(c.Core)
+			b.Repro = append(b.Repro, command("elfdoctor coredump --exe", exe, core), command("gdb -batch -ex bt", exe, core))
+		}
 	}
 	if b.Bisect != nil {
-		b.Repro = append(b.Repro, fmt.Sprintf("elfdoctor bisect ... # releases from %s in %s, as in the bisect section", b.Bisect.Source, strings.Join(b.Bisect.Images, ", ")))
+		// Which flags made the source is not recorded; the comment
+		// names it, quoted so that no newline in it can end the comment.
+		ims := make([]string, len(b.Bisect.Images))
+		for i, im := range b.Bisect.Images {
+			ims[i] = shellquote.Word(im)
+		}
+		b.Repro = append(b.Repro, fmt.Sprintf("elfdoctor bisect ... # releases from %s in %s, as in the bisect section", shellquote.Word(b.Bisect.Source), strings.Join(ims, ", ")))
 	}
 	if b.Next == nil {
 		b.Next = []string{}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/elfdoctor/elfdoctor/coredump"
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
@@ -38,6 +39,21 @@ func BugReport(w io.Writer, b *Bug, o BugOptions) error {
 	}
 	c := *b
 	c.Redacted = o.Redact != nil
+	if o.Redact != nil && c.Core != nil {
+		// The command line's arguments leave the report, and wherever
+		// else they appear (an abort message, a path) they are replaced.
+		var keep []string
+		if ws := strings.Fields(c.Core.Process.Args); len(ws) > 0 {
+			keep = append(keep, ws[0], baseName(ws[0]))
+		}
+		keep = append(keep, c.Exe.Path, baseName(c.Exe.Path), c.Core.Process.Name)
+		lines := []string{c.Core.Process.Args}
+		if j := c.Core.Journal; j != nil {
+			lines = append(lines, j.Cmdline)
+		}
+		o.Redact = o.Redact.withCommand(lines, keep)
+		c.Core = redactCore(c.Core)
+	}
 	var buf bytes.Buffer
 	switch o.Format {
 	case JSON:
@@ -118,7 +134,7 @@ func (b *Bug) parts() []bugPart {
 func (b *Bug) head(d doc) {
 	d.literals(b.Exe.Path)
 	d.title("elfdoctor report: " + code(baseName(b.Exe.Path)))
-	d.para(ticks(b.Verdict), true)
+	d.para(clean(b.Verdict), true) // the verdict quotes the input; its backticks are not ours
 	kv := [][2]string{{"file", fileLine(b.Exe)}}
 	if b.Runtime != nil {
 		kv = append(kv, [2]string{"runtime", clean(RuntimeLine(b.Runtime))})
@@ -131,6 +147,13 @@ func (b *Bug) head(d doc) {
 	d.kv(kv)
 	var next []string
 	for _, n := range b.Next {
+		if c := b.Core; c != nil && n == c.Crash.Next && c.Crash.Kind == coredump.KindNoCore {
+			// Advice for a crash without a core quotes the journal's
+			// words for the shell; their backticks are not spans. The
+			// other kinds' advice is fixed text.
+			next = append(next, clean(n))
+			continue
+		}
 		next = append(next, ticks(n))
 	}
 	d.next(next)

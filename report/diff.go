@@ -135,7 +135,7 @@ func diffNext(df *inspect.Diff) []string {
 		return layoutNext(df)
 	}
 	return []string{fmt.Sprintf("The loader sees the same layout in both. If only one of them fails, compare the libraries and versions they need: %s and %s.",
-		code("elfdoctor inspect "+df.PathA), code("elfdoctor inspect "+df.PathB))}
+		code(command("elfdoctor inspect", argWord(df.PathA))), code(command("elfdoctor inspect", argWord(df.PathB))))}
 }
 
 // modifiedNext suggests running the pristine file as it is. The modified
@@ -152,7 +152,7 @@ func modifiedNext(df *inspect.Diff) []string {
 		fmt.Sprintf("Run the pristine binary %s unmodified instead of the rewritten copy %s: the rewrite moved structures the loader reads.",
 			code(pristine), code(modified)),
 		fmt.Sprintf("On NixOS, enable nix-ld (%s) so the unmodified binary finds a loader, or exec the Nix loader directly, rather than patchelf: %s.",
-			code("programs.nix-ld.enable = true"), code(loaderCommand(ms, ps, pristine))),
+			code("programs.nix-ld.enable = true"), code(loaderCommand(ms, ps, argWord(pristine)))),
 	}
 }
 
@@ -186,7 +186,7 @@ func layoutNext(df *inspect.Diff) []string {
 			code(df.PathB)+" with the release it came from.")
 	}
 	msg := "Before rewriting " + code(df.PathB) + ", check whether the changed segment still has zero-fill slack (ZERO-FILL in " +
-		code("elfdoctor inspect "+df.PathB) + ")"
+		code(command("elfdoctor inspect", argWord(df.PathB))) + ")"
 	if len(slack) > 0 {
 		msg += ": in B, " + strings.Join(slack, "; ")
 	}

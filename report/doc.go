@@ -163,6 +163,15 @@ func isLiteral(w string, known map[string]bool) bool {
 	return strings.Contains(w, "_") && !strings.ContainsAny(w, "`*")
 }
 
+// linkish reports whether GitHub would turn w into a link by itself (GFM's
+// autolink extension: a scheme, "www." or an e-mail address). Such words
+// come from the input, so they are set as code, where nothing links.
+func linkish(w string) bool {
+	lw := strings.ToLower(w)
+	return strings.Contains(lw, "://") || strings.Contains(lw, "www.") || strings.Contains(lw, "@") ||
+		strings.Contains(lw, "mailto:") || strings.Contains(lw, "xmpp:")
+}
+
 // mdEscape escapes Markdown syntax in plain text. An underscore between
 // two letters or digits cannot start emphasis in GitHub-flavoured
 // Markdown, so GNU_STACK stays readable in the source.
@@ -187,7 +196,14 @@ func isAlnum(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }
 
-// mdCode writes a code span; inside tables, | must still be escaped.
+// mdCode writes a code span that nothing inside s can end: CommonMark
+// closes a span only on a backtick run of the opening's exact length, so
+// the fence is one backtick longer than the longest run in s. A space
+// pads both ends when s starts or ends with a backtick (which would join
+// the fence) or both starts and ends with a space (CommonMark strips one
+// from each end then). Inside tables | is escaped too: GFM splits cells
+// before it parses code spans, and both cmark-gfm and goldmark read any
+// \| as part of the cell.
 func mdCode(s string, inTable bool) string {
 	if s == "" {
 		return ""
@@ -195,10 +211,26 @@ func mdCode(s string, inTable bool) string {
 	if inTable {
 		s = strings.ReplaceAll(s, "|", `\|`)
 	}
-	if strings.Contains(s, "`") {
-		return "`` " + s + " ``"
+	fence := strings.Repeat("`", longestRun(s, '`')+1)
+	spaced := strings.HasPrefix(s, " ") && strings.HasSuffix(s, " ") && strings.Trim(s, " ") != ""
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || spaced {
+		return fence + " " + s + " " + fence
 	}
-	return "`" + s + "`"
+	return fence + s + fence
+}
+
+// longestRun is the length of the longest run of c in s.
+func longestRun(s string, c byte) int {
+	best, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != c {
+			run = 0
+			continue
+		}
+		run++
+		best = max(best, run)
+	}
+	return best
 }
 
 // mdInline renders s for Markdown: literal spans become code and the rest
@@ -220,7 +252,7 @@ func mdInline(s string, known map[string]bool, auto, inTable bool) string {
 			lead := word[:len(word)-len(core)]
 			trimmed := strings.TrimRight(core, ".,;:)\"'")
 			tail := core[len(trimmed):]
-			if auto && isLiteral(trimmed, known) {
+			if (auto && isLiteral(trimmed, known)) || linkish(trimmed) {
 				b.WriteString(mdEscape(lead) + mdCode(trimmed, inTable) + mdEscape(tail))
 			} else {
 				b.WriteString(mdEscape(word))

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/internal/shellquote"
 )
 
 // A program header row lists at most maxSegSections section names, and no
@@ -365,11 +366,11 @@ func inspectNext(s *inspect.Summary) []string {
 	p := code(s.Path)
 	if len(s.RewriteSigns) > 0 {
 		out = append(out,
-			"Compare with the pristine release to see what the rewrite changed: "+code("elfdoctor diff PRISTINE "+s.Path)+".",
+			"Compare with the pristine release to see what the rewrite changed: "+code(command("elfdoctor diff PRISTINE", argWord(s.Path)))+".",
 			"Run the release unmodified instead of rewriting it: on NixOS through nix-ld ("+code("programs.nix-ld.enable = true")+
 				"), or by invoking the loader directly: "+code(loaderCommand(s, nil, "PRISTINE"))+".")
 	} else if len(s.Problems) > 0 {
-		out = append(out, "The structures above are what ld.so reads; "+p+" is damaged or was rewritten badly. Get a fresh copy, or compare it with a known-good one: "+code("elfdoctor diff GOOD "+s.Path)+".")
+		out = append(out, "The structures above are what ld.so reads; "+p+" is damaged or was rewritten badly. Get a fresh copy, or compare it with a known-good one: "+code(command("elfdoctor diff GOOD", argWord(s.Path)))+".")
 	}
 	return out
 }
@@ -377,6 +378,8 @@ func inspectNext(s *inspect.Summary) []string {
 // loaderCommand is how to run file through a loader instead of rewriting
 // it: the interpreter and search path of the rewritten copy when it has
 // them (that is what the rewrite was for), else those of the original.
+// file is a path, or a placeholder such as PRISTINE. The RPATH goes in as
+// written, $ORIGIN included: quoted, the shell leaves it to ld.so.
 func loaderCommand(modified, original *inspect.Summary, file string) string {
 	loader, dirs := "LOADER", "DIRS"
 	for _, s := range []*inspect.Summary{original, modified} {
@@ -384,13 +387,13 @@ func loaderCommand(modified, original *inspect.Summary, file string) string {
 			continue
 		}
 		if s.HasInterp && s.Interp != "" {
-			loader = s.Interp
+			loader = progWord(s.Interp)
 		}
 		if s.Dynamic != nil {
 			if p := append(slices.Clone(s.Dynamic.Runpath), s.Dynamic.Rpath...); len(p) > 0 {
-				dirs = strings.Join(p, ":")
+				dirs = shellquote.Word(strings.Join(p, ":"))
 			}
 		}
 	}
-	return loader + " --library-path " + dirs + " " + file
+	return command(loader, "--library-path", dirs, file)
 }

@@ -241,7 +241,10 @@ func TestMarkdownInline(t *testing.T) {
 		{"requires GLIBC_2.34 of libc.so.6 (added)", "requires `GLIBC_2.34` of `libc.so.6` (added)", true},
 		{".dynstr at file offset 0x1000 lies after .text (0x500);", "`.dynstr` at file offset `0x1000` lies after `.text` (`0x500`);", true},
 		{"a *b* <c> [d] | e_f _g", `a \*b\* \<c\> \[d\] \| e_f \_g`, false},
-		{"x " + code("a|b`c"), "x `` a|b`c ``", false},
+		{"x " + code("a|b`c"), "x ``a|b`c``", false},
+		{code("``<img src=x>``"), "``` ``<img src=x>`` ```", false},
+		{code(" a "), "`  a  `", false},
+		{code("   "), "`   `", false},
 	} {
 		if got := mdInline(tc.in, known, tc.auto, false); got != tc.want {
 			t.Errorf("mdInline(%q)\n got %q\nwant %q", tc.in, got, tc.want)

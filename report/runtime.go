@@ -160,7 +160,7 @@ func runtimeNext(path string, fp *inspect.Fingerprint) []string {
 	var next []string
 	if bad := fp.Unreachable(); bad != nil {
 		next = append(next,
-			"Compare with the pristine download: "+code("elfdoctor diff PRISTINE "+path)+" shows what the rewrite moved.",
+			"Compare with the pristine download: "+code(command("elfdoctor diff PRISTINE", argWord(path)))+" shows what the rewrite moved.",
 			"Do not rewrite single-file executables in place (patchelf): run the pristine file through its interpreter, "+code("ld.so --library-path DIRS FILE")+", or with nix-ld.")
 	}
 	if bun := fp.Runtime(inspect.RuntimeBun); bun != nil && strings.Contains(bun.Platform, "x64") && !slices.Contains(bun.Variants, "baseline") {

@@ -42,8 +42,10 @@ Formats: markdown (the default; for a GitHub or GitLab issue, evidence in
 json (everything; see docs/report.schema.json), html (one self-contained
 page with a map of the address space).
 
-The home directory, user name and host name are replaced with placeholders
-unless --no-redact is given; build-ids, versions and hashes stay.
+Unless --no-redact is given, paths under any home directory (symbolic links
+resolved) become ~/..., user names in paths {user}, the host's names {host},
+and the crashed command line keeps only argv[0]; build-ids, versions and
+hashes stay.
 
 Exit status: 0 when nothing is wrong, 1 when a problem was found (the report
 is still written), 2 when a file cannot be read.`,
@@ -145,20 +147,13 @@ is still written), 2 when a file cannot be read.`,
 	f.StringVar(&core, "core", "", "the crash's core file (`CORE`; .zst, .lz4 and .xz are read too)")
 	f.StringVar(&bisectFile, "bisect", "", "a bisection's JSON output (`RESULT.json`, from elfdoctor --format json bisect)")
 	f.StringVarP(&out, "output", "o", "", "write the report to `OUT` instead of standard output")
-	f.BoolVar(&noRedact, "no-redact", false, "keep the home directory, user and host names")
+	f.BoolVar(&noRedact, "no-redact", false, "keep home directories, user and host names and the crashed command's arguments")
 	return cmd
 }
 
-// hostRedactor names what identifies the person running elfdoctor.
+// hostRedactor names what identifies the people and the machine.
 func hostRedactor(g *globalOpts) *report.Redactor {
-	r := &report.Redactor{Home: g.getenv("HOME"), User: g.getenv("USER")}
-	if r.User == "" {
-		r.User = g.getenv("LOGNAME")
-	}
-	if h, err := os.Hostname(); err == nil {
-		r.Host = h
-	}
-	return r
+	return report.NewRedactor(report.Identity{Getenv: g.getenv})
 }
 
 // readBisect reads what `elfdoctor --format json bisect` wrote.
