@@ -1,8 +1,13 @@
 package report
 
 import (
+	"bytes"
 	"io"
 	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
 )
 
 // mdDoc renders GitHub-flavoured Markdown: a "##" title, a "###" heading
@@ -90,32 +95,23 @@ func (d *mdDoc) table(t table) {
 		}
 		rows = append(rows, cells)
 	}
-	widths := columnWidths(header, rows)
-	lines := []string{mdRow(header, widths)}
-	var align strings.Builder
-	align.WriteString("|")
-	for _, w := range widths {
-		align.WriteString(":" + strings.Repeat("-", w+1) + "|")
-	}
-	lines = append(lines, align.String())
+	var buf bytes.Buffer
+	tab := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewMarkdown()),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAutoWrap(tw.WrapNone))
+	tab.Header(header)
 	for _, r := range rows {
-		lines = append(lines, mdRow(r, widths))
+		_ = tab.Append(r)
 	}
-	d.add(strings.Join(lines, "\n"))
-}
-
-// mdRow is one row of a pipe table, padded so the source lines up too.
-func mdRow(cells []string, widths []int) string {
-	var b strings.Builder
-	b.WriteString("|")
-	for i, w := range widths {
-		c := ""
-		if i < len(cells) {
-			c = cells[i]
-		}
-		b.WriteString(" " + c + strings.Repeat(" ", w-visibleWidth(c)) + " |")
+	if err := tab.Render(); err != nil {
+		d.add("(table not rendered: " + mdEscape(err.Error()) + ")")
+		return
 	}
-	return b.String()
+	d.add(strings.TrimRight(buf.String(), "\n"))
 }
 
 func (d *mdDoc) flush(w io.Writer) error {

@@ -57,6 +57,11 @@ type Options struct {
 	// Color enables ANSI colour in text output. The caller decides (a
 	// terminal, NO_COLOR unset); renderers never look at the environment.
 	Color bool
+	// Width fits text tables to a terminal of that many columns: long
+	// paths are shortened in the middle and prose wraps. 0 (a pipe, or
+	// --wide) keeps every row on one line with its full values; JSON
+	// always has them.
+	Width int
 	// Sections adds the full section table to text and Markdown output.
 	Sections bool
 	// Version is the elfdoctor version recorded in the JSON envelope.
@@ -98,7 +103,7 @@ func Diff(w io.Writer, df *inspect.Diff, o Options) error {
 func newDoc(o Options) (doc, error) {
 	switch o.Format {
 	case Text, "":
-		return &textDoc{color: o.Color}, nil
+		return &textDoc{color: o.Color, width: o.Width}, nil
 	case Markdown:
 		return &mdDoc{}, nil
 	case HTML:

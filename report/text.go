@@ -3,8 +3,13 @@ package report
 import (
 	"bytes"
 	"io"
+	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
 )
 
 // textDoc renders for a terminal: headings at the left margin, everything
@@ -14,6 +19,9 @@ import (
 type textDoc struct {
 	buf   bytes.Buffer
 	color bool
+	// width is the terminal's width: tables are fitted to it. 0 in a
+	// pipe or with --wide: full lines.
+	width int
 }
 
 func (d *textDoc) paint(s, style string) string {
@@ -96,41 +104,208 @@ func (d *textDoc) table(t table) {
 		for _, c := range r.cells {
 			cells = append(cells, plainText(c))
 		}
-		if r.changed {
-			for i := range cells {
-				cells[i] = d.paint(cells[i], ansiYellow)
-			}
-		}
 		rows = append(rows, cells)
 	}
-	widths := columnWidths(header, rows)
-	lines := []string{textRow(header, widths)}
-	width := utf8.RuneCountInString(lines[0])
-	for _, r := range rows {
-		line := textRow(r, widths)
-		width = max(width, utf8.RuneCountInString(ansiCode().ReplaceAllString(line, "")))
-		lines = append(lines, line)
+	if d.width > 0 {
+		fitPaths(header, rows, d.width-len(tableIndent))
 	}
-	d.buf.WriteString(lines[0] + "\n")
-	d.buf.WriteString("  " + strings.Repeat(rule, max(width-2, 1)) + "\n")
-	for _, line := range lines[1:] {
-		d.buf.WriteString(line + "\n")
+	for i, r := range t.rows {
+		if r.changed {
+			for j := range rows[i] {
+				rows[i][j] = d.paint(rows[i][j], ansiYellow)
+			}
+		}
+	}
+	d.buf.WriteString(renderTextTable(header, rows, d.width))
+}
+
+// tableIndent puts tables under their heading, like every other block.
+const tableIndent = "  "
+
+// renderTextTable lays a table out with tablewriter: no borders, columns
+// two spaces apart, one rule under the header. With width > 0 (a
+// terminal) and a table wider than that, the prose columns (findings,
+// messages) wrap at spaces so that the table fits; columns of numbers,
+// names and paths never wrap, so a table of numbers that cannot fit
+// stays whole and the terminal folds it. In a pipe (width 0) every row
+// is one line, for grep.
+func renderTextTable(header []string, rows [][]string, width int) string {
+	var buf bytes.Buffer
+	tab := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: textSymbols,
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenColumns: tw.On, BetweenRows: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.On},
+			},
+		})),
+		tablewriter.WithPadding(tw.Padding{Overwrite: true}),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAutoWrap(tw.WrapNone))
+	if limits := proseLimits(header, rows, width-len(tableIndent)); len(limits) > 0 {
+		tab.Configure(func(cfg *tablewriter.Config) {
+			cfg.Row.Formatting.AutoWrap = tw.WrapNormal
+			cfg.Row.ColMaxWidths.PerColumn = limits
+		})
+	}
+	tab.Header(header)
+	for _, r := range rows {
+		// Append fails only for values it cannot turn into strings.
+		_ = tab.Append(r)
+	}
+	if err := tab.Render(); err != nil {
+		return tableIndent + "(table not rendered: " + err.Error() + ")\n"
+	}
+	var out strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+		out.WriteString(strings.TrimRight(tableIndent+line, " ") + "\n")
+	}
+	return out.String()
+}
+
+// proseLimits chooses how narrow the prose columns must become for the
+// table to fit in width, widest first, none narrower than 20 columns.
+// It returns nil when the table fits or has no prose to wrap.
+func proseLimits(header []string, rows [][]string, width int) tw.Mapper[int, int] {
+	if width <= 0 {
+		return nil
+	}
+	widths := columnWidths(header, rows)
+	total := 2 * (len(widths) - 1)
+	for _, w := range widths {
+		total += w
+	}
+	over := total - width
+	if over <= 0 {
+		return nil
+	}
+	var prose []int
+	for i := range widths {
+		if isProse(rows, i) {
+			prose = append(prose, i)
+		}
+	}
+	sort.Slice(prose, func(a, b int) bool { return widths[prose[a]] > widths[prose[b]] })
+	limits := tw.NewMapper[int, int]()
+	for _, i := range prose {
+		if over <= 0 {
+			break
+		}
+		w := max(widths[i]-over, 20)
+		if w >= widths[i] {
+			continue
+		}
+		limits.Set(i, w)
+		over -= widths[i] - w
+	}
+	if len(limits) == 0 {
+		return nil
+	}
+	return limits
+}
+
+// isProse says whether a column holds sentences: some cell has four words
+// or more. Numbers with their human size ("0x2d8 (728 B)") and names do
+// not, and are never wrapped.
+func isProse(rows [][]string, col int) bool {
+	for _, r := range rows {
+		if col < len(r) && len(strings.Fields(ansiCode().ReplaceAllString(r[col], ""))) >= 4 {
+			return true
+		}
+	}
+	return false
+}
+
+var textSymbols = tw.NewSymbolCustom("elfdoctor").WithRow(rule).WithColumn("  ").WithCenter(rule + rule).WithMidLeft(rule).WithMidRight(rule)
+
+// fitPaths shortens, in the middle, cells that are one long path (Nix
+// store paths make check's tables 300 columns wide), keeping the first
+// directory and the file name, until the widest row fits in width or no
+// path is left to shorten. Prose and numbers are left to wrapping.
+func fitPaths(header []string, rows [][]string, width int) {
+	for {
+		widths := columnWidths(header, rows)
+		total := 0
+		for _, w := range widths {
+			total += w + 2
+		}
+		if total-2 <= width {
+			return
+		}
+		// The column that most needs it: the widest one holding a path.
+		col, best := -1, 0
+		for i, w := range widths {
+			if w > best && columnHasPath(rows, i, w) {
+				col, best = i, w
+			}
+		}
+		if col < 0 {
+			shortenPathWords(rows, 40)
+			return
+		}
+		target := max(best-(total-2-width), 24)
+		if target >= best {
+			return
+		}
+		for _, r := range rows {
+			if col < len(r) && visibleWidth(r[col]) > target && isPath(r[col]) {
+				r[col] = shortenPath(r[col], target)
+			}
+		}
 	}
 }
 
-// textRow lays out one row: indented, columns two spaces apart, padded
-// to their width in visible characters, no trailing blanks.
-func textRow(cells []string, widths []int) string {
-	var b strings.Builder
-	b.WriteString(" ")
-	for i, c := range cells {
-		b.WriteString(" ")
-		b.WriteString(c)
-		if i < len(cells)-1 {
-			b.WriteString(strings.Repeat(" ", widths[i]-visibleWidth(c)+1))
+// shortenPathWords shortens path words longer than n inside prose cells
+// ("the interpreter /nix/store/…/ld-linux-x86-64.so.2 does not exist"):
+// a word cannot wrap, so a long path would keep the table wide.
+func shortenPathWords(rows [][]string, n int) {
+	for _, r := range rows {
+		for i, c := range r {
+			if !strings.Contains(c, " ") || strings.Contains(c, "\x1b") {
+				continue
+			}
+			words := strings.Split(c, " ")
+			for j, w := range words {
+				if utf8.RuneCountInString(w) > n && isPath(w) {
+					words[j] = shortenPath(w, n)
+				}
+			}
+			r[i] = strings.Join(words, " ")
 		}
 	}
-	return strings.TrimRight(b.String(), " ")
+}
+
+func columnHasPath(rows [][]string, col, width int) bool {
+	for _, r := range rows {
+		if col < len(r) && visibleWidth(r[col]) == width && isPath(r[col]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isPath(s string) bool {
+	return strings.Contains(s, "/") && !strings.ContainsAny(s, " \t\x1b")
+}
+
+// shortenPath keeps the start of p and its last element, joined by "…",
+// in at most n runes; the file name is kept whole even when that is
+// longer.
+func shortenPath(p string, n int) string {
+	r := []rune(p)
+	if len(r) <= n {
+		return p
+	}
+	base := []rune(p[strings.LastIndex(p, "/"):])
+	keep := n - len(base) - 1
+	if keep < 1 {
+		return "…" + string(base)
+	}
+	return string(r[:keep]) + "…" + string(base)
 }
 
 // columnWidths is the widest cell of each column, in visible characters:

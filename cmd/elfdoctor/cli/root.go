@@ -43,21 +43,42 @@ type globalOpts struct {
 	// The environment, behind functions so that tests can fake it.
 	getenv     func(string) string
 	isTerminal func(io.Writer) bool
+	// termWidth is the width of the terminal w is, 0 when unknown.
+	termWidth func(io.Writer) int
+	wide      bool
 }
 
 // options are the report options for writing to w: colour only for text
 // on a terminal, without NO_COLOR (https://no-color.org) or --no-color.
 func (g *globalOpts) options(w io.Writer) report.Options {
-	return report.Options{
+	o := report.Options{
 		Format:  g.format.f,
 		Color:   g.format.f == report.Text && !g.noColor && g.getenv("NO_COLOR") == "" && g.isTerminal(w),
 		Version: g.version,
 	}
+	// Tables fit the terminal; in a pipe, or with --wide, every row stays
+	// one full line for grep and scripts.
+	if o.Format == report.Text && !g.wide && g.isTerminal(w) && g.termWidth != nil {
+		o.Width = g.termWidth(w)
+	}
+	return o
 }
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func termWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	cols, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return cols
 }
 
 // formatValue is the --format flag; bad values fail flag parsing.
@@ -110,6 +131,7 @@ problems were found (or the files differ), 2 on usage or I/O errors.`,
 	pf := root.PersistentFlags()
 	pf.Var(&g.format, "format", "output format (`FORMAT`: text, json, markdown or html)")
 	pf.BoolVar(&g.noColor, "no-color", false, "never colour text output (NO_COLOR does the same)")
+	pf.BoolVar(&g.wide, "wide", false, "on a terminal too, print table rows whole instead of fitting them to its width")
 	_ = root.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
 		for _, f := range report.Formats {
@@ -132,7 +154,7 @@ func usageError(c *cobra.Command, err error) error {
 // Main runs elfdoctor with args (without the program name) and returns the
 // exit code. It is the only place that turns errors into exit codes.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	g := &globalOpts{format: formatValue{report.Text}, version: Version(), getenv: os.Getenv, isTerminal: isTerminal}
+	g := &globalOpts{format: formatValue{report.Text}, version: Version(), getenv: os.Getenv, isTerminal: isTerminal, termWidth: termWidth}
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	root.SetIn(strings.NewReader(""))
