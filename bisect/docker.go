@@ -440,7 +440,7 @@ func runAs(binary string) (string, error) {
 		return fmt.Sprintf("%d:%d", sys.Uid, gid), nil
 	}
 	if st.Mode().Perm()&0o005 != 0o005 {
-		return "", fmt.Errorf("%s belongs to root and is not readable and executable by others (mode %v), and containers run it as nobody; make a copy you own, or chmod o+rx it", binary, st.Mode().Perm())
+		return "", fmt.Errorf("%s belongs to root and is not readable and executable by others (mode %v), and containers run it as nobody; make a copy you own, or run: %s", binary, st.Mode().Perm(), shellquote.Command("chmod", "o+rx", binary))
 	}
 	return fmt.Sprintf("%d:%d", nobody, nobody), nil
 }
