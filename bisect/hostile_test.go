@@ -1,6 +1,7 @@
 package bisect
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -12,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -645,4 +647,52 @@ func FuzzManifest(f *testing.F) {
 			t.Errorf("manifestSum = %q, not a digest", h)
 		}
 	})
+}
+
+// FuzzTarball walks arbitrary gzipped tarballs under a small cap: it
+// never panics, and never hands fn a member over the cap.
+func FuzzTarball(f *testing.F) {
+	f.Add(sparseTarball(16 << 30))
+	f.Add(sparseTarball(100))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "t.tgz")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		const limit = 1 << 16
+		_ = eachRegular(p, limit, func(h *tar.Header, r io.Reader) (bool, error) {
+			if h.Size > limit {
+				t.Errorf("member %s of %d bytes passed a cap of %d", h.Name, h.Size, limit)
+			}
+			n, _ := io.Copy(io.Discard, r)
+			if n > limit {
+				t.Errorf("member %s yielded %d bytes over a cap of %d", h.Name, n, limit)
+			}
+			return false, nil
+		})
+	})
+}
+
+// BenchmarkCacheLookup is what checking a cached 200 MB release costs on
+// each use: by its stamp, and re-hashed (--verify).
+func BenchmarkCacheLookup(b *testing.B) {
+	dir := b.TempDir()
+	c := &Cache{Dir: dir}
+	blob := make([]byte, 200<<20)
+	for i := range blob {
+		blob[i] = byte(i * 7)
+	}
+	if _, err := c.Put("k", bytes.NewReader(blob), 0); err != nil {
+		b.Fatal(err)
+	}
+	for _, verify := range []bool{false, true} {
+		b.Run(fmt.Sprintf("verify=%v", verify), func(b *testing.B) {
+			c := &Cache{Dir: dir, Verify: verify}
+			for b.Loop() {
+				if _, ok := c.Lookup("k"); !ok {
+					b.Fatal("not cached")
+				}
+			}
+		})
+	}
 }
