@@ -129,7 +129,7 @@ Exit status: 1 when any run failed, 0 when none did, 2 on usage or I/O errors or
 	f.StringVar(&o.checksumKey, "checksum-name", "", "the manifest entry to use: a file `NAME` or platform (default: the release's file name)")
 	f.Int64Var(&o.maxSizeMiB, "max-size", bisect.DefaultMaxSize>>20, "largest download or file taken from a tarball, in `MiB`")
 	f.BoolVar(&o.verify, "verify", false, "re-hash every cached file when it is used")
-	f.Float64Var(&o.cpus, "cpus", bisect.DefaultCPUs, "CPU quota of one container, in CPUs")
+	f.Float64Var(&o.cpus, "cpus", bisect.DefaultCPUs, "CPU quota of one container, `N` CPUs")
 	f.Int64Var(&o.fileSizeMiB, "file-size", bisect.DefaultFileSize>>20, "largest file a container may write, in `MiB`")
 	f.Int64Var(&o.tmpMiB, "tmp-size", bisect.DefaultTmpSize>>20, "size of the tmpfs at /tmp of one container, in `MiB`")
 	f.StringVar(&o.name, "name", "app", "the file `NAME` the binary has inside the container")
