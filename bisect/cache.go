@@ -75,6 +75,7 @@ type Cache struct {
 	Progress func(url string, done, total int64)
 
 	downloads atomic.Int64
+	sweep     sync.Once
 	mu        sync.Mutex
 	inflight  map[string]*flight
 	stampKey  []byte
@@ -534,6 +535,7 @@ func (c *Cache) store(key string, r io.Reader, integrity string, limit int64, wh
 	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
 		return "", err
 	}
+	c.sweep.Do(func() { c.removeDeadTemps(tmpDir) })
 	tmp, err := os.CreateTemp(tmpDir, "dl-*")
 	if err != nil {
 		return "", err
@@ -584,6 +586,24 @@ func (c *Cache) store(key string, r io.Reader, integrity string, limit int64, wh
 		return "", err
 	}
 	return dst, nil
+}
+
+// removeDeadTemps removes the partial downloads of bisections that were
+// killed. A live download writes to its file at least once per idle
+// timeout or fails, so a file untouched for an hour (or three idle
+// timeouts, if longer) belongs to no live process, whichever shares the
+// cache.
+func (c *Cache) removeDeadTemps(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	age := max(time.Hour, 3*c.IdleTimeout)
+	for _, e := range ents {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && time.Since(info.ModTime()) > age {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // progressReader reports a download's progress every 256 KiB and at EOF.

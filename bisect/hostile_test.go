@@ -432,6 +432,31 @@ func TestTruncatedCachedPristine(t *testing.T) {
 	})
 }
 
+// TestDeadTempsRemoved: the partial download of a killed bisection is
+// removed by the next one; one still being written is not.
+func TestDeadTempsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "tmp")
+	os.MkdirAll(tmp, 0o755)
+	dead, live := filepath.Join(tmp, "dl-dead"), filepath.Join(tmp, "dl-live")
+	for _, p := range []string{dead, live} {
+		if err := os.WriteFile(p, make([]byte, 1<<20), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(dead, old, old)
+	if _, err := (&Cache{Dir: dir}).Put("k", strings.NewReader("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dead); err == nil {
+		t.Error("a partial download untouched for two hours is still there")
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a partial download being written was removed: %v", err)
+	}
+}
+
 // TestKeyFileNames: a key file must hold a digest, nothing that leads out
 // of the cache.
 func TestKeyFileNames(t *testing.T) {
