@@ -381,9 +381,15 @@ wait:
 		case <-ctx.Done():
 			return Outcome{}, ctx.Err()
 		case <-timer.C:
+			if timedOut {
+				// The kill did not end it: give up waiting; the deferred
+				// forced removal, or the next RemoveStale, takes it.
+				break wait
+			}
 			// Killed, it exits and is removed; the wait above ends.
 			timedOut = true
 			_ = r.cli.ContainerKill(ctx, id, "KILL")
+			timer.Reset(30 * time.Second)
 		}
 	}
 	d := time.Since(start)
