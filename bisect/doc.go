@@ -32,9 +32,10 @@
 // [DefaultIdleTimeout], registry documents are parsed as they stream with
 // bounded memory, digests are checked before a file enters the cache, and
 // cached files are checked again whenever they are used, so a truncated or
-// altered release is never run as the vendor's. What the cache cannot
-// defend against is an attacker who can write to it and read its stamp
-// key; [Cache.Verify] re-hashes every file to cover even that. Releases
-// from a URL are verified only with a published checksum; without one the
-// verdict says so.
+// altered release is never run as the vendor's. [Cache.Verify] re-hashes
+// every file instead of trusting its stamp, which also catches a blob
+// changed by someone who can read the stamp key; nothing catches one who
+// can write the cache's key files, so the cache must not be writable by
+// others. Releases from a URL are verified only with a published checksum
+// (npm's are by their integrity); without one the verdict says so.
 package bisect
