@@ -262,11 +262,14 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 		labels[LabelOwner] = r.owner.String()
 	}
 	cfg := &container.Config{
-		Image:        s.Image,
-		Entrypoint:   []string{target},
-		Cmd:          s.Args,
-		WorkingDir:   "/",
-		User:         user,
+		Image:      s.Image,
+		Entrypoint: []string{target},
+		Cmd:        s.Args,
+		WorkingDir: "/",
+		User:       user,
+		// The root is read-only: programs that keep state in $HOME
+		// (caches, settings) get the tmpfs instead of failing on it.
+		Env:          []string{"HOME=/tmp"},
 		Labels:       labels,
 		AttachStdout: true,
 		AttachStderr: true,

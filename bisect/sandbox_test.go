@@ -24,6 +24,7 @@ func TestDockerSandbox(t *testing.T) {
 	defer func(f, m int64) { r.FileSize, r.Memory = f, m }(r.FileSize, r.Memory)
 	r.FileSize = 1 << 20
 	script := `id -u; id -g
+echo home=$HOME
 grep -E '^(CapEff|CapBnd|CapPrm|NoNewPrivs):' /proc/self/status
 touch /x 2>/dev/null; echo root-write=$?
 touch /elfdoctor/y 2>/dev/null; echo bin-write=$?
@@ -54,7 +55,7 @@ cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us /sy
 			t.Errorf("%s %s, want no capabilities", c, v)
 		}
 	}
-	want := map[string]string{"NoNewPrivs:": "1", "root-write=": "1", "bin-write=": "1", "tmp-write=": "0", "fsize-write=": "153"}
+	want := map[string]string{"home=": "/tmp", "NoNewPrivs:": "1", "root-write=": "1", "bin-write=": "1", "tmp-write=": "0", "fsize-write=": "153"}
 	for k, v := range want {
 		if got := get(k); got != v {
 			t.Errorf("%s%s, want %s", k, got, v)
