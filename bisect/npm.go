@@ -106,7 +106,12 @@ func (s *NPMSource) load(ctx context.Context) (*npmDoc, error) {
 		}
 		u := strings.TrimSuffix(s.Registry, "/") + "/" + strings.Replace(url.PathEscape(s.Package), "%40", "@", 1)
 		rc, _, err := s.Cache.get(ctx, u, npmAccept, maxDocument)
-		if err != nil {
+		if errors.Is(err, ErrVersionNotFound) {
+			// The package itself is missing: that is no version's
+			// "no release", but the end of the bisection.
+			s.err = fmt.Errorf("registry document %s: no package %s in this registry", u, s.Package)
+			return
+		} else if err != nil {
 			s.err = fmt.Errorf("registry document %s: %w", u, err)
 			return
 		}
