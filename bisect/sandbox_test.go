@@ -3,6 +3,7 @@ package bisect
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -181,5 +182,33 @@ exit 0`
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+	}
+}
+
+// TestRunAs: a container never runs as root; a root-owned file only
+// others cannot run is refused with a quoted command that fixes it.
+func TestRunAs(t *testing.T) {
+	dir := t.TempDir()
+	p := dir + "/a b;touch X"
+	if err := os.WriteFile(p, []byte("\x7fELF"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	user, err := runAs(p)
+	if os.Getuid() != 0 {
+		if want := fmt.Sprintf("%d:", os.Getuid()); err != nil || !strings.HasPrefix(user, want) {
+			t.Errorf("runAs(own file) = %q, %v; want %s…", user, err, want)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), "run: chmod o+rx '"+p+"'") {
+		t.Errorf("runAs(root's 0700 file) = %q, %v; want a refusal with a quoted chmod", user, err)
+	}
+	os.Chmod(p, 0o755)
+	if user, err := runAs(p); err != nil || user != "65534:65534" {
+		t.Errorf("runAs(root's 0755 file) = %q, %v; want nobody", user, err)
+	}
+	os.Chown(p, 1000, 0)
+	if user, err := runAs(p); err != nil || user != "1000:65534" {
+		t.Errorf("runAs(a user's file, group root) = %q, %v; want 1000:65534", user, err)
 	}
 }
