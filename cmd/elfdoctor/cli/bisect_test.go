@@ -3,7 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +15,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rogpeppe/go-internal/testscript"
+
 	"github.com/elfdoctor/elfdoctor/bisect"
 )
+
+// cmdTLSServe DIR serves DIR over https on 127.0.0.1 until the script
+// ends, sets URL to its address and SSL_CERT_FILE to its certificate,
+// which elfdoctor, like any Go program, then trusts: the --url tests run
+// against TLS, as users' releases are served.
+func cmdTLSServe(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: tlsserve DIR")
+	}
+	srv := httptest.NewTLSServer(http.FileServer(http.Dir(ts.MkAbs(args[0]))))
+	ts.Defer(srv.Close)
+	cert := ts.MkAbs("tls-cert.pem")
+	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		ts.Fatalf("%v", err)
+	}
+	ts.Setenv("URL", srv.URL)
+	ts.Setenv("SSL_CERT_FILE", cert)
+}
 
 // TestBisectProgressTerminal: on a terminal the downloads in flight share
 // a status line of progress bars, redrawn in place and cleared before each
