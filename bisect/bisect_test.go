@@ -163,7 +163,7 @@ func TestDockerRegression(t *testing.T) {
 		Jobs:     2,
 	}
 	cache := newCache(t, cacheDir)
-	cfg.Source = &URLSource{Template: srv.URL + "/releases/{version}/app", List: cfg.Versions, Cache: cache}
+	cfg.Source = &URLSource{Template: srv.URL + "/releases/{version}/app", List: cfg.Versions, Cache: cache, Insecure: true}
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +195,7 @@ func TestDockerRegression(t *testing.T) {
 		before := requests.Load()
 		cache2 := newCache(t, cacheDir)
 		cfg2 := cfg
-		cfg2.Source = &URLSource{Template: srv.URL + "/releases/{version}/app", List: cfg.Versions, Cache: cache2}
+		cfg2.Source = &URLSource{Template: srv.URL + "/releases/{version}/app", List: cfg.Versions, Cache: cache2, Insecure: true}
 		res2, err := Run(context.Background(), cfg2)
 		if err != nil {
 			t.Fatal(err)
@@ -215,7 +215,7 @@ func TestDockerRegression(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg3 := cfg
-		cfg3.Source = &URLSource{Template: srv.URL + "/releases/{version}/app", List: cfg.Versions, Cache: &Cache{Dir: cacheDir, Offline: true}}
+		cfg3.Source = &URLSource{Template: srv.URL + "/releases/{version}/app", List: cfg.Versions, Cache: &Cache{Dir: cacheDir, Offline: true}, Insecure: true}
 		cfg3.Store = s
 		first, err := Run(context.Background(), cfg3)
 		if err != nil {
@@ -493,7 +493,7 @@ func TestHostMissingRelease(t *testing.T) {
 		last[url] = [2]int64{done, total}
 	}
 	res, err := Run(context.Background(), Config{
-		Source: &URLSource{Template: srv.URL + "/releases/{version}/app", List: vs, Cache: cache},
+		Source: &URLSource{Template: srv.URL + "/releases/{version}/app", List: vs, Cache: cache, Insecure: true},
 		Runner: HostRunner{}, Images: []string{"host"},
 	})
 	if err != nil {

@@ -9,12 +9,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/client"
@@ -28,10 +30,27 @@ import (
 // docker ps -a --filter label=org.elfdoctor.bisect.
 const Label = "org.elfdoctor.bisect"
 
+// LabelOwner names the process that created a container (boot ID, PID
+// namespace, PID, start time) and LabelDeadline the Unix time after which
+// its run is surely over; RemoveStale reads both.
+const (
+	LabelOwner    = Label + ".owner"
+	LabelDeadline = Label + ".deadline"
+)
+
 // LabelValue is a fresh value for the Label label: this process's ID and
 // the time, so that a test can tell its own containers from those of
 // another process using the same engine.
 func LabelValue() string { return fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()) }
+
+// Limits of each container beside Memory and PIDs; docs/decisions.md
+// says why these.
+const (
+	DefaultCPUs     = 1.0
+	DefaultFileSize = 256 << 20 // RLIMIT_FSIZE: the largest file a run may write
+	DefaultTmpSize  = 64 << 20  // the tmpfs at /tmp, the only writable place
+	nobody          = 65534
+)
 
 // binDir is where the binary is mounted inside the container.
 const binDir = "/elfdoctor"
@@ -43,8 +62,15 @@ type DockerRunner struct {
 	// Memory is the memory limit in bytes; PIDs the process limit.
 	Memory int64
 	PIDs   int64
+	// CPUs is the CPU quota, in CPUs; FileSize the largest file a run
+	// may write (RLIMIT_FSIZE) and TmpSize the size of the tmpfs at /tmp.
+	CPUs     float64
+	FileSize int64
+	TmpSize  int64
 	// Label is this session's value of the Label label.
 	Label string
+
+	owner owner
 
 	seq atomic.Int64
 }
@@ -80,7 +106,7 @@ func NewDockerRunner(ctx context.Context) (*DockerRunner, error) {
 		return nil, &EngineError{Host: host, Err: err}
 	}
 	cli.NegotiateAPIVersion(pctx)
-	return &DockerRunner{cli: cli, Memory: 512 << 20, PIDs: 256, Label: LabelValue()}, nil
+	return &DockerRunner{cli: cli, Memory: 512 << 20, PIDs: 256, CPUs: DefaultCPUs, FileSize: DefaultFileSize, TmpSize: DefaultTmpSize, Label: LabelValue(), owner: self()}, nil
 }
 
 // contextHost returns the Docker endpoint of the current context, or ""
@@ -164,6 +190,37 @@ func (r *DockerRunner) ServerVersion(ctx context.Context) string {
 	return v.Version + " (API " + r.cli.ClientVersion() + ")"
 }
 
+// RemoveStale removes the containers of earlier bisections whose owner
+// is provably dead (see provablyDead): a run killed with SIGKILL leaves
+// its created or running containers behind. Containers of live
+// bisections, on this machine or another using the same engine, are
+// never touched. It returns the names removed.
+func (r *DockerRunner) RemoveStale(ctx context.Context) ([]string, error) {
+	cs, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", Label))})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var removed []string
+	now := time.Now()
+	for _, c := range cs {
+		if c.Labels[Label] == r.Label || !provablyDead(r.owner, c.Labels[LabelOwner], c.Labels[LabelDeadline], now) {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := r.cli.ContainerRemove(rctx, c.ID, container.RemoveOptions{Force: true})
+		cancel()
+		if err != nil && !client.IsErrNotFound(err) {
+			return removed, fmt.Errorf("remove stale container %s: %w", c.ID[:12], err)
+		}
+		name := c.ID[:12]
+		if len(c.Names) > 0 {
+			name = strings.TrimPrefix(c.Names[0], "/")
+		}
+		removed = append(removed, name)
+	}
+	return removed, nil
+}
+
 // Leftovers lists containers with this runner's label: none should exist
 // once Run has returned.
 func (r *DockerRunner) Leftovers(ctx context.Context) ([]string, error) {
@@ -195,24 +252,53 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 	for _, m := range s.Mounts {
 		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: m.Source, Target: m.Target, ReadOnly: true})
 	}
+	user, err := runAs(s.Binary)
+	if err != nil {
+		return Outcome{}, err
+	}
 	pids := r.PIDs
+	labels := map[string]string{Label: r.Label, LabelDeadline: strconv.FormatInt(time.Now().Add(timeout+staleGrace).Unix(), 10)}
+	if r.owner.Boot != "" {
+		labels[LabelOwner] = r.owner.String()
+	}
 	cfg := &container.Config{
 		Image:      s.Image,
 		Entrypoint: []string{target},
 		Cmd:        s.Args,
 		WorkingDir: "/",
-		Labels:     map[string]string{Label: r.Label},
+		User:       user,
+		// The root is read-only: programs that keep state in $HOME
+		// (caches, settings) get the tmpfs instead of failing on it.
+		Env:          []string{"HOME=/tmp"},
+		Labels:       labels,
+		AttachStdout: true,
+		AttachStderr: true,
 	}
+	fsize := r.FileSize
 	hc := &container.HostConfig{
 		NetworkMode: "none",
 		Mounts:      mounts,
-		Resources:   container.Resources{Memory: r.Memory, MemorySwap: r.Memory, PidsLimit: &pids},
-		LogConfig:   container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m"}},
+		// Removed by the engine when it exits, even if this process is
+		// killed; RemoveStale covers a container never started.
+		AutoRemove:     true,
+		CapDrop:        []string{"ALL"},
+		SecurityOpt:    []string{"no-new-privileges"},
+		ReadonlyRootfs: true,
+		Tmpfs:          map[string]string{"/tmp": fmt.Sprintf("rw,exec,nosuid,nodev,size=%d", r.TmpSize)},
+		Resources: container.Resources{
+			Memory: r.Memory, MemorySwap: r.Memory, PidsLimit: &pids,
+			NanoCPUs: int64(r.CPUs * 1e9),
+			Ulimits:  []*container.Ulimit{{Name: "fsize", Soft: fsize, Hard: fsize}},
+		},
+		// Output is read from the attached streams, so nothing is logged
+		// to the engine's disk.
+		LogConfig: container.LogConfig{Type: "none"},
 	}
 	// A name of our own, so that a container whose creation raced with a
 	// cancellation (created by the engine, its ID never received) can
 	// still be found and removed.
 	cname := fmt.Sprintf("elfdoctor-bisect-%s-%d", r.Label, r.seq.Add(1))
+	since := time.Now().Add(-time.Second)
 	created, err := r.cli.ContainerCreate(ctx, cfg, hc, nil, nil, cname)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -226,14 +312,49 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 	}
 	id := created.ID
 	// Removal must happen even when ctx is cancelled (Ctrl-C), so it
-	// runs on a context of its own.
+	// runs on a context of its own; after an exit the engine has done it.
 	defer r.remove(ctx, id)
 
-	// Waiting for "next-exit" is set up before the start: waiting for
-	// "not-running" afterwards could miss a binary that exits at once.
+	// Attached before the start, so that no output is missed, and read
+	// as it comes: the container is gone once it exits.
+	hj, err := r.cli.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
+	if err != nil {
+		if ctx.Err() != nil {
+			return Outcome{}, ctx.Err()
+		}
+		return Outcome{}, fmt.Errorf("attach to container: %w", err)
+	}
+	defer hj.Close()
+	var stdout, stderr limitedBuffer
+	stdout.n, stderr.n = OutputLimit, OutputLimit
+	outDone := make(chan struct{})
+	go func() {
+		_, _ = stdcopy.StdCopy(&stdout, &stderr, hj.Reader)
+		close(outDone)
+	}()
+	// The engine's "oom" event says the memory limit killed it; events
+	// since before the creation are replayed, so none is missed.
+	evCtx, cancelEv := context.WithCancel(ctx)
+	defer cancelEv()
+	oom := make(chan struct{})
+	evC, evErr := r.cli.Events(evCtx, events.ListOptions{
+		Since:   fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()),
+		Filters: filters.NewArgs(filters.Arg("container", id), filters.Arg("event", "oom")),
+	})
+	go func() {
+		select {
+		case <-evC:
+			close(oom)
+		case <-evErr:
+		case <-evCtx.Done():
+		}
+	}()
+
+	// Waiting for the removal is set up before the start: waiting
+	// afterwards could miss a binary that exits at once.
 	waitCtx, cancelWait := context.WithCancel(ctx)
 	defer cancelWait()
-	waitC, errC := r.cli.ContainerWait(waitCtx, id, container.WaitConditionNextExit)
+	waitC, errC := r.cli.ContainerWait(waitCtx, id, container.WaitConditionRemoved)
 	start := time.Now()
 	if err := r.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		if ctx.Err() != nil {
@@ -246,31 +367,39 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 	defer timer.Stop()
 	var status int64
 	timedOut := false
-	select {
-	case w := <-waitC:
-		status = w.StatusCode
-		if w.Error != nil {
-			return Outcome{}, fmt.Errorf("wait for container: %s", w.Error.Message)
-		}
-	case err := <-errC:
-		if ctx.Err() != nil {
+wait:
+	for {
+		select {
+		case w := <-waitC:
+			status = w.StatusCode
+			if w.Error != nil {
+				return Outcome{}, fmt.Errorf("wait for container: %s", w.Error.Message)
+			}
+			break wait
+		case err := <-errC:
+			if ctx.Err() != nil {
+				return Outcome{}, ctx.Err()
+			}
+			return Outcome{}, fmt.Errorf("wait for container: %w", err)
+		case <-ctx.Done():
 			return Outcome{}, ctx.Err()
+		case <-timer.C:
+			if timedOut {
+				// The kill did not end it: give up waiting; the deferred
+				// forced removal, or the next RemoveStale, takes it.
+				break wait
+			}
+			// Killed, it exits and is removed; the wait above ends.
+			timedOut = true
+			_ = r.cli.ContainerKill(ctx, id, "KILL")
+			timer.Reset(30 * time.Second)
 		}
-		return Outcome{}, fmt.Errorf("wait for container: %w", err)
-	case <-ctx.Done():
-		return Outcome{}, ctx.Err()
-	case <-timer.C:
-		timedOut = true
-		_ = r.cli.ContainerKill(ctx, id, "KILL")
 	}
 	d := time.Since(start)
-
-	var stdout, stderr limitedBuffer
-	stdout.n, stderr.n = OutputLimit, OutputLimit
-	if rc, err := r.cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true}); err == nil {
-		_, _ = stdcopy.StdCopy(&stdout, &stderr, rc)
-		rc.Close()
-	} else if ctx.Err() != nil {
+	select {
+	case <-outDone:
+	case <-time.After(5 * time.Second):
+	case <-ctx.Done():
 		return Outcome{}, ctx.Err()
 	}
 	if timedOut {
@@ -289,9 +418,38 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 	o := classify(int(status), sig, stdout.String(), stderr.String())
 	o.Duration = d
 	if sig == syscall.SIGKILL {
-		if st, err := r.cli.ContainerInspect(ctx, id); err == nil && st.State != nil && st.State.OOMKilled {
+		// The event may trail the exit by a moment.
+		select {
+		case <-oom:
 			o.Class, o.Detail = ClassOOM, fmt.Sprintf("exceeded the memory limit of %d MiB", r.Memory>>20)
+		case <-time.After(2 * time.Second):
 		}
 	}
 	return o, nil
+}
+
+// runAs is the user a container runs the binary as: never root. The
+// file's owner when that is not root, so that a user's own copy runs as
+// it would for them; nobody otherwise, which needs the file readable and
+// executable by others (cached releases are).
+func runAs(binary string) (string, error) {
+	st, err := os.Stat(binary)
+	if err != nil {
+		return "", err
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fmt.Sprintf("%d:%d", nobody, nobody), nil
+	}
+	if sys.Uid != 0 {
+		gid := sys.Gid
+		if gid == 0 {
+			gid = nobody
+		}
+		return fmt.Sprintf("%d:%d", sys.Uid, gid), nil
+	}
+	if st.Mode().Perm()&0o005 != 0o005 {
+		return "", fmt.Errorf("%s belongs to root and is not readable and executable by others (mode %v), and containers run it as nobody; make a copy you own, or run: %s", binary, st.Mode().Perm(), shellquote.Command("chmod", "o+rx", binary))
+	}
+	return fmt.Sprintf("%d:%d", nobody, nobody), nil
 }

@@ -1,19 +1,45 @@
 package bisect
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // HostRunner runs binaries on this machine, as this user. It isolates
 // nothing: no network or file-system separation, only a time limit and a
 // process group killed at the end. Use it where no Docker engine is
 // available, on binaries you would run anyway.
+//
+// Processes that leave the group (setsid, a daemon's double fork) are
+// found too: this process becomes a child subreaper
+// (PR_SET_CHILD_SUBREAPER), so they are re-parented to it when their
+// parent exits, and each run's are killed when the run ends, recognised
+// by a variable in the environment every run passes down
+// (ELFDOCTOR_BISECT_RUN). One that clears its environment before it
+// escapes is not recognised; a cgroup would be, and needs privileges
+// bisect does not assume.
 type HostRunner struct{}
+
+// runEnv is the environment variable that marks a run's processes.
+const runEnv = "ELFDOCTOR_BISECT_RUN"
+
+var (
+	subreaperOnce sync.Once
+	subreaperErr  error
+	runSeq        atomic.Int64
+)
 
 func (HostRunner) Environment(string) string { return "host" }
 
@@ -31,8 +57,15 @@ func (HostRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
+	subreaperOnce.Do(func() { subreaperErr = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) })
+	if subreaperErr != nil {
+		return Outcome{}, fmt.Errorf("become a child subreaper: %w", subreaperErr)
+	}
+	token := fmt.Sprintf("%d-%d", os.Getpid(), runSeq.Add(1))
+	defer killEscaped(token)
 	cmd := exec.CommandContext(rctx, bin, s.Args...)
 	cmd.Dir = "/"
+	cmd.Env = append(os.Environ(), runEnv+"="+token)
 	var stdout, stderr limitedBuffer
 	stdout.n, stderr.n = OutputLimit, OutputLimit
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -65,6 +98,44 @@ func (HostRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 	o := classify(ws.ExitStatus(), sig, stdout.String(), stderr.String())
 	o.Duration = d
 	return o, nil
+}
+
+// killEscaped kills and reaps the processes of run token that were
+// re-parented to this process, round after round, since killing one
+// re-parents its children in turn. Only processes that carry the token
+// are touched: the others are not this run's to kill.
+func killEscaped(token string) {
+	me := os.Getpid()
+	mark := []byte(runEnv + "=" + token + "\x00")
+	for range 64 {
+		ents, err := os.ReadDir("/proc")
+		if err != nil {
+			return
+		}
+		killed := 0
+		for _, e := range ents {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			f, ok := procStat(pid)
+			if !ok || len(f) < 2 || f[1] != strconv.Itoa(me) || f[0] == "Z" {
+				continue
+			}
+			env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+			if err != nil || !bytes.Contains(env, mark) {
+				continue
+			}
+			if unix.Kill(pid, unix.SIGKILL) == nil {
+				var ws unix.WaitStatus
+				_, _ = unix.Wait4(pid, &ws, 0, nil)
+				killed++
+			}
+		}
+		if killed == 0 {
+			return
+		}
+	}
 }
 
 // HostImage is the image name that AlsoOnHost sends to the host runner.

@@ -256,6 +256,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return slices.Index(b.res.Images, x.Image) - slices.Index(b.res.Images, y.Image)
 	})
 	b.res.Verdict = decide(b.res)
+	// Whatever the verdict, a release that was not checked against a
+	// published checksum may not be the vendor's: the sentence says so.
+	if u, ok := cfg.Source.(interface{ Unverified() string }); ok {
+		if why := u.Unverified(); why != "" {
+			b.res.Verdict.Unverified = why
+			b.res.Verdict.Sentence += " Not verified: " + why + "."
+		}
+	}
 	return b.res, nil
 }
 

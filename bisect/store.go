@@ -9,6 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
 // Store is a results file: every run, keyed by environment, binary and
@@ -29,23 +34,35 @@ type storeFile struct {
 // OpenStore reads the results file at path; a missing file is empty.
 func OpenStore(path string) (*Store, error) {
 	s := &Store{path: path, runs: map[string]Outcome{}}
-	b, err := os.ReadFile(path)
+	f, err := readStoreFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return s, nil
 	} else if err != nil {
-		return nil, fmt.Errorf("results file: %w", err)
-	}
-	var f storeFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("results file %s: %w; remove it to start afresh", path, err)
-	}
-	if f.SchemaVersion != 1 {
-		return nil, fmt.Errorf("results file %s: schema version %d, want 1; remove it to start afresh", path, f.SchemaVersion)
+		return nil, err
 	}
 	if f.Runs != nil {
 		s.runs = f.Runs
 	}
 	return s, nil
+}
+
+func readStoreFile(path string) (*storeFile, error) {
+	r, err := safeopen.Regular(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("results file: %w", err)
+	}
+	defer r.Close()
+	var f storeFile
+	if err := json.NewDecoder(r).Decode(&f); err != nil {
+		return nil, fmt.Errorf("results file %s: %w; remove it to start afresh", path, err)
+	}
+	if f.SchemaVersion != 1 {
+		return nil, fmt.Errorf("results file %s: schema version %d, want 1; remove it to start afresh", path, f.SchemaVersion)
+	}
+	return &f, nil
 }
 
 // Len is the number of stored runs.
@@ -84,6 +101,9 @@ func (s *Store) get(key string) (Outcome, bool) {
 	return o, ok
 }
 
+// put adds a run and rewrites the file under an exclusive lock on
+// PATH.lock, merging the runs another bisection sharing the file added
+// meanwhile, so that two bisections lose neither's runs.
 func (s *Store) put(key string, o Outcome) error {
 	if s == nil {
 		return nil
@@ -91,12 +111,44 @@ func (s *Store) put(key string, o Outcome) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.runs[key] = o
+	unlock, err := lockFile(s.path + ".lock")
+	if err != nil {
+		return fmt.Errorf("results file: %w", err)
+	}
+	defer unlock()
+	if f, err := readStoreFile(s.path); err == nil {
+		for k, v := range f.Runs {
+			if _, ok := s.runs[k]; !ok {
+				s.runs[k] = v
+			}
+		}
+	}
 	b, err := json.MarshalIndent(storeFile{SchemaVersion: 1, Runs: s.runs}, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(s.path, b); err != nil {
+	if err := writeFileAtomic(s.path, b, 0o644); err != nil {
 		return fmt.Errorf("results file: %w", err)
 	}
 	return nil
+}
+
+// lockFile takes an exclusive flock on name, creating it, and returns
+// its release.
+func lockFile(name string) (func(), error) {
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	return func() { f.Close() }, nil
 }

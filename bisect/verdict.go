@@ -23,6 +23,9 @@ type Verdict struct {
 	FirstBad string `json:"first_bad,omitempty"`
 	// Images are where it fails.
 	Images []string `json:"images,omitempty"`
+	// Unverified, when not empty, says why the releases run were not
+	// checked against a published checksum.
+	Unverified string `json:"unverified,omitempty"`
 }
 
 func decide(r *Result) Verdict {

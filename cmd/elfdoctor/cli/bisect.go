@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,6 +38,12 @@ type bisectOpts struct {
 	badOutput, goodOutput  string
 	name                   string
 	quiet, alsoHost        bool
+	insecure, verify       bool
+	sha256                 []string
+	checksums, checksumKey string
+	maxSizeMiB             int64
+	cpus                   float64
+	fileSizeMiB, tmpMiB    int64
 }
 
 func newBisectCmd(g *globalOpts) *cobra.Command {
@@ -50,8 +58,15 @@ version, and in which images), specific to an environment, or inconclusive.
 
 Releases come from a URL template ({version} is replaced), an npm package
 (the registry npm is configured with; sha512 integrity verified), or a
-directory with one entry per version. Downloads are cached, by content,
-under the XDG cache directory; --offline uses only the cache.
+directory with one entry per version. A URL template must be https
+(--insecure allows http); its releases are checked against --sha256 or a
+checksum manifest (--checksums: a SHA256SUMS file or a JSON manifest with
+a sha256 per platform), and without either the verdict says they were not
+verified. Every download and every file taken from a tarball is capped
+(--max-size, or npm's unpackedSize), and a server that sends nothing for
+20 seconds fails the download. Downloads are cached, by content, under the
+XDG cache directory, and checked whenever they are used (--verify re-hashes
+them); --offline uses only the cache.
 
 For each image, the oldest and newest versions run first, then a binary
 search finds the first bad one; --all runs every version. A run is bad when
@@ -60,11 +75,16 @@ kernel, or exits with a status not in --good-exit; --bad-output and
 --good-output add a regular expression on its output. Arguments after --
 are passed to every run.
 
-Each Docker run mounts the binary read-only at /elfdoctor/NAME, with no
-network, memory and pid limits and a timeout; the container is removed
-afterwards, also on Ctrl-C. --runner host runs binaries directly on this
-machine, as you, isolated by nothing but a time limit; --also-host adds
-this machine, so run, as one more column beside the images.
+Each Docker run mounts the binary read-only at /elfdoctor/NAME and runs it
+as nobody (or as the file's owner, when that is not root), with no
+capabilities, no-new-privileges, a read-only root file system and a small
+tmpfs at /tmp, no network, and memory, pid, CPU, file-size and time
+limits; the container is removed afterwards, also on Ctrl-C, SIGTERM and
+SIGHUP, and containers left by bisections that were killed are removed at
+the next run. --runner host runs binaries directly on this machine, as
+you, isolated by nothing but a time limit (processes that escape with
+setsid are killed with the run); --also-host adds this machine, so run,
+as one more column beside the images.
 
 Exit status: 1 when any run failed, 0 when none did, 2 on usage or I/O errors or when no engine answers.`,
 		Example: `  elfdoctor bisect --npm @vendor/cli-linux-x64 --image debian:12 --image ubuntu:20.04 -- --version
@@ -103,6 +123,15 @@ Exit status: 1 when any run failed, 0 when none did, 2 on usage or I/O errors or
 	f.IntSliceVar(&o.goodExit, "good-exit", []int{0}, "exit `STATUSES` that count as good")
 	f.StringVar(&o.badOutput, "bad-output", "", "a run whose output matches `REGEX` is bad")
 	f.StringVar(&o.goodOutput, "good-output", "", "a run whose output does not match `REGEX` is bad")
+	f.BoolVar(&o.insecure, "insecure", false, "allow plain http for --url and --checksums")
+	f.StringArrayVar(&o.sha256, "sha256", nil, "the sha256 of a release, `[VERSION=]HEX` (repeatable; without VERSION: of every release)")
+	f.StringVar(&o.checksums, "checksums", "", "checksum manifest URL `TEMPLATE` with {version}: SHA256SUMS, or JSON with a sha256 per platform")
+	f.StringVar(&o.checksumKey, "checksum-name", "", "the manifest entry to use: a file `NAME` or platform (default: the release's file name)")
+	f.Int64Var(&o.maxSizeMiB, "max-size", bisect.DefaultMaxSize>>20, "largest download or file taken from a tarball, in `MiB`")
+	f.BoolVar(&o.verify, "verify", false, "re-hash every cached file when it is used")
+	f.Float64Var(&o.cpus, "cpus", bisect.DefaultCPUs, "CPU quota of one container, `N` CPUs")
+	f.Int64Var(&o.fileSizeMiB, "file-size", bisect.DefaultFileSize>>20, "largest file a container may write, in `MiB`")
+	f.Int64Var(&o.tmpMiB, "tmp-size", bisect.DefaultTmpSize>>20, "size of the tmpfs at /tmp of one container, in `MiB`")
 	f.StringVar(&o.name, "name", "app", "the file `NAME` the binary has inside the container")
 	f.BoolVar(&o.alsoHost, "also-host", false, "with Docker, also run everything on this machine, unisolated, as a column named host")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress lines on stderr")
@@ -110,7 +139,10 @@ Exit status: 1 when any run failed, 0 when none did, 2 on usage or I/O errors or
 }
 
 func runBisect(cmd *cobra.Command, g *globalOpts, o *bisectOpts, args []string) error {
-	ctx := cmd.Context()
+	// SIGTERM (systemd, a CI job's timeout) and SIGHUP (a closed
+	// terminal) clean up like Ctrl-C: containers removed, downloads cut.
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
 	nsrc := 0
 	for _, s := range []string{o.url, o.npm, o.dir} {
 		if s != "" {
@@ -171,7 +203,13 @@ func runBisect(cmd *cobra.Command, g *globalOpts, o *bisectOpts, args []string) 
 			cacheDir = d
 		}
 	}
-	cache := &bisect.Cache{Dir: cacheDir, Offline: o.offline}
+	if o.maxSizeMiB <= 0 || o.fileSizeMiB <= 0 || o.tmpMiB <= 0 || o.cpus <= 0 {
+		return usageError(cmd, errors.New("--max-size, --file-size, --tmp-size and --cpus must be positive"))
+	}
+	cache := &bisect.Cache{Dir: cacheDir, Offline: o.offline, Verify: o.verify, MaxSize: o.maxSizeMiB << 20}
+	if o.url == "" && (len(o.sha256) > 0 || o.checksums != "" || o.checksumKey != "" || o.insecure) {
+		return usageError(cmd, errors.New("--sha256, --checksums, --checksum-name and --insecure are for --url"))
+	}
 	var src bisect.Source
 	switch {
 	case o.url != "":
@@ -181,7 +219,21 @@ func runBisect(cmd *cobra.Command, g *globalOpts, o *bisectOpts, args []string) 
 		if len(versions) == 0 {
 			return usageError(cmd, errors.New("--url needs --versions or --versions-file"))
 		}
-		src = &bisect.URLSource{Template: o.url, List: versions, Cache: cache}
+		us := &bisect.URLSource{Template: o.url, List: versions, Cache: cache, Insecure: o.insecure, Checksums: o.checksums, ChecksumName: o.checksumKey}
+		for _, sv := range o.sha256 {
+			if us.SHA256 == nil {
+				us.SHA256 = map[string]string{}
+			}
+			v, h, ok := strings.Cut(sv, "=")
+			if !ok {
+				v, h = "", sv
+			}
+			us.SHA256[v] = h
+		}
+		if err := us.Validate(); err != nil {
+			return usageError(cmd, err)
+		}
+		src = us
 	case o.npm != "":
 		pkg, path, _ := strings.Cut(o.npm, ":")
 		reg, err := bisect.NPMRegistry(ctx, g.getenv)
@@ -209,6 +261,15 @@ func runBisect(cmd *cobra.Command, g *globalOpts, o *bisectOpts, args []string) 
 		// belt to those braces.
 		defer r.RemoveLeftovers(ctx)
 		r.Memory, r.PIDs = o.memoryMiB<<20, o.pids
+		r.CPUs, r.FileSize, r.TmpSize = o.cpus, o.fileSizeMiB<<20, o.tmpMiB<<20
+		// Containers of earlier bisections that were killed (SIGKILL, a
+		// crash) are removed now; those of live ones are not touched.
+		removed, err := r.RemoveStale(ctx)
+		if err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "bisect: %v\n", err)
+		} else if len(removed) > 0 && !o.quiet {
+			fmt.Fprintf(cmd.ErrOrStderr(), "bisect: removed %d containers left by bisections that were killed: %s\n", len(removed), strings.Join(removed, ", "))
+		}
 		runner = r
 		if o.alsoHost {
 			runner = bisect.AlsoOnHost(r)

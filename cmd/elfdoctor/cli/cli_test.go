@@ -77,6 +77,8 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"status": cmdStatus,
 			"mkpyi":  cmdMkpyi,
+			// tlsserve DIR: see bisect_test.go.
+			"tlsserve": cmdTLSServe,
 		},
 	})
 }
