@@ -71,6 +71,15 @@ func decide(r *Result) Verdict {
 			up = append(up, ir)
 		}
 	}
+	if len(up) == 0 && len(r.PerImage) == 1 {
+		// With one environment there is nothing to contrast it with: the
+		// release changed what it needs, and whether other systems have it
+		// is untested. Calling it environment-specific would contradict
+		// the one row below, which says "regression".
+		return Verdict{Kind: UpstreamRegression, FirstBad: env[0].FirstBad, Images: imageNames(env),
+			Sentence: fmt.Sprintf("Upstream regression in the only environment tried: from version %s the release fails in %s (%s); with one environment this cannot be told apart from an environment-specific failure: add --image with another distribution, or --also-host, to tell.",
+				env[0].FirstBad, env[0].Image, why(*env[0].Failure))}
+	}
 	if len(up) == 0 {
 		s := fmt.Sprintf("Environment-specific: from version %s the release fails in %s (%s)", joinFirstBad(env), names(env), why(*env[0].Failure))
 		if len(good) > 0 {
