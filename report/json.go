@@ -2,9 +2,12 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 
+	"github.com/elfdoctor/elfdoctor/bisect"
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
 // SchemaVersion is the version of the JSON output. It changes only when a
@@ -30,6 +33,41 @@ func writeJSON(w io.Writer, command, version string, result any) error {
 		ElfdoctorVersion: version,
 		Result:           result,
 	})
+}
+
+// maxBisectJSON bounds what ReadBisect reads: a bisection of thousands of
+// versions in a dozen images is a few megabytes.
+const maxBisectJSON = 64 << 20
+
+// ReadBisect reads what writeJSON wrote for `elfdoctor --format json
+// bisect`, for a bug report to include.
+func ReadBisect(path string) (*bisect.Result, error) {
+	f, err := safeopen.Regular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxBisectJSON+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxBisectJSON {
+		return nil, fmt.Errorf("%s: larger than %d MiB, not a bisection's JSON", path, maxBisectJSON>>20)
+	}
+	var env struct {
+		SchemaVersion int             `json:"schema_version"`
+		Command       string          `json:"command"`
+		Result        json.RawMessage `json:"result"`
+	}
+	_ = json.Unmarshal(b, &env)
+	if env.Command != "bisect" || env.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("%s: not the JSON of `elfdoctor --format json bisect` (command %q, schema_version %d)", path, env.Command, env.SchemaVersion)
+	}
+	var r bisect.Result
+	if err := json.Unmarshal(env.Result, &r); err != nil {
+		return nil, fmt.Errorf("%s: bisect result: %v", path, err)
+	}
+	return &r, nil
 }
 
 // normalizeSummary returns s, or a shallow copy of it in which the lists

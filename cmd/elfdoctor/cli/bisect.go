@@ -1,19 +1,14 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,29 +16,13 @@ import (
 	"github.com/elfdoctor/elfdoctor/report"
 )
 
+// bisectOpts are bisect's flags: the library's Options, plus what only
+// the command line has.
 type bisectOpts struct {
-	url, npm, dir          string
-	versions               []string
-	versionsFile, from, to string
-	images                 []string
-	runner                 string
-	all, offline           bool
-	jobs                   int
-	local, localVersion    string
-	cacheDir, results      string
-	timeout                time.Duration
-	memoryMiB, pids        int64
-	mounts                 []string
-	goodExit               []int
-	badOutput, goodOutput  string
-	name                   string
-	quiet, alsoHost        bool
-	insecure, verify       bool
-	sha256                 []string
-	checksums, checksumKey string
-	maxSizeMiB             int64
-	cpus                   float64
-	fileSizeMiB, tmpMiB    int64
+	bisect.Options
+	quiet                 bool
+	maxSizeMiB, memoryMiB int64
+	fileSizeMiB, tmpMiB   int64
 }
 
 func newBisectCmd(g *globalOpts) *cobra.Command {
@@ -100,40 +79,40 @@ Exit status: 1 when any run failed, 0 when none did, 2 on usage or I/O errors or
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.url, "url", "", "release URL `TEMPLATE` with {version}")
-	f.StringVar(&o.npm, "npm", "", "npm `PACKAGE[:PATH]` that ships the binary (PATH: the file in the tarball; default: its one ELF executable)")
-	f.StringVar(&o.dir, "dir", "", "`DIR` with one file or directory per version")
-	f.StringSliceVar(&o.versions, "versions", nil, "the `VERSIONS` to consider, comma-separated")
-	f.StringVar(&o.versionsFile, "versions-file", "", "read versions from `FILE`, one a line")
-	f.StringVar(&o.from, "from", "", "oldest `VERSION` to consider")
-	f.StringVar(&o.to, "to", "", "newest `VERSION` to consider")
-	f.StringArrayVar(&o.images, "image", nil, "Docker `IMAGE` to run in (repeatable)")
-	f.StringVar(&o.runner, "runner", "docker", "where binaries run (`RUNNER`: docker, or host, which isolates nothing)")
-	f.BoolVar(&o.all, "all", false, "run every version instead of searching")
-	f.IntVar(&o.jobs, "jobs", 2, "runs at once (`N`)")
-	f.StringVar(&o.local, "local", "", "your own copy (`FILE`), run beside the pristine releases")
-	f.StringVar(&o.localVersion, "local-version", "", "the release `VERSION` the local copy is (default: a version named by its file or directory)")
-	f.BoolVar(&o.offline, "offline", false, "use only the download cache")
-	f.StringVar(&o.cacheDir, "cache-dir", "", "download cache `DIR` (default: $XDG_CACHE_HOME/elfdoctor/bisect)")
-	f.StringVar(&o.results, "results", "", "results `FILE` (JSON): runs in it are not repeated, new ones are added")
-	f.Var(newSecondsValue(&o.timeout, bisect.DefaultTimeout), "timeout", "time limit of one run (`DURATION`: 30s, 2m; a plain number is seconds)")
+	f.StringVar(&o.URL, "url", "", "release URL `TEMPLATE` with {version}")
+	f.StringVar(&o.NPM, "npm", "", "npm `PACKAGE[:PATH]` that ships the binary (PATH: the file in the tarball; default: its one ELF executable)")
+	f.StringVar(&o.Dir, "dir", "", "`DIR` with one file or directory per version")
+	f.StringSliceVar(&o.Versions, "versions", nil, "the `VERSIONS` to consider, comma-separated")
+	f.StringVar(&o.VersionsFile, "versions-file", "", "read versions from `FILE`, one a line")
+	f.StringVar(&o.From, "from", "", "oldest `VERSION` to consider")
+	f.StringVar(&o.To, "to", "", "newest `VERSION` to consider")
+	f.StringArrayVar(&o.Images, "image", nil, "Docker `IMAGE` to run in (repeatable)")
+	f.StringVar(&o.Runner, "runner", "docker", "where binaries run (`RUNNER`: docker, or host, which isolates nothing)")
+	f.BoolVar(&o.All, "all", false, "run every version instead of searching")
+	f.IntVar(&o.Jobs, "jobs", 2, "runs at once (`N`)")
+	f.StringVar(&o.Local, "local", "", "your own copy (`FILE`), run beside the pristine releases")
+	f.StringVar(&o.LocalVersion, "local-version", "", "the release `VERSION` the local copy is (default: a version named by its file or directory)")
+	f.BoolVar(&o.Offline, "offline", false, "use only the download cache")
+	f.StringVar(&o.CacheDir, "cache-dir", "", "download cache `DIR` (default: $XDG_CACHE_HOME/elfdoctor/bisect)")
+	f.StringVar(&o.Results, "results", "", "results `FILE` (JSON): runs in it are not repeated, new ones are added")
+	f.Var(newSecondsValue(&o.Timeout, bisect.DefaultTimeout), "timeout", "time limit of one run (`DURATION`: 30s, 2m; a plain number is seconds)")
 	f.Int64Var(&o.memoryMiB, "memory", 512, "memory limit of one container, in `MiB`")
-	f.Int64Var(&o.pids, "pids", 256, "at most `N` processes in one container")
-	f.StringArrayVar(&o.mounts, "mount", nil, "extra read-only bind mount `SRC:DST` (repeatable)")
-	f.IntSliceVar(&o.goodExit, "good-exit", []int{0}, "exit `STATUSES` that count as good")
-	f.StringVar(&o.badOutput, "bad-output", "", "a run whose output matches `REGEX` is bad")
-	f.StringVar(&o.goodOutput, "good-output", "", "a run whose output does not match `REGEX` is bad")
-	f.BoolVar(&o.insecure, "insecure", false, "allow plain http for --url and --checksums")
-	f.StringArrayVar(&o.sha256, "sha256", nil, "the sha256 of a release, `[VERSION=]HEX` (repeatable; without VERSION: of every release)")
-	f.StringVar(&o.checksums, "checksums", "", "checksum manifest URL `TEMPLATE` with {version}: SHA256SUMS, or JSON with a sha256 per platform")
-	f.StringVar(&o.checksumKey, "checksum-name", "", "the manifest entry to use: a file `NAME` or platform (default: the release's file name)")
+	f.Int64Var(&o.PIDs, "pids", 256, "at most `N` processes in one container")
+	f.StringArrayVar(&o.Mounts, "mount", nil, "extra read-only bind mount `SRC:DST` (repeatable)")
+	f.IntSliceVar(&o.GoodExit, "good-exit", []int{0}, "exit `STATUSES` that count as good")
+	f.StringVar(&o.BadOutput, "bad-output", "", "a run whose output matches `REGEX` is bad")
+	f.StringVar(&o.GoodOutput, "good-output", "", "a run whose output does not match `REGEX` is bad")
+	f.BoolVar(&o.Insecure, "insecure", false, "allow plain http for --url and --checksums")
+	f.StringArrayVar(&o.SHA256, "sha256", nil, "the sha256 of a release, `[VERSION=]HEX` (repeatable; without VERSION: of every release)")
+	f.StringVar(&o.Checksums, "checksums", "", "checksum manifest URL `TEMPLATE` with {version}: SHA256SUMS, or JSON with a sha256 per platform")
+	f.StringVar(&o.ChecksumName, "checksum-name", "", "the manifest entry to use: a file `NAME` or platform (default: the release's file name)")
 	f.Int64Var(&o.maxSizeMiB, "max-size", bisect.DefaultMaxSize>>20, "largest download or file taken from a tarball, in `MiB`")
-	f.BoolVar(&o.verify, "verify", false, "re-hash every cached file when it is used")
-	f.Float64Var(&o.cpus, "cpus", bisect.DefaultCPUs, "CPU quota of one container, `N` CPUs")
+	f.BoolVar(&o.Verify, "verify", false, "re-hash every cached file when it is used")
+	f.Float64Var(&o.CPUs, "cpus", bisect.DefaultCPUs, "CPU quota of one container, `N` CPUs")
 	f.Int64Var(&o.fileSizeMiB, "file-size", bisect.DefaultFileSize>>20, "largest file a container may write, in `MiB`")
 	f.Int64Var(&o.tmpMiB, "tmp-size", bisect.DefaultTmpSize>>20, "size of the tmpfs at /tmp of one container, in `MiB`")
-	f.StringVar(&o.name, "name", "app", "the file `NAME` the binary has inside the container")
-	f.BoolVar(&o.alsoHost, "also-host", false, "with Docker, also run everything on this machine, unisolated, as a column named host")
+	f.StringVar(&o.Name, "name", "app", "the file `NAME` the binary has inside the container")
+	f.BoolVar(&o.AlsoHost, "also-host", false, "with Docker, also run everything on this machine, unisolated, as a column named host")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress lines on stderr")
 	return cmd
 }
@@ -143,199 +122,22 @@ func runBisect(cmd *cobra.Command, g *globalOpts, o *bisectOpts, args []string) 
 	// terminal) clean up like Ctrl-C: containers removed, downloads cut.
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	nsrc := 0
-	for _, s := range []string{o.url, o.npm, o.dir} {
-		if s != "" {
-			nsrc++
-		}
-	}
-	if nsrc != 1 {
-		return usageError(cmd, errors.New("give exactly one of --url, --npm and --dir"))
-	}
-	crit := bisect.Criteria{GoodExit: o.goodExit}
-	for _, re := range []struct {
-		flag, expr string
-		dst        **regexp.Regexp
-	}{{"--bad-output", o.badOutput, &crit.BadOutput}, {"--good-output", o.goodOutput, &crit.GoodOutput}} {
-		if re.expr == "" {
-			continue
-		}
-		r, err := regexp.Compile(re.expr)
-		if err != nil {
-			return usageError(cmd, fmt.Errorf("%s: %v", re.flag, err))
-		}
-		*re.dst = r
-	}
-	var mounts []bisect.Mount
-	for _, m := range o.mounts {
-		src, dst, ok := strings.Cut(m, ":")
-		if !ok || !filepath.IsAbs(dst) {
-			return usageError(cmd, fmt.Errorf("--mount %q: want SRC:DST with an absolute DST", m))
-		}
-		abs, err := filepath.Abs(src)
-		if err != nil {
-			return &exitError{code: exitTrouble, msg: "--mount: " + err.Error()}
-		}
-		mounts = append(mounts, bisect.Mount{Source: abs, Target: dst})
-	}
-	versions := o.versions
-	if o.versionsFile != "" {
-		b, err := os.ReadFile(o.versionsFile)
-		if err != nil {
-			return &exitError{code: exitTrouble, msg: "--versions-file: " + err.Error()}
-		}
-		for _, l := range strings.Split(string(b), "\n") {
-			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-				versions = append(versions, l)
-			}
-		}
-	}
-
-	cacheDir := o.cacheDir
-	if cacheDir == "" {
-		if x := g.getenv("XDG_CACHE_HOME"); x != "" {
-			cacheDir = filepath.Join(x, "elfdoctor", "bisect")
-		} else {
-			d, err := bisect.DefaultCacheDir()
-			if err != nil {
-				return &exitError{code: exitTrouble, msg: err.Error()}
-			}
-			cacheDir = d
-		}
-	}
-	if o.maxSizeMiB <= 0 || o.fileSizeMiB <= 0 || o.tmpMiB <= 0 || o.cpus <= 0 {
-		return usageError(cmd, errors.New("--max-size, --file-size, --tmp-size and --cpus must be positive"))
-	}
-	cache := &bisect.Cache{Dir: cacheDir, Offline: o.offline, Verify: o.verify, MaxSize: o.maxSizeMiB << 20}
-	if o.url == "" && (len(o.sha256) > 0 || o.checksums != "" || o.checksumKey != "" || o.insecure) {
-		return usageError(cmd, errors.New("--sha256, --checksums, --checksum-name and --insecure are for --url"))
-	}
-	var src bisect.Source
-	switch {
-	case o.url != "":
-		if !strings.Contains(o.url, "{version}") {
-			return usageError(cmd, errors.New("--url: the template has no {version}"))
-		}
-		if len(versions) == 0 {
-			return usageError(cmd, errors.New("--url needs --versions or --versions-file"))
-		}
-		us := &bisect.URLSource{Template: o.url, List: versions, Cache: cache, Insecure: o.insecure, Checksums: o.checksums, ChecksumName: o.checksumKey}
-		for _, sv := range o.sha256 {
-			if us.SHA256 == nil {
-				us.SHA256 = map[string]string{}
-			}
-			v, h, ok := strings.Cut(sv, "=")
-			if !ok {
-				v, h = "", sv
-			}
-			us.SHA256[v] = h
-		}
-		if err := us.Validate(); err != nil {
+	o.Args, o.Getenv = args, g.getenv
+	o.MaxSize, o.Memory, o.FileSize, o.TmpSize = o.maxSizeMiB<<20, o.memoryMiB<<20, o.fileSizeMiB<<20, o.tmpMiB<<20
+	setup, err := bisect.Prepare(ctx, o.Options)
+	if err != nil {
+		if bisect.IsUsage(err) {
 			return usageError(cmd, err)
 		}
-		src = us
-	case o.npm != "":
-		pkg, path, _ := strings.Cut(o.npm, ":")
-		reg, err := bisect.NPMRegistry(ctx, g.getenv)
-		if err != nil {
-			return &exitError{code: exitTrouble, msg: err.Error()}
-		}
-		src = &bisect.NPMSource{Package: pkg, Path: path, Registry: reg, Cache: cache}
-	default:
-		src = &bisect.DirSource{Dir: o.dir}
+		return &exitError{code: exitTrouble, msg: err.Error()}
 	}
-
-	var runner bisect.Runner
-	images := o.images
-	switch o.runner {
-	case "docker":
-		if len(images) == 0 {
-			return usageError(cmd, errors.New("--runner docker needs at least one --image"))
-		}
-		r, err := bisect.NewDockerRunner(ctx)
-		if err != nil {
-			return &exitError{code: exitTrouble, msg: err.Error()}
-		}
-		defer r.Close()
-		// Run removes its containers itself, also on Ctrl-C; this is the
-		// belt to those braces.
-		defer r.RemoveLeftovers(ctx)
-		r.Memory, r.PIDs = o.memoryMiB<<20, o.pids
-		r.CPUs, r.FileSize, r.TmpSize = o.cpus, o.fileSizeMiB<<20, o.tmpMiB<<20
-		// Containers of earlier bisections that were killed (SIGKILL, a
-		// crash) are removed now; those of live ones are not touched.
-		removed, err := r.RemoveStale(ctx)
-		if err != nil {
-			fmt.Fprintf(cmd.ErrOrStderr(), "bisect: %v\n", err)
-		} else if len(removed) > 0 && !o.quiet {
-			fmt.Fprintf(cmd.ErrOrStderr(), "bisect: removed %d containers left by bisections that were killed: %s\n", len(removed), strings.Join(removed, ", "))
-		}
-		runner = r
-		if o.alsoHost {
-			runner = bisect.AlsoOnHost(r)
-			images = append(slices.Clone(images), bisect.HostImage)
-		}
-	case "host":
-		if len(images) > 0 {
-			return usageError(cmd, errors.New("--image has no meaning with --runner host"))
-		}
-		if len(mounts) > 0 {
-			return usageError(cmd, errors.New("--mount has no meaning with --runner host"))
-		}
-		images = []string{bisect.HostImage}
-		runner = bisect.HostRunner{}
-	default:
-		return usageError(cmd, fmt.Errorf("--runner %q: want docker or host", o.runner))
-	}
-
-	// The version list: the source's own unless given, cut to --from/--to.
-	if o.from != "" || o.to != "" || (len(versions) > 0 && o.url == "") {
-		all := versions
-		if len(all) == 0 {
-			vs, err := src.Versions(ctx)
-			if err != nil {
-				return &exitError{code: exitTrouble, msg: fmt.Sprintf("list versions of %s: %v", src.Describe(), err)}
-			}
-			all = vs
-		}
-		versions = bisect.Range(all, o.from, o.to)
-		if len(versions) == 0 {
-			return &exitError{code: exitTrouble, msg: fmt.Sprintf("no versions between %q and %q", o.from, o.to)}
+	defer setup.Close()
+	if !o.quiet {
+		for _, n := range setup.Notes {
+			fmt.Fprintf(cmd.ErrOrStderr(), "bisect: %s\n", n)
 		}
 	}
-
-	cfg := bisect.Config{
-		Source: src, Runner: runner, Images: images, Versions: versions,
-		Name: o.name, Args: args, Mounts: mounts, Timeout: o.timeout, Criteria: crit,
-		All: o.all, Jobs: o.jobs, Getenv: g.getenv,
-	}
-	if o.local != "" {
-		abs, err := filepath.Abs(o.local)
-		if err != nil {
-			return &exitError{code: exitTrouble, msg: "--local: " + err.Error()}
-		}
-		if _, err := os.Stat(abs); err != nil {
-			return &exitError{code: exitTrouble, msg: "--local: " + err.Error()}
-		}
-		cfg.Local, cfg.LocalVersion = abs, o.localVersion
-		if cfg.LocalVersion == "" {
-			v, how, err := guessLocalVersion(ctx, src, versions, abs)
-			if err != nil {
-				return &exitError{code: exitTrouble, msg: "--local: " + err.Error()}
-			}
-			cfg.LocalVersion = v
-			if v != "" && !o.quiet {
-				fmt.Fprintf(cmd.ErrOrStderr(), "bisect: the local copy is version %s, by %s\n", v, how)
-			}
-		}
-	}
-	if o.results != "" {
-		s, err := bisect.OpenStore(o.results)
-		if err != nil {
-			return &exitError{code: exitTrouble, msg: err.Error()}
-		}
-		cfg.Store = s
-	}
+	cfg, cache := setup.Config, setup.Cache
 	if !o.quiet {
 		pl := &progressLines{w: cmd.ErrOrStderr(), tty: g.isTerminal(cmd.ErrOrStderr())}
 		cfg.Progress = pl.event
@@ -362,22 +164,6 @@ func runBisect(cmd *cobra.Command, g *globalOpts, o *bisectOpts, args []string) 
 		return &exitError{code: exitProblem}
 	}
 	return nil
-}
-
-// guessLocalVersion finds the local copy's version: a known version in its
-// file name or the names of its directories, as auto-updaters lay them
-// out (versions/1.2.3/app), else the release whose build-id it has (see
-// bisect.IdentifyVersion); "" when none matches.
-func guessLocalVersion(ctx context.Context, src bisect.Source, versions []string, path string) (version, how string, err error) {
-	if len(versions) == 0 {
-		versions, _ = src.Versions(ctx)
-	}
-	for p := path; p != "/" && p != "."; p = filepath.Dir(p) {
-		if slices.Contains(versions, filepath.Base(p)) {
-			return filepath.Base(p), "the name of " + p, nil
-		}
-	}
-	return bisect.IdentifyVersion(ctx, src, versions, path)
 }
 
 // progressLines prints one plain line per step, which works on a terminal

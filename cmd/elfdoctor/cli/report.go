@@ -2,14 +2,12 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
-	"github.com/elfdoctor/elfdoctor/bisect"
 	"github.com/elfdoctor/elfdoctor/coredump"
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/report"
@@ -106,7 +104,7 @@ is still written), 2 when a file cannot be read.`,
 				in.Core = a
 			}
 			if bisectFile != "" {
-				r, err := readBisect(bisectFile)
+				r, err := report.ReadBisect(bisectFile)
 				if err != nil {
 					return &exitError{code: exitTrouble, msg: err.Error()}
 				}
@@ -154,26 +152,4 @@ is still written), 2 when a file cannot be read.`,
 // hostRedactor names what identifies the people and the machine.
 func hostRedactor(g *globalOpts) *report.Redactor {
 	return report.NewRedactor(report.Identity{Getenv: g.getenv})
-}
-
-// readBisect reads what `elfdoctor --format json bisect` wrote.
-func readBisect(path string) (*bisect.Result, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var env struct {
-		SchemaVersion int             `json:"schema_version"`
-		Command       string          `json:"command"`
-		Result        json.RawMessage `json:"result"`
-	}
-	_ = json.Unmarshal(b, &env)
-	if env.Command != "bisect" || env.SchemaVersion != report.SchemaVersion {
-		return nil, fmt.Errorf("%s: not the JSON of `elfdoctor --format json bisect` (command %q, schema_version %d)", path, env.Command, env.SchemaVersion)
-	}
-	var r bisect.Result
-	if err := json.Unmarshal(env.Result, &r); err != nil {
-		return nil, fmt.Errorf("%s: bisect result: %v", path, err)
-	}
-	return &r, nil
 }
