@@ -136,7 +136,11 @@ func AnalyzeCore(ctx context.Context, c *Core, opts Options) (res *Analysis, err
 		}
 		a.res.Threads = append(a.res.Threads, ThreadInfo{Pid: t.Pid, Faulting: i == 0, Frames: a.unwind(t)})
 	}
-	a.res.Fault = a.decodeFault(c.Threads[0])
+	// A signal a process sent interrupted whatever instruction was next:
+	// there is no faulting instruction to decode.
+	if !c.Signal.sent() {
+		a.res.Fault = a.decodeFault(c.Threads[0])
+	}
 	a.classify()
 	return a.res, nil
 }

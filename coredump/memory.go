@@ -47,13 +47,13 @@ func (c *Core) ReadMemory(p []byte, addr uint64) (Source, error) {
 	return "", ErrNotInCore
 }
 
-// readWord reads one 8-byte word of memory.
+// readWord reads one pointer-sized word of memory.
 func (c *Core) readWord(addr uint64) (uint64, bool) {
 	var b [8]byte
-	if _, err := c.ReadMemory(b[:], addr); err != nil {
+	if _, err := c.ReadMemory(b[:c.ptrSize()], addr); err != nil {
 		return 0, false
 	}
-	return c.Order.Uint64(b[:]), true
+	return c.word(b[:]), true
 }
 
 // MappingAt returns the NT_FILE entry holding addr.
