@@ -130,16 +130,26 @@ func AnalyzeCore(ctx context.Context, c *Core, opts Options) (res *Analysis, err
 	} else if len(c.Threads) > 0 && c.Threads[0].Signal != 0 {
 		a.res.SignalName = signalName(c.Threads[0].Signal)
 	}
+	a.warnTruncated()
 	for i, t := range c.Threads {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		a.res.Threads = append(a.res.Threads, ThreadInfo{Pid: t.Pid, Faulting: i == 0, Frames: a.unwind(t)})
+		c.cutReads = 0
+		frames := a.unwind(t)
+		a.res.Threads = append(a.res.Threads, ThreadInfo{Pid: t.Pid, Faulting: i == 0, Frames: frames})
+		if c.cutReads > 0 {
+			a.warnCutFrames(t.Pid, frames)
+		}
 	}
+	c.cutReads = 0
 	// A signal a process sent interrupted whatever instruction was next:
 	// there is no faulting instruction to decode.
 	if !c.Signal.sent() {
 		a.res.Fault = a.decodeFault(c.Threads[0])
+		if c.cutReads > 0 && a.res.Fault.Instruction == "" {
+			a.warn(fmt.Sprintf("the memory at the faulting PC %#x is cut from the truncated core: the instruction is not decoded", a.res.Fault.PC))
+		}
 	}
 	a.classify()
 	return a.res, nil

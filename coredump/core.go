@@ -39,11 +39,15 @@ type Core struct {
 	Files   []FileMapping
 	Loads   []Load
 
-	r      io.ReaderAt
-	size   int64
-	closer io.Closer
-	temp   string // decompressed copy to remove on Close
-	open   map[string]*os.File
+	r    io.ReaderAt
+	size int64
+	// cutAddr is the last address read from a part of the core the file
+	// no longer holds, and cutReads how many such reads there were.
+	cutAddr  uint64
+	cutReads int
+	closer   io.Closer
+	temp     string // decompressed copy to remove on Close
+	open     map[string]*os.File
 }
 
 // Thread is one NT_PRSTATUS note.

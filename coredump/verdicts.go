@@ -103,8 +103,18 @@ func (a *analyzer) classifyFPE(c *Crash, ev *[]string, where string) {
 			*ev = append(*ev, fmt.Sprintf("the divisor %s is 0", text))
 			return
 		}
-		c.Summary = fmt.Sprintf("The program's integer division overflowed in %s: the divisor %s is %#x, not zero, so the quotient did not fit its register (e.g. INT_MIN / -1).", where, text, v)
-		*ev = append(*ev, fmt.Sprintf("the divisor %s is %#x; x86 raises the same divide error for a quotient too large as for a zero divisor", text, v))
+		val := fmt.Sprintf("%#x", v)
+		if f := r.Fault; f.inst.Op == x86asm.IDIV {
+			bits := 8 * uint(f.inst.MemBytes)
+			if _, isReg := f.inst.Args[0].(x86asm.Reg); isReg || bits == 0 {
+				bits = uint(f.inst.DataSize)
+			}
+			if bits > 0 && bits < 64 {
+				val = fmt.Sprint(int64(v<<(64-bits)) >> (64 - bits)) // IDIV divides signed numbers
+			}
+		}
+		c.Summary = fmt.Sprintf("The program's integer division overflowed in %s: the divisor %s is %s, not zero, so the quotient did not fit its register (e.g. INT_MIN / -1).", where, text, val)
+		*ev = append(*ev, fmt.Sprintf("the divisor %s is %s; x86 raises the same divide error for a quotient too large as for a zero divisor", text, val))
 		return
 	}
 	c.Summary = fmt.Sprintf("The program was stopped by %s in %s.", desc, where)

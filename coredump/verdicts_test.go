@@ -3,6 +3,7 @@ package coredump
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -221,4 +222,125 @@ func TestNegativeDisplacement(t *testing.T) {
 			t.Errorf("%q: operand %q = %#x, want %q = %#x", c.asm, f.Operand, f.Computed, c.operand, c.want)
 		}
 	}
+}
+
+// TestInstructionAddressSignals: SIGFPE and SIGILL report the faulting
+// instruction's own address in si_addr. It must be named as that, and
+// never explained as a data access (into the read-only page that holds
+// the code). The divide error is told apart by the divisor: zero, or
+// INT_MIN / -1, which x86 refuses with the same FPE_INTDIV.
+func TestInstructionAddressSignals(t *testing.T) {
+	cases := []struct {
+		name, src, arg, kind, code, summary string
+		flags                               []string
+	}{
+		{"divide-by-zero", "divzero.c", "", KindSigfpe, "FPE_INTDIV", "divided an integer by zero in ratio", []string{"-O1", "-g"}},
+		{"divide-overflow", "divzero.c", "o", KindSigfpe, "FPE_INTDIV", "integer division overflowed in ratio", []string{"-O1", "-g"}},
+		{"divide-by-zero-O0", "divzero.c", "", KindSigfpe, "FPE_INTDIV", "divided an integer by zero in ratio", []string{"-O0", "-g"}},
+		{"ud2", "trap.c", "", KindSigill, "ILL_ILLOPN", "unreachable_state", []string{"-O1"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			exe := compile(t, "gcc", c.src, dir, "prog", c.flags...)
+			var args []string
+			if c.arg != "" {
+				args = []string{c.arg}
+			}
+			a, err := Analyze(context.Background(), crashCore(t, dir, exe, args...), Options{NoCheck: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := strings.Join(a.Crash.Evidence, "\n")
+			t.Logf("%s\n%s", a.Crash.Summary, ev)
+			wantKind(t, a, c.kind)
+			if a.CodeName != c.code || a.Fault == nil || a.Signal.Addr != a.Fault.PC {
+				t.Fatalf("%s, fault %+v, si_addr %#x: want %s at the PC", a.CodeName, a.Fault, a.Signal.Addr, c.code)
+			}
+			if !strings.Contains(a.Crash.Summary, c.summary) {
+				t.Errorf("summary %q lacks %q", a.Crash.Summary, c.summary)
+			}
+			if a.Fault.Where != nil || a.Fault.Matches || strings.Contains(ev, "read-only") || strings.Contains(ev, "fault address") || strings.Contains(ev, "NULL") {
+				t.Errorf("where %+v, matches %v: the instruction's address explained as a data access:\n%s", a.Fault.Where, a.Fault.Matches, ev)
+			}
+			if !strings.Contains(ev, "instruction's own address") {
+				t.Errorf("evidence does not say si_addr is the instruction's address:\n%s", ev)
+			}
+		})
+	}
+}
+
+// TestTruncatedCoreAnalysed cuts a real core the way a full disk or
+// systemd-coredump's ProcessSizeMax does: inside the faulting thread's
+// stack, keeping the word that holds store's return address, and before
+// the stack altogether. The analysis must still name what it can, and
+// warn what is missing and which frames that costs.
+func TestTruncatedCoreAnalysed(t *testing.T) {
+	dir := t.TempDir()
+	exe := compile(t, "gcc", "segv.c", dir, "segv", "-O1", "-g")
+	full := makeCore(t, dir, exe)
+	b, err := os.ReadFile(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sp, _ := c.pcSPFP(c.Threads[0].Regs)
+	stack := c.LoadAt(sp)
+	c.Close()
+	if stack == nil || stack.Filesz == 0 {
+		t.Fatalf("no dumped segment holds the stack pointer %#x", sp)
+	}
+	cases := []struct {
+		name   string
+		size   uint64
+		frames []string
+	}{
+		// store is a leaf at -O1: its return address into middle is at
+		// [sp]; middle's frame above it is gone.
+		{"in-stack", stack.Offset + sp - stack.Vaddr + 8, []string{"store", "middle"}},
+		{"before-stack", stack.Offset, []string{"store"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "core")
+			if err := os.WriteFile(p, b[:tc.size], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			a, err := Analyze(context.Background(), p, Options{NoCheck: true})
+			if err != nil {
+				t.Fatalf("Analyze: %v", err)
+			}
+			w := strings.Join(a.Warnings, "\n")
+			t.Logf("%s\n%s", a.Crash.Summary, w)
+			if got := functions(a.Threads[0].Frames); !slicesEqual(got, tc.frames) {
+				t.Errorf("frames %v, want %v", got, tc.frames)
+			}
+			wantKind(t, a, KindCrash)
+			if a.Fault == nil || !a.Fault.Matches {
+				t.Errorf("fault %+v: the instruction and its operand do not need the stack", a.Fault)
+			}
+			if !strings.Contains(w, "the core is truncated") || !strings.Contains(w, fmt.Sprintf("%#x-", stack.Vaddr)) {
+				t.Errorf("warnings do not say the stack segment %#x is cut:\n%s", stack.Vaddr, w)
+			}
+			last := tc.frames[len(tc.frames)-1]
+			if want := fmt.Sprintf("thread %d: the unwind needed the stack", a.Threads[0].Pid); !strings.Contains(w, want) || !strings.Contains(w, "("+last+")") {
+				t.Errorf("warnings lack %q naming the last frame %s:\n%s", want, last, w)
+			}
+		})
+	}
+}
+
+func slicesEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
