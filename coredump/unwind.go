@@ -299,7 +299,9 @@ func (a *analyzer) stepCFI(rs regSet, pc uint64) (next regSet, ok bool) {
 func (a *analyzer) stepFP(rs regSet) (regSet, bool) {
 	fp, sp := rs.v[a.fpReg()], rs.v[a.spReg()]
 	w := uint64(a.core.ptrSize())
-	if fp <= sp || fp-sp > 1<<24 || fp%w != 0 {
+	// fp == sp is a frame that saved the frame pointer and has no
+	// locals, which -O0 leaf functions are.
+	if fp < sp || fp-sp > 1<<24 || fp%w != 0 {
 		return rs, false
 	}
 	saved, ok1 := a.core.readWord(fp)

@@ -169,7 +169,7 @@ func (a *analyzer) divisor() (uint64, string, bool) {
 			return 0, "", false
 		}
 		o := a.core.Order
-		text := fmt.Sprintf("at %s = %#x", f.Operand, v)
+		text := fmt.Sprintf("%s (at %#x)", f.Operand, v)
 		switch size {
 		case 1:
 			return uint64(b[0]), text, true
