@@ -77,9 +77,9 @@ func (r Regs) Get(name string) (uint64, bool) {
 // Process is the NT_PRPSINFO note.
 type Process struct {
 	Pid  int    `json:"pid"`
-	PPid int    `json:"ppid"`
-	Name string `json:"name"` // pr_fname: at most 15 bytes of the command name
-	Args string `json:"args"` // pr_psargs: the start of the command line
+	PPid int    `json:"ppid,omitempty"` // pr_ppid; 0 when the parent is outside the pid namespace
+	Name string `json:"name"`           // pr_fname: at most 15 bytes of the command name
+	Args string `json:"args"`           // pr_psargs: the start of the command line
 }
 
 // Siginfo is the NT_SIGINFO note: the signal that killed the process.
