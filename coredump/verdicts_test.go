@@ -2,6 +2,7 @@ package coredump
 
 import (
 	"context"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
@@ -343,4 +344,40 @@ func slicesEqual(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// FuzzDecodeX86: the bytes at a crashed PC are whatever the core or the
+// file holds. Decoding them in 64- and 32-bit mode, computing the operand
+// and reading a divisor must not panic.
+func FuzzDecodeX86(f *testing.F) {
+	for _, code := range [][]byte{
+		{0x89, 0xbd, 0x2c, 0xff, 0xff, 0xff},       // mov [rbp-0xd4], edi
+		{0x8b, 0x80, 0x38, 0xff, 0xff, 0xff},       // mov eax, [eax-0xc8]
+		{0xf7, 0x7c, 0x24, 0x08},                   // idiv dword ptr [rsp+0x8]
+		{0xf7, 0xfe},                               // idiv esi
+		{0xa1, 0x00, 0x00, 0x00, 0x80, 0, 0, 0, 0}, // mov eax, moffs
+		{0x0f, 0x0b},                               // ud2
+	} {
+		f.Add(code, uint8(64))
+	}
+	f.Fuzz(func(t *testing.T, code []byte, mode uint8) {
+		m := elf.EM_X86_64
+		if mode&1 == 1 {
+			m = elf.EM_386
+		}
+		c := &Core{Machine: m, Class: elf.ELFCLASS64, Order: littleEndian}
+		if m == elf.EM_386 {
+			c.Class = elf.ELFCLASS32
+		}
+		regs := Regs{Names: regNames(m)}
+		for i := range regs.Names {
+			regs.Values = append(regs.Values, uint64(i)*0x1111_1111_1111)
+		}
+		c.Threads = []Thread{{Regs: regs}}
+		a := &analyzer{core: c, res: &Analysis{Threads: []ThreadInfo{{}}}}
+		fa := &Fault{PC: 0x401000}
+		a.decodeX86Bytes(c.Threads[0], fa, code)
+		a.res.Fault = fa
+		a.divisor()
+	})
 }
