@@ -101,8 +101,12 @@ func (a *analyzer) classify() {
 			ev = append(ev, fmt.Sprintf("its memory operand %s = %#x (the core has no NT_SIGINFO note to compare it with the fault address)", f.Operand, f.Computed))
 		case si.Code == siKernel:
 			s := fmt.Sprintf("its memory operand %s = %#x; the kernel reports no fault address (SI_KERNEL): a general-protection fault", f.Operand, f.Computed)
-			if a.core.Machine == elf.EM_X86_64 && !canonical(f.Computed) {
-				s += fmt.Sprintf(", and %#x is a non-canonical address (bits 63 to 47 differ), which no x86-64 access may use", f.Computed)
+			switch {
+			case a.core.Machine != elf.EM_X86_64:
+			case !canonical(f.Computed, 57):
+				s += fmt.Sprintf(", and %#x is a non-canonical address (bits 63 to 56 differ), which no x86-64 access may use", f.Computed)
+			case !canonical(f.Computed, 48):
+				s += fmt.Sprintf(", and %#x is a non-canonical address with 4-level paging (bits 63 to 47 differ), which no access may use unless the CPU has 5-level paging", f.Computed)
 			}
 			ev = append(ev, s)
 		case f.Matches:

@@ -212,11 +212,12 @@ func widen32(n string) string {
 	return n
 }
 
-// canonical reports whether an x86-64 address is canonical: bits 63 to 47
-// all equal (48-bit virtual addresses).
-func canonical(v uint64) bool {
-	top := v >> 47
-	return top == 0 || top == 1<<17-1
+// canonical reports whether an x86-64 address is canonical for a CPU with
+// the given number of virtual-address bits (48 with 4-level paging, 57
+// with 5-level): bits 63 down to bits-1 all equal.
+func canonical(v uint64, bits uint) bool {
+	top := v >> (bits - 1)
+	return top == 0 || top == 1<<(65-bits)-1
 }
 
 // stackGuardGap is the kernel's default stack_guard_gap: 256 pages it

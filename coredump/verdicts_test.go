@@ -381,3 +381,25 @@ func FuzzDecodeX86(f *testing.F) {
 		a.divisor()
 	})
 }
+
+// TestGeneralProtectionFault: a store through a non-canonical pointer is
+// SIGSEGV with SI_KERNEL and si_addr 0. That 0 is not a NULL pointer: the
+// evidence must say the kernel gave no address and that the operand's
+// value is non-canonical.
+func TestGeneralProtectionFault(t *testing.T) {
+	dir := t.TempDir()
+	exe := compile(t, "gcc", "noncanon.c", dir, "noncanon", "-O1", "-g")
+	a, err := Analyze(context.Background(), crashCore(t, dir, exe), Options{NoCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := strings.Join(a.Crash.Evidence, "\n")
+	t.Logf("%s\n%s", a.Crash.Summary, ev)
+	wantKind(t, a, KindCrash)
+	if a.CodeName != "SI_KERNEL" || a.Fault == nil || a.Fault.Computed != 0xdead000000000100 || a.Fault.Where != nil || a.Fault.Matches {
+		t.Fatalf("%s, fault %+v: want SI_KERNEL, the operand computed, no fault address", a.CodeName, a.Fault)
+	}
+	if strings.Contains(ev, "NULL") || !strings.Contains(ev, "non-canonical") || !strings.Contains(ev, "no fault address") {
+		t.Errorf("evidence:\n%s\nwant the non-canonical operand and no NULL pointer", ev)
+	}
+}
