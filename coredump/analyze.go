@@ -29,6 +29,10 @@ type Options struct {
 	// Journalctl and Coredumpctl are the programs AnalyzeJournal runs;
 	// empty means the ones in PATH.
 	Journalctl, Coredumpctl string
+
+	// journal is the systemd-coredump entry the core was found by, which
+	// dates the crash for looking up a signal's sender.
+	journal *JournalEntry
 }
 
 // Analysis is everything Analyze found, in the order a report shows it.

@@ -34,12 +34,20 @@ func (a *analyzer) classifySent(c *Crash, ev []string, frames []Frame, where str
 		c.Kind = KindKilled
 		c.Summary = fmt.Sprintf("The process was killed by %s sent by %s; it did not crash: no instruction faulted. It was in %s when the signal arrived.", r.SignalName, who, where)
 		ev = append(ev, fmt.Sprintf("si_code %s: the signal was sent with %s, so siginfo holds the sender's pid and uid, not a fault address", r.CodeName, sendCall(si.Code)))
-		c.Next = fmt.Sprintf("Find out why %s sent %s (a supervisor, a watchdog, a test harness, a person); the program's own code is not the cause, and a debugger would show only where it was waiting.", who, r.SignalName)
+		c.Next = fmt.Sprintf("Find out why %s sent %s (a supervisor, a watchdog, a test harness, a person); the program's own code is not the cause, and a debugger would show only where it was waiting.", senderPid(si), r.SignalName)
 	}
 	if a.exeFinding(false) {
 		ev = append(ev, "elfdoctor check on the executable: "+r.Check.Summary)
 	}
 	c.Evidence = ev
+}
+
+// senderPid is the sender as a pid, for a sentence that needs it short.
+func senderPid(si *Siginfo) string {
+	if si.Sender == nil || si.Sender.Pid == 0 {
+		return "the sender"
+	}
+	return fmt.Sprintf("pid %d", si.Sender.Pid)
 }
 
 // sendCall names the calls that send a signal with a given si_code.
@@ -81,6 +89,9 @@ func (a *analyzer) sender(si *Siginfo) (who string, self bool) {
 	who = fmt.Sprintf("pid %d (uid %d)", s.Pid, s.Uid)
 	if s.Pid == p.PPid {
 		who += ", the process's parent"
+	}
+	if cmd := a.senderFromJournal(s.Pid); cmd != "" {
+		who += ", " + cmd
 	}
 	return who, false
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/elfdoctor/elfdoctor/internal/corepattern"
 )
@@ -402,4 +403,68 @@ func TestGeneralProtectionFault(t *testing.T) {
 	if strings.Contains(ev, "NULL") || !strings.Contains(ev, "non-canonical") || !strings.Contains(ev, "no fault address") {
 		t.Errorf("evidence:\n%s\nwant the non-canonical operand and no NULL pointer", ev)
 	}
+}
+
+// TestJournalNamesSender: a program killed by a process that logged to
+// the journal, with its crash recorded by the real systemd-coredump:
+// the verdict names the sender's command from the journal's last entry
+// of that pid before the crash.
+func TestJournalNamesSender(t *testing.T) {
+	opts := journalSetup(t)
+	needTool(t, "systemd-cat")
+	dir := t.TempDir()
+	name := "jkill" + strconv.Itoa(os.Getpid()%10000)
+	exe := compile(t, "gcc", "sleeper.c", dir, name, "-O1", "-g")
+	exe, _ = filepath.EvalSymlinks(exe)
+	var sender int
+	pid := corepattern.CrashToJournal(t, exe, "", func() {
+		victim := waitForComm(t, name)
+		cmd := exec.Command("systemd-cat", "-t", "elfdoctor-killer", "sh", "-c", `echo "sending SIGSEGV to $1"; exec kill -SEGV "$1"`, "sh", strconv.Itoa(victim))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("systemd-cat kill: %v\n%s", err, out)
+		}
+		sender = cmd.Process.Pid
+	})
+	a, err := AnalyzeJournal(context.Background(), "COREDUMP_PID="+strconv.Itoa(pid), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s", a.Crash.Summary)
+	wantKind(t, a, KindKilled)
+	if a.Signal == nil || a.Signal.Sender == nil || a.Signal.Sender.Pid != sender {
+		t.Fatalf("signal %+v, want sent by pid %d", a.Signal, sender)
+	}
+	// What the journal itself says of that pid.
+	out, err := exec.Command("journalctl", "--no-pager", "-o", "cat", "--output-fields=_COMM", "-n", "1", "_PID="+strconv.Itoa(sender)).Output()
+	comm := strings.TrimSpace(string(out))
+	if err != nil || comm == "" {
+		t.Fatalf("journalctl _PID=%d: %v %q", sender, err, out)
+	}
+	want := fmt.Sprintf("sent by pid %d (uid %d), %s (", sender, os.Getuid(), comm)
+	if !strings.Contains(a.Crash.Summary, want) || !strings.Contains(a.Crash.Summary, "as the journal last saw that pid") {
+		t.Errorf("summary %q lacks %q", a.Crash.Summary, want)
+	}
+}
+
+// waitForComm returns the pid of the process whose command name is comm,
+// once it runs.
+func waitForComm(t *testing.T, comm string) int {
+	t.Helper()
+	for range 500 {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			if b, err := os.ReadFile("/proc/" + e.Name() + "/comm"); err == nil && strings.TrimSpace(string(b)) == comm {
+				// Let it reach pause().
+				time.Sleep(100 * time.Millisecond)
+				return pid
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no process %s", comm)
+	return 0
 }
