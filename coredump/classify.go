@@ -338,6 +338,15 @@ func (a *analyzer) exeFinding(loaderCrash bool) bool {
 		return false
 	}
 	f := res.Fatal()
+	// A kernel-stage finding is about this machine's kernel refusing the
+	// exec (an i386 program without IA32 emulation, another machine's
+	// code); the core proves the kernel where it crashed ran it.
+	if f != nil && f.Stage == inspect.StageKernel {
+		if loaderCrash {
+			a.warn(fmt.Sprintf("elfdoctor check stops at this machine's kernel (%s), so it cannot check %s's loader view here; run it where the program ran", f.Summary, path))
+		}
+		return false
+	}
 	if f == nil {
 		if loaderCrash {
 			a.warn("elfdoctor check finds nothing fatal in " + path + "; the damage may be in a library or the file changed since the crash")

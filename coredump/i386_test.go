@@ -72,7 +72,7 @@ func squash(s string) string { return strings.ToLower(strings.Join(strings.Field
 // shows it, its operand computed to the si_addr the program's handler
 // received (with a negative displacement), and the stack unwound by CFI
 // at -O2 and by the frame-pointer chain at -O0 without unwind tables,
-// agreeing with gdb. qemu writes neither NT_FILE nor NT_SIGINFO: the
+// statically and dynamically linked, agreeing with gdb. qemu writes neither NT_FILE nor NT_SIGINFO: the
 // executable is placed by --exe and the auxiliary vector, and the test
 // then gives the core the siginfo the handler saw.
 func TestI386Cores(t *testing.T) {
@@ -87,10 +87,18 @@ func TestI386Cores(t *testing.T) {
 	}{
 		{"cfi", []string{"-O2", "-g", "-fomit-frame-pointer"}, ByCFI, "[eax-0xc8]"},
 		{"frame-pointer", []string{"-O0", "-fno-omit-frame-pointer", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables"}, ByFramePtr, "[eax]"},
+		// Dynamically linked: with no NT_FILE, the executable is placed
+		// by AT_PHDR and ld.so, its PT_INTERP, by AT_BASE; libc.so.6 is
+		// not known (only the loader's r_debug would name it), and gdb
+		// then stops at main too.
+		{"dynamic", []string{"-O2", "-g"}, ByCFI, "[eax-0xc8]"},
 	}
 	for _, v := range variants {
 		dir := t.TempDir()
 		exe := compile(t, "gcc", "i386fault.c", dir, "i386fault", append([]string{"-m32", "-static"}, v.flags...)...)
+		if v.name == "dynamic" {
+			exe = compile(t, "gcc", "i386fault.c", dir, "i386fault", append([]string{"-m32"}, v.flags...)...)
+		}
 		dis := objdumpIntel(t, exe)
 		for _, c := range []struct {
 			arg, fn, kind string
@@ -107,8 +115,14 @@ func TestI386Cores(t *testing.T) {
 				if a.Machine != elf.EM_386.String() || a.SignalName != signalName(c.sig) || int(signo) != c.sig || f == nil {
 					t.Fatalf("machine %s, %s (handler: %d), fault %+v: want an EM_386 %s", a.Machine, a.SignalName, signo, f, signalName(c.sig))
 				}
-				if squash(f.Instruction) != squash(dis[f.PC]) || f.Instruction == "" {
-					t.Errorf("instruction at %#x = %q, objdump says %q", f.PC, f.Instruction, dis[f.PC])
+				var bias uint64 // a PIE's load bias: objdump shows link-time addresses
+				for _, m := range a.Modules {
+					if m.Executable {
+						bias = m.Bias
+					}
+				}
+				if squash(f.Instruction) != squash(dis[f.PC-bias]) || f.Instruction == "" {
+					t.Errorf("instruction at %#x = %q, objdump says %q", f.PC, f.Instruction, dis[f.PC-bias])
 				}
 				fr := a.Threads[0].Frames
 				want := []struct{ fn, method string }{{c.fn, ByRegisters}, {"work", v.method}, {"main", v.method}}
@@ -122,6 +136,17 @@ func TestI386Cores(t *testing.T) {
 				}
 				if g := gdbFrames(t, exe, core); len(g) < 3 || !matchesGDB(functions(fr), g) {
 					t.Errorf("elfdoctor names %v, gdb %v", functions(fr), g)
+				}
+				if v.name == "dynamic" {
+					var ld *Module
+					for _, m := range a.Modules {
+						if m.Loader {
+							ld = m
+						}
+					}
+					if ld == nil || ld.Path != "/lib/ld-linux.so.2" || ld.Start != a.Auxv.Base {
+						t.Errorf("loader module %+v, want /lib/ld-linux.so.2 at AT_BASE %#x", ld, a.Auxv.Base)
+					}
 				}
 
 				addSiginfo(t, core, signo, code, siAddr)
