@@ -246,7 +246,8 @@ func (a *analyzer) stackOverflow(c *Crash, ev *[]string, frames []Frame) bool {
 		return false
 	}
 	addr := r.Signal.Addr
-	if l := a.core.LoadAt(addr); l != nil && l.Flags&(elf.PF_R|elf.PF_W) != 0 {
+	guard := a.core.LoadAt(addr)
+	if guard != nil && guard.Flags&(elf.PF_R|elf.PF_W) != 0 {
 		return false
 	}
 	var stack *Load
@@ -275,7 +276,13 @@ func (a *analyzer) stackOverflow(c *Crash, ev *[]string, frames []Frame) bool {
 		c.Summary = fmt.Sprintf("The stack overflowed in %s: the thread ran off the end of its stack.", where)
 		c.Next = "Look for deep recursion or large local arrays (alloca, variable-length arrays) on this thread; give it a bigger stack (ulimit -s, pthread_attr_setstacksize) only once the depth is understood."
 	}
-	*ev = append(*ev, fmt.Sprintf("fault address %#x is %d bytes below the stack mapping %#x-%#x, in the guard gap the kernel keeps below a stack; the stack pointer is %#x", addr, stack.Vaddr-addr, stack.Vaddr, stack.Vaddr+stack.Memsz, sp))
+	// Below the main thread's stack the kernel keeps a gap unmapped;
+	// thread libraries map an inaccessible guard page instead.
+	gap := "in the guard gap the kernel keeps unmapped below a stack"
+	if guard != nil {
+		gap = fmt.Sprintf("in the inaccessible guard mapping %#x-%#x that a thread library puts below a thread's stack", guard.Vaddr, guard.Vaddr+guard.Memsz)
+	}
+	*ev = append(*ev, fmt.Sprintf("fault address %#x is %d bytes below the stack mapping %#x-%#x, %s; the stack pointer is %#x", addr, stack.Vaddr-addr, stack.Vaddr, stack.Vaddr+stack.Memsz, gap, sp))
 	return true
 }
 

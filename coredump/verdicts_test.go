@@ -158,26 +158,44 @@ func TestSelfSentSignals(t *testing.T) {
 // negative displacement and computed to si_addr, and the verdict must be
 // a stack overflow in descend.
 func TestStackOverflow(t *testing.T) {
-	dir := t.TempDir()
-	exe := compile(t, "gcc", "recurse.c", dir, "recurse", "-O0", "-g", "-fno-stack-protector")
-	a, err := Analyze(context.Background(), crashCore(t, dir, exe), Options{NoCheck: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := a.Fault
-	t.Logf("%s\n%s\nfault %+v", a.Crash.Summary, strings.Join(a.Crash.Evidence, "\n"), f)
-	wantKind(t, a, KindStackOverflow)
-	if f == nil || f.Operand == "" || !f.Matches || f.Computed != a.Signal.Addr {
-		t.Fatalf("fault %+v: want a memory operand computed to si_addr %#x", f, a.Signal.Addr)
-	}
-	if strings.Contains(f.Operand, "+0xf") || strings.Contains(f.Instruction, "+0xf") {
-		t.Errorf("operand %q in %q: a negative displacement shown unsigned", f.Operand, f.Instruction)
-	}
-	if !strings.Contains(a.Crash.Summary, "descend calls itself") {
-		t.Errorf("summary %q does not name the recursion in descend", a.Crash.Summary)
-	}
-	if a.Crash.Summary == "" || strings.Contains(strings.Join(a.Crash.Evidence, " "), "NULL") {
-		t.Errorf("evidence calls it a NULL dereference")
+	for _, c := range []struct{ name, arg, code string }{
+		// The main thread grows its stack mapping down to RLIMIT_STACK;
+		// below it is the kernel's guard gap, unmapped.
+		{"main-thread", "", "SEGV_MAPERR"},
+		// A thread's stack is a fixed mapping with glibc's PROT_NONE
+		// guard page below it.
+		{"thread", "t", "SEGV_ACCERR"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			exe := compile(t, "gcc", "recurse.c", dir, "recurse", "-O0", "-g", "-fno-stack-protector", "-pthread")
+			var args []string
+			if c.arg != "" {
+				args = []string{c.arg}
+			}
+			a, err := Analyze(context.Background(), crashCore(t, dir, exe, args...), Options{NoCheck: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := a.Fault
+			t.Logf("%s\n%s", a.Crash.Summary, strings.Join(a.Crash.Evidence, "\n"))
+			wantKind(t, a, KindStackOverflow)
+			if a.CodeName != c.code {
+				t.Errorf("code %s, want %s", a.CodeName, c.code)
+			}
+			if f == nil || f.Operand == "" || !f.Matches || f.Computed != a.Signal.Addr {
+				t.Fatalf("fault %+v: want a memory operand computed to si_addr %#x", f, a.Signal.Addr)
+			}
+			if strings.Contains(f.Operand, "+0xf") || strings.Contains(f.Instruction, "+0xf") {
+				t.Errorf("operand %q in %q: a negative displacement shown unsigned", f.Operand, f.Instruction)
+			}
+			if !strings.Contains(a.Crash.Summary, "descend calls itself") {
+				t.Errorf("summary %q does not name the recursion in descend", a.Crash.Summary)
+			}
+			if strings.Contains(strings.Join(a.Crash.Evidence, " "), "NULL") {
+				t.Errorf("evidence calls it a NULL dereference")
+			}
+		})
 	}
 }
 
