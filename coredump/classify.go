@@ -341,7 +341,7 @@ func (a *analyzer) exeFinding(loaderCrash bool) bool {
 	// A kernel-stage finding is about this machine's kernel refusing the
 	// exec (an i386 program without IA32 emulation, another machine's
 	// code); the core proves the kernel where it crashed ran it.
-	if f != nil && f.Stage == inspect.StageKernel {
+	if f != nil && f.Stage == loader.StageKernel {
 		if loaderCrash {
 			a.warn(fmt.Sprintf("elfdoctor check stops at this machine's kernel (%s), so it cannot check %s's loader view here; run it where the program ran", f.Summary, path))
 		}
