@@ -86,8 +86,12 @@ func (a *analyzer) classify() {
 	faultSig := r.Signal != nil && hasAddr(r.Signal.Signo) || r.Signal == nil && len(a.core.Threads) > 0 && hasAddr(a.core.Threads[0].Signal)
 	if f := r.Fault; f != nil && f.Instruction != "" && faultSig {
 		ev = append(ev, fmt.Sprintf("faulting instruction at %#x: %s (bytes from the %s)", f.PC, f.Instruction, f.CodeFrom))
+		signo := a.core.Threads[0].Signal
+		if r.Signal != nil {
+			signo = r.Signal.Signo
+		}
 		switch si := r.Signal; {
-		case si != nil && !dataFault(si.Signo):
+		case !dataFault(signo):
 			// SIGILL's and SIGFPE's si_addr is the instruction's
 			// address; a memory operand there is an input, not the
 			// address of a failed access.

@@ -149,6 +149,12 @@ func TestI386Cores(t *testing.T) {
 					}
 				}
 
+				// Without NT_SIGINFO the signal still says what kind of
+				// address a fault has: none for a divide error.
+				if ev := strings.Join(a.Crash.Evidence, "\n"); c.sig == 8 && strings.Contains(ev, "fault address") {
+					t.Errorf("a divide error's operand offered as a fault address:\n%s", ev)
+				}
+
 				addSiginfo(t, core, signo, code, siAddr)
 				a, err = Analyze(context.Background(), core, Options{Exe: exe, NoCheck: true})
 				if err != nil {
