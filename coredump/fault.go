@@ -198,11 +198,21 @@ func (a *analyzer) locate(addr uint64) *Location {
 	l.Section = m.sectionAt(addr)
 	if l.Section == ".dynamic" && m.file != nil {
 		if s := m.file.Section(".dynamic"); s != nil && s.Size < 1<<20 {
-			i := (addr - m.Bias - s.Addr) / 16
-			if b, err := s.Data(); err == nil && (i+1)*16 <= uint64(len(b)) {
-				tag := elf.DynTag(m.file.ByteOrder.Uint64(b[i*16:]))
+			// Elf64_Dyn is two 8-byte words, Elf32_Dyn two 4-byte ones.
+			w := uint64(8)
+			if m.file.Class == elf.ELFCLASS32 {
+				w = 4
+			}
+			i := (addr - m.Bias - s.Addr) / (2 * w)
+			if b, err := s.Data(); err == nil && (i+1)*2*w <= uint64(len(b)) {
+				var tag elf.DynTag
+				if w == 4 {
+					tag = elf.DynTag(m.file.ByteOrder.Uint32(b[i*2*w:]))
+				} else {
+					tag = elf.DynTag(m.file.ByteOrder.Uint64(b[i*2*w:]))
+				}
 				half := "value"
-				if (addr-m.Bias-s.Addr)%16 < 8 {
+				if (addr-m.Bias-s.Addr)%(2*w) < w {
 					half = "tag"
 				}
 				l.Structure = fmt.Sprintf("the %s slot of .dynamic (entry %d, its %s)", tag, i, half)

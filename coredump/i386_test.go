@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/elfdoctor/elfdoctor/internal/corepattern"
+	"github.com/elfdoctor/elfdoctor/internal/damage"
 )
 
 // qemuI386Core runs exe with arg under qemu-i386 in a directory of its
@@ -286,5 +287,51 @@ func TestSyntheticCore32(t *testing.T) {
 				t.Errorf("files %+v", c.Files)
 			}
 		})
+	}
+}
+
+// TestI386LoaderCrash: an -m32 program whose .dynamic a rewrite left in
+// a read-only segment (internal/damage's dynamic-readonly), run under
+// qemu-i386: ld.so faults storing r_debug's address in DT_DEBUG before
+// main, and the fault is placed in the right Elf32_Dyn slot.
+func TestI386LoaderCrash(t *testing.T) {
+	needTool(t, "qemu-i386")
+	dir := t.TempDir()
+	exe := compile(t, "gcc", "hello.c", dir, "hello32", "-m32", "-O1", "-fno-pie", "-no-pie")
+	b, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err = damage.DynamicReadOnly(b); err != nil {
+		t.Fatalf("damage: %v", err)
+	}
+	if err := os.WriteFile(exe, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	core, _ := qemuI386Core(t, exe, "")
+	a, err := Analyze(context.Background(), core, Options{Exe: exe, NoCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range a.Threads[0].Frames {
+		t.Logf("frame %#x %s+%#x %s [%s]", f.PC, f.Function, f.Offset, filepath.Base(f.Module), f.Method)
+	}
+	t.Logf("%s\n%s", a.Crash.Summary, strings.Join(a.Crash.Evidence, "\n"))
+	wantKind(t, a, KindLoader)
+	if top := a.Threads[0].Frames[0]; filepath.Base(top.Module) != "ld-linux.so.2" {
+		t.Errorf("frame 0 in %q, want ld-linux.so.2", top.Module)
+	}
+	f := a.Fault
+	if f == nil || f.Operand == "" {
+		t.Fatalf("fault %+v: want the store decoded", f)
+	}
+	// qemu's core has no NT_SIGINFO and the program no handler yet: give
+	// the core the siginfo the kernel would write for that store.
+	addSiginfo(t, core, 11, 2, f.Computed)
+	if a, err = Analyze(context.Background(), core, Options{Exe: exe, NoCheck: true}); err != nil {
+		t.Fatal(err)
+	}
+	if w := a.Fault.Where; w == nil || !strings.Contains(w.Structure, "DT_DEBUG slot of .dynamic") || w.Perm != "r--" || !strings.Contains(a.Crash.Stage, "DT_DEBUG") {
+		t.Errorf("operand %s = %#x is %+v, stage %q; want the DT_DEBUG slot of .dynamic, read-only", f.Operand, f.Computed, w, a.Crash.Stage)
 	}
 }
