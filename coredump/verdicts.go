@@ -235,11 +235,16 @@ func canonical(v uint64, bits uint) bool {
 // keeps unmapped below a stack that grows down.
 const stackGuardGap = 256 << 12
 
+// maxBelowSP is how far from the stack pointer an overflowing access may
+// be: a frame's locals, the 128-byte red zone, a stack-clash probe a page
+// below.
+const maxBelowSP = 64 << 10
+
 // stackOverflow recognises a fault in the guard gap below a stack: the
 // address is in no accessible mapping, within stackGuardGap below a
-// writable anonymous mapping, and the thread's stack pointer is in that
-// mapping or in the gap just above the address. That is the main thread
-// running past RLIMIT_STACK, or a thread into its PROT_NONE guard page.
+// writable anonymous mapping, and within 64 KiB of the thread's stack
+// pointer. That is the main thread running past RLIMIT_STACK, or a
+// thread into its PROT_NONE guard page.
 func (a *analyzer) stackOverflow(c *Crash, ev *[]string, frames []Frame) bool {
 	r := a.res
 	if r.Signal == nil || !r.Signal.faultAddr() || len(a.core.Threads) == 0 {
@@ -260,10 +265,12 @@ func (a *analyzer) stackOverflow(c *Crash, ev *[]string, frames []Frame) bool {
 	if stack == nil || stack.Vaddr-addr > stackGuardGap || a.core.MappingAt(stack.Vaddr) != nil {
 		return false
 	}
+	// The access must be near the stack pointer, which is at the bottom
+	// of the stack or already below it: an access far below a shallow
+	// stack pointer is a wild pointer into the gap, not an overflow.
 	_, sp, _ := a.core.pcSPFP(a.core.Threads[0].Regs)
-	inStack := sp >= stack.Vaddr && sp-stack.Vaddr < stack.Memsz
-	inGap := sp < stack.Vaddr && sp+65536 >= addr
-	if !inStack && !inGap {
+	near := sp-addr <= maxBelowSP || addr-sp <= maxBelowSP
+	if !near || sp >= stack.Vaddr+stack.Memsz {
 		return false
 	}
 	c.Kind = KindStackOverflow
