@@ -116,25 +116,31 @@ wait $p; echo $p`)
 	}
 }
 
-// TestSelfSentSignals: a program that tgkills itself with SIGSEGV sent
-// itself a signal (no fault), and abort() — SI_TKILL from its own pid —
-// stays an abort.
+// TestSelfSentSignals: a program that tgkills or sigqueues itself SIGSEGV
+// sent itself a signal (no fault), and abort() — SI_TKILL from its own
+// pid — stays an abort.
 func TestSelfSentSignals(t *testing.T) {
-	t.Run("tgkill-segv", func(t *testing.T) {
-		dir := t.TempDir()
-		exe := compile(t, "gcc", "selfkill.c", dir, "selfkill", "-O1", "-g")
-		a, err := Analyze(context.Background(), crashCore(t, dir, exe), Options{NoCheck: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantKind(t, a, KindSelfSignal)
-		if a.CodeName != "SI_TKILL" || a.Signal.Sender == nil || a.Signal.Sender.Pid != a.Process.Pid || a.Fault != nil {
-			t.Errorf("signal %+v %s, fault %+v: want SI_TKILL from the process itself, no fault", a.Signal, a.CodeName, a.Fault)
-		}
-		if !strings.Contains(a.Crash.Summary, "sent itself SIGSEGV") || !strings.Contains(a.Crash.Summary, "give_up") || strings.Contains(a.Crash.Summary, "NULL") {
-			t.Errorf("summary %q: want the program sending itself SIGSEGV in give_up", a.Crash.Summary)
-		}
-	})
+	for _, c := range []struct{ name, arg, code string }{{"tgkill-segv", "", "SI_TKILL"}, {"sigqueue-segv", "q", "SI_QUEUE"}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			exe := compile(t, "gcc", "selfkill.c", dir, "selfkill", "-O1", "-g")
+			var args []string
+			if c.arg != "" {
+				args = []string{c.arg}
+			}
+			a, err := Analyze(context.Background(), crashCore(t, dir, exe, args...), Options{NoCheck: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantKind(t, a, KindSelfSignal)
+			if a.CodeName != c.code || a.Signal.Sender == nil || a.Signal.Sender.Pid != a.Process.Pid || a.Fault != nil {
+				t.Errorf("signal %+v %s, fault %+v: want %s from the process itself, no fault", a.Signal, a.CodeName, a.Fault, c.code)
+			}
+			if !strings.Contains(a.Crash.Summary, "sent itself SIGSEGV") || !strings.Contains(a.Crash.Summary, "give_up") || strings.Contains(a.Crash.Summary, "NULL") {
+				t.Errorf("summary %q: want the program sending itself SIGSEGV in give_up", a.Crash.Summary)
+			}
+		})
+	}
 	t.Run("abort", func(t *testing.T) {
 		dir := t.TempDir()
 		exe := compile(t, "gcc", "assert.c", dir, "assert", "-O1")
