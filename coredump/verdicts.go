@@ -36,7 +36,9 @@ func (a *analyzer) classifySent(c *Crash, ev []string, frames []Frame, where str
 		ev = append(ev, fmt.Sprintf("si_code %s: the signal was sent with %s, so siginfo holds the sender's pid and uid, not a fault address", r.CodeName, sendCall(si.Code)))
 		c.Next = fmt.Sprintf("Find out why %s sent %s (a supervisor, a watchdog, a test harness, a person); the program's own code is not the cause, and a debugger would show only where it was waiting.", senderPid(si), r.SignalName)
 	}
-	if a.exeFinding(false) {
+	// A loader-view finding cannot explain a signal another process
+	// sent to a program that was running; an abort keeps it, as before.
+	if c.Kind == KindAbort && a.exeFinding(false) {
 		ev = append(ev, "elfdoctor check on the executable: "+r.Check.Summary)
 	}
 	c.Evidence = ev
