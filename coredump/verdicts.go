@@ -23,12 +23,12 @@ func (a *analyzer) classifySent(c *Crash, ev []string, frames []Frame, where str
 	who, self := a.sender(si)
 	switch {
 	case self && si.Signo == 6:
-		ev = append(ev, fmt.Sprintf("si_code %s from %s: abort() raises SIGABRT with tgkill", r.CodeName, who))
+		ev = append(ev, fmt.Sprintf("si_code %s from %s: sent with %s", r.CodeName, who, sendCall(si.Code)))
 		a.classifyAbort(c, frames)
 	case self:
 		c.Kind = KindSelfSignal
 		c.Summary = fmt.Sprintf("The program sent itself %s (%s) in %s; no instruction faulted.", r.SignalName, r.CodeName, a.firstUserFrame(frames))
-		ev = append(ev, fmt.Sprintf("the signal was sent by %s (si_code %s: raise, kill, pthread_kill or tgkill), not raised by the CPU", who, r.CodeName))
+		ev = append(ev, fmt.Sprintf("the signal was sent by %s with %s (si_code %s), not raised by the CPU", who, sendCall(si.Code), r.CodeName))
 		c.Next = fmt.Sprintf("Find the call that sends %s in the frames below (raise, kill, pthread_kill, tgkill): the program chose to die, usually on a check of its own.", r.SignalName)
 	default:
 		c.Kind = KindKilled
@@ -52,17 +52,25 @@ func senderPid(si *Siginfo) string {
 	return fmt.Sprintf("pid %d", si.Sender.Pid)
 }
 
-// sendCall names the calls that send a signal with a given si_code.
+// sendCall names what sends a signal with a given si_code.
 func sendCall(code int) string {
 	switch code {
+	case siUser:
+		return "kill"
 	case siQueue:
 		return "sigqueue"
 	case siTkill:
-		return "tgkill or tkill"
+		return "tgkill or tkill (raise, abort and pthread_kill use it)"
 	case siMesgq:
-		return "a message-queue notification"
+		return "a message-queue notification (mq_notify)"
+	case siTimer:
+		return "a POSIX timer's expiry (timer_create)"
+	case siAsyncio:
+		return "an asynchronous I/O completion"
+	case siSigio:
+		return "a queued SIGIO (F_SETSIG)"
 	}
-	return "kill"
+	return fmt.Sprintf("a user-space sender (si_code %d)", code)
 }
 
 // sender describes the sender of a signal from what the core knows: the
@@ -72,7 +80,9 @@ func sendCall(code int) string {
 func (a *analyzer) sender(si *Siginfo) (who string, self bool) {
 	s := si.Sender
 	if s == nil {
-		return "a process (si_code " + codeName(si.Signo, si.Code) + " carries no sender)", false
+		// Timers, asynchronous I/O and SIGIO are set up by the process
+		// itself; their siginfo names no sender.
+		return "the kernel, on the program's own request", true
 	}
 	p := a.res.Process
 	switch {
