@@ -17,10 +17,17 @@ const maxSenderOutput = 1 << 20
 // senderFromJournal names the process that sent a signal, when the crash
 // came from the journal: the newest entry that pid logged in the same
 // boot, up to the second of the crash. A pid can be reused, so the answer
-// says it is the journal's last word on that pid, with the time.
+// says it is the journal's last word on that pid, with the time. Nothing
+// is looked up for a process in another pid namespace than the journal's.
 func (a *analyzer) senderFromJournal(pid int) string {
 	e := a.opts.journal
 	if e == nil || e.BootID == "" || e.Time.IsZero() || pid <= 0 {
+		return ""
+	}
+	// si_pid is in the crashed process's pid namespace and the journal's
+	// _PID in the host's: when the two views of the crashed process
+	// differ (a container), a pid means different processes in each.
+	if e.PID != a.res.Process.Pid {
 		return ""
 	}
 	jc, err := a.opts.journalctl()
