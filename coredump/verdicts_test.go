@@ -492,3 +492,24 @@ func waitForComm(t *testing.T, comm string) int {
 	t.Fatalf("no process %s", comm)
 	return 0
 }
+
+// TestSenderNamespace: a journal's _PID is a host pid; si_pid is in the
+// crashed process's namespace. When the core's pid is not the journal
+// entry's, no sender is looked up. The journalctl here answers every
+// query with one entry, so only the guard keeps it out.
+func TestSenderNamespace(t *testing.T) {
+	jc := filepath.Join(t.TempDir(), "journalctl")
+	if err := os.WriteFile(jc, []byte("#!/bin/sh\necho '{\"_COMM\":\"watchdog\",\"_EXE\":\"/usr/sbin/watchdog\"}'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		corePid int
+		want    string
+	}{{100, "watchdog (/usr/sbin/watchdog) as the journal last saw that pid"}, {7, ""}} {
+		e := &JournalEntry{PID: 100, BootID: "b", Time: time.Unix(1e9, 0)}
+		a := &analyzer{ctx: context.Background(), opts: Options{Journalctl: jc, journal: e}, res: &Analysis{Process: Process{Pid: c.corePid}}}
+		if got := a.senderFromJournal(42); got != c.want {
+			t.Errorf("core pid %d, journal pid 100: sender %q, want %q", c.corePid, got, c.want)
+		}
+	}
+}
