@@ -359,6 +359,29 @@ func TestTruncatedCoreAnalysed(t *testing.T) {
 	}
 }
 
+// TestRlimitCoreTruncated: the kernel itself writes a truncated core when
+// RLIMIT_CORE is smaller than the process: it stops writing at the
+// limit. The faulting frame and instruction survive; the stack does not.
+func TestRlimitCoreTruncated(t *testing.T) {
+	dir := t.TempDir()
+	compile(t, "gcc", "segv.c", dir, "segv", "-O1", "-g")
+	// dash counts RLIMIT_CORE in KiB: the headers, notes and the first
+	// mappings fit, the stack (at the highest addresses, so last) does not.
+	core, _ := coreOf(t, dir, "ulimit -c 200; exec ./segv")
+	a, err := Analyze(context.Background(), core, Options{NoCheck: true})
+	if err != nil {
+		t.Fatalf("Analyze: %v", err)
+	}
+	w := strings.Join(a.Warnings, "\n")
+	t.Logf("%v\n%s", functions(a.Threads[0].Frames), w)
+	if fr := a.Threads[0].Frames; fr[0].Function != "store" || a.Fault == nil || !a.Fault.Matches {
+		t.Errorf("frame 0 %s, fault %+v: want store and its decoded store", fr[0].Function, a.Fault)
+	}
+	if !strings.Contains(w, "the core is truncated") || !strings.Contains(w, fmt.Sprintf("thread %d: the unwind needed the stack", a.Threads[0].Pid)) {
+		t.Errorf("warnings do not say the core and the stack are cut:\n%s", w)
+	}
+}
+
 func slicesEqual(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
