@@ -29,6 +29,10 @@ type Options struct {
 	// Journalctl and Coredumpctl are the programs AnalyzeJournal runs;
 	// empty means the ones in PATH.
 	Journalctl, Coredumpctl string
+
+	// journal is the systemd-coredump entry the core was found by, which
+	// dates the crash for looking up a signal's sender.
+	journal *JournalEntry
 }
 
 // Analysis is everything Analyze found, in the order a report shows it.
@@ -130,13 +134,27 @@ func AnalyzeCore(ctx context.Context, c *Core, opts Options) (res *Analysis, err
 	} else if len(c.Threads) > 0 && c.Threads[0].Signal != 0 {
 		a.res.SignalName = signalName(c.Threads[0].Signal)
 	}
+	a.warnTruncated()
 	for i, t := range c.Threads {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		a.res.Threads = append(a.res.Threads, ThreadInfo{Pid: t.Pid, Faulting: i == 0, Frames: a.unwind(t)})
+		c.cutReads = 0
+		frames := a.unwind(t)
+		a.res.Threads = append(a.res.Threads, ThreadInfo{Pid: t.Pid, Faulting: i == 0, Frames: frames})
+		if c.cutReads > 0 {
+			a.warnCutFrames(t.Pid, frames)
+		}
 	}
-	a.res.Fault = a.decodeFault(c.Threads[0])
+	c.cutReads = 0
+	// A signal a process sent interrupted whatever instruction was next:
+	// there is no faulting instruction to decode.
+	if !c.Signal.sent() {
+		a.res.Fault = a.decodeFault(c.Threads[0])
+		if c.cutReads > 0 && a.res.Fault.Instruction == "" {
+			a.warn(fmt.Sprintf("the memory at the faulting PC %#x is cut from the truncated core: the instruction is not decoded", a.res.Fault.PC))
+		}
+	}
 	a.classify()
 	return a.res, nil
 }

@@ -313,23 +313,36 @@ func addSiginfo(t *testing.T, path string, signo, code int32, addr uint64) {
 		return
 	}
 	le := binary.LittleEndian
-	phoff, phnum := le.Uint64(b[32:]), uint64(le.Uint16(b[56:]))
+	// Elf64 or, for an i386 core, Elf32 headers; siginfo's union is at
+	// 16 or 12.
+	l, union := layout64, siAddrOffset
+	if c.Class == elf.ELFCLASS32 {
+		l, union = layout32, 12
+	}
+	phoff, phnum := c.word(b[l.phoff:]), uint64(le.Uint16(b[l.phnum:]))
+	put := func(p []byte, v uint64) {
+		if c.Class == elf.ELFCLASS32 {
+			le.PutUint32(p, uint32(v))
+		} else {
+			le.PutUint64(p, v)
+		}
+	}
 	for i := range phnum {
-		ph := phoff + 56*i
+		ph := phoff + uint64(l.entsize)*i
 		if elf.ProgType(le.Uint32(b[ph:])) != elf.PT_NOTE {
 			continue
 		}
-		off, size := le.Uint64(b[ph+8:]), le.Uint64(b[ph+32:])
+		off, size := c.word(b[ph+uint64(l.off):]), c.word(b[ph+uint64(l.filesz):])
 		si := make([]byte, 128)
 		le.PutUint32(si, uint32(signo))
 		le.PutUint32(si[8:], uint32(code))
-		le.PutUint64(si[siAddrOffset:], addr)
+		put(si[union:], addr)
 		notes := append(append([]byte(nil), b[off:off+size]...), coreNote(ntSiginfo, si)...)
 		for len(b)%8 != 0 {
 			b = append(b, 0)
 		}
-		le.PutUint64(b[ph+8:], uint64(len(b)))
-		le.PutUint64(b[ph+32:], uint64(len(notes)))
+		put(b[ph+uint64(l.off):], uint64(len(b)))
+		put(b[ph+uint64(l.filesz):], uint64(len(notes)))
 		b = append(b, notes...)
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)

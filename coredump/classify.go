@@ -19,6 +19,14 @@ const (
 	KindTruncated = "sigbus-truncated-file"
 	KindCrash     = "crash" // an ordinary crash in the program or a library
 	KindNoSignal  = "no-signal"
+	// KindKilled is a signal another process sent (kill, sigqueue,
+	// tgkill): not a crash, whatever the signal.
+	KindKilled = "killed"
+	// KindSelfSignal is a signal other than SIGABRT the program sent
+	// itself (raise, kill or tgkill of its own pid).
+	KindSelfSignal    = "self-signal"
+	KindStackOverflow = "stack-overflow" // a fault in the guard gap below a stack
+	KindSigfpe        = "sigfpe"         // an arithmetic trap: integer division by zero or overflow
 )
 
 // Crash is the classification: a sentence for people, the evidence, and
@@ -67,6 +75,10 @@ func (a *analyzer) classify() {
 		}
 	}
 	ev := []string{fmt.Sprintf("thread %d received %s%s", r.Threads[0].Pid, r.SignalName, paren(r.CodeName))}
+	if r.Signal.sent() {
+		a.classifySent(c, ev, frames, where)
+		return
+	}
 	// For a signal sent by a call (abort's tgkill) the instruction at the
 	// PC is just where the thread was; it is evidence only for faults.
 	// Cores without NT_SIGINFO (qemu-user's) have the signal in
@@ -74,10 +86,33 @@ func (a *analyzer) classify() {
 	faultSig := r.Signal != nil && hasAddr(r.Signal.Signo) || r.Signal == nil && len(a.core.Threads) > 0 && hasAddr(a.core.Threads[0].Signal)
 	if f := r.Fault; f != nil && f.Instruction != "" && faultSig {
 		ev = append(ev, fmt.Sprintf("faulting instruction at %#x: %s (bytes from the %s)", f.PC, f.Instruction, f.CodeFrom))
-		switch {
+		signo := a.core.Threads[0].Signal
+		if r.Signal != nil {
+			signo = r.Signal.Signo
+		}
+		switch si := r.Signal; {
+		case !dataFault(signo):
+			// SIGILL's and SIGFPE's si_addr is the instruction's
+			// address; a memory operand there is an input, not the
+			// address of a failed access.
+			if si.faultAddr() && si.Addr == f.PC {
+				ev = append(ev, fmt.Sprintf("si_addr %#x is the instruction's own address, as the kernel reports for %s", si.Addr, r.SignalName))
+			} else if si.faultAddr() {
+				ev = append(ev, fmt.Sprintf("si_addr %#x is not the thread's PC %#x", si.Addr, f.PC))
+			}
 		case f.Operand == "":
-		case r.Signal == nil:
+		case si == nil:
 			ev = append(ev, fmt.Sprintf("its memory operand %s = %#x (the core has no NT_SIGINFO note to compare it with the fault address)", f.Operand, f.Computed))
+		case si.Code == siKernel:
+			s := fmt.Sprintf("its memory operand %s = %#x; the kernel reports no fault address (SI_KERNEL): a general-protection fault", f.Operand, f.Computed)
+			switch {
+			case a.core.Machine != elf.EM_X86_64:
+			case !canonical(f.Computed, 57):
+				s += fmt.Sprintf(", and %#x is a non-canonical address (bits 63 to 56 differ), which no x86-64 access may use", f.Computed)
+			case !canonical(f.Computed, 48):
+				s += fmt.Sprintf(", and %#x is a non-canonical address with 4-level paging (bits 63 to 47 differ), which no access may use unless the CPU has 5-level paging", f.Computed)
+			}
+			ev = append(ev, s)
 		case f.Matches:
 			ev = append(ev, fmt.Sprintf("its memory operand %s = %#x, equal to the fault address", f.Operand, f.Computed))
 		default:
@@ -137,18 +172,7 @@ func (a *analyzer) classify() {
 			c.Next = "The crash is in that library's constructor (or an ELF constructor it calls), not in the program: debug or update the library."
 		}
 	case sig == 6:
-		c.Kind = KindAbort
-		c.Message = strings.TrimSpace(a.abortMessage())
-		if c.Message != "" {
-			c.Summary = fmt.Sprintf("The program aborted itself with the message %q, in %s.", strings.TrimSpace(c.Message), a.firstUserFrame(frames))
-		} else {
-			c.Summary = fmt.Sprintf("The program called abort() in %s; no message was recorded.", a.firstUserFrame(frames))
-		}
-		if strings.Contains(c.Message, "stack smashing") {
-			c.Next = "A buffer on the stack was overrun; build with -fsanitize=address to find the write."
-		} else {
-			c.Next = "Read the message and the frames below abort(): the program decided it could not go on."
-		}
+		a.classifyAbort(c, frames)
 	case sig == 4:
 		c.Kind = KindSigill
 		ins := ""
@@ -187,6 +211,9 @@ func (a *analyzer) classify() {
 			c.Next = "Rebuild for the baseline (-march=armv8-a) or install the build for this CPU; compare the extensions the code needs with the Features line of /proc/cpuinfo on the crashing machine."
 		}
 	case sig == 7 && a.truncated(c, &ev):
+	case sig == 8:
+		a.classifyFPE(c, &ev, where)
+	case sig == 11 && a.stackOverflow(c, &ev, frames):
 	default:
 		c.Kind = KindCrash
 		c.Summary = fmt.Sprintf("The program crashed with %s in %s.", r.SignalName, where)
@@ -196,6 +223,23 @@ func (a *analyzer) classify() {
 		ev = append(ev, "elfdoctor check on the executable: "+r.Check.Summary)
 	}
 	c.Evidence = ev
+}
+
+// classifyAbort explains abort(): assert, the fortify checks and the
+// stack protector leave their message in __abort_msg.
+func (a *analyzer) classifyAbort(c *Crash, frames []Frame) {
+	c.Kind = KindAbort
+	c.Message = strings.TrimSpace(a.abortMessage())
+	if c.Message != "" {
+		c.Summary = fmt.Sprintf("The program aborted itself with the message %q, in %s.", strings.TrimSpace(c.Message), a.firstUserFrame(frames))
+	} else {
+		c.Summary = fmt.Sprintf("The program called abort() in %s; no message was recorded.", a.firstUserFrame(frames))
+	}
+	if strings.Contains(c.Message, "stack smashing") {
+		c.Next = "A buffer on the stack was overrun; build with -fsanitize=address to find the write."
+	} else {
+		c.Next = "Read the message and the frames below abort(): the program decided it could not go on."
+	}
 }
 
 // beforeEntry reports whether no frame of the faulting stack is in the
@@ -223,11 +267,16 @@ func (a *analyzer) inLibraryInit(frames []Frame) bool {
 	return false
 }
 
+// selfSendCalls are libc's ways to send a signal, which a program that
+// signals itself calls: its own frame is below them.
+var selfSendCalls = map[string]bool{"syscall": true, "kill": true, "tgkill": true, "tkill": true, "gsignal": true, "sigqueue": true}
+
 func (a *analyzer) firstUserFrame(frames []Frame) string {
 	for _, f := range frames {
 		if f.Function == "" || strings.HasPrefix(f.Function, "__pthread_kill") || strings.Contains(f.Function, "raise") ||
 			f.Function == "abort" || strings.Contains(f.Function, "assert") || strings.Contains(f.Function, "__libc_message") ||
-			strings.Contains(f.Function, "fortify_fail") || strings.Contains(f.Function, "stack_chk_fail") || strings.HasPrefix(f.Function, "pthread_kill") {
+			strings.Contains(f.Function, "fortify_fail") || strings.Contains(f.Function, "stack_chk_fail") || strings.HasPrefix(f.Function, "pthread_kill") ||
+			selfSendCalls[f.Function] {
 			continue
 		}
 		return describeFrame(f)
@@ -293,6 +342,15 @@ func (a *analyzer) exeFinding(loaderCrash bool) bool {
 		return false
 	}
 	f := res.Fatal()
+	// A kernel-stage finding is about this machine's kernel refusing the
+	// exec (an i386 program without IA32 emulation, another machine's
+	// code); the core proves the kernel where it crashed ran it.
+	if f != nil && f.Stage == loader.StageKernel {
+		if loaderCrash {
+			a.warn(fmt.Sprintf("elfdoctor check stops at this machine's kernel (%s), so it cannot check %s's loader view here; run it where the program ran", f.Summary, path))
+		}
+		return false
+	}
 	if f == nil {
 		if loaderCrash {
 			a.warn("elfdoctor check finds nothing fatal in " + path + "; the damage may be in a library or the file changed since the crash")

@@ -29,6 +29,7 @@ const (
 type Core struct {
 	Path    string // as given; the decompressed copy is private
 	Machine elf.Machine
+	Class   elf.Class // ELFCLASS32 for i386 cores
 	Order   binary.ByteOrder
 
 	Threads []Thread // the faulting thread first, as the kernel writes it
@@ -38,11 +39,15 @@ type Core struct {
 	Files   []FileMapping
 	Loads   []Load
 
-	r      io.ReaderAt
-	size   int64
-	closer io.Closer
-	temp   string // decompressed copy to remove on Close
-	open   map[string]*os.File
+	r    io.ReaderAt
+	size int64
+	// cutAddr is the last address read from a part of the core the file
+	// no longer holds, and cutReads how many such reads there were.
+	cutAddr  uint64
+	cutReads int
+	closer   io.Closer
+	temp     string // decompressed copy to remove on Close
+	open     map[string]*os.File
 }
 
 // Thread is one NT_PRSTATUS note.
@@ -72,16 +77,23 @@ func (r Regs) Get(name string) (uint64, bool) {
 // Process is the NT_PRPSINFO note.
 type Process struct {
 	Pid  int    `json:"pid"`
-	Name string `json:"name"` // pr_fname: at most 15 bytes of the command name
-	Args string `json:"args"` // pr_psargs: the start of the command line
+	PPid int    `json:"ppid,omitempty"` // pr_ppid; 0 when the parent is outside the pid namespace
+	Name string `json:"name"`           // pr_fname: at most 15 bytes of the command name
+	Args string `json:"args"`           // pr_psargs: the start of the command line
 }
 
 // Siginfo is the NT_SIGINFO note: the signal that killed the process.
 type Siginfo struct {
-	Signo int    `json:"signo"`
-	Errno int    `json:"errno"`
-	Code  int    `json:"code"`
-	Addr  uint64 `json:"addr"` // si_addr for SIGSEGV, SIGBUS, SIGILL, SIGFPE
+	Signo int `json:"signo"`
+	Errno int `json:"errno"`
+	Code  int `json:"code"`
+	// Addr is si_addr, set only when si_code says the kernel raised the
+	// signal for an instruction (SIGSEGV, SIGBUS: the data address;
+	// SIGILL, SIGFPE: the instruction's).
+	Addr uint64 `json:"addr"`
+	// Sender is the process that sent the signal (kill, sigqueue,
+	// tgkill), whose pid and uid siginfo holds where si_addr would be.
+	Sender *Sender `json:"sender,omitempty"`
 }
 
 // Auxv is the auxiliary vector the kernel gave the process.
@@ -170,13 +182,45 @@ func (c *Core) readAt(off int64, n uint64, what string) ([]byte, error) {
 	return b, nil
 }
 
+// headerLayout places the fields of the ELF header, section header and
+// program header that a core is read by.
+type headerLayout struct {
+	phoff, shoff, phentsize, phnum   int // in Elf*_Ehdr
+	shsize, shinfo                   int // Elf*_Shdr's size, sh_info
+	entsize                          int // Elf*_Phdr's size, then its fields
+	off, vaddr, filesz, memsz, flags int
+}
+
+var (
+	layout64 = headerLayout{32, 40, 54, 56, 64, 44, 56, 8, 16, 32, 40, 4}
+	layout32 = headerLayout{28, 32, 42, 44, 40, 28, 32, 4, 8, 16, 20, 24}
+)
+
+// ptrSize is the size of the crashed process's pointers and longs, which
+// sizes every word in the notes.
+func (c *Core) ptrSize() int {
+	if c.Class == elf.ELFCLASS32 {
+		return 4
+	}
+	return 8
+}
+
+// word reads a pointer-sized field.
+func (c *Core) word(b []byte) uint64 {
+	if c.Class == elf.ELFCLASS32 {
+		return uint64(c.Order.Uint32(b))
+	}
+	return c.Order.Uint64(b)
+}
+
 func (c *Core) readHeader() error {
 	ident, err := c.readAt(0, 64, "ELF header")
 	if err != nil || !bytes.Equal(ident[:4], []byte(elf.ELFMAG)) {
 		return ErrNotCore
 	}
-	if elf.Class(ident[elf.EI_CLASS]) != elf.ELFCLASS64 {
-		return &FormatError{Off: elf.EI_CLASS, Msg: "only 64-bit cores are supported", Val: ident[elf.EI_CLASS]}
+	c.Class = elf.Class(ident[elf.EI_CLASS])
+	if c.Class != elf.ELFCLASS64 && c.Class != elf.ELFCLASS32 {
+		return &FormatError{Off: elf.EI_CLASS, Msg: "unknown ELF class", Val: ident[elf.EI_CLASS]}
 	}
 	switch elf.Data(ident[elf.EI_DATA]) {
 	case elf.ELFDATA2LSB:
@@ -191,41 +235,54 @@ func (c *Core) readHeader() error {
 		return ErrNotCore
 	}
 	c.Machine = elf.Machine(o.Uint16(ident[18:]))
-	if c.Machine != elf.EM_X86_64 && c.Machine != elf.EM_AARCH64 {
+	// Each machine has one class: an i386 program's core is ELFCLASS32
+	// (x32's would be EM_X86_64 in ELFCLASS32, which is not read).
+	if want := map[elf.Machine]elf.Class{elf.EM_X86_64: elf.ELFCLASS64, elf.EM_AARCH64: elf.ELFCLASS64, elf.EM_386: elf.ELFCLASS32}; want[c.Machine] != c.Class {
+		if _, known := want[c.Machine]; known {
+			return &FormatError{Off: elf.EI_CLASS, Msg: fmt.Sprintf("%s core in %s", c.Machine, c.Class), Val: ident[elf.EI_CLASS]}
+		}
 		return &FormatError{Off: 18, Msg: "unsupported machine " + c.Machine.String(), Val: uint16(c.Machine)}
 	}
-	phoff := o.Uint64(ident[32:])
-	phentsize := uint64(o.Uint16(ident[54:]))
-	phnum := uint64(o.Uint16(ident[56:]))
+	l := layout64
+	if c.Class == elf.ELFCLASS32 {
+		l = layout32
+	}
+	phoff := c.word(ident[l.phoff:])
+	phentsize := uint64(o.Uint16(ident[l.phentsize:]))
+	phnum := uint64(o.Uint16(ident[l.phnum:]))
 	if phnum == 0xffff { // PN_XNUM: the real count is in section 0's sh_info
-		shoff := o.Uint64(ident[40:])
-		sh, err := c.readAt(int64(shoff), 64, "section header 0")
+		shoff := c.word(ident[l.shoff:])
+		if shoff > uint64(c.size) {
+			return &FormatError{Off: int64(l.shoff), Msg: "section header 0 (PN_XNUM) is past the end of the file", Val: shoff}
+		}
+		sh, err := c.readAt(int64(shoff), uint64(l.shsize), "section header 0")
 		if err != nil {
 			return err
 		}
-		phnum = uint64(o.Uint32(sh[44:]))
+		phnum = uint64(o.Uint32(sh[l.shinfo:]))
 	}
-	if phentsize != 56 {
-		return &FormatError{Off: 54, Msg: "program header size is not 56", Val: phentsize}
+	es := uint64(l.entsize)
+	if phentsize != es {
+		return &FormatError{Off: int64(l.phentsize), Msg: fmt.Sprintf("program header size is not %d", es), Val: phentsize}
 	}
-	if phnum > maxPhnum || phoff > uint64(c.size) || phnum*56 > uint64(c.size)-phoff {
-		return &FormatError{Off: 56, Msg: "program header table does not fit in the file", Val: phnum}
+	if phnum > maxPhnum || phoff > uint64(c.size) || phnum*es > uint64(c.size)-phoff {
+		return &FormatError{Off: int64(l.phnum), Msg: "program header table does not fit in the file", Val: phnum}
 	}
-	ph, err := c.readAt(int64(phoff), phnum*56, "program headers")
+	ph, err := c.readAt(int64(phoff), phnum*es, "program headers")
 	if err != nil {
 		return err
 	}
 	var notes int
 	for i := uint64(0); i < phnum; i++ {
-		p := ph[i*56:]
+		p := ph[i*es:]
 		typ := elf.ProgType(o.Uint32(p))
-		off, filesz := o.Uint64(p[8:]), o.Uint64(p[32:])
+		off, filesz := c.word(p[l.off:]), c.word(p[l.filesz:])
 		switch typ {
 		case elf.PT_LOAD:
-			c.Loads = append(c.Loads, Load{Vaddr: o.Uint64(p[16:]), Memsz: o.Uint64(p[40:]), Offset: off, Filesz: filesz, Flags: elf.ProgFlag(o.Uint32(p[4:]))})
+			c.Loads = append(c.Loads, Load{Vaddr: c.word(p[l.vaddr:]), Memsz: c.word(p[l.memsz:]), Offset: off, Filesz: filesz, Flags: elf.ProgFlag(o.Uint32(p[l.flags:]))})
 		case elf.PT_NOTE:
 			if filesz > maxNoteSize {
-				return &FormatError{Off: int64(phoff + i*56 + 32), Msg: "PT_NOTE segment too large", Val: filesz}
+				return &FormatError{Off: int64(phoff + i*es + uint64(l.filesz)), Msg: "PT_NOTE segment too large", Val: filesz}
 			}
 			b, err := c.readAt(int64(off), filesz, "PT_NOTE segment")
 			if err != nil {
@@ -279,34 +336,49 @@ func (c *Core) parseNote(typ uint32, desc []byte, at int64) error {
 		if len(c.Threads) >= maxThreads {
 			return &FormatError{Off: at, Msg: "too many threads"}
 		}
-		names := regNames(c.Machine)
-		if uint64(len(desc)) < prRegOffset+uint64(len(names))*8 {
+		// elf_prstatus: pr_pid follows pr_info, pr_cursig and two
+		// longs of signal sets; pr_reg follows the pids and four
+		// timevals.
+		names, w := regNames(c.Machine), uint64(c.ptrSize())
+		pidOff, regOff := 32, uint64(prRegOffset)
+		if w == 4 {
+			pidOff, regOff = 24, 72
+		}
+		if uint64(len(desc)) < regOff+uint64(len(names))*w {
 			return &FormatError{Off: at, Msg: "NT_PRSTATUS too short", Val: len(desc)}
 		}
-		t := Thread{Signal: int(o.Uint16(desc[12:])), Pid: int(int32(o.Uint32(desc[32:])))}
+		t := Thread{Signal: int(o.Uint16(desc[12:])), Pid: int(int32(o.Uint32(desc[pidOff:])))}
 		t.Regs.Names = names
-		for i := range names {
-			t.Regs.Values = append(t.Regs.Values, o.Uint64(desc[prRegOffset+i*8:]))
+		for i := range uint64(len(names)) {
+			t.Regs.Values = append(t.Regs.Values, c.word(desc[regOff+i*w:]))
 		}
 		c.Threads = append(c.Threads, t)
 	case typ == uint32(elf.NT_PRPSINFO):
-		if len(desc) < 136 {
+		// elf_prpsinfo: after four chars, pr_flag is a long and the
+		// ids are 16-bit on i386 (__kernel_uid_t), 32-bit on LP64.
+		pid, fname, size := 24, 40, 136
+		if c.ptrSize() == 4 {
+			pid, fname, size = 12, 28, 124
+		}
+		if len(desc) < size {
 			return &FormatError{Off: at, Msg: "NT_PRPSINFO too short", Val: len(desc)}
 		}
-		c.Process = Process{Pid: int(int32(o.Uint32(desc[24:]))), Name: cstr(desc[40:56]), Args: cstr(desc[56:136])}
+		c.Process = Process{Pid: int(int32(o.Uint32(desc[pid:]))), PPid: int(int32(o.Uint32(desc[pid+4:]))),
+			Name: cstr(desc[fname : fname+16]), Args: cstr(desc[fname+16 : size])}
 	case typ == ntSiginfo:
-		if len(desc) < siAddrOffset+8 {
+		si, ok := parseSiginfo(desc, o, c.ptrSize())
+		if !ok {
 			return &FormatError{Off: at, Msg: "NT_SIGINFO too short", Val: len(desc)}
 		}
-		c.Signal = &Siginfo{Signo: int(int32(o.Uint32(desc))), Errno: int(int32(o.Uint32(desc[4:]))),
-			Code: int(int32(o.Uint32(desc[8:]))), Addr: o.Uint64(desc[siAddrOffset:])}
+		c.Signal = si
 	case typ == ntAuxv:
-		n := len(desc) / 16
+		w := c.ptrSize()
+		n := len(desc) / (2 * w)
 		if n > maxAuxv {
 			return &FormatError{Off: at, Msg: "NT_AUXV too long", Val: n}
 		}
 		for i := 0; i < n; i++ {
-			k, v := o.Uint64(desc[i*16:]), o.Uint64(desc[i*16+8:])
+			k, v := c.word(desc[i*2*w:]), c.word(desc[i*2*w+w:])
 			if k == 0 { // AT_NULL
 				break
 			}
@@ -337,30 +409,30 @@ func (c *Core) parseNote(typ uint32, desc []byte, at int64) error {
 // parseFiles reads NT_FILE: count, page size, count triples of (start,
 // end, offset in pages), then count NUL-terminated paths.
 func (c *Core) parseFiles(desc []byte, at int64) error {
-	o := c.Order
-	if len(desc) < 16 {
+	w := uint64(c.ptrSize()) // the note is made of longs
+	if uint64(len(desc)) < 2*w {
 		return &FormatError{Off: at, Msg: "NT_FILE too short", Val: len(desc)}
 	}
-	count, page := o.Uint64(desc), o.Uint64(desc[8:])
-	// Each entry needs 24 bytes and at least a NUL for its name; that
+	count, page := c.word(desc), c.word(desc[w:])
+	// Each entry needs three words and at least a NUL for its name; that
 	// bounds count by the note's size before anything is allocated.
-	if count > maxFiles || count*25 > uint64(len(desc))-16 {
+	if count > maxFiles || count*(3*w+1) > uint64(len(desc))-2*w {
 		return &FormatError{Off: at, Msg: "NT_FILE count does not fit in the note", Val: count}
 	}
 	if page == 0 || page&(page-1) != 0 || page > 1<<30 {
-		return &FormatError{Off: at + 8, Msg: "NT_FILE page size is not a power of two", Val: page}
+		return &FormatError{Off: at + int64(w), Msg: "NT_FILE page size is not a power of two", Val: page}
 	}
-	names := desc[16+count*24:]
+	names := desc[2*w+count*3*w:]
 	for i := uint64(0); i < count; i++ {
-		e := desc[16+i*24:]
+		e := desc[2*w+i*3*w:]
 		nul := bytes.IndexByte(names, 0)
 		if nul < 0 {
 			return &FormatError{Off: at, Msg: "NT_FILE names end without NUL", Val: i}
 		}
-		m := FileMapping{Start: o.Uint64(e), End: o.Uint64(e[8:]), Offset: o.Uint64(e[16:]) * page, Path: string(names[:nul])}
+		m := FileMapping{Start: c.word(e), End: c.word(e[w:]), Offset: c.word(e[2*w:]) * page, Path: string(names[:nul])}
 		names = names[nul+1:]
 		if m.End < m.Start {
-			return &FormatError{Off: at + 16 + int64(i)*24, Msg: "NT_FILE entry ends before it starts", Val: m.End}
+			return &FormatError{Off: at + int64(2*w+i*3*w), Msg: "NT_FILE entry ends before it starts", Val: m.End}
 		}
 		c.Files = append(c.Files, m)
 	}
@@ -377,6 +449,9 @@ func cstr(b []byte) string {
 // regNames is the layout of pr_reg (user_regs_struct) per machine.
 func regNames(m elf.Machine) []string {
 	switch m {
+	case elf.EM_386: // i386's user_regs_struct, as in NT_PRSTATUS
+		return []string{"ebx", "ecx", "edx", "esi", "edi", "ebp", "eax", "ds", "es", "fs", "gs",
+			"orig_eax", "eip", "cs", "eflags", "esp", "ss"}
 	case elf.EM_AARCH64:
 		n := make([]string, 0, 34)
 		for i := 0; i < 31; i++ {
@@ -396,6 +471,12 @@ func (c *Core) pcSPFP(r Regs) (pc, sp, fp uint64) {
 		pc, _ = r.Get("pc")
 		sp, _ = r.Get("sp")
 		fp, _ = r.Get("x29")
+		return
+	}
+	if c.Machine == elf.EM_386 {
+		pc, _ = r.Get("eip")
+		sp, _ = r.Get("esp")
+		fp, _ = r.Get("ebp")
 		return
 	}
 	pc, _ = r.Get("rip")

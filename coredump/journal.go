@@ -362,6 +362,7 @@ func AnalyzeJournal(ctx context.Context, match string, opts Options) (*Analysis,
 	if path == "" {
 		return noCore(e, why), nil
 	}
+	opts.journal = e
 	res, err := Analyze(ctx, path, opts)
 	if err != nil {
 		return nil, err

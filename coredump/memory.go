@@ -1,6 +1,7 @@
 package coredump
 
 import (
+	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
@@ -18,6 +19,10 @@ const (
 // file holds.
 var ErrNotInCore = errors.New("coredump: address not in the core or any mapped file")
 
+// ErrCut is returned for memory the core's program headers say it holds
+// but the file ends before: a truncated core.
+var ErrCut = errors.New("coredump: memory cut from the truncated core")
+
 // ReadMemory fills p with process memory at addr. Memory the kernel
 // dumped comes from the core; file-backed memory it left out (by default
 // the text of every mapped file) is read from the file NT_FILE names,
@@ -26,6 +31,16 @@ func (c *Core) ReadMemory(p []byte, addr uint64) (Source, error) {
 	n := uint64(len(p))
 	for _, l := range c.Loads {
 		if addr >= l.Vaddr && addr-l.Vaddr < l.Filesz && n <= l.Filesz-(addr-l.Vaddr) {
+			if end := l.Offset + addr - l.Vaddr + n; end > uint64(c.size) || end < l.Offset {
+				// A truncated core: the dumped bytes are gone. The file
+				// on disk still holds what a read-only mapping of it
+				// held; anything writable is lost.
+				if l.Flags&elf.PF_W == 0 && c.MappingAt(addr) != nil {
+					break
+				}
+				c.cutAddr, c.cutReads = addr, c.cutReads+1
+				return FromCore, fmt.Errorf("read %#x: %w", addr, ErrCut)
+			}
 			if _, err := c.r.ReadAt(p, int64(l.Offset+addr-l.Vaddr)); err != nil {
 				return FromCore, fmt.Errorf("read %#x from core: %w", addr, err)
 			}
@@ -47,13 +62,13 @@ func (c *Core) ReadMemory(p []byte, addr uint64) (Source, error) {
 	return "", ErrNotInCore
 }
 
-// readWord reads one 8-byte word of memory.
+// readWord reads one pointer-sized word of memory.
 func (c *Core) readWord(addr uint64) (uint64, bool) {
 	var b [8]byte
-	if _, err := c.ReadMemory(b[:], addr); err != nil {
+	if _, err := c.ReadMemory(b[:c.ptrSize()], addr); err != nil {
 		return 0, false
 	}
-	return c.Order.Uint64(b[:]), true
+	return c.word(b[:]), true
 }
 
 // MappingAt returns the NT_FILE entry holding addr.

@@ -145,6 +145,13 @@ func FuzzOpenCore(f *testing.F) {
 	for _, m := range []elf.Machine{elf.EM_X86_64, elf.EM_AARCH64} {
 		f.Add(buildCore(m, coreNote(1, make([]byte, prRegOffset+34*8+8))))
 	}
+	// i386: a thread, a kill's siginfo (sender, no address) and an
+	// NT_FILE of 4-byte words.
+	si := make([]byte, 128)
+	binary.LittleEndian.PutUint32(si, 11)
+	binary.LittleEndian.PutUint32(si[12:], 4000)
+	files := []byte{1, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x80, 0x04, 0x08, 0, 0xa0, 0x04, 0x08, 0, 0, 0, 0, '/', 'p', 0}
+	f.Add(buildCore32(append(append(coreNote(1, make([]byte, 72+17*4+4)), coreNote(ntSiginfo, si)...), coreNote(ntFile, files)...)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := NewCore(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
@@ -183,8 +190,11 @@ func FuzzNotes(f *testing.F) {
 	}
 	f.Add([]byte("\x05\x00\x00\x00\x18\x00\x00\x00ELIF\x00\x00\x00CORE\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, m := range []uint16{62, 183} { // x86-64, aarch64
-			c := &Core{Order: littleEndian, Machine: machine(m), size: int64(len(b))}
+		for _, m := range []uint16{62, 183, 3} { // x86-64, aarch64, i386
+			c := &Core{Order: littleEndian, Machine: machine(m), size: int64(len(b)), Class: elf.ELFCLASS64}
+			if m == 3 {
+				c.Class = elf.ELFCLASS32
+			}
 			n := 0
 			_ = c.parseNotes(b, 0, &n)
 			if n > maxNotes+1 {

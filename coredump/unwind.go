@@ -56,6 +56,13 @@ func (a *analyzer) initialRegs(t Thread) regSet {
 		rs.pc, _ = t.Regs.Get("pc")
 		return rs
 	}
+	if a.core.Machine == elf.EM_386 {
+		for i, n := range dwarfRegs386 {
+			rs.v[uint64(i)], _ = t.Regs.Get(n)
+		}
+		rs.pc, _ = t.Regs.Get("eip")
+		return rs
+	}
 	for i, n := range dwarfRegsAMD64 {
 		rs.v[uint64(i)], _ = t.Regs.Get(n)
 	}
@@ -63,16 +70,33 @@ func (a *analyzer) initialRegs(t Thread) regSet {
 	return rs
 }
 
+// dwarfRegs386 maps i386 DWARF register numbers to user_regs_struct names.
+var dwarfRegs386 = []string{"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"}
+
+// addrMask wraps address arithmetic to the process's pointer size.
+func (a *analyzer) addrMask() uint64 {
+	if a.core.ptrSize() == 4 {
+		return 0xffffffff
+	}
+	return ^uint64(0)
+}
+
 func (a *analyzer) spReg() uint64 {
-	if a.core.Machine == elf.EM_AARCH64 {
+	switch a.core.Machine {
+	case elf.EM_AARCH64:
 		return 31
+	case elf.EM_386:
+		return 4
 	}
 	return 7
 }
 
 func (a *analyzer) fpReg() uint64 {
-	if a.core.Machine == elf.EM_AARCH64 {
+	switch a.core.Machine {
+	case elf.EM_AARCH64:
 		return 29
+	case elf.EM_386:
+		return 5
 	}
 	return 6
 }
@@ -196,7 +220,11 @@ func parseFrames(f *elf.File, name string, bias uint64) (out frame.FrameDescript
 	if name == ".eh_frame" {
 		ehAddr = s.Addr
 	}
-	fdes, err := frame.Parse(b, f.ByteOrder, bias, 8, ehAddr)
+	ptrSize := 8
+	if f.Class == elf.ELFCLASS32 {
+		ptrSize = 4
+	}
+	fdes, err := frame.Parse(b, f.ByteOrder, bias, ptrSize, ehAddr)
 	if err != nil {
 		return nil
 	}
@@ -226,7 +254,8 @@ func (a *analyzer) stepCFI(rs regSet, pc uint64) (next regSet, ok bool) {
 	if !have {
 		return rs, false
 	}
-	cfa := uint64(int64(base) + fc.CFA.Offset)
+	mask := a.addrMask()
+	cfa := uint64(int64(base)+fc.CFA.Offset) & mask
 	next = regSet{v: map[uint64]uint64{}}
 	for k, v := range rs.v {
 		next.v[k] = v
@@ -235,13 +264,13 @@ func (a *analyzer) stepCFI(rs regSet, pc uint64) (next regSet, ok bool) {
 	for reg, rule := range fc.Regs {
 		switch rule.Rule {
 		case frame.RuleOffset:
-			w, ok := a.core.readWord(uint64(int64(cfa) + rule.Offset))
+			w, ok := a.core.readWord(uint64(int64(cfa)+rule.Offset) & mask)
 			if !ok {
 				return rs, false
 			}
 			next.v[reg] = w
 		case frame.RuleValOffset:
-			next.v[reg] = uint64(int64(cfa) + rule.Offset)
+			next.v[reg] = uint64(int64(cfa)+rule.Offset) & mask
 		case frame.RuleRegister:
 			next.v[reg] = rs.v[rule.Reg]
 		case frame.RuleUndefined:
@@ -265,15 +294,18 @@ func (a *analyzer) stepCFI(rs regSet, pc uint64) (next regSet, ok bool) {
 }
 
 // stepFP follows the frame-pointer chain: [fp] is the caller's fp and
-// [fp+8] the return address, when the frame pointer points into the stack
-// above the stack pointer.
+// the next word the return address, when the frame pointer points into
+// the stack above the stack pointer.
 func (a *analyzer) stepFP(rs regSet) (regSet, bool) {
 	fp, sp := rs.v[a.fpReg()], rs.v[a.spReg()]
-	if fp <= sp || fp-sp > 1<<24 || fp%8 != 0 {
+	w := uint64(a.core.ptrSize())
+	// fp == sp is a frame that saved the frame pointer and has no
+	// locals, which -O0 leaf functions are.
+	if fp < sp || fp-sp > 1<<24 || fp%w != 0 {
 		return rs, false
 	}
 	saved, ok1 := a.core.readWord(fp)
-	ra, ok2 := a.core.readWord(fp + 8)
+	ra, ok2 := a.core.readWord(fp + w)
 	if !ok1 || !ok2 || !a.isCode(ra) {
 		return rs, false
 	}
@@ -281,7 +313,7 @@ func (a *analyzer) stepFP(rs regSet) (regSet, bool) {
 	for k, v := range rs.v {
 		next.v[k] = v
 	}
-	next.v[a.fpReg()], next.v[a.spReg()] = saved, fp+16
+	next.v[a.fpReg()], next.v[a.spReg()] = saved, fp+2*w
 	return next, true
 }
 
@@ -290,8 +322,9 @@ func (a *analyzer) stepFP(rs regSet) (regSet, bool) {
 // return addresses stay on the stack after their frames are gone.
 func (a *analyzer) scan(sp uint64, limit int) []Frame {
 	var out []Frame
+	size := uint64(a.core.ptrSize())
 	for i := uint64(0); i < maxScanWords && len(out) < limit; i++ {
-		w, ok := a.core.readWord(sp + i*8)
+		w, ok := a.core.readWord(sp + i*size)
 		if !ok {
 			break
 		}

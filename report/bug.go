@@ -306,14 +306,21 @@ func (b *Bug) conclude() {
 		b.Verdict = fmt.Sprintf("No loader or runtime problem found in %s: the loader is predicted to start it.", name)
 	}
 	if c := b.Core; c != nil && c.Crash.Summary != "" {
+		// A signal a process sent is not a crash the loader's view
+		// could explain.
+		sent := c.Crash.Kind == coredump.KindKilled || c.Crash.Kind == coredump.KindSelfSignal
 		switch b.Kind {
 		case KindClean, KindPredictedFailure:
 			b.Kind, b.Verdict = KindCrash, c.Crash.Summary
-			if fatal != nil {
+			if fatal != nil && !sent {
 				b.Verdict += " The loader's view explains it: " + fatal.Summary + "."
 			}
-		default:
-			b.Verdict += " The core file shows the crash: " + lowerFirst(c.Crash.Summary)
+		case KindLocalDamage, KindNotLocal:
+			if sent {
+				b.Verdict += " The core file shows no crash: " + lowerFirst(c.Crash.Summary)
+			} else {
+				b.Verdict += " The core file shows the crash: " + lowerFirst(c.Crash.Summary)
+			}
 		}
 	}
 	if v := b.bisectVerdict(); v != nil {

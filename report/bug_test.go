@@ -312,3 +312,18 @@ func TestBugWithRealCore(t *testing.T) {
 		t.Errorf("report with a core does not match the schema: %v", err)
 	}
 }
+
+// TestBugKilledCore: a core of a process another one killed is no crash
+// the loader's view explains, even when check predicts a failure.
+func TestBugKilledCore(t *testing.T) {
+	for _, c := range bugCases[:2] {
+		t.Run(c.name, func(t *testing.T) {
+			b := gather(t, c.exe, c.pristine)
+			b.Core = killed()
+			b.conclude()
+			if strings.Contains(b.Verdict, "explains it") || strings.Contains(b.Verdict, "shows the crash") || !strings.Contains(b.Verdict, "sent by pid 15661") {
+				t.Errorf("verdict %q: want the kill, not a crash the loader explains", b.Verdict)
+			}
+		})
+	}
+}

@@ -48,6 +48,11 @@ func coredumpDoc(d doc, a *coredump.Analysis) {
 	if a.Crash.Message != "" {
 		kv = append(kv, [2]string{"message", code(a.Crash.Message)})
 	}
+	if si := a.Signal; si != nil && si.Sender != nil {
+		// The sender is a fact of the signal, not of the crash: a
+		// reader scanning the table must not miss that nothing faulted.
+		kv = append(kv, [2]string{"sent by", clean(fmt.Sprintf("pid %d (uid %d), %s", si.Sender.Pid, si.Sender.Uid, a.CodeName))})
+	}
 	if a.Process.Args != "" {
 		kv = append(kv, [2]string{"command", code(a.Process.Args)})
 	}
@@ -73,7 +78,11 @@ func coredumpDoc(d doc, a *coredump.Analysis) {
 		d.list(items, false)
 	}
 	if len(a.Threads) > 0 {
-		d.heading(fmt.Sprintf("Faulting thread %d", a.Threads[0].Pid))
+		head := "Faulting thread %d"
+		if a.Crash.Kind == coredump.KindKilled || a.Crash.Kind == coredump.KindSelfSignal {
+			head = "Thread %d, which received the signal" // nothing faulted
+		}
+		d.heading(fmt.Sprintf(head, a.Threads[0].Pid))
 		d.table(framesTable(a.Threads[0].Frames))
 	}
 	if c := a.Check; c != nil {

@@ -67,8 +67,35 @@ func journalNoCore() *coredump.Analysis {
 	}
 }
 
+// killed is kill -SEGV of a waiting program by its parent shell, as
+// coredump's TestSignalSentFromOutside analyses it: no fault, a sender.
+func killed() *coredump.Analysis {
+	libc := "/usr/lib/x86_64-linux-gnu/libc.so.6"
+	return &coredump.Analysis{
+		Core: "core", Machine: "EM_X86_64",
+		Process:    coredump.Process{Pid: 15662, PPid: 15661, Name: "sleeper", Args: "./sleeper "},
+		Signal:     &coredump.Siginfo{Signo: 11, Code: 0, Sender: &coredump.Sender{Pid: 15661, Uid: 0}},
+		SignalName: "SIGSEGV", CodeName: "SI_USER",
+		Auxv: coredump.AuxvInfo{Base: 0x7f7d1b0a1000, Entry: 0x5623a9c0f060, Phdr: 0x5623a9c0e040, Execfn: "./sleeper"},
+		Crash: coredump.Crash{Kind: coredump.KindKilled,
+			Summary: "The process was killed by SIGSEGV sent by pid 15661 (uid 0), the process's parent; it did not crash: no instruction faulted. It was in pause+0x10 (libc.so.6) when the signal arrived.",
+			Evidence: []string{"thread 15662 received SIGSEGV (SI_USER)",
+				"si_code SI_USER: the signal was sent with kill, so siginfo holds the sender's pid and uid, not a fault address"},
+			Next: "Find out why pid 15661 sent SIGSEGV (a supervisor, a watchdog, a test harness, a person); the program's own code is not the cause, and a debugger would show only where it was waiting."},
+		Threads: []coredump.ThreadInfo{{Pid: 15662, Faulting: true, Frames: []coredump.Frame{
+			{PC: 0x7f7d1aff0d30, Module: libc, Function: "pause", Offset: 0x10, Method: coredump.ByRegisters},
+			{PC: 0x5623a9c0f18d, Module: "/tmp/sleeper", Function: "wait_for_work", Offset: 0x2d, Method: coredump.ByCFI, File: "sleeper.c", Line: 9},
+			{PC: 0x5623a9c0f079, Module: "/tmp/sleeper", Function: "main", Offset: 0x9, Method: coredump.ByCFI, File: "sleeper.c", Line: 13},
+		}}},
+		Modules: []*coredump.Module{
+			{Path: "/tmp/sleeper", Start: 0x5623a9c0e000, End: 0x5623a9c13000, Executable: true, Symbols: []string{".symtab", ".dynsym"}},
+			{Path: libc, Start: 0x7f7d1aed1000, End: 0x7f7d1b0a0000, Symbols: []string{".dynsym"}},
+		},
+	}
+}
+
 // coredumpCases are the analyses with goldens in testdata/golden/coredump.
-var coredumpCases = map[string]func() *coredump.Analysis{"loader-crash": loaderCrash, "journal-no-core": journalNoCore}
+var coredumpCases = map[string]func() *coredump.Analysis{"loader-crash": loaderCrash, "journal-no-core": journalNoCore, "killed": killed}
 
 func TestCoredumpGolden(t *testing.T) {
 	for name, a := range coredumpCases {
@@ -124,6 +151,13 @@ func TestCoredumpContent(t *testing.T) {
 	}
 	if env.SchemaVersion != SchemaVersion || env.Command != "coredump" || env.Result.Crash.Kind != coredump.KindLoader {
 		t.Errorf("JSON envelope = %+v", env)
+	}
+	buf.Reset()
+	if err := Coredump(&buf, killed(), Options{Format: Text}); err != nil {
+		t.Fatal(err)
+	}
+	if text := buf.String(); !strings.Contains(text, "pid 15661 (uid 0), SI_USER") || !strings.Contains(text, "sent by") || strings.Contains(text, "Faulting thread") {
+		t.Errorf("text report of a kill lacks the sender row, or shows a fault:\n%s", text)
 	}
 	if err := Coredump(&buf, nil, Options{}); err == nil {
 		t.Error("Coredump(nil) = nil error")
