@@ -6,7 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
 // Caps on what a header may make us read. They are far above anything a
@@ -102,9 +103,11 @@ type File struct {
 	scanMem []byte
 }
 
-// Open opens the named file. The caller must Close it.
+// Open opens the named file, which must be a regular file (a FIFO or a
+// device named by an input is refused, never read). The caller must Close
+// it.
 func Open(name string) (*File, error) {
-	fh, err := os.Open(name)
+	fh, err := safeopen.Regular(name)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
 // Severity of a check finding.
@@ -405,10 +406,15 @@ func (c *checker) interp() {
 			Next: c.interpNext(interp)})
 		return
 	}
-	if fi.IsDir() {
-		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "interp-missing",
-			Summary: fmt.Sprintf("the interpreter %s is a directory", interp),
-			Outcome: OutcomeExecFails, Message: "Is a directory"})
+	// open_exec (fs/exec.c) opens the interpreter for execution: may_open
+	// refuses a directory with EACCES, and do_open_execat anything else
+	// that is not a regular file. Nothing is read from it.
+	if !fi.Mode().IsRegular() {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "interp-not-regular",
+			Summary:  fmt.Sprintf("the interpreter %s is a %s, not a regular file, so the kernel refuses to open it", interp, safeopen.Kind(fi.Mode())),
+			Evidence: []string{fmt.Sprintf("PT_INTERP asks for %s", interp)},
+			Outcome:  OutcomeExecFails, Message: "Permission denied",
+			Next: c.interpNext(interp)})
 		return
 	}
 	obj.Path, obj.Found = host, true

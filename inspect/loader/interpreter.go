@@ -1,19 +1,15 @@
 package loader
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"debug/elf"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
 // loaderInfo is what the interpreter's own build decides.
@@ -26,25 +22,21 @@ type loaderInfo struct {
 var loaderInfoCache sync.Map
 
 // describeLoader learns the default search path from the interpreter:
-// the SYSTEM_DIRS string compiled into glibc's ld.so, or else what
-// `ld.so --help` prints (glibc ≥ 2.33; it loads no program), or else the
-// usual defaults.
+// the SYSTEM_DIRS string compiled into glibc's ld.so (elf/dl-load.c
+// system_dirs), read from its bytes, or else the usual defaults. The
+// interpreter is never run, not even with --help: PT_INTERP and --root
+// come from the input, and running what they name would run the input.
 func describeLoader(hostPath string, f *inspect.File) *loaderInfo {
 	key := hostPath
-	if st, err := os.Stat(hostPath); err == nil {
-		key = fmt.Sprintf("%s|%d|%d", hostPath, st.Size(), st.ModTime().UnixNano())
+	if k, ok := statKey(hostPath); ok {
+		key = k
 	}
 	if v, ok := loaderInfoCache.Load(key); ok {
 		return v.(*loaderInfo)
 	}
 	li := &loaderInfo{platform: platformFor(f)}
 	if hostPath != "" {
-		// The SYSTEM_DIRS string is what ld.so searches; reading it costs
-		// a file read, --help costs a process.
 		li.systemDirs = loaderStringDirs(hostPath)
-		if li.systemDirs == nil && runnableLoader(hostPath) {
-			li.systemDirs = loaderHelpDirs(hostPath)
-		}
 	}
 	if li.systemDirs == nil {
 		li.systemDirs = defaultDirsFor(f)
@@ -89,37 +81,6 @@ func defaultDirsFor(f *inspect.File) []string {
 	return []string{"/lib", "/usr/lib"}
 }
 
-// runnableLoader reports whether hostPath looks enough like a dynamic
-// loader to be run with --help. PT_INTERP comes from the file being
-// checked, which may be hostile: it must not make check run /usr/bin/yes.
-func runnableLoader(hostPath string) bool {
-	e := openLib(hostPath)
-	if e.err != nil || e.typ != elf.ET_DYN || e.dyn == nil {
-		return false
-	}
-	so := e.dyn.Soname
-	return strings.HasPrefix(so, "ld-") || strings.HasPrefix(so, "ld.so") || strings.HasPrefix(so, "ld64.so")
-}
-
-var helpDirRE = lazyRegexp(`^\s+(/\S*) \(system search path\)$`)
-
-func loaderHelpDirs(hostPath string) []string {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, hostPath, "--help").Output()
-	if err != nil && len(out) == 0 {
-		return nil
-	}
-	var dirs []string
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		if m := helpDirRE().FindStringSubmatch(sc.Text()); m != nil {
-			dirs = append(dirs, m[1])
-		}
-	}
-	return dirs
-}
-
 // loaderStringDirs finds glibc's SYSTEM_DIRS, a run of NUL-separated
 // absolute directory names ending in "/", in the loader's bytes.
 func loaderStringDirs(hostPath string) []string {
@@ -151,8 +112,10 @@ func loaderStringDirs(hostPath string) []string {
 	return nil
 }
 
+// readCapped reads a whole file named by the input, refusing anything
+// but a regular file (a FIFO would block) and anything over max bytes.
 func readCapped(path string, max int64) ([]byte, error) {
-	fh, err := os.Open(path)
+	fh, err := safeopen.Regular(path)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"syscall"
@@ -16,7 +17,9 @@ import (
 // 32-bit mode (seen on a PVM guest whose kernel config says
 // CONFIG_IA32_EMULATION=y). Nothing in /proc says which, so check asks
 // the kernel: it runs, once per process, a 93-byte i386 program that only
-// calls exit(0). The user's file is never run.
+// calls exit(0), written by elfdoctor itself into a private temporary
+// directory. The user's file, its interpreter and anything under --root
+// are never run.
 var i386Probe struct {
 	sync.Once
 	ok    bool
@@ -37,17 +40,18 @@ func kernelRunsI386() (ok, known bool, err error) {
 }
 
 func probeI386() (ok, known bool, err error) {
-	fh, err := os.CreateTemp("", "elfdoctor-i386-probe-")
+	// A directory of our own (0700), so nobody else can put another
+	// program where the probe is about to be run.
+	dir, err := os.MkdirTemp("", "elfdoctor-i386-probe-")
 	if err != nil {
 		return false, false, err
 	}
-	defer os.Remove(fh.Name())
-	_, werr := fh.Write(i386Exit0())
-	cerr := fh.Close()
-	if err := errors.Join(werr, cerr, os.Chmod(fh.Name(), 0o700)); err != nil {
+	defer os.RemoveAll(dir)
+	probe := filepath.Join(dir, "exit0")
+	if err := os.WriteFile(probe, i386Exit0(), 0o700); err != nil {
 		return false, false, err
 	}
-	err = exec.Command(fh.Name()).Run()
+	err = exec.Command(probe).Run()
 	var errno syscall.Errno
 	switch {
 	case err == nil:

@@ -6,9 +6,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
 // LDCache is /etc/ld.so.cache as ld.so reads it: a map from sonames to
@@ -45,7 +45,7 @@ const (
 // ReadLDCache parses an ld.so.cache file. Both the new format and the old
 // format with a new one appended are understood.
 func ReadLDCache(path string) (*LDCache, error) {
-	fh, err := os.Open(path)
+	fh, err := safeopen.Regular(path)
 	if err != nil {
 		return nil, err
 	}
