@@ -18,6 +18,31 @@ type FormatError struct {
 	Struct string // what was being read, e.g. "program header 3"
 	Msg    string // what is wrong with it
 	Val    any    // the offending value, if any
+	// Fault is what a real process gets when it reads the structure
+	// through the loader's view: nothing (FaultNone, the structure is
+	// merely wrong), SIGSEGV or SIGBUS. Callers decide on this field,
+	// never on Msg.
+	Fault Fault
+}
+
+// Fault is the signal a read of unmapped or unbacked memory raises.
+type Fault int
+
+const (
+	FaultNone     Fault = iota
+	FaultUnmapped       // no PT_LOAD maps the address: SIGSEGV
+	FaultPastEOF        // a file page wholly past the end of the file: SIGBUS
+)
+
+// Signal names the signal a process receives for the fault, or "".
+func (k Fault) Signal() string {
+	switch k {
+	case FaultUnmapped:
+		return "SIGSEGV"
+	case FaultPastEOF:
+		return "SIGBUS"
+	}
+	return ""
 }
 
 func (e *FormatError) Error() string {

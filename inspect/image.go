@@ -190,7 +190,9 @@ func (im *Image) ReadAt(p []byte, addr uint64, what string) error {
 	for len(p) > 0 {
 		l := im.Lookup(addr)
 		if !l.Mapped {
-			return errMem(addr, what, "address not mapped by any PT_LOAD", nil)
+			e := errMem(addr, what, "address not mapped by any PT_LOAD", nil)
+			e.Fault = FaultUnmapped
+			return e
 		}
 		n := im.contiguous(l)
 		if n > uint64(len(p)) {
@@ -212,7 +214,7 @@ func (im *Image) ReadAt(p []byte, addr uint64, what string) error {
 				continue
 			default:
 				return &FormatError{Off: int64(l.Off), Addr: addr, InMem: true, Struct: what,
-					Msg: fmt.Sprintf("mapped from past end of file (size 0x%x): the kernel would raise SIGBUS here", im.f.size)}
+					Msg: fmt.Sprintf("mapped from past end of file (size 0x%x): the kernel would raise SIGBUS here", im.f.size), Fault: FaultPastEOF}
 			}
 		}
 		chunk := p[:n]
@@ -226,7 +228,9 @@ func (im *Image) ReadAt(p []byte, addr uint64, what string) error {
 		p = p[n:]
 		addr += n
 		if addr == 0 && len(p) > 0 {
-			return errMem(addr, what, "read wraps around the address space", nil)
+			e := errMem(addr, what, "read wraps around the address space", nil)
+			e.Fault = FaultUnmapped
+			return e
 		}
 	}
 	return nil
@@ -254,7 +258,9 @@ func (im *Image) CString(addr uint64, max int, what string) (string, error) {
 		n := uint64(len(buf))
 		l := im.Lookup(addr)
 		if !l.Mapped {
-			return "", errMem(addr, what, "string runs into unmapped memory", nil)
+			e := errMem(addr, what, "string runs into unmapped memory", nil)
+			e.Fault = FaultUnmapped
+			return "", e
 		}
 		if c := im.contiguous(l); c < n {
 			n = c

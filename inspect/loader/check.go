@@ -67,7 +67,15 @@ type Finding struct {
 	Outcome Outcome `json:"outcome,omitempty"`
 	Message string  `json:"message,omitempty"`
 	Signal  string  `json:"signal,omitempty"`
-	Next    string  `json:"next,omitempty"`
+	// ExitStatus is the loader's exit status for a loader error: 127 when
+	// ld.so stops at once, 1 after version errors, which it reports all
+	// of before exiting. 0 means not predicted.
+	ExitStatus int `json:"exit_status,omitempty"`
+	// Continues marks a fatal error after which ld.so goes on checking
+	// (a version error): more findings of the same step follow it, and
+	// a later error that stops ld.so at once decides the outcome.
+	Continues bool   `json:"continues,omitempty"`
+	Next      string `json:"next,omitempty"`
 }
 
 // CheckOptions set the environment the prediction is made for.
@@ -108,14 +116,24 @@ type Object struct {
 	Glibc  string `json:"glibc_build,omitempty"` // for the loader and libc.so.6
 }
 
-// Fatal returns the first fatal finding, in loader order, or nil.
+// Fatal returns the fatal finding that decides the outcome, or nil: the
+// first one that stops the loader at once, or else the first of the
+// errors it reports and goes on after (version errors).
 func (r *CheckResult) Fatal() *Finding {
+	var first *Finding
 	for i := range r.Findings {
-		if r.Findings[i].Severity == SeverityFatal {
-			return &r.Findings[i]
+		f := &r.Findings[i]
+		if f.Severity != SeverityFatal {
+			continue
+		}
+		if !f.Continues {
+			return f
+		}
+		if first == nil {
+			first = f
 		}
 	}
-	return nil
+	return first
 }
 
 type checker struct {
@@ -133,7 +151,7 @@ func (c *checker) add(f Finding) {
 		f.Object = c.path
 	}
 	c.res.Findings = append(c.res.Findings, f)
-	if f.Severity == SeverityFatal {
+	if f.Severity == SeverityFatal && !f.Continues {
 		c.stop = true
 	}
 }
@@ -685,8 +703,8 @@ func eachReloc(f *inspect.File, d *inspect.Dynamic, fn func(r reloc) bool) error
 // raises: SIGBUS for a page past the end of the file, SIGSEGV otherwise.
 func faultSignal(err error) string {
 	var fe *inspect.FormatError
-	if errors.As(err, &fe) && strings.Contains(fe.Msg, "SIGBUS") {
-		return "SIGBUS"
+	if errors.As(err, &fe) && fe.Fault != inspect.FaultNone {
+		return fe.Fault.Signal()
 	}
 	return "SIGSEGV"
 }

@@ -210,7 +210,7 @@ func (c *checker) glibcMatch() {
 	if miss := c.privateSymbolMissing(ld.Path, libc.Path); miss != nil {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "glibc-mismatch",
 			Summary:  fmt.Sprintf("the interpreter and libc.so.6 come from different glibc builds (%s vs %s), and libc needs %s@%s, which this interpreter does not define", ld.Glibc, libc.Glibc, miss.name, miss.version),
-			Evidence: ev, Outcome: OutcomeLoaderError,
+			Evidence: ev, Outcome: OutcomeLoaderError, ExitStatus: 127,
 			Message: fmt.Sprintf("symbol lookup error: %s: undefined symbol: %s, version %s", libc.Path, miss.name, miss.version),
 			Next:    next})
 		return

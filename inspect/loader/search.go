@@ -149,7 +149,7 @@ func (c *checker) dependencies() {
 				}
 				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-missing", Object: obj.name,
 					Summary:  fmt.Sprintf("%s, needed by %s, is not found where ld.so looks", name, obj.name),
-					Evidence: ev, Outcome: OutcomeLoaderError,
+					Evidence: ev, Outcome: OutcomeLoaderError, ExitStatus: 127,
 					Message: fmt.Sprintf("error while loading shared libraries: %s: cannot open shared object file: No such file or directory", name),
 					Next:    "install the library, add its directory to LD_LIBRARY_PATH (or NIX_LD_LIBRARY_PATH under nix-ld), or run `LOADER --library-path DIR FILE`"})
 				return
@@ -158,7 +158,7 @@ func (c *checker) dependencies() {
 			if e.err != nil {
 				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-unreadable", Object: obj.name,
 					Summary: fmt.Sprintf("%s (found at %s) cannot be loaded", name, path), Evidence: []string{e.err.Error()},
-					Outcome: OutcomeLoaderError, Message: fmt.Sprintf("error while loading shared libraries: %s: invalid ELF header", name)})
+					Outcome: OutcomeLoaderError, ExitStatus: 127, Message: fmt.Sprintf("error while loading shared libraries: %s: invalid ELF header", name)})
 				return
 			}
 			lo := &loadedObj{name: name, path: path, lib: e, dyn: e.dyn, loader: obj, origin: filepath.Dir(path)}

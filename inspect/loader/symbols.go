@@ -58,9 +58,9 @@ func (c *checker) weakSymbols() {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "symbol-undefined", Object: obj.name,
 				Summary:  fmt.Sprintf("%s binds %s with version %s, which no loaded object defines", filepath.Base(obj.name), eager.name, eager.version),
 				Evidence: []string{fmt.Sprintf("the weak requirement of %s was not met, so ld.so finds no symbol with that version", eager.version)},
-				Outcome:  OutcomeLoaderError,
-				Message:  fmt.Sprintf("symbol lookup error: %s: undefined symbol: %s, version %s", who, eager.name, eager.version),
-				Next:     versionNext(eager.version)})
+				Outcome:  OutcomeLoaderError, ExitStatus: 127,
+				Message: fmt.Sprintf("symbol lookup error: %s: undefined symbol: %s, version %s", who, eager.name, eager.version),
+				Next:    versionNext(eager.version)})
 			return
 		case lazy != nil:
 			c.add(Finding{Severity: SeverityWarning, Stage: StageReloc, Code: "symbol-undefined-lazy", Object: obj.name,
@@ -293,7 +293,7 @@ func (c *checker) undefinedSymbols() {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "symbol-undefined",
 			Summary:  fmt.Sprintf("%s needs %s, which none of the objects ld.so loads defines", filepath.Base(c.path), eager.name),
 			Evidence: []string{"looked in the program and in " + c.objectNames()},
-			Outcome:  OutcomeLoaderError, Message: msg(eager),
+			Outcome:  OutcomeLoaderError, ExitStatus: 127, Message: msg(eager),
 			Next: "a DT_NEEDED library is missing or was replaced (patchelf --replace-needed?): compare the libraries with the pristine file's using `elfdoctor diff`"})
 	case lazy != nil:
 		c.add(Finding{Severity: SeverityWarning, Stage: StageReloc, Code: "symbol-undefined-lazy",

@@ -272,8 +272,23 @@ func Verdict(res *loader.CheckResult, real damage.Result) string {
 		if want == "" {
 			return fmt.Sprintf("the loader's message %q has no known key phrase; add it to loaderPhrases", last)
 		}
-		if !strings.Contains(fatal.Message, want) {
-			return fmt.Sprintf("predicted message %q lacks %q, which the loader printed: %q", fatal.Message, want, real.Stderr)
+		said := fatal.Message
+		if fatal.Continues {
+			// ld.so printed every continuable error, the last one last.
+			for _, f := range res.Findings {
+				if f.Severity == loader.SeverityFatal && f.Continues {
+					said = f.Message
+				}
+			}
+		}
+		if !strings.Contains(said, want) {
+			return fmt.Sprintf("predicted message %q lacks %q, which the loader printed: %q", said, want, real.Stderr)
+		}
+		if fatal.ExitStatus == 0 {
+			return fmt.Sprintf("predicted a loader error without its exit status; the loader exited %d", real.Exit)
+		}
+		if fatal.ExitStatus != real.Exit {
+			return fmt.Sprintf("predicted exit status %d, the loader exited %d (stderr %q)", fatal.ExitStatus, real.Exit, real.Stderr)
 		}
 	case damage.Crash:
 		if fatal.Signal != "" && fatal.Signal != real.Signal {
