@@ -19,9 +19,11 @@ type Dynamic struct {
 	Addr    uint64
 	Entries []DynEntry
 
-	Needed  []string
+	Needed  []string // every DT_NEEDED, in order
 	Soname  string
-	Rpath   []string // DT_RPATH entries, in order (ld.so honours only the first)
+	// Rpath and Runpath are the directories of the last DT_RPATH and
+	// DT_RUNPATH entry: ld.so keeps the last entry of every tag.
+	Rpath   []string
 	Runpath []string
 	Flags   elf.DynFlag
 	Flags1  elf.DynFlag1
@@ -29,17 +31,20 @@ type Dynamic struct {
 	// Problems are structures that could not be read: a string out of
 	// range does not stop the rest of the table from being read.
 	Problems []error
+	// Fault is the read that failed before a DT_NULL was found: ld.so
+	// reads the table until DT_NULL without a bound, so it faults there.
+	Fault error
 }
 
-// Tag returns the value of the first entry with tag t, as ld.so keeps it
-// (l_info[tag] records the last one it sees for most tags; the first and
-// last agree in every file a linker wrote).
+// Tag returns the value of the last entry with tag t, as ld.so keeps it
+// (elf_get_dynamic_info stores every entry in l_info[tag], so a later
+// duplicate replaces an earlier one).
 func (d *Dynamic) Tag(t elf.DynTag) (uint64, bool) {
 	if d == nil {
 		return 0, false
 	}
-	for _, e := range d.Entries {
-		if e.Tag == t {
+	for i := len(d.Entries) - 1; i >= 0; i-- {
+		if e := d.Entries[i]; e.Tag == t {
 			return e.Val, true
 		}
 	}
@@ -68,7 +73,9 @@ func IsPointerTag(t elf.DynTag) bool {
 	return false
 }
 
-// Dynamic reads the dynamic table through the loader's view. It returns
+// Dynamic reads the dynamic table through the loader's view, as ld.so
+// does: from the last PT_DYNAMIC (rtld.c and _dl_map_object_from_fd keep
+// the last one they see) until DT_NULL, whatever p_memsz says. It returns
 // nil, nil for files without PT_DYNAMIC (static executables).
 func (f *File) Dynamic() (d *Dynamic, err error) {
 	defer catchPanic(&err, "dynamic table")
@@ -76,42 +83,51 @@ func (f *File) Dynamic() (d *Dynamic, err error) {
 	if len(ps) == 0 {
 		return nil, nil
 	}
-	p := ps[0]
+	p := ps[len(ps)-1]
 	d = &Dynamic{Prog: p, Addr: p.Vaddr}
 	im := f.Image()
 	entSize := uint64(16)
 	if f.Class == elf.ELFCLASS32 {
 		entSize = 8
 	}
-	// ld.so walks until DT_NULL without looking at p_memsz; we stop at
-	// DT_NULL too, but never read past p_memsz or maxDynamic entries so a
-	// table with no terminator cannot run away.
-	n := p.Memsz / entSize
-	if n > maxDynamic {
-		n = maxDynamic
-	}
+	// maxDynamic entries only stop a table without a terminator in a big
+	// mapping; ld.so would go on until it faults or meets a zero tag.
 	const chunk = 64
 	buf := make([]byte, chunk*entSize)
 	terminated := false
-	for i := uint64(0); i < n && !terminated; i += chunk {
-		k := min(chunk, n-i)
+	decode := func(e []byte) DynEntry {
+		if f.Class == elf.ELFCLASS32 {
+			return DynEntry{elf.DynTag(int32(f.order.Uint32(e))), uint64(f.order.Uint32(e[4:]))}
+		}
+		return DynEntry{elf.DynTag(int64(f.order.Uint64(e))), f.order.Uint64(e[8:])}
+	}
+	for i := uint64(0); i < maxDynamic && !terminated; i += chunk {
+		k := min(chunk, maxDynamic-i)
 		addr := p.Vaddr + i*entSize
-		what := fmt.Sprintf("dynamic entry %d", i)
-		if err := im.ReadAt(buf[:k*entSize], addr, what); err != nil {
-			if len(d.Entries) == 0 {
-				return nil, fmt.Errorf("PT_DYNAMIC (program header %d): %w", p.Index, err)
+		if err := im.ReadAt(buf[:k*entSize], addr, fmt.Sprintf("dynamic entry %d", i)); err != nil {
+			// The chunk crosses the end of what is readable: go entry by
+			// entry, as ld.so does, to the first entry it cannot read.
+			for j := uint64(0); j < k; j++ {
+				what := fmt.Sprintf("dynamic entry %d", i+j)
+				if err := im.ReadAt(buf[:entSize], addr+j*entSize, what); err != nil {
+					if len(d.Entries) == 0 {
+						return nil, fmt.Errorf("PT_DYNAMIC (program header %d): %w", p.Index, err)
+					}
+					d.Problems = append(d.Problems, err)
+					d.Fault = err
+					break
+				}
+				ent := decode(buf[:entSize])
+				if ent.Tag == elf.DT_NULL {
+					terminated = true
+					break
+				}
+				d.Entries = append(d.Entries, ent)
 			}
-			d.Problems = append(d.Problems, err)
 			break
 		}
 		for j := uint64(0); j < k; j++ {
-			e := buf[j*entSize:]
-			var ent DynEntry
-			if f.Class == elf.ELFCLASS32 {
-				ent = DynEntry{elf.DynTag(int32(f.order.Uint32(e))), uint64(f.order.Uint32(e[4:]))}
-			} else {
-				ent = DynEntry{elf.DynTag(int64(f.order.Uint64(e))), f.order.Uint64(e[8:])}
-			}
+			ent := decode(buf[j*entSize:])
 			if ent.Tag == elf.DT_NULL {
 				terminated = true
 				break
@@ -119,9 +135,13 @@ func (f *File) Dynamic() (d *Dynamic, err error) {
 			d.Entries = append(d.Entries, ent)
 		}
 	}
-	if !terminated {
+	if !terminated && d.Fault == nil {
 		d.Problems = append(d.Problems, errMem(p.Vaddr, fmt.Sprintf("PT_DYNAMIC (program header %d)", p.Index),
-			fmt.Sprintf("no DT_NULL within p_memsz (%d entries read)", len(d.Entries)), nil))
+			fmt.Sprintf("no DT_NULL in the first %d entries", maxDynamic), nil))
+	}
+	if n := uint64(len(d.Entries)) + 1; n > p.Memsz/entSize {
+		d.Problems = append(d.Problems, errMem(p.Vaddr, fmt.Sprintf("PT_DYNAMIC (program header %d)", p.Index),
+			fmt.Sprintf("the table runs past p_memsz (0x%x): ld.so reads %d entries up to DT_NULL", p.Memsz, n), nil))
 	}
 	d.resolveStrings(f)
 	return d, nil
@@ -159,9 +179,9 @@ func (d *Dynamic) resolveStrings(f *File) {
 		case elf.DT_SONAME:
 			d.Soname = s
 		case elf.DT_RPATH:
-			d.Rpath = append(d.Rpath, splitPath(s)...)
+			d.Rpath = splitPath(s)
 		case elf.DT_RUNPATH:
-			d.Runpath = append(d.Runpath, splitPath(s)...)
+			d.Runpath = splitPath(s)
 		}
 	}
 }

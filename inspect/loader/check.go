@@ -570,7 +570,25 @@ func (c *checker) startup() {
 			return
 		}
 	}
+	if d.Fault != nil {
+		sig := faultSignal(d.Fault)
+		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "dynamic-unterminated",
+			Summary:  fmt.Sprintf("the dynamic table has no DT_NULL before unreadable memory: ld.so reads %d entries, then faults on the next", len(d.Entries)),
+			Evidence: []string{d.Fault.Error(), fmt.Sprintf("PT_DYNAMIC (program header %d) at vaddr 0x%x, p_memsz 0x%x", d.Prog.Index, d.Addr, d.Prog.Memsz)},
+			Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main (elf_get_dynamic_info)",
+			Next: "the dynamic table was cut or overwritten: compare with the pristine file using `elfdoctor diff`"})
+		return
+	}
+	// elf_get_dynamic_info keeps the last entry of each tag: an earlier
+	// duplicate is never used.
+	last := map[elf.DynTag]uint64{}
+	for _, e := range d.Entries {
+		last[e.Tag] = e.Val
+	}
 	for _, p := range f.Pointers(d) {
+		if last[p.Tag] != p.Addr {
+			continue
+		}
 		// The version tables are first read by _dl_check_map_versions,
 		// after the libraries are loaded; the versions step reports them
 		// in its own words.
