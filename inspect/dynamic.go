@@ -19,8 +19,8 @@ type Dynamic struct {
 	Addr    uint64
 	Entries []DynEntry
 
-	Needed  []string // every DT_NEEDED, in order
-	Soname  string
+	Needed []string // every DT_NEEDED, in order
+	Soname string
 	// Rpath and Runpath are the directories of the last DT_RPATH and
 	// DT_RUNPATH entry: ld.so keeps the last entry of every tag.
 	Rpath   []string
