@@ -35,6 +35,7 @@ var outcomeWords = map[loader.Outcome]string{
 	loader.OutcomeExecFails:    "exec fails: the kernel refuses to run it",
 	loader.OutcomeLoaderError:  "ld.so stops with an error (exit status 127)",
 	loader.OutcomeCrash:        "crashes",
+	loader.OutcomeExitCrash:    "runs, then crashes at exit",
 	loader.OutcomeBareRuntime:  "starts as the bare embedded runtime, without the application",
 	loader.OutcomeRuntimeFails: "the embedded runtime stops with an error",
 }
@@ -50,11 +51,17 @@ func checkDoc(d doc, r *loader.CheckResult) {
 		d.title("Prediction: " + code(r.Path) + " starts")
 	case fatal.Stage == loader.StageRuntime:
 		d.title("Prediction: " + code(r.Path) + " starts, but will not run its application")
+	case fatal.Outcome == loader.OutcomeExitCrash:
+		d.title("Prediction: " + code(r.Path) + " runs, then crashes at exit")
 	default:
 		d.title("Prediction: " + code(r.Path) + " will not start")
 	}
 	d.para(clean(r.Headline), true)
-	kv := [][2]string{{"outcome", clean(outcomeWords[r.Outcome])}}
+	words := outcomeWords[r.Outcome]
+	if fatal != nil && r.Outcome == loader.OutcomeLoaderError && fatal.ExitStatus != 0 {
+		words = fmt.Sprintf("ld.so stops with an error (exit status %d)", fatal.ExitStatus)
+	}
+	kv := [][2]string{{"outcome", clean(words)}}
 	if fatal != nil {
 		if fatal.Signal != "" {
 			kv = append(kv, [2]string{"signal", clean(fatal.Signal)})

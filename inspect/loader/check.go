@@ -34,6 +34,12 @@ const (
 	StageDeps     Stage = "dependencies"
 	StageVersions Stage = "versions"
 	StageReloc    Stage = "relocation"
+	// StageInit is the initialisers ld.so and libc call after relocation
+	// and before main (DT_PREINIT_ARRAY, DT_INIT, DT_INIT_ARRAY).
+	StageInit Stage = "initialisers"
+	// StageExit is after main: the finalisers run at exit (DT_FINI_ARRAY,
+	// DT_FINI).
+	StageExit Stage = "exit"
 	// StageRuntime is after main: an embedded runtime (Bun, Node.js SEA,
 	// Deno) looking for the application it carries.
 	StageRuntime Stage = "runtime"
@@ -47,6 +53,9 @@ const (
 	OutcomeExecFails   Outcome = "exec-fails"   // execve returns an error; nothing runs
 	OutcomeLoaderError Outcome = "loader-error" // ld.so prints an error and exits (127; 1 after version errors)
 	OutcomeCrash       Outcome = "crash"        // killed by a signal before main, or in an embedded runtime's start-up
+	// OutcomeExitCrash: main runs, and the process is killed by a signal
+	// at exit, in a finaliser (DT_FINI_ARRAY, DT_FINI).
+	OutcomeExitCrash Outcome = "crash-at-exit"
 	// OutcomeBareRuntime: the loader starts the program, but the embedded
 	// runtime does not find its application and runs as itself (bun's or
 	// node's own command line).
@@ -207,7 +216,7 @@ func checkFile(f *inspect.File, path string, opts CheckOptions) (res *CheckResul
 		}
 		res.finish()
 	}()
-	for _, step := range []func(){c.kernel, c.mapping, c.startup, c.dependencies, c.versions, c.weakSymbols, c.relocations, c.glibcMatch, c.entryCode, c.payload} {
+	for _, step := range []func(){c.kernel, c.mapping, c.startup, c.dependencies, c.versions, c.weakSymbols, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.payload, c.finalisers} {
 		if c.stop {
 			break
 		}
@@ -600,7 +609,13 @@ func (c *checker) startup() {
 		if _, gnu := d.Tag(elf.DT_GNU_HASH); gnu && p.Tag == elf.DT_HASH {
 			continue
 		}
-		if !p.Loc.Mapped && p.Tag != elf.DT_INIT && p.Tag != elf.DT_FINI && p.Addr != 0 {
+		// Initialisers and finalisers are read only when they are called:
+		// the initFini step replays that, at its time.
+		switch p.Tag {
+		case elf.DT_INIT, elf.DT_FINI, elf.DT_INIT_ARRAY, elf.DT_FINI_ARRAY, elf.DT_PREINIT_ARRAY:
+			continue
+		}
+		if !p.Loc.Mapped && p.Addr != 0 {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "pointer-unmapped",
 				Summary:  fmt.Sprintf("%s points to 0x%x, which no PT_LOAD maps", inspect.DynTagName(p.Tag), p.Addr),
 				Evidence: []string{fmt.Sprintf("file view: %s", orNone(p.Section))},
@@ -652,6 +667,9 @@ type reloc struct {
 	sym   uint64 // symbol index
 	typ   uint32
 	lazy  bool // a PLT slot that ld.so only rebases now and binds at the first call
+	// addend is r_addend of a DT_RELA entry; rela says there is one.
+	addend int64
+	rela   bool
 }
 
 // bindNow reports whether ld.so resolves PLT slots at start-up.
@@ -700,13 +718,19 @@ func eachReloc(f *inspect.File, d *inspect.Dynamic, fn func(r reloc) bool) error
 			}
 			for j := uint64(0); j < k; j++ {
 				e := buf[j*ent:]
-				r := reloc{table: t.name, index: i + j, lazy: t.plt && lazy}
+				r := reloc{table: t.name, index: i + j, lazy: t.plt && lazy, rela: t.rela}
 				if word == 8 {
 					info := f.ByteOrder().Uint64(e[8:])
 					r.off, r.sym, r.typ = f.ByteOrder().Uint64(e), info>>32, uint32(info)
+					if t.rela {
+						r.addend = int64(f.ByteOrder().Uint64(e[16:]))
+					}
 				} else {
 					info := f.ByteOrder().Uint32(e[4:])
 					r.off, r.sym, r.typ = uint64(f.ByteOrder().Uint32(e)), uint64(info>>8), info&0xff
+					if t.rela {
+						r.addend = int64(int32(f.ByteOrder().Uint32(e[8:])))
+					}
 				}
 				if !fn(r) {
 					return nil

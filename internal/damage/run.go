@@ -76,7 +76,10 @@ func Run(ctx context.Context, dir string, timeout time.Duration, env []string, a
 			return r, err
 		}
 		if ws.Signaled() {
+			// Whether main ran tells a crash at exit (a finaliser) from
+			// one before main.
 			r.Class, r.Signal = Crash, SignalName(ws.Signal())
+			r.Marker = strings.Contains(r.Stdout, Marker)
 			return r, nil
 		}
 		r.Exit = ws.ExitStatus()

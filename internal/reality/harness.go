@@ -43,8 +43,11 @@ func NeedTools(tb testing.TB, tools ...string) {
 // Sources of the test programs. Every program prints damage.Marker from
 // main, so "starts" is observed, not assumed.
 var sources = map[string]string{
+	// The marker is flushed at once: a crash at exit (a finaliser) kills
+	// the process before stdio's own flush, and "main ran" must still be
+	// seen.
 	"hello.c": `#include <stdio.h>
-int main(void) { puts("` + damage.Marker + `"); return 0; }
+int main(void) { puts("` + damage.Marker + `"); fflush(stdout); return 0; }
 `,
 	// A library with a real Verdef table: two versions, a symbol at each.
 	"demo.c": `int demo_one(void) { return 1; }
@@ -56,14 +59,14 @@ DEMO_2.0 { global: demo_two; } DEMO_1.0;
 	"uses-demo.c": `#include <stdio.h>
 int demo_one(void);
 int demo_two(void);
-int main(void) { if (demo_one() + demo_two() == 3) puts("` + damage.Marker + `"); return 0; }
+int main(void) { if (demo_one() + demo_two() == 3) puts("` + damage.Marker + `"); fflush(stdout); return 0; }
 `,
 	// The layout of a Bun single-file executable: a big initialised
 	// payload at the end of the RW segment, so FileSiz == MemSiz and
 	// there is no zero-fill and no slack after the segment.
 	"bunlike.c": `#include <stdio.h>
 __attribute__((section(".bun"), used)) char payload[PAYLOAD] = {1};
-int main(void) { if (payload[0] == 1) puts("` + damage.Marker + `"); return 0; }
+int main(void) { if (payload[0] == 1) puts("` + damage.Marker + `"); fflush(stdout); return 0; }
 `,
 	"bunlike.ld": "SECTIONS { .bun : { KEEP(*(.bun)) } } INSERT AFTER .bss;\n",
 }
@@ -259,8 +262,21 @@ func Verdict(res *loader.CheckResult, real damage.Result) string {
 		}
 		return fmt.Sprintf("predicted the bare runtime without its application, really %s", real)
 	}
+	// A crash at exit is a crash after main: the marker was printed.
+	if res.Outcome == loader.OutcomeExitCrash {
+		if real.Class != damage.Crash || !real.Marker {
+			return fmt.Sprintf("predicted a crash at exit after main ran, really %s (main ran: %v)", real, real.Marker)
+		}
+		if f := res.Fatal(); f.Signal != "" && f.Signal != real.Signal {
+			return fmt.Sprintf("predicted %s at exit, really %s", f.Signal, real.Signal)
+		}
+		return ""
+	}
 	if string(res.Outcome) != real.Class {
 		return fmt.Sprintf("predicted %s, really %s", res.Outcome, real)
+	}
+	if res.Outcome == loader.OutcomeCrash && real.Marker {
+		return fmt.Sprintf("predicted a crash before main, but main ran and then %s", real)
 	}
 	fatal := res.Fatal()
 	lines := strings.Split(strings.TrimSpace(real.Stderr), "\n")
