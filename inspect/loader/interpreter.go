@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -17,6 +20,9 @@ type loaderInfo struct {
 	systemDirs []string
 	lib        string // $LIB
 	platform   string // $PLATFORM
+	// minor is the glibc 2.x release of the loader, from the version
+	// string in its bytes; 0 when unknown.
+	minor int
 }
 
 var loaderInfoCache sync.Map
@@ -37,6 +43,7 @@ func describeLoader(hostPath string, f *inspect.File) *loaderInfo {
 	li := &loaderInfo{platform: platformFor(f)}
 	if hostPath != "" {
 		li.systemDirs = loaderStringDirs(hostPath)
+		li.minor = loaderMinor(hostPath)
 	}
 	if li.systemDirs == nil {
 		li.systemDirs = defaultDirsFor(f)
@@ -88,6 +95,25 @@ func loaderStringDirs(hostPath string) []string {
 	if err != nil {
 		return nil
 	}
+	return systemDirsIn(b)
+}
+
+// loaderMinor reads the glibc 2.x release from the loader's bytes.
+func loaderMinor(hostPath string) int {
+	b, err := readCapped(hostPath, 16<<20)
+	if err != nil {
+		return 0
+	}
+	if m := glibcBuildRE().FindSubmatch(b); m != nil {
+		var major, minor int
+		if n, _ := fmt.Sscanf(string(m[2]), "%d.%d", &major, &minor); n == 2 && major == 2 {
+			return minor
+		}
+	}
+	return 0
+}
+
+func systemDirsIn(b []byte) []string {
 	for _, anchor := range []string{"/lib/\x00/usr/lib/\x00", "/lib64/\x00/usr/lib64/\x00"} {
 		i := bytes.Index(b, []byte(anchor))
 		if i < 0 {
@@ -311,4 +337,87 @@ func (c *checker) privateSymbolMissing(ldPath, libcPath string) *dynSym {
 		return false
 	})
 	return miss
+}
+
+// hostX86 reads the x86-64 level of this machine's CPU, as glibc's
+// get_isa_level decides it, from the flags the kernel reports in
+// /proc/cpuinfo (read, never probed by running anything), and whether
+// the CPU is Intel's (glibc's legacy "haswell" platform).
+var hostX86 = sync.OnceValues(func() (level int, intel bool) {
+	// /proc files report size 0: read until EOF, bounded.
+	fh, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return 1, false
+	}
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, 1<<20))
+	if err != nil {
+		return 1, false
+	}
+	has := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "vendor_id":
+			intel = strings.TrimSpace(v) == "GenuineIntel"
+		case "flags":
+			for _, f := range strings.Fields(v) {
+				has[f] = true
+			}
+		}
+		if len(has) > 0 {
+			break
+		}
+	}
+	all := func(fs ...string) bool {
+		for _, f := range fs {
+			if !has[f] {
+				return false
+			}
+		}
+		return true
+	}
+	level = 1
+	if all("cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3") {
+		level = 2
+		if all("avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave") {
+			level = 3
+			if all("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl") {
+				level = 4
+			}
+		}
+	}
+	return level, intel
+})
+
+// subdirs lists the subdirectories ld.so tries in every search directory
+// before the directory itself (open_path, elf/dl-load.c): the
+// glibc-hwcaps levels this CPU supports, best first (glibc 2.33+), then
+// the legacy platform and hwcap directories (glibc before 2.37), then "".
+// Only x86-64 programs on an x86-64 host are modelled.
+func (c *checker) subdirs(li *loaderInfo) []string {
+	if c.f.Machine != elf.EM_X86_64 || c.f.Class != elf.ELFCLASS64 || runtime.GOARCH != "amd64" {
+		return []string{""}
+	}
+	level, intel := hostX86()
+	var out []string
+	if li.minor == 0 || li.minor >= 33 {
+		for v := level; v >= 2; v-- {
+			out = append(out, fmt.Sprintf("glibc-hwcaps/x86-64-v%d", v))
+		}
+	}
+	if li.minor != 0 && li.minor < 37 {
+		platform := "x86_64"
+		if intel && level >= 3 {
+			platform = "haswell"
+		}
+		for _, tls := range []string{"tls/", ""} {
+			out = append(out, tls+platform+"/x86_64", tls+platform, tls+"x86_64", strings.TrimSuffix(tls, "/"))
+		}
+		return out // the last of them is ""
+	}
+	return append(out, "")
 }

@@ -3,11 +3,13 @@ package loader
 import (
 	"debug/elf"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
 // loadedObj is an object ld.so has mapped: the main program or a library.
@@ -135,7 +137,31 @@ func (c *checker) dependencies() {
 				return
 			}
 			c.trace("find library=%s [0]; searching (needed by %s)", name, obj.name)
-			path, via, tried := c.search(name, obj, libPath, li, getCache)
+			path, via, tried, stop, otherClass := c.search(name, obj, libPath, li, getCache)
+			if stop != nil {
+				c.res.Objects = append(c.res.Objects, Object{Name: name, Needed: obj.name})
+				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-bad", Object: obj.name,
+					Summary:  fmt.Sprintf("ld.so finds %s (needed by %s) at %s, which is not a library it can load (%s), and stops there", name, obj.name, stop.path, stop.msg),
+					Evidence: []string{fmt.Sprintf("searched: %s", strings.Join(tried, ", "))},
+					Outcome:  OutcomeLoaderError, ExitStatus: 127,
+					Message: fmt.Sprintf("error while loading shared libraries: %s: %s", stop.path, stop.msg),
+					Next:    "remove or replace the damaged file: ld.so does not go on to the next directory after it"})
+				return
+			}
+			if path == "" && otherClass && !c.isLibrary() {
+				c.res.Objects = append(c.res.Objects, Object{Name: name, Needed: obj.name})
+				other := "ELFCLASS32"
+				if c.f.Class == elf.ELFCLASS32 {
+					other = "ELFCLASS64"
+				}
+				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-wrong-class", Object: obj.name,
+					Summary:  fmt.Sprintf("the only %s ld.so finds (needed by %s) is %s, not %s", name, obj.name, other, c.f.Class),
+					Evidence: []string{fmt.Sprintf("searched: %s", strings.Join(tried, ", "))},
+					Outcome:  OutcomeLoaderError, ExitStatus: 127,
+					Message: fmt.Sprintf("error while loading shared libraries: %s: wrong ELF class: %s", name, other),
+					Next:    "install the library for this program's architecture (a 64-bit program needs the 64-bit library)"})
+				return
+			}
 			if path == "" {
 				c.res.Objects = append(c.res.Objects, Object{Name: name, Needed: obj.name})
 				ev := []string{fmt.Sprintf("searched: %s", strings.Join(tried, ", "))}
@@ -185,9 +211,34 @@ func (c *checker) alreadyLoaded(name string) *loadedObj {
 	return nil
 }
 
+// searchStop is a candidate that ends the search with an error, as
+// open_verify's "lose" does (elf/dl-load.c): ld.so prints it and exits.
+type searchStop struct {
+	path, msg string
+}
+
 // search returns the host path of name, how it was found, and what was
-// tried, in ld.so's order.
-func (c *checker) search(name string, obj *loadedObj, libPath []string, li *loaderInfo, cache func() *LDCache) (path, via string, tried []string) {
+// tried, in ld.so's order (_dl_map_object and open_path, elf/dl-load.c).
+// A candidate that is not an ELF object stops the search (stop); one of
+// another class or machine is skipped (otherClass records the class).
+func (c *checker) search(name string, obj *loadedObj, libPath []string, li *loaderInfo, cache func() *LDCache) (path, via string, tried []string, stop *searchStop, otherClass bool) {
+	// check opens a candidate as open_verify does and says whether to
+	// take it; a stop is recorded and ends everything.
+	check := func(p string) bool {
+		if stop != nil {
+			return false
+		}
+		v, msg := c.verifyCandidate(p)
+		switch v {
+		case candidateOK:
+			return true
+		case candidateStop:
+			stop = &searchStop{p, msg}
+		case candidateOtherClass:
+			otherClass = true
+		}
+		return false
+	}
 	if strings.Contains(name, "/") {
 		p := name
 		if !filepath.IsAbs(p) {
@@ -196,24 +247,32 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 			p = c.underRoot(p)
 		}
 		tried = append(tried, p)
-		if c.usable(p) {
-			return p, "path in DT_NEEDED", tried
+		if check(p) {
+			return p, "path in DT_NEEDED", tried, nil, false
 		}
-		return "", "", tried
+		return "", "", tried, stop, otherClass
 	}
+	subs := c.subdirs(li)
 	try := func(dirs []string, from *loadedObj, how string) string {
 		for _, d := range dirs {
 			d = c.expand(d, from, li)
 			if d == "" {
 				continue
 			}
-			p := filepath.Join(c.underRoot(d), name)
-			if !filepath.IsAbs(d) {
-				p, _ = filepath.Abs(filepath.Join(d, name))
-			}
-			tried = append(tried, p)
-			if c.usable(p) {
-				return p
+			for _, sub := range subs {
+				p := filepath.Join(c.underRoot(d), sub, name)
+				if !filepath.IsAbs(d) {
+					p, _ = filepath.Abs(filepath.Join(d, sub, name))
+				}
+				if sub == "" {
+					tried = append(tried, p)
+				}
+				if check(p) {
+					return p
+				}
+				if stop != nil {
+					return ""
+				}
 			}
 		}
 		return ""
@@ -223,32 +282,48 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 	if len(obj.dyn.Runpath) == 0 {
 		for l := obj; l != nil; l = l.loader {
 			if l.dyn != nil && len(l.dyn.Rpath) > 0 && len(l.dyn.Runpath) == 0 {
-				if p := try(l.dyn.Rpath, l, "RPATH"); p != "" {
-					return p, "RPATH of " + l.name, tried
+				if p := try(l.dyn.Rpath, l, "RPATH"); p != "" || stop != nil {
+					return p, "RPATH of " + l.name, tried, stop, otherClass
 				}
 			}
 		}
 	}
-	if p := try(libPath, obj, "LD_LIBRARY_PATH"); p != "" {
-		return p, "LD_LIBRARY_PATH", tried
+	if p := try(libPath, obj, "LD_LIBRARY_PATH"); p != "" || stop != nil {
+		return p, "LD_LIBRARY_PATH", tried, stop, otherClass
 	}
-	if p := try(obj.dyn.Runpath, obj, "RUNPATH"); p != "" {
-		return p, "RUNPATH of " + obj.name, tried
+	if p := try(obj.dyn.Runpath, obj, "RUNPATH"); p != "" || stop != nil {
+		return p, "RUNPATH of " + obj.name, tried, stop, otherClass
 	}
-	if obj.dyn.Flags1&elf.DF_1_NODEFLIB != 0 {
-		return "", "", tried
-	}
+	nodeflib := obj.dyn.Flags1&elf.DF_1_NODEFLIB != 0
 	if p, ok := cache().Lookup(name, c.f); ok {
-		hp := c.underRoot(p)
-		tried = append(tried, hp+" (ld.so.cache)")
-		if c.usable(hp) {
-			return hp, "ld.so.cache", tried
+		// With DF_1_NODEFLIB the cache is still read, but an entry in one
+		// of the system directories is not used.
+		skip := false
+		if nodeflib {
+			for _, d := range li.systemDirs {
+				if strings.HasPrefix(p, strings.TrimSuffix(d, "/")+"/") {
+					skip = true
+				}
+			}
+		}
+		if !skip {
+			hp := c.underRoot(p)
+			tried = append(tried, hp+" (ld.so.cache)")
+			if check(hp) {
+				return hp, "ld.so.cache", tried, nil, false
+			}
+			if stop != nil {
+				return "", "", tried, stop, otherClass
+			}
 		}
 	}
-	if p := try(li.systemDirs, obj, "system search path"); p != "" {
-		return p, "system search path", tried
+	if nodeflib {
+		return "", "", tried, nil, otherClass
 	}
-	return "", "", tried
+	if p := try(li.systemDirs, obj, "system search path"); p != "" || stop != nil {
+		return p, "system search path", tried, stop, otherClass
+	}
+	return "", "", tried, nil, otherClass
 }
 
 // expand substitutes $ORIGIN, $LIB and $PLATFORM in a search directory.
@@ -261,10 +336,73 @@ func (c *checker) expand(d string, from *loadedObj, li *loaderInfo) string {
 	return r.Replace(d)
 }
 
-// usable reports whether p is a file ld.so would accept for the main
-// program: an ELF object of the same class and machine. ld.so skips
-// others silently and keeps searching.
-func (c *checker) usable(p string) bool {
-	e := openLib(p)
-	return e.err == nil && e.class == c.f.Class && e.machine == c.f.Machine && e.typ == elf.ET_DYN
+type candidateVerdict int
+
+const (
+	candidateSkip       candidateVerdict = iota // not there, or another machine: keep searching
+	candidateOtherClass                         // another ELF class: keep searching, remembered
+	candidateStop                               // ld.so stops with an error
+	candidateOK
+)
+
+// verifyCandidate replays open_verify (elf/dl-load.c) on a file ld.so
+// tries: a missing file is skipped; a file it can open but that is not
+// an ELF object for this process stops everything with the loader's
+// message; another class or machine is skipped. Only the ELF header is
+// read, as ld.so does.
+func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
+	fh, err := safeopen.Regular(p)
+	if err != nil {
+		return candidateSkip, ""
+	}
+	defer fh.Close()
+	var h [64]byte
+	n, _ := io.ReadFull(fh, h[:])
+	want := 64
+	if c.f.Class == elf.ELFCLASS32 {
+		want = 52
+	}
+	if n < want {
+		return candidateStop, "file too short"
+	}
+	if string(h[:4]) != elf.ELFMAG {
+		return candidateStop, "invalid ELF header"
+	}
+	if elf.Class(h[elf.EI_CLASS]) != c.f.Class {
+		return candidateOtherClass, ""
+	}
+	if elf.Data(h[elf.EI_DATA]) != c.f.Data {
+		if c.f.Data == elf.ELFDATA2LSB {
+			return candidateStop, "ELF file data encoding not little-endian"
+		}
+		return candidateStop, "ELF file data encoding not big-endian"
+	}
+	if h[elf.EI_VERSION] != byte(elf.EV_CURRENT) {
+		return candidateStop, "ELF file version ident does not match current one"
+	}
+	if abi := elf.OSABI(h[elf.EI_OSABI]); abi != elf.ELFOSABI_NONE && abi != elf.ELFOSABI_LINUX {
+		return candidateStop, "ELF file OS ABI invalid"
+	}
+	o := c.f.ByteOrder()
+	if o.Uint32(h[20:]) != uint32(elf.EV_CURRENT) {
+		return candidateStop, "ELF file version does not match current one"
+	}
+	if elf.Machine(o.Uint16(h[18:])) != c.f.Machine {
+		return candidateSkip, ""
+	}
+	typ := elf.Type(o.Uint16(h[16:]))
+	if typ != elf.ET_DYN && typ != elf.ET_EXEC {
+		return candidateStop, "only ET_DYN and ET_EXEC can be loaded"
+	}
+	phentsize := o.Uint16(h[54:])
+	if c.f.Class == elf.ELFCLASS32 {
+		phentsize = o.Uint16(h[42:])
+	}
+	if phentsize != c.f.PhdrSize() {
+		return candidateStop, "ELF file's phentsize not the expected size"
+	}
+	if typ == elf.ET_EXEC {
+		return candidateStop, "cannot dynamically load executable"
+	}
+	return candidateOK, ""
 }

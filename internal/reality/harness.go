@@ -146,10 +146,12 @@ func buildInputs() ([]Input, error) {
 		if err := build(dir); err != nil {
 			return nil, err
 		}
-		// Inputs built by other versions of this test are stale.
+		// Inputs built by other versions of this test are stale once
+		// nobody has used them for a week; several checkouts (branches)
+		// may share the cache and run at once, so never sooner.
 		old, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), "check-inputs-*"))
 		for _, o := range old {
-			if o != dir {
+			if st, err := os.Stat(o); err == nil && o != dir && time.Since(st.ModTime()) > 7*24*time.Hour {
 				os.RemoveAll(o)
 			}
 		}
@@ -205,8 +207,19 @@ func build(dir string) error {
 	if err := os.WriteFile(filepath.Join(tmp, "done"), nil, 0o644); err != nil {
 		return err
 	}
-	os.RemoveAll(dir)
-	return os.Rename(tmp, dir)
+	// Another process may have finished the same inputs meanwhile: its
+	// complete directory stays (tests may be reading it), ours goes.
+	if _, err := os.Stat(filepath.Join(dir, "done")); err == nil {
+		return nil
+	}
+	os.RemoveAll(dir) // an incomplete leftover
+	if err := os.Rename(tmp, dir); err != nil {
+		if _, serr := os.Stat(filepath.Join(dir, "done")); serr == nil {
+			return nil
+		}
+		return err
+	}
+	return nil
 }
 
 // Case is one file to predict and run.
@@ -237,6 +250,12 @@ var loaderPhrases = []*regexp.Regexp{
 	regexp.MustCompile("Assertion `[^']+' failed"),
 	regexp.MustCompile(`undefined symbol: [^ ,]+(, version [^ \n]+)?`),
 	regexp.MustCompile(`no version information available`),
+	regexp.MustCompile(`wrong ELF class: ELFCLASS\d+`),
+	regexp.MustCompile(`file too short`),
+	regexp.MustCompile(`invalid ELF header`),
+	regexp.MustCompile(`ELF file [^\n]*(?:not|does not match|invalid)[^\n]*`),
+	regexp.MustCompile(`only ET_DYN and ET_EXEC can be loaded`),
+	regexp.MustCompile(`cannot dynamically load executable`),
 }
 
 // KeyPhrase returns the first of loaderPhrases found in s.

@@ -1,0 +1,80 @@
+package loader_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/elfdoctor/elfdoctor/internal/damage"
+	"github.com/elfdoctor/elfdoctor/internal/reality"
+)
+
+// TestCheckSearchReality puts what ld.so finds for uses-libdemo's
+// libdemo.so in its way, and runs it: a file that is not an ELF object
+// stops the search (open_verify's "lose"), a library of the other class
+// is skipped and named at the end, and a glibc-hwcaps subdirectory comes
+// before the directory itself.
+func TestCheckSearchReality(t *testing.T) {
+	reality.NeedTools(t, "gcc")
+	var in reality.Input
+	for _, i := range reality.Inputs(t) {
+		if i.Name == "uses-libdemo" {
+			in = i
+		}
+	}
+	good := reality.MustRead(t, in.Lib)
+	src := filepath.Join(t.TempDir(), "demo.c")
+	if err := os.WriteFile(src, []byte("int demo_one(void) { return 1; }\nint demo_two(void) { return 2; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lib32 := filepath.Join(filepath.Dir(src), "libdemo32.so")
+	if out, err := exec.Command("gcc", "-m32", "-shared", "-fPIC", "-o", lib32, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc -m32 (gcc-multilib): %v\n%s", err, out)
+	}
+	notELF := []byte(strings.Repeat("this is not an ELF file. ", 8))
+	cases := []struct {
+		name    string
+		lib     []byte            // libdemo.so beside the program ($ORIGIN, its RUNPATH)
+		extra   map[string][]byte // more files, relative to the program's directory
+		libPath string            // LD_LIBRARY_PATH, relative to the program's directory
+		outcome string
+		phrase  string
+	}{
+		{"wrong-class-only", reality.MustRead(t, lib32), nil, "", damage.LoaderError, "wrong ELF class: ELFCLASS32"},
+		{"file-too-short", make([]byte, 10), nil, "", damage.LoaderError, "file too short"},
+		{"not-elf", notELF, nil, "", damage.LoaderError, "invalid ELF header"},
+		{"not-elf-before-good", good, map[string][]byte{"bad/libdemo.so": notELF}, "bad", damage.LoaderError, "invalid ELF header"},
+		{"wrong-class-before-good", good, map[string][]byte{"bad/libdemo.so": reality.MustRead(t, lib32)}, "bad", damage.Starts, ""},
+		{"hwcaps-before-dir", notELF, map[string][]byte{"glibc-hwcaps/x86-64-v2/libdemo.so": good}, "", damage.Starts, ""},
+	}
+	var sum reality.Summary
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := reality.Place(t, in, reality.MustRead(t, in.Path), tc.lib)
+			dir := filepath.Dir(p)
+			for rel, b := range tc.extra {
+				full := filepath.Join(dir, rel)
+				if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(full, b, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c := reality.Case{Name: "uses-libdemo/" + tc.name, Dir: dir, Path: p}
+			if tc.libPath != "" {
+				lp := filepath.Join(dir, tc.libPath)
+				c.Env = []string{"LD_LIBRARY_PATH=" + lp}
+				c.Opts.LibraryPath = []string{lp}
+			}
+			res, real := reality.RunCase(t, c)
+			sum.Add(c.Name, res, real)
+			if real.Class != tc.outcome || !strings.Contains(real.Stderr, tc.phrase) {
+				t.Fatalf("the set-up no longer does what this case is about: want %s %q, really %s", tc.outcome, tc.phrase, real)
+			}
+		})
+	}
+	t.Cleanup(func() { sum.Log(t) })
+}
