@@ -216,7 +216,7 @@ func checkFile(f *inspect.File, path string, opts CheckOptions) (res *CheckResul
 		}
 		res.finish()
 	}()
-	for _, step := range []func(){c.kernel, c.mapping, c.startup, c.dependencies, c.versions, c.weakSymbols, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.payload, c.finalisers} {
+	for _, step := range []func(){c.kernel, c.mapping, c.startup, c.dependencies, c.libraries, c.versions, c.weakSymbols, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.payload, c.finalisers} {
 		if c.stop {
 			break
 		}
@@ -588,6 +588,46 @@ func (c *checker) startup() {
 			Next: "the dynamic table was cut or overwritten: compare with the pristine file using `elfdoctor diff`"})
 		return
 	}
+	if !c.pointers(f, d, "") {
+		return
+	}
+	for _, e := range d.Problems {
+		c.add(Finding{Severity: SeverityWarning, Stage: StageStartup, Code: "dynamic-problem", Summary: e.Error()})
+	}
+}
+
+// libraries replays, for every library ld.so maps, what
+// _dl_map_object_from_fd does with its dynamic table
+// (elf_get_dynamic_info, _dl_setup_hash) and what relocating it will
+// read: the same reads as for the program.
+func (c *checker) libraries() {
+	for i, o := range c.loaded {
+		if i == 0 || o.dyn == nil || c.stop || (i == 1 && c.hasInterp()) {
+			continue
+		}
+		f, err := o.file()
+		if err != nil {
+			continue
+		}
+		if d := o.dyn; d.Fault != nil {
+			sig := faultSignal(d.Fault)
+			c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "dynamic-unterminated", Object: o.name,
+				Summary:  fmt.Sprintf("the dynamic table of %s has no DT_NULL before unreadable memory", filepath.Base(o.path)),
+				Evidence: []string{d.Fault.Error()}, Outcome: OutcomeCrash, Signal: sig,
+				Message: sig + " in ld.so while mapping " + o.path + ", before main"})
+			return
+		}
+		if !c.pointers(f, o.dyn, o.name) {
+			return
+		}
+	}
+}
+
+// pointers checks the addresses an object's dynamic table gives ld.so
+// for the tables it reads while mapping and relocating the object (hash
+// tables, string and symbol tables, relocation tables). It returns false
+// after a fatal finding. object is "" for the program.
+func (c *checker) pointers(f *inspect.File, d *inspect.Dynamic, object string) bool {
 	// elf_get_dynamic_info keeps the last entry of each tag: an earlier
 	// duplicate is never used.
 	last := map[elf.DynTag]uint64{}
@@ -620,13 +660,11 @@ func (c *checker) startup() {
 				Summary:  fmt.Sprintf("%s points to 0x%x, which no PT_LOAD maps", inspect.DynTagName(p.Tag), p.Addr),
 				Evidence: []string{fmt.Sprintf("file view: %s", orNone(p.Section))},
 				Outcome:  OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main",
-				Next: "the dynamic table points at tables a rewrite moved: compare with the pristine file using `elfdoctor diff`"})
-			return
+				Next: "the dynamic table points at tables a rewrite moved: compare with the pristine file using `elfdoctor diff`", Object: object})
+			return false
 		}
 	}
-	for _, e := range d.Problems {
-		c.add(Finding{Severity: SeverityWarning, Stage: StageStartup, Code: "dynamic-problem", Summary: e.Error()})
-	}
+	return true
 }
 
 // adjustedTag lists the entries elf_get_dynamic_info rebases in place.
@@ -756,7 +794,30 @@ func faultSignal(err error) string {
 // page that holds file bytes. RELRO is made read-only only afterwards, so
 // it counts as writable here.
 func (c *checker) relocations() {
-	f, d := c.f, c.dyn
+	// _dl_relocate_object runs on every object, dependencies first, the
+	// program last (ld.so itself is already relocated).
+	for i := len(c.loaded) - 1; i >= 1 && !c.stop; i-- {
+		o := c.loaded[i]
+		if o.dyn == nil || (i == 1 && c.hasInterp()) {
+			continue
+		}
+		if f, err := o.file(); err == nil {
+			c.relocateObject(f, o.dyn, o.name)
+		}
+	}
+	if !c.stop {
+		c.relocateObject(c.f, c.dyn, "")
+	}
+}
+
+// hasInterp says whether loaded[1] is the interpreter.
+func (c *checker) hasInterp() bool {
+	_, has, _ := c.f.Interp()
+	return has && len(c.loaded) > 1 && c.loaded[1].lib != nil && c.loaded[1].loader == nil
+}
+
+// relocateObject replays the writes of one object's relocations.
+func (c *checker) relocateObject(f *inspect.File, d *inspect.Dynamic, object string) {
 	if d == nil {
 		return
 	}
@@ -782,7 +843,7 @@ func (c *checker) relocations() {
 			if l.Mapped {
 				state = fmt.Sprintf("mapped %s by program header %d", inspect.FlagString(l.Perm), l.Prog)
 			}
-			c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-target-readonly",
+			c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-target-readonly", Object: object,
 				Summary: fmt.Sprintf("relocation %d of %s writes to 0x%x%s, which is %s", r.index, r.table, r.off, sec, state),
 				Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so while relocating, before main",
 				Next: "compare with the pristine file using `elfdoctor diff`"})
@@ -793,7 +854,7 @@ func (c *checker) relocations() {
 		}
 		ev := []string{fmt.Sprintf("0x%x is file offset 0x%x in the loader's view; the file ends at 0x%x", r.off, l.Off, size)}
 		if l.Off&^(im.PageSize-1) >= size {
-			c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-target-past-eof",
+			c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-target-past-eof", Object: object,
 				Summary:  fmt.Sprintf("relocation %d of %s writes to 0x%x%s, on a page past the end of the truncated file", r.index, r.table, r.off, sec),
 				Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGBUS", Message: "SIGBUS in ld.so while relocating, before main",
 				Next: "the file is truncated: download it again"})
@@ -803,7 +864,7 @@ func (c *checker) relocations() {
 			// ld.so only adds the load address to a lazy PLT slot; past
 			// the end of the file the slot reads 0, so the first call
 			// through it jumps to the start of the image.
-			c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "plt-slot-past-eof",
+			c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "plt-slot-past-eof", Object: object,
 				Summary:  fmt.Sprintf("PLT slot %d (0x%x%s) lies past the end of the truncated file: it reads as 0, and the first call through it jumps to the load address", r.index, r.off, sec),
 				Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV at the program's first call into a shared library",
 				Next: "the file is truncated: download it again"})
@@ -812,7 +873,7 @@ func (c *checker) relocations() {
 		return true
 	})
 	if err != nil {
-		c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-unreadable",
+		c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-unreadable", Object: object,
 			Summary:  "ld.so cannot read the relocation table",
 			Evidence: []string{err.Error()}, Outcome: OutcomeCrash, Signal: faultSignal(err),
 			Message: "ld.so faults while relocating, before main",

@@ -87,3 +87,29 @@ func TestCheckInitFiniReality(t *testing.T) {
 	}
 	t.Cleanup(func() { sum.Log(t) })
 }
+
+// TestCheckLibraryTablesReality points libdemo.so's DT_SYMTAB, DT_STRTAB
+// and DT_GNU_HASH away: ld.so reads them while mapping and relocating the
+// library, not only the program's, and faults.
+func TestCheckLibraryTablesReality(t *testing.T) {
+	var in reality.Input
+	for _, i := range reality.Inputs(t) {
+		if i.Name == "uses-libdemo" {
+			in = i
+		}
+	}
+	var sum reality.Summary
+	for _, tag := range []elf.DynTag{elf.DT_SYMTAB, elf.DT_STRTAB, elf.DT_GNU_HASH} {
+		name := "uses-libdemo/lib-" + tag.String() + "-unmapped"
+		t.Run(tag.String(), func(t *testing.T) {
+			lib := setDyn(t, reality.MustRead(t, in.Lib), tag, far)
+			p := reality.Place(t, in, reality.MustRead(t, in.Path), lib)
+			res, real := reality.RunCase(t, reality.Case{Name: name, Dir: filepath.Dir(p), Path: p})
+			sum.Add(name, res, real)
+			if real.Class != damage.Crash {
+				t.Fatalf("the damage no longer does what this case is about: want a crash, really %s", real)
+			}
+		})
+	}
+	t.Cleanup(func() { sum.Log(t) })
+}
