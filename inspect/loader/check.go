@@ -5,8 +5,10 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -146,13 +148,16 @@ func (r *CheckResult) Fatal() *Finding {
 }
 
 type checker struct {
-	opts   CheckOptions
-	res    *CheckResult
-	f      *inspect.File
-	path   string
-	dyn    *inspect.Dynamic
-	stop   bool // a fatal finding ends the replay, as it ends the real start-up
-	loaded []*loadedObj
+	opts CheckOptions
+	res  *CheckResult
+	f    *inspect.File
+	path string
+	dyn  *inspect.Dynamic
+	stop bool // a fatal finding ends the replay, as it ends the real start-up
+	// underEmulator is the binfmt_misc interpreter that runs a foreign
+	// program, "" when the kernel runs it natively.
+	underEmulator string
+	loaded        []*loadedObj
 }
 
 func (c *checker) add(f Finding) {
@@ -254,18 +259,33 @@ func (c *checker) underRoot(p string) string {
 	return filepath.Join(c.opts.Root, p)
 }
 
-// hostMachine is the machine this kernel runs natively, with the class
-// it runs in compat mode. Only x86-64 and aarch64 are modelled.
+// kernelAccepts says whether this kernel's binfmt_elf runs the file
+// natively: an x86-64 kernel runs x86-64 and (in compat mode, see
+// kernel32.go) i386; an arm64 kernel runs aarch64. Anything else goes to
+// binfmt_misc.
 func kernelAccepts(f *inspect.File) bool {
-	switch f.Machine {
-	case elf.EM_X86_64:
-		return f.Class == elf.ELFCLASS64 && f.Data == elf.ELFDATA2LSB
-	case elf.EM_386:
-		return f.Class == elf.ELFCLASS32 && f.Data == elf.ELFDATA2LSB
-	case elf.EM_AARCH64:
-		return f.Class == elf.ELFCLASS64 && f.Data == elf.ELFDATA2LSB
+	if f.Data != elf.ELFDATA2LSB {
+		return false
+	}
+	switch runtime.GOARCH {
+	case "amd64":
+		return (f.Machine == elf.EM_X86_64 && f.Class == elf.ELFCLASS64) || (f.Machine == elf.EM_386 && f.Class == elf.ELFCLASS32)
+	case "arm64":
+		return f.Machine == elf.EM_AARCH64 && f.Class == elf.ELFCLASS64
 	}
 	return false
+}
+
+// binfmt finds the binfmt_misc handler the kernel would use for the file.
+func (c *checker) binfmt() *binfmtEntry {
+	head := make([]byte, 256)
+	fh, err := safeopen.Regular(c.path)
+	if err != nil {
+		return nil
+	}
+	defer fh.Close()
+	n, _ := io.ReadFull(fh, head)
+	return binfmtMatch(binfmtHandlers(), c.path, head[:n])
 }
 
 // kernel replays fs/binfmt_elf.c load_elf_binary up to the point where it
@@ -280,10 +300,29 @@ func (c *checker) kernel() {
 		return
 	}
 	if !kernelAccepts(f) {
+		// binfmt_elf refuses the file; the kernel then asks binfmt_misc,
+		// where qemu-user registers itself for foreign machines.
+		if e := c.binfmt(); e != nil {
+			if _, err := os.Stat(e.interpreter); err != nil {
+				c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "binfmt-interpreter-missing",
+					Summary: fmt.Sprintf("the file is for %s; binfmt_misc handler %s would run it with %s, which does not exist", f.Machine, e.name, e.interpreter),
+					Outcome: OutcomeExecFails, Message: "No such file or directory",
+					Next: "reinstall the emulator (qemu-user-binfmt or qemu-user-static), or remove the stale binfmt_misc entry"})
+				return
+			}
+			c.add(Finding{Severity: SeverityNote, Stage: StageKernel, Code: "binfmt-misc",
+				Summary:  fmt.Sprintf("the file is for %s, which this kernel does not run natively: binfmt_misc handler %s runs it under %s", f.Machine, e.name, e.interpreter),
+				Evidence: []string{fmt.Sprintf("%s/%s matches the file's first bytes", binfmtDir, e.name)},
+				Next:     "the rest of this prediction replays the program's own loader as the emulator will run it; the emulator's own behaviour is not modelled"})
+			c.underEmulator = e.interpreter
+			c.interp()
+			return
+		}
 		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "wrong-machine",
-			Summary: fmt.Sprintf("the file is for %s (%s, %s), which this x86-64 kernel does not run", f.Machine, f.Class, f.Data),
+			Summary: fmt.Sprintf("the file is for %s (%s, %s), which this %s kernel does not run", f.Machine, f.Class, f.Data, runtime.GOARCH),
 			Outcome: OutcomeExecFails, Message: "Exec format error",
-			Next: "run it on a matching machine, or under qemu-user"})
+			Evidence: []string{"no enabled binfmt_misc handler matches it (" + binfmtDir + ")"},
+			Next:     "run it on a matching machine, or under qemu-user (qemu-user-binfmt registers it with binfmt_misc)"})
 		return
 	}
 	if f.Machine == elf.EM_386 && f.Class == elf.ELFCLASS32 {
@@ -425,6 +464,16 @@ func (c *checker) interp() {
 	obj := &c.res.Objects[len(c.res.Objects)-1]
 	host := c.underRoot(interp)
 	fi, err := os.Stat(host)
+	if err != nil && c.underEmulator != "" {
+		// The emulator, not the kernel, opens the interpreter (under its
+		// own prefix, QEMU_LD_PREFIX, which is not modelled).
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "interp-missing",
+			Summary:  fmt.Sprintf("the interpreter %s does not exist on this system, so %s cannot load the program", interp, filepath.Base(c.underEmulator)),
+			Evidence: []string{fmt.Sprintf("PT_INTERP asks for %s; %v", interp, err)},
+			Outcome:  OutcomeLoaderError, Message: fmt.Sprintf("Could not open '%s': No such file or directory", interp),
+			Next: "install the foreign machine's libc (e.g. libc6:arm64), or set QEMU_LD_PREFIX to a directory that holds its root"})
+		return
+	}
 	if err != nil {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "interp-missing",
 			Summary:  fmt.Sprintf("the interpreter %s does not exist on this system", interp),
