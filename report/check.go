@@ -36,6 +36,7 @@ var outcomeWords = map[loader.Outcome]string{
 	loader.OutcomeLoaderError:  "ld.so stops with an error (exit status 127)",
 	loader.OutcomeCrash:        "crashes",
 	loader.OutcomeExitCrash:    "runs, then crashes at exit",
+	loader.OutcomeDlopenFails:  "dlopen fails: the library cannot be loaded into a process",
 	loader.OutcomeBareRuntime:  "starts as the bare embedded runtime, without the application",
 	loader.OutcomeRuntimeFails: "the embedded runtime stops with an error",
 }
@@ -51,6 +52,8 @@ func checkDoc(d doc, r *loader.CheckResult) {
 		d.title("Prediction: " + code(r.Path) + " starts")
 	case fatal.Stage == loader.StageRuntime:
 		d.title("Prediction: " + code(r.Path) + " starts, but will not run its application")
+	case fatal.Outcome == loader.OutcomeDlopenFails:
+		d.title("Prediction: dlopen of " + code(r.Path) + " fails")
 	case fatal.Outcome == loader.OutcomeExitCrash:
 		d.title("Prediction: " + code(r.Path) + " runs, then crashes at exit")
 	default:

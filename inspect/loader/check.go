@@ -63,6 +63,9 @@ const (
 	// node's own command line).
 	OutcomeBareRuntime  Outcome = "bare-runtime"
 	OutcomeRuntimeFails Outcome = "runtime-fails" // the embedded runtime stops with an error
+	// OutcomeDlopenFails: a shared library that dlopen refuses to load;
+	// Message is what dlerror() returns.
+	OutcomeDlopenFails Outcome = "dlopen-fails"
 )
 
 // Finding is one thing check found, in plain words with its evidence.
@@ -157,12 +160,22 @@ type checker struct {
 	// underEmulator is the binfmt_misc interpreter that runs a foreign
 	// program, "" when the kernel runs it natively.
 	underEmulator string
-	loaded        []*loadedObj
+	// dlopen is set for a shared library, checked as dlopen loads it into
+	// a process running the system's ld.so and libc: errors are dlopen's
+	// (the first one fails it, version errors included).
+	dlopen bool
+	loaded []*loadedObj
 }
 
 func (c *checker) add(f Finding) {
 	if f.Object == "" {
 		f.Object = c.path
+	}
+	if c.dlopen && f.Outcome == OutcomeLoaderError {
+		// dlopen returns NULL at the first error, with this message from
+		// dlerror(); the process decides what happens next.
+		f.Outcome, f.Continues, f.ExitStatus = OutcomeDlopenFails, false, 0
+		f.Message = strings.TrimPrefix(strings.TrimPrefix(f.Message, c.path+": "), "error while loading shared libraries: ")
 	}
 	c.res.Findings = append(c.res.Findings, f)
 	if f.Severity == SeverityFatal && !f.Continues {
@@ -213,6 +226,7 @@ func Check(path string, opts CheckOptions) (res *CheckResult, err error) {
 func checkFile(f *inspect.File, path string, opts CheckOptions) (res *CheckResult) {
 	res = &CheckResult{Path: path, Root: opts.Root, Findings: []Finding{}}
 	c := &checker{opts: opts, res: res, f: f, path: path}
+	c.dlopen = c.isLibrary()
 	defer func() {
 		c.closeAll()
 		if r := recover(); r != nil {
@@ -651,7 +665,7 @@ func (c *checker) startup() {
 // read: the same reads as for the program.
 func (c *checker) libraries() {
 	for i, o := range c.loaded {
-		if i == 0 || o.dyn == nil || c.stop || (i == 1 && c.hasInterp()) {
+		if i == 0 || o.dyn == nil || c.stop || o.preloaded {
 			continue
 		}
 		f, err := o.file()
@@ -847,7 +861,7 @@ func (c *checker) relocations() {
 	// program last (ld.so itself is already relocated).
 	for i := len(c.loaded) - 1; i >= 1 && !c.stop; i-- {
 		o := c.loaded[i]
-		if o.dyn == nil || (i == 1 && c.hasInterp()) {
+		if o.dyn == nil || o.preloaded {
 			continue
 		}
 		if f, err := o.file(); err == nil {
@@ -857,12 +871,6 @@ func (c *checker) relocations() {
 	if !c.stop {
 		c.relocateObject(c.f, c.dyn, "")
 	}
-}
-
-// hasInterp says whether loaded[1] is the interpreter.
-func (c *checker) hasInterp() bool {
-	_, has, _ := c.f.Interp()
-	return has && len(c.loaded) > 1 && c.loaded[1].lib != nil && c.loaded[1].loader == nil
 }
 
 // relocateObject replays the writes of one object's relocations.

@@ -177,7 +177,7 @@ func (c *checker) eachCall(fini bool) {
 		}
 	}
 	for _, o := range order {
-		if o.dyn == nil {
+		if o.dyn == nil || o.preloaded {
 			continue
 		}
 		f, err := o.file()

@@ -20,8 +20,13 @@ type loadedObj struct {
 	lib    *libEntry
 	dyn    *inspect.Dynamic
 	loader *loadedObj // the object whose DT_NEEDED pulled it in
-	soname string
-	origin string // $ORIGIN
+	// preloaded marks an object already running in the process: the
+	// interpreter, and for a library checked as dlopen loads it, the
+	// system's ld.so and libc. They are matched by name but not mapped,
+	// checked or relocated again.
+	preloaded bool
+	soname    string
+	origin    string // $ORIGIN
 
 	vers     *inspect.Versions
 	versErr  error
@@ -94,9 +99,12 @@ func (c *checker) dependencies() {
 	li = describeLoader(loaderHost, f)
 	// ld.so is loaded before anything else and answers to its soname, so
 	// libc's DT_NEEDED on ld-linux-x86-64.so.2 finds it, not a copy.
+	if c.dlopen && loaderHost != "" {
+		interp, hasInterp = standardInterp(f), true
+	}
 	if hasInterp && loaderHost != "" {
 		if e := openLib(loaderHost); e.err == nil {
-			lo := &loadedObj{name: interp, path: loaderHost, lib: e, dyn: e.dyn, origin: filepath.Dir(loaderHost)}
+			lo := &loadedObj{name: interp, path: loaderHost, lib: e, dyn: e.dyn, origin: filepath.Dir(loaderHost), preloaded: true}
 			if e.dyn != nil {
 				lo.soname = e.dyn.Soname
 			}
@@ -118,6 +126,18 @@ func (c *checker) dependencies() {
 		return cache
 	}
 	c.trace("system search path: %s", strings.Join(li.systemDirs, ":"))
+	if c.dlopen && loaderHost != "" {
+		// dlopen loads the library into a process that already runs the
+		// system's libc: a DT_NEEDED libc.so.6 (or a RUNPATH'd copy) is
+		// that one, found as a program without RPATH found it.
+		host := &loadedObj{name: "the process", dyn: &inspect.Dynamic{}, origin: "/"}
+		if path, via, _, stop, _ := c.search("libc.so.6", host, nil, li, getCache); path != "" && stop == nil {
+			if e := openLib(path); e.err == nil && e.dyn != nil {
+				c.loaded = append(c.loaded, &loadedObj{name: "libc.so.6", path: path, lib: e, dyn: e.dyn, soname: e.dyn.Soname, origin: filepath.Dir(path), preloaded: true})
+				c.res.Objects = append(c.res.Objects, Object{Name: "libc.so.6", Path: path, Via: "already in the process (" + via + ")", Found: true, Soname: e.dyn.Soname, Glibc: e.glibc})
+			}
+		}
+	}
 
 	for i := 0; i < len(c.loaded) && !c.stop; i++ {
 		obj := c.loaded[i]
@@ -165,14 +185,6 @@ func (c *checker) dependencies() {
 			if path == "" {
 				c.res.Objects = append(c.res.Objects, Object{Name: name, Needed: obj.name})
 				ev := []string{fmt.Sprintf("searched: %s", strings.Join(tried, ", "))}
-				if c.isLibrary() {
-					// Whoever loads a library may supply the directory
-					// (RPATH, LD_LIBRARY_PATH); it is not fatal here.
-					c.add(Finding{Severity: SeverityWarning, Stage: StageDeps, Code: "lib-missing", Object: obj.name,
-						Summary:  fmt.Sprintf("%s, needed by %s, is not in the default search path; the program that loads it must provide it", name, obj.name),
-						Evidence: ev})
-					continue
-				}
 				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-missing", Object: obj.name,
 					Summary:  fmt.Sprintf("%s, needed by %s, is not found where ld.so looks", name, obj.name),
 					Evidence: ev, Outcome: OutcomeLoaderError, ExitStatus: 127,

@@ -1,11 +1,13 @@
 package loader_test
 
 import (
+	"context"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
+	"github.com/elfdoctor/elfdoctor/internal/damage"
 	"github.com/elfdoctor/elfdoctor/internal/reality"
 )
 
@@ -110,10 +113,18 @@ func TestCheckSweepSystem(t *testing.T) {
 	elapsed := time.Since(start)
 
 	warnings := map[string]int{}
+	dlopened := 0
 	for _, r := range results {
 		switch {
 		case r.err != nil:
 			t.Errorf("Check(%s): %v", r.path, r.err)
+		case r.fatal != nil && r.fatal.Outcome == loader.OutcomeDlopenFails:
+			// A private library (systemd's, loaded through its programs'
+			// RUNPATH) that a bare dlopen cannot load: reality decides.
+			dlopened++
+			if real := dlopenReally(t, r.path); real.Class == damage.Starts || !strings.Contains(real.Stderr, r.fatal.Message) {
+				t.Errorf("Check(%s) = dlopen fails (%s), but dlopen really: %s", r.path, r.fatal.Message, real)
+			}
 		case r.fatal != nil:
 			t.Errorf("Check(%s) = fatal %s (%s): %s; this file works on this machine", r.path, r.fatal.Code, r.fatal.Stage, r.fatal.Summary)
 		}
@@ -126,6 +137,43 @@ func TestCheckSweepSystem(t *testing.T) {
 		ws = append(ws, fmt.Sprintf("%s ×%d", w, n))
 	}
 	sort.Strings(ws)
-	t.Logf("checked %d ELF files in %s with %d goroutines: %.0f files/s; warnings: %s",
-		len(files), elapsed.Round(time.Millisecond), runtime.GOMAXPROCS(0), float64(len(files))/elapsed.Seconds(), strings.Join(ws, ", "))
+	t.Logf("checked %d ELF files in %s with %d goroutines: %.0f files/s; %d private libraries a bare dlopen refuses, confirmed by dlopen; warnings: %s",
+		len(files), elapsed.Round(time.Millisecond), runtime.GOMAXPROCS(0), float64(len(files))/elapsed.Seconds(), dlopened, strings.Join(ws, ", "))
+}
+
+var dlopenHostOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// dlopenReally loads lib with dlopen from a program built with the
+// machine's gcc (dlopenHost), and returns what happened.
+func dlopenReally(t *testing.T, lib string) damage.Result {
+	t.Helper()
+	reality.NeedTools(t, "gcc")
+	dlopenHostOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "elfdoctor-dlopen-host-")
+		if err != nil {
+			dlopenHostOnce.err = err
+			return
+		}
+		src := filepath.Join(dir, "host.c")
+		if err := os.WriteFile(src, []byte(dlopenHost), 0o644); err != nil {
+			dlopenHostOnce.err = err
+			return
+		}
+		dlopenHostOnce.path = filepath.Join(dir, "host")
+		if out, err := exec.Command("gcc", "-O1", "-o", dlopenHostOnce.path, src).CombinedOutput(); err != nil {
+			dlopenHostOnce.err = fmt.Errorf("gcc: %v\n%s", err, out)
+		}
+	})
+	if dlopenHostOnce.err != nil {
+		t.Fatal(dlopenHostOnce.err)
+	}
+	real, err := damage.Run(context.Background(), filepath.Dir(dlopenHostOnce.path), reality.Timeout, nil, dlopenHostOnce.path, lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return real
 }

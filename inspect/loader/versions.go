@@ -18,6 +18,9 @@ func (c *checker) versions() {
 		if c.stop {
 			return
 		}
+		if c.dlopen && obj.preloaded {
+			continue // checked when the process started
+		}
 		c.checkMapVersions(obj)
 	}
 	for _, f := range c.res.Findings {

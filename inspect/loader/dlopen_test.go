@@ -1,0 +1,97 @@
+package loader_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
+	"github.com/elfdoctor/elfdoctor/internal/damage"
+	"github.com/elfdoctor/elfdoctor/internal/reality"
+)
+
+// dlopenHost loads argv[1] with dlopen, as Node.js loads an addon, and
+// prints dlerror() when it fails.
+const dlopenHost = `#include <dlfcn.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+	void *h = dlopen(argv[1], RTLD_NOW);
+	if (!h) { fprintf(stderr, "%s\n", dlerror()); return 1; }
+	puts("` + damage.Marker + `"); fflush(stdout); return 0;
+}
+`
+
+// TestCheckDlopenReality checks shared libraries as dlopen loads them into
+// a process that runs the system's ld.so and libc, and loads each for
+// real from such a process: a missing dependency fails dlopen, and so
+// does a version the process's libc does not define.
+func TestCheckDlopenReality(t *testing.T) {
+	reality.NeedTools(t, "gcc")
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	gcc := func(args ...string) {
+		cmd := exec.Command("gcc", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("gcc %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	write("host.c", dlopenHost)
+	gcc("-O1", "-o", "host", "host.c")
+	write("puts.c", "#include <stdio.h>\nvoid hello(void) { puts(\"hi\"); }\n")
+	gcc("-O1", "-fPIC", "-shared", "-o", "libputs.so", "puts.c")
+	write("missing.c", "int missing(void) { return 1; }\n")
+	gcc("-O1", "-fPIC", "-shared", "-Wl,-soname,libmissing.so", "-o", "libmissing.so", "missing.c")
+	write("needs.c", "int missing(void);\nint needs(void) { return missing(); }\n")
+	gcc("-O1", "-fPIC", "-shared", "-o", "libneeds.so", "needs.c", "-L.", "-lmissing")
+	if err := os.Remove(filepath.Join(dir, "libmissing.so")); err != nil {
+		t.Fatal(err)
+	}
+	newer, err := damage.RenameVersion(reality.MustRead(t, filepath.Join(dir, "libputs.so")), "GLIBC_2.2.5", "GLIBC_9.9.9", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "libnewer.so"), newer, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		lib     string
+		outcome loader.Outcome
+		phrase  string // in dlerror() and in the prediction
+	}{
+		{"libputs.so", loader.OutcomeStarts, ""},
+		{"libneeds.so", loader.OutcomeDlopenFails, "libmissing.so: cannot open shared object file"},
+		{"libnewer.so", loader.OutcomeDlopenFails, "version `GLIBC_9.9.9' not found"},
+	} {
+		t.Run(tc.lib, func(t *testing.T) {
+			p := filepath.Join(dir, tc.lib)
+			res, err := loader.Check(p, loader.CheckOptions{Getenv: reality.NoEnv})
+			if err != nil {
+				t.Fatal(err)
+			}
+			real, err := damage.Run(context.Background(), dir, reality.Timeout, nil, filepath.Join(dir, "host"), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			loads := real.Class == damage.Starts && real.Marker
+			if loads != (tc.outcome == loader.OutcomeStarts) || !strings.Contains(real.Stderr, tc.phrase) {
+				t.Fatalf("the set-up no longer does what this case is about: dlopen of %s: %s", tc.lib, real)
+			}
+			if res.Outcome != tc.outcome {
+				t.Fatalf("Check(%s) = %s, dlopen really: %s\n%s", tc.lib, res.Outcome, real, reality.Describe(res))
+			}
+			if f := res.Fatal(); f != nil && (!strings.Contains(f.Message, tc.phrase) || !strings.Contains(real.Stderr, f.Message)) {
+				t.Errorf("Check(%s) says %q; dlerror() says %q", tc.lib, f.Message, real.Stderr)
+			}
+		})
+	}
+}
