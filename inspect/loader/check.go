@@ -104,6 +104,11 @@ type CheckOptions struct {
 	Getenv func(string) string
 	// Trace records the walk the way LD_DEBUG=versions,libs would print it.
 	Trace bool
+	// LoadedBy is the program into whose process a shared library is
+	// loaded with dlopen: its loader, libraries and RPATH are the ones
+	// the library meets. Empty means a process that runs the system's
+	// ld.so and libc. Ignored for programs.
+	LoadedBy string
 }
 
 // CheckResult is the prediction for one file.

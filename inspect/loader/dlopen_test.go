@@ -95,3 +95,59 @@ func TestCheckDlopenReality(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckLoadedByReality dlopens a library whose dependency is found
+// only through the RPATH of the program that loads it: from a bare
+// process dlopen fails, from that program it works, and --loaded-by says
+// which.
+func TestCheckLoadedByReality(t *testing.T) {
+	reality.NeedTools(t, "gcc")
+	dir := t.TempDir()
+	private := filepath.Join(dir, "private")
+	if err := os.Mkdir(private, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func(d string, args ...string) {
+		cmd := exec.Command("gcc", args...)
+		cmd.Dir = d
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("gcc %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	os.WriteFile(filepath.Join(private, "dep.c"), []byte("int dep(void) { return 1; }\n"), 0o644)
+	run(private, "-O1", "-fPIC", "-shared", "-Wl,-soname,libdep.so", "-o", "libdep.so", "dep.c")
+	os.WriteFile(filepath.Join(dir, "plugin.c"), []byte("int dep(void);\nint plugin(void) { return dep(); }\n"), 0o644)
+	run(dir, "-O1", "-fPIC", "-shared", "-o", "libplugin.so", "plugin.c", "-Lprivate", "-ldep")
+	os.WriteFile(filepath.Join(dir, "host.c"), []byte(dlopenHost), 0o644)
+	run(dir, "-O1", "-o", "bare", "host.c")
+	// DT_RPATH, not RUNPATH: only an RPATH is searched for what the
+	// program's dlopen'ed libraries need.
+	run(dir, "-O1", "-o", "host", "host.c", "-Wl,--disable-new-dtags,-rpath,"+private)
+	plugin := filepath.Join(dir, "libplugin.so")
+	for _, tc := range []struct {
+		host    string
+		outcome loader.Outcome
+	}{{"bare", loader.OutcomeDlopenFails}, {"host", loader.OutcomeStarts}} {
+		t.Run(tc.host, func(t *testing.T) {
+			host := filepath.Join(dir, tc.host)
+			opts := loader.CheckOptions{Getenv: reality.NoEnv}
+			if tc.host == "host" {
+				opts.LoadedBy = host
+			}
+			res, err := loader.Check(plugin, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			real, err := damage.Run(context.Background(), dir, reality.Timeout, nil, host, plugin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if loads := real.Class == damage.Starts && real.Marker; loads != (tc.outcome == loader.OutcomeStarts) {
+				t.Fatalf("the set-up no longer does what this case is about: dlopen from %s: %s", tc.host, real)
+			}
+			if res.Outcome != tc.outcome {
+				t.Errorf("Check(libplugin.so, loaded by %s) = %s, dlopen really: %s\n%s", tc.host, res.Outcome, real, reality.Describe(res))
+			}
+		})
+	}
+}

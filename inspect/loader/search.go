@@ -96,11 +96,24 @@ func (c *checker) dependencies() {
 			loaderHost = ""
 		}
 	}
+	var hostObjs []*loadedObj
+	if c.dlopen && c.opts.LoadedBy != "" {
+		var hostInterp string
+		hostObjs, hostInterp = c.hostProcess()
+		if hostObjs != nil {
+			loaderHost = hostInterp
+			main.loader = hostObjs[0] // dlopen's caller: its RPATH applies
+			c.loaded = append(c.loaded, hostObjs...)
+		}
+	}
 	li = describeLoader(loaderHost, f)
 	// ld.so is loaded before anything else and answers to its soname, so
 	// libc's DT_NEEDED on ld-linux-x86-64.so.2 finds it, not a copy.
-	if c.dlopen && loaderHost != "" {
+	if c.dlopen && loaderHost != "" && hostObjs == nil {
 		interp, hasInterp = standardInterp(f), true
+	}
+	if hostObjs != nil {
+		hasInterp = false // the host's loader is among hostObjs
 	}
 	if hasInterp && loaderHost != "" {
 		if e := openLib(loaderHost); e.err == nil {
@@ -126,7 +139,7 @@ func (c *checker) dependencies() {
 		return cache
 	}
 	c.trace("system search path: %s", strings.Join(li.systemDirs, ":"))
-	if c.dlopen && loaderHost != "" {
+	if c.dlopen && loaderHost != "" && hostObjs == nil {
 		// dlopen loads the library into a process that already runs the
 		// system's libc: a DT_NEEDED libc.so.6 (or a RUNPATH'd copy) is
 		// that one, found as a program without RPATH found it.
@@ -417,4 +430,48 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 		return candidateStop, "cannot dynamically load executable"
 	}
 	return candidateOK, ""
+}
+
+// hostProcess replays the start-up of the program named by --loaded-by
+// up to the loading of its libraries, and returns its objects (the
+// program first) for the library to be dlopen'ed into, and its
+// interpreter's host path. It adds a finding and returns nil when the
+// program cannot serve.
+func (c *checker) hostProcess() ([]*loadedObj, string) {
+	p := c.opts.LoadedBy
+	hf, err := inspect.Open(p)
+	if err != nil {
+		c.add(Finding{Severity: SeverityWarning, Stage: StageDeps, Code: "loaded-by-unreadable",
+			Summary: fmt.Sprintf("--loaded-by %s cannot be read; the library is checked in a process running the system's ld.so and libc", p), Evidence: []string{err.Error()}})
+		return nil, ""
+	}
+	opts := c.opts
+	opts.LoadedBy, opts.Trace = "", false
+	sub := &checker{opts: opts, res: &CheckResult{Path: p, Root: opts.Root}, f: hf, path: p}
+	for _, step := range []func(){sub.kernel, sub.startup, sub.dependencies} {
+		if sub.stop {
+			break
+		}
+		step()
+	}
+	if f := sub.res.Fatal(); f != nil || len(sub.loaded) == 0 {
+		sub.closeAll()
+		hf.Close()
+		why := "it loads nothing"
+		if f != nil {
+			why = f.Summary
+		}
+		c.add(Finding{Severity: SeverityWarning, Stage: StageDeps, Code: "loaded-by-fails",
+			Summary: fmt.Sprintf("--loaded-by %s does not start itself (%s); the library is checked in a process running the system's ld.so and libc", p, why)})
+		return nil, ""
+	}
+	interp := ""
+	for _, o := range sub.loaded {
+		o.preloaded = true
+		if o.lib != nil && o.loader == nil && interp == "" {
+			interp = o.path
+		}
+	}
+	c.trace("loaded by %s: %d objects already in the process", p, len(sub.loaded))
+	return sub.loaded, interp
 }

@@ -14,9 +14,10 @@ import (
 
 func newCheckCmd(g *globalOpts) *cobra.Command {
 	var (
-		root    string
-		libPath string
-		trace   bool
+		root     string
+		loadedBy string
+		libPath  string
+		trace    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "check FILE",
@@ -56,6 +57,12 @@ predicted to fail, 2 when FILE cannot be read.`,
 				}
 				opts.Root = abs
 			}
+			if loadedBy != "" {
+				if err := flagPath("loaded-by", loadedBy, false); err != nil {
+					return err
+				}
+				opts.LoadedBy = loadedBy
+			}
 			r, err := loader.Check(path, opts)
 			if err != nil {
 				if errors.Is(err, inspect.ErrNotELF) {
@@ -77,6 +84,7 @@ predicted to fail, 2 when FILE cannot be read.`,
 	f.StringVar(&root, "root", "", "treat `DIR` as / when looking for the interpreter and libraries")
 	f.StringVar(&libPath, "library-path", "", "LD_LIBRARY_PATH to assume (`DIRS`, colon-separated; default: the environment's)")
 	f.BoolVar(&trace, "trace", false, "show the walk the way LD_DEBUG=libs,versions would")
+	f.StringVar(&loadedBy, "loaded-by", "", "for a shared library: check it as dlopen loads it into the process of program `EXE` (default: a process running the system's ld.so and libc)")
 	return cmd
 }
 
