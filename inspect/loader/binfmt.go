@@ -52,29 +52,37 @@ func binfmtHandlers() []binfmtEntry {
 		if err != nil {
 			continue
 		}
-		e := binfmtEntry{name: d.Name()}
-		for _, line := range strings.Split(text, "\n") {
-			k, v, _ := strings.Cut(line, " ")
-			switch k {
-			case "enabled":
-				e.enabled = true
-			case "interpreter":
-				e.interpreter = v
-			case "offset":
-				e.offset, _ = strconv.Atoi(v)
-			case "magic":
-				e.magic, _ = hex.DecodeString(v)
-			case "mask":
-				e.mask, _ = hex.DecodeString(v)
-			case "extension":
-				e.extension = v
-			}
-		}
+		e := parseBinfmtEntry(d.Name(), text)
 		if e.enabled {
 			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// parseBinfmtEntry reads one handler's file as fs/binfmt_misc.c writes
+// it (entry_status): "enabled", "interpreter PATH", "flags: ...",
+// "offset N", "magic HEX", "mask HEX", or "extension .EXT".
+func parseBinfmtEntry(name, text string) binfmtEntry {
+	e := binfmtEntry{name: name}
+	for _, line := range strings.Split(text, "\n") {
+		k, v, _ := strings.Cut(line, " ")
+		switch k {
+		case "enabled":
+			e.enabled = true
+		case "interpreter":
+			e.interpreter = v
+		case "offset":
+			e.offset, _ = strconv.Atoi(v)
+		case "magic":
+			e.magic, _ = hex.DecodeString(v)
+		case "mask":
+			e.mask, _ = hex.DecodeString(v)
+		case "extension":
+			e.extension = strings.TrimPrefix(v, ".")
+		}
+	}
+	return e
 }
 
 // readSmall reads a /proc file (whose size says 0) up to 64 KiB.
@@ -102,7 +110,7 @@ func binfmtMatch(entries []binfmtEntry, path string, head []byte) *binfmtEntry {
 			}
 			continue
 		}
-		if len(e.magic) == 0 || e.offset < 0 || e.offset+len(e.magic) > len(head) {
+		if len(e.magic) == 0 || e.offset < 0 || e.offset > len(head) || len(e.magic) > len(head)-e.offset {
 			continue
 		}
 		got := bytes.Clone(head[e.offset : e.offset+len(e.magic)])

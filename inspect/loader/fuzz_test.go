@@ -57,3 +57,16 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBinfmt parses a binfmt_misc entry and matches it against a file's
+// first bytes: neither may panic, whatever offset or mask the entry has.
+func FuzzBinfmt(f *testing.F) {
+	f.Add("enabled\ninterpreter /usr/bin/qemu-aarch64\nflags: F\noffset 0\nmagic 7f454c460201010000000000000000000200b700\nmask ffffffffffffff00fffffffffffffffffeffffff\n", []byte("\x7fELF\x02\x01\x01"))
+	f.Add("enabled\ninterpreter /usr/bin/wine\nextension .exe\n", []byte("MZ"))
+	f.Add("enabled\noffset -5\nmagic 00\n", []byte{0})
+	f.Add("enabled\noffset 9223372036854775807\nmagic 0000\n", []byte{0, 0})
+	f.Fuzz(func(t *testing.T, text string, head []byte) {
+		e := parseBinfmtEntry("fuzz", text)
+		binfmtMatch([]binfmtEntry{e}, "prog.exe", head)
+	})
+}
