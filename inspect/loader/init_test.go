@@ -35,6 +35,29 @@ func setDyn(t *testing.T, b []byte, tag elf.DynTag, v uint64) []byte {
 	return nil
 }
 
+// setDynTag changes the tag of the last dynamic entry with tag from, in a
+// 64-bit little-endian file.
+func setDynTag(t *testing.T, b []byte, from, to elf.DynTag) []byte {
+	t.Helper()
+	f, err := inspect.NewFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.Dynamic()
+	if err != nil || d == nil {
+		t.Fatalf("dynamic table: %v", err)
+	}
+	off := f.Image().Lookup(d.Addr).Off
+	for i := len(d.Entries) - 1; i >= 0; i-- {
+		if d.Entries[i].Tag == from {
+			binary.LittleEndian.PutUint64(b[off+uint64(i)*16:], uint64(to))
+			return b
+		}
+	}
+	t.Fatalf("no %v in this input", from)
+	return nil
+}
+
 // TestCheckInitFiniReality damages the initialisers and finalisers of
 // real gcc and clang/lld programs and runs them: a bad DT_INIT or
 // DT_INIT_ARRAY crashes before main, a bad DT_FINI_ARRAY only at exit,

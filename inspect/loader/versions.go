@@ -330,7 +330,22 @@ func (c *checker) checkMapVersions(obj *loadedObj) {
 			ent = m.add(ent, uint64(next))
 		}
 	}
-	if ndxHigh == 0 || !hasDef {
+	if ndxHigh == 0 {
+		c.verdefEvidence(obj)
+		return
+	}
+	// The version table is needed from here on: l_versyms is read from
+	// l_info[DT_VERSYM] without checking it is there.
+	if _, ok := obj.dyn.Tag(elf.DT_VERSYM); !ok {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageVersions, Code: "versym-missing", Object: obj.name,
+			Summary:  fmt.Sprintf("%s has version tables (highest index %d) but no DT_VERSYM: ld.so reads the missing entry through a null pointer", filepath.Base(obj.name), ndxHigh),
+			Evidence: []string{"_dl_check_map_versions sets l_versyms from l_info[DT_VERSYM] once any version index is in use"},
+			Outcome:  OutcomeCrash, Signal: "SIGSEGV",
+			Message: "SIGSEGV in ld.so while checking symbol versions (_dl_check_map_versions), before main",
+			Next:    "the dynamic table lost its DT_VERSYM entry: compare with the pristine file using `elfdoctor diff`"})
+		return
+	}
+	if !hasDef {
 		c.verdefEvidence(obj)
 		return
 	}

@@ -127,6 +127,19 @@ func TestCheckVersionsReality(t *testing.T) {
 			return b
 		}, damage.LoaderError, "unsupported version 2 of Verdef record", 1},
 	}
+	cases = append(cases, struct {
+		name    string
+		lib     bool
+		damage  func(t *testing.T, b []byte) []byte
+		outcome string
+		phrase  string
+		exit    int
+	}{
+		// Versions in use but no DT_VERSYM: ld.so reads l_info[DT_VERSYM]
+		// unchecked. The entry becomes DT_CHECKSUM, which nothing reads.
+		"versym-missing", false, func(t *testing.T, b []byte) []byte {
+			return setDynTag(t, b, elf.DT_VERSYM, elf.DT_CHECKSUM)
+		}, damage.Crash, "", 0})
 	var sum reality.Summary
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
