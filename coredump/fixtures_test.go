@@ -42,6 +42,12 @@ func compile(t testing.TB, cc, src, dir, out string, flags ...string) string {
 // name, which is the kernel's default.
 func makeCore(t testing.TB, dir, exe string) string {
 	t.Helper()
+	return makeCoreEnv(t, dir, exe, nil)
+}
+
+// makeCoreEnv is makeCore with variables added to the environment.
+func makeCoreEnv(t testing.TB, dir, exe string, env []string) string {
+	t.Helper()
 	pat, err := os.ReadFile("/proc/sys/kernel/core_pattern")
 	if err != nil || len(pat) == 0 || pat[0] == '|' || pat[0] == '/' {
 		if os.Getenv("CI") != "" {
@@ -49,12 +55,13 @@ func makeCore(t testing.TB, dir, exe string) string {
 		}
 		t.Skipf("kernel.core_pattern is %q; cores go elsewhere", pat)
 	}
-	cmd := exec.Command(exe)
-	cmd.Dir = dir
 	// RLIMIT_CORE is inherited; set it in a child shell so the test
 	// process's own limit is untouched.
-	cmd = exec.Command("sh", "-c", "ulimit -c unlimited && exec \"$0\"", exe)
+	cmd := exec.Command("sh", "-c", "ulimit -c unlimited && exec \"$0\"", exe)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	unlock := corepattern.Shared(t)
 	err = cmd.Run()
 	unlock()

@@ -315,16 +315,34 @@ const maxDIEs = 1 << 20
 
 // inlines returns the functions inlined at addr, outermost first, from the
 // DW_TAG_inlined_subroutine entries whose ranges contain it.
-func (m *Module) inlines(addr uint64) (out []inlineSite) {
+func (m *Module) inlines(addr uint64) []inlineSite {
+	_, out := m.scope(addr)
+	return out
+}
+
+// dwarfFunc is the DW_TAG_subprogram whose code holds an address.
+type dwarfFunc struct {
+	name  string // the linkage name, else the name, as gdb prints it
+	entry uint64 // link-time address of its first instruction
+	die   dwarf.Offset
+	d     *dwarf.Data
+}
+
+// scope returns the function whose code holds addr, as its debug
+// information names it, and the functions inlined there, outermost first.
+// gdb names a frame after this entry rather than the symbol table, which
+// is how glibc's frames read __GI_raise and __libc_start_main_impl rather
+// than the exported aliases at the same address.
+func (m *Module) scope(addr uint64) (sub dwarfFunc, out []inlineSite) {
 	defer func() {
 		if recover() != nil {
-			out = nil
+			sub, out = dwarfFunc{}, nil
 		}
 	}()
 	v := addr - m.Bias
 	d, r, cu := m.unitAt(v)
 	if cu == nil || !cu.Children {
-		return nil
+		return dwarfFunc{}, nil
 	}
 	var files []*dwarf.LineFile
 	if lr, err := d.LineReader(cu); err == nil && lr != nil {
@@ -341,9 +359,21 @@ func (m *Module) inlines(addr uint64) (out []inlineSite) {
 			continue
 		}
 		contains := false
+		var rs [][2]uint64
 		if e.Tag == dwarf.TagSubprogram || e.Tag == dwarf.TagInlinedSubroutine || e.Tag == dwarf.TagLexDwarfBlock {
-			if rs, err := m.ranges(d, e); err == nil {
+			if rs, err = m.ranges(d, e); err == nil {
 				contains = inRanges(v, rs)
+			}
+		}
+		// Assemblers emit one subprogram per alias of the same code
+		// (__kill, __GI___kill, kill, __GI_kill); gdb names the frame
+		// after the last.
+		if e.Tag == dwarf.TagSubprogram && contains {
+			sub = dwarfFunc{name: m.originName(d, e), die: e.Offset, d: d}
+			if lo, ok := e.Val(dwarf.AttrLowpc).(uint64); ok {
+				sub.entry = lo
+			} else if len(rs) > 0 {
+				sub.entry = rs[0][0]
 			}
 		}
 		if e.Tag == dwarf.TagInlinedSubroutine && contains {
@@ -364,7 +394,7 @@ func (m *Module) inlines(addr uint64) (out []inlineSite) {
 			}
 		}
 	}
-	return out
+	return sub, out
 }
 
 // originName follows DW_AT_abstract_origin and DW_AT_specification to

@@ -1,0 +1,297 @@
+package coredump
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/elfdoctor/elfdoctor/internal/damage"
+)
+
+// crashKind is one program of the differential test against gdb: how to
+// build it, how to run it, and nothing about what the frames must be —
+// gdb says that.
+type crashKind struct {
+	name  string
+	cc    string // gcc, g++, clang or go
+	src   string
+	flags []string
+	// lib, when set, is a source built first as dir/libplugin.so.
+	lib string
+	// post rewrites the built executable (strip, patchelf, damage).
+	post func(t *testing.T, dir, exe string)
+	env  []string
+}
+
+var crashKinds = []crashKind{
+	{name: "c-O0", cc: "gcc", src: "segv.c", flags: []string{"-O0", "-g"}},
+	{name: "c-O1", cc: "gcc", src: "segv.c", flags: []string{"-O1", "-g"}},
+	{name: "c-O2", cc: "gcc", src: "segv.c", flags: []string{"-O2", "-g"}},
+	{name: "c-omit-fp", cc: "gcc", src: "segv.c", flags: []string{"-O0", "-g", "-fomit-frame-pointer"}},
+	{name: "c-no-cfi", cc: "gcc", src: "segv.c", flags: []string{"-O0", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables"}},
+	{name: "c-no-cfi-debug-frame", cc: "gcc", src: "segv.c", flags: []string{"-O1", "-g", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-fomit-frame-pointer"}},
+	{name: "c-static", cc: "gcc", src: "segv.c", flags: []string{"-O1", "-g", "-static"}},
+	{name: "c-no-pie", cc: "gcc", src: "segv.c", flags: []string{"-O1", "-g", "-fno-pie", "-no-pie"}},
+	{name: "c-stripped", cc: "gcc", src: "segv.c", flags: []string{"-O1", "-s"}},
+	{name: "clang-O0", cc: "clang", src: "segv.c", flags: []string{"-O0", "-g"}},
+	{name: "clang-O2-lld", cc: "clang", src: "segv.c", flags: []string{"-O2", "-g", "-fuse-ld=lld"}},
+	{name: "cxx-method", cc: "g++", src: "cxx.cc", flags: []string{"-O1", "-g"}},
+	{name: "stack-overflow", cc: "gcc", src: "overflow.c", flags: []string{"-O0", "-g"}},
+	{name: "assert", cc: "gcc", src: "assert.c", flags: []string{"-O1", "-g"}},
+	{name: "abort", cc: "gcc", src: "abort.c", flags: []string{"-O1", "-g"}},
+	{name: "stack-smashing", cc: "gcc", src: "smash.c", flags: []string{"-O1", "-g", "-fstack-protector-all", "-D_FORTIFY_SOURCE=0"}},
+	{name: "fortify", cc: "gcc", src: "fortify.c", flags: []string{"-O2", "-g", "-D_FORTIFY_SOURCE=2"}},
+	{name: "double-free", cc: "gcc", src: "doublefree.c", flags: []string{"-O1", "-g"}},
+	{name: "cxx-uncaught", cc: "g++", src: "throw.cc", flags: []string{"-O1", "-g"}},
+	{name: "sigfpe", cc: "gcc", src: "fpe.c", flags: []string{"-O1", "-g"}},
+	{name: "sigill", cc: "gcc", src: "trap.c", flags: []string{"-O1", "-g"}},
+	{name: "sigbus", cc: "gcc", src: "sigbus.c", flags: []string{"-O1", "-g"}},
+	{name: "signal-handler", cc: "gcc", src: "sighandler.c", flags: []string{"-O1", "-g"}},
+	{name: "signal-handler-altstack", cc: "gcc", src: "altstack.c", flags: []string{"-O1", "-g"}},
+	{name: "self-kill", cc: "gcc", src: "selfkill.c", flags: []string{"-O1", "-g"}},
+	{name: "threads", cc: "gcc", src: "threads.c", flags: []string{"-O1", "-g", "-pthread"}},
+	{name: "thread-abort", cc: "gcc", src: "threadabort.c", flags: []string{"-O1", "-g", "-pthread"}},
+	{name: "libc-strlen", cc: "gcc", src: "strlen.c", flags: []string{"-O1", "-g"}},
+	{name: "libc-memcpy", cc: "gcc", src: "memcpy.c", flags: []string{"-O1", "-g"}},
+	{name: "libc-qsort-callback", cc: "gcc", src: "qsort.c", flags: []string{"-O1", "-g"}},
+	{name: "shared-library", cc: "gcc", src: "useplugin.c", lib: "plugin.c", flags: []string{"-O1", "-g", "-L.", "-lplugin", "-Wl,-rpath,$ORIGIN"}},
+	{name: "dlopen", cc: "gcc", src: "dlopen.c", lib: "plugin.c", flags: []string{"-O1", "-g", "-ldl"}},
+	{name: "tail-call", cc: "gcc", src: "tailcall.c", flags: []string{"-O2", "-g"}},
+	{name: "clones-cold", cc: "gcc", src: "clones.c", flags: []string{"-O2", "-g"}},
+	{name: "inlined", cc: "gcc", src: "inline.c", flags: []string{"-O2", "-g"}},
+	{name: "go-nil", cc: "go", src: "gonil", env: []string{"GOTRACEBACK=crash"}},
+	{name: "patchelf", cc: "gcc", src: "segv.c", flags: []string{"-O1", "-g"}, post: func(t *testing.T, dir, exe string) {
+		needTool(t, "patchelf")
+		run(t, dir, "patchelf", "--set-rpath", "/opt/vendor/lib:/opt/vendor/lib64:/usr/local/lib/vendor", exe)
+	}},
+	{name: "loader-crash", cc: "gcc", src: "hello.c", flags: []string{"-O1"}, post: func(t *testing.T, dir, exe string) {
+		damageFile(t, exe, "verneed-unmapped")
+	}},
+}
+
+// improvement is a listed, explained disagreement with gdb in one frame
+// of one kind: elfdoctor's name is the better one.
+type improvement struct {
+	kind      string
+	frame     int
+	gdb, ours string
+	why       string
+}
+
+var improvements = []improvement{}
+
+func run(t *testing.T, dir, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, b)
+	}
+}
+
+func damageFile(t *testing.T, exe, kind string) {
+	t.Helper()
+	for _, k := range damage.Kinds {
+		if k.Name != kind {
+			continue
+		}
+		b, err := os.ReadFile(exe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err = k.Apply(b); err != nil {
+			t.Fatalf("damage %s: %v", kind, err)
+		}
+		if err := os.WriteFile(exe, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Fatalf("no damage kind %s", kind)
+}
+
+// buildKind builds a crash kind's program in dir.
+func buildKind(t *testing.T, k crashKind, dir string) string {
+	t.Helper()
+	if k.cc == "go" {
+		needTool(t, "go")
+		exe := filepath.Join(dir, "gonil")
+		src, err := filepath.Abs(filepath.Join("testdata", "src", k.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("go", "build", "-o", exe, ".")
+		cmd.Dir = src
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, b)
+		}
+		return exe
+	}
+	if k.lib != "" {
+		compile(t, k.cc, k.lib, dir, "libplugin.so", "-O1", "-g", "-shared", "-fPIC")
+	}
+	flags := k.flags
+	for i, f := range flags {
+		if f == "-L." {
+			flags = append(append([]string{}, flags[:i]...), append([]string{"-L" + dir}, flags[i+1:]...)...)
+		}
+	}
+	exe := compile(t, k.cc, k.src, dir, strings.TrimSuffix(strings.TrimSuffix(k.src, ".c"), ".cc"), flags...)
+	if k.post != nil {
+		k.post(t, dir, exe)
+	}
+	return exe
+}
+
+// gdbBacktrace runs gdb -batch on the core and returns the frames of the
+// thread it selects (the one the kernel dumped first, the crashing one),
+// one name per line gdb prints, inlined frames included.
+func gdbBacktrace(t *testing.T, exe, core string) []string {
+	t.Helper()
+	out, err := exec.Command("gdb", "-nx", "-batch", "-ex", "set debuginfod enabled off", "-ex", "set width 0", "-ex", "set backtrace past-main on",
+		"-ex", "bt 12", "-c", core, exe).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gdb: %v\n%s", err, out)
+	}
+	text := string(out)
+	if i := strings.LastIndex(text, "\n#0 "); i >= 0 {
+		text = text[i+1:]
+	}
+	var names []string
+	for _, line := range strings.Split(text, "\n") {
+		m := gdbBTLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		names = append(names, m[1])
+	}
+	return names
+}
+
+// gdbBTLine is one frame of gdb's bt: "#N  [0xADDR in ]NAME (args)..." or
+// "#N  <signal handler called>".
+var gdbBTLine = regexp.MustCompile(`^#\d+\s+(?:0x[0-9a-f]+ in )?(<signal handler called>|\S+)`)
+
+// normalise makes a frame name comparable the way a gdb user reads it:
+// no argument list, no @plt, no clone suffix, ?? for no name.
+func normalise(name string) string {
+	if name == "" {
+		return "??"
+	}
+	if name == "<signal handler called>" {
+		return name
+	}
+	if i := strings.Index(name, "("); i > 0 && !strings.HasPrefix(name, "(") {
+		// Only a C++ argument list: Go's method names hold parentheses
+		// before a dot, e.g. main.(*T).m.
+		if j := strings.LastIndex(name, ")"); j == len(name)-1 && !strings.Contains(name[i:], ").") {
+			name = name[:i]
+		}
+	}
+	name = strings.TrimSuffix(name, "@plt")
+	base, _ := splitClone(name)
+	return base
+}
+
+// ourNames is the crashing thread's frames as elfdoctor names them.
+func ourNames(a *Analysis) []string {
+	var out []string
+	for _, f := range a.Threads[0].Frames {
+		out = append(out, f.Function)
+	}
+	return out
+}
+
+
+// TestAgainstGDB builds every crash kind, makes a real kernel core, and
+// compares the crashing thread's first eight frames with gdb's. Any
+// disagreement that is not a listed improvement fails; a listed one that
+// no longer happens fails too, so the list stays true.
+func TestAgainstGDB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and crashes 38 programs")
+	}
+	needTool(t, "gdb")
+	needLoaderSymbols(t)
+	const depth = 8
+	var kinds, agreeKinds, frames, agreeFrames, improved int
+	used := map[int]bool{}
+	var report []string
+	for _, k := range crashKinds {
+		t.Run(k.name, func(t *testing.T) {
+			dir := t.TempDir()
+			exe := buildKind(t, k, dir)
+			core := makeCoreEnv(t, dir, exe, k.env)
+			a, err := Analyze(context.Background(), core, Options{NoCheck: true})
+			if err != nil {
+				t.Fatalf("Analyze: %v", err)
+			}
+			g := gdbBacktrace(t, exe, core)
+			if len(g) == 0 {
+				t.Fatalf("gdb printed no frames")
+			}
+			ours := ourNames(a)
+			n := min(depth, max(len(g), len(ours)))
+			kinds++
+			ok := true
+			for i := 0; i < n; i++ {
+				gn, on := "(none)", "(none)"
+				if i < len(g) {
+					gn = normalise(g[i])
+				}
+				if i < len(ours) {
+					on = normalise(ours[i])
+				}
+				if i < len(g) {
+					frames++
+				}
+				if gn == on {
+					if i < len(g) {
+						agreeFrames++
+					}
+					continue
+				}
+				if j := findImprovement(k.name, i, gn, on); j >= 0 {
+					used[j] = true
+					improved++
+					t.Logf("frame %d: gdb %s, elfdoctor %s: %s", i, gn, on, improvements[j].why)
+					continue
+				}
+				ok = false
+				t.Errorf("frame %d: gdb says %s, elfdoctor %s", i, gn, on)
+			}
+			if ok {
+				agreeKinds++
+			} else {
+				t.Logf("gdb:       %v", g)
+				t.Logf("elfdoctor: %v", ours)
+				for _, f := range a.Threads[0].Frames {
+					t.Logf("  %#x %s+%#x %s [%s]", f.PC, f.Function, f.Offset, filepath.Base(f.Module), f.Method)
+				}
+			}
+			report = append(report, fmt.Sprintf("%-24s %v", k.name, ok))
+		})
+	}
+	for i, imp := range improvements {
+		if !used[i] {
+			t.Errorf("listed improvement %s frame %d (gdb %s, elfdoctor %s) did not occur; remove it", imp.kind, imp.frame, imp.gdb, imp.ours)
+		}
+	}
+	t.Logf("agreement with gdb: %d/%d kinds fully agree in their first %d frames; %d/%d of gdb's frames named alike, %d listed improvements",
+		agreeKinds, kinds, depth, agreeFrames, frames, improved)
+}
+
+func findImprovement(kind string, frame int, gdb, ours string) int {
+	for i, imp := range improvements {
+		if imp.kind == kind && imp.frame == frame && imp.gdb == gdb && imp.ours == ours {
+			return i
+		}
+	}
+	return -1
+}
