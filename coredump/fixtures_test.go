@@ -48,6 +48,10 @@ func makeCore(t testing.TB, dir, exe string) string {
 // makeCoreEnv is makeCore with variables added to the environment.
 func makeCoreEnv(t testing.TB, dir, exe string, env []string) string {
 	t.Helper()
+	// The journal tests swap core_pattern under the exclusive lock: read
+	// it under the shared one.
+	unlock := corepattern.Shared(t)
+	defer unlock()
 	pat, err := os.ReadFile("/proc/sys/kernel/core_pattern")
 	if err != nil || len(pat) == 0 || pat[0] == '|' || pat[0] == '/' {
 		if os.Getenv("CI") != "" {
@@ -62,9 +66,7 @@ func makeCoreEnv(t testing.TB, dir, exe string, env []string) string {
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
 	}
-	unlock := corepattern.Shared(t)
 	err = cmd.Run()
-	unlock()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
 		t.Fatalf("%s did not crash: %v", exe, err)

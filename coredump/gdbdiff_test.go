@@ -26,6 +26,38 @@ type crashKind struct {
 	// post rewrites the built executable (strip, patchelf, damage).
 	post func(t *testing.T, dir, exe string)
 	env  []string
+	// check, when set, asserts what the kind exists to show, beyond
+	// agreeing with gdb.
+	check func(t *testing.T, fs []Frame)
+}
+
+// wantFrames checks that the named frames appear in this order, each
+// with the given properties.
+func wantFrames(want ...Frame) func(t *testing.T, fs []Frame) {
+	return func(t *testing.T, fs []Frame) {
+		t.Helper()
+		i := 0
+		for _, f := range fs {
+			if i < len(want) && f.Function == want[i].Function && f.TailCall == want[i].TailCall &&
+				f.SignalFrame == want[i].SignalFrame && f.Clone == want[i].Clone && (want[i].Method == "" || f.Method == want[i].Method) {
+				i++
+			}
+		}
+		if i < len(want) {
+			t.Errorf("frames %s: want %+v (and the ones before it) in order", describe(fs), want[i])
+		}
+	}
+}
+
+func describe(fs []Frame) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "\n  %s%s [%s]", f.Function, f.Clone, f.Method)
+		if f.TailCall {
+			b.WriteString(" (tail call)")
+		}
+	}
+	return b.String()
 }
 
 var crashKinds = []crashKind{
@@ -33,7 +65,10 @@ var crashKinds = []crashKind{
 	{name: "c-O1", cc: "gcc", src: "segv.c", flags: []string{"-O1", "-g"}},
 	{name: "c-O2", cc: "gcc", src: "segv.c", flags: []string{"-O2", "-g"}},
 	{name: "c-omit-fp", cc: "gcc", src: "segv.c", flags: []string{"-O0", "-g", "-fomit-frame-pointer"}},
-	{name: "c-no-cfi", cc: "gcc", src: "segv.c", flags: []string{"-O0", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables"}},
+	// A leaf at -O0 saves rbp and allocates nothing (the red zone):
+	// fp == sp, and the frame-pointer step must take it.
+	{name: "c-no-cfi", cc: "gcc", src: "segv.c", flags: []string{"-O0", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables"},
+		check: wantFrames(Frame{Function: "store"}, Frame{Function: "middle", Method: ByFramePtr}, Frame{Function: "outer", Method: ByFramePtr}, Frame{Function: "main", Method: ByFramePtr})},
 	{name: "c-no-cfi-debug-frame", cc: "gcc", src: "segv.c", flags: []string{"-O1", "-g", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-fomit-frame-pointer"}},
 	{name: "c-static", cc: "gcc", src: "segv.c", flags: []string{"-O1", "-g", "-static"}},
 	{name: "c-no-pie", cc: "gcc", src: "segv.c", flags: []string{"-O1", "-g", "-fno-pie", "-no-pie"}},
@@ -42,7 +77,8 @@ var crashKinds = []crashKind{
 	{name: "clang-O2-lld", cc: "clang", src: "segv.c", flags: []string{"-O2", "-g", "-fuse-ld=lld"}},
 	{name: "cxx-method", cc: "g++", src: "cxx.cc", flags: []string{"-O1", "-g"}},
 	{name: "stack-overflow", cc: "gcc", src: "overflow.c", flags: []string{"-O0", "-g"}},
-	{name: "assert", cc: "gcc", src: "assert.c", flags: []string{"-O1", "-g"}},
+	{name: "assert", cc: "gcc", src: "assert.c", flags: []string{"-O1", "-g"},
+		check: wantFrames(Frame{Function: "__pthread_kill_implementation"}, Frame{Function: "__pthread_kill_internal", TailCall: true}, Frame{Function: "__GI_raise"}, Frame{Function: "__GI_abort"}, Frame{Function: "__assert_fail_base", Clone: ".cold"})},
 	{name: "abort", cc: "gcc", src: "abort.c", flags: []string{"-O1", "-g"}},
 	{name: "stack-smashing", cc: "gcc", src: "smash.c", flags: []string{"-O1", "-g", "-fstack-protector-all", "-D_FORTIFY_SOURCE=0"}},
 	{name: "fortify", cc: "gcc", src: "fortify.c", flags: []string{"-O2", "-g", "-D_FORTIFY_SOURCE=2"}},
@@ -51,8 +87,10 @@ var crashKinds = []crashKind{
 	{name: "sigfpe", cc: "gcc", src: "fpe.c", flags: []string{"-O1", "-g"}},
 	{name: "sigill", cc: "gcc", src: "trap.c", flags: []string{"-O1", "-g"}},
 	{name: "sigbus", cc: "gcc", src: "sigbus.c", flags: []string{"-O1", "-g"}},
-	{name: "signal-handler", cc: "gcc", src: "sighandler.c", flags: []string{"-O1", "-g"}},
-	{name: "signal-handler-altstack", cc: "gcc", src: "altstack.c", flags: []string{"-O1", "-g"}},
+	{name: "signal-handler", cc: "gcc", src: "sighandler.c", flags: []string{"-O1", "-g"},
+		check: wantFrames(Frame{Function: "on_usr1"}, Frame{Function: SignalHandlerCalled, SignalFrame: true}, Frame{Function: "__pthread_kill_implementation", Method: BySignal}, Frame{Function: "busy"}, Frame{Function: "main"})},
+	{name: "signal-handler-altstack", cc: "gcc", src: "altstack.c", flags: []string{"-O1", "-g"},
+		check: wantFrames(Frame{Function: "handler"}, Frame{Function: SignalHandlerCalled, SignalFrame: true}, Frame{Function: "first_fault", Method: BySignal}, Frame{Function: "main"})},
 	{name: "self-kill", cc: "gcc", src: "selfkill.c", flags: []string{"-O1", "-g"}},
 	{name: "threads", cc: "gcc", src: "threads.c", flags: []string{"-O1", "-g", "-pthread"}},
 	{name: "thread-abort", cc: "gcc", src: "threadabort.c", flags: []string{"-O1", "-g", "-pthread"}},
@@ -61,10 +99,17 @@ var crashKinds = []crashKind{
 	{name: "libc-qsort-callback", cc: "gcc", src: "qsort.c", flags: []string{"-O1", "-g"}},
 	{name: "shared-library", cc: "gcc", src: "useplugin.c", lib: "plugin.c", flags: []string{"-O1", "-g", "-L.", "-lplugin", "-Wl,-rpath,$ORIGIN"}},
 	{name: "dlopen", cc: "gcc", src: "dlopen.c", lib: "plugin.c", flags: []string{"-O1", "-g", "-ldl"}},
-	{name: "tail-call", cc: "gcc", src: "tailcall.c", flags: []string{"-O2", "-g"}},
-	{name: "clones-cold", cc: "gcc", src: "clones.c", flags: []string{"-O2", "-g"}},
+	{name: "tail-call", cc: "gcc", src: "tailcall.c", flags: []string{"-O2", "-g"},
+		check: wantFrames(Frame{Function: "fault_here"}, Frame{Function: "step_two", TailCall: true, Method: ByTailCall}, Frame{Function: "step_one"})},
+	{name: "clones-cold", cc: "gcc", src: "clones.c", flags: []string{"-O2", "-g"},
+		check: wantFrames(Frame{Function: "sum_at", Clone: ".constprop.0.isra.0"})},
 	{name: "inlined", cc: "gcc", src: "inline.c", flags: []string{"-O2", "-g"}},
-	{name: "go-nil", cc: "go", src: "gonil", env: []string{"GOTRACEBACK=crash"}},
+	// The runtime turns the SIGSEGV into a panic, and GOTRACEBACK=crash
+	// re-raises SIGABRT from inside the panic: two signal frames, and
+	// below the first, sigpanic where the nil dereference was.
+	{name: "go-nil", cc: "go", src: "gonil", env: []string{"GOTRACEBACK=crash"},
+		check: wantFrames(Frame{Function: "runtime.sigtramp"}, Frame{Function: SignalHandlerCalled, SignalFrame: true}, Frame{Function: "runtime.raise", Method: BySignal},
+			Frame{Function: "runtime.sigpanic"}, Frame{Function: "main.lookup"}, Frame{Function: "main.load"}, Frame{Function: "main.main"}, Frame{Function: "runtime.main"})},
 	{name: "patchelf", cc: "gcc", src: "segv.c", flags: []string{"-O1", "-g"}, post: func(t *testing.T, dir, exe string) {
 		needTool(t, "patchelf")
 		run(t, dir, "patchelf", "--set-rpath", "/opt/vendor/lib:/opt/vendor/lib64:/usr/local/lib/vendor", exe)
@@ -208,7 +253,6 @@ func ourNames(a *Analysis) []string {
 	return out
 }
 
-
 // TestAgainstGDB builds every crash kind, makes a real kernel core, and
 // compares the crashing thread's first eight frames with gdb's. Any
 // disagreement that is not a listed improvement fails; a listed one that
@@ -231,6 +275,9 @@ func TestAgainstGDB(t *testing.T) {
 			a, err := Analyze(context.Background(), core, Options{NoCheck: true})
 			if err != nil {
 				t.Fatalf("Analyze: %v", err)
+			}
+			if k.check != nil {
+				k.check(t, a.Threads[0].Frames)
 			}
 			g := gdbBacktrace(t, exe, core)
 			if len(g) == 0 {

@@ -20,6 +20,7 @@ const (
 	ByRegisters = "registers"     // the thread's own PC
 	ByCFI       = "cfi"           // .eh_frame call frame information
 	ByFramePtr  = "frame pointer" // the saved frame-pointer chain
+	ByTailCall  = "tail call"     // a function that tail-called the next frame's, from DWARF call sites
 	BySignal    = "signal frame"  // registers the kernel saved in a signal frame
 	ByStackScan = "stack scan"    // a word on the stack that looks like a return address; may be stale
 )
@@ -44,6 +45,12 @@ type Frame struct {
 	// SignalFrame marks the kernel's signal trampoline, whose Function
 	// is SignalHandlerCalled.
 	SignalFrame bool `json:"signal_frame,omitempty"`
+	// TailCall marks a frame put back from DWARF call-site information:
+	// its function tail-called the one of the frame above, so nothing
+	// of it is on the stack. PC is just after its jump.
+	TailCall bool `json:"tail_call,omitempty"`
+
+	entry uint64 // the runtime address of the function's first instruction, from DWARF
 }
 
 // regSet holds registers by DWARF number, which is how CFI names them.
@@ -168,7 +175,16 @@ func (a *analyzer) unwind(t Thread) []Frame {
 		if nsp, sp := next.v[a.spReg()], rs.v[a.spReg()]; !sig && (nsp < sp || nsp == sp && (!exact || next.pc == rs.pc)) {
 			break
 		}
-		rs, exact = next, sig
+		callee := frames[len(frames)-1]
+		if !sig {
+			frames = append(frames, a.tailCalls(callee.entry, next.pc)...)
+		}
+		// Go's signal handler makes a fault look like a call of
+		// runtime.sigpanic from the faulting instruction, pushing its
+		// address: that is the instruction itself, as Go's own
+		// traceback reads it (gdb takes it for a return address and
+		// often prints ?? there).
+		rs, exact = next, sig || callee.Function == "runtime.sigpanic"
 		sig = a.sigtramp(rs.pc)
 		lookPC := rs.pc
 		if !exact {
@@ -349,7 +365,7 @@ func (a *analyzer) nameFromDWARF(f *Frame, m *Module, sub dwarfFunc, lookPC uint
 			}
 		}
 	}
-	f.Function, f.From = name, "DWARF"
+	f.Function, f.From, f.entry = name, "DWARF", sub.entry+m.Bias
 	if v := lookPC - m.Bias; v >= sub.entry {
 		f.Offset = v - sub.entry + (f.PC - lookPC)
 	}

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static volatile int *null_ptr;
+static int *volatile null_ptr;
 
 __attribute__((noinline)) void handler(int sig) {
 	(void)sig;
