@@ -43,10 +43,13 @@ type Module struct {
 	fdesDone bool
 	sections []elf.SectionHeader
 
-	debugFile *elf.File
-	dwarf     *dwarf.Data
-	dwarfDone bool
-	units     *unitDWARF // a system library's debug file, read by unit
+	debugFile  *elf.File
+	dwarf      *dwarf.Data
+	dwarfDone  bool
+	units      *unitDWARF // a system library's debug file, read by unit
+	cuIndex    map[cuKey][]cuFunc
+	scopes     map[uint64]scopeResult
+	lineTables map[cuKey]*lineTables
 }
 
 // Contains reports whether addr is in one of the module's mappings' span.
