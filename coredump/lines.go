@@ -12,11 +12,6 @@ import (
 // a module with more keeps its names and loses its line numbers.
 const maxDWARF = 256 << 20
 
-// smallDWARF is the largest .debug_info (inflated) of a library's
-// separate debug file without .debug_aranges that is loaded whole for
-// line numbers: ld.so's 0.66 MB takes 15 ms.
-const smallDWARF = 1 << 20
-
 // dwarfData loads DWARF lazily, whole, from the module's own file or from
 // the executable's separate debug file: the program's own DWARF is
 // usually small and uncompressed. Other modules' separate debug files —
@@ -37,13 +32,7 @@ func (m *Module) dwarfData() *dwarf.Data {
 	if m.Executable {
 		files = append(files, m.debugFile)
 	} else if m.debugFile != nil {
-		if m.units = newUnitDWARF(m.debugFile); m.units == nil {
-			// No .debug_aranges to find a unit by: only a small debug
-			// file is worth loading whole.
-			if s := m.debugFile.Section(".debug_info"); s != nil && s.Size <= smallDWARF {
-				files = append(files, m.debugFile)
-			}
-		}
+		m.units = newUnitDWARF(m.debugFile)
 	}
 	for _, f := range files {
 		if f == nil {

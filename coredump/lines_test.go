@@ -723,3 +723,67 @@ func realUnitSeeds(f *testing.F) []unitSeed {
 	}
 	return out
 }
+
+// TestUnitDWARFWithoutAranges: clang writes no .debug_aranges by default,
+// so a library's separate debug file from clang is indexed by its units'
+// own ranges, read in order only as far as the address asked for, and
+// gives the lines and inlined functions whole DWARF gives.
+func TestUnitDWARFWithoutAranges(t *testing.T) {
+	needTool(t, "objcopy")
+	dir := t.TempDir()
+	lib := compile(t, "clang", "plugin.c", dir, "lib.so", "-O2", "-g", "-shared", "-fPIC",
+		filepath.Join("testdata", "src", "libinit.c"), filepath.Join("testdata", "src", "inline.c"))
+	debug := lib + ".debug"
+	if b, err := exec.Command("objcopy", "--only-keep-debug", "--compress-debug-sections=zlib", lib, debug).CombinedOutput(); err != nil {
+		t.Fatalf("objcopy: %v\n%s", err, b)
+	}
+	f, err := elf.Open(debug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Section(".debug_aranges") != nil {
+		t.Fatalf("clang wrote .debug_aranges; the test needs a file without")
+	}
+	d, err := f.DWARF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := &Module{dwarf: d, dwarfDone: true}
+	lazy := &Module{debugFile: f}
+	first := symbolValue(t, f, "plugin_store")
+	if _, line := lazy.line(first); line == 0 {
+		t.Fatalf("no line for plugin_store without .debug_aranges")
+	}
+	if lazy.units == nil || lazy.units.aranges != nil {
+		t.Fatalf("units %+v: want the per-unit reader without .debug_aranges", lazy.units)
+	}
+	if n := len(lazy.units.units); n != 1 {
+		t.Errorf("%d units read for the first unit's function, want 1", n)
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || s.Value == 0 {
+			continue
+		}
+		for off := uint64(0); off < s.Size; off++ {
+			pc := s.Value + off
+			wf, wl := whole.line(pc)
+			if lf, ll := lazy.line(pc); lf != wf || ll != wl {
+				t.Errorf("line(%s+%#x) = %s:%d, whole DWARF says %s:%d", s.Name, off, lf, ll, wf, wl)
+			}
+			if got, want := lazy.inlines(pc), whole.inlines(pc); !slices.Equal(got, want) {
+				t.Errorf("inlines(%s+%#x) = %v, whole DWARF says %v", s.Name, off, got, want)
+			}
+			checked++
+		}
+	}
+	if checked < 50 || len(lazy.units.units) < 3 {
+		t.Errorf("checked %d addresses in %d units; want the three units' functions", checked, len(lazy.units.units))
+	}
+	t.Logf("%d addresses agree, %d units", checked, len(lazy.units.units))
+}
