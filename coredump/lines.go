@@ -28,11 +28,14 @@ func (m *Module) dwarfData() *dwarf.Data {
 		return m.dwarf
 	}
 	m.dwarfDone = true
+	m.ensureSymbols() // finds the debug file
 	files := []*elf.File{m.file}
 	if m.Executable {
 		files = append(files, m.debugFile)
 	} else if m.debugFile != nil {
-		m.units = newUnitDWARF(m.debugFile)
+		if m.units = newUnitDWARF(m.debugFile); m.units != nil {
+			m.dwarfFrom = m.debugPath
+		}
 	}
 	for _, f := range files {
 		if f == nil {
@@ -50,6 +53,10 @@ func (m *Module) dwarfData() *dwarf.Data {
 		}()
 		if m.dwarf != nil {
 			m.units = nil
+			m.dwarfFrom = m.Path + " (.debug_info)"
+			if f == m.debugFile {
+				m.dwarfFrom = m.debugPath
+			}
 			break
 		}
 	}

@@ -365,7 +365,7 @@ func (a *analyzer) nameFromDWARF(f *Frame, m *Module, sub dwarfFunc, lookPC uint
 			}
 		}
 	}
-	f.Function, f.From, f.entry = name, "DWARF", sub.entry+m.Bias
+	f.Function, f.From, f.entry = name, m.dwarfFrom, sub.entry+m.Bias
 	if v := lookPC - m.Bias; v >= sub.entry {
 		f.Offset = v - sub.entry + (f.PC - lookPC)
 	}
@@ -402,6 +402,7 @@ func (a *analyzer) fdes(m *Module) frame.FrameDescriptionEntries {
 		return m.fdes
 	}
 	m.fdesDone = true
+	m.ensureSymbols() // finds the debug file, whose .debug_frame counts
 	// .eh_frame is what the process itself unwinds with; .debug_frame
 	// (in the file or its debug file) covers code built without
 	// unwind tables, e.g. -fno-asynchronous-unwind-tables.
