@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"debug/dwarf"
 	"debug/elf"
+	"fmt"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // maxDWARF bounds the .debug_info we are willing to parse for file:line;
@@ -47,7 +49,7 @@ func (m *Module) dwarfData() *dwarf.Data {
 		}
 		func() {
 			defer func() { _ = recover() }() // bad DWARF costs the line numbers only
-			if d, err := f.DWARF(); err == nil {
+			if d, err := frameDWARF(f); err == nil {
 				m.dwarf = d
 			}
 		}()
@@ -61,6 +63,53 @@ func (m *Module) dwarfData() *dwarf.Data {
 		}
 	}
 	return m.dwarf
+}
+
+// frameDWARF loads the DWARF sections that names, lines and call sites
+// need, and not the location lists, which elf.File.DWARF inflates too:
+// a Go program's are a quarter of its compressed DWARF. The old
+// .zdebug_ compression is left to elf.File.DWARF.
+func frameDWARF(f *elf.File) (*dwarf.Data, error) {
+	data := func(name string) ([]byte, error) {
+		s := f.Section(name)
+		if s == nil || s.Type == elf.SHT_NOBITS {
+			return nil, nil
+		}
+		return s.Data()
+	}
+	for _, s := range f.Sections {
+		if strings.HasPrefix(s.Name, ".zdebug_") {
+			return f.DWARF()
+		}
+	}
+	var b [6][]byte
+	for i, n := range []string{"abbrev", "info", "line", "ranges", "str", "line_str"} {
+		var err error
+		if b[i], err = data(".debug_" + n); err != nil {
+			return nil, fmt.Errorf(".debug_%s: %w", n, err)
+		}
+	}
+	d, err := dwarf.New(b[0], nil, nil, b[1], b[2], nil, b[3], b[4])
+	if err != nil {
+		return nil, err
+	}
+	if b[5] != nil {
+		if err := d.AddSection(".debug_line_str", b[5]); err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range []string{".debug_addr", ".debug_rnglists", ".debug_str_offsets"} {
+		b, err := data(n)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", n, err)
+		}
+		if b != nil {
+			if err := d.AddSection(n, b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return d, nil
 }
 
 // unitAt returns the DWARF data and the compilation unit that hold the

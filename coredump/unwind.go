@@ -135,7 +135,7 @@ func (a *analyzer) unwind(t Thread) []Frame {
 	// exact: rs.pc is the instruction to name (frame 0, or the one a
 	// signal interrupted), not a return address just after a call.
 	exact := true
-	for len(frames) < maxFrames && !a.entryFunction(rs.pc, exact) {
+	for len(frames) < maxFrames && (sig || !a.entryFunction(rs.pc, exact)) {
 		var (
 			next   regSet
 			ok     bool
@@ -252,7 +252,7 @@ func (a *analyzer) sigtramp(pc uint64) bool {
 		want = sigreturnARM64
 	}
 	b := make([]byte, len(want))
-	if _, err := a.core.ReadMemory(b, pc); err == nil && string(b) == string(want) {
+	if _, err := a.readCode(b, pc); err == nil && string(b) == string(want) {
 		return true
 	}
 	if m := a.moduleAt(pc); m != nil {
