@@ -1,6 +1,7 @@
 package coredump
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -8,8 +9,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/elfdoctor/elfdoctor/internal/corepattern"
 	"github.com/elfdoctor/elfdoctor/internal/damage"
 )
 
@@ -26,6 +29,9 @@ type crashKind struct {
 	// post rewrites the built executable (strip, patchelf, damage).
 	post func(t *testing.T, dir, exe string)
 	env  []string
+	// kill, when set, is sent from this process once the program has
+	// printed its first line.
+	kill syscall.Signal
 	// check, when set, asserts what the kind exists to show, beyond
 	// agreeing with gdb.
 	check func(t *testing.T, fs []Frame)
@@ -92,6 +98,8 @@ var crashKinds = []crashKind{
 	{name: "signal-handler-altstack", cc: "gcc", src: "altstack.c", flags: []string{"-O1", "-g"},
 		check: wantFrames(Frame{Function: "handler"}, Frame{Function: SignalHandlerCalled, SignalFrame: true}, Frame{Function: "first_fault", Method: BySignal}, Frame{Function: "main"})},
 	{name: "self-kill", cc: "gcc", src: "selfkill.c", flags: []string{"-O1", "-g"}},
+	{name: "kill-from-outside", cc: "gcc", src: "killwait.c", flags: []string{"-O1", "-g"}, kill: syscall.SIGSEGV},
+	{name: "kill-abrt-from-outside", cc: "gcc", src: "killwait.c", flags: []string{"-O2", "-g"}, kill: syscall.SIGABRT},
 	{name: "threads", cc: "gcc", src: "threads.c", flags: []string{"-O1", "-g", "-pthread"}},
 	{name: "thread-abort", cc: "gcc", src: "threadabort.c", flags: []string{"-O1", "-g", "-pthread"}},
 	{name: "libc-strlen", cc: "gcc", src: "strlen.c", flags: []string{"-O1", "-g"}},
@@ -278,19 +286,25 @@ func ourNames(a *Analysis) []string {
 // no longer happens fails too, so the list stays true.
 func TestAgainstGDB(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and crashes 38 programs")
+		t.Skip("builds and crashes 41 programs")
 	}
 	needTool(t, "gdb")
 	needLoaderSymbols(t)
 	const depth = 8
 	var kinds, agreeKinds, frames, agreeFrames, improved int
-	used := map[int]bool{}
+	used, ran := map[int]bool{}, map[string]bool{}
 	var report []string
 	for _, k := range crashKinds {
 		t.Run(k.name, func(t *testing.T) {
+			ran[k.name] = true
 			dir := t.TempDir()
 			exe := buildKind(t, k, dir)
-			core := makeCoreEnv(t, dir, exe, k.env)
+			var core string
+			if k.kill != 0 {
+				core = makeCoreKilled(t, dir, exe, k.kill)
+			} else {
+				core = makeCoreEnv(t, dir, exe, k.env)
+			}
 			a, err := Analyze(context.Background(), core, Options{NoCheck: true})
 			if err != nil {
 				t.Fatalf("Analyze: %v", err)
@@ -345,12 +359,49 @@ func TestAgainstGDB(t *testing.T) {
 		})
 	}
 	for i, imp := range improvements {
-		if !used[i] {
+		if ran[imp.kind] && !used[i] {
 			t.Errorf("listed improvement %s frame %d (gdb %s, elfdoctor %s) did not occur; remove it", imp.kind, imp.frame, imp.gdb, imp.ours)
 		}
 	}
 	t.Logf("agreement with gdb: %d/%d kinds fully agree in their first %d frames; %d/%d of gdb's frames named alike, %d listed improvements",
 		agreeKinds, kinds, depth, agreeFrames, frames, improved)
+}
+
+// makeCoreKilled runs exe in dir and, once it has printed a line, sends
+// it sig from this process, as kill(1) from a shell would.
+func makeCoreKilled(t *testing.T, dir, exe string, sig syscall.Signal) string {
+	t.Helper()
+	unlock := corepattern.Shared(t)
+	defer unlock()
+	if pat, err := os.ReadFile("/proc/sys/kernel/core_pattern"); err != nil || len(pat) == 0 || pat[0] == '|' || pat[0] == '/' {
+		t.Fatalf("kernel.core_pattern is %q; these tests need a plain file name such as core", pat)
+	}
+	cmd := exec.Command("sh", "-c", "ulimit -c unlimited && exec \"$0\"", exe)
+	cmd.Dir = dir
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
+		cmd.Process.Kill()
+		t.Fatalf("%s said nothing: %v", exe, err)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || !ws.CoreDump() {
+		t.Fatalf("%s: %v, no core dumped", exe, err)
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "core*"))
+	if len(matches) != 1 {
+		t.Fatalf("want one core in %s, found %v", dir, matches)
+	}
+	return matches[0]
 }
 
 func findImprovement(kind string, frame int, gdb, ours string) int {
