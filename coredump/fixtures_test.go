@@ -45,8 +45,9 @@ func makeCore(t testing.TB, dir, exe string) string {
 	return makeCoreEnv(t, dir, exe, nil)
 }
 
-// makeCoreEnv is makeCore with variables added to the environment.
-func makeCoreEnv(t testing.TB, dir, exe string, env []string) string {
+// makeCoreEnv is makeCore with variables added to the environment and
+// arguments for the program.
+func makeCoreEnv(t testing.TB, dir, exe string, env []string, args ...string) string {
 	t.Helper()
 	// The journal tests swap core_pattern under the exclusive lock: read
 	// it under the shared one.
@@ -61,7 +62,7 @@ func makeCoreEnv(t testing.TB, dir, exe string, env []string) string {
 	}
 	// RLIMIT_CORE is inherited; set it in a child shell so the test
 	// process's own limit is untouched.
-	cmd := exec.Command("sh", "-c", "ulimit -c unlimited && exec \"$0\"", exe)
+	cmd := exec.Command("sh", append([]string{"-c", "ulimit -c unlimited && exec \"$0\" \"$@\"", exe}, args...)...)
 	cmd.Dir = dir
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)

@@ -29,6 +29,9 @@ type crashKind struct {
 	// post rewrites the built executable (strip, patchelf, damage).
 	post func(t *testing.T, dir, exe string)
 	env  []string
+	// run, when set, is an installed program and its arguments, run
+	// instead of building one.
+	run []string
 	// kill, when set, is sent from this process once the program has
 	// printed its first line.
 	kill syscall.Signal
@@ -115,12 +118,15 @@ var crashKinds = []crashKind{
 	// The runtime turns the SIGSEGV into a panic, and GOTRACEBACK=crash
 	// re-raises SIGABRT from inside the panic: two signal frames, and
 	// below the first, sigpanic where the nil dereference was.
+	// An interpreter's extension module passes NULL to libc through
+	// libffi: no debug information but libc's.
+	{name: "python-ctypes", run: []string{"/usr/bin/python3", "-c", "import ctypes; ctypes.string_at(0)"}},
 	{name: "go-nil", cc: "go", src: "gonil", env: []string{"GOTRACEBACK=crash"},
 		check: wantFrames(Frame{Function: "runtime.sigtramp"}, Frame{Function: SignalHandlerCalled, SignalFrame: true}, Frame{Function: "runtime.raise", Method: BySignal},
 			Frame{Function: "runtime.sigpanic"}, Frame{Function: "main.lookup"}, Frame{Function: "main.load"}, Frame{Function: "main.main"}, Frame{Function: "runtime.main"})},
 	{name: "patchelf", cc: "gcc", src: "segv.c", flags: []string{"-O1", "-g"}, post: func(t *testing.T, dir, exe string) {
 		needTool(t, "patchelf")
-		run(t, dir, "patchelf", "--set-rpath", "/opt/vendor/lib:/opt/vendor/lib64:/usr/local/lib/vendor", exe)
+		runIn(t, dir, "patchelf", "--set-rpath", "/opt/vendor/lib:/opt/vendor/lib64:/usr/local/lib/vendor", exe)
 	}},
 	{name: "loader-crash", cc: "gcc", src: "hello.c", flags: []string{"-O1"}, post: func(t *testing.T, dir, exe string) {
 		damageFile(t, exe, "verneed-unmapped")
@@ -157,7 +163,7 @@ var improvements = []improvement{
 
 const rDebugWhy = "gdb has no r_debug yet, so no ld.so; elfdoctor places it by AT_BASE and names it from its debug file"
 
-func run(t *testing.T, dir, name string, args ...string) {
+func runIn(t *testing.T, dir, name string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
@@ -286,7 +292,7 @@ func ourNames(a *Analysis) []string {
 // no longer happens fails too, so the list stays true.
 func TestAgainstGDB(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and crashes 41 programs")
+		t.Skip("builds and crashes 42 programs")
 	}
 	needTool(t, "gdb")
 	needLoaderSymbols(t)
@@ -298,11 +304,17 @@ func TestAgainstGDB(t *testing.T) {
 		t.Run(k.name, func(t *testing.T) {
 			ran[k.name] = true
 			dir := t.TempDir()
-			exe := buildKind(t, k, dir)
-			var core string
-			if k.kill != 0 {
+			var exe, core string
+			switch {
+			case k.run != nil:
+				needTool(t, k.run[0])
+				exe = k.run[0]
+				core = makeCoreEnv(t, dir, exe, k.env, k.run[1:]...)
+			case k.kill != 0:
+				exe = buildKind(t, k, dir)
 				core = makeCoreKilled(t, dir, exe, k.kill)
-			} else {
+			default:
+				exe = buildKind(t, k, dir)
 				core = makeCoreEnv(t, dir, exe, k.env)
 			}
 			a, err := Analyze(context.Background(), core, Options{NoCheck: true})
