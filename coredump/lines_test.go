@@ -612,14 +612,16 @@ func FuzzAbbrevTableEnd(f *testing.F) {
 	})
 }
 
-// FuzzUnitDWARF runs the whole unit-at-a-time path — aranges, unit
-// header, abbreviation table, line program, range lists, dwarf's readers
-// — over sections made of the fuzzer's bytes, plain or zlib-compressed
+// FuzzUnitDWARF runs the whole unit-at-a-time path — aranges or the
+// units' own ranges, unit header, abbreviation table, line program, range
+// lists, the function index and call sites, dwarf's readers — over sections made of the fuzzer's bytes, plain or zlib-compressed
 // with a size claim of the fuzzer's.
 func FuzzUnitDWARF(f *testing.F) {
 	for _, seed := range realUnitSeeds(f) {
 		f.Add(seed.aranges, seed.info, seed.abbrev, seed.line, seed.str, seed.lineStr, seed.rnglists, seed.pc, false, uint16(0))
 		f.Add(seed.aranges, seed.info, seed.abbrev, seed.line, seed.str, seed.lineStr, seed.rnglists, seed.pc, true, uint16(100))
+		// Without .debug_aranges: units indexed by their own ranges.
+		f.Add([]byte{}, seed.info, seed.abbrev, seed.line, seed.str, seed.lineStr, seed.rnglists, seed.pc, false, uint16(0))
 	}
 	f.Add([]byte{}, []byte{}, []byte{}, []byte{}, []byte{}, []byte{}, []byte{}, uint64(0), false, uint16(0))
 	f.Fuzz(func(t *testing.T, aranges, info, abbrev, line, str, lineStr, rnglists []byte, pc uint64, compress bool, extra uint16) {
@@ -643,6 +645,9 @@ func FuzzUnitDWARF(f *testing.F) {
 		m := &Module{units: u, dwarfDone: true}
 		m.line(pc)
 		m.inlines(pc)
+		if sub, _ := m.scope(pc); sub.d != nil {
+			m.callSites(sub)
+		}
 		for _, s := range []*debugSection{u.info, u.abbrev, u.aranges, u.line, u.str, u.lineStr, u.rngLists} {
 			if s != nil && uint64(len(s.buf)) > s.size {
 				t.Errorf("%s: %d bytes kept of a %d-byte section", s.name, len(s.buf), s.size)
