@@ -8,7 +8,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -297,78 +299,39 @@ func TestAgainstGDB(t *testing.T) {
 	needTool(t, "gdb")
 	needLoaderSymbols(t)
 	const depth = 8
-	var kinds, agreeKinds, frames, agreeFrames, improved int
-	used, ran := map[int]bool{}, map[string]bool{}
-	var report []string
-	for _, k := range crashKinds {
-		t.Run(k.name, func(t *testing.T) {
-			ran[k.name] = true
-			dir := t.TempDir()
-			var exe, core string
-			switch {
-			case k.run != nil:
-				needTool(t, k.run[0])
-				exe = k.run[0]
-				core = makeCoreEnv(t, dir, exe, k.env, k.run[1:]...)
-			case k.kill != 0:
-				exe = buildKind(t, k, dir)
-				core = makeCoreKilled(t, dir, exe, k.kill)
-			default:
-				exe = buildKind(t, k, dir)
-				core = makeCoreEnv(t, dir, exe, k.env)
-			}
-			a, err := Analyze(context.Background(), core, Options{NoCheck: true})
-			if err != nil {
-				t.Fatalf("Analyze: %v", err)
-			}
-			if k.check != nil {
-				k.check(t, a.Threads[0].Frames)
-			}
-			g := gdbBacktrace(t, exe, core)
-			if len(g) == 0 {
-				t.Fatalf("gdb printed no frames")
-			}
-			ours := ourNames(a)
-			n := min(depth, max(len(g), len(ours)))
-			kinds++
-			ok := true
-			for i := 0; i < n; i++ {
-				gn, on := "(none)", "(none)"
-				if i < len(g) {
-					gn = normalise(g[i])
-				}
-				if i < len(ours) {
-					on = normalise(ours[i])
-				}
-				if i < len(g) {
-					frames++
-				}
-				if gn == on {
-					if i < len(g) {
-						agreeFrames++
+	var (
+		mu                                               sync.Mutex // the tallies below; the kinds run in parallel
+		kinds, agreeKinds, frames, agreeFrames, improved int
+		used, ran                                        = map[int]bool{}, map[string]bool{}
+		report                                           []string
+	)
+	// The group returns when every parallel kind has finished.
+	t.Run("kinds", func(t *testing.T) {
+		for _, k := range crashKinds {
+			t.Run(k.name, func(t *testing.T) {
+				t.Parallel()
+				compareKind(t, k, depth, func(tally kindTally) {
+					mu.Lock()
+					defer mu.Unlock()
+					ran[k.name] = true
+					kinds++
+					frames += tally.frames
+					agreeFrames += tally.agree
+					improved += len(tally.used)
+					for _, j := range tally.used {
+						used[j] = true
 					}
-					continue
-				}
-				if j := findImprovement(k.name, i, gn, on); j >= 0 {
-					used[j] = true
-					improved++
-					t.Logf("frame %d: gdb %s, elfdoctor %s: %s", i, gn, on, improvements[j].why)
-					continue
-				}
-				ok = false
-				t.Errorf("frame %d: gdb says %s, elfdoctor %s", i, gn, on)
-			}
-			if ok {
-				agreeKinds++
-			} else {
-				t.Logf("gdb:       %v", g)
-				t.Logf("elfdoctor: %v", ours)
-				for _, f := range a.Threads[0].Frames {
-					t.Logf("  %#x %s+%#x %s [%s]", f.PC, f.Function, f.Offset, filepath.Base(f.Module), f.Method)
-				}
-			}
-			report = append(report, fmt.Sprintf("%-24s %v", k.name, ok))
-		})
+					if tally.ok {
+						agreeKinds++
+					}
+					report = append(report, fmt.Sprintf("%-28s %-9s %d/%d of gdb's frames alike, %d listed improvements", k.name, map[bool]string{true: "agrees", false: "DIFFERS"}[tally.ok], tally.agree, tally.frames, len(tally.used)))
+				})
+			})
+		}
+	})
+	slices.Sort(report)
+	for _, r := range report {
+		t.Log(r)
 	}
 	for i, imp := range improvements {
 		if ran[imp.kind] && !used[i] {
@@ -377,6 +340,81 @@ func TestAgainstGDB(t *testing.T) {
 	}
 	t.Logf("agreement with gdb: %d/%d kinds fully agree in their first %d frames; %d/%d of gdb's frames named alike, %d listed improvements",
 		agreeKinds, kinds, depth, agreeFrames, frames, improved)
+}
+
+// kindTally is one kind's comparison with gdb.
+type kindTally struct {
+	ok            bool
+	frames, agree int   // gdb's frames compared, and named alike
+	used          []int // improvements that explained a difference
+}
+
+// compareKind builds and crashes one kind, compares its frames with
+// gdb's and reports the tally, unless the kind could not be run.
+func compareKind(t *testing.T, k crashKind, depth int, done func(kindTally)) {
+	dir := t.TempDir()
+	var exe, core string
+	switch {
+	case k.run != nil:
+		needTool(t, k.run[0])
+		exe = k.run[0]
+		core = makeCoreEnv(t, dir, exe, k.env, k.run[1:]...)
+	case k.kill != 0:
+		exe = buildKind(t, k, dir)
+		core = makeCoreKilled(t, dir, exe, k.kill)
+	default:
+		exe = buildKind(t, k, dir)
+		core = makeCoreEnv(t, dir, exe, k.env)
+	}
+	a, err := Analyze(context.Background(), core, Options{NoCheck: true})
+	if err != nil {
+		t.Fatalf("Analyze: %v", err)
+	}
+	if k.check != nil {
+		k.check(t, a.Threads[0].Frames)
+	}
+	g := gdbBacktrace(t, exe, core)
+	if len(g) == 0 {
+		t.Fatalf("gdb printed no frames")
+	}
+	ours := ourNames(a)
+	n := min(depth, max(len(g), len(ours)))
+	var tally kindTally
+	ok := true
+	for i := 0; i < n; i++ {
+		gn, on := "(none)", "(none)"
+		if i < len(g) {
+			gn = normalise(g[i])
+		}
+		if i < len(ours) {
+			on = normalise(ours[i])
+		}
+		if i < len(g) {
+			tally.frames++
+		}
+		if gn == on {
+			if i < len(g) {
+				tally.agree++
+			}
+			continue
+		}
+		if j := findImprovement(k.name, i, gn, on); j >= 0 {
+			tally.used = append(tally.used, j)
+			t.Logf("frame %d: gdb %s, elfdoctor %s: %s", i, gn, on, improvements[j].why)
+			continue
+		}
+		ok = false
+		t.Errorf("frame %d: gdb says %s, elfdoctor %s", i, gn, on)
+	}
+	if !ok {
+		t.Logf("gdb:       %v", g)
+		t.Logf("elfdoctor: %v", ours)
+		for _, f := range a.Threads[0].Frames {
+			t.Logf("  %#x %s+%#x %s [%s]", f.PC, f.Function, f.Offset, filepath.Base(f.Module), f.Method)
+		}
+	}
+	tally.ok = ok
+	done(tally)
 }
 
 // makeCoreKilled runs exe in dir and, once it has printed a line, sends
