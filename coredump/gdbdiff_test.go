@@ -199,19 +199,7 @@ func damageFile(t *testing.T, exe, kind string) {
 func buildKind(t *testing.T, k crashKind, dir string) string {
 	t.Helper()
 	if k.cc == "go" {
-		needTool(t, "go")
-		exe := filepath.Join(dir, "gonil")
-		src, err := filepath.Abs(filepath.Join("testdata", "src", k.src))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command("go", "build", "-o", exe, ".")
-		cmd.Dir = src
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build: %v\n%s", err, b)
-		}
-		return exe
+		return buildGo(t, k.src, dir)
 	}
 	if k.lib != "" {
 		compile(t, k.cc, k.lib, dir, "libplugin.so", "-O1", "-g", "-shared", "-fPIC")
@@ -227,6 +215,50 @@ func buildKind(t *testing.T, k crashKind, dir string) string {
 		k.post(t, dir, exe)
 	}
 	return exe
+}
+
+// buildGo builds the Go program in testdata/src/src into dir.
+func buildGo(t testing.TB, src, dir string) string {
+	t.Helper()
+	needTool(t, "go")
+	exe := filepath.Join(dir, filepath.Base(src))
+	abs, err := filepath.Abs(filepath.Join("testdata", "src", src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "build", "-o", exe, ".")
+	cmd.Dir = abs
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	return exe
+}
+
+// BenchmarkAnalyzeGoCore is the in-process cost of analysing a Go
+// program's nil dereference (GOTRACEBACK=crash: two signal frames, all
+// threads in package runtime's one unit, DWARF compressed).
+func BenchmarkAnalyzeGoCore(b *testing.B) {
+	dir := b.TempDir()
+	core := makeCoreEnv(b, dir, buildGo(b, "gonil", dir), []string{"GOTRACEBACK=crash"})
+	benchAnalyze(b, core)
+}
+
+// BenchmarkAnalyzeAbort is the same for assert(): frames in five units
+// of libc's debug file, a tail call among them.
+func BenchmarkAnalyzeAbort(b *testing.B) {
+	dir := b.TempDir()
+	core := makeCore(b, dir, compile(b, "gcc", "assert.c", dir, "assert", "-O1", "-g"))
+	benchAnalyze(b, core)
+}
+
+func benchAnalyze(b *testing.B, core string) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Analyze(context.Background(), core, Options{NoCheck: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // gdbBacktrace runs gdb -batch on the core and returns the frames of the
