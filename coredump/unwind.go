@@ -247,9 +247,17 @@ var (
 // an FDE whose CIE has the 'S' augmentation (glibc marks __restore_rt so)
 // decides too.
 func (a *analyzer) sigtramp(pc uint64) bool {
-	want := sigreturnAMD64
-	if a.core.Machine == elf.EM_AARCH64 {
+	var want []byte
+	switch a.core.Machine {
+	case elf.EM_X86_64:
+		want = sigreturnAMD64
+	case elf.EM_AARCH64:
 		want = sigreturnARM64
+	default:
+		// i386's trampolines and sigcontext differ (sigreturn and
+		// rt_sigreturn, int $0x80): not read, so their frames end the
+		// stack rather than be read with another layout.
+		return false
 	}
 	b := make([]byte, len(want))
 	if _, err := a.readCode(b, pc); err == nil && string(b) == string(want) {
