@@ -541,3 +541,36 @@ func FuzzDecodeARM64(f *testing.F) {
 		d.mem.addr(arm64Regs())
 	})
 }
+
+// TestArm64SignalFrame: a SIGSEGV handler faults itself. The stack runs
+// from the handler through the sigreturn trampoline ("mov x8, #139;
+// svc #0", as the vDSO's __kernel_rt_sigreturn is) into the frame the
+// kernel built — struct rt_sigframe: siginfo, then ucontext — whose saved
+// registers lead back to the interrupted load_imm, then run and _start.
+func TestArm64SignalFrame(t *testing.T) {
+	dir := t.TempDir()
+	exe := buildArm64Fault(t, dir)
+	core, _ := qemuAarch64Core(t, exe, "max", "h")
+	a, err := Analyze(context.Background(), core, Options{Exe: exe, NoCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ fn, method string }{{"fault_again", ByRegisters}, {SignalHandlerCalled, ByCFI},
+		{"load_imm", BySignal}, {"run", ByCFI}, {"_start", ByCFI}}
+	fr := a.Threads[0].Frames
+	if len(fr) < len(want) {
+		t.Fatalf("frames %s: want %v", describe(fr), want)
+	}
+	for i, w := range want {
+		if fr[i].Function != w.fn || fr[i].Method != w.method {
+			t.Errorf("frame %d = %s via %s, want %s via %s", i, fr[i].Function, fr[i].Method, w.fn, w.method)
+		}
+	}
+	if !fr[1].SignalFrame {
+		t.Errorf("frame 1 %+v is not marked as the signal frame", fr[1])
+	}
+	// The interrupted frame's PC is the faulting load itself.
+	if fn := symbolAt(t, exe, fr[2].PC); fn != "load_imm" {
+		t.Errorf("interrupted PC %#x is in %q, want load_imm", fr[2].PC, fn)
+	}
+}

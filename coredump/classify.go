@@ -273,10 +273,13 @@ var selfSendCalls = map[string]bool{"syscall": true, "kill": true, "tgkill": tru
 
 func (a *analyzer) firstUserFrame(frames []Frame) string {
 	for _, f := range frames {
-		if f.Function == "" || strings.HasPrefix(f.Function, "__pthread_kill") || strings.Contains(f.Function, "raise") ||
-			f.Function == "abort" || strings.Contains(f.Function, "assert") || strings.Contains(f.Function, "__libc_message") ||
-			strings.Contains(f.Function, "fortify_fail") || strings.Contains(f.Function, "stack_chk_fail") || strings.HasPrefix(f.Function, "pthread_kill") ||
-			selfSendCalls[f.Function] {
+		// Frames carry the debug information's names, glibc's internal
+		// ones among them (__GI_abort, __GI_raise, __GI___sigqueue).
+		fn := strings.TrimPrefix(f.Function, "__GI_")
+		if fn == "" || strings.HasPrefix(fn, "__pthread_kill") || strings.Contains(fn, "raise") ||
+			fn == "abort" || strings.Contains(fn, "assert") || strings.Contains(fn, "__libc_message") ||
+			strings.Contains(fn, "fortify_fail") || strings.Contains(fn, "stack_chk_fail") || strings.HasPrefix(fn, "pthread_kill") ||
+			selfSendCalls[fn] || selfSendCalls[strings.TrimPrefix(fn, "__")] {
 			continue
 		}
 		return describeFrame(f)

@@ -42,6 +42,17 @@ func compile(t testing.TB, cc, src, dir, out string, flags ...string) string {
 // name, which is the kernel's default.
 func makeCore(t testing.TB, dir, exe string) string {
 	t.Helper()
+	return makeCoreEnv(t, dir, exe, nil)
+}
+
+// makeCoreEnv is makeCore with variables added to the environment and
+// arguments for the program.
+func makeCoreEnv(t testing.TB, dir, exe string, env []string, args ...string) string {
+	t.Helper()
+	// The journal tests swap core_pattern under the exclusive lock: read
+	// it under the shared one.
+	unlock := corepattern.Shared(t)
+	defer unlock()
 	pat, err := os.ReadFile("/proc/sys/kernel/core_pattern")
 	if err != nil || len(pat) == 0 || pat[0] == '|' || pat[0] == '/' {
 		if os.Getenv("CI") != "" {
@@ -49,15 +60,14 @@ func makeCore(t testing.TB, dir, exe string) string {
 		}
 		t.Skipf("kernel.core_pattern is %q; cores go elsewhere", pat)
 	}
-	cmd := exec.Command(exe)
-	cmd.Dir = dir
 	// RLIMIT_CORE is inherited; set it in a child shell so the test
 	// process's own limit is untouched.
-	cmd = exec.Command("sh", "-c", "ulimit -c unlimited && exec \"$0\"", exe)
+	cmd := exec.Command("sh", append([]string{"-c", "ulimit -c unlimited && exec \"$0\" \"$@\"", exe}, args...)...)
 	cmd.Dir = dir
-	unlock := corepattern.Shared(t)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	err = cmd.Run()
-	unlock()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
 		t.Fatalf("%s did not crash: %v", exe, err)

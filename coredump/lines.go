@@ -1,18 +1,18 @@
 package coredump
 
 import (
+	"cmp"
 	"debug/dwarf"
 	"debug/elf"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
 )
 
 // maxDWARF bounds the .debug_info we are willing to parse for file:line;
 // a module with more keeps its names and loses its line numbers.
 const maxDWARF = 256 << 20
-
-// smallDWARF is the largest .debug_info (inflated) of a library's
-// separate debug file without .debug_aranges that is loaded whole for
-// line numbers: ld.so's 0.66 MB takes 15 ms.
-const smallDWARF = 1 << 20
 
 // dwarfData loads DWARF lazily, whole, from the module's own file or from
 // the executable's separate debug file: the program's own DWARF is
@@ -30,16 +30,13 @@ func (m *Module) dwarfData() *dwarf.Data {
 		return m.dwarf
 	}
 	m.dwarfDone = true
+	m.ensureSymbols() // finds the debug file
 	files := []*elf.File{m.file}
 	if m.Executable {
 		files = append(files, m.debugFile)
 	} else if m.debugFile != nil {
-		if m.units = newUnitDWARF(m.debugFile); m.units == nil {
-			// No .debug_aranges to find a unit by: only a small debug
-			// file is worth loading whole.
-			if s := m.debugFile.Section(".debug_info"); s != nil && s.Size <= smallDWARF {
-				files = append(files, m.debugFile)
-			}
+		if m.units = newUnitDWARF(m.debugFile); m.units != nil {
+			m.dwarfFrom = m.debugPath
 		}
 	}
 	for _, f := range files {
@@ -52,16 +49,67 @@ func (m *Module) dwarfData() *dwarf.Data {
 		}
 		func() {
 			defer func() { _ = recover() }() // bad DWARF costs the line numbers only
-			if d, err := f.DWARF(); err == nil {
+			if d, err := frameDWARF(f); err == nil {
 				m.dwarf = d
 			}
 		}()
 		if m.dwarf != nil {
 			m.units = nil
+			m.dwarfFrom = m.Path + " (.debug_info)"
+			if f == m.debugFile {
+				m.dwarfFrom = m.debugPath
+			}
 			break
 		}
 	}
 	return m.dwarf
+}
+
+// frameDWARF loads the DWARF sections that names, lines and call sites
+// need, and not the location lists, which elf.File.DWARF inflates too:
+// a Go program's are a quarter of its compressed DWARF. The old
+// .zdebug_ compression is left to elf.File.DWARF.
+func frameDWARF(f *elf.File) (*dwarf.Data, error) {
+	data := func(name string) ([]byte, error) {
+		s := f.Section(name)
+		if s == nil || s.Type == elf.SHT_NOBITS {
+			return nil, nil
+		}
+		return s.Data()
+	}
+	for _, s := range f.Sections {
+		if strings.HasPrefix(s.Name, ".zdebug_") {
+			return f.DWARF()
+		}
+	}
+	var b [6][]byte
+	for i, n := range []string{"abbrev", "info", "line", "ranges", "str", "line_str"} {
+		var err error
+		if b[i], err = data(".debug_" + n); err != nil {
+			return nil, fmt.Errorf(".debug_%s: %w", n, err)
+		}
+	}
+	d, err := dwarf.New(b[0], nil, nil, b[1], b[2], nil, b[3], b[4])
+	if err != nil {
+		return nil, err
+	}
+	if b[5] != nil {
+		if err := d.AddSection(".debug_line_str", b[5]); err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range []string{".debug_addr", ".debug_rnglists", ".debug_str_offsets"} {
+		b, err := data(n)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", n, err)
+		}
+		if b != nil {
+			if err := d.AddSection(n, b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return d, nil
 }
 
 // unitAt returns the DWARF data and the compilation unit that hold the
@@ -125,26 +173,36 @@ func (m *Module) line(addr uint64) (file string, line int) {
 	if cu == nil {
 		return "", 0
 	}
-	lr, err := d.LineReader(cu)
-	if err != nil || lr == nil {
+	key := cuKey{d, cu.Offset}
+	t, ok := m.lineTables[key]
+	if !ok {
+		if lr, err := d.LineReader(cu); err == nil && lr != nil {
+			t = readLines(lr)
+		}
+		if m.lineTables == nil {
+			m.lineTables = map[cuKey]*lineTables{}
+		}
+		m.lineTables[key] = t
+	}
+	if t == nil {
 		return "", 0
 	}
-	e, ok := seekLine(lr, v)
-	if !ok || e.File == nil {
-		return "", 0
-	}
-	return e.File.Name, e.Line
+	return t.lookup(v)
 }
 
 // maxLineRows bounds the rows read from one unit's line program.
 const maxLineRows = 1 << 22
 
-// seekLine returns the line-table row for pc as gdb chooses it, so that
-// elfdoctor and gdb name the same line for a frame. LineReader.SeekPC is
-// not used: it gives up when the table's first row is above pc, and GCC
-// emits a function's cold part (in .text.unlikely, at lower addresses) as
-// a later sequence. gdb (13, dwarf2/read.c and buildsym.c) reads a line
-// program into one table per source file:
+// lineTables is a unit's line program as gdb keeps it: one table per
+// source file, read once per unit so that every frame in the unit (Go
+// puts all of package runtime in one) is a binary search.
+//
+// The rows are the ones gdb chooses from, so that elfdoctor and gdb name
+// the same line for a frame. dwarf.LineReader.SeekPC is not used: it
+// gives up when the table's first row is above pc, and GCC emits a
+// function's cold part (in .text.unlikely, at lower addresses) as a later
+// sequence. gdb (13, dwarf2/read.c and buildsym.c) reads a line program
+// into one table per source file:
 //
 //   - a row of line 0 is dropped, and so is a non-statement row that
 //     switches file at an address that already had a statement row;
@@ -159,23 +217,40 @@ const maxLineRows = 1 << 22
 // file has nothing for pc, and a row that is not a statement gives way to
 // an earlier statement row at the same address. The file whose row has
 // the highest address wins (the first seen, on a tie, which GCC's tables
-// do not produce). Only the rows at each file's highest address at or
-// below pc are kept here, and the size of the latest run for removals.
-func seekLine(lr *dwarf.LineReader, pc uint64) (dwarf.LineEntry, bool) {
-	files := map[string]*lineTable{}
-	var order []*lineTable
+// do not produce).
+type lineTables struct {
+	files []*lineTable
+}
+
+// lineTable is gdb's table for one source file.
+type lineTable struct {
+	name   string
+	rows   []lineRow
+	runLen int // how many of the latest rows share the last row's address
+}
+
+// lineRow is one row; line 0 is an end-of-run marker.
+type lineRow struct {
+	addr uint64
+	line int32
+	stmt bool
+}
+
+func readLines(lr *dwarf.LineReader) *lineTables {
+	t := &lineTables{}
+	byName := map[string]*lineTable{}
 	table := func(f *dwarf.LineFile) *lineTable {
 		name := ""
 		if f != nil {
 			name = f.Name
 		}
-		t := files[name]
-		if t == nil {
-			t = &lineTable{}
-			files[name] = t
-			order = append(order, t)
+		ft := byName[name]
+		if ft == nil {
+			ft = &lineTable{name: name}
+			byName[name] = ft
+			t.files = append(t.files, ft)
 		}
-		return t
+		return ft
 	}
 	var (
 		e                  dwarf.LineEntry
@@ -201,15 +276,15 @@ func seekLine(lr *dwarf.LineReader, pc uint64) (dwarf.LineEntry, bool) {
 			nz = nz || e.Discriminator != 0
 		}
 		prevLine = e.Line
-		t := table(e.File)
-		changed := t != last
+		ft := table(e.File)
+		changed := ft != last
 		ignore := !e.EndSequence && (e.Line == 0 || changed && lastAddr == e.Address && !e.IsStmt && stmtAtAddr)
 		if !skip && (changed && !ignore || e.EndSequence) && last != nil {
-			last.end(e.Address, pc)
+			last.end(e.Address)
 		}
 		if !skip && !e.EndSequence && !ignore && (changed || e.Line != lastLine || !nz) {
-			t.add(e, pc)
-			last, lastLine = t, e.Line
+			ft.add(lineRow{addr: e.Address, line: int32(e.Line), stmt: e.IsStmt})
+			last, lastLine = ft, e.Line
 		}
 		if lastAddr != e.Address {
 			stmtAtAddr, lastAddr = false, e.Address
@@ -217,91 +292,86 @@ func seekLine(lr *dwarf.LineReader, pc uint64) (dwarf.LineEntry, bool) {
 		stmtAtAddr = stmtAtAddr || e.IsStmt
 		first = e.EndSequence
 	}
-	var best dwarf.LineEntry
-	found := false
-	for _, t := range order {
-		if e, ok := t.row(); ok && (!found || e.Address > best.Address) {
-			best, found = e, true
-		}
+	for _, ft := range t.files {
+		// gdb sorts each table by address, markers first at one address,
+		// keeping the program's order otherwise.
+		slices.SortStableFunc(ft.rows, func(a, b lineRow) int {
+			return cmp.Or(cmp.Compare(a.addr, b.addr), cmp.Compare(min(a.line, 1), min(b.line, 1)))
+		})
 	}
-	return best, found
+	return t
 }
 
-// lineTable is what seekLine keeps of gdb's table for one source file.
-type lineTable struct {
-	n      int    // rows in gdb's table
-	runPC  uint64 // the address of the latest rows
-	runLen int    // how many of the latest rows are at runPC
-	top    uint64 // the highest address at or below pc
-	at     []lineRow
-}
-
-type lineRow struct {
-	pos int // in gdb's table
-	e   dwarf.LineEntry
-}
-
-func (t *lineTable) add(e dwarf.LineEntry, pc uint64) {
-	if t.n > 0 && t.runPC == e.Address {
+func (t *lineTable) add(r lineRow) {
+	if n := len(t.rows); n > 0 && t.rows[n-1].addr == r.addr {
 		t.runLen++
 	} else {
-		t.runPC, t.runLen = e.Address, 1
+		t.runLen = 1
 	}
-	t.n++
-	if e.Address > pc || len(t.at) > 0 && e.Address < t.top {
-		return
-	}
-	if len(t.at) == 0 || e.Address > t.top {
-		t.at, t.top = t.at[:0], e.Address
-	}
-	if len(t.at) < maxRowsAtAddress {
-		t.at = append(t.at, lineRow{t.n - 1, e})
-	}
+	t.rows = append(t.rows, r)
 }
-
-// maxRowsAtAddress bounds the rows kept for one address of one file.
-const maxRowsAtAddress = 1 << 10
 
 // end records gdb's end-of-run marker, removing the file's latest rows
 // at the same address; a table without rows gets none.
-func (t *lineTable) end(addr, pc uint64) {
-	if t.n == 0 {
+func (t *lineTable) end(addr uint64) {
+	n := len(t.rows)
+	if n == 0 {
 		return
 	}
-	if t.runPC == addr {
-		t.n -= t.runLen
+	if t.rows[n-1].addr == addr {
+		t.rows = t.rows[:n-t.runLen]
 		t.runLen = 0
-		keep := t.at[:0]
-		for _, r := range t.at {
-			if r.pos < t.n {
-				keep = append(keep, r)
-			}
+		if len(t.rows) == 0 {
+			// gdb still counts the table as having had rows.
+			t.rows = append(t.rows, lineRow{addr: addr})
+			t.runLen = 1
+			return
 		}
-		t.at = keep
 	}
-	t.add(dwarf.LineEntry{Address: addr}, pc)
+	t.add(lineRow{addr: addr})
 }
 
-// row is gdb's choice in this file's table: the last row at top once
-// markers are sorted first, unless that is a marker; a row that is not a
-// statement gives way to the nearest earlier statement row.
-func (t *lineTable) row() (dwarf.LineEntry, bool) {
-	var rows []dwarf.LineEntry
-	for _, r := range t.at {
-		if r.e.Line != 0 {
-			rows = append(rows, r.e)
+// lookup returns gdb's choice for the link-time address pc.
+func (t *lineTables) lookup(pc uint64) (string, int) {
+	var best lineRow
+	bestFile, found := "", false
+	for _, ft := range t.files {
+		if r, ok := ft.row(pc); ok && (!found || r.addr > best.addr) {
+			best, bestFile, found = r, ft.name, true
 		}
 	}
-	if len(rows) == 0 {
-		return dwarf.LineEntry{}, false
+	if !found {
+		return "", 0
 	}
-	for i := len(rows) - 1; i >= 0; i-- {
-		if rows[i].IsStmt {
-			return rows[i], true
-		}
-	}
-	return rows[len(rows)-1], true
+	return bestFile, int(best.line)
 }
+
+// row is gdb's choice in this file's table: the last row at the highest
+// address at or below pc once markers are sorted first, unless that is a
+// marker; a row that is not a statement gives way to the nearest earlier
+// statement row at the same address.
+func (t *lineTable) row(pc uint64) (lineRow, bool) {
+	i := sort.Search(len(t.rows), func(i int) bool { return t.rows[i].addr > pc }) - 1
+	if i < 0 {
+		return lineRow{}, false
+	}
+	top := t.rows[i].addr
+	if t.rows[i].line == 0 {
+		return lineRow{}, false
+	}
+	for k, n := i, 0; k >= 0 && t.rows[k].addr == top && n < maxRowsAtAddress; k, n = k-1, n+1 {
+		if t.rows[k].stmt {
+			return t.rows[k], true
+		}
+		if t.rows[k].line == 0 {
+			break
+		}
+	}
+	return t.rows[i], true
+}
+
+// maxRowsAtAddress bounds the rows looked at for one address of one file.
+const maxRowsAtAddress = 1 << 10
 
 // inlineSite is a function inlined at an address, and where it was called.
 type inlineSite struct {
@@ -315,20 +385,151 @@ const maxDIEs = 1 << 20
 
 // inlines returns the functions inlined at addr, outermost first, from the
 // DW_TAG_inlined_subroutine entries whose ranges contain it.
-func (m *Module) inlines(addr uint64) (out []inlineSite) {
+func (m *Module) inlines(addr uint64) []inlineSite {
+	_, out := m.scope(addr)
+	return out
+}
+
+// dwarfFunc is the DW_TAG_subprogram whose code holds an address.
+type dwarfFunc struct {
+	name  string // the linkage name, else the name, as gdb prints it
+	entry uint64 // link-time address of its first instruction
+	die   dwarf.Offset
+	d     *dwarf.Data
+}
+
+// scope returns the function whose code holds addr, as its debug
+// information names it, and the functions inlined there, outermost first.
+// gdb names a frame after this entry rather than the symbol table, which
+// is how glibc's frames read __GI_raise and __libc_start_main_impl rather
+// than the exported aliases at the same address.
+func (m *Module) scope(addr uint64) (dwarfFunc, []inlineSite) {
+	if s, ok := m.scopes[addr]; ok {
+		return s.sub, s.inl
+	}
+	sub, inl := m.findScope(addr)
+	if m.scopes == nil {
+		m.scopes = map[uint64]scopeResult{}
+	}
+	if len(m.scopes) < maxCachedScopes {
+		m.scopes[addr] = scopeResult{sub, inl}
+	}
+	return sub, inl
+}
+
+type scopeResult struct {
+	sub dwarfFunc
+	inl []inlineSite
+}
+
+// maxCachedScopes bounds the addresses whose scope a module remembers.
+const maxCachedScopes = 1 << 12
+
+// cuKey names a compilation unit: its entry in its dwarf.Data.
+type cuKey struct {
+	d   *dwarf.Data
+	off dwarf.Offset
+}
+
+// cuFunc is one function of a unit's index: a subprogram entry and the
+// address ranges of its code.
+type cuFunc struct {
+	lo, hi uint64
+	off    dwarf.Offset
+}
+
+// cuFuncs returns the unit's functions, sorted by address, walking the
+// unit's entries once: a frame's lookup is then a search and a walk of
+// one function's entries, not of the unit's (Go puts all of package
+// runtime in one unit).
+func (m *Module) cuFuncs(d *dwarf.Data, r *dwarf.Reader, cu *dwarf.Entry) []cuFunc {
+	key := cuKey{d, cu.Offset}
+	if fs, ok := m.cuIndex[key]; ok {
+		return fs
+	}
+	var fs []cuFunc
+	depth := 1
+	for n := 0; depth > 0 && n < maxDIEs; n++ {
+		e, err := r.Next()
+		if err != nil || e == nil {
+			break
+		}
+		if e.Tag == 0 {
+			depth--
+			continue
+		}
+		if e.Tag == dwarf.TagSubprogram {
+			if rs, err := m.ranges(d, e); err == nil {
+				for _, rg := range rs {
+					if len(fs) < maxDIEs {
+						fs = append(fs, cuFunc{lo: rg[0], hi: rg[1], off: e.Offset})
+					}
+				}
+			}
+		}
+		if e.Children {
+			if e.Tag == dwarf.TagNamespace || e.Tag == dwarf.TagClassType || e.Tag == dwarf.TagStructType || e.Tag == dwarf.TagModule {
+				depth++
+			} else {
+				r.SkipChildren()
+			}
+		}
+	}
+	// Stable, so that aliases of one range keep the unit's order and
+	// the last is the one gdb names.
+	slices.SortStableFunc(fs, func(a, b cuFunc) int { return cmp.Compare(a.lo, b.lo) })
+	if m.cuIndex == nil {
+		m.cuIndex = map[cuKey][]cuFunc{}
+	}
+	m.cuIndex[key] = fs
+	return fs
+}
+
+func (m *Module) findScope(addr uint64) (sub dwarfFunc, out []inlineSite) {
 	defer func() {
 		if recover() != nil {
-			out = nil
+			sub, out = dwarfFunc{}, nil
 		}
 	}()
 	v := addr - m.Bias
 	d, r, cu := m.unitAt(v)
 	if cu == nil || !cu.Children {
-		return nil
+		return dwarfFunc{}, nil
 	}
 	var files []*dwarf.LineFile
 	if lr, err := d.LineReader(cu); err == nil && lr != nil {
 		files = lr.Files()
+	}
+	fs := m.cuFuncs(d, r, cu)
+	// Assemblers emit one subprogram per alias of the same code
+	// (__kill, __GI___kill, kill, __GI_kill); gdb names the frame after
+	// the last.
+	i := sort.Search(len(fs), func(i int) bool { return fs[i].lo > v }) - 1
+	var fn *cuFunc
+	for k := 0; i >= 0 && k < 64; i, k = i-1, k+1 {
+		if v < fs[i].hi && (fn == nil || fs[i].lo == fn.lo && fs[i].off > fn.off) {
+			fn = &fs[i]
+		}
+		if fn != nil && fs[i].lo < fn.lo {
+			break
+		}
+	}
+	if fn == nil {
+		return dwarfFunc{}, nil
+	}
+	r.Seek(fn.off)
+	e, err := r.Next()
+	if err != nil || e == nil {
+		return dwarfFunc{}, nil
+	}
+	sub = dwarfFunc{name: m.originName(d, e), die: e.Offset, d: d}
+	if lo, ok := e.Val(dwarf.AttrLowpc).(uint64); ok {
+		sub.entry = lo
+	} else if rs, err := m.ranges(d, e); err == nil && len(rs) > 0 {
+		sub.entry = rs[0][0]
+	}
+	if !e.Children {
+		return sub, nil
 	}
 	depth := 1
 	for n := 0; depth > 0 && n < maxDIEs; n++ {
@@ -341,7 +542,7 @@ func (m *Module) inlines(addr uint64) (out []inlineSite) {
 			continue
 		}
 		contains := false
-		if e.Tag == dwarf.TagSubprogram || e.Tag == dwarf.TagInlinedSubroutine || e.Tag == dwarf.TagLexDwarfBlock {
+		if e.Tag == dwarf.TagInlinedSubroutine || e.Tag == dwarf.TagLexDwarfBlock {
 			if rs, err := m.ranges(d, e); err == nil {
 				contains = inRanges(v, rs)
 			}
@@ -357,14 +558,14 @@ func (m *Module) inlines(addr uint64) (out []inlineSite) {
 			out = append(out, site)
 		}
 		if e.Children {
-			if contains || e.Tag == dwarf.TagNamespace || e.Tag == dwarf.TagClassType || e.Tag == dwarf.TagStructType {
+			if contains {
 				depth++
 			} else {
 				r.SkipChildren()
 			}
 		}
 	}
-	return out
+	return sub, out
 }
 
 // originName follows DW_AT_abstract_origin and DW_AT_specification to

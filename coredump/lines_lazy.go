@@ -47,6 +47,9 @@ type unitDWARF struct {
 	rngEnd   uint64
 	rngBuf   []byte
 
+	// Without .debug_aranges, the units' own ranges, read in order.
+	unitsNext, unitsSeen uint64
+
 	arSets   []arange // .debug_aranges parsed so far
 	arNext   uint64   // offset of the next set to parse
 	arDone   bool
@@ -86,8 +89,8 @@ const (
 )
 
 // newUnitDWARF returns a per-unit reader for f, or nil when f lacks
-// .debug_info, .debug_abbrev or .debug_aranges, or a section's size cannot
-// be right for the file.
+// .debug_info or .debug_abbrev, or a section's size cannot be right for
+// the file.
 func newUnitDWARF(f *elf.File) *unitDWARF {
 	return newUnitReader(f.ByteOrder, func(name string) *debugSection { return openDebugSection(f, name) })
 }
@@ -102,7 +105,7 @@ func newUnitReader(order binary.ByteOrder, open func(name string) *debugSection)
 		{&u.rngLists, "rnglists"}, {&u.ranges, "ranges"}} {
 		*s.p = open(s.name)
 	}
-	if u.info == nil || u.abbrev == nil || u.aranges == nil {
+	if u.info == nil || u.abbrev == nil {
 		return nil
 	}
 	return u
@@ -206,7 +209,11 @@ func (u *unitDWARF) unitOffset(pc uint64) (uint64, bool) {
 	}
 	for !u.arDone {
 		start := len(u.arSets)
-		if err := u.nextArangeSet(); err != nil || len(u.arSets) > maxAranges {
+		next := u.nextArangeSet
+		if u.aranges == nil {
+			next = u.nextUnitRanges
+		}
+		if err := next(); err != nil || len(u.arSets) > maxAranges {
 			u.arDone = true
 			break
 		}
@@ -217,6 +224,48 @@ func (u *unitDWARF) unitOffset(pc uint64) (uint64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// nextUnitRanges indexes the next unit of .debug_info by its own entry's
+// ranges (DW_AT_low_pc/high_pc or DW_AT_ranges), for a debug file without
+// .debug_aranges (clang's default) as gdb indexes one: units are read in
+// order only until one holds the address asked for, and each is kept for
+// the lookups that follow.
+func (u *unitDWARF) nextUnitRanges() error {
+	off := u.unitsNext
+	if off >= u.info.size || u.unitsSeen >= maxUnits {
+		return io.EOF
+	}
+	head, err := u.info.at(off, min(12, u.info.size-off))
+	if err != nil {
+		return err
+	}
+	n, err := unitSize(head, u.order)
+	if err != nil || n > u.info.size-off {
+		return fmt.Errorf(".debug_info: unit at %#x: bad length", off)
+	}
+	u.unitsNext += n
+	u.unitsSeen++
+	du := u.unit(off)
+	if du == nil {
+		return nil // a unit this reader cannot use; the next may be fine
+	}
+	r := du.d.Reader()
+	r.Seek(du.off)
+	cu, err := r.Next()
+	if err != nil || cu == nil {
+		return nil
+	}
+	rs, err := u.entryRanges(du.d, cu)
+	if err != nil {
+		return nil
+	}
+	for _, rg := range rs {
+		if rg[0] < rg[1] {
+			u.arSets = append(u.arSets, arange{lo: rg[0], hi: rg[1], unit: off})
+		}
+	}
+	return nil
 }
 
 func (u *unitDWARF) nextArangeSet() error {

@@ -612,14 +612,16 @@ func FuzzAbbrevTableEnd(f *testing.F) {
 	})
 }
 
-// FuzzUnitDWARF runs the whole unit-at-a-time path — aranges, unit
-// header, abbreviation table, line program, range lists, dwarf's readers
-// — over sections made of the fuzzer's bytes, plain or zlib-compressed
+// FuzzUnitDWARF runs the whole unit-at-a-time path — aranges or the
+// units' own ranges, unit header, abbreviation table, line program, range
+// lists, the function index and call sites, dwarf's readers — over sections made of the fuzzer's bytes, plain or zlib-compressed
 // with a size claim of the fuzzer's.
 func FuzzUnitDWARF(f *testing.F) {
 	for _, seed := range realUnitSeeds(f) {
 		f.Add(seed.aranges, seed.info, seed.abbrev, seed.line, seed.str, seed.lineStr, seed.rnglists, seed.pc, false, uint16(0))
 		f.Add(seed.aranges, seed.info, seed.abbrev, seed.line, seed.str, seed.lineStr, seed.rnglists, seed.pc, true, uint16(100))
+		// Without .debug_aranges: units indexed by their own ranges.
+		f.Add([]byte{}, seed.info, seed.abbrev, seed.line, seed.str, seed.lineStr, seed.rnglists, seed.pc, false, uint16(0))
 	}
 	f.Add([]byte{}, []byte{}, []byte{}, []byte{}, []byte{}, []byte{}, []byte{}, uint64(0), false, uint16(0))
 	f.Fuzz(func(t *testing.T, aranges, info, abbrev, line, str, lineStr, rnglists []byte, pc uint64, compress bool, extra uint16) {
@@ -643,6 +645,9 @@ func FuzzUnitDWARF(f *testing.F) {
 		m := &Module{units: u, dwarfDone: true}
 		m.line(pc)
 		m.inlines(pc)
+		if sub, _ := m.scope(pc); sub.d != nil {
+			m.callSites(sub)
+		}
 		for _, s := range []*debugSection{u.info, u.abbrev, u.aranges, u.line, u.str, u.lineStr, u.rngLists} {
 			if s != nil && uint64(len(s.buf)) > s.size {
 				t.Errorf("%s: %d bytes kept of a %d-byte section", s.name, len(s.buf), s.size)
@@ -722,4 +727,68 @@ func realUnitSeeds(f *testing.F) []unitSeed {
 		ef.Close()
 	}
 	return out
+}
+
+// TestUnitDWARFWithoutAranges: clang writes no .debug_aranges by default,
+// so a library's separate debug file from clang is indexed by its units'
+// own ranges, read in order only as far as the address asked for, and
+// gives the lines and inlined functions whole DWARF gives.
+func TestUnitDWARFWithoutAranges(t *testing.T) {
+	needTool(t, "objcopy")
+	dir := t.TempDir()
+	lib := compile(t, "clang", "plugin.c", dir, "lib.so", "-O2", "-g", "-shared", "-fPIC",
+		filepath.Join("testdata", "src", "libinit.c"), filepath.Join("testdata", "src", "inline.c"))
+	debug := lib + ".debug"
+	if b, err := exec.Command("objcopy", "--only-keep-debug", "--compress-debug-sections=zlib", lib, debug).CombinedOutput(); err != nil {
+		t.Fatalf("objcopy: %v\n%s", err, b)
+	}
+	f, err := elf.Open(debug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Section(".debug_aranges") != nil {
+		t.Fatalf("clang wrote .debug_aranges; the test needs a file without")
+	}
+	d, err := f.DWARF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := &Module{dwarf: d, dwarfDone: true}
+	lazy := &Module{debugFile: f}
+	first := symbolValue(t, f, "plugin_store")
+	if _, line := lazy.line(first); line == 0 {
+		t.Fatalf("no line for plugin_store without .debug_aranges")
+	}
+	if lazy.units == nil || lazy.units.aranges != nil {
+		t.Fatalf("units %+v: want the per-unit reader without .debug_aranges", lazy.units)
+	}
+	if n := len(lazy.units.units); n != 1 {
+		t.Errorf("%d units read for the first unit's function, want 1", n)
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || s.Value == 0 {
+			continue
+		}
+		for off := uint64(0); off < s.Size; off++ {
+			pc := s.Value + off
+			wf, wl := whole.line(pc)
+			if lf, ll := lazy.line(pc); lf != wf || ll != wl {
+				t.Errorf("line(%s+%#x) = %s:%d, whole DWARF says %s:%d", s.Name, off, lf, ll, wf, wl)
+			}
+			if got, want := lazy.inlines(pc), whole.inlines(pc); !slices.Equal(got, want) {
+				t.Errorf("inlines(%s+%#x) = %v, whole DWARF says %v", s.Name, off, got, want)
+			}
+			checked++
+		}
+	}
+	if checked < 50 || len(lazy.units.units) < 3 {
+		t.Errorf("checked %d addresses in %d units; want the three units' functions", checked, len(lazy.units.units))
+	}
+	t.Logf("%d addresses agree, %d units", checked, len(lazy.units.units))
 }

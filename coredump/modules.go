@@ -43,10 +43,16 @@ type Module struct {
 	fdesDone bool
 	sections []elf.SectionHeader
 
-	debugFile *elf.File
-	dwarf     *dwarf.Data
-	dwarfDone bool
-	units     *unitDWARF // a system library's debug file, read by unit
+	debugFile  *elf.File
+	dwarf      *dwarf.Data
+	dwarfDone  bool
+	units      *unitDWARF // a system library's debug file, read by unit
+	symLoader  func()
+	debugPath  string
+	dwarfFrom  string // where m.dwarf or m.units came from
+	cuIndex    map[cuKey][]cuFunc
+	scopes     map[uint64]scopeResult
+	lineTables map[cuKey]*lineTables
 }
 
 // Contains reports whether addr is in one of the module's mappings' span.
@@ -127,8 +133,21 @@ func (a *analyzer) openModule(m *Module, path string) (err error) {
 	}
 	m.Bias = a.bias(m, ef)
 	m.BuildID = buildID(ef)
-	a.loadSymbols(m)
+	// Symbols are read when a frame or a structure is looked up in the
+	// module, not for every file the process mapped: sorting a 230 MB
+	// executable's .symtab, or asking debuginfod for a library no frame
+	// is in, costs more than the rest of the analysis.
+	m.symLoader = func() { a.loadSymbols(m) }
 	return nil
+}
+
+// ensureSymbols reads the module's symbol tables and finds its debug
+// file, once.
+func (m *Module) ensureSymbols() {
+	if f := m.symLoader; f != nil {
+		m.symLoader = nil
+		f()
+	}
 }
 
 // auxModules adds the executable and the loader from the auxiliary vector

@@ -55,7 +55,7 @@ func (a *analyzer) loadSymbols(m *Module) {
 				return
 			}
 			m.addTable(path, s, f)
-			m.debugFile = f
+			m.debugFile, m.debugPath = f, path
 		}()
 	}
 }
@@ -100,6 +100,7 @@ func rank(s elf.Symbol) int {
 // at most maxLabelSpan, and only when no sized symbol covers the address,
 // so an address past the end of a function is not given its name.
 func (m *Module) lookup(addr uint64) (Symbol, bool) {
+	m.ensureSymbols()
 	v := addr - m.Bias
 	for _, t := range m.tables {
 		last := sort.Search(len(t.syms), func(i int) bool { return t.syms[i].Value > v }) - 1
@@ -133,6 +134,7 @@ const maxLabelSpan = 256
 
 // symbolAddr returns the runtime address of a named symbol.
 func (m *Module) symbolAddr(name string) (uint64, bool) {
+	m.ensureSymbols()
 	for _, t := range m.tables {
 		for _, s := range t.syms {
 			if s.Name == name {

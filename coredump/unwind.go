@@ -3,6 +3,8 @@ package coredump
 import (
 	"debug/elf"
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/go-delve/delve/pkg/dwarf/frame"
 	"github.com/ianlancetaylor/demangle"
@@ -18,6 +20,8 @@ const (
 	ByRegisters = "registers"     // the thread's own PC
 	ByCFI       = "cfi"           // .eh_frame call frame information
 	ByFramePtr  = "frame pointer" // the saved frame-pointer chain
+	ByTailCall  = "tail call"     // a function that tail-called the next frame's, from DWARF call sites
+	BySignal    = "signal frame"  // registers the kernel saved in a signal frame
 	ByStackScan = "stack scan"    // a word on the stack that looks like a return address; may be stale
 )
 
@@ -34,6 +38,19 @@ type Frame struct {
 	// Inlined frames are functions the compiler inlined into the next
 	// frame: they share its PC and have no stack frame of their own.
 	Inlined bool `json:"inlined,omitempty"`
+	// Clone is the suffix of a compiler's copy of Function (".cold",
+	// ".isra.0", ".constprop.0", ".part.0"); gdb shows such a frame as
+	// the function itself.
+	Clone string `json:"clone,omitempty"`
+	// SignalFrame marks the kernel's signal trampoline, whose Function
+	// is SignalHandlerCalled.
+	SignalFrame bool `json:"signal_frame,omitempty"`
+	// TailCall marks a frame put back from DWARF call-site information:
+	// its function tail-called the one of the frame above, so nothing
+	// of it is on the stack. PC is just after its jump.
+	TailCall bool `json:"tail_call,omitempty"`
+
+	entry uint64 // the runtime address of the function's first instruction, from DWARF
 }
 
 // regSet holds registers by DWARF number, which is how CFI names them.
@@ -107,38 +124,214 @@ func (a *analyzer) isCode(addr uint64) bool {
 	return l != nil && l.Flags&elf.PF_X != 0
 }
 
-// unwind walks a thread's stack: CFI first, then frame pointers, then a
-// scan of the stack whose frames are marked as guesses.
+// unwind walks a thread's stack: through the kernel's signal frames,
+// then CFI, then frame pointers, then a scan of the stack whose frames are
+// marked as guesses. It stops after the function holding the program's
+// entry point, as gdb does.
 func (a *analyzer) unwind(t Thread) []Frame {
 	rs := a.initialRegs(t)
-	frames := a.framesAt(rs.pc, rs.pc, ByRegisters)
-	for step := 0; len(frames) < maxFrames; step++ {
-		// A return address points after the call; look up the call itself.
-		lookPC := rs.pc
-		if step > 0 {
-			lookPC--
+	sig := a.sigtramp(rs.pc)
+	frames := a.framesFor(rs.pc, rs.pc, ByRegisters, sig)
+	// exact: rs.pc is the instruction to name (frame 0, or the one a
+	// signal interrupted), not a return address just after a call.
+	exact := true
+	for len(frames) < maxFrames && (sig || !a.entryFunction(rs.pc, exact)) {
+		var (
+			next   regSet
+			ok     bool
+			method string
+		)
+		if sig {
+			next, ok = a.stepSignal(rs)
+			method = BySignal
+		} else {
+			// A return address points after the call; look up the call itself.
+			lookPC := rs.pc
+			if !exact {
+				lookPC--
+			}
+			var outermost bool
+			next, ok, outermost = a.stepCFI(rs, lookPC)
+			if outermost {
+				break
+			}
+			method = ByCFI
+			if !ok {
+				next, ok = a.stepFP(rs)
+				method = ByFramePtr
+			}
+			if !ok {
+				frames = append(frames, a.scan(rs.v[a.spReg()], maxFrames-len(frames))...)
+				break
+			}
 		}
-		next, ok := a.stepCFI(rs, lookPC)
-		method := ByCFI
-		if !ok {
-			next, ok = a.stepFP(rs)
-			method = ByFramePtr
-		}
-		if !ok {
-			frames = append(frames, a.scan(rs.v[a.spReg()], maxFrames-len(frames))...)
-			break
+		if next.pc == 0 || !a.isCode(next.pc) {
+			break // end of the stack, or garbage: stop rather than invent frames
 		}
 		// The stack pointer must grow towards the caller. A leaf
 		// function without a frame leaves it unchanged, which is only
-		// possible for the innermost frame.
-		nsp, sp := next.v[a.spReg()], rs.v[a.spReg()]
-		if next.pc == 0 || !a.isCode(next.pc) || nsp < sp || nsp == sp && (step > 0 || next.pc == rs.pc) {
-			break // end of the stack, or garbage: stop rather than invent frames
+		// possible where the PC is exact. A signal frame may return to
+		// any stack (sigaltstack).
+		if nsp, sp := next.v[a.spReg()], rs.v[a.spReg()]; !sig && (nsp < sp || nsp == sp && (!exact || next.pc == rs.pc)) {
+			break
 		}
-		rs = next
-		frames = append(frames, a.framesAt(rs.pc, rs.pc-1, method)...)
+		callee := frames[len(frames)-1]
+		if !sig {
+			frames = append(frames, a.tailCalls(callee.entry, next.pc)...)
+		}
+		// Go's signal handler makes a fault look like a call of
+		// runtime.sigpanic from the faulting instruction, pushing its
+		// address: that is the instruction itself, as Go's own
+		// traceback reads it (gdb takes it for a return address and
+		// often prints ?? there).
+		rs, exact = next, sig || callee.Function == "runtime.sigpanic"
+		sig = a.sigtramp(rs.pc)
+		lookPC := rs.pc
+		if !exact {
+			lookPC--
+		}
+		frames = append(frames, a.framesFor(rs.pc, lookPC, method, sig)...)
 	}
 	return frames
+}
+
+// framesFor is framesAt, or the one frame gdb shows for a signal
+// trampoline.
+func (a *analyzer) framesFor(pc, lookPC uint64, method string, sig bool) []Frame {
+	if !sig {
+		return a.framesAt(pc, lookPC, method)
+	}
+	f := Frame{PC: pc, Function: SignalHandlerCalled, Method: method, SignalFrame: true}
+	if m := a.moduleAt(pc); m != nil {
+		f.Module = m.Path
+	} else if a.vdso(pc) {
+		f.Module = "[vdso]"
+	}
+	return []Frame{f}
+}
+
+// SignalHandlerCalled is the name of the frame of the kernel's signal
+// trampoline, as gdb prints it: the frames above it ran in a signal
+// handler, the frame below it is the code the signal interrupted.
+const SignalHandlerCalled = "<signal handler called>"
+
+// entryFunction reports whether pc is in the function that holds the
+// executable's entry point (_start): gdb stops there ("backtrace
+// past-entry" is off), since what lies above is the kernel's stack.
+func (a *analyzer) entryFunction(pc uint64, exact bool) bool {
+	entry := a.core.Auxv.Entry
+	m := a.moduleAt(pc)
+	if entry == 0 || m == nil || !m.Contains(entry) {
+		return false
+	}
+	if !exact {
+		pc--
+	}
+	s, ok1 := m.lookup(pc)
+	e, ok2 := m.lookup(entry)
+	return ok1 && ok2 && pc-s.Offset == entry-e.Offset
+}
+
+// Linux's sigreturn trampolines, recognised by their code as gdb does
+// (amd64_linux_sigtramp_p, aarch64_linux_sigtramp_frame): glibc's
+// __restore_rt and Go's runtime.sigreturn__sigaction on x86-64 are
+// "mov $15, %rax; syscall" (rt_sigreturn); aarch64's vDSO
+// __kernel_rt_sigreturn is "mov x8, #139; svc #0".
+var (
+	sigreturnAMD64 = []byte{0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05}
+	sigreturnARM64 = []byte{0x68, 0x11, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4}
+)
+
+// sigtramp reports whether pc is the start of a sigreturn trampoline:
+// the return address the kernel gives a signal handler. The code decides;
+// an FDE whose CIE has the 'S' augmentation (glibc marks __restore_rt so)
+// decides too.
+func (a *analyzer) sigtramp(pc uint64) bool {
+	var want []byte
+	switch a.core.Machine {
+	case elf.EM_X86_64:
+		want = sigreturnAMD64
+	case elf.EM_AARCH64:
+		want = sigreturnARM64
+	default:
+		// i386's trampolines and sigcontext differ (sigreturn and
+		// rt_sigreturn, int $0x80): not read, so their frames end the
+		// stack rather than be read with another layout.
+		return false
+	}
+	b := make([]byte, len(want))
+	if _, err := a.readCode(b, pc); err == nil && string(b) == string(want) {
+		return true
+	}
+	if m := a.moduleAt(pc); m != nil {
+		if fde, err := a.fdes(m).FDEForPC(pc); err == nil && fde.CIE != nil && strings.ContainsRune(fde.CIE.Augmentation, 'S') {
+			return true
+		}
+	}
+	return false
+}
+
+// vdso reports whether addr is in the vDSO, which NT_FILE does not list.
+func (a *analyzer) vdso(addr uint64) bool {
+	var v uint64
+	for _, kv := range a.core.Auxv.Raw {
+		if kv[0] == 33 { // AT_SYSINFO_EHDR
+			v = kv[1]
+		}
+	}
+	return v != 0 && addr >= v && addr-v < 1<<20 && a.core.MappingAt(addr) == nil && a.isCode(addr)
+}
+
+// Where the kernel saves the interrupted registers, from the stack
+// pointer of the trampoline's frame (the handler has returned into it):
+// x86-64's rt_sigframe is the return address the handler popped, then
+// struct ucontext, whose uc_mcontext (struct sigcontext) follows
+// uc_flags, uc_link and uc_stack (arch/x86/include/uapi/asm/sigcontext.h):
+// r8-r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip. aarch64's is
+// struct siginfo (128 bytes), then struct ucontext with uc_mcontext at
+// 176, whose sigcontext starts with fault_address, then x0-x30, sp, pc
+// (arch/arm64/include/uapi/asm/sigcontext.h).
+const (
+	sigcontextAMD64 = 40
+	sigcontextARM64 = 128 + 176 + 8
+)
+
+// sigcontextOrderAMD64 is struct sigcontext's register order as DWARF
+// register numbers; 16 is the rip column.
+var sigcontextOrderAMD64 = []uint64{8, 9, 10, 11, 12, 13, 14, 15, 5, 4, 6, 3, 1, 0, 2, 7, 16}
+
+// stepSignal reads the registers the signal interrupted from the frame
+// the kernel built on the stack.
+func (a *analyzer) stepSignal(rs regSet) (regSet, bool) {
+	sp := rs.v[a.spReg()]
+	next := regSet{v: map[uint64]uint64{}}
+	if a.core.Machine == elf.EM_AARCH64 {
+		base := sp + sigcontextARM64
+		for i := uint64(0); i <= 32; i++ {
+			w, ok := a.core.readWord(base + 8*i)
+			if !ok {
+				return rs, false
+			}
+			if i == 32 {
+				next.pc = w
+			} else {
+				next.v[i] = w
+			}
+		}
+		return next, true
+	}
+	for i, reg := range sigcontextOrderAMD64 {
+		w, ok := a.core.readWord(sp + sigcontextAMD64 + 8*uint64(i))
+		if !ok {
+			return rs, false
+		}
+		if reg == 16 {
+			next.pc = w
+		} else {
+			next.v[reg] = w
+		}
+	}
+	return next, true
 }
 
 // framesAt is the frame at pc preceded by the functions inlined there,
@@ -150,7 +343,10 @@ func (a *analyzer) framesAt(pc, lookPC uint64, method string) []Frame {
 	if m == nil || method == ByStackScan {
 		return []Frame{f}
 	}
-	chain := m.inlines(lookPC)
+	sub, chain := m.scope(lookPC)
+	if sub.name != "" {
+		a.nameFromDWARF(&f, m, sub, lookPC)
+	}
 	if len(chain) == 0 {
 		return []Frame{f}
 	}
@@ -165,12 +361,44 @@ func (a *analyzer) framesAt(pc, lookPC uint64, method string) []Frame {
 	return append(out, f)
 }
 
+// nameFromDWARF names f after the debug information's function, as gdb
+// does, keeping a clone suffix of the symbol's name (foo.isra.0 for the
+// function foo) as a detail.
+func (a *analyzer) nameFromDWARF(f *Frame, m *Module, sub dwarfFunc, lookPC uint64) {
+	name := demangle.Filter(sub.name)
+	if f.Clone == "" && f.Function != name {
+		if s, ok := m.lookup(lookPC); ok {
+			if base, clone := splitClone(s.Name); clone != "" && demangle.Filter(base) == name {
+				f.Clone = clone
+			}
+		}
+	}
+	f.Function, f.From, f.entry = name, m.dwarfFrom, sub.entry+m.Bias
+	if v := lookPC - m.Bias; v >= sub.entry {
+		f.Offset = v - sub.entry + (f.PC - lookPC)
+	}
+}
+
+// cloneSuffix matches what GCC appends to a function it specialised
+// (.isra.N, .constprop.N, .part.N), split (.cold) or localised in LTO.
+var cloneSuffix = regexp.MustCompile(`(?:\.(?:cold|isra|part|constprop|lto_priv|localalias)(?:\.[0-9]+)?)+$`)
+
+// splitClone separates a clone suffix from a symbol name.
+func splitClone(name string) (base, clone string) {
+	loc := cloneSuffix.FindStringIndex(name)
+	if loc == nil || loc[0] == 0 {
+		return name, ""
+	}
+	return name[:loc[0]], name[loc[0]:]
+}
+
 func (a *analyzer) frame(pc, lookPC uint64, method string) Frame {
 	f := Frame{PC: pc, Method: method}
 	if m := a.moduleAt(pc); m != nil {
 		f.Module = m.Path
 		if s, ok := m.lookup(lookPC); ok {
-			f.Function, f.Offset, f.From = demangle.Filter(s.Name), s.Offset+(pc-lookPC), s.From
+			base, clone := splitClone(s.Name)
+			f.Function, f.Clone, f.Offset, f.From = demangle.Filter(base), clone, s.Offset+(pc-lookPC), s.From
 		}
 		f.File, f.Line = m.line(lookPC)
 	}
@@ -182,6 +410,7 @@ func (a *analyzer) fdes(m *Module) frame.FrameDescriptionEntries {
 		return m.fdes
 	}
 	m.fdesDone = true
+	m.ensureSymbols() // finds the debug file, whose .debug_frame counts
 	// .eh_frame is what the process itself unwinds with; .debug_frame
 	// (in the file or its debug file) covers code built without
 	// unwind tables, e.g. -fno-asynchronous-unwind-tables.
@@ -232,27 +461,35 @@ func parseFrames(f *elf.File, name string, bias uint64) (out frame.FrameDescript
 }
 
 // stepCFI computes the caller's registers from the CFI row for pc.
-func (a *analyzer) stepCFI(rs regSet, pc uint64) (next regSet, ok bool) {
+// outermost is set when the CFI says there is no caller: the return
+// address column is undefined, as in _start and a thread's clone.
+func (a *analyzer) stepCFI(rs regSet, pc uint64) (next regSet, ok, outermost bool) {
 	defer func() {
 		if recover() != nil {
-			ok = false
+			ok, outermost = false, false
 		}
 	}()
 	m := a.moduleAt(pc)
 	if m == nil {
-		return rs, false
+		return rs, false, false
 	}
 	fde, err := a.fdes(m).FDEForPC(pc)
 	if err != nil {
-		return rs, false
+		return rs, false, false
 	}
 	fc, err := fde.EstablishFrame(pc)
-	if err != nil || fc.CFA.Rule != frame.RuleCFA {
-		return rs, false
+	if err != nil {
+		return rs, false, false
+	}
+	if r, set := fc.Regs[fc.RetAddrReg]; set && r.Rule == frame.RuleUndefined {
+		return rs, false, true
+	}
+	if fc.CFA.Rule != frame.RuleCFA {
+		return rs, false, false
 	}
 	base, have := rs.v[fc.CFA.Reg]
 	if !have {
-		return rs, false
+		return rs, false, false
 	}
 	mask := a.addrMask()
 	cfa := uint64(int64(base)+fc.CFA.Offset) & mask
@@ -266,17 +503,13 @@ func (a *analyzer) stepCFI(rs regSet, pc uint64) (next regSet, ok bool) {
 		case frame.RuleOffset:
 			w, ok := a.core.readWord(uint64(int64(cfa)+rule.Offset) & mask)
 			if !ok {
-				return rs, false
+				return rs, false, false
 			}
 			next.v[reg] = w
 		case frame.RuleValOffset:
 			next.v[reg] = uint64(int64(cfa)+rule.Offset) & mask
 		case frame.RuleRegister:
 			next.v[reg] = rs.v[rule.Reg]
-		case frame.RuleUndefined:
-			if reg == fc.RetAddrReg {
-				return rs, false // the outermost frame, e.g. _start
-			}
 		}
 	}
 	ra, have := next.v[fc.RetAddrReg]
@@ -286,11 +519,11 @@ func (a *analyzer) stepCFI(rs regSet, pc uint64) (next regSet, ok bool) {
 		// return point. On x86-64 the column is a pseudo-register and an
 		// FDE without a rule for it is broken.
 		if !have || a.core.Machine != elf.EM_AARCH64 {
-			return rs, false
+			return rs, false, false
 		}
 	}
 	next.pc = ra
-	return next, true
+	return next, true, false
 }
 
 // stepFP follows the frame-pointer chain: [fp] is the caller's fp and

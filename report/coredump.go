@@ -222,13 +222,21 @@ func framesTable(fs []coredump.Frame) table {
 }
 
 func frameName(f coredump.Frame) string {
+	name := f.Function
+	if f.Clone != "" {
+		name += " [clone " + f.Clone + "]"
+	}
 	switch {
 	case f.Function == "":
 		return "??"
+	case f.SignalFrame:
+		return f.Function
 	case f.Inlined:
-		return f.Function + " (inlined)"
+		return name + " (inlined)"
+	case f.TailCall:
+		return name + " (tail call)"
 	}
-	return fmt.Sprintf("%s+%#x", f.Function, f.Offset)
+	return fmt.Sprintf("%s+%#x", name, f.Offset)
 }
 
 func baseOf(p string) string {

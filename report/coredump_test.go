@@ -163,3 +163,23 @@ func TestCoredumpContent(t *testing.T) {
 		t.Error("Coredump(nil) = nil error")
 	}
 }
+
+// TestFrameName: frames are named as gdb shows them, with what gdb
+// leaves out (the clone that ran, a tail call) said beside the name.
+func TestFrameName(t *testing.T) {
+	for _, c := range []struct {
+		f    coredump.Frame
+		want string
+	}{
+		{coredump.Frame{Function: "store", Offset: 0x10}, "store+0x10"},
+		{coredump.Frame{}, "??"},
+		{coredump.Frame{Function: "sum_at", Clone: ".constprop.0.isra.0", Offset: 4}, "sum_at [clone .constprop.0.isra.0]+0x4"},
+		{coredump.Frame{Function: "__pthread_kill_internal", TailCall: true, Offset: 0x4f}, "__pthread_kill_internal (tail call)"},
+		{coredump.Frame{Function: "poke", Inlined: true}, "poke (inlined)"},
+		{coredump.Frame{Function: coredump.SignalHandlerCalled, SignalFrame: true}, "<signal handler called>"},
+	} {
+		if got := frameName(c.f); got != c.want {
+			t.Errorf("frameName(%+v) = %q, want %q", c.f, got, c.want)
+		}
+	}
+}

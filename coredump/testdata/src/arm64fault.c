@@ -175,6 +175,23 @@ __attribute__((noinline)) u64 undefined(void) {
 	return 2;
 }
 
+// A handler that faults itself, for the signal frame: the second SIGSEGV
+// arrives while the first is blocked, so it kills the program inside the
+// handler, whose return address is the sigreturn trampoline.
+__attribute__((noinline)) static void fault_again(int sig, void *si, void *uc) {
+	sink(*(volatile u64 *)0x10000600 + (u64)sig);
+}
+
+static void fault_in_handler(void) {
+	struct {
+		void (*handler)(int, void *, void *);
+		u64 flags;
+		void (*restorer)(void);
+		u64 mask;
+	} sa = {fault_again, 0x4 | 0x04000000, sigreturn, 0}; // SA_SIGINFO|SA_RESTORER
+	syscall4(134, 11, (long)&sa, 0, sizeof sa.mask);
+}
+
 u64 run(long argc, char **argv) {
 	if (argc < 2)
 		return 0;
@@ -200,6 +217,9 @@ u64 run(long argc, char **argv) {
 		return sve_add();
 	case 'u':
 		return undefined();
+	case 'h':
+		fault_in_handler();
+		return load_imm(0x10000000);
 	}
 	return 0;
 }
