@@ -234,6 +234,11 @@ var loaderPhrases = []*regexp.Regexp{
 	regexp.MustCompile("Assertion `[^']+' failed"),
 	regexp.MustCompile(`undefined symbol: [^ ,]+(, version [^ \n]+)?`),
 	regexp.MustCompile(`no version information available`),
+	// Found by the differential fuzzer (difffuzz.go): relocation entries
+	// of an unknown type, and names lost to a damaged string table.
+	regexp.MustCompile(`unexpected (PLT )?reloc type 0x[0-9a-f]+`),
+	regexp.MustCompile("version `' not found"),
+	regexp.MustCompile(`undefined symbol:`),
 }
 
 // KeyPhrase returns the first of loaderPhrases found in s.

@@ -1,0 +1,171 @@
+package reality
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// namedCases are the divergences the differential fuzzer found, each kept
+// as a permanent case: the input, the damage, the seed that found it, and
+// what check predicted and the loaders did when it was found. The replay
+// is fixed until each agrees with reality; the comparison is not to be
+// weakened to make one pass. Glibc, when set, lists the only builds the
+// case diverged under when found (the others agreed).
+var namedCases = []struct {
+	Name    string
+	Seed    uint64 // the sweep seed that found it (0: found by hand)
+	Input   string
+	Library bool
+	Damage  []string // Mutation.String forms
+	Glibc   string
+	Found   string
+}{
+	// check --root
+	{Name: "origin-under-root", Input: "uses-libdemo",
+		Found: "RUNPATH $ORIGIN with --root: check expands $ORIGIN to the host directory and prefixes the root again, predicts `libdemo.so: cannot open shared object file`; every glibc starts it"},
+	// Kernel stage
+	{Name: "ei-data-not-checked", Seed: 134, Input: "clang-lld", Damage: []string{"ehdr.e_ident[EI_DATA] = 0xff"},
+		Found: "predicted exec-fails [kernel/bad-headers] ENOEXEC; really starts: neither Linux nor ld.so checks EI_DATA of the executable"},
+	{Name: "ei-class-high-bit", Seed: 387, Input: "nozerofill-gcc", Damage: []string{"ehdr.e_ident[EI_CLASS] ^= 0x80"},
+		Found: "predicted exec-fails [kernel/bad-headers]; really starts"},
+	{Name: "phdr-offset-past-eof-eio", Seed: 100, Input: "clang-lld", Damage: []string{"phdr[1].p_offset += 0x10000000000"},
+		Found: "predicted ENOEXEC; really execve fails with EIO"},
+	{Name: "phoff-moved-segv", Seed: 1000016, Input: "nozerofill-lld", Damage: []string{"ehdr.e_phoff ^= 0x1000"},
+		Found: "predicted exec-fails [kernel/no-load]; really SIGSEGV before main"},
+	{Name: "interp-truncated-eacces", Seed: 230, Input: "gcc-nopie", Damage: []string{"interp[6] = 0x0"},
+		Found: "predicted execve error \"Is a directory\"; really EACCES (PT_INTERP names the directory /lib64)"},
+	// ld.so start-up: the dynamic section and the hash table
+	{Name: "relaent-assertion", Seed: 81, Input: "nozerofill-lld", Damage: []string{"dyn[DT_RELAENT#0].d_val += 0x1000"},
+		Found: "predicted starts; really exit 127, Assertion `info[DT_RELAENT]->d_un.d_val == sizeof (ElfW(Rela))' failed (elf_get_dynamic_info)"},
+	{Name: "symtab-tag-lost", Seed: 494, Input: "clang-lld-nopie", Damage: []string{"dyn[DT_SYMTAB#0].d_tag = 0xf8fe220c41b73f7b"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "strtab-zero", Seed: 262, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_STRTAB#0].d_val = 0x0"},
+		Found: "predicted `: cannot open shared object file`; really \"no version information available\" then \"symbol lookup error: undefined symbol:\""},
+	{Name: "gnu-hash-bloom-size-assertion", Seed: 116, Input: "nozerofill-lld", Damage: []string{"gnu_hash.bloom_size = 0x9"},
+		Found: "predicted starts; really exit 127, Assertion `(bitmask_nwords & (bitmask_nwords - 1)) == 0' failed (_dl_setup_hash)"},
+	{Name: "gnu-hash-nbuckets", Seed: 101, Input: "clang-lld-nopie", Damage: []string{"gnu_hash.nbuckets = 0x80"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "gnu-hash-symoffset", Seed: 67, Input: "nozerofill-gcc", Damage: []string{"gnu_hash.symoffset = 0xc975a68d"},
+		Found: "predicted starts (warning versym-index); really SIGSEGV before main"},
+	// Versions
+	{Name: "verneed-next-assertion", Seed: 238, Input: "gcc-pie", Damage: []string{"verneed[0].vn_next ^= 0x4"},
+		Found: "predicted SIGSEGV [versions/versions-fault]; really exit 127, Assertion `needed != NULL' failed (_dl_check_map_versions)"},
+	{Name: "verneed-file-zero-starts", Seed: 293, Input: "gcc-pie", Damage: []string{"verneed[0].vn_file = 0x0"},
+		Found: "predicted Assertion `needed != NULL' [versions/verneed-file-unknown]; really starts with \"no version information available\""},
+	{Name: "verneed-aux-zero", Seed: 363, Input: "clang-lld", Damage: []string{"verneed[0].vn_aux = 0x0"},
+		Found: "predicted starts (warnings weak-version-missing, versym-index); really SIGSEGV before main"},
+	{Name: "vna-other-zero", Seed: 343, Input: "nozerofill-lld", Damage: []string{"verneed[0].aux[0].vna_other = 0x0"},
+		Found: "predicted starts (warning versym-index); really SIGSEGV before main"},
+	{Name: "versym-index-huge", Seed: 19, Input: "nozerofill-gcc", Damage: []string{"versym[7] = 0x50f4"},
+		Found: "predicted starts (warning versym-index); really SIGSEGV before main"},
+	{Name: "versym-shifted-trixie", Seed: 488, Input: "gcc-nopie", Damage: []string{"versym[1] += 0x2"}, Glibc: "trixie-2.41",
+		Found: "trixie: predicted starts (warning versym-index); really exit 127 \"symbol lookup error: undefined symbol: getenv, version\" (bullseye and bookworm start it)"},
+	{Name: "verdaux-name-unmapped", Seed: 64, Input: "uses-libdemo-lld", Library: true, Damage: []string{"verdef[1].aux[0].vda_name = 0xffffffff"},
+		Found: "masked by origin-under-root (predicted lib-missing); really SIGSEGV before main"},
+	{Name: "verdaux-name-zero", Seed: 47, Input: "uses-libdemo-lld", Library: true, Damage: []string{"verdef[0].aux[0].vda_name = 0x0"},
+		Found: "masked by origin-under-root (predicted lib-missing); really starts (the BASE entry's Verdaux is not read)"},
+	{Name: "verdef-version-continuable", Seed: 1000049, Input: "uses-libdemo", Library: true, Damage: []string{"verdef[0].vd_version = 0x0"},
+		Found: "masked by origin-under-root; really exit 1, \"unsupported version 0 of Verdef record\" printed once per required version"},
+	{Name: "entry-before-version-error", Input: "host-gcc-pie", Damage: []string{"ehdr.e_entry = 0x40"}, Glibc: "bullseye-2.31",
+		Found: "internal/damage's entry-not-executable on a program requiring GLIBC_2.34, under bullseye: predicted SIGSEGV [kernel/entry-not-executable]; really exit 1, \"version `GLIBC_2.34' not found\": ld.so stops at the version check long before it jumps to the entry point"},
+	// Relocation
+	{Name: "plt-reloc-type", Seed: 4, Input: "gcc-nopie", Damage: []string{"jmprel[3].r_info.type += 0xfffffff6"},
+		Found: "predicted starts; really exit 127 \"unexpected PLT reloc type 0xfffffffd\""},
+	{Name: "reloc-type", Seed: 120, Input: "nozerofill-gcc", Damage: []string{"rela[4].r_info.type += 0xfffff000"},
+		Found: "predicted starts; really exit 127 \"unexpected reloc type 0xfffff006\""},
+	{Name: "relative-reloc-assertion", Seed: 1000021, Input: "nozerofill-gcc", Damage: []string{"rela[1].r_info.type += 0x80000000"},
+		Found: "predicted starts; really exit 127, Assertion `ELFW(R_TYPE) (reloc->r_info) == R_X86_64_RELATIVE' failed (elf_machine_rela_relative)"},
+	{Name: "reloc-type-changed", Seed: 159, Input: "gcc-nopie", Damage: []string{"rela[2].r_info.type = 0x7"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "relasz-grown", Seed: 447, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_RELASZ#0].d_val += 0xb"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "rela-sym-index", Seed: 113, Input: "clang-lld-nopie", Damage: []string{"rela[0].r_info.sym = 0x6"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "rela-addend-bullseye", Seed: 257, Input: "clang-lld-nopie", Damage: []string{"rela[0].r_addend = 0xffffffffffffffff"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted starts; really SIGSEGV before main (bookworm and trixie start it)"},
+	{Name: "jmprel-sym-index", Seed: 95, Input: "gcc-pie", Damage: []string{"jmprel[2].r_info.sym += 0xfffffff9"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "jmprel-sym-zero", Seed: 283, Input: "clang-lld-nopie", Damage: []string{"jmprel[2].r_info.sym = 0x0"},
+		Found: "predicted starts; really exit 127 \"symbol lookup error: undefined symbol:\""},
+	{Name: "jmprel-offset", Seed: 76, Input: "gcc-nopie", Damage: []string{"jmprel[0].r_offset += 0xf"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "dynsym-info", Seed: 215, Input: "nozerofill-gcc", Damage: []string{"dynsym[3].st_info = 0xd"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "dynsym-weak-undefined", Seed: 197, Input: "nozerofill-lld", Damage: []string{"dynsym[2].st_info = 0x0"},
+		Found: "predicted loader-error \"undefined symbol: __gmon_start__\" [relocation/symbol-undefined]; really SIGSEGV before main"},
+	// Initialisers and finalisers
+	{Name: "init-array-unmapped", Seed: 162, Input: "gcc-nopie", Damage: []string{"init_array[0] += 0x10000000000"},
+		Found: "predicted starts; really SIGSEGV before main (call_init)"},
+	{Name: "fini-array-zero", Seed: 1000077, Input: "clang-lld-nopie", Damage: []string{"fini_array[0] = 0x0"},
+		Found: "predicted starts; really main runs, then SIGSEGV at exit"},
+	{Name: "fini-arraysz-huge", Seed: 334, Input: "clang-lld", Damage: []string{"dyn[DT_FINI_ARRAYSZ#0].d_val = 0x7e25867b119314d6"},
+		Found: "predicted starts; really main runs, then SIGSEGV at exit"},
+	{Name: "fini-array-shifted", Seed: 301, Input: "gcc-nopie", Damage: []string{"fini_array[0] -= 0x2"}, Glibc: "bookworm-2.36 trixie-2.41",
+		Found: "bookworm, trixie: predicted starts; really main runs, then SIGSEGV at exit (bullseye exits 0)"},
+	{Name: "entry-shifted", Seed: 352, Input: "clang-lld-nopie", Damage: []string{"ehdr.e_entry += 0x3"}, Glibc: "bullseye-2.31 bookworm-2.36",
+		Found: "bullseye, bookworm: predicted starts; really main runs, then SIGSEGV (trixie exits 0)"},
+}
+
+// TestNamedDivergences runs every named case under the three glibc
+// builds. Each fails until check agrees with the real loaders on it.
+func TestNamedDivergences(t *testing.T) {
+	f := setup(t)
+	for _, nc := range namedCases {
+		t.Run(nc.Name, func(t *testing.T) {
+			c := FuzzCase{Seed: nc.Seed, Input: nc.Input, Library: nc.Library}
+			for _, d := range nc.Damage {
+				m, err := ParseMutation(d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Mutations = append(c.Mutations, m)
+			}
+			rs, err := f.Run(t.Context(), c)
+			if err != nil {
+				t.Fatalf("%v (the case no longer applies to its input)", err)
+			}
+			for _, r := range rs {
+				if r.Divergence != "" {
+					t.Errorf("%s under %s: %s", c, r.Glibc, r.Divergence)
+				} else if nc.Glibc != "" && strings.Contains(nc.Glibc, r.Glibc) {
+					t.Logf("%s under %s now agrees (found: %s)", c, r.Glibc, nc.Found)
+				}
+			}
+		})
+	}
+}
+
+// TestAbsoluteLinks is the named case of a root as Debian ships it: the
+// bullseye root with its absolute symbolic links, where PT_INTERP's
+// /lib64/ld-linux-x86-64.so.2 -> /lib/x86_64-linux-gnu/ld-2.31.so must be
+// resolved inside the root (as the kernel does after chroot), not on the
+// machine running check, which has another glibc or none at that path.
+func TestAbsoluteLinks(t *testing.T) {
+	f := setup(t)
+	g, err := debianRoot(t.Context(), Suites[0], RootPackages, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if target, err := os.Readlink(filepath.Join(g.Root, "usr/lib64/ld-linux-x86-64.so.2")); err != nil || !filepath.IsAbs(target) {
+		t.Fatalf("the root's loader link is %q (%v), want Debian's absolute link", target, err)
+	}
+	w, err := NewWorkRoot(g, filepath.Join(t.TempDir(), "abs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, in := range f.Inputs {
+		r, err := f.runIn(t.Context(), w, in, f.bytes[in.Path], f.bytes[in.Lib])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Observed.Class != ClassStarts {
+			t.Errorf("%s in %s with absolute links: %s, want it to start", in.Name, g.Suite, r.Observed)
+		}
+		if r.Divergence != "" {
+			t.Errorf("%s in %s with absolute links: %s", in.Name, g.Suite, r.Divergence)
+		}
+	}
+}
