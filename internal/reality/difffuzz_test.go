@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -101,8 +100,9 @@ func TestPristine(t *testing.T) {
 }
 
 // sweep runs the cases of seeds with two workers and returns every
-// divergence, one line each, and the number of runs by observed class.
-func sweep(t *testing.T, f *Fuzzer, seeds []uint64) (divs []string, classes map[Class]int) {
+// divergence, one line per case and glibc, how many cases diverged under
+// at least one glibc, and the number of runs by observed class.
+func sweep(t *testing.T, f *Fuzzer, seeds []uint64) (divs []string, diverged int, classes map[Class]int) {
 	classes = map[Class]int{}
 	var mu sync.Mutex
 	start, done := time.Now(), 0
@@ -119,11 +119,16 @@ func sweep(t *testing.T, f *Fuzzer, seeds []uint64) (divs []string, classes map[
 				if err != nil {
 					divs = append(divs, fmt.Sprintf("seed %d: %v", seed, err))
 				}
+				any := false
 				for _, r := range rs {
 					classes[r.Observed.Class]++
 					if r.Divergence != "" {
+						any = true
 						divs = append(divs, fmt.Sprintf("seed %d [%s] %s: %s", seed, r.Glibc, c, r.Divergence))
 					}
+				}
+				if any {
+					diverged++
 				}
 				if done++; done%1000 == 0 {
 					t.Logf("%d/%d cases, %.1f cases/s, %d divergent runs so far", done, len(seeds), float64(done)/time.Since(start).Seconds(), len(divs))
@@ -138,7 +143,7 @@ func sweep(t *testing.T, f *Fuzzer, seeds []uint64) (divs []string, classes map[
 	close(work)
 	wg.Wait()
 	sort.Strings(divs)
-	return divs, classes
+	return divs, diverged, classes
 }
 
 // ciCases is the size of the seeded sample CI runs.
@@ -154,8 +159,9 @@ func TestDifferential(t *testing.T) {
 		seeds[i] = uint64(i + 1)
 	}
 	start := time.Now()
-	divs, classes := sweep(t, f, seeds)
-	t.Logf("%d cases × %d glibc builds in %v; observed %v", len(seeds), len(f.Roots), time.Since(start).Round(time.Millisecond), classes)
+	divs, diverged, classes := sweep(t, f, seeds)
+	t.Logf("%d cases × %d glibc builds in %v; %d cases diverged (%d runs); observed %v",
+		len(seeds), len(f.Roots), time.Since(start).Round(time.Millisecond), diverged, len(divs), classes)
 	for _, d := range divs {
 		t.Error(d)
 	}
@@ -179,16 +185,14 @@ func TestSoak(t *testing.T) {
 		seeds[i] = base + uint64(i)
 	}
 	start := time.Now()
-	divs, classes := sweep(t, f, seeds)
+	divs, diverged, classes := sweep(t, f, seeds)
 	el := time.Since(start)
 	for _, d := range divs {
 		t.Log("DIVERGENCE " + d)
 	}
-	t.Logf("soak: %d cases (seeds %d..%d) × %d glibc builds in %v: %.1f cases/s, %d divergences; observed %v",
-		n, base, base+uint64(n)-1, len(f.Roots), el.Round(time.Millisecond), float64(n)/el.Seconds(), len(divs), classes)
+	t.Logf("soak: %d cases (seeds %d..%d) × %d glibc builds in %v: %.1f cases/s, %d cases diverged (%d runs); observed %v",
+		n, base, base+uint64(n)-1, len(f.Roots), el.Round(time.Millisecond), float64(n)/el.Seconds(), diverged, len(divs), classes)
 	if len(divs) > 0 {
 		t.Fail()
 	}
 }
-
-var _ = strings.Cut
