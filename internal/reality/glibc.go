@@ -320,8 +320,9 @@ func aptFor(base, suite string) ([]string, error) {
 }
 
 // AptMirror returns the Debian mirror apt is configured with, and its
-// keyring, from the deb822 sources or the one-line sources.list. (The
-// same reading as inspect's trixie libc6 test, which can move here.)
+// keyring, from the deb822 sources or the one-line sources.list: the
+// reading inspect/loader's trixie libc6 test (glibc_test.go) does, which
+// can use this one.
 func AptMirror() (uri, signedBy string, err error) {
 	if b, err := os.ReadFile("/etc/apt/sources.list.d/debian.sources"); err == nil {
 		for _, stanza := range strings.Split(string(b), "\n\n") {
