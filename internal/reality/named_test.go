@@ -169,6 +169,33 @@ var namedCases = []struct {
 		Found: "bullseye: predicted SIGSEGV [relocation/reloc-target-readonly]; really exit 127, Assertion `ELFW(R_TYPE) (reloc->r_info) == R_X86_64_RELATIVE' failed"},
 	{Name: "rela-addend-after-main-bullseye", Seed: 1000001126, Input: "gcc-pie", Damage: []string{"rela[7].r_addend = 0x1160"}, Glibc: "bullseye-2.31",
 		Found: "bullseye: predicted starts; really main runs, then SIGSEGV"},
+
+	// From the second 10,000-case soak (seeds 2000000000..2000009999),
+	// with the host-built input.
+	{Name: "all-version-errors-bullseye", Seed: 2000001357, Input: "host-gcc-pie", Damage: []string{"verneed[0].aux[1].vna_hash += 0xa"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted only \"version `GLIBC_2.34' not found\"; ld.so also printed \"version `GLIBC_2.2.5' not found\": version errors are continuable and all of them are reported"},
+	{Name: "weak-undefined-false-alarm", Seed: 2000002614, Input: "host-gcc-pie", Damage: []string{"dynsym[8].st_info = 0x0"}, Glibc: "bookworm-2.36 trixie-2.41",
+		Found: "predicted \"undefined symbol: _ITM_registerTMCloneTable\" [relocation/symbol-undefined]; really starts"},
+	{Name: "fini-pointer-after-main", Seed: 2000005154, Input: "gcc-pie", Damage: []string{"dyn[DT_FINI#0].d_val -= 0x6"},
+		Found: "predicted starts; really main runs, then SIGILL in DT_FINI at exit"},
+	{Name: "init-arraysz-huge", Seed: 2000000156, Input: "host-gcc-pie", Damage: []string{"dyn[DT_INIT_ARRAYSZ#0].d_val = 0xffffffffffffffff"}, Glibc: "bookworm-2.36 trixie-2.41",
+		Found: "predicted starts; really SIGSEGV before main (call_init)"},
+	{Name: "rela-sym-sigabrt", Seed: 2000001033, Input: "nozerofill-lld", Damage: []string{"rela[3].r_info.sym = 0x8"},
+		Found: "predicted starts; really SIGABRT before main"},
+	{Name: "first-load-vaddr-zero", Seed: 2000007125, Input: "nozerofill-gcc", Damage: []string{"phdr[0].p_vaddr = 0x0"},
+		Found: "predicted starts (warning phdr-mismatch); really exit 127 \"unsupported version 8 of Verneed record\""},
+	{Name: "plt-slot-redirected", Seed: 2000005109, Input: "clang-lld-nopie", Damage: []string{"jmprel[0].r_offset = 0x203b18"},
+		Found: "predicted starts; really exits 0 without main's output (a PLT slot of another function overwritten)"},
+	{Name: "load-offset-sigsegv-not-sigbus", Seed: 2000002521, Input: "gcc-nopie", Damage: []string{"phdr[2].p_offset += 0x10000000000"},
+		Found: "predicted SIGBUS before main; really SIGSEGV"},
+	{Name: "text-vaddr-rtld-assertion", Seed: 2000005573, Input: "gcc-nopie", Damage: []string{"phdr[3].p_vaddr -= 0x1000"},
+		Found: "predicted SIGSEGV [kernel/entry-not-executable]; really exit 127, Assertion `GL(dl_rtld_map).l_libname' failed"},
+	{Name: "vna-other-zero-trixie", Seed: 2000007533, Input: "host-gcc-pie", Damage: []string{"verneed[0].aux[0].vna_other = 0x0"}, Glibc: "trixie-2.41",
+		Found: "trixie: predicted starts (warning versym-index); really exit 127 \"undefined symbol: __libc_start_main, version\""},
+	{Name: "relro-memsz-bookworm", Seed: 2000000645, Input: "host-gcc-pie", Damage: []string{"phdr[7].p_memsz = 0xffffffffffffffff"}, Glibc: "bookworm-2.36",
+		Found: "bookworm: predicted starts; really SIGSEGV before main (trixie starts it; bullseye stops at the version check)"},
+	{Name: "versym-index-other-library", Seed: 2000001119, Input: "host-gcc-pie", Damage: []string{"versym[4] ^= 0x4"}, Glibc: "bookworm-2.36 trixie-2.41",
+		Found: "predicted starts (warning versym-index); really exit 127 \"undefined symbol: strlen, version LINUX_2.6\""},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
