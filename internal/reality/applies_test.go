@@ -90,7 +90,7 @@ func TestDamageKinds(t *testing.T) {
 					prog, lib = f.bytes[in.Path], b
 				}
 				for _, root := range f.Roots {
-					r, err := f.runIn(t.Context(), root, in, prog, lib)
+					r, err := f.runIn(t.Context(), root, in, prog, lib, false)
 					if err != nil {
 						t.Fatal(err)
 					}

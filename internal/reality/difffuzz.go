@@ -31,6 +31,10 @@ type FuzzCase struct {
 	Input     string
 	Library   bool
 	Mutations []Mutation
+	// LibraryPath runs the case with LD_LIBRARY_PATH naming its own
+	// directory, so the library is found before RUNPATH $ORIGIN is read:
+	// the other search path ld.so takes to the same library.
+	LibraryPath bool
 }
 
 func (c FuzzCase) String() string {
@@ -41,6 +45,9 @@ func (c FuzzCase) String() string {
 	var ms []string
 	for _, m := range c.Mutations {
 		ms = append(ms, m.String())
+	}
+	if c.LibraryPath {
+		target += " (LD_LIBRARY_PATH)"
 	}
 	return fmt.Sprintf("%s %s: %s", c.Input, target, strings.Join(ms, "; "))
 }
@@ -108,6 +115,8 @@ func (f *Fuzzer) Generate(seed uint64) FuzzCase {
 			c.Mutations = append(c.Mutations, m)
 		}
 	}
+	// Drawn last, so earlier seeds keep their mutations.
+	c.LibraryPath = in.Lib != "" && r.IntN(2) == 0
 	return c
 }
 
@@ -137,7 +146,7 @@ func (f *Fuzzer) Run(ctx context.Context, c FuzzCase) ([]Result, error) {
 	}
 	var out []Result
 	for _, root := range f.Roots {
-		r, err := f.runIn(ctx, root, in, prog, lib)
+		r, err := f.runIn(ctx, root, in, prog, lib, c.LibraryPath)
 		if err != nil {
 			return nil, fmt.Errorf("case %d (%s) under %s: %w", c.Seed, c, root, err)
 		}
@@ -146,7 +155,7 @@ func (f *Fuzzer) Run(ctx context.Context, c FuzzCase) ([]Result, error) {
 	return out, nil
 }
 
-func (f *Fuzzer) runIn(ctx context.Context, root *WorkRoot, in FuzzInput, prog, lib []byte) (Result, error) {
+func (f *Fuzzer) runIn(ctx context.Context, root *WorkRoot, in FuzzInput, prog, lib []byte, libraryPath bool) (Result, error) {
 	rel := fmt.Sprintf("/c/%d", f.n.Add(1))
 	defer os.RemoveAll(filepath.Join(root.Root, rel))
 	if err := writeCase(root, rel, in, prog, lib); err != nil {
@@ -154,8 +163,14 @@ func (f *Fuzzer) runIn(ctx context.Context, root *WorkRoot, in FuzzInput, prog, 
 	}
 	host := filepath.Join(root.Root, rel, in.Name)
 	res := Result{Glibc: root.String()}
-	pred, err := loader.Check(host, loader.CheckOptions{Root: root.Root, Getenv: func(string) string { return "" }})
-	obs, oerr := Observe(ctx, root.Root, rel, path.Join(rel, in.Name), f.Limits)
+	opts := loader.CheckOptions{Root: root.Root, Getenv: func(string) string { return "" }}
+	lim := f.Limits
+	if libraryPath {
+		opts.LibraryPath = []string{rel}
+		lim.Env = []string{"LD_LIBRARY_PATH=" + rel}
+	}
+	pred, err := loader.Check(host, opts)
+	obs, oerr := Observe(ctx, root.Root, rel, path.Join(rel, in.Name), lim)
 	if oerr != nil {
 		return Result{}, oerr
 	}

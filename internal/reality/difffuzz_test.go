@@ -81,7 +81,7 @@ func TestPristine(t *testing.T) {
 	f := setup(t)
 	for _, in := range f.Inputs {
 		for _, root := range f.Roots {
-			r, err := f.runIn(t.Context(), root, in, f.bytes[in.Path], f.bytes[in.Lib])
+			r, err := f.runIn(t.Context(), root, in, f.bytes[in.Path], f.bytes[in.Lib], false)
 			if err != nil {
 				t.Fatal(err)
 			}

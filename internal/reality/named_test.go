@@ -18,6 +18,7 @@ var namedCases = []struct {
 	Seed    uint64 // the sweep seed that found it (0: found by hand)
 	Input   string
 	Library bool
+	LibPath bool     // run with LD_LIBRARY_PATH (FuzzCase.LibraryPath)
 	Damage  []string // Mutation.String forms
 	Glibc   string
 	Found   string
@@ -204,7 +205,7 @@ func TestNamedDivergences(t *testing.T) {
 	f := setup(t)
 	for _, nc := range namedCases {
 		t.Run(nc.Name, func(t *testing.T) {
-			c := FuzzCase{Seed: nc.Seed, Input: nc.Input, Library: nc.Library}
+			c := FuzzCase{Seed: nc.Seed, Input: nc.Input, Library: nc.Library, LibraryPath: nc.LibPath}
 			for _, d := range nc.Damage {
 				m, err := ParseMutation(d)
 				if err != nil {
@@ -247,7 +248,7 @@ func TestAbsoluteLinks(t *testing.T) {
 	}
 	defer w.Close()
 	for _, in := range f.Inputs {
-		r, err := f.runIn(t.Context(), w, in, f.bytes[in.Path], f.bytes[in.Lib])
+		r, err := f.runIn(t.Context(), w, in, f.bytes[in.Path], f.bytes[in.Lib], false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -66,6 +66,8 @@ func (o Observation) String() string {
 type Limits struct {
 	Timeout time.Duration // killed (the whole process group) after this
 	Output  int           // bytes kept of stdout and of stderr each
+	// Env is added to the run's environment (PATH and LC_ALL).
+	Env []string
 	// sharedNet runs in the caller's network namespace: only to measure
 	// what the namespace costs (BenchmarkObserve).
 	sharedNet bool
@@ -75,8 +77,8 @@ type Limits struct {
 var DefaultLimits = Limits{Timeout: 10 * time.Second, Output: 64 << 10}
 
 // Observe executes prog (a path inside root) as the kernel runs it after
-// `chroot root`, in dir (also inside root), with an environment of PATH and
-// LC_ALL only, no network (a fresh network namespace with nothing in it),
+// `chroot root`, in dir (also inside root), with an environment of PATH,
+// LC_ALL and lim.Env only, no network (a fresh network namespace with nothing in it),
 // and classifies what happened. Tests run as root; chroot needs it.
 func Observe(ctx context.Context, root, dir, prog string, lim Limits) (Observation, error) {
 	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
@@ -99,7 +101,7 @@ func Observe(ctx context.Context, root, dir, prog string, lim Limits) (Observati
 func observeOnce(ctx context.Context, root, dir, prog string, lim Limits) (Observation, error) {
 	cmd := exec.CommandContext(ctx, prog)
 	cmd.Dir = dir
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "LC_ALL=C"}, lim.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root, Setpgid: true, Cloneflags: syscall.CLONE_NEWNET}
 	if lim.sharedNet {
 		cmd.SysProcAttr.Cloneflags = 0
