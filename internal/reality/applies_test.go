@@ -89,13 +89,19 @@ func TestDamageKinds(t *testing.T) {
 				if k.Library {
 					prog, lib = f.bytes[in.Path], b
 				}
-				for _, root := range f.Roots {
-					r, err := f.runIn(t.Context(), root, in, prog, lib, false)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if r.Divergence != "" {
-						t.Errorf("under %s: %s", root, r.Divergence)
+				paths := []bool{false}
+				if in.Lib != "" {
+					paths = append(paths, true) // and found through LD_LIBRARY_PATH
+				}
+				for _, libraryPath := range paths {
+					for _, root := range f.Roots {
+						r, err := f.runIn(t.Context(), root, in, prog, lib, libraryPath)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if r.Divergence != "" {
+							t.Errorf("under %s (LD_LIBRARY_PATH %v): %s", root, libraryPath, r.Divergence)
+						}
 					}
 				}
 			})
