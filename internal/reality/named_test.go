@@ -197,6 +197,38 @@ var namedCases = []struct {
 		Found: "bookworm: predicted starts; really SIGSEGV before main (trixie starts it; bullseye stops at the version check)"},
 	{Name: "versym-index-other-library", Seed: 2000001119, Input: "host-gcc-pie", Damage: []string{"versym[4] ^= 0x4"}, Glibc: "bookworm-2.36 trixie-2.41",
 		Found: "predicted starts (warning versym-index); really exit 127 \"undefined symbol: strlen, version LINUX_2.6\""},
+
+	// Damage to the library, found through LD_LIBRARY_PATH (seeds
+	// 4000000000..4000002999): check does not replay the library's
+	// headers, start-up and relocation as ld.so does for every object.
+	{Name: "lib-verdaux-unreadable-crash", Seed: 4000002692, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"verdef[1].aux[0].vda_name += 0xfffff000"},
+		Found: "predicted \"version `DEMO_1.0' not found\" [versions/version-missing]; really SIGSEGV before main: an unreadable Verdaux where ld.so reads it is a crash"},
+	{Name: "lib-vd-next-unmapped-crash", Seed: 4000002586, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"verdef[1].vd_next = 0xffffffff"},
+		Found: "predicted \"version `DEMO_2.0' not found\" [versions/version-missing]; really SIGSEGV before main"},
+	{Name: "lib-wrong-class", Seed: 4000001109, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"ehdr.e_ident[EI_CLASS] += 0x80"},
+		Found: "predicted `libdemo.so: cannot open shared object file`; really exit 127 \"libdemo.so: wrong ELF class: ELFCLASS32\""},
+	{Name: "lib-osabi", Seed: 4000000594, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"ehdr.e_ident[EI_OSABI] += 0xa"},
+		Found: "predicted starts; really exit 127 \"ELF file OS ABI invalid\""},
+	{Name: "lib-elf-version", Seed: 4000002161, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"ehdr.e_version += 0x80000000"},
+		Found: "predicted starts; really exit 127 \"ELF file version does not match current one\""},
+	{Name: "lib-phentsize", Seed: 4000000329, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"ehdr.e_phentsize += 0xf000"},
+		Found: "predicted `cannot open shared object file`; really exit 127 \"ELF file's phentsize not the expected size\""},
+	{Name: "lib-type-none", Seed: 4000001767, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"ehdr.e_type = 0x0"},
+		Found: "predicted `cannot open shared object file`; really exit 127 \"only ET_DYN and ET_EXEC can be loaded\""},
+	{Name: "lib-phoff-zero", Seed: 4000000124, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"ehdr.e_phoff = 0x0"},
+		Found: "predicted starts (warnings); really exit 127 \"object file has no loadable segments\""},
+	{Name: "lib-symtab-moved", Seed: 4000000252, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"dyn[DT_SYMTAB#0].d_val -= 0x1000"},
+		Found: "predicted starts; really SIGSEGV before main: the library's start-up is not replayed"},
+	{Name: "lib-rela-tag-lost", Seed: 4000000541, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"dyn[DT_RELA#0].d_tag ^= 0x80000000"},
+		Found: "predicted starts; really SIGSEGV before main: the library's relocation is not replayed"},
+	{Name: "lib-gnu-hash-bucket", Seed: 4000000260, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"gnu_hash.bucket[0] += 0x1000"},
+		Found: "predicted starts; really exit 127 \"undefined symbol: demo_one, version DEMO_1.0\": the program's symbols are looked up through the library's hash table"},
+	{Name: "lib-versym-index", Seed: 4000000844, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"versym[8] ^= 0x4"},
+		Found: "predicted starts (warning versym-index); really exit 127 \"undefined symbol: demo_two, version DEMO_2.0\""},
+	{Name: "lib-plt-slot-after-main", Seed: 4000000881, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"jmprel[0].r_offset += 0x1"},
+		Found: "predicted starts; really main runs, then SIGSEGV"},
+	{Name: "lib-rela-sym-sigbus", Seed: 4000001601, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"rela[5].r_info.sym = 0x3900"},
+		Found: "predicted starts; really SIGBUS before main"},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
