@@ -15,7 +15,7 @@ import (
 // case diverged under when found (the others agreed).
 var namedCases = []struct {
 	Name    string
-	Seed    uint64 // the sweep seed that found it (0: found by hand)
+	Seed    uint64 // the sweep seed that found it, with the generator of the commit that added it (0: found another way)
 	Input   string
 	Library bool
 	LibPath bool     // run with LD_LIBRARY_PATH (FuzzCase.LibraryPath)
