@@ -229,6 +229,10 @@ var namedCases = []struct {
 		Found: "predicted starts; really main runs, then SIGSEGV"},
 	{Name: "lib-rela-sym-sigbus", Seed: 4000001601, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"rela[5].r_info.sym = 0x3900"},
 		Found: "predicted starts; really SIGBUS before main"},
+
+	// From the third 10,000-case soak (seeds 5000000000..5000009999).
+	{Name: "rela-addend-hangs-bullseye", Seed: 5000004363, Input: "nozerofill-gcc", Damage: []string{"rela[7].r_addend = 0x3fd8"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted starts; really still running after 5 s (killed by the fuzzer's timeout)"},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
