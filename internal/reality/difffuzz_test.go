@@ -52,7 +52,8 @@ func setup(tb testing.TB) *Fuzzer {
 		if fixture.inputs, fixture.err = BuildFuzzInputs(ctx, sysroot); fixture.err != nil {
 			return
 		}
-		if fixture.dir, fixture.err = os.MkdirTemp("", "elfdoctor-reality-"); fixture.err != nil {
+		removeStaleWorkRoots()
+		if fixture.dir, fixture.err = os.MkdirTemp("", fmt.Sprintf("elfdoctor-reality-%d-", os.Getpid())); fixture.err != nil {
 			return
 		}
 		for _, g := range gs {
@@ -72,6 +73,32 @@ func setup(tb testing.TB) *Fuzzer {
 		tb.Fatal(err)
 	}
 	return f
+}
+
+// removeStaleWorkRoots unmounts /proc in, and removes, the work roots of
+// test processes that were killed before TestMain could (a timeout, ^C):
+// their directories name their process, which no longer exists.
+func removeStaleWorkRoots() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "elfdoctor-reality-*-*"))
+	for _, d := range dirs {
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(d), "elfdoctor-reality-%d-", &pid); err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); err == nil || err == syscall.EPERM {
+			continue // still running
+		}
+		procs, _ := filepath.Glob(filepath.Join(d, "*", "proc"))
+		clean := true
+		for _, p := range procs {
+			if err := syscall.Unmount(p, syscall.MNT_DETACH); err != nil && err != syscall.EINVAL {
+				clean = false
+			}
+		}
+		if clean {
+			os.RemoveAll(d)
+		}
+	}
 }
 
 // TestPristine: every input starts under every glibc, and check says so.
