@@ -28,6 +28,9 @@ func TestCategoriesApply(t *testing.T) {
 		"nozerofill-gcc":   "sysv-hash verdaux verdef",
 		"nozerofill-lld":   "verdaux verdef",
 		"host-gcc-pie":     "sysv-hash verdaux verdef",
+		// patchelf moves the tables, it adds none.
+		"nozerofill-gcc.patchelf": "sysv-hash verdaux verdef",
+		"nozerofill-lld.patchelf": "verdaux verdef",
 		// The library calls nothing: GNU ld gives it no PLT and no
 		// version requirements (lld still writes an empty-ish
 		// DT_VERNEED for its libc).

@@ -40,7 +40,7 @@ var fixture struct {
 
 func setup(tb testing.TB) *Fuzzer {
 	tb.Helper()
-	need(tb, "gcc", "clang", "ld.lld", "apt-get", "dpkg-deb", "ldconfig")
+	need(tb, "gcc", "clang", "ld.lld", "patchelf", "apt-get", "dpkg-deb", "ldconfig")
 	gs := glibcs(tb)
 	fixture.Do(func() {
 		ctx := context.Background()

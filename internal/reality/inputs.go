@@ -41,7 +41,7 @@ type fuzzBuild struct {
 	out  string
 	cmd  []string
 	lib  string // the library the program loads
-	host bool   // built against the host's glibc, not the sysroot's
+	host bool   // run as it is: built against the host's glibc, or a rewrite
 }
 
 // fuzzBuilds make the fuzzer's inputs: gcc (GNU ld) and clang/lld output, a
@@ -64,6 +64,11 @@ var fuzzBuilds = []fuzzBuild{
 	// GLIBC_2.34 (__libc_start_main), which bullseye's loader lacks, and
 	// it is what internal/damage's version-renaming kinds apply to.
 	{out: "host-gcc-pie", cmd: []string{"gcc", "-O1", "-o", "host-gcc-pie", "hello.c"}, host: true},
+	// The original story's rewrite: patchelf on the Bun layout, which has
+	// no zero-fill slack, so patchelf moves .dynamic, .dynstr and the
+	// version tables into a segment of its own.
+	{out: "nozerofill-gcc.patchelf", cmd: []string{"sh", "-c", "cp nozerofill-gcc nozerofill-gcc.patchelf && patchelf --set-rpath /opt/vendor/lib nozerofill-gcc.patchelf"}, host: true},
+	{out: "nozerofill-lld.patchelf", cmd: []string{"sh", "-c", "cp nozerofill-lld nozerofill-lld.patchelf && patchelf --set-rpath /opt/vendor/lib nozerofill-lld.patchelf"}, host: true},
 }
 
 // compilers returns the argv prefixes that build against sysroot. Debian's
@@ -99,7 +104,7 @@ func BuildFuzzInputs(ctx context.Context, sysroot Glibc) ([]FuzzInput, error) {
 	for _, b := range fuzzBuilds {
 		fmt.Fprintf(h, "%q\x00", b.cmd)
 	}
-	for _, tool := range []string{"gcc", "clang", "ld.lld"} {
+	for _, tool := range []string{"gcc", "clang", "ld.lld", "patchelf"} {
 		out, _ := exec.Command(tool, "--version").Output()
 		h.Write(out)
 	}
@@ -119,7 +124,7 @@ func BuildFuzzInputs(ctx context.Context, sysroot Glibc) ([]FuzzInput, error) {
 			continue
 		}
 		in := FuzzInput{Name: b.out, Path: filepath.Join(dir, b.out), MinGlibc: sysroot.Version}
-		if b.host {
+		if b.host && b.cmd[0] != "sh" {
 			v, err := newestGlibcRequired(in.Path)
 			if err != nil {
 				return nil, err

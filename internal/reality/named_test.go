@@ -233,6 +233,16 @@ var namedCases = []struct {
 	// From the third 10,000-case soak (seeds 5000000000..5000009999).
 	{Name: "rela-addend-hangs-bullseye", Seed: 5000004363, Input: "nozerofill-gcc", Damage: []string{"rela[7].r_addend = 0x3fd8"}, Glibc: "bullseye-2.31",
 		Found: "bullseye: predicted starts; really still running after 5 s (killed by the fuzzer's timeout)"},
+
+	// The Bun layout after patchelf --set-rpath (seeds 6000000000..).
+	// internal/damage's truncated-in-dynamic and truncated-after-dynamic
+	// on these inputs are named cases of TestDamageKinds: patchelf's new
+	// segment at the end holds PT_INTERP, so the cut makes execve fail
+	// with EIO where check predicts ENOEXEC.
+	{Name: "patchelf-pltgot-tag-lost", Seed: 6000000212, Input: "nozerofill-lld.patchelf", Damage: []string{"dyn[DT_PLTGOT#0].d_tag -= 0x9"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "patchelf-bloom-size-zero", Seed: 6000000493, Input: "nozerofill-lld.patchelf", Damage: []string{"gnu_hash.bloom_size = 0x0"},
+		Found: "predicted starts; really SIGSEGV before main"},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
