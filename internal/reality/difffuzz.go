@@ -60,6 +60,19 @@ type Fuzzer struct {
 	bytes  map[string][]byte
 	lay    map[string]*layout
 	n      atomic.Int64
+	// runners run Observe on threads already in an empty network
+	// namespace; nil when they could not be made (each run then gets a
+	// namespace of its own).
+	runners []chan<- func()
+	next    atomic.Int64
+}
+
+// Close stops the fuzzer's runner threads.
+func (f *Fuzzer) Close() {
+	for _, r := range f.runners {
+		close(r)
+	}
+	f.runners = nil
 }
 
 // NewFuzzer reads the inputs. The roots must be work roots (NewWorkRoot):
@@ -82,6 +95,14 @@ func NewFuzzer(inputs []FuzzInput, roots []*WorkRoot) (*Fuzzer, error) {
 			}
 			f.bytes[p], f.lay[p] = b, l
 		}
+	}
+	for i := 0; i < 2; i++ {
+		r, err := OnEmptyNetwork()
+		if err != nil {
+			f.Close()
+			break
+		}
+		f.runners = append(f.runners, r)
 	}
 	return f, nil
 }
@@ -170,7 +191,19 @@ func (f *Fuzzer) runIn(ctx context.Context, root *WorkRoot, in FuzzInput, prog, 
 		lim.Env = []string{"LD_LIBRARY_PATH=" + rel}
 	}
 	pred, err := loader.Check(host, opts)
-	obs, oerr := Observe(ctx, root.Root, rel, path.Join(rel, in.Name), lim)
+	var obs Observation
+	var oerr error
+	if len(f.runners) > 0 {
+		lim.InNetns = true
+		done := make(chan struct{})
+		f.runners[int(f.next.Add(1))%len(f.runners)] <- func() {
+			defer close(done)
+			obs, oerr = Observe(ctx, root.Root, rel, path.Join(rel, in.Name), lim)
+		}
+		<-done
+	} else {
+		obs, oerr = Observe(ctx, root.Root, rel, path.Join(rel, in.Name), lim)
+	}
 	if oerr != nil {
 		return Result{}, oerr
 	}

@@ -72,6 +72,7 @@ func setup(tb testing.TB) *Fuzzer {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(f.Close)
 	return f
 }
 
