@@ -256,6 +256,11 @@ var loaderPhrases = []*regexp.Regexp{
 	regexp.MustCompile(`ELF file [^\n]*(?:not|does not match|invalid)[^\n]*`),
 	regexp.MustCompile(`only ET_DYN and ET_EXEC can be loaded`),
 	regexp.MustCompile(`cannot dynamically load executable`),
+	// Found by the differential fuzzer (difffuzz.go): relocation entries
+	// of an unknown type, and names lost to a damaged string table.
+	regexp.MustCompile(`unexpected (PLT )?reloc type 0x[0-9a-f]+`),
+	regexp.MustCompile("version `' not found"),
+	regexp.MustCompile(`undefined symbol:`),
 }
 
 // KeyPhrase returns the first of loaderPhrases found in s.

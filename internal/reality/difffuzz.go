@@ -1,0 +1,382 @@
+package reality
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
+)
+
+// The differential fuzzer: small real programs and a versioned library,
+// damaged at random in the bytes the kernel and ld.so read, predicted
+// with check and run for real under three glibc builds. A divergence is a
+// case where the prediction and the run disagree on what happened: the
+// class (exec fails, loader error, signal before or after main, starts),
+// the errno, the exit status, the signal, and the loader's message.
+
+// FuzzCase is one damaged copy: which input, whether the damage is to the
+// program or to the library it loads, and the mutations. A seed makes the
+// same case on every machine with the same inputs; the mutations name
+// fields, not offsets, so a recorded case keeps its meaning.
+type FuzzCase struct {
+	Seed      uint64
+	Input     string
+	Library   bool
+	Mutations []Mutation
+	// LibraryPath runs the case with LD_LIBRARY_PATH naming its own
+	// directory, so the library is found before RUNPATH $ORIGIN is read:
+	// the other search path ld.so takes to the same library.
+	LibraryPath bool
+}
+
+func (c FuzzCase) String() string {
+	target := "program"
+	if c.Library {
+		target = "library"
+	}
+	var ms []string
+	for _, m := range c.Mutations {
+		ms = append(ms, m.String())
+	}
+	if c.LibraryPath {
+		target += " (LD_LIBRARY_PATH)"
+	}
+	return fmt.Sprintf("%s %s: %s", c.Input, target, strings.Join(ms, "; "))
+}
+
+// Fuzzer holds the pristine inputs and the roots every case runs in.
+type Fuzzer struct {
+	Inputs []FuzzInput
+	Roots  []*WorkRoot
+	Limits Limits
+	bytes  map[string][]byte
+	lay    map[string]*layout
+	n      atomic.Int64
+	// runners run Observe on threads already in an empty network
+	// namespace; nil when they could not be made (each run then gets a
+	// namespace of its own).
+	runners []chan<- func()
+	next    atomic.Int64
+}
+
+// Close stops the fuzzer's runner threads.
+func (f *Fuzzer) Close() {
+	for _, r := range f.runners {
+		close(r)
+	}
+	f.runners = nil
+}
+
+// NewFuzzer reads the inputs. The roots must be work roots (NewWorkRoot):
+// the fuzzer writes each case into a directory of its own inside them.
+func NewFuzzer(inputs []FuzzInput, roots []*WorkRoot) (*Fuzzer, error) {
+	f := &Fuzzer{Inputs: inputs, Roots: roots, Limits: Limits{Timeout: 5 * time.Second, Output: 16 << 10},
+		bytes: map[string][]byte{}, lay: map[string]*layout{}}
+	for _, in := range inputs {
+		for _, p := range []string{in.Path, in.Lib} {
+			if p == "" || f.bytes[p] != nil {
+				continue
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return nil, err
+			}
+			l, err := newLayout(b)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+			f.bytes[p], f.lay[p] = b, l
+		}
+	}
+	for i := 0; i < 2; i++ {
+		r, err := OnEmptyNetwork()
+		if err != nil {
+			f.Close()
+			break
+		}
+		f.runners = append(f.runners, r)
+	}
+	return f, nil
+}
+
+func (f *Fuzzer) input(name string) (FuzzInput, bool) {
+	for _, in := range f.Inputs {
+		if in.Name == name {
+			return in, true
+		}
+	}
+	return FuzzInput{}, false
+}
+
+// Generate makes the case of seed: an input, the program or (a third of
+// the time, when there is one) its library, and one mutation, or two a
+// quarter of the time.
+func (f *Fuzzer) Generate(seed uint64) FuzzCase {
+	r := rand.New(rand.NewPCG(seed, 0x656c66646f63746f))
+	in := f.Inputs[r.IntN(len(f.Inputs))]
+	c := FuzzCase{Seed: seed, Input: in.Name, Library: in.Lib != "" && r.IntN(3) == 0}
+	l := f.lay[in.Path]
+	if c.Library {
+		l = f.lay[in.Lib]
+	}
+	n := 1
+	if r.IntN(4) == 0 {
+		n = 2
+	}
+	for i := 0; i < n; i++ {
+		if m, ok := l.randomMutation(r, ""); ok {
+			c.Mutations = append(c.Mutations, m)
+		}
+	}
+	// Drawn last, so earlier seeds keep their mutations.
+	c.LibraryPath = in.Lib != "" && r.IntN(2) == 0
+	return c
+}
+
+// Result is one case under one glibc.
+type Result struct {
+	Glibc      string
+	Predicted  *loader.CheckResult
+	Observed   Observation
+	Divergence string // "" when prediction and reality agree
+}
+
+// Run predicts and runs c under every root.
+func (f *Fuzzer) Run(ctx context.Context, c FuzzCase) ([]Result, error) {
+	in, ok := f.input(c.Input)
+	if !ok {
+		return nil, fmt.Errorf("case %d: no input %q", c.Seed, c.Input)
+	}
+	prog, lib := f.bytes[in.Path], f.bytes[in.Lib]
+	var err error
+	if c.Library {
+		lib, err = Apply(lib, c.Mutations)
+	} else {
+		prog, err = Apply(prog, c.Mutations)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("case %d (%s): %w", c.Seed, c, err)
+	}
+	var out []Result
+	for _, root := range f.Roots {
+		r, err := f.runIn(ctx, root, in, prog, lib, c.LibraryPath)
+		if err != nil {
+			return nil, fmt.Errorf("case %d (%s) under %s: %w", c.Seed, c, root, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (f *Fuzzer) runIn(ctx context.Context, root *WorkRoot, in FuzzInput, prog, lib []byte, libraryPath bool) (Result, error) {
+	rel := fmt.Sprintf("/c/%d", f.n.Add(1))
+	defer os.RemoveAll(filepath.Join(root.Root, rel))
+	if err := writeCase(root, rel, in, prog, lib); err != nil {
+		return Result{}, err
+	}
+	host := filepath.Join(root.Root, rel, in.Name)
+	res := Result{Glibc: root.String()}
+	opts := loader.CheckOptions{Root: root.Root, Getenv: func(string) string { return "" }}
+	lim := f.Limits
+	if libraryPath {
+		opts.LibraryPath = []string{rel}
+		lim.Env = []string{"LD_LIBRARY_PATH=" + rel}
+	}
+	pred, err := loader.Check(host, opts)
+	var obs Observation
+	var oerr error
+	if len(f.runners) > 0 {
+		lim.InNetns = true
+		done := make(chan struct{})
+		f.runners[int(f.next.Add(1))%len(f.runners)] <- func() {
+			defer close(done)
+			obs, oerr = Observe(ctx, root.Root, rel, path.Join(rel, in.Name), lim)
+		}
+		<-done
+	} else {
+		obs, oerr = Observe(ctx, root.Root, rel, path.Join(rel, in.Name), lim)
+	}
+	if oerr != nil {
+		return Result{}, oerr
+	}
+	res.Predicted, res.Observed = pred, obs
+	if err != nil {
+		res.Divergence = fmt.Sprintf("check gave no prediction (%v), really %s", err, obs)
+		return res, nil
+	}
+	res.Divergence = Compare(inChroot(pred, root.Root), obs)
+	return res, nil
+}
+
+// writeCase writes the program, and the library beside it, into the
+// directory rel of the root.
+func writeCase(root *WorkRoot, rel string, in FuzzInput, prog, lib []byte) error {
+	dir := filepath.Join(root.Root, rel)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, in.Name), prog, 0o755); err != nil {
+		return err
+	}
+	if lib != nil {
+		return os.WriteFile(filepath.Join(dir, in.LibName), lib, 0o755)
+	}
+	return nil
+}
+
+// inChroot rewrites the host paths in a prediction's messages to the
+// paths ld.so sees inside the chroot, which is what it prints.
+func inChroot(res *loader.CheckResult, root string) *loader.CheckResult {
+	r := *res
+	r.Findings = append([]loader.Finding(nil), res.Findings...)
+	for i := range r.Findings {
+		r.Findings[i].Message = strings.ReplaceAll(r.Findings[i].Message, root, "")
+		r.Findings[i].Summary = strings.ReplaceAll(r.Findings[i].Summary, root, "")
+	}
+	return &r
+}
+
+// Compare says how a prediction differs from a real run, or "" when they
+// agree on the class, whether main ran, the errno, the exit status, the
+// signal and the loader's message.
+func Compare(res *loader.CheckResult, o Observation) string {
+	for _, f := range res.Findings {
+		if f.Code == "internal-error" {
+			return fmt.Sprintf("check failed inside (%s); really %s", f.Summary, o)
+		}
+	}
+	fatal := res.Fatal()
+	want := expected(res)
+	if o.Class != want {
+		return fmt.Sprintf("predicted %s, really %s", describePrediction(res), o)
+	}
+	lines := strings.Split(strings.TrimSpace(o.Stderr), "\n")
+	switch o.Class {
+	case ClassExecFails:
+		if !strings.HasPrefix(strings.ToLower(fatal.Message), o.Errno.Error()) {
+			return fmt.Sprintf("predicted execve error %q, really %s (%v)", fatal.Message, errnoName(o.Errno), o.Errno)
+		}
+		return ""
+	case ClassSignal:
+		if fatal.Signal != "" && fatal.Signal != o.Signal {
+			return fmt.Sprintf("predicted %s before main, really %s (stderr %q)", fatal.Signal, o.Signal, short(o.Stderr))
+		}
+		return ""
+	case ClassLoaderError:
+		exit := predictedExit(fatal)
+		if o.Exit != exit {
+			return fmt.Sprintf("predicted ld.so to exit %d (%s), really %s", exit, fatal.Message, o)
+		}
+		last := lines[len(lines)-1]
+		lines = lines[:len(lines)-1]
+		key := loaderKey(last)
+		if key == "" {
+			// A message of a form not listed: all of it after the
+			// program's name must be predicted.
+			_, key, _ = strings.Cut(last, ": ")
+		}
+		if !strings.Contains(fatal.Message, key) {
+			return fmt.Sprintf("predicted message %q lacks %q; ld.so printed %q", fatal.Message, key, short(o.Stderr))
+		}
+	case ClassNoMain:
+		return ""
+	}
+	// What ld.so printed before it stopped, or while it went on (a weak
+	// version, a missing version for a library without versions), must
+	// be predicted too.
+	for _, line := range lines {
+		key := loaderKey(line)
+		if key == "" {
+			continue
+		}
+		found := false
+		for _, f := range res.Findings {
+			found = found || strings.Contains(f.Message, key) || strings.Contains(f.Summary, key)
+		}
+		if !found {
+			return fmt.Sprintf("ld.so printed %q; no finding predicts it (predicted %s)", line, describePrediction(res))
+		}
+	}
+	return ""
+}
+
+// continuable are the findings of errors glibc raises with
+// _dl_signal_cerror from _dl_check_map_versions: ld.so reports each as
+// "PROG: OBJ: MESSAGE", goes on, and exits 1 at the end. Every other error
+// it reports ends start-up at once with exit status 127. The prediction
+// carries no exit status of its own yet, so the fuzzer reads it from the
+// finding's code (a typed field, not its text).
+var continuable = map[string]bool{"version-missing": true, "verdef-version": true}
+
+func predictedExit(f *loader.Finding) int {
+	if continuable[f.Code] {
+		return 1
+	}
+	return 127
+}
+
+// expected is the class of run a prediction stands for.
+func expected(res *loader.CheckResult) Class {
+	switch res.Outcome {
+	case loader.OutcomeExecFails:
+		return ClassExecFails
+	case loader.OutcomeLoaderError:
+		return ClassLoaderError
+	case loader.OutcomeCrash:
+		return ClassSignal
+	case loader.OutcomeBareRuntime:
+		return ClassNoMain
+	case loader.OutcomeRuntimeFails:
+		return ClassExitAfter
+	}
+	return ClassStarts
+}
+
+func describePrediction(res *loader.CheckResult) string {
+	f := res.Fatal()
+	if f == nil {
+		s := string(res.Outcome)
+		for _, w := range res.Findings {
+			if w.Severity == loader.SeverityWarning {
+				s += " (warning " + w.Code + ")"
+			}
+		}
+		return s
+	}
+	s := fmt.Sprintf("%s [%s/%s]", res.Outcome, f.Stage, f.Code)
+	if f.Signal != "" {
+		s += " " + f.Signal
+	} else if f.Message != "" {
+		s += fmt.Sprintf(" %q", short(f.Message))
+	}
+	return s
+}
+
+// sharedLibError is how ld.so reports a library it cannot load: the
+// reason after the library's name is the part to predict.
+var sharedLibError = regexp.MustCompile(`error while loading shared libraries: (.*)$`)
+
+// loaderKey returns the part of one line of ld.so's output a prediction
+// must contain, or "" for a line that is not ld.so's: the harness's key
+// phrase, else the reason after a library's name, else what follows the
+// last colon of a line ld.so signed.
+func loaderKey(line string) string {
+	if k := KeyPhrase(line); k != "" {
+		return k
+	}
+	if m := sharedLibError.FindStringSubmatch(line); m != nil {
+		return m[1]
+	}
+	if i := strings.LastIndex(line, ": "); i >= 0 && strings.Contains(line, "ld.so") {
+		return line[i+2:]
+	}
+	return ""
+}

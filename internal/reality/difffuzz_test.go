@@ -1,0 +1,226 @@
+package reality
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestMain(m *testing.M) {
+	// Damaged programs crash by the hundred; their cores would fill the
+	// case directories and cost time.
+	syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{Cur: 0, Max: 0})
+	code := m.Run()
+	for _, w := range fixture.roots {
+		w.Close()
+	}
+	if fixture.dir != "" {
+		os.RemoveAll(fixture.dir)
+	}
+	os.Exit(code)
+}
+
+// fixture is what every fuzzer test shares: the three glibc roots, each
+// copied once into a work root with /proc mounted, and the inputs built
+// against the oldest glibc.
+var fixture struct {
+	sync.Once
+	dir    string
+	inputs []FuzzInput
+	roots  []*WorkRoot
+	err    error
+}
+
+func setup(tb testing.TB) *Fuzzer {
+	tb.Helper()
+	need(tb, "gcc", "clang", "ld.lld", "patchelf", "apt-get", "dpkg-deb", "ldconfig")
+	gs := glibcs(tb)
+	fixture.Do(func() {
+		ctx := context.Background()
+		sysroot, err := DebianRoot(ctx, Suites[0], append(append([]string(nil), RootPackages...), DevPackages...))
+		if err != nil {
+			fixture.err = err
+			return
+		}
+		if fixture.inputs, fixture.err = BuildFuzzInputs(ctx, sysroot); fixture.err != nil {
+			return
+		}
+		removeStaleWorkRoots()
+		if fixture.dir, fixture.err = os.MkdirTemp("", fmt.Sprintf("elfdoctor-reality-%d-", os.Getpid())); fixture.err != nil {
+			return
+		}
+		for _, g := range gs {
+			w, err := NewWorkRoot(g, filepath.Join(fixture.dir, g.Suite))
+			if err != nil {
+				fixture.err = err
+				return
+			}
+			fixture.roots = append(fixture.roots, w)
+		}
+	})
+	if fixture.err != nil {
+		tb.Fatal(fixture.err)
+	}
+	f, err := NewFuzzer(fixture.inputs, fixture.roots)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(f.Close)
+	return f
+}
+
+// removeStaleWorkRoots unmounts /proc in, and removes, the work roots of
+// test processes that were killed before TestMain could (a timeout, ^C):
+// their directories name their process, which no longer exists.
+func removeStaleWorkRoots() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "elfdoctor-reality-*-*"))
+	for _, d := range dirs {
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(d), "elfdoctor-reality-%d-", &pid); err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); err == nil || err == syscall.EPERM {
+			continue // still running
+		}
+		procs, _ := filepath.Glob(filepath.Join(d, "*", "proc"))
+		clean := true
+		for _, p := range procs {
+			if err := syscall.Unmount(p, syscall.MNT_DETACH); err != nil && err != syscall.EINVAL {
+				clean = false
+			}
+		}
+		if clean {
+			os.RemoveAll(d)
+		}
+	}
+}
+
+// TestPristine: every input starts under every glibc, and check says so.
+// Without this, every damaged copy would fail for a reason that has
+// nothing to do with its damage.
+func TestPristine(t *testing.T) {
+	f := setup(t)
+	for _, in := range f.Inputs {
+		for _, root := range f.Roots {
+			r, err := f.runIn(t.Context(), root, in, f.bytes[in.Path], f.bytes[in.Lib], false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := ClassStarts
+			if versionLess(root.Version, in.MinGlibc) {
+				want = ClassLoaderError // version `GLIBC_2.34' not found
+			}
+			if r.Observed.Class != want {
+				t.Errorf("%s under %s: %s, want %s", in.Name, root, r.Observed, want)
+			}
+			if r.Divergence != "" {
+				t.Errorf("%s under %s: %s", in.Name, root, r.Divergence)
+			}
+		}
+	}
+}
+
+// sweep runs the cases of seeds with two workers and returns every
+// divergence, one line per case and glibc, how many cases diverged under
+// at least one glibc, and the number of runs by observed class.
+func sweep(t *testing.T, f *Fuzzer, seeds []uint64) (divs []string, diverged int, classes map[Class]int) {
+	classes = map[Class]int{}
+	var mu sync.Mutex
+	start, done := time.Now(), 0
+	work := make(chan uint64)
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seed := range work {
+				c := f.Generate(seed)
+				rs, err := f.Run(t.Context(), c)
+				mu.Lock()
+				if err != nil {
+					divs = append(divs, fmt.Sprintf("seed %d: %v", seed, err))
+				}
+				any := false
+				for _, r := range rs {
+					classes[r.Observed.Class]++
+					if r.Divergence != "" {
+						any = true
+						divs = append(divs, fmt.Sprintf("seed %d [%s] %s: %s", seed, r.Glibc, c, r.Divergence))
+					}
+				}
+				if any {
+					diverged++
+				}
+				if done++; done%1000 == 0 {
+					t.Logf("%d/%d cases, %.1f cases/s, %d divergent runs so far", done, len(seeds), float64(done)/time.Since(start).Seconds(), len(divs))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, s := range seeds {
+		work <- s
+	}
+	close(work)
+	wg.Wait()
+	sort.Strings(divs)
+	return divs, diverged, classes
+}
+
+// ciCases is the size of the seeded sample CI runs.
+const ciCases = 500
+
+// TestDifferential is the seeded CI sample: ciCases damaged copies, each
+// predicted and run under the three glibc builds. Every divergence fails
+// the test; a divergence found here belongs in namedCases.
+func TestDifferential(t *testing.T) {
+	f := setup(t)
+	seeds := make([]uint64, ciCases)
+	for i := range seeds {
+		seeds[i] = uint64(i + 1)
+	}
+	start := time.Now()
+	divs, diverged, classes := sweep(t, f, seeds)
+	t.Logf("%d cases × %d glibc builds in %v; %d cases diverged (%d runs); observed %v",
+		len(seeds), len(f.Roots), time.Since(start).Round(time.Millisecond), diverged, len(divs), classes)
+	for _, d := range divs {
+		t.Error(d)
+	}
+}
+
+// TestSoak runs ELFDOCTOR_SOAK cases from seed ELFDOCTOR_SOAK_SEED (or
+// one from the clock) and prints every divergence and the rate
+// (scripts/soak-loader).
+func TestSoak(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("ELFDOCTOR_SOAK"))
+	if n <= 0 {
+		t.Skip("set ELFDOCTOR_SOAK=N (scripts/soak-loader N)")
+	}
+	base, err := strconv.ParseUint(os.Getenv("ELFDOCTOR_SOAK_SEED"), 0, 64)
+	if err != nil {
+		base = uint64(time.Now().UnixNano())
+	}
+	f := setup(t)
+	seeds := make([]uint64, n)
+	for i := range seeds {
+		seeds[i] = base + uint64(i)
+	}
+	start := time.Now()
+	divs, diverged, classes := sweep(t, f, seeds)
+	el := time.Since(start)
+	for _, d := range divs {
+		t.Log("DIVERGENCE " + d)
+	}
+	t.Logf("soak: %d cases (seeds %d..%d) × %d glibc builds in %v: %.1f cases/s, %d cases diverged (%d runs); observed %v",
+		n, base, base+uint64(n)-1, len(f.Roots), el.Round(time.Millisecond), float64(n)/el.Seconds(), diverged, len(divs), classes)
+	if len(divs) > 0 {
+		t.Fail()
+	}
+}

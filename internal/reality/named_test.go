@@ -1,0 +1,308 @@
+package reality
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// namedCases are the divergences the differential fuzzer found, each kept
+// as a permanent case: the input, the damage, the seed that found it, and
+// what check predicted and the loaders did when it was found. The replay
+// is fixed until each agrees with reality; the comparison is not to be
+// weakened to make one pass. Glibc, when set, lists the only builds the
+// case diverged under when found (the others agreed).
+var namedCases = []struct {
+	Name    string
+	Seed    uint64 // the sweep seed that found it, with the generator of the commit that added it (0: found another way)
+	Input   string
+	Library bool
+	LibPath bool     // run with LD_LIBRARY_PATH (FuzzCase.LibraryPath)
+	Damage  []string // Mutation.String forms
+	Glibc   string
+	Found   string
+}{
+	// check --root
+	{Name: "origin-under-root", Input: "uses-libdemo",
+		Found: "RUNPATH $ORIGIN with --root: check expands $ORIGIN to the host directory and prefixes the root again, predicts `libdemo.so: cannot open shared object file`; every glibc starts it"},
+	// Kernel stage
+	{Name: "ei-data-not-checked", Seed: 134, Input: "clang-lld", Damage: []string{"ehdr.e_ident[EI_DATA] = 0xff"},
+		Found: "predicted exec-fails [kernel/bad-headers] ENOEXEC; really starts: neither Linux nor ld.so checks EI_DATA of the executable"},
+	{Name: "ei-class-high-bit", Seed: 387, Input: "nozerofill-gcc", Damage: []string{"ehdr.e_ident[EI_CLASS] ^= 0x80"},
+		Found: "predicted exec-fails [kernel/bad-headers]; really starts"},
+	{Name: "phdr-offset-past-eof-eio", Seed: 100, Input: "clang-lld", Damage: []string{"phdr[1].p_offset += 0x10000000000"},
+		Found: "predicted ENOEXEC; really execve fails with EIO"},
+	{Name: "phoff-moved-segv", Seed: 1000016, Input: "nozerofill-lld", Damage: []string{"ehdr.e_phoff ^= 0x1000"},
+		Found: "predicted exec-fails [kernel/no-load]; really SIGSEGV before main"},
+	{Name: "interp-truncated-eacces", Seed: 230, Input: "gcc-nopie", Damage: []string{"interp[6] = 0x0"},
+		Found: "predicted execve error \"Is a directory\"; really EACCES (PT_INTERP names the directory /lib64)"},
+	// ld.so start-up: the dynamic section and the hash table
+	{Name: "relaent-assertion", Seed: 81, Input: "nozerofill-lld", Damage: []string{"dyn[DT_RELAENT#0].d_val += 0x1000"},
+		Found: "predicted starts; really exit 127, Assertion `info[DT_RELAENT]->d_un.d_val == sizeof (ElfW(Rela))' failed (elf_get_dynamic_info)"},
+	{Name: "symtab-tag-lost", Seed: 494, Input: "clang-lld-nopie", Damage: []string{"dyn[DT_SYMTAB#0].d_tag = 0xf8fe220c41b73f7b"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "strtab-zero", Seed: 262, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_STRTAB#0].d_val = 0x0"},
+		Found: "predicted `: cannot open shared object file`; really \"no version information available\" then \"symbol lookup error: undefined symbol:\""},
+	{Name: "gnu-hash-bloom-size-assertion", Seed: 116, Input: "nozerofill-lld", Damage: []string{"gnu_hash.bloom_size = 0x9"},
+		Found: "predicted starts; really exit 127, Assertion `(bitmask_nwords & (bitmask_nwords - 1)) == 0' failed (_dl_setup_hash)"},
+	{Name: "gnu-hash-nbuckets", Seed: 101, Input: "clang-lld-nopie", Damage: []string{"gnu_hash.nbuckets = 0x80"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "gnu-hash-symoffset", Seed: 67, Input: "nozerofill-gcc", Damage: []string{"gnu_hash.symoffset = 0xc975a68d"},
+		Found: "predicted starts (warning versym-index); really SIGSEGV before main"},
+	// Versions
+	{Name: "verneed-next-assertion", Seed: 238, Input: "gcc-pie", Damage: []string{"verneed[0].vn_next ^= 0x4"},
+		Found: "predicted SIGSEGV [versions/versions-fault]; really exit 127, Assertion `needed != NULL' failed (_dl_check_map_versions)"},
+	{Name: "verneed-file-zero-starts", Seed: 293, Input: "gcc-pie", Damage: []string{"verneed[0].vn_file = 0x0"},
+		Found: "predicted Assertion `needed != NULL' [versions/verneed-file-unknown]; really starts with \"no version information available\""},
+	{Name: "verneed-aux-zero", Seed: 363, Input: "clang-lld", Damage: []string{"verneed[0].vn_aux = 0x0"},
+		Found: "predicted starts (warnings weak-version-missing, versym-index); really SIGSEGV before main"},
+	{Name: "vna-other-zero", Seed: 343, Input: "nozerofill-lld", Damage: []string{"verneed[0].aux[0].vna_other = 0x0"},
+		Found: "predicted starts (warning versym-index); really SIGSEGV before main"},
+	{Name: "versym-index-huge", Seed: 19, Input: "nozerofill-gcc", Damage: []string{"versym[7] = 0x50f4"},
+		Found: "predicted starts (warning versym-index); really SIGSEGV before main"},
+	{Name: "versym-shifted-trixie", Seed: 488, Input: "gcc-nopie", Damage: []string{"versym[1] += 0x2"}, Glibc: "trixie-2.41",
+		Found: "trixie: predicted starts (warning versym-index); really exit 127 \"symbol lookup error: undefined symbol: getenv, version\" (bullseye and bookworm start it)"},
+	{Name: "verdaux-name-unmapped", Seed: 64, Input: "uses-libdemo-lld", Library: true, Damage: []string{"verdef[1].aux[0].vda_name = 0xffffffff"},
+		Found: "masked by origin-under-root (predicted lib-missing); really SIGSEGV before main"},
+	{Name: "verdaux-name-zero", Seed: 47, Input: "uses-libdemo-lld", Library: true, Damage: []string{"verdef[0].aux[0].vda_name = 0x0"},
+		Found: "masked by origin-under-root (predicted lib-missing); really starts (the BASE entry's Verdaux is not read)"},
+	{Name: "verdef-version-continuable", Seed: 1000049, Input: "uses-libdemo", Library: true, Damage: []string{"verdef[0].vd_version = 0x0"},
+		Found: "masked by origin-under-root; really exit 1, \"unsupported version 0 of Verdef record\" printed once per required version"},
+	{Name: "entry-before-version-error", Input: "host-gcc-pie", Damage: []string{"ehdr.e_entry = 0x40"}, Glibc: "bullseye-2.31",
+		Found: "internal/damage's entry-not-executable on a program requiring GLIBC_2.34, under bullseye: predicted SIGSEGV [kernel/entry-not-executable]; really exit 1, \"version `GLIBC_2.34' not found\": ld.so stops at the version check long before it jumps to the entry point"},
+	// Relocation
+	{Name: "plt-reloc-type", Seed: 4, Input: "gcc-nopie", Damage: []string{"jmprel[3].r_info.type += 0xfffffff6"},
+		Found: "predicted starts; really exit 127 \"unexpected PLT reloc type 0xfffffffd\""},
+	{Name: "reloc-type", Seed: 120, Input: "nozerofill-gcc", Damage: []string{"rela[4].r_info.type += 0xfffff000"},
+		Found: "predicted starts; really exit 127 \"unexpected reloc type 0xfffff006\""},
+	{Name: "relative-reloc-assertion", Seed: 1000021, Input: "nozerofill-gcc", Damage: []string{"rela[1].r_info.type += 0x80000000"},
+		Found: "predicted starts; really exit 127, Assertion `ELFW(R_TYPE) (reloc->r_info) == R_X86_64_RELATIVE' failed (elf_machine_rela_relative)"},
+	{Name: "reloc-type-changed", Seed: 159, Input: "gcc-nopie", Damage: []string{"rela[2].r_info.type = 0x7"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "relasz-grown", Seed: 447, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_RELASZ#0].d_val += 0xb"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "rela-sym-index", Seed: 113, Input: "clang-lld-nopie", Damage: []string{"rela[0].r_info.sym = 0x6"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "rela-addend-bullseye", Seed: 257, Input: "clang-lld-nopie", Damage: []string{"rela[0].r_addend = 0xffffffffffffffff"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted starts; really SIGSEGV before main (bookworm and trixie start it)"},
+	{Name: "jmprel-sym-index", Seed: 95, Input: "gcc-pie", Damage: []string{"jmprel[2].r_info.sym += 0xfffffff9"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "jmprel-sym-zero", Seed: 283, Input: "clang-lld-nopie", Damage: []string{"jmprel[2].r_info.sym = 0x0"},
+		Found: "predicted starts; really exit 127 \"symbol lookup error: undefined symbol:\""},
+	{Name: "jmprel-offset", Seed: 76, Input: "gcc-nopie", Damage: []string{"jmprel[0].r_offset += 0xf"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "dynsym-info", Seed: 215, Input: "nozerofill-gcc", Damage: []string{"dynsym[3].st_info = 0xd"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "dynsym-weak-undefined", Seed: 197, Input: "nozerofill-lld", Damage: []string{"dynsym[2].st_info = 0x0"},
+		Found: "predicted loader-error \"undefined symbol: __gmon_start__\" [relocation/symbol-undefined]; really SIGSEGV before main"},
+	// Initialisers and finalisers
+	{Name: "init-array-unmapped", Seed: 162, Input: "gcc-nopie", Damage: []string{"init_array[0] += 0x10000000000"},
+		Found: "predicted starts; really SIGSEGV before main (call_init)"},
+	{Name: "fini-array-zero", Seed: 1000077, Input: "clang-lld-nopie", Damage: []string{"fini_array[0] = 0x0"},
+		Found: "predicted starts; really main runs, then SIGSEGV at exit"},
+	{Name: "fini-arraysz-huge", Seed: 334, Input: "clang-lld", Damage: []string{"dyn[DT_FINI_ARRAYSZ#0].d_val = 0x7e25867b119314d6"},
+		Found: "predicted starts; really main runs, then SIGSEGV at exit"},
+	{Name: "fini-array-shifted", Seed: 301, Input: "gcc-nopie", Damage: []string{"fini_array[0] -= 0x2"}, Glibc: "bookworm-2.36 trixie-2.41",
+		Found: "bookworm, trixie: predicted starts; really main runs, then SIGSEGV at exit (bullseye exits 0)"},
+	{Name: "entry-shifted", Seed: 352, Input: "clang-lld-nopie", Damage: []string{"ehdr.e_entry += 0x3"}, Glibc: "bullseye-2.31 bookworm-2.36",
+		Found: "bullseye, bookworm: predicted starts; really main runs, then SIGSEGV (trixie exits 0)"},
+
+	// From the first 10,000-case soak (seeds 1000000000..1000009999).
+	// False alarms: check predicts a failure, every loader starts it.
+	{Name: "debug-tag-changed", Seed: 1000008824, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_DEBUG#0].d_tag -= 0xe"},
+		Found: "predicted SIGSEGV [relocation/reloc-target-readonly]; really starts"},
+	{Name: "flags1-tag-changed", Seed: 1000003787, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_FLAGS_1#0].d_tag += 0x3"},
+		Found: "predicted SIGSEGV [versions/versions-fault]; really starts"},
+	{Name: "strsz-tag-lost", Seed: 1000000108, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_STRSZ#0].d_tag += 0x10000000000"},
+		Found: "predicted Assertion `needed != NULL' [versions/verneed-file-unknown]; really starts: ld.so does not bound strings by DT_STRSZ"},
+	{Name: "strsz-small", Seed: 1000003609, Input: "clang-lld-nopie", Damage: []string{"dyn[DT_STRSZ#0].d_val = 0x19"},
+		Found: "predicted Assertion `needed != NULL' [versions/verneed-file-unknown]; really starts"},
+	{Name: "syment-changed", Seed: 1000004645, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_SYMENT#0].d_val = 0x1c"},
+		Found: "predicted \"undefined symbol: ze\" [relocation/symbol-undefined]; really starts: ld.so does not read DT_SYMENT"},
+	{Name: "init-array-pointer-unused", Seed: 1000001919, Input: "nozerofill-lld", Damage: []string{"dyn[DT_INIT_ARRAY#0].d_val = 0x5011c15969471bc7"},
+		Found: "predicted SIGSEGV [ld.so startup/pointer-unmapped]; really starts"},
+	{Name: "first-load-memsz-huge", Seed: 1000000330, Input: "gcc-nopie", Damage: []string{"phdr[0].p_memsz ^= 0x20000000000000"},
+		Found: "predicted SIGSEGV [kernel/phdr-not-loaded]; really starts"},
+	{Name: "load-filesz-grown", Seed: 1000000430, Input: "gcc-nopie", Damage: []string{"phdr[2].p_filesz = 0x268"},
+		Found: "predicted `: cannot open shared object file` [dependencies/lib-missing]; really starts"},
+	{Name: "verneed-next-far", Seed: 1000001227, Input: "nozerofill-lld", Damage: []string{"verneed[0].vn_next += 0x1000"},
+		Found: "predicted Assertion `needed != NULL' [versions/verneed-file-unknown]; really starts"},
+	// Misses and wrong causes.
+	{Name: "fini-array-pointer-at-exit", Seed: 1000002393, Input: "gcc-nopie", Damage: []string{"dyn[DT_FINI_ARRAY#0].d_val = 0x8"},
+		Found: "predicted SIGSEGV before main [ld.so startup/pointer-unmapped]; really main runs, then SIGSEGV at exit"},
+	{Name: "lazy-lookup-after-main", Seed: 1000001624, Input: "clang-lld", Damage: []string{"jmprel[0].r_info.sym = 0x0"},
+		Found: "predicted starts; really main runs, then exit 127 \"symbol lookup error: undefined symbol:\" at the first lazy call"},
+	{Name: "relro-mprotect-enomem", Seed: 1000000728, Input: "clang-lld", Damage: []string{"phdr[7].p_memsz += 0x10000000000"},
+		Found: "predicted starts; really exit 127 \"cannot apply additional memory protection after relocation: Cannot allocate memory\""},
+	{Name: "interp-filesz-rtld-assertion", Seed: 1000006879, Input: "gcc-pie", Damage: []string{"phdr[2].p_filesz = 0x1c"},
+		Found: "predicted SIGSEGV [kernel/phdr-not-loaded]; really exit 127, Assertion `GL(dl_rtld_map).l_libname' failed (rtld_setup_main_map)"},
+	{Name: "phdr-offset-einval", Seed: 1000007812, Input: "nozerofill-lld", Damage: []string{"phdr[1].p_offset = 0xccd345b7127b95a4"},
+		Found: "predicted ENOEXEC; really execve fails with EINVAL"},
+	{Name: "load-past-eof-sigbus", Seed: 1000002288, Input: "nozerofill-lld", Damage: []string{"phdr[3].p_offset += 0x10000000000"},
+		Found: "predicted starts (warning load-past-eof); really SIGBUS before main"},
+	{Name: "phdr-flags-zero", Seed: 1000009114, Input: "gcc-pie", Damage: []string{"phdr[4].p_flags = 0x0"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "phnum-one", Seed: 1000008184, Input: "clang-lld", Damage: []string{"ehdr.e_phnum = 0x1"},
+		Found: "predicted exec-fails [kernel/no-load]; really SIGSEGV before main"},
+	{Name: "needed-tag-lost", Seed: 1000004435, Input: "clang-lld-nopie", Damage: []string{"dyn[DT_NEEDED#0].d_tag += 0x10"},
+		Found: "predicted SIGSEGV [ld.so startup/pointer-unmapped]; really exit 127, Assertion `needed != NULL' failed"},
+	{Name: "hash-tag-garbage-name", Seed: 1000003928, Input: "nozerofill-lld", Damage: []string{"dyn[DT_HASH#0].d_tag -= 0x3"},
+		Found: "predicted starts (warning dynamic-problem); really exit 127, \"error while loading shared libraries:\" with code bytes as the name"},
+	{Name: "strtab-all-ones", Seed: 1000006213, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_STRTAB#0].d_val = 0xffffffffffffffff"},
+		Found: "predicted SIGSEGV [ld.so startup/pointer-unmapped]; really exit 127, \"cannot open shared object file\" with a garbage name"},
+	{Name: "versym-pointer-sigbus", Seed: 1000002054, Input: "gcc-nopie", Damage: []string{"dyn[DT_VERSYM#0].d_val -= 0x9"},
+		Found: "predicted starts (warning versym-index); really SIGBUS before main"},
+	{Name: "needed-name-empty", Seed: 1000000436, Input: "gcc-pie", Damage: []string{"str(DT_NEEDED#0)[0] = 0x0"},
+		Found: "predicted `: cannot open shared object file`; really exit 127 \"undefined symbol: __libc_start_main, version GLIBC_2.2.5\" (an empty DT_NEEDED names the main program)"},
+	{Name: "dynsym-name-shifted", Seed: 1000000343, Input: "clang-lld-nopie", Damage: []string{"dynsym[8].st_name += 0x6"},
+		Found: "predicted starts; really exit 127 \"undefined symbol: , version GLIBC_2.2.5\""},
+	{Name: "needed-names-directory", Seed: 1000001058, Input: "uses-libdemo-lld", Damage: []string{"dyn[DT_NEEDED#0].d_val = 0xbf"},
+		Found: "predicted `$ORIGIN: cannot open shared object file`; really exit 127 \"cannot read file data: Error 21\" (the name resolves to a directory)"},
+	// Only some glibc builds diverge.
+	{Name: "versym-flip-trixie", Seed: 1000000013, Input: "nozerofill-lld", Damage: []string{"versym[6] ^= 0x1"}, Glibc: "trixie-2.41",
+		Found: "trixie: predicted starts (warning versym-index); really exit 127 \"undefined symbol: puts, version\""},
+	{Name: "versym-garbage-bullseye", Seed: 1000005121, Input: "clang-lld", Damage: []string{"versym[5] = 0xa64e"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted starts (warning versym-index); really SIGSEGV before main"},
+	{Name: "versym-pointer-trixie", Seed: 1000000872, Input: "gcc-nopie", Damage: []string{"dyn[DT_VERSYM#0].d_val += 0x10"}, Glibc: "trixie-2.41",
+		Found: "trixie: predicted starts (warning versym-index); really SIGSEGV before main"},
+	{Name: "rela-pointer-null-bullseye", Seed: 1000004198, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_RELA#0].d_val = 0x0"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted SIGSEGV [relocation/reloc-target-readonly]; really exit 127, Assertion `ELFW(R_TYPE) (reloc->r_info) == R_X86_64_RELATIVE' failed"},
+	{Name: "rela-addend-after-main-bullseye", Seed: 1000001126, Input: "gcc-pie", Damage: []string{"rela[7].r_addend = 0x1160"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted starts; really main runs, then SIGSEGV"},
+
+	// From the second 10,000-case soak (seeds 2000000000..2000009999),
+	// with the host-built input.
+	{Name: "all-version-errors-bullseye", Seed: 2000001357, Input: "host-gcc-pie", Damage: []string{"verneed[0].aux[1].vna_hash += 0xa"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted only \"version `GLIBC_2.34' not found\"; ld.so also printed \"version `GLIBC_2.2.5' not found\": version errors are continuable and all of them are reported"},
+	{Name: "weak-undefined-false-alarm", Seed: 2000002614, Input: "host-gcc-pie", Damage: []string{"dynsym[8].st_info = 0x0"}, Glibc: "bookworm-2.36 trixie-2.41",
+		Found: "predicted \"undefined symbol: _ITM_registerTMCloneTable\" [relocation/symbol-undefined]; really starts"},
+	{Name: "fini-pointer-after-main", Seed: 2000005154, Input: "gcc-pie", Damage: []string{"dyn[DT_FINI#0].d_val -= 0x6"},
+		Found: "predicted starts; really main runs, then SIGILL in DT_FINI at exit"},
+	{Name: "init-arraysz-huge", Seed: 2000000156, Input: "host-gcc-pie", Damage: []string{"dyn[DT_INIT_ARRAYSZ#0].d_val = 0xffffffffffffffff"}, Glibc: "bookworm-2.36 trixie-2.41",
+		Found: "predicted starts; really SIGSEGV before main (call_init)"},
+	{Name: "rela-sym-sigabrt", Seed: 2000001033, Input: "nozerofill-lld", Damage: []string{"rela[3].r_info.sym = 0x8"},
+		Found: "predicted starts; really SIGABRT before main"},
+	{Name: "first-load-vaddr-zero", Seed: 2000007125, Input: "nozerofill-gcc", Damage: []string{"phdr[0].p_vaddr = 0x0"},
+		Found: "predicted starts (warning phdr-mismatch); really exit 127 \"unsupported version 8 of Verneed record\""},
+	{Name: "plt-slot-redirected", Seed: 2000005109, Input: "clang-lld-nopie", Damage: []string{"jmprel[0].r_offset = 0x203b18"},
+		Found: "predicted starts; really exits 0 without main's output (a PLT slot of another function overwritten)"},
+	{Name: "load-offset-sigsegv-not-sigbus", Seed: 2000002521, Input: "gcc-nopie", Damage: []string{"phdr[2].p_offset += 0x10000000000"},
+		Found: "predicted SIGBUS before main; really SIGSEGV"},
+	{Name: "text-vaddr-rtld-assertion", Seed: 2000005573, Input: "gcc-nopie", Damage: []string{"phdr[3].p_vaddr -= 0x1000"},
+		Found: "predicted SIGSEGV [kernel/entry-not-executable]; really exit 127, Assertion `GL(dl_rtld_map).l_libname' failed"},
+	{Name: "vna-other-zero-trixie", Seed: 2000007533, Input: "host-gcc-pie", Damage: []string{"verneed[0].aux[0].vna_other = 0x0"}, Glibc: "trixie-2.41",
+		Found: "trixie: predicted starts (warning versym-index); really exit 127 \"undefined symbol: __libc_start_main, version\""},
+	{Name: "relro-memsz-bookworm", Seed: 2000000645, Input: "host-gcc-pie", Damage: []string{"phdr[7].p_memsz = 0xffffffffffffffff"}, Glibc: "bookworm-2.36",
+		Found: "bookworm: predicted starts; really SIGSEGV before main (trixie starts it; bullseye stops at the version check)"},
+	{Name: "versym-index-other-library", Seed: 2000001119, Input: "host-gcc-pie", Damage: []string{"versym[4] ^= 0x4"}, Glibc: "bookworm-2.36 trixie-2.41",
+		Found: "predicted starts (warning versym-index); really exit 127 \"undefined symbol: strlen, version LINUX_2.6\""},
+
+	// Damage to the library, found through LD_LIBRARY_PATH (seeds
+	// 4000000000..4000002999): check does not replay the library's
+	// headers, start-up and relocation as ld.so does for every object.
+	{Name: "lib-verdaux-unreadable-crash", Seed: 4000002692, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"verdef[1].aux[0].vda_name += 0xfffff000"},
+		Found: "predicted \"version `DEMO_1.0' not found\" [versions/version-missing]; really SIGSEGV before main: an unreadable Verdaux where ld.so reads it is a crash"},
+	{Name: "lib-vd-next-unmapped-crash", Seed: 4000002586, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"verdef[1].vd_next = 0xffffffff"},
+		Found: "predicted \"version `DEMO_2.0' not found\" [versions/version-missing]; really SIGSEGV before main"},
+	{Name: "lib-wrong-class", Seed: 4000001109, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"ehdr.e_ident[EI_CLASS] += 0x80"},
+		Found: "predicted `libdemo.so: cannot open shared object file`; really exit 127 \"libdemo.so: wrong ELF class: ELFCLASS32\""},
+	{Name: "lib-osabi", Seed: 4000000594, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"ehdr.e_ident[EI_OSABI] += 0xa"},
+		Found: "predicted starts; really exit 127 \"ELF file OS ABI invalid\""},
+	{Name: "lib-elf-version", Seed: 4000002161, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"ehdr.e_version += 0x80000000"},
+		Found: "predicted starts; really exit 127 \"ELF file version does not match current one\""},
+	{Name: "lib-phentsize", Seed: 4000000329, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"ehdr.e_phentsize += 0xf000"},
+		Found: "predicted `cannot open shared object file`; really exit 127 \"ELF file's phentsize not the expected size\""},
+	{Name: "lib-type-none", Seed: 4000001767, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"ehdr.e_type = 0x0"},
+		Found: "predicted `cannot open shared object file`; really exit 127 \"only ET_DYN and ET_EXEC can be loaded\""},
+	{Name: "lib-phoff-zero", Seed: 4000000124, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"ehdr.e_phoff = 0x0"},
+		Found: "predicted starts (warnings); really exit 127 \"object file has no loadable segments\""},
+	{Name: "lib-symtab-moved", Seed: 4000000252, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"dyn[DT_SYMTAB#0].d_val -= 0x1000"},
+		Found: "predicted starts; really SIGSEGV before main: the library's start-up is not replayed"},
+	{Name: "lib-rela-tag-lost", Seed: 4000000541, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"dyn[DT_RELA#0].d_tag ^= 0x80000000"},
+		Found: "predicted starts; really SIGSEGV before main: the library's relocation is not replayed"},
+	{Name: "lib-gnu-hash-bucket", Seed: 4000000260, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"gnu_hash.bucket[0] += 0x1000"},
+		Found: "predicted starts; really exit 127 \"undefined symbol: demo_one, version DEMO_1.0\": the program's symbols are looked up through the library's hash table"},
+	{Name: "lib-versym-index", Seed: 4000000844, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"versym[8] ^= 0x4"},
+		Found: "predicted starts (warning versym-index); really exit 127 \"undefined symbol: demo_two, version DEMO_2.0\""},
+	{Name: "lib-plt-slot-after-main", Seed: 4000000881, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"jmprel[0].r_offset += 0x1"},
+		Found: "predicted starts; really main runs, then SIGSEGV"},
+	{Name: "lib-rela-sym-sigbus", Seed: 4000001601, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"rela[5].r_info.sym = 0x3900"},
+		Found: "predicted starts; really SIGBUS before main"},
+
+	// From the third 10,000-case soak (seeds 5000000000..5000009999).
+	{Name: "rela-addend-hangs-bullseye", Seed: 5000004363, Input: "nozerofill-gcc", Damage: []string{"rela[7].r_addend = 0x3fd8"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted starts; really still running after 5 s (killed by the fuzzer's timeout)"},
+
+	// The Bun layout after patchelf --set-rpath (seeds 6000000000..).
+	// internal/damage's truncated-in-dynamic and truncated-after-dynamic
+	// on these inputs are named cases of TestDamageKinds: patchelf's new
+	// segment at the end holds PT_INTERP, so the cut makes execve fail
+	// with EIO where check predicts ENOEXEC.
+	{Name: "patchelf-pltgot-tag-lost", Seed: 6000000212, Input: "nozerofill-lld.patchelf", Damage: []string{"dyn[DT_PLTGOT#0].d_tag -= 0x9"},
+		Found: "predicted starts; really SIGSEGV before main"},
+	{Name: "patchelf-bloom-size-zero", Seed: 6000000493, Input: "nozerofill-lld.patchelf", Damage: []string{"gnu_hash.bloom_size = 0x0"},
+		Found: "predicted starts; really SIGSEGV before main"},
+}
+
+// TestNamedDivergences runs every named case under the three glibc
+// builds. Each fails until check agrees with the real loaders on it.
+func TestNamedDivergences(t *testing.T) {
+	f := setup(t)
+	for _, nc := range namedCases {
+		t.Run(nc.Name, func(t *testing.T) {
+			c := FuzzCase{Seed: nc.Seed, Input: nc.Input, Library: nc.Library, LibraryPath: nc.LibPath}
+			for _, d := range nc.Damage {
+				m, err := ParseMutation(d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Mutations = append(c.Mutations, m)
+			}
+			rs, err := f.Run(t.Context(), c)
+			if err != nil {
+				t.Fatalf("%v (the case no longer applies to its input)", err)
+			}
+			for _, r := range rs {
+				if r.Divergence != "" {
+					t.Errorf("%s under %s: %s", c, r.Glibc, r.Divergence)
+				} else if nc.Glibc != "" && strings.Contains(nc.Glibc, r.Glibc) {
+					t.Logf("%s under %s now agrees (found: %s)", c, r.Glibc, nc.Found)
+				}
+			}
+		})
+	}
+}
+
+// TestAbsoluteLinks is the named case of a root as Debian ships it: the
+// bullseye root with its absolute symbolic links, where PT_INTERP's
+// /lib64/ld-linux-x86-64.so.2 -> /lib/x86_64-linux-gnu/ld-2.31.so must be
+// resolved inside the root (as the kernel does after chroot), not on the
+// machine running check, which has another glibc or none at that path.
+func TestAbsoluteLinks(t *testing.T) {
+	f := setup(t)
+	g, err := debianRoot(t.Context(), Suites[0], RootPackages, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if target, err := os.Readlink(filepath.Join(g.Root, "usr/lib64/ld-linux-x86-64.so.2")); err != nil || !filepath.IsAbs(target) {
+		t.Fatalf("the root's loader link is %q (%v), want Debian's absolute link", target, err)
+	}
+	w, err := NewWorkRoot(g, filepath.Join(t.TempDir(), "abs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, in := range f.Inputs {
+		r, err := f.runIn(t.Context(), w, in, f.bytes[in.Path], f.bytes[in.Lib], false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Observed.Class != ClassStarts {
+			t.Errorf("%s in %s with absolute links: %s, want it to start", in.Name, g.Suite, r.Observed)
+		}
+		if r.Divergence != "" {
+			t.Errorf("%s in %s with absolute links: %s", in.Name, g.Suite, r.Divergence)
+		}
+	}
+}
