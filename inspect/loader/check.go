@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"io"
 	"os"
 	"path/filepath"
@@ -271,9 +272,18 @@ func (r *CheckResult) count(s Severity) int {
 }
 
 // underRoot maps an absolute path inside the target system to the host.
+// Symbolic links are followed the way the target system (or a chroot
+// into it) follows them: an absolute link points into the root, not at
+// the host's file of that name. Debian's /lib64/ld-linux-x86-64.so.2 is
+// such a link; joined naively, a bullseye root checked on a bookworm host
+// would borrow the host's loader. filepath-securejoin resolves with
+// lstat and readlink only, so it never opens (or blocks on) a file.
 func (c *checker) underRoot(p string) string {
 	if c.opts.Root == "/" || c.opts.Root == "" {
 		return p
+	}
+	if j, err := securejoin.SecureJoin(c.opts.Root, p); err == nil {
+		return j
 	}
 	return filepath.Join(c.opts.Root, p)
 }

@@ -279,14 +279,19 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 	}
 	subs := c.subdirs(li)
 	try := func(dirs []string, from *loadedObj, how string) string {
-		for _, d := range dirs {
-			d = c.expand(d, from, li)
+		for _, raw := range dirs {
+			d := c.expand(raw, from, li)
 			if d == "" {
 				continue
 			}
 			for _, sub := range subs {
 				p := filepath.Join(c.underRoot(d), sub, name)
-				if !filepath.IsAbs(d) {
+				switch {
+				case fromOrigin(raw):
+					// $ORIGIN expanded to the object's own directory,
+					// which is already a path on this host.
+					p = filepath.Join(d, sub, name)
+				case !filepath.IsAbs(d):
 					p, _ = filepath.Abs(filepath.Join(d, sub, name))
 				}
 				if sub == "" {
@@ -349,6 +354,13 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 		return p, "system search path", tried, stop, otherClass
 	}
 	return "", "", tried, nil, otherClass
+}
+
+// fromOrigin says whether a search directory starts with $ORIGIN, whose
+// expansion is a host path (the directory the object was found in), so
+// that --root must not be prefixed to it again.
+func fromOrigin(d string) bool {
+	return strings.HasPrefix(d, "$ORIGIN") || strings.HasPrefix(d, "${ORIGIN}")
 }
 
 // expand substitutes $ORIGIN, $LIB and $PLATFORM in a search directory.
