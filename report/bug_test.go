@@ -205,7 +205,7 @@ func TestBugHTMLInChromium(t *testing.T) {
 	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--user-data-dir=" + filepath.Join(dir, "profile"), "--window-size=1280,1600"}
-	dom, err := exec.Command(chromium, append(base, "--dump-dom", "file://"+page)...).Output()
+	dom, err := chromiumCmd(t, chromium, append(base, "--dump-dom", "file://"+page)...).Output()
 	if err != nil {
 		t.Fatalf("chromium --dump-dom: %v", err)
 	}
@@ -214,7 +214,7 @@ func TestBugHTMLInChromium(t *testing.T) {
 			t.Errorf("the page Chromium loaded lacks %q", want)
 		}
 	}
-	if out, err := exec.Command(chromium, append(base, "--screenshot="+shot, "file://"+page)...).CombinedOutput(); err != nil {
+	if out, err := chromiumCmd(t, chromium, append(base, "--screenshot="+shot, "file://"+page)...).CombinedOutput(); err != nil {
 		t.Fatalf("chromium --screenshot: %v\n%s", err, out)
 	}
 	fh, err := os.Open(shot)

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"image/png"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
@@ -116,7 +118,7 @@ func TestPointerMarksInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := chromiumArgs(tmp)
-	dom, err := exec.Command(chromium, append(base, "--dump-dom", "file://"+probePath)...).Output()
+	dom, err := chromiumCmd(t, chromium, append(base, "--dump-dom", "file://"+probePath)...).Output()
 	if err != nil {
 		t.Fatalf("chromium --dump-dom: %v", err)
 	}
@@ -130,7 +132,7 @@ func TestPointerMarksInChromium(t *testing.T) {
 		t.Errorf("the page is %d pixels wide in a 1280-pixel window: it scrolls sideways", w)
 	}
 	shot := filepath.Join(tmp, "shot.png")
-	if out, err := exec.Command(chromium, append(base, "--screenshot="+shot, "file://"+pagePath)...).CombinedOutput(); err != nil {
+	if out, err := chromiumCmd(t, chromium, append(base, "--screenshot="+shot, "file://"+pagePath)...).CombinedOutput(); err != nil {
 		t.Fatalf("chromium --screenshot: %v\n%s", err, out)
 	}
 	fh, err := os.Open(shot)
@@ -174,4 +176,16 @@ func chromiumArgs(dir string) []string {
 	return []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--user-data-dir=" + filepath.Join(dir, "profile"), "--window-size=1280,1600"}
+}
+
+// chromiumCmd runs headless Chromium with a time limit: on a loaded
+// machine it has been seen to hang, and a hung test would take the whole
+// suite's time.
+func chromiumCmd(t *testing.T, chromium string, args ...string) *exec.Cmd {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, chromium, args...)
+	cmd.WaitDelay = 10 * time.Second
+	return cmd
 }
