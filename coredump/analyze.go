@@ -14,9 +14,14 @@ import (
 type Options struct {
 	// Exe is the executable to use instead of the path NT_FILE names.
 	Exe string
-	// DebugDir is the build-id directory for separate debug files;
-	// empty means /usr/lib/debug/.build-id.
-	DebugDir string
+	// DebugDirs are where separate debug files are, as gdb's
+	// debug-file-directory: each DIR is searched by build-id in
+	// DIR/.build-id/xx/rest.debug and by .gnu_debuglink in DIR/<the
+	// file's directory>/. An element may be a colon-separated list, or a
+	// .build-id directory itself. Empty means /usr/lib/debug. The
+	// directories in NIX_DEBUG_INFO_DIRS (Nix's convention) are searched
+	// after them, and debuginfod last.
+	DebugDirs []string
 	// CacheDir holds debuginfod downloads; empty means elfdoctor's
 	// directory under the XDG cache directory.
 	CacheDir string

@@ -148,21 +148,26 @@ func (m *Module) symbolAddr(name string) (uint64, bool) {
 // findDebugFile looks for a separate debug file: by build-id under the
 // debug directory, by .gnu_debuglink beside the file, then debuginfod.
 func (a *analyzer) findDebugFile(m *Module) string {
-	dir := a.opts.DebugDir
-	if dir == "" {
-		dir = "/usr/lib/debug/.build-id"
-	}
+	dirs := a.debugDirs()
 	if len(m.BuildID) > 2 {
-		p := filepath.Join(dir, m.BuildID[:2], m.BuildID[2:]+".debug")
-		if _, err := os.Stat(p); err == nil {
-			return p
+		for _, d := range dirs {
+			p := filepath.Join(buildIDDir(d), m.BuildID[:2], m.BuildID[2:]+".debug")
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
 		}
 	}
 	if s := m.file.Section(".gnu_debuglink"); s != nil && s.Size < 4096 {
 		if b, err := s.Data(); err == nil {
 			name := cstr(b)
 			d := filepath.Dir(m.Path)
-			for _, p := range []string{filepath.Join(d, name), filepath.Join(d, ".debug", name), filepath.Join("/usr/lib/debug", d, name)} {
+			// gdb's order: beside the file, in .debug beside it, then
+			// under each debug directory by the file's own directory.
+			cands := []string{filepath.Join(d, name), filepath.Join(d, ".debug", name)}
+			for _, dd := range dirs {
+				cands = append(cands, filepath.Join(strings.TrimSuffix(dd, "/.build-id"), d, name))
+			}
+			for _, p := range cands {
 				if name != "" && p != m.Path {
 					if _, err := os.Stat(p); err == nil {
 						return p
@@ -179,6 +184,37 @@ func (a *analyzer) findDebugFile(m *Module) string {
 		}
 	}
 	return ""
+}
+
+// debugDirs are the debug-file directories in the order gdb searches
+// them: the ones given (or /usr/lib/debug), then NIX_DEBUG_INFO_DIRS.
+func (a *analyzer) debugDirs() []string {
+	var dirs []string
+	add := func(list string) {
+		for _, d := range strings.Split(list, ":") {
+			if d = filepath.Clean(d); d != "." && !slices.Contains(dirs, d) {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	for _, l := range a.opts.DebugDirs {
+		add(l)
+	}
+	if len(dirs) == 0 {
+		add("/usr/lib/debug")
+	}
+	add(a.getenv("NIX_DEBUG_INFO_DIRS"))
+	return dirs
+}
+
+// buildIDDir is where build-id files are under a debug directory; a
+// .build-id directory given itself is taken as it is, as elfdoctor's
+// --debug-dir used to require.
+func buildIDDir(d string) string {
+	if filepath.Base(d) == ".build-id" {
+		return d
+	}
+	return filepath.Join(d, ".build-id")
 }
 
 var errNoServers = fmt.Errorf("no debuginfod servers")

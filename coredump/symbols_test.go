@@ -42,7 +42,7 @@ func TestDebuginfod(t *testing.T) {
 	}))
 	defer srv.Close()
 	cache := t.TempDir()
-	opts := Options{NoCheck: true, DebugDir: t.TempDir(), CacheDir: cache,
+	opts := Options{NoCheck: true, DebugDirs: []string{t.TempDir()}, CacheDir: cache,
 		Getenv: func(k string) string {
 			if k == "DEBUGINFOD_URLS" {
 				return srv.URL
@@ -146,7 +146,7 @@ func TestDebuginfodRemembersMisses(t *testing.T) {
 		http.NotFound(w, r)
 	}))
 	defer srv.Close()
-	opts := Options{NoCheck: true, DebugDir: t.TempDir(), CacheDir: t.TempDir(),
+	opts := Options{NoCheck: true, DebugDirs: []string{t.TempDir()}, CacheDir: t.TempDir(),
 		Getenv: func(k string) string {
 			if k == "DEBUGINFOD_URLS" {
 				return srv.URL

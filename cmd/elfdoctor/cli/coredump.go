@@ -12,10 +12,10 @@ import (
 
 func newCoredumpCmd(g *globalOpts) *cobra.Command {
 	var (
-		exe      string
-		debugDir string
-		noCheck  bool
-		journal  bool
+		exe       string
+		debugDirs []string
+		noCheck   bool
+		journal   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "coredump CORE | --journal [PID|COMM|EXE|CORE|FIELD=VALUE]",
@@ -59,7 +59,7 @@ read or the journal has no matching crash.`,
 			return fileArgs("one core file (or --journal to find the crash in systemd's journal)", 1)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := coredump.Options{Exe: exe, DebugDir: debugDir, Getenv: g.getenv, NoCheck: noCheck}
+			opts := coredump.Options{Exe: exe, DebugDirs: debugDirs, Getenv: g.getenv, NoCheck: noCheck}
 			var (
 				a    *coredump.Analysis
 				err  error
@@ -97,7 +97,7 @@ read or the journal has no matching crash.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&exe, "exe", "", "the executable that crashed (`FILE`; default: the path in the core)")
-	f.StringVar(&debugDir, "debug-dir", "/usr/lib/debug/.build-id", "where separate debug files are found by build-id (`DIR`)")
+	f.StringArrayVar(&debugDirs, "debug-dir", nil, "where separate debug files are, as gdb's debug-file-directory (`DIR`: repeatable or colon-separated; DIR/.build-id is searched, or a .build-id directory itself; default /usr/lib/debug, then NIX_DEBUG_INFO_DIRS, then DEBUGINFOD_URLS)")
 	f.BoolVar(&noCheck, "no-check", false, "do not run elfdoctor check on the executable")
 	f.BoolVar(&journal, "journal", false, "find the crash in systemd-coredump's journal records (needs journalctl; coredumpctl for cores stored in the journal)")
 	return cmd
