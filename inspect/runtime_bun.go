@@ -109,9 +109,9 @@ func (id *identifier) bun() {
 // the plain bun CLI whatever it was meant to run.
 func (id *identifier) bunStripped() *Payload {
 	return &Payload{Format: "bun appended graph", Access: "reads its own file (/proc/self/exe), last 4096 bytes",
-		Off:    Hex(id.f.size),
-		Effect: EffectBareRuntime,
-		Problem: "this Bun was stripped and carries no application: Bun's releases keep their symbol table, and strip (or objcopy) deletes the bytes after the section headers, where this Bun appends a compiled application, so it starts as the plain bun CLI",
+		Off:      Hex(id.f.size),
+		Effect:   EffectBareRuntime,
+		Problem:  "this Bun was stripped and carries no application: Bun's releases keep their symbol table, and strip (or objcopy) deletes the bytes after the section headers, where this Bun appends a compiled application, so it starts as the plain bun CLI",
 		Evidence: []string{"no .symtab section (Bun's releases have one)", fmt.Sprintf("no %q trailer in the last 24 bytes and no .bun section", bunTrailer)}}
 }
 
