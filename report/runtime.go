@@ -94,7 +94,7 @@ func runtimeDoc(d doc, path string, fp *inspect.Fingerprint) {
 			switch {
 			case r.Payload != nil:
 				d.para(clean(fmt.Sprintf("The %s application payload is where %s will look for it.", r.Name, r.Name)), true)
-			case r.Kind == inspect.RuntimeBun || r.Kind == inspect.RuntimeNode:
+			case r.Kind == inspect.RuntimeBun || r.Kind == inspect.RuntimeNode || r.Kind == inspect.RuntimeDeno:
 				d.para(clean(fmt.Sprintf("No application is embedded: this is the %s runtime itself.", r.Name)), false)
 			}
 		}
