@@ -21,8 +21,8 @@ import (
 )
 
 // bunReleases span Bun's payload formats: 24-byte Offsets with 32- and
-// 36-byte file records (1.0, 1.1), 32-byte Offsets (1.2), and the .bun
-// section (late 1.3). The baseline build is the same code without AVX2;
+// 36-byte file records (1.0, 1.1), 32-byte Offsets (1.2), the .bun
+// section with a 16 KiB slot (late 1.3) and with an 8-byte one (1.4). The baseline build is the same code without AVX2;
 // the canary's banner carries its commit in the version ("1.4.0-canary.1+
 // 184d0371a"). Damage tests run on the four releases.
 var bunReleases = []struct {
@@ -35,6 +35,7 @@ var bunReleases = []struct {
 	{"1.3.14", "", true},
 	{"1.3.14", "baseline", false},
 	{"1.3.14-canary.20260519.1", "", false},
+	{"1.4.5", "", true},
 }
 
 func identify(t *testing.T, path string) *inspect.Fingerprint {
