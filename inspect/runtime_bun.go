@@ -43,7 +43,7 @@ const maxBunGraph = 1 << 32
 func (id *identifier) bun() {
 	f := id.f
 	r := Runtime{Kind: RuntimeBun, Name: "Bun"}
-	loaderDef, sectionDef := id.bunVerdef(&r)
+	loaderDef, sectionDef, verName := id.bunVerdef(&r)
 	sec := f.section(".bun")
 	trailerAtEnd := len(id.tailBuf) >= 24 && string(id.tailBuf[len(id.tailBuf)-24:len(id.tailBuf)-8]) == bunTrailer
 	// .bun_builtins (1.4) holds Bun's own JavaScript; like .bun it only
@@ -95,24 +95,29 @@ func (id *identifier) bun() {
 	case r.Payload != nil:
 	case len(f.Sections) == 0:
 		r.Warning = "this Bun runtime carries no application, and the file has lost its section headers, which usually sit near its end: if it should run an application, the file was probably truncated and the application cut off with them"
-	case f.section(".symtab") == nil && sec == nil:
-		r.Payload = id.bunStripped()
+	case f.section(".symtab") == nil && sec == nil && verName != "" && verName != "BUN_1.0":
+		r.Payload = id.bunStripped(verName)
+	case f.section(".symtab") == nil:
+		// Releases that define BUN_1.0 (up to 1.1.0 at least) ship
+		// stripped, so nothing tells a stripped application from them.
+		r.Warning = "this Bun runtime carries no application and was stripped: if it should run an application, strip (or objcopy) deleted it, because those tools drop bytes that no section describes"
 	}
 	id.add(r)
 }
 
 // bunStripped is the prediction for a stripped Bun that appends its
-// graph (every release before the .bun slot, 1.3.12): Bun's releases keep
-// their symbol table, and strip deletes the bytes after the section
-// header table, which is exactly where `bun build --compile` put the
-// application. What remains is byte for byte the runtime, so it starts as
-// the plain bun CLI whatever it was meant to run.
-func (id *identifier) bunStripped() *Payload {
+// graph (every release before the .bun slot, 1.3.12): the releases that
+// define BUN_1.1 or later keep their symbol table (1.1.45 to 1.4.5 seen),
+// and strip deletes the bytes after the section header table, which is
+// exactly where `bun build --compile` put the application. What remains
+// is byte for byte the runtime, so it starts as the plain bun CLI
+// whatever it was meant to run.
+func (id *identifier) bunStripped(verName string) *Payload {
 	return &Payload{Format: "bun appended graph", Access: "reads its own file (/proc/self/exe), last 4096 bytes",
 		Off:      Hex(id.f.size),
 		Effect:   EffectBareRuntime,
 		Problem:  "this Bun was stripped and carries no application: Bun's releases keep their symbol table, and strip (or objcopy) deletes the bytes after the section headers, where this Bun appends a compiled application, so it starts as the plain bun CLI",
-		Evidence: []string{"no .symtab section (Bun's releases have one)", fmt.Sprintf("no %q trailer in the last 24 bytes and no .bun section", bunTrailer)}}
+		Evidence: []string{fmt.Sprintf("no .symtab section (the releases that define %s have one)", verName), fmt.Sprintf("no %q trailer in the last 24 bytes and no .bun section", bunTrailer)}}
 }
 
 // bunVerdef reads Bun's symbol version definition (BUN_1.x) in two
@@ -122,7 +127,7 @@ func (id *identifier) bunStripped() *Payload {
 // but some releases leave DT_VERDEF pointing at the old place: the
 // runtime is still Bun, and the stale pointer is damage worth reporting
 // (ld.so reads whatever is there now).
-func (id *identifier) bunVerdef(r *Runtime) (loader, section bool) {
+func (id *identifier) bunVerdef(r *Runtime) (loader, section bool, version string) {
 	f := id.f
 	var dtVerdef uint64
 	hasDT := false
@@ -136,7 +141,7 @@ func (id *identifier) bunVerdef(r *Runtime) (loader, section bool) {
 					continue
 				}
 				if strings.HasPrefix(def.Names[0], "BUN_") {
-					loader = true
+					loader, version = true, def.Names[0]
 					r.Evidence = append(r.Evidence, fmt.Sprintf("defines symbol version %s (Verdef at vaddr 0x%x)", def.Names[0], def.Addr))
 					r.Marks = append(r.Marks, Mark{Name: "BUN_ symbol version through DT_VERDEF (as ld.so reads it)", State: MarkFound, Where: fmt.Sprintf("vaddr 0x%x", def.Addr)})
 					break
@@ -153,11 +158,11 @@ func (id *identifier) bunVerdef(r *Runtime) (loader, section bool) {
 	}
 	name, addr, ok := f.sectionVerdef("BUN_")
 	if !ok {
-		return loader, false
+		return loader, false, version
 	}
 	r.Marks = append(r.Marks, Mark{Name: "BUN_ symbol version through the .gnu.version_d section header", State: MarkFound, Where: fmt.Sprintf("vaddr 0x%x", addr)})
 	if loader {
-		return true, true
+		return true, true, version
 	}
 	m := Mark{Name: "BUN_ symbol version through DT_VERDEF (as ld.so reads it)", State: MarkDamaged}
 	if hasDT {
@@ -167,7 +172,7 @@ func (id *identifier) bunVerdef(r *Runtime) (loader, section bool) {
 		m.Problem = fmt.Sprintf("the dynamic table has no DT_VERDEF, although .gnu.version_d at vaddr 0x%x defines %s: ld.so does not see Bun's symbol versions", addr, name)
 	}
 	r.Marks = append(r.Marks, m)
-	return false, true
+	return false, true, name
 }
 
 // sectionVerdef walks the Verdef table the .gnu.version_d section header
