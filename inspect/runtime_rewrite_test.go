@@ -15,7 +15,9 @@ import (
 	"testing"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/internal/damage"
+	"github.com/elfdoctor/elfdoctor/internal/reality"
 )
 
 // These tests identify runtimes in files a rewrite damaged, on real
@@ -27,7 +29,7 @@ import (
 // (Debian's 0.14.3) and trixie's 0.18, run from its unpacked package.
 func patchelfs(t *testing.T) map[string]func(t *testing.T, args ...string) {
 	t.Helper()
-	needTools(t, "patchelf")
+	reality.NeedTools(t, "patchelf")
 	host := func(t *testing.T, args ...string) { t.Helper(); run(t, append([]string{"patchelf"}, args...)...) }
 	return map[string]func(t *testing.T, args ...string){"patchelf-0.14": host, "patchelf-0.18": patchelfTrixie(t)}
 }
@@ -43,13 +45,13 @@ var trixiePatchelf struct {
 // its libraries, all unpacked by scripts/fetch-deb, nothing installed.
 func patchelfTrixie(t *testing.T) func(t *testing.T, args ...string) {
 	t.Helper()
-	needTools(t, "apt-get", "dpkg-deb")
+	reality.NeedTools(t, "apt-get", "dpkg-deb")
 	trixiePatchelf.Do(func() {
 		fetch := func(pkg, file string) string {
 			if trixiePatchelf.err != nil {
 				return ""
 			}
-			out, err := exec.Command("../scripts/fetch-deb", "trixie", pkg, file).Output()
+			out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-deb"), "trixie", pkg, file).Output()
 			if err != nil {
 				if ee, ok := err.(*exec.ExitError); ok {
 					err = fmt.Errorf("%w: %s", err, ee.Stderr)
@@ -87,7 +89,7 @@ func patchelfTrixie(t *testing.T) func(t *testing.T, args ...string) {
 // realRun executes argv in dir and returns what happened.
 func realRun(t *testing.T, dir string, argv ...string) damage.Result {
 	t.Helper()
-	res, err := damage.Run(context.Background(), dir, timeout, nil, argv...)
+	res, err := damage.Run(context.Background(), dir, reality.Timeout, nil, argv...)
 	if err != nil {
 		t.Fatalf("running %v: %v", argv, err)
 	}
@@ -107,19 +109,19 @@ var bunUsage = regexp.MustCompile(`Usage: bun <command>`)
 func TestRuntimeBun14(t *testing.T) {
 	for _, v := range []string{"1.4.0", "1.4.5"} {
 		t.Run(v, func(t *testing.T) {
-			b := bunCompiled(t, v, "")
-			bare, ok := sectionNamed(t, b.bun, ".bun")
+			b := reality.BunCompiled(t, v, "")
+			bare, ok := sectionNamed(t, b.Bun, ".bun")
 			if !ok {
 				t.Fatalf("Bun %s has no .bun section", v)
 			}
 			if bare.Size != 8 {
 				t.Logf("Bun %s: .bun is %d bytes (1.4.5's is 8)", v, bare.Size)
 			}
-			graph, ok := sectionNamed(t, b.app, ".bun")
+			graph, ok := sectionNamed(t, b.App, ".bun")
 			if !ok {
 				t.Fatal("the compiled application has no .bun section")
 			}
-			app := mustRead(t, b.app)
+			app := reality.MustRead(t, b.App)
 			if int(bare.Offset)+8 > len(app) {
 				t.Fatalf("slot offset 0x%x past the application's end", bare.Offset)
 			}
@@ -129,7 +131,7 @@ func TestRuntimeBun14(t *testing.T) {
 
 			dir := t.TempDir()
 			pristine := filepath.Join(dir, "app")
-			copyFile(t, b.app, pristine)
+			copyFile(t, b.App, pristine)
 			real := realRun(t, dir, pristine)
 			if !real.Marker {
 				t.Fatalf("the pristine application did not run: %s", real)
@@ -142,7 +144,7 @@ func TestRuntimeBun14(t *testing.T) {
 			if uint64(r.Payload.Addr) != graph.Addr || r.Payload.Entry != "/$bunfs/root/app" {
 				t.Errorf("Identify(pristine %s app) payload at 0x%x, entry %q; want 0x%x, /$bunfs/root/app", v, uint64(r.Payload.Addr), r.Payload.Entry, graph.Addr)
 			}
-			res, real2 := runCase(t, realityCase{name: "bun-" + v + "/pristine", dir: dir, path: pristine})
+			res, real2 := reality.RunCase(t, reality.Case{Name: "bun-" + v + "/pristine", Dir: dir, Path: pristine})
 			if res.Fatal() != nil {
 				t.Errorf("Check(pristine %s app) predicts %s, but it ran (%s)", v, res.Outcome, real2)
 			}
@@ -162,8 +164,8 @@ func TestRuntimeBun14(t *testing.T) {
 			if r == nil || r.Payload == nil || r.Payload.Reachable || r.Payload.Effect != inspect.EffectBareRuntime {
 				t.Fatalf("Identify(zeroed %s app) = %+v, want an unreachable payload, bare runtime", v, fp.Runtimes)
 			}
-			res, _ = runCase(t, realityCase{name: "bun-" + v + "/zeroed", dir: dir, path: zeroed})
-			if res.Outcome != inspect.OutcomeBareRuntime {
+			res, _ = reality.RunCase(t, reality.Case{Name: "bun-" + v + "/zeroed", Dir: dir, Path: zeroed})
+			if res.Outcome != loader.OutcomeBareRuntime {
 				t.Errorf("Check(zeroed %s app) = %s, want bare-runtime", v, res.Outcome)
 			}
 		})
@@ -175,13 +177,13 @@ func TestRuntimeBun14(t *testing.T) {
 // runtime byte for byte, and it starts as the bun CLI. runtime must
 // predict exactly that, and check must make it fatal for the application.
 func TestRuntimeBunStrippedAppended(t *testing.T) {
-	needTools(t, "strip")
+	reality.NeedTools(t, "strip")
 	for _, v := range []string{"1.1.45", "1.2.23"} {
 		t.Run(v, func(t *testing.T) {
-			b := bunCompiled(t, v, "")
+			b := reality.BunCompiled(t, v, "")
 			dir := t.TempDir()
 			p := filepath.Join(dir, "app")
-			copyFile(t, b.app, p)
+			copyFile(t, b.App, p)
 			run(t, "strip", p)
 			real := realRun(t, dir, p)
 			if real.Marker || !bunUsage.MatchString(real.Stdout+real.Stderr) {
@@ -191,8 +193,8 @@ func TestRuntimeBunStrippedAppended(t *testing.T) {
 			if r == nil || r.Payload == nil || r.Payload.Reachable || r.Payload.Effect != inspect.EffectBareRuntime {
 				t.Fatalf("Identify(stripped %s app) = %+v, want Bun whose payload is gone (bare runtime)", v, r)
 			}
-			res, _ := runCase(t, realityCase{name: "bun-" + v + "/strip", dir: dir, path: p})
-			if f := res.Fatal(); f == nil || f.Stage != inspect.StageRuntime {
+			res, _ := reality.RunCase(t, reality.Case{Name: "bun-" + v + "/strip", Dir: dir, Path: p})
+			if f := res.Fatal(); f == nil || f.Stage != loader.StageRuntime {
 				t.Errorf("Check(stripped %s app) = %s, want a fatal runtime finding", v, res.Outcome)
 			}
 		})
@@ -208,18 +210,18 @@ func TestRuntimeBunStrippedAppended(t *testing.T) {
 // the story elfdoctor was written for).
 func TestRuntimeBunPatchelf(t *testing.T) {
 	pes := patchelfs(t)
-	var sum summary
-	t.Cleanup(func() { sum.log(t) })
+	var sum reality.Summary
+	t.Cleanup(func() { sum.Log(t) })
 	for _, v := range []string{"1.1.45", "1.2.23", "1.3.14", "1.4.5"} {
 		for _, pe := range []string{"patchelf-0.14", "patchelf-0.18"} {
 			name := "bun-" + v + "/" + pe
 			t.Run(name, func(t *testing.T) {
-				b := bunCompiled(t, v, "")
-				wantVersion, wantCommit, _ := strings.Cut(b.revision, "+")
+				b := reality.BunCompiled(t, v, "")
+				wantVersion, wantCommit, _ := strings.Cut(b.Revision, "+")
 				dir := t.TempDir()
 				p := filepath.Join(dir, "bun")
-				copyFile(t, b.bun, p)
-				pes[pe](t, "--set-interpreter", nixLoader(t, dir), "--set-rpath", nixRpath, p)
+				copyFile(t, b.Bun, p)
+				pes[pe](t, "--set-interpreter", reality.NixLoader(t, dir), "--set-rpath", reality.NixRpath, p)
 
 				fp := identify(t, p)
 				if n := fp.Runtime(inspect.RuntimeNode); n != nil {
@@ -249,14 +251,14 @@ func TestRuntimeBunPatchelf(t *testing.T) {
 					t.Errorf("Identify(%s).Problem() = %v, want %v (stale DT_VERDEF)", name, fp.Problem(), stale)
 				}
 
-				res, err := inspect.Check(p, inspect.CheckOptions{Getenv: noEnv})
+				res, err := loader.Check(p, loader.CheckOptions{Getenv: reality.NoEnv})
 				if err != nil {
 					t.Fatal(err)
 				}
 				real := realRun(t, dir, p, "--version")
-				sum.add(name, res, real)
+				sum.Add(name, res, real)
 				if string(res.Outcome) != real.Class {
-					t.Errorf("Check(%s) = %s, really %s\n%s", name, res.Outcome, real, describe(res))
+					t.Errorf("Check(%s) = %s, really %s\n%s", name, res.Outcome, real, reality.Describe(res))
 				}
 				if real.Class == damage.Starts && strings.TrimSpace(real.Stdout) != wantVersion {
 					t.Errorf("%s --version printed %q, Identify says %s", name, real.Stdout, wantVersion)
@@ -290,10 +292,10 @@ var denoCLIs = []string{"2.4.4", "2.8.3", "2.9.6"}
 // TestRuntimeDenoCLI identifies the Deno CLI itself by its own marks and
 // compares the version with what `deno --version` prints.
 func TestRuntimeDenoCLI(t *testing.T) {
-	needTools(t, "npm")
+	reality.NeedTools(t, "npm")
 	for _, v := range denoCLIs {
 		t.Run(v, func(t *testing.T) {
-			out, err := exec.Command("../scripts/fetch-npm", "pack", "@deno/linux-x64-glibc@"+v, "package/deno").Output()
+			out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-npm"), "pack", "@deno/linux-x64-glibc@"+v, "package/deno").Output()
 			if err != nil {
 				if os.Getenv("CI") != "" {
 					t.Fatalf("fetch deno %s: %v", v, err)
@@ -328,7 +330,7 @@ func TestRuntimeDenoCLI(t *testing.T) {
 // exports node_module_register, as Deno and Bun do, is not Node; this
 // machine's node, with its SEA fuse, is, with the version it prints.
 func TestRuntimeNodeOwnMarks(t *testing.T) {
-	needTools(t, "gcc", "node")
+	reality.NeedTools(t, "gcc", "node")
 	dir := t.TempDir()
 	src := filepath.Join(dir, "mention.c")
 	code := `#include <stdio.h>
@@ -367,7 +369,7 @@ int main(void) { puts(headers); return 0; }
 // (and so `go version`) cannot read past; the loader's view can. Each copy
 // is run, and check's prediction compared with the run.
 func TestRuntimeGoPatchelf(t *testing.T) {
-	needTools(t, "go", "gcc")
+	reality.NeedTools(t, "go", "gcc")
 	pes := patchelfs(t)
 	dir := t.TempDir()
 	write := func(name, s string) {
@@ -404,15 +406,15 @@ func TestRuntimeGoPatchelf(t *testing.T) {
 	if want["version"] == "" || want["path"] == "" {
 		t.Fatalf("could not read go version -m output:\n%s", out)
 	}
-	var sum summary
-	t.Cleanup(func() { sum.log(t) })
+	var sum reality.Summary
+	t.Cleanup(func() { sum.Log(t) })
 	for _, c := range []string{"pristine", "patchelf-0.14", "patchelf-0.18"} {
 		t.Run(c, func(t *testing.T) {
 			d := t.TempDir()
 			p := filepath.Join(d, "marker")
 			copyFile(t, pristine, p)
 			if c != "pristine" {
-				pes[c](t, "--set-interpreter", nixLoader(t, d), "--set-rpath", nixRpath, p)
+				pes[c](t, "--set-interpreter", reality.NixLoader(t, d), "--set-rpath", reality.NixRpath, p)
 			}
 			fp := identify(t, p)
 			r := fp.Runtime(inspect.RuntimeGo)
@@ -430,8 +432,8 @@ func TestRuntimeGoPatchelf(t *testing.T) {
 					t.Errorf("Identify(%s) %s = %q, go version -m says %q", c, k, got[k], w)
 				}
 			}
-			res, real := runCase(t, realityCase{name: "go/" + c, dir: d, path: p})
-			sum.add("go/"+c, res, real)
+			res, real := reality.RunCase(t, reality.Case{Name: "go/" + c, Dir: d, Path: p})
+			sum.Add("go/"+c, res, real)
 			if c == "pristine" && !real.Marker {
 				t.Errorf("the pristine Go program did not run: %s", real)
 			}
@@ -443,11 +445,11 @@ func TestRuntimeGoPatchelf(t *testing.T) {
 // interrupted download does: runtime must say the file is truncated and
 // what the missing part held, never "no runtime".
 func TestRuntimeTruncated(t *testing.T) {
-	b := bunCompiled(t, "1.2.23", "")
+	b := reality.BunCompiled(t, "1.2.23", "")
 	for _, cut := range []int64{4096, 64 << 10, 1 << 20} {
 		t.Run(fmt.Sprint(cut), func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "bun")
-			copyFile(t, b.bun, p)
+			copyFile(t, b.Bun, p)
 			if err := os.Truncate(p, cut); err != nil {
 				t.Fatal(err)
 			}
@@ -456,7 +458,7 @@ func TestRuntimeTruncated(t *testing.T) {
 			if tr == nil || uint64(tr.Size) != uint64(cut) || len(tr.Hides) == 0 || !fp.Problem() {
 				t.Fatalf("Identify(bun cut at %d).Truncated = %+v, want the cut and what it hides", cut, tr)
 			}
-			st, err := os.Stat(b.bun)
+			st, err := os.Stat(b.Bun)
 			if err != nil {
 				t.Fatal(err)
 			}
