@@ -588,6 +588,24 @@ func (f *File) buildAttributes(fp *Fingerprint) []Tool {
 	return out
 }
 
+// fileBackedLen returns how many bytes from addr on, up to limit, come
+// from the file in the loader's view.
+func (im *Image) fileBackedLen(addr, limit uint64) uint64 {
+	n := uint64(0)
+	for n < limit {
+		l := im.Lookup(addr + n)
+		if !l.Mapped || !l.File || !l.InSegment || l.Off >= uint64(im.f.size) {
+			break
+		}
+		c := min(im.contiguous(l), limit-n, uint64(im.f.size)-l.Off)
+		if c == 0 {
+			break
+		}
+		n += c
+	}
+	return n
+}
+
 // fileBacked reports whether every byte of [addr, addr+n) comes from the
 // file in the loader's view, and if not, where the first one that does not
 // is and what backs it instead.

@@ -445,14 +445,7 @@ func (f *File) goBuildInfo(sec *Section) (*debug.BuildInfo, uint64, error) {
 		return nil, 0, errors.New("no .go.buildinfo section and no writable PT_LOAD")
 	}
 	// Read as much of the search window as the loader maps from the file.
-	n := uint64(0)
-	for n < goInfoSearch {
-		ok, _ := im.fileBacked(start+n, 4096)
-		if !ok {
-			break
-		}
-		n += 4096
-	}
+	n := im.fileBackedLen(start, goInfoSearch)
 	if n < 32 {
 		if ok, l := im.fileBacked(start, 32); !ok {
 			return nil, 0, errMem(start, "Go build information", "not file bytes in the loader's view: "+l.Backing(), nil)
