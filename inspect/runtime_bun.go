@@ -242,6 +242,12 @@ func (id *identifier) bunVersion(r *Runtime) {
 			r.Variants = append(r.Variants, v)
 		}
 	}
+	// `bun --revision` prints nine hex digits of the commit; a banner
+	// that already carries nine (1.4) saves a second scan of .rodata,
+	// which is 20 MB in 1.4.
+	if len(r.Commit) >= 9 {
+		return
+	}
 	short := r.Commit
 	err = f.scan(ro, []byte(r.Version+"+"), 64, func(off int64, b []byte) bool {
 		rest := b[len(r.Version)+1:]

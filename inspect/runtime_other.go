@@ -227,7 +227,9 @@ func (id *identifier) deno() {
 	if p == nil {
 		p = id.denoAppended()
 	}
-	if p == nil && (id.quick || !f.exportsSymbol("napi_module_register")) {
+	// Bun exports Node-API too: the CLI probe is for files no other
+	// runtime has claimed.
+	if p == nil && (id.quick || len(id.fp.Runtimes) > 0 || !f.exportsSymbol("napi_module_register")) {
 		return
 	}
 	r := Runtime{Kind: RuntimeDeno, Name: "Deno", Payload: p}
