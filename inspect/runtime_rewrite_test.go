@@ -475,3 +475,21 @@ func TestRuntimeTruncated(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkIdentifyBun14 is the library's share of `elfdoctor runtime` on
+// a Bun 1.4 application: the graph is followed, not read, so the cost is
+// the banner scan, 16 MB into .rodata, whatever the application's size
+// (scripts/bench compares the process with grep on a 230 MB one).
+func BenchmarkIdentifyBun14(b *testing.B) {
+	build := reality.BunCompiled(b, "1.4.5", "")
+	for b.Loop() {
+		f, err := inspect.Open(build.App)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r := inspect.Identify(f).Runtime(inspect.RuntimeBun); r == nil || r.Commit == "" || r.Payload == nil || !r.Payload.Reachable {
+			b.Fatalf("Identify(%s) = %+v", build.App, r)
+		}
+		f.Close()
+	}
+}
