@@ -233,6 +233,9 @@ func (id *identifier) deno() {
 		return
 	}
 	r := Runtime{Kind: RuntimeDeno, Name: "Deno", Payload: p}
+	if p != nil && p.Reachable {
+		id.denoCLIRuntime(&r)
+	}
 	if id.quick {
 		id.add(r)
 		return
@@ -274,6 +277,35 @@ func (id *identifier) deno() {
 	}
 	r.Version = best
 	id.add(r)
+}
+
+// denoCompileMark is the environment variable `deno compile` reads to
+// find the runtime it copies: only the CLI, which builds applications,
+// has it; denort, the runtime that runs them, does not.
+const denoCompileMark = "DENORT_BIN"
+
+// denoCLIRuntime checks which runtime a Deno application embeds. Since
+// Deno 2 the CLI does not look for a compiled application at start-up
+// (denort does), so an application built on the CLI (DENORT_BIN pointed
+// at deno itself) starts the CLI's REPL: seen with 2.9.6.
+func (id *identifier) denoCLIRuntime(r *Runtime) {
+	f := id.f
+	at := int64(-1)
+	if err := f.scan(f.rodata(), []byte(denoCompileMark), 0, func(off int64, _ []byte) bool {
+		at = off
+		return false
+	}); err != nil {
+		id.problem(err)
+	}
+	if at < 0 {
+		return
+	}
+	p := r.Payload
+	p.Reachable = false
+	p.Effect = EffectBareRuntime
+	p.Problem = "the runtime this application embeds is the Deno CLI, not denort: the CLI does not look for a compiled application, so it starts as the plain deno CLI (the REPL, or its usage with arguments)"
+	p.Evidence = append(p.Evidence, fmt.Sprintf("%q, which only the CLI's compile command reads, at 0x%x", denoCompileMark, at))
+	r.Marks = append(r.Marks, Mark{Name: "deno compile command (" + denoCompileMark + ")", State: MarkFound, Where: fmt.Sprintf("0x%x", at)})
 }
 
 func (id *identifier) denoSUI(n loaderNote) *Payload {
@@ -332,12 +364,25 @@ func (id *identifier) denoAppended() *Payload {
 	meta := binary.BigEndian.Uint64(t[len(t)-8:])
 	p := &Payload{Format: "deno appended", Access: "reads its own file (current_exe), last 24 bytes", Off: Hex(eszip)}
 	p.Evidence = append(p.Evidence, fmt.Sprintf("%q at 0x%x; eszip at 0x%x, metadata at 0x%x", denoMagic, size-24, eszip, meta))
-	if eszip >= meta || meta > size-24 {
-		p.Problem = fmt.Sprintf("the trailer's offsets (eszip 0x%x, metadata 0x%x) do not fit in the %s file", eszip, meta, HumanSize(size))
+	if eszip < meta && meta <= size-24 {
+		p.Size = Hex(size - eszip)
+		p.Reachable = true
 		return p
 	}
-	p.Size = Hex(size - eszip)
-	p.Reachable = true
+	// Deno 2.4 to 2.8 frame the appended data instead: it starts with the
+	// magic, and the file ends with the magic, a u64 and the little-endian
+	// length of everything appended (seen in 2.4.4 and 2.8.3 output).
+	if total := binary.LittleEndian.Uint64(t[len(t)-8:]); total >= 32 && total <= size {
+		start := size - total
+		var head [8]byte
+		if err := id.f.readAt(head[:], int64(start)); err == nil && string(head[:]) == denoMagic {
+			p.Format, p.Access, p.Off, p.Size = "deno appended", "reads its own file (current_exe), last 8 bytes", Hex(start), Hex(total)
+			p.Evidence = []string{fmt.Sprintf("%q at 0x%x; %s appended, starting with %q at 0x%x", denoMagic, size-24, HumanSize(total), denoMagic, start)}
+			p.Reachable = true
+			return p
+		}
+	}
+	p.Problem = fmt.Sprintf("the trailer's offsets (eszip 0x%x, metadata 0x%x) do not fit in the %s file, and it does not give the length of data that starts with %q either", eszip, meta, HumanSize(size), denoMagic)
 	return p
 }
 
