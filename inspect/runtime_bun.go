@@ -167,7 +167,7 @@ func (id *identifier) bunVerdef(r *Runtime) (loader, section bool, version strin
 	m := Mark{Name: "BUN_ symbol version through DT_VERDEF (as ld.so reads it)", State: MarkDamaged}
 	if hasDT {
 		m.Where = fmt.Sprintf("vaddr 0x%x", dtVerdef)
-		m.Problem = fmt.Sprintf("DT_VERDEF points at vaddr 0x%x, but the table that defines %s (.gnu.version_d) is at vaddr 0x%x: a rewrite (patchelf) moved the table and left DT_VERDEF stale, and ld.so reads %s there", dtVerdef, name, addr, read)
+		m.Problem = fmt.Sprintf("DT_VERDEF points at vaddr 0x%x, but the table that defines %s (.gnu.version_d) is at vaddr 0x%x: a rewrite (patchelf) moved the table and left DT_VERDEF stale; ld.so walks whatever is there now, which read as Verdef gives: %s", dtVerdef, name, addr, read)
 	} else {
 		m.Problem = fmt.Sprintf("the dynamic table has no DT_VERDEF, although .gnu.version_d at vaddr 0x%x defines %s: ld.so does not see Bun's symbol versions", addr, name)
 	}
