@@ -146,10 +146,10 @@ type Truncation struct {
 	Hides []string `json:"hides"`
 }
 
-// Problem reports whether anything found makes the runtime answer
+// HasProblem reports whether anything found makes the runtime answer
 // uncertain or wrong: a payload the runtime will not reach, a damaged
 // mark, or a truncated file.
-func (fp *Fingerprint) Problem() bool {
+func (fp *Fingerprint) HasProblem() bool {
 	if fp.Unreachable() != nil || fp.Truncated != nil {
 		return true
 	}

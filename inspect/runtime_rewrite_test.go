@@ -247,8 +247,8 @@ func TestRuntimeBunPatchelf(t *testing.T) {
 				if want := map[bool]inspect.MarkState{true: inspect.MarkDamaged, false: inspect.MarkFound}[stale]; state != want {
 					t.Errorf("Identify(%s): DT_VERDEF stale = %v (debug/elf), mark %q, want %q; marks %+v", name, stale, state, want, r.Marks)
 				}
-				if fp.Problem() != stale {
-					t.Errorf("Identify(%s).Problem() = %v, want %v (stale DT_VERDEF)", name, fp.Problem(), stale)
+				if fp.HasProblem() != stale {
+					t.Errorf("Identify(%s).HasProblem() = %v, want %v (stale DT_VERDEF)", name, fp.HasProblem(), stale)
 				}
 
 				res, err := loader.Check(p, loader.CheckOptions{Getenv: reality.NoEnv})
@@ -319,8 +319,8 @@ func TestRuntimeDenoCLI(t *testing.T) {
 			if r.Version != m[1] {
 				t.Errorf("Identify(deno %s) version %q, deno --version says %q", v, r.Version, m[1])
 			}
-			if r.Payload != nil || fp.Problem() {
-				t.Errorf("Identify(deno %s): payload %+v, problem %v; want the CLI without either", v, r.Payload, fp.Problem())
+			if r.Payload != nil || fp.HasProblem() {
+				t.Errorf("Identify(deno %s): payload %+v, problem %v; want the CLI without either", v, r.Payload, fp.HasProblem())
 			}
 		})
 	}
@@ -455,7 +455,7 @@ func TestRuntimeTruncated(t *testing.T) {
 			}
 			fp := identify(t, p)
 			tr := fp.Truncated
-			if tr == nil || uint64(tr.Size) != uint64(cut) || len(tr.Hides) == 0 || !fp.Problem() {
+			if tr == nil || uint64(tr.Size) != uint64(cut) || len(tr.Hides) == 0 || !fp.HasProblem() {
 				t.Fatalf("Identify(bun cut at %d).Truncated = %+v, want the cut and what it hides", cut, tr)
 			}
 			st, err := os.Stat(b.Bun)

@@ -49,7 +49,7 @@ be read as ELF.`,
 			if err := report.Runtime(out, path, fp, g.options(out)); err != nil {
 				return &exitError{code: exitTrouble, msg: "write report: " + err.Error()}
 			}
-			if fp.Problem() {
+			if fp.HasProblem() {
 				return &exitError{code: exitProblem}
 			}
 			return nil
