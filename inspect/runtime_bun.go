@@ -617,7 +617,15 @@ func bunGraphAt(im *Image, addr uint64) (uint64, bool) {
 // patchelf rewrites section symbols to the section's new address, so it
 // is only the last choice.
 func (id *identifier) bunSlot(sec *Section) (slot uint64, how string, found bool) {
-	gaps := id.f.undescribedRW(sec)
+	// The slot is linked in before the graph is written behind
+	// everything, and a late-1.3 graph inside the RW segment can be
+	// hundreds of megabytes: only words below the graph are candidates.
+	var gaps []addrRange
+	for _, g := range id.f.undescribedRW(sec) {
+		if g.hi = min(g.hi, sec.Addr); g.lo < g.hi {
+			gaps = append(gaps, g)
+		}
+	}
 	match := func(a, v uint64) bool {
 		if v == sec.Addr && a != sec.Addr {
 			slot, found = a, true
