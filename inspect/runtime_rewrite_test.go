@@ -264,6 +264,25 @@ func TestRuntimeBunPatchelf(t *testing.T) {
 					t.Errorf("%s --version printed %q, Identify says %s", name, real.Stdout, wantVersion)
 				}
 			})
+			// The same rewrite of an application compiled with this Bun:
+			// the pointer to the graph is followed through the rewritten
+			// file, and check must agree with the run.
+			if !versionAtLeast(v, 1, 3) {
+				continue // appended graphs: TestRuntimeBunDamage
+			}
+			t.Run(name+"/app", func(t *testing.T) {
+				b := reality.BunCompiled(t, v, "")
+				dir := t.TempDir()
+				p := filepath.Join(dir, "app")
+				copyFile(t, b.App, p)
+				pes[pe](t, "--set-interpreter", reality.NixLoader(t, dir), "--set-rpath", reality.NixRpath, p)
+				r := identify(t, p).Runtime(inspect.RuntimeBun)
+				if r == nil || r.Payload == nil || !r.Payload.Reachable {
+					t.Fatalf("Identify(%s app) = %+v, want the graph reachable through the rewritten file", name, r)
+				}
+				res, real := reality.RunCase(t, reality.Case{Name: name + "/app", Dir: dir, Path: p})
+				sum.Add(name+"/app", res, real)
+			})
 		}
 	}
 }
