@@ -38,7 +38,42 @@ type Runtime struct {
 	Warning string `json:"warning,omitempty"`
 	// Evidence says where each fact was read, with file offsets.
 	Evidence []string `json:"evidence,omitempty"`
-	Payload  *Payload `json:"payload,omitempty"`
+	// Marks are the runtime's independent signs, each read in its own
+	// place, so that a rewrite that damages one does not lose the
+	// runtime: which were found intact and which were damaged.
+	Marks   []Mark   `json:"marks,omitempty"`
+	Payload *Payload `json:"payload,omitempty"`
+}
+
+// Mark is one sign of a runtime, such as Bun's symbol version or its
+// version banner.
+type Mark struct {
+	Name  string    `json:"name"`
+	State MarkState `json:"state"`
+	// Where it was read: a file offset or a vaddr, as people look it up.
+	Where string `json:"where,omitempty"`
+	// Problem says, for a damaged mark, what is wrong and what a reader
+	// of it (ld.so, the runtime) gets instead.
+	Problem string `json:"problem,omitempty"`
+}
+
+// MarkState says whether a mark was found intact.
+type MarkState string
+
+const (
+	MarkFound   MarkState = "found"
+	MarkDamaged MarkState = "damaged"
+)
+
+// Damaged returns the runtime's damaged marks.
+func (r *Runtime) Damaged() []Mark {
+	var out []Mark
+	for _, m := range r.Marks {
+		if m.State == MarkDamaged {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Detail is one more named fact about a runtime, such as Go's main module.
@@ -95,7 +130,35 @@ type Tool struct {
 type Fingerprint struct {
 	Runtimes  []Runtime `json:"runtimes"`
 	Toolchain []Tool    `json:"toolchain,omitempty"`
-	Problems  []Problem `json:"problems,omitempty"`
+	// Truncated is set when the file ends before what its own headers
+	// describe: the missing part can hold a runtime or its application.
+	Truncated *Truncation `json:"truncated,omitempty"`
+	Problems  []Problem   `json:"problems,omitempty"`
+}
+
+// Truncation says where a file ends, where its headers say it should, and
+// what the missing part held.
+type Truncation struct {
+	Size     Hex `json:"size"`     // the file's size
+	Expected Hex `json:"expected"` // the end the headers describe
+	// Hides lists what lies past the end, in plain words: "PT_LOAD 4
+	// (RW): 1.2 MiB of its file bytes", "the section header table".
+	Hides []string `json:"hides"`
+}
+
+// HasProblem reports whether anything found makes the runtime answer
+// uncertain or wrong: a payload the runtime will not reach, a damaged
+// mark, or a truncated file.
+func (fp *Fingerprint) HasProblem() bool {
+	if fp.Unreachable() != nil || fp.Truncated != nil {
+		return true
+	}
+	for i := range fp.Runtimes {
+		if len(fp.Runtimes[i].Damaged()) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Runtime returns the runtime of the given kind, or nil.
@@ -140,6 +203,7 @@ func identify(f *File, quick bool) (fp *Fingerprint) {
 		}
 	}()
 	id := &identifier{f: f, fp: fp, quick: quick}
+	fp.Truncated = f.truncation()
 	id.tail()
 	for _, probe := range []func(){id.bun, id.deno, id.node, id.golang, id.pyinstaller} {
 		probe()
@@ -153,6 +217,58 @@ func identify(f *File, quick bool) (fp *Fingerprint) {
 		}
 	}
 	return fp
+}
+
+// maxHides bounds the list of what a truncation hides.
+const maxHides = 8
+
+// truncation compares the file's size with the end its own headers
+// describe: the file bytes of every PT_LOAD, the section header table,
+// and the sections' bytes. A file cut after its headers (an interrupted
+// download or copy) loses what the runtime probes read, so "no runtime"
+// would be a guess; this says what is gone instead.
+func (f *File) truncation() *Truncation {
+	size := uint64(f.size)
+	t := &Truncation{Size: Hex(size), Expected: Hex(size)}
+	more := 0
+	hide := func(off, n uint64, what string) {
+		end, ok := addNoOverflow(off, n)
+		if !ok || end <= size || n == 0 {
+			return
+		}
+		t.Expected = max(t.Expected, Hex(end))
+		if len(t.Hides) >= maxHides {
+			more++
+			return
+		}
+		missing := end - max(off, size)
+		t.Hides = append(t.Hides, fmt.Sprintf("%s: %s of %s at 0x%x", what, HumanSize(missing), HumanSize(n), off))
+	}
+	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
+		what := fmt.Sprintf("PT_LOAD %d (%s", p.Index, FlagString(p.Flags))
+		if names := f.SectionsIn(p); len(names) > 4 {
+			what += ": " + strings.Join(names[:4], " ") + fmt.Sprintf(" +%d", len(names)-4)
+		} else if len(names) > 0 {
+			what += ": " + strings.Join(names, " ")
+		}
+		hide(p.Offset, p.Filesz, what+")")
+	}
+	if f.Shoff != 0 && f.Shnum > 0 {
+		hide(f.Shoff, uint64(f.Shnum)*uint64(f.shdrSize()),
+			fmt.Sprintf("the section header table (%d headers, which name .rodata, .bun, .gnu.version_d and the symbol tables the runtime probes read)", f.Shnum))
+	}
+	for _, s := range f.Sections {
+		if s.Type != elf.SHT_NOBITS && s.Flags&elf.SHF_ALLOC == 0 {
+			hide(s.Offset, s.Size, "section "+s.Name)
+		}
+	}
+	if t.Expected == Hex(size) {
+		return nil
+	}
+	if more > 0 {
+		t.Hides = append(t.Hides, fmt.Sprintf("and %d more", more))
+	}
+	return t
 }
 
 // identifier carries what several probes share: the end of the file,
@@ -470,6 +586,24 @@ func (f *File) buildAttributes(fp *Fingerprint) []Tool {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Raw < out[j].Raw })
 	return out
+}
+
+// fileBackedLen returns how many bytes from addr on, up to limit, come
+// from the file in the loader's view.
+func (im *Image) fileBackedLen(addr, limit uint64) uint64 {
+	n := uint64(0)
+	for n < limit {
+		l := im.Lookup(addr + n)
+		if !l.Mapped || !l.File || !l.InSegment || l.Off >= uint64(im.f.size) {
+			break
+		}
+		c := min(im.contiguous(l), limit-n, uint64(im.f.size)-l.Off)
+		if c == 0 {
+			break
+		}
+		n += c
+	}
+	return n
 }
 
 // fileBacked reports whether every byte of [addr, addr+n) comes from the

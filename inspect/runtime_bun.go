@@ -43,21 +43,13 @@ const maxBunGraph = 1 << 32
 func (id *identifier) bun() {
 	f := id.f
 	r := Runtime{Kind: RuntimeBun, Name: "Bun"}
-	verdef := false
-	if d, err := f.Dynamic(); err == nil {
-		if v, err := f.Versions(d); err == nil && v != nil {
-			for _, def := range v.Def {
-				if len(def.Names) > 0 && strings.HasPrefix(def.Names[0], "BUN_") {
-					verdef = true
-					r.Evidence = append(r.Evidence, fmt.Sprintf("defines symbol version %s (Verdef at vaddr 0x%x)", def.Names[0], def.Addr))
-					break
-				}
-			}
-		}
-	}
+	loaderDef, sectionDef, verName := id.bunVerdef(&r)
 	sec := f.section(".bun")
 	trailerAtEnd := len(id.tailBuf) >= 24 && string(id.tailBuf[len(id.tailBuf)-24:len(id.tailBuf)-8]) == bunTrailer
-	if !verdef && !trailerAtEnd && sec == nil {
+	// .bun_builtins (1.4) holds Bun's own JavaScript; like .bun it only
+	// says where to look: any program can name a section so.
+	builtins := f.section(".bun_builtins") != nil
+	if !loaderDef && !sectionDef && !trailerAtEnd && sec == nil && !builtins {
 		return
 	}
 	graphInSec := false
@@ -69,9 +61,15 @@ func (id *identifier) bun() {
 	}
 	// Any program can name a section .bun; Bun's own marks are its
 	// symbol versions, its banner, its trailer and a graph.
-	bun := verdef || r.Version != "" || trailerAtEnd || graphInSec
+	bun := loaderDef || sectionDef || r.Version != "" || trailerAtEnd || graphInSec
 	if !bun {
 		return
+	}
+	if trailerAtEnd {
+		r.Marks = append(r.Marks, Mark{Name: "module graph trailer at the end of the file", State: MarkFound, Where: fmt.Sprintf("0x%x", f.size-24)})
+	}
+	if sec != nil {
+		r.Marks = append(r.Marks, Mark{Name: ".bun section header", State: MarkFound, Where: fmt.Sprintf("vaddr 0x%x", sec.Addr)})
 	}
 	if interp, ok, _ := f.Interp(); ok && strings.Contains(interp, "musl") {
 		r.Variants = append(r.Variants, "musl")
@@ -97,12 +95,112 @@ func (id *identifier) bun() {
 	case r.Payload != nil:
 	case len(f.Sections) == 0:
 		r.Warning = "this Bun runtime carries no application, and the file has lost its section headers, which usually sit near its end: if it should run an application, the file was probably truncated and the application cut off with them"
+	case f.section(".symtab") == nil && sec == nil && verName != "" && verName != "BUN_1.0":
+		r.Payload = id.bunStripped(verName)
 	case f.section(".symtab") == nil:
-		// Bun's releases keep their symbol table, so this copy was
-		// stripped, and strip deletes an appended application with it.
+		// Releases that define BUN_1.0 (up to 1.1.0 at least) ship
+		// stripped, so nothing tells a stripped application from them.
 		r.Warning = "this Bun runtime carries no application and was stripped: if it should run an application, strip (or objcopy) deleted it, because those tools drop bytes that no section describes"
 	}
 	id.add(r)
+}
+
+// bunStripped is the prediction for a stripped Bun that appends its
+// graph (every release before the .bun slot, 1.3.12): the releases that
+// define BUN_1.1 or later keep their symbol table (1.1.45 to 1.4.5 seen),
+// and strip deletes the bytes after the section header table, which is
+// exactly where `bun build --compile` put the application. What remains
+// is byte for byte the runtime, so it starts as the plain bun CLI
+// whatever it was meant to run.
+func (id *identifier) bunStripped(verName string) *Payload {
+	return &Payload{Format: "bun appended graph", Access: "reads its own file (/proc/self/exe), last 4096 bytes",
+		Off:      Hex(id.f.size),
+		Effect:   EffectBareRuntime,
+		Problem:  "this Bun was stripped and carries no application: Bun's releases keep their symbol table, and strip (or objcopy) deletes the bytes after the section headers, where this Bun appends a compiled application, so it starts as the plain bun CLI",
+		Evidence: []string{fmt.Sprintf("no .symtab section (the releases that define %s have one)", verName), fmt.Sprintf("no %q trailer in the last 24 bytes and no .bun section", bunTrailer)}}
+}
+
+// bunVerdef reads Bun's symbol version definition (BUN_1.x) in two
+// independent places: as ld.so reads it, through DT_VERDEF in the
+// loader's view, and through the .gnu.version_d section header. patchelf
+// moves the table when it grows .dynstr and updates the section header,
+// but some releases leave DT_VERDEF pointing at the old place: the
+// runtime is still Bun, and the stale pointer is damage worth reporting
+// (ld.so reads whatever is there now).
+func (id *identifier) bunVerdef(r *Runtime) (loader, section bool, version string) {
+	f := id.f
+	var dtVerdef uint64
+	hasDT := false
+	read := "nothing"
+	if d, err := f.Dynamic(); err == nil && d != nil {
+		dtVerdef, hasDT = d.Tag(elf.DT_VERDEF)
+		if v, err := f.Versions(d); err == nil && v != nil {
+			var names []string
+			for _, def := range v.Def {
+				if len(def.Names) == 0 {
+					continue
+				}
+				if strings.HasPrefix(def.Names[0], "BUN_") {
+					loader, version = true, def.Names[0]
+					r.Evidence = append(r.Evidence, fmt.Sprintf("defines symbol version %s (Verdef at vaddr 0x%x)", def.Names[0], def.Addr))
+					r.Marks = append(r.Marks, Mark{Name: "BUN_ symbol version through DT_VERDEF (as ld.so reads it)", State: MarkFound, Where: fmt.Sprintf("vaddr 0x%x", def.Addr)})
+					break
+				}
+				names = append(names, fmt.Sprintf("%q", def.Names[0]))
+			}
+			switch {
+			case len(v.Problems) > 0:
+				read = v.Problems[0].Error()
+			case len(names) > 0:
+				read = "Verdef records naming " + strings.Join(names, ", ")
+			}
+		}
+	}
+	name, addr, ok := f.sectionVerdef("BUN_")
+	if !ok {
+		return loader, false, version
+	}
+	r.Marks = append(r.Marks, Mark{Name: "BUN_ symbol version through the .gnu.version_d section header", State: MarkFound, Where: fmt.Sprintf("vaddr 0x%x", addr)})
+	if loader {
+		return true, true, version
+	}
+	m := Mark{Name: "BUN_ symbol version through DT_VERDEF (as ld.so reads it)", State: MarkDamaged}
+	if hasDT {
+		m.Where = fmt.Sprintf("vaddr 0x%x", dtVerdef)
+		m.Problem = fmt.Sprintf("DT_VERDEF points at vaddr 0x%x, but the table that defines %s (.gnu.version_d) is at vaddr 0x%x: a rewrite (patchelf) moved the table and left DT_VERDEF stale; ld.so walks whatever is there now, which read as Verdef gives: %s", dtVerdef, name, addr, read)
+	} else {
+		m.Problem = fmt.Sprintf("the dynamic table has no DT_VERDEF, although .gnu.version_d at vaddr 0x%x defines %s: ld.so does not see Bun's symbol versions", addr, name)
+	}
+	r.Marks = append(r.Marks, m)
+	return false, true, name
+}
+
+// sectionVerdef walks the Verdef table the .gnu.version_d section header
+// describes, with the string table its sh_link names, and returns the
+// first version defined that starts with prefix, and the table's address.
+func (f *File) sectionVerdef(prefix string) (name string, addr uint64, ok bool) {
+	var sec *Section
+	for i := range f.Sections {
+		if f.Sections[i].Type == elf.SHT_GNU_VERDEF {
+			sec = &f.Sections[i]
+			break
+		}
+	}
+	if sec == nil || sec.Addr == 0 || int(sec.Link) >= len(f.Sections) {
+		return "", 0, false
+	}
+	strs := f.Sections[sec.Link]
+	if strs.Type != elf.SHT_STRTAB || strs.Addr == 0 {
+		return "", 0, false
+	}
+	v := &Versions{}
+	v.walkDef(f, sec.Addr, &strReader{im: f.Image(), strtab: strs.Addr, strsz: strs.Size, v: v})
+	for _, d := range v.Def {
+		if len(d.Names) > 0 && strings.HasPrefix(d.Names[0], prefix) {
+			return d.Names[0], sec.Addr, true
+		}
+	}
+	return "", 0, false
 }
 
 // bunVersion reads the version banner Bun prints in crash reports,
@@ -121,6 +219,9 @@ func (id *identifier) bunVersion(r *Runtime) {
 				r.Commit = commit
 			}
 			r.Evidence = append(r.Evidence, fmt.Sprintf("banner %q at 0x%x", cstr(b), off))
+			if len(r.Marks) == 0 || r.Marks[len(r.Marks)-1].Name != "version banner" {
+				r.Marks = append(r.Marks, Mark{Name: "version banner", State: MarkFound, Where: fmt.Sprintf("0x%x", off)})
+			}
 		}
 		// The banner with the commit is the one the crash reporter uses;
 		// once it is found there is nothing more to learn.
@@ -141,6 +242,12 @@ func (id *identifier) bunVersion(r *Runtime) {
 			r.Variants = append(r.Variants, v)
 		}
 	}
+	// `bun --revision` prints nine hex digits of the commit; a banner
+	// that already carries nine (1.4) saves a second scan of .rodata,
+	// which is 20 MB in 1.4.
+	if len(r.Commit) >= 9 {
+		return
+	}
 	short := r.Commit
 	err = f.scan(ro, []byte(r.Version+"+"), 64, func(off int64, b []byte) bool {
 		rest := b[len(r.Version)+1:]
@@ -153,6 +260,7 @@ func (id *identifier) bunVersion(r *Runtime) {
 		}
 		r.Commit = string(rest[:n])
 		r.Evidence = append(r.Evidence, fmt.Sprintf("revision %q at 0x%x", r.Version+"+"+r.Commit, off))
+		r.Marks = append(r.Marks, Mark{Name: "revision string", State: MarkFound, Where: fmt.Sprintf("0x%x", off)})
 		return false
 	})
 	if err != nil {
@@ -281,7 +389,7 @@ func (id *identifier) bunSection(sec *Section) *Payload {
 			p.Addr, p.Off, p.Size = Hex(sec.Addr), Hex(sec.Offset), Hex(movedLen)
 			p.Effect = EffectBareRuntime
 			p.Problem = fmt.Sprintf("the graph is at vaddr 0x%x but nothing points to it any more: the runtime's pointer in its original .bun slot was cleared (strip and objcopy zero bytes no section header describes), so Bun starts as the plain bun CLI", sec.Addr)
-			p.Evidence = append(p.Evidence, "no 16 KiB-aligned word in the RW segment holds the graph's address, and .symtab has no .bun section symbol")
+			p.Evidence = append(p.Evidence, "no word of the RW segment outside the section headers (where 1.3 keeps its 16 KiB slot and 1.4 its 8-byte one) holds the graph's address, and .symtab has no .bun section symbol")
 			return p
 		}
 		slot, how = sec.Addr, "the section header"
@@ -358,20 +466,23 @@ func (id *identifier) bunSection(sec *Section) *Payload {
 	return p
 }
 
-// bunSlotless finds a .bun graph without section headers: a slot that
-// points at a length-prefixed graph. It returns a section describing the
-// graph, or nil.
+// bunSlotless finds a .bun graph without section headers: a word of the
+// RW segment that points at a length-prefixed graph. Bun writes the
+// graph at a page-aligned address, which keeps the candidates few. It
+// returns a section describing the graph, or nil.
 func (id *identifier) bunSlotless() *Section {
 	var found *Section
-	id.eachBunSlot(func(a, v uint64) bool {
-		if v == 0 || v == a {
+	im := id.f.Image()
+	page := PageSizeFor(id.f.Machine)
+	id.eachRWWord(nil, maxBunSlotScan, func(a, v uint64) bool {
+		if v == 0 || v == a || v%page != 0 {
 			return true
 		}
-		if _, ok := bunGraphAt(id.f.Image(), v); !ok {
+		if _, ok := bunGraphAt(im, v); !ok {
 			return true
 		}
 		found = &Section{Index: -1, Name: ".bun", Addr: v}
-		if l := id.f.Image().Lookup(v); l.File {
+		if l := im.Lookup(v); l.File {
 			found.Offset = l.Off
 		}
 		return false
@@ -379,19 +490,22 @@ func (id *identifier) bunSlotless() *Section {
 	return found
 }
 
-// maxBunSlots bounds the probes of eachBunSlot: 64 Ki slots cover a 1 GiB
-// RW segment, whatever p_filesz claims.
-const maxBunSlots = 1 << 16
+// maxBunSlotScan bounds how many bytes of RW segments are read looking
+// for the slot: a late-1.3 application moved its graph into the RW
+// segment, so the segment can be hundreds of megabytes, and the slot is
+// always in front of the graph.
+const maxBunSlotScan = 64 << 20
 
-// eachBunSlot calls fn with every 16 KiB-aligned word of the writable
-// PT_LOADs' file bytes and its value, until fn returns false: the places
-// Bun's linker script can have put the .bun slot.
-func (id *identifier) eachBunSlot(fn func(addr, val uint64) bool) {
+// eachRWWord calls fn with the address and value of every 8-aligned word
+// of the writable PT_LOADs' file bytes, in address order, until fn
+// returns false or limit bytes have been read. With within set, only
+// words inside those vaddr ranges are visited.
+func (id *identifier) eachRWWord(within []addrRange, limit uint64, fn func(addr, val uint64) bool) {
 	f := id.f
 	im := f.Image()
-	const align = 16 << 10
-	var w [8]byte
-	probes := 0
+	const chunk = 64 << 10
+	buf := make([]byte, chunk)
+	read := uint64(0)
 	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
 		if p.Flags&elf.PF_W == 0 {
 			continue
@@ -401,16 +515,73 @@ func (id *identifier) eachBunSlot(fn func(addr, val uint64) bool) {
 		if !ok {
 			continue
 		}
-		for a := roundUp(p.Vaddr, align); a >= p.Vaddr && a+8 <= end && probes < maxBunSlots; a += align {
-			probes++
-			if im.ReadAt(w[:], a, ".bun slot probe") != nil {
-				continue
-			}
-			if !fn(a, f.order.Uint64(w[:])) {
-				return
+		ranges := within
+		if ranges == nil {
+			ranges = []addrRange{{p.Vaddr, end}}
+		}
+		for _, rg := range ranges {
+			lo, hi := roundUp(max(rg.lo, p.Vaddr), 8), min(rg.hi, end)
+			for a := lo; a+8 <= hi && a >= lo; {
+				if read >= limit {
+					return
+				}
+				n := min(uint64(chunk), (hi-a)&^7)
+				if im.ReadAt(buf[:n], a, "RW segment") != nil {
+					break
+				}
+				read += n
+				for i := uint64(0); i < n; i += 8 {
+					if !fn(a+i, f.order.Uint64(buf[i:])) {
+						return
+					}
+				}
+				a += n
 			}
 		}
 	}
+}
+
+// addrRange is a half-open range of virtual addresses.
+type addrRange struct{ lo, hi uint64 }
+
+// undescribedRW returns the ranges of the writable PT_LOADs that no
+// allocated section header other than skip covers.
+func (f *File) undescribedRW(skip *Section) []addrRange {
+	var covered []addrRange
+	for i := range f.Sections {
+		s := &f.Sections[i]
+		if s.Flags&elf.SHF_ALLOC == 0 || s.Type == elf.SHT_NOBITS || s.Size == 0 || (skip != nil && s.Index == skip.Index) {
+			continue
+		}
+		if end, ok := addNoOverflow(s.Addr, s.Size); ok {
+			covered = append(covered, addrRange{s.Addr, end})
+		}
+	}
+	sort.Slice(covered, func(i, j int) bool { return covered[i].lo < covered[j].lo })
+	var gaps []addrRange
+	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
+		if p.Flags&elf.PF_W == 0 {
+			continue
+		}
+		end, ok := addNoOverflow(p.Vaddr, p.Filesz)
+		if !ok {
+			continue
+		}
+		pos := p.Vaddr
+		for _, c := range covered {
+			if c.hi <= pos || c.lo >= end {
+				continue
+			}
+			if c.lo > pos {
+				gaps = append(gaps, addrRange{pos, c.lo})
+			}
+			pos = max(pos, c.hi)
+		}
+		if pos < end {
+			gaps = append(gaps, addrRange{pos, end})
+		}
+	}
+	return gaps
 }
 
 // bunGraphAt reports whether a length-prefixed graph ending in Bun's
@@ -432,22 +603,41 @@ func bunGraphAt(im *Image, addr uint64) (uint64, bool) {
 	return n, string(t[:]) == bunTrailer
 }
 
-// bunSlot finds the address the runtime was linked to read the graph
-// pointer from. After `bun build --compile` the .bun section header
-// describes the moved copy, and the slot is the 16 KiB-aligned word in the
-// RW segment that points at it. The section symbol in .symtab keeps the
-// original address too, but patchelf rewrites section symbols to the
-// section's new address, so it is only the second choice.
+// bunSlot finds BUN_COMPILED, the word the runtime was linked to read its
+// graph's address from: Bun__getStandaloneModuleGraphELFVaddr returns its
+// address, a link-time constant, and a zero there means "no application".
+// `bun build --compile` points the .bun section header at the graph it
+// wrote, so the header no longer names the slot. What is left is where
+// the linker put it and what it holds: a 16 KiB object aligned to 16 KiB
+// (1.3.12 to 1.3.14), or an 8-byte one right after the section before it
+// in link order (1.4: after .data.rel.ro in 1.4.5, .data in 1.4.6). Either
+// way it is now a word of the RW segment that no section header
+// describes, holding the graph's address; those words are tried first.
+// The section symbol in .symtab keeps the original address too, but
+// patchelf rewrites section symbols to the section's new address, so it
+// is only the last choice.
 func (id *identifier) bunSlot(sec *Section) (slot uint64, how string, found bool) {
-	id.eachBunSlot(func(a, v uint64) bool {
-		if a < sec.Addr && v == sec.Addr {
-			slot, how, found = a, "the aligned word in the RW segment that points at the section", true
+	// The slot is linked in before the graph is written behind
+	// everything, and a late-1.3 graph inside the RW segment can be
+	// hundreds of megabytes: only words below the graph are candidates.
+	var gaps []addrRange
+	for _, g := range id.f.undescribedRW(sec) {
+		if g.hi = min(g.hi, sec.Addr); g.lo < g.hi {
+			gaps = append(gaps, g)
+		}
+	}
+	match := func(a, v uint64) bool {
+		if v == sec.Addr && a != sec.Addr {
+			slot, found = a, true
 			return false
 		}
 		return true
-	})
-	if found {
-		return slot, how, true
+	}
+	if len(gaps) > 0 {
+		id.eachRWWord(gaps, maxBunSlotScan, match)
+		if found {
+			return slot, "the word in the RW segment that no section header describes any more and that points at the graph", true
+		}
 	}
 	if v, ok := id.f.sectionSymbol(sec.Index); ok && v != sec.Addr {
 		return v, ".symtab section symbol", true

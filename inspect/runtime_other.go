@@ -2,11 +2,11 @@ package inspect
 
 import (
 	"bytes"
-	"debug/buildinfo"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"fmt"
-	"io"
+	"runtime/debug"
 	"strconv"
 	"strings"
 )
@@ -101,7 +101,7 @@ func (id *identifier) node() {
 	}
 	// Bun and Deno export Node's addon ABI too, so only a SEA note says
 	// Node when one of them has been found.
-	if sea == nil && (len(id.fp.Runtimes) > 0 || !f.exportsNode()) {
+	if sea == nil && (len(id.fp.Runtimes) > 0 || !f.exportsSymbol("node_module_register")) {
 		return
 	}
 	for _, err := range problems {
@@ -109,9 +109,30 @@ func (id *identifier) node() {
 	}
 	r := Runtime{Kind: RuntimeNode, Name: "Node.js"}
 	ro := f.rodata()
+	// The fuse sentinel is Node's own: Bun and Deno export Node's addon
+	// ABI and Deno even carries Node's release URL, but neither has it.
+	fuse, fuseOff := byte(0), int64(-1)
+	if err := f.scan(ro, []byte(seaFuse), 64, func(off int64, b []byte) bool {
+		i := bytes.IndexByte(b, ':')
+		if i < 0 || i+1 >= len(b) || (b[i+1] != '0' && b[i+1] != '1') {
+			return true
+		}
+		fuse, fuseOff = b[i+1], off
+		r.Evidence = append(r.Evidence, fmt.Sprintf("fuse %q at 0x%x", string(b[:i+2]), off))
+		r.Marks = append(r.Marks, Mark{Name: "single executable application fuse", State: MarkFound, Where: fmt.Sprintf("0x%x", off)})
+		return false
+	}); err != nil {
+		id.problem(err)
+	}
+	if fuseOff < 0 && sea == nil {
+		return
+	}
+	if sea != nil {
+		r.Marks = append(r.Marks, Mark{Name: seaNoteName + " note", State: MarkFound, Where: fmt.Sprintf("vaddr 0x%x", sea.addr)})
+	}
 	const rel = "/download/release/v"
 	if id.quick {
-		ro.hi = ro.lo // no version scan: the fuse scan below decides
+		ro.hi = ro.lo // no version scan: the fuse scan above decides
 	}
 	if err := f.scan(ro, []byte(rel), 64, func(off int64, b []byte) bool {
 		v := leadingVersion(string(b[len(rel):]))
@@ -120,24 +141,10 @@ func (id *identifier) node() {
 		}
 		r.Version = v
 		r.Evidence = append(r.Evidence, fmt.Sprintf("release URL %q at 0x%x", cstr(b), off))
+		r.Marks = append(r.Marks, Mark{Name: "release URL", State: MarkFound, Where: fmt.Sprintf("0x%x", off)})
 		return false
 	}); err != nil {
 		id.problem(err)
-	}
-	fuse, fuseOff := byte(0), int64(-1)
-	if err := f.scan(f.rodata(), []byte(seaFuse), 64, func(off int64, b []byte) bool {
-		i := bytes.IndexByte(b, ':')
-		if i < 0 || i+1 >= len(b) || (b[i+1] != '0' && b[i+1] != '1') {
-			return true
-		}
-		fuse, fuseOff = b[i+1], off
-		r.Evidence = append(r.Evidence, fmt.Sprintf("fuse %q at 0x%x", string(b[:i+2]), off))
-		return false
-	}); err != nil {
-		id.problem(err)
-	}
-	if r.Version == "" && fuseOff < 0 && sea == nil {
-		return
 	}
 	if sea == nil {
 		if fuse == '1' {
@@ -180,17 +187,18 @@ func (id *identifier) node() {
 	id.add(r)
 }
 
-// exportsNode reports whether the dynamic symbol table names Node's
-// module registration, which every Node executable exports for addons.
-// It scans .dynstr and nothing else.
-func (f *File) exportsNode() bool {
+// exportsSymbol reports whether .dynstr holds name, such as Node's
+// module registration, which every Node executable exports for addons
+// (and Bun and Deno, which load Node's addons, too). It scans .dynstr and
+// nothing else.
+func (f *File) exportsSymbol(name string) bool {
 	s := f.section(".dynstr")
 	if s == nil || s.Type != elf.SHT_STRTAB || s.Offset >= uint64(f.size) {
 		return false
 	}
 	end := int64(s.Offset + min(s.Size, uint64(f.size)-s.Offset))
 	found := false
-	_ = f.scan(fileRange{int64(s.Offset), end}, []byte("\x00node_module_register\x00"), 0, func(int64, []byte) bool {
+	_ = f.scan(fileRange{int64(s.Offset), end}, []byte("\x00"+name+"\x00"), 0, func(int64, []byte) bool {
 		found = true
 		return false
 	})
@@ -219,28 +227,85 @@ func (id *identifier) deno() {
 	if p == nil {
 		p = id.denoAppended()
 	}
-	if p == nil {
+	// Bun exports Node-API too: the CLI probe is for files no other
+	// runtime has claimed.
+	if p == nil && (id.quick || len(id.fp.Runtimes) > 0 || !f.exportsSymbol("napi_module_register")) {
 		return
 	}
 	r := Runtime{Kind: RuntimeDeno, Name: "Deno", Payload: p}
+	if p != nil && p.Reachable {
+		id.denoCLIRuntime(&r)
+	}
 	if id.quick {
 		id.add(r)
 		return
 	}
-	best := ""
+	if p == nil {
+		// The Deno CLI itself, or denort without an application: it
+		// carries no payload, so it is known by its own marks, the magic
+		// its `deno compile` code frames applications with and its user
+		// agent, both in .rodata.
+		magic := int64(-1)
+		if err := f.scan(f.rodata(), []byte(denoMagic), len(denoMagic), func(off int64, _ []byte) bool {
+			magic = off
+			return false
+		}); err != nil {
+			id.problem(err)
+		}
+		if magic < 0 {
+			return
+		}
+		r.Marks = append(r.Marks, Mark{Name: "standalone magic " + denoMagic, State: MarkFound, Where: fmt.Sprintf("0x%x", magic)})
+	}
+	best, bestOff := "", int64(-1)
 	if err := f.scan(f.rodata(), []byte("Deno/"), 32, func(off int64, b []byte) bool {
 		// Several crates put their own "Deno/x.y.z" user agent in; the
 		// runtime's is the highest.
 		if v := leadingVersion(string(b[5:])); v != "" && versionLess(best, v) {
-			best = v
+			best, bestOff = v, off
 			r.Evidence = append(r.Evidence, fmt.Sprintf("user agent %q at 0x%x", "Deno/"+v, off))
 		}
 		return true
 	}); err != nil {
 		id.problem(err)
 	}
+	if best == "" && p == nil {
+		return
+	}
+	if best != "" {
+		r.Marks = append(r.Marks, Mark{Name: "user agent Deno/" + best, State: MarkFound, Where: fmt.Sprintf("0x%x", bestOff)})
+	}
 	r.Version = best
 	id.add(r)
+}
+
+// denoCompileMark is the environment variable `deno compile` reads to
+// find the runtime it copies: only the CLI, which builds applications,
+// has it; denort, the runtime that runs them, does not.
+const denoCompileMark = "DENORT_BIN"
+
+// denoCLIRuntime checks which runtime a Deno application embeds. Since
+// Deno 2 the CLI does not look for a compiled application at start-up
+// (denort does), so an application built on the CLI (DENORT_BIN pointed
+// at deno itself) starts the CLI's REPL: seen with 2.9.6.
+func (id *identifier) denoCLIRuntime(r *Runtime) {
+	f := id.f
+	at := int64(-1)
+	if err := f.scan(f.rodata(), []byte(denoCompileMark), 0, func(off int64, _ []byte) bool {
+		at = off
+		return false
+	}); err != nil {
+		id.problem(err)
+	}
+	if at < 0 {
+		return
+	}
+	p := r.Payload
+	p.Reachable = false
+	p.Effect = EffectBareRuntime
+	p.Problem = "the runtime this application embeds is the Deno CLI, not denort: the CLI does not look for a compiled application, so it starts as the plain deno CLI (the REPL, or its usage with arguments)"
+	p.Evidence = append(p.Evidence, fmt.Sprintf("%q, which only the CLI's compile command reads, at 0x%x", denoCompileMark, at))
+	r.Marks = append(r.Marks, Mark{Name: "deno compile command (" + denoCompileMark + ")", State: MarkFound, Where: fmt.Sprintf("0x%x", at)})
 }
 
 func (id *identifier) denoSUI(n loaderNote) *Payload {
@@ -299,12 +364,25 @@ func (id *identifier) denoAppended() *Payload {
 	meta := binary.BigEndian.Uint64(t[len(t)-8:])
 	p := &Payload{Format: "deno appended", Access: "reads its own file (current_exe), last 24 bytes", Off: Hex(eszip)}
 	p.Evidence = append(p.Evidence, fmt.Sprintf("%q at 0x%x; eszip at 0x%x, metadata at 0x%x", denoMagic, size-24, eszip, meta))
-	if eszip >= meta || meta > size-24 {
-		p.Problem = fmt.Sprintf("the trailer's offsets (eszip 0x%x, metadata 0x%x) do not fit in the %s file", eszip, meta, HumanSize(size))
+	if eszip < meta && meta <= size-24 {
+		p.Size = Hex(size - eszip)
+		p.Reachable = true
 		return p
 	}
-	p.Size = Hex(size - eszip)
-	p.Reachable = true
+	// Deno 2.4 to 2.8 frame the appended data instead: it starts with the
+	// magic, and the file ends with the magic, a u64 and the little-endian
+	// length of everything appended (seen in 2.4.4 and 2.8.3 output).
+	if total := binary.LittleEndian.Uint64(t[len(t)-8:]); total >= 32 && total <= size {
+		start := size - total
+		var head [8]byte
+		if err := id.f.readAt(head[:], int64(start)); err == nil && string(head[:]) == denoMagic {
+			p.Format, p.Access, p.Off, p.Size = "deno appended", "reads its own file (current_exe), last 8 bytes", Hex(start), Hex(total)
+			p.Evidence = []string{fmt.Sprintf("%q at 0x%x; %s appended, starting with %q at 0x%x", denoMagic, size-24, HumanSize(total), denoMagic, start)}
+			p.Reachable = true
+			return p
+		}
+	}
+	p.Problem = fmt.Sprintf("the trailer's offsets (eszip 0x%x, metadata 0x%x) do not fit in the %s file, and it does not give the length of data that starts with %q either", eszip, meta, HumanSize(size), denoMagic)
 	return p
 }
 
@@ -328,22 +406,36 @@ func versionLess(a, b string) bool {
 // program (a .go.buildinfo section, or the "Go" build-id note).
 func (id *identifier) golang() {
 	f := id.f
-	if f.section(".go.buildinfo") == nil {
-		notes, _ := id.notes()
-		goNote := false
-		for _, n := range notes {
-			goNote = goNote || n.name == "Go"
-		}
-		if !goNote {
-			return
+	notes, _ := id.notes()
+	var goNote *loaderNote
+	for i := range notes {
+		if notes[i].name == "Go" {
+			goNote = &notes[i]
+			break
 		}
 	}
-	info, err := buildinfo.Read(io.NewSectionReader(f.r, 0, f.size))
-	if err != nil {
-		id.problem(fmt.Errorf("go build info: %w", err))
+	sec := f.section(".go.buildinfo")
+	if sec == nil && goNote == nil {
 		return
 	}
-	r := Runtime{Kind: RuntimeGo, Name: "Go", Version: strings.TrimPrefix(info.GoVersion, "go")}
+	r := Runtime{Kind: RuntimeGo, Name: "Go"}
+	if goNote != nil {
+		r.Marks = append(r.Marks, Mark{Name: "Go build-id note", State: MarkFound, Where: fmt.Sprintf("vaddr 0x%x", goNote.addr)})
+	}
+	info, at, err := f.goBuildInfo(sec)
+	if err != nil {
+		id.problem(fmt.Errorf("go build info: %w", err))
+		if goNote == nil {
+			return
+		}
+		// The note alone says Go; without the build information there is
+		// no version to give.
+		r.Marks = append(r.Marks, Mark{Name: "Go build information", State: MarkDamaged, Problem: err.Error()})
+		id.add(r)
+		return
+	}
+	r.Marks = append(r.Marks, Mark{Name: "Go build information", State: MarkFound, Where: fmt.Sprintf("vaddr 0x%x", at)})
+	r.Version = strings.TrimPrefix(info.GoVersion, "go")
 	r.Details = append(r.Details, Detail{"path", info.Path}, Detail{"main module", strings.TrimSpace(info.Main.Path + " " + info.Main.Version)})
 	var goos, goarch string
 	for _, s := range info.Settings {
@@ -359,8 +451,143 @@ func (id *identifier) golang() {
 		}
 	}
 	r.Platform = strings.TrimSpace(goos + " " + goarch)
-	r.Evidence = append(r.Evidence, "Go build information (debug/buildinfo)")
+	r.Evidence = append(r.Evidence, fmt.Sprintf("Go build information at %s, read through the PT_LOAD segments", f.Image().fileOffOf(at)))
 	id.add(r)
+}
+
+// Go's build information: a 32-byte header starting with goInfoMagic, the
+// pointer size and flags, then (Go 1.18+) the version and the module
+// information as varint-length strings, or (before) pointers to two Go
+// string headers.
+const (
+	goInfoMagic     = "\xff Go buildinf:"
+	goInfoAlign     = 16
+	goInfoSearch    = 64 << 10 // how far debug/buildinfo searches from the data start
+	goInfoMaxString = 1 << 20
+)
+
+// goBuildInfo reads Go's build information the way the loader maps the
+// file: from the .go.buildinfo section's address, or without one from the
+// start of the first writable, non-executable PT_LOAD, through the
+// PT_LOAD segments only. debug/buildinfo maps any program header, and its
+// Vaddr+Filesz-1 wraps for a TLS header at vaddr 0 that patchelf moved in
+// front of the loads, so it calls a patched Go program "not a Go
+// executable"; the loader's view has neither problem. It returns the
+// information and the vaddr of its header.
+func (f *File) goBuildInfo(sec *Section) (*debug.BuildInfo, uint64, error) {
+	im := f.Image()
+	var start uint64
+	found := false
+	if sec != nil && sec.Addr != 0 {
+		start, found = sec.Addr, true
+	} else {
+		for _, p := range f.ProgsOfType(elf.PT_LOAD) {
+			if p.Flags&(elf.PF_X|elf.PF_W) == elf.PF_W {
+				start, found = p.Vaddr, true
+				break
+			}
+		}
+	}
+	if !found {
+		return nil, 0, errors.New("no .go.buildinfo section and no writable PT_LOAD")
+	}
+	// Read as much of the search window as the loader maps from the file.
+	n := im.fileBackedLen(start, goInfoSearch)
+	if n < 32 {
+		if ok, l := im.fileBacked(start, 32); !ok {
+			return nil, 0, errMem(start, "Go build information", "not file bytes in the loader's view: "+l.Backing(), nil)
+		}
+		n = 32
+	}
+	data := make([]byte, n)
+	if err := im.ReadAt(data, start, "Go build information"); err != nil {
+		return nil, 0, err
+	}
+	off := -1
+	for i := 0; i+32 <= len(data); i += goInfoAlign {
+		if string(data[i:i+len(goInfoMagic)]) == goInfoMagic {
+			off = i
+			break
+		}
+	}
+	if off < 0 {
+		return nil, 0, errMem(start, "Go build information", fmt.Sprintf("no %q header in the first %s", goInfoMagic, HumanSize(n)), nil)
+	}
+	at := start + uint64(off)
+	hdr := data[off : off+32]
+	ptrSize, flags := int(hdr[14]), hdr[15]
+	var vers, mod string
+	if flags&2 != 0 {
+		rest := data[off+32:]
+		var err error
+		if vers, rest, err = goVarString(rest, at+32); err == nil {
+			mod, _, err = goVarString(rest, at+32+uint64(len(data[off+32:])-len(rest)))
+		}
+		if err != nil {
+			return nil, at, err
+		}
+	} else {
+		if ptrSize != 4 && ptrSize != 8 {
+			return nil, at, errMem(at+14, "Go build information", "pointer size is neither 4 nor 8", uint64(ptrSize))
+		}
+		var order binary.ByteOrder = binary.LittleEndian
+		if flags&1 != 0 {
+			order = binary.BigEndian
+		}
+		ptr := func(b []byte) uint64 {
+			if ptrSize == 4 {
+				return uint64(order.Uint32(b))
+			}
+			return order.Uint64(b)
+		}
+		str := func(hdrAddr uint64) (string, error) {
+			h := make([]byte, 2*ptrSize)
+			if err := im.ReadAt(h, hdrAddr, "Go string header"); err != nil {
+				return "", err
+			}
+			p, l := ptr(h), ptr(h[ptrSize:])
+			if l > goInfoMaxString {
+				return "", errMem(hdrAddr, "Go string header", "length over 1 MiB", l)
+			}
+			b := make([]byte, l)
+			if err := im.ReadAt(b, p, "Go string"); err != nil {
+				return "", err
+			}
+			return string(b), nil
+		}
+		var err error
+		if vers, err = str(ptr(hdr[16:])); err == nil {
+			mod, err = str(ptr(hdr[16+ptrSize:]))
+		}
+		if err != nil {
+			return nil, at, err
+		}
+	}
+	if vers == "" {
+		return nil, at, errMem(at, "Go build information", "no Go version", nil)
+	}
+	// The module information is framed by 16-byte sentinels.
+	if len(mod) >= 33 && mod[len(mod)-17] == '\n' {
+		mod = mod[16 : len(mod)-16]
+	} else {
+		mod = ""
+	}
+	info, err := debug.ParseBuildInfo(mod)
+	if err != nil {
+		return nil, at, errMem(at, "Go module information", err.Error(), nil)
+	}
+	info.GoVersion = vers
+	return info, at, nil
+}
+
+// goVarString reads a uvarint-length-prefixed string from b, which starts
+// at vaddr addr (for errors).
+func goVarString(b []byte, addr uint64) (string, []byte, error) {
+	l, n := binary.Uvarint(b)
+	if n <= 0 || l > uint64(len(b)-n) || l > goInfoMaxString {
+		return "", nil, errMem(addr, "Go build information string", "length runs past what the loader maps", l)
+	}
+	return string(b[n : n+int(l)]), b[n+int(l):], nil
 }
 
 // PyInstaller ends its archive with an 88-byte cookie: the magic, then

@@ -21,8 +21,8 @@ import (
 )
 
 // bunReleases span Bun's payload formats: 24-byte Offsets with 32- and
-// 36-byte file records (1.0, 1.1), 32-byte Offsets (1.2), and the .bun
-// section (late 1.3). The baseline build is the same code without AVX2;
+// 36-byte file records (1.0, 1.1), 32-byte Offsets (1.2), the .bun
+// section with a 16 KiB slot (late 1.3) and with an 8-byte one (1.4). The baseline build is the same code without AVX2;
 // the canary's banner carries its commit in the version ("1.4.0-canary.1+
 // 184d0371a"). Damage tests run on the four releases.
 var bunReleases = []struct {
@@ -35,6 +35,7 @@ var bunReleases = []struct {
 	{"1.3.14", "", true},
 	{"1.3.14", "baseline", false},
 	{"1.3.14-canary.20260519.1", "", false},
+	{"1.4.5", "", true},
 }
 
 func identify(t *testing.T, path string) *inspect.Fingerprint {
@@ -312,41 +313,69 @@ func buildSEA() (string, error) {
 	return filepath.Join(final, "app"), nil
 }
 
-// TestRuntimeDeno identifies a real `deno compile` output. Deno 2 fetches
-// the runtime it embeds (denort) from its own servers, which this machine
-// cannot reach, so DENORT_BIN points at deno itself: the payload and its
-// note are laid out by Deno's real code, but running the result starts
-// the deno CLI, not the application, so this test does not run it.
+// versionAtLeast reports whether the dotted version v is major.minor or
+// later.
+func versionAtLeast(v string, major, minor int) bool {
+	var a, b int
+	fmt.Sscanf(v, "%d.%d", &a, &b)
+	return a > major || a == major && b >= minor
+}
+
+// TestRuntimeDeno identifies real `deno compile` output, for each Deno
+// CLI release the rewrite tests use. Deno 2 fetches the runtime it embeds
+// (denort) from its own servers, which this machine cannot reach, so
+// DENORT_BIN points at deno itself: the payload and its SUI note are laid
+// out by Deno's real code, and the runtime embedded is the CLI, which
+// does not look for an application. The result is run: it starts the
+// CLI's REPL, and runtime and check must predict exactly that.
 func TestRuntimeDeno(t *testing.T) {
 	reality.NeedTools(t, "npm")
-	out, err := exec.Command("../scripts/fetch-npm", "pack", "@deno/linux-x64-glibc@2.9.6", "package/deno").Output()
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("fetch deno: %v", err)
-		}
-		t.Skipf("fetch deno: %v", err)
-	}
-	deno := strings.TrimSpace(string(out))
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "app.ts"), []byte(`console.log("`+damage.Marker+`")`+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(deno, "compile", "--no-check", "-o", "app", "app.ts")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DENORT_BIN="+deno, "DENO_DIR="+filepath.Join(dir, "cache"), "DENO_NO_UPDATE_CHECK=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("deno compile: %v\n%s", err, out)
-	}
-	fp := identify(t, filepath.Join(dir, "app"))
-	r := fp.Runtime(inspect.RuntimeDeno)
-	if r == nil || r.Payload == nil || !r.Payload.Reachable || r.Payload.Format != "deno SUI note" {
-		t.Fatalf("Identify(deno app) = %+v, want Deno with a reachable SUI note", fp)
-	}
-	if r.Version != "2.9.6" {
-		t.Errorf("Identify(deno app) version %q, want 2.9.6", r.Version)
-	}
-	if fp.Runtime(inspect.RuntimeNode) != nil {
-		t.Errorf("Identify(deno app) also reports Node.js (Deno exports Node's addon ABI): %+v", fp.Runtimes)
+	for _, v := range denoCLIs {
+		t.Run(v, func(t *testing.T) {
+			out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-npm"), "pack", "@deno/linux-x64-glibc@"+v, "package/deno").Output()
+			if err != nil {
+				if os.Getenv("CI") != "" {
+					t.Fatalf("fetch deno: %v", err)
+				}
+				t.Skipf("fetch deno: %v", err)
+			}
+			deno := strings.TrimSpace(string(out))
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "app.ts"), []byte(`console.log("`+damage.Marker+`")`+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(deno, "compile", "--no-check", "-o", "app", "app.ts")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "DENORT_BIN="+deno, "DENO_DIR="+filepath.Join(dir, "cache"), "DENO_NO_UPDATE_CHECK=1")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("deno compile: %v\n%s", err, out)
+			}
+			app := filepath.Join(dir, "app")
+			fp := identify(t, app)
+			r := fp.Runtime(inspect.RuntimeDeno)
+			// 2.9 puts the application in a SUI note; 2.4 and 2.8 append it,
+			// framed by its length at the very end.
+			want := "deno appended"
+			if versionAtLeast(v, 2, 9) {
+				want = "deno SUI note"
+			}
+			if r == nil || r.Payload == nil || r.Payload.Format != want {
+				t.Fatalf("Identify(deno %s app) = %+v, want Deno with payload format %q", v, fp, want)
+			}
+			if r.Payload.Reachable || r.Payload.Effect != inspect.EffectBareRuntime {
+				t.Errorf("Identify(deno app built on the CLI) payload reachable=%v effect=%q, want the bare CLI", r.Payload.Reachable, r.Payload.Effect)
+			}
+			if r.Version != v {
+				t.Errorf("Identify(deno app) version %q, want %s", r.Version, v)
+			}
+			if fp.Runtime(inspect.RuntimeNode) != nil {
+				t.Errorf("Identify(deno app) also reports Node.js (Deno exports Node's addon ABI): %+v", fp.Runtimes)
+			}
+			res, real := reality.RunCase(t, reality.Case{Name: "deno-" + v + "/compile-on-cli", Dir: dir, Path: app, Env: []string{"DENO_DIR=" + filepath.Join(dir, "cache"), "DENO_NO_UPDATE_CHECK=1"}})
+			if res.Outcome != loader.OutcomeBareRuntime || real.Marker {
+				t.Errorf("Check(deno app) = %s, really %s; want the bare runtime both", res.Outcome, real)
+			}
+		})
 	}
 }
 

@@ -60,15 +60,31 @@ func RuntimeLine(r *inspect.Runtime) string {
 // and evidence, the toolchain, and what to do next.
 func runtimeDoc(d doc, path string, fp *inspect.Fingerprint) {
 	d.literals(path)
-	if len(fp.Runtimes) == 0 {
+	switch {
+	case len(fp.Runtimes) == 0 && fp.Truncated != nil:
+		d.title("Runtime: " + code(path) + " is truncated: no runtime found in what remains")
+	case len(fp.Runtimes) == 0:
 		d.title("Runtime: " + code(path) + " embeds no runtime elfdoctor knows")
 		d.para("No Bun, Node.js SEA, Deno, Go or PyInstaller marks were found.", false)
-	} else {
+	default:
 		var names []string
 		for i := range fp.Runtimes {
 			names = append(names, clean(RuntimeLine(&fp.Runtimes[i])))
 		}
 		d.title("Runtime: " + code(path) + " is " + strings.Join(names, "; "))
+	}
+	if t := fp.Truncated; t != nil {
+		d.para(clean(fmt.Sprintf("The file ends at %s, but its own headers describe bytes up to %s: it was cut off (an interrupted download or copy), and the runtime, its application or the marks that name them may have been in the missing part:", hexOf(uint64(t.Size)), hexOf(uint64(t.Expected)))), true)
+		var items []string
+		for _, h := range t.Hides {
+			items = append(items, clean(h))
+		}
+		d.list(items, true)
+	}
+	for i := range fp.Runtimes {
+		for _, m := range fp.Runtimes[i].Damaged() {
+			d.para(clean(fmt.Sprintf("Damaged %s mark, %s: %s.", fp.Runtimes[i].Name, m.Name, m.Problem)), true)
+		}
 	}
 	if bad := fp.Unreachable(); bad != nil {
 		d.para(clean(fmt.Sprintf("The %s application payload is not where %s will look: %s.", bad.Name, bad.Name, bad.Payload.Problem)), true)
@@ -78,7 +94,7 @@ func runtimeDoc(d doc, path string, fp *inspect.Fingerprint) {
 			switch {
 			case r.Payload != nil:
 				d.para(clean(fmt.Sprintf("The %s application payload is where %s will look for it.", r.Name, r.Name)), true)
-			case r.Kind == inspect.RuntimeBun || r.Kind == inspect.RuntimeNode:
+			case r.Kind == inspect.RuntimeBun || r.Kind == inspect.RuntimeNode || r.Kind == inspect.RuntimeDeno:
 				d.para(clean(fmt.Sprintf("No application is embedded: this is the %s runtime itself.", r.Name)), false)
 			}
 		}
@@ -124,6 +140,20 @@ func runtimeDoc(d doc, path string, fp *inspect.Fingerprint) {
 			}
 		}
 		d.kv(kv)
+		if len(r.Marks) > 0 {
+			var ms []string
+			for _, m := range r.Marks {
+				s := string(m.State) + ": " + m.Name
+				if m.Where != "" {
+					s += " (" + m.Where + ")"
+				}
+				if m.Problem != "" {
+					s += ": " + m.Problem
+				}
+				ms = append(ms, clean(s))
+			}
+			d.list(ms, false)
+		}
 		var ev []string
 		for _, e := range r.Evidence {
 			ev = append(ev, clean(e))
@@ -158,6 +188,9 @@ func runtimeDoc(d doc, path string, fp *inspect.Fingerprint) {
 
 func runtimeNext(path string, fp *inspect.Fingerprint) []string {
 	var next []string
+	if fp.Truncated != nil {
+		next = append(next, "Download or copy the file again and compare its size with the release's: "+code(command("ls -l", argWord(path)))+" shows "+fmt.Sprint(uint64(fp.Truncated.Size))+" bytes, its headers need at least "+fmt.Sprint(uint64(fp.Truncated.Expected))+".")
+	}
 	if bad := fp.Unreachable(); bad != nil {
 		next = append(next,
 			"Compare with the pristine download: "+code(command("elfdoctor diff PRISTINE", argWord(path)))+" shows what the rewrite moved.",

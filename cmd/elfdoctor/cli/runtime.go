@@ -22,8 +22,14 @@ the way the runtime does at start-up, and says whether the runtime will
 find it. A payload that a rewrite moved or cut off is the classic reason a
 patched single-file executable starts as the bare runtime, or crashes.
 
+Each runtime is identified from several independent marks (for Bun: its
+symbol version as ld.so reads it and as the section headers describe it,
+its version banner, its .bun section or trailer), so a rewrite that damages
+one mark is reported as damage instead of losing the runtime.
+
 Exit status: 0 when nothing is wrong, 1 when a payload is not reachable,
-2 when FILE cannot be read as ELF.`,
+a runtime's mark is damaged or the file is truncated, 2 when FILE cannot
+be read as ELF.`,
 		Example: "  elfdoctor runtime ./app\n  elfdoctor runtime --format json ./app",
 		Args:    fileArgs("one ELF file: the single-file executable to identify", 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -43,7 +49,7 @@ Exit status: 0 when nothing is wrong, 1 when a payload is not reachable,
 			if err := report.Runtime(out, path, fp, g.options(out)); err != nil {
 				return &exitError{code: exitTrouble, msg: "write report: " + err.Error()}
 			}
-			if fp.Unreachable() != nil {
+			if fp.HasProblem() {
 				return &exitError{code: exitProblem}
 			}
 			return nil
