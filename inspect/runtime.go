@@ -55,6 +55,9 @@ type Mark struct {
 	// Problem says, for a damaged mark, what is wrong and what a reader
 	// of it (ld.so, the runtime) gets instead.
 	Problem string `json:"problem,omitempty"`
+	// Rewriter names the tool whose known behaviour leaves this damage
+	// ("patchelf"), when the damage tells; advice names it.
+	Rewriter string `json:"rewriter,omitempty"`
 }
 
 // MarkState says whether a mark was found intact.
@@ -101,6 +104,10 @@ type Payload struct {
 	Problem   string   `json:"problem,omitempty"`
 	Effect    Effect   `json:"effect,omitempty"`
 	Evidence  []string `json:"evidence,omitempty"`
+	// Rewriter names the kind of tool whose known behaviour explains an
+	// unreachable payload ("strip or objcopy", "patchelf"), when the
+	// damage tells; advice names it.
+	Rewriter string `json:"rewriter,omitempty"`
 }
 
 // Effect is what a runtime does when it cannot use its payload.

@@ -168,6 +168,7 @@ func (id *identifier) bunVerdef(r *Runtime) (loader, section bool, version strin
 	if hasDT {
 		m.Where = fmt.Sprintf("vaddr 0x%x", dtVerdef)
 		m.Problem = fmt.Sprintf("DT_VERDEF points at vaddr 0x%x, but the table that defines %s (.gnu.version_d) is at vaddr 0x%x: a rewrite (patchelf) moved the table and left DT_VERDEF stale; ld.so walks whatever is there now, which read as Verdef gives: %s", dtVerdef, name, addr, read)
+		m.Rewriter = "patchelf"
 	} else {
 		m.Problem = fmt.Sprintf("the dynamic table has no DT_VERDEF, although .gnu.version_d at vaddr 0x%x defines %s: ld.so does not see Bun's symbol versions", addr, name)
 	}
@@ -389,6 +390,7 @@ func (id *identifier) bunSection(sec *Section) *Payload {
 			p.Addr, p.Off, p.Size = Hex(sec.Addr), Hex(sec.Offset), Hex(movedLen)
 			p.Effect = EffectBareRuntime
 			p.Problem = fmt.Sprintf("the graph is at vaddr 0x%x but nothing points to it any more: the runtime's pointer in its original .bun slot was cleared (strip and objcopy zero bytes no section header describes), so Bun starts as the plain bun CLI", sec.Addr)
+			p.Rewriter = "strip or objcopy"
 			p.Evidence = append(p.Evidence, "no word of the RW segment outside the section headers (where 1.3 keeps its 16 KiB slot and 1.4 its 8-byte one) holds the graph's address, and .symtab has no .bun section symbol")
 			return p
 		}
@@ -818,6 +820,7 @@ func (id *identifier) bunDisplaced() *Payload {
 	}
 	p := &Payload{Format: "bun appended graph", Access: "reads its own file (/proc/self/exe), last 4096 bytes", Off: Hex(at)}
 	p.Problem = fmt.Sprintf("Bun's trailer is at 0x%x, %s before the end of the file instead of in its last 24 bytes where Bun looks: data was added after the application, and Bun starts as the plain bun CLI", at, HumanSize(uint64(f.size-at)))
+	p.Rewriter = "a rewrite that appends to the file (patchelf does)"
 	p.Effect = EffectBareRuntime
 	p.Evidence = append(p.Evidence, fmt.Sprintf("%q found at 0x%x, in bytes no ELF header describes; file size 0x%x", bunTrailer, at, f.size))
 	return p

@@ -109,7 +109,7 @@ func (b *Bug) parts() []bugPart {
 		if b.Runtime != nil {
 			title = "Runtime: " + RuntimeLine(b.Runtime)
 		}
-		ps = append(ps, bugPart{title, 3, func(d doc) { runtimeDoc(d, b.Exe.Path, fp) }})
+		ps = append(ps, bugPart{title, 3, func(d doc) { runtimeDoc(d, b.Exe.Path, fp, b.Env.X86Level) }})
 	}
 	ps = append(ps, bugPart{"Environment: " + b.Env.line(), 3, func(d doc) { b.envDoc(d) }})
 	ps = append(ps, bugPart{"Reproduce", 2, func(d doc) {

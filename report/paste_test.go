@@ -155,7 +155,7 @@ func TestAdviceCommandsPaste(t *testing.T) {
 	var advice []string
 	advice = append(advice, inspectNext(summary(a))...)
 	advice = append(advice, inspectNext(broken)...)
-	advice = append(advice, runtimeNext(b, fp)...)
+	advice = append(advice, runtimeNext(b, fp, "v2")...)
 	for _, v := range []string{inspect.VerdictLocallyEdited, inspect.VerdictLayoutChanged, inspect.VerdictSameLayout} {
 		advice = append(advice, diffNext(&inspect.Diff{Verdict: v, PathA: a, PathB: b, A: summary(a), B: summary(b)})...)
 	}

@@ -62,6 +62,10 @@ type Options struct {
 	// --wide) keeps every row on one line with its full values; JSON
 	// always has them.
 	Width int
+	// CPULevel is the x86-64 level (v1..v4) of the machine the file will
+	// run on, for advice that depends on it (a non-baseline Bun's
+	// SIGILL); "" when unknown, and the advice is left out.
+	CPULevel string
 	// Sections adds the full section table to text and Markdown output.
 	Sections bool
 	// Version is the elfdoctor version recorded in the JSON envelope.

@@ -33,7 +33,7 @@ func Runtime(w io.Writer, path string, fp *inspect.Fingerprint, o Options) error
 	if err != nil {
 		return err
 	}
-	runtimeDoc(d, path, fp)
+	runtimeDoc(d, path, fp, o.CPULevel)
 	return d.flush(w)
 }
 
@@ -58,7 +58,7 @@ func RuntimeLine(r *inspect.Runtime) string {
 
 // runtimeDoc: the verdict on the payload first, then each runtime's facts
 // and evidence, the toolchain, and what to do next.
-func runtimeDoc(d doc, path string, fp *inspect.Fingerprint) {
+func runtimeDoc(d doc, path string, fp *inspect.Fingerprint, cpu string) {
 	d.literals(path)
 	switch {
 	case len(fp.Runtimes) == 0 && fp.Truncated != nil:
@@ -183,10 +183,14 @@ func runtimeDoc(d doc, path string, fp *inspect.Fingerprint) {
 		}
 		d.list(items, true)
 	}
-	d.next(runtimeNext(path, fp))
+	d.next(runtimeNext(path, fp, cpu))
 }
 
-func runtimeNext(path string, fp *inspect.Fingerprint) []string {
+// runtimeNext is the advice: the rewrite that damaged the payload named
+// when the damage tells which, and the SIGILL warning for a non-baseline
+// Bun only when the CPU that will run it (cpu, an x86-64 level; "" when
+// unknown) lacks the level the build needs.
+func runtimeNext(path string, fp *inspect.Fingerprint, cpu string) []string {
 	var next []string
 	if fp.Truncated != nil {
 		next = append(next, "Download or copy the file again and compare its size with the release's: "+code(command("ls -l", argWord(path)))+" shows "+fmt.Sprint(uint64(fp.Truncated.Size))+" bytes, its headers need at least "+fmt.Sprint(uint64(fp.Truncated.Expected))+".")
@@ -194,10 +198,32 @@ func runtimeNext(path string, fp *inspect.Fingerprint) []string {
 	if bad := fp.Unreachable(); bad != nil {
 		next = append(next,
 			"Compare with the pristine download: "+code(command("elfdoctor diff PRISTINE", argWord(path)))+" shows what the rewrite moved.",
-			"Do not rewrite single-file executables in place (patchelf): run the pristine file through its interpreter, "+code("ld.so --library-path DIRS FILE")+", or with nix-ld.")
+			rewriteAdvice(bad))
 	}
-	if bun := fp.Runtime(inspect.RuntimeBun); bun != nil && strings.Contains(bun.Platform, "x64") && !slices.Contains(bun.Variants, "baseline") {
-		next = append(next, "This Bun is not a baseline build: it uses AVX2 and dies with SIGILL at start-up on CPUs without it (check "+code("grep -c avx2 /proc/cpuinfo")+"); the -baseline build runs everywhere.")
+	if bun := fp.Runtime(inspect.RuntimeBun); bun != nil && strings.Contains(bun.Platform, "x64") && !slices.Contains(bun.Variants, "baseline") && (cpu == "v1" || cpu == "v2") {
+		next = append(next, "This Bun is not a baseline build: it needs x86-64-v3 (AVX2), and this machine's CPU is x86-64-"+cpu+", so it dies with SIGILL at start-up: use the -baseline build of the same release.")
 	}
 	return next
+}
+
+// rewriteAdvice names the tool that made the payload unreachable when
+// the damage tells (strip's zeroed slot, patchelf's stale table or
+// appended segment), instead of blaming patchelf for a strip.
+func rewriteAdvice(r *inspect.Runtime) string {
+	who := ""
+	if r.Payload != nil {
+		who = r.Payload.Rewriter
+	}
+	for _, m := range r.Damaged() {
+		if who == "" {
+			who = m.Rewriter
+		}
+	}
+	switch {
+	case strings.HasPrefix(who, "strip"):
+		return "Do not strip (or objcopy) single-file executables: those tools drop or zero the bytes no section header describes, which is where the runtime keeps its application. Use the pristine download as it is."
+	case who != "":
+		return "Do not rewrite single-file executables in place (" + who + "): run the pristine file through its interpreter, " + code("ld.so --library-path DIRS FILE") + ", or with nix-ld."
+	}
+	return "Do not rewrite single-file executables in place (patchelf, strip, objcopy): run the pristine file unmodified, through its interpreter (" + code("ld.so --library-path DIRS FILE") + ") or with nix-ld."
 }

@@ -46,7 +46,11 @@ be read as ELF.`,
 				fp.Problems = append(fp.Problems, inspect.ProblemOf(err))
 			}
 			out := cmd.OutOrStdout()
-			if err := report.Runtime(out, path, fp, g.options(out)); err != nil {
+			o := g.options(out)
+			// The SIGILL advice for a non-baseline build depends on the CPU
+			// that runs it: this one.
+			o.CPULevel = report.HostEnv().X86Level
+			if err := report.Runtime(out, path, fp, o); err != nil {
 				return &exitError{code: exitTrouble, msg: "write report: " + err.Error()}
 			}
 			if fp.HasProblem() {
