@@ -183,7 +183,7 @@ func describeProperties(desc []byte, f *File) string {
 			}
 			parts = append(parts, "AArch64 feature: "+strings.Join(fs, ", "))
 		case gnuPropertyStackSize:
-			parts = append(parts, fmt.Sprintf("stack size 0x%x", v))
+			parts = append(parts, fmt.Sprintf("stack size 0x%x (%s)", v, HumanSize(uint64(v))))
 		case gnuPropertyNoCopyOnProtected:
 			parts = append(parts, "no copy on protected")
 		case gnuPropertyX86Feature2Used:

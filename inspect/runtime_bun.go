@@ -822,7 +822,7 @@ func (id *identifier) bunDisplaced() *Payload {
 	p.Problem = fmt.Sprintf("Bun's trailer is at 0x%x, %s before the end of the file instead of in its last 24 bytes where Bun looks: data was added after the application, and Bun starts as the plain bun CLI", at, HumanSize(uint64(f.size-at)))
 	p.Rewriter = "a rewrite that appends to the file (patchelf does)"
 	p.Effect = EffectBareRuntime
-	p.Evidence = append(p.Evidence, fmt.Sprintf("%q found at 0x%x, in bytes no ELF header describes; file size 0x%x", bunTrailer, at, f.size))
+	p.Evidence = append(p.Evidence, fmt.Sprintf("%q found at 0x%x, in bytes no ELF header describes; file size 0x%x (%s)", bunTrailer, at, f.size, HumanSize(uint64(f.size))))
 	return p
 }
 

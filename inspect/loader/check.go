@@ -598,7 +598,7 @@ func (c *checker) startup() {
 			_, ok := d.Tag(t)
 			relocs = relocs || ok
 		}
-		ev := []string{fmt.Sprintf("ld.so reads %d entries, then a DT_NULL at vaddr 0x%x that is file offset 0x%x, past the end of the file (size 0x%x)", len(d.Entries), end, l.Off, f.Size())}
+		ev := []string{fmt.Sprintf("ld.so reads %d entries, then a DT_NULL at vaddr 0x%x that is file offset 0x%x, past the end of the file (size 0x%x, %s)", len(d.Entries), end, l.Off, f.Size(), inspect.HumanSize(uint64(f.Size())))}
 		if needs && (!strtab || !relocs) {
 			lost := "DT_STRTAB"
 			if strtab {
