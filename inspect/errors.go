@@ -74,3 +74,33 @@ func errAt(off int64, what, msg string, val any) *FormatError {
 func errMem(addr uint64, what, msg string, val any) *FormatError {
 	return &FormatError{Off: -1, Addr: addr, InMem: true, Struct: what, Msg: msg, Val: val}
 }
+
+// An InternalError is a panic in elfdoctor's own code, recovered at a
+// parser's boundary so that one malformed structure costs its part of the
+// report and not the whole run. It is never a property of the input: a
+// fuzz target that meets one has found a bug, and fails.
+type InternalError struct {
+	What  string // the parser that panicked, e.g. "symbol versions"
+	Value any    // what panic was called with
+}
+
+func (e *InternalError) Error() string {
+	return fmt.Sprintf("%s: internal error while parsing: %v", e.What, e.Value)
+}
+
+// IsInternal reports whether err is or wraps an *InternalError.
+func IsInternal(err error) bool {
+	var ie *InternalError
+	return errors.As(err, &ie)
+}
+
+// testHook, when set by a test build, is called at named points inside
+// the parsers, so that a test can inject a panic where a real bug would
+// be and prove that the fuzz targets notice it.
+var testHook func(where string)
+
+func hook(where string) {
+	if testHook != nil {
+		testHook(where)
+	}
+}

@@ -18,6 +18,16 @@ const (
 	maxNameLen   = 4096 // section names, dynamic strings, interpreter
 	maxDynamic   = 1 << 16
 	maxNoteBytes = 1 << 20
+	// maxEntSize caps e_phentsize and e_shentsize. Real files use the
+	// structure's own size (56/64 bytes; the kernel refuses any other
+	// e_phentsize); a large one only stretches a table over padding.
+	maxEntSize = 1024
+	// tableChunk is how much of a header table is read at a time, so
+	// that a table never costs a buffer of its size in the file.
+	tableChunk = 64 << 10
+	// maxShstrtab is the largest section name table read in one piece;
+	// a larger one is read name by name.
+	maxShstrtab = 16 << 20
 )
 
 // Header is the ELF file header, widened to 64 bits.
@@ -158,11 +168,12 @@ func NewFile(r io.ReaderAt, size int64) (f *File, err error) {
 	return f, nil
 }
 
-// catchPanic turns a panic in a parser into an error. Parsers are written
-// not to panic; this is the last line of defence, not the first.
+// catchPanic turns a panic in a parser into an *InternalError. Parsers
+// are written not to panic; this is the last line of defence, not the
+// first, and the fuzz targets fail on what it catches.
 func catchPanic(err *error, what string) {
 	if r := recover(); r != nil {
-		*err = fmt.Errorf("%s: internal error while parsing: %v", what, r)
+		*err = &InternalError{What: what, Value: r}
 	}
 }
 
@@ -295,6 +306,9 @@ func (f *File) readProgs() error {
 	if h.Phentsize < f.phdrSize() {
 		return errAt(int64(h.Phoff), "program header table", fmt.Sprintf("e_phentsize %d smaller than %d", h.Phentsize, f.phdrSize()), nil)
 	}
+	if h.Phentsize > maxEntSize {
+		return errAt(int64(h.Phoff), "program header table", fmt.Sprintf("e_phentsize %d larger than %d", h.Phentsize, maxEntSize), nil)
+	}
 	if h.Phnum > maxProgs {
 		return errAt(int64(h.Phoff), "program header table", "too many program headers", uint64(h.Phnum))
 	}
@@ -303,14 +317,9 @@ func (f *File) readProgs() error {
 		return errAt(int64(h.Phoff), "program header table",
 			fmt.Sprintf("%d entries of %d bytes extend past end of file (size 0x%x)", h.Phnum, h.Phentsize, f.size), nil)
 	}
-	b, err := f.readFull(int64(h.Phoff), total, "program header table")
-	if err != nil {
-		return err
-	}
 	f.Progs = make([]Prog, h.Phnum)
 	o := f.order
-	for i := range f.Progs {
-		p := b[uint64(i)*uint64(h.Phentsize):]
+	return f.readTable(h.Phoff, h.Phnum, h.Phentsize, "program header table", func(i int, p []byte) {
 		ph := &f.Progs[i]
 		ph.Index = i
 		ph.Off = int64(h.Phoff) + int64(i)*int64(h.Phentsize)
@@ -332,6 +341,25 @@ func (f *File) readProgs() error {
 			ph.Filesz = o.Uint64(p[32:])
 			ph.Memsz = o.Uint64(p[40:])
 			ph.Align = o.Uint64(p[48:])
+		}
+	})
+}
+
+// readTable reads n entries of entSize bytes at off, tableChunk bytes at
+// a time, and hands each entry to decode. The caller has checked that the
+// table lies within the file.
+func (f *File) readTable(off uint64, n int, entSize uint16, what string, decode func(i int, b []byte)) error {
+	per := max(1, tableChunk/int(entSize))
+	buf := make([]byte, min(n, per)*int(entSize))
+	for i := 0; i < n; i += per {
+		k := min(per, n-i)
+		chunk := buf[:k*int(entSize)]
+		at := int64(off) + int64(i)*int64(entSize)
+		if err := f.readAt(chunk, at); err != nil {
+			return errAt(at, what, "read: "+err.Error(), nil)
+		}
+		for j := 0; j < k; j++ {
+			decode(i+j, chunk[j*int(entSize):])
 		}
 	}
 	return nil
@@ -385,6 +413,9 @@ func (f *File) readSections() error {
 	if h.Shentsize < f.shdrSize() {
 		return errAt(int64(h.Shoff), "section header table", fmt.Sprintf("e_shentsize %d smaller than %d", h.Shentsize, f.shdrSize()), nil)
 	}
+	if h.Shentsize > maxEntSize {
+		return errAt(int64(h.Shoff), "section header table", fmt.Sprintf("e_shentsize %d larger than %d", h.Shentsize, maxEntSize), nil)
+	}
 	if h.Shnum > maxSections {
 		return errAt(int64(h.Shoff), "section header table", "too many sections", uint64(h.Shnum))
 	}
@@ -393,15 +424,14 @@ func (f *File) readSections() error {
 		return errAt(int64(h.Shoff), "section header table",
 			fmt.Sprintf("%d entries of %d bytes extend past end of file (size 0x%x)", h.Shnum, h.Shentsize, f.size), nil)
 	}
-	b, err := f.readFull(int64(h.Shoff), total, "section header table")
-	if err != nil {
-		return err
-	}
 	secs := make([]Section, h.Shnum)
 	nameOffs := make([]uint32, h.Shnum)
-	for i := range secs {
-		secs[i], nameOffs[i] = f.decodeSection(b[uint64(i)*uint64(h.Shentsize):])
+	err := f.readTable(h.Shoff, h.Shnum, h.Shentsize, "section header table", func(i int, b []byte) {
+		secs[i], nameOffs[i] = f.decodeSection(b)
 		secs[i].Index = i
+	})
+	if err != nil {
+		return err
 	}
 	f.Sections = secs
 	if h.Shstrndx <= 0 || h.Shstrndx >= len(secs) {
@@ -414,8 +444,23 @@ func (f *File) readSections() error {
 	if strs.Type == elf.SHT_NOBITS {
 		return errAt(int64(h.Shoff), "section name table", "is SHT_NOBITS", nil)
 	}
+	// Read the name table once when it is of a sane size and inside the
+	// file: a name by name read costs a 4 KiB read per section.
+	var tab []byte
+	if strs.Size <= maxShstrtab && strs.Offset <= uint64(f.size) && strs.Size <= uint64(f.size)-strs.Offset {
+		tab, _ = f.readFull(int64(strs.Offset), strs.Size, "section name table")
+	}
 	for i := range secs {
-		name, err := f.cstringAt(strs.Offset, strs.Size, uint64(nameOffs[i]), fmt.Sprintf("name of section %d", i))
+		what := fmt.Sprintf("name of section %d", i)
+		if tab != nil {
+			if idx := uint64(nameOffs[i]); idx < uint64(len(tab)) {
+				if n := bytes.IndexByte(tab[idx:min(uint64(len(tab)), idx+maxNameLen)], 0); n >= 0 {
+					secs[i].Name = string(tab[idx : idx+uint64(n)])
+					continue
+				}
+			}
+		}
+		name, err := f.cstringAt(strs.Offset, strs.Size, uint64(nameOffs[i]), what)
 		if err != nil {
 			f.Problems = append(f.Problems, err)
 			continue

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -26,9 +25,19 @@ func fuzzSeeds(f *testing.F) [][]byte {
 	return seeds
 }
 
-// exercise calls every accessor on a file, as a command would.
-func exercise(f *File) {
-	f.Interp()
+// exercise calls every accessor on a file, as a command would, and fails
+// on any internal error (a recovered panic) one of them reports: those
+// are elfdoctor's bugs, never the input's.
+func exercise(tb testing.TB, f *File) {
+	tb.Helper()
+	internal := func(what string, err error) {
+		tb.Helper()
+		if IsInternal(err) {
+			tb.Fatalf("%s: %v", what, err)
+		}
+	}
+	_, _, err := f.Interp()
+	internal("Interp", err)
 	im := f.Image()
 	for _, p := range f.Progs {
 		im.Lookup(p.Vaddr)
@@ -37,16 +46,39 @@ func exercise(f *File) {
 		im.CString(p.Vaddr, 256, "fuzz")
 	}
 	im.Overlaps()
-	d, _ := f.Dynamic()
+	d, err := f.Dynamic()
+	internal("Dynamic", err)
 	f.Pointers(d)
 	if d != nil {
-		f.Versions(d)
+		for _, e := range d.Problems {
+			internal("Dynamic", e)
+		}
+		v, err := f.Versions(d)
+		internal("Versions", err)
+		if v != nil {
+			for _, e := range v.Problems {
+				internal("Versions", e)
+			}
+		}
 		f.DynSymCount(d)
 	}
-	f.Notes()
-	Identify(f)
-	identify(f, true)
+	_, probs := f.Notes()
+	for _, e := range probs {
+		internal("Notes", e)
+	}
+	for _, fp := range []*Fingerprint{Identify(f), identify(f, true)} {
+		for _, p := range fp.Problems {
+			if p.Code == CodeInternalError {
+				tb.Fatalf("Identify: %s", p.Message)
+			}
+		}
+	}
 	s := Summarize(f, "fuzz")
+	for _, p := range s.Problems {
+		if p.Code == CodeInternalError {
+			tb.Fatalf("Summarize: %s", p.Message)
+		}
+	}
 	CompareSummaries(s, s)
 }
 
@@ -56,10 +88,13 @@ func FuzzOpen(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		file, err := NewFile(bytes.NewReader(b), int64(len(b)))
+		if IsInternal(err) {
+			t.Fatal(err)
+		}
 		if err != nil {
 			return
 		}
-		exercise(file)
+		exercise(t, file)
 		if _, err := Compare(file, file, "a", "b"); err != nil {
 			t.Fatalf("Compare of a file with itself: %v", err)
 		}
@@ -98,7 +133,17 @@ func FuzzVersions(f *testing.F) {
 		if err != nil || d == nil {
 			t.Fatalf("dynamic table was not touched, yet: %v", err)
 		}
-		file.Versions(d)
+		v, err := file.Versions(d)
+		if IsInternal(err) {
+			t.Fatal(err)
+		}
+		if v != nil {
+			for _, e := range v.Problems {
+				if IsInternal(e) {
+					t.Fatal(e)
+				}
+			}
+		}
 	})
 }
 
@@ -162,7 +207,7 @@ func FuzzIdentify(f *testing.F) {
 			}
 		}
 		for _, p := range fp.Problems {
-			if strings.Contains(p.Message, "internal error") {
+			if p.Code == CodeInternalError {
 				t.Fatalf("Identify panicked: %s", p.Message)
 			}
 		}

@@ -56,7 +56,7 @@ func TestTruncatedFixtures(t *testing.T) {
 					}
 					continue
 				}
-				exercise(g)
+				exercise(t, g)
 			}
 		})
 	}
@@ -206,7 +206,7 @@ func TestHostileHeaders(t *testing.T) {
 				for _, p := range s.Problems {
 					msgs = append(msgs, p.Message)
 				}
-				exercise(f)
+				exercise(t, f)
 			})
 			// The file is 16 KiB; whatever it claims, reading it must stay
 			// within a few MiB.

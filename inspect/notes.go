@@ -33,7 +33,7 @@ const (
 func (f *File) Notes() (notes []Note, problems []error) {
 	defer func() {
 		if r := recover(); r != nil {
-			problems = append(problems, fmt.Errorf("notes: internal error while parsing: %v", r))
+			problems = append(problems, &InternalError{What: "notes", Value: r})
 		}
 	}()
 	type span struct {

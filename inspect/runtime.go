@@ -3,7 +3,6 @@ package inspect
 import (
 	"bytes"
 	"debug/elf"
-	"fmt"
 	"sort"
 	"strings"
 )
@@ -206,7 +205,7 @@ func identify(f *File, quick bool) (fp *Fingerprint) {
 	fp = &Fingerprint{Runtimes: []Runtime{}}
 	defer func() {
 		if r := recover(); r != nil {
-			fp.Problems = append(fp.Problems, Problem{Message: fmt.Sprintf("runtime: internal error while parsing: %v", r)})
+			fp.Problems = append(fp.Problems, ProblemOf(&InternalError{What: "runtime", Value: r}))
 		}
 	}()
 	id := &identifier{f: f, fp: fp, quick: quick}

@@ -161,7 +161,14 @@ type Problem struct {
 	Offset    *Hex   `json:"offset,omitempty"`
 	Addr      *Hex   `json:"addr,omitempty"`
 	Message   string `json:"message"`
+	// Code is "internal-error" for a bug of elfdoctor's (a recovered
+	// panic) rather than a property of the file.
+	Code string `json:"code,omitempty"`
 }
+
+// CodeInternalError marks a Problem (and a check Finding) that is a
+// recovered panic in elfdoctor, not a property of the input.
+const CodeInternalError = "internal-error"
 
 // ProblemOf turns an error into a Problem, keeping offsets when the error
 // is a FormatError.
@@ -178,6 +185,9 @@ func ProblemOf(err error) Problem {
 			p.Addr = &h
 		}
 		return p
+	}
+	if IsInternal(err) {
+		return Problem{Message: err.Error(), Code: CodeInternalError}
 	}
 	return Problem{Message: err.Error()}
 }

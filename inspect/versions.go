@@ -132,6 +132,7 @@ func (s *strReader) get(idx uint32, what string) string {
 }
 
 func (v *Versions) walkNeed(f *File, addr uint64, st *strReader) {
+	hook("walkNeed")
 	im := f.Image()
 	o := f.order
 	var b [16]byte
