@@ -342,9 +342,29 @@ func diffSegment(role string, a, b *Segment, add func(int, string, string, ...an
 // matchSegments pairs segments by type and permissions, and among
 // several candidates by the sections they hold, so an inserted segment
 // does not shift every later pair.
+//
+// Scoring every pair of a group costs the product of its sizes, so it is
+// done while the sum of those products stays under maxCands; a group
+// past that (a hostile file can have 65,535 program headers of one kind)
+// is paired by order within the group, which costs its size. The whole
+// match is O(n log n).
 func matchSegments(as, bs []Segment) [][2]*Segment {
 	key := func(s *Segment) string { return s.Type + "/" + s.Flags }
 	rankA, rankB := groupRanks(as, key), groupRanks(bs, key)
+	groupB := map[string][]int{}
+	for j := range bs {
+		k := key(&bs[j])
+		groupB[k] = append(groupB[k], j)
+	}
+	var keys []string
+	groupA := map[string][]int{}
+	for i := range as {
+		k := key(&as[i])
+		if groupA[k] == nil {
+			keys = append(keys, k)
+		}
+		groupA[k] = append(groupA[k], i)
+	}
 	usedB := make([]bool, len(bs))
 	pairOf := make([]int, len(as))
 	for i := range as {
@@ -355,25 +375,21 @@ func matchSegments(as, bs []Segment) [][2]*Segment {
 		score float64
 	}
 	var cands []cand
-	// A hostile file can have tens of thousands of program headers; past
-	// a few thousand candidate pairs, pair by order within each role only.
 	const maxCands = 1 << 14
-	for i := range as {
-		for j := range bs {
-			if key(&as[i]) != key(&bs[j]) {
-				continue
+	budget := maxCands
+	for _, k := range keys {
+		ga, gb := groupA[k], groupB[k]
+		if len(ga)*len(gb) > budget {
+			for r := range min(len(ga), len(gb)) {
+				cands = append(cands, cand{ga[r], gb[r], 0})
 			}
-			if len(cands) >= maxCands {
-				if rankA[i] != rankB[j] {
-					continue
-				}
-				cands = append(cands, cand{i, j, 0})
-				continue
-			}
-			cands = append(cands, cand{i, j, overlapScore(as[i].Sections, bs[j].Sections)})
+			continue
 		}
-		if len(cands) > 4*maxCands {
-			break
+		budget -= len(ga) * len(gb)
+		for _, i := range ga {
+			for _, j := range gb {
+				cands = append(cands, cand{i, j, overlapScore(as[i].Sections, bs[j].Sections)})
+			}
 		}
 	}
 	sort.SliceStable(cands, func(x, y int) bool {
@@ -428,9 +444,18 @@ func overlapScore(a, b []string) float64 {
 	if len(a) == 0 && len(b) == 0 {
 		return 0.5
 	}
+	// A set for the longer list keeps this linear: a hostile file can
+	// put every section into every segment.
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	inB := make(map[string]bool, len(b))
+	for _, x := range b {
+		inB[x] = true
+	}
 	common := 0
 	for _, x := range a {
-		if slices.Contains(b, x) {
+		if inB[x] {
 			common++
 		}
 	}

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"container/heap"
 	"debug/elf"
 	"fmt"
 	"sort"
@@ -25,6 +26,10 @@ type Image struct {
 	f        *File
 	PageSize uint64
 	Maps     []Mapping
+
+	overlapsDone bool
+	overlaps     []Overlap
+	overlapCount uint64
 }
 
 // Loc says where a virtual address comes from in the loader's view.
@@ -292,20 +297,102 @@ type Overlap struct {
 	LaterPerm   elf.ProgFlag
 }
 
-// Overlaps lists the page ranges that two PT_LOADs both map. The later
-// mapping wins, so its permissions are the ones in force.
+// MaxOverlaps is how many overlapping pairs Overlaps lists. n PT_LOADs
+// can overlap in n(n-1)/2 pairs (2 billion for 65,535), and no reader
+// needs more than the first few hundred to see what happened; the rest
+// are counted by OverlapCount.
+const MaxOverlaps = 256
+
+// Overlaps lists the page ranges that two PT_LOADs both map, in address
+// order, at most MaxOverlaps of them. The later mapping wins, so its
+// permissions are the ones in force.
 func (im *Image) Overlaps() []Overlap {
-	var out []Overlap
+	im.findOverlaps()
+	return im.overlaps
+}
+
+// OverlapCount is how many pairs of PT_LOADs overlap, listed or not.
+func (im *Image) OverlapCount() uint64 {
+	im.findOverlaps()
+	return im.overlapCount
+}
+
+// findOverlaps sweeps the mappings in address order, keeping those still
+// open in a heap by end, so listing costs O(n log n + MaxOverlaps) and
+// the count O(n log n): the pairs that do not overlap are those where
+// one ends before the other starts, counted by binary search over the
+// sorted starts.
+func (im *Image) findOverlaps() {
+	if im.overlapsDone {
+		return
+	}
+	im.overlapsDone = true
+	var idx []int
 	for i := range im.Maps {
-		for j := i + 1; j < len(im.Maps); j++ {
-			a, b := &im.Maps[i], &im.Maps[j]
-			s, e := max(a.Start, b.Start), min(a.End, b.End)
-			if s < e {
-				out = append(out, Overlap{Start: s, End: e, Earlier: a.Prog.Index, Later: b.Prog.Index,
-					EarlierPerm: a.Prog.Flags, LaterPerm: b.Prog.Flags})
-			}
+		if im.Maps[i].Start < im.Maps[i].End {
+			idx = append(idx, i)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
-	return out
+	sort.SliceStable(idx, func(x, y int) bool { return im.Maps[idx[x]].Start < im.Maps[idx[y]].Start })
+	starts := make([]uint64, len(idx))
+	for k, i := range idx {
+		starts[k] = im.Maps[i].Start
+	}
+	n := uint64(len(idx))
+	apart := uint64(0)
+	for _, i := range idx {
+		end := im.Maps[i].End
+		apart += n - uint64(sort.Search(len(starts), func(k int) bool { return starts[k] >= end }))
+	}
+	if n > 1 {
+		im.overlapCount = n*(n-1)/2 - apart
+	}
+	if im.overlapCount == 0 {
+		return
+	}
+	open := &endHeap{maps: im.Maps}
+	for _, i := range idx {
+		cur := &im.Maps[i]
+		for open.Len() > 0 && im.Maps[open.idx[0]].End <= cur.Start {
+			heap.Pop(open)
+		}
+		for _, j := range open.idx {
+			if len(im.overlaps) >= MaxOverlaps {
+				break
+			}
+			a, b := &im.Maps[min(i, j)], &im.Maps[max(i, j)]
+			im.overlaps = append(im.overlaps, Overlap{Start: cur.Start, End: min(cur.End, im.Maps[j].End),
+				Earlier: a.Prog.Index, Later: b.Prog.Index, EarlierPerm: a.Prog.Flags, LaterPerm: b.Prog.Flags})
+		}
+		if len(im.overlaps) >= MaxOverlaps {
+			break
+		}
+		heap.Push(open, i)
+	}
+	sort.Slice(im.overlaps, func(x, y int) bool {
+		a, b := im.overlaps[x], im.overlaps[y]
+		if a.Start != b.Start {
+			return a.Start < b.Start
+		}
+		if a.Earlier != b.Earlier {
+			return a.Earlier < b.Earlier
+		}
+		return a.Later < b.Later
+	})
+}
+
+// endHeap holds indexes into maps, the one that ends first on top.
+type endHeap struct {
+	maps []Mapping
+	idx  []int
+}
+
+func (h *endHeap) Len() int           { return len(h.idx) }
+func (h *endHeap) Less(a, b int) bool { return h.maps[h.idx[a]].End < h.maps[h.idx[b]].End }
+func (h *endHeap) Swap(a, b int)      { h.idx[a], h.idx[b] = h.idx[b], h.idx[a] }
+func (h *endHeap) Push(x any)         { h.idx = append(h.idx, x.(int)) }
+func (h *endHeap) Pop() any {
+	x := h.idx[len(h.idx)-1]
+	h.idx = h.idx[:len(h.idx)-1]
+	return x
 }

@@ -28,23 +28,26 @@ func (h *Hex) UnmarshalText(b []byte) error {
 // view, plus the file view where it helps people. It is built from a File
 // and holds no reference to it, so it can be rendered or compared freely.
 type Summary struct {
-	Path      string           `json:"path"`
-	Size      int64            `json:"size"`
-	Class     string           `json:"class"`
-	Endian    string           `json:"endian"`
-	Type      string           `json:"type"`
-	Machine   string           `json:"machine"`
-	OSABI     string           `json:"osabi"`
-	Entry     Hex              `json:"entry"`
-	Interp    string           `json:"interpreter,omitempty"`
-	HasInterp bool             `json:"has_interpreter"`
-	BuildID   string           `json:"build_id,omitempty"`
-	Segments  []Segment        `json:"segments"`
-	Overlaps  []SegOverlap     `json:"overlaps,omitempty"`
-	Dynamic   *DynSummary      `json:"dynamic,omitempty"`
-	Versions  *VerSummary      `json:"versions,omitempty"`
-	Notes     []NoteSummary    `json:"notes,omitempty"`
-	Sections  []SectionSummary `json:"sections,omitempty"`
+	Path      string       `json:"path"`
+	Size      int64        `json:"size"`
+	Class     string       `json:"class"`
+	Endian    string       `json:"endian"`
+	Type      string       `json:"type"`
+	Machine   string       `json:"machine"`
+	OSABI     string       `json:"osabi"`
+	Entry     Hex          `json:"entry"`
+	Interp    string       `json:"interpreter,omitempty"`
+	HasInterp bool         `json:"has_interpreter"`
+	BuildID   string       `json:"build_id,omitempty"`
+	Segments  []Segment    `json:"segments"`
+	Overlaps  []SegOverlap `json:"overlaps,omitempty"`
+	// OverlapCount is how many pairs of PT_LOADs overlap; Overlaps lists
+	// the first inspect.MaxOverlaps of them by address.
+	OverlapCount uint64           `json:"overlap_count,omitempty"`
+	Dynamic      *DynSummary      `json:"dynamic,omitempty"`
+	Versions     *VerSummary      `json:"versions,omitempty"`
+	Notes        []NoteSummary    `json:"notes,omitempty"`
+	Sections     []SectionSummary `json:"sections,omitempty"`
 	// RewriteSigns are traces that a tool such as patchelf rewrote the
 	// file after the linker wrote it.
 	RewriteSigns []string  `json:"rewrite_signs,omitempty"`
@@ -300,6 +303,7 @@ func Summarize(f *File, path string) *Summary {
 			Role: roles[p.Index], Sections: sec,
 		})
 	}
+	s.OverlapCount = f.Image().OverlapCount()
 	for _, o := range f.Image().Overlaps() {
 		s.Overlaps = append(s.Overlaps, SegOverlap{Hex(o.Start), Hex(o.End), o.Earlier, o.Later,
 			FlagString(o.EarlierPerm), FlagString(o.LaterPerm)})

@@ -61,6 +61,9 @@ func inspectDoc(d doc, s *inspect.Summary, o Options) {
 		d.heading("Overlapping mappings")
 		d.para("These pages are mapped by two PT_LOADs. The kernel maps them in order and the later mapping replaces the earlier one's pages (later wins).", false)
 		d.table(overlapTable(s.Overlaps))
+		if s.OverlapCount > uint64(len(s.Overlaps)) {
+			d.para(fmt.Sprintf("%d more overlapping pairs are not listed (%d in all).", s.OverlapCount-uint64(len(s.Overlaps)), s.OverlapCount), false)
+		}
 	}
 
 	dynamicBlock(d, s.Dynamic)
