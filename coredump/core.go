@@ -48,6 +48,10 @@ type Core struct {
 	closer   io.Closer
 	temp     string // decompressed copy to remove on Close
 	open     map[string]*os.File
+
+	// Address indexes over Loads (whole and dumped part) and Files,
+	// built on first use.
+	loads, dumped, files *spanIndex
 }
 
 // Thread is one NT_PRSTATUS note.
@@ -273,6 +277,11 @@ func (c *Core) readHeader() error {
 		return err
 	}
 	var notes int
+	// The kernel writes one PT_NOTE. A hostile core may point thousands
+	// of headers at the same bytes: each distinct segment is read once,
+	// and all of them together may not hold more bytes than the file.
+	seen := map[[2]uint64]bool{}
+	var noteBytes uint64
 	for i := uint64(0); i < phnum; i++ {
 		p := ph[i*es:]
 		typ := elf.ProgType(o.Uint32(p))
@@ -283,6 +292,13 @@ func (c *Core) readHeader() error {
 		case elf.PT_NOTE:
 			if filesz > maxNoteSize {
 				return &FormatError{Off: int64(phoff + i*es + uint64(l.filesz)), Msg: "PT_NOTE segment too large", Val: filesz}
+			}
+			if seen[[2]uint64{off, filesz}] {
+				continue
+			}
+			seen[[2]uint64{off, filesz}] = true
+			if noteBytes += filesz; noteBytes > uint64(c.size) {
+				return &FormatError{Off: int64(phoff + i*es), Msg: "PT_NOTE segments overlap: together they hold more bytes than the file", Val: noteBytes}
 			}
 			b, err := c.readAt(int64(off), filesz, "PT_NOTE segment")
 			if err != nil {
@@ -418,6 +434,11 @@ func (c *Core) parseFiles(desc []byte, at int64) error {
 	// bounds count by the note's size before anything is allocated.
 	if count > maxFiles || count*(3*w+1) > uint64(len(desc))-2*w {
 		return &FormatError{Off: at, Msg: "NT_FILE count does not fit in the note", Val: count}
+	}
+	// The cap holds for all NT_FILE notes together: a core may carry
+	// many, and the kernel writes one.
+	if uint64(len(c.Files))+count > maxFiles {
+		return &FormatError{Off: at, Msg: fmt.Sprintf("more than %d NT_FILE entries in all notes", maxFiles), Val: uint64(len(c.Files)) + count}
 	}
 	if page == 0 || page&(page-1) != 0 || page > 1<<30 {
 		return &FormatError{Off: at + int64(w), Msg: "NT_FILE page size is not a power of two", Val: page}

@@ -29,37 +29,55 @@ var ErrCut = errors.New("coredump: memory cut from the truncated core")
 // which may differ from what ran: the Source says which.
 func (c *Core) ReadMemory(p []byte, addr uint64) (Source, error) {
 	n := uint64(len(p))
-	for _, l := range c.Loads {
-		if addr >= l.Vaddr && addr-l.Vaddr < l.Filesz && n <= l.Filesz-(addr-l.Vaddr) {
-			if end := l.Offset + addr - l.Vaddr + n; end > uint64(c.size) || end < l.Offset {
-				// A truncated core: the dumped bytes are gone. The file
-				// on disk still holds what a read-only mapping of it
-				// held; anything writable is lost.
-				if l.Flags&elf.PF_W == 0 && c.MappingAt(addr) != nil {
-					break
-				}
-				c.cutAddr, c.cutReads = addr, c.cutReads+1
-				return FromCore, fmt.Errorf("read %#x: %w", addr, ErrCut)
-			}
+	c.buildIndexes()
+	if pc := c.dumped.find(addr); pc != nil && n <= pc.end-addr {
+		l := &c.Loads[pc.ref]
+		end := l.Offset + addr - l.Vaddr + n
+		cut := end > uint64(c.size) || end < l.Offset
+		switch {
+		case !cut:
 			if _, err := c.r.ReadAt(p, int64(l.Offset+addr-l.Vaddr)); err != nil {
 				return FromCore, fmt.Errorf("read %#x from core: %w", addr, err)
 			}
 			return FromCore, nil
+		case l.Flags&elf.PF_W == 0 && c.MappingAt(addr) != nil:
+			// A truncated core: the dumped bytes are gone. The file
+			// on disk still holds what a read-only mapping of it
+			// held, read below.
+		default:
+			// Anything writable is lost.
+			c.cutAddr, c.cutReads = addr, c.cutReads+1
+			return FromCore, fmt.Errorf("read %#x: %w", addr, ErrCut)
 		}
 	}
-	for _, m := range c.Files {
-		if addr >= m.Start && addr < m.End && n <= m.End-addr {
-			f, err := c.mappedFile(m.Path)
-			if err != nil {
-				return FromFile, fmt.Errorf("read %#x: %w", addr, err)
-			}
-			if _, err := f.ReadAt(p, int64(m.Offset+addr-m.Start)); err != nil {
-				return FromFile, fmt.Errorf("read %#x from %s: %w", addr, m.Path, err)
-			}
-			return FromFile, nil
+	if pc := c.files.find(addr); pc != nil && n <= pc.end-addr {
+		m := &c.Files[pc.ref]
+		f, err := c.mappedFile(m.Path)
+		if err != nil {
+			return FromFile, fmt.Errorf("read %#x: %w", addr, err)
 		}
+		if _, err := f.ReadAt(p, int64(m.Offset+addr-m.Start)); err != nil {
+			return FromFile, fmt.Errorf("read %#x from %s: %w", addr, m.Path, err)
+		}
+		return FromFile, nil
 	}
 	return "", ErrNotInCore
+}
+
+// buildIndexes sorts the core's ranges by address on first use.
+func (c *Core) buildIndexes() {
+	if c.loads != nil {
+		return
+	}
+	c.loads = newSpanIndex(len(c.Loads), func(i int) (uint64, uint64) {
+		l := &c.Loads[i]
+		return l.Vaddr, l.Vaddr + min(l.Memsz, ^uint64(0)-l.Vaddr)
+	})
+	c.dumped = newSpanIndex(len(c.Loads), func(i int) (uint64, uint64) {
+		l := &c.Loads[i]
+		return l.Vaddr, l.Vaddr + min(l.Filesz, ^uint64(0)-l.Vaddr)
+	})
+	c.files = newSpanIndex(len(c.Files), func(i int) (uint64, uint64) { return c.Files[i].Start, c.Files[i].End })
 }
 
 // readWord reads one pointer-sized word of memory.
@@ -73,20 +91,18 @@ func (c *Core) readWord(addr uint64) (uint64, bool) {
 
 // MappingAt returns the NT_FILE entry holding addr.
 func (c *Core) MappingAt(addr uint64) *FileMapping {
-	for i := range c.Files {
-		if addr >= c.Files[i].Start && addr < c.Files[i].End {
-			return &c.Files[i]
-		}
+	c.buildIndexes()
+	if pc := c.files.find(addr); pc != nil {
+		return &c.Files[pc.ref]
 	}
 	return nil
 }
 
 // LoadAt returns the PT_LOAD segment (dumped or not) holding addr.
 func (c *Core) LoadAt(addr uint64) *Load {
-	for i := range c.Loads {
-		if addr >= c.Loads[i].Vaddr && addr-c.Loads[i].Vaddr < c.Loads[i].Memsz {
-			return &c.Loads[i]
-		}
+	c.buildIndexes()
+	if pc := c.loads.find(addr); pc != nil {
+		return &c.Loads[pc.ref]
 	}
 	return nil
 }

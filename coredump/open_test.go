@@ -154,6 +154,9 @@ func FuzzOpenCore(f *testing.F) {
 	f.Add(buildCore32(append(append(coreNote(1, make([]byte, 72+17*4+4)), coreNote(ntSiginfo, si)...), coreNote(ntFile, files)...)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := NewCore(bytes.NewReader(b), int64(len(b)))
+		if IsInternal(err) {
+			t.Fatal(err)
+		}
 		if err != nil {
 			return
 		}
@@ -171,6 +174,9 @@ func FuzzOpenCore(f *testing.F) {
 		}
 		c.CString(c.Auxv.Execfn, 256)
 		a, err := AnalyzeCore(context.Background(), c, Options{NoCheck: true, Getenv: func(string) string { return "" }})
+		if IsInternal(err) {
+			t.Fatal(err)
+		}
 		if err == nil && len(a.Threads) == 0 {
 			t.Errorf("analysis without threads")
 		}

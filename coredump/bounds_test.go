@@ -1,0 +1,197 @@
+package coredump
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rawPhdr is one program header of a core built by a test.
+type rawPhdr struct {
+	typ                       elf.ProgType
+	off, vaddr, filesz, memsz uint64
+}
+
+// buildCoreWith writes an x86-64 core with the given program headers
+// followed by data, which starts at dataOff (returned by layout).
+func buildCoreWith(phdrs []rawPhdr, data []byte) []byte {
+	le := binary.LittleEndian
+	n := len(phdrs)
+	hdr := make([]byte, 64)
+	copy(hdr, elf.ELFMAG)
+	hdr[elf.EI_CLASS], hdr[elf.EI_DATA], hdr[elf.EI_VERSION] = byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), 1
+	le.PutUint16(hdr[16:], uint16(elf.ET_CORE))
+	le.PutUint16(hdr[18:], uint16(elf.EM_X86_64))
+	le.PutUint32(hdr[20:], 1)
+	le.PutUint64(hdr[32:], 64)
+	le.PutUint16(hdr[52:], 64)
+	le.PutUint16(hdr[54:], 56)
+	var b bytes.Buffer
+	if n >= 0xffff {
+		le.PutUint16(hdr[56:], 0xffff)
+		le.PutUint64(hdr[40:], uint64(64+56*n)) // section 0 after the table
+		le.PutUint16(hdr[58:], 64)
+		le.PutUint16(hdr[60:], 1)
+	} else {
+		le.PutUint16(hdr[56:], uint16(n))
+	}
+	b.Write(hdr)
+	for _, p := range phdrs {
+		ph := make([]byte, 56)
+		le.PutUint32(ph, uint32(p.typ))
+		le.PutUint32(ph[4:], 6)
+		le.PutUint64(ph[8:], p.off)
+		le.PutUint64(ph[16:], p.vaddr)
+		le.PutUint64(ph[32:], p.filesz)
+		le.PutUint64(ph[40:], p.memsz)
+		b.Write(ph)
+	}
+	if n >= 0xffff {
+		s0 := make([]byte, 64)
+		le.PutUint32(s0[44:], uint32(n))
+		b.Write(s0)
+	}
+	b.Write(data)
+	return b.Bytes()
+}
+
+// dataOff is where buildCoreWith puts data for n program headers.
+func dataOff(n int) uint64 {
+	if n >= 0xffff {
+		return uint64(64 + 56*n + 64)
+	}
+	return uint64(64 + 56*n)
+}
+
+// A core with 65,000 PT_LOADs and 16,384 threads, each thread's stack
+// pointer in a different one, is analysed in seconds: memory is found by
+// a sorted index, not a scan of every PT_LOAD per read (about 3 h before).
+func TestManyLoadsAndThreads(t *testing.T) {
+	const loads, threads = 65000, 16384
+	le := binary.LittleEndian
+	var notes []byte
+	for i := range threads {
+		pr := make([]byte, prRegOffset+27*8+8)
+		le.PutUint16(pr[12:], 11)
+		le.PutUint32(pr[32:], uint32(1000+i))
+		sp := uint64(0x10000000) + uint64(i%loads)*0x1000 + 0x800
+		le.PutUint64(pr[prRegOffset+19*8:], sp)      // rsp
+		le.PutUint64(pr[prRegOffset+4*8:], sp+0x100) // rbp
+		le.PutUint64(pr[prRegOffset+16*8:], 0x1234)  // rip, unmapped
+		notes = append(notes, coreNote(1, pr)...)
+	}
+	n := loads + 1
+	base := dataOff(n)
+	page := base + uint64(len(notes))
+	phdrs := []rawPhdr{{typ: elf.PT_NOTE, off: base, filesz: uint64(len(notes))}}
+	for i := range loads {
+		// Every PT_LOAD is dumped from the same page of the core.
+		phdrs = append(phdrs, rawPhdr{typ: elf.PT_LOAD, off: page, vaddr: 0x10000000 + uint64(i)*0x1000, filesz: 0x1000, memsz: 0x1000})
+	}
+	b := buildCoreWith(phdrs, append(notes, make([]byte, 0x1000)...))
+	start := time.Now()
+	c, err := NewCore(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Loads) != loads || len(c.Threads) != threads {
+		t.Fatalf("%d loads, %d threads, want %d and %d", len(c.Loads), len(c.Threads), loads, threads)
+	}
+	a, err := AnalyzeCore(context.Background(), c, Options{NoCheck: true, Getenv: func(string) string { return "" }})
+	el := time.Since(start)
+	t.Logf("%d-byte core with %d loads and %d threads analysed in %v", len(b), loads, threads, el)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Threads) != threads {
+		t.Errorf("%d threads analysed, want %d", len(a.Threads), threads)
+	}
+	if el > 60*time.Second {
+		t.Errorf("analysis took %v", el)
+	}
+}
+
+// The index answers as a scan of the ranges in order would, for ranges
+// that do not overlap (what the kernel writes).
+func TestSpanIndex(t *testing.T) {
+	c := &Core{}
+	for i := range 100 {
+		v := uint64(i) * 0x3000
+		c.Loads = append(c.Loads, Load{Vaddr: v, Memsz: 0x2000, Filesz: 0x1000 * uint64(i%3)})
+	}
+	for addr := uint64(0); addr < 100*0x3000+0x10; addr += 0x7f {
+		var want *Load
+		for i := range c.Loads {
+			if addr >= c.Loads[i].Vaddr && addr-c.Loads[i].Vaddr < c.Loads[i].Memsz {
+				want = &c.Loads[i]
+				break
+			}
+		}
+		if got := c.LoadAt(addr); got != want {
+			t.Fatalf("LoadAt(%#x) = %+v, want %+v", addr, got, want)
+		}
+	}
+}
+
+// Many PT_NOTE headers naming the same note cost one read of it; more
+// note bytes than the file holds are refused; NT_FILE entries are capped
+// over all notes, not per note.
+func TestNoteTotals(t *testing.T) {
+	le := binary.LittleEndian
+	pr := coreNote(1, make([]byte, prRegOffset+27*8+8))
+	t.Run("one note, 65,535 headers", func(t *testing.T) {
+		n := 65535
+		var phdrs []rawPhdr
+		for range n {
+			phdrs = append(phdrs, rawPhdr{typ: elf.PT_NOTE, off: dataOff(n), filesz: uint64(len(pr))})
+		}
+		b := buildCoreWith(phdrs, pr)
+		c, err := NewCore(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Threads) != 1 {
+			t.Errorf("%d threads from one note named %d times, want 1", len(c.Threads), n)
+		}
+	})
+	t.Run("overlapping notes", func(t *testing.T) {
+		// 40 notes, and a header for every run of them: 820 distinct
+		// segments that together name 11,480 notes in a 60 KB file.
+		notes := bytes.Repeat(pr, 40)
+		var phdrs []rawPhdr
+		for k := range 40 {
+			for m := 1; m <= 40-k; m++ {
+				phdrs = append(phdrs, rawPhdr{typ: elf.PT_NOTE, off: dataOff(820) + uint64(k*len(pr)), filesz: uint64(m * len(pr))})
+			}
+		}
+		b := buildCoreWith(phdrs, notes)
+		_, err := NewCore(bytes.NewReader(b), int64(len(b)))
+		var fe *FormatError
+		if !errors.As(err, &fe) || !strings.Contains(fe.Msg, "more bytes than the file") {
+			t.Fatalf("NewCore = %v, want a FormatError about overlapping notes", err)
+		}
+	})
+	t.Run("NT_FILE entries over all notes", func(t *testing.T) {
+		files := func(count int) []byte {
+			d := le.AppendUint64(nil, uint64(count))
+			d = le.AppendUint64(d, 4096)
+			for i := range count {
+				d = le.AppendUint64(le.AppendUint64(le.AppendUint64(d, uint64(i)<<12), uint64(i+1)<<12), 0)
+			}
+			return append(d, make([]byte, count)...) // empty names
+		}
+		notes := append(append([]byte(nil), pr...), coreNote(ntFile, files(maxFiles/2+1))...)
+		notes = append(notes, coreNote(ntFile, files(maxFiles/2+1))...)
+		b := buildCoreWith([]rawPhdr{{typ: elf.PT_NOTE, off: dataOff(1), filesz: uint64(len(notes))}}, notes)
+		_, err := NewCore(bytes.NewReader(b), int64(len(b)))
+		var fe *FormatError
+		if !errors.As(err, &fe) || !strings.Contains(fe.Msg, "NT_FILE entries in all notes") {
+			t.Fatalf("NewCore = %v, want a FormatError about the NT_FILE total", err)
+		}
+	})
+}
