@@ -84,6 +84,9 @@ type analyzer struct {
 	core    *Core
 	modules []*Module
 	res     *Analysis
+	// inflated is what the compressed sections of the files opened so
+	// far may inflate to, against inflateBudget.
+	inflated uint64
 }
 
 func (a *analyzer) getenv(k string) string {

@@ -2,11 +2,17 @@ package coredump
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"debug/elf"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -194,4 +200,175 @@ func TestNoteTotals(t *testing.T) {
 			t.Fatalf("NewCore = %v, want a FormatError about the NT_FILE total", err)
 		}
 	})
+}
+
+// coreNaming builds a core whose NT_FILE maps path at 0x400000 as the
+// executable (AT_ENTRY in it), with the faulting thread's pc there.
+func coreNaming(path string) []byte {
+	le := binary.LittleEndian
+	pr := make([]byte, prRegOffset+27*8+8)
+	le.PutUint16(pr[12:], 11)
+	le.PutUint64(pr[prRegOffset+16*8:], 0x401000) // rip
+	aux := []byte{}
+	for _, kv := range [][2]uint64{{9, 0x401000}, {0, 0}} {
+		aux = le.AppendUint64(le.AppendUint64(aux, kv[0]), kv[1])
+	}
+	files := le.AppendUint64(nil, 1)
+	files = le.AppendUint64(files, 4096)
+	files = le.AppendUint64(le.AppendUint64(le.AppendUint64(files, 0x400000), 0x402000), 0)
+	files = append(append(files, path...), 0)
+	notes := append(coreNote(1, pr), coreNote(ntAuxv, aux)...)
+	notes = append(notes, coreNote(ntFile, files)...)
+	return buildCoreWith([]rawPhdr{{typ: elf.PT_NOTE, off: dataOff(1), filesz: uint64(len(notes))}}, notes)
+}
+
+// Paths a core names are opened only if they are regular ELF files: a
+// FIFO does not block the analysis, and no byte of a file that is not
+// ELF (a core may name /etc/shadow) reaches the output.
+func TestCoreNamesHostilePaths(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(dir, "shadow")
+	if err := os.WriteFile(secret, []byte("root:$6$SECRETHASH:19000:0:99999:7:::\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fifo, secret, "/dev/zero"} {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			b := coreNaming(p)
+			c, err := NewCore(bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan *Analysis, 1)
+			go func() {
+				a, err := AnalyzeCore(context.Background(), c, Options{NoCheck: true, Getenv: func(string) string { return "" }})
+				if err != nil {
+					t.Error(err)
+				}
+				done <- a
+			}()
+			var a *Analysis
+			select {
+			case a = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("analysis of a core naming %s did not return", p)
+			}
+			if a == nil {
+				return
+			}
+			out, err := json.Marshal(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, leak := range []string{"root", "SECRET", "0x72 0x6f", "[114 111"} {
+				if strings.Contains(string(out), leak) {
+					t.Errorf("analysis shows %q from %s:\n%s", leak, p, out)
+				}
+			}
+			var mod *Module
+			for _, m := range a.Modules {
+				if m.Path == p {
+					mod = m
+				}
+			}
+			if mod == nil || mod.Err == "" {
+				t.Errorf("module %s = %+v, want an error saying why it was not read", p, mod)
+			} else {
+				t.Logf("%s: %s", p, mod.Err)
+			}
+		})
+	}
+}
+
+// symtabBomb writes an ELF file whose .symtab is SHF_COMPRESSED: n zero
+// bytes deflated to about n/1000, with an honest compression header.
+func symtabBomb(t *testing.T, n int) string {
+	t.Helper()
+	le := binary.LittleEndian
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	zero := make([]byte, 1<<20)
+	for left := n; left > 0; left -= len(zero) {
+		zw.Write(zero[:min(left, len(zero))])
+	}
+	zw.Close()
+	chdr := make([]byte, 24)
+	le.PutUint32(chdr, uint32(elf.COMPRESS_ZLIB))
+	le.PutUint64(chdr[8:], uint64(n))
+	le.PutUint64(chdr[16:], 8)
+	symtab := append(chdr, z.Bytes()...)
+	strtab := []byte("\x00")
+	shstr := []byte("\x00.symtab\x00.strtab\x00.shstrtab\x00")
+	var b bytes.Buffer
+	b.Write(make([]byte, 64))
+	symOff := b.Len()
+	b.Write(symtab)
+	strOff := b.Len()
+	b.Write(strtab)
+	shstrOff := b.Len()
+	b.Write(shstr)
+	for b.Len()%8 != 0 {
+		b.WriteByte(0)
+	}
+	shoff := b.Len()
+	sh := func(name, typ uint32, flags uint64, off, size int, link uint32, entsize uint64) {
+		s := make([]byte, 64)
+		le.PutUint32(s, name)
+		le.PutUint32(s[4:], typ)
+		le.PutUint64(s[8:], flags)
+		le.PutUint64(s[24:], uint64(off))
+		le.PutUint64(s[32:], uint64(size))
+		le.PutUint32(s[40:], link)
+		le.PutUint64(s[56:], entsize)
+		b.Write(s)
+	}
+	sh(0, 0, 0, 0, 0, 0, 0)
+	sh(1, uint32(elf.SHT_SYMTAB), uint64(elf.SHF_COMPRESSED), symOff, len(symtab), 2, 24)
+	sh(9, uint32(elf.SHT_STRTAB), 0, strOff, len(strtab), 0, 0)
+	sh(17, uint32(elf.SHT_STRTAB), 0, shstrOff, len(shstr), 0, 0)
+	out := b.Bytes()
+	copy(out, "\x7fELF\x02\x01\x01")
+	le.PutUint16(out[16:], uint16(elf.ET_DYN))
+	le.PutUint16(out[18:], uint16(elf.EM_X86_64))
+	le.PutUint32(out[20:], 1)
+	le.PutUint64(out[40:], uint64(shoff))
+	le.PutUint16(out[52:], 64)
+	le.PutUint16(out[54:], 56)
+	le.PutUint16(out[58:], 64)
+	le.PutUint16(out[60:], 4)
+	le.PutUint16(out[62:], 3)
+	p := filepath.Join(t.TempDir(), "bomb")
+	if err := os.WriteFile(p, out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A compressed .symtab is inflated only up to a claim proportional to
+// its bytes: a 40 KB file whose symbols inflate to 40 MB (and to 190 MB
+// of elf.Symbol) is refused before debug/elf reads it.
+func TestCompressedSectionBomb(t *testing.T) {
+	p := symtabBomb(t, 40<<20)
+	st, _ := os.Stat(p)
+	a := &analyzer{ctx: context.Background(), res: &Analysis{}, core: &Core{}}
+	m := &Module{Path: p}
+	var err error
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	err = a.openModule(m, p)
+	runtime.ReadMemStats(&ms)
+	n := ms.TotalAlloc - before
+	m.close()
+	t.Logf("%d-byte file: openModule allocated %d bytes: %v", st.Size(), n, err)
+	if err == nil || !strings.Contains(err.Error(), "claims") {
+		t.Errorf("openModule = %v, want the compressed .symtab refused", err)
+	}
+	if n > 4<<20 {
+		t.Errorf("openModule allocated %d bytes for a %d-byte file", n, st.Size())
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
+
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
 var (
@@ -27,7 +29,7 @@ const maxDecompressed = 64 << 30
 // called), streams it into a temporary file and opens that instead: the
 // core is then read at random offsets without holding it in memory.
 func openMaybeCompressed(path string) (*os.File, string, error) {
-	f, err := os.Open(path)
+	f, err := safeopen.Regular(path)
 	if err != nil {
 		return nil, "", err
 	}

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 	"github.com/elfdoctor/elfdoctor/internal/shellquote"
 )
 
@@ -149,7 +150,7 @@ func isFieldMatch(s string) bool {
 // isCoreFile sniffs a file: an ELF core, or one of systemd-coredump's
 // compressed formats (an executable is never stored compressed).
 func isCoreFile(path string) bool {
-	f, err := os.Open(path)
+	f, err := safeopen.Regular(path)
 	if err != nil {
 		return false
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
 // Source says where bytes of process memory came from.
@@ -153,7 +155,18 @@ func (c *Core) mappedFile(path string) (*os.File, error) {
 	if len(c.open) >= maxOpenFiles {
 		return nil, fmt.Errorf("more than %d mapped files", maxOpenFiles)
 	}
-	f, err := os.Open(path)
+	// NT_FILE may name a FIFO or a device: only a regular file is
+	// opened, and only an ELF file is read, since what is read may be
+	// printed (as the faulting instruction's bytes) and a core may name
+	// /etc/shadow.
+	f, err := safeopen.Regular(path)
+	if err == nil {
+		var magic [4]byte
+		if _, rerr := f.ReadAt(magic[:], 0); rerr != nil || string(magic[:]) != "\x7fELF" {
+			f.Close()
+			f, err = nil, fmt.Errorf("%s: %w", path, errNotELF)
+		}
+	}
 	c.open[path] = f // nil on error: do not retry a missing file
 	return f, err
 }

@@ -118,13 +118,8 @@ func (a *analyzer) buildModules() {
 
 func (a *analyzer) openModule(m *Module, path string) (err error) {
 	defer catchPanic(&err, path)
-	f, err := os.Open(path)
+	f, ef, err := a.openELF(path)
 	if err != nil {
-		return err
-	}
-	ef, err := elf.NewFile(f)
-	if err != nil {
-		f.Close()
 		return err
 	}
 	m.osf, m.file = f, ef

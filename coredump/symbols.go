@@ -45,16 +45,17 @@ func (a *analyzer) loadSymbols(m *Module) {
 	if path := a.findDebugFile(m); path != "" {
 		func() {
 			defer func() { _ = recover() }() // a hostile debug file loses its names, not the analysis
-			f, err := elf.Open(path)
+			osf, f, err := a.openELF(path)
 			if err != nil {
+				a.warn(fmt.Sprintf("debug file %s of %s not read: %v", path, filepath.Base(m.Path), err))
 				return
 			}
 			s, err := f.Symbols()
 			if err != nil || len(s) == 0 {
-				f.Close()
+				osf.Close()
 				return
 			}
-			m.addTable(path, s, f)
+			m.addTable(path, s, osf)
 			m.debugFile, m.debugPath = f, path
 		}()
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/elfdoctor/elfdoctor/coredump"
 	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 	"github.com/elfdoctor/elfdoctor/internal/shellquote"
 )
 
@@ -254,7 +255,7 @@ func examine(path string, opts loader.CheckOptions) (*inspect.Summary, *loader.C
 // facts hashes the whole file: the one read a report makes of all of it,
 // because the hash is what lets a maintainer match the exact download.
 func facts(path string) (FileFacts, error) {
-	f, err := os.Open(path)
+	f, err := safeopen.Regular(path)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
