@@ -87,6 +87,9 @@ type analyzer struct {
 	// inflated is what the compressed sections of the files opened so
 	// far may inflate to, against inflateBudget.
 	inflated uint64
+	// deadServers are debuginfod servers that stalled or failed to
+	// connect; they are not asked again during this analysis.
+	deadServers map[string]bool
 }
 
 func (a *analyzer) getenv(k string) string {

@@ -7,13 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
 // symTable is one source of names for a module, sorted by address.
@@ -178,7 +182,13 @@ func (a *analyzer) findDebugFile(m *Module) string {
 		}
 	}
 	if m.BuildID != "" {
-		if p, err := a.debuginfod(m.BuildID); err == nil {
+		var size int64
+		if m.osf != nil {
+			if st, err := m.osf.Stat(); err == nil {
+				size = st.Size()
+			}
+		}
+		if p, err := a.debuginfod(m.BuildID, size); err == nil {
 			return p
 		} else if err != errNoServers {
 			a.warn(fmt.Sprintf("debuginfod for %s: %v", filepath.Base(m.Path), err))
@@ -220,10 +230,39 @@ func buildIDDir(d string) string {
 
 var errNoServers = fmt.Errorf("no debuginfod servers")
 
+// Bounds on debuginfod. A server is untrusted: it may stall, trickle,
+// redirect elsewhere or answer with a bomb.
+// debuginfodIdle is how long a server may send nothing (while
+// connecting, before its headers, or in the body) before it is given up
+// on; it is then not asked again during this analysis, so a stalled
+// server costs seconds once, not a minute per module. A variable only so
+// that tests can wait less.
+var debuginfodIdle = 10 * time.Second
+
+const (
+	// debuginfodTotal bounds one download of a trickling server.
+	debuginfodTotal = 2 * time.Minute
+	// A debug file holds the DWARF and symbols of its module: a few
+	// times the module's size for C, up to about ten times for C++ or
+	// Go. The cap is 16 times the module, at least 64 MiB and at most
+	// 1 GiB.
+	debuginfoRatio = 16
+	minDebuginfo   = 64 << 20
+	maxDebuginfo   = 1 << 30
+)
+
+// debuginfoCap is the largest debug file accepted for a module of
+// moduleSize bytes.
+func debuginfoCap(moduleSize int64) int64 {
+	return min(max(debuginfoRatio*moduleSize, minDebuginfo), maxDebuginfo)
+}
+
 // debuginfod fetches /buildid/ID/debuginfo from the servers in
 // DEBUGINFOD_URLS (space-separated, tried in order) into a cache under
-// the user's cache directory, so each file is downloaded once.
-func (a *analyzer) debuginfod(id string) (string, error) {
+// the user's cache directory, so each file is downloaded once. A file
+// enters the cache only after its build-id and its compressed sections
+// have been checked.
+func (a *analyzer) debuginfod(id string, moduleSize int64) (string, error) {
 	urls := strings.Fields(a.getenv("DEBUGINFOD_URLS"))
 	if len(urls) == 0 {
 		return "", errNoServers
@@ -253,32 +292,63 @@ func (a *analyzer) debuginfod(id string) (string, error) {
 	if st, err := os.Stat(miss); err == nil && time.Since(st.ModTime()) < missTTL {
 		return "", fmt.Errorf("build-id %s: not on the debuginfod servers (remembered since %s)", id, st.ModTime().Format(time.RFC3339))
 	}
-	client := a.opts.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: 60 * time.Second}
-	}
+	client := a.debuginfodClient(urls)
 	var last error
 	missing := 0
 	for _, u := range urls {
-		if err := fetchDebuginfo(a.ctx, client, strings.TrimRight(u, "/")+"/buildid/"+id+"/debuginfo", dest); err != nil {
-			if errors.Is(err, errNotFound) {
-				missing++
+		if a.deadServers[u] {
+			last = fmt.Errorf("%s: not asked again after it failed earlier in this analysis", u)
+			continue
+		}
+		url := strings.TrimRight(u, "/") + "/buildid/" + id + "/debuginfo"
+		err := fetchDebuginfo(a.ctx, client, url, dest, id, debuginfoCap(moduleSize))
+		if err == nil {
+			return dest, nil
+		}
+		last = err
+		switch {
+		case errors.Is(err, errNotFound):
+			missing++
+		case errors.Is(err, errServerDown):
+			if a.deadServers == nil {
+				a.deadServers = map[string]bool{}
 			}
-			last = err
-			continue
+			a.deadServers[u] = true
 		}
-		// A server's answer is trusted only if it is the file asked for.
-		if got := fileBuildID(dest); got != id {
-			os.Remove(dest)
-			last = fmt.Errorf("%s answered build-id %s with a file whose build-id is %q", u, id, got)
-			continue
-		}
-		return dest, nil
 	}
 	if missing == len(urls) && os.MkdirAll(filepath.Dir(miss), 0o755) == nil {
 		os.WriteFile(miss, nil, 0o644)
 	}
 	return "", last
+}
+
+// debuginfodClient is the caller's client, or one with short dial and
+// handshake timeouts, that follows a redirect only to a server the URL
+// list names (scheme and host), at most five times.
+func (a *analyzer) debuginfodClient(urls []string) *http.Client {
+	var c http.Client
+	if a.opts.HTTPClient != nil {
+		c = *a.opts.HTTPClient
+	} else {
+		c.Transport = &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: debuginfodIdle}).DialContext,
+			TLSHandshakeTimeout:   debuginfodIdle,
+			ResponseHeaderTimeout: debuginfodIdle,
+		}
+	}
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 5 {
+			return fmt.Errorf("more than 5 redirects")
+		}
+		for _, u := range urls {
+			if p, err := neturl.Parse(u); err == nil && p.Scheme == req.URL.Scheme && p.Host == req.URL.Host {
+				return nil
+			}
+		}
+		return fmt.Errorf("%w to %s://%s, which DEBUGINFOD_URLS does not name", errRedirect, req.URL.Scheme, req.URL.Host)
+	}
+	return &c
 }
 
 // missTTL is how long a build-id every server said it does not have is
@@ -289,14 +359,37 @@ const missTTL = 24 * time.Hour
 // remembering, unlike a network error.
 var errNotFound = errors.New("not found")
 
-func fetchDebuginfo(ctx context.Context, client *http.Client, url, dest string) error {
+// errRedirect is a redirect to a server the URL list does not name.
+var errRedirect = errors.New("redirect refused")
+
+// errServerDown is a server that did not answer in time or at all.
+var errServerDown = errors.New("server not answering")
+
+// fetchDebuginfo downloads url into dest: streamed to a temporary file
+// beside it, at most limit bytes, and renamed into place only when it is
+// an ELF file with build-id id whose compressed sections are within the
+// caps, so neither a cut-off download nor a hostile answer is cached.
+func fetchDebuginfo(ctx context.Context, client *http.Client, url, dest, id string, limit int64) error {
+	ctx, cancel := context.WithTimeout(ctx, debuginfodTotal)
+	defer cancel()
+	// The watchdog cancels the request when nothing has arrived for
+	// debuginfodIdle, whichever step the server stalls in.
+	idle := time.AfterFunc(debuginfodIdle, cancel)
+	defer idle.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return err
+		var ue *neturl.Error
+		if ctx.Err() != nil || errors.As(err, &ue) && ue.Timeout() {
+			return fmt.Errorf("GET %s: no answer within %v: %w", url, debuginfodIdle, errServerDown)
+		}
+		if errors.Is(err, errRedirect) {
+			return fmt.Errorf("GET %s: %w", url, err)
+		}
+		return fmt.Errorf("GET %s: %v: %w", url, err, errServerDown)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotFound {
@@ -305,6 +398,9 @@ func fetchDebuginfo(ctx context.Context, client *http.Client, url, dest string) 
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
+	if resp.ContentLength > limit {
+		return fmt.Errorf("GET %s: %d bytes, more than the %d a debug file of this module can be", url, resp.ContentLength, limit)
+	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return err
 	}
@@ -312,18 +408,48 @@ func fetchDebuginfo(ctx context.Context, client *http.Client, url, dest string) 
 	if err != nil {
 		return err
 	}
-	// Streamed to disk and renamed into place, so a cut-off download
-	// never becomes a cached file.
-	if _, err := io.Copy(tmp, io.LimitReader(resp.Body, 4<<30)); err != nil {
+	defer os.Remove(tmp.Name()) // after the rename, a no-op
+	body := &idleReader{r: resp.Body, t: idle}
+	n, err := io.Copy(tmp, io.LimitReader(body, limit+1))
+	if err == nil && n > limit {
+		err = fmt.Errorf("more than the %d bytes a debug file of this module can be", limit)
+	}
+	if err != nil {
 		tmp.Close()
-		os.Remove(tmp.Name())
+		if ctx.Err() != nil {
+			return fmt.Errorf("GET %s: stalled after %d bytes: %w", url, n, errServerDown)
+		}
 		return fmt.Errorf("GET %s: %w", url, err)
 	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
+	// A server's answer is trusted only if it is the file asked for and
+	// its compressed sections are not a bomb.
+	ef, _, err := checkedELF(tmp)
+	if err == nil {
+		if got := buildID(ef); got != id {
+			err = fmt.Errorf("a file whose build-id is %q", got)
+		}
+	}
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		return cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s answered build-id %s with %w", url, id, err)
 	}
 	return os.Rename(tmp.Name(), dest)
+}
+
+// idleReader restarts the idle watchdog whenever bytes arrive.
+type idleReader struct {
+	r io.Reader
+	t *time.Timer
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.t.Reset(debuginfodIdle)
+	}
+	return n, err
 }
 
 func fileBuildID(path string) (id string) {
@@ -332,10 +458,14 @@ func fileBuildID(path string) (id string) {
 			id = ""
 		}
 	}()
-	f, err := elf.Open(path)
+	f, err := safeopen.Regular(path)
 	if err != nil {
 		return ""
 	}
 	defer f.Close()
-	return buildID(f)
+	ef, _, err := checkedELF(f)
+	if err != nil {
+		return ""
+	}
+	return buildID(ef)
 }
