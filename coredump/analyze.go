@@ -104,7 +104,7 @@ func (a *analyzer) warn(s string) { a.res.Warnings = append(a.res.Warnings, s) }
 // Analyze opens the core at path (compressed or not) and explains the
 // crash.
 func Analyze(ctx context.Context, path string, opts Options) (res *Analysis, err error) {
-	c, err := Open(path)
+	c, err := OpenContext(ctx, path)
 	if err != nil {
 		return nil, err
 	}

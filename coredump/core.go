@@ -2,6 +2,7 @@ package coredump
 
 import (
 	"bytes"
+	"context"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
@@ -46,7 +47,6 @@ type Core struct {
 	cutAddr  uint64
 	cutReads int
 	closer   io.Closer
-	temp     string // decompressed copy to remove on Close
 	open     map[string]*os.File
 
 	// Address indexes over Loads (whole and dumped part) and Files,
@@ -127,25 +127,30 @@ type Load struct {
 }
 
 // Open opens a core file, decompressing .zst, .lz4 and .xz files into a
-// temporary file first. Close removes that copy.
-func Open(path string) (c *Core, err error) {
-	f, temp, err := openMaybeCompressed(path)
+// temporary file in $TMPDIR first (unlinked at once, so nothing is left
+// behind whatever happens; Close frees its space).
+func Open(path string) (c *Core, err error) { return OpenContext(context.Background(), path) }
+
+// OpenContext is Open, with decompression stopped when ctx is done.
+func OpenContext(ctx context.Context, path string) (c *Core, err error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	f, err := openMaybeCompressed(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		removeTemp(temp)
 		return nil, err
 	}
 	c, err = NewCore(f, st.Size())
 	if err != nil {
 		f.Close()
-		removeTemp(temp)
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	c.Path, c.closer, c.temp = path, f, temp
+	c.Path, c.closer = path, f
 	return c, nil
 }
 
@@ -161,7 +166,6 @@ func (c *Core) Close() error {
 		}
 	}
 	c.open = nil
-	removeTemp(c.temp)
 	return err
 }
 
@@ -504,10 +508,4 @@ func (c *Core) pcSPFP(r Regs) (pc, sp, fp uint64) {
 	sp, _ = r.Get("rsp")
 	fp, _ = r.Get("rbp")
 	return
-}
-
-func removeTemp(p string) {
-	if p != "" {
-		os.Remove(p)
-	}
 }
