@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -37,6 +38,18 @@ func TestMain(m *testing.M) {
 			}
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "truncate:", err)
+				os.Exit(1)
+			}
+		},
+		// mkfifo PATH makes a named pipe, which elfdoctor must refuse
+		// at once instead of blocking on it.
+		"mkfifo": func() {
+			if len(os.Args) != 2 {
+				fmt.Fprintln(os.Stderr, "usage: mkfifo PATH")
+				os.Exit(2)
+			}
+			if err := syscall.Mkfifo(os.Args[1], 0o644); err != nil {
+				fmt.Fprintln(os.Stderr, "mkfifo:", err)
 				os.Exit(1)
 			}
 		},
