@@ -17,8 +17,12 @@
 // question needs, so memory use does not grow with file size. No count or
 // size taken from the file chooses an allocation before it has been checked
 // against the file size and a fixed cap, every walk over file-provided links
-// (Verneed/Verdef chains, notes, the dynamic table) is bounded, and any
-// panic in a parser is turned into an error. Malformed input is reported as
+// (Verneed/Verdef chains, notes, the dynamic table) is bounded, header
+// tables are read in 64 KiB chunks with entry sizes of at most 1 KiB,
+// overlapping PT_LOADs are listed up to MaxOverlaps and counted in
+// O(n log n), and any panic in a parser is turned into an *InternalError,
+// which is a bug of elfdoctor's and fails every fuzz target. Open opens
+// regular files only (a FIFO is refused at once). Malformed input is reported as
 // a *FormatError naming the structure and its offset. The package does not
 // defend against a reader that changes under it or blocks forever.
 package inspect
