@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -286,6 +287,13 @@ func TestCoreNamesHostilePaths(t *testing.T) {
 // symtabBomb writes an ELF file whose .symtab is SHF_COMPRESSED: n zero
 // bytes deflated to about n/1000, with an honest compression header.
 func symtabBomb(t *testing.T, n int) string {
+	return sectionBomb(t, ".symtab", elf.SHT_SYMTAB, n)
+}
+
+// sectionBomb is symtabBomb for a section of any name and type; a name
+// starting with .zdebug gets the older "ZLIB" header instead of
+// SHF_COMPRESSED.
+func sectionBomb(t *testing.T, name string, typ elf.SectionType, n int) string {
 	t.Helper()
 	le := binary.LittleEndian
 	var z bytes.Buffer
@@ -299,9 +307,16 @@ func symtabBomb(t *testing.T, n int) string {
 	le.PutUint32(chdr, uint32(elf.COMPRESS_ZLIB))
 	le.PutUint64(chdr[8:], uint64(n))
 	le.PutUint64(chdr[16:], 8)
+	flags := uint64(elf.SHF_COMPRESSED)
+	if strings.HasPrefix(name, ".zdebug") {
+		chdr = append([]byte("ZLIB"), binary.BigEndian.AppendUint64(nil, uint64(n))...)
+		flags = 0
+	}
 	symtab := append(chdr, z.Bytes()...)
 	strtab := []byte("\x00")
-	shstr := []byte("\x00.symtab\x00.strtab\x00.shstrtab\x00")
+	// Names padded to .symtab's length keep the offsets below fixed.
+	shstr := []byte("\x00" + fmt.Sprintf("%-7s", name)[:max(7, len(name))] + "\x00.strtab\x00.shstrtab\x00")
+	nameLen := max(7, len(name))
 	var b bytes.Buffer
 	b.Write(make([]byte, 64))
 	symOff := b.Len()
@@ -326,9 +341,9 @@ func symtabBomb(t *testing.T, n int) string {
 		b.Write(s)
 	}
 	sh(0, 0, 0, 0, 0, 0, 0)
-	sh(1, uint32(elf.SHT_SYMTAB), uint64(elf.SHF_COMPRESSED), symOff, len(symtab), 2, 24)
-	sh(9, uint32(elf.SHT_STRTAB), 0, strOff, len(strtab), 0, 0)
-	sh(17, uint32(elf.SHT_STRTAB), 0, shstrOff, len(shstr), 0, 0)
+	sh(1, uint32(typ), flags, symOff, len(symtab), 2, 24)
+	sh(uint32(nameLen+2), uint32(elf.SHT_STRTAB), 0, strOff, len(strtab), 0, 0)
+	sh(uint32(nameLen+10), uint32(elf.SHT_STRTAB), 0, shstrOff, len(shstr), 0, 0)
 	out := b.Bytes()
 	copy(out, "\x7fELF\x02\x01\x01")
 	le.PutUint16(out[16:], uint16(elf.ET_DYN))
@@ -351,7 +366,15 @@ func symtabBomb(t *testing.T, n int) string {
 // its bytes: a 40 KB file whose symbols inflate to 40 MB (and to 190 MB
 // of elf.Symbol) is refused before debug/elf reads it.
 func TestCompressedSectionBomb(t *testing.T) {
-	p := symtabBomb(t, 40<<20)
+	for _, tc := range []struct {
+		name string
+		typ  elf.SectionType
+	}{{".symtab", elf.SHT_SYMTAB}, {".debug_frame", elf.SHT_PROGBITS}, {".debug_str", elf.SHT_PROGBITS}, {".zdebug_info", elf.SHT_PROGBITS}} {
+		t.Run(tc.name, func(t *testing.T) { testBomb(t, sectionBomb(t, tc.name, tc.typ, 40<<20)) })
+	}
+}
+
+func testBomb(t *testing.T, p string) {
 	st, _ := os.Stat(p)
 	a := &analyzer{ctx: context.Background(), res: &Analysis{}, core: &Core{}}
 	m := &Module{Path: p}
@@ -366,9 +389,31 @@ func TestCompressedSectionBomb(t *testing.T) {
 	m.close()
 	t.Logf("%d-byte file: openModule allocated %d bytes: %v", st.Size(), n, err)
 	if err == nil || !strings.Contains(err.Error(), "claims") {
-		t.Errorf("openModule = %v, want the compressed .symtab refused", err)
+		t.Errorf("openModule = %v, want the compressed section refused", err)
 	}
 	if n > 4<<20 {
 		t.Errorf("openModule allocated %d bytes for a %d-byte file", n, st.Size())
+	}
+}
+
+// BenchmarkReadMemoryManyLoads: one word read among 65,000 PT_LOADs.
+func BenchmarkReadMemoryManyLoads(b *testing.B) {
+	const loads = 65000
+	var phdrs []rawPhdr
+	pr := coreNote(1, make([]byte, prRegOffset+27*8+8))
+	base := dataOff(loads + 1)
+	phdrs = append(phdrs, rawPhdr{typ: elf.PT_NOTE, off: base, filesz: uint64(len(pr))})
+	for i := range loads {
+		phdrs = append(phdrs, rawPhdr{typ: elf.PT_LOAD, off: base + uint64(len(pr)), vaddr: 0x10000000 + uint64(i)*0x1000, filesz: 0x1000, memsz: 0x1000})
+	}
+	raw := buildCoreWith(phdrs, append(pr, make([]byte, 0x1000)...))
+	c, err := NewCore(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		c.readWord(0x10000000 + uint64(i%loads)*0x1000 + 8)
+		i += 7919
 	}
 }

@@ -152,6 +152,15 @@ func FuzzOpenCore(f *testing.F) {
 	binary.LittleEndian.PutUint32(si[12:], 4000)
 	files := []byte{1, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x80, 0x04, 0x08, 0, 0xa0, 0x04, 0x08, 0, 0, 0, 0, '/', 'p', 0}
 	f.Add(buildCore32(append(append(coreNote(1, make([]byte, 72+17*4+4)), coreNote(ntSiginfo, si)...), coreNote(ntFile, files)...)))
+	// The hostile shapes of bounds_test.go, small: one note named by
+	// many PT_NOTE headers, and an NT_FILE entry naming a path.
+	pr := coreNote(1, make([]byte, prRegOffset+27*8+8))
+	var phdrs []rawPhdr
+	for range 100 {
+		phdrs = append(phdrs, rawPhdr{typ: elf.PT_NOTE, off: dataOff(100), filesz: uint64(len(pr))})
+	}
+	f.Add(buildCoreWith(phdrs, pr))
+	f.Add(coreNaming("/nonexistent/elfdoctor-fuzz"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := NewCore(bytes.NewReader(b), int64(len(b)))
 		if IsInternal(err) {

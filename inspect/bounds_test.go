@@ -214,3 +214,16 @@ func TestDiffManySegments(t *testing.T) {
 		t.Error("files with every segment moved compare as identical")
 	}
 }
+
+// BenchmarkOverlaps: 65,535 PT_LOADs on one page, listed and counted.
+func BenchmarkOverlaps(b *testing.B) {
+	f, err := open(manyLoads(65535, func(int) uint64 { return 0x10000 }))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		im := f.NewImage(0x1000)
+		im.Overlaps()
+		im.OverlapCount()
+	}
+}

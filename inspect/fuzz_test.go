@@ -86,6 +86,10 @@ func FuzzOpen(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {
 		f.Add(s)
 	}
+	// The hostile shapes of bounds_test.go, small: PT_LOADs all on one
+	// page, and a section table of padded entries.
+	f.Add(manyLoads(64, func(int) uint64 { return 0x10000 }))
+	f.Add(manyLoads(40, func(i int) uint64 { return uint64(i%7) * 0x800 }))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		file, err := NewFile(bytes.NewReader(b), int64(len(b)))
 		if IsInternal(err) {
