@@ -295,6 +295,14 @@ func symtabBomb(t *testing.T, n int) string {
 // SHF_COMPRESSED.
 func sectionBomb(t *testing.T, name string, typ elf.SectionType, n int) string {
 	t.Helper()
+	p := filepath.Join(t.TempDir(), "bomb")
+	if err := os.WriteFile(p, sectionBombBytes(name, typ, n), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func sectionBombBytes(name string, typ elf.SectionType, n int) []byte {
 	le := binary.LittleEndian
 	var z bytes.Buffer
 	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
@@ -355,11 +363,7 @@ func sectionBomb(t *testing.T, name string, typ elf.SectionType, n int) string {
 	le.PutUint16(out[58:], 64)
 	le.PutUint16(out[60:], 4)
 	le.PutUint16(out[62:], 3)
-	p := filepath.Join(t.TempDir(), "bomb")
-	if err := os.WriteFile(p, out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return out
 }
 
 // A compressed .symtab is inflated only up to a claim proportional to
@@ -416,4 +420,32 @@ func BenchmarkReadMemoryManyLoads(b *testing.B) {
 		c.readWord(0x10000000 + uint64(i%loads)*0x1000 + 8)
 		i += 7919
 	}
+}
+
+// FuzzCompressedClaims: whatever the section headers and compression
+// headers say, the check returns without panicking, and what it accepts
+// is within the caps.
+func FuzzCompressedClaims(f *testing.F) {
+	for _, name := range []string{".symtab", ".zdebug_info"} {
+		f.Add(sectionBombBytes(name, elf.SHT_PROGBITS, 1<<16))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		total, err := compressedClaims(bytes.NewReader(b), int64(len(b)))
+		if err == nil && total > max(minInflateFile, maxInflateRatio*uint64(len(b))) {
+			t.Fatalf("accepted claims of %d bytes for a %d-byte file", total, len(b))
+		}
+	})
+}
+
+// FuzzCoreExtent: the size a decompressed core may reach, read from its
+// first bytes, is never more than maxDecompressed.
+func FuzzCoreExtent(f *testing.F) {
+	pr := coreNote(1, make([]byte, prRegOffset+27*8+8))
+	f.Add(buildCoreWith([]rawPhdr{{typ: elf.PT_NOTE, off: dataOff(1), filesz: uint64(len(pr))}}, pr))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, err := coreExtent(bytes.NewReader(b), int64(len(b)))
+		if err == nil && (n < 0 || n > maxDecompressed) {
+			t.Fatalf("coreExtent = %d", n)
+		}
+	})
 }

@@ -143,7 +143,7 @@ func inflateCore(ctx context.Context, tmp *os.File, dec io.Reader) error {
 // coreExtent reads the headers in the first written bytes of f and
 // returns where the last structure they name ends, plus inflateSlack, at
 // most maxDecompressed; 0 while the headers have not all arrived.
-func coreExtent(f *os.File, written int64) (int64, error) {
+func coreExtent(f io.ReaderAt, written int64) (int64, error) {
 	if written < 64 {
 		return 0, nil
 	}
