@@ -449,3 +449,25 @@ func FuzzCoreExtent(f *testing.F) {
 		}
 	})
 }
+
+// The compressed sections of all the files one analysis opens share one
+// budget: a file within its own caps is refused once the budget is spent.
+func TestInflateBudget(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "small")
+	if err := os.WriteFile(p, sectionBombBytes(".debug_str", elf.SHT_PROGBITS, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := &analyzer{ctx: context.Background(), res: &Analysis{}, core: &Core{}}
+	osf, _, err := a.openELF(p)
+	if err != nil {
+		t.Fatalf("a 1 MiB claim within every cap: %v", err)
+	}
+	osf.Close()
+	if a.inflated != 1<<20 {
+		t.Errorf("budget spent %d, want %d", a.inflated, 1<<20)
+	}
+	a.inflated = inflateBudget - 1000
+	if _, _, err := a.openELF(p); err == nil || !strings.Contains(err.Error(), "budget") {
+		t.Errorf("openELF with the budget spent = %v, want a refusal naming the budget", err)
+	}
+}
