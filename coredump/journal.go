@@ -364,9 +364,18 @@ func AnalyzeJournal(ctx context.Context, match string, opts Options) (*Analysis,
 		return noCore(e, why), nil
 	}
 	opts.journal = e
-	res, err := Analyze(ctx, path, opts)
+	c, err := OpenContext(ctx, path)
+	// The copy coredumpctl took out of the journal is removed as soon as
+	// it is open: the descriptor keeps it readable, and nothing is left
+	// behind however the process ends from here on.
+	cleanup()
 	if err != nil {
 		return nil, err
+	}
+	defer c.Close()
+	res, err := AnalyzeCore(ctx, c, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if e.Storage != StorageFile {
 		res.Core = "journal entry of PID " + strconv.Itoa(e.PID)
