@@ -151,45 +151,50 @@ func coreExtent(f io.ReaderAt, written int64) (int64, error) {
 	if _, err := f.ReadAt(h, 0); err != nil {
 		return 0, err
 	}
-	var o binary.ByteOrder = binary.LittleEndian
+	c := &Core{Class: elf.Class(h[elf.EI_CLASS]), Order: binary.LittleEndian}
 	if h[elf.EI_DATA] == byte(elf.ELFDATA2MSB) {
-		o = binary.BigEndian
+		c.Order = binary.BigEndian
 	}
-	if !bytes.HasPrefix(h, []byte(elf.ELFMAG)) || elf.Class(h[elf.EI_CLASS]) != elf.ELFCLASS64 || elf.Type(o.Uint16(h[16:])) != elf.ET_CORE {
+	l := layout64
+	if c.Class == elf.ELFCLASS32 {
+		l = layout32
+	}
+	if !bytes.HasPrefix(h, []byte(elf.ELFMAG)) || (c.Class != elf.ELFCLASS64 && c.Class != elf.ELFCLASS32) || elf.Type(c.Order.Uint16(h[16:])) != elf.ET_CORE {
 		return 0, ErrNotCore
 	}
-	phoff, shoff := o.Uint64(h[32:]), o.Uint64(h[40:])
-	phnum := uint64(o.Uint16(h[56:]))
+	phoff, shoff := c.word(h[l.phoff:]), c.word(h[l.shoff:])
+	phnum := uint64(c.Order.Uint16(h[l.phnum:]))
+	es := uint64(l.entsize)
 	end := uint64(64)
 	if phnum == 0xffff {
 		if shoff > maxDecompressed {
 			return maxDecompressed, nil
 		}
-		if written < int64(shoff)+64 {
+		if written < int64(shoff)+int64(l.shsize) {
 			return 0, nil
 		}
-		s0 := make([]byte, 64)
+		s0 := make([]byte, l.shsize)
 		if _, err := f.ReadAt(s0, int64(shoff)); err != nil {
 			return 0, err
 		}
-		phnum = uint64(o.Uint32(s0[44:]))
-		end = shoff + 64
+		phnum = uint64(c.Order.Uint32(s0[l.shinfo:]))
+		end = shoff + uint64(l.shsize)
 	}
 	if phoff > maxDecompressed || phnum > maxPhnum {
 		return maxDecompressed, nil
 	}
-	tableEnd := phoff + phnum*56
+	tableEnd := phoff + phnum*es
 	if written < int64(tableEnd) {
 		return 0, nil
 	}
-	ph := make([]byte, phnum*56)
+	ph := make([]byte, phnum*es)
 	if _, err := f.ReadAt(ph, int64(phoff)); err != nil {
 		return 0, err
 	}
 	end = max(end, tableEnd)
 	for i := uint64(0); i < phnum; i++ {
-		p := ph[i*56:]
-		off, filesz := o.Uint64(p[8:]), o.Uint64(p[32:])
+		p := ph[i*es:]
+		off, filesz := c.word(p[l.off:]), c.word(p[l.filesz:])
 		if off > maxDecompressed || filesz > maxDecompressed {
 			return maxDecompressed, nil
 		}

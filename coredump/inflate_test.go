@@ -1,6 +1,7 @@
 package coredump
 
 import (
+	"bytes"
 	"context"
 	"debug/elf"
 	"errors"
@@ -174,4 +175,29 @@ func holdsDeleted(pid int, dir string) bool {
 		}
 	}
 	return false
+}
+
+// An i386 core (ELFCLASS32 headers) is sized from its own layout.
+func TestCompressedCore32(t *testing.T) {
+	raw := buildCore32(coreNote(1, make([]byte, 72+17*4+4)))
+	p := filepath.Join(t.TempDir(), "core32.zst")
+	out, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := zstd.NewWriter(out)
+	w.Write(raw)
+	w.Close()
+	out.Close()
+	c, err := Open(p)
+	if err != nil {
+		t.Fatalf("Open(compressed i386 core) = %v", err)
+	}
+	defer c.Close()
+	if c.Class != elf.ELFCLASS32 || len(c.Threads) != 1 {
+		t.Errorf("class %v, %d threads; want ELFCLASS32 and 1", c.Class, len(c.Threads))
+	}
+	if n, err := coreExtent(bytes.NewReader(raw), int64(len(raw))); err != nil || n > int64(len(raw))+inflateSlack {
+		t.Errorf("coreExtent = %d, %v; want at most %d", n, err, len(raw)+inflateSlack)
+	}
 }
