@@ -35,7 +35,7 @@ func debuginfodFixture(t *testing.T) (core, exe, debug, id string) {
 }
 
 func serverOpts(t *testing.T, urls string) Options {
-	return Options{NoCheck: true, DebugDir: t.TempDir(), CacheDir: t.TempDir(),
+	return Options{NoCheck: true, DebugDirs: []string{t.TempDir()}, CacheDir: t.TempDir(),
 		Getenv: func(k string) string {
 			if k == "DEBUGINFOD_URLS" {
 				return urls

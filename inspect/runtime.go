@@ -3,6 +3,7 @@ package inspect
 import (
 	"bytes"
 	"debug/elf"
+	"fmt"
 	"sort"
 	"strings"
 )
