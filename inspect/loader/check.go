@@ -236,7 +236,7 @@ func checkFile(f *inspect.File, path string, opts CheckOptions) (res *CheckResul
 	defer func() {
 		c.closeAll()
 		if r := recover(); r != nil {
-			c.add(Finding{Severity: SeverityWarning, Stage: StageKernel, Code: "internal-error",
+			c.add(Finding{Severity: SeverityWarning, Stage: StageKernel, Code: inspect.CodeInternalError,
 				Summary: fmt.Sprintf("elfdoctor could not finish the check: %v", r)})
 		}
 		res.finish()

@@ -39,25 +39,6 @@ func FuzzLDCache(f *testing.F) {
 	})
 }
 
-// FuzzCheck runs the whole loader replay on mutated files, with a root
-// that holds nothing, so no real library is opened.
-func FuzzCheck(f *testing.F) {
-	for _, s := range fuzzSeeds(f) {
-		f.Add(s)
-	}
-	root := f.TempDir()
-	f.Fuzz(func(t *testing.T, b []byte) {
-		p := filepath.Join(t.TempDir(), "prog")
-		if err := os.WriteFile(p, b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		r, err := Check(p, CheckOptions{Root: root, Getenv: func(string) string { return "" }})
-		if err == nil && r.Outcome == "" {
-			t.Fatal("Check returned no outcome")
-		}
-	})
-}
-
 // FuzzBinfmt parses a binfmt_misc entry and matches it against a file's
 // first bytes: neither may panic, whatever offset or mask the entry has.
 func FuzzBinfmt(f *testing.F) {

@@ -2,7 +2,6 @@ package loader
 
 import (
 	"debug/elf"
-	"fmt"
 	"regexp"
 	"sync"
 
@@ -20,11 +19,12 @@ func errMem(addr uint64, what, msg string, val any) *inspect.FormatError {
 	return &inspect.FormatError{Off: -1, Addr: addr, InMem: true, Struct: what, Msg: msg, Val: val}
 }
 
-// catchPanic turns a panic in a parser into an error. Parsers are written
-// not to panic; this is the last line of defence, not the first.
+// catchPanic turns a panic in a parser into an *inspect.InternalError.
+// Parsers are written not to panic; this is the last line of defence, not
+// the first, and the typed error lets every fuzz target fail on it.
 func catchPanic(err *error, what string) {
 	if r := recover(); r != nil {
-		*err = fmt.Errorf("%s: internal error while parsing: %v", what, r)
+		*err = &inspect.InternalError{What: what, Value: r}
 	}
 }
 

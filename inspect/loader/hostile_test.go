@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/internal/damage"
 	"github.com/elfdoctor/elfdoctor/internal/reality"
@@ -70,6 +71,9 @@ func checkBounded(t *testing.T, name, path string, opts loader.CheckOptions) {
 		if r.pan != nil {
 			t.Fatalf("Check(%s) panicked: %v", name, r.pan)
 		}
+		if inspect.IsInternal(r.err) {
+			t.Fatalf("Check(%s): %v", name, r.err)
+		}
 		if r.err != nil {
 			return // unreadable files are errors, not predictions
 		}
@@ -77,7 +81,7 @@ func checkBounded(t *testing.T, name, path string, opts loader.CheckOptions) {
 			t.Errorf("Check(%s) predicted no outcome", name)
 		}
 		for _, f := range r.res.Findings {
-			if f.Code == "internal-error" {
+			if f.Code == inspect.CodeInternalError {
 				t.Errorf("Check(%s): %s", name, f.Summary)
 			}
 		}
