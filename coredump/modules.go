@@ -5,6 +5,7 @@ import (
 	"debug/dwarf"
 	"debug/elf"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -35,6 +36,9 @@ type Module struct {
 	// since the crash, even if the build-id still matches.
 	Mismatch string `json:"mismatch,omitempty"`
 	Err      string `json:"error,omitempty"`
+	// Data is set for a mapped file that is not ELF (a locale archive, a
+	// gconv cache): mapped as data, holding no code or symbols.
+	Data bool `json:"data,omitempty"`
 
 	file     *elf.File
 	osf      *os.File
@@ -107,6 +111,12 @@ func (a *analyzer) buildModules() {
 			if err = a.openModule(m, trimmed); err == nil {
 				a.warn(fmt.Sprintf("%s was deleted or replaced while the process ran; names and code are read from the file now at %s", m.Path, trimmed))
 			}
+		}
+		if errors.Is(err, errNotELF) && !m.Executable && !m.Loader {
+			// Locale archives, gconv caches, fonts: files a process maps
+			// as data. They are listed as such, not as failures.
+			m.Data = true
+			continue
 		}
 		if err != nil {
 			m.Err = err.Error()

@@ -184,6 +184,8 @@ func modulesTable(mods []*coredump.Module) table {
 			role = "executable"
 		case m.Loader:
 			role = "ld.so"
+		case m.Data:
+			role = "data"
 		}
 		names := "-"
 		if len(m.Symbols) > 0 {
