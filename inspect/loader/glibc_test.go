@@ -1,7 +1,6 @@
 package loader_test
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -53,7 +52,7 @@ func fetchOtherGlibc() (string, error) {
 	if _, err := os.Stat(filepath.Join(lib, "libc.so.6")); err == nil {
 		return lib, nil
 	}
-	uri, signedBy, err := aptMirror()
+	uri, signedBy, err := reality.AptMirror()
 	if err != nil {
 		return "", err
 	}
@@ -107,39 +106,6 @@ func fetchOtherGlibc() (string, error) {
 		return "", err
 	}
 	return lib, nil
-}
-
-// aptMirror returns the Debian mirror apt is configured with, and its
-// keyring, from the deb822 sources or the one-line sources.list.
-func aptMirror() (uri, signedBy string, err error) {
-	if b, err := os.ReadFile("/etc/apt/sources.list.d/debian.sources"); err == nil {
-		for _, stanza := range strings.Split(string(b), "\n\n") {
-			fields := map[string]string{}
-			sc := bufio.NewScanner(strings.NewReader(stanza))
-			for sc.Scan() {
-				if k, v, ok := strings.Cut(sc.Text(), ":"); ok && !strings.HasPrefix(k, "#") {
-					fields[strings.TrimSpace(k)] = strings.TrimSpace(v)
-				}
-			}
-			if fields["URIs"] != "" && !strings.Contains(fields["Suites"], "security") {
-				return strings.Fields(fields["URIs"])[0], fields["Signed-By"], nil
-			}
-		}
-	}
-	if b, err := os.ReadFile("/etc/apt/sources.list"); err == nil {
-		sc := bufio.NewScanner(strings.NewReader(string(b)))
-		for sc.Scan() {
-			f := strings.Fields(sc.Text())
-			if len(f) >= 3 && f[0] == "deb" && !strings.Contains(sc.Text(), "security") {
-				for _, w := range f[1:] {
-					if strings.Contains(w, "://") {
-						return w, "", nil
-					}
-				}
-			}
-		}
-	}
-	return "", "", errors.New("no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list")
 }
 
 // TestCheckGlibcMismatch runs the host's programs with a loader and a libc
