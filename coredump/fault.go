@@ -110,6 +110,21 @@ func (a *analyzer) decodeX86Bytes(t Thread, f *Fault, code []byte) {
 		}
 		break
 	}
+	if f.Operand == "" && (inst.Op == x86asm.CALL || inst.Op == x86asm.PUSH) {
+		// call and push write below the stack pointer without naming
+		// the address: the return address or the value goes to
+		// [rsp-8] ([esp-4]). A recursion that runs off its stack most
+		// often faults right here.
+		sp, w := x86asm.RSP, int64(8)
+		if mode == 32 {
+			sp, w = x86asm.ESP, 4
+		}
+		f.Operand = fmt.Sprintf("[%s-0x%x]", strings.ToLower(sp.String()), w)
+		if v, ok := a.effectiveAddr(t, x86asm.Mem{Base: sp, Disp: -w}, f.PC+uint64(inst.Len)); ok {
+			f.Computed = v
+			f.Matches = f.Addr == v && a.core.Signal.faultAddr() && dataFault(a.core.Signal.Signo)
+		}
+	}
 	f.inst = &inst
 }
 
