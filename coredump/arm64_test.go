@@ -162,9 +162,16 @@ func TestArm64EffectiveAddr(t *testing.T) {
 func objdumpText(t *testing.T, file string, flags ...string) map[uint64]string {
 	t.Helper()
 	args := append([]string{"-d", "--no-show-raw-insn"}, flags...)
-	out, err := exec.Command("llvm-objdump", append(args, file)...).Output()
+	return disassembly(t, "llvm-objdump", append(args, file)...)
+}
+
+// disassembly runs an objdump (GNU's or LLVM's) and returns its
+// instruction text by address.
+func disassembly(t *testing.T, tool string, args ...string) map[uint64]string {
+	t.Helper()
+	out, err := exec.Command(tool, args...).Output()
 	if err != nil {
-		t.Fatalf("llvm-objdump %s: %v", file, err)
+		t.Fatalf("%s %v: %v", tool, args, err)
 	}
 	m := map[uint64]string{}
 	line := regexp.MustCompile(`^\s*([0-9a-f]+):\s+(.*)$`)

@@ -8,8 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -48,19 +46,7 @@ func qemuI386Core(t *testing.T, exe, arg string) (core, stderr string) {
 // instruction text by address.
 func objdumpIntel(t *testing.T, file string) map[uint64]string {
 	t.Helper()
-	out, err := exec.Command("objdump", "-d", "-M", "intel", "--no-show-raw-insn", file).Output()
-	if err != nil {
-		t.Fatalf("objdump %s: %v", file, err)
-	}
-	m := map[uint64]string{}
-	line := regexp.MustCompile(`^\s*([0-9a-f]+):\s+(.*)$`)
-	for _, l := range strings.Split(string(out), "\n") {
-		if sm := line.FindStringSubmatch(l); sm != nil {
-			pc, _ := strconv.ParseUint(sm[1], 16, 64)
-			m[pc] = sm[2]
-		}
-	}
-	return m
+	return disassembly(t, "objdump", "-d", "-M", "intel", "--no-show-raw-insn", file)
 }
 
 // squash makes objdump's Intel syntax and x86asm's comparable: lower
