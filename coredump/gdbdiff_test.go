@@ -266,8 +266,21 @@ func benchAnalyze(b *testing.B, core string) {
 // one name per line gdb prints, inlined frames included.
 func gdbBacktrace(t *testing.T, exe, core string) []string {
 	t.Helper()
-	out, err := exec.Command("gdb", "-nx", "-batch", "-ex", "set debuginfod enabled off", "-ex", "set width 0", "-ex", "set backtrace past-main on",
-		"-ex", "bt 12", "-c", core, exe).CombinedOutput()
+	return gdbBacktraceWith(t, exe, core)
+}
+
+// gdbBacktraceWith is gdbBacktrace with gdb commands run before the core
+// and exe are loaded (-iex), such as "set debug-file-directory DIRS",
+// which must be in force when gdb reads each library's symbols.
+func gdbBacktraceWith(t *testing.T, exe, core string, initCmds ...string) []string {
+	t.Helper()
+	args := []string{"-nx", "-batch"}
+	for _, c := range initCmds {
+		args = append(args, "-iex", c)
+	}
+	args = append(args, "-ex", "set debuginfod enabled off", "-ex", "set width 0", "-ex", "set backtrace past-main on",
+		"-ex", "bt 12", "-c", core, exe)
+	out, err := exec.Command("gdb", args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("gdb: %v\n%s", err, out)
 	}

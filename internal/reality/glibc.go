@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"testing"
 )
 
 // Glibc is one real glibc build, unpacked from a Debian release's
@@ -45,6 +46,33 @@ var RootPackages = []string{"libc6", "libgcc-s1"}
 // against, so that programs built here need no newer glibc than that
 // root's (Debian's libc6-dev, kernel headers).
 var DevPackages = []string{"libc6-dev", "linux-libc-dev"}
+
+// DebugPackages hold the detached debug files of a root's glibc (libc6-dbg:
+// its .build-id tree under usr/lib/debug, for libc, ld.so and the other
+// libraries of the libc6 package), for tests that name the frames of a
+// core made under that root's loader.
+var DebugPackages = []string{"libc6-dbg"}
+
+// DebugDir is the root's debug-file directory, as gdb's
+// debug-file-directory names /usr/lib/debug on the machine itself.
+func (g Glibc) DebugDir() string { return filepath.Join(g.Root, "usr", "lib", "debug") }
+
+// RootWithDebug is DebianRoot of suite with RootPackages and
+// DebugPackages, for a test: it fails when CI is set and the root cannot
+// be had, and skips elsewhere (apt's mirror unreachable).
+func RootWithDebug(tb testing.TB, suite string) Glibc {
+	tb.Helper()
+	NeedTools(tb, "apt-get", "dpkg-deb", "ldconfig")
+	pkgs := append(append([]string(nil), RootPackages...), DebugPackages...)
+	g, err := DebianRoot(tb.Context(), suite, pkgs)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("%s's glibc with its debug files: %v", suite, err)
+		}
+		tb.Skipf("%s's glibc with its debug files (apt's mirror unreachable?): %v", suite, err)
+	}
+	return g
+}
 
 // DebianRoot returns the root file system of suite with pkgs (and
 // nothing they depend on: the list is what is unpacked) installed,
