@@ -92,6 +92,10 @@ func TestScripts(t *testing.T) {
 			"mkpyi":  cmdMkpyi,
 			// tlsserve DIR: see bisect_test.go.
 			"tlsserve": cmdTLSServe,
+			// glibcroot VAR SUITE, debugfile VAR DIR FILE: see
+			// debugdirs_test.go.
+			"glibcroot": cmdGlibcRoot,
+			"debugfile": cmdDebugFile,
 		},
 	})
 }
