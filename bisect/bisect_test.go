@@ -40,7 +40,7 @@ func needEngine(t *testing.T, images ...string) *DockerRunner {
 	}
 	t.Cleanup(func() { r.Close() })
 	for _, im := range images {
-		if _, err := r.cli.ImageInspect(context.Background(), im); err != nil {
+		if err := r.cli.imageInspect(context.Background(), im); err != nil {
 			fail("image %s: %v (scripts/build-images builds it)", im, err)
 		}
 	}

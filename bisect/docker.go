@@ -1,6 +1,7 @@
 package bisect
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,10 +17,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/mount"
-	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/elfdoctor/elfdoctor/internal/shellquote"
@@ -58,7 +57,7 @@ const binDir = "/elfdoctor"
 // DockerRunner runs each binary in a fresh container of the image asked,
 // through the Docker Engine API.
 type DockerRunner struct {
-	cli *client.Client
+	cli *engine
 	// Memory is the memory limit in bytes; PIDs the process limit.
 	Memory int64
 	PIDs   int64
@@ -77,35 +76,33 @@ type DockerRunner struct {
 
 // NewDockerRunner connects to the engine DOCKER_HOST names (or the default
 // socket) and negotiates the API version, so that older engines such as
-// Debian's docker.io 20.10 (API 1.41) work with this newer client.
+// Debian's docker.io 20.10 (API 1.41) work with this newer client;
+// DOCKER_API_VERSION pins one, and DOCKER_CERT_PATH and DOCKER_TLS_VERIFY
+// set up TLS for a tcp:// engine, as for Docker's own client.
 //
 // Without DOCKER_HOST, the current docker context (DOCKER_CONTEXT, or
 // "currentContext" in $DOCKER_CONFIG/config.json) is followed to its
 // endpoint, as the docker CLI does, so that podman's Docker-compatible
 // socket or a rootless engine configured as a context is used.
 func NewDockerRunner(ctx context.Context) (*DockerRunner, error) {
-	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
-	if os.Getenv("DOCKER_HOST") == "" {
-		host, err := contextHost(os.Getenv)
+	host := os.Getenv("DOCKER_HOST")
+	if host == "" {
+		h, err := contextHost(os.Getenv)
 		if err != nil {
 			return nil, err
 		}
-		if host != "" {
-			opts = append(opts, client.WithHost(host))
-		}
+		host = cmp.Or(h, defaultDockerHost)
 	}
-	cli, err := client.NewClientWithOpts(opts...)
+	cli, err := newEngine(host, os.Getenv)
 	if err != nil {
-		return nil, fmt.Errorf("docker client: %w", err)
+		return nil, err
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := cli.Ping(pctx); err != nil {
-		host := cli.DaemonHost()
-		cli.Close()
+	if err := cli.negotiate(pctx); err != nil {
+		cli.close()
 		return nil, &EngineError{Host: host, Err: err}
 	}
-	cli.NegotiateAPIVersion(pctx)
 	return &DockerRunner{cli: cli, Memory: 512 << 20, PIDs: 256, CPUs: DefaultCPUs, FileSize: DefaultFileSize, TmpSize: DefaultTmpSize, Label: LabelValue(), owner: self()}, nil
 }
 
@@ -163,7 +160,7 @@ func contextHost(getenv func(string) string) (string, error) {
 func (r *DockerRunner) remove(ctx context.Context, id string) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	_ = r.cli.ContainerRemove(rctx, id, container.RemoveOptions{Force: true})
+	_ = r.cli.containerRemove(rctx, id)
 }
 
 // RemoveLeftovers removes every container of this runner that is still
@@ -177,17 +174,20 @@ func (r *DockerRunner) RemoveLeftovers(ctx context.Context) error {
 }
 
 // Close releases the connection.
-func (r *DockerRunner) Close() error { return r.cli.Close() }
+func (r *DockerRunner) Close() error {
+	r.cli.close()
+	return nil
+}
 
 func (r *DockerRunner) Environment(image string) string { return image }
 
 // ServerVersion is the engine's version and API version, for reports.
 func (r *DockerRunner) ServerVersion(ctx context.Context) string {
-	v, err := r.cli.ServerVersion(ctx)
+	v, err := r.cli.serverVersion(ctx)
 	if err != nil {
 		return ""
 	}
-	return v.Version + " (API " + r.cli.ClientVersion() + ")"
+	return v + " (API " + r.cli.version + ")"
 }
 
 // RemoveStale removes the containers of earlier bisections whose owner
@@ -196,7 +196,7 @@ func (r *DockerRunner) ServerVersion(ctx context.Context) string {
 // bisections, on this machine or another using the same engine, are
 // never touched. It returns the names removed.
 func (r *DockerRunner) RemoveStale(ctx context.Context) ([]string, error) {
-	cs, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", Label))})
+	cs, err := r.cli.containerList(ctx, filters.NewArgs(filters.Arg("label", Label)))
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
@@ -207,9 +207,9 @@ func (r *DockerRunner) RemoveStale(ctx context.Context) ([]string, error) {
 			continue
 		}
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := r.cli.ContainerRemove(rctx, c.ID, container.RemoveOptions{Force: true})
+		err := r.cli.containerRemove(rctx, c.ID)
 		cancel()
-		if err != nil && !client.IsErrNotFound(err) {
+		if err != nil && !isNotFound(err) {
 			return removed, fmt.Errorf("remove stale container %s: %w", c.ID[:12], err)
 		}
 		name := c.ID[:12]
@@ -224,7 +224,7 @@ func (r *DockerRunner) RemoveStale(ctx context.Context) ([]string, error) {
 // Leftovers lists containers with this runner's label: none should exist
 // once Run has returned.
 func (r *DockerRunner) Leftovers(ctx context.Context) ([]string, error) {
-	cs, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", Label+"="+r.Label))})
+	cs, err := r.cli.containerList(ctx, filters.NewArgs(filters.Arg("label", Label+"="+r.Label)))
 	if err != nil {
 		return nil, err
 	}
@@ -299,13 +299,13 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 	// still be found and removed.
 	cname := fmt.Sprintf("elfdoctor-bisect-%s-%d", r.Label, r.seq.Add(1))
 	since := time.Now().Add(-time.Second)
-	created, err := r.cli.ContainerCreate(ctx, cfg, hc, nil, nil, cname)
+	created, err := r.cli.containerCreate(ctx, cfg, hc, cname)
 	if err != nil {
 		if ctx.Err() != nil {
 			r.remove(ctx, cname)
 			return Outcome{}, ctx.Err()
 		}
-		if client.IsErrNotFound(err) {
+		if isNotFound(err) {
 			return Outcome{}, fmt.Errorf("image %s: %w; pull it (docker pull %s) or build it (docker import of a root filesystem), or use --runner host", s.Image, err, shellquote.Word(s.Image))
 		}
 		return Outcome{}, fmt.Errorf("create container from %s: %w", s.Image, err)
@@ -317,7 +317,7 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 
 	// Attached before the start, so that no output is missed, and read
 	// as it comes: the container is gone once it exits.
-	hj, err := r.cli.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
+	hj, err := r.cli.containerAttach(ctx, id)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Outcome{}, ctx.Err()
@@ -329,7 +329,7 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 	stdout.n, stderr.n = OutputLimit, OutputLimit
 	outDone := make(chan struct{})
 	go func() {
-		_, _ = stdcopy.StdCopy(&stdout, &stderr, hj.Reader)
+		_, _ = stdcopy.StdCopy(&stdout, &stderr, hj)
 		close(outDone)
 	}()
 	// The engine's "oom" event says the memory limit killed it; events
@@ -337,10 +337,8 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 	evCtx, cancelEv := context.WithCancel(ctx)
 	defer cancelEv()
 	oom := make(chan struct{})
-	evC, evErr := r.cli.Events(evCtx, events.ListOptions{
-		Since:   fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()),
-		Filters: filters.NewArgs(filters.Arg("container", id), filters.Arg("event", "oom")),
-	})
+	evC, evErr := r.cli.events(evCtx, fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()),
+		filters.NewArgs(filters.Arg("container", id), filters.Arg("event", "oom")))
 	go func() {
 		select {
 		case <-evC:
@@ -354,9 +352,9 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 	// afterwards could miss a binary that exits at once.
 	waitCtx, cancelWait := context.WithCancel(ctx)
 	defer cancelWait()
-	waitC, errC := r.cli.ContainerWait(waitCtx, id, container.WaitConditionRemoved)
+	waitC, errC := r.cli.containerWait(waitCtx, id, container.WaitConditionRemoved)
 	start := time.Now()
-	if err := r.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+	if err := r.cli.containerStart(ctx, id); err != nil {
 		if ctx.Err() != nil {
 			return Outcome{}, ctx.Err()
 		}
@@ -391,7 +389,7 @@ wait:
 			}
 			// Killed, it exits and is removed; the wait above ends.
 			timedOut = true
-			_ = r.cli.ContainerKill(ctx, id, "KILL")
+			_ = r.cli.containerKill(ctx, id, "KILL")
 			timer.Reset(30 * time.Second)
 		}
 	}

@@ -129,7 +129,7 @@ func TestDockerRemoveStale(t *testing.T) {
 		}
 		name := fmt.Sprintf("elfdoctor-stale-test-%s-%d", label, i)
 		names[name] = true
-		if _, err := r.cli.ContainerCreate(context.Background(), &container.Config{Image: imgHost, Entrypoint: []string{"/bin/sh"}, Labels: labels}, &container.HostConfig{NetworkMode: "none"}, nil, nil, name); err != nil {
+		if _, err := r.cli.containerCreate(context.Background(), &container.Config{Image: imgHost, Entrypoint: []string{"/bin/sh"}, Labels: labels}, &container.HostConfig{NetworkMode: "none"}, name); err != nil {
 			t.Fatal(err)
 		}
 		defer r.remove(context.Background(), name)
@@ -145,7 +145,7 @@ func TestDockerRemoveStale(t *testing.T) {
 	}
 	for i, tt := range tests {
 		name := fmt.Sprintf("elfdoctor-stale-test-%s-%d", label, i)
-		_, err := r.cli.ContainerInspect(context.Background(), name)
+		err := r.cli.containerInspect(context.Background(), name)
 		if gone := err != nil; gone != tt.removed {
 			t.Errorf("%s: removed %v, want %v (%v)", tt.name, gone, tt.removed, err)
 		}

@@ -1,0 +1,100 @@
+// Command benchpair compares the whole-process time of two builds of a
+// command on the same arguments: it runs them in alternating pairs (A, B,
+// A, B, ...), so that load from other processes on a shared machine falls
+// on both alike, and prints the medians of wall and CPU (user + system)
+// time and the median of the pairs' differences. scripts/bench-against
+// uses it to hold a build against an older one; it is a measuring tool,
+// not part of elfdoctor.
+//
+//	go run ./internal/benchpair [-n PAIRS] A B -- ARGS...
+//
+// A run's exit status 0 or 1 counts as a run (1 is elfdoctor's "problem
+// found"); anything else stops the measurement.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"syscall"
+	"time"
+)
+
+func main() {
+	n := flag.Int("n", 21, "pairs to run")
+	label := flag.String("label", "", "row label (default: the arguments)")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: benchpair [-n PAIRS] [-label L] A B -- ARGS...")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	rest := flag.Args()
+	if len(rest) < 3 || rest[2] != "--" || *n < 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	a, b, args := rest[0], rest[1], rest[3:]
+	if *label == "" {
+		*label = fmt.Sprint(args)
+	}
+	// One run of each first, unmeasured: page cache and dentries warm.
+	for _, bin := range []string{a, b} {
+		if _, _, err := once(bin, args); err != nil {
+			fmt.Fprintln(os.Stderr, "benchpair:", err)
+			os.Exit(2)
+		}
+	}
+	var wa, wb, ca, cb, dw, dc []float64
+	for i := 0; i < *n; i++ {
+		// Alternate which build goes first, so neither always follows
+		// the other's cache effects.
+		first, second := a, b
+		if i%2 == 1 {
+			first, second = b, a
+		}
+		w1, c1, err1 := once(first, args)
+		w2, c2, err2 := once(second, args)
+		if err := errors.Join(err1, err2); err != nil {
+			fmt.Fprintln(os.Stderr, "benchpair:", err)
+			os.Exit(2)
+		}
+		if i%2 == 1 {
+			w1, w2, c1, c2 = w2, w1, c2, c1
+		}
+		wa, wb, ca, cb = append(wa, w1), append(wb, w2), append(ca, c1), append(cb, c2)
+		dw, dc = append(dw, w2-w1), append(dc, c2-c1)
+	}
+	fmt.Printf("%-28s wall %7.2f → %7.2f ms (Δ %+6.2f)   cpu %7.2f → %7.2f ms (Δ %+6.2f)   %d pairs\n",
+		*label, median(wa), median(wb), median(dw), median(ca), median(cb), median(dc), *n)
+}
+
+// once runs bin with args, output discarded, and returns its wall time
+// and the CPU time the kernel accounted to it, in milliseconds.
+func once(bin string, args []string) (wall, cpu float64, err error) {
+	cmd := exec.Command(bin, args...)
+	start := time.Now()
+	err = cmd.Run()
+	wall = float64(time.Since(start).Microseconds()) / 1000
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) {
+		return 0, 0, fmt.Errorf("%s %v: %w", bin, args, err)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, 0, errors.New("no rusage on this system")
+	}
+	us := func(t syscall.Timeval) float64 { return float64(t.Sec)*1e3 + float64(t.Usec)/1e3 }
+	return wall, us(ru.Utime) + us(ru.Stime), nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
