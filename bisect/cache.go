@@ -158,10 +158,11 @@ func (c *Cache) client() *http.Client {
 	if c.Client != nil {
 		return c.Client
 	}
-	return defaultClient
+	return defaultClient()
 }
 
-var defaultClient = NewHTTPClient(nil)
+// defaultClient is made on first use, not at every command's start-up.
+var defaultClient = sync.OnceValue(func() *http.Client { return NewHTTPClient(nil) })
 
 func (c *Cache) keyPath(key string) string {
 	h := sha256.Sum256([]byte(key))

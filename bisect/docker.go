@@ -16,9 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/elfdoctor/elfdoctor/internal/shellquote"
@@ -196,7 +193,7 @@ func (r *DockerRunner) ServerVersion(ctx context.Context) string {
 // bisections, on this machine or another using the same engine, are
 // never touched. It returns the names removed.
 func (r *DockerRunner) RemoveStale(ctx context.Context) ([]string, error) {
-	cs, err := r.cli.containerList(ctx, filters.NewArgs(filters.Arg("label", Label)))
+	cs, err := r.cli.containerList(ctx, filter("label", Label))
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
@@ -224,7 +221,7 @@ func (r *DockerRunner) RemoveStale(ctx context.Context) ([]string, error) {
 // Leftovers lists containers with this runner's label: none should exist
 // once Run has returned.
 func (r *DockerRunner) Leftovers(ctx context.Context) ([]string, error) {
-	cs, err := r.cli.containerList(ctx, filters.NewArgs(filters.Arg("label", Label+"="+r.Label)))
+	cs, err := r.cli.containerList(ctx, filter("label", Label+"="+r.Label))
 	if err != nil {
 		return nil, err
 	}
@@ -248,9 +245,9 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 		name = "app"
 	}
 	target := path.Join(binDir, name)
-	mounts := []mount.Mount{{Type: mount.TypeBind, Source: s.Binary, Target: target, ReadOnly: true}}
+	mounts := []bindMount{{Type: "bind", Source: s.Binary, Target: target, ReadOnly: true}}
 	for _, m := range s.Mounts {
-		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: m.Source, Target: m.Target, ReadOnly: true})
+		mounts = append(mounts, bindMount{Type: "bind", Source: m.Source, Target: m.Target, ReadOnly: true})
 	}
 	user, err := runAs(s.Binary)
 	if err != nil {
@@ -261,7 +258,7 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 	if r.owner.Boot != "" {
 		labels[LabelOwner] = r.owner.String()
 	}
-	cfg := &container.Config{
+	cfg := &createRequest{
 		Image:      s.Image,
 		Entrypoint: []string{target},
 		Cmd:        s.Args,
@@ -275,7 +272,7 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 		AttachStderr: true,
 	}
 	fsize := r.FileSize
-	hc := &container.HostConfig{
+	cfg.HostConfig = hostConfig{
 		NetworkMode: "none",
 		Mounts:      mounts,
 		// Removed by the engine when it exits, even if this process is
@@ -285,21 +282,21 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 		SecurityOpt:    []string{"no-new-privileges"},
 		ReadonlyRootfs: true,
 		Tmpfs:          map[string]string{"/tmp": fmt.Sprintf("rw,exec,nosuid,nodev,size=%d", r.TmpSize)},
-		Resources: container.Resources{
-			Memory: r.Memory, MemorySwap: r.Memory, PidsLimit: &pids,
-			NanoCPUs: int64(r.CPUs * 1e9),
-			Ulimits:  []*container.Ulimit{{Name: "fsize", Soft: fsize, Hard: fsize}},
-		},
+		Memory:         r.Memory,
+		MemorySwap:     r.Memory,
+		PidsLimit:      &pids,
+		NanoCPUs:       int64(r.CPUs * 1e9),
+		Ulimits:        []ulimit{{Name: "fsize", Soft: fsize, Hard: fsize}},
 		// Output is read from the attached streams, so nothing is logged
 		// to the engine's disk.
-		LogConfig: container.LogConfig{Type: "none"},
+		LogConfig: &logConfig{Type: "none"},
 	}
 	// A name of our own, so that a container whose creation raced with a
 	// cancellation (created by the engine, its ID never received) can
 	// still be found and removed.
 	cname := fmt.Sprintf("elfdoctor-bisect-%s-%d", r.Label, r.seq.Add(1))
 	since := time.Now().Add(-time.Second)
-	created, err := r.cli.containerCreate(ctx, cfg, hc, cname)
+	id, err := r.cli.containerCreate(ctx, cfg, cname)
 	if err != nil {
 		if ctx.Err() != nil {
 			r.remove(ctx, cname)
@@ -310,7 +307,6 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 		}
 		return Outcome{}, fmt.Errorf("create container from %s: %w", s.Image, err)
 	}
-	id := created.ID
 	// Removal must happen even when ctx is cancelled (Ctrl-C), so it
 	// runs on a context of its own; after an exit the engine has done it.
 	defer r.remove(ctx, id)
@@ -338,7 +334,7 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 	defer cancelEv()
 	oom := make(chan struct{})
 	evC, evErr := r.cli.events(evCtx, fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()),
-		filters.NewArgs(filters.Arg("container", id), filters.Arg("event", "oom")))
+		filter("container", id, "event", "oom"))
 	go func() {
 		select {
 		case <-evC:
@@ -352,7 +348,7 @@ func (r *DockerRunner) Run(ctx context.Context, s RunSpec) (Outcome, error) {
 	// afterwards could miss a binary that exits at once.
 	waitCtx, cancelWait := context.WithCancel(ctx)
 	defer cancelWait()
-	waitC, errC := r.cli.containerWait(waitCtx, id, container.WaitConditionRemoved)
+	waitC, errC := r.cli.containerWait(waitCtx, id, "removed")
 	start := time.Now()
 	if err := r.cli.containerStart(ctx, id); err != nil {
 		if ctx.Err() != nil {

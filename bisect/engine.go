@@ -18,18 +18,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 )
 
 // engine is the part of the Docker Engine API that the Docker runner
-// uses, spoken over HTTP with the official API types
-// (github.com/docker/docker/api/types). It replaces the official client
-// package, whose imports (github.com/distribution/reference's regular
-// expressions, OpenTelemetry) cost every elfdoctor command about 4 ms at
-// start-up, bisect or not: docs/decisions.md ("The Docker client's price
-// at start-up") has the figures. It does what that client did for us:
+// uses, spoken over HTTP. It replaces the official client package, whose
+// imports (github.com/distribution/reference's regular expressions,
+// OpenTelemetry, and through the API types go-digest's) cost every
+// elfdoctor command about 4 ms at start-up, bisect or not:
+// docs/decisions.md ("The Docker client's price at start-up") has the
+// figures. The request and answer types below hold only the fields used,
+// under the API's names (docs.docker.com/reference/api/engine). It does what that client did for us:
 // DOCKER_HOST, DOCKER_API_VERSION, DOCKER_CERT_PATH and
 // DOCKER_TLS_VERIFY as client.FromEnv reads them, API version
 // negotiation down to the engine's (Debian's 20.10 speaks 1.41), and the
@@ -53,6 +51,91 @@ const (
 )
 
 const defaultDockerHost = "unix:///var/run/docker.sock"
+
+// createRequest is POST /containers/create's body: the container's
+// configuration with its HostConfig inside.
+type createRequest struct {
+	Image        string            `json:"Image"`
+	Entrypoint   []string          `json:"Entrypoint,omitempty"`
+	Cmd          []string          `json:"Cmd,omitempty"`
+	WorkingDir   string            `json:"WorkingDir,omitempty"`
+	User         string            `json:"User,omitempty"`
+	Env          []string          `json:"Env,omitempty"`
+	Labels       map[string]string `json:"Labels,omitempty"`
+	AttachStdout bool              `json:"AttachStdout"`
+	AttachStderr bool              `json:"AttachStderr"`
+	HostConfig   hostConfig        `json:"HostConfig"`
+}
+
+// hostConfig is the part of HostConfig, Resources' fields inline as the
+// API has them, that the sandbox sets.
+type hostConfig struct {
+	NetworkMode    string            `json:"NetworkMode,omitempty"`
+	Mounts         []bindMount       `json:"Mounts,omitempty"`
+	AutoRemove     bool              `json:"AutoRemove,omitempty"`
+	CapDrop        []string          `json:"CapDrop,omitempty"`
+	SecurityOpt    []string          `json:"SecurityOpt,omitempty"`
+	ReadonlyRootfs bool              `json:"ReadonlyRootfs,omitempty"`
+	Tmpfs          map[string]string `json:"Tmpfs,omitempty"`
+	Memory         int64             `json:"Memory,omitempty"`
+	MemorySwap     int64             `json:"MemorySwap,omitempty"`
+	NanoCPUs       int64             `json:"NanoCpus,omitempty"`
+	PidsLimit      *int64            `json:"PidsLimit,omitempty"`
+	Ulimits        []ulimit          `json:"Ulimits,omitempty"`
+	LogConfig      *logConfig        `json:"LogConfig,omitempty"`
+}
+
+type bindMount struct {
+	Type     string `json:"Type"` // always "bind" here
+	Source   string `json:"Source"`
+	Target   string `json:"Target"`
+	ReadOnly bool   `json:"ReadOnly"`
+}
+
+type ulimit struct {
+	Name string `json:"Name"`
+	Soft int64  `json:"Soft"`
+	Hard int64  `json:"Hard"`
+}
+
+type logConfig struct {
+	Type string `json:"Type"`
+}
+
+// containerSummary is one entry of GET /containers/json.
+type containerSummary struct {
+	ID     string            `json:"Id"`
+	Names  []string          `json:"Names"`
+	Labels map[string]string `json:"Labels"`
+}
+
+// waitResponse is POST /containers/{id}/wait's answer.
+type waitResponse struct {
+	StatusCode int64 `json:"StatusCode"`
+	Error      *struct {
+		Message string `json:"Message"`
+	} `json:"Error,omitempty"`
+}
+
+// filterArgs are the API's filters, {"label": {"k=v": true}}, as query
+// parameters carry them in JSON.
+type filterArgs map[string]map[string]bool
+
+func filter(kv ...string) filterArgs {
+	f := filterArgs{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if f[kv[i]] == nil {
+			f[kv[i]] = map[string]bool{}
+		}
+		f[kv[i]][kv[i+1]] = true
+	}
+	return f
+}
+
+func (f filterArgs) String() string {
+	b, _ := json.Marshal(map[string]map[string]bool(f))
+	return string(b)
+}
 
 // newEngine prepares a client of the engine at host (DOCKER_HOST's
 // syntax: unix://PATH or tcp://HOST:PORT); nothing is sent yet.
@@ -261,27 +344,26 @@ func (e *engine) serverVersion(ctx context.Context) (string, error) {
 	return v.Version, err
 }
 
-func (e *engine) containerList(ctx context.Context, f filters.Args) ([]container.Summary, error) {
+func (e *engine) containerList(ctx context.Context, f filterArgs) ([]containerSummary, error) {
 	q := url.Values{"all": {"1"}}
-	if f.Len() > 0 {
-		s, err := filters.ToJSON(f)
-		if err != nil {
-			return nil, err
-		}
-		q.Set("filters", s)
+	if len(f) > 0 {
+		q.Set("filters", f.String())
 	}
-	var cs []container.Summary
+	var cs []containerSummary
 	return cs, e.call(ctx, http.MethodGet, "/containers/json", q, nil, &cs)
 }
 
-func (e *engine) containerCreate(ctx context.Context, cfg *container.Config, hc *container.HostConfig, name string) (container.CreateResponse, error) {
+// containerCreate creates a container and returns its ID.
+func (e *engine) containerCreate(ctx context.Context, req *createRequest, name string) (string, error) {
 	var q url.Values
 	if name != "" {
 		q = url.Values{"name": {name}}
 	}
-	var out container.CreateResponse
-	err := e.call(ctx, http.MethodPost, "/containers/create", q, container.CreateRequest{Config: cfg, HostConfig: hc}, &out)
-	return out, err
+	var out struct {
+		ID string `json:"Id"`
+	}
+	err := e.call(ctx, http.MethodPost, "/containers/create", q, req, &out)
+	return out.ID, err
 }
 
 func (e *engine) containerStart(ctx context.Context, id string) error {
@@ -311,17 +393,17 @@ func (e *engine) imageInspect(ctx context.Context, ref string) error {
 // cond. The request is accepted (the engine answers its headers at once)
 // before containerWait returns, so a container started afterwards cannot
 // be missed; the body, the exit status, comes when the condition is met.
-func (e *engine) containerWait(ctx context.Context, id string, cond container.WaitCondition) (<-chan container.WaitResponse, <-chan error) {
-	resC := make(chan container.WaitResponse, 1)
+func (e *engine) containerWait(ctx context.Context, id, cond string) (<-chan waitResponse, <-chan error) {
+	resC := make(chan waitResponse, 1)
 	errC := make(chan error, 1)
-	resp, err := e.do(ctx, http.MethodPost, "/containers/"+url.PathEscape(id)+"/wait", url.Values{"condition": {string(cond)}}, nil)
+	resp, err := e.do(ctx, http.MethodPost, "/containers/"+url.PathEscape(id)+"/wait", url.Values{"condition": {cond}}, nil)
 	if err != nil {
 		errC <- err
 		return resC, errC
 	}
 	go func() {
 		defer resp.Body.Close()
-		var w container.WaitResponse
+		var w waitResponse
 		if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&w); err != nil {
 			errC <- err
 			return
@@ -334,16 +416,11 @@ func (e *engine) containerWait(ctx context.Context, id string, cond container.Wa
 // events streams the engine's events matching f since a time
 // (seconds.nanoseconds); each message received is one value on the
 // first channel.
-func (e *engine) events(ctx context.Context, since string, f filters.Args) (<-chan struct{}, <-chan error) {
+func (e *engine) events(ctx context.Context, since string, f filterArgs) (<-chan struct{}, <-chan error) {
 	msgC := make(chan struct{}, 1)
 	errC := make(chan error, 1)
 	go func() {
-		s, err := filters.ToJSON(f)
-		if err != nil {
-			errC <- err
-			return
-		}
-		resp, err := e.do(ctx, http.MethodGet, "/events", url.Values{"since": {since}, "filters": {s}}, nil)
+		resp, err := e.do(ctx, http.MethodGet, "/events", url.Values{"since": {since}, "filters": {f.String()}}, nil)
 		if err != nil {
 			errC <- err
 			return

@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -100,8 +101,12 @@ type Runner interface {
 }
 
 var (
-	loaderRe  = regexp.MustCompile(`error while loading shared libraries: ([^\n]*)`)
-	versionRe = regexp.MustCompile("[^\\s:]+: version `[^']+' not found \\(required by [^)]*\\)")
+	// Compiled on first use: package-level regular expressions are
+	// compiled at start-up by every command, bisect or not.
+	loaderRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`error while loading shared libraries: ([^\n]*)`) })
+	versionRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile("[^\\s:]+: version `[^']+' not found \\(required by [^)]*\\)")
+	})
 )
 
 // classify turns an exit into an Outcome. status is the exit status, sig
@@ -115,10 +120,10 @@ func classify(status int, sig syscall.Signal, stdout, stderr string) Outcome {
 		o.Class = ClassOK
 	// ld.so exits 127 for a missing library but 1 for a missing symbol
 	// version, so the status alone does not tell.
-	case loaderRe.MatchString(stderr):
-		o.Class, o.Detail = ClassLoaderError, strings.TrimSpace(loaderRe.FindStringSubmatch(stderr)[1])
-	case versionRe.MatchString(stderr):
-		o.Class, o.Detail = ClassLoaderError, versionRe.FindString(stderr)
+	case loaderRe().MatchString(stderr):
+		o.Class, o.Detail = ClassLoaderError, strings.TrimSpace(loaderRe().FindStringSubmatch(stderr)[1])
+	case versionRe().MatchString(stderr):
+		o.Class, o.Detail = ClassLoaderError, versionRe().FindString(stderr)
 	default:
 		o.Class = ClassExit
 	}

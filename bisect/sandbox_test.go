@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/docker/docker/api/types/container"
 )
 
 // Regression tests for issue 15, item 11: each restriction is proved from
@@ -129,7 +127,7 @@ func TestDockerRemoveStale(t *testing.T) {
 		}
 		name := fmt.Sprintf("elfdoctor-stale-test-%s-%d", label, i)
 		names[name] = true
-		if _, err := r.cli.containerCreate(context.Background(), &container.Config{Image: imgHost, Entrypoint: []string{"/bin/sh"}, Labels: labels}, &container.HostConfig{NetworkMode: "none"}, name); err != nil {
+		if _, err := r.cli.containerCreate(context.Background(), &createRequest{Image: imgHost, Entrypoint: []string{"/bin/sh"}, Labels: labels, HostConfig: hostConfig{NetworkMode: "none"}}, name); err != nil {
 			t.Fatal(err)
 		}
 		defer r.remove(context.Background(), name)

@@ -95,24 +95,24 @@ func (d *mdDoc) table(t table) {
 		}
 		rows = append(rows, cells)
 	}
-	var buf bytes.Buffer
-	tab := tablewriter.NewTable(&buf,
+	text, err := markdownTable.render(nil, header, rows)
+	if err != nil {
+		d.add("(table not rendered: " + mdEscape(err.Error()) + ")")
+		return
+	}
+	d.add(strings.TrimRight(text, "\n"))
+}
+
+// markdownTable is the Markdown layout (see reusedTable).
+var markdownTable = reusedTable{new: func(buf *bytes.Buffer) *tablewriter.Table {
+	return tablewriter.NewTable(buf,
 		tablewriter.WithRenderer(renderer.NewMarkdown()),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
 		tablewriter.WithRowAlignment(tw.AlignLeft),
 		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
 		tablewriter.WithRowAutoWrap(tw.WrapNone))
-	tab.Header(header)
-	for _, r := range rows {
-		_ = tab.Append(r)
-	}
-	if err := tab.Render(); err != nil {
-		d.add("(table not rendered: " + mdEscape(err.Error()) + ")")
-		return
-	}
-	d.add(strings.TrimRight(buf.String(), "\n"))
-}
+}}
 
 func (d *mdDoc) flush(w io.Writer) error {
 	_, err := io.WriteString(w, strings.Join(d.blocks, "\n\n")+"\n")

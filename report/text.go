@@ -130,8 +130,28 @@ const tableIndent = "  "
 // stays whole and the terminal folds it. In a pipe (width 0) every row
 // is one line, for grep.
 func renderTextTable(header []string, rows [][]string, width int) string {
-	var buf bytes.Buffer
-	tab := tablewriter.NewTable(&buf,
+	var configure func(*tablewriter.Config)
+	if limits := proseLimits(header, rows, width-len(tableIndent)); len(limits) > 0 {
+		configure = func(cfg *tablewriter.Config) {
+			cfg.Row.Formatting.AutoWrap = tw.WrapNormal
+			cfg.Row.ColMaxWidths.PerColumn = limits
+		}
+	}
+	text, err := textTable.render(configure, header, rows)
+	if err != nil {
+		return tableIndent + "(table not rendered: " + err.Error() + ")\n"
+	}
+	var out strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		out.WriteString(strings.TrimRight(tableIndent+line, " ") + "\n")
+	}
+	return out.String()
+}
+
+// textTable is the text layout: no borders, columns two spaces apart, one
+// rule under the header, nothing wrapped unless configured per table.
+var textTable = reusedTable{new: func(buf *bytes.Buffer) *tablewriter.Table {
+	return tablewriter.NewTable(buf,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders: tw.BorderNone,
 			Symbols: textSymbols,
@@ -146,26 +166,7 @@ func renderTextTable(header []string, rows [][]string, width int) string {
 		tablewriter.WithRowAlignment(tw.AlignLeft),
 		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
 		tablewriter.WithRowAutoWrap(tw.WrapNone))
-	if limits := proseLimits(header, rows, width-len(tableIndent)); len(limits) > 0 {
-		tab.Configure(func(cfg *tablewriter.Config) {
-			cfg.Row.Formatting.AutoWrap = tw.WrapNormal
-			cfg.Row.ColMaxWidths.PerColumn = limits
-		})
-	}
-	tab.Header(header)
-	for _, r := range rows {
-		// Append fails only for values it cannot turn into strings.
-		_ = tab.Append(r)
-	}
-	if err := tab.Render(); err != nil {
-		return tableIndent + "(table not rendered: " + err.Error() + ")\n"
-	}
-	var out strings.Builder
-	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
-		out.WriteString(strings.TrimRight(tableIndent+line, " ") + "\n")
-	}
-	return out.String()
-}
+}}
 
 // proseLimits chooses how narrow the prose columns must become for the
 // table to fit in width, widest first, none narrower than 20 columns.
