@@ -2,11 +2,22 @@ package bisect
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestEngineNegotiate: the API version is the engine's when older than
@@ -106,5 +117,72 @@ func TestFilterArgs(t *testing.T) {
 	}
 	if got, want := filter("label", "a=b").String(), `{"label":{"a=b":true}}`; got != want {
 		t.Errorf("filter = %s, want %s", got, want)
+	}
+}
+
+// TestEngineTLS: a tcp:// engine with DOCKER_CERT_PATH is reached over TLS
+// with the client certificate from cert.pem and key.pem; with
+// DOCKER_TLS_VERIFY set the server's certificate must chain to ca.pem, so
+// a server that ca.pem does not vouch for is refused.
+func TestEngineTLS(t *testing.T) {
+	var sawClientCert bool
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sawClientCert = r.TLS != nil && len(r.TLS.PeerCertificates) == 1
+		w.Header().Set("API-Version", "1.41")
+		w.Write([]byte("OK"))
+	}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	srv.StartTLS()
+	defer srv.Close()
+
+	certs := t.TempDir()
+	writePEM := func(name, typ string, der []byte) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(certs, name), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "client"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM("cert.pem", "CERTIFICATE", der)
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM("key.pem", "EC PRIVATE KEY", kb)
+	host := "tcp://" + strings.TrimPrefix(srv.URL, "https://")
+
+	for _, tc := range []struct {
+		name string
+		ca   []byte // DER of the CA certificate written to ca.pem
+		ok   bool
+	}{
+		{"server's certificate in ca.pem", srv.Certificate().Raw, true},
+		{"another CA", der, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sawClientCert = false
+			writePEM("ca.pem", "CERTIFICATE", tc.ca)
+			env := map[string]string{"DOCKER_CERT_PATH": certs, "DOCKER_TLS_VERIFY": "1"}
+			e, err := newEngine(host, func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.close()
+			err = e.negotiate(context.Background())
+			if (err == nil) != tc.ok {
+				t.Fatalf("negotiate: %v, want success %v", err, tc.ok)
+			}
+			if tc.ok && (!sawClientCert || e.version != "1.41") {
+				t.Errorf("client certificate sent %v, version %s", sawClientCert, e.version)
+			}
+		})
 	}
 }
