@@ -30,7 +30,7 @@ func (m *Module) dwarfData() *dwarf.Data {
 		return m.dwarf
 	}
 	m.dwarfDone = true
-	m.ensureSymbols() // finds the debug file
+	m.ensureDebugFile()
 	files := []*elf.File{m.file}
 	if m.Executable {
 		files = append(files, m.debugFile)
@@ -394,6 +394,7 @@ func (m *Module) inlines(addr uint64) []inlineSite {
 type dwarfFunc struct {
 	name  string // the linkage name, else the name, as gdb prints it
 	entry uint64 // link-time address of its first instruction
+	from  string // where the name came from when not from DWARF (.gopclntab)
 	die   dwarf.Offset
 	d     *dwarf.Data
 }
@@ -404,6 +405,9 @@ type dwarfFunc struct {
 // is how glibc's frames read __GI_raise and __libc_start_main_impl rather
 // than the exported aliases at the same address.
 func (m *Module) scope(addr uint64) (dwarfFunc, []inlineSite) {
+	if g, ok := m.goFrameAt(addr); ok {
+		return dwarfFunc{name: g.fn.name, entry: g.fn.entry, from: ".gopclntab"}, g.inl
+	}
 	if s, ok := m.scopes[addr]; ok {
 		return s.sub, s.inl
 	}

@@ -52,11 +52,21 @@ type Module struct {
 	dwarfDone  bool
 	units      *unitDWARF // a system library's debug file, read by unit
 	symLoader  func()
-	debugPath  string
+	// debugLoader finds and opens the separate debug file, which
+	// CFI and DWARF need without the symbol tables.
+	debugLoader func()
+	debugSyms   []elf.Symbol
+	debugOsf    *os.File
+	debugPath   string
 	dwarfFrom  string // where m.dwarf or m.units came from
 	cuIndex    map[cuKey][]cuFunc
 	scopes     map[uint64]scopeResult
 	lineTables map[cuKey]*lineTables
+
+	goTab     *goTable // a Go program's .gopclntab, when it is read
+	goTabDone bool
+	goUsed    bool // .gopclntab named a frame: listed in Symbols
+	goFrames  map[uint64]goFrameResult
 }
 
 // Contains reports whether addr is in one of the module's mappings' span.
@@ -67,6 +77,9 @@ func (m *Module) close() {
 		if t.closer != nil {
 			t.closer.Close()
 		}
+	}
+	if m.debugOsf != nil && m.debugSyms != nil {
+		m.debugOsf.Close() // opened, but its symbols never became a table
 	}
 	if m.osf != nil {
 		m.osf.Close()
@@ -143,6 +156,7 @@ func (a *analyzer) openModule(m *Module, path string) (err error) {
 	// executable's .symtab, or asking debuginfod for a library no frame
 	// is in, costs more than the rest of the analysis.
 	m.symLoader = func() { a.loadSymbols(m) }
+	m.debugLoader = func() { a.loadDebugFile(m) }
 	return nil
 }
 
@@ -151,6 +165,16 @@ func (a *analyzer) openModule(m *Module, path string) (err error) {
 func (m *Module) ensureSymbols() {
 	if f := m.symLoader; f != nil {
 		m.symLoader = nil
+		f()
+	}
+}
+
+// ensureDebugFile finds and opens the module's separate debug file, once,
+// without reading any symbol table into memory: a Go program's frames
+// are named from .gopclntab and need only its CFI.
+func (m *Module) ensureDebugFile() {
+	if f := m.debugLoader; f != nil {
+		m.debugLoader = nil
 		f()
 	}
 }

@@ -46,23 +46,33 @@ func (a *analyzer) loadSymbols(m *Module) {
 	if s, err := m.file.DynamicSymbols(); err == nil && len(s) > 0 {
 		m.addTable(".dynsym", s, nil)
 	}
-	if path := a.findDebugFile(m); path != "" {
-		func() {
-			defer func() { _ = recover() }() // a hostile debug file loses its names, not the analysis
-			osf, f, err := a.openELF(path)
-			if err != nil {
-				a.warn(fmt.Sprintf("debug file %s of %s not read: %v", path, filepath.Base(m.Path), err))
-				return
-			}
-			s, err := f.Symbols()
-			if err != nil || len(s) == 0 {
-				osf.Close()
-				return
-			}
-			m.addTable(path, s, osf)
-			m.debugFile, m.debugPath = f, path
-		}()
+	m.ensureDebugFile()
+	if m.debugSyms != nil {
+		m.addTable(m.debugPath, m.debugSyms, m.debugOsf)
+		m.debugSyms = nil
 	}
+}
+
+// loadDebugFile finds the module's separate debug file and opens it when
+// it has a symbol table, the mark of a real debug file rather than a
+// stripped copy.
+func (a *analyzer) loadDebugFile(m *Module) {
+	path := a.findDebugFile(m)
+	if path == "" {
+		return
+	}
+	defer func() { _ = recover() }() // a hostile debug file loses its names, not the analysis
+	osf, f, err := a.openELF(path)
+	if err != nil {
+		a.warn(fmt.Sprintf("debug file %s of %s not read: %v", path, filepath.Base(m.Path), err))
+		return
+	}
+	s, err := f.Symbols()
+	if err != nil || len(s) == 0 {
+		osf.Close()
+		return
+	}
+	m.debugFile, m.debugPath, m.debugOsf, m.debugSyms = f, path, osf, s
 }
 
 func (m *Module) addTable(from string, syms []elf.Symbol, c io.Closer) {
@@ -137,9 +147,28 @@ func (m *Module) lookup(addr uint64) (Symbol, bool) {
 
 const maxLabelSpan = 256
 
-// symbolAddr returns the runtime address of a named symbol.
+// symbolAddr returns the runtime address of a named symbol. When the
+// module's tables have not been read (no frame is in it), the name is
+// looked for in the raw tables instead of reading, sorting and keeping
+// all of a big program's symbols for one name.
 func (m *Module) symbolAddr(name string) (uint64, bool) {
-	m.ensureSymbols()
+	if m.symLoader != nil {
+		if m.file == nil {
+			return 0, false
+		}
+		for _, s := range []string{".symtab", ".dynsym"} {
+			if v, ok := rawSymbol(m.file, m.osf, m.file.Section(s), name); ok {
+				return v + m.Bias, true
+			}
+		}
+		m.ensureDebugFile()
+		if m.debugFile != nil {
+			if v, ok := rawSymbol(m.debugFile, m.debugOsf, m.debugFile.Section(".symtab"), name); ok {
+				return v + m.Bias, true
+			}
+		}
+		return 0, false
+	}
 	for _, t := range m.tables {
 		for _, s := range t.syms {
 			if s.Name == name {

@@ -1,6 +1,7 @@
 package coredump
 
 import (
+	"cmp"
 	"debug/elf"
 	"fmt"
 	"regexp"
@@ -227,9 +228,9 @@ func (a *analyzer) entryFunction(pc uint64, exact bool) bool {
 	if !exact {
 		pc--
 	}
-	s, ok1 := m.lookup(pc)
-	e, ok2 := m.lookup(entry)
-	return ok1 && ok2 && pc-s.Offset == entry-e.Offset
+	s, ok1 := m.funcStart(pc)
+	e, ok2 := m.funcStart(entry)
+	return ok1 && ok2 && s == e
 }
 
 // Linux's sigreturn trampolines, recognised by their code as gdb does
@@ -347,13 +348,17 @@ func (a *analyzer) framesAt(pc, lookPC uint64, method string) []Frame {
 	if sub.name != "" {
 		a.nameFromDWARF(&f, m, sub, lookPC)
 	}
+	inlinedFrom := "DWARF (inlined)"
+	if sub.from != "" {
+		inlinedFrom = sub.from + " (inlined)"
+	}
 	if len(chain) == 0 {
 		return []Frame{f}
 	}
 	out := make([]Frame, 0, len(chain)+1)
 	file, line := f.File, f.Line
 	for i := len(chain) - 1; i >= 0; i-- {
-		out = append(out, Frame{PC: pc, Module: f.Module, Function: demangle.Filter(chain[i].name), From: "DWARF (inlined)",
+		out = append(out, Frame{PC: pc, Module: f.Module, Function: demangle.Filter(chain[i].name), From: inlinedFrom,
 			File: file, Line: line, Method: method, Inlined: true})
 		file, line = chain[i].callFile, chain[i].callLine
 	}
@@ -373,7 +378,7 @@ func (a *analyzer) nameFromDWARF(f *Frame, m *Module, sub dwarfFunc, lookPC uint
 			}
 		}
 	}
-	f.Function, f.From, f.entry = name, m.dwarfFrom, sub.entry+m.Bias
+	f.Function, f.From, f.entry = name, cmp.Or(sub.from, m.dwarfFrom), sub.entry+m.Bias
 	if v := lookPC - m.Bias; v >= sub.entry {
 		f.Offset = v - sub.entry + (f.PC - lookPC)
 	}
@@ -396,6 +401,12 @@ func (a *analyzer) frame(pc, lookPC uint64, method string) Frame {
 	f := Frame{PC: pc, Method: method}
 	if m := a.moduleAt(pc); m != nil {
 		f.Module = m.Path
+		if g, ok := m.goFrameAt(lookPC); ok {
+			// A Go program's own table; framesAt adds the inlined calls.
+			f.Function, f.Offset, f.From = g.fn.name, lookPC-m.Bias-g.fn.entry+(pc-lookPC), ".gopclntab"
+			f.File, f.Line, f.entry = g.file, g.line, g.fn.entry+m.Bias
+			return f
+		}
 		if s, ok := m.lookup(lookPC); ok {
 			base, clone := splitClone(s.Name)
 			f.Function, f.Clone, f.Offset, f.From = demangle.Filter(base), clone, s.Offset+(pc-lookPC), s.From
@@ -410,7 +421,7 @@ func (a *analyzer) fdes(m *Module) frame.FrameDescriptionEntries {
 		return m.fdes
 	}
 	m.fdesDone = true
-	m.ensureSymbols() // finds the debug file, whose .debug_frame counts
+	m.ensureDebugFile() // whose .debug_frame counts
 	// .eh_frame is what the process itself unwinds with; .debug_frame
 	// (in the file or its debug file) covers code built without
 	// unwind tables, e.g. -fno-asynchronous-unwind-tables.
