@@ -487,7 +487,9 @@ func (c *pageCache) cstring(off uint64) (string, bool) {
 		}
 		in := uint64(0)
 		if n == off>>goTablePageShift {
-			in = off & (1<<goTablePageShift - 1)
+			if in = off & (1<<goTablePageShift - 1); in >= uint64(len(p)) {
+				return "", false
+			}
 		}
 		if i := bytes.IndexByte(p[in:], 0); i >= 0 {
 			return string(append(out, p[in:in+uint64(i)]...)), true
@@ -512,7 +514,11 @@ func (s *pageStream) byte() (byte, bool) {
 		if !ok {
 			return 0, false
 		}
-		s.cur = p[s.off&(1<<goTablePageShift-1):]
+		in := s.off & (1<<goTablePageShift - 1)
+		if in >= uint64(len(p)) {
+			return 0, false // past the end of the section's last page
+		}
+		s.cur = p[in:]
 	}
 	b := s.cur[0]
 	s.cur, s.off = s.cur[1:], s.off+1

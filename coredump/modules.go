@@ -47,21 +47,21 @@ type Module struct {
 	fdesDone bool
 	sections []elf.SectionHeader
 
-	debugFile  *elf.File
-	dwarf      *dwarf.Data
-	dwarfDone  bool
-	units      *unitDWARF // a system library's debug file, read by unit
-	symLoader  func()
+	debugFile *elf.File
+	dwarf     *dwarf.Data
+	dwarfDone bool
+	units     *unitDWARF // a system library's debug file, read by unit
+	symLoader func()
 	// debugLoader finds and opens the separate debug file, which
 	// CFI and DWARF need without the symbol tables.
 	debugLoader func()
 	debugSyms   []elf.Symbol
 	debugOsf    *os.File
 	debugPath   string
-	dwarfFrom  string // where m.dwarf or m.units came from
-	cuIndex    map[cuKey][]cuFunc
-	scopes     map[uint64]scopeResult
-	lineTables map[cuKey]*lineTables
+	dwarfFrom   string // where m.dwarf or m.units came from
+	cuIndex     map[cuKey][]cuFunc
+	scopes      map[uint64]scopeResult
+	lineTables  map[cuKey]*lineTables
 
 	goTab     *goTable // a Go program's .gopclntab, when it is read
 	goTabDone bool
