@@ -5,7 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
+
+	"github.com/elfdoctor/elfdoctor/internal/damage"
 )
 
 // TestBigCoreMemory analyses a core of more than 100 MB, plain and
@@ -49,4 +52,38 @@ func TestBigCoreMemory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBenchLoaderCrashCore makes the core scripts/bench measures for a
+// big vendor binary crashing in ld.so: the executable named by
+// ELFDOCTOR_BENCH_EXE (the 230 MB Bun application scripts/bench builds),
+// with its first Vernaux's vna_name pointing 2 GiB past .dynstr, dies in
+// _dl_check_map_versions before main. It prints the damaged copy and its
+// core into ELFDOCTOR_BENCH_DIR, and checks the analysis names the crash.
+func TestBenchLoaderCrashCore(t *testing.T) {
+	src, dir := os.Getenv("ELFDOCTOR_BENCH_EXE"), os.Getenv("ELFDOCTOR_BENCH_DIR")
+	if src == "" || dir == "" {
+		t.Skip("a helper of scripts/bench: set ELFDOCTOR_BENCH_EXE and ELFDOCTOR_BENCH_DIR")
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err = damage.VnaNameUnmapped(b); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "app.damaged")
+	if err := os.WriteFile(exe, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	core := makeCore(t, dir, exe)
+	a, err := Analyze(context.Background(), core, Options{NoCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(a.Threads[0].Frames, func(f Frame) bool { return f.Function == "_dl_check_map_versions" }) {
+		t.Fatalf("frames %+v: no _dl_check_map_versions", a.Threads[0].Frames)
+	}
+	t.Logf("bench exe: %s", exe)
+	t.Logf("bench core: %s", core)
 }
