@@ -321,3 +321,61 @@ func TestI386LoaderCrash(t *testing.T) {
 		t.Errorf("operand %s = %#x is %+v, stage %q; want the DT_DEBUG slot of .dynamic, read-only", f.Operand, f.Computed, w, a.Crash.Stage)
 	}
 }
+
+// TestI386SignalFrames: a -m32 program crashing inside a signal handler,
+// under qemu-i386, whose signal frames follow the kernel's layouts
+// (linux-user/i386/signal.c builds struct sigframe and struct rt_sigframe
+// field for field, and its sigreturn reads them back). Both trampolines
+// are unwound through — glibc's __restore_rt for an SA_SIGINFO handler
+// (the registers in the ucontext puc points to), __restore for a plain
+// one (the sigcontext right after sig) — to the instruction the signal
+// interrupted and its callers, and the frames agree with gdb's.
+func TestI386SignalFrames(t *testing.T) {
+	for _, tool := range []string{"qemu-i386", "gdb"} {
+		needTool(t, tool)
+	}
+	dir := t.TempDir()
+	exe := compile(t, "gcc", "i386sighandler.c", dir, "i386sighandler", "-m32", "-static", "-O1", "-g")
+	for _, c := range []struct{ mode, handler string }{{"rt", "on_ill_info"}, {"plain", "on_ill"}} {
+		t.Run(c.mode, func(t *testing.T) {
+			core, _ := qemuI386Core(t, exe, c.mode)
+			a, err := Analyze(context.Background(), core, Options{Exe: exe, NoCheck: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fr := a.Threads[0].Frames
+			for _, f := range fr {
+				t.Logf("%#x %s+%#x [%s] %s:%d", f.PC, f.Function, f.Offset, f.Method, f.File, f.Line)
+			}
+			want := []struct{ fn, method string }{
+				{"poke", ByRegisters}, {c.handler, ByCFI}, {SignalHandlerCalled, ByCFI}, {"work", BySignal}, {"main", ByCFI},
+			}
+			if len(fr) < len(want) {
+				t.Fatalf("%d frames, want at least %d", len(fr), len(want))
+			}
+			for i, w := range want {
+				if fr[i].Function != w.fn || fr[i].Method != w.method {
+					t.Errorf("frame %d = %s via %s, want %s via %s", i, fr[i].Function, fr[i].Method, w.fn, w.method)
+				}
+			}
+			if !fr[2].SignalFrame {
+				t.Errorf("frame 2 %+v is not marked as the signal frame", fr[2])
+			}
+			// The interrupted frame is the ud2 itself, not a return
+			// address: its line is the trap's.
+			if fr[3].Line != 27 {
+				t.Errorf("work at line %d, want 27 (the trap)", fr[3].Line)
+			}
+			g := gdbBacktrace(t, exe, core)
+			n := min(len(g), len(fr), 8)
+			if n < len(want) {
+				t.Fatalf("gdb shows %v", g)
+			}
+			for i := 0; i < n; i++ {
+				if normalise(fr[i].Function) != normalise(g[i]) {
+					t.Errorf("frame %d: elfdoctor %s, gdb %s", i, fr[i].Function, g[i])
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package coredump
 
 import (
+	"bytes"
 	"cmp"
 	"debug/elf"
 	"fmt"
@@ -241,7 +242,32 @@ func (a *analyzer) entryFunction(pc uint64, exact bool) bool {
 var (
 	sigreturnAMD64 = []byte{0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05}
 	sigreturnARM64 = []byte{0x68, 0x11, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4}
+	// i386 has two (i386_linux_sigtramp_p): glibc's __restore for a
+	// handler without SA_SIGINFO, "pop %eax; mov $119, %eax; int $0x80"
+	// (sigreturn), and __restore_rt, "mov $173, %eax; int $0x80"
+	// (rt_sigreturn).
+	sigreturn386   = []byte{0x58, 0xb8, 0x77, 0x00, 0x00, 0x00, 0xcd, 0x80}
+	rtSigreturn386 = []byte{0xb8, 0xad, 0x00, 0x00, 0x00, 0xcd, 0x80}
 )
+
+// sigtramp386 tells the two i386 trampolines apart by their code.
+func (a *analyzer) sigtramp386(pc uint64) (tramp, rt bool) {
+	b := make([]byte, len(sigreturn386))
+	if _, err := a.readCode(b, pc); err != nil {
+		// __restore_rt is one byte shorter and may end a mapping.
+		b = b[:len(rtSigreturn386)]
+		if _, err := a.readCode(b, pc); err != nil {
+			return false, false
+		}
+	}
+	switch {
+	case bytes.HasPrefix(b, rtSigreturn386):
+		return true, true
+	case bytes.Equal(b, sigreturn386):
+		return true, false
+	}
+	return false, false
+}
 
 // sigtramp reports whether pc is the start of a sigreturn trampoline:
 // the return address the kernel gives a signal handler. The code decides;
@@ -254,10 +280,12 @@ func (a *analyzer) sigtramp(pc uint64) bool {
 		want = sigreturnAMD64
 	case elf.EM_AARCH64:
 		want = sigreturnARM64
+	case elf.EM_386:
+		// The code alone decides: the layout of the saved registers
+		// depends on which of the two trampolines it is.
+		tramp, _ := a.sigtramp386(pc)
+		return tramp
 	default:
-		// i386's trampolines and sigcontext differ (sigreturn and
-		// rt_sigreturn, int $0x80): not read, so their frames end the
-		// stack rather than be read with another layout.
 		return false
 	}
 	b := make([]byte, len(want))
@@ -301,6 +329,34 @@ const (
 // register numbers; 16 is the rip column.
 var sigcontextOrderAMD64 = []uint64{8, 9, 10, 11, 12, 13, 14, 15, 5, 4, 6, 3, 1, 0, 2, 7, 16}
 
+// i386's struct sigcontext_32 (arch/x86/include/uapi/asm/sigcontext.h;
+// gdb's i386_linux_sc_reg_offset): gs, fs, es, ds, then edi, esi, ebp,
+// esp, ebx, edx, ecx, eax, trapno, err, eip. The offsets of the general
+// registers by DWARF number (eax, ecx, edx, ebx, esp, ebp, esi, edi), and
+// of eip.
+var sigcontext386 = []uint64{44, 40, 36, 32, 28, 24, 20, 16}
+
+const (
+	sigcontextEIP386 = 56
+	// uc_mcontext in i386's struct ucontext, after uc_flags, uc_link
+	// and the 12-byte uc_stack.
+	ucMcontext386 = 20
+)
+
+// sigcontextAddr386 is where the registers are saved, from the stack
+// pointer at the trampoline's first instruction (the handler has popped
+// the return address, pretcode): sigreturn's struct sigframe has sig
+// there and the sigcontext after it; rt_sigreturn's struct rt_sigframe
+// has sig, pinfo and puc, a pointer to the ucontext (gdb's
+// i386_linux_sigcontext_addr).
+func (a *analyzer) sigcontextAddr386(sp uint64, rt bool) (uint64, bool) {
+	if !rt {
+		return sp + 4, true
+	}
+	uc, ok := a.core.readWord(sp + 8)
+	return uc + ucMcontext386, ok
+}
+
 // stepSignal reads the registers the signal interrupted from the frame
 // the kernel built on the stack.
 func (a *analyzer) stepSignal(rs regSet) (regSet, bool) {
@@ -318,6 +374,24 @@ func (a *analyzer) stepSignal(rs regSet) (regSet, bool) {
 			} else {
 				next.v[i] = w
 			}
+		}
+		return next, true
+	}
+	if a.core.Machine == elf.EM_386 {
+		_, rt := a.sigtramp386(rs.pc)
+		sc, ok := a.sigcontextAddr386(sp, rt)
+		if !ok {
+			return rs, false
+		}
+		for reg, off := range sigcontext386 {
+			w, ok := a.core.readWord(sc + off)
+			if !ok {
+				return rs, false
+			}
+			next.v[uint64(reg)] = w
+		}
+		if next.pc, ok = a.core.readWord(sc + sigcontextEIP386); !ok {
+			return rs, false
 		}
 		return next, true
 	}
