@@ -75,9 +75,8 @@ func TestI386Cores(t *testing.T) {
 		{"cfi", []string{"-O2", "-g", "-fomit-frame-pointer"}, ByCFI, "[eax-0xc8]"},
 		{"frame-pointer", []string{"-O0", "-fno-omit-frame-pointer", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables"}, ByFramePtr, "[eax]"},
 		// Dynamically linked: with no NT_FILE, the executable is placed
-		// by AT_PHDR and ld.so, its PT_INTERP, by AT_BASE; libc.so.6 is
-		// not known (only the loader's r_debug would name it), and gdb
-		// then stops at main too.
+		// by AT_PHDR and ld.so, its PT_INTERP, by AT_BASE, and libc.so.6
+		// by the loader's link map (TestI386SharedLibraries).
 		{"dynamic", []string{"-O2", "-g"}, ByCFI, "[eax-0xc8]"},
 	}
 	for _, v := range variants {
@@ -377,5 +376,54 @@ func TestI386SignalFrames(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestI386SharedLibraries: a dynamically linked -m32 program crashing
+// inside libc.so.6 (Debian's i386 multiarch libc, /lib32), under
+// qemu-i386, whose core has no NT_FILE. libc is found as gdb finds it,
+// through DT_DEBUG, r_debug and the link map in the core's memory, and
+// placed at the l_addr the loader recorded; its frames (named from its
+// .dynsym, ?? where it names nothing, as gdb prints) and the realigned
+// main's CFI (CFA = *(ebp-4), a DWARF expression) take the stack to
+// _start as gdb shows it.
+func TestI386SharedLibraries(t *testing.T) {
+	for _, tool := range []string{"qemu-i386", "gdb"} {
+		needTool(t, tool)
+	}
+	dir := t.TempDir()
+	exe := compile(t, "gcc", "i386libc.c", dir, "i386libc", "-m32", "-O1", "-g")
+	core, _ := qemuI386Core(t, exe, "")
+	a, err := Analyze(context.Background(), core, Options{Exe: exe, NoCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := a.Threads[0].Frames
+	for _, f := range fr {
+		t.Logf("%#x %s+%#x %s [%s]", f.PC, f.Function, f.Offset, filepath.Base(f.Module), f.Method)
+	}
+	var libc *Module
+	for _, m := range a.Modules {
+		if filepath.Base(m.Path) == "libc.so.6" {
+			libc = m
+		}
+	}
+	if libc == nil || libc.file == nil || !strings.Contains(strings.Join(libc.Symbols, ","), "link map") {
+		t.Fatalf("libc.so.6 module %+v: want it placed by the link map", libc)
+	}
+	if len(fr) < 3 || fr[0].Function != "memfrob" || filepath.Base(fr[0].Module) != "libc.so.6" || fr[1].Function != "scramble" || fr[2].Function != "main" {
+		t.Fatalf("frames %v: want memfrob in libc.so.6, scramble, main", functions(fr))
+	}
+	g := gdbBacktrace(t, exe, core)
+	if len(g) < 5 {
+		t.Fatalf("gdb shows %v", g)
+	}
+	if len(fr) < len(g) {
+		t.Errorf("elfdoctor shows %d frames, gdb %d: %v", len(fr), len(g), g)
+	}
+	for i := 0; i < min(len(g), len(fr), 8); i++ {
+		if normalise(fr[i].Function) != normalise(g[i]) {
+			t.Errorf("frame %d: elfdoctor %s, gdb %s", i, fr[i].Function, g[i])
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -107,9 +108,12 @@ func (a *analyzer) buildModules() {
 		m.Executable = (aux.Phdr != 0 && m.Contains(aux.Phdr)) || (aux.Entry != 0 && m.Contains(aux.Entry))
 	}
 	a.auxModules()
+	if len(a.core.Files) == 0 {
+		a.linkMapModules()
+	}
 	for _, m := range a.modules {
 		if m.file != nil {
-			continue // opened by auxModules
+			continue // opened by auxModules or linkMapModules
 		}
 		path := m.Path
 		if m.Executable && a.opts.Exe != "" {
@@ -222,6 +226,97 @@ func (a *analyzer) auxModules() {
 			break
 		}
 	}
+}
+
+// maxDynamic bounds the .dynamic entries read looking for DT_DEBUG.
+const maxDynamic = 4096
+
+// linkMapModules adds the shared libraries of a core without NT_FILE
+// (qemu-user's) from the loader's list of loaded objects, as gdb's
+// solib-svr4 does for such a core: DT_DEBUG in the executable's .dynamic
+// as the core holds it points to struct r_debug, whose r_map (after the
+// int r_version, padded to a pointer) starts the chain of struct
+// link_map: l_addr (the load bias), l_name, l_ld, l_next. The list only
+// exists once ld.so has mapped the libraries, so a crash before that
+// (inside ld.so, before DT_DEBUG is set) names no library, as gdb does
+// not either; NT_FILE, where there is one, is always preferred.
+func (a *analyzer) linkMapModules() {
+	exe := a.exeModule()
+	if exe == nil || exe.file == nil {
+		return
+	}
+	ptr := uint64(a.core.ptrSize())
+	var rdebug uint64
+	for _, p := range exe.file.Progs {
+		if p.Type != elf.PT_DYNAMIC {
+			continue
+		}
+		for i := uint64(0); i < p.Memsz/(2*ptr) && i < maxDynamic; i++ {
+			at := p.Vaddr + exe.Bias + i*2*ptr
+			tag, ok1 := a.core.readWord(at)
+			val, ok2 := a.core.readWord(at + ptr)
+			if !ok1 || !ok2 || tag == uint64(elf.DT_NULL) {
+				break
+			}
+			if tag == uint64(elf.DT_DEBUG) {
+				rdebug = val
+				break
+			}
+		}
+	}
+	if rdebug == 0 {
+		return
+	}
+	lm, ok := a.core.readWord(rdebug + ptr)
+	seen := map[uint64]bool{}
+	for n := 0; ok && lm != 0 && !seen[lm] && n < maxModules && len(a.modules) < maxModules; n++ {
+		seen[lm] = true
+		bias, ok1 := a.core.readWord(lm)
+		namePtr, ok2 := a.core.readWord(lm + ptr)
+		next, ok3 := a.core.readWord(lm + 3*ptr)
+		if !ok1 || !ok2 || !ok3 {
+			break
+		}
+		lm = next
+		name, _ := a.core.CString(namePtr, 4096)
+		// The executable's entry has no name, the vDSO's is not a path
+		// (linux-gate.so.1), and the loader is already placed by
+		// AT_BASE.
+		if !strings.HasPrefix(name, "/") || slices.ContainsFunc(a.modules, func(m *Module) bool { return m.Path == name || m.Contains(bias) && bias != 0 }) {
+			continue
+		}
+		m := &Module{Path: name}
+		if err := a.openModule(m, name); err != nil {
+			m.close()
+			m.Err = err.Error()
+			a.modules = append(a.modules, m)
+			continue
+		}
+		if !a.placeByBias(m, bias) {
+			m.close()
+			continue
+		}
+		a.modules = append(a.modules, m)
+	}
+}
+
+// placeByBias sets a module's span from its PT_LOADs and the load bias
+// the link map gives.
+func (a *analyzer) placeByBias(m *Module, bias uint64) bool {
+	var lo, hi uint64 = ^uint64(0), 0
+	for _, p := range m.file.Progs {
+		if p.Type == elf.PT_LOAD {
+			lo, hi = min(lo, p.Vaddr), max(hi, p.Vaddr+p.Memsz)
+		}
+	}
+	if hi == 0 {
+		return false
+	}
+	page := a.pageSize()
+	m.Bias = bias
+	m.Start, m.End = (lo&^(page-1)+bias)&a.addrMask(), ((hi+page-1)&^(page-1)+bias)&a.addrMask()
+	m.Symbols = append(m.Symbols, "placed by the loader's link map (no NT_FILE entry)")
+	return true
 }
 
 // placeByAux sets a module's bias and span from the auxiliary vector:

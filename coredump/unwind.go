@@ -569,15 +569,25 @@ func (a *analyzer) stepCFI(rs regSet, pc uint64) (next regSet, ok, outermost boo
 	if r, set := fc.Regs[fc.RetAddrReg]; set && r.Rule == frame.RuleUndefined {
 		return rs, false, true
 	}
-	if fc.CFA.Rule != frame.RuleCFA {
-		return rs, false, false
-	}
-	base, have := rs.v[fc.CFA.Reg]
-	if !have {
-		return rs, false, false
-	}
 	mask := a.addrMask()
-	cfa := uint64(int64(base)+fc.CFA.Offset) & mask
+	var cfa uint64
+	switch fc.CFA.Rule {
+	case frame.RuleCFA:
+		base, have := rs.v[fc.CFA.Reg]
+		if !have {
+			return rs, false, false
+		}
+		cfa = uint64(int64(base)+fc.CFA.Offset) & mask
+	case frame.RuleExpression:
+		// A realigned frame: gcc's i386 main says CFA = *(ebp-4).
+		v, ok := a.cfiExpr(fc.CFA.Expression, rs, nil)
+		if !ok {
+			return rs, false, false
+		}
+		cfa = v
+	default:
+		return rs, false, false
+	}
 	next = regSet{v: map[uint64]uint64{}}
 	for k, v := range rs.v {
 		next.v[k] = v
@@ -595,6 +605,20 @@ func (a *analyzer) stepCFI(rs regSet, pc uint64) (next regSet, ok, outermost boo
 			next.v[reg] = uint64(int64(cfa)+rule.Offset) & mask
 		case frame.RuleRegister:
 			next.v[reg] = rs.v[rule.Reg]
+		case frame.RuleExpression, frame.RuleValExpression:
+			// The expression starts with the CFA pushed (DWARF 5,
+			// 6.4.2.3); DW_CFA_expression gives the address the
+			// register is saved at, DW_CFA_val_expression its value.
+			v, ok := a.cfiExpr(rule.Expression, rs, &cfa)
+			if !ok {
+				return rs, false, false
+			}
+			if rule.Rule == frame.RuleExpression {
+				if v, ok = a.core.readWord(v); !ok {
+					return rs, false, false
+				}
+			}
+			next.v[reg] = v
 		}
 	}
 	ra, have := next.v[fc.RetAddrReg]
@@ -609,6 +633,111 @@ func (a *analyzer) stepCFI(rs regSet, pc uint64) (next regSet, ok, outermost boo
 	}
 	next.pc = ra
 	return next, true, false
+}
+
+// maxExprStack bounds the stack of a CFI expression.
+const maxExprStack = 16
+
+// cfiExpr evaluates the DWARF expressions compilers put in CFI for
+// frames whose stack was realigned (i386's main: DW_OP_breg5 -4;
+// DW_OP_deref for the CFA, DW_OP_breg5 0 for where ebp is saved):
+// register plus offset, literals and constants, dereference, plus,
+// minus and plus_uconst, with pushed, when non-nil, first. Any other
+// operation fails the step rather than guess.
+func (a *analyzer) cfiExpr(expr []byte, rs regSet, pushed *uint64) (uint64, bool) {
+	var st []uint64
+	if pushed != nil {
+		st = append(st, *pushed)
+	}
+	mask := a.addrMask()
+	uleb := func() (uint64, bool) {
+		var v uint64
+		for shift := uint(0); len(expr) > 0 && shift < 64; shift += 7 {
+			b := expr[0]
+			expr = expr[1:]
+			v |= uint64(b&0x7f) << shift
+			if b&0x80 == 0 {
+				return v, true
+			}
+		}
+		return 0, false
+	}
+	sleb := func() (int64, bool) {
+		var v int64
+		for shift := uint(0); len(expr) > 0 && shift < 64; shift += 7 {
+			b := expr[0]
+			expr = expr[1:]
+			v |= int64(b&0x7f) << shift
+			if b&0x80 == 0 {
+				if shift+7 < 64 && b&0x40 != 0 {
+					v |= -1 << (shift + 7)
+				}
+				return v, true
+			}
+		}
+		return 0, false
+	}
+	for len(expr) > 0 {
+		op := expr[0]
+		expr = expr[1:]
+		switch {
+		case op >= 0x70 && op <= 0x8f: // DW_OP_breg0..31
+			off, ok := sleb()
+			r, have := rs.v[uint64(op-0x70)]
+			if !ok || !have {
+				return 0, false
+			}
+			st = append(st, uint64(int64(r)+off)&mask)
+		case op >= 0x30 && op <= 0x4f: // DW_OP_lit0..31
+			st = append(st, uint64(op-0x30))
+		case op == 0x08 || op == 0x0a || op == 0x0c: // DW_OP_const1u, const2u, const4u
+			n := map[byte]int{0x08: 1, 0x0a: 2, 0x0c: 4}[op]
+			if len(expr) < n {
+				return 0, false
+			}
+			var v uint64
+			for i := n - 1; i >= 0; i-- {
+				v = v<<8 | uint64(expr[i])
+			}
+			expr = expr[n:]
+			st = append(st, v)
+		case op == 0x06: // DW_OP_deref
+			if len(st) == 0 {
+				return 0, false
+			}
+			w, ok := a.core.readWord(st[len(st)-1])
+			if !ok {
+				return 0, false
+			}
+			st[len(st)-1] = w
+		case op == 0x23: // DW_OP_plus_uconst
+			v, ok := uleb()
+			if !ok || len(st) == 0 {
+				return 0, false
+			}
+			st[len(st)-1] = (st[len(st)-1] + v) & mask
+		case op == 0x22 || op == 0x1c: // DW_OP_plus, DW_OP_minus
+			if len(st) < 2 {
+				return 0, false
+			}
+			x, y := st[len(st)-2], st[len(st)-1]
+			st = st[:len(st)-1]
+			if op == 0x22 {
+				st[len(st)-1] = (x + y) & mask
+			} else {
+				st[len(st)-1] = (x - y) & mask
+			}
+		default:
+			return 0, false
+		}
+		if len(st) > maxExprStack {
+			return 0, false
+		}
+	}
+	if len(st) == 0 {
+		return 0, false
+	}
+	return st[len(st)-1], true
 }
 
 // stepFP follows the frame-pointer chain: [fp] is the caller's fp and
