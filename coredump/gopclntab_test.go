@@ -245,3 +245,33 @@ func FuzzGoTable(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRawSymbol: rawSymbol reads a symbol table and its string table as
+// the section headers describe them, which a hostile file chooses: it
+// must not panic or allocate what they claim. Seeded with the committed
+// fixtures.
+func FuzzRawSymbol(f *testing.F) {
+	for _, name := range []string{"gcc-pie", "gcc-pie.patched"} {
+		if b, err := os.ReadFile(filepath.Join("..", "testdata", "bin", name)); err == nil {
+			f.Add(b, "main")
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte, name string) {
+		ef, err := func() (ef *elf.File, err error) {
+			defer func() {
+				if recover() != nil {
+					ef, err = nil, fmt.Errorf("debug/elf panicked") // its bugs, not ours
+				}
+			}()
+			return elf.NewFile(bytes.NewReader(b))
+		}()
+		if err != nil {
+			return
+		}
+		r := bytes.NewReader(b)
+		for _, s := range []string{".symtab", ".dynsym"} {
+			rawSymbol(ef, r, ef.Section(s), name)
+		}
+		goFuncBase(ef, r)
+	})
+}
