@@ -107,7 +107,7 @@ func coredumpDoc(d doc, a *coredump.Analysis) {
 		d.list(items, false)
 	}
 	if len(a.Modules) > 0 {
-		d.heading("Modules (from NT_FILE and the auxiliary vector)")
+		d.heading(modulesHeading(a.Modules))
 		d.table(modulesTable(a.Modules))
 	}
 	if len(a.Warnings) > 0 {
@@ -246,4 +246,17 @@ func baseOf(p string) string {
 		return ""
 	}
 	return filepath.Base(p)
+}
+
+// modulesHeading says where the module list came from: a core without
+// NT_FILE (qemu-user's) has its libraries from the loader's link map.
+func modulesHeading(ms []*coredump.Module) string {
+	for _, m := range ms {
+		for _, s := range m.Symbols {
+			if strings.Contains(s, "link map") {
+				return "Modules (from the auxiliary vector and the loader's link map: the core has no NT_FILE)"
+			}
+		}
+	}
+	return "Modules (from NT_FILE and the auxiliary vector)"
 }
