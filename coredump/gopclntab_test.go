@@ -45,7 +45,7 @@ func TestGoTableMatchesDWARF(t *testing.T) {
 		if !ok || !ok2 {
 			t.Fatalf("functab(%d) unreadable", i)
 		}
-		for v := entry; v < end; v += 23 {
+		for v := entry; v < end; v += 37 {
 			g, ok := viaTable.goFrameAt(v)
 			sub, chain := viaDWARF.scope(v)
 			file, line := viaDWARF.line(v)
