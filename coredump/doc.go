@@ -3,7 +3,9 @@
 // function, and why — including crashes inside the dynamic loader before
 // the program's entry point, where the loader's r_debug list does not
 // exist yet. The module list therefore comes from the NT_FILE note and
-// the auxiliary vector (AT_BASE, AT_ENTRY, AT_PHDR), never from r_debug.
+// the auxiliary vector (AT_BASE, AT_ENTRY, AT_PHDR), not from r_debug. A
+// core without NT_FILE (qemu-user's) has its shared libraries completed
+// from the loader's link map in its memory, as gdb does.
 //
 // The package is a library: it never prints and never exits.
 //
@@ -13,9 +15,10 @@
 // checked against the file size before anything is allocated (NT_FILE
 // entries also in total over all notes, and each distinct PT_NOTE is read
 // once, all of them together at most the file's size), every walk (notes,
-// program headers, frames, stack scans) has an iteration limit, and memory
-// is found by address through sorted indexes, so 65,535 PT_LOADs cost a
-// binary search per read. A panic in parsing, including one in the
+// program headers, frames, stack scans, .dynamic and the link map, a Go
+// program's position tables and inline tree) has an iteration limit, and
+// memory is found by address through sorted indexes, so 65,535 PT_LOADs
+// cost a binary search per read. A panic in parsing, including one in the
 // standard library's debug/elf, is recovered at the public entry points
 // and returned as an *InternalError, which the fuzz targets fail on.
 //

@@ -19,8 +19,9 @@ import (
 const maxModules = 1024
 
 // Module is one mapped ELF file, built from NT_FILE and the auxiliary
-// vector: the loader's r_debug list is never consulted, because it does
-// not exist yet when ld.so itself crashes.
+// vector: the loader's r_debug list is not consulted, because it does
+// not exist yet when ld.so itself crashes, except for a core that has no
+// NT_FILE (linkMapModules).
 type Module struct {
 	Path       string `json:"path"`
 	Start      uint64 `json:"start"`
