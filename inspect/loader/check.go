@@ -171,6 +171,11 @@ type checker struct {
 	// (the first one fails it, version errors included).
 	dlopen bool
 	loaded []*loadedObj
+	// li is the modelled ld.so, once dependencies has found it; info is
+	// the program's l_info (dyninfo.go).
+	li   *loaderInfo
+	info *lInfo
+	gm   *glibcModel
 }
 
 func (c *checker) add(f Finding) {
@@ -666,6 +671,11 @@ func (c *checker) startup() {
 			Next: "the dynamic table was cut or overwritten: compare with the pristine file using `elfdoctor diff`"})
 		return
 	}
+	// dl_main: elf_get_dynamic_info, then _dl_setup_hash, for the
+	// program before anything else is loaded.
+	if c.info = c.getDynamicInfo(f, d, ""); c.info == nil || !c.setupHash(f, c.info, "") {
+		return
+	}
 	if !c.pointers(f, d, "") {
 		return
 	}
@@ -686,14 +696,6 @@ func (c *checker) libraries() {
 		f, err := o.file()
 		if err != nil {
 			continue
-		}
-		if d := o.dyn; d.Fault != nil {
-			sig := faultSignal(d.Fault)
-			c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "dynamic-unterminated", Object: o.name,
-				Summary:  fmt.Sprintf("the dynamic table of %s has no DT_NULL before unreadable memory", filepath.Base(o.path)),
-				Evidence: []string{d.Fault.Error()}, Outcome: OutcomeCrash, Signal: sig,
-				Message: sig + " in ld.so while mapping " + o.path + ", before main"})
-			return
 		}
 		if !c.pointers(f, o.dyn, o.name) {
 			return
@@ -722,9 +724,15 @@ func (c *checker) pointers(f *inspect.File, d *inspect.Dynamic, object string) b
 		if p.Tag == elf.DT_VERNEED || p.Tag == elf.DT_VERDEF {
 			continue
 		}
-		// _dl_setup_hash uses DT_GNU_HASH when there is one and never
-		// reads DT_HASH then.
-		if _, gnu := d.Tag(elf.DT_GNU_HASH); gnu && p.Tag == elf.DT_HASH {
+		// _dl_setup_hash reads the hash tables (setupHash), and never
+		// DT_HASH when there is DT_GNU_HASH. The string table is read
+		// only at the offsets of the strings ld.so uses, each where it
+		// uses it. An x86-64 or aarch64 ld.so never reads DT_REL, an
+		// i386 one since 2.37 never DT_RELA (ELF_MACHINE_NO_REL/RELA).
+		switch g := c.model(); {
+		case p.Tag == elf.DT_HASH || p.Tag == elf.DT_GNU_HASH || p.Tag == elf.DT_STRTAB:
+			continue
+		case p.Tag == elf.DT_REL && g.noRel(), p.Tag == elf.DT_RELA && g.noRela():
 			continue
 		}
 		// Initialisers and finalisers are read only when they are called:

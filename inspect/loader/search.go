@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/internal/safeopen"
@@ -27,6 +28,14 @@ type loadedObj struct {
 	preloaded bool
 	soname    string
 	origin    string // $ORIGIN
+	// info is l_info as elf_get_dynamic_info left it (dyninfo.go); nil
+	// for objects already in the process.
+	info *lInfo
+	// lVersions and versyms are l_versions and l_versyms as
+	// _dl_check_map_versions builds them (versions.go); nil until then,
+	// and for an object without version tables.
+	lVersions []foundVersion
+	versyms   uint64
 
 	vers     *inspect.Versions
 	versErr  error
@@ -63,7 +72,7 @@ func (c *checker) dependencies() {
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
 	}
-	main := &loadedObj{name: c.path, path: abs, f: f, dyn: c.dyn, soname: c.dyn.Soname, origin: filepath.Dir(abs)}
+	main := &loadedObj{name: c.path, path: abs, f: f, dyn: c.dyn, soname: ldSoname(f, c.dyn), origin: filepath.Dir(abs), info: c.info}
 	c.loaded = []*loadedObj{main}
 
 	libPath := append([]string(nil), c.opts.LibraryPath...)
@@ -107,6 +116,7 @@ func (c *checker) dependencies() {
 		}
 	}
 	li = describeLoader(loaderHost, f)
+	c.li = li
 	// ld.so is loaded before anything else and answers to its soname, so
 	// libc's DT_NEEDED on ld-linux-x86-64.so.2 finds it, not a copy.
 	if c.dlopen && loaderHost != "" && hostObjs == nil {
@@ -119,7 +129,7 @@ func (c *checker) dependencies() {
 		if e := openLib(loaderHost); e.err == nil {
 			lo := &loadedObj{name: interp, path: loaderHost, lib: e, dyn: e.dyn, origin: filepath.Dir(loaderHost), preloaded: true}
 			if e.dyn != nil {
-				lo.soname = e.dyn.Soname
+				lo.soname = e.ldSoname
 			}
 			c.loaded = append(c.loaded, lo)
 		}
@@ -146,7 +156,7 @@ func (c *checker) dependencies() {
 		host := &loadedObj{name: "the process", dyn: &inspect.Dynamic{}, origin: "/"}
 		if path, via, _, stop, _ := c.search("libc.so.6", host, nil, li, getCache); path != "" && stop == nil {
 			if e := openLib(path); e.err == nil && e.dyn != nil {
-				c.loaded = append(c.loaded, &loadedObj{name: "libc.so.6", path: path, lib: e, dyn: e.dyn, soname: e.dyn.Soname, origin: filepath.Dir(path), preloaded: true})
+				c.loaded = append(c.loaded, &loadedObj{name: "libc.so.6", path: path, lib: e, dyn: e.dyn, soname: e.ldSoname, origin: filepath.Dir(path), preloaded: true})
 				c.res.Objects = append(c.res.Objects, Object{Name: "libc.so.6", Path: path, Via: "already in the process (" + via + ")", Found: true, Soname: e.dyn.Soname, Glibc: e.glibc})
 			}
 		}
@@ -157,9 +167,27 @@ func (c *checker) dependencies() {
 		if obj.dyn == nil {
 			continue
 		}
-		for _, name := range obj.dyn.Needed {
+		for _, nn := range c.neededOf(obj) {
 			if c.stop {
 				return
+			}
+			if nn.err != nil {
+				sig := faultSignal(nn.err)
+				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "needed-unreadable", Object: obj.name,
+					Summary:  fmt.Sprintf("ld.so reads the name of a library %s needs from memory that is not readable", filepath.Base(obj.name)),
+					Evidence: []string{nn.err.Error()}, Outcome: OutcomeCrash, Signal: sig,
+					Message: sig + " in ld.so while loading libraries (_dl_map_object_deps), before main",
+					Next:    "DT_STRTAB or a DT_NEEDED entry was damaged: compare with the pristine file using `elfdoctor diff`"})
+				return
+			}
+			// expand_dst: $ORIGIN, $LIB and $PLATFORM in the name. An
+			// expanded $ORIGIN is already a path on this host.
+			name, hostName := nn.name, ""
+			if strings.Contains(name, "$") {
+				name = c.expand(name, obj, li)
+				if fromOrigin(nn.name) {
+					hostName = name
+				}
 			}
 			if c.alreadyLoaded(name) != nil {
 				continue
@@ -170,7 +198,23 @@ func (c *checker) dependencies() {
 				return
 			}
 			c.trace("find library=%s [0]; searching (needed by %s)", name, obj.name)
-			path, via, tried, stop, otherClass := c.search(name, obj, libPath, li, getCache)
+			var path, via string
+			var tried []string
+			var stop *searchStop
+			var otherClass bool
+			if hostName != "" {
+				tried = []string{hostName}
+				switch v, msg := c.verifyCandidate(hostName); v {
+				case candidateOK:
+					path, via = hostName, "path in DT_NEEDED"
+				case candidateStop:
+					stop = &searchStop{hostName, msg}
+				case candidateOtherClass:
+					otherClass = true
+				}
+			} else {
+				path, via, tried, stop, otherClass = c.search(name, obj, libPath, li, getCache)
+			}
 			if stop != nil {
 				c.res.Objects = append(c.res.Objects, Object{Name: name, Needed: obj.name})
 				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-bad", Object: obj.name,
@@ -214,9 +258,12 @@ func (c *checker) dependencies() {
 			}
 			lo := &loadedObj{name: name, path: path, lib: e, dyn: e.dyn, loader: obj, origin: filepath.Dir(path)}
 			if e.dyn != nil {
-				lo.soname = e.dyn.Soname
+				lo.soname = e.ldSoname
 			}
 			c.loaded = append(c.loaded, lo)
+			if !c.mapLibrary(lo) {
+				return
+			}
 			o := Object{Name: name, Path: path, Via: via, Needed: obj.name, Found: true, Soname: lo.soname}
 			if lo.soname == "libc.so.6" || name == "libc.so.6" {
 				o.Glibc = e.glibc
@@ -227,13 +274,117 @@ func (c *checker) dependencies() {
 	}
 }
 
+// alreadyLoaded replays the first loop of _dl_map_object
+// (elf/dl-load.c): a name matches a loaded object by the names it was
+// loaded under (_dl_name_match_p) or by its DT_SONAME. The program is
+// the first object, and rtld names it "": an empty DT_NEEDED names the
+// program itself, and nothing is loaded for it.
 func (c *checker) alreadyLoaded(name string) *loadedObj {
-	for _, o := range c.loaded[1:] {
+	for i, o := range c.loaded {
+		if i == 0 && !c.dlopen {
+			if name == "" || (o.soname != "" && o.soname == name) {
+				return o
+			}
+			continue
+		}
 		if o.name == name || (o.soname != "" && o.soname == name) {
 			return o
 		}
 	}
 	return nil
+}
+
+// neededName is one DT_NEEDED name as ld.so reads it, or the fault that
+// reading it raises.
+type neededName struct {
+	name string
+	err  error
+}
+
+// neededNames reads the names of an object's DT_NEEDED entries as
+// _dl_map_object_deps does: each entry whose tag is exactly DT_NEEDED,
+// in table order, as a C string at l_info[DT_STRTAB] + d_val, with no
+// bound from DT_STRSZ (ld.so has none). The walk stops at the first
+// name that cannot be read, which is where ld.so faults.
+func neededNames(f *inspect.File, d *inspect.Dynamic) []neededName {
+	if d == nil {
+		return nil
+	}
+	strtab, hasStr := d.Tag(elf.DT_STRTAB)
+	m := memOf(f)
+	var out []neededName
+	for i, e := range d.Entries {
+		if e.Tag != elf.DT_NEEDED {
+			continue
+		}
+		if !hasStr {
+			// D_PTR of a null l_info[DT_STRTAB] reads the null page.
+			out = append(out, neededName{err: errMem(0, "l_info[DT_STRTAB]", "no DT_STRTAB: ld.so reads through a null pointer", nil)})
+			return out
+		}
+		s := m.cstring(m.add(strtab, e.Val), fmt.Sprintf("DT_NEEDED name (dynamic entry %d)", i))
+		if s.err != nil {
+			return append(out, neededName{err: s.err})
+		}
+		out = append(out, neededName{name: s.s})
+	}
+	return out
+}
+
+// ldSoname is DT_SONAME as _dl_map_object reads it to match a name:
+// through DT_STRTAB without a DT_STRSZ bound; "" when it cannot be read.
+func ldSoname(f *inspect.File, d *inspect.Dynamic) string {
+	if d == nil {
+		return ""
+	}
+	strtab, ok1 := d.Tag(elf.DT_STRTAB)
+	idx, ok2 := d.Tag(elf.DT_SONAME)
+	if !ok1 || !ok2 {
+		return ""
+	}
+	m := memOf(f)
+	if s := m.cstring(m.add(strtab, idx), "DT_SONAME"); s.err == nil {
+		return s.s
+	}
+	return ""
+}
+
+// neededOf returns an object's DT_NEEDED names as ld.so reads them: from
+// the shared cache for a library.
+func (c *checker) neededOf(o *loadedObj) []neededName {
+	if o.lib != nil {
+		return o.lib.ldNeeded
+	}
+	if f, err := o.file(); err == nil {
+		return neededNames(f, o.dyn)
+	}
+	return nil
+}
+
+// mapLibrary replays what _dl_map_object_from_fd does with a library's
+// dynamic table once it is mapped: read it to DT_NULL, fill l_info
+// (elf_get_dynamic_info) and set up the hash table (_dl_setup_hash). It
+// returns false after a fatal finding.
+func (c *checker) mapLibrary(o *loadedObj) bool {
+	if o.dyn == nil || o.preloaded {
+		return true
+	}
+	if d := o.dyn; d.Fault != nil {
+		sig := faultSignal(d.Fault)
+		c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "dynamic-unterminated", Object: o.name,
+			Summary:  fmt.Sprintf("the dynamic table of %s has no DT_NULL before unreadable memory", filepath.Base(o.path)),
+			Evidence: []string{d.Fault.Error()}, Outcome: OutcomeCrash, Signal: sig,
+			Message: sig + " in ld.so while mapping " + o.path + ", before main"})
+		return false
+	}
+	f, err := o.file()
+	if err != nil {
+		return true // reported when it was found
+	}
+	if o.info = c.getDynamicInfo(f, o.dyn, o.name); o.info == nil {
+		return false
+	}
+	return c.setupHash(f, o.info, o.name)
 }
 
 // searchStop is a candidate that ends the search with an error, as
@@ -390,6 +541,12 @@ const (
 func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 	fh, err := safeopen.Regular(p)
 	if err != nil {
+		// open_verify opens a directory (O_RDONLY succeeds), and the
+		// read of its ELF header fails with EISDIR, which stops the
+		// search; rtld's own strerror prints errno as a number.
+		if fi, serr := os.Stat(p); serr == nil && fi.IsDir() {
+			return candidateStop, fmt.Sprintf("cannot read file data: Error %d", syscall.EISDIR)
+		}
 		return candidateSkip, ""
 	}
 	defer fh.Close()

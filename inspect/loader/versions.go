@@ -2,6 +2,7 @@ package loader
 
 import (
 	"debug/elf"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -186,6 +187,7 @@ func (c *checker) checkMapVersions(obj *loadedObj) {
 	m := memOf(f)
 	who := c.display(obj)
 	ndxHigh := 0
+	relrRef := false
 	if hasNeed {
 		ent := need
 		v, err := m.u16(ent, "vn_version of the first Verneed record")
@@ -279,6 +281,17 @@ func (c *checker) checkMapVersions(obj *loadedObj) {
 				if !c.matchSymbol(obj, m, needed, req) {
 					return
 				}
+				// 2.36: a Vernaux with the hash of GLIBC_ABI_DT_RELR has
+				// its name compared with it.
+				if c.model().atLeast(36) && req.hash == hashABIDTRelr {
+					name := m.cstring(req.nameAddr, "vna_name string")
+					if eq, err := strcmpFault(name, cstr{s: "GLIBC_ABI_DT_RELR"}); err != nil {
+						c.versionFault(obj, err, "the name of a required version")
+						return
+					} else if eq {
+						relrRef = true
+					}
+				}
 				if ndx := int(req.other & 0x7fff); ndx > ndxHigh {
 					ndxHigh = ndx
 				}
@@ -330,56 +343,195 @@ func (c *checker) checkMapVersions(obj *loadedObj) {
 			ent = m.add(ent, uint64(next))
 		}
 	}
-	if ndxHigh == 0 {
-		c.verdefEvidence(obj)
+	if ndxHigh > 0 && !c.buildVersions(obj, m, strtab, ndxHigh, hasNeed, need, hasDef, def) {
 		return
 	}
-	// The version table is needed from here on: l_versyms is read from
-	// l_info[DT_VERSYM] without checking it is there.
-	if _, ok := obj.dyn.Tag(elf.DT_VERSYM); !ok {
+	if hasNeed && !relrRef && !c.relrWithoutABI(obj, m, strtab) {
+		return
+	}
+	c.verdefEvidence(obj)
+}
+
+// hashABIDTRelr is _dl_elf_hash("GLIBC_ABI_DT_RELR").
+const hashABIDTRelr = 0xfd0e42
+
+// relrWithoutABI replays the check glibc 2.36 added at the end of
+// _dl_check_map_versions: an object with DT_VERNEED, DT_NEEDED and
+// DT_RELR that needs libc.so.* but not the version GLIBC_ABI_DT_RELR is
+// refused. It returns false after a fatal finding.
+func (c *checker) relrWithoutABI(obj *loadedObj, m mem, strtab uint64) bool {
+	if !c.model().atLeast(36) || !obj.info.has(elf.DT_NEEDED) || !obj.info.has(dtRELR) {
+		return true
+	}
+	for i, e := range obj.dyn.Entries {
+		if e.Tag != elf.DT_NEEDED {
+			continue
+		}
+		name := m.cstring(m.add(strtab, e.Val), fmt.Sprintf("DT_NEEDED name (dynamic entry %d)", i))
+		n := min(len(name.s), 8)
+		if name.s[:n] != "libc.so."[:n] {
+			continue // strncmp stops at the first difference
+		}
+		if n < 8 && name.err != nil {
+			c.versionFault(obj, name.err, "the name of a needed library")
+			return false
+		}
+		if n < 8 {
+			continue
+		}
+		c.add(Finding{Severity: SeverityFatal, Stage: StageVersions, Code: "relr-without-abi", Object: obj.name,
+			Summary:  fmt.Sprintf("%s has DT_RELR relocations but does not require the version GLIBC_ABI_DT_RELR of libc, which ld.so demands since glibc 2.36", filepath.Base(obj.name)),
+			Evidence: []string{fmt.Sprintf("DT_NEEDED %q", name.s)},
+			Outcome:  OutcomeLoaderError, ExitStatus: 127,
+			Message: fmt.Sprintf("error while loading shared libraries: %s: DT_RELR without GLIBC_ABI_DT_RELR dependency", c.display(obj)),
+			Next:    "the version requirements were damaged or the file was linked with -z pack-relative-relocs by a linker that did not add the version: compare with the pristine file using `elfdoctor diff`"})
+		return false
+	}
+	return true
+}
+
+// foundVersion is one entry of an object's l_versions (struct
+// r_found_version) as _dl_check_map_versions fills it. Entries no
+// version table names stay as calloc left them: hash 0, no name.
+type foundVersion struct {
+	hash   uint32
+	hidden bool // vna_other's 0x8000 bit, for a version the object requires
+	// name is the address of the version's name (&strtab[vna_name] or
+	// &strtab[vda_name]), valid when hasName: symbol lookup reads it.
+	name    uint64
+	hasName bool
+	// filename is &strtab[vn_file] for a required version; a version
+	// the object defines has none (NULL).
+	filename    uint64
+	hasFilename bool
+}
+
+// buildVersions replays the second half of _dl_check_map_versions: with
+// ndx_high the highest version index in use, l_versions gets ndx_high+1
+// entries, l_versyms is read from l_info[DT_VERSYM], then the Verneed
+// chain is walked again to store each Vernaux under vna_other & 0x7fff,
+// and the Verdef chain to store, for the entries without VER_FLG_BASE,
+// vd_hash and the first Verdaux's name under vd_ndx & 0x7fff. The result
+// is left on obj for symbol lookup. It returns false after a fatal
+// finding.
+func (c *checker) buildVersions(obj *loadedObj, m mem, strtab uint64, ndxHigh int, hasNeed bool, need uint64, hasDef bool, def uint64) bool {
+	// l_versyms is read from l_info[DT_VERSYM] without checking it is
+	// there.
+	versyms, ok := obj.dyn.Tag(elf.DT_VERSYM)
+	if obj.info != nil {
+		versyms, ok = obj.info.get(elf.DT_VERSYM)
+	}
+	if !ok {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageVersions, Code: "versym-missing", Object: obj.name,
 			Summary:  fmt.Sprintf("%s has version tables (highest index %d) but no DT_VERSYM: ld.so reads the missing entry through a null pointer", filepath.Base(obj.name), ndxHigh),
 			Evidence: []string{"_dl_check_map_versions sets l_versyms from l_info[DT_VERSYM] once any version index is in use"},
 			Outcome:  OutcomeCrash, Signal: "SIGSEGV",
 			Message: "SIGSEGV in ld.so while checking symbol versions (_dl_check_map_versions), before main",
 			Next:    "the dynamic table lost its DT_VERSYM entry: compare with the pristine file using `elfdoctor diff`"})
-		return
+		return false
 	}
-	if !hasDef {
-		c.verdefEvidence(obj)
-		return
-	}
-	// The version names are stored for symbol lookup: the first Verdaux
-	// of each entry that is not the base version.
-	ent := def
-	for n := 0; n < maxVerChain; n++ {
-		auxOff, err := m.u32(m.add(ent, vdAux), "vd_aux")
-		if err != nil {
-			c.versionFault(obj, err, "vd_aux of its own Verdef")
-			return
-		}
-		flags, err := m.u16(m.add(ent, vdFlags), "vd_flags")
-		if err != nil {
-			c.versionFault(obj, err, "vd_flags of its own Verdef")
-			return
-		}
-		if flags&verFlgBase == 0 {
-			if _, err := m.u32(m.add(ent, vdHash), "vd_hash"); err != nil {
-				c.versionFault(obj, err, "vd_hash of its own Verdef")
-				return
+	vs := make([]foundVersion, ndxHigh+1) // ndx_high is at most 0x7fff
+	if hasNeed {
+		ent := need
+		for n := 0; n < maxVerChain; n++ {
+			auxOff, err := m.u32(m.add(ent, vnAux), "vn_aux")
+			if err != nil {
+				c.versionFault(obj, err, "vn_aux")
+				return false
 			}
-			if _, err := m.u32(m.add(ent, uint64(auxOff)), "vda_name of the first Verdaux"); err != nil {
-				c.versionFault(obj, err, "the first Verdaux of a version it defines")
-				return
+			aux := m.add(ent, uint64(auxOff))
+			for k := 0; k < maxVerChain; k++ {
+				other, err := m.u16(m.add(aux, vnaOther), "vna_other")
+				if err != nil {
+					c.versionFault(obj, err, "vna_other")
+					return false
+				}
+				if ndx := int(other & 0x7fff); ndx < len(vs) {
+					hash, err1 := m.u32(m.add(aux, vnaHash), "vna_hash")
+					name, err2 := m.u32(m.add(aux, vnaName), "vna_name")
+					file, err3 := m.u32(m.add(ent, vnFile), "vn_file")
+					if err := errors.Join(err1, err2, err3); err != nil {
+						c.versionFault(obj, err, "a Vernaux entry")
+						return false
+					}
+					vs[ndx] = foundVersion{hash: hash, hidden: other&0x8000 != 0,
+						name: m.add(strtab, uint64(name)), hasName: true,
+						filename: m.add(strtab, uint64(file)), hasFilename: true}
+				}
+				next, err := m.u32(m.add(aux, vnaN), "vna_next")
+				if err != nil {
+					c.versionFault(obj, err, "vna_next")
+					return false
+				}
+				if next == 0 {
+					break
+				}
+				aux = m.add(aux, uint64(next))
 			}
+			next, err := m.u32(m.add(ent, vnNext), "vn_next")
+			if err != nil {
+				c.versionFault(obj, err, "vn_next")
+				return false
+			}
+			if next == 0 {
+				break
+			}
+			ent = m.add(ent, uint64(next))
 		}
-		next, err := m.u32(m.add(ent, vdNext), "vd_next")
-		if err != nil || next == 0 {
-			break // read without fault by the walk above
-		}
-		ent = m.add(ent, uint64(next))
 	}
-	c.verdefEvidence(obj)
+	if hasDef {
+		ent := def
+		for n := 0; n < maxVerChain; n++ {
+			auxOff, err := m.u32(m.add(ent, vdAux), "vd_aux")
+			if err != nil {
+				c.versionFault(obj, err, "vd_aux of its own Verdef")
+				return false
+			}
+			flags, err := m.u16(m.add(ent, vdFlags), "vd_flags")
+			if err != nil {
+				c.versionFault(obj, err, "vd_flags of its own Verdef")
+				return false
+			}
+			if flags&verFlgBase == 0 {
+				ndx, err1 := m.u16(m.add(ent, vdNdx), "vd_ndx")
+				hash, err2 := m.u32(m.add(ent, vdHash), "vd_hash")
+				if err := errors.Join(err1, err2); err != nil {
+					c.versionFault(obj, err, "vd_hash of its own Verdef")
+					return false
+				}
+				name, err := m.u32(m.add(ent, uint64(auxOff)), "vda_name of the first Verdaux")
+				if err != nil {
+					c.versionFault(obj, err, "the first Verdaux of a version it defines")
+					return false
+				}
+				// vd_ndx was bounded by the walk that computed ndx_high.
+				if i := int(ndx & 0x7fff); i < len(vs) {
+					vs[i].hash, vs[i].name, vs[i].hasName = hash, m.add(strtab, uint64(name)), true
+					vs[i].filename, vs[i].hasFilename = 0, false
+				}
+			}
+			next, err := m.u32(m.add(ent, vdNext), "vd_next")
+			if err != nil || next == 0 {
+				break // read without fault by the walk above
+			}
+			ent = m.add(ent, uint64(next))
+		}
+	}
+	obj.lVersions, obj.versyms = vs, versyms
+	return true
+}
+
+// versionName reads the name of l_versions[ndx] as symbol lookup does.
+func (o *loadedObj) versionName(ndx int) (string, error) {
+	if ndx < 0 || ndx >= len(o.lVersions) || !o.lVersions[ndx].hasName {
+		return "", nil
+	}
+	f, err := o.file()
+	if err != nil {
+		return "", err
+	}
+	s := memOf(f).cstring(o.lVersions[ndx].name, "version name")
+	return s.s, s.err
 }
 
 // versionReq is one Vernaux entry as match_symbol receives it.
@@ -527,9 +679,15 @@ func (c *checker) verdefEvidence(obj *loadedObj) {
 	}
 }
 
+// findNeeded replays find_needed (elf/dl-version.c): the loaded objects
+// in order, matched by the names they were loaded under. The program is
+// named "" there, so an empty vn_file names the program.
 func (c *checker) findNeeded(name string, from *loadedObj) *loadedObj {
-	for _, o := range c.loaded {
-		if o == c.loaded[0] && o != from {
+	for i, o := range c.loaded {
+		if i == 0 && !c.dlopen {
+			if name == "" {
+				return o
+			}
 			continue
 		}
 		if o.name == name || (o.soname != "" && o.soname == name) {
@@ -587,4 +745,55 @@ func (o *loadedObj) versionsErr() (*inspect.Versions, error) {
 		o.versDone = true
 	}
 	return o.vers, o.versErr
+}
+
+// versionFor is the version relocation passes to symbol lookup for
+// symbol symidx of o (elf/do-rel.h, then RESOLVE_MAP in elf/dl-reloc.c),
+// for the relocation and lookup replay: with l_info[DT_VERSYM] set, ndx
+// is versym[symidx] & 0x7fff, read from DT_VERSYM (a read that can
+// fault), and the version is &l_versions[ndx], whose hash is read; a
+// hash of 0 makes the lookup unversioned (nil). When no version index
+// was in use (ndx_high 0) l_versions is NULL: index 0 is a null version,
+// any other is a read in the null page, returned as the fault. An index
+// at or past l_nversions reads past the array, into whatever rtld
+// allocated next, which is not modelled: outOfRange says so.
+func (o *loadedObj) versionFor(symidx uint64) (v *foundVersion, ndx uint16, outOfRange bool, err error) {
+	f, ferr := o.file()
+	if ferr != nil {
+		return nil, 0, false, ferr
+	}
+	vs, ok := o.dyn.Tag(elf.DT_VERSYM)
+	if o.info != nil {
+		vs, ok = o.info.get(elf.DT_VERSYM)
+	}
+	if !ok {
+		return nil, 0, false, nil
+	}
+	m := memOf(f)
+	raw, err := m.u16(m.add(vs, 2*symidx), fmt.Sprintf("versym entry %d", symidx))
+	if err != nil {
+		return nil, 0, false, err
+	}
+	ndx = raw & 0x7fff
+	if o.lVersions == nil {
+		if ndx == 0 {
+			return nil, 0, false, nil
+		}
+		// struct r_found_version: name, hash, hidden, filename.
+		size, hashOff := uint64(24), uint64(8)
+		if f.Class == elf.ELFCLASS32 {
+			size, hashOff = 16, 4
+		}
+		addr := uint64(ndx)*size + hashOff
+		return nil, ndx, false, &inspect.FormatError{Off: -1, Addr: addr, InMem: true, Struct: "l_versions",
+			Msg:   fmt.Sprintf("no version index is in use, so l_versions is NULL; the version of symbol %d (index %d) is read at 0x%x", symidx, ndx, addr),
+			Fault: inspect.FaultUnmapped}
+	}
+	if int(ndx) >= len(o.lVersions) {
+		return nil, ndx, true, nil
+	}
+	if o.lVersions[ndx].hash == 0 {
+		return nil, ndx, false, nil
+	}
+	return &o.lVersions[ndx], ndx, false, nil
 }

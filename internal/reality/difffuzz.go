@@ -283,8 +283,19 @@ func Compare(res *loader.CheckResult, o Observation) string {
 			// program's name must be predicted.
 			_, key, _ = strings.Cut(last, ": ")
 		}
-		if !strings.Contains(fatal.Message, key) {
-			return fmt.Sprintf("predicted message %q lacks %q; ld.so printed %q", fatal.Message, key, short(o.Stderr))
+		said := fatal.Message
+		if fatal.Continues {
+			// ld.so printed every continuable error in order: its last
+			// line is the last one predicted, the others are checked
+			// below with the lines before it.
+			for _, f := range res.Findings {
+				if f.Severity == loader.SeverityFatal && f.Continues {
+					said = f.Message
+				}
+			}
+		}
+		if !strings.Contains(said, key) {
+			return fmt.Sprintf("predicted message %q lacks %q; ld.so printed %q", said, key, short(o.Stderr))
 		}
 	case ClassNoMain:
 		return ""

@@ -244,6 +244,24 @@ var namedCases = []struct {
 		Found: "predicted starts; really SIGSEGV before main"},
 	{Name: "patchelf-bloom-size-zero", Seed: 6000000493, Input: "nozerofill-lld.patchelf", Damage: []string{"gnu_hash.bloom_size = 0x0"},
 		Found: "predicted starts; really SIGSEGV before main"},
+
+	// From the CI sample (seeds 0..499), found open when ld.so's
+	// start-up reads (elf_get_dynamic_info, _dl_setup_hash, the
+	// DT_NEEDED names) were first replayed as it performs them.
+	{Name: "bloom-size-before-versions", Seed: 268, Input: "nozerofill-gcc.patchelf", Damage: []string{"verneed[0].aux[0].vna_next += 0xfffffffd", "gnu_hash.bloom_size += 0xfffffffc"},
+		Found: "predicted SIGSEGV [versions/versions-fault]; really exit 127, Assertion `(bitmask_nwords & (bitmask_nwords - 1)) == 0' failed: _dl_setup_hash runs before the version tables are read"},
+	{Name: "bloom-size-garbage", Seed: 275, Input: "nozerofill-gcc", Damage: []string{"rela[7].r_addend = 0x97645a664889a5b3", "gnu_hash.bloom_size = 0x1c8c1d28"},
+		Found: "predicted starts; really exit 127, Assertion `(bitmask_nwords & (bitmask_nwords - 1)) == 0' failed (_dl_setup_hash)"},
+	{Name: "bloom-size-minus-two", Seed: 476, Input: "nozerofill-gcc", Damage: []string{"gnu_hash.bloom_size += 0xfffffffe", "rela[1].r_offset += 0x7"},
+		Found: "predicted starts; really exit 127, Assertion `(bitmask_nwords & (bitmask_nwords - 1)) == 0' failed (_dl_setup_hash)"},
+	{Name: "verneed-file-zero-nozerofill", Seed: 323, Input: "nozerofill-gcc", Damage: []string{"verneed[0].vn_file = 0x0", "jmprel[1].r_addend += 0x3"},
+		Found: "predicted Assertion `needed != NULL' [versions/verneed-file-unknown]; really starts with \"no version information available\": an empty vn_file names the program"},
+	{Name: "strtab-zero-names-from-header", Seed: 408, Input: "clang-lld", Damage: []string{"dyn[DT_STRTAB#0].d_val = 0x0", "dynsym[7].st_value -= 0x1000"},
+		Found: "predicted `: cannot open shared object file`; really \"no version information available\" then \"undefined symbol: ELF\\x02\\x01\\x01, version\": the names are read from the ELF header, and the empty DT_NEEDED names the program"},
+	{Name: "needed-name-unmapped", Seed: 418, Input: "gcc-pie", Damage: []string{"dyn[DT_NEEDED#0].d_val += 0x10000000000"},
+		Found: "predicted Assertion `needed != NULL' [versions/verneed-file-unknown]; really SIGSEGV before main: _dl_map_object_deps reads the name through DT_STRTAB without a DT_STRSZ bound"},
+	{Name: "strsz-tag-becomes-relaent", Seed: 467, Input: "uses-libdemo-lld", Damage: []string{"dyn[DT_STRSZ#0].d_tag -= 0x1"},
+		Found: "predicted another message; really exit 127, Assertion `info[DT_RELAENT]->d_un.d_val == sizeof (ElfW(Rela))' failed: DT_STRSZ - 1 is DT_RELAENT, and the last entry of a tag wins"},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
