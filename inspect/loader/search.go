@@ -34,7 +34,7 @@ type loadedObj struct {
 	// lVersions and versyms are l_versions and l_versyms as
 	// _dl_check_map_versions builds them (versions.go); nil until then,
 	// and for an object without version tables.
-	lVersions []foundVersion
+	lVersions []lVersion
 	versyms   uint64
 
 	vers     *inspect.Versions

@@ -343,7 +343,7 @@ func (c *checker) checkMapVersions(obj *loadedObj) {
 			ent = m.add(ent, uint64(next))
 		}
 	}
-	if ndxHigh > 0 && !c.buildVersions(obj, m, strtab, ndxHigh, hasNeed, need, hasDef, def) {
+	if ndxHigh > 0 && !c.buildLVersions(obj, m, strtab, ndxHigh, hasNeed, need, hasDef, def) {
 		return
 	}
 	if hasNeed && !relrRef && !c.relrWithoutABI(obj, m, strtab) {
@@ -390,10 +390,10 @@ func (c *checker) relrWithoutABI(obj *loadedObj, m mem, strtab uint64) bool {
 	return true
 }
 
-// foundVersion is one entry of an object's l_versions (struct
+// lVersion is one entry of an object's l_versions (struct
 // r_found_version) as _dl_check_map_versions fills it. Entries no
 // version table names stay as calloc left them: hash 0, no name.
-type foundVersion struct {
+type lVersion struct {
 	hash   uint32
 	hidden bool // vna_other's 0x8000 bit, for a version the object requires
 	// name is the address of the version's name (&strtab[vna_name] or
@@ -406,7 +406,7 @@ type foundVersion struct {
 	hasFilename bool
 }
 
-// buildVersions replays the second half of _dl_check_map_versions: with
+// buildLVersions replays the second half of _dl_check_map_versions: with
 // ndx_high the highest version index in use, l_versions gets ndx_high+1
 // entries, l_versyms is read from l_info[DT_VERSYM], then the Verneed
 // chain is walked again to store each Vernaux under vna_other & 0x7fff,
@@ -414,7 +414,7 @@ type foundVersion struct {
 // vd_hash and the first Verdaux's name under vd_ndx & 0x7fff. The result
 // is left on obj for symbol lookup. It returns false after a fatal
 // finding.
-func (c *checker) buildVersions(obj *loadedObj, m mem, strtab uint64, ndxHigh int, hasNeed bool, need uint64, hasDef bool, def uint64) bool {
+func (c *checker) buildLVersions(obj *loadedObj, m mem, strtab uint64, ndxHigh int, hasNeed bool, need uint64, hasDef bool, def uint64) bool {
 	// l_versyms is read from l_info[DT_VERSYM] without checking it is
 	// there.
 	versyms, ok := obj.dyn.Tag(elf.DT_VERSYM)
@@ -430,7 +430,7 @@ func (c *checker) buildVersions(obj *loadedObj, m mem, strtab uint64, ndxHigh in
 			Next:    "the dynamic table lost its DT_VERSYM entry: compare with the pristine file using `elfdoctor diff`"})
 		return false
 	}
-	vs := make([]foundVersion, ndxHigh+1) // ndx_high is at most 0x7fff
+	vs := make([]lVersion, ndxHigh+1) // ndx_high is at most 0x7fff
 	if hasNeed {
 		ent := need
 		for n := 0; n < maxVerChain; n++ {
@@ -454,7 +454,7 @@ func (c *checker) buildVersions(obj *loadedObj, m mem, strtab uint64, ndxHigh in
 						c.versionFault(obj, err, "a Vernaux entry")
 						return false
 					}
-					vs[ndx] = foundVersion{hash: hash, hidden: other&0x8000 != 0,
+					vs[ndx] = lVersion{hash: hash, hidden: other&0x8000 != 0,
 						name: m.add(strtab, uint64(name)), hasName: true,
 						filename: m.add(strtab, uint64(file)), hasFilename: true}
 				}
@@ -757,7 +757,7 @@ func (o *loadedObj) versionsErr() (*inspect.Versions, error) {
 // any other is a read in the null page, returned as the fault. An index
 // at or past l_nversions reads past the array, into whatever rtld
 // allocated next, which is not modelled: outOfRange says so.
-func (o *loadedObj) versionFor(symidx uint64) (v *foundVersion, ndx uint16, outOfRange bool, err error) {
+func (o *loadedObj) versionFor(symidx uint64) (v *lVersion, ndx uint16, outOfRange bool, err error) {
 	f, ferr := o.file()
 	if ferr != nil {
 		return nil, 0, false, ferr
