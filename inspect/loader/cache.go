@@ -54,8 +54,9 @@ type libEntry struct {
 	glibc   string
 	// ldNeeded and ldSoname are read the way ld.so reads them
 	// (neededNames, ldSoname), not bounded by DT_STRSZ as dyn's are.
-	ldNeeded []neededName
-	ldSoname string
+	ldNeeded  []neededName
+	ldSoname  cstr
+	hasSoname bool
 
 	namesOnce sync.Once
 	names     map[string]bool
@@ -84,7 +85,8 @@ func openLib(path string) *libEntry {
 	e.class, e.machine, e.typ = lf.Class, lf.Machine, lf.Type
 	e.dyn, _ = lf.Dynamic()
 	e.vers, e.versErr = lf.Versions(e.dyn)
-	e.ldNeeded, e.ldSoname = neededNames(lf, e.dyn), ldSoname(lf, e.dyn)
+	e.ldNeeded = neededNames(lf, e.dyn)
+	e.ldSoname, e.hasSoname = ldSoname(lf, e.dyn)
 	if filepath.Base(path) == "libc.so.6" || (e.dyn != nil && e.dyn.Soname == "libc.so.6") {
 		e.glibc = glibcBuild(lf, path)
 	}

@@ -176,6 +176,9 @@ type checker struct {
 	li   *loaderInfo
 	info *lInfo
 	gm   *glibcModel
+	// libcMapped is set once a library named libc.so.6 by its DT_SONAME
+	// is mapped (GL(dl_ns)[].libc_map).
+	libcMapped bool
 }
 
 func (c *checker) add(f Finding) {

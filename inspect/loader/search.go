@@ -28,6 +28,9 @@ type loadedObj struct {
 	preloaded bool
 	soname    string
 	origin    string // $ORIGIN
+	// sonameC is DT_SONAME as ld.so reads it (ldSoname), when hasSoname.
+	sonameC   cstr
+	hasSoname bool
 	// info is l_info as elf_get_dynamic_info left it (dyninfo.go); nil
 	// for objects already in the process.
 	info *lInfo
@@ -72,7 +75,8 @@ func (c *checker) dependencies() {
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
 	}
-	main := &loadedObj{name: c.path, path: abs, f: f, dyn: c.dyn, soname: ldSoname(f, c.dyn), origin: filepath.Dir(abs), info: c.info}
+	main := &loadedObj{name: c.path, path: abs, f: f, dyn: c.dyn, origin: filepath.Dir(abs), info: c.info}
+	main.setSoname(ldSoname(f, c.dyn))
 	c.loaded = []*loadedObj{main}
 
 	libPath := append([]string(nil), c.opts.LibraryPath...)
@@ -113,6 +117,9 @@ func (c *checker) dependencies() {
 			loaderHost = hostInterp
 			main.loader = hostObjs[0] // dlopen's caller: its RPATH applies
 			c.loaded = append(c.loaded, hostObjs...)
+			for _, o := range hostObjs {
+				c.libcMapped = c.libcMapped || o.soname == "libc.so.6"
+			}
 		}
 	}
 	li = describeLoader(loaderHost, f)
@@ -129,7 +136,7 @@ func (c *checker) dependencies() {
 		if e := openLib(loaderHost); e.err == nil {
 			lo := &loadedObj{name: interp, path: loaderHost, lib: e, dyn: e.dyn, origin: filepath.Dir(loaderHost), preloaded: true}
 			if e.dyn != nil {
-				lo.soname = e.ldSoname
+				lo.setSoname(e.ldSoname, e.hasSoname)
 			}
 			c.loaded = append(c.loaded, lo)
 		}
@@ -156,7 +163,10 @@ func (c *checker) dependencies() {
 		host := &loadedObj{name: "the process", dyn: &inspect.Dynamic{}, origin: "/"}
 		if path, via, _, stop, _ := c.search("libc.so.6", host, nil, li, getCache); path != "" && stop == nil {
 			if e := openLib(path); e.err == nil && e.dyn != nil {
-				c.loaded = append(c.loaded, &loadedObj{name: "libc.so.6", path: path, lib: e, dyn: e.dyn, soname: e.ldSoname, origin: filepath.Dir(path), preloaded: true})
+				lo := &loadedObj{name: "libc.so.6", path: path, lib: e, dyn: e.dyn, origin: filepath.Dir(path), preloaded: true}
+				lo.setSoname(e.ldSoname, e.hasSoname)
+				c.loaded = append(c.loaded, lo)
+				c.libcMapped = true
 				c.res.Objects = append(c.res.Objects, Object{Name: "libc.so.6", Path: path, Via: "already in the process (" + via + ")", Found: true, Soname: e.dyn.Soname, Glibc: e.glibc})
 			}
 		}
@@ -189,7 +199,15 @@ func (c *checker) dependencies() {
 					hostName = name
 				}
 			}
-			if c.alreadyLoaded(name) != nil {
+			if l, err := c.alreadyLoaded(name); err != nil {
+				sig := faultSignal(err)
+				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "soname-unreadable", Object: obj.name,
+					Summary:  fmt.Sprintf("ld.so compares %q with the DT_SONAME of every object it has loaded, and one of those cannot be read", name),
+					Evidence: []string{err.Error()}, Outcome: OutcomeCrash, Signal: sig,
+					Message: sig + " in ld.so while loading libraries (_dl_map_object), before main",
+					Next:    "a library's DT_STRTAB or DT_SONAME was damaged: compare it with a pristine copy using `elfdoctor diff`"})
+				return
+			} else if l != nil {
 				continue
 			}
 			if len(c.loaded) >= maxObjects {
@@ -258,7 +276,7 @@ func (c *checker) dependencies() {
 			}
 			lo := &loadedObj{name: name, path: path, lib: e, dyn: e.dyn, loader: obj, origin: filepath.Dir(path)}
 			if e.dyn != nil {
-				lo.soname = e.ldSoname
+				lo.setSoname(e.ldSoname, e.hasSoname)
 			}
 			c.loaded = append(c.loaded, lo)
 			if !c.mapLibrary(lo) {
@@ -279,19 +297,30 @@ func (c *checker) dependencies() {
 // loaded under (_dl_name_match_p) or by its DT_SONAME. The program is
 // the first object, and rtld names it "": an empty DT_NEEDED names the
 // program itself, and nothing is loaded for it.
-func (c *checker) alreadyLoaded(name string) *loadedObj {
+// A DT_SONAME is read, through the object's DT_STRTAB, only when the
+// name does not match otherwise, and strcmp reads it only up to the
+// first difference: a fault there is returned.
+func (c *checker) alreadyLoaded(name string) (*loadedObj, error) {
 	for i, o := range c.loaded {
 		if i == 0 && !c.dlopen {
-			if name == "" || (o.soname != "" && o.soname == name) {
-				return o
+			if name == "" {
+				return o, nil
 			}
+		} else if o.name == name {
+			return o, nil
+		}
+		if !o.hasSoname {
 			continue
 		}
-		if o.name == name || (o.soname != "" && o.soname == name) {
-			return o
+		eq, err := strcmpFault(cstr{s: name}, o.sonameC)
+		if err != nil {
+			return nil, err
+		}
+		if eq {
+			return o, nil
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // neededName is one DT_NEEDED name as ld.so reads it, or the fault that
@@ -332,21 +361,32 @@ func neededNames(f *inspect.File, d *inspect.Dynamic) []neededName {
 }
 
 // ldSoname is DT_SONAME as _dl_map_object reads it to match a name:
-// through DT_STRTAB without a DT_STRSZ bound; "" when it cannot be read.
-func ldSoname(f *inspect.File, d *inspect.Dynamic) string {
+// through DT_STRTAB without a DT_STRSZ bound. ok is false without
+// DT_SONAME; a DT_SONAME that cannot be read (no DT_STRTAB: a null
+// pointer) is the fault in s.err, with the bytes read before it.
+func ldSoname(f *inspect.File, d *inspect.Dynamic) (s cstr, ok bool) {
 	if d == nil {
-		return ""
+		return cstr{}, false
 	}
-	strtab, ok1 := d.Tag(elf.DT_STRTAB)
-	idx, ok2 := d.Tag(elf.DT_SONAME)
-	if !ok1 || !ok2 {
-		return ""
+	idx, ok := d.Tag(elf.DT_SONAME)
+	if !ok {
+		return cstr{}, false
+	}
+	strtab, hasStr := d.Tag(elf.DT_STRTAB)
+	if !hasStr {
+		return cstr{err: errMem(8, "l_info[DT_STRTAB]", "no DT_STRTAB: ld.so reads the soname through a null pointer", nil)}, true
 	}
 	m := memOf(f)
-	if s := m.cstring(m.add(strtab, idx), "DT_SONAME"); s.err == nil {
-		return s.s
+	return m.cstring(m.add(strtab, idx), "DT_SONAME"), true
+}
+
+// setSoname records DT_SONAME as ld.so reads it; soname keeps what
+// could be read, for people.
+func (o *loadedObj) setSoname(s cstr, ok bool) {
+	o.sonameC, o.hasSoname = s, ok
+	if ok && s.err == nil {
+		o.soname = s.s
 	}
-	return ""
 }
 
 // neededOf returns an object's DT_NEEDED names as ld.so reads them: from
@@ -381,10 +421,25 @@ func (c *checker) mapLibrary(o *loadedObj) bool {
 	if err != nil {
 		return true // reported when it was found
 	}
-	if o.info = c.getDynamicInfo(f, o.dyn, o.name); o.info == nil {
+	if o.info = c.getDynamicInfo(f, o.dyn, o.name); o.info == nil || !c.setupHash(f, o.info, o.name) {
 		return false
 	}
-	return c.setupHash(f, o.info, o.name)
+	// Since 2.32 (__libc_early_init), until libc is among the loaded
+	// objects, every library's DT_SONAME is compared with "libc.so.6".
+	if c.model().atLeast(32) && o.hasSoname && !c.libcMapped {
+		eq, err := strcmpFault(o.sonameC, cstr{s: "libc.so.6"})
+		if err != nil {
+			sig := faultSignal(err)
+			c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "soname-unreadable", Object: o.name,
+				Summary:  fmt.Sprintf("ld.so compares the DT_SONAME of %s with libc.so.6 once it is mapped, and cannot read it", filepath.Base(o.path)),
+				Evidence: []string{err.Error()}, Outcome: OutcomeCrash, Signal: sig,
+				Message: sig + " in ld.so while mapping " + o.path + ", before main (_dl_map_object_from_fd)",
+				Next:    "the library's DT_STRTAB or DT_SONAME was damaged: compare it with a pristine copy using `elfdoctor diff`"})
+			return false
+		}
+		c.libcMapped = eq
+	}
+	return true
 }
 
 // searchStop is a candidate that ends the search with an error, as

@@ -566,7 +566,7 @@ func (c *checker) matchSymbol(obj *loadedObj, om mem, needed *loadedObj, req ver
 		return true
 	}
 	nm := memOf(nf)
-	nstrtab, _ := needed.dyn.Tag(elf.DT_STRTAB)
+	nstrtab, hasStrtab := needed.dyn.Tag(elf.DT_STRTAB)
 	ent := def
 	for n := 0; n < maxVerChain; n++ {
 		v, err := nm.u16(nm.add(ent, vdVersion), "vd_version")
@@ -597,6 +597,11 @@ func (c *checker) matchSymbol(obj *loadedObj, om mem, needed *loadedObj, req ver
 			nameIdx, err := nm.u32(nm.add(ent, uint64(auxOff)), "vda_name of the first Verdaux")
 			if err != nil {
 				c.versionFault(needed, err, "the first Verdaux of the version "+want.s)
+				return false
+			}
+			if !hasStrtab {
+				// strtab is D_PTR of a null l_info[DT_STRTAB].
+				c.versionFault(needed, errMem(8, "l_info[DT_STRTAB]", "no DT_STRTAB: ld.so reads the version name through a null pointer", nil), "the name of the version "+want.s)
 				return false
 			}
 			have := nm.cstring(nm.add(nstrtab, uint64(nameIdx)), "vda_name string")

@@ -285,11 +285,12 @@ func Compare(res *loader.CheckResult, o Observation) string {
 		}
 		said := fatal.Message
 		if fatal.Continues {
-			// ld.so printed every continuable error in order: its last
-			// line is the last one predicted, the others are checked
-			// below with the lines before it.
+			// After version errors ld.so has printed every message of
+			// the version check in order, errors and warnings, and then
+			// exits 1: its last line is the last of them predicted, the
+			// others are checked below with the lines before it.
 			for _, f := range res.Findings {
-				if f.Severity == loader.SeverityFatal && f.Continues {
+				if printedByVersionCheck[f.Code] && f.Message != "" {
 					said = f.Message
 				}
 			}
@@ -326,6 +327,11 @@ func Compare(res *loader.CheckResult, o Observation) string {
 // carries no exit status of its own yet, so the fuzzer reads it from the
 // finding's code (a typed field, not its text).
 var continuable = map[string]bool{"version-missing": true, "verdef-version": true}
+
+// printedByVersionCheck are the findings of what _dl_check_map_versions
+// prints and goes on after: the continuable errors, and the warnings
+// match_symbol prints in verbose mode, which rtld always uses.
+var printedByVersionCheck = map[string]bool{"version-missing": true, "verdef-version": true, "no-verdef": true, "weak-version-missing": true}
 
 func predictedExit(f *loader.Finding) int {
 	if continuable[f.Code] {

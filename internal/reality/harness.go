@@ -314,9 +314,10 @@ func Verdict(res *loader.CheckResult, real damage.Result) string {
 		}
 		said := fatal.Message
 		if fatal.Continues {
-			// ld.so printed every continuable error, the last one last.
+			// ld.so printed every message of the version check, the
+			// last one last (printedByVersionCheck).
 			for _, f := range res.Findings {
-				if f.Severity == loader.SeverityFatal && f.Continues {
+				if printedByVersionCheck[f.Code] && f.Message != "" {
 					said = f.Message
 				}
 			}

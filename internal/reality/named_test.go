@@ -262,6 +262,12 @@ var namedCases = []struct {
 		Found: "predicted Assertion `needed != NULL' [versions/verneed-file-unknown]; really SIGSEGV before main: _dl_map_object_deps reads the name through DT_STRTAB without a DT_STRSZ bound"},
 	{Name: "strsz-tag-becomes-relaent", Seed: 467, Input: "uses-libdemo-lld", Damage: []string{"dyn[DT_STRSZ#0].d_tag -= 0x1"},
 		Found: "predicted another message; really exit 127, Assertion `info[DT_RELAENT]->d_un.d_val == sizeof (ElfW(Rela))' failed: DT_STRSZ - 1 is DT_RELAENT, and the last entry of a tag wins"},
+
+	// From a 3,000-case soak (seeds 7000000000..7000002999).
+	{Name: "version-error-then-warning-bullseye", Seed: 7000002140, Input: "host-gcc-pie", Damage: []string{"verneed[0].vn_next += 0x1000"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted \"version `GLIBC_2.34' not found\" as ld.so's last line; ld.so went on to the far Verneed record, printed \"no version information available\" for it, then exited 1"},
+	{Name: "lib-strtab-tag-lost", Seed: 7000000823, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"dyn[DT_STRTAB#0].d_tag += 0x9"},
+		Found: "predicted \"version `DEMO_2.0' not found\"; really SIGSEGV before main: ld.so reads the library's DT_SONAME through a null l_info[DT_STRTAB] (libc_map since 2.32, else the next _dl_map_object)"},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
