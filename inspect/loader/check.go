@@ -638,33 +638,6 @@ func (c *checker) startup() {
 		}
 	}
 	c.dyn = d
-	pd := d.Prog
-	// ld.so writes into the dynamic table: the DT_DEBUG slot always, and
-	// for a relocated (PIE) object every pointer entry when PT_DYNAMIC is
-	// marked writable. A page the kernel mapped read-only faults.
-	writes := []int{}
-	for i, e := range d.Entries {
-		if e.Tag == elf.DT_DEBUG || (f.Type == elf.ET_DYN && pd.Flags&elf.PF_W != 0 && adjustedTag(e.Tag)) {
-			writes = append(writes, i)
-		}
-	}
-	for _, i := range writes {
-		addr := d.Addr + uint64(i)*entSize
-		l := im.Lookup(addr)
-		if l.Mapped && l.Perm&elf.PF_W == 0 {
-			slot := inspect.DynTagName(d.Entries[i].Tag)
-			ev := []string{fmt.Sprintf("the %s slot of .dynamic is at vaddr 0x%x, in a page mapped %s by program header %d", slot, addr, inspect.FlagString(l.Perm), l.Prog)}
-			if len(l.Shadowed) > 0 {
-				ev = append(ev, fmt.Sprintf("program header %d replaced the pages of program header(s) %v there", l.Prog, l.Shadowed))
-			}
-			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "dynamic-readonly",
-				Summary:  fmt.Sprintf("ld.so writes the %s entry of .dynamic, but that page is mapped read-only", slot),
-				Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGSEGV",
-				Message: "SIGSEGV in ld.so while setting up the program, before main",
-				Next:    "a PT_LOAD added or moved by a rewrite now covers .dynamic: compare with the pristine file using `elfdoctor diff`"})
-			return
-		}
-	}
 	if d.Fault != nil {
 		sig := faultSignal(d.Fault)
 		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "dynamic-unterminated",
@@ -674,9 +647,13 @@ func (c *checker) startup() {
 			Next: "the dynamic table was cut or overwritten: compare with the pristine file using `elfdoctor diff`"})
 		return
 	}
-	// dl_main: elf_get_dynamic_info, then _dl_setup_hash, for the
-	// program before anything else is loaded.
+	// dl_main: elf_get_dynamic_info (which rebases the table's pointers
+	// in place), _dl_setup_hash, then r_debug's address into the
+	// DT_DEBUG entry, all before anything else is loaded.
 	if c.info = c.getDynamicInfo(f, d, ""); c.info == nil || !c.setupHash(f, c.info, "") {
+		return
+	}
+	if s, ok := c.info.slot[elf.DT_DEBUG]; ok && !c.dynamicWrite(f, d, s, "") {
 		return
 	}
 	if !c.pointers(f, d, "") {
@@ -754,16 +731,6 @@ func (c *checker) pointers(f *inspect.File, d *inspect.Dynamic, object string) b
 		}
 	}
 	return true
-}
-
-// adjustedTag lists the entries elf_get_dynamic_info rebases in place.
-func adjustedTag(t elf.DynTag) bool {
-	switch t {
-	case elf.DT_HASH, elf.DT_PLTGOT, elf.DT_STRTAB, elf.DT_SYMTAB, elf.DT_RELA, elf.DT_REL,
-		elf.DT_JMPREL, elf.DT_VERSYM, elf.DT_GNU_HASH, dtRELR:
-		return true
-	}
-	return false
 }
 
 // isLibrary reports whether the file is a shared library rather than a

@@ -172,6 +172,16 @@ func (c *checker) getDynamicInfo(f *inspect.File, d *inspect.Dynamic, object str
 			}
 		}
 	}
+	// With a load bias, the rebased pointers are written back into the
+	// table: always before 2.36, since then only when PT_DYNAMIC is
+	// writable (dl_relocate_ld); a zero DT_RELA or DT_REL is left alone.
+	if f.Type == elf.ET_DYN && (!g.atLeast(36) || d.Prog.Flags&elf.PF_W != 0) {
+		for _, t := range g.adjusted() {
+			if s, ok := li.slot[t]; ok && !(s.absolute && (t == elf.DT_RELA || t == elf.DT_REL)) && !c.dynamicWrite(f, d, s, object) {
+				return nil
+			}
+		}
+	}
 	word := uint64(8)
 	if f.Class == elf.ELFCLASS32 {
 		word = 4
@@ -252,6 +262,55 @@ func (c *checker) getDynamicInfo(f *inspect.File, d *inspect.Dynamic, object str
 		delete(li.slot, elf.DT_RPATH) // "If both RUNPATH and RPATH are given, the latter is ignored."
 	}
 	return li
+}
+
+// adjusted lists, in order, the l_info slots elf_get_dynamic_info
+// rebases by the load bias (ADJUST_DYN_INFO).
+func (g glibcModel) adjusted() []elf.DynTag {
+	ts := []elf.DynTag{elf.DT_HASH, elf.DT_PLTGOT, elf.DT_STRTAB, elf.DT_SYMTAB}
+	if g.atLeast(36) {
+		ts = append(ts, dtRELR, elf.DT_JMPREL, elf.DT_VERSYM, elf.DT_GNU_HASH)
+	}
+	if !g.noRela() {
+		ts = append(ts, elf.DT_RELA)
+	}
+	if !g.noRel() {
+		ts = append(ts, elf.DT_REL)
+	}
+	if !g.atLeast(36) {
+		ts = append(ts, elf.DT_JMPREL, elf.DT_VERSYM, elf.DT_GNU_HASH)
+	}
+	return ts
+}
+
+// dynamicWrite replays ld.so's write into the dynamic entry of slot s:
+// a page mapped read-only faults. It returns false after that finding.
+func (c *checker) dynamicWrite(f *inspect.File, d *inspect.Dynamic, s infoSlot, object string) bool {
+	entSize := uint64(16)
+	if f.Class == elf.ELFCLASS32 {
+		entSize = 8
+	}
+	addr := d.Addr + uint64(s.index)*entSize
+	l := f.Image().Lookup(addr)
+	if !l.Mapped || l.Perm&elf.PF_W != 0 {
+		return true
+	}
+	slot := inspect.DynTagName(s.tag)
+	ev := []string{fmt.Sprintf("the %s slot of .dynamic is at vaddr 0x%x, in a page mapped %s by program header %d", slot, addr, inspect.FlagString(l.Perm), l.Prog)}
+	if len(l.Shadowed) > 0 {
+		ev = append(ev, fmt.Sprintf("program header %d replaced the pages of program header(s) %v there", l.Prog, l.Shadowed))
+	}
+	name, of := "the program", ""
+	if object != "" {
+		name = filepath.Base(object)
+		of = " of " + name
+	}
+	c.add(Finding{Severity: SeverityFatal, Stage: c.setupStage(object), Code: "dynamic-readonly", Object: object,
+		Summary:  fmt.Sprintf("ld.so writes the %s entry of .dynamic%s, but that page is mapped read-only", slot, of),
+		Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGSEGV",
+		Message: "SIGSEGV in ld.so while setting up " + name + ", before main",
+		Next:    "a PT_LOAD added or moved by a rewrite now covers .dynamic: compare with the pristine file using `elfdoctor diff`"})
+	return false
 }
 
 // setupStage is the stage of an object's start-up reads: the program's
