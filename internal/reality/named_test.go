@@ -263,6 +263,16 @@ var namedCases = []struct {
 	{Name: "strsz-tag-becomes-relaent", Seed: 467, Input: "uses-libdemo-lld", Damage: []string{"dyn[DT_STRSZ#0].d_tag -= 0x1"},
 		Found: "predicted another message; really exit 127, Assertion `info[DT_RELAENT]->d_un.d_val == sizeof (ElfW(Rela))' failed: DT_STRSZ - 1 is DT_RELAENT, and the last entry of a tag wins"},
 
+	// Written to cover what the sample had not reached: the same
+	// start-up reads on a library, made when _dl_map_object_from_fd maps
+	// it, and DT_PLTREL's assertion.
+	{Name: "lib-relaent-assertion", Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"dyn[DT_RELAENT#0].d_val += 0x1000"},
+		Found: "written to agree: exit 127, Assertion `info[DT_RELAENT]->d_un.d_val == sizeof (ElfW(Rela))' failed while libdemo.so is mapped"},
+	{Name: "lib-bloom-size-assertion", Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"gnu_hash.bloom_size = 0x3"},
+		Found: "written to agree: exit 127, Assertion `(bitmask_nwords & (bitmask_nwords - 1)) == 0' failed while libdemo.so is mapped"},
+	{Name: "pltrel-rel-assertion", Input: "gcc-pie", Damage: []string{"dyn[DT_PLTREL#0].d_val = 0x11"},
+		Found: "written to agree: exit 127, Assertion `info[DT_PLTREL]->d_un.d_val == DT_RELA' failed: an x86-64 ld.so has no DT_REL support"},
+
 	// From a 3,000-case soak (seeds 7000000000..7000002999).
 	{Name: "version-error-then-warning-bullseye", Seed: 7000002140, Input: "host-gcc-pie", Damage: []string{"verneed[0].vn_next += 0x1000"}, Glibc: "bullseye-2.31",
 		Found: "bullseye: predicted \"version `GLIBC_2.34' not found\" as ld.so's last line; ld.so went on to the far Verneed record, printed \"no version information available\" for it, then exited 1"},
