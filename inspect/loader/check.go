@@ -709,10 +709,15 @@ func (c *checker) pointers(f *inspect.File, d *inspect.Dynamic, object string) b
 		// only at the offsets of the strings ld.so uses, each where it
 		// uses it. An x86-64 or aarch64 ld.so never reads DT_REL, an
 		// i386 one since 2.37 never DT_RELA (ELF_MACHINE_NO_REL/RELA).
+		// The relocation tables are first read when the object is
+		// relocated, after the libraries are loaded and their versions
+		// checked: the relocation step reads them, in that order.
 		switch g := c.model(); {
 		case p.Tag == elf.DT_HASH || p.Tag == elf.DT_GNU_HASH || p.Tag == elf.DT_STRTAB:
 			continue
 		case p.Tag == elf.DT_REL && g.noRel(), p.Tag == elf.DT_RELA && g.noRela():
+			continue
+		case p.Tag == elf.DT_RELA || p.Tag == elf.DT_REL || p.Tag == elf.DT_JMPREL || p.Tag == dtRELR:
 			continue
 		}
 		// Initialisers and finalisers are read only when they are called:

@@ -278,6 +278,9 @@ var namedCases = []struct {
 		Found: "bullseye: predicted \"version `GLIBC_2.34' not found\" as ld.so's last line; ld.so went on to the far Verneed record, printed \"no version information available\" for it, then exited 1"},
 	{Name: "lib-strtab-tag-lost", Seed: 7000000823, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"dyn[DT_STRTAB#0].d_tag += 0x9"},
 		Found: "predicted \"version `DEMO_2.0' not found\"; really SIGSEGV before main: ld.so reads the library's DT_SONAME through a null l_info[DT_STRTAB] (libc_map since 2.32, else the next _dl_map_object)"},
+	// From a second 3,000-case soak (seeds 8000000000..8000002999).
+	{Name: "rela-unmapped-after-version-error-bullseye", Seed: 8000001875, Input: "host-gcc-pie", Damage: []string{"dyn[DT_RELA#0].d_val -= 0x1000"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted SIGSEGV [ld.so startup/pointer-unmapped]; really exit 1, \"version `GLIBC_2.34' not found\": DT_RELA is first read when the program is relocated, after the version check"},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
