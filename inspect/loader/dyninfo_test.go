@@ -1,9 +1,14 @@
 package loader
 
 import (
+	"bytes"
 	"debug/elf"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
 )
 
 // TestInfoSlotFor checks elf_get_dynamic_info's index arithmetic
@@ -62,5 +67,67 @@ func TestRelocationTablesRead(t *testing.T) {
 		if tt.g.noRel() != tt.noRel || tt.g.noRela() != tt.noRela {
 			t.Errorf("%v 2.%d: noRel %v noRela %v, want %v %v", tt.g.machine, tt.g.minor, tt.g.noRel(), tt.g.noRela(), tt.noRel, tt.noRela)
 		}
+	}
+}
+
+// tinyELF is an x86-64 ELF file with one PT_LOAD mapping its first 0x200
+// bytes at address 0, with body copied at offset 0x100.
+func tinyELF(t *testing.T, body []byte) *inspect.File {
+	t.Helper()
+	b := make([]byte, 0x200)
+	copy(b, "\x7fELF\x02\x01\x01")
+	le := binary.LittleEndian
+	le.PutUint16(b[16:], uint16(elf.ET_DYN))
+	le.PutUint16(b[18:], uint16(elf.EM_X86_64))
+	le.PutUint32(b[20:], 1)
+	le.PutUint64(b[32:], 64) // e_phoff
+	le.PutUint16(b[52:], 64) // e_ehsize
+	le.PutUint16(b[54:], 56) // e_phentsize
+	le.PutUint16(b[56:], 1)  // e_phnum
+	ph := b[64:]
+	le.PutUint32(ph[0:], uint32(elf.PT_LOAD))
+	le.PutUint32(ph[4:], uint32(elf.PF_R))
+	le.PutUint64(ph[32:], 0x200) // p_filesz
+	le.PutUint64(ph[40:], 0x200) // p_memsz
+	le.PutUint64(ph[48:], 0x1000)
+	copy(b[0x100:], body)
+	f, err := inspect.NewFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestVersionFor checks the version relocation hands to symbol lookup
+// (do-rel.h, RESOLVE_MAP): &l_versions[versym & 0x7fff], NULL-based when
+// no version index was in use, and a hash of 0 meaning no version.
+func TestVersionFor(t *testing.T) {
+	// versym: symbol 0 index 0, 1 index 2, 2 index 3 (hidden bit set), 3 index 1.
+	f := tinyELF(t, []byte{0, 0, 2, 0, 3, 0x80, 1, 0})
+	dyn := &inspect.Dynamic{Entries: []inspect.DynEntry{{Tag: elf.DT_VERSYM, Val: 0x100}}}
+	o := &loadedObj{f: f, dyn: dyn}
+
+	// ndx_high was 0: l_versions is NULL.
+	if v, _, _, err := o.versionFor(0); v != nil || err != nil {
+		t.Errorf("NULL l_versions, index 0: %v, %v; want an unversioned lookup", v, err)
+	}
+	var fe *inspect.FormatError
+	if _, ndx, _, err := o.versionFor(1); !errors.As(err, &fe) || fe.Addr != 2*24+8 || fe.Fault != inspect.FaultUnmapped {
+		t.Errorf("NULL l_versions, index %d: err %v; want a fault reading &l_versions[2].hash at 0x38", ndx, err)
+	}
+
+	o.lVersions = []lVersion{{}, {}, {hash: 0x0d696910, hasName: true}}
+	if v, _, _, err := o.versionFor(1); err != nil || v != &o.lVersions[2] {
+		t.Errorf("index 2: %v, %v; want &l_versions[2]", v, err)
+	}
+	if v, ndx, out, err := o.versionFor(2); err != nil || v != nil || !out || ndx != 3 {
+		t.Errorf("index 3 of 3 entries: %v, %d, %v, %v; want past the array", v, ndx, out, err)
+	}
+	if v, _, _, err := o.versionFor(3); err != nil || v != nil {
+		t.Errorf("index 1, never filled (hash 0): %v, %v; want an unversioned lookup", v, err)
+	}
+	// versym[0x1000] is past the mapped page: the read of versym faults.
+	if _, _, _, err := o.versionFor(0x1000); !errors.As(err, &fe) || fe.Fault != inspect.FaultUnmapped {
+		t.Errorf("versym read past the mapping: %v, want a fault", err)
 	}
 }

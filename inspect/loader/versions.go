@@ -521,19 +521,6 @@ func (c *checker) buildLVersions(obj *loadedObj, m mem, strtab uint64, ndxHigh i
 	return true
 }
 
-// versionName reads the name of l_versions[ndx] as symbol lookup does.
-func (o *loadedObj) versionName(ndx int) (string, error) {
-	if ndx < 0 || ndx >= len(o.lVersions) || !o.lVersions[ndx].hasName {
-		return "", nil
-	}
-	f, err := o.file()
-	if err != nil {
-		return "", err
-	}
-	s := memOf(f).cstring(o.lVersions[ndx].name, "version name")
-	return s.s, s.err
-}
-
 // versionReq is one Vernaux entry as match_symbol receives it.
 type versionReq struct {
 	hash     uint32
