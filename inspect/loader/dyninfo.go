@@ -74,6 +74,18 @@ func (g glibcModel) noRela() bool {
 	return g.machine == elf.EM_386 && g.atLeast(37)
 }
 
+// procNum is DT_THISPROCNUM: DT_AARCH64_NUM (6) on aarch64,
+// DT_X86_64_NUM (4) on x86-64 since 2.39, none on i386.
+func (g glibcModel) procNum() int64 {
+	switch {
+	case g.machine == elf.EM_AARCH64:
+		return 6
+	case g.machine == elf.EM_X86_64 && g.atLeast(39):
+		return 4
+	}
+	return 0
+}
+
 // Tag ranges of elf.h used by elf_get_dynamic_info's index arithmetic.
 const (
 	dtValRngHi   = 0x6ffffdff
@@ -99,8 +111,11 @@ func (g glibcModel) infoSlotFor(tag elf.DynTag) (elf.DynTag, bool) {
 	if u < g.dtNum() {
 		return elf.DynTag(u), true
 	}
-	// DT_THISPROCNUM is 0 on x86-64, i386 and aarch64 before 2.42's
-	// DT_AARCH64 tags matter to the start-up: no processor slots.
+	// The processor's own tags (dl-dtprocnum.h): DT_LOPROC up to
+	// DT_THISPROCNUM of them, compared as signed values.
+	if procNum := g.procNum(); int64(tag) >= int64(elf.DT_LOPROC) && int64(tag) < int64(elf.DT_LOPROC)+procNum {
+		return tag, true
+	}
 	if idx := (uint64(dtVerneedNum) - u) & mask; idx < dtVersionNum {
 		return elf.DynTag(dtVerneedNum - idx), true
 	}

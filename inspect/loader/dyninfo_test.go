@@ -38,7 +38,10 @@ func TestInfoSlotFor(t *testing.T) {
 		{g36, elf.DT_GNU_HASH, elf.DT_GNU_HASH, true},
 		{g36, elf.DT_FLAGS_1, elf.DT_FLAGS_1, true},
 		{g36, elf.DynTag(0x370), 0, false},
-		{g36, elf.DT_LOPROC, 0, false}, // DT_THISPROCNUM is 0 on x86-64
+		{g36, elf.DT_LOPROC, 0, false}, // DT_THISPROCNUM was 0 on x86-64 before 2.39
+		{glibcModel{minor: 41, machine: elf.EM_X86_64, class: elf.ELFCLASS64}, elf.DT_LOPROC + 3, elf.DT_LOPROC + 3, true},
+		{glibcModel{minor: 41, machine: elf.EM_X86_64, class: elf.ELFCLASS64}, elf.DT_LOPROC + 4, 0, false},
+		{glibcModel{minor: 31, machine: elf.EM_AARCH64, class: elf.ELFCLASS64}, elf.DT_LOPROC + 5, elf.DT_LOPROC + 5, true},
 		{g32, elf.DynTag(int32(-3)), elf.DT_AUXILIARY, true},
 		{g32, elf.DT_STRSZ, elf.DT_STRSZ, true},
 	}
