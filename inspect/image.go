@@ -30,6 +30,13 @@ type Image struct {
 	overlapsDone bool
 	overlaps     []Overlap
 	overlapCount uint64
+
+	// byKernel: the kernel mapped the file (an executable), not ld.so.
+	// The kernel clears the tail of a segment's last file page only when
+	// the segment is writable: elf_load ignores padzero's fault on a
+	// read-only page, which keeps the file's bytes there. ld.so's
+	// _dl_map_segments makes the page writable for the clearing.
+	byKernel bool
 }
 
 // Loc says where a virtual address comes from in the loader's view.
@@ -87,6 +94,16 @@ func (f *File) Image() *Image {
 		f.image = newImage(f, PageSizeFor(f.Machine))
 	}
 	return f.image
+}
+
+// MapAsKernel makes the loader's view the kernel's mapping of the file
+// as an executable (fs/binfmt_elf.c elf_load) rather than ld.so's
+// mapping of a library: they differ in the tail of the last file page of
+// a read-only segment with zero-fill. Call it before reading through the
+// view.
+func (f *File) MapAsKernel() {
+	f.image = newImage(f, PageSizeFor(f.Machine))
+	f.image.byKernel = true
 }
 
 // NewImage builds the loader's view with a given page size.
@@ -157,7 +174,8 @@ func (im *Image) Lookup(addr uint64) Loc {
 			// the last page for zero-fill.
 			fileStart := p.Offset - (p.Vaddr - m.Start)
 			inTail := addr-p.Vaddr >= p.Filesz && addr >= p.Vaddr
-			if !(inTail && p.Memsz > p.Filesz) && p.Offset >= p.Vaddr-m.Start {
+			cleared := inTail && p.Memsz > p.Filesz && !(im.byKernel && p.Flags&elf.PF_W == 0)
+			if !cleared && p.Offset >= p.Vaddr-m.Start {
 				loc.File = true
 				loc.Off = fileStart + (addr - m.Start)
 			}
@@ -196,6 +214,13 @@ func (im *Image) ReadAt(p []byte, addr uint64, what string) error {
 		l := im.Lookup(addr)
 		if !l.Mapped {
 			e := errMem(addr, what, "address not mapped by any PT_LOAD", nil)
+			e.Fault = FaultUnmapped
+			return e
+		}
+		// A segment without R, W or X is mapped PROT_NONE. On x86, W and
+		// X imply R: only no flags at all makes a page unreadable.
+		if l.Perm&(elf.PF_R|elf.PF_W|elf.PF_X) == 0 {
+			e := errMem(addr, what, fmt.Sprintf("mapped with no access by program header %d (p_flags 0)", l.Prog), nil)
 			e.Fault = FaultUnmapped
 			return e
 		}

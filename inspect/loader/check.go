@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/internal/safeopen"
@@ -179,6 +180,12 @@ type checker struct {
 	// libcMapped is set once a library named libc.so.6 by its DT_SONAME
 	// is mapped (GL(dl_ns)[].libc_map).
 	libcMapped bool
+	// ident is EI_CLASS and EI_DATA as the file has them; f is read with
+	// the kernel's, which may differ (openAsKernel).
+	ident [2]byte
+	// interpHost is where the kernel found the interpreter; "" when the
+	// kernel runs the program without one.
+	interpHost string
 }
 
 func (c *checker) add(f Finding) {
@@ -213,6 +220,15 @@ func Check(path string, opts CheckOptions) (res *CheckResult, err error) {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
+	// The kernel reads an executable's headers by its e_machine, not by
+	// EI_CLASS and EI_DATA; a library is read by ld.so, which checks them.
+	if kf, closer, found, kerr := openAsKernel(path); kerr == nil && kf != nil {
+		defer closer.Close()
+		c := &checker{opts: opts, path: path, f: kf, res: &CheckResult{}}
+		if !c.isLibrary() {
+			return checkFileIdent(kf, path, opts, found), nil
+		}
+	}
 	f, err := inspect.Open(path)
 	if err != nil {
 		if errors.Is(err, inspect.ErrNotELF) {
@@ -238,9 +254,19 @@ func Check(path string, opts CheckOptions) (res *CheckResult, err error) {
 }
 
 func checkFile(f *inspect.File, path string, opts CheckOptions) (res *CheckResult) {
+	return checkFileIdent(f, path, opts, [2]byte{byte(f.Class), byte(f.Data)})
+}
+
+// checkFileIdent checks a file whose e_ident holds the class and data
+// encoding found, which differ from f's when the kernel reads the headers
+// otherwise (openAsKernel).
+func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]byte) (res *CheckResult) {
 	res = &CheckResult{Path: path, Root: opts.Root, Findings: []Finding{}}
-	c := &checker{opts: opts, res: res, f: f, path: path}
+	c := &checker{opts: opts, res: res, f: f, path: path, ident: found}
 	c.dlopen = c.isLibrary()
+	if !c.dlopen {
+		f.MapAsKernel()
+	}
 	defer func() {
 		c.closeAll()
 		if r := recover(); r != nil {
@@ -249,7 +275,7 @@ func checkFile(f *inspect.File, path string, opts CheckOptions) (res *CheckResul
 		}
 		res.finish()
 	}()
-	for _, step := range []func(){c.kernel, c.mapping, c.startup, c.dependencies, c.libraries, c.versions, c.weakSymbols, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.payload, c.finalisers} {
+	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.startup, c.dependencies, c.libraries, c.versions, c.weakSymbols, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.payload, c.finalisers} {
 		if c.stop {
 			break
 		}
@@ -330,6 +356,12 @@ func (c *checker) binfmt() *binfmtEntry {
 func (c *checker) kernel() {
 	f := c.f
 	nexec := "`elfdoctor inspect` shows the headers; compare with the pristine file using `elfdoctor diff`"
+	if c.ident != [2]byte{byte(f.Class), byte(f.Data)} {
+		c.add(Finding{Severity: SeverityNote, Stage: StageKernel, Code: "ident-not-read",
+			Summary: fmt.Sprintf("e_ident gives class %s and data encoding %s, which neither the kernel nor ld.so reads for a program: the kernel reads the headers as %s %s by e_machine (%s)",
+				elf.Class(c.ident[0]), elf.Data(c.ident[1]), f.Class, f.Data, f.Machine),
+			Next: "a library with this e_ident would be refused by ld.so; compare with the pristine file using `elfdoctor diff`"})
+	}
 	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "not-executable",
 			Summary: fmt.Sprintf("the file is of type %s, which the kernel does not execute", f.Type),
@@ -378,25 +410,27 @@ func (c *checker) kernel() {
 			Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
 		return
 	}
-	// The kernel reads the whole program header table in one go and
-	// refuses tables over 64 KiB; it must also fit in the file.
-	if size := uint64(f.Phnum) * uint64(f.Phentsize); size == 0 || size > 65536 {
-		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-phnum",
-			Summary: fmt.Sprintf("%d program headers (%d bytes): the kernel accepts 1 to 65536 bytes of them", f.Phnum, size),
-			Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
-		return
+	// load_elf_phdrs reads the whole table in one go, and refuses one of
+	// more than a page (ELF_MIN_ALIGN) or of no entries. e_phnum is taken
+	// as it is: the kernel does not follow PN_XNUM.
+	phnum, err := rawPhnum(f)
+	if err != nil {
+		phnum = f.Phnum
 	}
-	loads := f.ProgsOfType(elf.PT_LOAD)
-	if len(loads) == 0 {
-		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "no-load",
-			Summary: "no PT_LOAD segment: nothing to map", Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
+	page := inspect.PageSizeFor(f.Machine)
+	if size := uint64(phnum) * uint64(f.Phentsize); size == 0 || size > 65536 || size > page {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-phnum",
+			Summary: fmt.Sprintf("%d program headers (%d bytes): the kernel reads 1 to %d bytes of them (a page)", phnum, size, page),
+			Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
 		return
 	}
 	c.interp()
 	if c.stop {
 		return
 	}
-	page := inspect.PageSizeFor(f.Machine)
+	// From here on the kernel has committed to the new program
+	// (begin_new_exec): a failure kills the process with SIGSEGV.
+	loads := f.ProgsOfType(elf.PT_LOAD)
 	for _, p := range loads {
 		ev := []string{fmt.Sprintf("program header %d at 0x%x: offset 0x%x, vaddr 0x%x, FileSiz %s, MemSiz %s, align 0x%x",
 			p.Index, p.Off, p.Offset, p.Vaddr, inspect.SizeString(p.Filesz), inspect.SizeString(p.Memsz), p.Align)}
@@ -440,34 +474,12 @@ func (c *checker) kernel() {
 				Evidence: ev, Next: "the file is truncated: download it again"})
 		}
 	}
-	if !c.isLibrary() {
-		im := f.Image()
-		l := im.Lookup(f.Entry)
-		if !l.Mapped || l.Perm&elf.PF_X == 0 {
-			what := "not mapped"
-			if l.Mapped {
-				what = fmt.Sprintf("in program header %d, which is %s, not executable", l.Prog, inspect.FlagString(l.Perm))
-			}
-			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "entry-not-executable",
-				Summary: fmt.Sprintf("the entry point 0x%x is %s", f.Entry, what),
-				Outcome: OutcomeCrash, Signal: "SIGSEGV",
-				Message: "SIGSEGV at the entry point, after the loader has finished",
-				Next:    "the ELF header was damaged: compare with the pristine file using `elfdoctor diff`"})
-		}
-	}
-	// PT_PHDR must lie inside a PT_LOAD: ld.so computes the load bias
-	// from it and reads the program headers through it.
-	for _, p := range f.ProgsOfType(elf.PT_PHDR) {
-		l := f.Image().Lookup(p.Vaddr)
-		end := f.Image().Lookup(p.Vaddr + max(p.Memsz, 1) - 1)
-		if !l.Mapped || !end.Mapped || !l.File {
-			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "phdr-not-loaded",
-				Summary: fmt.Sprintf("PT_PHDR (vaddr 0x%x, %d bytes) is not inside a file-backed PT_LOAD, so ld.so reads the program headers from unmapped memory", p.Vaddr, p.Memsz),
-				Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main",
-				Next: "compare with the pristine file using `elfdoctor diff`"})
-		} else if l.Off != f.Phoff {
-			c.add(Finding{Severity: SeverityWarning, Stage: StageKernel, Code: "phdr-mismatch",
-				Summary: fmt.Sprintf("PT_PHDR maps file offset 0x%x but e_phoff is 0x%x: ld.so will read different program headers than the kernel", l.Off, f.Phoff)})
+	// Without an interpreter the kernel starts the program at its entry
+	// point itself, PT_LOADs or not (load_elf_binary refuses neither).
+	if c.interpHost == "" && c.underEmulator == "" && !c.isLibrary() {
+		c.entry("the kernel starts the program there: it has no PT_INTERP")
+		if c.stop {
+			return
 		}
 	}
 	for _, p := range f.ProgsOfType(elf.PT_GNU_STACK) {
@@ -481,7 +493,7 @@ func (c *checker) kernel() {
 // interp checks PT_INTERP as the kernel reads it and opens the file.
 func (c *checker) interp() {
 	f := c.f
-	interp, has, err := f.Interp()
+	interp, has, errno, why := kernelInterp(f)
 	if !has {
 		if d, _ := f.Dynamic(); d != nil && f.Type == elf.ET_EXEC && len(d.Needed) > 0 {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "no-interp",
@@ -490,11 +502,15 @@ func (c *checker) interp() {
 		}
 		return
 	}
-	if err != nil {
+	if errno != 0 {
+		sum := "PT_INTERP is malformed, so the kernel refuses the file"
+		next := "restore the interpreter with the pristine file, or run the loader directly: `LOADER --library-path DIRS FILE`"
+		if errno == syscall.EIO {
+			sum = "the kernel cannot read the interpreter's name: PT_INTERP lies past the end of the file, and the short read fails exec with EIO"
+			next = "the file is truncated (or PT_INTERP was damaged): download it again and compare with `elfdoctor diff`"
+		}
 		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-interp",
-			Summary:  "PT_INTERP is malformed, so the kernel refuses the file",
-			Evidence: []string{err.Error()}, Outcome: OutcomeExecFails, Message: "Exec format error",
-			Next: "restore the interpreter with the pristine file, or run the loader directly: `LOADER --library-path DIRS FILE`"})
+			Summary: sum, Evidence: []string{why}, Outcome: OutcomeExecFails, Message: execErrno(errno), Next: next})
 		return
 	}
 	c.res.Objects = append(c.res.Objects, Object{Name: interp})
@@ -531,6 +547,7 @@ func (c *checker) interp() {
 		return
 	}
 	obj.Path, obj.Found = host, true
+	c.interpHost = host
 	lf, err := inspect.Open(host)
 	if err != nil {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "interp-bad",
@@ -749,7 +766,10 @@ func (c *checker) isLibrary() bool {
 	if _, has, _ := f.Interp(); has {
 		return false
 	}
-	if d, _ := f.Dynamic(); d != nil && d.Flags1&elf.DF_1_PIE != 0 {
+	// dlopen refuses an object without PT_DYNAMIC ("object file has no
+	// dynamic section"): such a file is only ever executed.
+	d, _ := f.Dynamic()
+	if len(f.ProgsOfType(elf.PT_DYNAMIC)) == 0 || (d != nil && d.Flags1&elf.DF_1_PIE != 0) {
 		return false
 	}
 	return true

@@ -34,48 +34,103 @@ type initCall struct {
 	err  error  // reading the array faulted here
 }
 
-// calls lists, in call order, what an object's initialisers (or, with
-// fini set, finalisers) call: DT_PREINIT_ARRAY for the program, DT_INIT,
-// then DT_INIT_ARRAY in order (call_init, elf/dl-init.c, and
-// __libc_start_main for the program); or DT_FINI_ARRAY from its last
-// entry down, then DT_FINI (_dl_fini, elf/dl-fini.c). Array entries are
-// taken as relocation left them: the addend of an R_*_RELATIVE at the
-// slot, or the bytes there; a slot bound to a symbol is not judged.
-func (c *checker) calls(o *loadedObj, f *inspect.File, fini bool) []initCall {
-	d := o.dyn
+// initSource is where one kind of initialiser or finaliser is found:
+// from the dynamic table (what ld.so and, since glibc 2.34, libc read),
+// or from the addresses the program's own start-up code was linked with.
+type initSource struct {
+	single         string // "DT_INIT", "DT_FINI", or "" for none
+	singleAddr     uint64
+	hasSingle      bool
+	array          string // "DT_INIT_ARRAY", ...
+	arrayAddr      uint64
+	arraySize      uint64
+	hasArray       bool
+	hasSize        bool
+	singleAfter    bool // the single function runs after the array (fini)
+	backwards      bool // the array runs from its last entry down (_dl_fini)
+	truncateSize32 bool // the entry count is an unsigned int
+}
+
+// dynSource reads an object's DT_ tags for one kind.
+func dynSource(d *inspect.Dynamic, single, array, size elf.DynTag) initSource {
+	s := initSource{array: inspect.DynTagName(array), truncateSize32: true}
+	if single != 0 {
+		s.single = inspect.DynTagName(single)
+		s.singleAddr, s.hasSingle = d.Tag(single)
+	}
+	s.arrayAddr, s.hasArray = d.Tag(array)
+	s.arraySize, s.hasSize = d.Tag(size)
+	return s
+}
+
+// legacyStart reports whether the program was linked with a start-up
+// (crt1.o) from before glibc 2.34, whose _start hands __libc_start_main
+// the program's own __libc_csu_init: that, not libc, then runs the
+// program's initialisers, found by the addresses it was linked with
+// (_init, __init_array_start), never through the dynamic table. Such a
+// program binds __libc_start_main@GLIBC_2.2.5; one linked against 2.34
+// or later binds __libc_start_main@GLIBC_2.34, and requires that version.
+func legacyStart(o *loadedObj) bool {
+	v := o.versions()
+	if v == nil {
+		return true
+	}
+	for _, n := range v.Need {
+		for _, a := range n.Aux {
+			var minor int
+			if _, err := fmt.Sscanf(a.Name, "GLIBC_2.%d", &minor); err == nil && minor >= 34 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// linkedInit is where __libc_csu_init finds the program's initialisers:
+// _init (the .init section) and __init_array_start..__init_array_end
+// (.init_array), addresses its code was linked with. The section table
+// records them; without one, the dynamic table's entries, which the
+// linker wrote with the same values, stand in.
+func linkedInit(f *inspect.File, d *inspect.Dynamic) initSource {
+	s := dynSource(d, elf.DT_INIT, elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ)
+	s.truncateSize32 = false
+	for _, sec := range f.Sections {
+		switch {
+		case sec.Name == ".init" && sec.Type == elf.SHT_PROGBITS:
+			s.single, s.singleAddr, s.hasSingle = "_init", sec.Addr, true
+		case sec.Type == elf.SHT_INIT_ARRAY:
+			s.array, s.arrayAddr, s.arraySize, s.hasArray, s.hasSize = "__init_array_start", sec.Addr, sec.Size, true, true
+		}
+	}
+	return s
+}
+
+// calls lists, in call order, the functions src names for an object.
+// Array entries are taken as relocation left them: the addend of an
+// R_*_RELATIVE at the slot, or the bytes there; a slot bound to a symbol
+// is not judged.
+func (c *checker) calls(f *inspect.File, d *inspect.Dynamic, src initSource) []initCall {
 	word := uint64(8)
 	if f.Class == elf.ELFCLASS32 {
 		word = 4
 	}
-	relocated := map[uint64]*reloc{}
-	rel := relativeType(f.Machine)
-	arrays := []struct{ tag, sz elf.DynTag }{{elf.DT_PREINIT_ARRAY, elf.DT_PREINIT_ARRAYSZ}, {elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ}}
-	single := elf.DT_INIT
-	if fini {
-		arrays = []struct{ tag, sz elf.DynTag }{{elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ}}
-		single = elf.DT_FINI
-	}
 	var out []initCall
-	addSingle := func() {
-		if v, ok := d.Tag(single); ok {
-			out = append(out, initCall{what: inspect.DynTagName(single), addr: v})
-		}
+	if src.hasSingle && !src.singleAfter {
+		out = append(out, initCall{what: src.single, addr: src.singleAddr})
 	}
-	var singleDone bool
-	for _, a := range arrays {
-		if a.tag == elf.DT_PREINIT_ARRAY && o != c.loaded[0] {
-			continue // only the program's is called
+	if src.hasArray && !src.hasSize {
+		// l_info[DT_*_ARRAYSZ] is a null pointer: reading its d_val faults.
+		out = append(out, initCall{what: src.array, err: errMem(0, src.array+"SZ", "the array has no size entry: ld.so reads the size through a null pointer", nil)})
+		return out
+	}
+	if src.hasArray {
+		n := src.arraySize / word
+		if src.truncateSize32 {
+			n = uint64(uint32(n))
 		}
-		if a.tag == elf.DT_INIT_ARRAY && !singleDone {
-			addSingle()
-			singleDone = true
-		}
-		addr, ok1 := d.Tag(a.tag)
-		size, ok2 := d.Tag(a.sz)
-		if !ok1 || !ok2 || size < word {
-			continue
-		}
-		if len(relocated) == 0 {
+		relocated := map[uint64]*reloc{}
+		rel := relativeType(f.Machine)
+		if n > 0 {
 			eachReloc(f, d, func(r reloc) bool {
 				if !r.lazy {
 					r := r
@@ -84,16 +139,18 @@ func (c *checker) calls(o *loadedObj, f *inspect.File, fini bool) []initCall {
 				return true
 			})
 		}
-		n := min(size/word, maxInitFuncs)
-		var slots []initCall
-		for i := uint64(0); i < n; i++ {
-			slot := addr + i*word
-			call := initCall{what: fmt.Sprintf("%s[%d]", inspect.DynTagName(a.tag), i), slot: slot}
+		for k := uint64(0); k < min(n, maxInitFuncs); k++ {
+			i := k
+			if src.backwards {
+				i = n - 1 - k
+			}
+			slot := src.arrayAddr + i*word
+			call := initCall{what: fmt.Sprintf("%s[%d]", src.array, i), slot: slot}
 			var b [8]byte
 			if err := f.Image().ReadAt(b[:word], slot, call.what); err != nil {
 				call.err = err
-				slots = append(slots, call)
-				break
+				out = append(out, call)
+				return out
 			}
 			v := f.ByteOrder().Uint64(b[:])
 			if word == 4 {
@@ -108,18 +165,11 @@ func (c *checker) calls(o *loadedObj, f *inspect.File, fini bool) []initCall {
 				}
 			}
 			call.addr = v
-			slots = append(slots, call)
+			out = append(out, call)
 		}
-		if fini {
-			// _dl_fini reads the array from its last entry down.
-			for i, j := 0, len(slots)-1; i < j; i, j = i+1, j-1 {
-				slots[i], slots[j] = slots[j], slots[i]
-			}
-		}
-		out = append(out, slots...)
 	}
-	if !singleDone {
-		addSingle()
+	if src.hasSingle && src.singleAfter {
+		out = append(out, initCall{what: src.single, addr: src.singleAddr})
 	}
 	return out
 }
@@ -141,6 +191,8 @@ func badCall(f *inspect.File, call initCall) (why, signal string) {
 			what += ": it lies in the program header table (a rewrite wrote the table over the code it pointed to)"
 		}
 		return what, "SIGSEGV"
+	case l.File && l.Off&^(f.Image().PageSize-1) >= uint64(f.Size()):
+		return fmt.Sprintf("0x%x, on a page past the end of the file (size 0x%x)", call.addr, f.Size()), "SIGBUS"
 	case inPhdrs:
 		// Executable, but the bytes are program headers: the CPU runs
 		// them as instructions, with a signal nobody can name in advance.
@@ -149,34 +201,30 @@ func badCall(f *inspect.File, call initCall) (why, signal string) {
 	return "", ""
 }
 
-// initialisers replays the calls made after relocation and before main:
-// for every object, dependencies first (ld.so's _dl_init), the program
-// last (__libc_start_main). A pointer that does not lead to code crashes
-// there.
+// initialisers replays what runs after relocation, in order: ld.so's
+// _dl_init (elf/dl-init.c) calls the program's DT_PREINIT_ARRAY, then
+// every library's DT_INIT and DT_INIT_ARRAY, dependencies first; it then
+// jumps to the program's entry point, where __libc_start_main runs the
+// program's own initialisers: through the dynamic table for a program
+// linked against glibc 2.34 or later (call_init, csu/libc-start.c), or
+// through its own __libc_csu_init before that. A pointer that does not
+// lead to code crashes there, before main.
 func (c *checker) initialisers() {
-	c.eachCall(false)
-}
-
-// finalisers replays exit: _dl_fini calls every object's finalisers, the
-// program first. main has run by then, so a bad one is a crash at exit.
-func (c *checker) finalisers() {
-	c.eachCall(true)
-}
-
-func (c *checker) eachCall(fini bool) {
 	if c.dyn == nil || len(c.loaded) == 0 {
+		if !c.isLibrary() && c.interpHost != "" {
+			c.entry("ld.so jumps there once it has relocated everything")
+		}
 		return
 	}
-	order := make([]*loadedObj, 0, len(c.loaded))
-	for i := len(c.loaded) - 1; i >= 0; i-- {
-		order = append(order, c.loaded[i])
-	}
-	if fini {
-		for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
-			order[i], order[j] = order[j], order[i]
+	main := c.loaded[0]
+	if !c.dlopen {
+		pre := dynSource(main.dyn, 0, elf.DT_PREINIT_ARRAY, elf.DT_PREINIT_ARRAYSZ)
+		if c.run(main, c.f, pre, false) {
+			return
 		}
 	}
-	for _, o := range order {
+	for i := len(c.loaded) - 1; i >= 1; i-- {
+		o := c.loaded[i]
 		if o.dyn == nil || o.preloaded {
 			continue
 		}
@@ -184,28 +232,84 @@ func (c *checker) eachCall(fini bool) {
 		if err != nil {
 			continue
 		}
-		for _, call := range c.calls(o, f, fini) {
-			why, sig := badCall(f, call)
-			if why == "" {
-				continue
-			}
-			fd := Finding{Severity: SeverityFatal, Stage: StageInit, Code: "init-not-code", Object: o.name,
-				Summary:  fmt.Sprintf("%s of %s points to %s", call.what, filepath.Base(o.name), why),
-				Evidence: []string{fmt.Sprintf("%s: called after relocation, before main", call.what)},
-				Outcome:  OutcomeCrash, Signal: sig,
-				Message: "killed by a signal in call_init, after ld.so has loaded everything and before main",
-				Next:    "a rewrite damaged the initialisers: compare with the pristine file using `elfdoctor diff`"}
-			if fini {
-				fd.Stage, fd.Code, fd.Outcome = StageExit, "fini-not-code", OutcomeExitCrash
-				fd.Evidence = []string{fmt.Sprintf("%s: called at exit, after main has run", call.what)}
-				fd.Message = "main runs; at exit the process is killed by a signal in _dl_fini"
-				fd.Next = "the program does its work and then crashes at exit, so its exit status is lost: compare with the pristine file using `elfdoctor diff`"
-			}
-			if call.slot != 0 {
-				fd.Evidence = append(fd.Evidence, fmt.Sprintf("the pointer was read at 0x%x", call.slot))
-			}
-			c.add(fd)
+		if c.run(o, f, dynSource(o.dyn, elf.DT_INIT, elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ), false) {
 			return
 		}
 	}
+	if c.dlopen {
+		// dlopen runs the library's own initialisers like a dependency's.
+		c.run(main, c.f, dynSource(main.dyn, elf.DT_INIT, elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ), false)
+		return
+	}
+	if c.interpHost != "" {
+		c.entry("ld.so jumps there once it has relocated everything and run the libraries' initialisers")
+		if c.stop {
+			return
+		}
+	}
+	src := dynSource(main.dyn, elf.DT_INIT, elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ)
+	if legacyStart(main) {
+		src = linkedInit(c.f, main.dyn)
+	}
+	c.run(main, c.f, src, false)
+}
+
+// finalisers replays exit: _dl_fini (elf/dl-fini.c) calls the finalisers
+// of every object whose initialisers ran, the program first, each one's
+// DT_FINI_ARRAY from its last entry down, then its DT_FINI. main has run
+// by then, so a bad one is a crash at exit.
+func (c *checker) finalisers() {
+	if c.dyn == nil || len(c.loaded) == 0 {
+		return
+	}
+	// Before glibc 2.41 the entry count is an unsigned int.
+	truncate := true
+	if c.interpHost != "" {
+		if li := describeLoader(c.interpHost, c.f); li.minor >= 41 {
+			truncate = false
+		}
+	}
+	for _, o := range c.loaded {
+		if o.dyn == nil || o.preloaded {
+			continue
+		}
+		f, err := o.file()
+		if err != nil {
+			continue
+		}
+		src := dynSource(o.dyn, elf.DT_FINI, elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ)
+		src.singleAfter, src.backwards, src.truncateSize32 = true, true, truncate
+		if c.run(o, f, src, true) {
+			return
+		}
+	}
+}
+
+// run replays the calls src names for o, and reports the first that
+// crashes. It returns true when one did.
+func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) bool {
+	for _, call := range c.calls(f, o.dyn, src) {
+		why, sig := badCall(f, call)
+		if why == "" {
+			continue
+		}
+		fd := Finding{Severity: SeverityFatal, Stage: StageInit, Code: "init-not-code", Object: o.name,
+			Summary:  fmt.Sprintf("%s of %s points to %s", call.what, filepath.Base(o.name), why),
+			Evidence: []string{fmt.Sprintf("%s: called after relocation, before main", call.what)},
+			Outcome:  OutcomeCrash, Signal: sig,
+			Message: "killed by a signal in call_init, after ld.so has loaded everything and before main",
+			Next:    "a rewrite damaged the initialisers: compare with the pristine file using `elfdoctor diff`"}
+		if fini {
+			fd.Stage, fd.Code, fd.Outcome = StageExit, "fini-not-code", OutcomeExitCrash
+			fd.Evidence = []string{fmt.Sprintf("%s: called at exit, after main has run", call.what)}
+			fd.Message = "main runs; at exit the process is killed by a signal in _dl_fini"
+			fd.Next = "the program does its work and then crashes at exit, so its exit status is lost: compare with the pristine file using `elfdoctor diff`"
+		}
+		if call.slot != 0 {
+			fd.Evidence = append(fd.Evidence, fmt.Sprintf("the pointer was read at 0x%x", call.slot))
+		}
+		c.add(fd)
+		return true
+	}
+	return false
 }

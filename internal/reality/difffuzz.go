@@ -270,6 +270,11 @@ func Compare(res *loader.CheckResult, o Observation) string {
 			return fmt.Sprintf("predicted %s before main, really %s (stderr %q)", fatal.Signal, o.Signal, short(o.Stderr))
 		}
 		return ""
+	case ClassSignalAfter:
+		if fatal.Signal != "" && fatal.Signal != o.Signal {
+			return fmt.Sprintf("predicted %s at exit, really %s (stderr %q)", fatal.Signal, o.Signal, short(o.Stderr))
+		}
+		return ""
 	case ClassLoaderError:
 		exit := predictedExit(fatal)
 		if o.Exit != exit {
@@ -349,6 +354,8 @@ func expected(res *loader.CheckResult) Class {
 		return ClassLoaderError
 	case loader.OutcomeCrash:
 		return ClassSignal
+	case loader.OutcomeExitCrash:
+		return ClassSignalAfter
 	case loader.OutcomeBareRuntime:
 		return ClassNoMain
 	case loader.OutcomeRuntimeFails:

@@ -1,0 +1,277 @@
+package loader
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"runtime"
+	"syscall"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
+)
+
+// kernelClass is the class binfmt_elf reads a file's headers with, chosen
+// by e_machine alone (in the machine's own byte order): load_elf_binary
+// checks ELFMAG, e_type and elf_check_arch, which on x86-64 is
+// e_machine == EM_X86_64, and compat_binfmt_elf (IA32 emulation) takes
+// EM_386 and EM_486 with 32-bit headers. Neither looks at EI_CLASS or
+// EI_DATA. ok is false when neither handler of this kernel takes the
+// machine, and the file goes on to binfmt_misc.
+func kernelClass(machine uint16) (class elf.Class, ok bool) {
+	switch runtime.GOARCH {
+	case "amd64":
+		switch elf.Machine(machine) {
+		case elf.EM_X86_64:
+			return elf.ELFCLASS64, true
+		case elf.EM_386, elf.EM_486:
+			return elf.ELFCLASS32, true
+		}
+	case "arm64":
+		if elf.Machine(machine) == elf.EM_AARCH64 {
+			return elf.ELFCLASS64, true
+		}
+	}
+	return 0, false
+}
+
+// identPatched reads a file with EI_CLASS and EI_DATA replaced by what the
+// kernel's handler assumes, so the headers parse as the kernel reads them.
+type identPatched struct {
+	r           io.ReaderAt
+	class, data byte
+}
+
+func (p identPatched) ReadAt(b []byte, off int64) (int, error) {
+	n, err := p.r.ReadAt(b, off)
+	for i, v := range []byte{p.class, p.data} {
+		if at := int64(elf.EI_CLASS+i) - off; at >= 0 && at < int64(n) {
+			b[at] = v
+		}
+	}
+	return n, err
+}
+
+// openAsKernel opens an executable whose EI_CLASS or EI_DATA is not what
+// the kernel's handler for its e_machine assumes, with the headers read
+// the way the kernel reads them. It returns nil when the file's ident
+// already agrees (or no native handler takes it): inspect.Open reads it
+// as it is. found is the ident's EI_CLASS and EI_DATA.
+func openAsKernel(path string) (f *inspect.File, closer io.Closer, found [2]byte, err error) {
+	fh, err := safeopen.Regular(path)
+	if err != nil {
+		return nil, nil, found, err
+	}
+	var head [20]byte
+	if _, err := fh.ReadAt(head[:], 0); err != nil || string(head[:4]) != elf.ELFMAG {
+		fh.Close()
+		return nil, nil, found, nil
+	}
+	// e_machine is at the same offset in both classes.
+	class, ok := kernelClass(binary.LittleEndian.Uint16(head[18:]))
+	found = [2]byte{head[elf.EI_CLASS], head[elf.EI_DATA]}
+	if !ok || (found[0] == byte(class) && found[1] == byte(elf.ELFDATA2LSB)) {
+		fh.Close()
+		return nil, nil, found, nil
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, nil, found, err
+	}
+	f, err = inspect.NewFile(identPatched{r: fh, class: byte(class), data: byte(elf.ELFDATA2LSB)}, st.Size())
+	if err != nil {
+		fh.Close()
+		return nil, nil, found, err
+	}
+	return f, fh, found, nil
+}
+
+// execErrno is the error execve returns, with the words strerror gives it
+// (what a shell prints after the program's name).
+func execErrno(e syscall.Errno) string {
+	s := e.Error()
+	if s == "" {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// kernelRead replays elf_read (fs/binfmt_elf.c) of n bytes at file offset
+// off: kernel_read refuses an offset that is negative as a loff_t, or
+// whose end overflows one (rw_verify_area: EINVAL), and a short read is
+// EIO. It returns 0 when the read succeeds.
+func kernelRead(size int64, off, n uint64) syscall.Errno {
+	if int64(off) < 0 || int64(off+n) < 0 {
+		return syscall.EINVAL
+	}
+	if off >= uint64(size) || n > uint64(size)-off {
+		return syscall.EIO
+	}
+	return 0
+}
+
+// kernelInterp replays load_elf_binary's reading of PT_INTERP: the first
+// one only, its length between 2 and PATH_MAX (else ENOEXEC), read with
+// elf_read, and NUL-terminated in its last byte (else ENOEXEC). The name
+// is what open_exec is given: up to the first NUL.
+func kernelInterp(f *inspect.File) (name string, has bool, errno syscall.Errno, why string) {
+	ps := f.ProgsOfType(elf.PT_INTERP)
+	if len(ps) == 0 {
+		return "", false, 0, ""
+	}
+	p := ps[0]
+	if p.Filesz < 2 || p.Filesz > 4096 {
+		return "", true, syscall.ENOEXEC, fmt.Sprintf("PT_INTERP (program header %d) is %d bytes; the kernel takes 2 to 4096", p.Index, p.Filesz)
+	}
+	if e := kernelRead(f.Size(), p.Offset, p.Filesz); e != 0 {
+		why := fmt.Sprintf("PT_INTERP (program header %d) asks for %d bytes at file offset 0x%x; the file is 0x%x bytes", p.Index, p.Filesz, p.Offset, f.Size())
+		if e == syscall.EINVAL {
+			why = fmt.Sprintf("PT_INTERP (program header %d) has file offset 0x%x, negative as the kernel's signed file position", p.Index, p.Offset)
+		}
+		return "", true, e, why
+	}
+	b, err := f.ReadFull(int64(p.Offset), p.Filesz, fmt.Sprintf("PT_INTERP (program header %d)", p.Index))
+	if err != nil {
+		return "", true, syscall.EIO, err.Error()
+	}
+	if b[len(b)-1] != 0 {
+		return "", true, syscall.ENOEXEC, fmt.Sprintf("PT_INTERP (program header %d) at file offset 0x%x does not end in a NUL byte", p.Index, p.Offset)
+	}
+	for i, c := range b {
+		if c == 0 {
+			b = b[:i]
+			break
+		}
+	}
+	return string(b), true, 0, ""
+}
+
+// kernelPhdrAddr is AT_PHDR as load_elf_binary computes it, at load bias
+// 0: the address the file offset e_phoff has in the last PT_LOAD whose
+// file bytes hold it, or 0 when none does (the kernel then passes the
+// load bias alone).
+func kernelPhdrAddr(f *inspect.File) (addr uint64, found bool) {
+	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
+		if p.Offset <= f.Phoff && f.Phoff-p.Offset < p.Filesz {
+			addr, found = f.Phoff-p.Offset+p.Vaddr, true
+		}
+	}
+	return addr, found
+}
+
+// ldsoPhdrs replays how ld.so finds the program's headers when the kernel
+// has mapped the program (dl_main, elf/rtld.c): it reads AT_PHNUM entries
+// at AT_PHDR from memory, not from the file, and rtld_setup_main_map
+// walks them. It returns the types found, or the fault of the read.
+func ldsoPhdrs(f *inspect.File, phnum int) (types map[elf.ProgType]bool, at uint64, err error) {
+	at, _ = kernelPhdrAddr(f)
+	ent := uint64(f.PhdrSize())
+	b := make([]byte, ent)
+	types = map[elf.ProgType]bool{}
+	for i := 0; i < phnum; i++ {
+		if err := f.Image().ReadAt(b, at+uint64(i)*ent, fmt.Sprintf("program header %d as ld.so reads it at AT_PHDR", i)); err != nil {
+			return nil, at, err
+		}
+		types[elf.ProgType(f.ByteOrder().Uint32(b))] = true
+	}
+	return types, at, nil
+}
+
+// rawPhnum is e_phnum as the kernel and ld.so take it: without the
+// PN_XNUM escape into section header 0, which neither follows.
+func rawPhnum(f *inspect.File) (int, error) {
+	off := int64(56)
+	if f.Class == elf.ELFCLASS32 {
+		off = 44
+	}
+	b, err := f.ReadFull(off, 2, "e_phnum")
+	if err != nil {
+		return 0, err
+	}
+	return int(f.ByteOrder().Uint16(b)), nil
+}
+
+// entry replays the jump to the program's entry point: by the kernel
+// itself for a program without an interpreter, else by ld.so
+// (_dl_start_user) once it has relocated everything and run the
+// libraries' initialisers. when says which, for the evidence.
+func (c *checker) entry(when string) {
+	f := c.f
+	l := f.Image().Lookup(f.Entry)
+	var what, sig string
+	switch {
+	case !l.Mapped:
+		what, sig = "not mapped", "SIGSEGV"
+	case l.Perm&elf.PF_X == 0:
+		what, sig = fmt.Sprintf("in program header %d, which is %s, not executable", l.Prog, inspect.FlagString(l.Perm)), "SIGSEGV"
+	case l.File && l.Off&^(f.Image().PageSize-1) >= uint64(f.Size()):
+		what, sig = fmt.Sprintf("in program header %d at file offset 0x%x, on a page past the end of the file (size 0x%x)", l.Prog, l.Off, f.Size()), "SIGBUS"
+	default:
+		return
+	}
+	stage := StageInit
+	if c.interpHost == "" {
+		stage = StageKernel
+	}
+	c.add(Finding{Severity: SeverityFatal, Stage: stage, Code: "entry-not-executable",
+		Summary:  fmt.Sprintf("the entry point 0x%x is %s", f.Entry, what),
+		Evidence: []string{when},
+		Outcome:  OutcomeCrash, Signal: sig,
+		Message: sig + " at the entry point, before main",
+		Next:    "the ELF header or the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
+}
+
+// mainMap replays what ld.so reads of the program the kernel mapped
+// before anything else (dl_main and rtld_setup_main_map, elf/rtld.c): the
+// program headers, from memory at AT_PHDR, AT_PHNUM of them. It needs a
+// PT_INTERP among them, the name it records for itself; without one it
+// stops on an assertion.
+func (c *checker) mainMap() {
+	f := c.f
+	if c.interpHost == "" || c.underEmulator != "" || c.dlopen {
+		return
+	}
+	phnum, err := rawPhnum(f)
+	if err != nil {
+		return
+	}
+	types, at, err := ldsoPhdrs(f, phnum)
+	_, kernelFound := kernelPhdrAddr(f)
+	where := fmt.Sprintf("AT_PHDR is 0x%x: where file offset e_phoff (0x%x) is mapped", at, f.Phoff)
+	if !kernelFound {
+		where = fmt.Sprintf("AT_PHDR is the load address itself (0x%x at load bias 0): no PT_LOAD maps file offset e_phoff (0x%x)", at, f.Phoff)
+	}
+	if err != nil {
+		sig := faultSignal(err)
+		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "phdr-unreadable",
+			Summary:  "ld.so reads the program headers from memory where the kernel says they are, and that memory cannot be read",
+			Evidence: []string{where, err.Error()},
+			Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main",
+			Next: "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
+		return
+	}
+	if !types[elf.PT_INTERP] {
+		fn, expr := "rtld_setup_main_map", "GL(dl_rtld_map).l_libname"
+		if li := describeLoader(c.interpHost, f); li.minor != 0 && li.minor < 35 {
+			fn = "dl_main"
+		} else if li.minor >= 41 {
+			expr = "_dl_rtld_map.l_libname"
+		}
+		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "phdr-no-interp",
+			Summary:  "the program headers ld.so reads from memory have no PT_INTERP, so ld.so does not know its own name and stops on an assertion",
+			Evidence: []string{where, fmt.Sprintf("the memory there does not hold the %d program headers the kernel read from the file", phnum)},
+			Outcome:  OutcomeLoaderError, ExitStatus: 127,
+			Message: fmt.Sprintf("Inconsistency detected by ld.so: rtld.c: %s: Assertion `%s' failed!", fn, expr),
+			Next:    "the segment that held the program headers was moved, shrunk or overlaid: compare with the pristine file using `elfdoctor diff`"})
+		return
+	}
+	for _, p := range f.ProgsOfType(elf.PT_PHDR) {
+		if l := f.Image().Lookup(p.Vaddr); p.Vaddr != at {
+			c.add(Finding{Severity: SeverityWarning, Stage: StageStartup, Code: "phdr-mismatch",
+				Summary:  fmt.Sprintf("PT_PHDR says the program headers are at 0x%x, but the kernel put them at 0x%x: ld.so takes the difference as the load address, and reads every table at the wrong place", p.Vaddr, at),
+				Evidence: []string{where, fmt.Sprintf("PT_PHDR vaddr 0x%x is %s", p.Vaddr, l.Backing())}})
+		}
+	}
+}
