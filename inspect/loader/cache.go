@@ -48,6 +48,7 @@ type libEntry struct {
 	class   elf.Class
 	machine elf.Machine
 	typ     elf.Type
+	progs   []inspect.Prog // as _dl_map_object_from_fd reads them
 	dyn     *inspect.Dynamic
 	vers    *inspect.Versions
 	versErr error
@@ -83,6 +84,7 @@ func openLib(path string) *libEntry {
 	}
 	defer lf.Close()
 	e.class, e.machine, e.typ = lf.Class, lf.Machine, lf.Type
+	e.progs = lf.Progs
 	e.dyn, _ = lf.Dynamic()
 	e.vers, e.versErr = lf.Versions(e.dyn)
 	e.ldNeeded = neededNames(lf, e.dyn)

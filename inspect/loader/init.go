@@ -247,6 +247,10 @@ func (c *checker) initialisers() {
 			return
 		}
 	}
+	c.programData()
+	if c.stop {
+		return
+	}
 	src := dynSource(main.dyn, elf.DT_INIT, elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ)
 	if legacyStart(main) {
 		src = linkedInit(c.f, main.dyn)

@@ -275,3 +275,35 @@ func (c *checker) mainMap() {
 		}
 	}
 }
+
+// programData looks, once ld.so has handed over to the program, for the
+// data its own code reads that the kernel mapped with no access at all (a
+// PT_LOAD whose p_flags are 0): constants (.rodata) and data (.data,
+// .got). Nothing of the loader reads them, so the program's first read
+// faults, in its start-up code or in main before it prints anything. The
+// section table says which data the code reads; without one nothing is
+// predicted.
+func (c *checker) programData() {
+	f := c.f
+	for _, s := range f.Sections {
+		if s.Flags&elf.SHF_ALLOC == 0 || s.Flags&elf.SHF_EXECINSTR != 0 || s.Type != elf.SHT_PROGBITS || s.Size == 0 {
+			continue
+		}
+		switch s.Name {
+		case ".rodata", ".data", ".got", ".got.plt":
+		default:
+			continue
+		}
+		l := f.Image().Lookup(s.Addr)
+		if !l.Mapped || l.Perm&(elf.PF_R|elf.PF_W|elf.PF_X) != 0 {
+			continue
+		}
+		c.add(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "data-no-access",
+			Summary:  fmt.Sprintf("%s (0x%x) is in PT_LOAD %d, which has no permissions (p_flags 0): the program's first read of it faults", s.Name, s.Addr, l.Prog),
+			Evidence: []string{fmt.Sprintf("the kernel maps program header %d with PROT_NONE", l.Prog)},
+			Outcome:  OutcomeCrash, Signal: "SIGSEGV",
+			Message: "SIGSEGV in the program's own code, before main has done anything",
+			Next:    "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
+		return
+	}
+}

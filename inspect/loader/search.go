@@ -278,6 +278,9 @@ func (c *checker) dependencies() {
 			if e.dyn != nil {
 				lo.setSoname(e.ldSoname, e.hasSoname)
 			}
+			if !c.mapObject(lo, li) {
+				return
+			}
 			c.loaded = append(c.loaded, lo)
 			if !c.mapLibrary(lo) {
 				return

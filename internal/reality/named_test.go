@@ -235,6 +235,30 @@ var namedCases = []struct {
 	{Name: "rela-addend-hangs-bullseye", Seed: 5000004363, Input: "nozerofill-gcc", Damage: []string{"rela[7].r_addend = 0x3fd8"}, Glibc: "bullseye-2.31",
 		Found: "bullseye: predicted starts; really still running after 5 s (killed by the fuzzer's timeout)"},
 
+	// From TestDifferential's seeded sample (the generator of the commit
+	// that added them): the kernel stage, ld.so's view of the program
+	// headers, initialisers and finalisers.
+	{Name: "ei-class-unknown", Seed: 92, Input: "nozerofill-lld", Damage: []string{"ehdr.e_ident[EI_CLASS] += 0x7"},
+		Found: "predicted exec-fails [kernel/bad-headers]; really starts: the kernel reads the headers by e_machine"},
+	{Name: "ei-class-high-bit-version-error", Seed: 342, Input: "nozerofill-lld", Damage: []string{"ehdr.e_ident[EI_CLASS] += 0x80", "str(verneed[0].aux[0].vna_name)[10] ^= 0x40"},
+		Found: "predicted exec-fails [kernel/bad-headers]; really exit 1 \"version `GLIBC_2.2.u' not found\": the replay must go on past an e_ident the kernel does not read"},
+	{Name: "ei-class-zero-needed-cut", Seed: 156, Input: "clang-lld", Damage: []string{"str(DT_NEEDED#0)[8] = 0x0", "ehdr.e_ident[EI_CLASS] = 0x0"},
+		Found: "predicted exec-fails [kernel/bad-headers]; really exit 127 \"libc.so.: cannot open shared object file\""},
+	{Name: "ei-data-patchelf", Seed: 487, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_ident[EI_DATA] = 0xd0"},
+		Found: "predicted exec-fails [kernel/bad-headers]; really starts"},
+	{Name: "phoff-shifted", Seed: 348, Input: "gcc-nopie", Damage: []string{"verneed[0].vn_cnt ^= 0x1000", "ehdr.e_phoff += 0x3"},
+		Found: "predicted exec-fails [kernel/no-load]; really SIGSEGV before main: the kernel maps no PT_LOAD and jumps to the entry point"},
+	{Name: "phdr-load-offset-moved", Seed: 55, Input: "host-gcc-pie", Damage: []string{"dyn[DT_PLTRELSZ#0].d_tag ^= 0x400000000000", "phdr[2].p_offset ^= 0x1000"},
+		Found: "predicted \": cannot open shared object file\"; really exit 127, Assertion `GL(dl_rtld_map).l_libname' failed: no PT_LOAD maps e_phoff, so ld.so reads the program headers at the load address"},
+	{Name: "fini-arraysz-tag-lost", Seed: 97, Input: "gcc-pie", Damage: []string{"dyn[DT_FINI_ARRAYSZ#0].d_tag = 0xffffffffffffffff"},
+		Found: "predicted starts; really main runs, then SIGSEGV at exit: _dl_fini reads DT_FINI_ARRAYSZ through a null pointer"},
+	{Name: "fini-arraysz-huge-host", Seed: 334, Input: "host-gcc-pie", Damage: []string{"dyn[DT_FINI_ARRAYSZ#0].d_val = 0x7e25867b119314d6"}, Glibc: "bookworm-2.36 trixie-2.41",
+		Found: "predicted crash-at-exit; compared as a crash before main (the harness did not map crash-at-exit to signal-after-main)"},
+	{Name: "lib-fini-moved", Seed: 142, Input: "uses-libdemo-lld", LibPath: true, Damage: []string{"dyn[DT_FINI#0].d_val ^= 0x40000"},
+		Found: "predicted crash-at-exit; compared as a crash before main (the harness did not map crash-at-exit to signal-after-main)"},
+	{Name: "lib-init-arraysz-tag-lost", Seed: 119, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"dyn[DT_INIT_ARRAYSZ#0].d_tag = 0x370"},
+		Found: "predicted starts; really SIGSEGV before main: call_init reads DT_INIT_ARRAYSZ through a null pointer"},
+
 	// The Bun layout after patchelf --set-rpath (seeds 6000000000..).
 	// internal/damage's truncated-in-dynamic and truncated-after-dynamic
 	// on these inputs are named cases of TestDamageKinds: patchelf's new

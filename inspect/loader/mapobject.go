@@ -1,0 +1,75 @@
+package loader
+
+import (
+	"debug/elf"
+	"fmt"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// mapObjectError replays the checks _dl_map_object_from_fd (elf/dl-load.c)
+// makes of a library's program headers, as read from the file at e_phoff,
+// before it maps anything, for a loader of glibc 2.minor (0: unknown,
+// taken as current). It returns ld.so's message, or "".
+func mapObjectError(progs []inspect.Prog, typ elf.Type, minor int) string {
+	page := uint64(0x1000)
+	loads, dynamic, emptyDynamic := 0, false, false
+	for _, p := range progs {
+		switch p.Type {
+		case elf.PT_DYNAMIC:
+			// Since 2.35 a PT_DYNAMIC without file bytes (a separate
+			// debuginfo file's) counts as none; before, l_ld is p_vaddr.
+			switch {
+			case minor != 0 && minor < 35:
+				dynamic = p.Vaddr != 0
+			case p.Filesz == 0:
+				emptyDynamic = true
+			default:
+				dynamic = true
+			}
+		case elf.PT_LOAD:
+			if minor != 0 && minor < 35 {
+				if p.Align&(page-1) != 0 {
+					return "ELF load command alignment not page-aligned"
+				}
+				if (p.Vaddr-p.Offset)&(p.Align-1) != 0 {
+					return "ELF load command address/offset not properly aligned"
+				}
+			} else if (p.Vaddr-p.Offset)&(page-1) != 0 {
+				return "ELF load command address/offset not page-aligned"
+			}
+			loads++
+		}
+	}
+	switch {
+	case loads == 0:
+		return "object file has no loadable segments"
+	case typ != elf.ET_DYN:
+		// A DT_NEEDED or dlopen load is never __RTLD_OPENEXEC.
+		return "cannot dynamically load executable"
+	case typ == elf.ET_DYN && (!dynamic || emptyDynamic):
+		return "object file has no dynamic section"
+	}
+	return ""
+}
+
+// mapObject reports what _dl_map_object_from_fd refuses in a library
+// ld.so has found for a DT_NEEDED entry; it returns false when ld.so stops
+// there.
+func (c *checker) mapObject(lo *loadedObj, li *loaderInfo) bool {
+	e := lo.lib
+	if e == nil || e.err != nil {
+		return true
+	}
+	msg := mapObjectError(e.progs, e.typ, li.minor)
+	if msg == "" {
+		return true
+	}
+	c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-unmappable", Object: lo.loader.name,
+		Summary:  fmt.Sprintf("ld.so finds %s at %s but refuses to map it: %s", lo.name, lo.path, msg),
+		Evidence: []string{fmt.Sprintf("%d program headers read from the file at e_phoff", len(e.progs))},
+		Outcome:  OutcomeLoaderError, ExitStatus: 127,
+		Message: fmt.Sprintf("error while loading shared libraries: %s: %s", lo.name, msg),
+		Next:    "the library's headers are damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`"})
+	return false
+}
