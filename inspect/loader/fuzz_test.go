@@ -51,3 +51,37 @@ func FuzzBinfmt(f *testing.F) {
 		binfmtMatch([]binfmtEntry{e}, "prog.exe", head)
 	})
 }
+
+// FuzzCheckKernelStage runs check on damaged fixtures with their e_ident
+// changed the ways the kernel ignores (EI_CLASS, EI_DATA), so the headers
+// are read as the kernel reads them (openAsKernel), and the kernel stage,
+// ld.so's reading of the program headers at AT_PHDR and the library
+// mapping checks meet arbitrary headers. check recovers from a panic
+// into an internal-error finding; the target fails on one.
+func FuzzCheckKernelStage(f *testing.F) {
+	for _, b := range fuzzSeeds(f) {
+		f.Add(b, byte(0), byte(0))
+		f.Add(b, byte(0x80), byte(0xfe))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte, class, data byte) {
+		if len(b) > 6 {
+			b = append([]byte(nil), b...)
+			b[4] ^= class
+			b[5] ^= data
+		}
+		p := filepath.Join(dir, "prog")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Check(p, CheckOptions{Getenv: func(string) string { return "" }})
+		if err != nil {
+			return
+		}
+		for _, fd := range res.Findings {
+			if fd.Code == inspect.CodeInternalError {
+				t.Fatalf("%s", fd.Summary)
+			}
+		}
+	})
+}
