@@ -442,6 +442,14 @@ func (c *checker) kernel() {
 				Next:    "the segment table was damaged by a rewrite: compare with the pristine file using `elfdoctor diff`"})
 			return
 		}
+		if why := c.beyondTaskSize(p, loads); why != "" {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "load-beyond-task-size",
+				Summary:  fmt.Sprintf("PT_LOAD %d does not fit in a process's address space: %s", p.Index, why),
+				Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGSEGV",
+				Message: "the kernel kills the process with SIGSEGV after it has committed to the new program",
+				Next:    "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
+			return
+		}
 		if p.Filesz > p.Memsz {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "filesz-gt-memsz",
 				Summary:  fmt.Sprintf("PT_LOAD %d has FileSiz larger than MemSiz", p.Index),
@@ -495,7 +503,9 @@ func (c *checker) interp() {
 	f := c.f
 	interp, has, errno, why := kernelInterp(f)
 	if !has {
-		if d, _ := f.Dynamic(); d != nil && f.Type == elf.ET_EXEC && len(d.Needed) > 0 {
+		// The kernel starts such a program at its own entry point, and
+		// nothing loads its libraries or relocates it (a PIE too).
+		if d, _ := f.Dynamic(); d != nil && !c.isLibrary() && len(d.Needed) > 0 {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "no-interp",
 				Summary: "the executable needs shared libraries but has no PT_INTERP: nothing will load them",
 				Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "crashes at the first call into a library"})

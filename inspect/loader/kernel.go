@@ -1,11 +1,13 @@
 package loader
 
 import (
+	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"runtime"
+	"sync"
 	"syscall"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -295,6 +297,15 @@ func (c *checker) programData() {
 			continue
 		}
 		l := f.Image().Lookup(s.Addr)
+		if l.Mapped && l.File && l.Off&^(f.Image().PageSize-1) >= uint64(f.Size()) {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "data-past-eof",
+				Summary:  fmt.Sprintf("%s (0x%x) is mapped from file offset 0x%x, on a page past the end of the file (size 0x%x): the program's first read of it raises SIGBUS", s.Name, s.Addr, l.Off, f.Size()),
+				Evidence: []string{fmt.Sprintf("program header %d maps it", l.Prog)},
+				Outcome:  OutcomeCrash, Signal: "SIGBUS",
+				Message: "SIGBUS in the program's own code, before main has done anything",
+				Next:    "the file is truncated or its segment table damaged: compare with the pristine file using `elfdoctor diff`"})
+			return
+		}
 		if !l.Mapped || l.Perm&(elf.PF_R|elf.PF_W|elf.PF_X) != 0 {
 			continue
 		}
@@ -306,4 +317,63 @@ func (c *checker) programData() {
 			Next:    "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
 		return
 	}
+}
+
+// taskSize is TASK_SIZE for the process the kernel makes for f: on
+// x86-64, 47 bits less a page, or 56 bits when the kernel uses 5-level
+// paging (it shows the CPU's la57 flag only then); 0xffffe000 for an
+// IA32 process. 0 when not known (other machines): nothing is judged.
+func taskSize(f *inspect.File) uint64 {
+	if runtime.GOARCH != "amd64" {
+		return 0
+	}
+	if f.Class == elf.ELFCLASS32 {
+		return 0xffffe000
+	}
+	la57.Do(func() {
+		b, err := readCapped("/proc/cpuinfo", 1<<20)
+		la57.on = err == nil && bytes.Contains(b, []byte(" la57"))
+	})
+	if la57.on {
+		return 1<<56 - 0x1000
+	}
+	return 1<<47 - 0x1000
+}
+
+var la57 struct {
+	sync.Once
+	on bool
+}
+
+// beyondTaskSize replays load_elf_binary's checks of a PT_LOAD against
+// TASK_SIZE, which fail exec after the point of no return. An ET_EXEC
+// segment is placed at its p_vaddr; an ET_DYN program is mapped first as
+// one block of total_mapping_size bytes at an address the kernel picks,
+// so only what no placement can satisfy is judged for it.
+func (c *checker) beyondTaskSize(p *inspect.Prog, loads []*inspect.Prog) string {
+	ts := taskSize(c.f)
+	if ts == 0 {
+		return ""
+	}
+	if p.Memsz > ts {
+		return fmt.Sprintf("p_memsz 0x%x is larger than the address space (0x%x)", p.Memsz, ts)
+	}
+	if c.f.Type == elf.ET_EXEC {
+		if p.Vaddr >= ts || ts-p.Memsz < p.Vaddr {
+			return fmt.Sprintf("0x%x-0x%x reaches past the end of the address space (0x%x)", p.Vaddr, p.Vaddr+p.Memsz, ts)
+		}
+		return ""
+	}
+	if p != loads[0] {
+		return ""
+	}
+	lo, hi := ^uint64(0), uint64(0)
+	for _, l := range loads {
+		lo = min(lo, l.Vaddr&^(inspect.PageSizeFor(c.f.Machine)-1))
+		hi = max(hi, l.Vaddr+l.Memsz)
+	}
+	if total := hi - lo; total == 0 || total > ts {
+		return fmt.Sprintf("the PT_LOADs span 0x%x bytes (from 0x%x to 0x%x), which the kernel cannot map as one block", total, lo, hi)
+	}
+	return ""
 }

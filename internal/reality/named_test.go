@@ -256,6 +256,12 @@ var namedCases = []struct {
 		Found: "predicted crash-at-exit; compared as a crash before main (the harness did not map crash-at-exit to signal-after-main)"},
 	{Name: "lib-fini-moved", Seed: 142, Input: "uses-libdemo-lld", LibPath: true, Damage: []string{"dyn[DT_FINI#0].d_val ^= 0x40000"},
 		Found: "predicted crash-at-exit; compared as a crash before main (the harness did not map crash-at-exit to signal-after-main)"},
+	{Name: "interp-type-lost", Seed: 48, Input: "nozerofill-gcc.patchelf", Damage: []string{"phdr[10].p_type += 0xfffff000", "dynsym[3].st_name ^= 0x20000"},
+		Found: "predicted starts; really SIGSEGV before main: without PT_INTERP the kernel starts the PIE itself, and nothing loads its libraries"},
+	{Name: "rodata-past-eof", Seed: 405, Input: "nozerofill-gcc.patchelf", Damage: []string{"phdr[4].p_offset = 0x9000"},
+		Found: "predicted starts (warning load-past-eof); really SIGBUS before main: the program reads .rodata from a page past the end of the file"},
+	{Name: "load-vaddr-beyond-task-size", Seed: 390, Input: "gcc-nopie", Damage: []string{"phdr[4].p_vaddr ^= 0x40000000000000"},
+		Found: "predicted starts; really SIGSEGV before main: the kernel cannot map a PT_LOAD beyond TASK_SIZE"},
 	{Name: "lib-init-arraysz-tag-lost", Seed: 119, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"dyn[DT_INIT_ARRAYSZ#0].d_tag = 0x370"},
 		Found: "predicted starts; really SIGSEGV before main: call_init reads DT_INIT_ARRAYSZ through a null pointer"},
 
