@@ -186,6 +186,9 @@ type checker struct {
 	// interpHost is where the kernel found the interpreter; "" when the
 	// kernel runs the program without one.
 	interpHost string
+	// kf is the program as the kernel mapped it, when ld.so addresses it
+	// at another load address (mainMap); f is then ld.so's view.
+	kf *inspect.File
 }
 
 func (c *checker) add(f Finding) {
@@ -1042,7 +1045,7 @@ func (c *checker) entryCode() {
 	if c.isLibrary() {
 		return
 	}
-	f := c.f
+	f := c.program()
 	type target struct {
 		what string
 		addr uint64

@@ -252,10 +252,14 @@ func (c *checker) initialisers() {
 		return
 	}
 	src := dynSource(main.dyn, elf.DT_INIT, elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ)
+	f := c.f
 	if legacyStart(main) {
-		src = linkedInit(c.f, main.dyn)
+		// __libc_csu_init is the program's code: it uses the addresses
+		// the kernel mapped, whatever ld.so took the load address for.
+		f = c.program()
+		src = linkedInit(f, main.dyn)
 	}
-	c.run(main, c.f, src, false)
+	c.run(main, f, src, false)
 }
 
 // finalisers replays exit: _dl_fini (elf/dl-fini.c) calls the finalisers

@@ -167,18 +167,107 @@ func kernelPhdrAddr(f *inspect.File) (addr uint64, found bool) {
 // has mapped the program (dl_main, elf/rtld.c): it reads AT_PHNUM entries
 // at AT_PHDR from memory, not from the file, and rtld_setup_main_map
 // walks them. It returns the types found, or the fault of the read.
-func ldsoPhdrs(f *inspect.File, phnum int) (types map[elf.ProgType]bool, at uint64, err error) {
-	at, _ = kernelPhdrAddr(f)
+func ldsoPhdrs(f *inspect.File, phnum int) (view ldsoView, err error) {
+	at, _ := kernelPhdrAddr(f)
+	view = ldsoView{at: at, types: map[elf.ProgType]bool{}}
 	ent := uint64(f.PhdrSize())
 	b := make([]byte, ent)
-	types = map[elf.ProgType]bool{}
+	o := f.ByteOrder()
 	for i := 0; i < phnum; i++ {
 		if err := f.Image().ReadAt(b, at+uint64(i)*ent, fmt.Sprintf("program header %d as ld.so reads it at AT_PHDR", i)); err != nil {
-			return nil, at, err
+			return view, err
 		}
-		types[elf.ProgType(f.ByteOrder().Uint32(b))] = true
+		t := elf.ProgType(o.Uint32(b))
+		view.types[t] = true
+		vaddr := o.Uint64(b[16:])
+		if f.Class == elf.ELFCLASS32 {
+			vaddr = uint64(o.Uint32(b[8:]))
+		}
+		switch t {
+		case elf.PT_PHDR:
+			view.phdrVaddr, view.hasPhdr = vaddr, true
+		case elf.PT_DYNAMIC:
+			view.dynVaddr = vaddr
+		}
 	}
-	return types, at, nil
+	return view, nil
+}
+
+// ldsoView is what rtld_setup_main_map takes from the program headers
+// it reads at AT_PHDR.
+type ldsoView struct {
+	at        uint64 // AT_PHDR at load bias 0
+	types     map[elf.ProgType]bool
+	phdrVaddr uint64 // the last PT_PHDR's p_vaddr
+	hasPhdr   bool
+	dynVaddr  uint64 // the last PT_DYNAMIC's p_vaddr
+}
+
+// fileReader reads a File's bytes as an io.ReaderAt.
+type fileReader struct{ f *inspect.File }
+
+func (r fileReader) ReadAt(p []byte, off int64) (int, error) {
+	size := r.f.Size()
+	if off < 0 || off >= size {
+		return 0, io.EOF
+	}
+	n := min(int64(len(p)), size-off)
+	b, err := r.f.ReadFull(off, uint64(n), "file")
+	if err != nil {
+		return 0, err
+	}
+	copy(p, b)
+	if n < int64(len(p)) {
+		return int(n), io.EOF
+	}
+	return int(n), nil
+}
+
+// vaddrShifted reads a file with some bytes replaced: the p_vaddr fields
+// of its PT_LOADs (skewedView).
+type vaddrShifted struct {
+	r      io.ReaderAt
+	fields []int64 // file offsets of the replaced fields
+	vals   [][]byte
+}
+
+func (v vaddrShifted) ReadAt(p []byte, off int64) (int, error) {
+	n, err := v.r.ReadAt(p, off)
+	for i, at := range v.fields {
+		for j, c := range v.vals[i] {
+			if k := at + int64(j) - off; k >= 0 && k < int64(n) {
+				p[k] = c
+			}
+		}
+	}
+	return n, err
+}
+
+// skewedView is the program as ld.so addresses it when its l_addr is off
+// by skew from where the kernel really put it: every address ld.so
+// computes as l_addr + X reads real address X + skew. Its PT_LOADs are
+// the real ones lowered by skew.
+func skewedView(f *inspect.File, skew uint64) (*inspect.File, error) {
+	v := vaddrShifted{r: fileReader{f}}
+	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
+		var b []byte
+		if f.Class == elf.ELFCLASS32 {
+			b = make([]byte, 4)
+			f.ByteOrder().PutUint32(b, uint32(p.Vaddr-skew))
+			v.fields = append(v.fields, p.Off+8)
+		} else {
+			b = make([]byte, 8)
+			f.ByteOrder().PutUint64(b, p.Vaddr-skew)
+			v.fields = append(v.fields, p.Off+16)
+		}
+		v.vals = append(v.vals, b)
+	}
+	sf, err := inspect.NewFile(v, f.Size())
+	if err != nil {
+		return nil, err
+	}
+	sf.MapAsKernel()
+	return sf, nil
 }
 
 // rawPhnum is e_phnum as the kernel and ld.so take it: without the
@@ -200,7 +289,7 @@ func rawPhnum(f *inspect.File) (int, error) {
 // (_dl_start_user) once it has relocated everything and run the
 // libraries' initialisers. when says which, for the evidence.
 func (c *checker) entry(when string) {
-	f := c.f
+	f := c.program()
 	l := f.Image().Lookup(f.Entry)
 	var what, sig string
 	switch {
@@ -239,7 +328,8 @@ func (c *checker) mainMap() {
 	if err != nil {
 		return
 	}
-	types, at, err := ldsoPhdrs(f, phnum)
+	view, err := ldsoPhdrs(f, phnum)
+	types, at := view.types, view.at
 	_, kernelFound := kernelPhdrAddr(f)
 	where := fmt.Sprintf("AT_PHDR is 0x%x: where file offset e_phoff (0x%x) is mapped", at, f.Phoff)
 	if !kernelFound {
@@ -269,13 +359,41 @@ func (c *checker) mainMap() {
 			Next:    "the segment that held the program headers was moved, shrunk or overlaid: compare with the pristine file using `elfdoctor diff`"})
 		return
 	}
-	for _, p := range f.ProgsOfType(elf.PT_PHDR) {
-		if l := f.Image().Lookup(p.Vaddr); p.Vaddr != at {
-			c.add(Finding{Severity: SeverityWarning, Stage: StageStartup, Code: "phdr-mismatch",
-				Summary:  fmt.Sprintf("PT_PHDR says the program headers are at 0x%x, but the kernel put them at 0x%x: ld.so takes the difference as the load address, and reads every table at the wrong place", p.Vaddr, at),
-				Evidence: []string{where, fmt.Sprintf("PT_PHDR vaddr 0x%x is %s", p.Vaddr, l.Backing())}})
+	// l_addr is AT_PHDR less PT_PHDR's p_vaddr, or 0 without a PT_PHDR;
+	// every table ld.so reads, and every relocation it writes, is at
+	// l_addr plus what the dynamic table says.
+	if !view.hasPhdr {
+		if f.Type == elf.ET_DYN && types[elf.PT_DYNAMIC] {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "phdr-missing",
+				Summary:  fmt.Sprintf("the program headers ld.so reads have no PT_PHDR, so it takes the position-independent program's load address as 0 and reads the dynamic table at 0x%x, where nothing is mapped", view.dynVaddr),
+				Evidence: []string{where},
+				Outcome:  OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main (elf_get_dynamic_info)",
+				Next: "compare with the pristine file using `elfdoctor diff`"})
 		}
+		return
 	}
+	skew := at - view.phdrVaddr
+	if skew == 0 {
+		return
+	}
+	c.add(Finding{Severity: SeverityWarning, Stage: StageStartup, Code: "phdr-mismatch",
+		Summary:  fmt.Sprintf("PT_PHDR says the program headers are at 0x%x, but the kernel put them at 0x%x: ld.so adds the difference (0x%x) to every address of the program, and reads its tables at the wrong place", view.phdrVaddr, at, skew),
+		Evidence: []string{where}})
+	sf, err := skewedView(f, skew)
+	if err != nil {
+		return
+	}
+	c.kf, c.f = f, sf
+}
+
+// program is the program as the kernel mapped it, which its own code
+// (the entry point, __libc_csu_init, main) addresses; c.f is the program
+// as ld.so addresses it, which differs when ld.so's load address is off.
+func (c *checker) program() *inspect.File {
+	if c.kf != nil {
+		return c.kf
+	}
+	return c.f
 }
 
 // programData looks, once ld.so has handed over to the program, for the
@@ -286,7 +404,7 @@ func (c *checker) mainMap() {
 // section table says which data the code reads; without one nothing is
 // predicted.
 func (c *checker) programData() {
-	f := c.f
+	f := c.program()
 	for _, s := range f.Sections {
 		if s.Flags&elf.SHF_ALLOC == 0 || s.Flags&elf.SHF_EXECINSTR != 0 || s.Type != elf.SHT_PROGBITS || s.Size == 0 {
 			continue

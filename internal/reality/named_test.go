@@ -262,6 +262,8 @@ var namedCases = []struct {
 		Found: "predicted starts (warning load-past-eof); really SIGBUS before main: the program reads .rodata from a page past the end of the file"},
 	{Name: "load-vaddr-beyond-task-size", Seed: 390, Input: "gcc-nopie", Damage: []string{"phdr[4].p_vaddr ^= 0x40000000000000"},
 		Found: "predicted starts; really SIGSEGV before main: the kernel cannot map a PT_LOAD beyond TASK_SIZE"},
+	{Name: "rodata-offset-zero-skew", Seed: 267, Input: "host-gcc-pie", Damage: []string{"phdr[4].p_offset = 0x0", "gnu_hash.bloom_shift = 0x0"},
+		Found: "predicted starts (warning phdr-mismatch; bullseye: a version error); really SIGSEGV before main: the kernel's AT_PHDR is in the moved segment, PT_PHDR disagrees, and ld.so reads every table 0x2000 off"},
 	{Name: "lib-init-arraysz-tag-lost", Seed: 119, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"dyn[DT_INIT_ARRAYSZ#0].d_tag = 0x370"},
 		Found: "predicted starts; really SIGSEGV before main: call_init reads DT_INIT_ARRAYSZ through a null pointer"},
 
