@@ -193,6 +193,11 @@ func badCall(f *inspect.File, call initCall) (why, signal string) {
 		return what, "SIGSEGV"
 	case l.File && l.Off&^(f.Image().PageSize-1) >= uint64(f.Size()):
 		return fmt.Sprintf("0x%x, on a page past the end of the file (size 0x%x)", call.addr, f.Size()), "SIGBUS"
+	}
+	if why, ok := undefinedAt(f, call.addr); ok {
+		return fmt.Sprintf("0x%x, not the start of code: %s", call.addr, why), "SIGILL"
+	}
+	switch {
 	case inPhdrs:
 		// Executable, but the bytes are program headers: the CPU runs
 		// them as instructions, with a signal nobody can name in advance.

@@ -300,7 +300,11 @@ func (c *checker) entry(when string) {
 	case l.File && l.Off&^(f.Image().PageSize-1) >= uint64(f.Size()):
 		what, sig = fmt.Sprintf("in program header %d at file offset 0x%x, on a page past the end of the file (size 0x%x)", l.Prog, l.Off, f.Size()), "SIGBUS"
 	default:
-		return
+		why, ok := undefinedAt(f, f.Entry)
+		if !ok {
+			return
+		}
+		what, sig = "not the start of code: "+why, "SIGILL"
 	}
 	stage := StageInit
 	if c.interpHost == "" {
