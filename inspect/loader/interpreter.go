@@ -110,6 +110,25 @@ func loaderMinor(hostPath string) int {
 			return minor
 		}
 	}
+	// ld.so has carried the release string only since glibc 2.34 (when
+	// it learnt --version); before, the file was named after the release
+	// (ld-2.31.so), and libc.so.6 beside it, of the same build, says it.
+	real := hostPath
+	if r, err := filepath.EvalSymlinks(hostPath); err == nil {
+		real = r
+	}
+	var minor int
+	if n, _ := fmt.Sscanf(filepath.Base(real), "ld-2.%d.so", &minor); n == 1 && minor > 0 {
+		return minor
+	}
+	if b, err := readCapped(filepath.Join(filepath.Dir(real), "libc.so.6"), 16<<20); err == nil {
+		if m := glibcBuildRE().FindSubmatch(b); m != nil {
+			var major int
+			if n, _ := fmt.Sscanf(string(m[2]), "%d.%d", &major, &minor); n == 2 && major == 2 {
+				return minor
+			}
+		}
+	}
 	return 0
 }
 
