@@ -363,6 +363,21 @@ func (c *checker) mainMap() {
 			Next:    "the segment that held the program headers was moved, shrunk or overlaid: compare with the pristine file using `elfdoctor diff`"})
 		return
 	}
+	// Without PT_DYNAMIC ld.so reads no dynamic table: it loads no
+	// library and relocates nothing, and the program's start-up code
+	// calls through a GOT slot that still holds its link-time value.
+	if !types[elf.PT_DYNAMIC] {
+		for _, s := range f.Sections {
+			if (s.Type == elf.SHT_RELA || s.Type == elf.SHT_REL) && s.Flags&elf.SHF_ALLOC != 0 && s.Size > 0 {
+				c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "dynamic-missing",
+					Summary:  "the program headers ld.so reads have no PT_DYNAMIC: ld.so loads none of the program's libraries and applies none of its relocations, and the program's first call into a library jumps to an unrelocated address",
+					Evidence: []string{where, fmt.Sprintf("section %s holds %d bytes of relocations that ld.so never sees", s.Name, s.Size)},
+					Outcome:  OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in the program's start-up code, before main",
+					Next: "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
+				return
+			}
+		}
+	}
 	// l_addr is AT_PHDR less PT_PHDR's p_vaddr, or 0 without a PT_PHDR;
 	// every table ld.so reads, and every relocation it writes, is at
 	// l_addr plus what the dynamic table says.
@@ -428,7 +443,16 @@ func (c *checker) programData() {
 				Next:    "the file is truncated or its segment table damaged: compare with the pristine file using `elfdoctor diff`"})
 			return
 		}
-		if !l.Mapped || l.Perm&(elf.PF_R|elf.PF_W|elf.PF_X) != 0 {
+		if !l.Mapped {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "data-unmapped",
+				Summary:  fmt.Sprintf("%s (0x%x) is in no PT_LOAD, so the kernel does not map it: the program's first read of it faults", s.Name, s.Addr),
+				Evidence: []string{"the section table places it there; no program header maps that address"},
+				Outcome:  OutcomeCrash, Signal: "SIGSEGV",
+				Message: "SIGSEGV in the program's own code, before main has done anything",
+				Next:    "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
+			return
+		}
+		if l.Perm&(elf.PF_R|elf.PF_W|elf.PF_X) != 0 {
 			continue
 		}
 		c.add(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "data-no-access",

@@ -267,6 +267,14 @@ var namedCases = []struct {
 	{Name: "lib-init-arraysz-tag-lost", Seed: 119, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"dyn[DT_INIT_ARRAYSZ#0].d_tag = 0x370"},
 		Found: "predicted starts; really SIGSEGV before main: call_init reads DT_INIT_ARRAYSZ through a null pointer"},
 
+	// From a 3,000-case soak (seeds 7000000000..7000002999).
+	{Name: "lib-load-align-zero-bullseye", Seed: 7000000194, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"phdr[4].p_align = 0x0"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted starts; really exit 127 \"ELF load command address/offset not properly aligned\" (glibc before 2.35 checks p_align; check did not know ld-2.31.so's release)"},
+	{Name: "dynamic-type-lost", Seed: 7000000641, Input: "clang-lld-nopie", Damage: []string{"phdr[6].p_type = 0x2a8"},
+		Found: "predicted starts; really SIGSEGV before main: without PT_DYNAMIC nothing is loaded or relocated"},
+	{Name: "rodata-load-type-lost", Seed: 7000001021, Input: "gcc-nopie", Damage: []string{"phdr[4].p_type += 0x1"},
+		Found: "predicted starts; really SIGSEGV before main: .rodata is no longer mapped, and the program reads it"},
+
 	// The Bun layout after patchelf --set-rpath (seeds 6000000000..).
 	// internal/damage's truncated-in-dynamic and truncated-after-dynamic
 	// on these inputs are named cases of TestDamageKinds: patchelf's new
