@@ -267,6 +267,9 @@ var namedCases = []struct {
 	{Name: "lib-init-arraysz-tag-lost", Seed: 119, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"dyn[DT_INIT_ARRAYSZ#0].d_tag = 0x370"},
 		Found: "predicted starts; really SIGSEGV before main: call_init reads DT_INIT_ARRAYSZ through a null pointer"},
 
+	{Name: "relro-memsz-patchelf", Seed: 441, Input: "nozerofill-lld.patchelf", Damage: []string{"phdr[6].p_memsz += 0x10000000000"},
+		Found: "predicted starts; really exit 127 \"cannot apply additional memory protection after relocation: Cannot allocate memory\" (_dl_protect_relro)"},
+
 	// From a 3,000-case soak (seeds 7000000000..7000002999).
 	{Name: "lib-load-align-zero-bullseye", Seed: 7000000194, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"phdr[4].p_align = 0x0"}, Glibc: "bullseye-2.31",
 		Found: "bullseye: predicted starts; really exit 127 \"ELF load command address/offset not properly aligned\" (glibc before 2.35 checks p_align; check did not know ld-2.31.so's release)"},
