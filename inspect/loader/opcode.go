@@ -32,6 +32,12 @@ func undefinedAt(f *inspect.File, addr uint64) (string, bool) {
 	if f.Image().ReadAt(b[:], addr, "instruction") != nil {
 		return "", false
 	}
+	return undefinedIn(b[:])
+}
+
+// undefinedIn judges the first instruction of b (16 bytes, the longest
+// an x86 instruction can be).
+func undefinedIn(b []byte) (string, bool) {
 	i := 0
 	for i < len(b)-2 && legacyPrefix(b[i]) {
 		i++

@@ -1,0 +1,76 @@
+package loader
+
+import (
+	"debug/elf"
+	"syscall"
+	"testing"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+func TestKernelRead(t *testing.T) {
+	for _, tc := range []struct {
+		size   int64
+		off, n uint64
+		want   syscall.Errno
+	}{
+		{0x1000, 0x318, 0x1c, 0},
+		{0x1000, 0xff0, 0x1c, syscall.EIO},                 // short read
+		{0x1000, 0x10000000318, 0x1c, syscall.EIO},         // past the end
+		{0x1000, 0xccd345b7127b95a4, 0x1c, syscall.EINVAL}, // negative loff_t
+		{0x1000, 0x7ffffffffffffff0, 0x20, syscall.EINVAL}, // end overflows loff_t
+		{0x1000, 0, 0x1000, 0},
+	} {
+		if got := kernelRead(tc.size, tc.off, tc.n); got != tc.want {
+			t.Errorf("kernelRead(size 0x%x, off 0x%x, n 0x%x) = %v, want %v", tc.size, tc.off, tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestMapObjectError(t *testing.T) {
+	load := func(off, vaddr, align uint64) inspect.Prog {
+		return inspect.Prog{Type: elf.PT_LOAD, Offset: off, Vaddr: vaddr, Filesz: 0x10, Memsz: 0x10, Align: align}
+	}
+	dyn := inspect.Prog{Type: elf.PT_DYNAMIC, Vaddr: 0x3e00, Filesz: 0x100, Memsz: 0x100}
+	for _, tc := range []struct {
+		name  string
+		progs []inspect.Prog
+		typ   elf.Type
+		minor int
+		want  string
+	}{
+		{"fine", []inspect.Prog{load(0, 0, 0x1000), dyn}, elf.ET_DYN, 36, ""},
+		{"no loads", []inspect.Prog{dyn}, elf.ET_DYN, 36, "object file has no loadable segments"},
+		{"executable", []inspect.Prog{load(0, 0x400000, 0x1000), dyn}, elf.ET_EXEC, 36, "cannot dynamically load executable"},
+		{"no dynamic", []inspect.Prog{load(0, 0, 0x1000)}, elf.ET_DYN, 41, "object file has no dynamic section"},
+		{"page misaligned", []inspect.Prog{load(0x900, 0x3908, 0x1000), dyn}, elf.ET_DYN, 36, "ELF load command address/offset not page-aligned"},
+		// glibc before 2.35 also checks p_align, and the offset against it.
+		{"align zero 2.31", []inspect.Prog{load(0x900, 0x3900, 0), dyn}, elf.ET_DYN, 31, "ELF load command address/offset not properly aligned"},
+		{"align zero 2.36", []inspect.Prog{load(0x900, 0x3900, 0), dyn}, elf.ET_DYN, 36, ""},
+		{"align odd 2.31", []inspect.Prog{load(0, 0, 0x1001), dyn}, elf.ET_DYN, 31, "ELF load command alignment not page-aligned"},
+	} {
+		if got := mapObjectError(tc.progs, tc.typ, tc.minor); got != tc.want {
+			t.Errorf("%s: mapObjectError = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestUndefinedOpcode(t *testing.T) {
+	for _, tc := range []struct {
+		code []byte
+		want bool
+	}{
+		{[]byte{0x1f, 0x00, 0xc3}, true},              // pop %ds: not in 64-bit mode
+		{[]byte{0x48, 0x06}, true},                    // REX, then push %es
+		{[]byte{0x0f, 0x0b}, true},                    // ud2
+		{[]byte{0xf3, 0x0f, 0x1e, 0xfa}, false},       // endbr64
+		{[]byte{0x48, 0x83, 0xec, 0x08}, false},       // sub $8,%rsp
+		{[]byte{0x66, 0x2e, 0x0f, 0x1f, 0x84}, false}, // nopw
+	} {
+		b := make([]byte, 16)
+		copy(b, tc.code)
+		if _, got := undefinedIn(b); got != tc.want {
+			t.Errorf("undefinedIn(% x) = %v, want %v", tc.code, got, tc.want)
+		}
+	}
+}
