@@ -189,6 +189,9 @@ type checker struct {
 	// kf is the program as the kernel mapped it, when ld.so addresses it
 	// at another load address (mainMap); f is then ld.so's view.
 	kf *inspect.File
+	// rtldName is where ld.so reads its own name: PT_INTERP's p_vaddr
+	// in the headers it read (mainMap).
+	rtldName uint64
 }
 
 func (c *checker) add(f Finding) {
@@ -278,7 +281,7 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 		}
 		res.finish()
 	}()
-	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.startup, c.dependencies, c.libraries, c.versions, c.weakSymbols, c.relocations, c.protectRelro, c.glibcMatch, c.entryCode, c.initialisers, c.payload, c.finalisers} {
+	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.startup, c.rtldNameRead, c.dependencies, c.libraries, c.versions, c.weakSymbols, c.relocations, c.protectRelro, c.glibcMatch, c.entryCode, c.initialisers, c.payload, c.finalisers} {
 		if c.stop {
 			break
 		}

@@ -194,8 +194,8 @@ func badCall(f *inspect.File, call initCall) (why, signal string) {
 	case l.File && l.Off&^(f.Image().PageSize-1) >= uint64(f.Size()):
 		return fmt.Sprintf("0x%x, on a page past the end of the file (size 0x%x)", call.addr, f.Size()), "SIGBUS"
 	}
-	if why, ok := undefinedAt(f, call.addr); ok {
-		return fmt.Sprintf("0x%x, not the start of code: %s", call.addr, why), "SIGILL"
+	if why, sig := undefinedAt(f, call.addr); sig != "" {
+		return fmt.Sprintf("0x%x, not the start of code: %s", call.addr, why), sig
 	}
 	switch {
 	case inPhdrs:
@@ -251,6 +251,10 @@ func (c *checker) initialisers() {
 		if c.stop {
 			return
 		}
+	}
+	c.unrelocatedProgram()
+	if c.stop {
+		return
 	}
 	c.programData()
 	if c.stop {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -189,6 +190,8 @@ func ldsoPhdrs(f *inspect.File, phnum int) (view ldsoView, err error) {
 			view.phdrVaddr, view.hasPhdr = vaddr, true
 		case elf.PT_DYNAMIC:
 			view.dynVaddr = vaddr
+		case elf.PT_INTERP:
+			view.interpVaddr = vaddr
 		}
 	}
 	return view, nil
@@ -202,6 +205,10 @@ type ldsoView struct {
 	phdrVaddr uint64 // the last PT_PHDR's p_vaddr
 	hasPhdr   bool
 	dynVaddr  uint64 // the last PT_DYNAMIC's p_vaddr
+	// interpVaddr is the last PT_INTERP's p_vaddr: where ld.so takes its
+	// own name from (_dl_rtld_libname), read when it matches a DT_NEEDED
+	// against the objects already loaded.
+	interpVaddr uint64
 }
 
 // fileReader reads a File's bytes as an io.ReaderAt.
@@ -301,11 +308,11 @@ func (c *checker) entry(when string) {
 	case l.File && l.Off&^(f.Image().PageSize-1) >= uint64(f.Size()):
 		what, sig = fmt.Sprintf("in program header %d at file offset 0x%x, on a page past the end of the file (size 0x%x)", l.Prog, l.Off, f.Size()), "SIGBUS"
 	default:
-		why, ok := undefinedAt(f, f.Entry)
-		if !ok {
+		why, s := undefinedAt(f, f.Entry)
+		if s == "" {
 			return
 		}
-		what, sig = "not the start of code: "+why, "SIGILL"
+		what, sig = "not the start of code: "+why, s
 	}
 	stage := StageInit
 	if c.interpHost == "" {
@@ -392,6 +399,7 @@ func (c *checker) mainMap() {
 		}
 		return
 	}
+	c.rtldName = view.interpVaddr
 	skew := at - view.phdrVaddr
 	if skew == 0 {
 		return
@@ -611,4 +619,51 @@ func unmappedIn(im *inspect.Image, start, end uint64) (uint64, bool) {
 		return at, false
 	}
 	return 0, true
+}
+
+// rtldNameRead replays the first read of ld.so's own name: _dl_map_object
+// compares every DT_NEEDED name with the names of the objects already
+// loaded (_dl_name_match_p), ld.so's among them, the string at l_addr plus
+// PT_INTERP's p_vaddr. It is called before the first library is searched.
+func (c *checker) rtldNameRead() {
+	if c.interpHost == "" || c.underEmulator != "" || c.dlopen || c.dyn == nil || len(c.dyn.Needed) == 0 {
+		return
+	}
+	if _, err := c.f.Image().CString(c.rtldName, 4096, "ld.so's own name (PT_INTERP as ld.so reads it)"); err != nil {
+		var fe *inspect.FormatError
+		if !errors.As(err, &fe) || fe.Fault == inspect.FaultNone {
+			return
+		}
+		sig := fe.Fault.Signal()
+		c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "rtld-name-unreadable",
+			Summary:  fmt.Sprintf("ld.so takes its own name from where PT_INTERP says the interpreter's path is in memory (0x%x), and that memory cannot be read: it faults when it compares the first DT_NEEDED name with it", c.rtldName),
+			Evidence: []string{err.Error()},
+			Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main (_dl_name_match_p)",
+			Next: "PT_INTERP's p_vaddr was damaged: compare with the pristine file using `elfdoctor diff`"})
+	}
+}
+
+// unrelocatedProgram replays the program's own start-up when the dynamic
+// table ld.so read for it holds no relocation table at all while the
+// program was linked with relocations (the section table has them): ld.so
+// filled none of its GOT slots, and _start calls __libc_start_main through
+// one.
+func (c *checker) unrelocatedProgram() {
+	if c.dyn == nil || c.dlopen {
+		return
+	}
+	for _, t := range []elf.DynTag{elf.DT_RELA, elf.DT_REL, elf.DT_JMPREL, dtRELR} {
+		if _, ok := c.dyn.Tag(t); ok {
+			return
+		}
+	}
+	for _, s := range c.program().Sections {
+		if (s.Type == elf.SHT_RELA || s.Type == elf.SHT_REL) && s.Flags&elf.SHF_ALLOC != 0 && s.Size > 0 {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "program-unrelocated",
+				Summary: fmt.Sprintf("the dynamic table ld.so read for the program (%d entries at 0x%x) has no relocation table, while the program was linked with %d bytes of them (%s): its GOT keeps its link-time values, and its start-up code calls through it", len(c.dyn.Entries), c.dyn.Addr, s.Size, s.Name),
+				Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in the program's start-up code, before main",
+				Next: "the dynamic table or the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
+			return
+		}
+	}
 }

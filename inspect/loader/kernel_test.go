@@ -58,19 +58,21 @@ func TestMapObjectError(t *testing.T) {
 func TestUndefinedOpcode(t *testing.T) {
 	for _, tc := range []struct {
 		code []byte
-		want bool
+		want string
 	}{
-		{[]byte{0x1f, 0x00, 0xc3}, true},              // pop %ds: not in 64-bit mode
-		{[]byte{0x48, 0x06}, true},                    // REX, then push %es
-		{[]byte{0x0f, 0x0b}, true},                    // ud2
-		{[]byte{0xf3, 0x0f, 0x1e, 0xfa}, false},       // endbr64
-		{[]byte{0x48, 0x83, 0xec, 0x08}, false},       // sub $8,%rsp
-		{[]byte{0x66, 0x2e, 0x0f, 0x1f, 0x84}, false}, // nopw
+		{[]byte{0x1f, 0x00, 0xc3}, "SIGILL"},       // pop %ds: not in 64-bit mode
+		{[]byte{0x48, 0x06}, "SIGILL"},             // REX, then push %es
+		{[]byte{0x0f, 0x0b}, "SIGILL"},             // ud2
+		{[]byte{0xcc, 0xcc}, "SIGTRAP"},            // int3 padding
+		{[]byte{0xf4}, "SIGSEGV"},                  // hlt
+		{[]byte{0xf3, 0x0f, 0x1e, 0xfa}, ""},       // endbr64
+		{[]byte{0x48, 0x83, 0xec, 0x08}, ""},       // sub $8,%rsp
+		{[]byte{0x66, 0x2e, 0x0f, 0x1f, 0x84}, ""}, // nopw
 	} {
 		b := make([]byte, 16)
 		copy(b, tc.code)
 		if _, got := undefinedIn(b); got != tc.want {
-			t.Errorf("undefinedIn(% x) = %v, want %v", tc.code, got, tc.want)
+			t.Errorf("undefinedIn(% x) = %q, want %q", tc.code, got, tc.want)
 		}
 	}
 }

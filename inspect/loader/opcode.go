@@ -20,24 +20,25 @@ var undefined64 = map[byte]bool{
 var invalid2 = map[byte]bool{0x0b: true, 0xb9: true, 0xff: true}
 
 // undefinedAt says whether the instruction at addr of an x86-64 program
-// is one the CPU refuses outright, so that a call or jump there raises
-// SIGILL before anything else happens. Only the first instruction is
+// is one the CPU refuses outright, so that a call or jump there raises a
+// signal before anything else happens, and which: SIGILL for an undefined
+// opcode, SIGTRAP for int3, SIGSEGV for the privileged hlt. Only the first instruction is
 // judged: what a valid one goes on to do depends on registers the replay
 // does not model.
-func undefinedAt(f *inspect.File, addr uint64) (string, bool) {
+func undefinedAt(f *inspect.File, addr uint64) (why, signal string) {
 	if f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 {
-		return "", false
+		return "", ""
 	}
 	var b [16]byte
 	if f.Image().ReadAt(b[:], addr, "instruction") != nil {
-		return "", false
+		return "", ""
 	}
 	return undefinedIn(b[:])
 }
 
 // undefinedIn judges the first instruction of b (16 bytes, the longest
 // an x86 instruction can be).
-func undefinedIn(b []byte) (string, bool) {
+func undefinedIn(b []byte) (why, signal string) {
 	i := 0
 	for i < len(b)-2 && legacyPrefix(b[i]) {
 		i++
@@ -46,12 +47,16 @@ func undefinedIn(b []byte) (string, bool) {
 		i++
 	}
 	switch {
+	case b[i] == 0xcc:
+		return "the byte there is 0xcc, int3 (a linker's padding between functions)", "SIGTRAP"
+	case b[i] == 0xf4:
+		return "the byte there is 0xf4, hlt, which a program may not run", "SIGSEGV"
 	case undefined64[b[i]]:
-		return fmt.Sprintf("the byte there, 0x%02x, is an opcode x86-64 does not define", b[i]), true
+		return fmt.Sprintf("the byte there, 0x%02x, is an opcode x86-64 does not define", b[i]), "SIGILL"
 	case b[i] == 0x0f && i+1 < len(b) && invalid2[b[i+1]]:
-		return fmt.Sprintf("the bytes there, 0f %02x, are an undefined instruction", b[i+1]), true
+		return fmt.Sprintf("the bytes there, 0f %02x, are an undefined instruction", b[i+1]), "SIGILL"
 	}
-	return "", false
+	return "", ""
 }
 
 func legacyPrefix(c byte) bool {

@@ -278,6 +278,17 @@ var namedCases = []struct {
 	{Name: "rodata-load-type-lost", Seed: 7000001021, Input: "gcc-nopie", Damage: []string{"phdr[4].p_type += 0x1"},
 		Found: "predicted starts; really SIGSEGV before main: .rodata is no longer mapped, and the program reads it"},
 
+	{Name: "dynamic-cut-by-null-tag", Seed: 262, Input: "gcc-nopie", Damage: []string{"dyn[DT_SYMENT#0].d_tag = 0x0"},
+		Found: "predicted starts; really SIGSEGV before main: a DT_NULL ends the table before its relocation entries, and _start calls through an unfilled GOT slot"},
+
+	// From a 10,000-case soak (seeds 8000000000..8000009999).
+	{Name: "interp-vaddr-unmapped", Seed: 8000007259, Input: "clang-lld-nopie", Damage: []string{"phdr[1].p_vaddr = 0x1"},
+		Found: "predicted starts; really SIGSEGV before main: ld.so reads its own name at PT_INTERP's p_vaddr when it matches the first DT_NEEDED"},
+	{Name: "phnum-grown-garbage-interp", Seed: 8000002140, Input: "nozerofill-lld", Damage: []string{"ehdr.e_phnum += 0x9"},
+		Found: "predicted starts; really SIGSEGV before main: the extra headers ld.so reads include a PT_INTERP whose p_vaddr is garbage, and the last one names ld.so"},
+	{Name: "phdr-vaddr-skew-no-relocs", Seed: 8000001768, Input: "gcc-pie", Damage: []string{"phdr[0].p_vaddr = 0x1c"},
+		Found: "predicted starts (warning phdr-mismatch); really SIGSEGV before main: ld.so reads the dynamic table 0x24 bytes off, finds no relocation table, and the program's GOT is never filled"},
+
 	// The Bun layout after patchelf --set-rpath (seeds 6000000000..).
 	// internal/damage's truncated-in-dynamic and truncated-after-dynamic
 	// on these inputs are named cases of TestDamageKinds: patchelf's new
