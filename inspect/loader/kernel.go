@@ -168,7 +168,8 @@ func kernelPhdrAddr(f *inspect.File) (addr uint64, found bool) {
 // ldsoPhdrs replays how ld.so finds the program's headers when the kernel
 // has mapped the program (dl_main, elf/rtld.c): it reads AT_PHNUM entries
 // at AT_PHDR from memory, not from the file, and rtld_setup_main_map
-// walks them. It returns the types found, or the fault of the read.
+// walks them. It returns what ld.so takes from them, or the fault of the
+// read.
 func ldsoPhdrs(f *inspect.File, phnum int) (view ldsoView, err error) {
 	at, _ := kernelPhdrAddr(f)
 	view = ldsoView{at: at, types: map[elf.ProgType]bool{}}
