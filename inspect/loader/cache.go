@@ -49,10 +49,15 @@ type libEntry struct {
 	machine elf.Machine
 	typ     elf.Type
 	progs   []inspect.Prog // as _dl_map_object_from_fd reads them
-	dyn     *inspect.Dynamic
-	vers    *inspect.Versions
-	versErr error
-	glibc   string
+	// phnum is e_phnum as ld.so takes it (no PN_XNUM), phoff e_phoff and
+	// size the file's size: open_verify reads phnum headers at phoff.
+	phnum              int
+	phoff, size, phent uint64
+	dyn                *inspect.Dynamic
+	dynErr             error // why dyn is nil when the library has a PT_DYNAMIC
+	vers               *inspect.Versions
+	versErr            error
+	glibc              string
 	// ldNeeded and ldSoname are read the way ld.so reads them
 	// (neededNames, ldSoname), not bounded by DT_STRSZ as dyn's are.
 	ldNeeded  []neededName
@@ -85,7 +90,9 @@ func openLib(path string) *libEntry {
 	defer lf.Close()
 	e.class, e.machine, e.typ = lf.Class, lf.Machine, lf.Type
 	e.progs = lf.Progs
-	e.dyn, _ = lf.Dynamic()
+	e.phnum, _ = rawPhnum(lf)
+	e.phoff, e.size, e.phent = lf.Phoff, uint64(lf.Size()), uint64(lf.PhdrSize())
+	e.dyn, e.dynErr = lf.Dynamic()
 	e.vers, e.versErr = lf.Versions(e.dyn)
 	e.ldNeeded = neededNames(lf, e.dyn)
 	e.ldSoname, e.hasSoname = ldSoname(lf, e.dyn)

@@ -2,6 +2,7 @@ package loader
 
 import (
 	"debug/elf"
+	"errors"
 	"fmt"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -61,8 +62,31 @@ func (c *checker) mapObject(lo *loadedObj, li *loaderInfo) bool {
 	if e == nil || e.err != nil {
 		return true
 	}
+	// open_verify reads e_phnum program headers (no PN_XNUM escape) at
+	// e_phoff with pread; a short read is "cannot read file data", named
+	// by the file's path.
+	if n := uint64(e.phnum) * e.phent; e.phoff > e.size || n > e.size-e.phoff {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-unreadable-phdrs", Object: lo.loader.name,
+			Summary: fmt.Sprintf("ld.so finds %s at %s but cannot read its %d program headers at file offset 0x%x: the file is 0x%x bytes", lo.name, lo.path, e.phnum, e.phoff, e.size),
+			Outcome: OutcomeLoaderError, ExitStatus: 127,
+			Message: fmt.Sprintf("error while loading shared libraries: %s: cannot read file data", lo.path),
+			Next:    "the library is truncated or its ELF header damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`"})
+		return false
+	}
 	msg := mapObjectError(e.progs, e.typ, li.minor)
 	if msg == "" {
+		// Once the segments are mapped, elf_get_dynamic_info reads the
+		// dynamic table at l_ld: its first entry unreadable is a fault.
+		var fe *inspect.FormatError
+		if e.dyn == nil && errors.As(e.dynErr, &fe) && fe.Fault != inspect.FaultNone {
+			sig := fe.Fault.Signal()
+			c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "dynamic-unreadable", Object: lo.name,
+				Summary:  fmt.Sprintf("ld.so maps %s and then reads its dynamic table where PT_DYNAMIC says it is, which it cannot read", lo.path),
+				Evidence: []string{e.dynErr.Error()},
+				Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so while loading " + lo.name + ", before main",
+				Next: "the library's headers are damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`"})
+			return false
+		}
 		return true
 	}
 	c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-unmappable", Object: lo.loader.name,

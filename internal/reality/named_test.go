@@ -289,6 +289,11 @@ var namedCases = []struct {
 	{Name: "phdr-vaddr-skew-no-relocs", Seed: 8000001768, Input: "gcc-pie", Damage: []string{"phdr[0].p_vaddr = 0x1c"},
 		Found: "predicted starts (warning phdr-mismatch); really SIGSEGV before main: ld.so reads the dynamic table 0x24 bytes off, finds no relocation table, and the program's GOT is never filled"},
 
+	{Name: "lib-dynamic-vaddr-unmapped", Seed: 8000007590, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[4].p_vaddr = 0xffffffffffffffff"},
+		Found: "predicted starts; really SIGSEGV before main: elf_get_dynamic_info reads the library's dynamic table at an unmapped address"},
+	{Name: "lib-phnum-xnum", Seed: 8000008137, Input: "uses-libdemo", Library: true, Damage: []string{"ehdr.e_phnum = 0xffff"},
+		Found: "predicted \"object file has no loadable segments\" (e_phnum resolved through PN_XNUM); really exit 127 \"cannot read file data\": open_verify reads 0xffff headers"},
+
 	// The Bun layout after patchelf --set-rpath (seeds 6000000000..).
 	// internal/damage's truncated-in-dynamic and truncated-after-dynamic
 	// on these inputs are named cases of TestDamageKinds: patchelf's new
