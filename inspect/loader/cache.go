@@ -63,10 +63,6 @@ type libEntry struct {
 	ldNeeded  []neededName
 	ldSoname  cstr
 	hasSoname bool
-
-	namesOnce sync.Once
-	names     map[string]bool
-	namesErr  error
 }
 
 // maxLibCache bounds the shared library cache; a system has a few

@@ -68,6 +68,12 @@ const (
 	// OutcomeDlopenFails: a shared library that dlopen refuses to load;
 	// Message is what dlerror() returns.
 	OutcomeDlopenFails Outcome = "dlopen-fails"
+	// OutcomeFirstCall: the loader starts the program, and ld.so stops
+	// it when a lazily bound function is first called (_dl_fixup): exit
+	// 127 with "symbol lookup error", or a signal. Whether that call
+	// comes before or after the program's own first output is the
+	// program's business, which check does not replay.
+	OutcomeFirstCall Outcome = "fails-at-first-call"
 )
 
 // Finding is one thing check found, in plain words with its evidence.
@@ -192,6 +198,7 @@ type checker struct {
 	// rtldName is where ld.so reads its own name: PT_INTERP's p_vaddr
 	// in the headers it read (mainMap).
 	rtldName uint64
+	reloc    *relocator // the relocation replay, kept for the lazy bindings at first call
 }
 
 func (c *checker) add(f Finding) {
@@ -281,7 +288,7 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 		}
 		res.finish()
 	}()
-	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.startup, c.rtldNameRead, c.dependencies, c.libraries, c.versions, c.weakSymbols, c.relocations, c.protectRelro, c.glibcMatch, c.entryCode, c.initialisers, c.payload, c.finalisers} {
+	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.startup, c.rtldNameRead, c.dependencies, c.libraries, c.versions, c.relocations, c.protectRelro, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
 		if c.stop {
 			break
 		}
@@ -789,187 +796,6 @@ func (c *checker) isLibrary() bool {
 		return false
 	}
 	return true
-}
-
-// maxRelocs bounds the relocation walk; libxul has about 10^5.
-const maxRelocs = 1 << 22
-
-// reloc is one relocation entry as ld.so reads it.
-type reloc struct {
-	table string // DT_RELA, DT_REL or DT_JMPREL
-	index uint64
-	off   uint64 // r_offset: the address ld.so writes
-	sym   uint64 // symbol index
-	typ   uint32
-	lazy  bool // a PLT slot that ld.so only rebases now and binds at the first call
-	// addend is r_addend of a DT_RELA entry; rela says there is one.
-	addend int64
-	rela   bool
-}
-
-// bindNow reports whether ld.so resolves PLT slots at start-up.
-func bindNow(d *inspect.Dynamic) bool {
-	_, now := d.Tag(elf.DT_BIND_NOW)
-	return now || d.Flags&elf.DF_BIND_NOW != 0 || d.Flags1&elf.DF_1_NOW != 0
-}
-
-// eachReloc calls fn for every relocation of an object in the order ld.so
-// applies them, DT_RELA or DT_REL first, then DT_JMPREL, until fn returns
-// false. It returns the first table that cannot be read.
-func eachReloc(f *inspect.File, d *inspect.Dynamic, fn func(r reloc) bool) error {
-	word := uint64(8)
-	if f.Class == elf.ELFCLASS32 {
-		word = 4
-	}
-	type table struct {
-		name    string
-		addrTag elf.DynTag
-		sizeTag elf.DynTag
-		rela    bool
-		plt     bool
-	}
-	tables := []table{{"DT_RELA", elf.DT_RELA, elf.DT_RELASZ, true, false}, {"DT_REL", elf.DT_REL, elf.DT_RELSZ, false, false}}
-	if pr, ok := d.Tag(elf.DT_PLTREL); ok {
-		tables = append(tables, table{"DT_JMPREL", elf.DT_JMPREL, elf.DT_PLTRELSZ, elf.DynTag(pr) == elf.DT_RELA, true})
-	}
-	lazy := !bindNow(d)
-	im := f.Image()
-	for _, t := range tables {
-		addr, ok1 := d.Tag(t.addrTag)
-		size, ok2 := d.Tag(t.sizeTag)
-		if !ok1 || !ok2 || size == 0 {
-			continue
-		}
-		ent := 2 * word
-		if t.rela {
-			ent = 3 * word
-		}
-		n := min(size/ent, maxRelocs)
-		buf := make([]byte, 256*ent)
-		for i := uint64(0); i < n; i += 256 {
-			k := min(256, n-i)
-			if err := im.ReadAt(buf[:k*ent], addr+i*ent, fmt.Sprintf("%s entry %d", t.name, i)); err != nil {
-				return fmt.Errorf("%s: %w", t.name, err)
-			}
-			for j := uint64(0); j < k; j++ {
-				e := buf[j*ent:]
-				r := reloc{table: t.name, index: i + j, lazy: t.plt && lazy, rela: t.rela}
-				if word == 8 {
-					info := f.ByteOrder().Uint64(e[8:])
-					r.off, r.sym, r.typ = f.ByteOrder().Uint64(e), info>>32, uint32(info)
-					if t.rela {
-						r.addend = int64(f.ByteOrder().Uint64(e[16:]))
-					}
-				} else {
-					info := f.ByteOrder().Uint32(e[4:])
-					r.off, r.sym, r.typ = uint64(f.ByteOrder().Uint32(e)), uint64(info>>8), info&0xff
-					if t.rela {
-						r.addend = int64(int32(f.ByteOrder().Uint32(e[8:])))
-					}
-				}
-				if !fn(r) {
-					return nil
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// faultSignal is the signal a failed read through the loader's view
-// raises: SIGBUS for a page past the end of the file, SIGSEGV otherwise.
-func faultSignal(err error) string {
-	var fe *inspect.FormatError
-	if errors.As(err, &fe) && fe.Fault != inspect.FaultNone {
-		return fe.Fault.Signal()
-	}
-	return "SIGSEGV"
-}
-
-// relocations checks that every relocation ld.so applies to the main
-// program lands in memory that is writable while relocating, and in a
-// page that holds file bytes. RELRO is made read-only only afterwards, so
-// it counts as writable here.
-func (c *checker) relocations() {
-	// _dl_relocate_object runs on every object, dependencies first, the
-	// program last (ld.so itself is already relocated).
-	for i := len(c.loaded) - 1; i >= 1 && !c.stop; i-- {
-		o := c.loaded[i]
-		if o.dyn == nil || o.preloaded {
-			continue
-		}
-		if f, err := o.file(); err == nil {
-			c.relocateObject(f, o.dyn, o.name)
-		}
-	}
-	if !c.stop {
-		c.relocateObject(c.f, c.dyn, "")
-	}
-}
-
-// relocateObject replays the writes of one object's relocations.
-func (c *checker) relocateObject(f *inspect.File, d *inspect.Dynamic, object string) {
-	if d == nil {
-		return
-	}
-	if d.Flags&elf.DF_TEXTREL != 0 {
-		return // ld.so makes the text writable while relocating
-	}
-	if _, ok := d.Tag(elf.DT_TEXTREL); ok {
-		return
-	}
-	im := f.Image()
-	size := uint64(f.Size())
-	err := eachReloc(f, d, func(r reloc) bool {
-		if r.typ == 0 { // R_*_NONE
-			return true
-		}
-		l := im.Lookup(r.off)
-		sec := ""
-		if s := f.SectionAt(r.off); s != nil {
-			sec = " (" + s.Name + ")"
-		}
-		if !l.Mapped || l.Perm&elf.PF_W == 0 {
-			state := "unmapped"
-			if l.Mapped {
-				state = fmt.Sprintf("mapped %s by program header %d", inspect.FlagString(l.Perm), l.Prog)
-			}
-			c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-target-readonly", Object: object,
-				Summary: fmt.Sprintf("relocation %d of %s writes to 0x%x%s, which is %s", r.index, r.table, r.off, sec, state),
-				Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so while relocating, before main",
-				Next: "compare with the pristine file using `elfdoctor diff`"})
-			return false
-		}
-		if !l.File || l.Off < size {
-			return true
-		}
-		ev := []string{fmt.Sprintf("0x%x is file offset 0x%x in the loader's view; the file ends at 0x%x", r.off, l.Off, size)}
-		if l.Off&^(im.PageSize-1) >= size {
-			c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-target-past-eof", Object: object,
-				Summary:  fmt.Sprintf("relocation %d of %s writes to 0x%x%s, on a page past the end of the truncated file", r.index, r.table, r.off, sec),
-				Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGBUS", Message: "SIGBUS in ld.so while relocating, before main",
-				Next: "the file is truncated: download it again"})
-			return false
-		}
-		if r.lazy {
-			// ld.so only adds the load address to a lazy PLT slot; past
-			// the end of the file the slot reads 0, so the first call
-			// through it jumps to the start of the image.
-			c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "plt-slot-past-eof", Object: object,
-				Summary:  fmt.Sprintf("PLT slot %d (0x%x%s) lies past the end of the truncated file: it reads as 0, and the first call through it jumps to the load address", r.index, r.off, sec),
-				Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV at the program's first call into a shared library",
-				Next: "the file is truncated: download it again"})
-			return false
-		}
-		return true
-	})
-	if err != nil {
-		c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-unreadable", Object: object,
-			Summary:  "ld.so cannot read the relocation table",
-			Evidence: []string{err.Error()}, Outcome: OutcomeCrash, Signal: faultSignal(err),
-			Message: "ld.so faults while relocating, before main",
-			Next:    "compare with the pristine file using `elfdoctor diff`"})
-	}
 }
 
 // patchelfFiller is what patchelf writes over the old place of a section

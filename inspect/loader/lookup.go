@@ -1,0 +1,558 @@
+package loader
+
+import (
+	"debug/elf"
+	"errors"
+	"fmt"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// linkMap is what ld.so keeps about one loaded object for relocation and
+// symbol lookup (struct link_map): the table pointers elf_get_dynamic_info
+// stored in l_info, the hash table fields _dl_setup_hash computed, and the
+// version array _dl_check_map_versions built. Every field is read through
+// the object's memory the way ld.so dereferences it.
+type linkMap struct {
+	obj  *loadedObj
+	f    *inspect.File
+	d    *inspect.Dynamic
+	m    mem
+	main bool
+	// l_info: a tag that is absent is a null pointer in ld.so, so the
+	// first read through it faults.
+	symtab, strtab, versym          uint64
+	hasSymtab, hasStrtab, hasVersym bool
+	// versions is l_versions, nil when _dl_check_map_versions found no
+	// version index in use (then l_versyms is null too).
+	versions []foundVersion
+	// Hash table (_dl_setup_hash), read on first lookup.
+	hashRead bool
+	hashErr  error
+	gnu      bool
+	nbuckets uint32
+	// GNU: l_gnu_bitmask_idxbits, l_gnu_shift, l_gnu_bitmask,
+	// l_gnu_buckets, l_gnu_chain_zero. SysV: l_buckets, l_chain.
+	idxbits, shift            uint32
+	bitmask, buckets, chain   uint64
+	relroAddr, relroSize      uint64
+	hasRelro, spanMapped      bool
+	lookups, fixups, relocsNo int
+}
+
+// foundVersion is one entry of l_versions (struct r_found_version).
+type foundVersion struct {
+	name     string
+	nameErr  error
+	hash     uint32
+	hidden   bool
+	filename string
+	set      bool
+}
+
+// Symbol table entries as ld.so reads them: it ignores DT_SYMENT and
+// indexes DT_SYMTAB by sizeof (ElfW(Sym)).
+func symSize(f *inspect.File) uint64 {
+	if f.Class == elf.ELFCLASS32 {
+		return 16
+	}
+	return 24
+}
+
+// sym is one ElfW(Sym) read from memory.
+type sym struct {
+	index         uint64
+	name          uint32
+	info, other   byte
+	shndx         uint16
+	value, size   uint64
+	lm            *linkMap
+	nameS         cstr
+	nameRead      bool
+	versymV       uint16
+	versymErr     error
+	versymRead    bool
+	versymPresent bool
+}
+
+func (s *sym) bind() elf.SymBind { return elf.ST_BIND(s.info) }
+func (s *sym) typ() elf.SymType  { return elf.ST_TYPE(s.info) }
+
+// bindsLocal is dl_symbol_visibility_binds_local_p: hidden and internal
+// symbols are never bound from outside the object.
+func (s *sym) bindsLocal() bool {
+	v := elf.ST_VISIBILITY(s.other)
+	return v == elf.STV_HIDDEN || v == elf.STV_INTERNAL
+}
+
+// nullRead is the fault of a read through a null l_info entry: ld.so
+// reads d_un.d_ptr of a DT_* entry that is not there.
+func nullRead(tag elf.DynTag) error {
+	return &inspect.FormatError{Off: -1, Addr: 8, InMem: true, Struct: inspect.DynTagName(tag),
+		Msg: "the dynamic table has no such entry: ld.so reads it through a null pointer", Fault: inspect.FaultUnmapped}
+}
+
+// newLinkMap records what ld.so keeps of an object.
+func (c *checker) newLinkMap(o *loadedObj, main bool) (*linkMap, error) {
+	f, err := o.file()
+	if err != nil {
+		return nil, err
+	}
+	lm := &linkMap{obj: o, f: f, d: o.dyn, m: memOf(f), main: main}
+	lm.symtab, lm.hasSymtab = o.dyn.Tag(elf.DT_SYMTAB)
+	lm.strtab, lm.hasStrtab = o.dyn.Tag(elf.DT_STRTAB)
+	lm.versym, lm.hasVersym = o.dyn.Tag(elf.DT_VERSYM)
+	for _, p := range f.ProgsOfType(elf.PT_GNU_RELRO) {
+		lm.relroAddr, lm.relroSize, lm.hasRelro = p.Vaddr, p.Memsz, true
+	}
+	// ld.so maps a library as one reservation spanning all its
+	// PT_LOADs and makes the holes PROT_NONE; the kernel maps only the
+	// program's segments.
+	lm.spanMapped = !main
+	lm.versions = buildVersions(lm)
+	return lm, nil
+}
+
+// buildVersions replays the end of _dl_check_map_versions (elf/dl-version.c):
+// with ndx_high > 0 it allocates l_versions and fills it from the Vernaux
+// entries (vna_hash, vna_other's hidden bit, vna_name, vn_file) and from
+// the Verdef entries without VER_FLG_BASE (vd_hash and the first Verdaux's
+// name). The walk that computed ndx_high read the same records without
+// fault (a fault stops the replay there), so a failed read here ends the
+// walk quietly.
+func buildVersions(lm *linkMap) []foundVersion {
+	d, m := lm.d, lm.m
+	if !lm.hasStrtab {
+		return nil
+	}
+	need, hasNeed := d.Tag(elf.DT_VERNEED)
+	def, hasDef := d.Tag(elf.DT_VERDEF)
+	high := 0
+	type ent struct {
+		ndx      uint16
+		hash     uint32
+		hidden   bool
+		name     uint64
+		filename uint64
+		def      bool
+	}
+	var ents []ent
+	if hasNeed {
+		e := need
+	needs:
+		for n := 0; n < maxVerChain; n++ {
+			file, err1 := m.u32(m.add(e, vnFile), "vn_file")
+			auxOff, err2 := m.u32(m.add(e, vnAux), "vn_aux")
+			if err1 != nil || err2 != nil {
+				break
+			}
+			a := m.add(e, uint64(auxOff))
+			for k := 0; k < maxVerChain; k++ {
+				hash, e1 := m.u32(m.add(a, vnaHash), "vna_hash")
+				other, e2 := m.u16(m.add(a, vnaOther), "vna_other")
+				name, e3 := m.u32(m.add(a, vnaName), "vna_name")
+				next, e4 := m.u32(m.add(a, vnaN), "vna_next")
+				if e1 != nil || e2 != nil || e3 != nil || e4 != nil {
+					break needs
+				}
+				ents = append(ents, ent{ndx: other & 0x7fff, hash: hash, hidden: other&0x8000 != 0,
+					name: m.add(lm.strtab, uint64(name)), filename: m.add(lm.strtab, uint64(file))})
+				high = max(high, int(other&0x7fff))
+				if next == 0 {
+					break
+				}
+				a = m.add(a, uint64(next))
+			}
+			next, err := m.u32(m.add(e, vnNext), "vn_next")
+			if err != nil || next == 0 {
+				break
+			}
+			e = m.add(e, uint64(next))
+		}
+	}
+	if hasDef {
+		e := def
+		for n := 0; n < maxVerChain; n++ {
+			ndx, err1 := m.u16(m.add(e, vdNdx), "vd_ndx")
+			next, err2 := m.u32(m.add(e, vdNext), "vd_next")
+			if err1 != nil || err2 != nil {
+				break
+			}
+			high = max(high, int(ndx&0x7fff))
+			flags, e1 := m.u16(m.add(e, vdFlags), "vd_flags")
+			hash, e2 := m.u32(m.add(e, vdHash), "vd_hash")
+			auxOff, e3 := m.u32(m.add(e, vdAux), "vd_aux")
+			if e1 == nil && e2 == nil && e3 == nil && flags&verFlgBase == 0 {
+				if name, err := m.u32(m.add(e, uint64(auxOff)), "vda_name"); err == nil {
+					ents = append(ents, ent{ndx: ndx & 0x7fff, hash: hash, name: m.add(lm.strtab, uint64(name)), def: true})
+				}
+			}
+			if next == 0 {
+				break
+			}
+			e = m.add(e, uint64(next))
+		}
+	}
+	if high == 0 {
+		return nil
+	}
+	vs := make([]foundVersion, high+1)
+	for _, e := range ents {
+		if int(e.ndx) >= len(vs) {
+			continue
+		}
+		v := foundVersion{hash: e.hash, hidden: e.hidden, set: true}
+		n := m.cstring(e.name, "version name")
+		v.name, v.nameErr = n.s, n.err
+		if !e.def {
+			v.filename = m.cstring(e.filename, "version file name").s
+		}
+		vs[e.ndx] = v
+	}
+	return vs
+}
+
+// readSym reads symtab[i] as ld.so does: &symtab[i] with no bound.
+func (lm *linkMap) readSym(i uint64) (*sym, error) {
+	if !lm.hasSymtab {
+		return nil, nullRead(elf.DT_SYMTAB)
+	}
+	n := symSize(lm.f)
+	var b [24]byte
+	addr := lm.m.add(lm.symtab, i*n)
+	if err := lm.f.Image().ReadAt(b[:n], addr, fmt.Sprintf("dynamic symbol %d", i)); err != nil {
+		return nil, err
+	}
+	o := lm.f.ByteOrder()
+	s := &sym{index: i, lm: lm, name: o.Uint32(b[:])}
+	if n == 16 {
+		s.value, s.size, s.info, s.other, s.shndx = uint64(o.Uint32(b[4:])), uint64(o.Uint32(b[8:])), b[12], b[13], o.Uint16(b[14:])
+	} else {
+		s.info, s.other, s.shndx, s.value, s.size = b[4], b[5], o.Uint16(b[6:]), o.Uint64(b[8:]), o.Uint64(b[16:])
+	}
+	return s, nil
+}
+
+// symName reads strtab + st_name as a C string, as far as ld.so can.
+func (lm *linkMap) symName(s *sym) cstr {
+	if !s.nameRead {
+		s.nameRead = true
+		if !lm.hasStrtab {
+			s.nameS = cstr{err: nullRead(elf.DT_STRTAB)}
+		} else {
+			s.nameS = lm.m.cstring(lm.m.add(lm.strtab, uint64(s.name)), fmt.Sprintf("name of dynamic symbol %d", s.index))
+		}
+	}
+	return s.nameS
+}
+
+// versymOf reads l_versyms[i] (DT_VERSYM) of symbol i.
+func (lm *linkMap) versymAt(i uint64) (uint16, error) {
+	return lm.m.u16(lm.m.add(lm.versym, 2*i), fmt.Sprintf("DT_VERSYM entry %d", i))
+}
+
+// setupHash reads the hash table header as _dl_setup_hash
+// (elf/dl-setup_hash.c) did when the object was mapped: DT_GNU_HASH when
+// there is one, else DT_HASH.
+func (lm *linkMap) setupHash() error {
+	if lm.hashRead {
+		return lm.hashErr
+	}
+	lm.hashRead = true
+	m := lm.m
+	if h, ok := lm.d.Tag(elf.DT_GNU_HASH); ok {
+		var w [4]uint32
+		for i := range w {
+			v, err := m.u32(m.add(h, uint64(4*i)), "DT_GNU_HASH header")
+			if err != nil {
+				lm.hashErr = err
+				return err
+			}
+			w[i] = v
+		}
+		word := uint64(8)
+		if lm.f.Class == elf.ELFCLASS32 {
+			word = 4
+		}
+		lm.gnu, lm.nbuckets = true, w[0]
+		symbias, nwords := w[1], w[2]
+		lm.idxbits, lm.shift = nwords-1, w[3]
+		lm.bitmask = m.add(h, 16)
+		lm.buckets = m.add(lm.bitmask, uint64(nwords)*word)
+		lm.chain = m.add(lm.buckets, 4*uint64(lm.nbuckets)-4*uint64(symbias))
+		return nil
+	}
+	h, ok := lm.d.Tag(elf.DT_HASH)
+	if !ok {
+		return nil // l_nbuckets stays 0: the object is never searched
+	}
+	nb, err := m.u32(h, "DT_HASH nbucket")
+	if err != nil {
+		lm.hashErr = err
+		return err
+	}
+	lm.nbuckets = nb
+	lm.buckets = m.add(h, 8)
+	lm.chain = m.add(lm.buckets, 4*uint64(nb))
+	return nil
+}
+
+// dlNewHash is _dl_new_hash (the GNU hash, djb2).
+func dlNewHash(s string) uint32 {
+	h := uint32(5381)
+	for i := 0; i < len(s); i++ {
+		h = h*33 + uint32(s[i])
+	}
+	return h
+}
+
+// dlElfHash is _dl_elf_hash (the SysV hash).
+func dlElfHash(s string) uint32 {
+	var h uint32
+	for i := 0; i < len(s); i++ {
+		h = (h << 4) + uint32(s[i])
+		if g := h & 0xf0000000; g != 0 {
+			h ^= g >> 24
+		}
+		h &^= 0xf0000000
+	}
+	return h
+}
+
+// stbGNUUnique is STB_GNU_UNIQUE, which debug/elf does not name.
+const stbGNUUnique elf.SymBind = 10
+
+// Type classes of elf_machine_type_class (ELF_RTYPE_CLASS_*).
+const (
+	classPLT  = 1
+	classCopy = 2
+)
+
+// maxHashChain bounds a walk of one hash chain. A real loader follows a
+// chain without a bound (a SysV chain can even loop); the replay stops
+// and says so.
+const maxHashChain = 1 << 20
+
+// errChainLong is returned when a hash chain walk hits maxHashChain.
+var errChainLong = errors.New("hash chain longer than elfdoctor follows")
+
+// lookupResult is what _dl_lookup_symbol_x found.
+type lookupResult struct {
+	s  *sym
+	lm *linkMap
+}
+
+// lookupSymbol replays _dl_lookup_symbol_x (elf/dl-lookup.c): do_lookup_x
+// over the scope in order, each object's hash table, check_match on each
+// candidate. It returns the definition, or nil when none was found, or
+// the fault or assertion a read hit.
+func (r *relocator) lookupSymbol(name string, ref *sym, version *foundVersion, typeClass int) (*lookupResult, error) {
+	newHash := dlNewHash(name)
+	oldHash, haveOld := uint32(0), false
+	for _, lm := range r.scope {
+		if typeClass&classCopy != 0 && lm.main {
+			continue // a copy relocation is never resolved to the executable
+		}
+		if err := lm.setupHash(); err != nil {
+			return nil, err
+		}
+		if lm.nbuckets == 0 {
+			continue
+		}
+		lm.lookups++
+		m := lm.m
+		var found *sym
+		var versioned *sym
+		numVersions := 0
+		match := func(idx uint64) (bool, error) {
+			s, err := r.checkMatch(name, ref, version, typeClass, lm, idx, &versioned, &numVersions)
+			if err != nil {
+				return false, err
+			}
+			if s != nil {
+				found = s
+				return true, nil
+			}
+			return false, nil
+		}
+		if lm.gnu {
+			wbits := uint32(64)
+			word := uint64(8)
+			if lm.f.Class == elf.ELFCLASS32 {
+				wbits, word = 32, 4
+			}
+			var bw uint64
+			addr := m.add(lm.bitmask, uint64((newHash/wbits)&lm.idxbits)*word)
+			if word == 8 {
+				var b [8]byte
+				if err := lm.f.Image().ReadAt(b[:], addr, "DT_GNU_HASH bloom filter word"); err != nil {
+					return nil, err
+				}
+				bw = lm.f.ByteOrder().Uint64(b[:])
+			} else {
+				v, err := m.u32(addr, "DT_GNU_HASH bloom filter word")
+				if err != nil {
+					return nil, err
+				}
+				bw = uint64(v)
+			}
+			h1, h2 := newHash&(wbits-1), (newHash>>(lm.shift&31))&(wbits-1)
+			if lm.shift >= 32 {
+				// x86 shifts by the count modulo 32.
+				h2 = (newHash >> (lm.shift & 31)) & (wbits - 1)
+			}
+			if (bw>>h1)&(bw>>h2)&1 != 0 {
+				bucket, err := m.u32(m.add(lm.buckets, 4*uint64(newHash%lm.nbuckets)), "DT_GNU_HASH bucket")
+				if err != nil {
+					return nil, err
+				}
+				if bucket != 0 {
+					p := m.add(lm.chain, 4*uint64(bucket))
+					for n := 0; ; n++ {
+						if n == maxHashChain {
+							return nil, errChainLong
+						}
+						v, err := m.u32(p, "DT_GNU_HASH chain")
+						if err != nil {
+							return nil, err
+						}
+						if (v^newHash)>>1 == 0 {
+							idx := (p - lm.chain) & m.mask / 4
+							if ok, err := match(idx); err != nil {
+								return nil, err
+							} else if ok {
+								break
+							}
+						}
+						if v&1 != 0 {
+							break
+						}
+						p = m.add(p, 4)
+					}
+				}
+			}
+		} else {
+			if !haveOld {
+				oldHash, haveOld = dlElfHash(name), true
+			}
+			idx, err := m.u32(m.add(lm.buckets, 4*uint64(oldHash%lm.nbuckets)), "DT_HASH bucket")
+			if err != nil {
+				return nil, err
+			}
+			for n := 0; idx != 0; n++ {
+				if n == maxHashChain {
+					return nil, errChainLong
+				}
+				if ok, err := match(uint64(idx)); err != nil {
+					return nil, err
+				} else if ok {
+					break
+				}
+				if idx, err = m.u32(m.add(lm.chain, 4*uint64(idx)), "DT_HASH chain"); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if found == nil && numVersions == 1 {
+			found = versioned
+		}
+		if found == nil || found.bindsLocal() {
+			continue
+		}
+		switch found.bind() {
+		case elf.STB_WEAK, elf.STB_GLOBAL, stbGNUUnique:
+			return &lookupResult{s: found, lm: lm}, nil
+		}
+	}
+	return nil, nil
+}
+
+// checkMatch replays check_match (elf/dl-lookup.c) on symtab[idx] of lm.
+func (r *relocator) checkMatch(name string, ref *sym, version *foundVersion, typeClass int, lm *linkMap, idx uint64, versioned **sym, numVersions *int) (*sym, error) {
+	s, err := lm.readSym(idx)
+	if err != nil {
+		return nil, err
+	}
+	stt := s.typ()
+	if (s.value == 0 && s.shndx != uint16(elf.SHN_ABS) && stt != elf.STT_TLS) ||
+		(typeClass&classPLT != 0 && s.shndx == uint16(elf.SHN_UNDEF)) {
+		return nil, nil
+	}
+	switch stt {
+	case elf.STT_NOTYPE, elf.STT_OBJECT, elf.STT_FUNC, elf.STT_COMMON, elf.STT_TLS, elf.STT_GNU_IFUNC:
+	default:
+		return nil, nil
+	}
+	if !(ref != nil && ref.lm == lm && ref.index == idx) {
+		eq, err := strcmpFault(lm.symName(s), cstr{s: name})
+		if err != nil {
+			return nil, err
+		}
+		if !eq {
+			return nil, nil
+		}
+	}
+	if version != nil {
+		if lm.versions == nil {
+			// glibc before 2.41 asserts that an object without
+			// version information is not the one the version was
+			// required from; 2.41 accepts the symbol.
+			if r.minor != 0 && r.minor < 41 && version.filename != "" && r.nameMatch(version.filename, lm) {
+				return nil, &assertion{file: "dl-lookup.c", fn: "check_match",
+					expr: "version->filename == NULL || ! _dl_name_match_p (version->filename, map)"}
+			}
+			return s, nil
+		}
+		vs, err := lm.versymAt(idx)
+		if err != nil {
+			return nil, err
+		}
+		var lv foundVersion
+		if ndx := int(vs & 0x7fff); ndx < len(lm.versions) {
+			lv = lm.versions[ndx]
+		} else {
+			r.pastVersions(lm, idx, ndx)
+		}
+		differs := lv.hash != version.hash
+		if !differs {
+			eq, err := strcmpFault(cstr{s: lv.name, err: lv.nameErr}, cstr{s: version.name, err: version.nameErr})
+			if err != nil {
+				return nil, err
+			}
+			differs = !eq
+		}
+		if differs && (version.hidden || lv.hash != 0 || vs&0x8000 != 0) {
+			return nil, nil
+		}
+		return s, nil
+	}
+	if lm.versions != nil {
+		vs, err := lm.versymAt(idx)
+		if err != nil {
+			return nil, err
+		}
+		if vs&0x7fff >= 3 {
+			if vs&0x8000 == 0 {
+				if *numVersions == 0 {
+					*versioned = s
+				}
+				*numVersions++
+			}
+			return nil, nil
+		}
+	}
+	return s, nil
+}
+
+// nameMatch is _dl_name_match_p: the object's name, or its soname.
+func (r *relocator) nameMatch(name string, lm *linkMap) bool {
+	return name == lm.obj.name || (lm.obj.soname != "" && name == lm.obj.soname)
+}
+
+// assertion is an assert() in ld.so that fails: it prints "Inconsistency
+// detected by ld.so" and exits 127.
+type assertion struct{ file, fn, expr string }
+
+func (a *assertion) Error() string {
+	return fmt.Sprintf("Inconsistency detected by ld.so: %s: %s: Assertion `%s' failed!", a.file, a.fn, a.expr)
+}

@@ -1,0 +1,807 @@
+package loader
+
+import (
+	"debug/elf"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// maxRelocs bounds the relocation walk; libxul has about 10^5.
+const maxRelocs = 1 << 22
+
+// reloc is one relocation entry as ld.so reads it.
+type reloc struct {
+	table string // DT_RELA, DT_REL or DT_JMPREL
+	index uint64
+	addr  uint64 // where the entry itself is
+	off   uint64 // r_offset: the address ld.so writes
+	sym   uint64 // symbol index
+	typ   uint32
+	lazy  bool // a PLT slot that ld.so only rebases now and binds at the first call
+	// addend is r_addend of a DT_RELA entry; rela says there is one.
+	addend int64
+	rela   bool
+}
+
+// bindNow reports whether ld.so resolves PLT slots at start-up.
+func bindNow(d *inspect.Dynamic) bool {
+	_, now := d.Tag(elf.DT_BIND_NOW)
+	return now || d.Flags&elf.DF_BIND_NOW != 0 || d.Flags1&elf.DF_1_NOW != 0
+}
+
+// eachReloc calls fn for every relocation of an object that ld.so
+// applies, in the tables it applies them from, until fn returns false.
+// It returns the first table that cannot be read. It reads the tables as
+// a model (every entry of DT_RELA or DT_REL, then DT_JMPREL); the
+// relocation replay (relocator) reads them as ld.so does.
+func eachReloc(f *inspect.File, d *inspect.Dynamic, fn func(r reloc) bool) error {
+	word := uint64(8)
+	if f.Class == elf.ELFCLASS32 {
+		word = 4
+	}
+	type table struct {
+		name    string
+		addrTag elf.DynTag
+		sizeTag elf.DynTag
+		rela    bool
+		plt     bool
+	}
+	tables := []table{{"DT_RELA", elf.DT_RELA, elf.DT_RELASZ, true, false}, {"DT_REL", elf.DT_REL, elf.DT_RELSZ, false, false}}
+	if pr, ok := d.Tag(elf.DT_PLTREL); ok {
+		tables = append(tables, table{"DT_JMPREL", elf.DT_JMPREL, elf.DT_PLTRELSZ, elf.DynTag(pr) == elf.DT_RELA, true})
+	}
+	lazy := !bindNow(d)
+	im := f.Image()
+	for _, t := range tables {
+		addr, ok1 := d.Tag(t.addrTag)
+		size, ok2 := d.Tag(t.sizeTag)
+		if !ok1 || !ok2 || size == 0 {
+			continue
+		}
+		ent := 2 * word
+		if t.rela {
+			ent = 3 * word
+		}
+		n := min(size/ent, maxRelocs)
+		buf := make([]byte, 256*ent)
+		for i := uint64(0); i < n; i += 256 {
+			k := min(256, n-i)
+			if err := im.ReadAt(buf[:k*ent], addr+i*ent, fmt.Sprintf("%s entry %d", t.name, i)); err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			for j := uint64(0); j < k; j++ {
+				r := decodeReloc(f, buf[j*ent:], t.rela)
+				r.table, r.index, r.lazy, r.addr = t.name, i+j, t.plt && lazy, addr+(i+j)*ent
+				if !fn(r) {
+					return nil
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func decodeReloc(f *inspect.File, e []byte, rela bool) reloc {
+	o := f.ByteOrder()
+	r := reloc{rela: rela}
+	if f.Class == elf.ELFCLASS64 {
+		info := o.Uint64(e[8:])
+		r.off, r.sym, r.typ = o.Uint64(e), info>>32, uint32(info)
+		if rela {
+			r.addend = int64(o.Uint64(e[16:]))
+		}
+	} else {
+		info := o.Uint32(e[4:])
+		r.off, r.sym, r.typ = uint64(o.Uint32(e)), uint64(info>>8), info&0xff
+		if rela {
+			r.addend = int64(int32(o.Uint32(e[8:])))
+		}
+	}
+	return r
+}
+
+// faultSignal is the signal a failed read through the loader's view
+// raises: SIGBUS for a page past the end of the file, SIGSEGV otherwise.
+func faultSignal(err error) string {
+	var fe *inspect.FormatError
+	if errors.As(err, &fe) && fe.Fault != inspect.FaultNone {
+		return fe.Fault.Signal()
+	}
+	return "SIGSEGV"
+}
+
+// Relocation types ld.so treats specially, per machine.
+type relocTypes struct {
+	none, relative, relative64, jumpSlot, globDat, copy, irelative, tlsdesc uint32
+	// size is the number of bytes written for each type it knows;
+	// types missing from it are "unexpected reloc type".
+	size map[uint32]uint64
+	// plt is elf_machine_type_class's ELF_RTYPE_CLASS_PLT set.
+	plt map[uint32]bool
+	// full says the machine's elf_machine_rela is modelled type by type;
+	// otherwise every type other than none/relative binds its symbol and
+	// writes a word, and no type is refused.
+	full bool
+}
+
+const noType = ^uint32(0)
+
+func typesFor(m elf.Machine) relocTypes {
+	switch m {
+	case elf.EM_X86_64:
+		x := func(t elf.R_X86_64) uint32 { return uint32(t) }
+		return relocTypes{none: x(elf.R_X86_64_NONE), relative: x(elf.R_X86_64_RELATIVE), relative64: x(elf.R_X86_64_RELATIVE64),
+			jumpSlot: x(elf.R_X86_64_JMP_SLOT), globDat: x(elf.R_X86_64_GLOB_DAT), copy: x(elf.R_X86_64_COPY),
+			irelative: x(elf.R_X86_64_IRELATIVE), tlsdesc: x(elf.R_X86_64_TLSDESC), full: true,
+			// The cases of elf_machine_rela's switch (sysdeps/x86_64/dl-machine.h).
+			size: map[uint32]uint64{x(elf.R_X86_64_GLOB_DAT): 8, x(elf.R_X86_64_JMP_SLOT): 8, x(elf.R_X86_64_SIZE64): 8,
+				x(elf.R_X86_64_DTPMOD64): 8, x(elf.R_X86_64_DTPOFF64): 8, x(elf.R_X86_64_TLSDESC): 16, x(elf.R_X86_64_TPOFF64): 8,
+				x(elf.R_X86_64_64): 8, x(elf.R_X86_64_SIZE32): 4, x(elf.R_X86_64_32): 4, x(elf.R_X86_64_PC32): 4,
+				x(elf.R_X86_64_COPY): 0, x(elf.R_X86_64_IRELATIVE): 8},
+			plt: map[uint32]bool{x(elf.R_X86_64_JMP_SLOT): true, x(elf.R_X86_64_DTPMOD64): true, x(elf.R_X86_64_DTPOFF64): true,
+				x(elf.R_X86_64_TPOFF64): true, x(elf.R_X86_64_TLSDESC): true}}
+	case elf.EM_386:
+		x := func(t elf.R_386) uint32 { return uint32(t) }
+		return relocTypes{none: x(elf.R_386_NONE), relative: x(elf.R_386_RELATIVE), relative64: noType,
+			jumpSlot: x(elf.R_386_JMP_SLOT), globDat: x(elf.R_386_GLOB_DAT), copy: x(elf.R_386_COPY),
+			irelative: x(elf.R_386_IRELATIVE), tlsdesc: x(elf.R_386_TLS_DESC),
+			plt: map[uint32]bool{x(elf.R_386_JMP_SLOT): true}}
+	case elf.EM_AARCH64:
+		x := func(t elf.R_AARCH64) uint32 { return uint32(t) }
+		return relocTypes{none: x(elf.R_AARCH64_NONE), relative: x(elf.R_AARCH64_RELATIVE), relative64: noType,
+			jumpSlot: x(elf.R_AARCH64_JUMP_SLOT), globDat: x(elf.R_AARCH64_GLOB_DAT), copy: x(elf.R_AARCH64_COPY),
+			irelative: x(elf.R_AARCH64_IRELATIVE), tlsdesc: x(elf.R_AARCH64_TLSDESC),
+			plt: map[uint32]bool{x(elf.R_AARCH64_JUMP_SLOT): true}}
+	}
+	return relocTypes{none: 0, relative: noType, relative64: noType, jumpSlot: noType, globDat: noType, copy: noType, irelative: noType, tlsdesc: noType}
+}
+
+// relocator replays dl_main's relocation of every object
+// (_dl_relocate_object, elf/dl-reloc.c) and the PLT bindings made later at
+// the first call of each function (_dl_fixup, elf/dl-runtime.c).
+type relocator struct {
+	c      *checker
+	scope  []*linkMap // the global scope: the main map's search list
+	minor  int        // glibc 2.x of the loader; 0 when unknown
+	lazy   bool       // GLRO(dl_lazy): LD_BIND_NOW is not set
+	types  relocTypes
+	word   uint64
+	notes  map[string]bool
+	fixups []pltFixup
+}
+
+// pltFixup is a PLT slot bound lazily: _dl_fixup reads it at the first
+// call through the slot.
+type pltFixup struct {
+	lm *linkMap
+	r  reloc
+}
+
+// relocFail is a relocation step that stops ld.so: a fault, an assertion,
+// an error it signals, or a failed lookup.
+type relocFail struct {
+	lm   *linkMap
+	r    *reloc
+	what string // the step, for people
+	err  error  // a read fault (FormatError), an *assertion
+	// msg is the error ld.so signals (_dl_signal_error): "unexpected reloc
+	// type 0x..." and the like; lookup is an undefined symbol.
+	msg    string
+	lookup *undefinedSym
+}
+
+type undefinedSym struct {
+	name, version string
+	versioned     bool
+}
+
+// relocations replays the relocation of every loaded object, in the order
+// dl_main relocates them: from the last loaded object back to the main
+// program (ld.so itself was relocated when it started).
+func (c *checker) relocations() {
+	if c.dyn == nil || len(c.loaded) == 0 {
+		return
+	}
+	r := &relocator{c: c, lazy: c.opts.Getenv("LD_BIND_NOW") == "", types: typesFor(c.f.Machine), word: 8, notes: map[string]bool{}}
+	if c.f.Class == elf.ELFCLASS32 {
+		r.word = 4
+	}
+	for _, o := range c.loaded {
+		if o.preloaded && !c.dlopen && r.minor == 0 && o.path != "" {
+			r.minor = loaderMinor(o.path)
+		}
+	}
+	maps := make([]*linkMap, len(c.loaded))
+	for i, o := range c.loaded {
+		if o.dyn == nil {
+			continue
+		}
+		lm, err := c.newLinkMap(o, i == 0 && !c.dlopen)
+		if err != nil {
+			continue // reported when the object was loaded
+		}
+		maps[i] = lm
+		r.scope = append(r.scope, lm)
+	}
+	c.reloc = r
+	for i := len(maps) - 1; i >= 0 && !c.stop; i-- {
+		lm := maps[i]
+		if lm == nil || lm.obj.preloaded {
+			continue
+		}
+		if fail := r.relocateObject(lm); fail != nil {
+			c.add(r.finding(fail, false))
+			return
+		}
+	}
+}
+
+// firstCalls replays _dl_fixup for the PLT slots ld.so left to bind
+// lazily: the program has started, and the first call through a slot
+// whose binding fails stops it there. Which call comes first is the
+// program's business; __libc_start_main is the one _start makes before
+// main.
+func (c *checker) firstCalls() {
+	r := c.reloc
+	if r == nil {
+		return
+	}
+	var first *relocFail
+	for _, fx := range r.fixups {
+		fail := r.fixup(fx)
+		if fail == nil {
+			continue
+		}
+		if fail.lookup != nil && fail.lookup.name == "__libc_start_main" {
+			c.add(r.finding(fail, false))
+			return
+		}
+		if first == nil {
+			first = fail
+		}
+	}
+	if first != nil {
+		c.add(r.finding(first, true))
+	}
+}
+
+// relocateObject replays _dl_relocate_object for one object.
+func (r *relocator) relocateObject(lm *linkMap) *relocFail {
+	d := lm.d
+	lazy := r.lazy && !bindNow(d)
+	_, textrel := d.Tag(elf.DT_TEXTREL)
+	textrel = textrel || d.Flags&elf.DF_TEXTREL != 0
+	// elf_machine_runtime_setup: with lazy PLT slots, ld.so records
+	// itself in the GOT's second and third words.
+	if _, ok := d.Tag(elf.DT_JMPREL); ok && lazy {
+		got, ok := d.Tag(elf.DT_PLTGOT)
+		if !ok {
+			return &relocFail{lm: lm, what: "setting up lazy binding (elf_machine_runtime_setup)", err: nullRead(elf.DT_PLTGOT)}
+		}
+		var b [8]byte
+		if err := lm.f.Image().ReadAt(b[:r.word], lm.m.add(got, r.word), "GOT[1]"); err != nil {
+			return &relocFail{lm: lm, what: "reading GOT[1] (elf_machine_runtime_setup)", err: err}
+		}
+		if err := r.write(lm, lm.m.add(got, r.word), 2*r.word, textrel, "GOT[1] and GOT[2]"); err != nil {
+			return &relocFail{lm: lm, what: "setting up lazy binding (elf_machine_runtime_setup)", err: err}
+		}
+	}
+	// _ELF_DYNAMIC_DO_RELOC (elf/dynamic-link.h): the machine's one kind
+	// of table (DT_RELA on x86-64 and aarch64, DT_REL on i386), and
+	// DT_JMPREL read as the same kind whatever DT_PLTREL says.
+	relTag, szTag, cntTag, rela := elf.DT_RELA, elf.DT_RELASZ, elf.DynTag(0x6ffffff9), true
+	if lm.f.Machine == elf.EM_386 || lm.f.Machine == elf.EM_ARM {
+		relTag, szTag, cntTag, rela = elf.DT_REL, elf.DT_RELSZ, elf.DynTag(0x6ffffffa), false
+	}
+	type rng struct {
+		start, size, nrelative uint64
+		lazy                   bool
+	}
+	var ranges [2]rng
+	relSet := false
+	// glibc 2.36 and later skip a DT_RELA of 0 (DT_RELR may replace it);
+	// older ones read it at the load address.
+	if v, ok := d.Tag(relTag); ok && (v != 0 || (r.minor != 0 && r.minor < 36)) {
+		relSet = true
+		sz, ok := d.Tag(szTag)
+		if !ok {
+			return &relocFail{lm: lm, what: "reading the relocation table's size", err: nullRead(szTag)}
+		}
+		ranges[0].start, ranges[0].size = v, sz
+		if n, ok := d.Tag(cntTag); ok {
+			ranges[0].nrelative = n
+		}
+	}
+	if _, ok := d.Tag(elf.DT_PLTREL); ok {
+		start, ok := d.Tag(elf.DT_JMPREL)
+		if !ok {
+			return &relocFail{lm: lm, what: "reading DT_JMPREL", err: nullRead(elf.DT_JMPREL)}
+		}
+		size, ok := d.Tag(elf.DT_PLTRELSZ)
+		if !ok {
+			return &relocFail{lm: lm, what: "reading DT_PLTRELSZ", err: nullRead(elf.DT_PLTRELSZ)}
+		}
+		// ranges[0].start is 0 when DT_RELA was not used, or when it
+		// is 0 in a program loaded at address 0 (ET_EXEC).
+		if !relSet || (ranges[0].start == 0 && lm.f.Type == elf.ET_EXEC) {
+			ranges[0].start = start
+		}
+		if ranges[0].start+ranges[0].size == start+size {
+			ranges[0].size -= size
+		}
+		if !lazy && ranges[0].start+ranges[0].size == start {
+			ranges[0].size += size
+		} else {
+			ranges[1] = rng{start: start, size: size, lazy: lazy}
+		}
+	}
+	name := map[bool]string{true: inspect.DynTagName(relTag), false: "DT_JMPREL"}
+	for i, g := range ranges {
+		table := name[i == 0]
+		if fail := r.doRel(lm, table, g.start, g.size, g.nrelative, g.lazy, rela, textrel); fail != nil {
+			return fail
+		}
+	}
+	return r.protectRelro(lm)
+}
+
+// doRel replays elf_dynamic_do_Rel (elf/do-rel.h) over one range.
+func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint64, lazy, rela, textrel bool) *relocFail {
+	ent := 2 * r.word
+	if rela {
+		ent = 3 * r.word
+	}
+	end := lm.m.add(start, size)
+	count := uint64(0)
+	if size > 0 {
+		count = (size + ent - 1) / ent // an entry that starts before end is applied whole
+	}
+	if end < start {
+		count = maxRelocs + 1
+	}
+	if count > maxRelocs || nrelative > maxRelocs {
+		r.note(lm, fmt.Sprintf("%s holds more than %d relocations: elfdoctor replayed the first %d", table, maxRelocs, maxRelocs))
+		count, nrelative = min(count, maxRelocs), min(nrelative, maxRelocs)
+	}
+	read := func(i uint64) (reloc, error) {
+		b := make([]byte, ent)
+		addr := lm.m.add(start, i*ent)
+		if err := lm.f.Image().ReadAt(b, addr, fmt.Sprintf("%s entry %d", table, i)); err != nil {
+			return reloc{}, err
+		}
+		rl := decodeReloc(lm.f, b, rela)
+		rl.table, rl.index, rl.addr = table, i, addr
+		return rl, nil
+	}
+	var deferred []reloc
+	if lazy {
+		for i := uint64(0); i < count; i++ {
+			rl, err := read(i)
+			if err != nil {
+				return &relocFail{lm: lm, what: "reading a relocation entry", err: err}
+			}
+			rl.lazy = true
+			if rl.typ == r.types.irelative {
+				deferred = append(deferred, rl)
+				continue
+			}
+			if fail := r.lazyRel(lm, rl, textrel); fail != nil {
+				return fail
+			}
+		}
+	} else {
+		// The relative relocations DT_RELACOUNT counts come first, and
+		// their count is trusted even past the end of the table.
+		for i := uint64(0); i < nrelative; i++ {
+			rl, err := read(i)
+			if err != nil {
+				return &relocFail{lm: lm, what: "reading a relative relocation", err: err}
+			}
+			if fail := r.relativeRel(lm, rl, textrel); fail != nil {
+				return fail
+			}
+		}
+		for i := nrelative; i < count; i++ {
+			rl, err := read(i)
+			if err != nil {
+				return &relocFail{lm: lm, what: "reading a relocation entry", err: err}
+			}
+			if rl.typ == r.types.irelative {
+				deferred = append(deferred, rl)
+				continue
+			}
+			if fail := r.machineRel(lm, rl, textrel); fail != nil {
+				return fail
+			}
+		}
+	}
+	// IRELATIVE relocations are applied last: each calls a resolver in
+	// the object (not replayed) and writes what it returns.
+	for _, rl := range deferred {
+		if err := r.write(lm, rl.off, r.word, textrel, "IRELATIVE target"); err != nil {
+			return &relocFail{lm: lm, r: &rl, what: "writing the relocated word", err: err}
+		}
+	}
+	return nil
+}
+
+// relativeRel replays elf_machine_rela_relative: only RELATIVE (and on
+// x86-64 RELATIVE64) is expected there, and glibc asserts it.
+func (r *relocator) relativeRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
+	if rl.typ != r.types.relative && rl.typ != r.types.relative64 && r.types.full {
+		return &relocFail{lm: lm, r: &rl, what: "a relocation DT_RELACOUNT counts as relative",
+			err: &assertion{file: "dl-machine.h", fn: "elf_machine_rela_relative", expr: "ELFW(R_TYPE) (reloc->r_info) == R_X86_64_RELATIVE"}}
+	}
+	if err := r.write(lm, rl.off, r.word, textrel, "relative relocation target"); err != nil {
+		return &relocFail{lm: lm, r: &rl, what: "writing the relocated word", err: err}
+	}
+	return nil
+}
+
+// lazyRel replays elf_machine_lazy_rel: a PLT slot is only rebased now.
+func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
+	switch {
+	case rl.typ == r.types.jumpSlot || !r.types.full:
+		var b [8]byte
+		if err := lm.f.Image().ReadAt(b[:r.word], rl.off, "PLT slot"); err != nil {
+			return &relocFail{lm: lm, r: &rl, what: "rebasing a PLT slot", err: err}
+		}
+		if err := r.write(lm, rl.off, r.word, textrel, "PLT slot"); err != nil {
+			return &relocFail{lm: lm, r: &rl, what: "rebasing a PLT slot", err: err}
+		}
+		r.fixups = append(r.fixups, pltFixup{lm: lm, r: rl})
+		return nil
+	case rl.typ == r.types.tlsdesc:
+		return r.machineRel(lm, rl, textrel)
+	}
+	return &relocFail{lm: lm, r: &rl, what: "a PLT relocation", msg: fmt.Sprintf("unexpected PLT reloc type 0x%s", badTypeHex(rl.typ))}
+}
+
+// badTypeHex prints a type as _dl_reloc_bad_type does: two hex digits,
+// eight when it does not fit in a byte (64-bit ld.so).
+func badTypeHex(t uint32) string {
+	if t > 0xff {
+		return fmt.Sprintf("%08x", t)
+	}
+	return fmt.Sprintf("%02x", t)
+}
+
+// machineRel replays elf_machine_rela (sysdeps/x86_64/dl-machine.h) for
+// one relocation, with the reads elf_dynamic_do_Rel makes for it first:
+// the symbol's DT_VERSYM entry, then the symbol, its lookup, the write.
+func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
+	t := r.types
+	fail := func(what string, err error) *relocFail { return &relocFail{lm: lm, r: &rl, what: what, err: err} }
+	ndx, hasNdx := uint16(0), false
+	if lm.hasVersym {
+		v, err := lm.versymAt(rl.sym)
+		if err != nil {
+			return fail("reading the symbol's DT_VERSYM entry", err)
+		}
+		ndx, hasNdx = v&0x7fff, true
+	}
+	switch rl.typ {
+	case t.relative, t.relative64:
+		if err := r.write(lm, rl.off, r.word, textrel, "relative relocation target"); err != nil {
+			return fail("writing the relocated word", err)
+		}
+		return nil
+	case t.none:
+		return nil
+	}
+	s, err := lm.readSym(rl.sym)
+	if err != nil {
+		return fail("reading the relocation's symbol", err)
+	}
+	res, f := r.resolve(lm, &rl, s, hasNdx, ndx, t.plt[rl.typ], rl.typ == t.copy)
+	if f != nil {
+		return f
+	}
+	size, known := t.size[rl.typ]
+	if !t.full {
+		size, known = r.word, true
+	}
+	if !known {
+		return &relocFail{lm: lm, r: &rl, what: "a relocation", msg: fmt.Sprintf("unexpected reloc type 0x%s", badTypeHex(rl.typ))}
+	}
+	if rl.typ == t.copy {
+		if res == nil {
+			return nil
+		}
+		size = min(res.s.size, s.size)
+		if size > 0 {
+			var b [1]byte
+			for _, a := range []uint64{res.s.value, res.s.value + size - 1} {
+				if err := res.lm.f.Image().ReadAt(b[:], a, "the copied symbol's bytes"); err != nil {
+					return fail("copying the symbol's initial value (R_*_COPY)", err)
+				}
+			}
+		}
+	}
+	if size == 0 {
+		return nil
+	}
+	// The TLS offsets are written only for a symbol that was found.
+	if res == nil && (rl.typ == uint32(elf.R_X86_64_DTPOFF64) || rl.typ == uint32(elf.R_X86_64_TPOFF64) || rl.typ == uint32(elf.R_X86_64_DTPMOD64)) && t.full {
+		return nil
+	}
+	if err := r.write(lm, rl.off, size, textrel, "relocation target"); err != nil {
+		return fail("writing the relocated value", err)
+	}
+	return nil
+}
+
+// resolve replays RESOLVE_MAP (elf/dl-reloc.c): a symbol that is not
+// local is looked up with the version its DT_VERSYM entry names, when
+// that version has a hash. It returns nil for a weak undefined symbol.
+func (r *relocator) resolve(lm *linkMap, rl *reloc, s *sym, hasNdx bool, ndx uint16, plt, copyClass bool) (*lookupResult, *relocFail) {
+	if s.bind() == elf.STB_LOCAL || s.bindsLocal() {
+		return &lookupResult{s: s, lm: lm}, nil
+	}
+	version, f := r.versionOf(lm, rl, hasNdx, ndx)
+	if f != nil {
+		return nil, f
+	}
+	class := 0
+	if plt {
+		class |= classPLT
+	}
+	if copyClass {
+		class |= classCopy
+	}
+	return r.lookup(lm, rl, s, version, class)
+}
+
+// versionOf is &l_versions[ndx], and the version RESOLVE_MAP passes on:
+// none when its hash is 0.
+func (r *relocator) versionOf(lm *linkMap, rl *reloc, hasNdx bool, ndx uint16) (*foundVersion, *relocFail) {
+	if !hasNdx {
+		return nil, nil
+	}
+	if lm.versions == nil {
+		if ndx == 0 {
+			return nil, nil // &NULL[0] is NULL: no version
+		}
+		// l_versions is NULL: version->hash is read from a small address.
+		addr := uint64(ndx)*3*r.word + r.word
+		return nil, &relocFail{lm: lm, r: rl, what: "reading the symbol's version (l_versions is empty: the object defines and needs no versions)",
+			err: &inspect.FormatError{Off: -1, Addr: addr, InMem: true, Struct: "struct r_found_version", Msg: "ld.so reads it through a null l_versions", Fault: inspect.FaultUnmapped}}
+	}
+	if int(ndx) >= len(lm.versions) {
+		r.pastVersions(lm, rl.sym, int(ndx))
+		return nil, nil
+	}
+	v := &lm.versions[ndx]
+	if v.hash == 0 {
+		return nil, nil
+	}
+	return v, nil
+}
+
+// lookup replays _dl_lookup_symbol_x for a relocation of lm.
+func (r *relocator) lookup(lm *linkMap, rl *reloc, s *sym, version *foundVersion, class int) (*lookupResult, *relocFail) {
+	name := lm.symName(s)
+	if name.err != nil {
+		return nil, &relocFail{lm: lm, r: rl, what: "reading the symbol's name", err: name.err}
+	}
+	if version != nil && version.nameErr != nil {
+		return nil, &relocFail{lm: lm, r: rl, what: "reading the symbol's version name", err: version.nameErr}
+	}
+	res, err := r.lookupSymbol(name.s, s, version, class)
+	if errors.Is(err, errChainLong) {
+		r.note(lm, fmt.Sprintf("looking up %s: %v; the replay assumed it is found", name.s, err))
+		return &lookupResult{s: s, lm: lm}, nil
+	}
+	if err != nil {
+		return nil, &relocFail{lm: lm, r: rl, what: fmt.Sprintf("looking up %s", name.s), err: err}
+	}
+	if res != nil {
+		return res, nil
+	}
+	if s.bind() == elf.STB_WEAK {
+		return nil, nil // a weak undefined symbol is 0, without error
+	}
+	u := &undefinedSym{name: name.s}
+	if version != nil {
+		u.versioned, u.version = true, version.name
+	}
+	if r.c.dlopen {
+		// The loading program may define it: its global scope is not
+		// known here.
+		r.note(lm, fmt.Sprintf("%s is not defined by the library or its dependencies; the program that loads it must define it", name.s))
+		return nil, nil
+	}
+	return nil, &relocFail{lm: lm, r: rl, what: "binding a symbol", lookup: u}
+}
+
+// fixup replays _dl_fixup (elf/dl-runtime.c) for one lazily bound slot.
+// It reads the symbol again, its version, and looks it up unless its
+// visibility is not the default (a local binding is not enough to skip
+// the lookup here, unlike RESOLVE_MAP).
+func (r *relocator) fixup(fx pltFixup) *relocFail {
+	lm, rl := fx.lm, fx.r
+	s, err := lm.readSym(rl.sym)
+	if err != nil {
+		return &relocFail{lm: lm, r: &rl, what: "reading the symbol of a PLT slot at its first call (_dl_fixup)", err: err}
+	}
+	var version *foundVersion
+	if lm.hasVersym {
+		v, err := lm.versymAt(rl.sym)
+		if err != nil {
+			return &relocFail{lm: lm, r: &rl, what: "reading the DT_VERSYM entry of a PLT slot's symbol (_dl_fixup)", err: err}
+		}
+		var f *relocFail
+		if version, f = r.versionOf(lm, &rl, true, v&0x7fff); f != nil {
+			return f
+		}
+	}
+	if elf.ST_VISIBILITY(s.other) != elf.STV_DEFAULT {
+		return nil
+	}
+	_, f := r.lookup(lm, &rl, s, version, classPLT)
+	return f
+}
+
+// write checks that ld.so can write n bytes at addr: mapped, writable
+// while relocating (RELRO is protected only afterwards; DT_TEXTREL makes
+// every segment writable), and backed by the file where it is file-backed.
+func (r *relocator) write(lm *linkMap, addr, n uint64, textrel bool, what string) error {
+	im := lm.f.Image()
+	for _, a := range []uint64{addr, lm.m.add(addr, n-1)} {
+		l := im.Lookup(a)
+		if !l.Mapped {
+			return &inspect.FormatError{Off: -1, Addr: a, InMem: true, Struct: what, Msg: "ld.so writes to an address no PT_LOAD maps", Fault: inspect.FaultUnmapped}
+		}
+		if l.Perm&elf.PF_W == 0 && !textrel {
+			return &inspect.FormatError{Off: -1, Addr: a, InMem: true, Struct: what,
+				Msg: fmt.Sprintf("ld.so writes to memory mapped %s by program header %d", inspect.FlagString(l.Perm), l.Prog), Fault: inspect.FaultUnmapped}
+		}
+		if l.File && l.Off&^(im.PageSize-1) >= uint64(lm.f.Size()) {
+			return &inspect.FormatError{Off: -1, Addr: a, InMem: true, Struct: what,
+				Msg: fmt.Sprintf("file offset 0x%x is on a page past the end of the file (size 0x%x)", l.Off, lm.f.Size()), Fault: inspect.FaultPastEOF}
+		}
+	}
+	return nil
+}
+
+// protectRelro replays _dl_protect_relro: mprotect from the page of
+// PT_GNU_RELRO's start down to the page of its end; every page in between
+// must be mapped, or mprotect fails with ENOMEM and ld.so stops.
+func (r *relocator) protectRelro(lm *linkMap) *relocFail {
+	if !lm.hasRelro || lm.relroSize == 0 {
+		return nil
+	}
+	page := lm.f.Image().PageSize
+	start := lm.relroAddr &^ (page - 1)
+	end := lm.m.add(lm.relroAddr, lm.relroSize) &^ (page - 1)
+	if start == end {
+		return nil
+	}
+	enomem := &relocFail{lm: lm, what: "making PT_GNU_RELRO read-only", msg: "cannot apply additional memory protection after relocation: Cannot allocate memory"}
+	if end < start {
+		return enomem // the length wraps: mprotect refuses it
+	}
+	// The pages mapped for the object: each PT_LOAD's for the program
+	// (the kernel maps them one by one), the whole reservation for a
+	// library.
+	type span struct{ lo, hi uint64 }
+	var spans []span
+	if lm.spanMapped {
+		lo, hi := r.mappedSpan(lm)
+		spans = append(spans, span{lo, hi})
+	} else {
+		for _, p := range lm.f.ProgsOfType(elf.PT_LOAD) {
+			if hi, ok := addNoOverflow(p.Vaddr, p.Memsz); ok {
+				spans = append(spans, span{p.Vaddr &^ (page - 1), roundUp(hi, page)})
+			}
+		}
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].lo < spans[j].lo })
+	covered := start
+	for _, sp := range spans {
+		if sp.lo > covered {
+			break
+		}
+		covered = max(covered, sp.hi)
+	}
+	if covered < end {
+		return enomem
+	}
+	return nil
+}
+
+// mappedSpan is the reservation ld.so maps for a library: from its first
+// PT_LOAD's page to the end of its last.
+func (r *relocator) mappedSpan(lm *linkMap) (uint64, uint64) {
+	loads := lm.f.ProgsOfType(elf.PT_LOAD)
+	if len(loads) == 0 {
+		return 0, 0
+	}
+	page := lm.f.Image().PageSize
+	lo := loads[0].Vaddr &^ (page - 1)
+	last := loads[len(loads)-1]
+	return lo, roundUp(last.Vaddr+last.Memsz, page)
+}
+
+// note records, once, something the replay could not know.
+func (r *relocator) note(lm *linkMap, s string) {
+	if r.notes[s] {
+		return
+	}
+	r.notes[s] = true
+	r.c.add(Finding{Severity: SeverityWarning, Stage: StageReloc, Code: "reloc-unpredictable", Object: lm.obj.name, Summary: s})
+}
+
+// pastVersions notes a version index beyond l_versions: ld.so then reads
+// an r_found_version from whatever its allocator placed after the array,
+// which depends on the process and the glibc build. The replay goes on
+// as if it read zeros (no version).
+func (r *relocator) pastVersions(lm *linkMap, symIdx uint64, ndx int) {
+	r.note(lm, fmt.Sprintf("DT_VERSYM gives symbol %d of %s version index %d, past the %d entries of its version array: ld.so reads beyond its own allocation, and what it finds there (a crash, a wrong version, or nothing) cannot be predicted",
+		symIdx, filepath.Base(lm.obj.name), ndx, len(lm.versions)))
+}
+
+// finding turns a relocation failure into what check reports. firstCall
+// is a failure of a lazily bound slot, after the program has started.
+func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
+	c := r.c
+	who := c.display(f.lm.obj)
+	where := ""
+	if f.r != nil {
+		where = fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ)
+	}
+	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Object: f.lm.obj.name,
+		Next: "compare with the pristine file using `elfdoctor diff`"}
+	if where != "" {
+		fd.Evidence = append(fd.Evidence, where)
+	}
+	objPrefix := ""
+	if !f.lm.main {
+		objPrefix = who + ": "
+	}
+	base := filepath.Base(f.lm.obj.name)
+	var as *assertion
+	switch {
+	case f.lookup != nil:
+		fd.Code = "symbol-undefined"
+		msg := fmt.Sprintf("symbol lookup error: %s: undefined symbol: %s", who, f.lookup.name)
+		if f.lookup.versioned {
+			msg += ", version " + f.lookup.version
+		}
+		fd.Message, fd.Outcome, fd.ExitStatus = msg, OutcomeLoaderError, 127
+		fd.Summary = fmt.Sprintf("%s binds %s, which none of the objects ld.so loaded defines", base, orNone(f.lookup.name))
+		if f.lookup.versioned {
+			fd.Summary = fmt.Sprintf("%s binds %s with version %s, which none of the objects ld.so loaded defines", base, orNone(f.lookup.name), f.lookup.version)
+		}
+		fd.Evidence = append(fd.Evidence, "looked in "+c.objectNames())
+		fd.Next = "a DT_NEEDED library is missing or was replaced (patchelf --replace-needed?), or the symbol table was damaged: compare with the pristine file using `elfdoctor diff`"
+	case errors.As(f.err, &as):
+		fd.Code = "reloc-assertion"
+		fd.Message, fd.Outcome, fd.ExitStatus = as.Error(), OutcomeLoaderError, 127
+		fd.Summary = fmt.Sprintf("ld.so's assertion fails on %s while %s", base, f.what)
+	case f.msg != "":
+		fd.Code = "reloc-error"
+		fd.Message, fd.Outcome, fd.ExitStatus = "error while loading shared libraries: "+objPrefix+f.msg, OutcomeLoaderError, 127
+		fd.Summary = fmt.Sprintf("ld.so stops while %s of %s: %s", f.what, base, f.msg)
+	default:
+		sig := faultSignal(f.err)
+		fd.Code = "reloc-fault"
+		fd.Outcome, fd.Signal = OutcomeCrash, sig
+		fd.Message = fmt.Sprintf("%s in ld.so while relocating %s, before main", sig, base)
+		fd.Summary = fmt.Sprintf("ld.so faults while %s of %s", f.what, base)
+		fd.Evidence = append(fd.Evidence, f.err.Error())
+	}
+	if firstCall {
+		fd.Code += "-at-first-call"
+		fd.Outcome = OutcomeFirstCall
+		fd.Summary = "the program starts, and stops at the first call through a lazily bound PLT slot: " + fd.Summary
+		if fd.Signal != "" {
+			fd.Message = fmt.Sprintf("%s in ld.so (_dl_fixup) at the first call through the PLT slot", fd.Signal)
+		}
+	}
+	return fd
+}
