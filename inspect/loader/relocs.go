@@ -179,6 +179,10 @@ type relocator struct {
 type pltFixup struct {
 	lm *linkMap
 	r  reloc
+	// slot is the slot's rebased content: where the first call through
+	// the PLT jumps before ld.so has bound it (normally back into the
+	// PLT, which calls _dl_fixup).
+	slot uint64
 }
 
 // relocFail is a relocation step that stops ld.so: a fault, an assertion,
@@ -469,7 +473,11 @@ func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		if err := r.write(lm, rl.off, r.word, textrel, "PLT slot"); err != nil {
 			return &relocFail{lm: lm, r: &rl, what: "rebasing a PLT slot", err: err}
 		}
-		r.fixups = append(r.fixups, pltFixup{lm: lm, r: rl})
+		slot := lm.f.ByteOrder().Uint64(b[:])
+		if r.word == 4 {
+			slot = uint64(lm.f.ByteOrder().Uint32(b[:]))
+		}
+		r.fixups = append(r.fixups, pltFixup{lm: lm, r: rl, slot: slot})
 		return nil
 	case rl.typ == r.types.tlsdesc:
 		return r.machineRel(lm, rl, textrel)
@@ -640,6 +648,17 @@ func (r *relocator) lookup(lm *linkMap, rl *reloc, s *sym, version *foundVersion
 // the lookup here, unlike RESOLVE_MAP).
 func (r *relocator) fixup(fx pltFixup) *relocFail {
 	lm, rl := fx.lm, fx.r
+	// The PLT entry jumps to the slot's content first: in the loader's
+	// view (without the load address) that must be code.
+	if l := lm.f.Image().Lookup(fx.slot); !l.Mapped || l.Perm&elf.PF_X == 0 {
+		state := "unmapped"
+		if l.Mapped {
+			state = fmt.Sprintf("mapped %s by program header %d, not executable", inspect.FlagString(l.Perm), l.Prog)
+		}
+		return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time",
+			err: &inspect.FormatError{Off: -1, Addr: fx.slot, InMem: true, Struct: "PLT slot",
+				Msg: fmt.Sprintf("the slot at 0x%x holds 0x%x (plus the load address), which is %s: the first call jumps there", rl.off, fx.slot, state), Fault: inspect.FaultUnmapped}}
+	}
 	s, err := lm.readSym(rl.sym)
 	if err != nil {
 		return &relocFail{lm: lm, r: &rl, what: "reading the symbol of a PLT slot at its first call (_dl_fixup)", err: err}
