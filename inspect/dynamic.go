@@ -168,7 +168,12 @@ func (d *Dynamic) resolveStrings(f *File) {
 		default:
 			continue
 		}
-		s, err := DynString(f.Image(), strtab, strsz, e.Val, e.Tag.String())
+		// ld.so reads the string whatever DT_STRSZ says: an index past
+		// it is reported, and the string is still the one ld.so uses.
+		if e.Val >= strsz {
+			d.Problems = append(d.Problems, errMem(strtab+e.Val, e.Tag.String(), fmt.Sprintf("string index 0x%x past DT_STRSZ 0x%x", e.Val, strsz), nil))
+		}
+		s, err := f.Image().CString(strtab+e.Val, maxNameLen, e.Tag.String()+" string")
 		if err != nil {
 			d.Problems = append(d.Problems, err)
 			continue
