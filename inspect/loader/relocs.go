@@ -172,6 +172,8 @@ type relocator struct {
 	word   uint64
 	notes  map[string]bool
 	fixups []pltFixup
+	// unrebased are objects whose PLT slots ld.so never rebased.
+	unrebased []*relocFail
 }
 
 // pltFixup is a PLT slot bound lazily: _dl_fixup reads it at the first
@@ -255,6 +257,9 @@ func (c *checker) firstCalls() {
 		return
 	}
 	var first *relocFail
+	if len(r.unrebased) > 0 {
+		first = r.unrebased[0]
+	}
 	for _, fx := range r.fixups {
 		fail := r.fixup(fx)
 		if fail == nil {
@@ -381,7 +386,17 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 		count = (size + ent - 1) / ent // an entry that starts before end is applied whole
 	}
 	if end < start {
-		count = maxRelocs + 1
+		// The size wraps: `r < end` is false at once and ld.so applies
+		// nothing from this range.
+		count = 0
+		if lazy && lm.f.Type == elf.ET_DYN {
+			// No PLT slot is rebased: each keeps its link-time value,
+			// below where the object is loaded, and the first call
+			// through the PLT jumps there.
+			r.unrebased = append(r.unrebased, &relocFail{lm: lm, what: "calling through the PLT for the first time",
+				err: &inspect.FormatError{Off: -1, Addr: start, InMem: true, Struct: table,
+					Msg: fmt.Sprintf("the table ends before it starts (size 0x%x wraps), so ld.so rebases none of the PLT slots: they hold link-time addresses, not where the object is loaded", size), Fault: inspect.FaultUnmapped}})
+		}
 	}
 	if count > maxRelocs || nrelative > maxRelocs {
 		r.note(lm, fmt.Sprintf("%s holds more than %d relocations: elfdoctor replayed the first %d", table, maxRelocs, maxRelocs))
