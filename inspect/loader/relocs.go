@@ -278,6 +278,15 @@ func (c *checker) firstCalls() {
 	}
 }
 
+// dynBase is the lowest address Linux loads a position-independent
+// program at (ELF_ET_DYN_BASE); libraries go higher.
+func dynBase(f *inspect.File) uint64 {
+	if f.Class == elf.ELFCLASS32 {
+		return 0x56555000
+	}
+	return 0x555555554000
+}
+
 // glibcMinor is the glibc 2.x release of a loader: from the version
 // string in its bytes, or else from its file name (ld-2.31.so), which
 // glibc before 2.34 installed under its version.
@@ -384,6 +393,15 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 	count := uint64(0)
 	if size > 0 {
 		count = (size + ent - 1) / ent // an entry that starts before end is applied whole
+	}
+	// ld.so compares real addresses: an ET_DYN object is loaded at a
+	// bias of at least dynBase, where a huge size wraps sooner than in
+	// the link-time addresses the replay works in.
+	if lm.f.Type == elf.ET_DYN {
+		bias := dynBase(lm.f)
+		if b := lm.m.add(start, bias); lm.m.add(b, size) < b {
+			end = 0
+		}
 	}
 	if end < start {
 		// The size wraps: `r < end` is false at once and ld.so applies
