@@ -33,11 +33,12 @@ type linkMap struct {
 	nbuckets uint32
 	// GNU: l_gnu_bitmask_idxbits, l_gnu_shift, l_gnu_bitmask,
 	// l_gnu_buckets, l_gnu_chain_zero. SysV: l_buckets, l_chain.
-	idxbits, shift            uint32
-	bitmask, buckets, chain   uint64
-	relroAddr, relroSize      uint64
-	hasRelro, spanMapped      bool
-	lookups, fixups, relocsNo int
+	idxbits, shift          uint32
+	bitmask, buckets, chain uint64
+	relroAddr, relroSize    uint64
+	hasRelro, spanMapped    bool
+	// written are the addresses ld.so's relocations wrote.
+	written map[uint64]bool
 }
 
 // foundVersion is one entry of l_versions (struct r_found_version).
@@ -98,7 +99,7 @@ func (c *checker) newLinkMap(o *loadedObj, main bool) (*linkMap, error) {
 	if err != nil {
 		return nil, err
 	}
-	lm := &linkMap{obj: o, f: f, d: o.dyn, m: memOf(f), main: main}
+	lm := &linkMap{obj: o, f: f, d: o.dyn, m: memOf(f), main: main, written: map[uint64]bool{}}
 	lm.symtab, lm.hasSymtab = o.dyn.Tag(elf.DT_SYMTAB)
 	lm.strtab, lm.hasStrtab = o.dyn.Tag(elf.DT_STRTAB)
 	lm.versym, lm.hasVersym = o.dyn.Tag(elf.DT_VERSYM)
@@ -359,7 +360,6 @@ func (r *relocator) lookupSymbol(name string, ref *sym, version *foundVersion, t
 		if lm.nbuckets == 0 {
 			continue
 		}
-		lm.lookups++
 		m := lm.m
 		var found *sym
 		var versioned *sym

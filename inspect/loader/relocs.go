@@ -373,6 +373,11 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 			ranges[1] = rng{start: start, size: size, lazy: lazy}
 		}
 	}
+	if r.minor == 0 || r.minor >= 36 {
+		if fail := r.doRelr(lm, textrel); fail != nil {
+			return fail
+		}
+	}
 	name := map[bool]string{true: inspect.DynTagName(relTag), false: "DT_JMPREL"}
 	for i, g := range ranges {
 		table := name[i == 0]
@@ -380,7 +385,87 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 			return fail
 		}
 	}
-	return r.protectRelro(lm)
+	if fail := r.protectRelro(lm); fail != nil {
+		return fail
+	}
+	return r.initArrayRelocated(lm)
+}
+
+// doRelr replays ELF_DYNAMIC_DO_RELR (elf/dynamic-link.h, glibc 2.36 and
+// later): an address entry rebases one word and moves past it, a bitmap
+// entry rebases the words its set bits name.
+func (r *relocator) doRelr(lm *linkMap, textrel bool) *relocFail {
+	start, ok := lm.d.Tag(dtRELR)
+	if !ok {
+		return nil
+	}
+	size, ok := lm.d.Tag(elf.DynTag(35)) // DT_RELRSZ
+	if !ok {
+		return &relocFail{lm: lm, what: "reading DT_RELRSZ", err: nullRead(elf.DynTag(35))}
+	}
+	n := size / r.word
+	if n > maxRelocs {
+		r.note(lm, fmt.Sprintf("DT_RELR holds more than %d entries: elfdoctor replayed the first %d", maxRelocs, maxRelocs))
+		n = maxRelocs
+	}
+	var where uint64
+	var b [8]byte
+	for i := uint64(0); i < n; i++ {
+		if err := lm.f.Image().ReadAt(b[:r.word], lm.m.add(start, i*r.word), fmt.Sprintf("DT_RELR entry %d", i)); err != nil {
+			return &relocFail{lm: lm, what: "reading DT_RELR", err: err}
+		}
+		e := lm.f.ByteOrder().Uint64(b[:])
+		if r.word == 4 {
+			e = uint64(lm.f.ByteOrder().Uint32(b[:]))
+		}
+		if e&1 == 0 {
+			if err := r.write(lm, e, r.word, textrel, "DT_RELR target"); err != nil {
+				return &relocFail{lm: lm, what: "applying DT_RELR", err: err}
+			}
+			where = lm.m.add(e, r.word)
+			continue
+		}
+		for k := uint64(0); e>>1 != 0; k++ {
+			e >>= 1
+			if e&1 != 0 {
+				if err := r.write(lm, lm.m.add(where, k*r.word), r.word, textrel, "DT_RELR target"); err != nil {
+					return &relocFail{lm: lm, what: "applying DT_RELR", err: err}
+				}
+			}
+		}
+		where = lm.m.add(where, (8*r.word-1)*r.word)
+	}
+	return nil
+}
+
+// initArrayRelocated looks at the first DT_INIT_ARRAY entry of a
+// position-independent object once ld.so has relocated it. Linkers fill
+// it with a RELATIVE relocation (frame_dummy); when ld.so applied none to
+// it (its table was skipped), it holds a link-time address, below where
+// the object is loaded, and call_init jumps there before main.
+func (r *relocator) initArrayRelocated(lm *linkMap) *relocFail {
+	if lm.f.Type != elf.ET_DYN {
+		return nil
+	}
+	addr, ok1 := lm.d.Tag(elf.DT_INIT_ARRAY)
+	size, ok2 := lm.d.Tag(elf.DT_INIT_ARRAYSZ)
+	if !ok1 || !ok2 || size < r.word || lm.written[addr] {
+		return nil
+	}
+	var b [8]byte
+	if err := lm.f.Image().ReadAt(b[:r.word], addr, "DT_INIT_ARRAY[0]"); err != nil {
+		return nil // the initialisers step reports an unreadable array
+	}
+	v := lm.f.ByteOrder().Uint64(b[:])
+	if r.word == 4 {
+		v = uint64(lm.f.ByteOrder().Uint32(b[:]))
+	}
+	if v >= dynBase(lm.f) {
+		return nil // not a link-time address of this object
+	}
+	return &relocFail{lm: lm, what: "calling DT_INIT_ARRAY[0] (call_init)",
+		err: &inspect.FormatError{Off: -1, Addr: v, InMem: true, Struct: "DT_INIT_ARRAY[0]",
+			Msg: fmt.Sprintf("no relocation ld.so applied writes DT_INIT_ARRAY[0] at 0x%x: it still holds the link-time address 0x%x, not the loaded one", addr, v), Fault: inspect.FaultUnmapped}}
 }
 
 // doRel replays elf_dynamic_do_Rel (elf/do-rel.h) over one range.
@@ -718,6 +803,7 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 // while relocating (RELRO is protected only afterwards; DT_TEXTREL makes
 // every segment writable), and backed by the file where it is file-backed.
 func (r *relocator) write(lm *linkMap, addr, n uint64, textrel bool, what string) error {
+	lm.written[addr] = true
 	im := lm.f.Image()
 	for _, a := range []uint64{addr, lm.m.add(addr, n-1)} {
 		l := im.Lookup(a)
