@@ -4,8 +4,9 @@
 // kernel32.go for the i386 question), ld.so's view of the program it
 // finds mapped (kernel.go), ld.so's start-up, the library search
 // (search.go), ld.so.cache (ldcache.go) and the mapping of each library
-// (mapobject.go), the symbol-version check and symbol binding
-// (versions.go), relocation (check.go) and RELRO (kernel.go), the jump to
+// (mapobject.go), the symbol-version check (versions.go),
+// relocation with symbol lookup (relocs.go, lookup.go) and RELRO
+// (kernel.go), the jump to
 // the entry point and the initialisers and finalisers (init.go). Every step names the kernel
 // or glibc function it replays. A newcomer asking "why did check say X"
 // opens this folder; the ELF model it reads through is package inspect.
