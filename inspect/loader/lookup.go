@@ -335,7 +335,7 @@ const (
 const maxHashChain = 1 << 20
 
 // errChainLong is returned when a hash chain walk hits maxHashChain.
-var errChainLong = errors.New("hash chain longer than elfdoctor follows")
+var errChainLong = errors.New("hash chain longer than elfdoctor follows, or the replay's budget is spent")
 
 // lookupResult is what _dl_lookup_symbol_x found.
 type lookupResult struct {
@@ -409,7 +409,7 @@ func (r *relocator) lookupSymbol(name string, ref *sym, version *foundVersion, t
 				if bucket != 0 {
 					p := m.add(lm.chain, 4*uint64(bucket))
 					for n := 0; ; n++ {
-						if n == maxHashChain {
+						if n == maxHashChain || r.spend() {
 							return nil, errChainLong
 						}
 						v, err := m.u32(p, "DT_GNU_HASH chain")
@@ -440,7 +440,7 @@ func (r *relocator) lookupSymbol(name string, ref *sym, version *foundVersion, t
 				return nil, err
 			}
 			for n := 0; idx != 0; n++ {
-				if n == maxHashChain {
+				if n == maxHashChain || r.spend() {
 					return nil, errChainLong
 				}
 				if ok, err := match(uint64(idx)); err != nil {

@@ -172,6 +172,7 @@ type relocator struct {
 	word   uint64
 	notes  map[string]bool
 	fixups []pltFixup
+	steps int // work done, bounded by maxReplaySteps
 	// unrebased are objects whose PLT slots ld.so never rebased.
 	unrebased []*relocFail
 }
@@ -185,6 +186,17 @@ type pltFixup struct {
 	// the PLT jumps before ld.so has bound it (normally back into the
 	// PLT, which calls _dl_fixup).
 	slot uint64
+}
+
+// maxReplaySteps bounds the whole relocation replay (entries, symbols
+// and hash chain steps), so a damaged file whose every relocation walks a
+// long chain cannot stall check; libxul needs about 10^7.
+const maxReplaySteps = 1 << 25
+
+// spend counts one step; it reports true once the budget is gone.
+func (r *relocator) spend() bool {
+	r.steps++
+	return r.steps > maxReplaySteps
 }
 
 // relocFail is a relocation step that stops ld.so: a fault, an assertion,
@@ -505,8 +517,8 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 		r.note(lm, fmt.Sprintf("%s holds more than %d relocations: elfdoctor replayed the first %d", table, maxRelocs, maxRelocs))
 		count, nrelative = min(count, maxRelocs), min(nrelative, maxRelocs)
 	}
+	b := make([]byte, ent)
 	read := func(i uint64) (reloc, error) {
-		b := make([]byte, ent)
 		addr := lm.m.add(start, i*ent)
 		if err := lm.f.Image().ReadAt(b, addr, fmt.Sprintf("%s entry %d", table, i)); err != nil {
 			return reloc{}, err
@@ -518,6 +530,9 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 	var deferred []reloc
 	if lazy {
 		for i := uint64(0); i < count; i++ {
+			if r.spend() {
+				return r.exhausted(lm)
+			}
 			rl, err := read(i)
 			if err != nil {
 				return &relocFail{lm: lm, what: "reading a relocation entry", err: err}
@@ -535,6 +550,9 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 		// The relative relocations DT_RELACOUNT counts come first, and
 		// their count is trusted even past the end of the table.
 		for i := uint64(0); i < nrelative; i++ {
+			if r.spend() {
+				return r.exhausted(lm)
+			}
 			rl, err := read(i)
 			if err != nil {
 				return &relocFail{lm: lm, what: "reading a relative relocation", err: err}
@@ -544,6 +562,9 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 			}
 		}
 		for i := nrelative; i < count; i++ {
+			if r.spend() {
+				return r.exhausted(lm)
+			}
 			rl, err := read(i)
 			if err != nil {
 				return &relocFail{lm: lm, what: "reading a relocation entry", err: err}
@@ -879,6 +900,13 @@ func (r *relocator) mappedSpan(lm *linkMap) (uint64, uint64) {
 	lo := loads[0].Vaddr &^ (page - 1)
 	last := loads[len(loads)-1]
 	return lo, roundUp(last.Vaddr+last.Memsz, page)
+}
+
+// exhausted notes that the replay ran out of budget; what follows is not
+// predicted.
+func (r *relocator) exhausted(lm *linkMap) *relocFail {
+	r.note(lm, fmt.Sprintf("the relocation replay stopped after %d steps; the rest of the relocations are not predicted", maxReplaySteps))
+	return nil
 }
 
 // note records, once, something the replay could not know.
