@@ -172,7 +172,7 @@ type relocator struct {
 	word   uint64
 	notes  map[string]bool
 	fixups []pltFixup
-	steps int // work done, bounded by maxReplaySteps
+	steps  int // work done, bounded by maxReplaySteps
 	// unrebased are objects whose PLT slots ld.so never rebased.
 	unrebased []*relocFail
 }
