@@ -186,6 +186,9 @@ type pltFixup struct {
 	// the PLT jumps before ld.so has bound it (normally back into the
 	// PLT, which calls _dl_fixup).
 	slot uint64
+	// rebasedTwice: the slot was bound by an earlier relocation, then
+	// rebased as a lazy slot.
+	rebasedTwice bool
 }
 
 // maxReplaySteps bounds the whole relocation replay (entries, symbols
@@ -609,6 +612,10 @@ func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		if err := lm.f.Image().ReadAt(b[:r.word], rl.off, "PLT slot"); err != nil {
 			return &relocFail{lm: lm, r: &rl, what: "rebasing a PLT slot", err: err}
 		}
+		// A slot an earlier relocation of this object already bound
+		// holds a run-time address; adding the load address again
+		// leaves it pointing nowhere.
+		bound := lm.written[rl.off] && lm.f.Type == elf.ET_DYN
 		if err := r.write(lm, rl.off, r.word, textrel, "PLT slot"); err != nil {
 			return &relocFail{lm: lm, r: &rl, what: "rebasing a PLT slot", err: err}
 		}
@@ -616,7 +623,7 @@ func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		if r.word == 4 {
 			slot = uint64(lm.f.ByteOrder().Uint32(b[:]))
 		}
-		r.fixups = append(r.fixups, pltFixup{lm: lm, r: rl, slot: slot})
+		r.fixups = append(r.fixups, pltFixup{lm: lm, r: rl, slot: slot, rebasedTwice: bound})
 		return nil
 	case rl.typ == r.types.tlsdesc:
 		return r.machineRel(lm, rl, textrel)
@@ -787,6 +794,11 @@ func (r *relocator) lookup(lm *linkMap, rl *reloc, s *sym, version *foundVersion
 // the lookup here, unlike RESOLVE_MAP).
 func (r *relocator) fixup(fx pltFixup) *relocFail {
 	lm, rl := fx.lm, fx.r
+	if fx.rebasedTwice {
+		return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time",
+			err: &inspect.FormatError{Off: -1, Addr: rl.off, InMem: true, Struct: "PLT slot",
+				Msg: fmt.Sprintf("an earlier relocation bound the slot at 0x%x to a function, then its lazy relocation added the load address to that: the first call jumps past the end of memory", rl.off), Fault: inspect.FaultUnmapped}}
+	}
 	// The PLT entry jumps to the slot's content first: in the loader's
 	// view (without the load address) that must be code.
 	if l := lm.f.Image().Lookup(fx.slot); !l.Mapped || l.Perm&elf.PF_X == 0 {
