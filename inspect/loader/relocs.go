@@ -164,15 +164,16 @@ func typesFor(m elf.Machine) relocTypes {
 // (_dl_relocate_object, elf/dl-reloc.c) and the PLT bindings made later at
 // the first call of each function (_dl_fixup, elf/dl-runtime.c).
 type relocator struct {
-	c      *checker
-	scope  []*linkMap // the global scope: the main map's search list
-	minor  int        // glibc 2.x of the loader; 0 when unknown
-	lazy   bool       // GLRO(dl_lazy): LD_BIND_NOW is not set
-	types  relocTypes
-	word   uint64
-	notes  map[string]bool
-	fixups []pltFixup
-	steps  int // work done, bounded by maxReplaySteps
+	c         *checker
+	scope     []*linkMap // the global scope: the main map's search list
+	minor     int        // glibc 2.x of the loader; 0 when unknown
+	lazy      bool       // GLRO(dl_lazy): LD_BIND_NOW is not set
+	types     relocTypes
+	word      uint64
+	notes     map[string]bool
+	fixups    []pltFixup
+	steps     int // work done, bounded by maxReplaySteps
+	selfCalls []selfCall
 	// unrebased are objects whose PLT slots ld.so never rebased.
 	unrebased []*relocFail
 }
@@ -213,6 +214,9 @@ type relocFail struct {
 	// type 0x..." and the like; lookup is an undefined symbol.
 	msg    string
 	lookup *undefinedSym
+	// site is where a fault happens when it is not in ld.so's relocation
+	// (the program's start files, call_init).
+	site string
 }
 
 type undefinedSym struct {
@@ -272,7 +276,16 @@ func (c *checker) firstCalls() {
 		return
 	}
 	var first *relocFail
-	if len(r.unrebased) > 0 {
+	for _, sc := range r.selfCalls {
+		if sc.name == "__libc_start_main" {
+			c.add(r.finding(sc.fail, false))
+			return
+		}
+		if first == nil {
+			first = sc.fail
+		}
+	}
+	if len(r.unrebased) > 0 && first == nil {
 		first = r.unrebased[0]
 	}
 	for _, fx := range r.fixups {
@@ -478,7 +491,7 @@ func (r *relocator) initArrayRelocated(lm *linkMap) *relocFail {
 	if v >= dynBase(lm.f) {
 		return nil // not a link-time address of this object
 	}
-	return &relocFail{lm: lm, what: "calling DT_INIT_ARRAY[0] (call_init)",
+	return &relocFail{lm: lm, what: "calling DT_INIT_ARRAY[0] (call_init)", site: "in call_init, before main",
 		err: &inspect.FormatError{Off: -1, Addr: v, InMem: true, Struct: "DT_INIT_ARRAY[0]",
 			Msg: fmt.Sprintf("no relocation ld.so applied writes DT_INIT_ARRAY[0] at 0x%x: it still holds the link-time address 0x%x, not the loaded one", addr, v), Fault: inspect.FaultUnmapped}}
 }
@@ -671,6 +684,7 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	if f != nil {
 		return f
 	}
+	r.selfBound(lm, rl, s, res)
 	size, known := t.size[rl.typ]
 	if !t.full {
 		size, known = r.word, true
@@ -703,6 +717,38 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		return fail("writing the relocated value", err)
 	}
 	return nil
+}
+
+// selfBound notes a GOT or PLT slot bound to an undefined symbol of its
+// own object: with a local binding RESOLVE_MAP looks nothing up, and the
+// slot gets the object's load address plus 0, its ELF header, not code.
+// Whether and when the program calls through such a slot is its own
+// business, except for two calls glibc's start files make before main:
+// _start (crt1.o) calls __libc_start_main, and _init (crti.o) calls
+// __gmon_start__ when its slot is not null (a program loaded at 0,
+// ET_EXEC, gets a null slot, which _init skips).
+func (r *relocator) selfBound(lm *linkMap, rl reloc, s *sym, res *lookupResult) {
+	if res == nil || res.lm != lm || res.s != s || s.shndx != uint16(elf.SHN_UNDEF) ||
+		(rl.typ != r.types.globDat && rl.typ != r.types.jumpSlot) {
+		return
+	}
+	name := lm.symName(s).s
+	if name != "__libc_start_main" && (name != "__gmon_start__" || lm.f.Type != elf.ET_DYN) {
+		return
+	}
+	site := "in _start (crt1.o) calling __libc_start_main, before main"
+	if name == "__gmon_start__" {
+		site = "in _init (crti.o) calling __gmon_start__, before main"
+	}
+	r.selfCalls = append(r.selfCalls, selfCall{name: name, fail: &relocFail{lm: lm, r: &rl, what: fmt.Sprintf("calling %s through its slot", orNone(name)), site: site,
+		err: &inspect.FormatError{Off: -1, Addr: rl.off, InMem: true, Struct: "GOT slot",
+			Msg: fmt.Sprintf("symbol %d (%s) is undefined and local in its own object, so ld.so binds the slot at 0x%x to the object's load address, where no code is", s.index, orNone(name), rl.off), Fault: inspect.FaultUnmapped}}})
+}
+
+// selfCall is a call through a slot selfBound found.
+type selfCall struct {
+	name string
+	fail *relocFail
 }
 
 // resolve replays RESOLVE_MAP (elf/dl-reloc.c): a symbol that is not
@@ -986,6 +1032,9 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 		fd.Code = "reloc-fault"
 		fd.Outcome, fd.Signal = OutcomeCrash, sig
 		fd.Message = fmt.Sprintf("%s in ld.so while relocating %s, before main", sig, base)
+		if f.site != "" {
+			fd.Message = sig + " " + f.site
+		}
 		fd.Summary = fmt.Sprintf("ld.so faults while %s of %s", f.what, base)
 		fd.Evidence = append(fd.Evidence, f.err.Error())
 	}
