@@ -277,7 +277,7 @@ func (c *checker) firstCalls() {
 	}
 	var first *relocFail
 	for _, sc := range r.selfCalls {
-		if sc.name == "__libc_start_main" {
+		if sc.name == "__libc_start_main" || sc.name == "__gmon_start__" {
 			c.add(r.finding(sc.fail, false))
 			return
 		}
