@@ -871,11 +871,25 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 			return f
 		}
 	}
-	if elf.ST_VISIBILITY(s.other) != elf.STV_DEFAULT {
+	res := &lookupResult{s: s, lm: lm}
+	if elf.ST_VISIBILITY(s.other) == elf.STV_DEFAULT {
+		var f *relocFail
+		if res, f = r.lookup(lm, &rl, s, version, classPLT); f != nil || res == nil {
+			return f
+		}
+	}
+	// The call goes on to what the binding gives: the symbol's object's
+	// load address plus st_value (an IFUNC's resolver picks the target,
+	// which is not replayed).
+	if res.s.shndx == uint16(elf.SHN_ABS) || res.s.typ() == elf.STT_GNU_IFUNC {
 		return nil
 	}
-	_, f := r.lookup(lm, &rl, s, version, classPLT)
-	return f
+	if l := res.lm.f.Image().Lookup(res.s.value); !l.Mapped || l.Perm&elf.PF_X == 0 {
+		return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time",
+			err: &inspect.FormatError{Off: -1, Addr: res.s.value, InMem: true, Struct: "PLT target",
+				Msg: fmt.Sprintf("the slot is bound to symbol %d of %s, whose value 0x%x is not code: the call jumps there", res.s.index, filepath.Base(res.lm.obj.name), res.s.value), Fault: inspect.FaultUnmapped}}
+	}
+	return nil
 }
 
 // write checks that ld.so can write n bytes at addr: mapped, writable

@@ -482,6 +482,14 @@ var namedCases = []struct {
 		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
 	{Name: "sample-494", Seed: 494, Input: "clang-lld", Damage: []string{"dyn[DT_SYMTAB#0].d_tag = 0xf8fe220c41b73f7b"},
 		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
+	{Name: "sample-16", Seed: 16, Input: "nozerofill-lld", Damage: []string{"jmprel[2].r_info.sym += 0xb"},
+		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
+	{Name: "sample-219", Seed: 219, Input: "host-gcc-pie", Damage: []string{"dynsym[7].st_other += 0xf2"}, Glibc: "bookworm-2.36 trixie-2.41",
+		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
+	{Name: "sample-221", Seed: 221, Input: "gcc-nopie", Damage: []string{"dynsym[6].st_other = 0xff", "versym[7] = 0x2c0c"},
+		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
+	{Name: "sample-382", Seed: 382, Input: "nozerofill-gcc", Damage: []string{"jmprel[1].r_info.sym += 0x8"},
+		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
