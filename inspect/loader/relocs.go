@@ -378,7 +378,17 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 			ranges[0].nrelative = n
 		}
 	}
-	if _, ok := d.Tag(elf.DT_PLTREL); ok {
+	_, hasPLTRel := d.Tag(elf.DT_PLTREL)
+	if jmp, ok := d.Tag(elf.DT_JMPREL); ok && !hasPLTRel && lm.f.Type == elf.ET_DYN {
+		if sz, ok := d.Tag(elf.DT_PLTRELSZ); ok && sz > 0 {
+			// Without DT_PLTREL ld.so applies nothing from DT_JMPREL:
+			// the PLT slots keep their link-time values.
+			r.unrebased = append(r.unrebased, &relocFail{lm: lm, what: "calling through the PLT for the first time",
+				err: &inspect.FormatError{Off: -1, Addr: jmp, InMem: true, Struct: "DT_JMPREL",
+					Msg: "the dynamic table has DT_JMPREL but no DT_PLTREL, so ld.so applies none of the PLT relocations: the slots hold link-time addresses, not where the object is loaded", Fault: inspect.FaultUnmapped}})
+		}
+	}
+	if hasPLTRel {
 		start, ok := d.Tag(elf.DT_JMPREL)
 		if !ok {
 			return &relocFail{lm: lm, what: "reading DT_JMPREL", err: nullRead(elf.DT_JMPREL)}

@@ -490,6 +490,8 @@ var namedCases = []struct {
 		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
 	{Name: "sample-382", Seed: 382, Input: "nozerofill-gcc", Damage: []string{"jmprel[1].r_info.sym += 0x8"},
 		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
+	{Name: "sample-458", Seed: 458, Input: "gcc-pie", Damage: []string{"dyn[DT_PLTREL#0].d_tag = 0x1bd0b1d5b9db6e2e"},
+		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
