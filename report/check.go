@@ -36,6 +36,7 @@ var outcomeWords = map[loader.Outcome]string{
 	loader.OutcomeLoaderError:  "ld.so stops with an error (exit status 127)",
 	loader.OutcomeCrash:        "crashes",
 	loader.OutcomeExitCrash:    "runs, then crashes at exit",
+	loader.OutcomeFirstCall:    "starts, then stops at the first call of a lazily bound function",
 	loader.OutcomeDlopenFails:  "dlopen fails: the library cannot be loaded into a process",
 	loader.OutcomeBareRuntime:  "starts as the bare embedded runtime, without the application",
 	loader.OutcomeRuntimeFails: "the embedded runtime stops with an error",
@@ -56,6 +57,8 @@ func checkDoc(d doc, r *loader.CheckResult) {
 		d.title("Prediction: dlopen of " + code(r.Path) + " fails")
 	case fatal.Outcome == loader.OutcomeExitCrash:
 		d.title("Prediction: " + code(r.Path) + " runs, then crashes at exit")
+	case fatal.Outcome == loader.OutcomeFirstCall:
+		d.title("Prediction: " + code(r.Path) + " starts, then stops at the first call of a lazily bound function")
 	default:
 		d.title("Prediction: " + code(r.Path) + " will not start")
 	}
