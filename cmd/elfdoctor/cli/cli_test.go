@@ -90,6 +90,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"status": cmdStatus,
 			"mkpyi":  cmdMkpyi,
+			"poke":   cmdPoke,
 			// tlsserve DIR: see bisect_test.go.
 			"tlsserve": cmdTLSServe,
 			// glibcroot VAR SUITE, debugfile VAR DIR FILE: see
@@ -98,6 +99,27 @@ func TestScripts(t *testing.T) {
 			"debugfile": cmdDebugFile,
 		},
 	})
+}
+
+// cmdPoke FILE OFFSET BYTE overwrites one byte of FILE, as the damage a
+// transcript predicts (offsets are hex, as readelf prints them for the
+// committed fixtures).
+func cmdPoke(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: poke FILE OFFSET BYTE")
+	}
+	off, err := strconv.ParseUint(args[1], 0, 32)
+	ts.Check(err)
+	v, err := strconv.ParseUint(args[2], 0, 8)
+	ts.Check(err)
+	p := ts.MkAbs(args[0])
+	b, err := os.ReadFile(p)
+	ts.Check(err)
+	if off >= uint64(len(b)) {
+		ts.Fatalf("poke: offset %#x past the end of %s", off, args[0])
+	}
+	b[off] = byte(v)
+	ts.Check(os.WriteFile(p, b, 0o755))
 }
 
 // cmdMkpyi OUT IN LEN writes IN followed by a 4 KiB archive and a
