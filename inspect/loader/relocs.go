@@ -236,7 +236,7 @@ func (c *checker) relocations() {
 		r.word = 4
 	}
 	for _, o := range c.loaded {
-		if o.preloaded && !c.dlopen && r.minor == 0 && o.path != "" {
+		if o.preloaded && r.minor == 0 && o.path != "" {
 			r.minor = glibcMinor(o.path)
 		}
 	}
