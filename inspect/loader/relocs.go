@@ -263,6 +263,49 @@ func (c *checker) relocations() {
 			return
 		}
 	}
+	if lm := maps[0]; lm != nil && lm.main && !c.stop {
+		if fail := r.startCall(lm); fail != nil {
+			c.add(r.finding(fail, false))
+		}
+	}
+}
+
+// startCall follows the program's _start to its call of
+// __libc_start_main, the one call every glibc program makes before main:
+// on x86-64, crt1.o's _start ends with `call *SLOT(%rip); hlt`, SLOT
+// being the GOT entry a GLOB_DAT relocation binds. When no relocation
+// ld.so applied wrote SLOT, the call jumps to what the file holds there.
+func (r *relocator) startCall(lm *linkMap) *relocFail {
+	f := lm.f
+	if f.Machine != elf.EM_X86_64 {
+		return nil
+	}
+	code := make([]byte, 96)
+	if f.Image().ReadAt(code, f.Entry, "_start") != nil {
+		return nil
+	}
+	for i := 0; i+7 <= len(code); i++ {
+		if code[i] != 0xff || code[i+1] != 0x15 || code[i+6] != 0xf4 {
+			continue
+		}
+		disp := int64(int32(f.ByteOrder().Uint32(code[i+2:])))
+		slot := lm.m.add(f.Entry+uint64(i)+6, uint64(disp))
+		if lm.written[slot] {
+			return nil
+		}
+		var b [8]byte
+		if f.Image().ReadAt(b[:], slot, "__libc_start_main's GOT slot") != nil {
+			return nil // a slot that cannot be read is another fault, not judged here
+		}
+		v := f.ByteOrder().Uint64(b[:])
+		if l := f.Image().Lookup(v); l.Mapped && l.Perm&elf.PF_X != 0 && f.Type == elf.ET_EXEC {
+			return nil
+		}
+		return &relocFail{lm: lm, what: "calling __libc_start_main from _start", site: "in _start calling __libc_start_main, before main",
+			err: &inspect.FormatError{Off: -1, Addr: slot, InMem: true, Struct: "__libc_start_main's GOT slot",
+				Msg: fmt.Sprintf("_start calls through the GOT slot at 0x%x, which no relocation ld.so applied wrote: it still holds 0x%x from the file", slot, v), Fault: inspect.FaultUnmapped}}
+	}
+	return nil
 }
 
 // firstCalls replays _dl_fixup for the PLT slots ld.so left to bind

@@ -492,6 +492,10 @@ var namedCases = []struct {
 		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
 	{Name: "sample-458", Seed: 458, Input: "gcc-pie", Damage: []string{"dyn[DT_PLTREL#0].d_tag = 0x1bd0b1d5b9db6e2e"},
 		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
+	{Name: "sample-262", Seed: 262, Input: "gcc-nopie", Damage: []string{"dyn[DT_SYMENT#0].d_tag = 0x0"},
+		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
+	{Name: "sample-385", Seed: 385, Input: "uses-libdemo", LibPath: true, Damage: []string{"dyn[DT_RELASZ#0].d_val = 0x0", "jmprel[0].r_addend = 0x0"},
+		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
