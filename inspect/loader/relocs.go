@@ -391,8 +391,10 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 		if err := lm.f.Image().ReadAt(b[:r.word], lm.m.add(got, r.word), "GOT[1]"); err != nil {
 			return &relocFail{lm: lm, what: "reading GOT[1] (elf_machine_runtime_setup)", err: err}
 		}
-		if err := r.write(lm, lm.m.add(got, r.word), 2*r.word, textrel, "GOT[1] and GOT[2]"); err != nil {
-			return &relocFail{lm: lm, what: "setting up lazy binding (elf_machine_runtime_setup)", err: err}
+		for k := uint64(1); k <= 2; k++ {
+			if err := r.write(lm, lm.m.add(got, k*r.word), r.word, textrel, fmt.Sprintf("GOT[%d]", k)); err != nil {
+				return &relocFail{lm: lm, what: "setting up lazy binding (elf_machine_runtime_setup)", err: err}
+			}
 		}
 	}
 	// _ELF_DYNAMIC_DO_RELOC (elf/dynamic-link.h): the machine's one kind
@@ -909,6 +911,9 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 			err: &inspect.FormatError{Off: -1, Addr: fx.slot, InMem: true, Struct: "PLT slot",
 				Msg: fmt.Sprintf("the slot at 0x%x holds 0x%x (plus the load address), which is %s: the first call jumps there", rl.off, fx.slot, state), Fault: inspect.FaultUnmapped}}
 	}
+	if f := r.pltZero(lm, rl, fx.slot); f != nil {
+		return f
+	}
 	s, err := lm.readSym(rl.sym)
 	if err != nil {
 		return &relocFail{lm: lm, r: &rl, what: "reading the symbol of a PLT slot at its first call (_dl_fixup)", err: err}
@@ -943,6 +948,43 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 				Msg: fmt.Sprintf("the slot is bound to symbol %d of %s, whose value 0x%x is not code: the call jumps there", res.s.index, filepath.Base(res.lm.obj.name), res.s.value), Fault: inspect.FaultUnmapped}}
 	}
 	return nil
+}
+
+// pltZero follows an x86-64 PLT entry's lazy path to PLT0, which jumps
+// through GOT[2], where elf_machine_runtime_setup stored
+// _dl_runtime_resolve: the entry (at the slot's content) is `push $n; jmp
+// PLT0`, PLT0 is `push GOT[1](%rip); jmp *GOT[2](%rip)`. When ld.so wrote
+// another GOT[2] (DT_PLTGOT moved), the jump takes the file's value.
+// Other PLT layouts are not followed.
+func (r *relocator) pltZero(lm *linkMap, rl reloc, entry uint64) *relocFail {
+	f := lm.f
+	if f.Machine != elf.EM_X86_64 {
+		return nil
+	}
+	var e [10]byte
+	if f.Image().ReadAt(e[:], entry, "PLT entry") != nil || e[0] != 0x68 || e[5] != 0xe9 {
+		return nil
+	}
+	plt0 := lm.m.add(entry+10, uint64(int64(int32(f.ByteOrder().Uint32(e[6:])))))
+	var p [12]byte
+	if f.Image().ReadAt(p[:], plt0, "PLT0") != nil || p[0] != 0xff || p[1] != 0x35 || p[6] != 0xff || p[7] != 0x25 {
+		return nil
+	}
+	got2 := lm.m.add(plt0+12, uint64(int64(int32(f.ByteOrder().Uint32(p[8:])))))
+	if lm.written[got2] {
+		return nil
+	}
+	var b [8]byte
+	if f.Image().ReadAt(b[:], got2, "GOT[2]") != nil {
+		return nil
+	}
+	v := f.ByteOrder().Uint64(b[:])
+	if l := f.Image().Lookup(v); l.Mapped && l.Perm&elf.PF_X != 0 && f.Type == elf.ET_EXEC {
+		return nil
+	}
+	return &relocFail{lm: lm, r: &rl, what: "calling through the PLT for the first time",
+		err: &inspect.FormatError{Off: -1, Addr: got2, InMem: true, Struct: "GOT[2]",
+			Msg: fmt.Sprintf("PLT0 at 0x%x jumps through 0x%x, which ld.so did not set (it set up lazy binding at DT_PLTGOT): it holds 0x%x from the file", plt0, got2, v), Fault: inspect.FaultUnmapped}}
 }
 
 // write checks that ld.so can write n bytes at addr: mapped, writable

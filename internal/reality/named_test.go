@@ -496,6 +496,8 @@ var namedCases = []struct {
 		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
 	{Name: "sample-385", Seed: 385, Input: "uses-libdemo", LibPath: true, Damage: []string{"dyn[DT_RELASZ#0].d_val = 0x0", "jmprel[0].r_addend = 0x0"},
 		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
+	{Name: "sample-177", Seed: 177, Input: "gcc-pie", Damage: []string{"dyn[DT_PLTGOT#0].d_val += 0x1000"},
+		Found: "found by the seeded sample; fixed by the relocation replay: really signal-before-main (SIGSEGV)"},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
