@@ -235,6 +235,9 @@ func (c *checker) relocations() {
 	if c.f.Class == elf.ELFCLASS32 {
 		r.word = 4
 	}
+	if c.gm != nil {
+		r.minor = c.gm.minor // the release dyninfo.go models
+	}
 	for _, o := range c.loaded {
 		if o.preloaded && r.minor == 0 && o.path != "" {
 			r.minor = glibcMinor(o.path)
