@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"io"
 	"strings"
 
@@ -103,16 +102,16 @@ func (d *mdDoc) table(t table) {
 	d.add(strings.TrimRight(text, "\n"))
 }
 
-// markdownTable is the Markdown layout (see reusedTable).
-var markdownTable = reusedTable{new: func(buf *bytes.Buffer) *tablewriter.Table {
-	return tablewriter.NewTable(buf,
+// markdownTable is the Markdown layout.
+var markdownTable tableLayout = func(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewMarkdown()),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
 		tablewriter.WithRowAlignment(tw.AlignLeft),
 		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
 		tablewriter.WithRowAutoWrap(tw.WrapNone))
-}}
+}
 
 func (d *mdDoc) flush(w io.Writer) error {
 	_, err := io.WriteString(w, strings.Join(d.blocks, "\n\n")+"\n")

@@ -150,8 +150,8 @@ func renderTextTable(header []string, rows [][]string, width int) string {
 
 // textTable is the text layout: no borders, columns two spaces apart, one
 // rule under the header, nothing wrapped unless configured per table.
-var textTable = reusedTable{new: func(buf *bytes.Buffer) *tablewriter.Table {
-	return tablewriter.NewTable(buf,
+var textTable tableLayout = func(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders: tw.BorderNone,
 			Symbols: textSymbols,
@@ -166,7 +166,7 @@ var textTable = reusedTable{new: func(buf *bytes.Buffer) *tablewriter.Table {
 		tablewriter.WithRowAlignment(tw.AlignLeft),
 		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
 		tablewriter.WithRowAutoWrap(tw.WrapNone))
-}}
+}
 
 // proseLimits chooses how narrow the prose columns must become for the
 // table to fit in width, widest first, none narrower than 20 columns.
