@@ -67,8 +67,12 @@ func main() {
 		wa, wb, ca, cb = append(wa, w1), append(wb, w2), append(ca, c1), append(cb, c2)
 		dw, dc = append(dw, w2-w1), append(dc, c2-c1)
 	}
-	fmt.Printf("%-28s wall %7.2f → %7.2f ms (Δ %+6.2f)   cpu %7.2f → %7.2f ms (Δ %+6.2f)   %d pairs\n",
-		*label, median(wa), median(wb), median(dw), median(ca), median(cb), median(dc), *n)
+	// The interquartile range of the CPU differences is the spread to
+	// quote beside the median: on a loaded machine a median alone hides
+	// whether a millisecond is signal.
+	fmt.Printf("%-24s wall %7.2f → %7.2f ms (Δ %+6.2f)   cpu %6.2f → %6.2f ms (Δ %+6.2f, IQR %+.2f…%+.2f)   %d pairs\n",
+		*label, median(wa), median(wb), median(dw), median(ca), median(cb), median(dc),
+		quantile(dc, 0.25), quantile(dc, 0.75), *n)
 }
 
 // once runs bin with args, output discarded, and returns its wall time
@@ -90,11 +94,16 @@ func once(bin string, args []string) (wall, cpu float64, err error) {
 	return wall, us(ru.Utime) + us(ru.Stime), nil
 }
 
-func median(xs []float64) float64 {
+func median(xs []float64) float64 { return quantile(xs, 0.5) }
+
+// quantile interpolates linearly between the closest ranks.
+func quantile(xs []float64, q float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
+	pos := q * float64(len(s)-1)
+	i := int(pos)
+	if i+1 >= len(s) {
+		return s[len(s)-1]
 	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	return s[i] + (pos-float64(i))*(s[i+1]-s[i])
 }
