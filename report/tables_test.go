@@ -1,0 +1,84 @@
+package report
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// tablePackages are tablewriter and what it brings into every process.
+var tablePackages = regexp.MustCompile(`olekukonko|mattn/go-runewidth|rivo/uniseg|clipperhouse|fatih/color`)
+
+// TestTablewriterInitMemory holds the memory tablewriter's packages
+// allocate at start-up, which every command pays whether it prints a
+// table or not. tablewriter v1.1 made an 8,192-entry width cache at init
+// (663 KB, about 2 ms on the test machine), and rivo/uniseg v0.2.0
+// (which tablewriter v1.0.9 asks for) a grapheme transition map (small,
+// but 0.3–0.5 ms); a `go get` that brings either back fails here. The
+// figure is the runtime's own count (GODEBUG=inittrace=1) of this test
+// binary, which links the same packages as elfdoctor.
+func TestTablewriterInitMemory(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s -test.run=^$: %v\n%s", os.Args[0], err, out)
+	}
+	// init github.com/olekukonko/errors @0.4 ms, 0.25 ms clock, 65936 bytes, 101 allocs
+	line := regexp.MustCompile(`(?m)^init (\S+) @.* clock, (\d+) bytes,`)
+	total, seen := 0, 0
+	var each []string
+	for _, m := range line.FindAllStringSubmatch(string(out), -1) {
+		if !tablePackages.MatchString(m[1]) {
+			continue
+		}
+		if strings.Contains(m[1], "rivo/uniseg") {
+			t.Errorf("%s has init work (v0.2.0 builds its transition map); require v0.4.7 or later", m[1])
+		}
+		n, _ := strconv.Atoi(m[2])
+		total += n
+		seen++
+		each = append(each, m[1]+" "+m[2])
+	}
+	if seen == 0 {
+		t.Fatalf("no init line of tablewriter's packages in the test binary's inittrace:\n%s", out)
+	}
+	// Today about 88 KB, 66 KB of it olekukonko/errors' pool of errors.
+	const budget = 128 << 10
+	if total > budget {
+		t.Errorf("tablewriter's packages allocate %d bytes at init, budget %d:\n%s", total, budget, strings.Join(each, "\n"))
+	}
+}
+
+// TestTableMemory holds what one small table costs: tablewriter v1.1's
+// NewTable made a 10,240-entry map for a stringer cache we do not use
+// (about 0.4 MB per table), and report makes a Table per table.
+func TestTableMemory(t *testing.T) {
+	header := []string{"Type", "Offset", "Size"}
+	rows := [][]string{{"LOAD", "0x0", "0x2d8 (728 B)"}, {"DYNAMIC", "0x2df0", "0x1e0 (480 B)"}}
+	render := func() {
+		if _, err := textTable.render(nil, header, rows); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := markdownTable.render(nil, header, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	render()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const n = 10
+	for range n {
+		render()
+	}
+	runtime.ReadMemStats(&after)
+	perTable := (after.TotalAlloc - before.TotalAlloc) / (2 * n)
+	if perTable > 64<<10 {
+		t.Errorf("a three-column, two-row table allocates %d bytes, want under 64 KB", perTable)
+	}
+	t.Logf("%d bytes per table", perTable)
+}
