@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"io"
 
+	"github.com/mattn/go-runewidth"
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 )
 
 // tableLayout makes a tablewriter.Table of one layout. Every table gets
@@ -27,8 +29,20 @@ func (l tableLayout) render(configure func(*tablewriter.Config), header []string
 		// Append fails only for values it cannot turn into strings.
 		_ = tab.Append(row)
 	}
-	if err := tab.Render(); err != nil {
+	err := tab.Render()
+	forgetWidths()
+	if err != nil {
 		return "", err
 	}
 	return buf.String(), nil
+}
+
+// forgetWidths empties tablewriter's width memo. v1.0.9 keeps the width
+// of every string it ever measured in one process-wide map that never
+// shrinks (SetCondition is its only way to clear it), so a program
+// rendering report after report would keep every cell it printed. Within
+// one table the memo pays: each cell is measured several times. The
+// condition is the one twwidth's init made, from the same environment.
+func forgetWidths() {
+	twwidth.SetCondition(runewidth.NewCondition())
 }

@@ -82,3 +82,29 @@ func TestTableMemory(t *testing.T) {
 	}
 	t.Logf("%d bytes per table", perTable)
 }
+
+// TestTablesRetainNothing: tablewriter v1.0.9 memoises the width of
+// every string it measures in a process-wide map that never shrinks, so
+// a program that renders report after report would keep every cell it
+// ever printed. After many tables of distinct cells the heap is back
+// where it started.
+func TestTablesRetainNothing(t *testing.T) {
+	header := []string{"Path", "Finding"}
+	cell := strings.Repeat("x", 200)
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	start := heap()
+	for i := range 2000 {
+		rows := [][]string{{cell + strconv.Itoa(i), strconv.Itoa(i) + cell}, {"/lib/" + strconv.Itoa(i), "fine"}}
+		if _, err := textTable.render(nil, header, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if grown := int64(heap()) - int64(start); grown > 256<<10 {
+		t.Errorf("after 2,000 tables of distinct 200-byte cells the heap has grown by %d bytes", grown)
+	}
+}
