@@ -19,6 +19,7 @@ type tableLayout func(io.Writer) *tablewriter.Table
 // render lays out header and rows, after configure (when not nil) has
 // changed the layout's configuration for this table.
 func (l tableLayout) render(configure func(*tablewriter.Config), header []string, rows [][]string) (string, error) {
+	narrowWidths()
 	var buf bytes.Buffer
 	tab := l(&buf)
 	if configure != nil {
@@ -29,20 +30,25 @@ func (l tableLayout) render(configure func(*tablewriter.Config), header []string
 		// Append fails only for values it cannot turn into strings.
 		_ = tab.Append(row)
 	}
-	err := tab.Render()
-	forgetWidths()
-	if err != nil {
+	if err := tab.Render(); err != nil {
 		return "", err
 	}
 	return buf.String(), nil
 }
 
-// forgetWidths empties tablewriter's width memo. v1.0.9 keeps the width
-// of every string it ever measured in one process-wide map that never
-// shrinks (SetCondition is its only way to clear it), so a program
-// rendering report after report would keep every cell it printed. Within
-// one table the memo pays: each cell is measured several times. The
-// condition is the one twwidth's init made, from the same environment.
-func forgetWidths() {
-	twwidth.SetCondition(runewidth.NewCondition())
+// narrowWidths has tablewriter measure characters of ambiguous width
+// (box drawing, "…") as one column, as the rest of report does
+// (fitPaths, proseLimits), and empties its width memo. tablewriter v1.0.9 takes go-runewidth's guess from the
+// locale: under LANG=ja_JP.UTF-8 it counted "─" as two columns and drew
+// the rule under a header at half its length, in a pipe too (v1.1.5 did
+// the same unless TERM named a modern terminal). The memo keeps the
+// width of every string ever measured in one process-wide map that
+// never shrinks, so a program rendering report after report would keep
+// every cell it printed; SetCondition is v1.0.9's only way to empty it,
+// and within one table the memo pays (each cell is measured several
+// times).
+func narrowWidths() {
+	c := runewidth.NewCondition()
+	c.EastAsianWidth = false
+	twwidth.SetCondition(c)
 }

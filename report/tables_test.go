@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // tablePackages are tablewriter and what it brings into every process.
@@ -106,5 +107,37 @@ func TestTablesRetainNothing(t *testing.T) {
 	}
 	if grown := int64(heap()) - int64(start); grown > 256<<10 {
 		t.Errorf("after 2,000 tables of distinct 200-byte cells the heap has grown by %d bytes", grown)
+	}
+}
+
+// TestTablesInCJKLocale: under a CJK locale go-runewidth guesses that
+// ambiguous characters are two columns wide; the tables keep measuring
+// them as one, like the rest of report, so the rule under the header is
+// as long as the header. The locale is read at package init, so the
+// table is rendered by this test binary started again under it.
+func TestTablesInCJKLocale(t *testing.T) {
+	if os.Getenv("ELFDOCTOR_TABLE_CHILD") == "1" {
+		out, err := textTable.render(nil, []string{"Type", "Offset…"}, [][]string{{"LOAD", "0x0"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Stdout.WriteString(out)
+		return
+	}
+	for _, lang := range []string{"C.UTF-8", "ja_JP.UTF-8", "zh_CN.UTF-8"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestTablesInCJKLocale$")
+		cmd.Env = append(os.Environ(), "ELFDOCTOR_TABLE_CHILD=1", "LANG="+lang, "LC_ALL=", "LC_CTYPE=", "RUNEWIDTH_EASTASIAN=")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("LANG=%s: %v\n%s", lang, err, out)
+		}
+		lines := strings.Split(string(out), "\n")
+		if len(lines) < 3 {
+			t.Fatalf("LANG=%s: no table:\n%s", lang, out)
+		}
+		header, ruleLine := strings.TrimRight(lines[0], " "), strings.TrimRight(lines[1], " ")
+		if utf8.RuneCountInString(ruleLine) != utf8.RuneCountInString(header) {
+			t.Errorf("LANG=%s: the rule is %d columns under a %d-column header:\n%s", lang, utf8.RuneCountInString(ruleLine), utf8.RuneCountInString(header), out)
+		}
 	}
 }
