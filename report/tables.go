@@ -38,15 +38,15 @@ func (l tableLayout) render(configure func(*tablewriter.Config), header []string
 
 // narrowWidths has tablewriter measure characters of ambiguous width
 // (box drawing, "…") as one column, as the rest of report does
-// (fitPaths, proseLimits), and empties its width memo. tablewriter v1.0.9 takes go-runewidth's guess from the
-// locale: under LANG=ja_JP.UTF-8 it counted "─" as two columns and drew
-// the rule under a header at half its length, in a pipe too (v1.1.5 did
-// the same unless TERM named a modern terminal). The memo keeps the
-// width of every string ever measured in one process-wide map that
-// never shrinks, so a program rendering report after report would keep
-// every cell it printed; SetCondition is v1.0.9's only way to empty it,
-// and within one table the memo pays (each cell is measured several
-// times).
+// (fitPaths, proseLimits), and empties its width memo. tablewriter
+// v1.0.9 takes go-runewidth's guess from the locale: under
+// LANG=ja_JP.UTF-8 it counted "─" as two columns and drew the rule under
+// a header at half its length, in a pipe too (v1.1.5 did the same unless
+// TERM named a modern terminal). The memo keeps the width of every
+// string ever measured in one process-wide map that never shrinks, so a
+// program rendering report after report would keep every cell it
+// printed; SetCondition is v1.0.9's only way to empty it, and within one
+// table the memo pays (each cell is measured several times).
 func narrowWidths() {
 	c := runewidth.NewCondition()
 	c.EastAsianWidth = false
