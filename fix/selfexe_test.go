@@ -1,0 +1,200 @@
+package fix_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/elfdoctor/elfdoctor/fix"
+	"github.com/elfdoctor/elfdoctor/internal/damage"
+	"github.com/elfdoctor/elfdoctor/internal/reality"
+)
+
+// The application every runtime in these tests carries: the marker, then
+// the path the runtime reports as its own executable.
+const execPathScript = `console.log("` + damage.Marker + ` " + process.execPath)` + "\n"
+
+// bunSelfExe spans Bun's two payload eras: appended to the file (1.0 to
+// 1.3.6, read back through /proc/self/exe) and the .bun section (1.3.14
+// on, read from memory).
+var bunSelfExe = []string{"1.0.36", "1.1.45", "1.2.23", "1.3.5", "1.3.6", "1.3.14", "1.4.0", "1.4.5"}
+
+// TestSelfExeReal runs real single-file executables directly and as
+// `LOADER --library-path DIRS FILE`, and checks that SelfExeSensitive,
+// which reads only the file, agrees with what each did: the application
+// lost through the loader is SelfExePayload, the application run but
+// with the loader as its own path is SelfExeIdentity.
+func TestSelfExeReal(t *testing.T) {
+	ld, libs := hostLoader(t)
+	var mu sync.Mutex
+	var seen []string
+	t.Cleanup(func() { t.Logf("launched directly and through %s:\n%s", ld, strings.Join(seen, "\n")) })
+	try := func(t *testing.T, name, app string) {
+		dir := filepath.Dir(app)
+		direct := realRun(t, dir, app)
+		through := realRun(t, dir, ld, "--library-path", libs, app)
+		s, err := fix.SelfExeSensitive(app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%-16s direct: %-40s through the loader: %-50s SelfExeSensitive: %s", name, describe(direct), describe(through), s.Risk))
+		mu.Unlock()
+		self, err := filepath.EvalSymlinks(app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !direct.Marker || execPath(direct) != self {
+			t.Fatalf("%s run directly: %s, own path %q; want its application, with %s as its own path", name, direct, execPath(direct), self)
+		}
+		want := fix.SelfExeNone
+		switch {
+		case !through.Marker:
+			want = fix.SelfExePayload
+		case execPath(through) != self:
+			want = fix.SelfExeIdentity
+		}
+		if s.Risk != want {
+			t.Errorf("SelfExeSensitive(%s) = %s (%s), but through the loader it %s; want %s", name, s.Risk, s.Reason, describe(through), want)
+		}
+		if !s.Observed {
+			t.Errorf("SelfExeSensitive(%s).Observed = false, but this test runs it", name)
+		}
+		if !strings.Contains(s.Reason, s.Runtime) || s.Runtime == "" {
+			t.Errorf("SelfExeSensitive(%s): reason %q does not name the runtime %q", name, s.Reason, s.Runtime)
+		}
+		if want == fix.SelfExePayload && s.Effect == "bare-runtime" && (through.Class != damage.Starts || through.Marker) {
+			t.Errorf("SelfExeSensitive(%s) predicts the bare runtime through the loader, really %s", name, through)
+		}
+		if s.RefusesWrapper() != (want == fix.SelfExePayload) {
+			t.Errorf("SelfExeSensitive(%s).RefusesWrapper() = %v with risk %s", name, s.RefusesWrapper(), s.Risk)
+		}
+	}
+	for _, v := range bunSelfExe {
+		t.Run("bun-"+v, func(t *testing.T) {
+			b := reality.BunCompiled(t, v, "")
+			try(t, "bun "+v, bunApp(t, b.Bun))
+		})
+	}
+	t.Run("node-sea", func(t *testing.T) {
+		reality.NeedTools(t, "node", "npm")
+		app := seaApp(t)
+		out, err := exec.Command("node", "--version").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		try(t, "node "+strings.TrimSpace(string(out))+" SEA", app)
+	})
+	t.Run("gcc", func(t *testing.T) {
+		s, err := fix.SelfExeSensitive(reality.RepoPath(t, "testdata/bin/gcc-pie"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Risk != fix.SelfExeNone || s.RefusesWrapper() {
+			t.Errorf("SelfExeSensitive(gcc-pie) = %+v, want none", s)
+		}
+	})
+}
+
+// hostLoader returns this machine's x86-64 loader and the directory of
+// the libc it belongs to.
+func hostLoader(t *testing.T) (ld, libs string) {
+	t.Helper()
+	ld = "/lib64/ld-linux-x86-64.so.2"
+	real, err := filepath.EvalSymlinks(ld)
+	if err != nil {
+		t.Skipf("no x86-64 loader at %s: %v", ld, err)
+	}
+	return ld, filepath.Dir(real)
+}
+
+func realRun(t *testing.T, dir string, argv ...string) damage.Result {
+	t.Helper()
+	r, err := damage.Run(context.Background(), dir, reality.Timeout, nil, argv...)
+	if err != nil {
+		t.Fatalf("running %s: %v", strings.Join(argv, " "), err)
+	}
+	return r
+}
+
+// execPath is the path the application printed after the marker.
+func execPath(r damage.Result) string {
+	for _, line := range strings.Split(r.Stdout, "\n") {
+		if rest, ok := strings.CutPrefix(line, damage.Marker+" "); ok {
+			return strings.TrimSpace(rest)
+		}
+	}
+	return ""
+}
+
+func describe(r damage.Result) string {
+	switch {
+	case r.Marker:
+		return "ran its application as " + execPath(r)
+	case r.Class == damage.Starts:
+		return "started without its application"
+	}
+	return r.String()
+}
+
+// bunApp compiles execPathScript with bun into a fresh directory.
+func bunApp(t *testing.T, bun string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.ts"), []byte(execPathScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bun, "build", "--compile", "app.ts", "--outfile", "app")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "BUN_INSTALL_CACHE_DIR="+filepath.Join(dir, "cache"), "DO_NOT_TRACK=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("bun build --compile: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "app")
+}
+
+// seaApp builds a Node.js single executable application of
+// execPathScript with this machine's node and postject (from npm's
+// registry, scripts/fetch-npm).
+func seaApp(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-npm"), "install", "postject@1.0.0-alpha.6", "postject").Output()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("fetch postject: %v", err)
+		}
+		t.Skipf("fetch postject: %v", err)
+	}
+	postject := strings.TrimSpace(string(out))
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		"app.js":   execPathScript,
+		"sea.json": `{"main":"app.js","output":"prep.blob","disableExperimentalSEAWarning":true}`,
+	}
+	for n, s := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range [][]string{
+		{node, "--experimental-sea-config", "sea.json"},
+		{"cp", node, "app"},
+		{postject, "app", "NODE_SEA_BLOB", "prep.blob", "--sentinel-fuse", "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2"},
+	} {
+		cmd := exec.Command(s[0], s[1:]...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(s, " "), err, out)
+		}
+	}
+	return filepath.Join(dir, "app")
+}
