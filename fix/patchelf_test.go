@@ -1,0 +1,264 @@
+package fix_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/elfdoctor/elfdoctor/fix"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
+	"github.com/elfdoctor/elfdoctor/internal/damage"
+	"github.com/elfdoctor/elfdoctor/internal/reality"
+)
+
+// patchelfs are the two patchelf releases NixOS users meet: this
+// machine's (Debian bookworm's 0.14.3) and trixie's 0.18.0, run under
+// trixie's own loader from its unpacked packages (scripts/fetch-deb).
+func patchelfs(t *testing.T) map[string][]string {
+	t.Helper()
+	reality.NeedTools(t, "patchelf")
+	return map[string][]string{"patchelf-0.14": {"patchelf"}, "patchelf-0.18": trixiePatchelf(t)}
+}
+
+var trixie struct {
+	sync.Once
+	argv []string
+	err  error
+}
+
+func trixiePatchelf(t *testing.T) []string {
+	t.Helper()
+	reality.NeedTools(t, "apt-get", "dpkg-deb")
+	trixie.Do(func() {
+		fetch := func(pkg, file string) string {
+			if trixie.err != nil {
+				return ""
+			}
+			out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-deb"), "trixie", pkg, file).Output()
+			if err != nil {
+				if ee, ok := err.(*exec.ExitError); ok {
+					err = fmt.Errorf("%w: %s", err, ee.Stderr)
+				}
+				trixie.err = fmt.Errorf("fetch-deb trixie %s: %w", pkg, err)
+			}
+			return strings.TrimSpace(string(out))
+		}
+		pe := fetch("patchelf", "usr/bin/patchelf")
+		libc := fetch("libc6", "usr/lib/x86_64-linux-gnu/libc.so.6")
+		cxx := fetch("libstdc++6", "usr/lib/x86_64-linux-gnu/libstdc++.so.6")
+		gcc := fetch("libgcc-s1", "usr/lib/x86_64-linux-gnu/libgcc_s.so.1")
+		if trixie.err != nil {
+			return
+		}
+		dirs := []string{filepath.Dir(libc), filepath.Dir(cxx), filepath.Dir(gcc)}
+		trixie.argv = []string{filepath.Join(dirs[0], "ld-linux-x86-64.so.2"), "--library-path", strings.Join(dirs, ":"), pe}
+	})
+	if trixie.err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(trixie.err)
+		}
+		t.Skip(trixie.err)
+	}
+	return trixie.argv
+}
+
+// TestPreflightPatchelfReal tries the NixOS rewrite (a Nix-store
+// interpreter and RPATH) with both patchelf releases on the original
+// story's kind of binary (a Bun 1.3.14 application, RW segment with
+// FileSiz == MemSiz, and the small programs of that layout) and on plain
+// gcc and clang/lld programs, keeps each rewritten copy and runs it: the
+// preflight must refuse exactly the copies that do not start.
+func TestPreflightPatchelfReal(t *testing.T) {
+	pes := patchelfs(t)
+	type input struct {
+		name, path, lib string
+		// want pins the verdicts this machine's runs showed, so a case
+		// cannot drift into agreeing with a broken prediction unnoticed.
+		want map[string]fix.PreflightVerdict
+	}
+	var inputs []input
+	for _, in := range reality.Inputs(t) {
+		switch in.Name {
+		case "gcc-pie", "clang-lld", "nozerofill-gcc", "nozerofill-lld", "uses-libdemo":
+			i := input{name: in.Name, path: in.Path, lib: in.Lib}
+			if in.Name == "gcc-pie" {
+				i.want = map[string]fix.PreflightVerdict{"patchelf-0.14": fix.VerdictHarmless, "patchelf-0.18": fix.VerdictHarmless}
+			}
+			inputs = append(inputs, i)
+		}
+	}
+	bun := reality.BunCompiled(t, "1.3.14", "")
+	inputs = append(inputs, input{name: "bun-1.3.14", path: bun.App,
+		want: map[string]fix.PreflightVerdict{"patchelf-0.14": fix.VerdictHarmless, "patchelf-0.18": fix.VerdictBreaks}})
+	var mu sync.Mutex
+	var seen []string
+	t.Cleanup(func() { t.Logf("preflight and reality:\n%s", strings.Join(seen, "\n")) })
+	for _, in := range inputs {
+		for _, pe := range []string{"patchelf-0.14", "patchelf-0.18"} {
+			name := in.name + "/" + pe
+			t.Run(name, func(t *testing.T) {
+				dir := t.TempDir()
+				p := filepath.Join(dir, filepath.Base(in.path))
+				copyFile(t, in.path, p)
+				if in.lib != "" {
+					copyFile(t, in.lib, filepath.Join(dir, filepath.Base(in.lib)))
+				}
+				before := digest(t, p)
+				rw := fix.Rewrite{Interpreter: reality.NixLoader(t, dir), RPath: reality.NixRpath, SetRPath: true}
+				res, err := fix.PreflightPatchelf(context.Background(), p, rw, fix.PatchelfOptions{
+					Patchelf: pes[pe], Keep: true, TempDir: t.TempDir(), Check: loader.CheckOptions{Getenv: reality.NoEnv}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if digest(t, p) != before {
+					t.Fatalf("PreflightPatchelf wrote %s", p)
+				}
+				if res.Copy == "" {
+					t.Fatalf("PreflightPatchelf(Keep) kept no copy: %+v", res)
+				}
+				real := realRun(t, filepath.Dir(res.Copy), res.Copy)
+				mu.Lock()
+				seen = append(seen, fmt.Sprintf("%-30s %-15s %-10s really %s", name, res.Version, res.Verdict, real))
+				mu.Unlock()
+				started := real.Class == damage.Starts && real.Marker
+				if res.Refused() == started {
+					t.Errorf("PreflightPatchelf(%s) = %s (%s), but the rewritten copy really %s\n%s", name, res.Verdict, res.Reason, real, reality.Describe(res.Check))
+				}
+				if w, ok := in.want[pe]; ok && res.Verdict != w {
+					t.Errorf("PreflightPatchelf(%s) = %s, want %s (this machine's runs)", name, res.Verdict, w)
+				}
+				if res.Verdict == fix.VerdictBreaks && real.Class == damage.Crash {
+					if f := res.Check.Fatal(); f == nil || f.Signal != real.Signal {
+						t.Errorf("PreflightPatchelf(%s) predicts %+v, the copy really died of %s", name, f, real.Signal)
+					}
+					if !res.CausedByRewrite {
+						t.Errorf("PreflightPatchelf(%s): a crash the pristine file does not have is blamed elsewhere", name)
+					}
+				}
+				if !strings.HasPrefix(res.Version, "patchelf 0.1") {
+					t.Errorf("PreflightPatchelf(%s) version %q", name, res.Version)
+				}
+				if !strings.HasSuffix(res.Command, " "+p) || !strings.Contains(res.Command, "--set-interpreter") {
+					t.Errorf("PreflightPatchelf(%s) command %q does not rewrite %s", name, res.Command, p)
+				}
+			})
+		}
+	}
+}
+
+// TestPreflightPatchelfQuoting: the printed command is one a shell reads
+// back as the argv that ran, whatever the file and the rpath are named.
+func TestPreflightPatchelfQuoting(t *testing.T) {
+	reality.NeedTools(t, "patchelf", "bash")
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app;touch pwned $(id)")
+	copyFile(t, reality.RepoPath(t, "testdata/bin/gcc-pie"), p)
+	rw := fix.Rewrite{RPath: "$ORIGIN/lib:/nix/store/x y", SetRPath: true, ForceRPath: true}
+	res, err := fix.PreflightPatchelf(context.Background(), p, rw, fix.PatchelfOptions{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("bash", "-c", `printf '%s\n' `+res.Command).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n"), res.Argv; !equal(got, want) {
+		t.Errorf("bash reads %q back as %q, want %q", res.Command, got, want)
+	}
+	if want := []string{"patchelf", "--force-rpath", "--set-rpath", rw.RPath, p}; !equal(res.Argv, want) {
+		t.Errorf("argv %q, want %q", res.Argv, want)
+	}
+	if res.Copy != "" {
+		t.Errorf("copy %s kept without Keep", res.Copy)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
+		t.Errorf("a word of the command ran")
+	}
+}
+
+// TestPreflightPatchelfErrors: a missing patchelf and a stuck one are
+// errors of the trial (exit 2), a file patchelf refuses is a verdict, and
+// nothing is left in the temporary directory.
+func TestPreflightPatchelfErrors(t *testing.T) {
+	reality.NeedTools(t, "patchelf", "sh")
+	gcc := reality.RepoPath(t, "testdata/bin/gcc-pie")
+	rw := fix.Rewrite{Interpreter: "/nix/store/x/ld-linux-x86-64.so.2"}
+	tmp := t.TempDir()
+	ctx := context.Background()
+
+	_, err := fix.PreflightPatchelf(ctx, gcc, rw, fix.PatchelfOptions{Patchelf: []string{filepath.Join(tmp, "no-patchelf")}, TempDir: tmp})
+	if !errors.Is(err, fix.ErrNoPatchelf) || !strings.Contains(err.Error(), "apt-get install patchelf") {
+		t.Errorf("missing patchelf: err = %v, want ErrNoPatchelf naming how to install it", err)
+	}
+
+	start := time.Now()
+	_, err = fix.PreflightPatchelf(ctx, gcc, rw, fix.PatchelfOptions{Patchelf: []string{"sh", "-c", "sleep 60", "sh"}, Timeout: 300 * time.Millisecond, TempDir: tmp})
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 10*time.Second {
+		t.Errorf("stuck patchelf: err = %v after %s, want the deadline within seconds", err, time.Since(start))
+	}
+
+	if _, err := fix.PreflightPatchelf(ctx, gcc, fix.Rewrite{}, fix.PatchelfOptions{TempDir: tmp}); !errors.Is(err, fix.ErrNoRewrite) {
+		t.Errorf("empty rewrite: err = %v, want ErrNoRewrite", err)
+	}
+
+	script := filepath.Join(t.TempDir(), "script")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho hi\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, err := fix.PreflightPatchelf(ctx, script, rw, fix.PatchelfOptions{TempDir: tmp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != fix.VerdictPatchelfFails || !res.Refused() || res.Reason == "" {
+		t.Errorf("PreflightPatchelf(shell script) = %s (%s), want patchelf's refusal", res.Verdict, res.Reason)
+	}
+
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := exec.Command("mkfifo", fifo).Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fix.PreflightPatchelf(ctx, fifo, rw, fix.PatchelfOptions{TempDir: tmp}); err == nil {
+		t.Errorf("PreflightPatchelf(FIFO) opened it")
+	}
+
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Errorf("left behind in the temporary directory: %v", left)
+	}
+}
+
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	if err := os.WriteFile(dst, reality.MustRead(t, src), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func digest(t *testing.T, p string) [32]byte {
+	t.Helper()
+	return sha256.Sum256(reality.MustRead(t, p))
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal([]byte(a[i]), []byte(b[i])) {
+			return false
+		}
+	}
+	return true
+}
