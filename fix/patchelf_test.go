@@ -262,3 +262,49 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+// TestPreflightPatchelfBlame: a rewrite to an interpreter that is not
+// there breaks the file, and the rewrite is to blame; a program whose
+// library is missing breaks whether rewritten or not, and the preflight
+// refuses without blaming patchelf. Each kept copy is run.
+func TestPreflightPatchelfBlame(t *testing.T) {
+	reality.NeedTools(t, "patchelf")
+	byName := map[string]reality.Input{}
+	for _, in := range reality.Inputs(t) {
+		byName[in.Name] = in
+	}
+	cases := []struct {
+		name, input string
+		rw          func(dir string) fix.Rewrite
+		blame       bool
+		real        string
+	}{
+		{"interpreter-gone", "gcc-pie", func(dir string) fix.Rewrite {
+			return fix.Rewrite{Interpreter: filepath.Join(dir, "nix/store/0000-glibc-gone/lib/ld-linux-x86-64.so.2")}
+		}, true, damage.ExecFails},
+		{"library-missing", "uses-libdemo", func(string) fix.Rewrite {
+			return fix.Rewrite{RPath: reality.NixRpath, SetRPath: true}
+		}, false, damage.LoaderError},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in, ok := byName[c.input]
+			if !ok {
+				t.Fatalf("no input %s", c.input)
+			}
+			dir := t.TempDir()
+			p := filepath.Join(dir, in.Name)
+			copyFile(t, in.Path, p)
+			res, err := fix.PreflightPatchelf(context.Background(), p, c.rw(dir), fix.PatchelfOptions{
+				Keep: true, TempDir: t.TempDir(), Check: loader.CheckOptions{Getenv: reality.NoEnv}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			real := realRun(t, filepath.Dir(res.Copy), res.Copy)
+			if res.Verdict != fix.VerdictBreaks || res.CausedByRewrite != c.blame || real.Class != c.real {
+				t.Errorf("PreflightPatchelf(%s) = %s, caused by the rewrite %v (%s); want breaks, %v; the copy really %s, want %s",
+					c.name, res.Verdict, res.CausedByRewrite, res.Reason, c.blame, real, c.real)
+			}
+		})
+	}
+}

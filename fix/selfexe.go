@@ -122,10 +122,11 @@ func runtimeSensitivity(r *inspect.Runtime) (Sensitivity, bool) {
 		switch r.Kind {
 		case inspect.RuntimeBun, inspect.RuntimeNode, inspect.RuntimeDeno:
 			// The bare runtime: no application to lose, but its own
-			// path is the loader's, as for the applications above.
+			// path is the loader's, as for the applications above
+			// (Bun 1.4.5, Debian's node and Deno 2.4.4 and 2.9.6 seen).
 			return Sensitivity{Risk: SelfExeIdentity, Runtime: name,
-				Reason:   name + " carries no application; launched through the loader, the path it reports as its own (process.execPath) is the loader's, so whatever it starts as itself again runs ld.so",
-				Observed: r.Kind != inspect.RuntimeDeno}, true
+				Reason:   name + " carries no application; launched through the loader, the path it reports as its own (process.execPath, Deno.execPath()) is the loader's, so whatever it starts as itself again runs ld.so",
+				Observed: true}, true
 		}
 		return Sensitivity{}, false
 	}

@@ -34,10 +34,12 @@ func TestSelfExeReal(t *testing.T) {
 	var mu sync.Mutex
 	var seen []string
 	t.Cleanup(func() { t.Logf("launched directly and through %s:\n%s", ld, strings.Join(seen, "\n")) })
-	try := func(t *testing.T, name, app string) {
+	// try runs app with args (none for an application, an evaluated
+	// script for a bare runtime) both ways.
+	try := func(t *testing.T, name, app string, args ...string) {
 		dir := filepath.Dir(app)
-		direct := realRun(t, dir, app)
-		through := realRun(t, dir, ld, "--library-path", libs, app)
+		direct := realRun(t, dir, append([]string{app}, args...)...)
+		through := realRun(t, dir, append([]string{ld, "--library-path", libs, app}, args...)...)
 		s, err := fix.SelfExeSensitive(app)
 		if err != nil {
 			t.Fatal(err)
@@ -81,6 +83,28 @@ func TestSelfExeReal(t *testing.T) {
 			try(t, "bun "+v, bunApp(t, b.Bun))
 		})
 	}
+	// The bare runtimes carry no application; what they report as their
+	// own path is what is left to lose.
+	t.Run("bun-1.4.5-bare", func(t *testing.T) {
+		b := reality.BunCompiled(t, "1.4.5", "")
+		try(t, "bun 1.4.5 bare", b.Bun, "-e", execPathScript)
+	})
+	t.Run("node-bare", func(t *testing.T) {
+		reality.NeedTools(t, "node")
+		node, err := exec.LookPath("node")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if node, err = filepath.EvalSymlinks(node); err != nil {
+			t.Fatal(err)
+		}
+		try(t, "node bare", node, "-e", execPathScript)
+	})
+	for _, v := range []string{"2.4.4", "2.9.6"} {
+		t.Run("deno-"+v+"-bare", func(t *testing.T) {
+			try(t, "deno "+v+" bare", denoCLI(t, v), "eval", strings.Replace(execPathScript, "process.execPath", "Deno.execPath()", 1))
+		})
+	}
 	t.Run("node-sea", func(t *testing.T) {
 		reality.NeedTools(t, "node", "npm")
 		app := seaApp(t)
@@ -90,6 +114,32 @@ func TestSelfExeReal(t *testing.T) {
 		}
 		try(t, "node "+strings.TrimSpace(string(out))+" SEA", app)
 	})
+	// `deno compile` output cannot be run with its application here:
+	// denort is not in the registries, and the CLI embedded in its place
+	// ignores the payload. The answer comes from the format alone and
+	// must say so.
+	for v, want := range map[string]fix.SelfExeRisk{"2.8.3": fix.SelfExePayload, "2.9.6": fix.SelfExeIdentity} {
+		t.Run("deno-"+v+"-compiled", func(t *testing.T) {
+			deno := denoCLI(t, v)
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "app.ts"), []byte(execPathScript), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(deno, "compile", "--no-check", "-o", "app", "app.ts")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "DENORT_BIN="+deno, "DENO_DIR="+filepath.Join(dir, "cache"), "DENO_NO_UPDATE_CHECK=1")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("deno compile: %v\n%s", err, out)
+			}
+			s, err := fix.SelfExeSensitive(filepath.Join(dir, "app"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Risk != want || s.Observed || !strings.Contains(strings.Join(s.Evidence, "\n"), "not run by elfdoctor's tests") {
+				t.Errorf("SelfExeSensitive(deno %s app) = %+v, want %s, not observed, and saying so", v, s, want)
+			}
+		})
+	}
 	t.Run("gcc", func(t *testing.T) {
 		s, err := fix.SelfExeSensitive(reality.RepoPath(t, "testdata/bin/gcc-pie"))
 		if err != nil {
@@ -99,6 +149,20 @@ func TestSelfExeReal(t *testing.T) {
 			t.Errorf("SelfExeSensitive(gcc-pie) = %+v, want none", s)
 		}
 	})
+}
+
+// denoCLI fetches Deno's CLI from npm's registry (scripts/fetch-npm).
+func denoCLI(t *testing.T, v string) string {
+	t.Helper()
+	reality.NeedTools(t, "npm")
+	out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-npm"), "pack", "@deno/linux-x64-glibc@"+v, "package/deno").Output()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("fetch deno %s: %v", v, err)
+		}
+		t.Skipf("fetch deno %s: %v", v, err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // hostLoader returns this machine's x86-64 loader and the directory of
@@ -160,9 +224,26 @@ func bunApp(t *testing.T, bun string) string {
 
 // seaApp builds a Node.js single executable application of
 // execPathScript with this machine's node and postject (from npm's
-// registry, scripts/fetch-npm).
+// registry, scripts/fetch-npm), cached per node version: built whole in
+// a temporary directory of the cache, then renamed into place.
 func seaApp(t *testing.T) string {
 	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver, err := exec.Command(node, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	final := filepath.Join(cache, "elfdoctor", "sea-execpath", strings.TrimSpace(string(ver)))
+	if _, err := os.Stat(filepath.Join(final, "app")); err == nil {
+		return filepath.Join(final, "app")
+	}
 	out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-npm"), "install", "postject@1.0.0-alpha.6", "postject").Output()
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -171,11 +252,14 @@ func seaApp(t *testing.T) string {
 		t.Skipf("fetch postject: %v", err)
 	}
 	postject := strings.TrimSpace(string(out))
-	node, err := exec.LookPath("node")
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp(filepath.Dir(final), "build-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	defer os.RemoveAll(dir)
 	files := map[string]string{
 		"app.js":   execPathScript,
 		"sea.json": `{"main":"app.js","output":"prep.blob","disableExperimentalSEAWarning":true}`,
@@ -196,5 +280,11 @@ func seaApp(t *testing.T) string {
 			t.Fatalf("%s: %v\n%s", strings.Join(s, " "), err, out)
 		}
 	}
-	return filepath.Join(dir, "app")
+	// Another test process may have won the race; its copy is as good.
+	if err := os.Rename(dir, final); err != nil {
+		if _, serr := os.Stat(filepath.Join(final, "app")); serr != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(final, "app")
 }
