@@ -112,6 +112,13 @@ func selfExe(fp *inspect.Fingerprint) Sensitivity {
 			best = s
 		}
 	}
+	for _, p := range fp.Problems {
+		if p.Code == inspect.CodeInternalError {
+			// The answer may be missing a runtime: say so rather than
+			// pass a partial reading off as "none".
+			best.Evidence = append(best.Evidence, "the runtime reading stopped early: "+p.Message)
+		}
+	}
 	return best
 }
 
