@@ -73,7 +73,7 @@ func trixiePatchelf(t *testing.T) []string {
 
 // TestPreflightPatchelfReal tries the NixOS rewrite (a Nix-store
 // interpreter and RPATH) with both patchelf releases on the original
-// story's kind of binary (a Bun 1.3.14 application, RW segment with
+// story's kind of binary (Bun 1.2.23, 1.3.14 and 1.4.5 applications, RW segment with
 // FileSiz == MemSiz, and the small programs of that layout) and on plain
 // gcc and clang/lld programs, keeps each rewritten copy and runs it: the
 // preflight must refuse exactly the copies that do not start.
@@ -96,9 +96,13 @@ func TestPreflightPatchelfReal(t *testing.T) {
 			inputs = append(inputs, i)
 		}
 	}
-	bun := reality.BunCompiled(t, "1.3.14", "")
-	inputs = append(inputs, input{name: "bun-1.3.14", path: bun.App,
-		want: map[string]fix.PreflightVerdict{"patchelf-0.14": fix.VerdictHarmless, "patchelf-0.18": fix.VerdictBreaks}})
+	// Bun's appended era (1.2.23), the story's release (1.3.14) and the
+	// 8-byte .bun slot (1.4.5).
+	for _, v := range []string{"1.2.23", "1.3.14", "1.4.5"} {
+		bun := reality.BunCompiled(t, v, "")
+		inputs = append(inputs, input{name: "bun-" + v, path: bun.App,
+			want: map[string]fix.PreflightVerdict{"patchelf-0.14": fix.VerdictHarmless, "patchelf-0.18": fix.VerdictBreaks}})
+	}
 	var mu sync.Mutex
 	var seen []string
 	t.Cleanup(func() { t.Logf("preflight and reality:\n%s", strings.Join(seen, "\n")) })
