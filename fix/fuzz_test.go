@@ -51,13 +51,13 @@ func FuzzSelfExe(f *testing.F) {
 				t.Fatalf("internal error: %s", p.Message)
 			}
 		}
-		s := selfExe(fp)
+		s := selfExe(file, fp)
 		switch s.Risk {
-		case SelfExeNone, SelfExeIdentity, SelfExePayload:
+		case SelfExeNone, SelfExeIdentity, SelfExeBreaks:
 		default:
 			t.Fatalf("risk %q", s.Risk)
 		}
-		if s.Reason == "" || s.RefusesWrapper() != (s.Risk == SelfExePayload) {
+		if s.Reason == "" || s.RefusesWrapper() != (s.Risk == SelfExeBreaks) {
 			t.Fatalf("sensitivity %+v", s)
 		}
 	})

@@ -2,6 +2,7 @@ package fix_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,7 +28,7 @@ var bunSelfExe = []string{"1.0.36", "1.1.45", "1.2.23", "1.3.5", "1.3.6", "1.3.1
 // TestSelfExeReal runs real single-file executables directly and as
 // `LOADER --library-path DIRS FILE`, and checks that SelfExeSensitive,
 // which reads only the file, agrees with what each did: the application
-// lost through the loader is SelfExePayload, the application run but
+// lost through the loader is SelfExeBreaks, the application run but
 // with the loader as its own path is SelfExeIdentity.
 func TestSelfExeReal(t *testing.T) {
 	ld, libs := hostLoader(t)
@@ -57,7 +58,7 @@ func TestSelfExeReal(t *testing.T) {
 		want := fix.SelfExeNone
 		switch {
 		case !through.Marker:
-			want = fix.SelfExePayload
+			want = fix.SelfExeBreaks
 		case execPath(through) != self:
 			want = fix.SelfExeIdentity
 		}
@@ -70,10 +71,10 @@ func TestSelfExeReal(t *testing.T) {
 		if !strings.Contains(s.Reason, s.Runtime) || s.Runtime == "" {
 			t.Errorf("SelfExeSensitive(%s): reason %q does not name the runtime %q", name, s.Reason, s.Runtime)
 		}
-		if want == fix.SelfExePayload && s.Effect == "bare-runtime" && (through.Class != damage.Starts || through.Marker) {
+		if want == fix.SelfExeBreaks && s.Effect == "bare-runtime" && (through.Class != damage.Starts || through.Marker) {
 			t.Errorf("SelfExeSensitive(%s) predicts the bare runtime through the loader, really %s", name, through)
 		}
-		if s.RefusesWrapper() != (want == fix.SelfExePayload) {
+		if s.RefusesWrapper() != (want == fix.SelfExeBreaks) {
 			t.Errorf("SelfExeSensitive(%s).RefusesWrapper() = %v with risk %s", name, s.RefusesWrapper(), s.Risk)
 		}
 	}
@@ -118,7 +119,7 @@ func TestSelfExeReal(t *testing.T) {
 	// denort is not in the registries, and the CLI embedded in its place
 	// ignores the payload. The answer comes from the format alone and
 	// must say so.
-	for v, want := range map[string]fix.SelfExeRisk{"2.8.3": fix.SelfExePayload, "2.9.6": fix.SelfExeIdentity} {
+	for v, want := range map[string]fix.SelfExeRisk{"2.8.3": fix.SelfExeBreaks, "2.9.6": fix.SelfExeIdentity} {
 		t.Run("deno-"+v+"-compiled", func(t *testing.T) {
 			deno := denoCLI(t, v)
 			dir := t.TempDir()
@@ -287,4 +288,63 @@ func seaApp(t *testing.T) string {
 		}
 	}
 	return filepath.Join(final, "app")
+}
+
+// TestSelfExePyInstallerBootloaders: PyInstaller comes from PyPI, which
+// the test machines cannot reach, so its three generations of
+// bootloader are stood in for by gcc programs carrying (or not) the
+// strings that tell them apart, with an archive cookie appended as in
+// inspect's PyInstaller test. What is tested is that the strings are
+// found where a bootloader keeps them (read-only data) and decide the
+// answer; the answers themselves come from PyInstaller's source and say
+// they were not run.
+func TestSelfExePyInstallerBootloaders(t *testing.T) {
+	reality.NeedTools(t, "gcc")
+	cases := []struct {
+		name    string
+		strings []string
+		want    fix.SelfExeRisk
+	}{
+		{"oldest", nil, fix.SelfExeBreaks},
+		{"loader-name", []string{"ld-%64[^.].so.%d"}, fix.SelfExeBreaks},
+		{"loader-restart", []string{"ld-%64[^.].so.%d", "LOADER: failed to allocate argv array for execvp!\\n"}, fix.SelfExeIdentity},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := "#include <stdio.h>\nint main(int argc, char **argv) {\n"
+			for _, s := range c.strings {
+				src += "\tif (argc > 5) puts(\"" + s + "\");\n"
+			}
+			src += "\treturn 0;\n}\n"
+			if err := os.WriteFile(filepath.Join(dir, "boot.c"), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("gcc", "-O1", "-o", "boot", "boot.c")
+			cmd.Dir = dir
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("gcc: %v\n%s", err, out)
+			}
+			b := reality.MustRead(t, filepath.Join(dir, "boot"))
+			b = append(b, make([]byte, 4096)...)
+			cookie := make([]byte, 88)
+			copy(cookie, "MEI\014\013\012\013\016")
+			binary.BigEndian.PutUint32(cookie[8:], 4096+88)
+			binary.BigEndian.PutUint32(cookie[12:], 16)
+			binary.BigEndian.PutUint32(cookie[16:], 64)
+			binary.BigEndian.PutUint32(cookie[20:], 311)
+			copy(cookie[24:], "libpython3.11.so.1.0")
+			app := filepath.Join(dir, "app")
+			if err := os.WriteFile(app, append(b, cookie...), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			s, err := fix.SelfExeSensitive(app)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Risk != c.want || s.Observed || !strings.HasPrefix(s.Runtime, "PyInstaller") {
+				t.Errorf("SelfExeSensitive(%s bootloader) = %+v, want %s, not observed", c.name, s, c.want)
+			}
+		})
+	}
 }
