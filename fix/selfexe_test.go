@@ -46,7 +46,7 @@ func TestSelfExeReal(t *testing.T) {
 			t.Fatal(err)
 		}
 		mu.Lock()
-		seen = append(seen, fmt.Sprintf("%-16s direct: %-40s through the loader: %-50s SelfExeSensitive: %s", name, describe(direct), describe(through), s.Risk))
+		seen = append(seen, fmt.Sprintf("%-16s direct: %-40s through the loader: %-50s SelfExeSensitive: %s", name, runSummary(direct), runSummary(through), s.Risk))
 		mu.Unlock()
 		self, err := filepath.EvalSymlinks(app)
 		if err != nil {
@@ -63,7 +63,7 @@ func TestSelfExeReal(t *testing.T) {
 			want = fix.SelfExeIdentity
 		}
 		if s.Risk != want {
-			t.Errorf("SelfExeSensitive(%s) = %s (%s), but through the loader it %s; want %s", name, s.Risk, s.Reason, describe(through), want)
+			t.Errorf("SelfExeSensitive(%s) = %s (%s), but through the loader it %s; want %s", name, s.Risk, s.Reason, runSummary(through), want)
 		}
 		if !s.Observed {
 			t.Errorf("SelfExeSensitive(%s).Observed = false, but this test runs it", name)
@@ -197,7 +197,7 @@ func execPath(r damage.Result) string {
 	return ""
 }
 
-func describe(r damage.Result) string {
+func runSummary(r damage.Result) string {
 	switch {
 	case r.Marker:
 		return "ran its application as " + execPath(r)
