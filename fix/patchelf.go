@@ -303,10 +303,16 @@ func copyRegular(src, dst string) error {
 // that is, from where the copy is). It returns evidence for what it
 // could not mirror.
 func mirror(path, dir string) []string {
-	src, err := filepath.Abs(filepath.Dir(path))
-	if err != nil {
-		return []string{"$ORIGIN is the copy's directory, not " + filepath.Dir(path) + ": " + err.Error()}
+	// ld.so's $ORIGIN is where the symbolic links lead, as the kernel
+	// resolved them for /proc/self/exe.
+	real, err := filepath.Abs(path)
+	if err == nil {
+		real, err = filepath.EvalSymlinks(real)
 	}
+	if err != nil {
+		return []string{"$ORIGIN is the copy's directory, not " + filepath.Dir(path) + "'s: " + err.Error()}
+	}
+	src := filepath.Dir(real)
 	d, err := os.Open(src)
 	if err != nil {
 		return []string{"$ORIGIN is the copy's directory; the original's could not be listed: " + err.Error()}
@@ -319,10 +325,10 @@ func mirror(path, dir string) []string {
 	if len(names) > maxMirror {
 		return []string{fmt.Sprintf("%s holds more than %d entries, which were not linked beside the copy: a library found through $ORIGIN beside the original is not found for the copy", src, maxMirror)}
 	}
-	base := filepath.Base(path)
+	base := filepath.Base(real)
 	for _, n := range names {
-		if n == base {
-			continue
+		if n == base || n == filepath.Base(path) {
+			continue // the copy's own name, under either
 		}
 		if err := os.Symlink(filepath.Join(src, n), filepath.Join(dir, n)); err != nil {
 			return []string{fmt.Sprintf("linking %s beside the copy: %v", n, err)}

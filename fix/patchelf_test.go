@@ -312,3 +312,39 @@ func TestPreflightPatchelfBlame(t *testing.T) {
 		})
 	}
 }
+
+// TestPreflightPatchelfSymlink: a file named through a symbolic link (a
+// launcher's "current version" link) finds its $ORIGIN libraries where
+// the link leads, as ld.so does, and the preflight agrees with the run.
+func TestPreflightPatchelfSymlink(t *testing.T) {
+	reality.NeedTools(t, "patchelf")
+	var in reality.Input
+	for _, i := range reality.Inputs(t) {
+		if i.Name == "uses-libdemo" {
+			in = i
+		}
+	}
+	if in.Path == "" {
+		t.Fatal("no uses-libdemo input")
+	}
+	dir := t.TempDir()
+	versions := filepath.Join(dir, "versions")
+	if err := os.Mkdir(versions, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, in.Path, filepath.Join(versions, "2.1.143"))
+	copyFile(t, in.Lib, filepath.Join(versions, filepath.Base(in.Lib)))
+	link := filepath.Join(dir, "current")
+	if err := os.Symlink("versions/2.1.143", link); err != nil {
+		t.Fatal(err)
+	}
+	res, err := fix.PreflightPatchelf(context.Background(), link, fix.Rewrite{RPath: "$ORIGIN", SetRPath: true},
+		fix.PatchelfOptions{Keep: true, TempDir: t.TempDir(), Check: loader.CheckOptions{Getenv: reality.NoEnv}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := realRun(t, filepath.Dir(res.Copy), res.Copy)
+	if res.Verdict != fix.VerdictHarmless || !real.Marker {
+		t.Errorf("PreflightPatchelf(link to a program with its library beside it) = %s (%s); the copy really %s\n%s", res.Verdict, res.Reason, real, reality.Describe(res.Check))
+	}
+}
