@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
@@ -165,6 +166,9 @@ func PreflightPatchelf(ctx context.Context, path string, rw Rewrite, opts Patche
 		}
 	}()
 	cp := filepath.Join(dir, filepath.Base(path))
+	if err := roomFor(path, dir); err != nil {
+		return nil, err
+	}
 	if err := copyRegular(path, cp); err != nil {
 		return nil, err
 	}
@@ -271,6 +275,25 @@ func runPatchelf(ctx context.Context, timeout time.Duration, argv []string) (str
 		return "", err
 	}
 	return out.String() + stderr.String(), nil
+}
+
+// roomFor refuses a copy the temporary directory's file system has no
+// room for, before writing anything. patchelf rewrites the copy in
+// place, growing it by a few pages; 16 MiB covers that.
+func roomFor(path, dir string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(dir, &fs); err != nil {
+		return fmt.Errorf("free space in %s: %w", dir, err)
+	}
+	free := uint64(fs.Bavail) * uint64(fs.Bsize)
+	if need := uint64(st.Size()) + 16<<20; free < need {
+		return fmt.Errorf("%s has %d MiB free, and the copy of %s needs %d MiB: set TMPDIR to a larger file system", dir, free>>20, path, need>>20)
+	}
+	return nil
 }
 
 // copyRegular copies the regular file src to a new file dst, executable
