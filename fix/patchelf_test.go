@@ -348,3 +348,32 @@ func TestPreflightPatchelfSymlink(t *testing.T) {
 		t.Errorf("PreflightPatchelf(link to a program with its library beside it) = %s (%s); the copy really %s\n%s", res.Verdict, res.Reason, real, reality.Describe(res.Check))
 	}
 }
+
+// TestPreflightPatchelfNoRoom: a $TMPDIR too small for the copy is
+// refused before anything is written to it (a real 4 MiB tmpfs).
+func TestPreflightPatchelfNoRoom(t *testing.T) {
+	reality.NeedTools(t, "patchelf", "mount", "umount")
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("mounting a small tmpfs needs root")
+		}
+		t.Skip("mounting a small tmpfs needs root")
+	}
+	small := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", small).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", small).Run() })
+	big := filepath.Join(t.TempDir(), "big")
+	b := append(reality.MustRead(t, reality.RepoPath(t, "testdata/bin/gcc-pie")), make([]byte, 32<<20)...)
+	if err := os.WriteFile(big, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := fix.PreflightPatchelf(context.Background(), big, fix.Rewrite{Interpreter: "/nix/store/x/ld.so"}, fix.PatchelfOptions{TempDir: small})
+	if err == nil || !strings.Contains(err.Error(), "TMPDIR") {
+		t.Errorf("PreflightPatchelf into a 4 MiB TMPDIR: err = %v, want a refusal naming TMPDIR", err)
+	}
+	if left, _ := os.ReadDir(small); len(left) != 0 {
+		t.Errorf("left in the small TMPDIR: %v", left)
+	}
+}
