@@ -68,12 +68,14 @@ type formatFacts struct {
 }
 
 var payloadFormats = map[string]formatFacts{
-	// Bun 1.0.36, 1.1.45, 1.2.23, 1.3.5 and 1.3.6 run through ld.so
-	// print bun's own help: the 4096 bytes they read are ld.so's end.
+	// Bun 1.0.36, 1.1.45, 1.2.23 and 1.3.11 (the last such release) run
+	// through ld.so print bun's own help: the 4096 bytes they read are
+	// ld.so's end.
 	"bun appended graph": {risk: SelfExeBreaks, effect: inspect.EffectBareRuntime, observed: true,
 		how: "reads its application from the last 4096 bytes of its own file (/proc/self/exe): launched through the loader, it reads ld.so's, finds no application and starts as the plain bun CLI"},
-	// Bun 1.3.14, 1.4.0 and 1.4.5 run their application through ld.so,
-	// and process.execPath is ld.so's path.
+	// Bun 1.3.12 (the first such release), 1.3.14, 1.4.0 and 1.4.5 run
+	// their application through ld.so, and process.execPath is ld.so's
+	// path.
 	"bun .bun section": {risk: SelfExeIdentity, observed: true,
 		how: "reads its application from its own memory (the .bun section), so it runs it when launched through the loader, but process.execPath then names the loader: whatever the application starts as itself again runs ld.so"},
 	// Node's postject finds the blob through dl_iterate_phdr's first

@@ -21,9 +21,9 @@ import (
 const execPathScript = `console.log("` + damage.Marker + ` " + process.execPath)` + "\n"
 
 // bunSelfExe spans Bun's two payload eras: appended to the file (1.0 to
-// 1.3.6, read back through /proc/self/exe) and the .bun section (1.3.14
-// on, read from memory).
-var bunSelfExe = []string{"1.0.36", "1.1.45", "1.2.23", "1.3.5", "1.3.6", "1.3.14", "1.4.0", "1.4.5"}
+// 1.3.11, read back through /proc/self/exe) and the .bun section (1.3.12
+// on, read from memory), with both sides of the change.
+var bunSelfExe = []string{"1.0.36", "1.1.45", "1.2.23", "1.3.11", "1.3.12", "1.3.14", "1.4.0", "1.4.5"}
 
 // TestSelfExeReal runs real single-file executables directly and as
 // `LOADER --library-path DIRS FILE`, and checks that SelfExeSensitive,
