@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 	"github.com/elfdoctor/elfdoctor/internal/shellquote"
@@ -142,6 +143,13 @@ func PreflightPatchelf(ctx context.Context, path string, rw Rewrite, opts Patche
 	if _, err := exec.LookPath(pe[0]); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrNoPatchelf, pe[0], err)
 	}
+	// FILE is read before anything runs: what is not a regular ELF file
+	// is a usage error, not a verdict.
+	f, err := inspect.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	f.Close()
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = DefaultPatchelfTimeout
@@ -172,7 +180,8 @@ func PreflightPatchelf(ctx context.Context, path string, rw Rewrite, opts Patche
 	if err := copyRegular(path, cp); err != nil {
 		return nil, err
 	}
-	res.Evidence = append(res.Evidence, mirror(path, dir)...)
+	origin, notes := mirror(path, dir)
+	res.Evidence = append(res.Evidence, notes...)
 
 	out, err := runPatchelf(ctx, timeout, append(append(append([]string{}, pe...), args...), cp))
 	var pf *patchelfFailed
@@ -199,8 +208,38 @@ func PreflightPatchelf(ctx context.Context, path string, rw Rewrite, opts Patche
 	judge(res, path)
 	if opts.Keep {
 		keep, res.Copy = true, cp
+	} else {
+		// The copy is gone: name the file the user would rewrite, and
+		// its directory for $ORIGIN, as ld.so would after the rewrite
+		// in place.
+		r := strings.NewReplacer(cp, path, dir+string(filepath.Separator), origin+string(filepath.Separator))
+		renameObject(res.Check, r)
+		res.Evidence = renamed(res.Evidence, r)
+		res.Reason = r.Replace(res.Reason)
 	}
 	return res, nil
+}
+
+// renameObject puts the file's names for the copy's in a prediction.
+func renameObject(c *loader.CheckResult, r *strings.Replacer) {
+	c.Path = r.Replace(c.Path)
+	c.Headline = r.Replace(c.Headline)
+	for i := range c.Findings {
+		f := &c.Findings[i]
+		f.Object, f.Summary, f.Message, f.Next = r.Replace(f.Object), r.Replace(f.Summary), r.Replace(f.Message), r.Replace(f.Next)
+		f.Evidence = renamed(f.Evidence, r)
+	}
+	for i := range c.Objects {
+		c.Objects[i].Name, c.Objects[i].Path = r.Replace(c.Objects[i].Name), r.Replace(c.Objects[i].Path)
+	}
+	c.Trace = renamed(c.Trace, r)
+}
+
+func renamed(ss []string, r *strings.Replacer) []string {
+	for i, s := range ss {
+		ss[i] = r.Replace(s)
+	}
+	return ss
 }
 
 // judge sets the verdict from the copy's prediction and the pristine
@@ -323,9 +362,9 @@ func copyRegular(src, dst string) error {
 // mirror links the file's neighbours into the copy's directory, so that
 // $ORIGIN in the copy's search paths finds what it finds beside the
 // original (ld.so takes the main program's $ORIGIN from /proc/self/exe,
-// that is, from where the copy is). It returns evidence for what it
-// could not mirror.
-func mirror(path, dir string) []string {
+// that is, from where the copy is). It returns the original's directory,
+// where the links lead, and evidence for what it could not mirror.
+func mirror(path, dir string) (string, []string) {
 	// ld.so's $ORIGIN is where the symbolic links lead, as the kernel
 	// resolved them for /proc/self/exe.
 	real, err := filepath.Abs(path)
@@ -333,20 +372,20 @@ func mirror(path, dir string) []string {
 		real, err = filepath.EvalSymlinks(real)
 	}
 	if err != nil {
-		return []string{"$ORIGIN is the copy's directory, not " + filepath.Dir(path) + "'s: " + err.Error()}
+		return filepath.Dir(path), []string{"$ORIGIN is the copy's directory, not " + filepath.Dir(path) + "'s: " + err.Error()}
 	}
 	src := filepath.Dir(real)
 	d, err := os.Open(src)
 	if err != nil {
-		return []string{"$ORIGIN is the copy's directory; the original's could not be listed: " + err.Error()}
+		return src, []string{"$ORIGIN is the copy's directory; the original's could not be listed: " + err.Error()}
 	}
 	defer d.Close()
 	names, err := d.Readdirnames(maxMirror + 1)
 	if err != nil && err != io.EOF {
-		return []string{"$ORIGIN is the copy's directory; the original's could not be listed: " + err.Error()}
+		return src, []string{"$ORIGIN is the copy's directory; the original's could not be listed: " + err.Error()}
 	}
 	if len(names) > maxMirror {
-		return []string{fmt.Sprintf("%s holds more than %d entries, which were not linked beside the copy: a library found through $ORIGIN beside the original is not found for the copy", src, maxMirror)}
+		return src, []string{fmt.Sprintf("%s holds more than %d entries, which were not linked beside the copy: a library found through $ORIGIN beside the original is not found for the copy", src, maxMirror)}
 	}
 	base := filepath.Base(real)
 	for _, n := range names {
@@ -354,8 +393,8 @@ func mirror(path, dir string) []string {
 			continue // the copy's own name, under either
 		}
 		if err := os.Symlink(filepath.Join(src, n), filepath.Join(dir, n)); err != nil {
-			return []string{fmt.Sprintf("linking %s beside the copy: %v", n, err)}
+			return src, []string{fmt.Sprintf("linking %s beside the copy: %v", n, err)}
 		}
 	}
-	return nil
+	return src, nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/elfdoctor/elfdoctor/fix"
+	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/internal/damage"
 	"github.com/elfdoctor/elfdoctor/internal/reality"
@@ -218,12 +219,18 @@ func TestPreflightPatchelfErrors(t *testing.T) {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\necho hi\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	res, err := fix.PreflightPatchelf(ctx, script, rw, fix.PatchelfOptions{TempDir: tmp})
+	if _, err := fix.PreflightPatchelf(ctx, script, rw, fix.PatchelfOptions{TempDir: tmp}); !errors.Is(err, inspect.ErrNotELF) {
+		t.Errorf("PreflightPatchelf(shell script): err = %v, want ErrNotELF", err)
+	}
+
+	// A static program has no PT_INTERP to rewrite: patchelf refuses,
+	// and that is the verdict.
+	res, err := fix.PreflightPatchelf(ctx, reality.RepoPath(t, "testdata/bin/gcc-static"), rw, fix.PatchelfOptions{TempDir: tmp})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Verdict != fix.VerdictPatchelfFails || !res.Refused() || res.Reason == "" {
-		t.Errorf("PreflightPatchelf(shell script) = %s (%s), want patchelf's refusal", res.Verdict, res.Reason)
+	if res.Verdict != fix.VerdictPatchelfFails || !res.Refused() || !strings.Contains(res.Reason, "patchelf refuses") {
+		t.Errorf("PreflightPatchelf(static program) = %s (%s), want patchelf's refusal", res.Verdict, res.Reason)
 	}
 
 	fifo := filepath.Join(t.TempDir(), "fifo")
@@ -308,6 +315,17 @@ func TestPreflightPatchelfBlame(t *testing.T) {
 			if res.Verdict != fix.VerdictBreaks || res.CausedByRewrite != c.blame || real.Class != c.real {
 				t.Errorf("PreflightPatchelf(%s) = %s, caused by the rewrite %v (%s); want breaks, %v; the copy really %s, want %s",
 					c.name, res.Verdict, res.CausedByRewrite, res.Reason, c.blame, real, c.real)
+			}
+			// Without Keep the copy is gone, and the prediction names
+			// the file the user would rewrite, as ld.so would.
+			gone, err := fix.PreflightPatchelf(context.Background(), p, c.rw(dir), fix.PatchelfOptions{
+				TempDir: t.TempDir(), Check: loader.CheckOptions{Getenv: reality.NoEnv}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := reality.Describe(gone.Check) + gone.Reason + strings.Join(gone.Evidence, "\n")
+			if strings.Contains(all, "elfdoctor-patchelf-") || !strings.Contains(all, p) {
+				t.Errorf("PreflightPatchelf(%s) without Keep names the removed copy, or not %s:\n%s", c.name, p, all)
 			}
 		})
 	}
