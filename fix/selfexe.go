@@ -137,6 +137,12 @@ func runtimeSensitivity(f *inspect.File, r *inspect.Runtime) (Sensitivity, bool)
 			return Sensitivity{Risk: SelfExeIdentity, Runtime: name,
 				Reason:   name + " carries no application; launched through the loader, the path it reports as its own (process.execPath, Deno.execPath()) is the loader's, so whatever it starts as itself again runs ld.so",
 				Observed: true}, true
+		case inspect.RuntimeGo:
+			// A Go program with a loader (cgo) reads /proc/self/exe
+			// for os.Executable(), seen to name ld.so.
+			return Sensitivity{Risk: SelfExeIdentity, Runtime: name,
+				Reason:   name + ": launched through the loader, os.Executable() names the loader, so a program that finds its files or re-executes itself through it gets ld.so",
+				Observed: true}, true
 		}
 		return Sensitivity{}, false
 	}

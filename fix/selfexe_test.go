@@ -141,6 +141,29 @@ func TestSelfExeReal(t *testing.T) {
 			}
 		})
 	}
+	t.Run("go-cgo", func(t *testing.T) {
+		reality.NeedTools(t, "go", "gcc")
+		dir := t.TempDir()
+		src := map[string]string{
+			"go.mod": "module selfexe\n\ngo 1.22\n",
+			// cgo gives the program an interpreter, so the loader can
+			// be named on the command line.
+			"main.go": "package main\n\n// #include <stdlib.h>\nimport \"C\"\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\n" +
+				"func main() {\n\tp, _ := os.Executable()\n\tfmt.Println(\"" + damage.Marker + " \" + p)\n\t_ = C.abs(1)\n}\n",
+		}
+		for n, s := range src {
+			if err := os.WriteFile(filepath.Join(dir, n), []byte(s), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command("go", "build", "-o", "app", ".")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
+		try(t, "go (cgo)", filepath.Join(dir, "app"))
+	})
 	t.Run("gcc", func(t *testing.T) {
 		s, err := fix.SelfExeSensitive(reality.RepoPath(t, "testdata/bin/gcc-pie"))
 		if err != nil {
