@@ -134,8 +134,12 @@ func runtimeSensitivity(f *inspect.File, r *inspect.Runtime) (Sensitivity, bool)
 			// The bare runtime: no application to lose, but its own
 			// path is the loader's, as for the applications above
 			// (Bun 1.4.5, Debian's node and Deno 2.4.4 and 2.9.6 seen).
+			own := "process.execPath"
+			if r.Kind == inspect.RuntimeDeno {
+				own = "Deno.execPath()"
+			}
 			return Sensitivity{Risk: SelfExeIdentity, Runtime: name,
-				Reason:   name + " carries no application; launched through the loader, the path it reports as its own (process.execPath, Deno.execPath()) is the loader's, so whatever it starts as itself again runs ld.so",
+				Reason:   name + " carries no application; launched through the loader, the path it reports as its own (" + own + ") is the loader's, so whatever it starts as itself again runs ld.so",
 				Observed: true}, true
 		case inspect.RuntimeGo:
 			// A Go program with a loader (cgo) reads /proc/self/exe
@@ -162,7 +166,11 @@ func runtimeSensitivity(f *inspect.File, r *inspect.Runtime) (Sensitivity, bool)
 	if facts.risk == SelfExeBreaks {
 		s.Effect = facts.effect
 	}
-	s.Evidence = append(s.Evidence, fmt.Sprintf("payload format %q at offset %#x, %s (%s)", p.Format, uint64(p.Off), inspect.HumanSize(uint64(p.Size)), p.Access))
+	where := fmt.Sprintf("offset %#x", uint64(p.Off))
+	if p.Addr != 0 {
+		where += fmt.Sprintf(", vaddr %#x", uint64(p.Addr))
+	}
+	s.Evidence = append(s.Evidence, fmt.Sprintf("payload format %q at %s, %s; the runtime %s", p.Format, where, inspect.HumanSize(uint64(p.Size)), p.Access))
 	s.Evidence = append(s.Evidence, extra...)
 	if !p.Reachable {
 		s.Evidence = append(s.Evidence, "the payload is not reachable even when the file is executed directly: "+p.Problem)
