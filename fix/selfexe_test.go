@@ -84,6 +84,28 @@ func TestSelfExeReal(t *testing.T) {
 			try(t, "bun "+v, bunApp(t, b.Bun))
 		})
 	}
+	// What identity costs, as in the original story (Claude Code, Bun
+	// 1.3.14, runs itself again as its own find and grep): an
+	// application that starts itself again through process.execPath.
+	t.Run("bun-1.3.14-reexec", func(t *testing.T) {
+		b := reality.BunCompiled(t, "1.3.14", "")
+		app := bunAppFrom(t, b.Bun, `if (process.argv.includes("child")) { console.log("child ran") } else {
+  const r = Bun.spawnSync([process.execPath, "child"]);
+  console.log("`+damage.Marker+` " + (r.stdout.toString().includes("child ran") ? "itself again" : "not itself: " + r.stderr.toString().trim()));
+}
+`)
+		ld, libs := hostLoader(t)
+		direct := realRun(t, filepath.Dir(app), app)
+		through := realRun(t, filepath.Dir(app), ld, "--library-path", libs, app)
+		s, err := fix.SelfExeSensitive(app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if execPath(direct) != "itself again" || !strings.HasPrefix(execPath(through), "not itself") || s.Risk != fix.SelfExeIdentity {
+			t.Errorf("re-executing itself: directly %q, through the loader %q; SelfExeSensitive = %s, want itself again, then not, and identity", execPath(direct), execPath(through), s.Risk)
+		}
+		t.Logf("bun 1.3.14 starting itself again: directly %q, through the loader %q", execPath(direct), execPath(through))
+	})
 	// The bare runtimes carry no application; what they report as their
 	// own path is what is left to lose.
 	t.Run("bun-1.4.5-bare", func(t *testing.T) {
@@ -233,8 +255,13 @@ func runSummary(r damage.Result) string {
 // bunApp compiles execPathScript with bun into a fresh directory.
 func bunApp(t *testing.T, bun string) string {
 	t.Helper()
+	return bunAppFrom(t, bun, execPathScript)
+}
+
+func bunAppFrom(t *testing.T, bun, script string) string {
+	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "app.ts"), []byte(execPathScript), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "app.ts"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bun, "build", "--compile", "app.ts", "--outfile", "app")
