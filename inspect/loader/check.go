@@ -117,6 +117,13 @@ type CheckOptions struct {
 	// the library meets. Empty means a process that runs the system's
 	// ld.so and libc. Ignored for programs.
 	LoadedBy string
+	// Loader, when set, is the host path of a loader the program is
+	// started with as a command, `LOADER --library-path DIRS FILE`: the
+	// kernel runs the loader, which never reads PT_INTERP, and nix-ld's
+	// variables play no part. LibraryPath is then --library-path, which
+	// rtld.c puts in the slot LD_LIBRARY_PATH would fill (the environment
+	// variable is ignored).
+	Loader string
 }
 
 // CheckResult is the prediction for one file.
@@ -515,6 +522,9 @@ func (c *checker) kernel() {
 func (c *checker) interp() {
 	f := c.f
 	interp, has, errno, why := kernelInterp(f)
+	if c.opts.Loader != "" {
+		interp, has, errno, why = c.opts.Loader, true, 0, ""
+	}
 	if !has {
 		// The kernel starts such a program at its own entry point, and
 		// nothing loads its libraries or relocates it (a PIE too).
@@ -539,6 +549,9 @@ func (c *checker) interp() {
 	c.res.Objects = append(c.res.Objects, Object{Name: interp})
 	obj := &c.res.Objects[len(c.res.Objects)-1]
 	host := c.underRoot(interp)
+	if c.opts.Loader != "" {
+		host = c.opts.Loader
+	}
 	fi, err := os.Stat(host)
 	if err != nil && c.underEmulator != "" {
 		// The emulator, not the kernel, opens the interpreter (under its

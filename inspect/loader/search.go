@@ -83,7 +83,9 @@ func (c *checker) dependencies() {
 	var li *loaderInfo
 	interp, hasInterp, _ := f.Interp()
 	loaderHost := ""
-	if hasInterp {
+	if c.opts.Loader != "" {
+		interp, hasInterp, loaderHost = c.opts.Loader, true, c.opts.Loader
+	} else if hasInterp {
 		loaderHost = c.underRoot(interp)
 		if isNixLDShim(loaderHost) {
 			real := c.opts.Getenv("NIX_LD")
