@@ -37,3 +37,15 @@ func Command(words ...string) string {
 	}
 	return strings.Join(q, " ")
 }
+
+// POSIXWord quotes s for a POSIX sh (dash, busybox sh), which has no
+// $'...' escapes: words Word would write that way are single-quoted
+// instead, which keeps every byte but NUL.
+func POSIXWord(s string) string {
+	s = strings.ReplaceAll(s, "\x00", "")
+	q, err := syntax.Quote(s, syntax.LangPOSIX)
+	if err != nil {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return q
+}
