@@ -1,0 +1,424 @@
+package fix
+
+import (
+	"context"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
+	"github.com/elfdoctor/elfdoctor/internal/shellquote"
+)
+
+// PlanOptions say what to plan for.
+type PlanOptions struct {
+	// File is the program to start, unmodified.
+	File string
+	// LibRoots are the directories searched for libraries and loaders,
+	// in preference order: a Nix store, /usr/lib, a vendor's lib/.
+	LibRoots []string
+	// Loader, when set, is the loader to use; otherwise one is chosen
+	// among the files under LibRoots named like the program's PT_INTERP.
+	Loader string
+}
+
+// Result is the plan: how to start File without rewriting it, or why
+// there is no way.
+type Result struct {
+	File     string   `json:"file"`
+	LibRoots []string `json:"lib_roots"`
+	// OK is true when a consistent set was found and the replay predicts
+	// a start. Problems say why not otherwise.
+	OK          bool      `json:"ok"`
+	Loader      string    `json:"loader,omitempty"`
+	Glibc       string    `json:"glibc_build,omitempty"`
+	LibraryPath []string  `json:"library_path"`
+	Libraries   []Library `json:"libraries"`
+	// Refused are the candidates passed over, with the first reason.
+	Refused  []Refusal `json:"refused"`
+	Problems []Problem `json:"problems"`
+	Replay   *Replay   `json:"replay,omitempty"`
+	// Fingerprint is every file the plan relies on.
+	Fingerprint []Fingerprint `json:"fingerprint"`
+	NixLD       *NixLD        `json:"nix_ld,omitempty"`
+	// Command is the plan as one command line, quoted for a shell.
+	Command string `json:"command,omitempty"`
+	// Searched says how much of the roots was looked at.
+	Searched Searched `json:"searched"`
+}
+
+// Library is one library the plan chose.
+type Library struct {
+	Name     string `json:"name"` // as DT_NEEDED names it
+	Path     string `json:"path"`
+	NeededBy string `json:"needed_by"`
+	Soname   string `json:"soname,omitempty"`
+	// Versions are the versions required of it, all defined by it.
+	Versions []string `json:"versions,omitempty"`
+}
+
+// Refusal is a candidate the plan did not take and why.
+type Refusal struct {
+	// Loader is the loader the candidate was refused under: a library
+	// wrong for one glibc may be right for another.
+	Loader string `json:"loader,omitempty"`
+	Name   string `json:"name"`
+	Path   string `json:"path,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Problem is why a plan was refused.
+type Problem struct {
+	// Code is one of: no-loader, no-consistent-set, search-bound,
+	// replay-fails, replay-differs.
+	Code     string   `json:"code"`
+	Summary  string   `json:"summary"`
+	Evidence []string `json:"evidence,omitempty"`
+}
+
+// Replay is what loader.Check predicts for the plan's command.
+type Replay struct {
+	Outcome  loader.Outcome   `json:"outcome"`
+	Headline string           `json:"headline"`
+	Findings []loader.Finding `json:"findings"`
+	Objects  []loader.Object  `json:"objects"`
+}
+
+// Searched counts the walk of the roots.
+type Searched struct {
+	Entries int `json:"entries"`
+	// Cut lists roots whose walk a bound stopped.
+	Cut []string `json:"cut,omitempty"`
+	// Steps is the number of partial choices the search tried.
+	Steps int `json:"steps"`
+}
+
+// NixLD is the plan as nix-ld's variables.
+type NixLD struct {
+	NixLD            string `json:"NIX_LD"`
+	NixLDLibraryPath string `json:"NIX_LD_LIBRARY_PATH"`
+	// Command runs File once with them, quoted for a shell.
+	Command string `json:"command"`
+	// Applies is false when File's PT_INTERP is not the path nix-ld's
+	// shim is installed at, so nix-ld never sees it; Note says why.
+	Applies bool   `json:"applies"`
+	Note    string `json:"note,omitempty"`
+}
+
+// ErrNotDynamic is Plan's error for a file without PT_INTERP: a static
+// program or a library, which no loader command starts.
+var ErrNotDynamic = errors.New("fix: the file is not a dynamically linked program: there is no loader to choose")
+
+// Plan finds a loader and library path that start opts.File
+// unmodified, proves them with loader.Check and fingerprints the files
+// they rely on. The error is for files and roots that cannot be read; a
+// plan that cannot be made is a Plan with OK false and Problems.
+func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
+	p := &Result{File: opts.File, LibRoots: opts.LibRoots, LibraryPath: []string{}, Libraries: []Library{},
+		Refused: []Refusal{}, Problems: []Problem{}, Fingerprint: []Fingerprint{}}
+	abs, err := filepath.Abs(opts.File)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := readObject(abs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", opts.File, err)
+	}
+	prog.path = opts.File
+	interp, err := interpName(abs, prog)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", opts.File, err)
+	}
+	var roots []string
+	for _, r := range opts.LibRoots {
+		a, err := filepath.Abs(r)
+		if err != nil {
+			return nil, err
+		}
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, fmt.Errorf("--lib-root %s: %w", r, err)
+		}
+		if !st.IsDir() {
+			return nil, fmt.Errorf("--lib-root %s: not a directory", r)
+		}
+		roots = append(roots, a)
+	}
+	ix, err := buildIndex(ctx, roots)
+	if err != nil {
+		return nil, err
+	}
+	p.Searched.Entries, p.Searched.Cut = ix.entries, ix.cut
+	if len(ix.cut) > 0 {
+		p.Problems = append(p.Problems, Problem{Code: "search-bound",
+			Summary: fmt.Sprintf("the walk stopped after %d entries: files beyond were not considered", maxWalkEntries),
+			Evidence: []string{"roots cut: " + strings.Join(ix.cut, ", ")}})
+	}
+
+	s := &solver{ix: ix, prog: prog, cache: map[string]*object{}, errs: map[string]error{},
+		refused: map[string][]Refusal{}, seen: map[string]bool{}}
+	var loaders []*object
+	if opts.Loader != "" {
+		a, err := filepath.Abs(opts.Loader)
+		if err != nil {
+			return nil, err
+		}
+		o, err := readObject(a)
+		if err != nil {
+			return nil, fmt.Errorf("--loader %s: %w", opts.Loader, err)
+		}
+		loaders = []*object{o}
+	} else {
+		loaders = s.candidates(interp)
+		if len(loaders) == 0 {
+			p.Problems = append(p.Problems, Problem{Code: "no-loader",
+				Summary: fmt.Sprintf("no loader: no usable file named %s (the program's PT_INTERP) under the --lib-root directories; add a glibc's lib directory (a Nix store's glibc-2.xx/lib) with --lib-root, or name a loader with --loader", interp)})
+			p.Refused = append(p.Refused, s.refused[""]...)
+			return p, nil
+		}
+	}
+
+	var dirs []string
+	var assign assignment
+	found := false
+	for _, ld := range loaders {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s.loader = ld
+		s.loaderNames = map[string]bool{interp: true}
+		if ld.soname != "" {
+			s.loaderNames[ld.soname] = true
+		}
+		if ld.class != prog.class || ld.machine != prog.machine || ld.data != prog.data {
+			s.refuse(interp, ld.path, fmt.Sprintf("the loader is %s %s, the program %s %s", ld.class, ld.machine, prog.class, prog.machine))
+			continue
+		}
+		assign = assignment{}
+		if dirs, found = s.solve(assign); found || s.exhausted {
+			break
+		}
+	}
+	p.Searched.Steps = s.steps
+	if !found {
+		if s.exhausted {
+			p.Problems = append(p.Problems, Problem{Code: "search-bound",
+				Summary: fmt.Sprintf("no consistent set found within %d steps: the search stopped", maxSteps)})
+		}
+		var ev []string
+		for _, ld := range loaders {
+			for _, r := range s.refused[ld.path] {
+				ev = append(ev, r.String())
+			}
+		}
+		p.Problems = append(p.Problems, Problem{Code: "no-consistent-set",
+			Summary:  noSetSummary(s, loaders),
+			Evidence: ev})
+		for _, ld := range loaders {
+			p.Refused = append(p.Refused, s.refused[ld.path]...)
+		}
+		return p, nil
+	}
+
+	ld := s.loader
+	p.Loader = ld.path
+	p.Glibc = glibcBuild(ld.real)
+	p.LibraryPath = dirs
+	for _, l := range loaders {
+		p.Refused = append(p.Refused, s.refused[l.path]...)
+	}
+	for _, n := range s.loadOrder(assign) {
+		o := assign[n]
+		lib := Library{Name: n, Path: o.path, Soname: o.soname, NeededBy: neededBy(s, assign, n)}
+		lib.Versions = requiredOf(s, assign, o, n)
+		p.Libraries = append(p.Libraries, lib)
+	}
+	p.Command = shellquote.Command(ld.path, "--library-path", strings.Join(dirs, ":"), abs)
+	p.NixLD = nixLD(ld.path, dirs, abs, prog)
+
+	if err := p.replay(abs, assign); err != nil {
+		return nil, err
+	}
+	fp, err := fingerprint(ctx, abs, ld, assign)
+	if err != nil {
+		return nil, err
+	}
+	p.Fingerprint = fp
+	p.OK = len(p.Problems) == 0
+	return p, nil
+}
+
+// String says a refusal in one line.
+func (r Refusal) String() string {
+	switch {
+	case r.Path != "" && strings.HasPrefix(r.Reason, r.Path):
+		return r.Reason
+	case r.Path != "":
+		return r.Path + ": " + r.Reason
+	}
+	return r.Reason
+}
+
+// noSetSummary says in a sentence why nothing fits: the last requirement
+// refused under the last loader tried is where the search ended.
+func noSetSummary(s *solver, loaders []*object) string {
+	for i := len(loaders) - 1; i >= 0; i-- {
+		rs := s.refused[loaders[i].path]
+		if len(rs) > 0 {
+			return "no consistent set of libraries: " + rs[len(rs)-1].String()
+		}
+	}
+	return "no consistent set of libraries"
+}
+
+// interpName is the file name the loader is looked for by: PT_INTERP's.
+func interpName(path string, prog *object) (string, error) {
+	f, err := readInterp(path)
+	if err != nil {
+		return "", err
+	}
+	if f == "" {
+		return "", ErrNotDynamic
+	}
+	return filepath.Base(f), nil
+}
+
+// neededBy names the first object whose DT_NEEDED pulls name in.
+func neededBy(s *solver, assign assignment, name string) string {
+	if contains(s.prog.needed, name) {
+		return s.prog.path
+	}
+	for _, n := range s.loadOrder(assign) {
+		if contains(assign[n].needed, name) {
+			return n
+		}
+	}
+	return ""
+}
+
+// requiredOf lists the versions the program and the chosen libraries
+// require of o, sorted.
+func requiredOf(s *solver, assign assignment, o *object, name string) []string {
+	set := map[string]bool{}
+	add := func(from *object) {
+		for _, n := range from.needs {
+			if o.answersTo(n.file, name) {
+				set[n.version] = true
+			}
+		}
+	}
+	add(s.prog)
+	for _, c := range assign {
+		add(c)
+	}
+	var out []string
+	for v := range set {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+var glibcBuilds sync.Map
+
+// glibcBuild is loader.GlibcBuild, once per file.
+func glibcBuild(path string) string {
+	if v, ok := glibcBuilds.Load(path); ok {
+		return v.(string)
+	}
+	b := loader.GlibcBuild(path)
+	glibcBuilds.Store(path, b)
+	return b
+}
+
+// replay runs loader.Check as the plan's command will run: the chosen
+// loader, --library-path, nothing from the environment. Anything but a
+// start refuses the plan, and so does a library ld.so would take from
+// somewhere else than the plan says.
+func (p *Result) replay(abs string, assign assignment) error {
+	res, err := loader.Check(abs, loader.CheckOptions{Loader: p.Loader, LibraryPath: p.LibraryPath,
+		Getenv: func(string) string { return "" }})
+	if err != nil {
+		return err
+	}
+	p.Replay = &Replay{Outcome: res.Outcome, Headline: res.Headline, Findings: res.Findings, Objects: res.Objects}
+	if p.Replay.Findings == nil {
+		p.Replay.Findings = []loader.Finding{}
+	}
+	if f := res.Fatal(); f != nil {
+		ev := append([]string{}, f.Evidence...)
+		if f.Message != "" {
+			ev = append(ev, "ld.so would say: "+f.Message)
+		}
+		p.Problems = append(p.Problems, Problem{Code: "replay-fails",
+			Summary:  "the replay of the plan's command predicts it will not start: " + f.Summary,
+			Evidence: ev})
+		return nil
+	}
+	for _, o := range res.Objects {
+		c, ok := assign[o.Name]
+		if !ok || o.Needed == "" {
+			continue
+		}
+		got := o.Path
+		if r, err := filepath.EvalSymlinks(o.Path); err == nil {
+			got = r
+		}
+		if !o.Found || got != c.real {
+			p.Problems = append(p.Problems, Problem{Code: "replay-differs",
+				Summary: fmt.Sprintf("ld.so would take %s from %s (via %s), not the chosen %s", o.Name, orNone(o.Path), o.Via, c.path),
+				Evidence: []string{"an RPATH or RUNPATH of the program or a library, or a glibc-hwcaps subdirectory, comes first: " +
+					"start from a root without that copy, or name the directory with --lib-root first"}})
+		}
+	}
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "nowhere"
+	}
+	return s
+}
+
+// nixLD is the plan as nix-ld's variables. nix-ld's shim stands at the
+// path generic programs name in PT_INTERP; a program whose PT_INTERP is
+// elsewhere never reaches it.
+func nixLD(ld string, dirs []string, abs string, prog *object) *NixLD {
+	n := &NixLD{NixLD: ld, NixLDLibraryPath: strings.Join(dirs, ":"), Applies: true}
+	n.Command = "NIX_LD=" + shellquote.Word(n.NixLD) + " NIX_LD_LIBRARY_PATH=" + shellquote.Word(n.NixLDLibraryPath) + " " + shellquote.Word(abs)
+	full, _ := readInterp(abs)
+	if std := standardInterp(prog); std != "" && full != std {
+		n.Applies = false
+		n.Note = fmt.Sprintf("PT_INTERP is %s, not %s where nix-ld's shim is installed: nix-ld never runs this file (use the wrapper)", full, std)
+	}
+	return n
+}
+
+// standardInterp is the loader path generic Linux programs carry, where
+// programs.nix-ld installs its shim.
+func standardInterp(o *object) string {
+	switch {
+	case o.machine == elf.EM_X86_64 && o.class == elf.ELFCLASS64:
+		return "/lib64/ld-linux-x86-64.so.2"
+	case o.machine == elf.EM_AARCH64:
+		return "/lib/ld-linux-aarch64.so.1"
+	case o.machine == elf.EM_386:
+		return "/lib/ld-linux.so.2"
+	}
+	return ""
+}

@@ -1,0 +1,165 @@
+package fix_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/elfdoctor/elfdoctor/fix"
+	"github.com/elfdoctor/elfdoctor/internal/damage"
+)
+
+const ldName = "ld-linux-x86-64.so.2"
+
+func plan(t *testing.T, opts fix.PlanOptions) *fix.Result {
+	t.Helper()
+	p, err := fix.Plan(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Plan(%s): %v", opts.File, err)
+	}
+	return p
+}
+
+func describe(p *fix.Result) string {
+	if p == nil {
+		return "(nil)"
+	}
+	var b strings.Builder
+	b.WriteString("loader " + p.Loader + " --library-path " + strings.Join(p.LibraryPath, ":") + "\n")
+	for _, l := range p.Libraries {
+		b.WriteString("  " + l.Name + " = " + l.Path + "\n")
+	}
+	for _, r := range p.Refused {
+		b.WriteString("  refused: " + r.String() + "\n")
+	}
+	for _, pr := range p.Problems {
+		b.WriteString("  problem " + pr.Code + ": " + pr.Summary + "\n")
+		for _, e := range pr.Evidence {
+			b.WriteString("      " + e + "\n")
+		}
+	}
+	return b.String()
+}
+
+func chosen(p *fix.Result, name string) string {
+	for _, l := range p.Libraries {
+		if l.Name == name {
+			return l.Path
+		}
+	}
+	return ""
+}
+
+func refusedFor(p *fix.Result, path, phrase string) bool {
+	for _, r := range p.Refused {
+		if strings.HasPrefix(r.Path, path) && strings.Contains(r.String(), phrase) {
+			return true
+		}
+	}
+	return false
+}
+
+// startsWithWrapper writes the plan's wrapper and runs it: the program
+// must start and print its marker.
+func startsWithWrapper(t *testing.T, p *fix.Result) string {
+	t.Helper()
+	w := filepath.Join(t.TempDir(), "run-it")
+	if err := fix.WriteWrapper(p, w, []string{"elfdoctor", "fix", "--wrapper", w, p.File}); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, nil, w); r.Class != damage.Starts || !r.Marker {
+		t.Fatalf("the wrapper of the plan did not start the program: %s\n%s", r, describe(p))
+	}
+	return w
+}
+
+// TestPlanDiamondLibstdcxx: three libstdc++.so.6 in the store, first met
+// GCC 10's (too old: no GLIBCXX_3.4.30), then GCC 14's (needs
+// GLIBC_2.38, which the only glibc, 2.36, lacks), then GCC 12's, the one
+// that fits. The plan takes GCC 12's and its wrapper starts the program;
+// the naive path, the store's order, fails in ld.so's words.
+func TestPlanDiamondLibstdcxx(t *testing.T) {
+	s := newStore(t)
+	gcc10 := s.gccLib(0, "bullseye", "gcc-10.2.1-lib")
+	gcc14 := s.gccLib(1, "trixie", "gcc-14.2.0-lib")
+	gcc12 := s.gccLib(2, "bookworm", "gcc-12.2.0-lib")
+	glibc := s.glibc(3, "bookworm")
+	prog := cxxProgram(t)
+
+	p := plan(t, fix.PlanOptions{File: prog, LibRoots: []string{s.root}})
+	if !p.OK {
+		t.Fatalf("no plan:\n%s", describe(p))
+	}
+	if p.Loader != filepath.Join(glibc, ldName) || chosen(p, "libstdc++.so.6") != filepath.Join(gcc12, "libstdc++.so.6") {
+		t.Fatalf("plan:\n%s\nwant the loader of %s and GCC 12's libstdc++", describe(p), glibc)
+	}
+	if !refusedFor(p, gcc10, "version `GLIBCXX_3.4.30' not found (required by "+prog+")") {
+		t.Errorf("GCC 10's libstdc++ is not refused for GLIBCXX_3.4.30:\n%s", describe(p))
+	}
+	if !refusedFor(p, glibc, "version `GLIBC_2.38' not found (required by libstdc++.so.6 from "+gcc14) {
+		t.Errorf("GCC 14's libstdc++ is not refused for GLIBC_2.38:\n%s", describe(p))
+	}
+	startsWithWrapper(t, p)
+
+	naive := run(t, nil, filepath.Join(glibc, ldName), "--library-path", strings.Join([]string{gcc10, gcc14, gcc12, glibc}, ":"), prog)
+	if naive.Class != damage.LoaderError || !strings.Contains(naive.Stderr, "version `GLIBCXX_3.4.30' not found") {
+		t.Errorf("the naive library path: %s; want ld.so's version `GLIBCXX_3.4.30' not found", naive)
+	}
+}
+
+// TestPlanNewestGlibc: GCC 14's libstdc++ requires GLIBC_2.38, which only
+// the newest of three glibc builds defines. The plan takes that glibc's
+// loader and libc; glibc 2.36's loader with its libc, the first that the
+// program itself accepts, fails in ld.so's words.
+func TestPlanNewestGlibc(t *testing.T) {
+	s := newStore(t)
+	gcc14 := s.gccLib(0, "trixie", "gcc-14.2.0-lib")
+	g231 := s.glibc(1, "bullseye")
+	g236 := s.glibc(2, "bookworm")
+	g241 := s.glibc(3, "trixie")
+	prog := cxxProgram(t)
+
+	p := plan(t, fix.PlanOptions{File: prog, LibRoots: []string{s.root}})
+	if !p.OK || p.Loader != filepath.Join(g241, ldName) || chosen(p, "libc.so.6") != filepath.Join(g241, "libc.so.6") {
+		t.Fatalf("plan:\n%s\nwant glibc 2.41 (%s)", describe(p), g241)
+	}
+	if !refusedFor(p, g231, "version `GLIBC_2.34' not found (required by "+prog+")") {
+		t.Errorf("glibc 2.31's libc is not refused for the program's GLIBC_2.34:\n%s", describe(p))
+	}
+	if !refusedFor(p, g236, "version `GLIBC_2.38' not found (required by libstdc++.so.6 from "+gcc14) {
+		t.Errorf("glibc 2.36's libc is not refused for libstdc++'s GLIBC_2.38:\n%s", describe(p))
+	}
+	startsWithWrapper(t, p)
+
+	naive := run(t, nil, filepath.Join(g236, ldName), "--library-path", gcc14+":"+g236, prog)
+	if naive.Class != damage.LoaderError || !strings.Contains(naive.Stderr, "version `GLIBC_2.38' not found (required by "+filepath.Join(gcc14, "libstdc++.so.6")) {
+		t.Errorf("glibc 2.36 with GCC 14's libstdc++: %s; want ld.so's version `GLIBC_2.38' not found", naive)
+	}
+}
+
+// TestPlanRefusesMixedGlibc: the loader asked for is glibc 2.36's, and
+// the only libc.so.6 is 2.41's. The plan is refused and says why; the
+// pair, run for real, does not start.
+func TestPlanRefusesMixedGlibc(t *testing.T) {
+	s := newStore(t)
+	gcc12 := s.gccLib(0, "bookworm", "gcc-12.2.0-lib")
+	g241 := s.glibc(1, "trixie")
+	// glibc 2.36's loader alone, as /lib64 holds it on other systems.
+	other := newStore(t)
+	g236 := other.pkg(0, "glibc-2.36-loader")
+	other.copyLib(filepath.Join(multiarch(debian(t, "bookworm")), ldName), g236)
+	prog := cxxProgram(t)
+
+	p := plan(t, fix.PlanOptions{File: prog, LibRoots: []string{s.root}, Loader: filepath.Join(g236, ldName)})
+	if p.OK || len(p.Problems) == 0 || p.Problems[0].Code != "no-consistent-set" {
+		t.Fatalf("a loader of glibc 2.36 with libc 2.41 was not refused:\n%s", describe(p))
+	}
+	if !refusedFor(p, filepath.Join(g241, "libc.so.6"), "not to the loader's") || !strings.Contains(p.Problems[0].Summary, "2.41") {
+		t.Errorf("the refusal does not say the builds differ:\n%s", describe(p))
+	}
+	naive := run(t, nil, filepath.Join(g236, ldName), "--library-path", gcc12+":"+g241, prog)
+	if naive.Class == damage.Starts || naive.Marker {
+		t.Errorf("glibc 2.36's loader with glibc 2.41's libc: %s; want a failure before main", naive)
+	}
+}

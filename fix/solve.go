@@ -1,0 +1,360 @@
+package fix
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Bounds on the search. Real programs need tens of libraries and a
+// store offers a handful of builds of each; the bounds are far above
+// that and only stop a hostile or pathological set of roots.
+const (
+	maxSteps           = 20000
+	maxCandidatesPerSo = 64
+	maxReasons         = 200
+)
+
+// solver chooses one file per library name.
+type solver struct {
+	ix    *index
+	prog  *object
+	cache map[string]*object // by path
+	errs  map[string]error   // candidates that cannot be read, by path
+
+	loader      *object
+	loaderNames map[string]bool // names the loader answers to (PT_INTERP's file name, its soname)
+
+	steps     int
+	exhausted bool
+	// refused records, per candidate, the first reason it was passed
+	// over, in the order met; keyed by loader, since a candidate refused
+	// under one loader may be fine under another.
+	refused map[string][]Refusal
+	seen    map[string]bool
+}
+
+// assignment maps a library name to the object chosen for it. Names the
+// loader answers to are not in it.
+type assignment map[string]*object
+
+func (s *solver) refuse(name, path, reason string) {
+	ld := ""
+	if s.loader != nil {
+		ld = s.loader.path
+	}
+	key := ld + "\x00" + path + "\x00" + reason
+	if s.seen[key] || len(s.refused[ld]) >= maxReasons {
+		return
+	}
+	s.seen[key] = true
+	s.refused[ld] = append(s.refused[ld], Refusal{Loader: ld, Name: name, Path: path, Reason: reason})
+}
+
+// open reads a candidate once.
+func (s *solver) open(p string) (*object, error) {
+	if o, ok := s.cache[p]; ok {
+		return o, nil
+	}
+	if err, ok := s.errs[p]; ok {
+		return nil, err
+	}
+	o, err := readObject(p)
+	if err != nil {
+		s.errs[p] = err
+		return nil, err
+	}
+	s.cache[p] = o
+	return o, nil
+}
+
+// candidates returns the files named name that ld.so would accept for
+// the program, in preference order. Files of another class, byte order
+// or machine are skipped, as open_verify skips them; files that are not
+// ELF at all are refused (ld.so would stop on them, see order).
+func (s *solver) candidates(name string) []*object {
+	var out []*object
+	real := map[string]bool{}
+	paths := s.ix.byName[name]
+	// glibc's libraries beside a loader named with --loader outside the
+	// roots are its own build's: offer them first.
+	if s.loader != nil {
+		if p := filepath.Join(s.loader.dir, name); !contains(paths, p) {
+			if _, err := os.Lstat(p); err == nil {
+				paths = append([]string{p}, paths...)
+			}
+		}
+	}
+	for _, p := range paths {
+		if len(out) >= maxCandidatesPerSo {
+			s.refuse(name, p, fmt.Sprintf("more than %d candidates for %s: the rest were not considered", maxCandidatesPerSo, name))
+			break
+		}
+		o, err := s.open(p)
+		if err != nil {
+			s.refuse(name, p, fmt.Sprintf("cannot be loaded: %v", err))
+			continue
+		}
+		if o.class != s.prog.class || o.data != s.prog.data || o.machine != s.prog.machine {
+			s.refuse(name, p, fmt.Sprintf("is %s %s %s, the program %s %s %s", o.class, o.data, o.machine, s.prog.class, s.prog.data, s.prog.machine))
+			continue
+		}
+		if real[o.real] {
+			continue // the same file reached by another link: no new choice
+		}
+		real[o.real] = true
+		out = append(out, o)
+	}
+	return out
+}
+
+// provider returns the object that answers to file once assign is
+// loaded, or nil when none is chosen yet.
+func (s *solver) provider(file string, assign assignment) *object {
+	if s.loaderNames[file] || s.loader.answersTo(file, "") {
+		return s.loader
+	}
+	if o, ok := assign[file]; ok {
+		return o
+	}
+	for name, o := range assign {
+		if o.answersTo(file, name) {
+			return o
+		}
+	}
+	return nil
+}
+
+// describe names an object in messages the way ld.so's are read: the
+// program by its path, a library by name and file.
+func (s *solver) describe(o *object, name string) string {
+	if o == s.prog {
+		return o.path
+	}
+	if o == s.loader {
+		return "the loader " + o.path
+	}
+	return name + " from " + o.path
+}
+
+// versionMissing replays match_symbol (elf/dl-version.c) for one
+// requirement: a provider without DT_VERDEF satisfies everything (ld.so
+// only warns), a weak requirement is never fatal.
+func versionMissing(n need, p *object) bool {
+	return !n.weak && p.defs != nil && !p.defs[n.version]
+}
+
+// conflict says why c cannot be chosen for name, given what is already
+// chosen, in ld.so's words where ld.so would say it; "" when it fits.
+func (s *solver) conflict(c *object, name string, assign assignment) string {
+	// One glibc build: glibc's objects trade GLIBC_PRIVATE symbols and
+	// reach into each other's data, so every object that defines or
+	// requires GLIBC_PRIVATE must come from the loader's own directory
+	// (docs/decisions.md, "fix: one glibc build").
+	if c.private && filepath.Dir(c.real) != filepath.Dir(s.loader.real) {
+		why := fmt.Sprintf("belongs to a glibc build (it defines or requires GLIBC_PRIVATE) but not to the loader's: the loader is in %s, this file in %s", filepath.Dir(s.loader.real), filepath.Dir(c.real))
+		if lb, cb := glibcBuild(s.loader.real), glibcBuild(c.real); lb != "" && cb != "" && lb != cb {
+			why += fmt.Sprintf(" (builds %q and %q)", lb, cb)
+		}
+		return why
+	}
+	// What c requires of the objects already chosen (the loader too).
+	for _, n := range c.needs {
+		if p := s.provider(n.file, assign); p != nil && versionMissing(n, p) {
+			return fmt.Sprintf("%s: version `%s' not found (required by %s)", p.path, n.version, s.describe(c, name))
+		}
+	}
+	// What the program and the objects already chosen require of c.
+	check := func(o *object, oname string) string {
+		for _, n := range o.needs {
+			if c.answersTo(n.file, name) && versionMissing(n, c) {
+				return fmt.Sprintf("%s: version `%s' not found (required by %s)", c.path, n.version, s.describe(o, oname))
+			}
+		}
+		return ""
+	}
+	if why := check(s.prog, ""); why != "" {
+		return why
+	}
+	if why := check(s.loader, ""); why != "" {
+		return why
+	}
+	names := make([]string, 0, len(assign))
+	for n := range assign {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if why := check(assign[n], n); why != "" {
+			return why
+		}
+	}
+	return ""
+}
+
+// next returns the first library name, in ld.so's breadth-first load
+// order, that nothing chosen answers to yet, and who needs it.
+func (s *solver) next(assign assignment) (string, *object) {
+	queue := []*object{s.prog}
+	inQueue := map[*object]bool{s.prog: true}
+	for i := 0; i < len(queue); i++ {
+		for _, n := range queue[i].needed {
+			if s.loaderNames[n] {
+				continue
+			}
+			p := s.provider(n, assign)
+			if p == nil {
+				return n, queue[i]
+			}
+			if !inQueue[p] {
+				inQueue[p] = true
+				queue = append(queue, p)
+			}
+		}
+	}
+	return "", nil
+}
+
+// solve extends assign until every name is chosen and the directories
+// can be ordered, backtracking over candidates. It returns the library
+// path of the first consistent set, in preference order.
+func (s *solver) solve(assign assignment) ([]string, bool) {
+	s.steps++
+	if s.steps > maxSteps {
+		s.exhausted = true
+		return nil, false
+	}
+	name, by := s.next(assign)
+	if name == "" {
+		return s.order(assign)
+	}
+	cands := s.candidates(name)
+	if len(cands) == 0 {
+		s.refuse(name, "", fmt.Sprintf("%s, needed by %s: no usable file of that name under the --lib-root directories", name, s.describe(by, "")))
+		return nil, false
+	}
+	// A directory already on the path is tried first: the library that
+	// came in the same package as its neighbours is the likeliest fit,
+	// and takes no new directory whose other files could shadow a choice.
+	onPath := map[string]bool{s.loader.dir: true}
+	for _, o := range assign {
+		onPath[o.dir] = true
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return onPath[cands[i].dir] && !onPath[cands[j].dir] })
+	for _, c := range cands {
+		if why := s.conflict(c, name, assign); why != "" {
+			s.refuse(name, c.path, why)
+			continue
+		}
+		assign[name] = c
+		if dirs, ok := s.solve(assign); ok {
+			return dirs, true
+		}
+		delete(assign, name)
+		if s.exhausted {
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// order puts the chosen libraries' directories in an order in which
+// ld.so, taking the first file of each name along the path (open_path,
+// elf/dl-load.c), finds every chosen file: a directory must come before
+// any other on the path that also holds a file of that name ld.so would
+// not skip. Among directories free to go anywhere, the order of first
+// use is kept.
+func (s *solver) order(assign assignment) ([]string, bool) {
+	names := s.loadOrder(assign)
+	var dirs []string
+	pos := map[string]int{}
+	for _, n := range names {
+		d := assign[n].dir
+		if _, ok := pos[d]; !ok {
+			pos[d] = len(dirs)
+			dirs = append(dirs, d)
+		}
+	}
+	before := map[string]map[string]bool{} // before[a][b]: a must precede b
+	indeg := map[string]int{}
+	for _, n := range names {
+		want := assign[n].dir
+		for _, p := range s.ix.byName[n] {
+			d := filepath.Dir(p)
+			if d == want {
+				continue
+			}
+			if _, onPath := pos[d]; !onPath {
+				continue
+			}
+			if o, err := s.open(p); err == nil && (o.class != s.prog.class || o.machine != s.prog.machine || o.data != s.prog.data) {
+				continue // open_verify skips it and goes on
+			}
+			if before[want] == nil {
+				before[want] = map[string]bool{}
+			}
+			if !before[want][d] {
+				before[want][d] = true
+				indeg[d]++
+			}
+		}
+	}
+	// Kahn's algorithm, taking the earliest-used free directory first.
+	var out []string
+	done := map[string]bool{}
+	for len(out) < len(dirs) {
+		picked := ""
+		for _, d := range dirs {
+			if !done[d] && indeg[d] == 0 {
+				picked = d
+				break
+			}
+		}
+		if picked == "" {
+			var stuck []string
+			for _, d := range dirs {
+				if !done[d] {
+					stuck = append(stuck, d)
+				}
+			}
+			s.refuse("", "", fmt.Sprintf("no order of the library path finds every chosen file first: each of %s holds a library another of them must provide", strings.Join(stuck, ", ")))
+			return nil, false
+		}
+		done[picked] = true
+		out = append(out, picked)
+		for d := range before[picked] {
+			indeg[d]--
+		}
+	}
+	return out, true
+}
+
+// loadOrder lists the chosen names in the order ld.so loads them.
+func (s *solver) loadOrder(assign assignment) []string {
+	var out []string
+	queue := []*object{s.prog}
+	seen := map[*object]bool{s.prog: true}
+	named := map[string]bool{}
+	for i := 0; i < len(queue); i++ {
+		for _, n := range queue[i].needed {
+			if s.loaderNames[n] {
+				continue
+			}
+			p := s.provider(n, assign)
+			if p == nil || p == s.loader {
+				continue
+			}
+			if !named[n] && assign[n] == p {
+				named[n] = true
+				out = append(out, n)
+			}
+			if !seen[p] {
+				seen[p] = true
+				queue = append(queue, p)
+			}
+		}
+	}
+	return out
+}
