@@ -156,7 +156,7 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 	p.Searched.Entries, p.Searched.Cut = ix.entries, ix.cut
 	if len(ix.cut) > 0 {
 		p.Problems = append(p.Problems, Problem{Code: "search-bound",
-			Summary: fmt.Sprintf("the walk stopped after %d entries: files beyond were not considered", maxWalkEntries),
+			Summary:  fmt.Sprintf("the walk stopped after %d entries: files beyond were not considered", maxWalkEntries),
 			Evidence: []string{"roots cut: " + strings.Join(ix.cut, ", ")}})
 	}
 
