@@ -50,6 +50,11 @@ type Result struct {
 	Command string `json:"command,omitempty"`
 	// Searched says how much of the roots was looked at.
 	Searched Searched `json:"searched"`
+	// Notes are what a reader should know about a plan that holds: a
+	// bound that cut the walk, warnings of the replay.
+	Notes []string `json:"notes,omitempty"`
+	// Wrapper is where the wrapper was written, when it was.
+	Wrapper string `json:"wrapper,omitempty"`
 }
 
 // Library is one library the plan chose.
@@ -154,10 +159,9 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 		return nil, err
 	}
 	p.Searched.Entries, p.Searched.Cut = ix.entries, ix.cut
+	walkCut := ""
 	if len(ix.cut) > 0 {
-		p.Problems = append(p.Problems, Problem{Code: "search-bound",
-			Summary:  fmt.Sprintf("the walk stopped after %d entries: files beyond were not considered", maxWalkEntries),
-			Evidence: []string{"roots cut: " + strings.Join(ix.cut, ", ")}})
+		walkCut = fmt.Sprintf("the walk of the roots stopped after %d entries (cut in %s): files beyond were not considered", maxWalkEntries, strings.Join(ix.cut, ", "))
 	}
 
 	s := &solver{ix: ix, prog: prog, cache: map[string]*object{}, errs: map[string]error{},
@@ -178,6 +182,9 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 		if len(loaders) == 0 {
 			p.Problems = append(p.Problems, Problem{Code: "no-loader",
 				Summary: fmt.Sprintf("no loader: no usable file named %s (the program's PT_INTERP) under the --lib-root directories; add a glibc's lib directory (a Nix store's glibc-2.xx/lib) with --lib-root, or name a loader with --loader", interp)})
+			if walkCut != "" {
+				p.Problems = append(p.Problems, Problem{Code: "search-bound", Summary: walkCut})
+			}
 			p.Refused = append(p.Refused, s.refused[""]...)
 			return p, nil
 		}
@@ -206,6 +213,9 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 	}
 	p.Searched.Steps = s.steps
 	if !found {
+		if walkCut != "" {
+			p.Problems = append(p.Problems, Problem{Code: "search-bound", Summary: walkCut})
+		}
 		if s.exhausted {
 			p.Problems = append(p.Problems, Problem{Code: "search-bound",
 				Summary: fmt.Sprintf("no consistent set found within %d steps: the search stopped", maxSteps)})
@@ -249,6 +259,9 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 		return nil, err
 	}
 	p.Fingerprint = fp
+	if walkCut != "" {
+		p.Notes = append(p.Notes, walkCut)
+	}
 	p.OK = len(p.Problems) == 0
 	return p, nil
 }
@@ -358,6 +371,11 @@ func (p *Result) replay(abs string, assign assignment) error {
 	p.Replay = &Replay{Outcome: res.Outcome, Headline: res.Headline, Findings: res.Findings, Objects: res.Objects}
 	if p.Replay.Findings == nil {
 		p.Replay.Findings = []loader.Finding{}
+	}
+	for _, f := range res.Findings {
+		if f.Severity == loader.SeverityWarning {
+			p.Notes = append(p.Notes, "the replay warns: "+f.Summary)
+		}
 	}
 	if f := res.Fatal(); f != nil {
 		ev := append([]string{}, f.Evidence...)

@@ -142,7 +142,7 @@ problems were found (or the files differ), 2 on usage or I/O errors.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError(c, err)
 	})
-	root.AddCommand(newInspectCmd(g), newDiffCmd(g), newCheckCmd(g), newRuntimeCmd(g), newCoredumpCmd(g), newBisectCmd(g), newReportCmd(g))
+	root.AddCommand(newInspectCmd(g), newDiffCmd(g), newCheckCmd(g), newRuntimeCmd(g), newCoredumpCmd(g), newBisectCmd(g), newReportCmd(g), newFixCmd(g))
 	return root
 }
 

@@ -1,0 +1,214 @@
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/elfdoctor/elfdoctor/fix"
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
+)
+
+// FixView says which of a plan's outputs the reader asked for.
+type FixView struct {
+	// NixLD puts nix-ld's variables first.
+	NixLD bool
+}
+
+// Fix writes a plan made by fix.Plan: the verdict, the loader and library
+// path, the libraries chosen and the candidates refused with ld.so's
+// reasons, how to start it, and its fingerprint.
+func Fix(w io.Writer, p *fix.Result, v FixView, o Options) error {
+	if p == nil {
+		return errors.New("report: nil plan")
+	}
+	if o.Format == JSON {
+		return writeJSON(w, "fix", o.Version, p)
+	}
+	d, err := newDoc(o)
+	if err != nil {
+		return err
+	}
+	fixDoc(d, p, v)
+	return d.flush(w)
+}
+
+func fixDoc(d doc, p *fix.Result, v FixView) {
+	d.literals(p.File, p.Loader)
+	if !p.OK {
+		d.title("No plan: " + code(p.File) + " cannot be started from these libraries unmodified")
+		for _, pr := range p.Problems {
+			d.para(clean(upperFirst(pr.Summary)), true)
+			if len(pr.Evidence) > 0 {
+				var items []string
+				for _, e := range pr.Evidence {
+					items = append(items, clean(e))
+				}
+				d.list(items, true)
+			}
+		}
+	} else {
+		d.title("Plan: " + code(p.File) + " starts unmodified with " + code(p.Loader))
+	}
+	kv := [][2]string{}
+	if v.NixLD && p.NixLD != nil && p.OK {
+		kv = append(kv, [2]string{"NIX_LD", code(p.NixLD.NixLD)}, [2]string{"NIX_LD_LIBRARY_PATH", code(p.NixLD.NixLDLibraryPath)})
+	}
+	if p.Loader != "" {
+		kv = append(kv, [2]string{"loader", code(p.Loader)})
+	}
+	if p.Glibc != "" {
+		kv = append(kv, [2]string{"glibc build", clean(p.Glibc)})
+	}
+	if len(p.LibraryPath) > 0 {
+		kv = append(kv, [2]string{"library path", code(strings.Join(p.LibraryPath, ":"))})
+	}
+	if p.Replay != nil {
+		kv = append(kv, [2]string{"replay", clean(replayWords(p.Replay))})
+	}
+	if p.Wrapper != "" {
+		kv = append(kv, [2]string{"wrapper", code(p.Wrapper) + " (written)"})
+	}
+	kv = append(kv, [2]string{"searched", fmt.Sprintf("%d entries under %d root(s), %d partial choices", p.Searched.Entries, len(p.LibRoots), p.Searched.Steps)})
+	d.kv(kv)
+
+	if len(p.Libraries) > 0 {
+		d.heading("Libraries, in the order ld.so loads them")
+		t := table{header: []string{"NAME", "CHOSEN", "NEEDED BY", "VERSIONS REQUIRED"}}
+		for _, l := range p.Libraries {
+			t.rows = append(t.rows, tableRow{cells: []string{code(l.Name), code(l.Path), code(baseName(l.NeededBy)), codeOr(strings.Join(l.Versions, " "), "-")}})
+		}
+		d.table(t)
+	}
+	if len(p.Refused) > 0 {
+		d.heading("Candidates refused, with ld.so's reason")
+		var items []string
+		for _, r := range p.Refused {
+			items = append(items, clean(r.String()))
+		}
+		d.list(items, false)
+	}
+	if len(p.Notes) > 0 {
+		d.heading("Notes")
+		var items []string
+		for _, n := range p.Notes {
+			items = append(items, clean(n))
+		}
+		d.list(items, false)
+	}
+	if p.OK {
+		d.heading("Start it")
+		items := []string{"once, as the wrapper does: " + code(p.Command)}
+		if p.NixLD != nil {
+			if p.NixLD.Applies {
+				items = append(items, "through nix-ld (programs.nix-ld.enable = true): "+code(p.NixLD.Command))
+			} else {
+				items = append(items, "not through nix-ld: "+clean(p.NixLD.Note))
+			}
+		}
+		d.list(items, false)
+	}
+	if len(p.Fingerprint) > 0 {
+		d.heading("Fingerprint")
+		t := table{header: []string{"ROLE", "PATH", "SIZE", "SHA-256"}}
+		for _, f := range p.Fingerprint {
+			sum := "- (size and time only)"
+			if f.SHA256 != "" {
+				sum = code(f.SHA256)
+			}
+			t.rows = append(t.rows, tableRow{cells: []string{clean(f.Role), code(f.Path), size(uint64(f.Size)), sum}})
+		}
+		d.table(t)
+	}
+	var next []string
+	switch {
+	case p.OK && p.Wrapper != "":
+		next = append(next, "Run "+code(p.Wrapper)+" instead of the program: it checks the files above by size and time at every start and stops when one changed or was garbage-collected.")
+	case p.OK:
+		next = append(next, "Write a launcher with --wrapper OUT, or use the nix-ld values (--nix-ld); save this plan with --format json and check it later with `elfdoctor fix --verify PLAN.json`.")
+	default:
+		next = append(next, "Add a --lib-root that holds a library meeting the requirement above (a newer glibc or GCC runtime), or drop the one that shadows it.")
+	}
+	d.next(next)
+}
+
+func replayWords(r *fix.Replay) string {
+	if w, ok := outcomeWords[r.Outcome]; ok && r.Outcome != "starts" {
+		return "predicted: " + w
+	}
+	return "predicted to start (loader.Check, as `LOADER --library-path DIRS FILE` runs)"
+}
+
+// FixVerify writes what `fix --verify` found.
+func FixVerify(w io.Writer, plan string, v *fix.Verification, o Options) error {
+	if v == nil {
+		return errors.New("report: nil verification")
+	}
+	if o.Format == JSON {
+		return writeJSON(w, "fix-verify", o.Version, v)
+	}
+	d, err := newDoc(o)
+	if err != nil {
+		return err
+	}
+	d.literals(plan)
+	if len(v.Changes) == 0 {
+		d.title("Plan holds: the " + fmt.Sprint(v.Checked) + " files of " + code(plan) + " are as planned")
+		return d.flush(w)
+	}
+	d.title("Plan no longer holds: " + plural(len(v.Changes), "file", "files") + " of " + code(plan) + " changed")
+	t := table{header: []string{"ROLE", "PATH", "CHANGE", "DETAIL"}}
+	for _, c := range v.Changes {
+		t.rows = append(t.rows, tableRow{cells: []string{clean(c.Role), code(c.Path), clean(c.What), clean(c.Detail)}, changed: true})
+	}
+	d.table(t)
+	d.next([]string{"Make the plan again with `elfdoctor fix` (and the wrapper with it): a store path it relied on is gone or different."})
+	return d.flush(w)
+}
+
+// maxPlanJSON bounds what ReadFixPlan reads: a plan lists tens of files.
+const maxPlanJSON = 16 << 20
+
+// ReadFixPlan reads what `elfdoctor --format json fix --print` wrote.
+func ReadFixPlan(path string) (*fix.Result, error) {
+	f, err := safeopen.Regular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxPlanJSON+1))
+	if err != nil {
+		return nil, err
+	}
+	return parseFixPlan(path, b)
+}
+
+func parseFixPlan(path string, b []byte) (*fix.Result, error) {
+	if len(b) > maxPlanJSON {
+		return nil, fmt.Errorf("%s: larger than %d MiB, not a plan's JSON", path, maxPlanJSON>>20)
+	}
+	var env struct {
+		SchemaVersion int             `json:"schema_version"`
+		Command       string          `json:"command"`
+		Result        json.RawMessage `json:"result"`
+	}
+	_ = json.Unmarshal(b, &env)
+	if env.Command != "fix" || env.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("%s: not the JSON of `elfdoctor --format json fix` (command %q, schema_version %d)", path, env.Command, env.SchemaVersion)
+	}
+	var r fix.Result
+	if err := json.Unmarshal(env.Result, &r); err != nil {
+		return nil, fmt.Errorf("%s: plan: %v", path, err)
+	}
+	if len(r.Fingerprint) == 0 {
+		return nil, fmt.Errorf("%s: the plan has no fingerprint (it was refused, or made by another tool)", path)
+	}
+	for i, f := range r.Fingerprint {
+		if f.Path == "" || f.Size < 0 {
+			return nil, fmt.Errorf("%s: fingerprint entry %d has no path or a negative size", path, i)
+		}
+	}
+	return &r, nil
+}
