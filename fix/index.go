@@ -16,6 +16,18 @@ const (
 	maxWalkDepth   = 6
 )
 
+// noLibraries are directories no loader searches and packages fill with
+// other files: skipping them keeps a walk of a whole Nix store to the
+// lib/ directories. glibc-hwcaps/ is among them because ld.so looks into
+// it below every directory on the path itself; as a directory of its own
+// it would be searched a second time, at the wrong level.
+var noLibraries = map[string]bool{
+	"glibc-hwcaps": true, "share": true, "include": true, "bin": true, "sbin": true,
+	"libexec": true, "etc": true, "doc": true, "man": true, "nix-support": true,
+	"pkgconfig": true, "cmake": true, "node_modules": true, "__pycache__": true,
+	".git": true, "locale": true, "gconv": true,
+}
+
 // index maps a file name to the paths under the roots that carry it, in
 // the roots' order and, within a root, lexically: the order in which the
 // solver prefers them.
@@ -62,10 +74,7 @@ func buildIndex(ctx context.Context, roots []string) (*index, error) {
 				return ctx.Err()
 			}
 			if d.IsDir() {
-				// ld.so looks into glibc-hwcaps/ of every directory on
-				// the path itself; as directories of their own they would
-				// be searched a second time, at the wrong level.
-				if p != root && (d.Name() == "glibc-hwcaps" || strings.Count(p, string(filepath.Separator))-depth0 >= maxWalkDepth) {
+				if p != root && (noLibraries[d.Name()] || strings.Count(p, string(filepath.Separator))-depth0 >= maxWalkDepth) {
 					return fs.SkipDir
 				}
 				return nil

@@ -181,7 +181,7 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 		loaders = s.candidates(interp)
 		if len(loaders) == 0 {
 			p.Problems = append(p.Problems, Problem{Code: "no-loader",
-				Summary: fmt.Sprintf("no loader: no usable file named %s (the program's PT_INTERP) under the --lib-root directories; add a glibc's lib directory (a Nix store's glibc-2.xx/lib) with --lib-root, or name a loader with --loader", interp)})
+				Summary: fmt.Sprintf("no loader: no usable file named %s (the program's PT_INTERP) under the --lib-root directories", interp)})
 			if walkCut != "" {
 				p.Problems = append(p.Problems, Problem{Code: "search-bound", Summary: walkCut})
 			}

@@ -128,10 +128,19 @@ func fixDoc(d doc, p *fix.Result, v FixView) {
 		next = append(next, "Run "+code(p.Wrapper)+" instead of the program: it checks the files above by size and time at every start and stops when one changed or was garbage-collected.")
 	case p.OK:
 		next = append(next, "Write a launcher with --wrapper OUT, or use the nix-ld values (--nix-ld); save this plan with --format json and check it later with `elfdoctor fix --verify PLAN.json`.")
-	default:
-		next = append(next, "Add a --lib-root that holds a library meeting the requirement above (a newer glibc or GCC runtime), or drop the one that shadows it.")
+	case len(p.Problems) > 0:
+		next = append(next, fixNext[p.Problems[0].Code])
 	}
 	d.next(next)
+}
+
+// fixNext is what to do about a refused plan, by its first problem.
+var fixNext = map[string]string{
+	"no-loader":         "Add a glibc's lib directory with --lib-root (on NixOS /nix/store, or the glibc store path), or name a loader with --loader.",
+	"no-consistent-set": "Add a --lib-root that holds a library meeting the requirement above (a newer glibc or GCC runtime), or leave out the root whose library shadows it.",
+	"search-bound":      "Name narrower roots (the store paths of the packages the program needs) so that the walk and the search finish.",
+	"replay-fails":      "The replay's finding above is where ld.so would stop first: remove its cause (a stale RPATH, a damaged library) or choose other roots.",
+	"replay-differs":    "ld.so would load another file than the plan chose: leave out the directory it comes from, or put the chosen one's root first.",
 }
 
 func replayWords(r *fix.Replay) string {
