@@ -23,7 +23,7 @@ var roots sync.Map // suite -> reality.Glibc
 
 // debian returns suite's unpacked root (reality.DebianRoot: apt's
 // configured mirror, the suite swapped, cached).
-func debian(t *testing.T, suite string) reality.Glibc {
+func debian(t testing.TB, suite string) reality.Glibc {
 	t.Helper()
 	reality.NeedTools(t, "apt-get", "dpkg-deb", "ldconfig")
 	if g, ok := roots.Load(suite); ok {
@@ -49,11 +49,11 @@ func multiarch(g reality.Glibc) string {
 // package, named HASH-NAME, with the libraries in its lib/. The files are
 // copies, as in a real store, not links into the cache.
 type store struct {
-	t    *testing.T
+	t    testing.TB
 	root string // the store directory, to pass as --lib-root
 }
 
-func newStore(t *testing.T) *store {
+func newStore(t testing.TB) *store {
 	root := filepath.Join(t.TempDir(), "nix", "store")
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		t.Fatal(err)
