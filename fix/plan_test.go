@@ -2,12 +2,14 @@ package fix_test
 
 import (
 	"context"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/elfdoctor/elfdoctor/fix"
 	"github.com/elfdoctor/elfdoctor/internal/damage"
+	"github.com/elfdoctor/elfdoctor/internal/reality"
 )
 
 const ldName = "ld-linux-x86-64.so.2"
@@ -161,5 +163,42 @@ func TestPlanRefusesMixedGlibc(t *testing.T) {
 	naive := run(t, nil, filepath.Join(g236, ldName), "--library-path", gcc12+":"+g241, prog)
 	if naive.Class == damage.Starts || naive.Marker {
 		t.Errorf("glibc 2.36's loader with glibc 2.41's libc: %s; want a failure before main", naive)
+	}
+}
+
+// TestPlanOrdersShadowingDirs: the vendor's folder holds the libdemo.so.1
+// the program needs and an old libstdc++.so.6 (GCC 10's) beside it; the
+// store holds GCC 12's. Both folders must be on the path, and ld.so takes
+// the first libstdc++.so.6 along it: the plan puts the store's folder
+// first although the vendor's is used first. The reverse order, run for
+// real, fails with ld.so's version error.
+func TestPlanOrdersShadowingDirs(t *testing.T) {
+	reality.NeedTools(t, "g++")
+	s := newStore(t)
+	vendor := s.pkg(0, "vendor-app")
+	s.copyLib(filepath.Join(multiarch(debian(t, "bullseye")), "libstdc++.so.6"), vendor)
+	s.copyLib(reality.RepoPath(t, "testdata/bin/libdemo.so.1"), vendor)
+	gcc12 := s.gccLib(1, "bookworm", "gcc-12.2.0-lib")
+	glibc := s.glibc(2, "bookworm")
+	prog := filepath.Join(t.TempDir(), "uses-both")
+	if out, err := exec.Command("g++", "-O1", "-o", prog, "testdata/cxx-new.cc", "-Wl,--no-as-needed",
+		reality.RepoPath(t, "testdata/bin/libdemo.so.1")).CombinedOutput(); err != nil {
+		t.Fatalf("g++: %v\n%s", err, out)
+	}
+	p := plan(t, fix.PlanOptions{File: prog, LibRoots: []string{s.root}})
+	if !p.OK || chosen(p, "libdemo.so.1") != filepath.Join(vendor, "libdemo.so.1") || chosen(p, "libstdc++.so.6") != filepath.Join(gcc12, "libstdc++.so.6") {
+		t.Fatalf("plan:\n%s", describe(p))
+	}
+	at := map[string]int{}
+	for i, d := range p.LibraryPath {
+		at[d] = i
+	}
+	if at[gcc12] > at[vendor] {
+		t.Errorf("library path %v: GCC 12's folder must come before the vendor's, whose libstdc++ would shadow it", p.LibraryPath)
+	}
+	startsWithWrapper(t, p)
+	naive := run(t, nil, filepath.Join(glibc, ldName), "--library-path", strings.Join([]string{vendor, gcc12, glibc}, ":"), prog)
+	if naive.Class != damage.LoaderError || !strings.Contains(naive.Stderr, "version `GLIBCXX_3.4.30' not found") {
+		t.Errorf("the vendor's folder first: %s; want ld.so's version `GLIBCXX_3.4.30' not found", naive)
 	}
 }
