@@ -2,6 +2,7 @@ package fix_test
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -200,5 +201,32 @@ func TestPlanOrdersShadowingDirs(t *testing.T) {
 	naive := run(t, nil, filepath.Join(glibc, ldName), "--library-path", strings.Join([]string{vendor, gcc12, glibc}, ":"), prog)
 	if naive.Class != damage.LoaderError || !strings.Contains(naive.Stderr, "version `GLIBCXX_3.4.30' not found") {
 		t.Errorf("the vendor's folder first: %s; want ld.so's version `GLIBCXX_3.4.30' not found", naive)
+	}
+}
+
+// TestPlanNeededPath: a DT_NEEDED with a slash is opened as it is, not
+// searched, so its folder stays off the library path.
+func TestPlanNeededPath(t *testing.T) {
+	reality.NeedTools(t, "patchelf")
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "vendor", "libdemo.so.1")
+	os.MkdirAll(filepath.Dir(lib), 0o755)
+	if err := os.WriteFile(lib, reality.MustRead(t, reality.RepoPath(t, "testdata/bin/libdemo.so.1")), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(dir, "prog")
+	if err := damage.Patchelf(reality.RepoPath(t, "testdata/bin/uses-libdemo"), prog, []string{"--replace-needed", "libdemo.so.1", lib, "--remove-rpath"}); err != nil {
+		t.Fatal(err)
+	}
+	p := plan(t, fix.PlanOptions{File: prog, LibRoots: []string{"/usr/lib/x86_64-linux-gnu"}})
+	if !p.OK || chosen(p, lib) != lib || len(p.LibraryPath) != 1 {
+		t.Fatalf("plan:\n%s", describe(p))
+	}
+	w := filepath.Join(dir, "run")
+	if err := fix.WriteWrapper(p, w, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, nil, w); r.Class != damage.Starts || !strings.HasPrefix(r.Stdout, "demo 1 2 ") {
+		t.Fatalf("the wrapper: %s (stdout %q)", r, r.Stdout)
 	}
 }

@@ -78,6 +78,11 @@ func (s *solver) candidates(name string) []*object {
 	var out []*object
 	real := map[string]bool{}
 	paths := s.ix.byName[name]
+	if strings.Contains(name, "/") {
+		// _dl_map_object opens a name with a slash as it is, relative
+		// to the working directory: nothing is searched.
+		paths = []string{name}
+	}
 	// glibc's libraries beside a loader named with --loader outside the
 	// roots are its own build's: offer them first.
 	if s.loader != nil {
@@ -272,6 +277,9 @@ func (s *solver) order(assign assignment) ([]string, bool) {
 	pos := map[string]int{}
 	for _, n := range names {
 		d := assign[n].dir
+		if strings.Contains(n, "/") {
+			continue // opened by its path, not searched
+		}
 		if _, ok := pos[d]; !ok {
 			pos[d] = len(dirs)
 			dirs = append(dirs, d)
@@ -281,6 +289,9 @@ func (s *solver) order(assign assignment) ([]string, bool) {
 	indeg := map[string]int{}
 	for _, n := range names {
 		want := assign[n].dir
+		if strings.Contains(n, "/") {
+			continue
+		}
 		for _, p := range s.ix.byName[n] {
 			d := filepath.Dir(p)
 			if d == want {

@@ -66,7 +66,7 @@ func fixDoc(d doc, p *fix.Result, v FixView) {
 		kv = append(kv, [2]string{"library path", code(strings.Join(p.LibraryPath, ":"))})
 	}
 	if p.Replay != nil {
-		kv = append(kv, [2]string{"replay", clean(replayWords(p.Replay))})
+		kv = append(kv, [2]string{"replay", replayWords(p.Replay)})
 	}
 	if p.Wrapper != "" {
 		kv = append(kv, [2]string{"wrapper", code(p.Wrapper) + " (written)"})
@@ -145,9 +145,9 @@ var fixNext = map[string]string{
 
 func replayWords(r *fix.Replay) string {
 	if w, ok := outcomeWords[r.Outcome]; ok && r.Outcome != "starts" {
-		return "predicted: " + w
+		return "predicted: " + clean(w)
 	}
-	return "predicted to start (loader.Check, as `LOADER --library-path DIRS FILE` runs)"
+	return "predicted to start (check's replay of " + code("LOADER --library-path DIRS FILE") + ")"
 }
 
 // FixVerify writes what `fix --verify` found.
