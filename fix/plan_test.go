@@ -230,3 +230,34 @@ func TestPlanNeededPath(t *testing.T) {
 		t.Fatalf("the wrapper: %s (stdout %q)", r, r.Stdout)
 	}
 }
+
+// TestPlanNode: the machine's node (about 90 MB of C++, GLIBC_2.28 at
+// most) in a store whose first libstdc++ is GCC 14's, which needs
+// GLIBC_2.38, with only glibc 2.31 to run it: the plan passes over GCC 14's
+// for GCC 10's, and the wrapper runs a script, its arguments passed
+// through.
+func TestPlanNode(t *testing.T) {
+	reality.NeedTools(t, "node")
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t)
+	gcc14 := s.gccLib(0, "trixie", "gcc-14.2.0-lib")
+	g231 := s.glibc(1, "bullseye")
+	gcc10 := s.gccLib(2, "bullseye", "gcc-10.2.1-lib")
+	p := plan(t, fix.PlanOptions{File: node, LibRoots: []string{s.root}})
+	if !p.OK || p.Loader != filepath.Join(g231, ldName) || chosen(p, "libstdc++.so.6") != filepath.Join(gcc10, "libstdc++.so.6") {
+		t.Fatalf("plan for %s:\n%s", node, describe(p))
+	}
+	if !refusedFor(p, g231, "version `GLIBC_2.38' not found (required by libstdc++.so.6 from "+gcc14) {
+		t.Errorf("GCC 14's libstdc++ is not refused for GLIBC_2.38:\n%s", describe(p))
+	}
+	w := filepath.Join(t.TempDir(), "node")
+	if err := fix.WriteWrapper(p, w, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, nil, w, "-e", "console.log(process.argv[1] + '-started')", "elfdoctor"); r.Class != damage.Starts || !r.Marker {
+		t.Fatalf("node through the wrapper: %s", r)
+	}
+}
