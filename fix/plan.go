@@ -232,6 +232,7 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 		for _, ld := range loaders {
 			p.Refused = append(p.Refused, s.refused[ld.path]...)
 		}
+		p.capRefused()
 		return p, nil
 	}
 
@@ -259,11 +260,21 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 		return nil, err
 	}
 	p.Fingerprint = fp
+	p.capRefused()
 	if walkCut != "" {
 		p.Notes = append(p.Notes, walkCut)
 	}
 	p.OK = len(p.Problems) == 0
 	return p, nil
+}
+
+// capRefused keeps the report readable when a big store offers many
+// builds: the first maxReasons refusals, and a note of the rest.
+func (p *Result) capRefused() {
+	if n := len(p.Refused); n > maxReasons {
+		p.Refused = p.Refused[:maxReasons]
+		p.Notes = append(p.Notes, fmt.Sprintf("%d more candidates were refused; the first %d are listed", n-maxReasons, maxReasons))
+	}
 }
 
 // String says a refusal in one line.
