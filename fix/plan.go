@@ -220,19 +220,12 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 			p.Problems = append(p.Problems, Problem{Code: "search-bound",
 				Summary: fmt.Sprintf("no consistent set found within %d steps: the search stopped", maxSteps)})
 		}
-		var ev []string
-		for _, ld := range loaders {
-			for _, r := range s.refused[ld.path] {
-				ev = append(ev, r.String())
-			}
-		}
-		p.Problems = append(p.Problems, Problem{Code: "no-consistent-set",
-			Summary:  noSetSummary(s, loaders),
-			Evidence: ev})
 		for _, ld := range loaders {
 			p.Refused = append(p.Refused, s.refused[ld.path]...)
 		}
 		p.capRefused()
+		// The refusals are the evidence; they are listed once, in Refused.
+		p.Problems = append(p.Problems, Problem{Code: "no-consistent-set", Summary: noSetSummary(s, loaders)})
 		return p, nil
 	}
 
