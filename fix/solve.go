@@ -85,8 +85,10 @@ func (s *solver) candidates(name string) []*object {
 	}
 	// glibc's libraries beside a loader named with --loader outside the
 	// roots are its own build's: offer them first.
+	// The loader's own directory is the one its links lead to: Debian's
+	// /lib64/ld-linux-x86-64.so.2 stands for the file beside libc.so.6.
 	if s.loader != nil {
-		if p := filepath.Join(s.loader.dir, name); !contains(paths, p) {
+		if p := filepath.Join(filepath.Dir(s.loader.real), name); !contains(paths, p) {
 			if _, err := os.Lstat(p); err == nil {
 				paths = append([]string{p}, paths...)
 			}
