@@ -18,7 +18,8 @@ var ErrNoPlan = errors.New("fix: the plan was refused; nothing to write")
 // stat(1) call, names what changed or is gone and stops (exit 127, as
 // ld.so does when it cannot load), or else execs the loader on the
 // unmodified program with --library-path, which, unlike LD_LIBRARY_PATH,
-// is not inherited by the program's children. remake is the command that
+// is not inherited by the program's children, and with --argv0 when the
+// loader takes it. remake is the command that
 // makes the wrapper again, shown when the fingerprint no longer holds.
 func Wrapper(p *Result, remake []string) (string, error) {
 	if !p.OK {
@@ -52,8 +53,32 @@ func Wrapper(p *Result, remake []string) (string, error) {
 	fmt.Fprintf(&b, "\tprintf 'elfdoctor fix wrapper: the plan no longer holds; make it again with: %%s\\n' %s >&2\n", q(shellquote.Command(remake...)))
 	b.WriteString("\texit 127\n")
 	b.WriteString("fi\n")
-	fmt.Fprintf(&b, "exec %s --library-path %s %s \"$@\"\n", q(p.Loader), q(strings.Join(p.LibraryPath, ":")), q(absFile(p)))
+	argv0 := ""
+	if glibcMinor(p.Glibc) >= 33 {
+		// rtld.c takes --argv0 since glibc 2.33: the program sees the
+		// name it was started by (a link to the wrapper named like one
+		// of a multi-call binary's tools) instead of its own path.
+		argv0 = ` --argv0 "$0"`
+	}
+	fmt.Fprintf(&b, "exec %s%s --library-path %s %s \"$@\"\n", q(p.Loader), argv0, q(strings.Join(p.LibraryPath, ":")), q(absFile(p)))
 	return b.String(), nil
+}
+
+// glibcMinor reads the 2.x release from a glibc build string
+// ("Debian GLIBC 2.36-9+deb12u14, 2.36"), 0 when it has none.
+func glibcMinor(build string) int {
+	i := strings.LastIndex(build, ", 2.")
+	if i < 0 {
+		return 0
+	}
+	n := 0
+	for _, c := range build[i+4:] {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
 }
 
 // absFile is the program's absolute path, as fingerprinted.

@@ -195,3 +195,27 @@ func TestPlanBun(t *testing.T) {
 	}
 	startsWithWrapper(t, p)
 }
+
+// TestWrapperArgv0: a link to the wrapper named like a multi-call
+// binary's tool starts the program with that name as argv[0] (glibc
+// 2.33's --argv0), as a link to the program itself would.
+func TestWrapperArgv0(t *testing.T) {
+	reality.NeedTools(t, "gcc")
+	s, _, _ := cxxStore(t)
+	prog := filepath.Join(t.TempDir(), "multicall")
+	if out, err := exec.Command("gcc", "-O1", "-o", prog, "testdata/argv0.c").CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	p := plan(t, fix.PlanOptions{File: prog, LibRoots: []string{s.root}})
+	if !p.OK {
+		t.Fatalf("no plan:\n%s", describe(p))
+	}
+	w := startsWithWrapper(t, p)
+	tool := filepath.Join(filepath.Dir(w), "bfs")
+	if err := os.Symlink(w, tool); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, nil, tool); !r.Marker || !strings.Contains(r.Stdout, "argv0="+tool+"\n") {
+		t.Errorf("the wrapper started as %s: %s (stdout %q)", tool, r, r.Stdout)
+	}
+}
