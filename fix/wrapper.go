@@ -18,10 +18,11 @@ var ErrNoPlan = errors.New("fix: the plan was refused; nothing to write")
 // stat(1) call, names what changed or is gone and stops (exit 127, as
 // ld.so does when it cannot load), or else execs the loader on the
 // unmodified program with --library-path, which, unlike LD_LIBRARY_PATH,
-// is not inherited by the program's children, and with --argv0 when the
-// loader takes it. remake is the command that
+// is not inherited by the program's children. self is the wrapper's own
+// path: started through a link of another name, the program is given
+// that name as argv[0] (--argv0, when the loader takes it). remake is the command that
 // makes the wrapper again, shown when the fingerprint no longer holds.
-func Wrapper(p *Result, remake []string) (string, error) {
+func Wrapper(p *Result, self string, remake []string) (string, error) {
 	if !p.OK {
 		return "", ErrNoPlan
 	}
@@ -53,14 +54,17 @@ func Wrapper(p *Result, remake []string) (string, error) {
 	fmt.Fprintf(&b, "\tprintf 'elfdoctor fix wrapper: the plan no longer holds; make it again with: %%s\\n' %s >&2\n", q(shellquote.Command(remake...)))
 	b.WriteString("\texit 127\n")
 	b.WriteString("fi\n")
-	argv0 := ""
-	if glibcMinor(p.Glibc) >= 33 {
-		// rtld.c takes --argv0 since glibc 2.33: the program sees the
-		// name it was started by (a link to the wrapper named like one
-		// of a multi-call binary's tools) instead of its own path.
-		argv0 = ` --argv0 "$0"`
+	tail := fmt.Sprintf(" --library-path %s %s \"$@\"\n", q(strings.Join(p.LibraryPath, ":")), q(absFile(p)))
+	if glibcMinor(p.Glibc) >= 33 && self != "" {
+		// Started through a link named otherwise (a multi-call binary's
+		// tool: bfs, ugrep), the program must see that name, as it would
+		// through a link to itself: rtld.c takes --argv0 since glibc
+		// 2.33. Started by the wrapper's own name, ld.so's argv[0] (the
+		// program's path) is kept, for programs that find their files
+		// next to argv[0].
+		fmt.Fprintf(&b, "case ${0##*/} in\n%s) ;;\n*) exec %s --argv0 \"$0\"%s;;\nesac\n", q(filepath.Base(self)), q(p.Loader), strings.TrimSuffix(tail, "\n"))
 	}
-	fmt.Fprintf(&b, "exec %s%s --library-path %s %s \"$@\"\n", q(p.Loader), argv0, q(strings.Join(p.LibraryPath, ":")), q(absFile(p)))
+	fmt.Fprintf(&b, "exec %s%s", q(p.Loader), tail)
 	return b.String(), nil
 }
 
@@ -102,7 +106,7 @@ func absFile(p *Result) string {
 // runtime reads its payload back from /proc/self/exe, which names the
 // loader under this wrapper. Until then no such check is made.
 func WriteWrapper(p *Result, out string, remake []string) error {
-	script, err := Wrapper(p, remake)
+	script, err := Wrapper(p, out, remake)
 	if err != nil {
 		return err
 	}

@@ -198,7 +198,8 @@ func TestPlanBun(t *testing.T) {
 
 // TestWrapperArgv0: a link to the wrapper named like a multi-call
 // binary's tool starts the program with that name as argv[0] (glibc
-// 2.33's --argv0), as a link to the program itself would.
+// 2.33's --argv0), as a link to the program itself would; the wrapper
+// started by its own name leaves ld.so's argv[0], the program's path.
 func TestWrapperArgv0(t *testing.T) {
 	reality.NeedTools(t, "gcc")
 	s, _, _ := cxxStore(t)
@@ -211,6 +212,11 @@ func TestWrapperArgv0(t *testing.T) {
 		t.Fatalf("no plan:\n%s", describe(p))
 	}
 	w := startsWithWrapper(t, p)
+	// By its own name: ld.so's argv[0], the program's path, for programs
+	// that find their files next to it.
+	if r := run(t, nil, w); !strings.Contains(r.Stdout, "argv0="+prog+"\n") {
+		t.Errorf("the wrapper started by its own name: %s (stdout %q), want argv[0] %s", r, r.Stdout, prog)
+	}
 	tool := filepath.Join(filepath.Dir(w), "bfs")
 	if err := os.Symlink(w, tool); err != nil {
 		t.Fatal(err)
