@@ -225,3 +225,16 @@ func TestWrapperArgv0(t *testing.T) {
 		t.Errorf("the wrapper started as %s: %s (stdout %q)", tool, r, r.Stdout)
 	}
 }
+
+// TestWrapperWithoutStat: with no stat(1) on PATH the wrapper cannot
+// check the plan's files, and says so instead of naming every file as
+// changed.
+func TestWrapperWithoutStat(t *testing.T) {
+	s, _, _ := cxxStore(t)
+	p := plan(t, fix.PlanOptions{File: cxxProgram(t), LibRoots: []string{s.root}})
+	w := startsWithWrapper(t, p)
+	r := run(t, []string{"PATH=" + t.TempDir()}, "/bin/sh", w)
+	if r.Exit != 127 || r.Marker || !strings.Contains(r.Stderr, "stat(1) is not on PATH") {
+		t.Errorf("the wrapper without stat: %s", r)
+	}
+}
