@@ -122,7 +122,7 @@ var ErrNotDynamic = errors.New("fix: the file is not a dynamically linked progra
 // Plan finds a loader and library path that start opts.File
 // unmodified, proves them with loader.Check and fingerprints the files
 // they rely on. The error is for files and roots that cannot be read; a
-// plan that cannot be made is a Plan with OK false and Problems.
+// plan that cannot be made is a Result with OK false and Problems.
 func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 	p := &Result{File: opts.File, LibRoots: opts.LibRoots, LibraryPath: []string{}, Libraries: []Library{},
 		Refused: []Refusal{}, Problems: []Problem{}, Fingerprint: []Fingerprint{}}
@@ -220,6 +220,7 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 			p.Problems = append(p.Problems, Problem{Code: "search-bound",
 				Summary: fmt.Sprintf("no consistent set found within %d steps: the search stopped", maxSteps)})
 		}
+		p.Refused = append(p.Refused, s.refused[""]...)
 		for _, ld := range loaders {
 			p.Refused = append(p.Refused, s.refused[ld.path]...)
 		}
@@ -233,6 +234,7 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 	p.Loader = ld.path
 	p.Glibc = glibcBuild(ld.real)
 	p.LibraryPath = dirs
+	p.Refused = append(p.Refused, s.refused[""]...)
 	for _, l := range loaders {
 		p.Refused = append(p.Refused, s.refused[l.path]...)
 	}
