@@ -80,15 +80,22 @@ func startsWithWrapper(t *testing.T, p *fix.Result) string {
 // TestPlanDiamondLibstdcxx: three libstdc++.so.6 in the store, first met
 // GCC 10's (too old: no GLIBCXX_3.4.30), then GCC 14's (needs
 // GLIBC_2.38, which the only glibc, 2.36, lacks), then GCC 12's, the one
-// that fits. The plan takes GCC 12's and its wrapper starts the program;
-// the naive path, the store's order, fails in ld.so's words.
+// that fits. The plan takes GCC 12's and its wrapper starts the program
+// (built by g++, and by clang++ with lld); the naive path, the store's
+// order, fails in ld.so's words.
 func TestPlanDiamondLibstdcxx(t *testing.T) {
+	for _, compiler := range []string{"g++", "clang++"} {
+		t.Run(compiler, func(t *testing.T) { diamondLibstdcxx(t, compiler) })
+	}
+}
+
+func diamondLibstdcxx(t *testing.T, compiler string) {
 	s := newStore(t)
 	gcc10 := s.gccLib(0, "bullseye", "gcc-10.2.1-lib")
 	gcc14 := s.gccLib(1, "trixie", "gcc-14.2.0-lib")
 	gcc12 := s.gccLib(2, "bookworm", "gcc-12.2.0-lib")
 	glibc := s.glibc(3, "bookworm")
-	prog := cxxProgram(t)
+	prog := cxxProgramWith(t, compiler)
 
 	p := plan(t, fix.PlanOptions{File: prog, LibRoots: []string{s.root}})
 	if !p.OK {

@@ -125,12 +125,24 @@ func (s *store) gccLib(rank int, suite, name string) string {
 // requires GLIBCXX_3.4.30 and GLIBC_2.34, and prints damage.Marker.
 func cxxProgram(t *testing.T) string {
 	t.Helper()
-	reality.NeedTools(t, "g++")
-	out := filepath.Join(t.TempDir(), "cxx-new")
-	if b, err := exec.Command("g++", "-O1", "-o", out, "testdata/cxx-new.cc").CombinedOutput(); err != nil {
-		t.Fatalf("g++: %v\n%s", err, b)
+	return cxxProgramWith(t, "g++")
+}
+
+// cxxProgramWith builds it with g++, or with clang++ linking with lld
+// against the same libstdc++.
+func cxxProgramWith(t *testing.T, compiler string) string {
+	t.Helper()
+	args := []string{"-O1", "-o", filepath.Join(t.TempDir(), "cxx-new"), "testdata/cxx-new.cc"}
+	if compiler == "clang++" {
+		reality.NeedTools(t, "clang++", "ld.lld")
+		args = append(args, "-fuse-ld=lld")
+	} else {
+		reality.NeedTools(t, compiler)
 	}
-	return out
+	if b, err := exec.Command(compiler, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", compiler, err, b)
+	}
+	return args[2]
 }
 
 // run runs argv for real and returns what happened.
