@@ -17,8 +17,8 @@ func TestFixRendersEveryFormat(t *testing.T) {
 		Refused:  []fix.Refusal{{Name: "libc.so.6", Path: "/nix/store/x-glibc-2.36/lib/libc.so.6", Reason: "version `GLIBC_2.38' not found (required by libstdc++.so.6 from /nix/store/y/lib/libstdc++.so.6)"}},
 		Problems: []fix.Problem{{Code: "no-consistent-set", Summary: "no consistent set of libraries"}}, Fingerprint: []fix.Fingerprint{}}
 	holds := &fix.Result{File: "app", OK: true, Loader: "/nix/store/x-glibc/lib/ld-linux-x86-64.so.2", LibraryPath: []string{"/nix/store/x-glibc/lib"},
-		Libraries:   []fix.Library{{Name: "libc.so.6", Path: "/nix/store/x-glibc/lib/libc.so.6", NeededBy: "app", Versions: []string{"GLIBC_2.34"}}},
-		Refused:     []fix.Refusal{}, Problems: []fix.Problem{},
+		Libraries: []fix.Library{{Name: "libc.so.6", Path: "/nix/store/x-glibc/lib/libc.so.6", NeededBy: "app", Versions: []string{"GLIBC_2.34"}}},
+		Refused:   []fix.Refusal{}, Problems: []fix.Problem{},
 		Fingerprint: []fix.Fingerprint{{Role: "program", Path: "/app", Size: 10}, {Role: "loader", Path: "/nix/store/x-glibc/lib/ld-linux-x86-64.so.2", Size: 20, SHA256: "ab"}},
 		NixLD:       &fix.NixLD{NixLD: "/l", NixLDLibraryPath: "/d", Command: "NIX_LD=/l NIX_LD_LIBRARY_PATH=/d /app", Applies: true},
 		Command:     "/l --library-path /d /app"}
