@@ -35,6 +35,9 @@ type object struct {
 
 	soname string
 	needed []string
+	// runpath is DT_RUNPATH as written ($ORIGIN unexpanded): ld.so
+	// searches it after --library-path for this object's own needs.
+	runpath []string
 	// defs are the version names the object defines (DT_VERDEF); nil
 	// when it has none, which ld.so accepts with a warning.
 	defs  map[string]bool
@@ -66,7 +69,7 @@ func readObject(path string) (*object, error) {
 	if d == nil {
 		return o, nil
 	}
-	o.soname, o.needed = d.Soname, d.Needed
+	o.soname, o.needed, o.runpath = d.Soname, d.Needed, d.Runpath
 	v, err := f.Versions(d)
 	if err != nil {
 		return nil, fmt.Errorf("%s: symbol versions: %w", path, err)

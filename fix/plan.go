@@ -63,6 +63,9 @@ type Library struct {
 	Path     string `json:"path"`
 	NeededBy string `json:"needed_by"`
 	Soname   string `json:"soname,omitempty"`
+	// Via is "RUNPATH of OBJECT" for a library ld.so finds through that
+	// object's DT_RUNPATH, after the library path; empty for one on it.
+	Via string `json:"via,omitempty"`
 	// Versions are the versions required of it, all defined by it.
 	Versions []string `json:"versions,omitempty"`
 }
@@ -164,8 +167,8 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 		walkCut = fmt.Sprintf("the walk of the roots stopped after %d entries (cut in %s): files beyond were not considered", maxWalkEntries, strings.Join(ix.cut, ", "))
 	}
 
-	s := &solver{ix: ix, prog: prog, cache: map[string]*object{}, errs: map[string]error{},
-		refused: map[string][]Refusal{}, seen: map[string]bool{}}
+	s := &solver{ix: ix, prog: prog, progAbs: abs, cache: map[string]*object{}, errs: map[string]error{},
+		refused: map[string][]Refusal{}, seen: map[string]bool{}, viaRunpath: map[string]*object{}}
 	var loaders []*object
 	if opts.Loader != "" {
 		a, err := filepath.Abs(opts.Loader)
@@ -178,7 +181,7 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 		}
 		loaders = []*object{o}
 	} else {
-		loaders = s.candidates(interp)
+		loaders = s.candidates(interp, nil)
 		if len(loaders) == 0 {
 			p.Problems = append(p.Problems, Problem{Code: "no-loader",
 				Summary: fmt.Sprintf("no loader: no usable file named %s (the program's PT_INTERP) under the --lib-root directories", interp)})
@@ -241,6 +244,9 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 	for _, n := range s.loadOrder(assign) {
 		o := assign[n]
 		lib := Library{Name: n, Path: o.path, Soname: o.soname, NeededBy: neededBy(s, assign, n)}
+		if by := s.viaRunpath[o.path]; by != nil {
+			lib.Via = "RUNPATH of " + by.path
+		}
 		lib.Versions = requiredOf(s, assign, o, n)
 		p.Libraries = append(p.Libraries, lib)
 	}

@@ -268,3 +268,42 @@ func TestPlanNode(t *testing.T) {
 		t.Fatalf("node through the wrapper: %s", r)
 	}
 }
+
+// TestPlanRunpath: uses-libdemo finds libdemo.so.1 through its RUNPATH
+// ($ORIGIN) beside it; only glibc is under the root. The plan takes the
+// library there, keeps its folder off the library path (ld.so searches
+// RUNPATH after it), and the wrapper starts the program.
+func TestPlanRunpath(t *testing.T) {
+	s := newStore(t)
+	s.glibc(0, "bookworm")
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "uses-libdemo")
+	for _, f := range []string{"uses-libdemo", "libdemo.so.1"} {
+		if err := os.WriteFile(filepath.Join(dir, f), reality.MustRead(t, reality.RepoPath(t, "testdata/bin/"+f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := plan(t, fix.PlanOptions{File: prog, LibRoots: []string{s.root}})
+	if !p.OK || chosen(p, "libdemo.so.1") != filepath.Join(dir, "libdemo.so.1") || contains(p.LibraryPath, dir) {
+		t.Fatalf("plan:\n%s", describe(p))
+	}
+	if p.Libraries[0].Via != "RUNPATH of "+prog {
+		t.Errorf("libdemo.so.1 via %q, want the program's RUNPATH", p.Libraries[0].Via)
+	}
+	w := filepath.Join(t.TempDir(), "run")
+	if err := fix.WriteWrapper(p, w, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, nil, w); r.Class != damage.Starts || !strings.HasPrefix(r.Stdout, "demo 1 2 ") {
+		t.Fatalf("the wrapper: %s (stdout %q)", r, r.Stdout)
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

@@ -27,6 +27,12 @@ type solver struct {
 	loader      *object
 	loaderNames map[string]bool // names the loader answers to (PT_INTERP's file name, its soname)
 
+	// progAbs is the program's absolute path, the origin of its $ORIGIN.
+	progAbs string
+	// viaRunpath maps a candidate found only through a DT_RUNPATH to the
+	// object whose RUNPATH holds it.
+	viaRunpath map[string]*object
+
 	steps     int
 	exhausted bool
 	// refused records, per candidate, the first reason it was passed
@@ -74,10 +80,21 @@ func (s *solver) open(p string) (*object, error) {
 // the program, in preference order. Files of another class, byte order
 // or machine are skipped, as open_verify skips them; files that are not
 // ELF at all are refused (ld.so would stop on them, see order).
-func (s *solver) candidates(name string) []*object {
+func (s *solver) candidates(name string, by *object) []*object {
 	var out []*object
 	real := map[string]bool{}
 	paths := s.ix.byName[name]
+	// ld.so searches the requesting object's DT_RUNPATH after the
+	// library path (_dl_map_object): a vendor's lib/ found through
+	// $ORIGIN need not be a root, nor be on the path.
+	if by != nil {
+		for _, p := range s.runpathFiles(name, by) {
+			if !contains(paths, p) {
+				paths = append(paths, p)
+				s.viaRunpath[p] = by
+			}
+		}
+	}
 	if strings.Contains(name, "/") {
 		// _dl_map_object opens a name with a slash as it is, relative
 		// to the working directory: nothing is searched.
@@ -113,6 +130,29 @@ func (s *solver) candidates(name string) []*object {
 		}
 		real[o.real] = true
 		out = append(out, o)
+	}
+	return out
+}
+
+// runpathFiles lists name in each directory of by's DT_RUNPATH that
+// holds it, $ORIGIN expanded as ld.so expands it: the directory of the
+// path the object was opened by, links not resolved. Directories naming
+// $LIB or $PLATFORM are left to the replay.
+func (s *solver) runpathFiles(name string, by *object) []string {
+	var out []string
+	origin := filepath.Dir(by.path)
+	if by == s.prog {
+		origin = filepath.Dir(s.progAbs)
+	}
+	for _, d := range by.runpath {
+		d = strings.NewReplacer("${ORIGIN}", origin, "$ORIGIN", origin).Replace(d)
+		if strings.Contains(d, "$") || !filepath.IsAbs(d) {
+			continue
+		}
+		p := filepath.Join(d, name)
+		if _, err := os.Lstat(p); err == nil {
+			out = append(out, p)
+		}
 	}
 	return out
 }
@@ -237,7 +277,7 @@ func (s *solver) solve(assign assignment) ([]string, bool) {
 	if name == "" {
 		return s.order(assign)
 	}
-	cands := s.candidates(name)
+	cands := s.candidates(name, by)
 	if len(cands) == 0 {
 		s.refuse(name, "", fmt.Sprintf("%s, needed by %s: no usable file of that name under the --lib-root directories", name, s.describe(by, "")))
 		return nil, false
@@ -279,8 +319,8 @@ func (s *solver) order(assign assignment) ([]string, bool) {
 	pos := map[string]int{}
 	for _, n := range names {
 		d := assign[n].dir
-		if strings.Contains(n, "/") {
-			continue // opened by its path, not searched
+		if strings.Contains(n, "/") || s.viaRunpath[assign[n].path] != nil {
+			continue // opened by its path, or found through a RUNPATH, not on the path
 		}
 		if _, ok := pos[d]; !ok {
 			pos[d] = len(dirs)
@@ -292,6 +332,21 @@ func (s *solver) order(assign assignment) ([]string, bool) {
 	for _, n := range names {
 		want := assign[n].dir
 		if strings.Contains(n, "/") {
+			continue
+		}
+		if by := s.viaRunpath[assign[n].path]; by != nil {
+			// Found through a RUNPATH, searched after the library path:
+			// no directory on the path may hold a file of that name.
+			for _, p := range s.ix.byName[n] {
+				if _, onPath := pos[filepath.Dir(p)]; !onPath {
+					continue
+				}
+				if o, err := s.open(p); err == nil && (o.class != s.prog.class || o.machine != s.prog.machine || o.data != s.prog.data) {
+					continue
+				}
+				s.refuse(n, p, fmt.Sprintf("is on the library path, which ld.so searches before the RUNPATH that holds the chosen %s", assign[n].path))
+				return nil, false
+			}
 			continue
 		}
 		for _, p := range s.ix.byName[n] {

@@ -78,7 +78,11 @@ func fixDoc(d doc, p *fix.Result, v FixView) {
 		d.heading("Libraries, in the order ld.so loads them")
 		t := table{header: []string{"NAME", "CHOSEN", "NEEDED BY", "VERSIONS REQUIRED"}}
 		for _, l := range p.Libraries {
-			t.rows = append(t.rows, tableRow{cells: []string{code(l.Name), code(l.Path), code(baseName(l.NeededBy)), codeOr(strings.Join(l.Versions, " "), "-")}})
+			chosen := code(l.Path)
+			if l.Via != "" {
+				chosen += " (" + clean(l.Via) + ")"
+			}
+			t.rows = append(t.rows, tableRow{cells: []string{code(l.Name), chosen, code(baseName(l.NeededBy)), codeOr(strings.Join(l.Versions, " "), "-")}})
 		}
 		d.table(t)
 	}
