@@ -209,6 +209,12 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 			s.refuse(interp, ld.path, fmt.Sprintf("the loader is %s %s, the program %s %s", ld.class, ld.machine, prog.class, prog.machine))
 			continue
 		}
+		// What the program requires of the loader itself (ld.so defines
+		// GLIBC_2.3's __tls_get_addr, 2.35's _dl_find_object, ...).
+		if why := s.loaderMissing(); why != "" {
+			s.refuse(interp, ld.path, why)
+			continue
+		}
 		assign = assignment{}
 		if dirs, found = s.solve(assign); found || s.exhausted {
 			break

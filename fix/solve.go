@@ -241,6 +241,17 @@ func (s *solver) conflict(c *object, name string, assign assignment) string {
 	return ""
 }
 
+// loaderMissing says, as ld.so would, which version the program requires
+// of the loader and the loader does not define; "" when none.
+func (s *solver) loaderMissing() string {
+	for _, n := range s.prog.needs {
+		if (s.loaderNames[n.file] || s.loader.answersTo(n.file, "")) && versionMissing(n, s.loader) {
+			return fmt.Sprintf("%s: version `%s' not found (required by %s)", s.loader.path, n.version, s.prog.path)
+		}
+	}
+	return ""
+}
+
 // next returns the first library name, in ld.so's breadth-first load
 // order, that nothing chosen answers to yet, and who needs it.
 func (s *solver) next(assign assignment) (string, *object) {
