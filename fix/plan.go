@@ -55,6 +55,11 @@ type Result struct {
 	Notes []string `json:"notes,omitempty"`
 	// Wrapper is where the wrapper was written, when it was.
 	Wrapper string `json:"wrapper,omitempty"`
+	// SelfExe is what a launch through the loader costs the program
+	// (SelfExeSensitive); WrapperRefused, when set, is why the wrapper is
+	// refused for it: nix-ld is the way then.
+	SelfExe        *Sensitivity `json:"self_exe,omitempty"`
+	WrapperRefused string       `json:"wrapper_refused,omitempty"`
 }
 
 // Library is one library the plan chose.
@@ -267,6 +272,7 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 		return nil, err
 	}
 	p.Fingerprint = fp
+	p.selfExe(abs)
 	p.capRefused()
 	if walkCut != "" {
 		p.Notes = append(p.Notes, walkCut)

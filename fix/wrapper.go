@@ -26,6 +26,9 @@ func Wrapper(p *Result, self string, remake []string) (string, error) {
 	if !p.OK {
 		return "", ErrNoPlan
 	}
+	if p.WrapperRefused != "" {
+		return "", fmt.Errorf("%w: %s", ErrWrapperRefused, p.WrapperRefused)
+	}
 	q := shellquote.POSIXWord
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n")
@@ -104,11 +107,8 @@ func absFile(p *Result) string {
 // reader never sees half a script, and a failed write leaves any older
 // wrapper in place.
 //
-// INTEGRATION POINT (issue 17): fixpre's SelfExeSensitive (fix/selfexe.go)
-// is not on main yet. Once it is, WriteWrapper must call it on p.File and
-// refuse, with its reason and a recommendation of nix-ld, when the
-// runtime reads its payload back from /proc/self/exe, which names the
-// loader under this wrapper. Until then no such check is made.
+// A program that would not run its application under the wrapper
+// (Result.WrapperRefused) gets none: ErrWrapperRefused.
 func WriteWrapper(p *Result, out string, remake []string) error {
 	script, err := Wrapper(p, out, remake)
 	if err != nil {

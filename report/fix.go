@@ -71,6 +71,9 @@ func fixDoc(d doc, p *fix.Result, v FixView) {
 	if p.Wrapper != "" {
 		kv = append(kv, [2]string{"wrapper", code(p.Wrapper) + " (written)"})
 	}
+	if p.WrapperRefused != "" {
+		kv = append(kv, [2]string{"wrapper", "refused: " + clean(p.WrapperRefused)})
+	}
 	kv = append(kv, [2]string{"searched", fmt.Sprintf("%d entries under %d root(s), %d partial choices", p.Searched.Entries, len(p.LibRoots), p.Searched.Steps)})
 	d.kv(kv)
 
@@ -105,6 +108,9 @@ func fixDoc(d doc, p *fix.Result, v FixView) {
 	if p.OK {
 		d.heading("Start it")
 		items := []string{"once, as the wrapper does: " + code(p.Command)}
+		if p.WrapperRefused != "" {
+			items[0] = "not through the loader (no wrapper): " + clean(p.WrapperRefused)
+		}
 		if p.NixLD != nil {
 			if p.NixLD.Applies {
 				items = append(items, "through nix-ld (programs.nix-ld.enable = true): "+code(p.NixLD.Command))
@@ -128,6 +134,8 @@ func fixDoc(d doc, p *fix.Result, v FixView) {
 	}
 	var next []string
 	switch {
+	case p.OK && p.WrapperRefused != "":
+		next = append(next, "Use nix-ld (programs.nix-ld.enable = true) with the NIX_LD and NIX_LD_LIBRARY_PATH above: the kernel then starts the file itself, and it finds its application.")
 	case p.OK && p.Wrapper != "":
 		next = append(next, "Run "+code(p.Wrapper)+" instead of the program: it checks the files above by size and time at every start and stops when one changed or was garbage-collected.")
 	case p.OK:

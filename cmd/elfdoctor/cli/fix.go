@@ -120,11 +120,6 @@ failure, or a verified plan no longer holds, 2 on usage or I/O errors.`,
 				return &exitError{code: exitTrouble, msg: err.Error()}
 			}
 			if wrapper != "" && p.OK {
-				// INTEGRATION POINT (issue 17): fixpre's SelfExeSensitive
-				// (fix/selfexe.go) belongs here once it is on main: a
-				// runtime that reads its payload back from /proc/self/exe
-				// meets the loader there under a wrapper, so the wrapper
-				// must be refused with its reason and nix-ld recommended.
 				abs, err := filepath.Abs(wrapper)
 				if err != nil {
 					return &exitError{code: exitTrouble, msg: "--wrapper: " + err.Error()}
@@ -138,13 +133,18 @@ failure, or a verified plan no longer holds, 2 on usage or I/O errors.`,
 					a, _ := filepath.Abs(loaderPath)
 					remake = append(remake, "--loader", a)
 				}
-				if err := fix.WriteWrapper(p, wrapper, remake); err != nil {
-					return &exitError{code: exitTrouble, msg: fmt.Sprintf("--wrapper %s: %v", wrapper, err)}
+				if p.WrapperRefused == "" {
+					if err := fix.WriteWrapper(p, wrapper, remake); err != nil {
+						return &exitError{code: exitTrouble, msg: fmt.Sprintf("--wrapper %s: %v", wrapper, err)}
+					}
+					p.Wrapper = wrapper
 				}
-				p.Wrapper = wrapper
 			}
 			if err := report.Fix(out, p, report.FixView{NixLD: nixLD}, g.options(out)); err != nil {
 				return &exitError{code: exitTrouble, msg: "write report: " + err.Error()}
+			}
+			if wrapper != "" && p.OK && p.WrapperRefused != "" {
+				return &exitError{code: exitProblem, msg: "no wrapper written: " + p.WrapperRefused + "; use --nix-ld (programs.nix-ld), which starts the file itself"}
 			}
 			if !p.OK || (nixLD && !p.NixLD.Applies) {
 				return &exitError{code: exitProblem}
