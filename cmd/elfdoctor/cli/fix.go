@@ -9,6 +9,7 @@ import (
 
 	"github.com/elfdoctor/elfdoctor/fix"
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/report"
 )
 
@@ -20,9 +21,13 @@ func newFixCmd(g *globalOpts) *cobra.Command {
 		verify     string
 		nixLD      bool
 		print      bool
+		patchelf   bool
+		setInterp  string
+		setRPath   string
+		forceRPath bool
 	)
 	cmd := &cobra.Command{
-		Use:   "fix FILE [--lib-root DIR]... [--loader PATH] (--nix-ld | --wrapper OUT | --print)",
+		Use:   "fix FILE [--lib-root DIR]... [--loader PATH] (--nix-ld | --wrapper OUT | --print | --patchelf --set-interpreter PATH [--set-rpath DIRS])",
 		Short: "Plan how to start FILE unmodified: a loader and libraries that agree",
 		Long: `Fix finds how to start FILE without rewriting it: for every library FILE
 needs, and every library those need, a file of that name under the
@@ -40,14 +45,22 @@ that checks the plan's files by size and time at every start. With
 --verify PLAN.json, fix re-measures a saved plan's files (SHA-256) and
 says which changed or were garbage-collected.
 
+--patchelf is the exception that rewrites: it prints the patchelf command
+it would run, applies it to a copy in a temporary directory (never to
+FILE), checks the copy as check does, and refuses, with the finding, a
+rewrite that would stop the loader.
+
 Exit status: 0 when a plan was printed or written (or a verified plan
-holds), 1 when there is no consistent plan, the replay predicts a
-failure, or a verified plan no longer holds, 2 on usage or I/O errors.`,
+holds, or a patchelf rewrite is harmless), 1 when there is no consistent
+plan, the replay predicts a failure, a verified plan no longer holds, or
+the rewrite would break FILE, 2 on usage or I/O errors.`,
 		Example: "  elfdoctor fix ./app --lib-root /nix/store --print\n" +
 			"  elfdoctor fix ./app --lib-root /nix/store --wrapper ~/.local/bin/app\n" +
 			"  elfdoctor --format json fix ./app --lib-root /nix/store --print > plan.json\n" +
-			"  elfdoctor fix --verify plan.json",
+			"  elfdoctor fix --verify plan.json\n" +
+			"  elfdoctor fix ./app --patchelf --set-interpreter /nix/store/...-glibc-2.40/lib/ld-linux-x86-64.so.2",
 		Args: func(cmd *cobra.Command, args []string) error {
+			// --patchelf, too, takes FILE.
 			if verify != "" {
 				return fileArgs("no FILE with --verify (the plan names it)", 0)(cmd, args)
 			}
@@ -78,6 +91,16 @@ failure, or a verified plan no longer holds, 2 on usage or I/O errors.`,
 				}
 				return nil
 			}
+			if patchelf {
+				if nixLD || print || wrapper != "" || len(roots) > 0 || loaderPath != "" {
+					return usageError(cmd, errors.New("--patchelf takes only --set-interpreter, --set-rpath and --force-rpath"))
+				}
+				return runPatchelfPreflight(cmd, g, args[0], fix.Rewrite{Interpreter: setInterp, RPath: setRPath,
+					SetRPath: cmd.Flags().Changed("set-rpath"), ForceRPath: forceRPath})
+			}
+			if setInterp != "" || setRPath != "" || forceRPath {
+				return usageError(cmd, errors.New("--set-interpreter, --set-rpath and --force-rpath go with --patchelf"))
+			}
 			n := 0
 			for _, set := range []bool{nixLD, print, wrapper != ""} {
 				if set {
@@ -85,7 +108,7 @@ failure, or a verified plan no longer holds, 2 on usage or I/O errors.`,
 				}
 			}
 			if n != 1 {
-				return usageError(cmd, errors.New("say what to do with the plan: one of --nix-ld, --wrapper OUT or --print"))
+				return usageError(cmd, errors.New("say what to do with the plan: one of --nix-ld, --wrapper OUT or --print (or --patchelf to try a rewrite)"))
 			}
 			path := args[0]
 			if err := statInput(path, "an ELF file"); err != nil {
@@ -159,5 +182,35 @@ failure, or a verified plan no longer holds, 2 on usage or I/O errors.`,
 	f.StringVar(&wrapper, "wrapper", "", "write a POSIX sh launcher for the plan to `OUT` (atomically, mode 0755)")
 	f.BoolVar(&print, "print", false, "print the plan (--format json saves it for --verify)")
 	f.StringVar(&verify, "verify", "", "re-measure the files of a saved plan (`PLAN.json`) and say which changed")
+	f.BoolVar(&patchelf, "patchelf", false, "try a patchelf rewrite on a copy and refuse it when the loader would not start the result")
+	f.StringVar(&setInterp, "set-interpreter", "", "with --patchelf: the interpreter to write (`PATH`)")
+	f.StringVar(&setRPath, "set-rpath", "", "with --patchelf: the RUNPATH to write (`DIRS`, colon-separated)")
+	f.BoolVar(&forceRPath, "force-rpath", false, "with --patchelf: write DT_RPATH instead of DT_RUNPATH")
 	return cmd
+}
+
+// runPatchelfPreflight is `fix --patchelf`: fixpre's PreflightPatchelf
+// on a copy, judged in this machine's environment.
+func runPatchelfPreflight(cmd *cobra.Command, g *globalOpts, path string, rw fix.Rewrite) error {
+	if err := statInput(path, "an ELF file"); err != nil {
+		return err
+	}
+	opts := fix.PatchelfOptions{Check: loader.CheckOptions{Getenv: g.getenv, LibraryPath: splitList(g.getenv("LD_LIBRARY_PATH"))}}
+	pf, err := fix.PreflightPatchelf(cmd.Context(), path, rw, opts)
+	switch {
+	case errors.Is(err, fix.ErrNoRewrite):
+		return usageError(cmd, err)
+	case errors.Is(err, inspect.ErrNotELF):
+		return &exitError{code: exitTrouble, msg: path + ": not an ELF file"}
+	case err != nil:
+		return &exitError{code: exitTrouble, msg: err.Error()}
+	}
+	out := cmd.OutOrStdout()
+	if err := report.FixPatchelf(out, pf, g.options(out)); err != nil {
+		return &exitError{code: exitTrouble, msg: "write report: " + err.Error()}
+	}
+	if pf.Refused() {
+		return &exitError{code: exitProblem}
+	}
+	return nil
 }
