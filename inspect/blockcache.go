@@ -5,7 +5,11 @@ import "io"
 // Walks over version tables, string tables and hash chains issue many
 // reads of 4 to 64 bytes that land on the same few pages. A pread per
 // read dominated `check` on real systems, so small reads go through a
-// tiny cache of file blocks. Its size is fixed, whatever the file.
+// tiny cache of file blocks. Its size is fixed, whatever the file, and a
+// block is allocated only when first filled: check opens a dozen files
+// and touches a few blocks of each, and a short-lived process that
+// allocated the whole cache per file paid for it in page faults and a
+// garbage collection.
 const (
 	blockSize   = 4096
 	blockCount  = 32
@@ -13,14 +17,14 @@ const (
 )
 
 type block struct {
-	off  int64 // file offset of the block, -1 if empty
+	off  int64 // file offset of the block
 	n    int   // valid bytes (short at end of file)
 	data [blockSize]byte
 	used uint64
 }
 
 type blockCache struct {
-	blocks [blockCount]block
+	blocks []*block // at most blockCount
 	clock  uint64
 }
 
@@ -32,9 +36,6 @@ func (f *File) readAt(p []byte, off int64) error {
 	}
 	if f.cache == nil {
 		f.cache = &blockCache{}
-		for i := range f.cache.blocks {
-			f.cache.blocks[i].off = -1
-		}
 	}
 	for len(p) > 0 {
 		b, err := f.cache.get(f, off&^(blockSize-1))
@@ -53,14 +54,13 @@ func (f *File) readAt(p []byte, off int64) error {
 
 func (c *blockCache) get(f *File, off int64) (*block, error) {
 	c.clock++
-	victim := &c.blocks[0]
-	for i := range c.blocks {
-		b := &c.blocks[i]
+	var victim *block
+	for _, b := range c.blocks {
 		if b.off == off {
 			b.used = c.clock
 			return b, nil
 		}
-		if b.used < victim.used {
+		if victim == nil || b.used < victim.used {
 			victim = b
 		}
 	}
@@ -68,9 +68,19 @@ func (c *blockCache) get(f *File, off int64) (*block, error) {
 	if rest := f.size - off; rest < n {
 		n = rest
 	}
-	victim.off = -1
-	if err := readFullAt(f.r, victim.data[:n], off); err != nil {
-		return nil, err
+	if len(c.blocks) < blockCount {
+		victim = &block{}
+		if err := readFullAt(f.r, victim.data[:n], off); err != nil {
+			return nil, err
+		}
+		c.blocks = append(c.blocks, victim)
+	} else {
+		// Forget the block before refilling it, so that a failed read
+		// leaves no block claiming bytes it does not hold.
+		victim.off, victim.n = -1, 0
+		if err := readFullAt(f.r, victim.data[:n], off); err != nil {
+			return nil, err
+		}
 	}
 	victim.off, victim.n, victim.used = off, int(n), c.clock
 	return victim, nil

@@ -364,7 +364,9 @@ func (f *File) scan(r fileRange, pat []byte, ctx int, fn func(off int64, b []byt
 		return nil
 	}
 	ctx = max(ctx, len(pat))
-	buf := f.scanBuf(scanChunk + ctx)
+	// A short range (.dynstr, a note) needs a buffer of its own size,
+	// not a whole chunk.
+	buf := f.scanBuf(int(min(int64(scanChunk+ctx), max(r.hi-r.lo, 0))))
 	for pos := r.lo; pos < r.hi; {
 		n := int64(len(buf))
 		n = min(n, r.hi-pos, f.size-pos)

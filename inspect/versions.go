@@ -346,7 +346,7 @@ func (f *File) gnuHashSymCount(d *Dynamic) (uint64, error) {
 	}
 	buckets := h + 16 + bloomSize*word
 	var last uint64
-	buf := make([]byte, 4*4096)
+	buf := make([]byte, 4*min(nbuckets, 4096))
 	for i := uint64(0); i < nbuckets; i += 4096 {
 		k := min(4096, nbuckets-i)
 		if err := im.ReadAt(buf[:4*k], buckets+4*i, what+" buckets"); err != nil {

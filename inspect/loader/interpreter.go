@@ -91,20 +91,17 @@ func defaultDirsFor(f *inspect.File) []string {
 // loaderStringDirs finds glibc's SYSTEM_DIRS, a run of NUL-separated
 // absolute directory names ending in "/", in the loader's bytes.
 func loaderStringDirs(hostPath string) []string {
-	b, err := readCapped(hostPath, 16<<20)
-	if err != nil {
-		return nil
-	}
-	return systemDirsIn(b)
+	return loaderBytesOf(hostPath).dirs
 }
 
 // loaderMinor reads the glibc 2.x release from the loader's bytes.
 func loaderMinor(hostPath string) int {
-	b, err := readCapped(hostPath, 16<<20)
-	if err != nil {
-		return 0
-	}
-	if m := glibcBuildRE().FindSubmatch(b); m != nil {
+	return loaderBytesOf(hostPath).minor
+}
+
+// glibcMinorIn is the glibc 2.x release in a loader's bytes, 0 when none.
+func glibcMinorIn(b []byte) int {
+	if m := findGlibcBuild(b); m != nil {
 		var major, minor int
 		if n, _ := fmt.Sscanf(string(m[2]), "%d.%d", &major, &minor); n == 2 && major == 2 {
 			return minor
@@ -202,7 +199,7 @@ func glibcBuild(f *inspect.File, path string) string {
 		}
 	}
 	if b, err := f.ReadFull(int64(off), size, "glibc version string"); err == nil {
-		if m := glibcBuildRE().FindSubmatch(b); m != nil {
+		if m := findGlibcBuild(b); m != nil {
 			build = fmt.Sprintf("%s, %s", m[1], m[2])
 		}
 	}
@@ -213,21 +210,8 @@ func glibcBuild(f *inspect.File, path string) string {
 // isNixLDShim reports whether the interpreter is nix-ld's stub, which
 // execs the loader named by NIX_LD with NIX_LD_LIBRARY_PATH.
 func isNixLDShim(hostPath string) bool {
-	key, ok := statKey(hostPath)
-	if ok {
-		if v, ok := shimCache.Load(key); ok {
-			return v.(bool)
-		}
-	}
-	b, err := readCapped(hostPath, 8<<20)
-	shim := err == nil && bytes.Contains(b, []byte("NIX_LD_LIBRARY_PATH"))
-	if ok {
-		shimCache.Store(key, shim)
-	}
-	return shim
+	return loaderBytesOf(hostPath).shim
 }
-
-var shimCache sync.Map
 
 // glibcMatch reports an interpreter and libc.so.6 from different glibc
 // builds. libc binds GLIBC_PRIVATE symbols of ld.so, which come and go

@@ -1,0 +1,72 @@
+package loader
+
+import (
+	"bytes"
+	"sync"
+	"sync/atomic"
+)
+
+// loaderBytes is what check learns from the whole file of an
+// interpreter: glibc's SYSTEM_DIRS, its 2.x release and whether it is
+// nix-ld's shim. The three questions used to read the file three times
+// each Check; a `check` process spent more time reading and searching
+// ld.so than reading the program.
+type loaderBytes struct {
+	dirs  []string // nil when not found or the file is unreadable
+	minor int      // 0 when unknown
+	shim  bool
+}
+
+// Caps on the interpreter's size: a loader is about 200 KiB, nix-ld's
+// shim far less.
+const (
+	maxLoaderBytes = 16 << 20
+	maxShimBytes   = 8 << 20
+	// maxLoaderBytesCached bounds the cache: a system has a handful of
+	// interpreters, a sweep over hostile files may name many.
+	maxLoaderBytesCached = 1 << 10
+)
+
+var (
+	loaderBytesCache  sync.Map // statKey → *loaderBytes
+	loaderBytesCached atomic.Int64
+)
+
+// loaderBytesOf reads an interpreter once per version of the file. An
+// unreadable file, or one over the cap, yields the zero answers.
+func loaderBytesOf(hostPath string) *loaderBytes {
+	key, ok := statKey(hostPath)
+	if ok {
+		if v, ok := loaderBytesCache.Load(key); ok {
+			return v.(*loaderBytes)
+		}
+	}
+	lb := &loaderBytes{}
+	if b, err := readCapped(hostPath, maxLoaderBytes); err == nil {
+		lb.dirs = systemDirsIn(b)
+		lb.minor = glibcMinorIn(b)
+		lb.shim = len(b) <= maxShimBytes && bytes.Contains(b, []byte("NIX_LD_LIBRARY_PATH"))
+	}
+	if ok && loaderBytesCached.Add(1) < maxLoaderBytesCached {
+		loaderBytesCache.Store(key, lb)
+	}
+	return lb
+}
+
+// glibcBannerLead is the most a glibcBuildRE match holds before its
+// " release version ": "(", 80 bytes of build name, ") development".
+const glibcBannerLead = 1 + 80 + len(") development")
+
+// findGlibcBuild is glibcBuildRE().FindSubmatch(b), with the same
+// result: every match contains " release version " and starts at most
+// glibcBannerLead bytes before it, and the expression has no assertion
+// that looks outside its match, so the leftmost match in b is the
+// leftmost in b from there. A bytes.Index finds that place ten times
+// faster than the expression scans libc's .rodata or all of ld.so.
+func findGlibcBuild(b []byte) [][]byte {
+	i := bytes.Index(b, []byte(" release version "))
+	if i < 0 {
+		return nil
+	}
+	return glibcBuildRE().FindSubmatch(b[max(0, i-glibcBannerLead):])
+}

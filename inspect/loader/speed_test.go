@@ -1,0 +1,40 @@
+package loader
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/elfdoctor/elfdoctor/internal/bigfixture"
+)
+
+// forgetShared empties the caches Check shares between calls in one
+// process, so that a benchmark measures what one `elfdoctor check` run
+// does: it opens every object and reads every table once.
+func forgetShared() {
+	for _, m := range []*sync.Map{&libCache, &ldCacheShared, &loaderInfoCache, &glibcBuildCache, &loaderBytesCache} {
+		m.Clear()
+	}
+	libCached.Store(0)
+	loaderBytesCached.Store(0)
+}
+
+// BenchmarkCheckBigCold is `elfdoctor check` on the 200 MB fixture as a
+// process runs it, without the start-up: nothing cached from an earlier
+// Check.
+func BenchmarkCheckBigCold(b *testing.B) {
+	ondisk, _ := bigfixture.Paths(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		forgetShared()
+		if _, err := Check(ondisk, CheckOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// LoaderRelease is the glibc 2.x release check reads from a loader's
+// bytes, for the tests outside the package.
+func LoaderRelease(hostPath string) (minor int, dirs []string) {
+	lb := loaderBytesOf(hostPath)
+	return lb.minor, lb.dirs
+}
