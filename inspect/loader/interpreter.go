@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"bufio"
 	"bytes"
 	"debug/elf"
 	"fmt"
@@ -347,19 +348,20 @@ func (c *checker) privateSymbolMissing(ldPath, libcPath string) *dynSym {
 // /proc/cpuinfo (read, never probed by running anything), and whether
 // the CPU is Intel's (glibc's legacy "haswell" platform).
 var hostX86 = sync.OnceValues(func() (level int, intel bool) {
-	// /proc files report size 0: read until EOF, bounded.
+	// /proc files report size 0: read line by line, bounded. The first
+	// processor's flags are all that is needed, and the kernel writes
+	// each processor's record only when it is read: on a machine with
+	// hundreds of CPUs reading the whole file costs milliseconds.
 	fh, err := os.Open("/proc/cpuinfo")
 	if err != nil {
 		return 1, false
 	}
 	defer fh.Close()
-	b, err := io.ReadAll(io.LimitReader(fh, 1<<20))
-	if err != nil {
-		return 1, false
-	}
+	lines := bufio.NewScanner(io.LimitReader(fh, 1<<20))
+	lines.Buffer(make([]byte, 0, 4096), 1<<20)
 	has := map[string]bool{}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
+	for lines.Scan() {
+		k, v, ok := strings.Cut(lines.Text(), ":")
 		if !ok {
 			continue
 		}
@@ -374,6 +376,9 @@ var hostX86 = sync.OnceValues(func() (level int, intel bool) {
 		if len(has) > 0 {
 			break
 		}
+	}
+	if lines.Err() != nil {
+		return 1, false
 	}
 	all := func(fs ...string) bool {
 		for _, f := range fs {

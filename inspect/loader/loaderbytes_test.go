@@ -3,7 +3,10 @@ package loader
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -126,4 +129,34 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// The host's own loader is the oracle for what check reads from it
+// without running it: `ld.so --help` lists its system search path, which
+// loaderBytesOf finds as SYSTEM_DIRS in the loader's bytes. The test runs
+// the host's loader, never an input.
+func TestHostLoaderAgrees(t *testing.T) {
+	ld := "/lib64/ld-linux-x86-64.so.2"
+	if runtime.GOARCH != "amd64" {
+		t.Skipf("%s is x86-64's loader", ld)
+	}
+	out, err := exec.Command(ld, "--help").Output()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s --help: %v", ld, err)
+		}
+		t.Skipf("%s --help: %v", ld, err)
+	}
+	var dirs []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if d, ok := strings.CutSuffix(strings.TrimSpace(line), " (system search path)"); ok {
+			dirs = append(dirs, d)
+		}
+	}
+	if len(dirs) == 0 {
+		t.Fatalf("%s --help lists no system search path:\n%s", ld, out)
+	}
+	if got := loaderBytesOf(ld).dirs; !equalStrings(got, dirs) {
+		t.Errorf("loaderBytesOf(%s).dirs = %q, the loader says %q", ld, got, dirs)
+	}
 }
