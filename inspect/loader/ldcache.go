@@ -12,17 +12,20 @@ import (
 )
 
 // LDCache is /etc/ld.so.cache as ld.so reads it: a map from sonames to
-// paths, with flags saying which ABI each library is for.
+// paths, with flags saying which ABI each library is for. Names and paths
+// stay in the file's bytes until a lookup asks for one, as they stay in
+// ld.so's mapping of the file: a lookup wants a few of a thousand.
 type LDCache struct {
-	Entries []LDCacheEntry
+	table   []byte // the new-format table, from its magic on
+	entries []ldCacheEntry
 }
 
-// LDCacheEntry is one library in the cache.
-type LDCacheEntry struct {
-	Flags int32
-	Name  string
-	Path  string
-	HWCap uint64
+// ldCacheEntry is one library in the cache; name and path are offsets of
+// NUL-terminated strings in the table, checked when the file is parsed.
+type ldCacheEntry struct {
+	flags      int32
+	name, path uint32
+	hwcap      uint64
 }
 
 const (
@@ -102,30 +105,31 @@ func ParseLDCache(b []byte) (c *LDCache, err error) {
 	if nlibs > maxLDCacheLibs || uint64(nlibs)*24 > uint64(len(h)-48) {
 		return nil, errAt(int64(start+20), "ld.so.cache", "library count past end of file", uint64(nlibs))
 	}
-	c = &LDCache{Entries: make([]LDCacheEntry, 0, nlibs)}
+	c = &LDCache{table: h, entries: make([]ldCacheEntry, 0, nlibs)}
 	for i := uint32(0); i < nlibs; i++ {
 		e := h[48+int(i)*24:]
 		key, val := o.Uint32(e[4:]), o.Uint32(e[8:])
 		// New-format string offsets are from the start of the new header.
-		name, err1 := cacheString(h, key)
-		path, err2 := cacheString(h, val)
+		_, err1 := cacheString(h, key)
+		_, err2 := cacheString(h, val)
 		if err1 != nil || err2 != nil {
 			return nil, errAt(int64(start+48+int(i)*24), fmt.Sprintf("ld.so.cache entry %d", i), "string offset out of range", nil)
 		}
-		c.Entries = append(c.Entries, LDCacheEntry{Flags: int32(o.Uint32(e)), Name: name, Path: path, HWCap: o.Uint64(e[16:])})
+		c.entries = append(c.entries, ldCacheEntry{flags: int32(o.Uint32(e)), name: key, path: val, hwcap: o.Uint64(e[16:])})
 	}
 	return c, nil
 }
 
-func cacheString(b []byte, off uint32) (string, error) {
+// cacheString is the NUL-terminated string at off in b, without a copy.
+func cacheString(b []byte, off uint32) ([]byte, error) {
 	if uint64(off) >= uint64(len(b)) {
-		return "", io.ErrUnexpectedEOF
+		return nil, io.ErrUnexpectedEOF
 	}
 	end := bytes.IndexByte(b[off:], 0)
 	if end < 0 {
-		return "", io.ErrUnexpectedEOF
+		return nil, io.ErrUnexpectedEOF
 	}
-	return string(b[off : int(off)+end]), nil
+	return b[off : int(off)+end], nil
 }
 
 // Lookup finds name for a file of the given kind, as ld.so's
@@ -137,17 +141,21 @@ func (c *LDCache) Lookup(name string, f *inspect.File) (string, bool) {
 		return "", false
 	}
 	want := cacheFlagsFor(f)
-	for _, e := range c.Entries {
-		if e.Name != name || e.Flags&ldFlagTypeMask != ldFlagELFLibc6 {
+	for _, e := range c.entries {
+		if e.flags&ldFlagTypeMask != ldFlagELFLibc6 {
 			continue
 		}
-		if int32(e.Flags)&ldFlagRequired != want {
+		if n, _ := cacheString(c.table, e.name); string(n) != name {
 			continue
 		}
-		if e.HWCap&(1<<62) != 0 { // DL_CACHE_HWCAP_EXTENSION: a glibc-hwcaps entry
+		if int32(e.flags)&ldFlagRequired != want {
 			continue
 		}
-		return e.Path, true
+		if e.hwcap&(1<<62) != 0 { // DL_CACHE_HWCAP_EXTENSION: a glibc-hwcaps entry
+			continue
+		}
+		p, _ := cacheString(c.table, e.path)
+		return string(p), true
 	}
 	return "", false
 }
