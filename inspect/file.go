@@ -638,3 +638,16 @@ func (f *File) PhdrSize() uint16 { return f.phdrSize() }
 func (f *File) ReadFull(off int64, n uint64, what string) ([]byte, error) {
 	return f.readFull(off, n, what)
 }
+
+// ReadInto fills p from file offset off, refusing reads past the end of
+// the file before reading anything; what names the structure in the
+// error. It is ReadFull for a caller that reuses its buffer.
+func (f *File) ReadInto(p []byte, off int64, what string) error {
+	if off < 0 || uint64(off) > uint64(f.size) || uint64(len(p)) > uint64(f.size)-uint64(off) {
+		return errAt(off, what, fmt.Sprintf("%d bytes past end of file (size 0x%x)", len(p), f.size), nil)
+	}
+	if err := f.readAt(p, off); err != nil {
+		return errAt(off, what, "read: "+err.Error(), nil)
+	}
+	return nil
+}

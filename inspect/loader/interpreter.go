@@ -13,7 +13,6 @@ import (
 	"sync"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
-	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
 // loaderInfo is what the interpreter's own build decides.
@@ -155,26 +154,6 @@ func systemDirsIn(b []byte) []string {
 	return nil
 }
 
-// readCapped reads a whole file named by the input, refusing anything
-// but a regular file (a FIFO would block) and anything over max bytes.
-func readCapped(path string, max int64) ([]byte, error) {
-	fh, err := safeopen.Regular(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > max {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
-	}
-	b := make([]byte, st.Size())
-	_, err = fh.ReadAt(b, 0)
-	return b, err
-}
-
 var glibcBuildRE = lazyRegexp(`\(([^)\x00]{1,80})\) (?:stable|development) release version ([0-9][0-9.]*[0-9])`)
 
 var glibcBuildCache sync.Map
@@ -199,11 +178,13 @@ func glibcBuild(f *inspect.File, path string) string {
 			off, size = s.Offset, min(s.Size, 16<<20)
 		}
 	}
-	if b, err := f.ReadFull(int64(off), size, "glibc version string"); err == nil {
+	b := takeScratch(int(size))
+	if err := f.ReadInto(b, int64(off), "glibc version string"); err == nil {
 		if m := findGlibcBuild(b); m != nil {
 			build = fmt.Sprintf("%s, %s", m[1], m[2])
 		}
 	}
+	giveScratch(b)
 	glibcBuildCache.Store(key, build)
 	return build
 }

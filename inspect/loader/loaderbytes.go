@@ -2,8 +2,11 @@ package loader
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
 // loaderBytes is what check learns from the whole file of an
@@ -46,6 +49,7 @@ func loaderBytesOf(hostPath string) *loaderBytes {
 		lb.dirs = systemDirsIn(b)
 		lb.minor = glibcMinorIn(b)
 		lb.shim = len(b) <= maxShimBytes && bytes.Contains(b, []byte("NIX_LD_LIBRARY_PATH"))
+		giveScratch(b)
 	}
 	if ok && loaderBytesCached.Add(1) < maxLoaderBytesCached {
 		loaderBytesCache.Store(key, lb)
@@ -69,4 +73,68 @@ func findGlibcBuild(b []byte) [][]byte {
 		return nil
 	}
 	return glibcBuildRE().FindSubmatch(b[max(0, i-glibcBannerLead):])
+}
+
+// readCapped reads a whole file named by the input, refusing anything
+// but a regular file (a FIFO would block) and anything over max bytes.
+// The bytes are scratch memory: the caller hands them back with
+// giveScratch and keeps no slice of them.
+func readCapped(path string, max int64) ([]byte, error) {
+	fh, err := safeopen.Regular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
+	}
+	b := takeScratch(int(st.Size()))
+	if _, err := fh.ReadAt(b, 0); err != nil {
+		giveScratch(b)
+		return nil, err
+	}
+	return b, nil
+}
+
+// scratch is the buffer of the whole-file and whole-section reads (the
+// interpreter, .rodata of ld.so and libc.so.6): one check makes three of
+// them, 150 to 250 KiB each, and uses each only while it searches it.
+// Fresh memory costs a short-lived process a page fault per 4 KiB and
+// brings its first garbage collection closer; one buffer serves all
+// three. A buffer over maxScratchKept is not kept, so a process that
+// checked one huge interpreter does not hold its size for good.
+var scratch struct {
+	sync.Mutex
+	b []byte
+}
+
+const maxScratchKept = 1 << 20
+
+// takeScratch returns n bytes of scratch memory, reused when possible.
+func takeScratch(n int) []byte {
+	scratch.Lock()
+	b := scratch.b
+	scratch.b = nil
+	scratch.Unlock()
+	if cap(b) < n {
+		b = make([]byte, n)
+	}
+	return b[:n]
+}
+
+// giveScratch hands back memory from takeScratch; b must not be used
+// afterwards.
+func giveScratch(b []byte) {
+	if cap(b) > maxScratchKept {
+		return
+	}
+	scratch.Lock()
+	if cap(b) > cap(scratch.b) {
+		scratch.b = b
+	}
+	scratch.Unlock()
 }
