@@ -96,16 +96,9 @@ func loaderStringDirs(hostPath string) []string {
 
 // loaderMinor reads the glibc 2.x release from the loader's bytes.
 func loaderMinor(hostPath string) int {
-	return loaderBytesOf(hostPath).minor
-}
-
-// glibcMinorIn is the glibc 2.x release in a loader's bytes, 0 when none.
-func glibcMinorIn(b []byte) int {
-	if m := findGlibcBuild(b); m != nil {
-		var major, minor int
-		if n, _ := fmt.Sscanf(string(m[2]), "%d.%d", &major, &minor); n == 2 && major == 2 {
-			return minor
-		}
+	lb := loaderBytesOf(hostPath)
+	if lb.banner || !lb.read {
+		return lb.minor
 	}
 	// ld.so has carried the release string only since glibc 2.34 (when
 	// it learnt --version); before, the file was named after the release
@@ -119,14 +112,23 @@ func glibcMinorIn(b []byte) int {
 		return minor
 	}
 	if b, err := readCapped(filepath.Join(filepath.Dir(real), "libc.so.6"), 16<<20); err == nil {
-		if m := glibcBuildRE().FindSubmatch(b); m != nil {
-			var major int
-			if n, _ := fmt.Sscanf(string(m[2]), "%d.%d", &major, &minor); n == 2 && major == 2 {
-				return minor
-			}
-		}
+		minor, _ = glibcReleaseIn(b)
+		giveScratch(b)
+		return minor
 	}
 	return 0
+}
+
+// glibcReleaseIn is the glibc 2.x release named by the banner in b; ok
+// is false when there is no such banner.
+func glibcReleaseIn(b []byte) (minor int, ok bool) {
+	if m := findGlibcBuild(b); m != nil {
+		var major int
+		if n, _ := fmt.Sscanf(string(m[2]), "%d.%d", &major, &minor); n == 2 && major == 2 {
+			return minor, true
+		}
+	}
+	return 0, false
 }
 
 func systemDirsIn(b []byte) []string {

@@ -15,9 +15,11 @@ import (
 // each Check; a `check` process spent more time reading and searching
 // ld.so than reading the program.
 type loaderBytes struct {
-	dirs  []string // nil when not found or the file is unreadable
-	minor int      // 0 when unknown
-	shim  bool
+	read   bool     // the file was read; the rest are its answers
+	dirs   []string // nil when not found or the file is unreadable
+	minor  int      // the release glibc's banner names,
+	banner bool     // when there is one (from 2.34 on)
+	shim   bool
 }
 
 // Caps on the interpreter's size: a loader is about 200 KiB, nix-ld's
@@ -46,8 +48,9 @@ func loaderBytesOf(hostPath string) *loaderBytes {
 	}
 	lb := &loaderBytes{}
 	if b, err := readCapped(hostPath, maxLoaderBytes); err == nil {
+		lb.read = true
 		lb.dirs = systemDirsIn(b)
-		lb.minor = glibcMinorIn(b)
+		lb.minor, lb.banner = glibcReleaseIn(b)
 		lb.shim = len(b) <= maxShimBytes && bytes.Contains(b, []byte("NIX_LD_LIBRARY_PATH"))
 		giveScratch(b)
 	}

@@ -89,8 +89,8 @@ func TestLoaderBytes(t *testing.T) {
 	if want := systemDirsIn(b); !equalStrings(lb.dirs, want) || len(want) == 0 {
 		t.Errorf("loaderBytesOf(%s).dirs = %q, want %q", ld, lb.dirs, want)
 	}
-	if lb.minor < 17 || lb.minor != glibcMinorIn(b) {
-		t.Errorf("loaderBytesOf(%s).minor = %d, want %d", ld, lb.minor, glibcMinorIn(b))
+	if want, ok := glibcReleaseIn(b); lb.minor != want || lb.banner != ok || !lb.read {
+		t.Errorf("loaderBytesOf(%s) = release %d, banner %v, want %d, %v", ld, lb.minor, lb.banner, want, ok)
 	}
 	if lb.shim {
 		t.Errorf("loaderBytesOf(%s).shim = true, want false", ld)
@@ -114,7 +114,7 @@ func TestLoaderBytes(t *testing.T) {
 	if loaderBytesOf(big).shim {
 		t.Errorf("loaderBytesOf(%s).shim = true for a file over %d bytes, want false", big, maxShimBytes)
 	}
-	if lb := loaderBytesOf(filepath.Join(dir, "missing")); lb.dirs != nil || lb.minor != 0 || lb.shim {
+	if lb := loaderBytesOf(filepath.Join(dir, "missing")); lb.read || lb.dirs != nil || lb.minor != 0 || lb.shim {
 		t.Errorf("loaderBytesOf(missing) = %+v, want the zero answers", *lb)
 	}
 }

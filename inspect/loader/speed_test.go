@@ -33,11 +33,10 @@ func BenchmarkCheckBigCold(b *testing.B) {
 	}
 }
 
-// LoaderRelease is the glibc 2.x release check reads from a loader's
-// bytes, for the tests outside the package.
+// LoaderRelease is the glibc 2.x release and search path check reads
+// from a loader, for the tests outside the package.
 func LoaderRelease(hostPath string) (minor int, dirs []string) {
-	lb := loaderBytesOf(hostPath)
-	return lb.minor, lb.dirs
+	return loaderMinor(hostPath), loaderBytesOf(hostPath).dirs
 }
 
 // A process's Check, with nothing cached, allocates what ld.so's reads
