@@ -159,32 +159,8 @@ func (c *checker) model() glibcModel {
 	}
 	if host != "" {
 		g.minor = describeLoader(host, c.f).minor
-		if g.minor == 0 {
-			g.minor = minorFromFileName(host)
-		}
 	}
 	return g
-}
-
-// minorFromFileName reads the glibc release from a loader's file name:
-// glibc before 2.34 installed ld.so as ld-2.NN.so, which the usual
-// ld-linux-x86-64.so.2 links to, and its bytes carry no version string
-// that names the release. host is already resolved inside the root.
-func minorFromFileName(host string) int {
-	for _, p := range []string{host, evalSymlinks(host)} {
-		var minor int
-		if n, _ := fmt.Sscanf(filepath.Base(p), "ld-2.%d.so", &minor); n == 1 {
-			return minor
-		}
-	}
-	return 0
-}
-
-func evalSymlinks(p string) string {
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		return r
-	}
-	return p
 }
 
 // getDynamicInfo replays elf_get_dynamic_info for one object: it fills

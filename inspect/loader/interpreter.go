@@ -94,7 +94,10 @@ func loaderStringDirs(hostPath string) []string {
 	return loaderBytesOf(hostPath).dirs
 }
 
-// loaderMinor reads the glibc 2.x release from the loader's bytes.
+// loaderMinor is the one rule for which glibc 2.x release a loader is:
+// the version string in its bytes, else its resolved file name, else
+// libc.so.6 beside it, else the name it was reached by. Every stage that
+// models a release asks it, so they never disagree about the loader.
 func loaderMinor(hostPath string) int {
 	lb := loaderBytesOf(hostPath)
 	if lb.banner || !lb.read {
@@ -114,6 +117,10 @@ func loaderMinor(hostPath string) int {
 	if b, err := readCapped(filepath.Join(filepath.Dir(real), "libc.so.6"), 16<<20); err == nil {
 		minor, _ = glibcReleaseIn(b)
 		giveScratch(b)
+		return minor
+	}
+	// A link named ld-2.NN.so whose target is not so named.
+	if n, _ := fmt.Sscanf(filepath.Base(hostPath), "ld-2.%d.so", &minor); n == 1 && minor > 0 {
 		return minor
 	}
 	return 0

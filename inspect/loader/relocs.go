@@ -240,7 +240,7 @@ func (c *checker) relocations() {
 	}
 	for _, o := range c.loaded {
 		if o.preloaded && r.minor == 0 && o.path != "" {
-			r.minor = glibcMinor(o.path)
+			r.minor = loaderMinor(o.path)
 		}
 	}
 	maps := make([]*linkMap, len(c.loaded))
@@ -359,22 +359,6 @@ func dynBase(f *inspect.File) uint64 {
 		return 0x56555000
 	}
 	return 0x555555554000
-}
-
-// glibcMinor is the glibc 2.x release of a loader: from the version
-// string in its bytes, or else from its file name (ld-2.31.so), which
-// glibc before 2.34 installed under its version.
-func glibcMinor(path string) int {
-	if m := loaderMinor(path); m != 0 {
-		return m
-	}
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		var minor int
-		if n, _ := fmt.Sscanf(filepath.Base(real), "ld-2.%d.so", &minor); n == 1 {
-			return minor
-		}
-	}
-	return 0
 }
 
 // relocateObject replays _dl_relocate_object for one object.
