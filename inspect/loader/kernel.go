@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sort"
 	"sync"
 	"syscall"
 
@@ -532,94 +531,6 @@ func (c *checker) beyondTaskSize(p *inspect.Prog, loads []*inspect.Prog) string 
 		return fmt.Sprintf("the PT_LOADs span 0x%x bytes (from 0x%x to 0x%x), which the kernel cannot map as one block", total, lo, hi)
 	}
 	return ""
-}
-
-// protectRelro replays _dl_protect_relro (elf/dl-reloc.c), which
-// _dl_relocate_object calls once an object is relocated: mprotect of the
-// pages PT_GNU_RELRO covers, rounded down at both ends, to read-only. The
-// kernel refuses (ENOMEM) a range that wraps around or holds a page
-// nothing maps, and ld.so stops. Objects are taken in relocation order:
-// dependencies first, the program last.
-func (c *checker) protectRelro() {
-	for i := len(c.loaded) - 1; i >= 0 && !c.stop; i-- {
-		o := c.loaded[i]
-		if o.dyn == nil || o.preloaded {
-			continue
-		}
-		f := c.f
-		if i > 0 {
-			var err error
-			if f, err = o.file(); err != nil {
-				continue
-			}
-		}
-		relros := f.ProgsOfType(elf.PT_GNU_RELRO)
-		if len(relros) == 0 {
-			continue
-		}
-		p := relros[len(relros)-1]
-		if p.Memsz == 0 {
-			continue
-		}
-		page := f.Image().PageSize
-		start, end := p.Vaddr&^(page-1), (p.Vaddr+p.Memsz)&^(page-1)
-		if start == end {
-			continue
-		}
-		hole, ok := uint64(0), true
-		if end < start {
-			ok = false
-		} else if i > 0 {
-			// ld.so maps a library as one block, holes and all.
-			lo, hi := ^uint64(0), uint64(0)
-			for _, m := range f.Image().Maps {
-				lo, hi = min(lo, m.Start), max(hi, m.End)
-			}
-			if start < lo || end > hi {
-				ok, hole = false, max(start, hi)
-				if start < lo {
-					hole = start
-				}
-			}
-		} else {
-			hole, ok = unmappedIn(f.Image(), start, end)
-		}
-		if ok {
-			continue
-		}
-		name, object := "", ""
-		if i > 0 {
-			name, object = o.path+": ", o.name
-		}
-		ev := []string{fmt.Sprintf("PT_GNU_RELRO (program header %d): vaddr 0x%x, MemSiz 0x%x; mprotect 0x%x-0x%x", p.Index, p.Vaddr, p.Memsz, start, end)}
-		if end > start {
-			ev = append(ev, fmt.Sprintf("nothing maps the page at 0x%x", hole))
-		}
-		c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "relro-unmapped", Object: object,
-			Summary:  "after relocating, ld.so makes the PT_GNU_RELRO pages read-only, and the range holds pages that are not mapped: mprotect fails with ENOMEM",
-			Evidence: ev, Outcome: OutcomeLoaderError, ExitStatus: 127,
-			Message: "error while loading shared libraries: " + name + "cannot apply additional memory protection after relocation: Cannot allocate memory",
-			Next:    "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
-	}
-}
-
-// unmappedIn returns the first page of [start, end) that no mapping of
-// the image covers. The mappings are swept in address order once, so a
-// file with tens of thousands of PT_LOADs costs n log n.
-func unmappedIn(im *inspect.Image, start, end uint64) (uint64, bool) {
-	ms := append([]inspect.Mapping(nil), im.Maps...)
-	sort.Slice(ms, func(i, j int) bool { return ms[i].Start < ms[j].Start })
-	at := start
-	for _, m := range ms {
-		if at >= end || m.Start > at {
-			break
-		}
-		at = max(at, m.End)
-	}
-	if at < end {
-		return at, false
-	}
-	return 0, true
 }
 
 // rtldNameRead replays the first read of ld.so's own name: _dl_map_object
