@@ -291,18 +291,7 @@ func Compare(res *loader.CheckResult, o Observation) string {
 			// program's name must be predicted.
 			_, key, _ = strings.Cut(last, ": ")
 		}
-		said := fatal.Message
-		if fatal.Continues {
-			// After version errors ld.so has printed every message of
-			// the version check in order, errors and warnings, and then
-			// exits 1: its last line is the last of them predicted, the
-			// others are checked below with the lines before it.
-			for _, f := range res.Findings {
-				if printedByVersionCheck[f.Code] && f.Message != "" {
-					said = f.Message
-				}
-			}
-		}
+		said := lastLoaderLine(res, fatal)
 		if !strings.Contains(said, key) {
 			return fmt.Sprintf("predicted message %q lacks %q; ld.so printed %q", said, key, short(o.Stderr))
 		}
@@ -362,6 +351,23 @@ func compareFirstCall(res *loader.CheckResult, fatal *loader.Finding, o Observat
 // carries no exit status of its own yet, so the fuzzer reads it from the
 // finding's code (a typed field, not its text).
 var continuable = map[string]bool{"version-missing": true, "verdef-version": true}
+
+// lastLoaderLine is the message check predicts as ld.so's last line.
+// After version errors ld.so has printed every message of the version
+// check in order, errors and warnings, and then exits 1: its last line
+// is the last of them predicted, and the others are compared with the
+// lines before it.
+func lastLoaderLine(res *loader.CheckResult, fatal *loader.Finding) string {
+	said := fatal.Message
+	if fatal.Continues {
+		for _, f := range res.Findings {
+			if printedByVersionCheck[f.Code] && f.Message != "" {
+				said = f.Message
+			}
+		}
+	}
+	return said
+}
 
 // printedByVersionCheck are the findings of what _dl_check_map_versions
 // prints and goes on after: the continuable errors, and the warnings

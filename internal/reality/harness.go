@@ -325,16 +325,7 @@ func Verdict(res *loader.CheckResult, real damage.Result) string {
 		if want == "" {
 			return fmt.Sprintf("the loader's message %q has no known key phrase; add it to loaderPhrases", last)
 		}
-		said := fatal.Message
-		if fatal.Continues {
-			// ld.so printed every message of the version check, the
-			// last one last (printedByVersionCheck).
-			for _, f := range res.Findings {
-				if printedByVersionCheck[f.Code] && f.Message != "" {
-					said = f.Message
-				}
-			}
-		}
+		said := lastLoaderLine(res, fatal)
 		if !strings.Contains(said, want) {
 			return fmt.Sprintf("predicted message %q lacks %q, which the loader printed: %q", said, want, real.Stderr)
 		}
