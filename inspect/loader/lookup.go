@@ -110,105 +110,31 @@ func (c *checker) newLinkMap(o *loadedObj, main bool) (*linkMap, error) {
 	// PT_LOADs and makes the holes PROT_NONE; the kernel maps only the
 	// program's segments.
 	lm.spanMapped = !main
-	lm.versions = buildVersions(lm)
+	lm.versions = foundVersions(o, lm.m)
 	return lm, nil
 }
 
-// buildVersions replays the end of _dl_check_map_versions (elf/dl-version.c):
-// with ndx_high > 0 it allocates l_versions and fills it from the Vernaux
-// entries (vna_hash, vna_other's hidden bit, vna_name, vn_file) and from
-// the Verdef entries without VER_FLG_BASE (vd_hash and the first Verdaux's
-// name). The walk that computed ndx_high read the same records without
-// fault (a fault stops the replay there), so a failed read here ends the
-// walk quietly.
-func buildVersions(lm *linkMap) []foundVersion {
-	d, m := lm.d, lm.m
-	if !lm.hasStrtab {
+// foundVersions is l_versions as _dl_check_map_versions built it
+// (buildLVersions, versions.go), with each entry's name and file name
+// read for symbol lookup, which compares and prints them. A name that
+// cannot be read keeps its fault, which decides an outcome only where
+// ld.so reads that name.
+func foundVersions(o *loadedObj, m mem) []foundVersion {
+	if o.lVersions == nil {
 		return nil
 	}
-	need, hasNeed := d.Tag(elf.DT_VERNEED)
-	def, hasDef := d.Tag(elf.DT_VERDEF)
-	high := 0
-	type ent struct {
-		ndx      uint16
-		hash     uint32
-		hidden   bool
-		name     uint64
-		filename uint64
-		def      bool
-	}
-	var ents []ent
-	if hasNeed {
-		e := need
-	needs:
-		for n := 0; n < maxVerChain; n++ {
-			file, err1 := m.u32(m.add(e, vnFile), "vn_file")
-			auxOff, err2 := m.u32(m.add(e, vnAux), "vn_aux")
-			if err1 != nil || err2 != nil {
-				break
-			}
-			a := m.add(e, uint64(auxOff))
-			for k := 0; k < maxVerChain; k++ {
-				hash, e1 := m.u32(m.add(a, vnaHash), "vna_hash")
-				other, e2 := m.u16(m.add(a, vnaOther), "vna_other")
-				name, e3 := m.u32(m.add(a, vnaName), "vna_name")
-				next, e4 := m.u32(m.add(a, vnaN), "vna_next")
-				if e1 != nil || e2 != nil || e3 != nil || e4 != nil {
-					break needs
-				}
-				ents = append(ents, ent{ndx: other & 0x7fff, hash: hash, hidden: other&0x8000 != 0,
-					name: m.add(lm.strtab, uint64(name)), filename: m.add(lm.strtab, uint64(file))})
-				high = max(high, int(other&0x7fff))
-				if next == 0 {
-					break
-				}
-				a = m.add(a, uint64(next))
-			}
-			next, err := m.u32(m.add(e, vnNext), "vn_next")
-			if err != nil || next == 0 {
-				break
-			}
-			e = m.add(e, uint64(next))
+	vs := make([]foundVersion, len(o.lVersions)) // ndx_high+1, at most 0x8000
+	for i, v := range o.lVersions {
+		if !v.hasName {
+			continue // no record has this index
 		}
-	}
-	if hasDef {
-		e := def
-		for n := 0; n < maxVerChain; n++ {
-			ndx, err1 := m.u16(m.add(e, vdNdx), "vd_ndx")
-			next, err2 := m.u32(m.add(e, vdNext), "vd_next")
-			if err1 != nil || err2 != nil {
-				break
-			}
-			high = max(high, int(ndx&0x7fff))
-			flags, e1 := m.u16(m.add(e, vdFlags), "vd_flags")
-			hash, e2 := m.u32(m.add(e, vdHash), "vd_hash")
-			auxOff, e3 := m.u32(m.add(e, vdAux), "vd_aux")
-			if e1 == nil && e2 == nil && e3 == nil && flags&verFlgBase == 0 {
-				if name, err := m.u32(m.add(e, uint64(auxOff)), "vda_name"); err == nil {
-					ents = append(ents, ent{ndx: ndx & 0x7fff, hash: hash, name: m.add(lm.strtab, uint64(name)), def: true})
-				}
-			}
-			if next == 0 {
-				break
-			}
-			e = m.add(e, uint64(next))
+		fv := foundVersion{hash: v.hash, hidden: v.hidden, set: true}
+		n := m.cstring(v.name, "version name")
+		fv.name, fv.nameErr = n.s, n.err
+		if v.hasFilename {
+			fv.filename = m.cstring(v.filename, "version file name").s
 		}
-	}
-	if high == 0 {
-		return nil
-	}
-	vs := make([]foundVersion, high+1)
-	for _, e := range ents {
-		if int(e.ndx) >= len(vs) {
-			continue
-		}
-		v := foundVersion{hash: e.hash, hidden: e.hidden, set: true}
-		n := m.cstring(e.name, "version name")
-		v.name, v.nameErr = n.s, n.err
-		if !e.def {
-			v.filename = m.cstring(e.filename, "version file name").s
-		}
-		vs[e.ndx] = v
+		vs[i] = fv
 	}
 	return vs
 }

@@ -46,8 +46,29 @@ func TestLookupFindsEveryExport(t *testing.T) {
 	if err != nil || d == nil {
 		t.Fatalf("dynamic table: %v", err)
 	}
-	c := &checker{res: &CheckResult{}}
-	lm, err := c.newLinkMap(&loadedObj{name: libc, path: real, f: f, dyn: d}, false)
+	// l_versions is built by _dl_check_map_versions, which matches
+	// libc's requirements against ld.so's definitions.
+	ldso, err := filepath.EvalSymlinks("/lib64/ld-linux-x86-64.so.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf, err := inspect.Open(ldso)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	ld, err := lf.Dynamic()
+	if err != nil || ld == nil {
+		t.Fatalf("dynamic table of %s: %v", ldso, err)
+	}
+	obj := &loadedObj{name: libc, path: real, f: f, dyn: d}
+	c := &checker{res: &CheckResult{}, loaded: []*loadedObj{obj, {name: "ld-linux-x86-64.so.2", path: ldso, f: lf, dyn: ld}},
+		gm: &glibcModel{minor: loaderMinor(ldso), machine: f.Machine, class: f.Class}}
+	c.checkMapVersions(obj)
+	if len(c.res.Findings) > 0 {
+		t.Fatalf("checking libc's versions: %+v", c.res.Findings)
+	}
+	lm, err := c.newLinkMap(obj, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,8 @@ func (c *checker) versions() {
 			return
 		}
 		if c.dlopen && obj.preloaded {
-			continue // checked when the process started
+			c.startupVersions(obj)
+			continue
 		}
 		c.checkMapVersions(obj)
 	}
@@ -29,6 +30,16 @@ func (c *checker) versions() {
 			c.stop = true
 		}
 	}
+}
+
+// startupVersions gives an object already in the process (dlopen mode)
+// the l_versions _dl_check_map_versions built for it when the process
+// started, which lookups into it read. What that check reported belongs
+// to the start of the process, not to dlopen, and is dropped.
+func (c *checker) startupVersions(obj *loadedObj) {
+	findings, trace, stop := len(c.res.Findings), len(c.res.Trace), c.stop
+	c.checkMapVersions(obj)
+	c.res.Findings, c.res.Trace, c.stop = c.res.Findings[:findings], c.res.Trace[:trace], stop
 }
 
 // display names an object the way ld.so does in its messages.
