@@ -224,6 +224,15 @@ func (c *checker) add(f Finding) {
 	}
 }
 
+// killedAfterCommit is a kernel failure after begin_new_exec: the old
+// program is gone, so the kernel can only kill the process.
+func killedAfterCommit(code, summary string, ev []string, next string) Finding {
+	return Finding{Severity: SeverityFatal, Stage: StageKernel, Code: code, Summary: summary,
+		Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGSEGV",
+		Message: "the kernel kills the process with SIGSEGV after it has committed to the new program",
+		Next:    next}
+}
+
 func (c *checker) trace(format string, args ...any) {
 	if c.opts.Trace {
 		c.res.Trace = append(c.res.Trace, fmt.Sprintf(format, args...))
@@ -455,19 +464,13 @@ func (c *checker) kernel() {
 		ev := []string{fmt.Sprintf("program header %d at 0x%x: offset 0x%x, vaddr 0x%x, FileSiz %s, MemSiz %s, align 0x%x",
 			p.Index, p.Off, p.Offset, p.Vaddr, inspect.SizeString(p.Filesz), inspect.SizeString(p.Memsz), p.Align)}
 		if p.Offset%page != p.Vaddr%page {
-			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "load-misaligned",
-				Summary:  fmt.Sprintf("PT_LOAD %d is misaligned: p_offset and p_vaddr differ modulo the page size (0x%x), so mmap fails", p.Index, page),
-				Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGSEGV",
-				Message: "the kernel kills the process with SIGSEGV after it has committed to the new program",
-				Next:    "the segment table was damaged by a rewrite: compare with the pristine file using `elfdoctor diff`"})
+			c.add(killedAfterCommit("load-misaligned", fmt.Sprintf("PT_LOAD %d is misaligned: p_offset and p_vaddr differ modulo the page size (0x%x), so mmap fails", p.Index, page),
+				ev, "the segment table was damaged by a rewrite: compare with the pristine file using `elfdoctor diff`"))
 			return
 		}
 		if why := c.beyondTaskSize(p, loads); why != "" {
-			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "load-beyond-task-size",
-				Summary:  fmt.Sprintf("PT_LOAD %d does not fit in a process's address space: %s", p.Index, why),
-				Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGSEGV",
-				Message: "the kernel kills the process with SIGSEGV after it has committed to the new program",
-				Next:    "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
+			c.add(killedAfterCommit("load-beyond-task-size", fmt.Sprintf("PT_LOAD %d does not fit in a process's address space: %s", p.Index, why),
+				ev, "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"))
 			return
 		}
 		if p.Filesz > p.Memsz {
