@@ -2,7 +2,6 @@ package fix
 
 import (
 	"context"
-	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
@@ -444,23 +443,9 @@ func nixLD(ld string, dirs []string, abs string, prog *object) *NixLD {
 	n := &NixLD{NixLD: ld, NixLDLibraryPath: strings.Join(dirs, ":"), Applies: true}
 	n.Command = "NIX_LD=" + shellquote.Word(n.NixLD) + " NIX_LD_LIBRARY_PATH=" + shellquote.Word(n.NixLDLibraryPath) + " " + shellquote.Word(abs)
 	full, _ := readInterp(abs)
-	if std := standardInterp(prog); std != "" && full != std {
+	if std := loader.StandardInterp(prog.machine, prog.class); std != "" && full != std {
 		n.Applies = false
 		n.Note = fmt.Sprintf("PT_INTERP is %s, not %s where nix-ld's shim is installed: nix-ld never runs this file (use the wrapper)", full, std)
 	}
 	return n
-}
-
-// standardInterp is the loader path generic Linux programs carry, where
-// programs.nix-ld installs its shim.
-func standardInterp(o *object) string {
-	switch {
-	case o.machine == elf.EM_X86_64 && o.class == elf.ELFCLASS64:
-		return "/lib64/ld-linux-x86-64.so.2"
-	case o.machine == elf.EM_AARCH64:
-		return "/lib/ld-linux-aarch64.so.1"
-	case o.machine == elf.EM_386:
-		return "/lib/ld-linux.so.2"
-	}
-	return ""
 }

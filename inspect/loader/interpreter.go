@@ -56,18 +56,21 @@ func describeLoader(hostPath string, f *inspect.File) *loaderInfo {
 	return li
 }
 
-// standardInterp is the loader path the toolchains write for a machine.
-func standardInterp(f *inspect.File) string {
+// StandardInterp is the loader path the toolchains write for a machine
+// and class (where NixOS's programs.nix-ld installs its shim), or "".
+func StandardInterp(m elf.Machine, c elf.Class) string {
 	switch {
-	case f.Machine == elf.EM_X86_64 && f.Class == elf.ELFCLASS64:
+	case m == elf.EM_X86_64 && c == elf.ELFCLASS64:
 		return "/lib64/ld-linux-x86-64.so.2"
-	case f.Machine == elf.EM_386:
+	case m == elf.EM_386:
 		return "/lib/ld-linux.so.2"
-	case f.Machine == elf.EM_AARCH64:
+	case m == elf.EM_AARCH64:
 		return "/lib/ld-linux-aarch64.so.1"
 	}
 	return ""
 }
+
+func standardInterp(f *inspect.File) string { return StandardInterp(f.Machine, f.Class) }
 
 func platformFor(f *inspect.File) string {
 	switch f.Machine {
