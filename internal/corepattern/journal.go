@@ -83,6 +83,9 @@ func CrashToJournal(t testing.TB, exe, conf string, feed func()) int {
 		restore()
 		t.Fatalf("set core_pattern: %v", err)
 	}
+	// Only entries written after this start count: PIDs are reused, and an
+	// older crash's entry with the same PID must not pass for this one.
+	since := "--since=@" + strconv.FormatInt(time.Now().Unix()-1, 10)
 	cmd := exec.Command("sh", "-c", "ulimit -c unlimited && exec \"$0\"", exe)
 	cmd.Dir = t.TempDir()
 	stdin, err := cmd.StdinPipe()
@@ -109,7 +112,7 @@ func CrashToJournal(t testing.TB, exe, conf string, feed func()) int {
 	// entry, asked the way a person would.
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		out, err := exec.Command("journalctl", "--no-pager", "--quiet", "-o", "cat", "-n", "1",
+		out, err := exec.Command("journalctl", "--no-pager", "--quiet", "-o", "cat", "-n", "1", since,
 			"MESSAGE_ID=fc2e22bc6ee647b6b90729ab34a250b1", "COREDUMP_PID="+strconv.Itoa(pid)).Output()
 		if err == nil && len(bytes.TrimSpace(out)) > 0 {
 			return pid
