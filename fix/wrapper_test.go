@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/elfdoctor/elfdoctor/fix"
 	"github.com/elfdoctor/elfdoctor/internal/damage"
@@ -57,9 +58,14 @@ func TestWrapperFingerprint(t *testing.T) {
 		t.Fatalf("Verify after rewriting %s in place = %+v, %v; want one content change", lib, v, err)
 	}
 
-	// A new modification time: the wrapper's cheap check sees it.
+	// A new modification time: the wrapper's cheap check sees it. stat's
+	// %Y has whole seconds, and the test can rewrite the file within the
+	// second it planned in, so the new time is set, not left to the clock.
 	b[len(b)-1] ^= 0xff
 	if err := os.WriteFile(lib, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(lib, st.ModTime().Add(2*time.Second), st.ModTime().Add(2*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	r := run(t, nil, w)
