@@ -55,6 +55,13 @@ func (c *checker) display(o *loadedObj) string {
 // stops a walk through a huge mapping in small steps.
 const maxVerChain = 1 << 16
 
+// chainTooLong notes where the walk gave up at maxVerChain: ld.so would
+// go on, so what follows is not predicted.
+func (c *checker) chainTooLong(obj *loadedObj, what, link string) {
+	c.add(Finding{Severity: SeverityWarning, Stage: StageVersions, Code: "versions-chain-long", Object: obj.name,
+		Summary: fmt.Sprintf("more than %d %s: elfdoctor stopped following %s", maxVerChain, what, link)})
+}
+
 // Layout of the version records (elf.h); the same for both classes.
 const (
 	vnVersion, vnFile, vnAux, vnNext           = 0, 4, 8, 12
@@ -217,8 +224,7 @@ func (c *checker) checkMapVersions(obj *loadedObj) {
 		}
 		for n := 0; ; n++ {
 			if n == maxVerChain {
-				c.add(Finding{Severity: SeverityWarning, Stage: StageVersions, Code: "versions-chain-long", Object: obj.name,
-					Summary: fmt.Sprintf("more than %d Verneed records: elfdoctor stopped following vn_next", maxVerChain)})
+				c.chainTooLong(obj, "Verneed records", "vn_next")
 				return
 			}
 			fileIdx, err := m.u32(m.add(ent, vnFile), "vn_file")
@@ -264,8 +270,7 @@ func (c *checker) checkMapVersions(obj *loadedObj) {
 			aux := m.add(ent, uint64(auxOff))
 			for k := 0; ; k++ {
 				if k == maxVerChain {
-					c.add(Finding{Severity: SeverityWarning, Stage: StageVersions, Code: "versions-chain-long", Object: obj.name,
-						Summary: fmt.Sprintf("more than %d Vernaux entries: elfdoctor stopped following vna_next", maxVerChain)})
+					c.chainTooLong(obj, "Vernaux entries", "vna_next")
 					return
 				}
 				var vals [4]uint32
@@ -331,8 +336,7 @@ func (c *checker) checkMapVersions(obj *loadedObj) {
 		ent := def
 		for n := 0; ; n++ {
 			if n == maxVerChain {
-				c.add(Finding{Severity: SeverityWarning, Stage: StageVersions, Code: "versions-chain-long", Object: obj.name,
-					Summary: fmt.Sprintf("more than %d Verdef records: elfdoctor stopped following vd_next", maxVerChain)})
+				c.chainTooLong(obj, "Verdef records", "vd_next")
 				return
 			}
 			ndx, err := m.u16(m.add(ent, vdNdx), "vd_ndx")
