@@ -4,8 +4,9 @@ import "io"
 
 // Walks over version tables, string tables and hash chains issue many
 // reads of 4 to 64 bytes that land on the same few pages. A pread per
-// read dominated `check` on real systems, so small reads go through a
-// tiny cache of file blocks. Its size is fixed, whatever the file, and a
+// read dominated `check` on real systems. A file Open maps is read from
+// its mapping (internal/mmapfile); for any other reader, small reads go
+// through a tiny cache of file blocks. Its size is fixed, whatever the file, and a
 // block is allocated only when first filled: check opens a dozen files
 // and touches a few blocks of each, and a short-lived process that
 // allocated the whole cache per file paid for it in page faults and a
@@ -31,6 +32,9 @@ type blockCache struct {
 // readAt reads len(p) bytes at off; the caller has checked the range
 // against the file size.
 func (f *File) readAt(p []byte, off int64) error {
+	if f.mapped != nil {
+		return readFullAt(f.mapped, p, off)
+	}
 	if len(p) > smallReadTo {
 		return readFullAt(f.r, p, off)
 	}

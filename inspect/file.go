@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/elfdoctor/elfdoctor/internal/mmapfile"
 	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
@@ -109,6 +110,9 @@ type File struct {
 
 	image *Image
 	cache *blockCache
+	// mapped is the file mapped into memory when Open could map it;
+	// readAt then copies from it instead of reading.
+	mapped *mmapfile.File
 	// scanMem is the buffer scans read into, kept between scans.
 	scanMem []byte
 }
@@ -126,8 +130,15 @@ func Open(name string) (*File, error) {
 		fh.Close()
 		return nil, err
 	}
-	f, err := NewFile(fh, st.Size())
+	// Mapped, the scattered small reads of the tables cost a page fault
+	// per 64 KiB or so of the file instead of a pread and a fresh block
+	// each; a file that cannot be mapped is read.
+	m, _ := mmapfile.Map(fh, st.Size())
+	f, err := newFile(fh, st.Size(), m)
 	if err != nil {
+		if m != nil {
+			m.Close()
+		}
 		fh.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -137,6 +148,10 @@ func Open(name string) (*File, error) {
 
 // Close closes the underlying file if Open opened it.
 func (f *File) Close() error {
+	if f.mapped != nil {
+		f.mapped.Close()
+		f.mapped = nil
+	}
 	if f.closer != nil {
 		return f.closer.Close()
 	}
@@ -152,8 +167,12 @@ func (f *File) ByteOrder() binary.ByteOrder { return f.order }
 // NewFile reads the ELF and program headers, and the section headers if
 // they are sane, from r, whose size is size.
 func NewFile(r io.ReaderAt, size int64) (f *File, err error) {
+	return newFile(r, size, nil)
+}
+
+func newFile(r io.ReaderAt, size int64, m *mmapfile.File) (f *File, err error) {
 	defer catchPanic(&err, "ELF headers")
-	f = &File{r: r, size: size}
+	f = &File{r: r, size: size, mapped: m}
 	if err := f.readHeader(); err != nil {
 		return nil, err
 	}
@@ -648,6 +667,29 @@ func (f *File) ReadInto(p []byte, off int64, what string) error {
 		return errAt(off, what, fmt.Sprintf("%d bytes past end of file (size 0x%x)", len(p), f.size), nil)
 	}
 	if err := f.readAt(p, off); err != nil {
+		return errAt(off, what, "read: "+err.Error(), nil)
+	}
+	return nil
+}
+
+// View calls fn with the n bytes at file offset off, refusing a range
+// past the end of the file; what names the structure in the error. A
+// file Open mapped lends its pages, which fn must not keep a slice of;
+// any other is read into a buffer first. It is for searching a large
+// region (a section for a string) without copying it.
+func (f *File) View(off int64, n uint64, what string, fn func(b []byte)) error {
+	if off < 0 || uint64(off) > uint64(f.size) || n > uint64(f.size)-uint64(off) {
+		return errAt(off, what, fmt.Sprintf("%d bytes past end of file (size 0x%x)", n, f.size), nil)
+	}
+	if f.mapped == nil {
+		b, err := f.readFull(off, n, what)
+		if err != nil {
+			return err
+		}
+		fn(b)
+		return nil
+	}
+	if err := f.mapped.Do(off, int64(n), fn); err != nil {
 		return errAt(off, what, "read: "+err.Error(), nil)
 	}
 	return nil

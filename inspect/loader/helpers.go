@@ -2,8 +2,6 @@ package loader
 
 import (
 	"debug/elf"
-	"regexp"
-	"sync"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 )
@@ -49,10 +47,4 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
-}
-
-// lazyRegexp compiles a pattern on first use rather than at start-up:
-// every command pays for package initialisation, few need every pattern.
-func lazyRegexp(pattern string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

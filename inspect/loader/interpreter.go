@@ -117,10 +117,11 @@ func loaderMinor(hostPath string) int {
 	if n, _ := fmt.Sscanf(filepath.Base(real), "ld-2.%d.so", &minor); n == 1 && minor > 0 {
 		return minor
 	}
-	if b, err := readCapped(filepath.Join(filepath.Dir(real), "libc.so.6"), 16<<20); err == nil {
-		minor, _ = glibcReleaseIn(b)
-		giveScratch(b)
-		return minor
+	var libcMinor int
+	if err := viewFile(filepath.Join(filepath.Dir(real), "libc.so.6"), 16<<20, func(b []byte) {
+		libcMinor, _ = glibcReleaseIn(b)
+	}); err == nil {
+		return libcMinor
 	}
 	// A link named ld-2.NN.so whose target is not so named.
 	if n, _ := fmt.Sscanf(filepath.Base(hostPath), "ld-2.%d.so", &minor); n == 1 && minor > 0 {
@@ -166,8 +167,6 @@ func systemDirsIn(b []byte) []string {
 	return nil
 }
 
-var glibcBuildRE = lazyRegexp(`\(([^)\x00]{1,80})\) (?:stable|development) release version ([0-9][0-9.]*[0-9])`)
-
 var glibcBuildCache sync.Map
 
 // glibcBuild returns the build string glibc compiles into both ld.so and
@@ -190,13 +189,14 @@ func glibcBuild(f *inspect.File, path string) string {
 			off, size = s.Offset, min(s.Size, 16<<20)
 		}
 	}
-	b := takeScratch(int(size))
-	if err := f.ReadInto(b, int64(off), "glibc version string"); err == nil {
+	var found string
+	if err := f.View(int64(off), size, "glibc version string", func(b []byte) {
 		if m := findGlibcBuild(b); m != nil {
-			build = fmt.Sprintf("%s, %s", m[1], m[2])
+			found = fmt.Sprintf("%s, %s", m[1], m[2])
 		}
+	}); err == nil {
+		build = found
 	}
-	giveScratch(b)
 	glibcBuildCache.Store(key, build)
 	return build
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/elfdoctor/elfdoctor/internal/mmapfile"
 	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
@@ -47,12 +48,14 @@ func loaderBytesOf(hostPath string) *loaderBytes {
 		}
 	}
 	lb := &loaderBytes{}
-	if b, err := readCapped(hostPath, maxLoaderBytes); err == nil {
-		lb.read = true
-		lb.dirs = systemDirsIn(b)
-		lb.minor, lb.banner = glibcReleaseIn(b)
-		lb.shim = len(b) <= maxShimBytes && bytes.Contains(b, []byte("NIX_LD_LIBRARY_PATH"))
-		giveScratch(b)
+	var got loaderBytes
+	if err := viewFile(hostPath, maxLoaderBytes, func(b []byte) {
+		got.read = true
+		got.dirs = systemDirsIn(b)
+		got.minor, got.banner = glibcReleaseIn(b)
+		got.shim = len(b) <= maxShimBytes && bytes.Contains(b, []byte("NIX_LD_LIBRARY_PATH"))
+	}); err == nil {
+		*lb = got
 	}
 	if ok && loaderBytesCached.Add(1) < maxLoaderBytesCached {
 		loaderBytesCache.Store(key, lb)
@@ -60,22 +63,120 @@ func loaderBytesOf(hostPath string) *loaderBytes {
 	return lb
 }
 
-// glibcBannerLead is the most a glibcBuildRE match holds before its
+// glibcBannerLead is the most a banner match holds before its
 // " release version ": "(", 80 bytes of build name, ") development".
 const glibcBannerLead = 1 + 80 + len(") development")
 
-// findGlibcBuild is glibcBuildRE().FindSubmatch(b), with the same
-// result: every match contains " release version " and starts at most
-// glibcBannerLead bytes before it, and the expression has no assertion
-// that looks outside its match, so the leftmost match in b is the
-// leftmost in b from there. A bytes.Index finds that place ten times
-// faster than the expression scans libc's .rodata or all of ld.so.
+var releaseVersion = []byte(" release version ")
+
+// findGlibcBuild finds glibc's banner as the expression
+//
+//	\(([^)\x00]{1,80})\) (?:stable|development) release version ([0-9][0-9.]*[0-9])
+//
+// would (glibcBuildRE in the tests; FuzzFindGlibcBuild holds the two to
+// the same bytes at the same places): the leftmost match, the whole of
+// it, the build name and the version. It is written out because
+// compiling the expression cost a `check` process more than the search.
+// Every match contains " release version " at most glibcBannerLead bytes
+// after its start, so only a "(" that near the next one is tried.
 func findGlibcBuild(b []byte) [][]byte {
-	i := bytes.Index(b, []byte(" release version "))
-	if i < 0 {
+	k := bytes.Index(b, releaseVersion)
+	if k < 0 {
 		return nil
 	}
-	return glibcBuildRE().FindSubmatch(b[max(0, i-glibcBannerLead):])
+	s := max(0, k-glibcBannerLead)
+	for {
+		j := bytes.IndexByte(b[s:], '(')
+		if j < 0 {
+			return nil
+		}
+		s += j
+		if k < s {
+			j := bytes.Index(b[s:], releaseVersion)
+			if j < 0 {
+				return nil
+			}
+			k = s + j
+		}
+		if k-s > glibcBannerLead {
+			s = k - glibcBannerLead
+			continue
+		}
+		if m := glibcBannerAt(b, s); m != nil {
+			return m
+		}
+		s++
+	}
+}
+
+// glibcBannerAt matches the banner expression at b[s], a "(": the build
+// name runs to the first ")" (no NUL, 1 to 80 bytes), and the version is
+// the longest run of digits and dots that starts and ends with a digit.
+func glibcBannerAt(b []byte, s int) [][]byte {
+	rest := b[s+1:]
+	p := bytes.IndexByte(rest[:min(len(rest), 81)], ')')
+	if p < 1 || bytes.IndexByte(rest[:p], 0) >= 0 {
+		return nil
+	}
+	after := rest[p+1:]
+	var n int
+	switch {
+	case bytes.HasPrefix(after, []byte(" stable release version ")):
+		n = len(" stable release version ")
+	case bytes.HasPrefix(after, []byte(" development release version ")):
+		n = len(" development release version ")
+	default:
+		return nil
+	}
+	v := after[n:]
+	if len(v) == 0 || !isDigit(v[0]) {
+		return nil
+	}
+	last := 0
+	for i := 1; i < len(v) && (isDigit(v[i]) || v[i] == '.'); i++ {
+		if isDigit(v[i]) {
+			last = i
+		}
+	}
+	if last == 0 {
+		return nil
+	}
+	end := s + 1 + p + 1 + n + last + 1
+	return [][]byte{b[s:end], rest[:p], v[:last+1]}
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// viewFile calls fn with the whole of a file named by the input,
+// refusing anything but a regular file and anything over max bytes. The
+// file is mapped when it can be: a search of ld.so then costs a few page
+// faults instead of a copy of the file into fresh memory. fn must keep
+// no slice of b, and its results are void when viewFile fails (a file
+// that shrinks under the search stops it).
+func viewFile(path string, max int64, fn func(b []byte)) error {
+	fh, err := safeopen.Regular(path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() > max {
+		return fmt.Errorf("%s: larger than %d bytes", path, max)
+	}
+	if m, err := mmapfile.Map(fh, st.Size()); err == nil {
+		defer m.Close()
+		return m.Do(0, m.Len(), fn)
+	}
+	b := takeScratch(int(st.Size()))
+	defer giveScratch(b)
+	if _, err := fh.ReadAt(b, 0); err != nil {
+		return err
+	}
+	fn(b)
+	return nil
 }
 
 // readCapped reads a whole file named by the input, refusing anything

@@ -5,10 +5,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
+
+// glibcBuildRE is the banner as an expression: what findGlibcBuild
+// finds, written the short way.
+var glibcBuildRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\(([^)\x00]{1,80})\) (?:stable|development) release version ([0-9][0-9.]*[0-9])`)
+})
 
 // glibcBannerSeeds are the places glibc's banner is found in: the host's
 // loader and libc, and banners that stress the shortcut (two of them, the
