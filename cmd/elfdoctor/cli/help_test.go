@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -11,7 +13,7 @@ import (
 // help ("--timeout DURATION"), never by its Go type ("--timeout
 // duration", "--runner string"), which tells a person nothing.
 func TestFlagPlaceholders(t *testing.T) {
-	root := newRootCmd(&globalOpts{format: formatValue{}})
+	root := newRootCmd(&globalOpts{format: formatValue{}}, "")
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		check := func(f *pflag.Flag) {
@@ -29,4 +31,54 @@ func TestFlagPlaceholders(t *testing.T) {
 		}
 	}
 	walk(root)
+}
+
+// Main builds only the subcommand it runs (commandWord): what that
+// subcommand prints and returns must be what it does in the whole tree.
+func TestOneSubcommandTree(t *testing.T) {
+	g := &globalOpts{format: formatValue{}}
+	for _, s := range subcommands {
+		if got := s.cmd(g).Name(); got != s.name {
+			t.Errorf("subcommands entry %q builds the command %q", s.name, got)
+		}
+	}
+	bin := binDir + "/gcc-pie"
+	var runs [][]string
+	for _, s := range subcommands {
+		runs = append(runs,
+			[]string{s.name, "--help"},
+			[]string{s.name},
+			[]string{s.name, "--bogus"},
+			[]string{"--format", "json", s.name, "/nonexistent"},
+			[]string{"--format=markdown", "--no-color", s.name, "--help"},
+			[]string{"--wide=false", s.name, "-h"},
+		)
+	}
+	runs = append(runs,
+		[]string{"check", bin},
+		[]string{"--format", "json", "check", bin},
+		[]string{"inspect", "--format", "json", bin},
+		[]string{"runtime", bin},
+		[]string{"diff", bin, bin + ".patched"},
+		[]string{"--bogus", "check", bin},
+		[]string{"--format", "check", bin},
+	)
+	for _, args := range runs {
+		word := commandWord(args)
+		if word == "" && args[0] != "--bogus" && args[0] != "--format" {
+			t.Errorf("commandWord(%q) = \"\", want the subcommand", args)
+		}
+		var lazyOut, lazyErr, fullOut, fullErr strings.Builder
+		lazy := runTree(context.Background(), args, &lazyOut, &lazyErr, word)
+		full := runTree(context.Background(), args, &fullOut, &fullErr, "")
+		if lazy != full || lazyOut.String() != fullOut.String() || lazyErr.String() != fullErr.String() {
+			t.Errorf("elfdoctor %q with one subcommand: exit %d\n%s%s\nwith all: exit %d\n%s%s",
+				args, lazy, lazyOut.String(), lazyErr.String(), full, fullOut.String(), fullErr.String())
+		}
+	}
+	for _, args := range [][]string{{"help", "check"}, {"__complete", "check", ""}, {"chek"}, {"--help"}, {"--version"}, {"--format", "json"}, {"-h", "check"}, {"--", "check"}} {
+		if w := commandWord(args); w != "" {
+			t.Errorf("commandWord(%q) = %q, want \"\" (the whole tree)", args, w)
+		}
+	}
 }

@@ -95,7 +95,52 @@ func (v *formatValue) Set(s string) error {
 	return nil
 }
 
-func newRootCmd(g *globalOpts) *cobra.Command {
+// subcommands are elfdoctor's commands, by the name that runs each.
+var subcommands = []struct {
+	name string
+	cmd  func(*globalOpts) *cobra.Command
+}{
+	{"inspect", newInspectCmd},
+	{"diff", newDiffCmd},
+	{"check", newCheckCmd},
+	{"runtime", newRuntimeCmd},
+	{"coredump", newCoredumpCmd},
+	{"bisect", newBisectCmd},
+	{"report", newReportCmd},
+	{"fix", newFixCmd},
+}
+
+// commandWord is the subcommand args run when only the root's own flags
+// come before it, "" otherwise (help, completion, a typo, an unknown
+// flag: anything cobra answers from the whole tree).
+func commandWord(args []string) string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--format":
+			i++
+		case strings.HasPrefix(a, "--format="), a == "--no-color", a == "--wide",
+			strings.HasPrefix(a, "--no-color="), strings.HasPrefix(a, "--wide="):
+		case strings.HasPrefix(a, "-"):
+			return ""
+		default:
+			for _, s := range subcommands {
+				if s.name == a {
+					return a
+				}
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
+// newRootCmd builds the command tree: every subcommand, or only the one
+// named only. The whole tree, with cobra's completion commands, cost
+// every run about 60 page faults and 2 ms of CPU on the test machine
+// (docs/decisions.md, "Start-up: what a run pays before its work"); a
+// run of one subcommand never looks at its siblings.
+func newRootCmd(g *globalOpts, only string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "elfdoctor",
 		Short: "Explain why a Linux binary will not load",
@@ -142,7 +187,15 @@ problems were found (or the files differ), 2 on usage or I/O errors.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError(c, err)
 	})
-	root.AddCommand(newInspectCmd(g), newDiffCmd(g), newCheckCmd(g), newRuntimeCmd(g), newCoredumpCmd(g), newBisectCmd(g), newReportCmd(g), newFixCmd(g))
+	for _, s := range subcommands {
+		if only == "" || s.name == only {
+			root.AddCommand(s.cmd(g))
+		}
+	}
+	// cobra's completion command (four more, with their flags and
+	// help) is for the whole tree: `elfdoctor completion bash` names no
+	// subcommand, so it gets one.
+	root.CompletionOptions.DisableDefaultCmd = only != ""
 	return root
 }
 
@@ -154,8 +207,14 @@ func usageError(c *cobra.Command, err error) error {
 // Main runs elfdoctor with args (without the program name) and returns the
 // exit code. It is the only place that turns errors into exit codes.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runTree(ctx, args, stdout, stderr, commandWord(args))
+}
+
+// runTree is Main with the command tree holding only the subcommand only,
+// or all of them.
+func runTree(ctx context.Context, args []string, stdout, stderr io.Writer, only string) int {
 	g := &globalOpts{format: formatValue{report.Text}, version: Version(), getenv: os.Getenv, isTerminal: isTerminal, termWidth: termWidth}
-	root := newRootCmd(g)
+	root := newRootCmd(g, only)
 	root.SetArgs(args)
 	root.SetIn(strings.NewReader(""))
 	root.SetOut(stdout)

@@ -18,7 +18,7 @@ func runOnTerminal(t *testing.T, width int, args ...string) string {
 	t.Helper()
 	g := &globalOpts{format: formatValue{report.Text}, version: "test", getenv: func(string) string { return "" },
 		isTerminal: func(io.Writer) bool { return true }, termWidth: func(io.Writer) int { return width }}
-	root := newRootCmd(g)
+	root := newRootCmd(g, "")
 	var out bytes.Buffer
 	root.SetArgs(append([]string{"--no-color"}, args...))
 	root.SetOut(&out)
