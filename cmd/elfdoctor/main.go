@@ -6,17 +6,14 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/elfdoctor/elfdoctor/cmd/elfdoctor/cli"
 )
 
 func main() {
-	// SIGTERM and SIGHUP cancel like Ctrl-C, so every deferred clean-up
-	// (temporary files, containers) runs.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	code := cli.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	// The commands with something to clean up (containers, temporary
+	// files, programs they run) cancel on Ctrl-C, SIGTERM and SIGHUP
+	// themselves (cli.withSignals): a run that only reads does not pay
+	// for watching signals.
+	os.Exit(cli.Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }

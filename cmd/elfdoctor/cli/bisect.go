@@ -3,12 +3,10 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -71,12 +69,12 @@ Exit status: 1 when any run failed, 0 when none did, 2 on usage or I/O errors or
       --image debian:12 --local ~/.local/bin/app --local-version 1.0.3
   elfdoctor bisect --dir ~/.local/share/app/versions --runner host --all`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: withSignals(func(cmd *cobra.Command, args []string) error {
 			if n := cmd.ArgsLenAtDash(); n > 0 || (n < 0 && len(args) > 0) {
 				return usageError(cmd, fmt.Errorf("unexpected argument %q; arguments for the binary go after --", args[0]))
 			}
 			return runBisect(cmd, g, &o, args)
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.URL, "url", "", "release URL `TEMPLATE` with {version}")
@@ -119,9 +117,9 @@ Exit status: 1 when any run failed, 0 when none did, 2 on usage or I/O errors or
 
 func runBisect(cmd *cobra.Command, g *globalOpts, o *bisectOpts, args []string) error {
 	// SIGTERM (systemd, a CI job's timeout) and SIGHUP (a closed
-	// terminal) clean up like Ctrl-C: containers removed, downloads cut.
-	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
+	// terminal) clean up like Ctrl-C: containers removed, downloads cut
+	// (withSignals).
+	ctx := cmd.Context()
 	o.Args, o.Getenv = args, g.getenv
 	o.MaxSize, o.Memory, o.FileSize, o.TmpSize = o.maxSizeMiB<<20, o.memoryMiB<<20, o.fileSizeMiB<<20, o.tmpMiB<<20
 	setup, err := bisect.Prepare(ctx, o.Options)

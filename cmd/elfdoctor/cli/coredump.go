@@ -58,7 +58,7 @@ read or the journal has no matching crash.`,
 			}
 			return fileArgs("one core file (or --journal to find the crash in systemd's journal)", 1)(cmd, args)
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: withSignals(func(cmd *cobra.Command, args []string) error {
 			opts := coredump.Options{Exe: exe, DebugDirs: debugDirs, Getenv: g.getenv, NoCheck: noCheck}
 			var (
 				a    *coredump.Analysis
@@ -93,7 +93,7 @@ read or the journal has no matching crash.`,
 				return &exitError{code: exitProblem}
 			}
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&exe, "exe", "", "the executable that crashed (`FILE`; default: the path in the core)")

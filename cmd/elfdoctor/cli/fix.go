@@ -66,7 +66,7 @@ the rewrite would break FILE, 2 on usage or I/O errors.`,
 			}
 			return fileArgs("one ELF file: the program to plan for", 1)(cmd, args)
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: withSignals(func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			if verify != "" {
 				if nixLD || print || wrapper != "" || len(roots) > 0 || loaderPath != "" {
@@ -173,7 +173,7 @@ the rewrite would break FILE, 2 on usage or I/O errors.`,
 				return &exitError{code: exitProblem}
 			}
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&roots, "lib-root", nil, "look for libraries and loaders under `DIR` (repeatable; earlier roots are preferred)")

@@ -2,8 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -80,5 +84,43 @@ func TestOneSubcommandTree(t *testing.T) {
 		if w := commandWord(args); w != "" {
 			t.Errorf("commandWord(%q) = %q, want \"\" (the whole tree)", args, w)
 		}
+	}
+}
+
+// withSignals turns SIGTERM, SIGHUP and Ctrl-C into a cancelled context
+// and an "interrupted" exit, so that the command's clean-up runs instead
+// of the process dying.
+func TestWithSignals(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT} {
+		cmd := &cobra.Command{}
+		cmd.SetContext(context.Background())
+		var cleanedUp bool
+		err := withSignals(func(c *cobra.Command, _ []string) error {
+			defer func() { cleanedUp = true }()
+			if err := syscall.Kill(os.Getpid(), sig); err != nil {
+				return err
+			}
+			select {
+			case <-c.Context().Done():
+				return c.Context().Err()
+			case <-time.After(10 * time.Second):
+				return errors.New("no cancellation")
+			}
+		})(cmd, nil)
+		var e *exitError
+		if !errors.As(err, &e) || e.code != exitTrouble || e.msg != "interrupted" || !cleanedUp {
+			t.Errorf("%v during a command: %v (cleaned up: %v), want exit 2 \"interrupted\" after the clean-up", sig, err, cleanedUp)
+		}
+	}
+	// A command's own verdict stands even when a signal came.
+	cmd := &cobra.Command{}
+	cmd.SetContext(context.Background())
+	err := withSignals(func(c *cobra.Command, _ []string) error {
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		<-c.Context().Done()
+		return &exitError{code: exitProblem, msg: "found"}
+	})(cmd, nil)
+	if e, ok := err.(*exitError); !ok || e.code != exitProblem {
+		t.Errorf("exit error after a signal = %v, want the command's own", err)
 	}
 }

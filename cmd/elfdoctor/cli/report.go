@@ -59,7 +59,7 @@ is still written), 2 when a file cannot be read.`,
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: withSignals(func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				exe = args[0]
 			}
@@ -133,7 +133,7 @@ is still written), 2 when a file cannot be read.`,
 				return &exitError{code: exitProblem}
 			}
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&exe, "exe", "", "the program that fails (`FILE`; the same as the FILE argument)")

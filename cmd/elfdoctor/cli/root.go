@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -197,6 +199,29 @@ problems were found (or the files differ), 2 on usage or I/O errors.`,
 	// subcommand, so it gets one.
 	root.CompletionOptions.DisableDefaultCmd = only != ""
 	return root
+}
+
+// withSignals makes a command's context end on Ctrl-C, SIGTERM and
+// SIGHUP, so that its deferred clean-up runs: the commands that start
+// containers or programs, download, or write files (bisect, coredump,
+// report, fix). check, inspect, diff and runtime only read, and die at
+// once like any classic tool: watching for signals costs every run a
+// thread of its own, about 1.2 ms of CPU on the test machine
+// (docs/decisions.md, "Start-up: what a run pays before its work"). An
+// error after a signal is "interrupted", as Main says of a cancelled
+// context.
+func withSignals(run func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+		defer stop()
+		cmd.SetContext(ctx)
+		err := run(cmd, args)
+		var e *exitError
+		if err != nil && ctx.Err() != nil && !errors.As(err, &e) {
+			return &exitError{code: exitTrouble, msg: "interrupted"}
+		}
+		return err
+	}
 }
 
 // usageError is a command-line mistake: exit 2 with a pointer to --help.
