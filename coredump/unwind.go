@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/go-delve/delve/pkg/dwarf/frame"
 	"github.com/ianlancetaylor/demangle"
@@ -460,11 +461,15 @@ func (a *analyzer) nameFromDWARF(f *Frame, m *Module, sub dwarfFunc, lookPC uint
 
 // cloneSuffix matches what GCC appends to a function it specialised
 // (.isra.N, .constprop.N, .part.N), split (.cold) or localised in LTO.
-var cloneSuffix = regexp.MustCompile(`(?:\.(?:cold|isra|part|constprop|lto_priv|localalias)(?:\.[0-9]+)?)+$`)
+// It is compiled when first used: every elfdoctor command, coredump or
+// not, would pay for it at start-up.
+var cloneSuffix = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?:\.(?:cold|isra|part|constprop|lto_priv|localalias)(?:\.[0-9]+)?)+$`)
+})
 
 // splitClone separates a clone suffix from a symbol name.
 func splitClone(name string) (base, clone string) {
-	loc := cloneSuffix.FindStringIndex(name)
+	loc := cloneSuffix().FindStringIndex(name)
 	if loc == nil || loc[0] == 0 {
 		return name, ""
 	}
