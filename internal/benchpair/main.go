@@ -7,6 +7,11 @@
 // not part of elfdoctor.
 //
 //	go run ./internal/benchpair [-n PAIRS] A B -- ARGS...
+//	go run ./internal/benchpair [-n PAIRS] -vs A ARGS... -- B ARGS...
+//
+// With -vs the two are different commands, each with its own arguments
+// (elfdoctor check FILE against readelf -V FILE), and the ratio of the
+// CPU medians is printed too.
 //
 // A run's exit status 0 or 1 counts as a run (1 is elfdoctor's "problem
 // found"); anything else stops the measurement.
@@ -19,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -26,23 +32,45 @@ import (
 func main() {
 	n := flag.Int("n", 21, "pairs to run")
 	label := flag.String("label", "", "row label (default: the arguments)")
+	vs := flag.Bool("vs", false, "A and B are two commands with their own arguments: A ARGS... -- B ARGS...")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: benchpair [-n PAIRS] [-label L] A B -- ARGS...")
+		fmt.Fprintln(os.Stderr, "usage: benchpair [-n PAIRS] [-label L] A B -- ARGS...\n       benchpair [-n PAIRS] [-label L] -vs A ARGS... -- B ARGS...")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 	rest := flag.Args()
-	if len(rest) < 3 || rest[2] != "--" || *n < 1 {
+	var a, b string
+	var args, argsB []string
+	if *vs {
+		i := slices.Index(rest, "--")
+		if i < 1 || i == len(rest)-1 {
+			flag.Usage()
+			os.Exit(2)
+		}
+		a, args, b, argsB = rest[0], rest[1:i], rest[i+1], rest[i+2:]
+	} else {
+		if len(rest) < 3 || rest[2] != "--" {
+			flag.Usage()
+			os.Exit(2)
+		}
+		a, b, args = rest[0], rest[1], rest[3:]
+		argsB = args
+	}
+	if *n < 1 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	a, b, args := rest[0], rest[1], rest[3:]
 	if *label == "" {
 		*label = fmt.Sprint(args)
 	}
+	type command struct {
+		bin  string
+		args []string
+	}
+	ca0, cb0 := command{a, args}, command{b, argsB}
 	// One run of each first, unmeasured: page cache and dentries warm.
-	for _, bin := range []string{a, b} {
-		if _, _, err := once(bin, args); err != nil {
+	for _, c := range []command{ca0, cb0} {
+		if _, _, err := once(c.bin, c.args); err != nil {
 			fmt.Fprintln(os.Stderr, "benchpair:", err)
 			os.Exit(2)
 		}
@@ -51,12 +79,12 @@ func main() {
 	for i := 0; i < *n; i++ {
 		// Alternate which build goes first, so neither always follows
 		// the other's cache effects.
-		first, second := a, b
+		first, second := ca0, cb0
 		if i%2 == 1 {
-			first, second = b, a
+			first, second = cb0, ca0
 		}
-		w1, c1, err1 := once(first, args)
-		w2, c2, err2 := once(second, args)
+		w1, c1, err1 := once(first.bin, first.args)
+		w2, c2, err2 := once(second.bin, second.args)
 		if err := errors.Join(err1, err2); err != nil {
 			fmt.Fprintln(os.Stderr, "benchpair:", err)
 			os.Exit(2)
@@ -73,6 +101,20 @@ func main() {
 	fmt.Printf("%-24s wall %7.2f → %7.2f ms (Δ %+6.2f)   cpu %6.2f → %6.2f ms (Δ %+6.2f, IQR %+.2f…%+.2f)   %d pairs\n",
 		*label, median(wa), median(wb), median(dw), median(ca), median(cb), median(dc),
 		quantile(dc, 0.25), quantile(dc, 0.75), *n)
+	if *vs {
+		fmt.Printf("%-24s cpu ratio %.2f, wall ratio %.2f (%s / %s), load average %s\n", "", median(ca)/median(cb), median(wa)/median(wb), a, b, loadavg())
+	}
+}
+
+// loadavg is the 1-minute load average, the busier the machine the less
+// a figure says.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil || len(b) == 0 {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	return f[0]
 }
 
 // once runs bin with args, output discarded, and returns its wall time
