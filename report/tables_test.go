@@ -141,3 +141,15 @@ func TestTablesInCJKLocale(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTextTable is one small text table, as `check` prints three.
+func BenchmarkTextTable(b *testing.B) {
+	header := []string{"NAME", "FOUND AT", "VIA", "NEEDED BY"}
+	rows := [][]string{{"/lib64/ld-linux-x86-64.so.2", "/lib64/ld-linux-x86-64.so.2", "PT_INTERP", "-"}, {"libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", "ld.so.cache", "app"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := textTable.render(nil, header, rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
