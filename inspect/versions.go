@@ -283,7 +283,9 @@ func (v *Versions) readVersym(f *File, d *Dynamic, addr uint64) {
 		defined[df.Ndx&0x7fff] = true
 	}
 	im := f.Image()
-	buf := make([]byte, 2*4096)
+	// A fresh page costs a short-lived process more than filling it: no
+	// larger than the table.
+	buf := make([]byte, 2*min(n, 4096))
 	for i := uint64(0); i < n; i += 4096 {
 		k := min(4096, n-i)
 		if err := im.ReadAt(buf[:2*k], addr+2*i, fmt.Sprintf("versym entry %d", i)); err != nil {
