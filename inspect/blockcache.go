@@ -6,11 +6,11 @@ import "io"
 // reads of 4 to 64 bytes that land on the same few pages. A pread per
 // read dominated `check` on real systems. A file Open maps is read from
 // its mapping (internal/mmapfile); for any other reader, small reads go
-// through a tiny cache of file blocks. Its size is fixed, whatever the file, and a
-// block is allocated only when first filled: check opens a dozen files
-// and touches a few blocks of each, and a short-lived process that
-// allocated the whole cache per file paid for it in page faults and a
-// garbage collection.
+// through a tiny cache of file blocks. Its size is fixed, whatever the
+// file, and a block is allocated only when first filled: check opens a
+// dozen files and touches a few blocks of each, and a short-lived
+// process that allocated the whole cache per file paid for it in page
+// faults and a garbage collection.
 const (
 	blockSize   = 4096
 	blockCount  = 32

@@ -23,6 +23,9 @@
 // O(n log n), and any panic in a parser is turned into an *InternalError,
 // which is a bug of elfdoctor's and fails every fuzz target. Open opens
 // regular files only (a FIFO is refused at once). Malformed input is reported as
-// a *FormatError naming the structure and its offset. The package does not
-// defend against a reader that changes under it or blocks forever.
+// a *FormatError naming the structure and its offset. A file Open opens is
+// read through a read-only mapping; a file that shrinks while it is mapped
+// makes a read past its new end an error, not SIGBUS (internal/mmapfile).
+// The package does not otherwise defend against a reader that changes
+// under it, nor against one that blocks forever.
 package inspect
