@@ -220,3 +220,40 @@ func TestHostileHeaders(t *testing.T) {
 		})
 	}
 }
+
+// A file cut short after Open mapped it: the reads past its new end fail
+// with an error, where touching the lost pages would raise SIGBUS.
+func TestShrunkAfterOpen(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "testdata", "bin", "gcc-pie"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "app")
+	if err := os.WriteFile(p, src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.mapped == nil {
+		t.Fatal("Open did not map the file")
+	}
+	if err := os.Truncate(p, 64); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Dynamic(); err == nil {
+		t.Error("Dynamic() of a file cut to 64 bytes after Open succeeded")
+	}
+	b := make([]byte, 16)
+	if err := f.ReadInto(b, int64(len(src))-16, "tail"); err == nil || !strings.Contains(err.Error(), "shrank") {
+		t.Errorf("ReadInto past the new end = %v, want an error saying the file shrank", err)
+	}
+	var sum int
+	if err := f.View(0, uint64(len(src)), "whole file", func(b []byte) {
+		sum = bytes.Count(b, []byte{0x90})
+	}); err == nil {
+		t.Errorf("View over the lost pages succeeded (%d bytes 0x90)", sum)
+	}
+}
