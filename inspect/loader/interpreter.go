@@ -336,23 +336,21 @@ func (c *checker) privateSymbolMissing(ldPath, libcPath string) *dynSym {
 	return miss
 }
 
-// hostX86 reads the x86-64 level of this machine's CPU, as glibc's
-// get_isa_level decides it, from the flags the kernel reports in
-// /proc/cpuinfo (read, never probed by running anything), and whether
-// the CPU is Intel's (glibc's legacy "haswell" platform).
-var hostX86 = sync.OnceValues(func() (level int, intel bool) {
-	// /proc files report size 0: read line by line, bounded. The first
-	// processor's flags are all that is needed, and the kernel writes
-	// each processor's record only when it is read: on a machine with
-	// hundreds of CPUs reading the whole file costs milliseconds.
+// cpuinfo is the first processor's record in /proc/cpuinfo: its flags
+// and whether the CPU is Intel's. /proc files report size 0, so it is
+// read line by line, bounded; the first processor's flags are all that
+// is needed, and the kernel writes each processor's record only when it
+// is read: on a machine with hundreds of CPUs reading the whole file
+// costs milliseconds. Empty when the file cannot be read.
+var cpuinfo = sync.OnceValues(func() (flags map[string]bool, intel bool) {
+	flags = map[string]bool{}
 	fh, err := os.Open("/proc/cpuinfo")
 	if err != nil {
-		return 1, false
+		return flags, false
 	}
 	defer fh.Close()
 	lines := bufio.NewScanner(io.LimitReader(fh, 1<<20))
 	lines.Buffer(make([]byte, 0, 4096), 1<<20)
-	has := map[string]bool{}
 	for lines.Scan() {
 		k, v, ok := strings.Cut(lines.Text(), ":")
 		if !ok {
@@ -363,14 +361,26 @@ var hostX86 = sync.OnceValues(func() (level int, intel bool) {
 			intel = strings.TrimSpace(v) == "GenuineIntel"
 		case "flags":
 			for _, f := range strings.Fields(v) {
-				has[f] = true
+				flags[f] = true
 			}
 		}
-		if len(has) > 0 {
+		if len(flags) > 0 {
 			break
 		}
 	}
 	if lines.Err() != nil {
+		return map[string]bool{}, false
+	}
+	return flags, intel
+})
+
+// hostX86 reads the x86-64 level of this machine's CPU, as glibc's
+// get_isa_level decides it, from the flags the kernel reports in
+// /proc/cpuinfo (read, never probed by running anything), and whether
+// the CPU is Intel's (glibc's legacy "haswell" platform).
+var hostX86 = sync.OnceValues(func() (level int, intel bool) {
+	has, intel := cpuinfo()
+	if len(has) == 0 {
 		return 1, false
 	}
 	all := func(fs ...string) bool {

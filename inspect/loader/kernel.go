@@ -1,14 +1,12 @@
 package loader
 
 import (
-	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"runtime"
-	"sync"
 	"syscall"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -485,19 +483,10 @@ func taskSize(f *inspect.File) uint64 {
 	if f.Class == elf.ELFCLASS32 {
 		return 0xffffe000
 	}
-	la57.Do(func() {
-		b, err := readCapped("/proc/cpuinfo", 1<<20)
-		la57.on = err == nil && bytes.Contains(b, []byte(" la57"))
-	})
-	if la57.on {
+	if flags, _ := cpuinfo(); flags["la57"] {
 		return 1<<56 - 0x1000
 	}
 	return 1<<47 - 0x1000
-}
-
-var la57 struct {
-	sync.Once
-	on bool
 }
 
 // beyondTaskSize replays load_elf_binary's checks of a PT_LOAD against

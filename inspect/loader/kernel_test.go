@@ -2,6 +2,7 @@ package loader
 
 import (
 	"debug/elf"
+	"runtime"
 	"syscall"
 	"testing"
 
@@ -74,5 +75,26 @@ func TestUndefinedOpcode(t *testing.T) {
 		if _, got := undefinedIn(b); got != tc.want {
 			t.Errorf("undefinedIn(% x) = %q, want %q", tc.code, got, tc.want)
 		}
+	}
+}
+
+// TestCPUInfoFlags guards the reader of /proc/cpuinfo that taskSize (la57)
+// and the glibc-hwcaps level depend on: /proc files report size 0, and a
+// reader sized by stat once saw no flags at all, so 5-level paging was
+// never detected. Every x86-64 CPU reports sse2.
+func TestCPUInfoFlags(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("reads the flags of an x86-64 Linux host")
+	}
+	flags, _ := cpuinfo()
+	if !flags["sse2"] {
+		t.Fatalf("cpuinfo() = %d flags, without sse2", len(flags))
+	}
+	want := uint64(1<<47 - 0x1000)
+	if flags["la57"] {
+		want = 1<<56 - 0x1000
+	}
+	if got := taskSize(&inspect.File{Header: inspect.Header{Class: elf.ELFCLASS64}}); got != want {
+		t.Errorf("taskSize = %#x, want %#x (la57 %v)", got, want, flags["la57"])
 	}
 }
