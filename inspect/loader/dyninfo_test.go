@@ -101,36 +101,59 @@ func tinyELF(t *testing.T, body []byte) *inspect.File {
 	return f
 }
 
-// TestVersionFor checks the version relocation hands to symbol lookup
+// TestVersionOf checks the version relocation hands to symbol lookup
 // (do-rel.h, RESOLVE_MAP): &l_versions[versym & 0x7fff], NULL-based when
 // no version index was in use, and a hash of 0 meaning no version.
-func TestVersionFor(t *testing.T) {
+func TestVersionOf(t *testing.T) {
 	// versym: symbol 0 index 0, 1 index 2, 2 index 3 (hidden bit set), 3 index 1.
 	f := tinyELF(t, []byte{0, 0, 2, 0, 3, 0x80, 1, 0})
 	dyn := &inspect.Dynamic{Entries: []inspect.DynEntry{{Tag: elf.DT_VERSYM, Val: 0x100}}}
 	o := &loadedObj{f: f, dyn: dyn}
+	c := &checker{res: &CheckResult{}, path: "tiny"}
+	r := &relocator{c: c, word: 8, notes: map[string]bool{}}
+	// version replays machineRel's read of the DT_VERSYM entry, then
+	// versionOf.
+	version := func(symidx uint64) (*foundVersion, uint16, error) {
+		lm := &linkMap{obj: o, f: f, d: dyn, m: memOf(f), versym: 0x100, hasVersym: true, versions: foundVersions(o, memOf(f))}
+		raw, err := lm.versymAt(symidx)
+		if err != nil {
+			return nil, 0, err
+		}
+		ndx := raw & 0x7fff
+		v, fail := r.versionOf(lm, &reloc{sym: symidx}, true, ndx)
+		if fail != nil {
+			return nil, ndx, fail.err
+		}
+		return v, ndx, nil
+	}
 
 	// ndx_high was 0: l_versions is NULL.
-	if v, _, _, err := o.versionFor(0); v != nil || err != nil {
+	if v, _, err := version(0); v != nil || err != nil {
 		t.Errorf("NULL l_versions, index 0: %v, %v; want an unversioned lookup", v, err)
 	}
 	var fe *inspect.FormatError
-	if _, ndx, _, err := o.versionFor(1); !errors.As(err, &fe) || fe.Addr != 2*24+8 || fe.Fault != inspect.FaultUnmapped {
+	if _, ndx, err := version(1); !errors.As(err, &fe) || fe.Addr != 2*24+8 || fe.Fault != inspect.FaultUnmapped {
 		t.Errorf("NULL l_versions, index %d: err %v; want a fault reading &l_versions[2].hash at 0x38", ndx, err)
 	}
 
 	o.lVersions = []lVersion{{}, {}, {hash: 0x0d696910, hasName: true}}
-	if v, _, _, err := o.versionFor(1); err != nil || v != &o.lVersions[2] {
-		t.Errorf("index 2: %v, %v; want &l_versions[2]", v, err)
+	if v, _, err := version(1); err != nil || v == nil || v.hash != 0x0d696910 {
+		t.Errorf("index 2: %v, %v; want l_versions[2]", v, err)
 	}
-	if v, ndx, out, err := o.versionFor(2); err != nil || v != nil || !out || ndx != 3 {
-		t.Errorf("index 3 of 3 entries: %v, %d, %v, %v; want past the array", v, ndx, out, err)
+	if v, ndx, err := version(2); err != nil || v != nil || ndx != 3 || len(c.res.Findings) != 1 || c.res.Findings[0].Code != "reloc-unpredictable" {
+		t.Errorf("index 3 of 3 entries: %v, %d, %v, findings %v; want past the array, noted as not predicted", v, ndx, err, c.res.Findings)
 	}
-	if v, _, _, err := o.versionFor(3); err != nil || v != nil {
+	if v, _, err := version(3); err != nil || v != nil {
 		t.Errorf("index 1, never filled (hash 0): %v, %v; want an unversioned lookup", v, err)
 	}
 	// versym[0x1000] is past the mapped page: the read of versym faults.
-	if _, _, _, err := o.versionFor(0x1000); !errors.As(err, &fe) || fe.Fault != inspect.FaultUnmapped {
+	if _, _, err := version(0x1000); !errors.As(err, &fe) || fe.Fault != inspect.FaultUnmapped {
 		t.Errorf("versym read past the mapping: %v, want a fault", err)
+	}
+	// On a 32-bit machine struct r_found_version is 16 bytes, the hash at 4.
+	o.lVersions = nil
+	r.word = 4
+	if _, _, err := version(1); !errors.As(err, &fe) || fe.Addr != 2*16+4 {
+		t.Errorf("NULL l_versions on a 32-bit machine, index 2: %v; want a fault at 0x24", err)
 	}
 }

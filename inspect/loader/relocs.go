@@ -814,8 +814,13 @@ func (r *relocator) resolve(lm *linkMap, rl *reloc, s *sym, hasNdx bool, ndx uin
 	return r.lookup(lm, rl, s, version, class)
 }
 
-// versionOf is &l_versions[ndx], and the version RESOLVE_MAP passes on:
-// none when its hash is 0.
+// versionOf is the version relocation passes to symbol lookup (elf/do-rel.h,
+// then RESOLVE_MAP in elf/dl-reloc.c): &l_versions[ndx], ndx being the
+// symbol's DT_VERSYM entry & 0x7fff (machineRel reads it), and none when
+// that entry's hash is 0. When no version index was in use (ndx_high 0)
+// l_versions is NULL: index 0 is a null version, any other a read in the
+// null page. An index at or past l_nversions reads past the array, into
+// whatever rtld allocated next, which is not modelled (pastVersions).
 func (r *relocator) versionOf(lm *linkMap, rl *reloc, hasNdx bool, ndx uint16) (*foundVersion, *relocFail) {
 	if !hasNdx {
 		return nil, nil
@@ -825,7 +830,14 @@ func (r *relocator) versionOf(lm *linkMap, rl *reloc, hasNdx bool, ndx uint16) (
 			return nil, nil // &NULL[0] is NULL: no version
 		}
 		// l_versions is NULL: version->hash is read from a small address.
-		addr := uint64(ndx)*3*r.word + r.word
+		// struct r_found_version is name, hash, hidden, filename: 24
+		// bytes with the hash at 8 on a 64-bit machine, 16 and 4 on a
+		// 32-bit one.
+		size, hashOff := uint64(24), uint64(8)
+		if r.word == 4 {
+			size, hashOff = 16, 4
+		}
+		addr := uint64(ndx)*size + hashOff
 		return nil, &relocFail{lm: lm, r: rl, what: "reading the symbol's version (l_versions is empty: the object defines and needs no versions)",
 			err: &inspect.FormatError{Off: -1, Addr: addr, InMem: true, Struct: "struct r_found_version", Msg: "ld.so reads it through a null l_versions", Fault: inspect.FaultUnmapped}}
 	}
