@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -199,20 +200,39 @@ func TestDifferential(t *testing.T) {
 
 // TestSoak runs ELFDOCTOR_SOAK cases from seed ELFDOCTOR_SOAK_SEED (or
 // one from the clock) and prints every divergence and the rate
-// (scripts/soak-loader).
+// (scripts/soak-loader). ELFDOCTOR_SEEDS, a comma-separated list, runs
+// those seeds instead: the way to look again at the cases a sample or a
+// soak found.
 func TestSoak(t *testing.T) {
+	var seeds []uint64
+	if list := os.Getenv("ELFDOCTOR_SEEDS"); list != "" {
+		for _, s := range strings.Split(list, ",") {
+			seed, err := strconv.ParseUint(strings.TrimSpace(s), 0, 64)
+			if err != nil {
+				t.Fatalf("ELFDOCTOR_SEEDS: %v", err)
+			}
+			seeds = append(seeds, seed)
+		}
+	}
 	n, _ := strconv.Atoi(os.Getenv("ELFDOCTOR_SOAK"))
-	if n <= 0 {
-		t.Skip("set ELFDOCTOR_SOAK=N (scripts/soak-loader N)")
+	if n <= 0 && len(seeds) == 0 {
+		t.Skip("set ELFDOCTOR_SOAK=N (scripts/soak-loader N) or ELFDOCTOR_SEEDS=A,B,...")
 	}
 	base, err := strconv.ParseUint(os.Getenv("ELFDOCTOR_SOAK_SEED"), 0, 64)
 	if err != nil {
 		base = uint64(time.Now().UnixNano())
 	}
 	f := setup(t)
-	seeds := make([]uint64, n)
-	for i := range seeds {
-		seeds[i] = base + uint64(i)
+	if len(seeds) == 0 {
+		seeds = make([]uint64, n)
+		for i := range seeds {
+			seeds[i] = base + uint64(i)
+		}
+	}
+	n = len(seeds)
+	span := fmt.Sprintf("seeds %d..%d", base, base+uint64(n)-1)
+	if os.Getenv("ELFDOCTOR_SEEDS") != "" {
+		span = "seeds listed in ELFDOCTOR_SEEDS"
 	}
 	start := time.Now()
 	divs, diverged, classes, _ := sweep(t, f, seeds)
@@ -220,8 +240,8 @@ func TestSoak(t *testing.T) {
 	for _, d := range divs {
 		t.Log("DIVERGENCE " + d)
 	}
-	t.Logf("soak: %d cases (seeds %d..%d) × %d glibc builds in %v: %.1f cases/s, %d cases diverged (%d runs); observed %v",
-		n, base, base+uint64(n)-1, len(f.Roots), el.Round(time.Millisecond), float64(n)/el.Seconds(), diverged, len(divs), classes)
+	t.Logf("soak: %d cases (%s) × %d glibc builds in %v: %.1f cases/s, %d cases diverged (%d runs); observed %v",
+		n, span, len(f.Roots), el.Round(time.Millisecond), float64(n)/el.Seconds(), diverged, len(divs), classes)
 	if len(divs) > 0 {
 		t.Fail()
 	}
