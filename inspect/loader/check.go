@@ -756,8 +756,10 @@ func (c *checker) pointers(f *inspect.File, d *inspect.Dynamic, object string) b
 		}
 		// The version tables are first read by _dl_check_map_versions,
 		// after the libraries are loaded; the versions step reports them
-		// in its own words.
-		if p.Tag == elf.DT_VERNEED || p.Tag == elf.DT_VERDEF {
+		// in its own words. DT_VERSYM is only kept there as l_versyms;
+		// its entries are first read when relocating (machineRel) and in
+		// symbol lookups, after the version check.
+		if p.Tag == elf.DT_VERNEED || p.Tag == elf.DT_VERDEF || p.Tag == elf.DT_VERSYM {
 			continue
 		}
 		// _dl_setup_hash reads the hash tables (setupHash), and never

@@ -16,7 +16,7 @@ const maxRelocs = 1 << 22
 // reloc is one relocation entry as ld.so reads it.
 type reloc struct {
 	table string // DT_RELA, DT_REL or DT_JMPREL
-	index uint64
+	index int64  // negative for an entry read before the table (relativeSpan)
 	addr  uint64 // where the entry itself is
 	off   uint64 // r_offset: the address ld.so writes
 	sym   uint64 // symbol index
@@ -75,7 +75,7 @@ func eachReloc(f *inspect.File, d *inspect.Dynamic, fn func(r reloc) bool) error
 			}
 			for j := uint64(0); j < k; j++ {
 				r := decodeReloc(f, buf[j*ent:], t.rela)
-				r.table, r.index, r.lazy, r.addr = t.name, i+j, t.plt && lazy, addr+(i+j)*ent
+				r.table, r.index, r.lazy, r.addr = t.name, int64(i+j), t.plt && lazy, addr+(i+j)*ent
 				if !fn(r) {
 					return nil
 				}
@@ -571,9 +571,9 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 					Msg: fmt.Sprintf("the table ends before it starts (size 0x%x wraps), so ld.so rebases none of the PLT slots: they hold link-time addresses, not where the object is loaded", size), Fault: inspect.FaultUnmapped}})
 		}
 	}
-	if count > maxRelocs || nrelative > maxRelocs {
+	if count > maxRelocs {
 		r.note(lm, fmt.Sprintf("%s holds more than %d relocations: elfdoctor replayed the first %d", table, maxRelocs, maxRelocs))
-		count, nrelative = min(count, maxRelocs), min(nrelative, maxRelocs)
+		count = maxRelocs
 	}
 	b := make([]byte, ent)
 	read := func(i uint64) (reloc, error) {
@@ -582,7 +582,7 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 			return reloc{}, err
 		}
 		rl := decodeReloc(lm.f, b, rela)
-		rl.table, rl.index, rl.addr = table, i, addr
+		rl.table, rl.index, rl.addr = table, int64(i), addr
 		return rl, nil
 	}
 	var deferred []reloc
@@ -607,7 +607,16 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 	} else {
 		// The relative relocations DT_RELACOUNT counts come first, and
 		// their count is trusted even past the end of the table.
-		for i := uint64(0); i < nrelative; i++ {
+		nrel, first, known := r.relativeSpan(lm, start, end, nrelative, ent)
+		if !known {
+			r.note(lm, fmt.Sprintf("%s: DT_RELACOUNT %d puts the end of the relative relocations 0x%x bytes from the table, which wraps past the top of memory or not depending on where the object is loaded", table, nrelative, nrelative*ent))
+			return nil
+		}
+		if nrel > maxRelocs {
+			r.note(lm, fmt.Sprintf("%s holds more than %d relocations: elfdoctor replayed the first %d", table, maxRelocs, maxRelocs))
+			nrel = maxRelocs
+		}
+		for i := uint64(0); i < nrel; i++ {
 			if r.spend() {
 				return r.exhausted(lm)
 			}
@@ -619,11 +628,28 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 				return fail
 			}
 		}
-		for i := nrelative; i < count; i++ {
+		n := uint64(0)
+		if count > 0 && lm.m.add(start, count*ent) != start && first < lm.m.add(start, count*ent) {
+			n = min((lm.m.add(start, count*ent)-first+ent-1)/ent, maxRelocs)
+		}
+		at := func(i uint64) (reloc, error) {
+			addr := lm.m.add(first, i*ent)
+			if err := lm.f.Image().ReadAt(b, addr, fmt.Sprintf("%s entry at 0x%x", table, addr)); err != nil {
+				return reloc{}, err
+			}
+			rl := decodeReloc(lm.f, b, rela)
+			rl.table, rl.addr = table, addr
+			rl.index = int64((addr - start) / ent)
+			if addr < start {
+				rl.index = -int64((start - addr + ent - 1) / ent)
+			}
+			return rl, nil
+		}
+		for i := uint64(0); i < n; i++ {
 			if r.spend() {
 				return r.exhausted(lm)
 			}
-			rl, err := read(i)
+			rl, err := at(i)
 			if err != nil {
 				return &relocFail{lm: lm, what: "reading a relocation entry", err: err}
 			}
@@ -644,6 +670,41 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 		}
 	}
 	return nil
+}
+
+// relativeSpan replays the pointer arithmetic of elf_dynamic_do_Rel
+// (elf/do-rel.h): `relative = reladdr; r = relative + nrelative`, then
+// the RELATIVE loop while relative < r and the main loop from r while
+// r < end, all compared as real addresses. nrelative entries of ent bytes
+// can wrap past the top of memory: r then lies below the table, the
+// RELATIVE loop does nothing, and the main loop starts at r, reading
+// whatever precedes the table as relocations. It returns the number of
+// entries the RELATIVE loop applies and where the main loop starts; known
+// is false when whether it wraps depends on the load address of an
+// ET_DYN object.
+func (r *relocator) relativeSpan(lm *linkMap, start, end, nrelative, ent uint64) (nrel, first uint64, known bool) {
+	d := nrelative * ent // the byte offset, modulo 2^64 as in C
+	if nrelative == 0 {
+		return 0, start, true
+	}
+	lo, hi := uint64(0), uint64(0) // the least and greatest load bias
+	if lm.f.Type == elf.ET_DYN {
+		lo, hi = dynBase(lm.f), taskSize(lm.f)
+		if hi == 0 {
+			hi = ^uint64(0) // not known: anywhere
+		}
+	}
+	wraps := func(bias uint64) bool {
+		s := start + bias
+		return s < start || s+d < s
+	}
+	switch {
+	case wraps(lo) != wraps(hi):
+		return 0, 0, false
+	case wraps(lo):
+		return 0, start + d, true
+	}
+	return (d + ent - 1) / ent, start + d, true
 }
 
 // relativeRel replays elf_machine_rela_relative: only RELATIVE (and on
