@@ -655,6 +655,19 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 	if phentsize != c.f.PhdrSize() {
 		return candidateStop, "ELF file's phentsize not the expected size"
 	}
+	// Then the program headers: e_phnum of them (no PN_XNUM escape) at
+	// e_phoff, read with pread when they are not in the first bytes it
+	// read; a short read stops it with "cannot read file data".
+	phoff, phnum := o.Uint64(h[32:]), uint64(o.Uint16(h[56:]))
+	if c.f.Class == elf.ELFCLASS32 {
+		phoff, phnum = uint64(o.Uint32(h[28:])), uint64(o.Uint16(h[44:]))
+	}
+	if fi, err := fh.Stat(); err == nil {
+		size := uint64(fi.Size())
+		if n := phnum * uint64(phentsize); phoff > size || n > size-phoff {
+			return candidateStop, "cannot read file data"
+		}
+	}
 	if typ == elf.ET_EXEC {
 		return candidateStop, "cannot dynamically load executable"
 	}
