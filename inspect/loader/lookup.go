@@ -39,6 +39,9 @@ type linkMap struct {
 	hasRelro, spanMapped    bool
 	// written are the addresses ld.so's relocations wrote.
 	written map[uint64]bool
+	// values are the words relocations wrote whose content startCall
+	// may need, by address (relocs.go).
+	values map[uint64]slotValue
 }
 
 // foundVersion is one entry of l_versions (struct r_found_version).
@@ -99,7 +102,7 @@ func (c *checker) newLinkMap(o *loadedObj, main bool) (*linkMap, error) {
 	if err != nil {
 		return nil, err
 	}
-	lm := &linkMap{obj: o, f: f, d: o.dyn, m: memOf(f), main: main, written: map[uint64]bool{}}
+	lm := &linkMap{obj: o, f: f, d: o.dyn, m: memOf(f), main: main, written: map[uint64]bool{}, values: map[uint64]slotValue{}}
 	lm.symtab, lm.hasSymtab = o.dyn.Tag(elf.DT_SYMTAB)
 	lm.strtab, lm.hasStrtab = o.dyn.Tag(elf.DT_STRTAB)
 	lm.versym, lm.hasVersym = o.dyn.Tag(elf.DT_VERSYM)

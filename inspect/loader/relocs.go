@@ -294,7 +294,7 @@ func (r *relocator) startCall(lm *linkMap) *relocFail {
 		disp := int64(int32(f.ByteOrder().Uint32(code[i+2:])))
 		slot := lm.m.add(f.Entry+uint64(i)+6, uint64(disp))
 		if lm.written[slot] {
-			return nil
+			return r.boundStartCall(lm, slot)
 		}
 		var b [8]byte
 		if f.Image().ReadAt(b[:], slot, "__libc_start_main's GOT slot") != nil {
@@ -309,6 +309,64 @@ func (r *relocator) startCall(lm *linkMap) *relocFail {
 				Msg: fmt.Sprintf("_start calls through the GOT slot at 0x%x, which no relocation ld.so applied wrote: it still holds 0x%x from the file", slot, v), Fault: inspect.FaultUnmapped}}
 	}
 	return nil
+}
+
+// boundStartCall judges the call _start makes through __libc_start_main's
+// GOT slot when a relocation ld.so applied wrote it: bound to
+// __libc_start_main itself, the program starts; bound to an address that
+// is not code (the object's ELF header, for a relocation whose symbol is
+// the null symbol, or 0 for a weak undefined one), the call faults there,
+// before main. Bound to some other code, what follows is that code's
+// business and not judged.
+func (r *relocator) boundStartCall(lm *linkMap, slot uint64) *relocFail {
+	v, ok := lm.values[slot]
+	if !ok || v.mangled || v.unknown {
+		return nil
+	}
+	fault := func(msg string) *relocFail {
+		return &relocFail{lm: lm, what: "calling __libc_start_main from _start", site: "in _start calling __libc_start_main, before main",
+			err: &inspect.FormatError{Off: -1, Addr: slot, InMem: true, Struct: "__libc_start_main's GOT slot", Msg: msg, Fault: inspect.FaultUnmapped}}
+	}
+	if v.def == nil {
+		// A weak undefined symbol is 0, plus the addend: the first page
+		// of memory (below vm.mmap_min_addr's least value) is never
+		// mapped.
+		if v.addend < 0x1000 {
+			return fault(fmt.Sprintf("a relocation bound the slot at 0x%x to an undefined weak symbol, 0x%x: _start calls there", slot, v.addend))
+		}
+		return nil
+	}
+	s, def := v.def.s, v.def.lm
+	if s.typ() == elf.STT_GNU_IFUNC || s.shndx == uint16(elf.SHN_ABS) || elf.SymType(s.typ()) == elf.STT_TLS {
+		return nil // the address is a resolver's result, absolute or a TLS offset
+	}
+	target := def.m.add(s.value, v.addend)
+	l := def.f.Image().Lookup(target)
+	var state string
+	switch {
+	case l.Mapped && l.Perm&elf.PF_X != 0:
+		return nil // code: __libc_start_main, or another function whose run is not replayed
+	case l.Mapped:
+		state = fmt.Sprintf("mapped %s by program header %d, not executable", inspect.FlagString(l.Perm), l.Prog)
+	case def == lm && target < lowestLoad(def.f):
+		// Below the program nothing is mapped; past its end (the heap)
+		// or outside a library, something may be.
+		state = "below the program's first segment, where nothing is mapped"
+	default:
+		return nil
+	}
+	name := def.symName(s).s
+	return fault(fmt.Sprintf("a relocation bound the slot at 0x%x to symbol %d (%s) of %s plus 0x%x, vaddr 0x%x there, %s: _start calls there",
+		slot, s.index, orNone(name), filepath.Base(def.obj.name), v.addend, target, state))
+}
+
+// lowestLoad is the page where f's first PT_LOAD starts.
+func lowestLoad(f *inspect.File) uint64 {
+	low := ^uint64(0)
+	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
+		low = min(low, p.Vaddr&^(inspect.PageSizeFor(f.Machine)-1))
+	}
+	return low
 }
 
 // firstCalls replays _dl_fixup for the PLT slots ld.so left to bind
@@ -819,7 +877,29 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	if err := r.write(lm, rl.off, size, textrel, "relocation target"); err != nil {
 		return fail("writing the relocated value", err)
 	}
+	if t.full && size == r.word && (rl.typ == t.globDat || rl.typ == t.jumpSlot || rl.typ == uint32(elf.R_X86_64_64)) {
+		v := slotValue{def: res}
+		// R_X86_64_64 is S + A; GLOB_DAT and JUMP_SLOT were S + A too
+		// until glibc 2.36 ignored their addend.
+		if rl.typ == uint32(elf.R_X86_64_64) || (r.minor != 0 && r.minor < 36) {
+			v.addend = uint64(rl.addend)
+		} else if r.minor == 0 && rl.addend != 0 {
+			v.unknown = true
+		}
+		lm.values[rl.off] = v
+	}
 	return nil
+}
+
+// slotValue is a word a relocation bound to a symbol wrote: the
+// definition's address (0 for a weak undefined symbol, def nil) plus the
+// addend ld.so added.
+type slotValue struct {
+	def    *lookupResult
+	addend uint64
+	// unknown: the glibc release, which decides whether the addend was
+	// added, is not known; mangled: a later write changed part of it.
+	unknown, mangled bool
 }
 
 // selfBound notes a GOT or PLT slot bound to an undefined symbol of its
@@ -1052,6 +1132,17 @@ func (r *relocator) pltZero(lm *linkMap, rl reloc, entry uint64) *relocFail {
 // every segment writable), and backed by the file where it is file-backed.
 func (r *relocator) write(lm *linkMap, addr, n uint64, textrel bool, what string) error {
 	lm.written[addr] = true
+	// A word written before and overlapped now holds something else,
+	// not the value recorded for it (a whole new value is recorded by
+	// the caller).
+	if len(lm.values) > 0 {
+		for a := addr - r.word + 1; a != addr+n; a++ {
+			if v, ok := lm.values[a]; ok {
+				v.mangled = true
+				lm.values[a] = v
+			}
+		}
+	}
 	im := lm.f.Image()
 	for _, a := range []uint64{addr, lm.m.add(addr, n-1)} {
 		l := im.Lookup(a)
