@@ -470,7 +470,9 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 	}
 	_, hasPLTRel := d.Tag(elf.DT_PLTREL)
 	if jmp, ok := d.Tag(elf.DT_JMPREL); ok && !hasPLTRel && lm.f.Type == elf.ET_DYN {
-		if sz, ok := d.Tag(elf.DT_PLTRELSZ); ok && sz > 0 {
+		// DT_PLTRELSZ is not read either: a DT_JMPREL says the object
+		// has PLT slots, whatever became of its size.
+		if sz, ok := d.Tag(elf.DT_PLTRELSZ); !ok || sz > 0 {
 			// Without DT_PLTREL ld.so applies nothing from DT_JMPREL:
 			// the PLT slots keep their link-time values.
 			r.unrebased = append(r.unrebased, &relocFail{lm: lm, what: "calling through the PLT for the first time",

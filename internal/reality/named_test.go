@@ -299,6 +299,8 @@ var namedCases = []struct {
 		Found: "predicted the RELATIVE assertion; really SIGSEGV before main: relative + DT_RELACOUNT wraps below the table (do-rel.h's pointer arithmetic), the RELATIVE loop does nothing and the main loop applies the 11 entries before the table, the first an R_X86_64_64 into the read-only ELF header (core: elf_machine_rela writing at the load address)"},
 	{Name: "start-slot-null-symbol", Seed: 9100000778, Input: "clang-lld", Damage: []string{"rela[3].r_info.sym = 0x0"},
 		Found: "predicted starts; really SIGSEGV before main: the GLOB_DAT of __libc_start_main's slot binds the null symbol (local, so the object's load address plus 0: its ELF header, mapped R), and _start calls there"},
+	{Name: "pltrel-and-size-lost", Seed: 9100000334, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_PLTREL#0].d_tag += 0x1000", "dyn[DT_PLTRELSZ#0].d_tag -= 0x1000"},
+		Found: "predicted starts; really SIGSEGV before main: without DT_PLTREL ld.so rebases none of the PIE's PLT slots, whether DT_PLTRELSZ survives or not, and the first call jumps to a link-time address"},
 	{Name: "lib-phnum-short-read", Seed: 9100000669, Input: "uses-libdemo-lld", Library: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
 		Found: "predicted \"libdemo.so: invalid ELF header\" (the library could not be parsed); really exit 127 \"/c/N/libdemo.so: cannot read file data\": open_verify's pread of e_phnum headers comes up short"},
 
