@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 )
@@ -269,6 +270,18 @@ func (c *checker) relocations() {
 	if lm := maps[0]; lm != nil && lm.main && !c.stop {
 		if fail := r.startCall(lm); fail != nil {
 			c.add(r.finding(fail, false))
+			return
+		}
+	}
+	// Each object's _init runs before main: a library's from call_init,
+	// the program's from __libc_start_main after _start's call.
+	for i := len(maps) - 1; i >= 0; i-- {
+		lm := maps[i]
+		if lm == nil || lm.obj.preloaded || c.stop {
+			continue
+		}
+		if fail := r.initGmonCall(lm); fail != nil {
+			r.selfCalls = append(r.selfCalls, selfCall{name: "__gmon_start__", fail: fail})
 		}
 	}
 }
@@ -312,32 +325,49 @@ func (r *relocator) startCall(lm *linkMap) *relocFail {
 }
 
 // boundStartCall judges the call _start makes through __libc_start_main's
-// GOT slot when a relocation ld.so applied wrote it: bound to
-// __libc_start_main itself, the program starts; bound to an address that
-// is not code (the object's ELF header, for a relocation whose symbol is
-// the null symbol, or 0 for a weak undefined one), the call faults there,
-// before main. Bound to some other code, what follows is that code's
-// business and not judged.
+// GOT slot when a relocation ld.so applied wrote it (boundCall).
 func (r *relocator) boundStartCall(lm *linkMap, slot uint64) *relocFail {
+	return r.boundCall(lm, slot, false, "__libc_start_main's GOT slot", "calling __libc_start_main from _start", "in _start calling __libc_start_main, before main")
+}
+
+// boundCall judges a call the program's start files make through a GOT
+// slot a relocation ld.so applied wrote: bound to code, the program goes
+// on (to __libc_start_main, or into some other function whose run is not
+// replayed); bound to an address that is not code (the object's ELF
+// header, for a relocation whose symbol is the null symbol; a weak
+// undefined symbol's 0 plus an addend), the call faults there. A slot a
+// later write changed in part is not judged.
+func (r *relocator) boundCall(lm *linkMap, slot uint64, skipNull bool, slotName, what, site string) *relocFail {
 	v, ok := lm.values[slot]
 	if !ok || v.mangled || v.unknown {
 		return nil
 	}
+	if skipNull && v.null() {
+		return nil // the caller tests the pointer and makes no call
+	}
 	fault := func(msg string) *relocFail {
-		return &relocFail{lm: lm, what: "calling __libc_start_main from _start", site: "in _start calling __libc_start_main, before main",
-			err: &inspect.FormatError{Off: -1, Addr: slot, InMem: true, Struct: "__libc_start_main's GOT slot", Msg: msg, Fault: inspect.FaultUnmapped}}
+		return &relocFail{lm: lm, what: what, site: site,
+			err: &inspect.FormatError{Off: -1, Addr: slot, InMem: true, Struct: slotName, Msg: msg, Fault: inspect.FaultUnmapped}}
 	}
 	if v.def == nil {
-		// A weak undefined symbol is 0, plus the addend: the first page
-		// of memory (below vm.mmap_min_addr's least value) is never
-		// mapped.
-		if v.addend < 0x1000 {
-			return fault(fmt.Sprintf("a relocation bound the slot at 0x%x to an undefined weak symbol, 0x%x: _start calls there", slot, v.addend))
+		// A weak undefined symbol is 0, plus the addend. Before main
+		// nothing is mapped below vm.mmap_min_addr, below the program
+		// (the kernel puts a PIE at ELF_ET_DYN_BASE or above, and
+		// mappings grow down from the top), or past TASK_SIZE.
+		low := lowestLoad(r.c.program())
+		if r.c.program().Type == elf.ET_DYN {
+			low = dynBase(r.c.program())
+		}
+		if r.c.dlopen {
+			low = 0 // the process's program is not this file
+		}
+		if v.addend < max(mmapMinAddr(), low) || (taskSize(lm.f) != 0 && v.addend >= taskSize(lm.f)) {
+			return fault(fmt.Sprintf("a relocation bound the slot at 0x%x to an undefined weak symbol, 0x%x, where nothing can be mapped: the call jumps there", slot, v.addend))
 		}
 		return nil
 	}
 	s, def := v.def.s, v.def.lm
-	if s.typ() == elf.STT_GNU_IFUNC || s.shndx == uint16(elf.SHN_ABS) || elf.SymType(s.typ()) == elf.STT_TLS {
+	if s.typ() == elf.STT_GNU_IFUNC || s.shndx == uint16(elf.SHN_ABS) || s.typ() == elf.STT_TLS {
 		return nil // the address is a resolver's result, absolute or a TLS offset
 	}
 	target := def.m.add(s.value, v.addend)
@@ -345,7 +375,7 @@ func (r *relocator) boundStartCall(lm *linkMap, slot uint64) *relocFail {
 	var state string
 	switch {
 	case l.Mapped && l.Perm&elf.PF_X != 0:
-		return nil // code: __libc_start_main, or another function whose run is not replayed
+		return nil // code, whose run is not replayed
 	case l.Mapped:
 		state = fmt.Sprintf("mapped %s by program header %d, not executable", inspect.FlagString(l.Perm), l.Prog)
 	case def == lm && target < lowestLoad(def.f):
@@ -356,8 +386,61 @@ func (r *relocator) boundStartCall(lm *linkMap, slot uint64) *relocFail {
 		return nil
 	}
 	name := def.symName(s).s
-	return fault(fmt.Sprintf("a relocation bound the slot at 0x%x to symbol %d (%s) of %s plus 0x%x, vaddr 0x%x there, %s: _start calls there",
+	return fault(fmt.Sprintf("a relocation bound the slot at 0x%x to symbol %d (%s) of %s plus 0x%x, vaddr 0x%x there, %s: the call jumps there",
 		slot, s.index, orNone(name), filepath.Base(def.obj.name), v.addend, target, state))
+}
+
+// mmapMinAddr is vm.mmap_min_addr: nothing is ever mapped below it. 4096
+// when it cannot be read (Linux's least useful value).
+func mmapMinAddr() uint64 {
+	mmapMin.Do(func() {
+		mmapMin.v = 4096
+		if b, err := readCapped("/proc/sys/vm/mmap_min_addr", 64); err == nil {
+			var v uint64
+			if _, err := fmt.Sscan(string(b), &v); err == nil && v > mmapMin.v {
+				mmapMin.v = v
+			}
+		}
+	})
+	return mmapMin.v
+}
+
+var mmapMin struct {
+	sync.Once
+	v uint64
+}
+
+// initGmonCall replays the call glibc's crti.o makes in _init (an
+// object's DT_INIT, run before main): `mov __gmon_start__@GOTPCREL(%rip),
+// %rax; test %rax,%rax; je; call *%rax`. When a relocation wrote that
+// slot, what it bound is judged (boundCall); a slot left at 0 is skipped.
+func (r *relocator) initGmonCall(lm *linkMap) *relocFail {
+	f := lm.f
+	if f.Machine != elf.EM_X86_64 {
+		return nil
+	}
+	init, ok := lm.d.Tag(elf.DT_INIT)
+	if !ok {
+		return nil
+	}
+	code := make([]byte, 32)
+	if f.Image().ReadAt(code, init, "_init") != nil {
+		return nil
+	}
+	for i := 0; i+14 <= len(code); i++ {
+		// 48 8b 05 disp32 | 48 85 c0 | 74 xx | ff d0
+		if code[i] != 0x48 || code[i+1] != 0x8b || code[i+2] != 0x05 || code[i+7] != 0x48 || code[i+8] != 0x85 || code[i+9] != 0xc0 ||
+			code[i+10] != 0x74 || code[i+12] != 0xff || code[i+13] != 0xd0 {
+			continue
+		}
+		disp := int64(int32(f.ByteOrder().Uint32(code[i+3:])))
+		slot := lm.m.add(init+uint64(i)+7, uint64(disp))
+		if !lm.written[slot] {
+			return nil
+		}
+		return r.boundCall(lm, slot, true, "__gmon_start__'s GOT slot", "calling __gmon_start__ from _init", "in _init (crti.o) calling __gmon_start__, before main")
+	}
+	return nil
 }
 
 // lowestLoad is the page where f's first PT_LOAD starts.
@@ -891,6 +974,19 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		lm.values[rl.off] = v
 	}
 	return nil
+}
+
+// null says whether the word is 0: a weak undefined symbol without
+// addend, an absolute symbol, or one of a program loaded at 0 (ET_EXEC),
+// whose value and addend sum to 0.
+func (v slotValue) null() bool {
+	switch {
+	case v.def == nil:
+		return v.addend == 0
+	case v.def.s.shndx == uint16(elf.SHN_ABS) || v.def.lm.f.Type == elf.ET_EXEC:
+		return v.def.s.value+v.addend == 0
+	}
+	return false
 }
 
 // slotValue is a word a relocation bound to a symbol wrote: the

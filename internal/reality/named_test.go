@@ -301,6 +301,10 @@ var namedCases = []struct {
 		Found: "predicted starts; really SIGSEGV before main: the GLOB_DAT of __libc_start_main's slot binds the null symbol (local, so the object's load address plus 0: its ELF header, mapped R), and _start calls there"},
 	{Name: "pltrel-and-size-lost", Seed: 9100000334, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_PLTREL#0].d_tag += 0x1000", "dyn[DT_PLTRELSZ#0].d_tag -= 0x1000"},
 		Found: "predicted starts; really SIGSEGV before main: without DT_PLTREL ld.so rebases none of the PIE's PLT slots, whether DT_PLTRELSZ survives or not, and the first call jumps to a link-time address"},
+
+	// From a 3,000-case soak (seeds 9200000000..9200002999).
+	{Name: "gmon-addend-bullseye", Seed: 9200000600, Input: "gcc-nopie", Damage: []string{"rela[1].r_addend = 0xffffffffffffffff"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted starts; really SIGSEGV before main: glibc before 2.36 adds r_addend to GLOB_DAT, so the weak undefined __gmon_start__'s slot holds -1 instead of 0, and crti.o's _init calls it (bookworm and trixie ignore the addend and start it)"},
 	{Name: "lib-phnum-short-read", Seed: 9100000669, Input: "uses-libdemo-lld", Library: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
 		Found: "predicted \"libdemo.so: invalid ELF header\" (the library could not be parsed); really exit 127 \"/c/N/libdemo.so: cannot read file data\": open_verify's pread of e_phnum headers comes up short"},
 
