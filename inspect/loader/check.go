@@ -709,6 +709,9 @@ func (c *checker) startup() {
 	if c.info = c.getDynamicInfo(f, d, ""); c.info == nil || !c.setupHash(f, c.info, "") {
 		return
 	}
+	if !c.dlopen && !c.initPaths(f) {
+		return
+	}
 	if s, ok := c.info.slot[elf.DT_DEBUG]; ok && !c.dynamicWrite(f, d, s, "") {
 		return
 	}
@@ -718,6 +721,39 @@ func (c *checker) startup() {
 	for _, e := range d.Problems {
 		c.add(Finding{Severity: SeverityWarning, Stage: StageStartup, Code: "dynamic-problem", Summary: e.Error()})
 	}
+}
+
+// initPaths replays what _dl_init_paths (elf/dl-load.c) reads of the
+// program, right after _dl_setup_hash: its DT_RUNPATH string, or else
+// its DT_RPATH one (the last entry of the tag, as l_info keeps it), which
+// decompose_rpath copies with strdup at start-up whether or not a library
+// is ever looked for there. A string ld.so cannot read is a fault.
+func (c *checker) initPaths(f *inspect.File) bool {
+	tag := elf.DT_RUNPATH
+	off, ok := c.info.get(tag)
+	if !ok {
+		tag = elf.DT_RPATH
+		if off, ok = c.info.get(tag); !ok {
+			return true
+		}
+	}
+	strtab, ok := c.info.get(elf.DT_STRTAB)
+	if !ok {
+		return true // strtab-missing
+	}
+	m := memOf(f)
+	addr := m.add(strtab, off)
+	s := m.cstring(addr, inspect.DynTagName(tag)+" string")
+	if s.err == nil {
+		return true
+	}
+	sig := faultSignal(s.err)
+	c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "search-path-unreadable",
+		Summary:  fmt.Sprintf("ld.so copies the program's %s string (DT_STRTAB 0x%x + 0x%x) when it sets up its search paths, and cannot read it", inspect.DynTagName(tag), strtab, off),
+		Evidence: []string{s.err.Error()},
+		Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main (_dl_init_paths)",
+		Next:     "the dynamic table's " + inspect.DynTagName(tag) + " entry was damaged: compare with the pristine file using `elfdoctor diff`"})
+	return false
 }
 
 // libraries replays, for every library ld.so maps, what

@@ -305,6 +305,10 @@ var namedCases = []struct {
 	// From a 3,000-case soak (seeds 9200000000..9200002999).
 	{Name: "gmon-addend-bullseye", Seed: 9200000600, Input: "gcc-nopie", Damage: []string{"rela[1].r_addend = 0xffffffffffffffff"}, Glibc: "bullseye-2.31",
 		Found: "bullseye: predicted starts; really SIGSEGV before main: glibc before 2.36 adds r_addend to GLOB_DAT, so the weak undefined __gmon_start__'s slot holds -1 instead of 0, and crti.o's _init calls it (bookworm and trixie ignore the addend and start it)"},
+	{Name: "runpath-offset-unmapped", Seed: 9200002533, Input: "uses-libdemo-lld", LibPath: true, Damage: []string{"dyn[DT_RUNPATH#0].d_val ^= 0x10000000000000"},
+		Found: "predicted starts (the library is found through LD_LIBRARY_PATH); really SIGSEGV before main: _dl_init_paths copies the program's RUNPATH string at start-up, needed or not"},
+	{Name: "init-array-tag-becomes-runpath", Seed: 9200001848, Input: "nozerofill-gcc.patchelf", Damage: []string{"dyn[DT_INIT_ARRAY#0].d_tag += 0x4"},
+		Found: "predicted starts; really SIGSEGV before main: the entry is now a second DT_RUNPATH, the one l_info keeps, whose string offset (the array's address) is past every mapping"},
 	{Name: "lib-phnum-short-read", Seed: 9100000669, Input: "uses-libdemo-lld", Library: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
 		Found: "predicted \"libdemo.so: invalid ELF header\" (the library could not be parsed); really exit 127 \"/c/N/libdemo.so: cannot read file data\": open_verify's pread of e_phnum headers comes up short"},
 
