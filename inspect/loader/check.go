@@ -752,7 +752,7 @@ func (c *checker) initPaths(f *inspect.File) bool {
 		Summary:  fmt.Sprintf("ld.so copies the program's %s string (DT_STRTAB 0x%x + 0x%x) when it sets up its search paths, and cannot read it", inspect.DynTagName(tag), strtab, off),
 		Evidence: []string{s.err.Error()},
 		Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main (_dl_init_paths)",
-		Next:     "the dynamic table's " + inspect.DynTagName(tag) + " entry was damaged: compare with the pristine file using `elfdoctor diff`"})
+		Next: "the dynamic table's " + inspect.DynTagName(tag) + " entry was damaged: compare with the pristine file using `elfdoctor diff`"})
 	return false
 }
 
