@@ -191,6 +191,12 @@ type pltFixup struct {
 	// rebasedTwice: the slot was bound by an earlier relocation, then
 	// rebased as a lazy slot.
 	rebasedTwice bool
+	// prior is what an earlier relocation bound into the slot of a
+	// program loaded at 0, which the rebase left as it was; overwritten
+	// says an earlier write touched the slot at all (then slot, the
+	// file's bytes, is not what the first call jumps to).
+	prior       *slotValue
+	overwritten bool
 }
 
 // maxReplaySteps bounds the whole relocation replay (entries, symbols
@@ -339,14 +345,23 @@ func (r *relocator) boundStartCall(lm *linkMap, slot uint64) *relocFail {
 // later write changed in part is not judged.
 func (r *relocator) boundCall(lm *linkMap, slot uint64, skipNull bool, slotName, what, site string) *relocFail {
 	v, ok := lm.values[slot]
-	if !ok || v.mangled || v.unknown {
+	if !ok {
+		return nil
+	}
+	return r.callThrough(lm, slot, v, skipNull, slotName, what, site, nil)
+}
+
+// callThrough judges a call through a word holding v (boundCall); rl is
+// the relocation of a PLT slot, when it is one.
+func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull bool, slotName, what, site string, rl *reloc) *relocFail {
+	if v.mangled || v.unknown {
 		return nil
 	}
 	if skipNull && v.null() {
 		return nil // the caller tests the pointer and makes no call
 	}
 	fault := func(msg string) *relocFail {
-		return &relocFail{lm: lm, what: what, site: site,
+		return &relocFail{lm: lm, r: rl, what: what, site: site,
 			err: &inspect.FormatError{Off: -1, Addr: slot, InMem: true, Struct: slotName, Msg: msg, Fault: inspect.FaultUnmapped}}
 	}
 	if v.def == nil {
@@ -875,6 +890,19 @@ func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		// holds a run-time address; adding the load address again
 		// leaves it pointing nowhere.
 		bound := lm.written[rl.off] && lm.f.Type == elf.ET_DYN
+		// In a program loaded at 0 (ET_EXEC) the rebase adds nothing:
+		// what an earlier relocation wrote over the slot stays, and the
+		// first call jumps there instead of into the PLT.
+		var prior *slotValue
+		overwritten := false
+		if lm.f.Type == elf.ET_EXEC {
+			if v, ok := lm.values[rl.off]; ok {
+				prior = &v
+			}
+			for a := rl.off - r.word + 1; a != rl.off+r.word; a++ {
+				overwritten = overwritten || lm.written[a]
+			}
+		}
 		if err := r.write(lm, rl.off, r.word, textrel, "PLT slot"); err != nil {
 			return &relocFail{lm: lm, r: &rl, what: "rebasing a PLT slot", err: err}
 		}
@@ -882,7 +910,7 @@ func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		if r.word == 4 {
 			slot = uint64(lm.f.ByteOrder().Uint32(b[:]))
 		}
-		r.fixups = append(r.fixups, pltFixup{lm: lm, r: rl, slot: slot, rebasedTwice: bound})
+		r.fixups = append(r.fixups, pltFixup{lm: lm, r: rl, slot: slot, rebasedTwice: bound, prior: prior, overwritten: overwritten})
 		return nil
 	case rl.typ == r.types.tlsdesc:
 		return r.machineRel(lm, rl, textrel)
@@ -1138,6 +1166,12 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 			err: &inspect.FormatError{Off: -1, Addr: rl.off, InMem: true, Struct: "PLT slot",
 				Msg: fmt.Sprintf("an earlier relocation bound the slot at 0x%x to a function, then its lazy relocation added the load address to that: the first call jumps past the end of memory", rl.off), Fault: inspect.FaultUnmapped}}
 	}
+	if fx.prior != nil {
+		return r.callThrough(lm, rl.off, *fx.prior, false, "PLT slot", "calling through a PLT slot for the first time", "", &rl)
+	}
+	if fx.overwritten {
+		return nil // the slot holds parts of several words: not judged
+	}
 	// The PLT entry jumps to the slot's content first: in the loader's
 	// view (without the load address) that must be code.
 	if l := lm.f.Image().Lookup(fx.slot); !l.Mapped || l.Perm&elf.PF_X == 0 {
@@ -1208,7 +1242,19 @@ func (r *relocator) pltZero(lm *linkMap, rl reloc, entry uint64) *relocFail {
 	if f.Image().ReadAt(p[:], plt0, "PLT0") != nil || p[0] != 0xff || p[1] != 0x35 || p[6] != 0xff || p[7] != 0x25 {
 		return nil
 	}
+	got1 := lm.m.add(plt0+6, uint64(int64(int32(f.ByteOrder().Uint32(p[2:])))))
 	got2 := lm.m.add(plt0+12, uint64(int64(int32(f.ByteOrder().Uint32(p[8:])))))
+	// elf_machine_runtime_setup wrote GOT[1] (the link map) and GOT[2]
+	// (_dl_runtime_resolve) before this object's relocations; a
+	// relocation that bound a symbol there (values) wrote over them.
+	if v, ok := lm.values[got1]; ok && !v.mangled && !v.unknown && v.null() {
+		return &relocFail{lm: lm, r: &rl, what: "calling through the PLT for the first time",
+			err: &inspect.FormatError{Off: -1, Addr: got1, InMem: true, Struct: "GOT[1]",
+				Msg: fmt.Sprintf("a relocation wrote 0 over GOT[1] at 0x%x, where ld.so had put the object's link map: PLT0 hands that to _dl_fixup, which reads through it", got1), Fault: inspect.FaultUnmapped}}
+	}
+	if v, ok := lm.values[got2]; ok {
+		return r.callThrough(lm, got2, v, false, "GOT[2]", "calling through the PLT for the first time", "", &rl)
+	}
 	if lm.written[got2] {
 		return nil
 	}

@@ -309,6 +309,8 @@ var namedCases = []struct {
 		Found: "predicted starts (the library is found through LD_LIBRARY_PATH); really SIGSEGV before main: _dl_init_paths copies the program's RUNPATH string at start-up, needed or not"},
 	{Name: "init-array-tag-becomes-runpath", Seed: 9200001848, Input: "nozerofill-gcc.patchelf", Damage: []string{"dyn[DT_INIT_ARRAY#0].d_tag += 0x4"},
 		Found: "predicted starts; really SIGSEGV before main: the entry is now a second DT_RUNPATH, the one l_info keeps, whose string offset (the array's address) is past every mapping"},
+	{Name: "got1-zeroed-by-moved-glob-dat", Seed: 9200001336, Input: "gcc-nopie", Damage: []string{"init_array[0] += 0x5", "rela[1].r_offset ^= 0x10"},
+		Found: "predicted starts; really SIGSEGV before main: __gmon_start__'s GLOB_DAT, moved onto GOT[1], writes 0 over the link map elf_machine_runtime_setup put there, and the first PLT call hands _dl_fixup a null link map"},
 	{Name: "lib-phnum-short-read", Seed: 9100000669, Input: "uses-libdemo-lld", Library: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
 		Found: "predicted \"libdemo.so: invalid ELF header\" (the library could not be parsed); really exit 127 \"/c/N/libdemo.so: cannot read file data\": open_verify's pread of e_phnum headers comes up short"},
 
