@@ -365,18 +365,8 @@ func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull 
 			err: &inspect.FormatError{Off: -1, Addr: slot, InMem: true, Struct: slotName, Msg: msg, Fault: inspect.FaultUnmapped}}
 	}
 	if v.def == nil {
-		// A weak undefined symbol is 0, plus the addend. Before main
-		// nothing is mapped below vm.mmap_min_addr, below the program
-		// (the kernel puts a PIE at ELF_ET_DYN_BASE or above, and
-		// mappings grow down from the top), or past TASK_SIZE.
-		low := lowestLoad(r.c.program())
-		if r.c.program().Type == elf.ET_DYN {
-			low = dynBase(r.c.program())
-		}
-		if r.c.dlopen {
-			low = 0 // the process's program is not this file
-		}
-		if v.addend < max(mmapMinAddr(), low) || (taskSize(lm.f) != 0 && v.addend >= taskSize(lm.f)) {
+		// A weak undefined symbol is 0, plus the addend.
+		if r.surelyUnmapped(lm, v.addend) {
 			return fault(fmt.Sprintf("a relocation bound the slot at 0x%x to an undefined weak symbol, 0x%x, where nothing can be mapped: the call jumps there", slot, v.addend))
 		}
 		return nil
@@ -386,6 +376,12 @@ func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull 
 		return nil // the address is a resolver's result, absolute or a TLS offset
 	}
 	target := def.m.add(s.value, v.addend)
+	if ts := taskSize(def.f); ts != 0 && def.f.Class == elf.ELFCLASS64 && target >= ts && target <= -ts {
+		// Wherever the object is loaded (below TASK_SIZE), the address
+		// is past TASK_SIZE, and below the top of memory.
+		return fault(fmt.Sprintf("a relocation bound the slot at 0x%x to symbol %d (%s) of %s plus 0x%x: 0x%x past wherever it is loaded, beyond the process's address space; the call jumps there",
+			slot, s.index, orNone(def.symName(s).s), filepath.Base(def.obj.name), v.addend, target))
+	}
 	l := def.f.Image().Lookup(target)
 	var state string
 	switch {
@@ -403,6 +399,37 @@ func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull 
 	name := def.symName(s).s
 	return fault(fmt.Sprintf("a relocation bound the slot at 0x%x to symbol %d (%s) of %s plus 0x%x, vaddr 0x%x there, %s: the call jumps there",
 		slot, s.index, orNone(name), filepath.Base(def.obj.name), v.addend, target, state))
+}
+
+// surelyUnmapped says whether nothing can be mapped at addr in the
+// process before main, on x86-64 Linux: below vm.mmap_min_addr; below the
+// program (a PIE is loaded at ELF_ET_DYN_BASE or above) and below the
+// lowest mmap base any layout gives (TASK_SIZE/6 less the 2^40 bytes of
+// randomisation, taken as 2^43); between an ET_EXEC program's heap (its
+// end plus a generous 4 GiB) and that mmap base; at or past TASK_SIZE.
+func (r *relocator) surelyUnmapped(lm *linkMap, addr uint64) bool {
+	ts := taskSize(lm.f)
+	if ts == 0 || lm.f.Class != elf.ELFCLASS64 {
+		return addr < mmapMinAddr()
+	}
+	if addr < mmapMinAddr() || addr >= ts {
+		return true
+	}
+	if r.c.dlopen {
+		return false // the process's program is not this file
+	}
+	const mmapLow = 1 << 43
+	prog := r.c.program()
+	if prog.Type == elf.ET_DYN {
+		return addr < mmapLow
+	}
+	low, high := lowestLoad(prog), uint64(0)
+	for _, p := range prog.ProgsOfType(elf.PT_LOAD) {
+		if end, ok := addNoOverflow(p.Vaddr, p.Memsz); ok {
+			high = max(high, end)
+		}
+	}
+	return addr < min(low, mmapLow) || (high < mmapLow-(1<<32) && addr >= high+(1<<32) && addr < mmapLow)
 }
 
 // mmapMinAddr is vm.mmap_min_addr: nothing is ever mapped below it. 4096

@@ -315,6 +315,10 @@ var namedCases = []struct {
 	// From a 10,000-case soak (seeds 8000000000..8000009999, again).
 	{Name: "plt-bound-to-weak-undefined", Seed: 8000002556, Input: "clang-lld-nopie", Damage: []string{"jmprel[0].r_info.sym += 0xfffffffd"},
 		Found: "predicted starts; really SIGSEGV before main: the PLT slot now names a weak symbol nothing defines, so _dl_fixup binds it to 0 and the first call jumps there"},
+	{Name: "gmon-addend-far-bullseye", Seed: 8000007817, Input: "gcc-nopie", Damage: []string{"rela[1].r_addend += 0x10000000000"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted starts; really SIGSEGV before main: __gmon_start__'s slot holds 0x10000000000 (2.31 adds the addend), between the heap and the lowest place the kernel puts mappings, and _init calls it"},
+	{Name: "start-slot-past-address-space-bullseye", Seed: 8000009618, Input: "uses-libdemo", Damage: []string{"rela[4].r_addend ^= 0x8000000000000"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted starts; really SIGSEGV before main: __libc_start_main plus 2^51 is past TASK_SIZE wherever libc is loaded, and _start calls it"},
 	{Name: "lib-phnum-short-read", Seed: 9100000669, Input: "uses-libdemo-lld", Library: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
 		Found: "predicted \"libdemo.so: invalid ELF header\" (the library could not be parsed); really exit 127 \"/c/N/libdemo.so: cannot read file data\": open_verify's pread of e_phnum headers comes up short"},
 
