@@ -277,6 +277,34 @@ type lookupResult struct {
 // candidate. It returns the definition, or nil when none was found, or
 // the fault or assertion a read hit.
 func (r *relocator) lookupSymbol(name string, ref *sym, version *foundVersion, typeClass int) (*lookupResult, error) {
+	res, err := r.search(name, ref, version, typeClass)
+	if err != nil || res == nil || ref == nil || elf.ST_VISIBILITY(ref.other) != elf.STV_PROTECTED {
+		return res, err
+	}
+	// A reference with protected visibility: for a PLT relocation, a
+	// definition in another object is replaced by the reference itself
+	// in its own object; otherwise a second search as a PLT relocation
+	// decides the same. glibc before 2.36 searches an STT_OBJECT
+	// reference of a GLOB_DAT again as ELF_RTYPE_CLASS_EXTERN_PROTECTED_DATA,
+	// which is not modelled.
+	if typeClass&classPLT == 0 {
+		if ref.typ() == elf.STT_OBJECT && (r.minor == 0 || r.minor < 36) {
+			r.note(ref.lm, fmt.Sprintf("%s is referenced with protected visibility as data: how glibc before 2.36 binds it is not modelled", orNone(name)))
+			return res, nil
+		}
+		if res, err = r.search(name, ref, version, classPLT); err != nil || res == nil {
+			return res, err
+		}
+	}
+	if res.lm != ref.lm {
+		return &lookupResult{s: ref, lm: ref.lm}, nil
+	}
+	return res, nil
+}
+
+// search is do_lookup_x over the scope in order, as _dl_lookup_symbol_x
+// runs it, before its handling of a protected reference.
+func (r *relocator) search(name string, ref *sym, version *foundVersion, typeClass int) (*lookupResult, error) {
 	newHash := dlNewHash(name)
 	oldHash, haveOld := uint32(0), false
 	for _, lm := range r.scope {

@@ -319,6 +319,8 @@ var namedCases = []struct {
 		Found: "bullseye: predicted starts; really SIGSEGV before main: __gmon_start__'s slot holds 0x10000000000 (2.31 adds the addend), between the heap and the lowest place the kernel puts mappings, and _init calls it"},
 	{Name: "start-slot-past-address-space-bullseye", Seed: 8000009618, Input: "uses-libdemo", Damage: []string{"rela[4].r_addend ^= 0x8000000000000"}, Glibc: "bullseye-2.31",
 		Found: "bullseye: predicted starts; really SIGSEGV before main: __libc_start_main plus 2^51 is past TASK_SIZE wherever libc is loaded, and _start calls it"},
+	{Name: "start-symbol-protected", Seed: 8000003091, Input: "nozerofill-lld", Damage: []string{"dynsym[1].st_other = 0xff"},
+		Found: "predicted starts; really SIGSEGV before main: __libc_start_main referenced with protected visibility is bound by _dl_lookup_symbol_x to the reference itself in the program (its ELF header), and _start calls there"},
 	{Name: "lib-phnum-short-read", Seed: 9100000669, Input: "uses-libdemo-lld", Library: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
 		Found: "predicted \"libdemo.so: invalid ELF header\" (the library could not be parsed); really exit 127 \"/c/N/libdemo.so: cannot read file data\": open_verify's pread of e_phnum headers comes up short"},
 
