@@ -1231,18 +1231,8 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 	res := &lookupResult{s: s, lm: lm}
 	if elf.ST_VISIBILITY(s.other) == elf.STV_DEFAULT {
 		var f *relocFail
-		if res, f = r.lookup(lm, &rl, s, version, classPLT); f != nil {
+		if res, f = r.lookup(lm, &rl, s, version, classPLT); f != nil || res == nil {
 			return f
-		}
-		if res == nil {
-			if r.c.dlopen {
-				return nil // the loading program may define it
-			}
-			// A weak undefined symbol: _dl_fixup's value is 0, which it
-			// writes into the slot and jumps to.
-			return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time",
-				err: &inspect.FormatError{Off: -1, Addr: 0, InMem: true, Struct: "PLT target",
-					Msg: fmt.Sprintf("the slot is bound to symbol %d (%s), weak and defined nowhere, so _dl_fixup binds it to 0 and jumps there", s.index, orNone(lm.symName(s).s)), Fault: inspect.FaultUnmapped}}
 		}
 	}
 	// The call goes on to what the binding gives: the symbol's object's
