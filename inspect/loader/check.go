@@ -304,7 +304,7 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 		}
 		res.finish()
 	}()
-	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.startup, c.rtldNameRead, c.dependencies, c.libraries, c.versions, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
+	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.startup, c.rtldNameRead, c.dependencies, c.versions, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
 		if c.stop {
 			break
 		}
@@ -715,9 +715,6 @@ func (c *checker) startup() {
 	if s, ok := c.info.slot[elf.DT_DEBUG]; ok && !c.dynamicWrite(f, d, s, "") {
 		return
 	}
-	if !c.pointers(f, d, "") {
-		return
-	}
 	for _, e := range d.Problems {
 		c.add(Finding{Severity: SeverityWarning, Stage: StageStartup, Code: "dynamic-problem", Summary: e.Error()})
 	}
@@ -754,82 +751,6 @@ func (c *checker) initPaths(f *inspect.File) bool {
 		Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main (_dl_init_paths)",
 		Next: "the dynamic table's " + inspect.DynTagName(tag) + " entry was damaged: compare with the pristine file using `elfdoctor diff`"})
 	return false
-}
-
-// libraries replays, for every library ld.so maps, what
-// _dl_map_object_from_fd does with its dynamic table
-// (elf_get_dynamic_info, _dl_setup_hash) and what relocating it will
-// read: the same reads as for the program.
-func (c *checker) libraries() {
-	for i, o := range c.loaded {
-		if i == 0 || o.dyn == nil || c.stop || o.preloaded {
-			continue
-		}
-		f, err := o.file()
-		if err != nil {
-			continue
-		}
-		if !c.pointers(f, o.dyn, o.name) {
-			return
-		}
-	}
-}
-
-// pointers checks the addresses an object's dynamic table gives ld.so
-// for the tables it reads while mapping and relocating the object (hash
-// tables, string and symbol tables, relocation tables). It returns false
-// after a fatal finding. object is "" for the program.
-func (c *checker) pointers(f *inspect.File, d *inspect.Dynamic, object string) bool {
-	// elf_get_dynamic_info keeps the last entry of each tag: an earlier
-	// duplicate is never used.
-	last := map[elf.DynTag]uint64{}
-	for _, e := range d.Entries {
-		last[e.Tag] = e.Val
-	}
-	for _, p := range f.Pointers(d) {
-		if last[p.Tag] != p.Addr {
-			continue
-		}
-		// The version tables are first read by _dl_check_map_versions,
-		// after the libraries are loaded; the versions step reports them
-		// in its own words. DT_VERSYM is only kept there as l_versyms;
-		// its entries are first read when relocating (machineRel) and in
-		// symbol lookups, after the version check.
-		if p.Tag == elf.DT_VERNEED || p.Tag == elf.DT_VERDEF || p.Tag == elf.DT_VERSYM {
-			continue
-		}
-		// _dl_setup_hash reads the hash tables (setupHash), and never
-		// DT_HASH when there is DT_GNU_HASH. The string table is read
-		// only at the offsets of the strings ld.so uses, each where it
-		// uses it. An x86-64 or aarch64 ld.so never reads DT_REL, an
-		// i386 one since 2.37 never DT_RELA (ELF_MACHINE_NO_REL/RELA).
-		// The relocation tables are first read when the object is
-		// relocated, after the libraries are loaded and their versions
-		// checked: the relocation step reads them, in that order.
-		switch g := c.model(); {
-		case p.Tag == elf.DT_HASH || p.Tag == elf.DT_GNU_HASH || p.Tag == elf.DT_STRTAB:
-			continue
-		case p.Tag == elf.DT_REL && g.noRel(), p.Tag == elf.DT_RELA && g.noRela():
-			continue
-		case p.Tag == elf.DT_RELA || p.Tag == elf.DT_REL || p.Tag == elf.DT_JMPREL || p.Tag == dtRELR:
-			continue
-		}
-		// Initialisers and finalisers are read only when they are called:
-		// the initFini step replays that, at its time.
-		switch p.Tag {
-		case elf.DT_INIT, elf.DT_FINI, elf.DT_INIT_ARRAY, elf.DT_FINI_ARRAY, elf.DT_PREINIT_ARRAY:
-			continue
-		}
-		if !p.Loc.Mapped && p.Addr != 0 {
-			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "pointer-unmapped",
-				Summary:  fmt.Sprintf("%s points to 0x%x, which no PT_LOAD maps", inspect.DynTagName(p.Tag), p.Addr),
-				Evidence: []string{fmt.Sprintf("file view: %s", orNone(p.Section))},
-				Outcome:  OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main",
-				Next: "the dynamic table points at tables a rewrite moved: compare with the pristine file using `elfdoctor diff`", Object: object})
-			return false
-		}
-	}
-	return true
 }
 
 // isLibrary reports whether the file is a shared library rather than a
