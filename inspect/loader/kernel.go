@@ -386,7 +386,8 @@ func (c *checker) mainMap() {
 	}
 	// l_addr is AT_PHDR less PT_PHDR's p_vaddr, or 0 without a PT_PHDR;
 	// every table ld.so reads, and every relocation it writes, is at
-	// l_addr plus what the dynamic table says.
+	// l_addr plus what the dynamic table says, its own name too.
+	c.rtldName = view.interpVaddr
 	if !view.hasPhdr {
 		if f.Type == elf.ET_DYN && types[elf.PT_DYNAMIC] {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "phdr-missing",
@@ -397,7 +398,6 @@ func (c *checker) mainMap() {
 		}
 		return
 	}
-	c.rtldName = view.interpVaddr
 	skew := at - view.phdrVaddr
 	if skew == 0 {
 		return

@@ -321,6 +321,8 @@ var namedCases = []struct {
 		Found: "predicted starts; really SIGSEGV before main: __libc_start_main referenced with protected visibility is bound by _dl_lookup_symbol_x to the reference itself in the program (its ELF header), and _start calls there"},
 	{Name: "symtab-unmapped-after-version-error-bullseye", Seed: 8000008146, Input: "host-gcc-pie", Damage: []string{"dyn[DT_SYMTAB#0].d_val = 0xb91fcd103718cf4d"}, Glibc: "bullseye-2.31",
 		Found: "bullseye: predicted SIGSEGV at start-up [ld.so startup/pointer-unmapped]; really exit 1 \"version `GLIBC_2.34' not found\": DT_SYMTAB is first read by a symbol lookup while relocating, after the version check"},
+	{Name: "phdr-type-lost-exec", Seed: 8000003124, Input: "gcc-nopie", Damage: []string{"phdr[0].p_type += 0x1000"},
+		Found: "predicted SIGSEGV [dependencies/rtld-name-unreadable] (ld.so's own name read at 0); really starts: without PT_PHDR l_addr is 0, which for a program loaded at its link address is right, and the name is read at PT_INTERP's p_vaddr"},
 	{Name: "lib-phnum-short-read", Seed: 9100000669, Input: "uses-libdemo-lld", Library: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
 		Found: "predicted \"libdemo.so: invalid ELF header\" (the library could not be parsed); really exit 127 \"/c/N/libdemo.so: cannot read file data\": open_verify's pread of e_phnum headers comes up short"},
 
