@@ -627,6 +627,13 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 		} else {
 			ranges[1] = rng{start: start, size: size, lazy: lazy}
 		}
+		if size == 0 && lazy && lm.f.Type == elf.ET_DYN {
+			// A DT_JMPREL says the object has PLT slots; with a size
+			// of 0 ld.so rebases none of them.
+			r.unrebased = append(r.unrebased, &relocFail{lm: lm, what: "calling through the PLT for the first time",
+				err: &inspect.FormatError{Off: -1, Addr: start, InMem: true, Struct: "DT_JMPREL",
+					Msg: "DT_PLTRELSZ is 0, so ld.so applies none of the PLT relocations: the slots hold link-time addresses, not where the object is loaded", Fault: inspect.FaultUnmapped}})
+		}
 	}
 	if r.minor == 0 || r.minor >= 36 {
 		if fail := r.doRelr(lm, textrel); fail != nil {
