@@ -656,15 +656,22 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 		return candidateStop, "ELF file's phentsize not the expected size"
 	}
 	// Then the program headers: e_phnum of them (no PN_XNUM escape) at
-	// e_phoff, read with pread when they are not in the first bytes it
-	// read; a short read stops it with "cannot read file data".
-	phoff, phnum := o.Uint64(h[32:]), uint64(o.Uint16(h[56:]))
+	// e_phoff, taken from the first bytes it read (832, or 512 for a
+	// 32-bit ld.so) when e_phoff + their size, in size_t arithmetic that
+	// can wrap, ends within them; otherwise read with pread, and a
+	// short read stops it with "cannot read file data".
+	phoff, phnum, first := o.Uint64(h[32:]), uint64(o.Uint16(h[56:])), uint64(832)
 	if c.f.Class == elf.ELFCLASS32 {
-		phoff, phnum = uint64(o.Uint32(h[28:])), uint64(o.Uint16(h[44:]))
+		phoff, phnum, first = uint64(o.Uint32(h[28:])), uint64(o.Uint16(h[44:])), 512
 	}
 	if fi, err := fh.Stat(); err == nil {
 		size := uint64(fi.Size())
-		if n := phnum * uint64(phentsize); phoff > size || n > size-phoff {
+		n := phnum * uint64(phentsize)
+		end := phoff + n
+		if c.f.Class == elf.ELFCLASS32 {
+			end = uint64(uint32(end))
+		}
+		if end > min(size, first) && (phoff > size || n > size-phoff) {
 			return candidateStop, "cannot read file data"
 		}
 	}
