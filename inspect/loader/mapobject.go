@@ -42,16 +42,55 @@ func mapObjectError(progs []inspect.Prog, typ elf.Type, minor int) string {
 			loads++
 		}
 	}
+	// glibc 2.35 and later refuse an object without a dynamic section
+	// before _dl_map_segments, older ones after it.
+	noDynamic := typ == elf.ET_DYN && (!dynamic || emptyDynamic)
 	switch {
 	case loads == 0:
 		return "object file has no loadable segments"
 	case typ != elf.ET_DYN:
 		// A DT_NEEDED or dlopen load is never __RTLD_OPENEXEC.
 		return "cannot dynamically load executable"
-	case typ == elf.ET_DYN && (!dynamic || emptyDynamic):
+	case noDynamic && (minor == 0 || minor >= 35):
+		return "object file has no dynamic section"
+	}
+	if msg := mapSegmentsError(progs, minor); msg != "" {
+		return msg
+	}
+	if noDynamic {
 		return "object file has no dynamic section"
 	}
 	return ""
+}
+
+// mapSegmentsError replays what _dl_map_segments (elf/dl-map-segments.h)
+// refuses in an ET_DYN object before mapping anything beyond its first
+// segment: with holes between the segments' page ranges (mapstart is
+// p_vaddr rounded down, mapend p_vaddr + p_filesz rounded up), the range
+// from the first segment's mapend to the last one's mapstart is made
+// inaccessible. glibc 2.36 and later refuse a last mapstart below the
+// first mapend as not page-aligned; before, the mprotect of that
+// negative length fails.
+func mapSegmentsError(progs []inspect.Prog, minor int) string {
+	const page = 0x1000
+	type loadcmd struct{ mapstart, mapend uint64 }
+	var lc []loadcmd
+	for _, p := range progs {
+		if p.Type == elf.PT_LOAD {
+			lc = append(lc, loadcmd{p.Vaddr &^ (page - 1), (p.Vaddr + p.Filesz + page - 1) &^ (page - 1)})
+		}
+	}
+	holes := false
+	for i := 1; i < len(lc); i++ {
+		holes = holes || lc[i-1].mapend != lc[i].mapstart
+	}
+	if !holes || lc[len(lc)-1].mapstart >= lc[0].mapend {
+		return ""
+	}
+	if minor != 0 && minor < 36 {
+		return "cannot change memory protections"
+	}
+	return "ELF load command address/offset not page-aligned"
 }
 
 // mapObject reports what _dl_map_object_from_fd refuses in a library
