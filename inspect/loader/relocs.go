@@ -161,6 +161,9 @@ func typesFor(m elf.Machine) relocTypes {
 	return relocTypes{none: 0, relative: noType, relative64: noType, jumpSlot: noType, globDat: noType, copy: noType, irelative: noType, tlsdesc: noType}
 }
 
+// dtTLSDESCGOT is DT_TLSDESC_GOT, which debug/elf does not name.
+const dtTLSDESCGOT = elf.DynTag(0x6ffffef7)
+
 // relocator replays dl_main's relocation of every object
 // (_dl_relocate_object, elf/dl-reloc.c) and the PLT bindings made later at
 // the first call of each function (_dl_fixup, elf/dl-runtime.c).
@@ -565,6 +568,14 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 			if err := r.write(lm, lm.m.add(got, k*r.word), r.word, textrel, fmt.Sprintf("GOT[%d]", k)); err != nil {
 				return &relocFail{lm: lm, what: "setting up lazy binding (elf_machine_runtime_setup)", err: err}
 			}
+		}
+	}
+	// x86-64's elf_machine_runtime_setup before glibc 2.34 also stores
+	// _dl_tlsdesc_resolve_rela at the load address plus DT_TLSDESC_GOT
+	// (not rebased by elf_get_dynamic_info), lazy or not of DT_JMPREL.
+	if v, ok := d.Tag(dtTLSDESCGOT); ok && lazy && lm.f.Machine == elf.EM_X86_64 && r.minor != 0 && r.minor < 34 {
+		if err := r.write(lm, v, r.word, textrel, "DT_TLSDESC_GOT slot"); err != nil {
+			return &relocFail{lm: lm, what: "setting up lazy TLS descriptors (elf_machine_runtime_setup)", err: err}
 		}
 	}
 	// _ELF_DYNAMIC_DO_RELOC (elf/dynamic-link.h): the machine's one kind

@@ -327,6 +327,8 @@ var namedCases = []struct {
 		Found: "predicted starts; really SIGSEGV before main: with DT_PLTRELSZ 0 ld.so rebases none of the PIE's PLT slots, and the first call jumps to a link-time address"},
 	{Name: "lib-first-load-filesz-huge", Seed: 8000002735, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"phdr[0].p_filesz += 0x10000000000", "rela[6].r_info.sym += 0xc"},
 		Found: "predicted \"undefined symbol: terTMCloneTable\"; really exit 127 \"ELF load command address/offset not page-aligned\" (bookworm, trixie): _dl_map_segments refuses a last segment that starts below the first one's file-backed end, which older glibc meets as a failed mprotect"},
+	{Name: "gnu-hash-tag-becomes-tlsdesc-got-bullseye", Seed: 8000003746, Input: "gcc-pie", Damage: []string{"dyn[DT_GNU_HASH#0].d_tag += 0x2"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted starts; really SIGSEGV before main: the entry is now DT_TLSDESC_GOT, and x86-64's elf_machine_runtime_setup before 2.34 writes _dl_tlsdesc_resolve_rela there, into the read-only .gnu.hash"},
 	{Name: "lib-phnum-short-read", Seed: 9100000669, Input: "uses-libdemo-lld", Library: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
 		Found: "predicted \"libdemo.so: invalid ELF header\" (the library could not be parsed); really exit 127 \"/c/N/libdemo.so: cannot read file data\": open_verify's pread of e_phnum headers comes up short"},
 
