@@ -1,0 +1,96 @@
+package loader
+
+import (
+	"debug/elf"
+	"testing"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// TestRelativeSpan checks do-rel.h's pointer arithmetic: `relative +
+// nrelative` in 24-byte entries, wrapping modulo 2^64, compared as real
+// addresses.
+func TestRelativeSpan(t *testing.T) {
+	exec := &linkMap{f: &inspect.File{}}
+	exec.f.Type, exec.f.Class, exec.f.Machine = elf.ET_EXEC, elf.ELFCLASS64, elf.EM_X86_64
+	pie := &linkMap{f: &inspect.File{}}
+	pie.f.Type, pie.f.Class, pie.f.Machine = elf.ET_DYN, elf.ELFCLASS64, elf.EM_X86_64
+	r := &relocator{}
+	for _, tt := range []struct {
+		name        string
+		lm          *linkMap
+		start, nrel uint64
+		wantN       uint64
+		wantFirst   uint64
+		wantKnown   bool
+	}{
+		{"none", pie, 0x4b8, 0, 0, 0x4b8, true},
+		{"three", pie, 0x4b8, 3, 3, 0x4b8 + 72, true},
+		// 2^64 - 11 entries of 24 bytes is 264 bytes before the table.
+		{"wraps below the table", pie, 0x4b8, ^uint64(0) - 10, 0, 0x4b8 - 264, true},
+		// 2^62 entries are 6 * 2^64 bytes: 0 modulo 2^64, no entry.
+		{"a multiple of 2^64", exec, 0x400000, 1 << 62, 0, 0x400000, true},
+		// Half the address space: past the top for no load address.
+		{"huge, not wrapping", exec, 0x400000, 1 << 58, (3 << 61) / 24, 0x400000 + 3<<61, true},
+		// 0x600000000000 bytes below the table: whether start + d wraps
+		// depends on where a PIE is loaded (from ELF_ET_DYN_BASE,
+		// 0x555555554000, to TASK_SIZE).
+		{"depends on the load address", pie, 0x4b8, (^uint64(0) - 0x600000000000 + 1) / 24, 0, 0, false},
+	} {
+		n, first, known := r.relativeSpan(tt.lm, tt.start, tt.start+0xa8, tt.nrel, 24)
+		if known != tt.wantKnown || (known && (n != tt.wantN || first != tt.wantFirst)) {
+			t.Errorf("%s: relativeSpan = %d entries, main loop from 0x%x, known %v; want %d, 0x%x, %v", tt.name, n, first, known, tt.wantN, tt.wantFirst, tt.wantKnown)
+		}
+	}
+}
+
+// TestMapSegmentsError checks _dl_map_segments' refusal of a last
+// segment that starts below the first one's file-backed end, by release.
+func TestMapSegmentsError(t *testing.T) {
+	load := func(vaddr, filesz uint64) inspect.Prog {
+		return inspect.Prog{Type: elf.PT_LOAD, Vaddr: vaddr, Offset: vaddr, Filesz: filesz, Memsz: filesz, Align: 0x1000}
+	}
+	normal := []inspect.Prog{load(0, 0x510), load(0x1000, 0x111), load(0x2000, 0xb4), load(0x3e28, 0x1e0)}
+	grown := []inspect.Prog{load(0, 0x10000000510), load(0x1000, 0x111), load(0x2000, 0xb4), load(0x3e28, 0x1e0)}
+	contiguous := []inspect.Prog{load(0, 0x10000000510)}
+	for _, tt := range []struct {
+		name  string
+		progs []inspect.Prog
+		minor int
+		want  string
+	}{
+		{"normal", normal, 36, ""},
+		{"first grown, 2.36", grown, 36, "ELF load command address/offset not page-aligned"},
+		{"first grown, 2.41", grown, 41, "ELF load command address/offset not page-aligned"},
+		{"first grown, 2.31", grown, 31, "cannot change memory protections"},
+		{"one segment has no holes", contiguous, 36, ""},
+	} {
+		if got := mapSegmentsError(tt.progs, tt.minor); got != tt.want {
+			t.Errorf("%s: mapSegmentsError = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestSlotValueNull checks which bound words crti.o's _init treats as no
+// __gmon_start__ at all.
+func TestSlotValueNull(t *testing.T) {
+	exec := &linkMap{f: &inspect.File{}}
+	exec.f.Type = elf.ET_EXEC
+	pie := &linkMap{f: &inspect.File{}}
+	pie.f.Type = elf.ET_DYN
+	undef := &sym{}
+	for _, tt := range []struct {
+		name string
+		v    slotValue
+		want bool
+	}{
+		{"weak undefined", slotValue{}, true},
+		{"weak undefined plus an addend", slotValue{addend: 0x1000}, false},
+		{"the null symbol of a program at 0", slotValue{def: &lookupResult{s: undef, lm: exec}}, true},
+		{"the null symbol of a PIE: its load address", slotValue{def: &lookupResult{s: undef, lm: pie}}, false},
+	} {
+		if got := tt.v.null(); got != tt.want {
+			t.Errorf("%s: null() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
