@@ -73,12 +73,22 @@ func mapObjectError(progs []inspect.Prog, typ elf.Type, minor int) string {
 // negative length fails.
 func mapSegmentsError(progs []inspect.Prog, minor int) string {
 	const page = 0x1000
-	type loadcmd struct{ mapstart, mapend uint64 }
+	type loadcmd struct{ mapstart, mapend, allocend uint64 }
 	var lc []loadcmd
 	for _, p := range progs {
 		if p.Type == elf.PT_LOAD {
-			lc = append(lc, loadcmd{p.Vaddr &^ (page - 1), (p.Vaddr + p.Filesz + page - 1) &^ (page - 1)})
+			lc = append(lc, loadcmd{p.Vaddr &^ (page - 1), (p.Vaddr + p.Filesz + page - 1) &^ (page - 1), p.Vaddr + p.Memsz})
 		}
+	}
+	if len(lc) == 0 {
+		return ""
+	}
+	// First the whole reservation is mapped: maplength, the last
+	// segment's end less the first one's page, in wrapping arithmetic.
+	// mmap refuses a length of 0 or one larger than the address space.
+	maplength := lc[len(lc)-1].allocend - lc[0].mapstart
+	if ts := taskSize(&inspect.File{Header: inspect.Header{Class: elf.ELFCLASS64}}); maplength == 0 || (ts != 0 && maplength > ts) {
+		return "failed to map segment from shared object"
 	}
 	holes := false
 	for i := 1; i < len(lc); i++ {

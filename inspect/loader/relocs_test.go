@@ -53,6 +53,7 @@ func TestMapSegmentsError(t *testing.T) {
 	normal := []inspect.Prog{load(0, 0x510), load(0x1000, 0x111), load(0x2000, 0xb4), load(0x3e28, 0x1e0)}
 	grown := []inspect.Prog{load(0, 0x10000000510), load(0x1000, 0x111), load(0x2000, 0xb4), load(0x3e28, 0x1e0)}
 	contiguous := []inspect.Prog{load(0, 0x10000000510)}
+	moved := []inspect.Prog{load(0x1000000000000000, 0x510), load(0x1000, 0x111), load(0x3e28, 0x1e0)}
 	for _, tt := range []struct {
 		name  string
 		progs []inspect.Prog
@@ -64,6 +65,9 @@ func TestMapSegmentsError(t *testing.T) {
 		{"first grown, 2.41", grown, 41, "ELF load command address/offset not page-aligned"},
 		{"first grown, 2.31", grown, 31, "cannot change memory protections"},
 		{"one segment has no holes", contiguous, 36, ""},
+		// The reservation, from the first page to the last end, wraps.
+		{"first moved past the last", moved, 36, "failed to map segment from shared object"},
+		{"first moved past the last, 2.31", moved, 31, "failed to map segment from shared object"},
 	} {
 		if got := mapSegmentsError(tt.progs, tt.minor); got != tt.want {
 			t.Errorf("%s: mapSegmentsError = %q, want %q", tt.name, got, tt.want)

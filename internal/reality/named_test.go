@@ -329,6 +329,10 @@ var namedCases = []struct {
 		Found: "predicted \"undefined symbol: terTMCloneTable\"; really exit 127 \"ELF load command address/offset not page-aligned\" (bookworm, trixie): _dl_map_segments refuses a last segment that starts below the first one's file-backed end, which older glibc meets as a failed mprotect"},
 	{Name: "gnu-hash-tag-becomes-tlsdesc-got-bullseye", Seed: 8000003746, Input: "gcc-pie", Damage: []string{"dyn[DT_GNU_HASH#0].d_tag += 0x2"}, Glibc: "bullseye-2.31",
 		Found: "bullseye: predicted starts; really SIGSEGV before main: the entry is now DT_TLSDESC_GOT, and x86-64's elf_machine_runtime_setup before 2.34 writes _dl_tlsdesc_resolve_rela there, into the read-only .gnu.hash"},
+
+	// From a 3,000-case soak (seeds 9300000000..9300002999).
+	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
+		Found: "predicted \"ELF load command address/offset not page-aligned\" (the holes check); really exit 127 \"failed to map segment from shared object\": the reservation's length, last end less first page, wraps, and that first mmap fails before the holes are looked at"},
 	{Name: "lib-phnum-short-read", Seed: 9100000669, Input: "uses-libdemo-lld", Library: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
 		Found: "predicted \"libdemo.so: invalid ELF header\" (the library could not be parsed); really exit 127 \"/c/N/libdemo.so: cannot read file data\": open_verify's pread of e_phnum headers comes up short"},
 
