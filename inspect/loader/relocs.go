@@ -1217,6 +1217,28 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 	if fx.overwritten {
 		return nil // the slot holds parts of several words: not judged
 	}
+	// The PLT entry jumps through the GOT word it was linked with, which
+	// is r_offset unless r_offset was changed: then ld.so rebased (and
+	// _dl_fixup will write) another word, and the entry's own word keeps
+	// its file value.
+	moved := false
+	if word, content, ok := r.pltWord(lm, rl); ok && word != rl.off {
+		// Another relocation wrote it: not judged (in a program loaded
+		// at 0 a lazy rebase writes nothing new; a binding does).
+		if _, bound := lm.values[word]; bound || (lm.written[word] && lm.f.Type == elf.ET_DYN) {
+			return nil
+		}
+		if lm.f.Type == elf.ET_DYN {
+			if r.surelyUnmapped(lm, content) {
+				return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time",
+					err: &inspect.FormatError{Off: -1, Addr: word, InMem: true, Struct: "PLT slot",
+						Msg: fmt.Sprintf("the PLT entry jumps through its GOT word at 0x%x, which holds the link-time address 0x%x: r_offset (0x%x) names another word, so ld.so rebased that one instead", word, content, rl.off), Fault: inspect.FaultUnmapped}}
+			}
+			return nil
+		}
+		fx.slot = content // loaded at 0: the word leads to _dl_fixup as linked
+		moved = true
+	}
 	// The PLT entry jumps to the slot's content first: in the loader's
 	// view (without the load address) that must be code.
 	if l := lm.f.Image().Lookup(fx.slot); !l.Mapped || l.Perm&elf.PF_X == 0 {
@@ -1264,7 +1286,67 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 			err: &inspect.FormatError{Off: -1, Addr: res.s.value, InMem: true, Struct: "PLT target",
 				Msg: fmt.Sprintf("the slot is bound to symbol %d of %s, whose value 0x%x is not code: the call jumps there", res.s.index, filepath.Base(res.lm.obj.name), res.s.value), Fault: inspect.FaultUnmapped}}
 	}
+	if moved {
+		return r.fixupOverwrites(lm, rl, res)
+	}
 	return nil
+}
+
+// fixupOverwrites judges the write elf_machine_fixup_plt makes at a
+// changed r_offset: the function's address, whose lowest byte is its
+// st_value's (objects are loaded at page boundaries). When that byte
+// lands on the top byte of another PLT entry's GOT word and is not 0, the
+// word is no longer a canonical address, and the first call through that
+// entry after this one faults.
+func (r *relocator) fixupOverwrites(lm *linkMap, rl reloc, res *lookupResult) *relocFail {
+	low := byte(res.s.value)
+	got, ok := lm.d.Tag(elf.DT_PLTGOT)
+	if !ok || low == 0 || rl.off < got+7 || (rl.off-got-7)%8 != 0 {
+		return nil
+	}
+	m := int64((rl.off-got-7)/8) - 3
+	if m < 0 || m == rl.index {
+		return nil
+	}
+	word, _, ok := r.pltWord(lm, reloc{table: "DT_JMPREL", index: m})
+	if _, bound := lm.values[word]; !ok || bound {
+		return nil
+	}
+	return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time",
+		err: &inspect.FormatError{Off: -1, Addr: word, InMem: true, Struct: "PLT slot",
+			Msg: fmt.Sprintf("_dl_fixup writes the binding of symbol %d at r_offset 0x%x, over the top byte of the GOT word at 0x%x of PLT entry %d with 0x%02x: the next call through that entry jumps to a non-canonical address", rl.sym, rl.off, word, m, low), Fault: inspect.FaultUnmapped}}
+}
+
+// pltWord finds the GOT word the x86-64 lazy PLT entry of relocation rl
+// jumps through: the linkers lay .got.plt out as three reserved words and
+// then one per DT_JMPREL entry in order, and that word's file value is
+// the entry's second instruction, `push $index`, after `jmp *word(%rip)`.
+// ok is false when the code there is not that (IBT's .plt.sec, other
+// machines, a damaged table).
+func (r *relocator) pltWord(lm *linkMap, rl reloc) (word, content uint64, ok bool) {
+	f := lm.f
+	if f.Machine != elf.EM_X86_64 || rl.table != "DT_JMPREL" || rl.index < 0 {
+		return 0, 0, false
+	}
+	got, has := lm.d.Tag(elf.DT_PLTGOT)
+	if !has {
+		return 0, 0, false
+	}
+	word = lm.m.add(got, uint64(3+rl.index)*8)
+	var b [8]byte
+	if f.Image().ReadAt(b[:], word, "GOT word of a PLT entry") != nil {
+		return 0, 0, false
+	}
+	content = f.ByteOrder().Uint64(b[:])
+	var e [11]byte // jmp *disp32(%rip); push $index
+	if f.Image().ReadAt(e[:], content-6, "PLT entry") != nil || e[0] != 0xff || e[1] != 0x25 || e[6] != 0x68 {
+		return 0, 0, false
+	}
+	disp := uint64(int64(int32(f.ByteOrder().Uint32(e[2:]))))
+	if lm.m.add(content, disp) != word || int64(f.ByteOrder().Uint32(e[7:])) != rl.index {
+		return 0, 0, false
+	}
+	return word, content, true
 }
 
 // pltZero follows an x86-64 PLT entry's lazy path to PLT0, which jumps

@@ -333,6 +333,8 @@ var namedCases = []struct {
 	// From a 3,000-case soak (seeds 9300000000..9300002999).
 	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
 		Found: "predicted \"ELF load command address/offset not page-aligned\" (the holes check); really exit 127 \"failed to map segment from shared object\": the reservation's length, last end less first page, wraps, and that first mmap fails before the holes are looked at"},
+	{Name: "jmprel-offset-moved-exec", Seed: 9300002641, Input: "gcc-nopie", Damage: []string{"jmprel[3].r_offset += 0x10"},
+		Found: "predicted a fault at the first call (the replay read the PLT jump target at the changed r_offset); really starts: the PLT entry jumps through the GOT word it was linked with, which in a program loaded at 0 still leads to _dl_fixup"},
 	{Name: "lib-phnum-short-read", Seed: 9100000669, Input: "uses-libdemo-lld", Library: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
 		Found: "predicted \"libdemo.so: invalid ELF header\" (the library could not be parsed); really exit 127 \"/c/N/libdemo.so: cannot read file data\": open_verify's pread of e_phnum headers comes up short"},
 
