@@ -1275,6 +1275,11 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 			return f
 		}
 	}
+	if moved {
+		if f := r.fixupWrite(lm, rl); f != nil {
+			return f
+		}
+	}
 	// The call goes on to what the binding gives: the symbol's object's
 	// load address plus st_value (an IFUNC's resolver picks the target,
 	// which is not replayed).
@@ -1288,6 +1293,30 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 	}
 	if moved {
 		return r.fixupOverwrites(lm, rl, res)
+	}
+	return nil
+}
+
+// fixupWrite checks the word elf_machine_fixup_plt writes at r_offset
+// when that is not the PLT entry's own GOT word: mapped and writable, and
+// not in PT_GNU_RELRO, which is read-only once relocation is done.
+func (r *relocator) fixupWrite(lm *linkMap, rl reloc) *relocFail {
+	page := lm.f.Image().PageSize
+	for _, a := range []uint64{rl.off, lm.m.add(rl.off, r.word-1)} {
+		l := lm.f.Image().Lookup(a)
+		relro := lm.hasRelro && a >= lm.relroAddr&^(page-1) && a < lm.m.add(lm.relroAddr, lm.relroSize)&^(page-1)
+		if !l.Mapped || l.Perm&elf.PF_W == 0 || relro {
+			state := "which no segment maps"
+			switch {
+			case relro:
+				state = "in PT_GNU_RELRO, read-only once relocation is done"
+			case l.Mapped:
+				state = fmt.Sprintf("mapped %s by program header %d", inspect.FlagString(l.Perm), l.Prog)
+			}
+			return &relocFail{lm: lm, r: &rl, what: "binding a PLT slot at its first call (_dl_fixup)",
+				err: &inspect.FormatError{Off: -1, Addr: a, InMem: true, Struct: "PLT slot",
+					Msg: fmt.Sprintf("_dl_fixup writes the binding at r_offset 0x%x, %s", rl.off, state), Fault: inspect.FaultUnmapped}}
+		}
 	}
 	return nil
 }

@@ -335,6 +335,8 @@ var namedCases = []struct {
 		Found: "predicted \"ELF load command address/offset not page-aligned\" (the holes check); really exit 127 \"failed to map segment from shared object\": the reservation's length, last end less first page, wraps, and that first mmap fails before the holes are looked at"},
 	{Name: "jmprel-offset-moved-exec", Seed: 9300002641, Input: "gcc-nopie", Damage: []string{"jmprel[3].r_offset += 0x10"},
 		Found: "predicted a fault at the first call (the replay read the PLT jump target at the changed r_offset); really starts: the PLT entry jumps through the GOT word it was linked with, which in a program loaded at 0 still leads to _dl_fixup"},
+	{Name: "jmprel-offset-into-relro", Seed: 8000006800, Input: "gcc-nopie", Damage: []string{"jmprel[1].r_offset -= 0x1000"},
+		Found: "predicted starts once the PLT entry's own GOT word was followed; really SIGSEGV before main: _dl_fixup writes strlen's binding at the changed r_offset, in PT_GNU_RELRO, read-only by then (strlen is an IFUNC, and the write happens all the same)"},
 	{Name: "lib-phnum-short-read", Seed: 9100000669, Input: "uses-libdemo-lld", Library: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
 		Found: "predicted \"libdemo.so: invalid ELF header\" (the library could not be parsed); really exit 127 \"/c/N/libdemo.so: cannot read file data\": open_verify's pread of e_phnum headers comes up short"},
 
