@@ -307,6 +307,20 @@ func (c *checker) finalisers() {
 func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) bool {
 	for _, call := range c.calls(f, o.dyn, src) {
 		why, sig := badCall(f, call)
+		if why == "" && fini && c.reloc != nil {
+			// The finaliser is code; the one crtstuff puts first calls
+			// __cxa_finalize through a GOT slot.
+			if lm := c.reloc.linkMapOf(o); lm != nil {
+				if fail := c.reloc.dtorsCall(lm, call.addr); fail != nil {
+					fd := c.reloc.finding(fail, false)
+					fd.Stage, fd.Code, fd.Outcome = StageExit, "fini-call-fault", OutcomeExitCrash
+					fd.Summary = fmt.Sprintf("%s of %s calls __cxa_finalize through a GOT slot bound to something that is not code", call.what, filepath.Base(o.name))
+					fd.Message = "main runs; at exit the process is killed by a signal in __do_global_dtors_aux"
+					c.add(fd)
+					return true
+				}
+			}
+		}
 		if why == "" {
 			continue
 		}

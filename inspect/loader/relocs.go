@@ -1346,6 +1346,54 @@ func (r *relocator) fixupOverwrites(lm *linkMap, rl reloc, res *lookupResult) *r
 			Msg: fmt.Sprintf("_dl_fixup writes the binding of symbol %d at r_offset 0x%x, over the top byte of the GOT word at 0x%x of PLT entry %d with 0x%02x: the next call through that entry jumps to a non-canonical address", rl.sym, rl.off, word, m, low), Fault: inspect.FaultUnmapped}}
 }
 
+// dtorsCall replays the call crtstuff's __do_global_dtors_aux (the
+// function at addr, which _dl_fini calls at exit) makes to __cxa_finalize:
+// `cmpq $0, SLOT(%rip); ...; call STUB` where STUB is `jmp *SLOT(%rip)`
+// (gcc's .plt.got entry), so the call goes through the word a GLOB_DAT
+// bound. That binding is judged as _start's call is (boundCall); a call
+// through a lazy PLT entry instead is _dl_fixup's business (firstCalls).
+func (r *relocator) dtorsCall(lm *linkMap, addr uint64) *relocFail {
+	f := lm.f
+	if f.Machine != elf.EM_X86_64 {
+		return nil
+	}
+	code := make([]byte, 64)
+	if f.Image().ReadAt(code, addr, "__do_global_dtors_aux") != nil {
+		return nil
+	}
+	for i := 0; i+8 <= len(code); i++ {
+		// 48 83 3d disp32 00: cmpq $0x0, SLOT(%rip)
+		if code[i] != 0x48 || code[i+1] != 0x83 || code[i+2] != 0x3d || code[i+7] != 0 {
+			continue
+		}
+		slot := lm.m.add(addr+uint64(i)+8, uint64(int64(int32(f.ByteOrder().Uint32(code[i+3:])))))
+		for j := i + 8; j+5 <= len(code); j++ {
+			if code[j] != 0xe8 {
+				continue
+			}
+			stub := lm.m.add(addr+uint64(j)+5, uint64(int64(int32(f.ByteOrder().Uint32(code[j+1:])))))
+			var e [6]byte
+			if f.Image().ReadAt(e[:], stub, "__cxa_finalize's PLT entry") != nil || e[0] != 0xff || e[1] != 0x25 ||
+				lm.m.add(stub+6, uint64(int64(int32(f.ByteOrder().Uint32(e[2:]))))) != slot {
+				return nil
+			}
+			return r.boundCall(lm, slot, true, "__cxa_finalize's GOT slot", "calling __cxa_finalize at exit", "in __do_global_dtors_aux calling __cxa_finalize, at exit")
+		}
+		return nil
+	}
+	return nil
+}
+
+// linkMapOf is the link map the relocation replay made for o, or nil.
+func (r *relocator) linkMapOf(o *loadedObj) *linkMap {
+	for _, lm := range r.scope {
+		if lm.obj == o {
+			return lm
+		}
+	}
+	return nil
+}
+
 // pltWord finds the GOT word the x86-64 lazy PLT entry of relocation rl
 // jumps through: the linkers lay .got.plt out as three reserved words and
 // then one per DT_JMPREL entry in order, and that word's file value is

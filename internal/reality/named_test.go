@@ -337,6 +337,8 @@ var namedCases = []struct {
 		Found: "predicted a fault at the first call (the replay read the PLT jump target at the changed r_offset); really starts: the PLT entry jumps through the GOT word it was linked with, which in a program loaded at 0 still leads to _dl_fixup"},
 	{Name: "jmprel-offset-into-relro", Seed: 8000006800, Input: "gcc-nopie", Damage: []string{"jmprel[1].r_offset -= 0x1000"},
 		Found: "predicted starts once the PLT entry's own GOT word was followed; really SIGSEGV before main: _dl_fixup writes strlen's binding at the changed r_offset, in PT_GNU_RELRO, read-only by then (strlen is an IFUNC, and the write happens all the same)"},
+	{Name: "cxa-finalize-protected-at-exit", Seed: 8000004812, Input: "gcc-pie", Damage: []string{"dynsym[10].st_other = 0xff"},
+		Found: "predicted starts; really main runs, then SIGSEGV at exit: __cxa_finalize referenced with protected visibility is bound to the program's own ELF header, and __do_global_dtors_aux calls it through gcc's .plt.got entry"},
 	{Name: "lib-phnum-short-read", Seed: 9100000669, Input: "uses-libdemo-lld", Library: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
 		Found: "predicted \"libdemo.so: invalid ELF header\" (the library could not be parsed); really exit 127 \"/c/N/libdemo.so: cannot read file data\": open_verify's pread of e_phnum headers comes up short"},
 
