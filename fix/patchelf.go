@@ -268,6 +268,10 @@ func judge(res *PatchelfPreflight, path string) {
 		}
 	}
 	res.Reason = fmt.Sprintf("the rewrite would leave %s unable to start (%s): %s", path, what, c.Headline)
+	if c.Outcome == loader.OutcomeUndetermined {
+		// Damaged all the same, but whether it starts is not known.
+		res.Reason = fmt.Sprintf("the rewrite would leave %s damaged where ld.so reads memory check cannot know, so it may start or not: %s", path, c.Headline)
+	}
 	res.CausedByRewrite = true
 	if pf := res.Pristine.Fatal(); pf != nil && fatal != nil && pf.Code == fatal.Code && res.Pristine.Outcome == c.Outcome {
 		res.CausedByRewrite = false

@@ -87,7 +87,7 @@ type Refusal struct {
 // Problem is why a plan was refused.
 type Problem struct {
 	// Code is one of: no-loader, no-consistent-set, search-bound,
-	// replay-fails, replay-differs.
+	// replay-fails, replay-undetermined, replay-differs.
 	Code     string   `json:"code"`
 	Summary  string   `json:"summary"`
 	Evidence []string `json:"evidence,omitempty"`
@@ -405,9 +405,12 @@ func (p *Result) replay(abs string, assign assignment) error {
 		if f.Message != "" {
 			ev = append(ev, "ld.so would say: "+f.Message)
 		}
-		p.Problems = append(p.Problems, Problem{Code: "replay-fails",
-			Summary:  "the replay of the plan's command predicts it will not start: " + f.Summary,
-			Evidence: ev})
+		pr := Problem{Code: "replay-fails", Summary: "the replay of the plan's command predicts it will not start: " + f.Summary, Evidence: ev}
+		if f.Outcome == loader.OutcomeUndetermined {
+			// Not knowing whether it starts is no ground for a plan.
+			pr = Problem{Code: "replay-undetermined", Summary: "the replay of the plan's command cannot tell whether it will start: " + f.Summary, Evidence: ev}
+		}
+		p.Problems = append(p.Problems, pr)
 		return nil
 	}
 	for _, o := range res.Objects {

@@ -40,6 +40,17 @@ var outcomeWords = map[loader.Outcome]string{
 	loader.OutcomeDlopenFails:  "dlopen fails: the library cannot be loaded into a process",
 	loader.OutcomeBareRuntime:  "starts as the bare embedded runtime, without the application",
 	loader.OutcomeRuntimeFails: "the embedded runtime stops with an error",
+	loader.OutcomeUndetermined: "undetermined: ld.so reads memory whose content the files do not decide",
+}
+
+// possibleWords names the outcomes an undetermined prediction leaves open.
+var possibleWords = map[loader.Outcome]string{
+	loader.OutcomeStarts:      "starts",
+	loader.OutcomeLoaderError: "ld.so stops with an error",
+	loader.OutcomeCrash:       "crashes before main",
+	loader.OutcomeFirstCall:   "stops at the first call of a lazily bound function",
+	loader.OutcomeExitCrash:   "crashes at exit",
+	loader.OutcomeDlopenFails: "dlopen fails",
 }
 
 // checkDoc describes the check report: the prediction in a sentence, the
@@ -57,6 +68,8 @@ func checkDoc(d doc, r *loader.CheckResult) {
 		d.title("Prediction: dlopen of " + code(r.Path) + " fails")
 	case fatal.Outcome == loader.OutcomeExitCrash:
 		d.title("Prediction: " + code(r.Path) + " runs, then crashes at exit")
+	case fatal.Outcome == loader.OutcomeUndetermined:
+		d.title("Prediction: undetermined for " + code(r.Path))
 	case fatal.Outcome == loader.OutcomeFirstCall:
 		d.title("Prediction: " + code(r.Path) + " starts, then stops at the first call of a lazily bound function")
 	default:
@@ -68,6 +81,17 @@ func checkDoc(d doc, r *loader.CheckResult) {
 		words = fmt.Sprintf("ld.so stops with an error (exit status %d)", fatal.ExitStatus)
 	}
 	kv := [][2]string{{"outcome", clean(words)}}
+	if len(r.Possible) > 0 {
+		var ps []string
+		for _, o := range r.Possible {
+			w, ok := possibleWords[o]
+			if !ok {
+				w = string(o)
+			}
+			ps = append(ps, w)
+		}
+		kv = append(kv, [2]string{"possible", clean(strings.Join(ps, "; "))})
+	}
 	if fatal != nil {
 		if fatal.Signal != "" {
 			kv = append(kv, [2]string{"signal", clean(fatal.Signal)})
@@ -145,7 +169,7 @@ func checkDoc(d doc, r *loader.CheckResult) {
 	if fatal != nil && fatal.Next != "" {
 		next = append(next, clean(upperFirst(fatal.Next))+".")
 	}
-	if fatal != nil && fatal.Outcome != loader.OutcomeExecFails {
+	if fatal != nil && fatal.Outcome != loader.OutcomeExecFails && fatal.Outcome != loader.OutcomeUndetermined {
 		next = append(next, fmt.Sprintf("Confirm by running it: the loader's own words should match %s.", code(fatal.Message)))
 	}
 	d.next(next)

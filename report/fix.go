@@ -148,11 +148,12 @@ func fixDoc(d doc, p *fix.Result, v FixView) {
 
 // fixNext is what to do about a refused plan, by its first problem.
 var fixNext = map[string]string{
-	"no-loader":         "Add a glibc's lib directory with --lib-root (on NixOS /nix/store, or the glibc store path), or name a loader with --loader.",
-	"no-consistent-set": "Add a --lib-root that holds a library meeting the requirement above (a newer glibc or GCC runtime), or leave out the root whose library shadows it.",
-	"search-bound":      "Name narrower roots (the store paths of the packages the program needs) so that the walk and the search finish.",
-	"replay-fails":      "The replay's finding above is where ld.so would stop first: remove its cause (a stale RPATH, a damaged library) or choose other roots.",
-	"replay-differs":    "ld.so would load another file than the plan chose: leave out the directory it comes from, or put the chosen one's root first.",
+	"no-loader":           "Add a glibc's lib directory with --lib-root (on NixOS /nix/store, or the glibc store path), or name a loader with --loader.",
+	"no-consistent-set":   "Add a --lib-root that holds a library meeting the requirement above (a newer glibc or GCC runtime), or leave out the root whose library shadows it.",
+	"search-bound":        "Name narrower roots (the store paths of the packages the program needs) so that the walk and the search finish.",
+	"replay-fails":        "The replay's finding above is where ld.so would stop first: remove its cause (a stale RPATH, a damaged library) or choose other roots.",
+	"replay-undetermined": "The replay's finding above is a read whose result cannot be known: the file is damaged there; use the pristine file or choose other roots.",
+	"replay-differs":      "ld.so would load another file than the plan chose: leave out the directory it comes from, or put the chosen one's root first.",
 }
 
 func replayWords(r *fix.Replay) string {

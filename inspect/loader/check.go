@@ -74,6 +74,11 @@ const (
 	// comes before or after the program's own first output is the
 	// program's business, which check does not replay.
 	OutcomeFirstCall Outcome = "fails-at-first-call"
+	// OutcomeUndetermined: the replay reaches a read ld.so makes whose
+	// result does not come from the files (memory past one of its own
+	// allocations), so it cannot say what happens; Possible lists the
+	// outcomes still open. The file is damaged all the same.
+	OutcomeUndetermined Outcome = "undetermined"
 )
 
 // Finding is one thing check found, in plain words with its evidence.
@@ -96,8 +101,11 @@ type Finding struct {
 	// Continues marks a fatal error after which ld.so goes on checking
 	// (a version error): more findings of the same step follow it, and
 	// a later error that stops ld.so at once decides the outcome.
-	Continues bool   `json:"continues,omitempty"`
-	Next      string `json:"next,omitempty"`
+	Continues bool `json:"continues,omitempty"`
+	// Possible is, for an undetermined finding, the outcomes the replay
+	// still considers possible after the read it cannot know.
+	Possible []Outcome `json:"possible,omitempty"`
+	Next     string    `json:"next,omitempty"`
 }
 
 // CheckOptions set the environment the prediction is made for.
@@ -128,9 +136,12 @@ type CheckOptions struct {
 
 // CheckResult is the prediction for one file.
 type CheckResult struct {
-	Path     string    `json:"path"`
-	Root     string    `json:"root"`
-	Outcome  Outcome   `json:"outcome"`
+	Path    string  `json:"path"`
+	Root    string  `json:"root"`
+	Outcome Outcome `json:"outcome"`
+	// Possible is set when Outcome is undetermined: the outcomes the
+	// replay could not rule out.
+	Possible []Outcome `json:"possible,omitempty"`
 	Headline string    `json:"headline"`
 	Findings []Finding `json:"findings"`
 	Objects  []Object  `json:"objects,omitempty"`
@@ -319,6 +330,9 @@ func (r *CheckResult) finish() {
 	if f := r.Fatal(); f != nil {
 		r.Outcome = f.Outcome
 		r.Headline = f.Summary
+		if f.Outcome == OutcomeUndetermined {
+			r.Possible = f.Possible
+		}
 	} else if n := r.count(SeverityWarning); n > 0 {
 		r.Headline = fmt.Sprintf("The loader is predicted to start this program, with %d warning(s).", n)
 	}

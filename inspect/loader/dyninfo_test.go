@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -140,8 +142,9 @@ func TestVersionOf(t *testing.T) {
 	if v, _, err := version(1); err != nil || v == nil || v.hash != 0x0d696910 {
 		t.Errorf("index 2: %v, %v; want l_versions[2]", v, err)
 	}
-	if v, ndx, err := version(2); err != nil || v != nil || ndx != 3 || len(c.res.Findings) != 1 || c.res.Findings[0].Code != "reloc-unpredictable" {
-		t.Errorf("index 3 of 3 entries: %v, %d, %v, findings %v; want past the array, noted as not predicted", v, ndx, err, c.res.Findings)
+	var pv *pastVersionsRead
+	if v, ndx, err := version(2); !errors.As(err, &pv) || v != nil || ndx != 3 || pv.entries != 3 || pv.sym != 2 || pv.off != 0x104 {
+		t.Errorf("index 3 of 3 entries: %v, %d, %v; want a read past the array, of DT_VERSYM entry 2 at file offset 0x104", v, ndx, err)
 	}
 	if v, _, err := version(3); err != nil || v != nil {
 		t.Errorf("index 1, never filled (hash 0): %v, %v; want an unversioned lookup", v, err)
@@ -155,5 +158,38 @@ func TestVersionOf(t *testing.T) {
 	r.word = 4
 	if _, _, err := version(1); !errors.As(err, &fe) || fe.Addr != 2*16+4 {
 		t.Errorf("NULL l_versions on a 32-bit machine, index 2: %v; want a fault at 0x24", err)
+	}
+}
+
+// TestPastVersionsUndetermined checks that a version index past
+// l_versions ends the replay with an undetermined outcome, the outcomes
+// still possible and the DT_VERSYM entry's file offset, at start-up and
+// at a lazy binding's first call.
+func TestPastVersionsUndetermined(t *testing.T) {
+	f := tinyELF(t, []byte{0, 0, 2, 0, 7, 0})
+	dyn := &inspect.Dynamic{Entries: []inspect.DynEntry{{Tag: elf.DT_VERSYM, Val: 0x100}}}
+	o := &loadedObj{f: f, dyn: dyn, name: "/x/libtiny.so", lVersions: []lVersion{{}, {}, {hash: 1, hasName: true}}}
+	for _, lazy := range []bool{false, true} {
+		c := &checker{res: &CheckResult{}, path: "tiny"}
+		r := &relocator{c: c, word: 8, notes: map[string]bool{}}
+		lm := &linkMap{obj: o, f: f, d: dyn, m: memOf(f), versym: 0x100, hasVersym: true, versions: foundVersions(o, memOf(f))}
+		_, fail := r.versionOf(lm, &reloc{sym: 2, table: "DT_RELA"}, true, 7)
+		if fail == nil {
+			t.Fatalf("lazy=%v: index 7 of 3 entries read no further; want the replay to stop", lazy)
+		}
+		c.add(r.finding(fail, lazy))
+		c.res.finish()
+		want := []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash}
+		if lazy {
+			want = []Outcome{OutcomeStarts, OutcomeFirstCall}
+		}
+		if !c.stop || c.res.Outcome != OutcomeUndetermined || !slices.Equal(c.res.Possible, want) {
+			t.Errorf("lazy=%v: stop %v, outcome %s, possible %v; want undetermined, %v", lazy, c.stop, c.res.Outcome, c.res.Possible, want)
+		}
+		fd := c.res.Fatal()
+		if !strings.Contains(strings.Join(fd.Evidence, "\n"), "file offset 0x104") || !strings.Contains(fd.Next, "file offset 0x104") ||
+			!strings.HasPrefix(fd.Summary, "undetermined: ") {
+			t.Errorf("lazy=%v: finding %+v; want it to say it is undetermined and name file offset 0x104", lazy, fd)
+		}
 	}
 }

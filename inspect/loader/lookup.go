@@ -465,11 +465,11 @@ func (r *relocator) checkMatch(name string, ref *sym, version *foundVersion, typ
 			return nil, err
 		}
 		var lv foundVersion
-		if ndx := int(vs & 0x7fff); ndx < len(lm.versions) {
-			lv = lm.versions[ndx]
-		} else {
-			r.pastVersions(lm, idx, ndx)
+		ndx := int(vs & 0x7fff)
+		if ndx >= len(lm.versions) {
+			return nil, r.pastVersions(lm, idx, ndx)
 		}
+		lv = lm.versions[ndx]
 		differs := lv.hash != version.hash
 		if !differs {
 			eq, err := strcmpFault(cstr{s: lv.name, err: lv.nameErr}, cstr{s: version.name, err: version.nameErr})

@@ -520,6 +520,10 @@ func (c *checker) firstCalls() {
 	if len(r.unrebased) > 0 && first == nil {
 		first = r.unrebased[0]
 	}
+	// A slot whose binding reads past l_versions leaves the outcome
+	// open, whichever slot the program calls first: it decides over the
+	// others, except __libc_start_main's, which _start calls before all.
+	var unknown *relocFail
 	for _, fx := range r.fixups {
 		fail := r.fixup(fx)
 		if fail == nil {
@@ -529,9 +533,19 @@ func (c *checker) firstCalls() {
 			c.add(r.finding(fail, false))
 			return
 		}
+		var pv *pastVersionsRead
+		if errors.As(fail.err, &pv) {
+			if unknown == nil {
+				unknown = fail
+			}
+			continue
+		}
 		if first == nil {
 			first = fail
 		}
+	}
+	if unknown != nil {
+		first = unknown
 	}
 	if first != nil {
 		c.add(r.finding(first, true))
@@ -1132,7 +1146,8 @@ func (r *relocator) resolve(lm *linkMap, rl *reloc, s *sym, hasNdx bool, ndx uin
 // that entry's hash is 0. When no version index was in use (ndx_high 0)
 // l_versions is NULL: index 0 is a null version, any other a read in the
 // null page. An index at or past l_nversions reads past the array, into
-// whatever rtld allocated next, which is not modelled (pastVersions).
+// whatever rtld allocated next, which is not modelled: the replay stops
+// there, undetermined (pastVersions).
 func (r *relocator) versionOf(lm *linkMap, rl *reloc, hasNdx bool, ndx uint16) (*foundVersion, *relocFail) {
 	if !hasNdx {
 		return nil, nil
@@ -1154,8 +1169,7 @@ func (r *relocator) versionOf(lm *linkMap, rl *reloc, hasNdx bool, ndx uint16) (
 			err: &inspect.FormatError{Off: -1, Addr: addr, InMem: true, Struct: "struct r_found_version", Msg: "ld.so reads it through a null l_versions", Fault: inspect.FaultUnmapped}}
 	}
 	if int(ndx) >= len(lm.versions) {
-		r.pastVersions(lm, rl.sym, int(ndx))
-		return nil, nil
+		return nil, &relocFail{lm: lm, r: rl, what: "reading the symbol's version", err: r.pastVersions(lm, rl.sym, int(ndx))}
 	}
 	v := &lm.versions[ndx]
 	if v.hash == 0 {
@@ -1584,18 +1598,90 @@ func (r *relocator) note(lm *linkMap, s string) {
 	r.c.add(Finding{Severity: SeverityWarning, Stage: StageReloc, Code: "reloc-unpredictable", Object: lm.obj.name, Summary: s})
 }
 
-// pastVersions notes a version index beyond l_versions: ld.so then reads
-// an r_found_version from whatever its allocator placed after the array,
-// which depends on the process and the glibc build. The replay goes on
-// as if it read zeros (no version).
-func (r *relocator) pastVersions(lm *linkMap, symIdx uint64, ndx int) {
-	r.note(lm, fmt.Sprintf("DT_VERSYM gives symbol %d of %s version index %d, past the %d entries of its version array: ld.so reads beyond its own allocation, and what it finds there (a crash, a wrong version, or nothing) cannot be predicted",
-		symIdx, filepath.Base(lm.obj.name), ndx, len(lm.versions)))
+// pastVersionsRead is ld.so reading l_versions[ndx] with ndx at or past
+// the array's end (RESOLVE_MAP and _dl_fixup take &l_versions[ndx], then
+// version->hash; check_match reads the defining object's entry): the
+// bytes it reads are whatever rtld's __minimal_malloc put after the
+// array, which depends on every allocation made before and on where the
+// kernel put the vDSO (docs/decisions.md). Nothing in the files says what
+// is there, so what follows is not predicted.
+type pastVersionsRead struct {
+	obj     string
+	sym     uint64 // the symbol index whose DT_VERSYM entry was read
+	ndx     int    // the version index, & 0x7fff
+	entries int    // len(l_versions)
+	addr    uint64 // the DT_VERSYM entry's address in the object's view
+	off     int64  // its file offset, -1 when no file byte backs it
+	entSize int    // sizeof(struct r_found_version)
+}
+
+func (e *pastVersionsRead) Error() string {
+	return fmt.Sprintf("DT_VERSYM entry %d of %s gives version index %d, past the %d entries of l_versions", e.sym, filepath.Base(e.obj), e.ndx, e.entries)
+}
+
+// pastVersions describes ld.so's read of l_versions[ndx] for symbol symIdx
+// of lm, ndx being past the array. The caller stops the replay there.
+func (r *relocator) pastVersions(lm *linkMap, symIdx uint64, ndx int) *pastVersionsRead {
+	e := &pastVersionsRead{obj: lm.obj.name, sym: symIdx, ndx: ndx, entries: len(lm.versions), off: -1, entSize: 24}
+	if r.word == 4 {
+		e.entSize = 16
+	}
+	e.addr = lm.m.add(lm.versym, 2*symIdx)
+	if l := lm.f.Image().Lookup(e.addr); l.Mapped && l.File {
+		e.off = int64(l.Off)
+	}
+	return e
+}
+
+// undetermined turns a read the replay cannot know into its finding: the
+// outcome is undetermined, with the outcomes still possible from that
+// point on. A read during start-up relocation can lead anywhere after it
+// (a version error, a crash in ld.so, a wrong binding that fails later,
+// or a normal start); one in a lazy binding happens after the program
+// has started, at the first call through the slot.
+func (r *relocator) undetermined(f *relocFail, e *pastVersionsRead, firstCall bool) Finding {
+	base := filepath.Base(e.obj)
+	at := fmt.Sprintf("at 0x%x, not backed by the file", e.addr)
+	if e.off >= 0 {
+		at = fmt.Sprintf("at 0x%x, file offset 0x%x", e.addr, e.off)
+	}
+	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "versym-past-versions", Object: e.obj,
+		Outcome: OutcomeUndetermined,
+		Summary: fmt.Sprintf("undetermined: ld.so reads past its own version array while %s of %s: it may start, stop with a version error, or crash in ld.so, and nothing in the files says which",
+			f.what, filepath.Base(f.lm.obj.name)),
+		Evidence: []string{
+			fmt.Sprintf("object %s, symbol %d: its DT_VERSYM entry (%s) gives version index %d", base, e.sym, at, e.ndx),
+			fmt.Sprintf("the version array of %s (l_versions) has %d entries: ld.so reads entry %d (%d-byte struct r_found_version, its hash and name) %d bytes past the array's end, in whatever rtld allocated next",
+				base, e.entries, e.ndx, e.entSize, (e.ndx-e.entries)*e.entSize),
+		},
+		Next: "the file is damaged at the DT_VERSYM entry above: compare with the pristine file using `elfdoctor diff`; a run tells only what one process's memory layout gave"}
+	if e.off >= 0 {
+		fd.Next = fmt.Sprintf("the file is damaged at file offset 0x%x (DT_VERSYM entry %d of %s): compare with the pristine file using `elfdoctor diff`; a run tells only what one process's memory layout gave", e.off, e.sym, base)
+	}
+	if f.r != nil {
+		fd.Evidence = append(fd.Evidence, fmt.Sprintf("relocation %d of %s of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d)",
+			f.r.index, f.r.table, filepath.Base(f.lm.obj.name), f.r.addr, f.r.off, f.r.sym, f.r.typ))
+	}
+	switch {
+	case firstCall:
+		fd.Code += "-at-first-call"
+		fd.Summary = "undetermined: the program starts, and at the first call through a lazily bound PLT slot ld.so (_dl_fixup) reads past its own version array: that call may go on, stop with a symbol lookup error, or crash in ld.so, and nothing in the files says which"
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
+	case r.c.dlopen:
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
+	default:
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash}
+	}
+	return fd
 }
 
 // finding turns a relocation failure into what check reports. firstCall
 // is a failure of a lazily bound slot, after the program has started.
 func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
+	var pv *pastVersionsRead
+	if errors.As(f.err, &pv) {
+		return r.undetermined(f, pv, firstCall)
+	}
 	c := r.c
 	who := c.display(f.lm.obj)
 	where := ""
