@@ -545,7 +545,15 @@ func (c *checker) firstCalls() {
 		}
 	}
 	if unknown != nil {
-		first = unknown
+		fd := r.finding(unknown, true)
+		if first != nil {
+			// Another slot fails whatever the read gives: whichever the
+			// program calls first, it stops at a first call.
+			fd.Possible = []Outcome{OutcomeFirstCall}
+			fd.Evidence = append(fd.Evidence, "another lazily bound slot fails at its first call whatever that read gives: "+r.finding(first, true).Summary)
+		}
+		c.add(fd)
+		return
 	}
 	if first != nil {
 		c.add(r.finding(first, true))
@@ -1647,8 +1655,8 @@ func (r *relocator) undetermined(f *relocFail, e *pastVersionsRead, firstCall bo
 	}
 	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "versym-past-versions", Object: e.obj,
 		Outcome: OutcomeUndetermined,
-		Summary: fmt.Sprintf("undetermined: ld.so reads past its own version array while %s of %s: it may start, stop with a version error, or crash in ld.so, and nothing in the files says which",
-			f.what, filepath.Base(f.lm.obj.name)),
+		Summary: fmt.Sprintf("undetermined: while relocating %s, ld.so reads version %d of %s, past the %d entries of that version array, so what it reads is whatever its allocator put next: it may start, stop with a version error, or crash in ld.so, and nothing in the files says which",
+			filepath.Base(f.lm.obj.name), e.ndx, base, e.entries),
 		Evidence: []string{
 			fmt.Sprintf("object %s, symbol %d: its DT_VERSYM entry (%s) gives version index %d", base, e.sym, at, e.ndx),
 			fmt.Sprintf("the version array of %s (l_versions) has %d entries: ld.so reads entry %d (%d-byte struct r_found_version, its hash and name) %d bytes past the array's end, in whatever rtld allocated next",
@@ -1665,7 +1673,8 @@ func (r *relocator) undetermined(f *relocFail, e *pastVersionsRead, firstCall bo
 	switch {
 	case firstCall:
 		fd.Code += "-at-first-call"
-		fd.Summary = "undetermined: the program starts, and at the first call through a lazily bound PLT slot ld.so (_dl_fixup) reads past its own version array: that call may go on, stop with a symbol lookup error, or crash in ld.so, and nothing in the files says which"
+		fd.Summary = fmt.Sprintf("undetermined: the program starts, and at the first call through a lazily bound PLT slot ld.so (_dl_fixup) reads version %d of %s, past the %d entries of that version array: that call may go on, stop with a symbol lookup error, or crash in ld.so, and nothing in the files says which",
+			e.ndx, base, e.entries)
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
 	case r.c.dlopen:
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}

@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -254,6 +255,9 @@ func Compare(res *loader.CheckResult, o Observation) string {
 		}
 	}
 	fatal := res.Fatal()
+	if res.Outcome == loader.OutcomeUndetermined {
+		return compareUndetermined(res, o)
+	}
 	if res.Outcome == loader.OutcomeFirstCall {
 		return compareFirstCall(res, fatal, o)
 	}
@@ -342,6 +346,46 @@ func compareFirstCall(res *loader.CheckResult, fatal *loader.Finding, o Observat
 		return fmt.Sprintf("predicted %s, really %s", describePrediction(res), o)
 	}
 	return ""
+}
+
+// compareUndetermined compares a prediction that stopped at a read it
+// cannot know (check's undetermined outcome) with a run: they agree when
+// what happened is one of the outcomes the prediction left open. Only the
+// kind of outcome is compared, since the prediction names kinds and no
+// signal, status or message: those depend on the bytes ld.so read, which
+// is what the prediction says it does not know. A run is of the kinds
+// observedOutcomes gives for its class, the same correspondence Compare
+// and compareFirstCall use for predictions that are determined.
+func compareUndetermined(res *loader.CheckResult, o Observation) string {
+	for _, got := range observedOutcomes(o) {
+		if slices.Contains(res.Possible, got) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("predicted undetermined (possible %v), really %s", res.Possible, o)
+}
+
+// observedOutcomes are the outcome kinds a run can be the result of: a
+// failure at a lazily bound function's first call shows as a loader
+// error, a signal or a non-zero exit, before or after main's marker.
+func observedOutcomes(o Observation) []loader.Outcome {
+	switch o.Class {
+	case ClassStarts:
+		return []loader.Outcome{loader.OutcomeStarts}
+	case ClassExecFails:
+		return []loader.Outcome{loader.OutcomeExecFails}
+	case ClassLoaderError:
+		return []loader.Outcome{loader.OutcomeLoaderError, loader.OutcomeFirstCall}
+	case ClassSignal:
+		return []loader.Outcome{loader.OutcomeCrash, loader.OutcomeFirstCall}
+	case ClassSignalAfter:
+		return []loader.Outcome{loader.OutcomeExitCrash, loader.OutcomeFirstCall}
+	case ClassExitAfter:
+		return []loader.Outcome{loader.OutcomeRuntimeFails, loader.OutcomeFirstCall}
+	case ClassNoMain:
+		return []loader.Outcome{loader.OutcomeBareRuntime}
+	}
+	return nil // a timeout is no outcome check predicts
 }
 
 // continuable are the findings of errors glibc raises with

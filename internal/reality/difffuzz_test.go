@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
 func TestMain(m *testing.M) {
@@ -130,8 +132,10 @@ func TestPristine(t *testing.T) {
 
 // sweep runs the cases of seeds with two workers and returns every
 // divergence, one line per case and glibc, how many cases diverged under
-// at least one glibc, and the number of runs by observed class.
-func sweep(t *testing.T, f *Fuzzer, seeds []uint64) (divs []string, diverged int, classes map[Class]int, results map[string]string) {
+// at least one glibc, the number of runs by observed class, and how many
+// runs check called undetermined and reality agreed with (counted apart
+// from the runs it predicted, so that neither figure hides the other).
+func sweep(t *testing.T, f *Fuzzer, seeds []uint64) (divs []string, diverged int, classes map[Class]int, results map[string]string, undetermined int) {
 	classes = map[Class]int{}
 	results = map[string]string{}
 	var mu sync.Mutex
@@ -153,6 +157,9 @@ func sweep(t *testing.T, f *Fuzzer, seeds []uint64) (divs []string, diverged int
 				for _, r := range rs {
 					classes[r.Observed.Class]++
 					results[fmt.Sprintf("sample seed=%d glibc=%s", seed, r.Glibc)] = r.Divergence
+					if r.Divergence == "" && r.Predicted != nil && r.Predicted.Outcome == loader.OutcomeUndetermined {
+						undetermined++
+					}
 					if r.Divergence != "" {
 						any = true
 						divs = append(divs, fmt.Sprintf("seed %d [%s] %s: %s", seed, r.Glibc, c, r.Divergence))
@@ -174,7 +181,7 @@ func sweep(t *testing.T, f *Fuzzer, seeds []uint64) (divs []string, diverged int
 	close(work)
 	wg.Wait()
 	sort.Strings(divs)
-	return divs, diverged, classes, results
+	return divs, diverged, classes, results, undetermined
 }
 
 // ciCases is the size of the seeded sample CI runs.
@@ -192,9 +199,10 @@ func TestDifferential(t *testing.T) {
 		seeds[i] = uint64(i + 1)
 	}
 	start := time.Now()
-	divs, diverged, classes, results := sweep(t, f, seeds)
-	t.Logf("%d cases × %d glibc builds in %v; %d cases diverged (%d runs); observed %v",
-		len(seeds), len(f.Roots), time.Since(start).Round(time.Millisecond), diverged, len(divs), classes)
+	divs, diverged, classes, results, undetermined := sweep(t, f, seeds)
+	runs := len(seeds) * len(f.Roots)
+	t.Logf("%d cases × %d glibc builds in %v; %d cases diverged (%d runs); runs: agreed=%d undetermined=%d diverged=%d; observed %v",
+		len(seeds), len(f.Roots), time.Since(start).Round(time.Millisecond), diverged, len(divs), runs-undetermined-len(divs), undetermined, len(divs), classes)
 	loadKnown(t).compare(t, "sample", results)
 }
 
@@ -235,13 +243,14 @@ func TestSoak(t *testing.T) {
 		span = "seeds listed in ELFDOCTOR_SEEDS"
 	}
 	start := time.Now()
-	divs, diverged, classes, _ := sweep(t, f, seeds)
+	divs, diverged, classes, _, undetermined := sweep(t, f, seeds)
 	el := time.Since(start)
 	for _, d := range divs {
 		t.Log("DIVERGENCE " + d)
 	}
-	t.Logf("soak: %d cases (%s) × %d glibc builds in %v: %.1f cases/s, %d cases diverged (%d runs); observed %v",
-		n, span, len(f.Roots), el.Round(time.Millisecond), float64(n)/el.Seconds(), diverged, len(divs), classes)
+	runs := n * len(f.Roots)
+	t.Logf("soak: %d cases (%s) × %d glibc builds in %v: %.1f cases/s, %d cases diverged (%d runs); runs: agreed=%d undetermined=%d diverged=%d; observed %v",
+		n, span, len(f.Roots), el.Round(time.Millisecond), float64(n)/el.Seconds(), diverged, len(divs), runs-undetermined-len(divs), undetermined, len(divs), classes)
 	if len(divs) > 0 {
 		t.Fail()
 	}
