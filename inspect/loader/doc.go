@@ -11,6 +11,11 @@
 // or glibc function it replays. A newcomer asking "why did check say X"
 // opens this folder; the ELF model it reads through is package inspect.
 //
+// Where ld.so reads memory no file decides (today only a symbol version
+// index past its own l_versions array), the replay stops and the outcome
+// is OutcomeUndetermined, with the outcomes still possible: it never
+// guesses past such a read.
+//
 // # Security
 //
 // The inspected file, its interpreter and everything under the root are
