@@ -1655,7 +1655,7 @@ func (r *relocator) undetermined(f *relocFail, e *pastVersionsRead, firstCall bo
 	}
 	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "versym-past-versions", Object: e.obj,
 		Outcome: OutcomeUndetermined,
-		Summary: fmt.Sprintf("undetermined: while relocating %s, ld.so reads version %d of %s, past the %d entries of that version array, so what it reads is whatever its allocator put next: it may start, stop with a version error, or crash in ld.so, and nothing in the files says which",
+		Summary: fmt.Sprintf("undetermined: while relocating %s, ld.so reads version %d of %s, past the %d entries of that version array, so what it reads is whatever its allocator put next: it may start, stop with a symbol lookup error, or crash in ld.so, and nothing in the files says which",
 			filepath.Base(f.lm.obj.name), e.ndx, base, e.entries),
 		Evidence: []string{
 			fmt.Sprintf("object %s, symbol %d: its DT_VERSYM entry (%s) gives version index %d", base, e.sym, at, e.ndx),
