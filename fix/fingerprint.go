@@ -15,7 +15,7 @@ import (
 
 // Fingerprint is one file a plan relies on, as it was when planned.
 type Fingerprint struct {
-	// Role is "program", "loader" or "library".
+	// Role is "program", "addon", "loader" or "library".
 	Role string `json:"role"`
 	Path string `json:"path"`
 	Size int64  `json:"size"`
@@ -42,15 +42,18 @@ func readInterp(path string) (string, error) {
 	return s, nil
 }
 
-// fingerprint records the program (size and time), the loader and every
-// chosen library (and their content hashes), in load order.
-func fingerprint(ctx context.Context, prog string, ld *object, assign assignment) ([]Fingerprint, error) {
+// fingerprint records the program (size and time), an addon, the loader
+// and every chosen library (and their content hashes), in load order.
+// prog is "" for an addon planned without a host, addon "" for a program.
+func fingerprint(ctx context.Context, prog, addon string, ld *object, assign assignment) ([]Fingerprint, error) {
 	var out []Fingerprint
-	st, err := os.Stat(prog)
-	if err != nil {
-		return nil, err
+	if prog != "" {
+		st, err := os.Stat(prog)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Fingerprint{Role: "program", Path: prog, Size: st.Size(), Mtime: st.ModTime().Unix()})
 	}
-	out = append(out, Fingerprint{Role: "program", Path: prog, Size: st.Size(), Mtime: st.ModTime().Unix()})
 	seen := map[string]bool{}
 	add := func(role, path string) error {
 		if seen[path] {
@@ -64,6 +67,11 @@ func fingerprint(ctx context.Context, prog string, ld *object, assign assignment
 		fp.Role = role
 		out = append(out, fp)
 		return nil
+	}
+	if addon != "" {
+		if err := add("addon", addon); err != nil {
+			return nil, err
+		}
 	}
 	if err := add("loader", ld.path); err != nil {
 		return nil, err

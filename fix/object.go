@@ -46,6 +46,9 @@ type object struct {
 	// requires GLIBC_PRIVATE, the interface glibc's own objects share
 	// with each other and nobody else.
 	private bool
+	// dlopenable marks an ET_DYN with PT_DYNAMIC that is not a PIE
+	// (DF_1_PIE): what dlopen accepts, so without PT_INTERP a library.
+	dlopenable bool
 }
 
 // readObject opens path and reads what the solver needs. Every error
@@ -69,6 +72,7 @@ func readObject(path string) (*object, error) {
 	if d == nil {
 		return o, nil
 	}
+	o.dlopenable = f.Type == elf.ET_DYN && d.Flags1&elf.DF_1_PIE == 0
 	o.soname, o.needed, o.runpath = d.Soname, d.Needed, d.Runpath
 	v, err := f.Versions(d)
 	if err != nil {

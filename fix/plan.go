@@ -24,6 +24,11 @@ type PlanOptions struct {
 	// Loader, when set, is the loader to use; otherwise one is chosen
 	// among the files under LibRoots named like the program's PT_INTERP.
 	Loader string
+	// LoadedBy is, when File is a shared library (a Node-API addon, a
+	// plugin), the program whose process dlopens it: the plan is then
+	// that program's launch (addon.go). Empty for a library means a
+	// process running the system's ld.so and libc, as check assumes.
+	LoadedBy string
 }
 
 // Result is the plan: how to start File without rewriting it, or why
@@ -59,6 +64,11 @@ type Result struct {
 	// refused for it: nix-ld is the way then.
 	SelfExe        *Sensitivity `json:"self_exe,omitempty"`
 	WrapperRefused string       `json:"wrapper_refused,omitempty"`
+	// Host is set when File is a shared library: the process the plan
+	// loads it into. HostReplay is what check predicts for the host's
+	// own start under the plan's command; Replay is then the dlopen.
+	Host       *Host   `json:"host,omitempty"`
+	HostReplay *Replay `json:"host_replay,omitempty"`
 }
 
 // Library is one library the plan chose.
@@ -122,8 +132,9 @@ type NixLD struct {
 	Note    string `json:"note,omitempty"`
 }
 
-// ErrNotDynamic is Plan's error for a file without PT_INTERP: a static
-// program or a library, which no loader command starts.
+// ErrNotDynamic is Plan's error for a file without PT_INTERP that is not
+// a library dlopen loads either: a static program, which no loader
+// command starts.
 var ErrNotDynamic = errors.New("fix: the file is not a dynamically linked program: there is no loader to choose")
 
 // Plan finds a loader and library path that start opts.File
@@ -143,8 +154,18 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 	}
 	prog.path = opts.File
 	interp, err := interpName(abs, prog)
-	if err != nil {
+	var ad *addon
+	switch {
+	case errors.Is(err, ErrNotDynamic) && prog.dlopenable:
+		if ad, err = newAddon(opts, abs, prog); err != nil {
+			return nil, err
+		}
+		interp = ad.interp
+		p.Host = &Host{Program: opts.LoadedBy, Assumed: ad.assumed}
+	case err != nil:
 		return nil, fmt.Errorf("%s: %w", opts.File, err)
+	case opts.LoadedBy != "":
+		return nil, fmt.Errorf("%s: %w", opts.File, ErrLoadedByProgram)
 	}
 	var roots []string
 	for _, r := range opts.LibRoots {
@@ -171,10 +192,21 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 		walkCut = fmt.Sprintf("the walk of the roots stopped after %d entries (cut in %s): files beyond were not considered", maxWalkEntries, strings.Join(ix.cut, ", "))
 	}
 
-	s := &solver{ix: ix, prog: prog, progAbs: abs, cache: map[string]*object{}, errs: map[string]error{},
+	s := &solver{ix: ix, prog: prog, roots: []*object{prog}, origins: map[*object]string{prog: filepath.Dir(abs)},
+		cache: map[string]*object{}, errs: map[string]error{},
 		refused: map[string][]Refusal{}, seen: map[string]bool{}, viaRunpath: map[string]*object{}}
 	var loaders []*object
-	if opts.Loader != "" {
+	if ad != nil {
+		if why := ad.setup(s); why != nil {
+			p.Problems = append(p.Problems, *why)
+			return p, nil
+		}
+		// Without a host, the assumed process's loader: nothing to choose.
+		loaders = ad.loaders
+	}
+	switch {
+	case loaders != nil:
+	case opts.Loader != "":
 		a, err := filepath.Abs(opts.Loader)
 		if err != nil {
 			return nil, err
@@ -184,7 +216,7 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 			return nil, fmt.Errorf("--loader %s: %w", opts.Loader, err)
 		}
 		loaders = []*object{o}
-	} else {
+	default:
 		loaders = s.candidates(interp, nil)
 		if len(loaders) == 0 {
 			p.Problems = append(p.Problems, Problem{Code: "no-loader",
@@ -254,24 +286,37 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 	for _, n := range s.loadOrder(assign) {
 		o := assign[n]
 		lib := Library{Name: n, Path: o.path, Soname: o.soname, NeededBy: neededBy(s, assign, n)}
-		if by := s.viaRunpath[o.path]; by != nil {
+		switch by := s.viaRunpath[o.path]; {
+		case by != nil:
 			lib.Via = "RUNPATH of " + by.path
+		case s.process != nil && o.dir == s.implicitDir && contains(s.process.needed, n):
+			lib.Via = "already in the process"
+		case s.process != nil && o.dir == s.implicitDir:
+			lib.Via = "the process's own search (ld.so.cache, default directories)"
 		}
 		lib.Versions = requiredOf(s, assign, o, n)
 		p.Libraries = append(p.Libraries, lib)
 	}
-	p.Command = shellquote.Command(ld.path, "--library-path", strings.Join(dirs, ":"), abs)
-	p.NixLD = nixLD(ld.path, dirs, abs, prog)
-
-	if err := p.replay(abs, assign); err != nil {
-		return nil, err
+	if ad != nil {
+		if err := ad.finish(ctx, p, s, assign); err != nil {
+			return nil, err
+		}
+	} else {
+		p.Command = shellquote.Command(ld.path, "--library-path", strings.Join(dirs, ":"), abs)
+		p.NixLD = nixLD(ld.path, dirs, abs, prog)
+		res, err := p.replay(abs, loader.CheckOptions{Loader: p.Loader, LibraryPath: p.LibraryPath}, assign,
+			"the replay of the plan's command predicts it will not start: ", "the replay of the plan's command cannot tell whether it will start: ")
+		if err != nil {
+			return nil, err
+		}
+		p.Replay = res
+		fp, err := fingerprint(ctx, abs, "", ld, assign)
+		if err != nil {
+			return nil, err
+		}
+		p.Fingerprint = fp
+		p.selfExe(abs)
 	}
-	fp, err := fingerprint(ctx, abs, ld, assign)
-	if err != nil {
-		return nil, err
-	}
-	p.Fingerprint = fp
-	p.selfExe(abs)
 	p.capRefused()
 	if walkCut != "" {
 		p.Notes = append(p.Notes, walkCut)
@@ -324,17 +369,27 @@ func interpName(path string, prog *object) (string, error) {
 	return filepath.Base(f), nil
 }
 
-// neededBy names the first object whose DT_NEEDED pulls name in.
+// neededBy names the first object whose DT_NEEDED pulls name in: a
+// root by its path, a library by the name it was chosen for.
 func neededBy(s *solver, assign assignment, name string) string {
-	if contains(s.prog.needed, name) {
-		return s.prog.path
-	}
-	for _, n := range s.loadOrder(assign) {
-		if contains(assign[n].needed, name) {
-			return n
+	out := ""
+	s.walk(assign, func(n string, from, _ *object) bool {
+		if n != name {
+			return true
 		}
-	}
-	return ""
+		if s.isRoot(from) {
+			out = from.path
+			return false
+		}
+		for _, c := range s.loadOrder(assign) {
+			if assign[c] == from {
+				out = c
+				return false
+			}
+		}
+		return false
+	})
+	return out
 }
 
 // requiredOf lists the versions the program and the chosen libraries
@@ -348,7 +403,9 @@ func requiredOf(s *solver, assign assignment, o *object, name string) []string {
 			}
 		}
 	}
-	add(s.prog)
+	for _, r := range s.roots {
+		add(r)
+	}
 	for _, c := range assign {
 		add(c)
 	}
@@ -382,36 +439,52 @@ func glibcBuild(path string) string {
 }
 
 // replay runs loader.Check as the plan's command will run: the chosen
-// loader, --library-path, nothing from the environment. Anything but a
-// start refuses the plan, and so does a library ld.so would take from
-// somewhere else than the plan says.
-func (p *Result) replay(abs string, assign assignment) error {
-	res, err := loader.Check(abs, loader.CheckOptions{Loader: p.Loader, LibraryPath: p.LibraryPath,
-		Getenv: func(string) string { return "" }})
+// loader, --library-path, nothing from the environment (opts, with
+// Getenv set here). Anything but a start refuses the plan (fails, or
+// unknown for an undetermined replay, begins the problem's summary), and
+// so does a library ld.so would take from somewhere else than the plan
+// says.
+func (p *Result) replay(abs string, opts loader.CheckOptions, assign assignment, fails, unknown string) (*Replay, error) {
+	opts.Getenv = func(string) string { return "" }
+	res, err := loader.Check(abs, opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p.Replay = &Replay{Outcome: res.Outcome, Headline: res.Headline, Findings: res.Findings, Objects: res.Objects}
-	if p.Replay.Findings == nil {
-		p.Replay.Findings = []loader.Finding{}
+	r := &Replay{Outcome: res.Outcome, Headline: res.Headline, Findings: res.Findings, Objects: res.Objects}
+	if r.Findings == nil {
+		r.Findings = []loader.Finding{}
 	}
+	warned := 0
 	for _, f := range res.Findings {
-		if f.Severity == loader.SeverityWarning {
-			p.Notes = append(p.Notes, "the replay warns: "+f.Summary)
+		switch {
+		case f.Code == "loaded-by-fails" || f.Code == "loaded-by-unreadable":
+			// check fell back to another process than the planned one:
+			// its prediction is not the plan's.
+			p.Problems = append(p.Problems, Problem{Code: "replay-fails", Summary: fails + f.Summary})
+			return r, nil
+		case f.Severity == loader.SeverityWarning:
+			// An addon checked without its host warns once per symbol
+			// the host must define (napi_*: a hundred): a few say it.
+			if warned++; warned <= maxReplayNotes {
+				p.Notes = append(p.Notes, "the replay warns: "+f.Summary)
+			}
 		}
+	}
+	if warned > maxReplayNotes {
+		p.Notes = append(p.Notes, fmt.Sprintf("and %d more warnings of the replay (all in the JSON's replay.findings)", warned-maxReplayNotes))
 	}
 	if f := res.Fatal(); f != nil {
 		ev := append([]string{}, f.Evidence...)
 		if f.Message != "" {
 			ev = append(ev, "ld.so would say: "+f.Message)
 		}
-		pr := Problem{Code: "replay-fails", Summary: "the replay of the plan's command predicts it will not start: " + f.Summary, Evidence: ev}
+		pr := Problem{Code: "replay-fails", Summary: fails + f.Summary, Evidence: ev}
 		if f.Outcome == loader.OutcomeUndetermined {
 			// Not knowing whether it starts is no ground for a plan.
-			pr = Problem{Code: "replay-undetermined", Summary: "the replay of the plan's command cannot tell whether it will start: " + f.Summary, Evidence: ev}
+			pr = Problem{Code: "replay-undetermined", Summary: unknown + f.Summary, Evidence: ev}
 		}
 		p.Problems = append(p.Problems, pr)
-		return nil
+		return r, nil
 	}
 	for _, o := range res.Objects {
 		c, ok := assign[o.Name]
@@ -429,8 +502,11 @@ func (p *Result) replay(abs string, assign assignment) error {
 					"start from a root without that copy, or name the directory with --lib-root first"}})
 		}
 	}
-	return nil
+	return r, nil
 }
+
+// maxReplayNotes is how many of the replay's warnings become notes.
+const maxReplayNotes = 5
 
 func orNone(s string) string {
 	if s == "" {

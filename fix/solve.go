@@ -27,8 +27,21 @@ type solver struct {
 	loader      *object
 	loaderNames map[string]bool // names the loader answers to (PT_INTERP's file name, its soname)
 
-	// progAbs is the program's absolute path, the origin of its $ORIGIN.
-	progAbs string
+	// roots are the objects whose DT_NEEDED the search starts from, in
+	// the order ld.so loads their closures: the program; for an addon,
+	// the host (or the process assumed) and then the addon, which dlopen
+	// loads after the host's start-up.
+	roots []*object
+	// origins are the roots' $ORIGIN: the directory of their absolute
+	// path, which their object's path (as given) may not say.
+	origins map[*object]string
+	// implicitDir, for an addon planned without a host, is the directory
+	// of the assumed process's loader and libc: the process already has
+	// them, so it is not put on the library path.
+	implicitDir string
+	// process is the assumed process's root (an addon planned without a
+	// host): what it needs (libc.so.6) is loaded before dlopen runs.
+	process *object
 	// viaRunpath maps a candidate found only through a DT_RUNPATH to the
 	// object whose RUNPATH holds it.
 	viaRunpath map[string]*object
@@ -141,8 +154,8 @@ func (s *solver) candidates(name string, by *object) []*object {
 func (s *solver) runpathFiles(name string, by *object) []string {
 	var out []string
 	origin := filepath.Dir(by.path)
-	if by == s.prog {
-		origin = filepath.Dir(s.progAbs)
+	if o, ok := s.origins[by]; ok {
+		origin = o
 	}
 	for _, d := range by.runpath {
 		d = strings.NewReplacer("${ORIGIN}", origin, "$ORIGIN", origin).Replace(d)
@@ -177,7 +190,7 @@ func (s *solver) provider(file string, assign assignment) *object {
 // describe names an object in messages the way ld.so's are read: the
 // program by its path, a library by name and file.
 func (s *solver) describe(o *object, name string) string {
-	if o == s.prog {
+	if s.isRoot(o) {
 		return o.path
 	}
 	if o == s.loader {
@@ -222,8 +235,10 @@ func (s *solver) conflict(c *object, name string, assign assignment) string {
 		}
 		return ""
 	}
-	if why := check(s.prog, ""); why != "" {
-		return why
+	for _, r := range s.roots {
+		if why := check(r, ""); why != "" {
+			return why
+		}
 	}
 	if why := check(s.loader, ""); why != "" {
 		return why
@@ -244,35 +259,70 @@ func (s *solver) conflict(c *object, name string, assign assignment) string {
 // loaderMissing says, as ld.so would, which version the program requires
 // of the loader and the loader does not define; "" when none.
 func (s *solver) loaderMissing() string {
-	for _, n := range s.prog.needs {
-		if (s.loaderNames[n.file] || s.loader.answersTo(n.file, "")) && versionMissing(n, s.loader) {
-			return fmt.Sprintf("%s: version `%s' not found (required by %s)", s.loader.path, n.version, s.prog.path)
+	for _, r := range s.roots {
+		for _, n := range r.needs {
+			if (s.loaderNames[n.file] || s.loader.answersTo(n.file, "")) && versionMissing(n, s.loader) {
+				return fmt.Sprintf("%s: version `%s' not found (required by %s)", s.loader.path, n.version, r.path)
+			}
 		}
 	}
 	return ""
 }
 
+// isRoot reports whether o is one of the objects the search starts from.
+func (s *solver) isRoot(o *object) bool {
+	for _, r := range s.roots {
+		if r == o {
+			return true
+		}
+	}
+	return false
+}
+
 // next returns the first library name, in ld.so's breadth-first load
 // order, that nothing chosen answers to yet, and who needs it.
 func (s *solver) next(assign assignment) (string, *object) {
-	queue := []*object{s.prog}
-	inQueue := map[*object]bool{s.prog: true}
-	for i := 0; i < len(queue); i++ {
-		for _, n := range queue[i].needed {
-			if s.loaderNames[n] {
-				continue
-			}
-			p := s.provider(n, assign)
-			if p == nil {
-				return n, queue[i]
-			}
-			if !inQueue[p] {
-				inQueue[p] = true
-				queue = append(queue, p)
+	name, by := "", (*object)(nil)
+	s.walk(assign, func(n string, from, p *object) bool {
+		if p == nil {
+			name, by = n, from
+			return false
+		}
+		return true
+	})
+	return name, by
+}
+
+// walk visits every DT_NEEDED name in ld.so's load order: breadth-first
+// from each root in turn, the first root's closure whole before the next
+// (start-up before dlopen; dlopen's walk meets what start-up loaded as
+// already loaded). p is the chosen object that answers to the name, nil
+// when none does yet; the walk goes on below p, and stops when visit
+// returns false.
+func (s *solver) walk(assign assignment, visit func(name string, from, p *object) bool) {
+	seen := map[*object]bool{}
+	for _, r := range s.roots {
+		if seen[r] {
+			continue
+		}
+		seen[r] = true
+		queue := []*object{r}
+		for i := 0; i < len(queue); i++ {
+			for _, n := range queue[i].needed {
+				if s.loaderNames[n] {
+					continue
+				}
+				p := s.provider(n, assign)
+				if !visit(n, queue[i], p) {
+					return
+				}
+				if p != nil && !seen[p] {
+					seen[p] = true
+					queue = append(queue, p)
+				}
 			}
 		}
 	}
-	return "", nil
 }
 
 // solve extends assign until every name is chosen and the directories
@@ -330,8 +380,8 @@ func (s *solver) order(assign assignment) ([]string, bool) {
 	pos := map[string]int{}
 	for _, n := range names {
 		d := assign[n].dir
-		if strings.Contains(n, "/") || s.viaRunpath[assign[n].path] != nil {
-			continue // opened by its path, or found through a RUNPATH, not on the path
+		if strings.Contains(n, "/") || s.viaRunpath[assign[n].path] != nil || (s.implicitDir != "" && d == s.implicitDir) {
+			continue // opened by its path, found through a RUNPATH, or already in the assumed process: not on the path
 		}
 		if _, ok := pos[d]; !ok {
 			pos[d] = len(dirs)
@@ -345,9 +395,19 @@ func (s *solver) order(assign assignment) ([]string, bool) {
 		if strings.Contains(n, "/") {
 			continue
 		}
-		if by := s.viaRunpath[assign[n].path]; by != nil {
-			// Found through a RUNPATH, searched after the library path:
-			// no directory on the path may hold a file of that name.
+		by := s.viaRunpath[assign[n].path]
+		implicit := s.implicitDir != "" && want == s.implicitDir
+		if implicit && s.process != nil && contains(s.process.needed, n) {
+			continue // in the process before dlopen: found by its name, never searched
+		}
+		if by != nil || implicit {
+			// Found through a RUNPATH, or the assumed process's default
+			// directories, both searched after the library path: no
+			// directory on the path may hold a file of that name.
+			where := "the RUNPATH"
+			if by == nil {
+				where = "the default directory"
+			}
 			for _, p := range s.ix.byName[n] {
 				if _, onPath := pos[filepath.Dir(p)]; !onPath {
 					continue
@@ -355,7 +415,7 @@ func (s *solver) order(assign assignment) ([]string, bool) {
 				if o, err := s.open(p); err == nil && (o.class != s.prog.class || o.machine != s.prog.machine || o.data != s.prog.data) {
 					continue
 				}
-				s.refuse(n, p, fmt.Sprintf("is on the library path, which ld.so searches before the RUNPATH that holds the chosen %s", assign[n].path))
+				s.refuse(n, p, fmt.Sprintf("is on the library path, which ld.so searches before %s that holds the chosen %s", where, assign[n].path))
 				return nil, false
 			}
 			continue
@@ -413,27 +473,13 @@ func (s *solver) order(assign assignment) ([]string, bool) {
 // loadOrder lists the chosen names in the order ld.so loads them.
 func (s *solver) loadOrder(assign assignment) []string {
 	var out []string
-	queue := []*object{s.prog}
-	seen := map[*object]bool{s.prog: true}
 	named := map[string]bool{}
-	for i := 0; i < len(queue); i++ {
-		for _, n := range queue[i].needed {
-			if s.loaderNames[n] {
-				continue
-			}
-			p := s.provider(n, assign)
-			if p == nil || p == s.loader {
-				continue
-			}
-			if !named[n] && assign[n] == p {
-				named[n] = true
-				out = append(out, n)
-			}
-			if !seen[p] {
-				seen[p] = true
-				queue = append(queue, p)
-			}
+	s.walk(assign, func(n string, _, p *object) bool {
+		if p != nil && p != s.loader && !named[n] && assign[n] == p {
+			named[n] = true
+			out = append(out, n)
 		}
-	}
+		return true
+	})
 	return out
 }

@@ -29,6 +29,9 @@ func Wrapper(p *Result, self string, remake []string) (string, error) {
 	if p.WrapperRefused != "" {
 		return "", fmt.Errorf("%w: %s", ErrWrapperRefused, p.WrapperRefused)
 	}
+	if p.Host != nil && p.Host.Program == "" {
+		return "", ErrNoHost
+	}
 	q := shellquote.POSIXWord
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n")

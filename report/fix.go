@@ -37,8 +37,23 @@ func Fix(w io.Writer, p *fix.Result, v FixView, o Options) error {
 
 func fixDoc(d doc, p *fix.Result, v FixView) {
 	d.literals(p.File, p.Loader)
+	// host names the process an addon is loaded into.
+	host := ""
+	switch {
+	case p.Host != nil && p.Host.Program != "":
+		d.literals(p.Host.Program)
+		host = code(p.Host.Program)
+	case p.Host != nil && p.Loader != "":
+		host = "a process running " + code(p.Loader) + " and its libc"
+	case p.Host != nil:
+		host = "the process assumed"
+	}
 	if !p.OK {
-		d.title("No plan: " + code(p.File) + " cannot be started from these libraries unmodified")
+		if p.Host != nil {
+			d.title("No plan: " + code(p.File) + " cannot be loaded unmodified into " + host + " from these libraries")
+		} else {
+			d.title("No plan: " + code(p.File) + " cannot be started from these libraries unmodified")
+		}
 		for _, pr := range p.Problems {
 			d.para(clean(upperFirst(pr.Summary)), true)
 			if len(pr.Evidence) > 0 {
@@ -49,10 +64,19 @@ func fixDoc(d doc, p *fix.Result, v FixView) {
 				d.list(items, true)
 			}
 		}
+	} else if p.Host != nil && p.Host.Program != "" {
+		d.title("Plan: " + code(p.File) + " loads unmodified into " + host + " started with " + code(p.Loader))
+	} else if p.Host != nil {
+		d.title("Plan: " + code(p.File) + " loads unmodified into " + host)
 	} else {
 		d.title("Plan: " + code(p.File) + " starts unmodified with " + code(p.Loader))
 	}
 	kv := [][2]string{}
+	if p.Host != nil && p.Host.Program != "" {
+		kv = append(kv, [2]string{"loaded by", code(p.Host.Program) + " (its launch is the plan)"})
+	} else if p.Host != nil && p.Host.Assumed != "" {
+		kv = append(kv, [2]string{"loaded by", clean(p.Host.Assumed)})
+	}
 	if v.NixLD && p.NixLD != nil && p.OK {
 		kv = append(kv, [2]string{"NIX_LD", code(p.NixLD.NixLD)}, [2]string{"NIX_LD_LIBRARY_PATH", code(p.NixLD.NixLDLibraryPath)})
 	}
@@ -65,7 +89,12 @@ func fixDoc(d doc, p *fix.Result, v FixView) {
 	if len(p.LibraryPath) > 0 {
 		kv = append(kv, [2]string{"library path", code(strings.Join(p.LibraryPath, ":"))})
 	}
-	if p.Replay != nil {
+	if p.HostReplay != nil {
+		kv = append(kv, [2]string{"host replay", replayWords(p.HostReplay)})
+	}
+	if p.Replay != nil && p.Host != nil {
+		kv = append(kv, [2]string{"dlopen replay", dlopenWords(p.Replay)})
+	} else if p.Replay != nil {
 		kv = append(kv, [2]string{"replay", replayWords(p.Replay)})
 	}
 	if p.Wrapper != "" {
@@ -105,7 +134,7 @@ func fixDoc(d doc, p *fix.Result, v FixView) {
 		}
 		d.list(items, false)
 	}
-	if p.OK {
+	if p.OK && p.Command != "" {
 		d.heading("Start it")
 		items := []string{"once, as the wrapper does: " + code(p.Command)}
 		if p.WrapperRefused != "" {
@@ -136,6 +165,8 @@ func fixDoc(d doc, p *fix.Result, v FixView) {
 	switch {
 	case p.OK && p.WrapperRefused != "":
 		next = append(next, "Use nix-ld (programs.nix-ld.enable = true) with the NIX_LD and NIX_LD_LIBRARY_PATH above: the kernel then starts the file itself, and it finds its application.")
+	case p.OK && p.Host != nil && p.Host.Program == "":
+		next = append(next, "Name the program that loads it with --loaded-by EXE: its launch is then planned and proven with it, as a wrapper (--wrapper OUT) or nix-ld values (--nix-ld).")
 	case p.OK && p.Wrapper != "":
 		next = append(next, "Run "+code(p.Wrapper)+" instead of the program: it checks the files above by size and time at every start and stops when one changed or was garbage-collected.")
 	case p.OK:
@@ -154,6 +185,15 @@ var fixNext = map[string]string{
 	"replay-fails":        "The replay's finding above is where ld.so would stop first: remove its cause (a stale RPATH, a damaged library) or choose other roots.",
 	"replay-undetermined": "The replay's finding above is a read whose result cannot be known: the file is damaged there; use the pristine file or choose other roots.",
 	"replay-differs":      "ld.so would load another file than the plan chose: leave out the directory it comes from, or put the chosen one's root first.",
+}
+
+// dlopenWords is replayWords for the dlopen of an addon in its host's
+// process.
+func dlopenWords(r *fix.Replay) string {
+	if w, ok := outcomeWords[r.Outcome]; ok && r.Outcome != "starts" {
+		return "predicted: " + clean(w)
+	}
+	return "predicted to load (check's replay of dlopen in that process)"
 }
 
 func replayWords(r *fix.Replay) string {

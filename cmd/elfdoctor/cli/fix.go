@@ -17,6 +17,7 @@ func newFixCmd(g *globalOpts) *cobra.Command {
 	var (
 		roots      []string
 		loaderPath string
+		loadedBy   string
 		wrapper    string
 		verify     string
 		nixLD      bool
@@ -27,7 +28,7 @@ func newFixCmd(g *globalOpts) *cobra.Command {
 		forceRPath bool
 	)
 	cmd := &cobra.Command{
-		Use:   "fix FILE [--lib-root DIR]... [--loader PATH] (--nix-ld | --wrapper OUT | --print | --patchelf --set-interpreter PATH [--set-rpath DIRS])",
+		Use:   "fix FILE [--lib-root DIR]... [--loader PATH] [--loaded-by EXE] (--nix-ld | --wrapper OUT | --print | --patchelf --set-interpreter PATH [--set-rpath DIRS])",
 		Short: "Plan how to start FILE unmodified: a loader and libraries that agree",
 		Long: `Fix finds how to start FILE without rewriting it: for every library FILE
 needs, and every library those need, a file of that name under the
@@ -38,6 +39,15 @@ from one glibc build, and class and machine match. The plan is replayed
 as 'LOADER --library-path DIRS FILE' runs, with check's engine, and
 refused unless the replay predicts a start. Nothing is run, and FILE is
 never written to.
+
+A shared library without PT_INTERP (a Node-API addon, a plugin) is not
+started but dlopen'ed: its plan is the launch of the program whose
+process loads it, named with --loaded-by EXE. That program's loader and
+libc are the ones the library gets; the plan starts EXE with the library
+path the library's closure needs added, replays EXE's start and then
+the dlopen in its process, and the wrapper runs EXE. Without
+--loaded-by, the process is assumed to run this system's ld.so and libc,
+as check assumes, and --print says what to add to its library path.
 
 --print shows the plan (--format json saves it), --nix-ld gives it as
 NIX_LD and NIX_LD_LIBRARY_PATH, --wrapper OUT writes a POSIX sh launcher
@@ -57,6 +67,7 @@ the rewrite would break FILE, 2 on usage or I/O errors.`,
 		Example: "  elfdoctor fix ./app --lib-root /nix/store --print\n" +
 			"  elfdoctor fix ./app --lib-root /nix/store --wrapper ~/.local/bin/app\n" +
 			"  elfdoctor --format json fix ./app --lib-root /nix/store --print > plan.json\n" +
+			"  elfdoctor fix ./watcher.node --loaded-by ./bun --lib-root /nix/store --wrapper ~/.local/bin/bun\n" +
 			"  elfdoctor fix --verify plan.json\n" +
 			"  elfdoctor fix ./app --patchelf --set-interpreter /nix/store/...-glibc-2.40/lib/ld-linux-x86-64.so.2",
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -69,7 +80,7 @@ the rewrite would break FILE, 2 on usage or I/O errors.`,
 		RunE: withSignals(func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			if verify != "" {
-				if nixLD || print || wrapper != "" || len(roots) > 0 || loaderPath != "" {
+				if nixLD || print || wrapper != "" || len(roots) > 0 || loaderPath != "" || loadedBy != "" {
 					return usageError(cmd, errors.New("--verify takes only the plan's JSON"))
 				}
 				if err := flagPath("verify", verify, false); err != nil {
@@ -92,7 +103,7 @@ the rewrite would break FILE, 2 on usage or I/O errors.`,
 				return nil
 			}
 			if patchelf {
-				if nixLD || print || wrapper != "" || len(roots) > 0 || loaderPath != "" {
+				if nixLD || print || wrapper != "" || len(roots) > 0 || loaderPath != "" || loadedBy != "" {
 					return usageError(cmd, errors.New("--patchelf takes only --set-interpreter, --set-rpath and --force-rpath"))
 				}
 				return runPatchelfPreflight(cmd, g, args[0], fix.Rewrite{Interpreter: setInterp, RPath: setRPath,
@@ -127,27 +138,42 @@ the rewrite would break FILE, 2 on usage or I/O errors.`,
 					return err
 				}
 			}
+			if loadedBy != "" {
+				if err := flagPath("loaded-by", loadedBy, false); err != nil {
+					return err
+				}
+			}
 			if wrapper != "" {
 				if err := flagPath("wrapper", filepath.Dir(wrapper), true); err != nil {
 					return err
 				}
 			}
-			p, err := fix.Plan(cmd.Context(), fix.PlanOptions{File: path, LibRoots: roots, Loader: loaderPath})
+			p, err := fix.Plan(cmd.Context(), fix.PlanOptions{File: path, LibRoots: roots, Loader: loaderPath, LoadedBy: loadedBy})
 			if err != nil {
 				switch {
 				case errors.Is(err, inspect.ErrNotELF):
 					return &exitError{code: exitTrouble, msg: path + ": not an ELF file"}
 				case errors.Is(err, fix.ErrNotDynamic):
-					return &exitError{code: exitTrouble, msg: path + ": no PT_INTERP: a static program or a library, which no loader command starts"}
+					return &exitError{code: exitTrouble, msg: path + ": no PT_INTERP, and not a library dlopen loads: a static program, which no loader command starts"}
+				case errors.Is(err, fix.ErrLoadedByProgram), errors.Is(err, fix.ErrLoaderNeedsHost):
+					return usageError(cmd, err)
 				}
 				return &exitError{code: exitTrouble, msg: err.Error()}
+			}
+			if p.Host != nil && p.Host.Program == "" && (wrapper != "" || nixLD) {
+				return usageError(cmd, errors.New("--wrapper and --nix-ld start the program that loads "+path+": name it with --loaded-by EXE (or use --print)"))
 			}
 			if wrapper != "" && p.OK {
 				abs, err := filepath.Abs(wrapper)
 				if err != nil {
 					return &exitError{code: exitTrouble, msg: "--wrapper: " + err.Error()}
 				}
-				remake := []string{"elfdoctor", "fix", "--wrapper", abs, p.Fingerprint[0].Path}
+				file, _ := filepath.Abs(path)
+				remake := []string{"elfdoctor", "fix", "--wrapper", abs, file}
+				if loadedBy != "" {
+					a, _ := filepath.Abs(loadedBy)
+					remake = append(remake, "--loaded-by", a)
+				}
 				for _, r := range roots {
 					a, _ := filepath.Abs(r)
 					remake = append(remake, "--lib-root", a)
@@ -178,6 +204,7 @@ the rewrite would break FILE, 2 on usage or I/O errors.`,
 	f := cmd.Flags()
 	f.StringArrayVar(&roots, "lib-root", nil, "look for libraries and loaders under `DIR` (repeatable; earlier roots are preferred)")
 	f.StringVar(&loaderPath, "loader", "", "use the loader at `PATH` instead of choosing one named like FILE's PT_INTERP under the roots")
+	f.StringVar(&loadedBy, "loaded-by", "", "for a shared library (an addon): plan the launch of program `EXE`, whose process dlopens it (default: a process running the system's ld.so and libc, --print only)")
 	f.BoolVar(&nixLD, "nix-ld", false, "give the plan as NIX_LD and NIX_LD_LIBRARY_PATH, and a command that sets them")
 	f.StringVar(&wrapper, "wrapper", "", "write a POSIX sh launcher for the plan to `OUT` (atomically, mode 0755)")
 	f.BoolVar(&print, "print", false, "print the plan (--format json saves it for --verify)")
