@@ -161,7 +161,7 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 			return nil, err
 		}
 		interp = ad.interp
-		p.Host = &Host{Program: opts.LoadedBy, Assumed: ad.assumed}
+		p.Host = &Host{Program: opts.LoadedBy}
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", opts.File, err)
 	case opts.LoadedBy != "":
@@ -197,7 +197,9 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 		refused: map[string][]Refusal{}, seen: map[string]bool{}, viaRunpath: map[string]*object{}}
 	var loaders []*object
 	if ad != nil {
-		if why := ad.setup(s); why != nil {
+		why := ad.setup(s)
+		p.Host.Assumed = ad.assumed
+		if why != nil {
 			p.Problems = append(p.Problems, *why)
 			return p, nil
 		}

@@ -1,0 +1,279 @@
+package fix_test
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/elfdoctor/elfdoctor/fix"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
+	"github.com/elfdoctor/elfdoctor/internal/damage"
+	"github.com/elfdoctor/elfdoctor/internal/reality"
+)
+
+// watcherVersion is the @parcel/watcher prebuilt the addon tests load.
+// Of the prebuilt Node-API addons examined, its watcher.node needs the
+// most from the library path and nothing else: libstdc++.so.6
+// (GLIBCXX_3.4.22, CXXABI_1.3.9) and libgcc_s.so.1 besides glibc, so
+// the GCC runtime chosen decides whether dlopen succeeds. bufferutil's
+// needs only libc; sharp's finds its libvips in a second package through
+// a DT_RPATH, a search fix leaves to the replay.
+const watcherVersion = "2.5.6"
+
+// parcelWatcher fetches the addon from npm's registry (scripts/fetch-npm,
+// cached) and copies it where npm would install it.
+func parcelWatcher(t *testing.T) string {
+	t.Helper()
+	reality.NeedTools(t, "npm")
+	out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-npm"), "pack", "@parcel/watcher-linux-x64-glibc@"+watcherVersion, "package/watcher.node").Output()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("fetch @parcel/watcher-linux-x64-glibc %s: %v", watcherVersion, err)
+		}
+		t.Skipf("fetch @parcel/watcher-linux-x64-glibc %s: %v", watcherVersion, err)
+	}
+	dir := t.TempDir()
+	addon := filepath.Join(dir, "node_modules", "@parcel", "watcher-linux-x64-glibc", "watcher.node")
+	if err := os.MkdirAll(filepath.Dir(addon), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(addon, reality.MustRead(t, strings.TrimSpace(string(out))), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return addon
+}
+
+// watcherScript loads the addon (argv[2]) and calls into its C++: a
+// snapshot of the directory (argv[3]), a file created, and the events
+// since the snapshot, which must name it. It prints damage.Marker when
+// they do, and dlopen's error with exit 3 when the addon does not load.
+const watcherScript = `const fs = require("fs");
+let w;
+try { w = require(process.argv[2]); } catch (e) { console.error("dlopen failed: " + e.message); process.exit(3); }
+const dir = process.argv[3], snap = dir + ".snapshot";
+w.writeSnapshot(dir, snap, {})
+	.then(() => { fs.writeFileSync(dir + "/created", "x"); return w.getEventsSince(dir, snap, {}); })
+	.then(ev => {
+		if (ev.some(e => e.type === "create" && e.path === dir + "/created")) { console.log("` + damage.Marker + `"); }
+		else { console.error("events: " + JSON.stringify(ev)); process.exit(4); }
+	}, e => { console.error("watcher: " + e.message); process.exit(5); });
+`
+
+func writeScript(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "watch.js")
+	if err := os.WriteFile(p, []byte(watcherScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestPlanAddonBun plans a real Node-API addon (@parcel/watcher's
+// watcher.node) for the real Bun that loads it, with stores whose first
+// libstdc++.so.6 is GCC 14's, which needs GLIBC_2.38. With glibc 2.36
+// only, the plan passes over it for GCC 12's; with 2.41 too, it takes
+// 2.41 for Bun and the addon both (the host's glibc is the addon's); with
+// GCC 14's alone there is no plan, in ld.so's words. Every plan's wrapper
+// starts Bun, which loads the addon and calls into it; every refusal, and
+// the naive library path of each plan, fails for real with dlopen's
+// error.
+func TestPlanAddonBun(t *testing.T) {
+	bun := reality.BunCompiled(t, "1.3.14", "").Bun
+	addon := parcelWatcher(t)
+	script := writeScript(t)
+	for _, tc := range []struct {
+		name string
+		// glibc lists the suites of the glibc packages, in the store
+		// after GCC 14's runtime.
+		glibc []string
+		gcc12 bool // GCC 12's runtime last in the store
+		// want is the suite of the loader chosen, "" for no plan.
+		want string
+	}{
+		{"gcc12-passes-gcc14", []string{"bookworm"}, true, "bookworm"},
+		{"newest-glibc-for-both", []string{"bookworm", "trixie"}, false, "trixie"},
+		{"gcc14-refused", []string{"bookworm"}, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Each run creates a file in a directory of its own: the
+			// addon must report it as created.
+			watched := func() string { return t.TempDir() }
+			s := newStore(t)
+			gcc14 := s.gccLib(0, "trixie", "gcc-14.2.0-lib")
+			glibc := map[string]string{}
+			for i, suite := range tc.glibc {
+				glibc[suite] = s.glibc(1+i, suite)
+			}
+			gcc12 := ""
+			if tc.gcc12 {
+				gcc12 = s.gccLib(1+len(tc.glibc), "bookworm", "gcc-12.2.0-lib")
+			}
+			p := plan(t, fix.PlanOptions{File: addon, LoadedBy: bun, LibRoots: []string{s.root}})
+			g236 := glibc["bookworm"]
+			// The naive choice: the store's order, GCC 14's runtime first,
+			// with glibc 2.36's loader.
+			naive := run(t, nil, filepath.Join(g236, ldName), "--library-path", gcc14+":"+g236, bun, script, addon, watched())
+			ldWords := filepath.Join(g236, "libc.so.6") + ": version `GLIBC_2.38' not found (required by "
+			if naive.Exit != 3 || !strings.Contains(naive.Stderr, "dlopen failed: "+ldWords+filepath.Join(gcc14, "libstdc++.so.6")) {
+				t.Fatalf("the set-up no longer does what this case is about: Bun under glibc 2.36 with GCC 14's libstdc++: %s", naive)
+			}
+			if !refusedFor(p, gcc14, ldWords+"libstdc++.so.6 from "+gcc14) {
+				t.Errorf("GCC 14's libstdc++ is not refused under glibc 2.36 in ld.so's words:\n%s", describe(p))
+			}
+			if tc.want == "" {
+				if p.OK || len(p.Problems) == 0 || p.Problems[0].Code != "no-consistent-set" || !strings.Contains(p.Problems[0].Summary, "GLIBC_2.38") {
+					t.Fatalf("a plan with GCC 14's runtime under glibc 2.36:\n%s", describe(p))
+				}
+				return
+			}
+			want := glibc[tc.want]
+			if !p.OK || p.Loader != filepath.Join(want, ldName) || chosen(p, "libc.so.6") != filepath.Join(want, "libc.so.6") {
+				t.Fatalf("plan:\n%s\nwant the loader and libc of %s", describe(p), want)
+			}
+			if gcc12 != "" && chosen(p, "libstdc++.so.6") != filepath.Join(gcc12, "libstdc++.so.6") {
+				t.Errorf("libstdc++.so.6 = %s, want GCC 12's", chosen(p, "libstdc++.so.6"))
+			}
+			if p.Host == nil || p.Host.Program != bun || p.HostReplay == nil || p.HostReplay.Outcome != loader.OutcomeStarts ||
+				p.Replay == nil || p.Replay.Outcome != loader.OutcomeStarts || !strings.HasSuffix(p.Command, " "+bun) {
+				t.Errorf("the plan is not Bun's launch proven by both replays: host %+v, command %s\n%s", p.Host, p.Command, describe(p))
+			}
+			if roleOf(p, addon) != "addon" || roleOf(p, bun) != "program" {
+				t.Errorf("fingerprint %+v: want the addon and Bun", p.Fingerprint)
+			}
+			w := filepath.Join(t.TempDir(), "bun")
+			if err := fix.WriteWrapper(p, w, []string{"elfdoctor", "fix", "--wrapper", w, addon, "--loaded-by", bun}); err != nil {
+				t.Fatal(err)
+			}
+			if r := run(t, nil, w, script, addon, watched()); r.Class != damage.Starts || !r.Marker {
+				t.Fatalf("Bun through the plan's wrapper did not load the addon and call it: %s\n%s", r, describe(p))
+			}
+		})
+	}
+}
+
+func roleOf(p *fix.Result, path string) string {
+	for _, f := range p.Fingerprint {
+		if f.Path == path {
+			return f.Role
+		}
+	}
+	return ""
+}
+
+// TestPlanAddonAssumedProcess: without --loaded-by, a plugin that needs
+// DEMO_2.0 of libdemo.so.1 is planned for a process running this
+// system's ld.so and libc. The store's first libdemo.so.1 is an older
+// build without DEMO_2.0: it is refused, in ld.so's words, and the
+// library path holds the newer one's directory only. A real process of
+// that kind (a C program that dlopens the plugin) loads it with that
+// library path, and fails with dlopen's version error with the naive one;
+// the plan is printed, not written as a wrapper, since no host is named.
+func TestPlanAddonAssumedProcess(t *testing.T) {
+	reality.NeedTools(t, "gcc")
+	dir := t.TempDir()
+	gcc := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("gcc", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("gcc %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	s := newStore(t)
+	old := s.pkg(0, "libdemo-1.0")
+	cur := s.pkg(1, "libdemo-2.0")
+	os.WriteFile(filepath.Join(dir, "old.c"), []byte("int demo_one(void) { return 1; }\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "old.map"), []byte("DEMO_1.0 { global: demo_one; local: *; };\n"), 0o644)
+	gcc("-O1", "-fPIC", "-shared", "-Wl,-soname,libdemo.so.1", "-Wl,--version-script=old.map", "-o", filepath.Join(old, "libdemo.so.1"), "old.c")
+	s.copyLib(reality.RepoPath(t, "testdata/bin/libdemo.so.1"), cur)
+	os.WriteFile(filepath.Join(dir, "plugin.c"), []byte("int demo_two(void);\nint plugin(void) { return demo_two(); }\n"), 0o644)
+	gcc("-O1", "-fPIC", "-shared", "-o", "plugin.so", "plugin.c", reality.RepoPath(t, "testdata/bin/libdemo.so.1"))
+	os.WriteFile(filepath.Join(dir, "host.c"), []byte(dlopenHost), 0o644)
+	gcc("-O1", "-o", "host", "host.c")
+	plugin, host := filepath.Join(dir, "plugin.so"), filepath.Join(dir, "host")
+
+	p := plan(t, fix.PlanOptions{File: plugin, LibRoots: []string{s.root}})
+	if !p.OK || chosen(p, "libdemo.so.1") != filepath.Join(cur, "libdemo.so.1") || strings.Join(p.LibraryPath, ":") != cur {
+		t.Fatalf("plan:\n%s\nwant %s's libdemo.so.1 and only its directory on the path", describe(p), cur)
+	}
+	if !refusedFor(p, old, "version `DEMO_2.0' not found (required by "+plugin+")") {
+		t.Errorf("the old libdemo.so.1 is not refused for DEMO_2.0:\n%s", describe(p))
+	}
+	if p.Host == nil || p.Host.Program != "" || !strings.Contains(p.Host.Assumed, "this system's ld.so") || p.Command != "" || p.Replay == nil || p.Replay.Outcome != loader.OutcomeStarts {
+		t.Errorf("the plan does not say which process it assumes: host %+v, command %q\n%s", p.Host, p.Command, describe(p))
+	}
+	if err := fix.WriteWrapper(p, filepath.Join(dir, "w"), nil); !errors.Is(err, fix.ErrNoHost) {
+		t.Errorf("WriteWrapper without a host: %v, want ErrNoHost", err)
+	}
+	env := func(dirs ...string) []string { return []string{"LD_LIBRARY_PATH=" + strings.Join(dirs, ":")} }
+	if r := run(t, env(p.LibraryPath...), host, plugin); r.Class != damage.Starts || !r.Marker {
+		t.Errorf("dlopen with the plan's library path: %s", r)
+	}
+	if r := run(t, nil, "/lib64/ld-linux-x86-64.so.2", "--library-path", strings.Join(p.LibraryPath, ":"), host, plugin); r.Class != damage.Starts || !r.Marker {
+		t.Errorf("dlopen from a host started as the plan's note says: %s", r)
+	}
+	if r := run(t, env(old, cur), host, plugin); r.Marker || !strings.Contains(r.Stderr, "version `DEMO_2.0' not found (required by "+plugin+")") {
+		t.Errorf("dlopen with the old libdemo.so.1 first: %s; want dlopen's version error", r)
+	}
+}
+
+// dlopenHost loads argv[1] with dlopen, as Node.js loads an addon, and
+// prints dlerror() when it fails.
+const dlopenHost = `#include <dlfcn.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+	void *h = dlopen(argv[1], RTLD_NOW);
+	if (!h) { fprintf(stderr, "%s\n", dlerror()); return 1; }
+	puts("` + damage.Marker + `"); fflush(stdout); return 0;
+}
+`
+
+// TestPlanAddonWrongHost: a 64-bit program cannot dlopen a 32-bit
+// library. The plan says so and makes none; the real host fails with
+// dlopen's wrong-class error.
+func TestPlanAddonWrongHost(t *testing.T) {
+	reality.NeedTools(t, "gcc")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "host.c"), []byte(dlopenHost), 0o644)
+	os.WriteFile(filepath.Join(dir, "lib.c"), []byte("int lib(void) { return 1; }\n"), 0o644)
+	host, lib := filepath.Join(dir, "host"), filepath.Join(dir, "lib32.so")
+	for _, args := range [][]string{{"-O1", "-o", host, "host.c"}, {"-m32", "-O1", "-fPIC", "-shared", "-o", lib, "lib.c"}} {
+		cmd := exec.Command("gcc", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("gcc %s (gcc -m32 needs gcc-multilib, scripts/install-test-deps): %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	p := plan(t, fix.PlanOptions{File: lib, LoadedBy: host, LibRoots: []string{dir}})
+	if p.OK || len(p.Problems) != 1 || p.Problems[0].Code != "wrong-host" || !strings.Contains(p.Problems[0].Summary, "ELFCLASS32") {
+		t.Fatalf("plan for a 32-bit library in a 64-bit process:\n%s", describe(p))
+	}
+	if r := run(t, nil, host, lib); r.Marker || !strings.Contains(r.Stderr, "wrong ELF class: ELFCLASS32") {
+		t.Errorf("the host: %s; want dlopen's wrong ELF class", r)
+	}
+}
+
+// TestPlanLoadedByProgram: --loaded-by is for a library; a program with
+// it is an error, and so is a library with --loader but no host.
+func TestPlanLoadedByProgram(t *testing.T) {
+	bin := func(f string) string { return reality.RepoPath(t, "testdata/bin/"+f) }
+	_, err := fix.Plan(t.Context(), fix.PlanOptions{File: bin("uses-libdemo"), LoadedBy: bin("gcc-pie"), LibRoots: []string{t.TempDir()}})
+	if !errors.Is(err, fix.ErrLoadedByProgram) {
+		t.Errorf("a program with LoadedBy: %v, want ErrLoadedByProgram", err)
+	}
+	_, err = fix.Plan(t.Context(), fix.PlanOptions{File: bin("libdemo.so.1"), Loader: "/lib64/ld-linux-x86-64.so.2", LibRoots: []string{t.TempDir()}})
+	if !errors.Is(err, fix.ErrLoaderNeedsHost) {
+		t.Errorf("a library with Loader and no host: %v, want ErrLoaderNeedsHost", err)
+	}
+	_, err = fix.Plan(t.Context(), fix.PlanOptions{File: bin("libdemo.so.1"), LoadedBy: bin("libdemo.so"), LibRoots: []string{t.TempDir()}})
+	if !errors.Is(err, fix.ErrNotDynamic) {
+		t.Errorf("a host that is a library: %v, want ErrNotDynamic", err)
+	}
+	_, err = fix.Plan(t.Context(), fix.PlanOptions{File: bin("gcc-static-pie"), LibRoots: []string{t.TempDir()}})
+	if !errors.Is(err, fix.ErrNotDynamic) {
+		t.Errorf("a static PIE: %v, want ErrNotDynamic (a PIE is not dlopen'ed)", err)
+	}
+}
