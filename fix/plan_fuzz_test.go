@@ -11,7 +11,8 @@ import (
 )
 
 // FuzzPlan plans for a hostile file that is also every candidate: the
-// program, its loader and its libc under the root are the fuzzed bytes.
+// program, its loader and its libc under the root are the fuzzed bytes;
+// so is an addon, planned for the process assumed and for a real host.
 // Plan may refuse or fail, never panic, and a recovered panic in the
 // layers below (an inspect.InternalError) fails too. Seeded from every
 // fixture in testdata/bin.
@@ -34,23 +35,35 @@ func FuzzPlan(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		p, err := Plan(context.Background(), PlanOptions{File: prog, LibRoots: []string{filepath.Dir(root)}})
-		var ie *inspect.InternalError
-		if errors.As(err, &ie) {
-			t.Fatalf("Plan: internal error: %v", err)
-		}
-		if err != nil {
-			return
-		}
-		if p.Replay != nil {
-			for _, fd := range p.Replay.Findings {
-				if fd.Code == inspect.CodeInternalError {
-					t.Fatalf("the replay recovered a panic: %s", fd.Summary)
+		check := func(opts PlanOptions) {
+			p, err := Plan(context.Background(), opts)
+			var ie *inspect.InternalError
+			if errors.As(err, &ie) {
+				t.Fatalf("Plan: internal error: %v", err)
+			}
+			if err != nil {
+				return
+			}
+			for _, r := range []*Replay{p.Replay, p.HostReplay} {
+				if r == nil {
+					continue
+				}
+				for _, fd := range r.Findings {
+					if fd.Code == inspect.CodeInternalError {
+						t.Fatalf("the replay recovered a panic: %s", fd.Summary)
+					}
 				}
 			}
+			if p.OK && (p.Loader == "" || len(p.Fingerprint) == 0) {
+				t.Fatalf("a plan that holds without a loader or fingerprint: %+v", p)
+			}
 		}
-		if p.OK && (p.Loader == "" || len(p.Fingerprint) == 0) {
-			t.Fatalf("a plan that holds without a loader or fingerprint: %+v", p)
-		}
+		roots := []string{filepath.Dir(root)}
+		check(PlanOptions{File: prog, LibRoots: roots})
+		// The bytes as an addon: in the process assumed, and loaded by a
+		// real program whose loader and libc are the bytes again.
+		lib := filepath.Join(root, "libdemo.so.1")
+		check(PlanOptions{File: lib, LibRoots: roots})
+		check(PlanOptions{File: lib, LoadedBy: "../testdata/bin/gcc-pie", LibRoots: roots})
 	})
 }
