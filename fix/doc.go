@@ -15,6 +15,12 @@
 // directories then ordered so that ld.so, which takes the first file of
 // a name along the library path, finds the chosen one.
 //
+// A shared library without PT_INTERP (a Node-API addon, a plugin) is
+// planned as the launch of the program whose process dlopens it
+// (PlanOptions.LoadedBy; addon.go): the search starts from that
+// program's libraries, then the library's, under one loader and libc,
+// and both the program's start and the dlopen are replayed.
+//
 // The package also says what the alternatives cost: what a launch
 // through the loader changes for runtimes that read their own executable
 // back through /proc/self/exe (selfexe.go: such a runtime gets nix-ld,

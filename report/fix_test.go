@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/elfdoctor/elfdoctor/fix"
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
 // TestFixRendersEveryFormat: a refused plan and a plan that holds, in
@@ -54,6 +55,64 @@ func TestFixRendersEveryFormat(t *testing.T) {
 			}
 			if !strings.Contains(out, want) {
 				t.Errorf("Fix(%s, ok=%v) lacks %q:\n%s", f, p.OK, want, out)
+			}
+		}
+	}
+}
+
+// TestFixRendersAddon: an addon's plan names the process it loads into,
+// the host's launch or the process assumed, and both replays; a refused
+// one says it cannot be loaded, not started.
+func TestFixRendersAddon(t *testing.T) {
+	replay := &fix.Replay{Outcome: "starts", Findings: []loader.Finding{}}
+	base := func() *fix.Result {
+		return &fix.Result{File: "watcher.node", OK: true, Loader: "/s/glibc/lib/ld-linux-x86-64.so.2", LibraryPath: []string{"/s/glibc/lib", "/s/gcc/lib"},
+			Libraries: []fix.Library{}, Refused: []fix.Refusal{}, Problems: []fix.Problem{}, Replay: replay,
+			Fingerprint: []fix.Fingerprint{{Role: "program", Path: "/bin/bun", Size: 1}, {Role: "addon", Path: "/m/watcher.node", Size: 2, SHA256: "cd"}}}
+	}
+	hosted := base()
+	hosted.Host, hosted.HostReplay = &fix.Host{Program: "bun\x1b[31m"}, replay
+	hosted.Command = "/s/glibc/lib/ld-linux-x86-64.so.2 --library-path /s/glibc/lib:/s/gcc/lib /bin/bun"
+	assumed := base()
+	assumed.Loader, assumed.LibraryPath = "/lib64/ld-linux-x86-64.so.2", []string{}
+	assumed.Host = &fix.Host{Assumed: "a process running this system's ld.so (/lib64/ld-linux-x86-64.so.2) and its libc"}
+	refused := base()
+	refused.OK, refused.Loader, refused.Replay = false, "", nil
+	refused.Host = &fix.Host{Program: "bun"}
+	refused.Problems = []fix.Problem{{Code: "no-consistent-set", Summary: "no consistent set of libraries"}}
+	for _, tc := range []struct {
+		p    *fix.Result
+		want []string
+	}{
+		{hosted, []string{"loads unmodified into", "started with", "host replay", "dlopen replay", "predicted to load", "once, as the wrapper does"}},
+		{assumed, []string{"loads unmodified into a process running", "this system's ld.so", "--loaded-by EXE"}},
+		{refused, []string{"cannot be loaded unmodified into", "bun"}},
+	} {
+		for _, f := range Formats {
+			var b bytes.Buffer
+			if err := Fix(&b, tc.p, FixView{}, Options{Format: f}); err != nil {
+				t.Fatalf("Fix(%s): %v", f, err)
+			}
+			out := b.String()
+			if strings.Contains(out, "\x1b[31m") {
+				t.Errorf("Fix(%s): the escape sequence from the host's path reached the output", f)
+			}
+			if f == JSON {
+				if !strings.Contains(out, `"host": {`) {
+					t.Errorf("Fix JSON lacks the host:\n%s", out)
+				}
+				continue
+			}
+			if f != Text {
+				continue
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("Fix(%s, %s) lacks %q:\n%s", f, tc.p.File, w, out)
+				}
+			}
+			if tc.p == assumed && strings.Contains(out, "Start it") {
+				t.Errorf("a plan without a host shows a command to start:\n%s", out)
 			}
 		}
 	}
