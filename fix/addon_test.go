@@ -25,7 +25,7 @@ const watcherVersion = "2.5.6"
 
 // parcelWatcher fetches the addon from npm's registry (scripts/fetch-npm,
 // cached) and copies it where npm would install it.
-func parcelWatcher(t *testing.T) string {
+func parcelWatcher(t testing.TB) string {
 	t.Helper()
 	reality.NeedTools(t, "npm")
 	out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-npm"), "pack", "@parcel/watcher-linux-x64-glibc@"+watcherVersion, "package/watcher.node").Output()
@@ -40,7 +40,11 @@ func parcelWatcher(t *testing.T) string {
 	if err := os.MkdirAll(filepath.Dir(addon), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(addon, reality.MustRead(t, strings.TrimSpace(string(out))), 0o755); err != nil {
+	b, err := os.ReadFile(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(addon, b, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return addon
