@@ -41,6 +41,11 @@ var ErrLoaderNeedsHost = errors.New("fix: the loader of a shared library is its 
 // without a host: a wrapper starts a program, and none was named.
 var ErrNoHost = errors.New("fix: a wrapper starts the program that loads the library: name it with --loaded-by")
 
+// assumedInterp is the loader of the process assumed without a host: the
+// machine's standard PT_INTERP, as check assumes it. Tests point it at a
+// nix-ld shim.
+var assumedInterp = loader.StandardInterp
+
 // addon is what Plan needs beyond a program's plan for a shared library.
 type addon struct {
 	abs  string
@@ -63,7 +68,7 @@ func newAddon(opts PlanOptions, abs string, lib *object) (*addon, error) {
 		if opts.Loader != "" {
 			return nil, ErrLoaderNeedsHost
 		}
-		a.interp = filepath.Base(loader.StandardInterp(lib.machine, lib.class))
+		a.interp = filepath.Base(assumedInterp(lib.machine, lib.class))
 		return a, nil
 	}
 	hostAbs, err := filepath.Abs(opts.LoadedBy)
@@ -98,13 +103,18 @@ func (a *addon) setup(s *solver) *Problem {
 		s.origins[h] = filepath.Dir(a.hostAbs)
 		return nil
 	}
-	std := loader.StandardInterp(a.lib.machine, a.lib.class)
+	std := assumedInterp(a.lib.machine, a.lib.class)
 	if std == "" {
 		return &Problem{Code: "no-loader", Summary: fmt.Sprintf("no loader is standard for %s %s: name the program that loads %s with --loaded-by", a.lib.class, a.lib.machine, a.lib.path)}
 	}
 	ld, err := readObject(std)
 	if err != nil {
 		return &Problem{Code: "no-loader", Summary: fmt.Sprintf("the process assumed (this system's ld.so and libc) cannot be modelled: %s: %v; name the program that loads %s with --loaded-by", std, err, a.lib.path)}
+	}
+	if !ld.private {
+		// glibc's ld.so defines GLIBC_PRIVATE; what else stands at the
+		// standard path (nix-ld's shim on NixOS) only starts programs.
+		return &Problem{Code: "no-loader", Summary: fmt.Sprintf("the process assumed cannot be modelled: %s is not glibc's ld.so (nix-ld's shim?); name the program that loads %s with --loaded-by", std, a.lib.path)}
 	}
 	ld.path = std
 	// The process has run ld.so's start-up: libc.so.6 is in it before

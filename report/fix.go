@@ -171,6 +171,8 @@ func fixDoc(d doc, p *fix.Result, v FixView) {
 		next = append(next, "Run "+code(p.Wrapper)+" instead of the program: it checks the files above by size and time at every start and stops when one changed or was garbage-collected.")
 	case p.OK:
 		next = append(next, "Write a launcher with --wrapper OUT, or use the nix-ld values (--nix-ld); save this plan with --format json and check it later with `elfdoctor fix --verify PLAN.json`.")
+	case len(p.Problems) > 0 && p.Host != nil && p.Host.Program == "" && p.Problems[0].Code == "no-loader":
+		next = append(next, "Name the program that loads it with --loaded-by EXE: its own loader is then the one the plan uses.")
 	case len(p.Problems) > 0:
 		next = append(next, fixNext[p.Problems[0].Code])
 	}
@@ -185,6 +187,7 @@ var fixNext = map[string]string{
 	"replay-fails":        "The replay's finding above is where ld.so would stop first: remove its cause (a stale RPATH, a damaged library) or choose other roots.",
 	"replay-undetermined": "The replay's finding above is a read whose result cannot be known: the file is damaged there; use the pristine file or choose other roots.",
 	"replay-differs":      "ld.so would load another file than the plan chose: leave out the directory it comes from, or put the chosen one's root first.",
+	"wrong-host":          "Load the library from a program of its own class and machine, or get the library built for this program's.",
 }
 
 // dlopenWords is replayWords for the dlopen of an addon in its host's
