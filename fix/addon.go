@@ -93,6 +93,7 @@ func newAddon(opts PlanOptions, abs string, lib *object) (*addon, error) {
 // has the system's loader and libc. A Problem says why no plan can be
 // made at all.
 func (a *addon) setup(s *solver) *Problem {
+	s.rpath = true
 	if h := a.host; h != nil {
 		if h.class != a.lib.class || h.data != a.lib.data || h.machine != a.lib.machine {
 			return &Problem{Code: "wrong-host", Summary: fmt.Sprintf("%s is %s %s %s, the program that loads it (%s) %s %s %s: dlopen refuses it (wrong ELF class or machine)",

@@ -27,27 +27,34 @@ const watcherVersion = "2.5.6"
 // cached) and copies it where npm would install it.
 func parcelWatcher(t testing.TB) string {
 	t.Helper()
+	dir := t.TempDir()
+	return npmFile(t, "@parcel/watcher-linux-x64-glibc@"+watcherVersion, "package/watcher.node",
+		filepath.Join(dir, "node_modules", "@parcel", "watcher-linux-x64-glibc", "watcher.node"))
+}
+
+// npmFile copies FILE of the package spec (scripts/fetch-npm pack,
+// cached) to dst and returns dst.
+func npmFile(t testing.TB, spec, file, dst string) string {
+	t.Helper()
 	reality.NeedTools(t, "npm")
-	out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-npm"), "pack", "@parcel/watcher-linux-x64-glibc@"+watcherVersion, "package/watcher.node").Output()
+	out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-npm"), "pack", spec, file).Output()
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("fetch @parcel/watcher-linux-x64-glibc %s: %v", watcherVersion, err)
+			t.Fatalf("fetch %s: %v", spec, err)
 		}
-		t.Skipf("fetch @parcel/watcher-linux-x64-glibc %s: %v", watcherVersion, err)
-	}
-	dir := t.TempDir()
-	addon := filepath.Join(dir, "node_modules", "@parcel", "watcher-linux-x64-glibc", "watcher.node")
-	if err := os.MkdirAll(filepath.Dir(addon), 0o755); err != nil {
-		t.Fatal(err)
+		t.Skipf("fetch %s: %v", spec, err)
 	}
 	b, err := os.ReadFile(strings.TrimSpace(string(out)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(addon, b, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return addon
+	if err := os.WriteFile(dst, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
 
 // watcherScript loads the addon (argv[2]) and calls into its C++: a
@@ -279,5 +286,59 @@ func TestPlanLoadedByProgram(t *testing.T) {
 	_, err = fix.Plan(t.Context(), fix.PlanOptions{File: bin("gcc-static-pie"), LibRoots: []string{t.TempDir()}})
 	if !errors.Is(err, fix.ErrNotDynamic) {
 		t.Errorf("a static PIE: %v, want ErrNotDynamic (a PIE is not dlopen'ed)", err)
+	}
+}
+
+// TestPlanAddonSharpRpath: sharp's addon finds its libvips through a
+// DT_RPATH ($ORIGIN/../../sharp-libvips-linux-x64/lib, the package npm
+// installs beside it), which ld.so searches before the library path and
+// takes whatever it finds there: the plan takes that file, keeps its
+// folder off the path, and chooses for libvips' own needs (libstdc++
+// with GLIBCXX_3.4.22, libresolv) among the store's, passing over GCC
+// 14's runtime for glibc 2.36. Bun, started by the wrapper, loads sharp
+// and asks libvips its version and formats; with GCC 14's first, dlopen
+// fails for real.
+func TestPlanAddonSharpRpath(t *testing.T) {
+	bun := reality.BunCompiled(t, "1.3.14", "").Bun
+	nm := filepath.Join(t.TempDir(), "node_modules", "@img")
+	addon := npmFile(t, "@img/sharp-linux-x64@0.35.6", "package/lib/sharp-linux-x64-0.35.6.node",
+		filepath.Join(nm, "sharp-linux-x64", "lib", "sharp-linux-x64-0.35.6.node"))
+	vips := npmFile(t, "@img/sharp-libvips-linux-x64@1.3.5", "package/lib/libvips-cpp.so.8.18.8",
+		filepath.Join(nm, "sharp-libvips-linux-x64", "lib", "libvips-cpp.so.8.18.8"))
+	s := newStore(t)
+	gcc14 := s.gccLib(0, "trixie", "gcc-14.2.0-lib")
+	glibc := s.glibc(1, "bookworm")
+	gcc12 := s.gccLib(2, "bookworm", "gcc-12.2.0-lib")
+	script := filepath.Join(t.TempDir(), "sharp.js")
+	if err := os.WriteFile(script, []byte(`let s;
+try { s = require(process.argv[2]); } catch (e) { console.error("dlopen failed: " + e.message); process.exit(3); }
+const v = s.libvipsVersion(), f = s.format();
+if (v.semver === "8.18.8" && f.jpeg && f.png) { console.log("`+damage.Marker+`"); } else { console.error(JSON.stringify(v)); process.exit(4); }
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	p := plan(t, fix.PlanOptions{File: addon, LoadedBy: bun, LibRoots: []string{s.root}})
+	if !p.OK || chosen(p, "libvips-cpp.so.8.18.8") != vips || chosen(p, "libstdc++.so.6") != filepath.Join(gcc12, "libstdc++.so.6") || contains(p.LibraryPath, filepath.Dir(vips)) {
+		t.Fatalf("plan:\n%s\nwant libvips from the addon's RPATH, off the path, and GCC 12's libstdc++", describe(p))
+	}
+	for _, l := range p.Libraries {
+		if l.Name == "libvips-cpp.so.8.18.8" && l.Via != "RPATH of "+addon {
+			t.Errorf("libvips via %q, want the addon's RPATH", l.Via)
+		}
+	}
+	if !refusedFor(p, gcc14, "version `GLIBC_2.38' not found (required by libstdc++.so.6 from "+gcc14) {
+		t.Errorf("GCC 14's libstdc++ is not refused for GLIBC_2.38:\n%s", describe(p))
+	}
+	w := filepath.Join(t.TempDir(), "bun")
+	if err := fix.WriteWrapper(p, w, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, nil, w, script, addon); r.Class != damage.Starts || !r.Marker {
+		t.Fatalf("Bun through the plan's wrapper did not load sharp and call libvips: %s\n%s", r, describe(p))
+	}
+	naive := run(t, nil, filepath.Join(glibc, ldName), "--library-path", gcc14+":"+glibc, bun, script, addon)
+	if naive.Exit != 3 || !strings.Contains(naive.Stderr, "version `GLIBC_2.38' not found (required by "+filepath.Join(gcc14, "libstdc++.so.6")) {
+		t.Errorf("Bun under glibc 2.36 with GCC 14's libstdc++ first: %s; want dlopen's version error", naive)
 	}
 }

@@ -38,6 +38,12 @@ type object struct {
 	// runpath is DT_RUNPATH as written ($ORIGIN unexpanded): ld.so
 	// searches it after --library-path for this object's own needs.
 	runpath []string
+	// rpath is DT_RPATH as written, nil when the object has a
+	// DT_RUNPATH, which makes ld.so ignore it (elf_get_dynamic_info).
+	// hasRunpath says whether it has one: ld.so then searches no
+	// DT_RPATH at all for this object's needs (_dl_map_object).
+	rpath      []string
+	hasRunpath bool
 	// defs are the version names the object defines (DT_VERDEF); nil
 	// when it has none, which ld.so accepts with a warning.
 	defs  map[string]bool
@@ -74,6 +80,11 @@ func readObject(path string) (*object, error) {
 	}
 	o.dlopenable = f.Type == elf.ET_DYN && d.Flags1&elf.DF_1_PIE == 0
 	o.soname, o.needed, o.runpath = d.Soname, d.Needed, d.Runpath
+	if _, ok := d.Tag(elf.DT_RUNPATH); ok {
+		o.hasRunpath = true
+	} else {
+		o.rpath = d.Rpath
+	}
 	v, err := f.Versions(d)
 	if err != nil {
 		return nil, fmt.Errorf("%s: symbol versions: %w", path, err)

@@ -78,7 +78,9 @@ type Library struct {
 	NeededBy string `json:"needed_by"`
 	Soname   string `json:"soname,omitempty"`
 	// Via is "RUNPATH of OBJECT" for a library ld.so finds through that
-	// object's DT_RUNPATH, after the library path; empty for one on it.
+	// object's DT_RUNPATH, after the library path, "RPATH of OBJECT" for
+	// one it takes from a DT_RPATH before the library path; empty for
+	// one on it.
 	Via string `json:"via,omitempty"`
 	// Versions are the versions required of it, all defined by it.
 	Versions []string `json:"versions,omitempty"`
@@ -194,7 +196,7 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 
 	s := &solver{ix: ix, prog: prog, roots: []*object{prog}, origins: map[*object]string{prog: filepath.Dir(abs)},
 		cache: map[string]*object{}, errs: map[string]error{},
-		refused: map[string][]Refusal{}, seen: map[string]bool{}, viaRunpath: map[string]*object{}}
+		refused: map[string][]Refusal{}, seen: map[string]bool{}, viaRunpath: map[string]*object{}, viaRpath: map[string]*object{}}
 	var loaders []*object
 	if ad != nil {
 		why := ad.setup(s)
@@ -289,6 +291,8 @@ func Plan(ctx context.Context, opts PlanOptions) (*Result, error) {
 		o := assign[n]
 		lib := Library{Name: n, Path: o.path, Soname: o.soname, NeededBy: neededBy(s, assign, n)}
 		switch by := s.viaRunpath[o.path]; {
+		case s.viaRpath[o.path] != nil:
+			lib.Via = "RPATH of " + s.viaRpath[o.path].path
 		case by != nil:
 			lib.Via = "RUNPATH of " + by.path
 		case s.process != nil && o.dir == s.implicitDir && contains(s.process.needed, n):

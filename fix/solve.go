@@ -45,6 +45,17 @@ type solver struct {
 	// viaRunpath maps a candidate found only through a DT_RUNPATH to the
 	// object whose RUNPATH holds it.
 	viaRunpath map[string]*object
+	// viaRpath maps a candidate ld.so takes through a DT_RPATH, before
+	// the library path, to the object whose RPATH holds it.
+	viaRpath map[string]*object
+	// rpath turns on rpathFile: for an addon's plan only, so that a
+	// program's plan stays as it was (a DT_RPATH is then left to the
+	// replay; docs/decisions.md).
+	rpath bool
+	// parent is l_loader as the last walk found it: the object whose
+	// DT_NEEDED first pulled each object in. A root's is nil, but for the
+	// addon, whose is the host program (dlopen's caller, as check has it).
+	parent map[*object]*object
 
 	steps     int
 	exhausted bool
@@ -95,6 +106,12 @@ func (s *solver) open(p string) (*object, error) {
 // ELF at all are refused (ld.so would stop on them, see order).
 func (s *solver) candidates(name string, by *object) []*object {
 	var out []*object
+	if o, from := s.rpathFile(name, by); o != nil {
+		// ld.so searches DT_RPATH before the library path and takes
+		// the first file it finds there: no other file is a choice.
+		s.viaRpath[o.path] = from
+		return []*object{o}
+	}
 	real := map[string]bool{}
 	paths := s.ix.byName[name]
 	// ld.so searches the requesting object's DT_RUNPATH after the
@@ -146,6 +163,58 @@ func (s *solver) candidates(name string, by *object) []*object {
 	}
 	return out
 }
+
+// rpathFile replays the DT_RPATH part of _dl_map_object (elf/dl-load.c)
+// for name needed by by: unless by has a DT_RUNPATH, the RPATH of by, of
+// the object that loaded it, and on up, then the main program's, each
+// directory in order, $ORIGIN being each object's own. The first file of
+// the program's class and machine found is the one ld.so opens (open_path
+// skips others, as open_verify says); it is returned with the object
+// whose RPATH holds it, nil when none does.
+func (s *solver) rpathFile(name string, by *object) (*object, *object) {
+	if !s.rpath || by == nil || by.hasRunpath || strings.Contains(name, "/") {
+		return nil, nil
+	}
+	var chain []*object
+	seen := map[*object]bool{}
+	for l := by; l != nil && !seen[l] && len(chain) < maxChain; l = s.parent[l] {
+		seen[l] = true
+		chain = append(chain, l)
+	}
+	if main := s.roots[0]; main != s.process && !seen[main] {
+		chain = append(chain, main)
+	}
+	for _, l := range chain {
+		origin := filepath.Dir(l.path)
+		if o, ok := s.origins[l]; ok {
+			origin = o
+		}
+		for _, d := range l.rpath {
+			d = strings.NewReplacer("${ORIGIN}", origin, "$ORIGIN", origin).Replace(d)
+			if strings.Contains(d, "$") || !filepath.IsAbs(d) {
+				continue
+			}
+			p := filepath.Join(d, name)
+			if _, err := os.Lstat(p); err != nil {
+				continue
+			}
+			o, err := s.open(p)
+			if err != nil {
+				s.refuse(name, p, fmt.Sprintf("cannot be loaded: %v", err))
+				continue
+			}
+			if o.class != s.prog.class || o.data != s.prog.data || o.machine != s.prog.machine {
+				continue
+			}
+			return o, l
+		}
+	}
+	return nil, nil
+}
+
+// maxChain bounds the walk up l_loader; the walk from a root is
+// breadth-first, so no chain is longer than the objects chosen.
+const maxChain = 4096
 
 // runpathFiles lists name in each directory of by's DT_RUNPATH that
 // holds it, $ORIGIN expanded as ld.so expands it: the directory of the
@@ -269,6 +338,21 @@ func (s *solver) loaderMissing() string {
 	return ""
 }
 
+// nameIn is the name o was chosen for in assign, "" for none.
+func nameIn(assign assignment, o *object) string {
+	names := make([]string, 0, len(assign))
+	for n, c := range assign {
+		if c == o {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
+}
+
 // isRoot reports whether o is one of the objects the search starts from.
 func (s *solver) isRoot(o *object) bool {
 	for _, r := range s.roots {
@@ -301,11 +385,15 @@ func (s *solver) next(assign assignment) (string, *object) {
 // returns false.
 func (s *solver) walk(assign assignment, visit func(name string, from, p *object) bool) {
 	seen := map[*object]bool{}
-	for _, r := range s.roots {
+	s.parent = map[*object]*object{}
+	for ri, r := range s.roots {
 		if seen[r] {
 			continue
 		}
 		seen[r] = true
+		if ri > 0 && s.roots[0] != s.process {
+			s.parent[r] = s.roots[0]
+		}
 		queue := []*object{r}
 		for i := 0; i < len(queue); i++ {
 			for _, n := range queue[i].needed {
@@ -318,6 +406,7 @@ func (s *solver) walk(assign assignment, visit func(name string, from, p *object
 				}
 				if p != nil && !seen[p] {
 					seen[p] = true
+					s.parent[p] = queue[i]
 					queue = append(queue, p)
 				}
 			}
@@ -340,7 +429,7 @@ func (s *solver) solve(assign assignment) ([]string, bool) {
 	}
 	cands := s.candidates(name, by)
 	if len(cands) == 0 {
-		s.refuse(name, "", fmt.Sprintf("%s, needed by %s: no usable file of that name under the --lib-root directories", name, s.describe(by, "")))
+		s.refuse(name, "", fmt.Sprintf("%s, needed by %s: no usable file of that name under the --lib-root directories", name, s.describe(by, nameIn(assign, by))))
 		return nil, false
 	}
 	// A directory already on the path is tried first: the library that
@@ -380,8 +469,8 @@ func (s *solver) order(assign assignment) ([]string, bool) {
 	pos := map[string]int{}
 	for _, n := range names {
 		d := assign[n].dir
-		if strings.Contains(n, "/") || s.viaRunpath[assign[n].path] != nil || (s.implicitDir != "" && d == s.implicitDir) {
-			continue // opened by its path, found through a RUNPATH, or already in the assumed process: not on the path
+		if strings.Contains(n, "/") || s.viaRunpath[assign[n].path] != nil || s.viaRpath[assign[n].path] != nil || (s.implicitDir != "" && d == s.implicitDir) {
+			continue // opened by its path, found through a RUNPATH or RPATH, or already in the assumed process: not on the path
 		}
 		if _, ok := pos[d]; !ok {
 			pos[d] = len(dirs)
@@ -392,8 +481,8 @@ func (s *solver) order(assign assignment) ([]string, bool) {
 	indeg := map[string]int{}
 	for _, n := range names {
 		want := assign[n].dir
-		if strings.Contains(n, "/") {
-			continue
+		if strings.Contains(n, "/") || s.viaRpath[assign[n].path] != nil {
+			continue // never searched for along the path
 		}
 		by := s.viaRunpath[assign[n].path]
 		implicit := s.implicitDir != "" && want == s.implicitDir
