@@ -37,6 +37,11 @@ var ErrLoadedByProgram = errors.New("fix: --loaded-by is for a shared library (a
 // no LoadedBy: the loader is the host's, and no host was named.
 var ErrLoaderNeedsHost = errors.New("fix: the loader of a shared library is its host's: name the program that loads it with --loaded-by")
 
+// ErrHostNotDynamic is Plan's error for a LoadedBy without PT_INTERP: a
+// library, which is no program, or a static program, whose own dlopen
+// fix does not model.
+var ErrHostNotDynamic = errors.New("fix: the program that loads the library has no PT_INTERP: a static program or a library, whose launch fix does not plan")
+
 // ErrNoHost is returned when asked for a wrapper of an addon plan made
 // without a host: a wrapper starts a program, and none was named.
 var ErrNoHost = errors.New("fix: a wrapper starts the program that loads the library: name it with --loaded-by")
@@ -81,6 +86,9 @@ func newAddon(opts PlanOptions, abs string, lib *object) (*addon, error) {
 	}
 	host.path = opts.LoadedBy
 	interp, err := interpName(hostAbs, host)
+	if errors.Is(err, ErrNotDynamic) {
+		return nil, fmt.Errorf("--loaded-by %s: %w", opts.LoadedBy, ErrHostNotDynamic)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--loaded-by %s: %w", opts.LoadedBy, err)
 	}

@@ -280,8 +280,8 @@ func TestPlanLoadedByProgram(t *testing.T) {
 		t.Errorf("a library with Loader and no host: %v, want ErrLoaderNeedsHost", err)
 	}
 	_, err = fix.Plan(t.Context(), fix.PlanOptions{File: bin("libdemo.so.1"), LoadedBy: bin("libdemo.so"), LibRoots: []string{t.TempDir()}})
-	if !errors.Is(err, fix.ErrNotDynamic) {
-		t.Errorf("a host that is a library: %v, want ErrNotDynamic", err)
+	if !errors.Is(err, fix.ErrHostNotDynamic) {
+		t.Errorf("a host that is a library: %v, want ErrHostNotDynamic", err)
 	}
 	_, err = fix.Plan(t.Context(), fix.PlanOptions{File: bin("gcc-static-pie"), LibRoots: []string{t.TempDir()}})
 	if !errors.Is(err, fix.ErrNotDynamic) {

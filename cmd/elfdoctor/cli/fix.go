@@ -155,7 +155,7 @@ the rewrite would break FILE, 2 on usage or I/O errors.`,
 					return &exitError{code: exitTrouble, msg: path + ": not an ELF file"}
 				case errors.Is(err, fix.ErrNotDynamic):
 					return &exitError{code: exitTrouble, msg: path + ": no PT_INTERP, and not a library dlopen loads: a static program, which no loader command starts"}
-				case errors.Is(err, fix.ErrLoadedByProgram), errors.Is(err, fix.ErrLoaderNeedsHost):
+				case errors.Is(err, fix.ErrLoadedByProgram), errors.Is(err, fix.ErrLoaderNeedsHost), errors.Is(err, fix.ErrHostNotDynamic):
 					return usageError(cmd, err)
 				}
 				return &exitError{code: exitTrouble, msg: err.Error()}
