@@ -1,7 +1,10 @@
 package fix_test
 
 import (
+	"bytes"
+	"debug/elf"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -341,4 +344,88 @@ if (v.semver === "8.18.8" && f.jpeg && f.png) { console.log("`+damage.Marker+`")
 	if naive.Exit != 3 || !strings.Contains(naive.Stderr, "version `GLIBC_2.38' not found (required by "+filepath.Join(gcc14, "libstdc++.so.6")) {
 		t.Errorf("Bun under glibc 2.36 with GCC 14's libstdc++ first: %s; want dlopen's version error", naive)
 	}
+}
+
+// TestPlanAddonNode: Node.js already has libstdc++.so.6 loaded when it
+// loads the addon, so the addon gets Node's: it must meet the addon's
+// GLIBCXX_3.4.22 too. The store's first libstdc++ is a GCC 5-era runtime
+// (GLIBCXX_3.4.21 at most; no release the machines reach ships one, so
+// bullseye's stands in with its GLIBCXX_3.4.22 definition renamed),
+// enough for Node alone: a plan for Node takes it. The addon's plan
+// passes over it, in ld.so's words, for GCC 10's; Node, started by the
+// wrapper, loads the addon and calls it. With the old runtime Node
+// really starts, and its dlopen of the addon fails.
+func TestPlanAddonNode(t *testing.T) {
+	reality.NeedTools(t, "node")
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addon := parcelWatcher(t)
+	script := writeScript(t)
+	s := newStore(t)
+	gcc5 := s.pkg(0, "gcc-5.4.0-lib")
+	b := reality.MustRead(t, filepath.Join(multiarch(debian(t, "bullseye")), "libstdc++.so.6"))
+	if err := renameVerdef(b, "GLIBCXX_3.4.22", "GLIBCXX_9.9.22"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(gcc5, "libstdc++.so.6"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s.copyLib(filepath.Join(multiarch(debian(t, "bullseye")), "libgcc_s.so.1"), gcc5)
+	g231 := s.glibc(1, "bullseye")
+	gcc10 := s.gccLib(2, "bullseye", "gcc-10.2.1-lib")
+
+	alone := plan(t, fix.PlanOptions{File: node, LibRoots: []string{s.root}})
+	if !alone.OK || chosen(alone, "libstdc++.so.6") != filepath.Join(gcc5, "libstdc++.so.6") {
+		t.Fatalf("the plan for Node alone does not take the old runtime, so this case shows nothing:\n%s", describe(alone))
+	}
+	p := plan(t, fix.PlanOptions{File: addon, LoadedBy: node, LibRoots: []string{s.root}})
+	if !p.OK || p.Loader != filepath.Join(g231, ldName) || chosen(p, "libstdc++.so.6") != filepath.Join(gcc10, "libstdc++.so.6") {
+		t.Fatalf("plan:\n%s\nwant glibc 2.31 and GCC 10's libstdc++", describe(p))
+	}
+	for _, l := range p.Libraries {
+		if l.Name == "libstdc++.so.6" && l.NeededBy != node {
+			t.Errorf("libstdc++.so.6 needed by %s, want Node: it is in the process before the addon", l.NeededBy)
+		}
+	}
+	if !refusedFor(p, gcc5, "version `GLIBCXX_3.4.22' not found (required by "+addon+")") {
+		t.Errorf("the old libstdc++ is not refused for the addon's GLIBCXX_3.4.22:\n%s", describe(p))
+	}
+	w := filepath.Join(t.TempDir(), "node")
+	if err := fix.WriteWrapper(p, w, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, nil, w, script, addon, t.TempDir()); r.Class != damage.Starts || !r.Marker {
+		t.Fatalf("Node through the plan's wrapper did not load the addon and call it: %s\n%s", r, describe(p))
+	}
+	naive := []string{filepath.Join(g231, ldName), "--library-path", strings.Join(alone.LibraryPath, ":"), node}
+	if r := run(t, nil, append(naive, "-e", "console.log('"+damage.Marker+"')")...); r.Class != damage.Starts || !r.Marker {
+		t.Fatalf("Node alone under its own plan: %s", r)
+	}
+	r := run(t, nil, append(naive, script, addon, t.TempDir())...)
+	if r.Exit != 3 || !strings.Contains(r.Stderr, filepath.Join(gcc5, "libstdc++.so.6")+": version `GLIBCXX_3.4.22' not found (required by "+addon+")") {
+		t.Errorf("Node with the old runtime loading the addon: %s; want dlopen's version error", r)
+	}
+}
+
+// renameVerdef renames a version a library defines, in place in its
+// .dynstr: the definition's vd_hash stays the old name's, so ld.so's
+// match_symbol, which compares hash and name, finds it no more.
+func renameVerdef(b []byte, from, to string) error {
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	sec := f.Section(".dynstr")
+	if sec == nil || sec.Offset+sec.Size > uint64(len(b)) {
+		return errors.New("no .dynstr")
+	}
+	str := b[sec.Offset : sec.Offset+sec.Size]
+	old := []byte("\x00" + from + "\x00")
+	if bytes.Count(str, old) != 1 {
+		return fmt.Errorf("%s is in .dynstr %d times, want once", from, bytes.Count(str, old))
+	}
+	copy(str[bytes.Index(str, old)+1:], to)
+	return nil
 }
