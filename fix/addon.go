@@ -125,7 +125,6 @@ func (a *addon) setup(s *solver) *Problem {
 		// standard path (nix-ld's shim on NixOS) only starts programs.
 		return &Problem{Code: "no-loader", Summary: fmt.Sprintf("the process assumed cannot be modelled: %s is not glibc's ld.so (nix-ld's shim?); name the program that loads %s with --loaded-by", std, a.lib.path)}
 	}
-	ld.path = std
 	// The process has run ld.so's start-up: libc.so.6 is in it before
 	// dlopen, as check's dlopen mode has it.
 	proc := &object{path: "the process", class: a.lib.class, data: a.lib.data, machine: a.lib.machine, needed: []string{"libc.so.6"}}
