@@ -90,7 +90,7 @@ func fixDoc(d doc, p *fix.Result, v FixView) {
 		kv = append(kv, [2]string{"library path", code(strings.Join(p.LibraryPath, ":"))})
 	}
 	if p.HostReplay != nil {
-		kv = append(kv, [2]string{"host replay", replayWords(p.HostReplay)})
+		kv = append(kv, [2]string{"host replay", strings.Replace(replayWords(p.HostReplay), "FILE", "HOST", 1)})
 	}
 	if p.Replay != nil && p.Host != nil {
 		kv = append(kv, [2]string{"dlopen replay", dlopenWords(p.Replay)})
