@@ -185,15 +185,7 @@ func (s *solver) rpathFile(name string, by *object) (*object, *object) {
 		chain = append(chain, main)
 	}
 	for _, l := range chain {
-		origin := filepath.Dir(l.path)
-		if o, ok := s.origins[l]; ok {
-			origin = o
-		}
-		for _, d := range l.rpath {
-			d = strings.NewReplacer("${ORIGIN}", origin, "$ORIGIN", origin).Replace(d)
-			if strings.Contains(d, "$") || !filepath.IsAbs(d) {
-				continue
-			}
+		for _, d := range s.searchDirs(l.rpath, l) {
 			p := filepath.Join(d, name)
 			if _, err := os.Lstat(p); err != nil {
 				continue
@@ -212,6 +204,25 @@ func (s *solver) rpathFile(name string, by *object) (*object, *object) {
 	return nil, nil
 }
 
+// searchDirs expands $ORIGIN in the DT_RPATH or DT_RUNPATH directories
+// of by as ld.so expands it: the directory of the path the object was
+// opened by, links not resolved. Directories naming $LIB or $PLATFORM,
+// and relative ones, are left to the replay.
+func (s *solver) searchDirs(dirs []string, by *object) []string {
+	origin := filepath.Dir(by.path)
+	if o, ok := s.origins[by]; ok {
+		origin = o
+	}
+	var out []string
+	for _, d := range dirs {
+		d = strings.NewReplacer("${ORIGIN}", origin, "$ORIGIN", origin).Replace(d)
+		if !strings.Contains(d, "$") && filepath.IsAbs(d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // maxChain bounds the walk up l_loader; the walk from a root is
 // breadth-first, so no chain is longer than the objects chosen.
 const maxChain = 4096
@@ -222,15 +233,7 @@ const maxChain = 4096
 // $LIB or $PLATFORM are left to the replay.
 func (s *solver) runpathFiles(name string, by *object) []string {
 	var out []string
-	origin := filepath.Dir(by.path)
-	if o, ok := s.origins[by]; ok {
-		origin = o
-	}
-	for _, d := range by.runpath {
-		d = strings.NewReplacer("${ORIGIN}", origin, "$ORIGIN", origin).Replace(d)
-		if strings.Contains(d, "$") || !filepath.IsAbs(d) {
-			continue
-		}
+	for _, d := range s.searchDirs(by.runpath, by) {
 		p := filepath.Join(d, name)
 		if _, err := os.Lstat(p); err == nil {
 			out = append(out, p)
