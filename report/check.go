@@ -41,6 +41,7 @@ var outcomeWords = map[loader.Outcome]string{
 	loader.OutcomeBareRuntime:  "starts as the bare embedded runtime, without the application",
 	loader.OutcomeRuntimeFails: "the embedded runtime stops with an error",
 	loader.OutcomeUndetermined: "undetermined: ld.so reads memory whose content the files do not decide",
+	loader.OutcomeHangs:        "hangs before main: ld.so waits and does not go on by itself",
 }
 
 // possibleWords names the outcomes an undetermined prediction leaves open.
@@ -70,6 +71,8 @@ func checkDoc(d doc, r *loader.CheckResult) {
 		d.title("Prediction: " + code(r.Path) + " runs, then crashes at exit")
 	case fatal.Outcome == loader.OutcomeUndetermined:
 		d.title("Prediction: undetermined for " + code(r.Path))
+	case fatal.Outcome == loader.OutcomeHangs:
+		d.title("Prediction: " + code(r.Path) + " hangs before main")
 	case fatal.Outcome == loader.OutcomeFirstCall:
 		d.title("Prediction: " + code(r.Path) + " starts, then stops at the first call of a lazily bound function")
 	default:
@@ -169,7 +172,7 @@ func checkDoc(d doc, r *loader.CheckResult) {
 	if fatal != nil && fatal.Next != "" {
 		next = append(next, clean(upperFirst(fatal.Next))+".")
 	}
-	if fatal != nil && fatal.Outcome != loader.OutcomeExecFails && fatal.Outcome != loader.OutcomeUndetermined {
+	if fatal != nil && fatal.Message != "" && fatal.Outcome != loader.OutcomeExecFails && fatal.Outcome != loader.OutcomeUndetermined {
 		next = append(next, fmt.Sprintf("Confirm by running it: the loader's own words should match %s.", code(fatal.Message)))
 	}
 	d.next(next)

@@ -79,6 +79,10 @@ const (
 	// allocations), so it cannot say what happens; Possible lists the
 	// outcomes still open. The file is damaged all the same.
 	OutcomeUndetermined Outcome = "undetermined"
+	// OutcomeHangs: ld.so blocks before main and does not go on by
+	// itself: a candidate on the library path is a named pipe, and
+	// open(2) of a FIFO waits for a writer.
+	OutcomeHangs Outcome = "hangs"
 )
 
 // Finding is one thing check found, in plain words with its evidence.

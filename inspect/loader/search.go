@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -227,13 +228,22 @@ func (c *checker) dependencies() {
 				switch v, msg := c.verifyCandidate(hostName); v {
 				case candidateOK:
 					path, via = hostName, "path in DT_NEEDED"
-				case candidateStop:
-					stop = &searchStop{hostName, msg}
+				case candidateStop, candidateBlocks:
+					stop = &searchStop{hostName, msg, v == candidateBlocks}
 				case candidateOtherClass:
 					otherClass = true
 				}
 			} else {
 				path, via, tried, stop, otherClass = c.search(name, obj, libPath, li, getCache)
+			}
+			if stop != nil && stop.blocks {
+				c.res.Objects = append(c.res.Objects, Object{Name: name, Needed: obj.name})
+				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-fifo", Object: obj.name,
+					Summary:  fmt.Sprintf("ld.so looks for %s (needed by %s) at %s, which is a named pipe (FIFO): opening it waits for a writer, so the program hangs before main", name, obj.name, stop.path),
+					Evidence: []string{fmt.Sprintf("searched: %s", strings.Join(tried, ", "))},
+					Outcome:  OutcomeHangs,
+					Next:     "remove the FIFO (or find what made it): ld.so opens every candidate on the library path it reaches, and a pipe is never skipped"})
+				return
 			}
 			if stop != nil {
 				c.res.Objects = append(c.res.Objects, Object{Name: name, Needed: obj.name})
@@ -451,6 +461,7 @@ func (c *checker) mapLibrary(o *loadedObj) bool {
 // open_verify's "lose" does (elf/dl-load.c): ld.so prints it and exits.
 type searchStop struct {
 	path, msg string
+	blocks    bool // open_verify's open(2) never returns (a FIFO)
 }
 
 // search returns the host path of name, how it was found, and what was
@@ -468,8 +479,8 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 		switch v {
 		case candidateOK:
 			return true
-		case candidateStop:
-			stop = &searchStop{p, msg}
+		case candidateStop, candidateBlocks:
+			stop = &searchStop{p, msg, v == candidateBlocks}
 		case candidateOtherClass:
 			otherClass = true
 		}
@@ -590,6 +601,7 @@ const (
 	candidateSkip       candidateVerdict = iota // not there, or another machine: keep searching
 	candidateOtherClass                         // another ELF class: keep searching, remembered
 	candidateStop                               // ld.so stops with an error
+	candidateBlocks                             // ld.so's open never returns: a FIFO
 	candidateOK
 )
 
@@ -606,6 +618,10 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 		// search; rtld's own strerror prints errno as a number.
 		if fi, serr := os.Stat(p); serr == nil && fi.IsDir() {
 			return candidateStop, fmt.Sprintf("cannot read file data: Error %d", syscall.EISDIR)
+		} else if serr == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
+			// open_verify opens it O_RDONLY without O_NONBLOCK, which
+			// waits until something opens the pipe for writing.
+			return candidateBlocks, "a named pipe"
 		}
 		return candidateSkip, ""
 	}

@@ -440,6 +440,8 @@ func expected(res *loader.CheckResult) Class {
 		return ClassNoMain
 	case loader.OutcomeRuntimeFails:
 		return ClassExitAfter
+	case loader.OutcomeHangs:
+		return ClassTimeout
 	}
 	return ClassStarts
 }

@@ -320,6 +320,13 @@ func Verdict(res *loader.CheckResult, real damage.Result) string {
 		}
 		return fmt.Sprintf("predicted %s (%s), really %s", res.Outcome, f.Message, real)
 	}
+	// A hang is a run still going when its time was up.
+	if res.Outcome == loader.OutcomeHangs {
+		if real.Class == damage.Timeout {
+			return ""
+		}
+		return fmt.Sprintf("predicted a hang before main (%s), really %s", res.Fatal().Summary, real)
+	}
 	if string(res.Outcome) != real.Class {
 		return fmt.Sprintf("predicted %s, really %s", res.Outcome, real)
 	}
