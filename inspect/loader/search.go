@@ -12,6 +12,7 @@ import (
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/internal/safeopen"
+	"golang.org/x/sys/unix"
 )
 
 // loadedObj is an object ld.so has mapped: the main program or a library.
@@ -616,12 +617,28 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 		// open_verify opens a directory (O_RDONLY succeeds), and the
 		// read of its ELF header fails with EISDIR, which stops the
 		// search; rtld's own strerror prints errno as a number.
-		if fi, serr := os.Stat(p); serr == nil && fi.IsDir() {
+		fi, serr := os.Stat(p)
+		switch {
+		case serr != nil:
+		case fi.IsDir():
 			return candidateStop, fmt.Sprintf("cannot read file data: Error %d", syscall.EISDIR)
-		} else if serr == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
+		case fi.Mode()&fs.ModeNamedPipe != 0:
 			// open_verify opens it O_RDONLY without O_NONBLOCK, which
 			// waits until something opens the pipe for writing.
 			return candidateBlocks, "a named pipe"
+		case fi.Mode()&fs.ModeCharDevice != 0:
+			// ld.so opens a device and reads its header like a file's
+			// (a library linked to /dev/null to disable it). What the
+			// memory devices read is known without opening them; what
+			// another device reads is not, and it is skipped as before.
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok && unix.Major(st.Rdev) == 1 {
+				switch unix.Minor(st.Rdev) {
+				case 3: // /dev/null: end of file at once
+					return candidateStop, "file too short"
+				case 5, 7, 8, 9: // zero, full, random, urandom: no ELF magic
+					return candidateStop, "invalid ELF header"
+				}
+			}
 		}
 		return candidateSkip, ""
 	}

@@ -1,6 +1,7 @@
 package loader_test
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,6 +54,11 @@ func TestCheckSearchReality(t *testing.T) {
 		// open_verify's open of a FIFO waits for a writer: ld.so never
 		// reaches the good library after it (check once skipped it).
 		{"fifo-before-good", good, nil, "bad", damage.Timeout, "", "bad/libdemo.so"},
+		// A library linked to /dev/null (to disable it) reads as empty.
+		{"dev-null-before-good", good, nil, "bad", damage.LoaderError, "file too short", ""},
+		{"dev-zero-before-good", good, nil, "bad", damage.LoaderError, "invalid ELF header", ""},
+		// open(2) of a socket fails (ENXIO), which open_path passes over.
+		{"socket-before-good", good, nil, "bad", damage.Starts, "", ""},
 	}
 	var sum reality.Summary
 	for _, tc := range cases {
@@ -67,6 +73,27 @@ func TestCheckSearchReality(t *testing.T) {
 				if err := os.WriteFile(full, b, 0o755); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if dev, ok := strings.CutPrefix(tc.name, "dev-"); ok {
+				dev, _, _ = strings.Cut(dev, "-")
+				full := filepath.Join(dir, "bad", "libdemo.so")
+				if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink("/dev/"+dev, full); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.name == "socket-before-good" {
+				full := filepath.Join(dir, "bad", "libdemo.so")
+				if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				l, err := net.Listen("unix", full)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { l.Close() })
 			}
 			if tc.fifo != "" {
 				full := filepath.Join(dir, tc.fifo)
