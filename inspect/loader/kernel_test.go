@@ -2,6 +2,7 @@ package loader
 
 import (
 	"debug/elf"
+	"fmt"
 	"runtime"
 	"syscall"
 	"testing"
@@ -96,5 +97,22 @@ func TestCPUInfoFlags(t *testing.T) {
 	}
 	if got := taskSize(&inspect.File{Header: inspect.Header{Class: elf.ELFCLASS64}}); got != want {
 		t.Errorf("taskSize = %#x, want %#x (la57 %v)", got, want, flags["la57"])
+	}
+}
+
+// TestMmapMinAddr reads vm.mmap_min_addr as the kernel reports it: a
+// stat-sized read once saw nothing in this size-0 file, and the replay
+// then assumed 4096 on every machine.
+func TestMmapMinAddr(t *testing.T) {
+	b, err := readProc("/proc/sys/vm/mmap_min_addr", 64)
+	if err != nil {
+		t.Fatalf("read /proc/sys/vm/mmap_min_addr: %v", err)
+	}
+	var want uint64
+	if _, err := fmt.Sscan(string(b), &want); err != nil {
+		t.Fatalf("readProc gave %q: %v", b, err)
+	}
+	if got := mmapMinAddr(); got != max(want, 4096) {
+		t.Errorf("mmapMinAddr() = %d, want %d", got, max(want, 4096))
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sort"
 	"sync"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
 // maxRelocs bounds the relocation walk; libxul has about 10^5.
@@ -440,7 +442,7 @@ func (r *relocator) surelyUnmapped(lm *linkMap, addr uint64) bool {
 func mmapMinAddr() uint64 {
 	mmapMin.Do(func() {
 		mmapMin.v = 4096
-		if b, err := readCapped("/proc/sys/vm/mmap_min_addr", 64); err == nil {
+		if b, err := readProc("/proc/sys/vm/mmap_min_addr", 64); err == nil {
 			var v uint64
 			if _, err := fmt.Sscan(string(b), &v); err == nil && v > mmapMin.v {
 				mmapMin.v = v
@@ -453,6 +455,18 @@ func mmapMinAddr() uint64 {
 var mmapMin struct {
 	sync.Once
 	v uint64
+}
+
+// readProc reads a file of /proc, to its end and at most max bytes: such
+// files report size 0 in stat, so a read sized by stat (readCapped) sees
+// nothing.
+func readProc(path string, max int64) ([]byte, error) {
+	fh, err := safeopen.Regular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return io.ReadAll(io.LimitReader(fh, max))
 }
 
 // initGmonCall replays the call glibc's crti.o makes in _init (an
