@@ -39,15 +39,7 @@ func parcelWatcher(t testing.TB) string {
 // cached) to dst and returns dst.
 func npmFile(t testing.TB, spec, file, dst string) string {
 	t.Helper()
-	reality.NeedTools(t, "npm")
-	out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-npm"), "pack", spec, file).Output()
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("fetch %s: %v", spec, err)
-		}
-		t.Skipf("fetch %s: %v", spec, err)
-	}
-	b, err := os.ReadFile(strings.TrimSpace(string(out)))
+	b, err := os.ReadFile(reality.NpmFile(t, spec, file))
 	if err != nil {
 		t.Fatal(err)
 	}

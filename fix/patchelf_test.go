@@ -22,55 +22,8 @@ import (
 )
 
 // patchelfs are the two patchelf releases NixOS users meet: this
-// machine's (Debian bookworm's 0.14.3) and trixie's 0.18.0, run under
-// trixie's own loader from its unpacked packages (scripts/fetch-deb).
-func patchelfs(t *testing.T) map[string][]string {
-	t.Helper()
-	reality.NeedTools(t, "patchelf")
-	return map[string][]string{"patchelf-0.14": {"patchelf"}, "patchelf-0.18": trixiePatchelf(t)}
-}
-
-var trixie struct {
-	sync.Once
-	argv []string
-	err  error
-}
-
-func trixiePatchelf(t *testing.T) []string {
-	t.Helper()
-	reality.NeedTools(t, "apt-get", "dpkg-deb")
-	trixie.Do(func() {
-		fetch := func(pkg, file string) string {
-			if trixie.err != nil {
-				return ""
-			}
-			out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-deb"), "trixie", pkg, file).Output()
-			if err != nil {
-				if ee, ok := err.(*exec.ExitError); ok {
-					err = fmt.Errorf("%w: %s", err, ee.Stderr)
-				}
-				trixie.err = fmt.Errorf("fetch-deb trixie %s: %w", pkg, err)
-			}
-			return strings.TrimSpace(string(out))
-		}
-		pe := fetch("patchelf", "usr/bin/patchelf")
-		libc := fetch("libc6", "usr/lib/x86_64-linux-gnu/libc.so.6")
-		cxx := fetch("libstdc++6", "usr/lib/x86_64-linux-gnu/libstdc++.so.6")
-		gcc := fetch("libgcc-s1", "usr/lib/x86_64-linux-gnu/libgcc_s.so.1")
-		if trixie.err != nil {
-			return
-		}
-		dirs := []string{filepath.Dir(libc), filepath.Dir(cxx), filepath.Dir(gcc)}
-		trixie.argv = []string{filepath.Join(dirs[0], "ld-linux-x86-64.so.2"), "--library-path", strings.Join(dirs, ":"), pe}
-	})
-	if trixie.err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(trixie.err)
-		}
-		t.Skip(trixie.err)
-	}
-	return trixie.argv
-}
+// machine's (Debian bookworm's 0.14.3) and trixie's 0.18.0.
+func patchelfs(t *testing.T) map[string][]string { return reality.Patchelfs(t) }
 
 // TestPreflightPatchelfReal tries the NixOS rewrite (a Nix-store
 // interpreter and RPATH) with both patchelf releases on the original

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -34,55 +33,14 @@ func patchelfs(t *testing.T) map[string]func(t *testing.T, args ...string) {
 	return map[string]func(t *testing.T, args ...string){"patchelf-0.14": host, "patchelf-0.18": patchelfTrixie(t)}
 }
 
-var trixiePatchelf struct {
-	sync.Once
-	argv []string
-	err  error
-}
-
-// patchelfTrixie returns a runner for trixie's patchelf. It needs glibc
-// 2.38 and trixie's libstdc++, so it runs under trixie's own ld.so with
-// its libraries, all unpacked by scripts/fetch-deb, nothing installed.
+// patchelfTrixie returns a runner for trixie's patchelf 0.18
+// (reality.TrixiePatchelf).
 func patchelfTrixie(t *testing.T) func(t *testing.T, args ...string) {
 	t.Helper()
-	reality.NeedTools(t, "apt-get", "dpkg-deb")
-	trixiePatchelf.Do(func() {
-		fetch := func(pkg, file string) string {
-			if trixiePatchelf.err != nil {
-				return ""
-			}
-			out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-deb"), "trixie", pkg, file).Output()
-			if err != nil {
-				if ee, ok := err.(*exec.ExitError); ok {
-					err = fmt.Errorf("%w: %s", err, ee.Stderr)
-				}
-				trixiePatchelf.err = fmt.Errorf("fetch-deb trixie %s: %w", pkg, err)
-			}
-			return strings.TrimSpace(string(out))
-		}
-		pe := fetch("patchelf", "usr/bin/patchelf")
-		libc := fetch("libc6", "usr/lib/x86_64-linux-gnu/libc.so.6")
-		cxx := fetch("libstdc++6", "usr/lib/x86_64-linux-gnu/libstdc++.so.6")
-		gcc := fetch("libgcc-s1", "usr/lib/x86_64-linux-gnu/libgcc_s.so.1")
-		if trixiePatchelf.err != nil {
-			return
-		}
-		dirs := []string{filepath.Dir(libc), filepath.Dir(cxx), filepath.Dir(gcc)}
-		trixiePatchelf.argv = []string{filepath.Join(dirs[0], "ld-linux-x86-64.so.2"), "--library-path", strings.Join(dirs, ":"), pe}
-		out, err := exec.Command(trixiePatchelf.argv[0], append(trixiePatchelf.argv[1:], "--version")...).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "patchelf 0.18") {
-			trixiePatchelf.err = fmt.Errorf("trixie's patchelf --version: %v: %s", err, out)
-		}
-	})
-	if trixiePatchelf.err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(trixiePatchelf.err)
-		}
-		t.Skip(trixiePatchelf.err)
-	}
+	argv := reality.TrixiePatchelf(t)
 	return func(t *testing.T, args ...string) {
 		t.Helper()
-		run(t, append(append([]string{}, trixiePatchelf.argv...), args...)...)
+		run(t, append(append([]string{}, argv...), args...)...)
 	}
 }
 

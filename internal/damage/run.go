@@ -120,6 +120,12 @@ func SignalName(s syscall.Signal) string {
 // with several runs the rewrite of a file that was already rewritten, as
 // when an installer patches again after every update.
 func Patchelf(src, dst string, runs ...[]string) error {
+	return PatchelfWith([]string{"patchelf"}, src, dst, runs...)
+}
+
+// PatchelfWith is Patchelf with another patchelf: prog is the argv
+// prefix that runs it (another release, under its own loader).
+func PatchelfWith(prog []string, src, dst string, runs ...[]string) error {
 	b, err := os.ReadFile(src)
 	if err != nil {
 		return err
@@ -128,9 +134,10 @@ func Patchelf(src, dst string, runs ...[]string) error {
 		return err
 	}
 	for _, args := range runs {
-		out, err := exec.Command("patchelf", append(args, dst)...).CombinedOutput()
+		argv := append(append(append([]string(nil), prog[1:]...), args...), dst)
+		out, err := exec.Command(prog[0], argv...).CombinedOutput()
 		if err != nil {
-			return fmt.Errorf("patchelf %s %s: %v\n%s", strings.Join(args, " "), dst, err, out)
+			return fmt.Errorf("%s %s %s: %w\n%s", prog[len(prog)-1], strings.Join(args, " "), dst, err, out)
 		}
 	}
 	return nil
