@@ -73,6 +73,11 @@ type Limits struct {
 	// already in an empty network namespace (OnEmptyNetwork), so the run
 	// needs no namespace of its own.
 	InNetns bool
+	// Args are the program's arguments; Marker, when set, is what it
+	// prints once its main has run instead of MainMarker (a vendor
+	// program's version, for a run with --version).
+	Args   []string
+	Marker string
 }
 
 // Observe executes prog (a path inside root) as the kernel runs it after
@@ -98,7 +103,7 @@ func Observe(ctx context.Context, root, dir, prog string, lim Limits) (Observati
 }
 
 func observeOnce(ctx context.Context, root, dir, prog string, lim Limits) (Observation, error) {
-	cmd := exec.CommandContext(ctx, prog)
+	cmd := exec.CommandContext(ctx, prog, lim.Args...)
 	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "LC_ALL=C"}, lim.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root, Setpgid: true, Cloneflags: syscall.CLONE_NEWNET}
@@ -111,7 +116,11 @@ func observeOnce(ctx context.Context, root, dir, prog string, lim Limits) (Obser
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
 	o := Observation{Exit: -1, Stdout: string(stdout.b), Stderr: string(stderr.b)}
-	o.Main = strings.Contains(o.Stdout, MainMarker)
+	marker := MainMarker
+	if lim.Marker != "" {
+		marker = lim.Marker
+	}
+	o.Main = strings.Contains(o.Stdout, marker)
 	if ctx.Err() == context.DeadlineExceeded {
 		o.Class = ClassTimeout
 		return o, nil

@@ -1,6 +1,7 @@
 package reality
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/elfdoctor/elfdoctor/internal/damage"
 )
 
 var trixie struct {
@@ -88,4 +91,23 @@ func NpmFile(tb testing.TB, spec, file string) string {
 		tb.Skipf("fetch-npm pack %s %s: %v", spec, file, err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// Rewritten copies src to dst and applies runs with the patchelf of
+// argv prefix pe, as damage.PatchelfWith does. A patchelf that dies of
+// a signal is part of what users meet (0.18 has been seen to abort on
+// the third round of a repatch): the file is then as the rounds before
+// left it, and died says so. Any other failure fails the test.
+func Rewritten(tb testing.TB, pe []string, src, dst string, runs [][]string) (died bool) {
+	tb.Helper()
+	var ee *exec.ExitError
+	err := damage.PatchelfWith(pe, src, dst, runs...)
+	if errors.As(err, &ee) && !ee.Exited() {
+		tb.Logf("%v; the file is as the rounds before left it", err)
+		return true
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return false
 }
