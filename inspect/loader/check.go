@@ -697,20 +697,6 @@ func (c *checker) startup() {
 			Summary:  fmt.Sprintf("the file ends inside the dynamic table: ld.so sees only its first %d entries", len(d.Entries)),
 			Evidence: ev, Next: "the file is truncated: download it again"})
 	}
-	// A dynamic table without DT_STRTAB: ld.so reads library names
-	// through a null pointer.
-	if _, ok := d.Tag(elf.DT_STRTAB); !ok {
-		for _, e := range d.Entries {
-			if e.Tag == elf.DT_NEEDED || e.Tag == elf.DT_RPATH || e.Tag == elf.DT_RUNPATH {
-				c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "strtab-missing",
-					Summary:  fmt.Sprintf("the dynamic table has %s but no DT_STRTAB: ld.so reads the name through a null pointer", inspect.DynTagName(e.Tag)),
-					Evidence: []string{fmt.Sprintf("%d dynamic entries read before DT_NULL at vaddr 0x%x", len(d.Entries), d.Addr)},
-					Outcome:  OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main",
-					Next: "the dynamic table was cut short (a truncated file?) or overwritten: compare with the pristine file using `elfdoctor diff`"})
-				return
-			}
-		}
-	}
 	c.dyn = d
 	if d.Fault != nil {
 		sig := faultSignal(d.Fault)
@@ -733,6 +719,14 @@ func (c *checker) startup() {
 	if s, ok := c.info.slot[elf.DT_DEBUG]; ok && !c.dynamicWrite(f, d, s, "") {
 		return
 	}
+	if !c.info.has(elf.DT_STRTAB) {
+		for _, e := range d.Entries {
+			if e.Tag == elf.DT_NEEDED || (c.dlopen && (e.Tag == elf.DT_RPATH || e.Tag == elf.DT_RUNPATH)) {
+				c.strtabMissing(d, e.Tag)
+				return
+			}
+		}
+	}
 	for _, e := range d.Problems {
 		c.add(Finding{Severity: SeverityWarning, Stage: StageStartup, Code: "dynamic-problem", Summary: e.Error()})
 	}
@@ -754,7 +748,8 @@ func (c *checker) initPaths(f *inspect.File) bool {
 	}
 	strtab, ok := c.info.get(elf.DT_STRTAB)
 	if !ok {
-		return true // strtab-missing
+		c.strtabMissing(c.dyn, tag)
+		return false
 	}
 	m := memOf(f)
 	addr := m.add(strtab, off)
@@ -769,6 +764,20 @@ func (c *checker) initPaths(f *inspect.File) bool {
 		Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main (_dl_init_paths)",
 		Next: "the dynamic table's " + inspect.DynTagName(tag) + " entry was damaged: compare with the pristine file using `elfdoctor diff`"})
 	return false
+}
+
+// strtabMissing is ld.so's read of a name through l_info[DT_STRTAB]
+// when the table has no DT_STRTAB: _dl_init_paths for the program's
+// RUNPATH or RPATH, _dl_map_object_deps for its DT_NEEDED names. Both
+// come after elf_get_dynamic_info's assertions and _dl_setup_hash, which
+// can stop ld.so first (a DT_STRTAB whose tag became DT_RELAENT is that
+// assertion, not this fault).
+func (c *checker) strtabMissing(d *inspect.Dynamic, tag elf.DynTag) {
+	c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "strtab-missing",
+		Summary:  fmt.Sprintf("the dynamic table has %s but no DT_STRTAB: ld.so reads the name through a null pointer", inspect.DynTagName(tag)),
+		Evidence: []string{fmt.Sprintf("%d dynamic entries read before DT_NULL at vaddr 0x%x", len(d.Entries), d.Addr)},
+		Outcome:  OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main",
+		Next: "the dynamic table was cut short (a truncated file?) or overwritten: compare with the pristine file using `elfdoctor diff`"})
 }
 
 // isLibrary reports whether the file is a shared library rather than a

@@ -338,6 +338,11 @@ var namedCases = []struct {
 	{Name: "gnu-hash-tag-becomes-tlsdesc-got-bullseye", Seed: 8000003746, Input: "gcc-pie", Damage: []string{"dyn[DT_GNU_HASH#0].d_tag += 0x2"}, Glibc: "bullseye-2.31",
 		Found: "bullseye: predicted starts; really SIGSEGV before main: the entry is now DT_TLSDESC_GOT, and x86-64's elf_machine_runtime_setup before 2.34 writes _dl_tlsdesc_resolve_rela there, into the read-only .gnu.hash"},
 
+	// From the 10,000-case soak of stop 21 (seeds 8000000000..8000009999):
+	// program headers, library reads and loader messages.
+	{Name: "strtab-tag-becomes-relaent", Seed: 8000008178, Input: "uses-libdemo-lld", LibPath: true, Damage: []string{"dyn[DT_STRTAB#0].d_tag = 0x9"},
+		Found: "predicted SIGSEGV [ld.so startup/strtab-missing]; really exit 127, Assertion `info[DT_RELAENT]->d_un.d_val == sizeof (ElfW(Rela))' failed: elf_get_dynamic_info's assertions come before any read through l_info[DT_STRTAB]"},
+
 	// From a 3,000-case soak (seeds 9300000000..9300002999).
 	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
 		Found: "predicted \"ELF load command address/offset not page-aligned\" (the holes check); really exit 127 \"failed to map segment from shared object\": the reservation's length, last end less first page, wraps, and that first mmap fails before the holes are looked at"},
