@@ -2,6 +2,8 @@ package loader
 
 import (
 	"bytes"
+	"debug/elf"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -81,6 +83,33 @@ func FuzzCheckKernelStage(f *testing.F) {
 		for _, fd := range res.Findings {
 			if fd.Code == inspect.CodeInternalError {
 				t.Fatalf("%s", fd.Summary)
+			}
+		}
+	})
+}
+
+// FuzzWrappedProgs reads program headers the way ld.so takes them when
+// e_phoff wraps around into its first buffer, whatever the header says
+// (the seeds have e_phoff moved just before the file's first byte).
+func FuzzWrappedProgs(f *testing.F) {
+	for _, b := range fuzzSeeds(f) {
+		f.Add(b, uint64(1))
+		f.Add(b, uint64(0x38))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte, back uint64) {
+		if len(b) >= 64 {
+			b = append([]byte(nil), b...)
+			binary.LittleEndian.PutUint64(b[32:], -back)
+		}
+		p := filepath.Join(dir, "lib")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, class := range []elf.Class{elf.ELFCLASS32, elf.ELFCLASS64} {
+			progs, _, ok := wrappedProgs(p, class, binary.LittleEndian)
+			if !ok && progs != nil {
+				t.Fatalf("wrappedProgs gave %d headers without ok", len(progs))
 			}
 		}
 	})

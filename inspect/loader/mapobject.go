@@ -2,10 +2,13 @@ package loader
 
 import (
 	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
 
 // mapObjectError replays the checks _dl_map_object_from_fd (elf/dl-load.c)
@@ -145,4 +148,85 @@ func (c *checker) mapObject(lo *loadedObj, li *loaderInfo) bool {
 		Message: fmt.Sprintf("error while loading shared libraries: %s: %s", lo.name, msg),
 		Next:    "the library's headers are damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`"})
 	return false
+}
+
+// wrappedProgs replays where open_verify and _dl_map_object_from_fd take
+// a library's program headers from when e_phoff plus their size wraps
+// around in size_t arithmetic and so "ends" inside the first bytes ld.so
+// read (832 for a 64-bit ld.so, 512 for a 32-bit one): from the buffer
+// at e_phoff, that is from just before it, where ld.so's stack holds
+// bytes no file decides. It returns the headers ld.so acts on, with
+// ok false when an unknown byte could make a header one ld.so acts on
+// (or change one it does), so nothing can be said; inspect.Open refuses
+// such a file, having no program header table inside it.
+func wrappedProgs(path string, class elf.Class, order binary.ByteOrder) (progs []inspect.Prog, typ elf.Type, ok bool) {
+	fh, err := safeopen.Regular(path)
+	if err != nil {
+		return nil, 0, false
+	}
+	defer fh.Close()
+	first := 832
+	if class == elf.ELFCLASS32 {
+		first = 512
+	}
+	buf := make([]byte, first)
+	n, _ := io.ReadFull(fh, buf)
+	buf = buf[:n]
+	if n < 64 {
+		return nil, 0, false
+	}
+	phoff, phnum, ent := order.Uint64(buf[32:]), int64(order.Uint16(buf[56:])), int64(56)
+	mask := ^uint64(0)
+	if class == elf.ELFCLASS32 {
+		phoff, phnum, ent, mask = uint64(order.Uint32(buf[28:])), int64(order.Uint16(buf[44:])), 32, 0xffffffff
+	}
+	// Only a table that starts before the buffer and ends inside it.
+	back := (-phoff) & mask
+	if phoff == 0 || back > uint64(phnum*ent) || uint64(phnum*ent)-back > uint64(len(buf)) {
+		return nil, 0, false
+	}
+	typ = elf.Type(order.Uint16(buf[16:]))
+	start := -int64(back)
+	// The p_type values _dl_map_object_from_fd and open_verify act on.
+	acted := []elf.ProgType{elf.PT_LOAD, elf.PT_DYNAMIC, elf.PT_INTERP, elf.PT_NOTE, elf.PT_PHDR, elf.PT_TLS,
+		elf.PT_GNU_STACK, elf.PT_GNU_RELRO, elf.PT_GNU_PROPERTY}
+	for i := int64(0); i < phnum; i++ {
+		at := start + i*ent
+		var raw [56]byte
+		var known [56]bool
+		for j := int64(0); j < ent; j++ {
+			if at+j >= 0 {
+				raw[j], known[j] = buf[at+j], true
+			}
+		}
+		var mb [4]byte
+		for j := range mb {
+			if known[j] {
+				mb[j] = 0xff
+			}
+		}
+		kmask, kval := order.Uint32(mb[:]), order.Uint32(raw[:4])
+		maybeActed := false
+		for _, t := range acted {
+			maybeActed = maybeActed || uint32(t)&kmask == kval&kmask
+		}
+		if !maybeActed {
+			continue
+		}
+		if at < 0 {
+			return nil, 0, false
+		}
+		p := inspect.Prog{Index: int(i), Type: elf.ProgType(kval)}
+		if class == elf.ELFCLASS64 {
+			p.Flags = elf.ProgFlag(order.Uint32(raw[4:]))
+			p.Offset, p.Vaddr, p.Paddr = order.Uint64(raw[8:]), order.Uint64(raw[16:]), order.Uint64(raw[24:])
+			p.Filesz, p.Memsz, p.Align = order.Uint64(raw[32:]), order.Uint64(raw[40:]), order.Uint64(raw[48:])
+		} else {
+			p.Offset, p.Vaddr, p.Paddr = uint64(order.Uint32(raw[4:])), uint64(order.Uint32(raw[8:])), uint64(order.Uint32(raw[12:]))
+			p.Filesz, p.Memsz = uint64(order.Uint32(raw[16:])), uint64(order.Uint32(raw[20:]))
+			p.Flags, p.Align = elf.ProgFlag(order.Uint32(raw[24:])), uint64(order.Uint32(raw[28:]))
+		}
+		progs = append(progs, p)
+	}
+	return progs, typ, true
 }

@@ -282,6 +282,19 @@ func (c *checker) dependencies() {
 			}
 			e := openLib(path)
 			if e.err != nil {
+				if progs, typ, ok := wrappedProgs(path, c.f.Class, c.f.ByteOrder()); ok && mapObjectError(progs, typ, li.minor) != "" {
+					msg := mapObjectError(progs, typ, li.minor)
+					c.res.Objects = append(c.res.Objects, Object{Name: name, Needed: obj.name})
+					c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-unmappable", Object: obj.name,
+						Summary:  fmt.Sprintf("ld.so finds %s at %s but refuses to map it: %s", name, path, msg),
+						Evidence: []string{fmt.Sprintf("e_phoff plus the size of the program headers wraps around and ends inside the first bytes ld.so read: it takes the headers from just before them (%s)", e.err)},
+						Outcome:  OutcomeLoaderError, ExitStatus: 127,
+						Message: fmt.Sprintf("error while loading shared libraries: %s: %s", name, msg),
+						Next:    "the library's ELF header is damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`"})
+					return
+				}
+			}
+			if e.err != nil {
 				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-unreadable", Object: obj.name,
 					Summary: fmt.Sprintf("%s (found at %s) cannot be loaded", name, path), Evidence: []string{e.err.Error()},
 					Outcome: OutcomeLoaderError, ExitStatus: 127, Message: fmt.Sprintf("error while loading shared libraries: %s: invalid ELF header", name)})

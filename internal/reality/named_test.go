@@ -342,6 +342,8 @@ var namedCases = []struct {
 	// program headers, library reads and loader messages.
 	{Name: "strtab-tag-becomes-relaent", Seed: 8000008178, Input: "uses-libdemo-lld", LibPath: true, Damage: []string{"dyn[DT_STRTAB#0].d_tag = 0x9"},
 		Found: "predicted SIGSEGV [ld.so startup/strtab-missing]; really exit 127, Assertion `info[DT_RELAENT]->d_un.d_val == sizeof (ElfW(Rela))' failed: elf_get_dynamic_info's assertions come before any read through l_info[DT_STRTAB]"},
+	{Name: "lib-phoff-wraps-no-loads", Seed: 8000000230, Input: "uses-libdemo", Library: true, Damage: []string{"ehdr.e_phoff = 0xffffffffffffffff", "rela[0].r_info.sym += 0x80000000"},
+		Found: "predicted \"invalid ELF header\" (inspect cannot read the table); really exit 127 \"object file has no loadable segments\": e_phoff + the table's size wraps to within the 832 bytes open_verify read, so ld.so takes the headers from one byte before its buffer, and none of them is PT_LOAD"},
 
 	// From a 3,000-case soak (seeds 9300000000..9300002999).
 	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
