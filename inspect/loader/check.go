@@ -517,6 +517,13 @@ func (c *checker) kernel() {
 				return
 			}
 		}
+		if n := zeroFillPages(p, page); n > 0 {
+			if limit, why := commitLimit(); limit > 0 && n > limit {
+				c.add(killedAfterCommit("zero-fill-too-large", fmt.Sprintf("PT_LOAD %d asks for %s of zero-fill, more than this machine lets one mapping commit: the kernel's vm_brk fails with ENOMEM after the point of no return", p.Index, inspect.HumanSize(n)),
+					append(ev, why), "the segment's MemSiz was damaged: compare with the pristine file using `elfdoctor diff`"))
+				return
+			}
+		}
 		if end, ok := addNoOverflow(p.Offset, p.Filesz); !ok || end > uint64(f.Size()) {
 			c.add(Finding{Severity: SeverityWarning, Stage: StageKernel, Code: "load-past-eof",
 				Summary:  fmt.Sprintf("PT_LOAD %d reaches past the end of the file (size %s): the pages beyond it raise SIGBUS when touched", p.Index, inspect.SizeString(uint64(f.Size()))),

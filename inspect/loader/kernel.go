@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -567,4 +569,80 @@ func (c *checker) unrelocatedProgram() {
 			return
 		}
 	}
+}
+
+// zeroFillPages is the length elf_load (fs/binfmt_elf.c, Linux 6.7 and
+// later) asks vm_brk_flags for to back a PT_LOAD's zero-fill with
+// anonymous memory: from the page after its last file byte (its first
+// page when it has no file bytes) to the page holding its last byte.
+// Older kernels make one such mapping, from the end of the file bytes
+// of the segment with the highest end to that end; a huge p_memsz fails
+// either way.
+func zeroFillPages(p *inspect.Prog, page uint64) uint64 {
+	if p.Memsz <= p.Filesz {
+		return 0
+	}
+	start := roundUp(p.Vaddr+p.Filesz, page)
+	if p.Filesz == 0 {
+		start = p.Vaddr &^ (page - 1)
+	}
+	end, ok := addNoOverflow(p.Vaddr, p.Memsz)
+	if !ok {
+		return ^uint64(0)
+	}
+	end = roundUp(end, page)
+	if end <= start {
+		return 0
+	}
+	return end - start
+}
+
+// commitLimit is the largest anonymous mapping vm_brk_flags can charge
+// to this machine's commit accounting (__vm_enough_memory, mm/util.c),
+// in bytes, and why; 0 when the policy refuses none. With
+// vm.overcommit_memory 0 (the heuristic) a single request larger than
+// RAM plus swap fails; with 2 (strict) one larger than CommitLimit
+// fails whatever else is committed; with 1 nothing does.
+func commitLimit() (uint64, string) {
+	commit.Do(func() {
+		b, err := readProc("/proc/sys/vm/overcommit_memory", 64)
+		if err != nil {
+			return
+		}
+		var mode int
+		if _, err := fmt.Sscan(string(b), &mode); err != nil {
+			return
+		}
+		info, err := readProc("/proc/meminfo", 64<<10)
+		if err != nil {
+			return
+		}
+		kb := map[string]uint64{}
+		for _, line := range strings.Split(string(info), "\n") {
+			name, rest, ok := strings.Cut(line, ":")
+			var v uint64
+			if _, err := fmt.Sscan(rest, &v); ok && err == nil {
+				kb[name] = v
+			}
+		}
+		switch mode {
+		case 0:
+			if kb["MemTotal"] > 0 {
+				commit.v = (kb["MemTotal"] + kb["SwapTotal"]) << 10
+				commit.why = fmt.Sprintf("vm.overcommit_memory is 0: one request larger than RAM plus swap (%s) is refused", inspect.HumanSize(commit.v))
+			}
+		case 2:
+			if kb["CommitLimit"] > 0 {
+				commit.v = kb["CommitLimit"] << 10
+				commit.why = fmt.Sprintf("vm.overcommit_memory is 2: one request larger than CommitLimit (%s) is refused", inspect.HumanSize(commit.v))
+			}
+		}
+	})
+	return commit.v, commit.why
+}
+
+var commit struct {
+	sync.Once
+	v   uint64
+	why string
 }

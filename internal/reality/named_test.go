@@ -344,6 +344,10 @@ var namedCases = []struct {
 		Found: "predicted SIGSEGV [ld.so startup/strtab-missing]; really exit 127, Assertion `info[DT_RELAENT]->d_un.d_val == sizeof (ElfW(Rela))' failed: elf_get_dynamic_info's assertions come before any read through l_info[DT_STRTAB]"},
 	{Name: "lib-phoff-wraps-no-loads", Seed: 8000000230, Input: "uses-libdemo", Library: true, Damage: []string{"ehdr.e_phoff = 0xffffffffffffffff", "rela[0].r_info.sym += 0x80000000"},
 		Found: "predicted \"invalid ELF header\" (inspect cannot read the table); really exit 127 \"object file has no loadable segments\": e_phoff + the table's size wraps to within the 832 bytes open_verify read, so ld.so takes the headers from one byte before its buffer, and none of them is PT_LOAD"},
+	{Name: "rodata-memsz-huge", Seed: 8000007092, Input: "gcc-nopie", Damage: []string{"phdr[4].p_memsz += 0x10000000000"},
+		Found: "predicted starts; really SIGSEGV before main (execve ENOMEM after the point of no return): elf_load backs the segment's 1 TiB of zero-fill with vm_brk_flags, which commit accounting refuses"},
+	{Name: "pie-first-load-memsz-huge", Seed: 8000004657, Input: "uses-libdemo-lld", LibPath: true, Damage: []string{"phdr[2].p_memsz += 0x10000000000"},
+		Found: "predicted starts; really SIGSEGV before main: the PIE's first PT_LOAD asks vm_brk_flags for 1 TiB of zero-fill, refused with ENOMEM after the point of no return"},
 
 	// From a 3,000-case soak (seeds 9300000000..9300002999).
 	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
