@@ -17,6 +17,11 @@ type Mapping struct {
 	// FileEnd is the end of the file-backed pages. When the segment has
 	// zero-fill, the kernel clears from Vaddr+Filesz to FileEnd.
 	FileEnd uint64
+	// ldso marks a mapping ld.so's zero-fill of a damaged segment made
+	// (wrappedFilesz): Prog is a copy of the segment's header that
+	// describes this piece only, and it is no PT_LOAD overlapping
+	// another.
+	ldso bool
 }
 
 // Image is the loader's view of a file: the memory the kernel builds from
@@ -102,21 +107,29 @@ func (f *File) Image() *Image {
 // a read-only segment with zero-fill. Call it before reading through the
 // view.
 func (f *File) MapAsKernel() {
-	f.image = newImage(f, PageSizeFor(f.Machine))
-	f.image.byKernel = true
+	f.image = newImageAs(f, PageSizeFor(f.Machine), true)
 }
 
 // NewImage builds the loader's view with a given page size.
 func (f *File) NewImage(pageSize uint64) *Image { return newImage(f, pageSize) }
 
-func newImage(f *File, pageSize uint64) *Image {
-	im := &Image{f: f, PageSize: pageSize}
+func newImage(f *File, pageSize uint64) *Image { return newImageAs(f, pageSize, false) }
+
+func newImageAs(f *File, pageSize uint64, byKernel bool) *Image {
+	im := &Image{f: f, PageSize: pageSize, byKernel: byKernel}
 	mask := pageSize - 1
+	firstLoad := true
 	for i := range f.Progs {
 		p := &f.Progs[i]
 		if p.Type != elf.PT_LOAD || p.Memsz == 0 {
 			continue
 		}
+		if !byKernel && !firstLoad && f.Type == elf.ET_DYN && p.Vaddr+p.Filesz < p.Vaddr {
+			if im.wrappedFilesz(p) {
+				continue
+			}
+		}
+		firstLoad = false
 		start := p.Vaddr &^ mask
 		end, ok1 := addNoOverflow(p.Vaddr, p.Memsz)
 		fend, ok2 := addNoOverflow(p.Vaddr, min(p.Filesz, p.Memsz))
@@ -131,6 +144,45 @@ func newImage(f *File, pageSize uint64) *Image {
 		im.Maps = append(im.Maps, Mapping{Prog: p, Start: start, End: end, FileEnd: fend})
 	}
 	return im
+}
+
+// wrappedFilesz replays what ld.so's _dl_map_segments
+// (elf/dl-map-segments.h) makes of a PT_LOAD after the first whose
+// p_vaddr + p_filesz wraps around: its dataend lies below the segment,
+// its mapend at or below its mapstart, so nothing of it is mapped from
+// the file; its zero-fill clears from dataend to the end of that page
+// (another segment's page, left with this segment's protection) and
+// maps anonymous zero pages from the next page to the segment's end. It
+// adds those mappings and returns true, or false when the case is not
+// that one (the clearing faults, or ends inside the page), leaving the
+// segment to the usual view.
+func (im *Image) wrappedFilesz(p *Prog) bool {
+	mask := im.PageSize - 1
+	dataend := p.Vaddr + p.Filesz
+	mapstart := p.Vaddr &^ mask
+	mapend := roundUp(dataend, im.PageSize)
+	allocend, ok := addNoOverflow(p.Vaddr, p.Memsz)
+	if !ok || mapend > mapstart || allocend <= dataend || dataend&mask == 0 {
+		return false
+	}
+	zeropage := mapend
+	if allocend < zeropage {
+		return false
+	}
+	page := dataend &^ mask
+	under := im.Lookup(page)
+	if !under.Mapped || !under.File {
+		return false
+	}
+	cleared := *p
+	cleared.Offset, cleared.Vaddr, cleared.Filesz, cleared.Memsz = under.Off, page, dataend-page, zeropage-page
+	im.Maps = append(im.Maps, Mapping{Prog: &cleared, Start: page, End: zeropage, FileEnd: zeropage, ldso: true})
+	if allocend > zeropage {
+		anon := *p
+		anon.Offset, anon.Vaddr, anon.Filesz, anon.Memsz = 0, zeropage, 0, allocend-zeropage
+		im.Maps = append(im.Maps, Mapping{Prog: &anon, Start: zeropage, End: roundUp(allocend, im.PageSize), FileEnd: zeropage, ldso: true})
+	}
+	return true
 }
 
 func addNoOverflow(a, b uint64) (uint64, bool) {
@@ -354,7 +406,7 @@ func (im *Image) findOverlaps() {
 	im.overlapsDone = true
 	var idx []int
 	for i := range im.Maps {
-		if im.Maps[i].Start < im.Maps[i].End {
+		if im.Maps[i].Start < im.Maps[i].End && !im.Maps[i].ldso {
 			idx = append(idx, i)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/internal/safeopen"
@@ -126,6 +127,9 @@ func (c *checker) mapObject(lo *loadedObj, li *loaderInfo) bool {
 		return false
 	}
 	msg := mapObjectError(e.progs, e.typ, li.minor)
+	if msg == "" && e.typ == elf.ET_DYN {
+		c.wrappedFileszNote(lo)
+	}
 	if msg == "" {
 		// Once the segments are mapped, elf_get_dynamic_info reads the
 		// dynamic table at l_ld: its first entry unreadable is a fault.
@@ -229,4 +233,27 @@ func wrappedProgs(path string, class elf.Class, order binary.ByteOrder) (progs [
 		progs = append(progs, p)
 	}
 	return progs, typ, true
+}
+
+// wrappedFileszNote says where a library's PT_LOAD after the first has a
+// p_filesz so large that p_vaddr + p_filesz wraps around: ld.so maps
+// nothing of it from the file, and its zero-fill clears from that
+// wrapped end, in another segment's page, onwards (the loader's view,
+// inspect.Image, holds those zeros: what ld.so reads there is zero).
+func (c *checker) wrappedFileszNote(lo *loadedObj) {
+	first := true
+	for _, p := range lo.lib.progs {
+		if p.Type != elf.PT_LOAD || p.Memsz == 0 {
+			continue
+		}
+		if !first && p.Vaddr+p.Filesz < p.Vaddr {
+			end := p.Vaddr + p.Filesz
+			c.add(Finding{Severity: SeverityWarning, Stage: StageDeps, Code: "lib-filesz-wraps", Object: lo.name,
+				Summary: fmt.Sprintf("PT_LOAD %d of %s has p_filesz 0x%x, so p_vaddr + p_filesz wraps around to 0x%x: ld.so maps none of it from the file, and its zero-fill clears memory from 0x%x on, below the segment",
+					p.Index, filepath.Base(lo.path), p.Filesz, end, end),
+				Evidence: []string{fmt.Sprintf("program header %d: vaddr 0x%x, FileSiz 0x%x, MemSiz 0x%x", p.Index, p.Vaddr, p.Filesz, p.Memsz)},
+				Next:     "the library's program headers were damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`"})
+		}
+		first = false
+	}
 }

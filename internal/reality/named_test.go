@@ -348,6 +348,8 @@ var namedCases = []struct {
 		Found: "predicted starts; really SIGSEGV before main (execve ENOMEM after the point of no return): elf_load backs the segment's 1 TiB of zero-fill with vm_brk_flags, which commit accounting refuses"},
 	{Name: "pie-first-load-memsz-huge", Seed: 8000004657, Input: "uses-libdemo-lld", LibPath: true, Damage: []string{"phdr[2].p_memsz += 0x10000000000"},
 		Found: "predicted starts; really SIGSEGV before main: the PIE's first PT_LOAD asks vm_brk_flags for 1 TiB of zero-fill, refused with ENOMEM after the point of no return"},
+	{Name: "lib-filesz-wraps-zero-fill", Seed: 8000006002, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"phdr[1].p_filesz -= 0x1000", "gnu_hash.chain[1] += 0x3"},
+		Found: "predicted starts; really exit 1, \"unsupported version 0 of Verdef record\" twice: the text segment's p_vaddr + p_filesz wraps to 0x111, so _dl_map_segments maps none of it from the file and its zero-fill clears the first page from 0x111 on, where .gnu.version_d is"},
 
 	// From a 3,000-case soak (seeds 9300000000..9300002999).
 	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
