@@ -158,6 +158,9 @@ func strcmpFault(a, b cstr) (bool, error) {
 // versionFault reports a read of _dl_check_map_versions or match_symbol
 // that faults: the real loader dereferences the same pointers unchecked.
 func (c *checker) versionFault(obj *loadedObj, err error, what string) {
+	if c.pastMapping(obj, err, what) {
+		return
+	}
 	ev := []string{err.Error()}
 	if f, ferr := obj.file(); ferr == nil {
 		for _, t := range []elf.DynTag{elf.DT_VERNEED, elf.DT_VERDEF} {
@@ -752,4 +755,94 @@ func (o *loadedObj) versionsErr() (*inspect.Versions, error) {
 		o.versDone = true
 	}
 	return o.vers, o.versErr
+}
+
+// neighbourSlack is what may be mapped beside the objects ld.so loads,
+// besides those objects: the vDSO and its data pages, rtld's minimal
+// malloc pages, the mapped ld.so.cache.
+const neighbourSlack = 1 << 20
+
+// span is the address range an object's PT_LOADs reserve, at link time.
+func span(progs []inspect.Prog) (lo, hi uint64, ok bool) {
+	lo = ^uint64(0)
+	for _, p := range progs {
+		if p.Type != elf.PT_LOAD || p.Memsz == 0 {
+			continue
+		}
+		end, fits := addNoOverflow(p.Vaddr, p.Memsz)
+		if !fits {
+			return 0, 0, false
+		}
+		lo, hi, ok = min(lo, p.Vaddr&^0xfff), max(hi, roundUp(end, 0x1000)), true
+	}
+	return lo, hi, ok
+}
+
+// pastMapping replays what is known of a version read ld.so makes in a
+// library past the pages that library reserves: ld.so maps libraries
+// with mmap, top down, each below those mapped before it (ld.so itself,
+// the vDSO, rtld's malloc pages, the libraries loaded earlier) and above
+// those loaded after it, so such a read lands in another mapping or in
+// a gap, as the process's layout has it, which no file decides: the
+// outcome is undetermined (docs/decisions.md). Beyond everything that
+// can be mapped there, on either side, the read faults, and a read
+// within the library's own span that finds nothing is a PROT_NONE hole
+// (_dl_map_segments protects them): both stay faults. It adds the
+// finding and returns true when the read is of the first kind.
+func (c *checker) pastMapping(obj *loadedObj, err error, what string) bool {
+	var fe *inspect.FormatError
+	if obj.lib == nil || obj.preloaded || !errors.As(err, &fe) || !fe.InMem || fe.Fault != inspect.FaultUnmapped || obj == c.loaded[0] {
+		return false
+	}
+	lo, hi, ok := span(obj.lib.progs)
+	if !ok {
+		return false
+	}
+	var above, below uint64 = neighbourSlack, neighbourSlack
+	mine := false
+	for _, o := range c.loaded {
+		if o == obj {
+			mine = true
+			continue
+		}
+		if o.lib == nil {
+			continue
+		}
+		l, h, ok := span(o.lib.progs)
+		if !ok {
+			continue
+		}
+		if mine && !o.preloaded {
+			below += h - l
+		} else {
+			above += h - l
+		}
+	}
+	addr := fe.Addr
+	var side string
+	switch {
+	case addr >= hi && addr-hi < above:
+		side = fmt.Sprintf("0x%x bytes past its end (0x%x)", addr-hi, hi)
+	case addr < lo && lo-addr <= below:
+		side = fmt.Sprintf("0x%x bytes before its start (0x%x)", lo-addr, lo)
+	default:
+		return false
+	}
+	base := filepath.Base(obj.path)
+	possible := []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash}
+	if c.dlopen {
+		possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
+	}
+	c.add(Finding{Severity: SeverityFatal, Stage: StageVersions, Code: "versions-past-mapping", Object: obj.name,
+		Outcome:  OutcomeUndetermined,
+		Possible: possible,
+		Summary: fmt.Sprintf("undetermined: checking symbol versions, ld.so reads %s of %s at 0x%x, outside the pages %s reserves, where the process has other mappings (ld.so, the vDSO, rtld's heap, other libraries) or none, as its layout has it: a read there may fault, or give bytes that make a version error, or let it go on, and nothing in the files says which",
+			what, base, addr, base),
+		Evidence: []string{
+			err.Error(),
+			fmt.Sprintf("%s reserves 0x%x-0x%x at link time; the read is %s: a linker puts every version table and string of an object inside the object", base, lo, hi, side),
+			fmt.Sprintf("up to 0x%x bytes above and 0x%x below it can belong to other mappings of the process (the objects loaded with it, and 1 MiB for the vDSO, rtld's malloc and ld.so.cache)", above, below),
+		},
+		Next: fmt.Sprintf("%s is damaged where its version tables point outside it: compare it with a pristine copy using `elfdoctor diff`; a run tells only what one process's layout gave", base)})
+	return true
 }

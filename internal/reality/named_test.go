@@ -350,6 +350,10 @@ var namedCases = []struct {
 		Found: "predicted starts; really SIGSEGV before main: the PIE's first PT_LOAD asks vm_brk_flags for 1 TiB of zero-fill, refused with ENOMEM after the point of no return"},
 	{Name: "lib-filesz-wraps-zero-fill", Seed: 8000006002, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"phdr[1].p_filesz -= 0x1000", "gnu_hash.chain[1] += 0x3"},
 		Found: "predicted starts; really exit 1, \"unsupported version 0 of Verdef record\" twice: the text segment's p_vaddr + p_filesz wraps to 0x111, so _dl_map_segments maps none of it from the file and its zero-fill clears the first page from 0x111 on, where .gnu.version_d is"},
+	{Name: "lib-verdaux-past-mapping", Seed: 8000003694, Input: "uses-libdemo-lld", Library: true, Damage: []string{"phdr[1].p_paddr = 0x0", "verdef[1].vd_aux = 0x2"},
+		Found: "predicted SIGSEGV [versions/versions-fault]; really exit 1 \"version `DEMO_1.0' not found\": the version name is read 0x1c41c bytes past the library's pages, in ld.so's text as this process's layout had it (rtld's malloc pages, the vDSO, then ld.so lie above the first library mapped); now undetermined", Undetermined: true},
+	{Name: "lib-verdaux-misaligned-past-mapping", Seed: 8000004956, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"dynsym[2].st_info = 0xb0", "verdef[2].vd_aux += 0xffffffff"},
+		Found: "predicted SIGSEGV [versions/versions-fault]; really exit 1 \"version `DEMO_2.0' not found\": a Verdaux read one byte early gives a name 0x2e70 bytes past the library's pages, readable in this process's layout; now undetermined", Undetermined: true},
 
 	// From a 3,000-case soak (seeds 9300000000..9300002999).
 	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
