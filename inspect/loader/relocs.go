@@ -694,6 +694,11 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 			return fail
 		}
 	}
+	if g := ranges[1]; g.lazy && g.size > 0 {
+		if f := r.pltBeyondSize(lm, g.start, g.size, rela); f != nil {
+			r.unrebased = append(r.unrebased, f)
+		}
+	}
 	if fail := r.protectRelro(lm); fail != nil {
 		return fail
 	}

@@ -354,6 +354,10 @@ var namedCases = []struct {
 		Found: "predicted SIGSEGV [versions/versions-fault]; really exit 1 \"version `DEMO_1.0' not found\": the version name is read 0x1c41c bytes past the library's pages, in ld.so's text as this process's layout had it (rtld's malloc pages, the vDSO, then ld.so lie above the first library mapped); now undetermined", Undetermined: true},
 	{Name: "lib-verdaux-misaligned-past-mapping", Seed: 8000004956, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"dynsym[2].st_info = 0xb0", "verdef[2].vd_aux += 0xffffffff"},
 		Found: "predicted SIGSEGV [versions/versions-fault]; really exit 1 \"version `DEMO_2.0' not found\": a Verdaux read one byte early gives a name 0x2e70 bytes past the library's pages, readable in this process's layout; now undetermined", Undetermined: true},
+	{Name: "pltrelsz-one-entry", Seed: 8000000981, Input: "host-gcc-pie", Damage: []string{"dyn[DT_PLTRELSZ#0].d_val = 0x18"},
+		Found: "bookworm, trixie: predicted starts; really SIGSEGV before main: ld.so rebases only the first PLT slot, and the next PLT entry's GOT word keeps its link-time address (bullseye stops at the version check)"},
+	{Name: "syment-tag-becomes-pltrelsz", Seed: 8000004900, Input: "clang-lld", Damage: []string{"dyn[DT_SYMENT#0].d_tag -= 0x9"},
+		Found: "predicted starts; really SIGSEGV before main: DT_SYMENT (24) retagged DT_PLTRELSZ comes last and wins, so ld.so applies one DT_JMPREL entry and the second PLT entry jumps to a link-time address"},
 
 	// From a 3,000-case soak (seeds 9300000000..9300002999).
 	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
