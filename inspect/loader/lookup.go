@@ -304,10 +304,19 @@ func (r *relocator) lookupSymbol(name string, ref *sym, version *foundVersion, t
 
 // search is do_lookup_x over the scope in order, as _dl_lookup_symbol_x
 // runs it, before its handling of a protected reference.
-func (r *relocator) search(name string, ref *sym, version *foundVersion, typeClass int) (*lookupResult, error) {
+func (r *relocator) search(name string, ref *sym, version *foundVersion, typeClass int) (_ *lookupResult, err error) {
 	newHash := dlNewHash(name)
 	oldHash, haveOld := uint32(0), false
+	// Every read below is of the object being searched: a failure names
+	// it (readIn), for a read past its pages (pastMappingFinding).
+	var cur *loadedObj
+	defer func() {
+		if err != nil && cur != nil {
+			err = &readIn{obj: cur, err: err}
+		}
+	}()
 	for _, lm := range r.scope {
+		cur = lm.obj
 		if typeClass&classCopy != 0 && lm.main {
 			continue // a copy relocation is never resolved to the executable
 		}

@@ -1710,6 +1710,13 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	if errors.As(f.err, &pv) {
 		return r.undetermined(f, pv, firstCall)
 	}
+	during := "relocating " + filepath.Base(f.lm.obj.name)
+	if firstCall {
+		during = "at the first call through a lazily bound PLT slot of " + filepath.Base(f.lm.obj.name)
+	}
+	if fd, ok := r.c.pastMappingFinding(f.lm.obj, f.err, f.what, StageReloc, during, firstCall); ok {
+		return fd
+	}
 	c := r.c
 	who := c.display(f.lm.obj)
 	where := ""

@@ -778,7 +778,28 @@ func span(progs []inspect.Prog) (lo, hi uint64, ok bool) {
 	return lo, hi, ok
 }
 
-// pastMapping replays what is known of a version read ld.so makes in a
+// pastMapping turns a version read of _dl_check_map_versions that
+// finds nothing, in a library, into its undetermined finding when the
+// read is past the library's pages (pastMappingFinding), and adds it.
+func (c *checker) pastMapping(obj *loadedObj, err error, what string) bool {
+	fd, ok := c.pastMappingFinding(obj, err, what, StageVersions, "checking symbol versions", false)
+	if ok {
+		c.add(fd)
+	}
+	return ok
+}
+
+// readIn names the object whose memory a failed read was of, for reads
+// made while walking several objects (a symbol lookup's scope).
+type readIn struct {
+	obj *loadedObj
+	err error
+}
+
+func (e *readIn) Error() string { return e.err.Error() }
+func (e *readIn) Unwrap() error { return e.err }
+
+// pastMappingFinding replays what is known of a read ld.so makes in a
 // library past the pages that library reserves: ld.so maps libraries
 // with mmap, top down, each below those mapped before it (ld.so itself,
 // the vDSO, rtld's malloc pages, the libraries loaded earlier) and above
@@ -787,16 +808,20 @@ func span(progs []inspect.Prog) (lo, hi uint64, ok bool) {
 // outcome is undetermined (docs/decisions.md). Beyond everything that
 // can be mapped there, on either side, the read faults, and a read
 // within the library's own span that finds nothing is a PROT_NONE hole
-// (_dl_map_segments protects them): both stay faults. It adds the
-// finding and returns true when the read is of the first kind.
-func (c *checker) pastMapping(obj *loadedObj, err error, what string) bool {
+// (_dl_map_segments protects them): both stay faults, and ok is false.
+// firstCall is a read in a lazy binding, after the program has started.
+func (c *checker) pastMappingFinding(obj *loadedObj, err error, what string, stage Stage, during string, firstCall bool) (Finding, bool) {
+	var in *readIn
+	if errors.As(err, &in) {
+		obj = in.obj
+	}
 	var fe *inspect.FormatError
-	if obj.lib == nil || obj.preloaded || !errors.As(err, &fe) || !fe.InMem || fe.Fault != inspect.FaultUnmapped || obj == c.loaded[0] {
-		return false
+	if obj == nil || obj.lib == nil || obj.preloaded || !errors.As(err, &fe) || !fe.InMem || fe.Fault != inspect.FaultUnmapped || obj == c.loaded[0] {
+		return Finding{}, false
 	}
 	lo, hi, ok := span(obj.lib.progs)
 	if !ok {
-		return false
+		return Finding{}, false
 	}
 	var above, below uint64 = neighbourSlack, neighbourSlack
 	mine := false
@@ -818,31 +843,46 @@ func (c *checker) pastMapping(obj *loadedObj, err error, what string) bool {
 			above += h - l
 		}
 	}
+	// Addresses are link-time ones, which the load address moves as a
+	// whole: a read "below 0" is below the library's first page, in
+	// wrapping arithmetic of the class's word.
 	addr := fe.Addr
+	mask := ^uint64(0)
+	if obj.lib.class == elf.ELFCLASS32 {
+		mask = 0xffffffff
+	}
 	var side string
 	switch {
-	case addr >= hi && addr-hi < above:
-		side = fmt.Sprintf("0x%x bytes past its end (0x%x)", addr-hi, hi)
-	case addr < lo && lo-addr <= below:
-		side = fmt.Sprintf("0x%x bytes before its start (0x%x)", lo-addr, lo)
+	case addr >= lo && addr < hi:
+		return Finding{}, false
+	case (addr-hi)&mask < above:
+		side = fmt.Sprintf("0x%x bytes past its end (0x%x)", (addr-hi)&mask, hi)
+	case (lo-addr)&mask <= below:
+		side = fmt.Sprintf("0x%x bytes before its start (0x%x)", (lo-addr)&mask, lo)
 	default:
-		return false
+		return Finding{}, false
 	}
 	base := filepath.Base(obj.path)
-	possible := []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash}
-	if c.dlopen {
-		possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
-	}
-	c.add(Finding{Severity: SeverityFatal, Stage: StageVersions, Code: "versions-past-mapping", Object: obj.name,
+	fd := Finding{Severity: SeverityFatal, Stage: stage, Code: "read-past-mapping", Object: obj.name,
 		Outcome:  OutcomeUndetermined,
-		Possible: possible,
-		Summary: fmt.Sprintf("undetermined: checking symbol versions, ld.so reads %s of %s at 0x%x, outside the pages %s reserves, where the process has other mappings (ld.so, the vDSO, rtld's heap, other libraries) or none, as its layout has it: a read there may fault, or give bytes that make a version error, or let it go on, and nothing in the files says which",
-			what, base, addr, base),
+		Possible: []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash},
+		Summary: fmt.Sprintf("undetermined: %s, ld.so reads memory of %s at 0x%x (%s), outside the pages %s reserves, where the process has other mappings (ld.so, the vDSO, rtld's heap, other libraries) or none, as its layout has it: the read may fault, or give bytes that lead to an error or let it go on, and nothing in the files says which",
+			during, base, addr, what, base),
 		Evidence: []string{
 			err.Error(),
-			fmt.Sprintf("%s reserves 0x%x-0x%x at link time; the read is %s: a linker puts every version table and string of an object inside the object", base, lo, hi, side),
+			fmt.Sprintf("%s reserves 0x%x-0x%x at link time; the read is %s: a linker puts every table and string ld.so reads of an object inside the object", base, lo, hi, side),
 			fmt.Sprintf("up to 0x%x bytes above and 0x%x below it can belong to other mappings of the process (the objects loaded with it, and 1 MiB for the vDSO, rtld's malloc and ld.so.cache)", above, below),
 		},
-		Next: fmt.Sprintf("%s is damaged where its version tables point outside it: compare it with a pristine copy using `elfdoctor diff`; a run tells only what one process's layout gave", base)})
-	return true
+		Next: fmt.Sprintf("%s is damaged where its tables point outside it: compare it with a pristine copy using `elfdoctor diff`; a run tells only what one process's layout gave", base)}
+	if stage == StageVersions {
+		fd.Code = "versions-past-mapping"
+	}
+	switch {
+	case firstCall:
+		fd.Code += "-at-first-call"
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
+	case c.dlopen:
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
+	}
+	return fd, true
 }
