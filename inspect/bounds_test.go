@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"cmp"
+	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
@@ -225,5 +226,56 @@ func BenchmarkOverlaps(b *testing.B) {
 		im := f.NewImage(0x1000)
 		im.Overlaps()
 		im.OverlapCount()
+	}
+}
+
+// A library PT_LOAD after the first whose p_vaddr + p_filesz wraps
+// around is mapped as ld.so's _dl_map_segments maps it: nothing from the
+// file; the zero-fill clears the page its wrapped end falls in from there
+// on and leaves that whole page with the segment's protection, and maps
+// anonymous zeros to its end. The kernel's view of an executable is left as it was.
+func TestWrappedFileszImage(t *testing.T) {
+	b := manyLoads(3, func(i int) uint64 { return uint64(i) << 12 })
+	b = append(b, make([]byte, 3<<12-len(b))...)
+	le := binary.LittleEndian
+	for i := range 3 {
+		p := b[64+56*i:]
+		le.PutUint32(p[4:], uint32(elf.PF_R))
+		le.PutUint64(p[8:], uint64(i)<<12) // p_offset
+		le.PutUint64(p[32:], 0x200)        // p_filesz
+		le.PutUint64(p[40:], 0x200)        // p_memsz
+	}
+	// The second segment's p_filesz less 0x1000: p_vaddr + p_filesz
+	// wraps around to 0x200, in the first segment's page.
+	p1 := b[64+56:]
+	le.PutUint32(p1[4:], uint32(elf.PF_R|elf.PF_X))
+	le.PutUint64(p1[32:], 0x200-0x1000+1<<64-1+1)
+	f, err := open(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := f.NewImage(0x1000)
+	for _, c := range []struct {
+		addr uint64
+		file bool
+		perm elf.ProgFlag
+	}{
+		{0x100, true, elf.PF_R | elf.PF_X},  // before the wrapped end: file bytes, the page re-protected
+		{0x200, false, elf.PF_R | elf.PF_X}, // cleared, with the wrapped segment's protection
+		{0xfff, false, elf.PF_R | elf.PF_X},
+		{0x1000, false, elf.PF_R | elf.PF_X}, // the segment itself: anonymous zeros
+		{0x2000, true, elf.PF_R},             // the next segment is mapped as usual
+	} {
+		l := im.Lookup(c.addr)
+		if !l.Mapped || l.File != c.file || l.Perm != c.perm {
+			t.Errorf("Lookup(0x%x) = mapped %v, file %v, perm %v; want file %v, perm %v", c.addr, l.Mapped, l.File, l.Perm, c.file, c.perm)
+		}
+	}
+	if n := im.OverlapCount(); n != 0 {
+		t.Errorf("OverlapCount = %d, want 0: ld.so's zero-fill is no PT_LOAD", n)
+	}
+	f.MapAsKernel()
+	if l := f.Image().Lookup(0x200); !l.File {
+		t.Errorf("kernel view: Lookup(0x200) is not file-backed: only ld.so's mapping is changed")
 	}
 }
