@@ -98,13 +98,35 @@ func mapSegmentsError(progs []inspect.Prog, minor int) string {
 	for i := 1; i < len(lc); i++ {
 		holes = holes || lc[i-1].mapend != lc[i].mapstart
 	}
-	if !holes || lc[len(lc)-1].mapstart >= lc[0].mapend {
-		return ""
+	if holes && lc[len(lc)-1].mapstart < lc[0].mapend {
+		if minor != 0 && minor < 36 {
+			return "cannot change memory protections"
+		}
+		return "ELF load command address/offset not page-aligned"
 	}
-	if minor != 0 && minor < 36 {
-		return "cannot change memory protections"
+	// Then, segment by segment, the zero-fill past each one's file
+	// bytes: whole pages of it are an anonymous mapping with the
+	// segment's protection, which the kernel charges to commit
+	// accounting when it is writable (a private read-only one is not
+	// charged); more than one request may get is ENOMEM.
+	limit, _ := commitLimit()
+	i := 0
+	for _, p := range progs {
+		if p.Type != elf.PT_LOAD {
+			continue
+		}
+		c := lc[i]
+		i++
+		dataend := p.Vaddr + p.Filesz
+		if c.allocend <= dataend || p.Flags&elf.PF_W == 0 || limit == 0 {
+			continue
+		}
+		zeropage := (dataend + page - 1) &^ (page - 1)
+		if c.allocend > zeropage && c.allocend-zeropage > limit {
+			return "cannot map zero-fill pages"
+		}
 	}
-	return "ELF load command address/offset not page-aligned"
+	return ""
 }
 
 // mapObject reports what _dl_map_object_from_fd refuses in a library
