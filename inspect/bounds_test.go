@@ -279,3 +279,36 @@ func TestWrappedFileszImage(t *testing.T) {
 		t.Errorf("kernel view: Lookup(0x200) is not file-backed: only ld.so's mapping is changed")
 	}
 }
+
+// A first PT_LOAD whose end, rounded up to a page, wraps around to its
+// own start leaves ld.so taking the segments as having holes: everything
+// from there to the last segment's first page is PROT_NONE, and the
+// later segments are mapped over it as usual.
+func TestWrappedFirstFileszImage(t *testing.T) {
+	b := manyLoads(3, func(i int) uint64 { return uint64(i) << 12 })
+	b = append(b, make([]byte, 3<<12-len(b))...)
+	le := binary.LittleEndian
+	for i := range 3 {
+		p := b[64+56*i:]
+		le.PutUint64(p[8:], uint64(i)<<12)
+		le.PutUint64(p[32:], 0x200)
+		le.PutUint64(p[40:], 0x200)
+	}
+	le.PutUint64(b[64+32:], 0x200-0x1000+1<<64-1+1) // the first segment's p_filesz less 0x1000
+	f, err := open(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := f.NewImage(0x1000)
+	if l := im.Lookup(0x100); !l.Mapped || l.Perm != 0 {
+		t.Errorf("Lookup(0x100) = mapped %v, perm %v; want PROT_NONE", l.Mapped, l.Perm)
+	}
+	if err := im.ReadAt(make([]byte, 4), 0x100, "hash table"); err == nil {
+		t.Error("a read in the PROT_NONE page succeeded")
+	}
+	for _, a := range []uint64{0x1000, 0x2000} {
+		if l := im.Lookup(a); !l.File || l.Perm == 0 {
+			t.Errorf("Lookup(0x%x) = file %v, perm %v; want the segment's file bytes", a, l.File, l.Perm)
+		}
+	}
+}

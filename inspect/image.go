@@ -129,6 +129,7 @@ func newImageAs(f *File, pageSize uint64, byKernel bool) *Image {
 				continue
 			}
 		}
+		wrappedFirst := !byKernel && firstLoad && f.Type == elf.ET_DYN && p.Filesz > p.Memsz
 		firstLoad = false
 		start := p.Vaddr &^ mask
 		end, ok1 := addNoOverflow(p.Vaddr, p.Memsz)
@@ -142,8 +143,41 @@ func newImageAs(f *File, pageSize uint64, byKernel bool) *Image {
 			fend = start
 		}
 		im.Maps = append(im.Maps, Mapping{Prog: p, Start: start, End: end, FileEnd: fend})
+		if wrappedFirst {
+			im.wrappedFirstFilesz(f, p, i)
+		}
 	}
 	return im
+}
+
+// wrappedFirstFilesz replays _dl_map_segments for a first PT_LOAD whose
+// p_vaddr + p_filesz, rounded up to a page, wraps around: its mapend
+// falls to its own first page (or below), so the segments
+// have holes, and the range from that mapend to the last segment's
+// first page is made PROT_NONE before the later segments are mapped
+// over it. Only the case where that range starts at the segment's own
+// first page is modelled (p_vaddr in the first page, as linkers put
+// it); from below, the mprotect would reach memory not the object's.
+func (im *Image) wrappedFirstFilesz(f *File, p *Prog, i int) {
+	mask := im.PageSize - 1
+	mapstart := p.Vaddr &^ mask
+	mapend := (p.Vaddr + p.Filesz + mask) &^ mask
+	var last *Prog
+	for j := i + 1; j < len(f.Progs); j++ {
+		if q := &f.Progs[j]; q.Type == elf.PT_LOAD && q.Memsz != 0 {
+			last = q
+		}
+	}
+	if last == nil || mapend != mapstart {
+		return
+	}
+	end := last.Vaddr &^ mask
+	if end <= mapend {
+		return
+	}
+	none := *p
+	none.Flags, none.Offset, none.Vaddr, none.Filesz, none.Memsz = 0, 0, mapend, 0, end-mapend
+	im.Maps = append(im.Maps, Mapping{Prog: &none, Start: mapend, End: end, FileEnd: mapend, ldso: true})
 }
 
 // wrappedFilesz replays what ld.so's _dl_map_segments

@@ -268,6 +268,13 @@ func (c *checker) wrappedFileszNote(lo *loadedObj) {
 		if p.Type != elf.PT_LOAD || p.Memsz == 0 {
 			continue
 		}
+		if first && p.Filesz > p.Memsz && (p.Vaddr+p.Filesz+0xfff)&^0xfff == p.Vaddr&^0xfff {
+			c.add(Finding{Severity: SeverityWarning, Stage: StageDeps, Code: "lib-filesz-wraps", Object: lo.name,
+				Summary: fmt.Sprintf("the first PT_LOAD (%d) of %s has p_filesz 0x%x, so its end rounded up to a page wraps around to its own start: _dl_map_segments takes the segments as having holes and makes everything up to the last segment inaccessible (PROT_NONE) before mapping the others",
+					p.Index, filepath.Base(lo.path), p.Filesz),
+				Evidence: []string{fmt.Sprintf("program header %d: vaddr 0x%x, FileSiz 0x%x, MemSiz 0x%x", p.Index, p.Vaddr, p.Filesz, p.Memsz)},
+				Next:     "the library's program headers were damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`"})
+		}
 		if !first && p.Vaddr+p.Filesz < p.Vaddr {
 			end := p.Vaddr + p.Filesz
 			c.add(Finding{Severity: SeverityWarning, Stage: StageDeps, Code: "lib-filesz-wraps", Object: lo.name,

@@ -362,6 +362,10 @@ var namedCases = []struct {
 		Found: "bullseye: predicted SIGSEGV at the first call [relocation/reloc-fault-at-first-call]; really exit 127 \"undefined symbol: demo_one\": the hash chain is read 0x2c bytes below the library's first page, readable in bullseye's layout and not in bookworm's or trixie's (SIGSEGV); now undetermined", Undetermined: true},
 	{Name: "lib-data-memsz-huge", Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"phdr[3].p_memsz += 0x10000000000"},
 		Found: "written beside rodata-memsz-huge (the kernel's vm_brk): predicted starts; really exit 127 \"cannot map zero-fill pages\": _dl_map_segments' anonymous mapping of 1 TiB of writable zero-fill is refused by commit accounting"},
+	{Name: "lib-first-load-filesz-wraps", Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"phdr[0].p_filesz -= 0x1000"},
+		Found: "written beside lib-filesz-wraps-zero-fill: predicted starts; really SIGSEGV before main: the first segment's end rounded up wraps to its start, so _dl_map_segments makes the library's first pages PROT_NONE as holes, and _dl_setup_hash reads the hash table there"},
+	{Name: "lib-first-load-filesz-wraps-lld", Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"phdr[1].p_filesz -= 0x1000"},
+		Found: "written beside lib-filesz-wraps-zero-fill: predicted starts; really SIGSEGV before main (lld's layout, the first PT_LOAD after PT_PHDR)"},
 
 	// From a 3,000-case soak (seeds 9300000000..9300002999).
 	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
