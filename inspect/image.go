@@ -121,7 +121,14 @@ func newImageAs(f *File, pageSize uint64, byKernel bool) *Image {
 	firstLoad := true
 	for i := range f.Progs {
 		p := &f.Progs[i]
-		if p.Type != elf.PT_LOAD || p.Memsz == 0 {
+		if p.Type != elf.PT_LOAD {
+			continue
+		}
+		// ld.so maps a segment's file pages whatever p_memsz says
+		// (_dl_map_object_from_fd's mapend comes from p_filesz alone);
+		// the kernel refuses p_filesz > p_memsz.
+		if p.Memsz == 0 && (byKernel || p.Filesz == 0) {
+			firstLoad = firstLoad && byKernel
 			continue
 		}
 		if !byKernel && !firstLoad && f.Type == elf.ET_DYN && p.Vaddr+p.Filesz < p.Vaddr {
@@ -141,6 +148,16 @@ func newImageAs(f *File, pageSize uint64, byKernel bool) *Image {
 		fend = roundUp(fend, pageSize)
 		if p.Filesz == 0 {
 			fend = start
+		}
+		if !byKernel && p.Filesz > p.Memsz {
+			// mapend in ld.so's wrapping arithmetic: past the segment's
+			// start, its file pages reach it; at or below, none are
+			// mapped from the file (wrappedFirstFilesz).
+			fend = start
+			if mapend := (p.Vaddr + p.Filesz + mask) &^ mask; mapend > start {
+				fend = mapend
+			}
+			end = max(end, fend)
 		}
 		im.Maps = append(im.Maps, Mapping{Prog: p, Start: start, End: end, FileEnd: fend})
 		if wrappedFirst {

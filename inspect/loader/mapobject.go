@@ -151,6 +151,10 @@ func (c *checker) mapObject(lo *loadedObj, li *loaderInfo) bool {
 	msg := mapObjectError(e.progs, e.typ, li.minor)
 	if msg == "" && e.typ == elf.ET_DYN {
 		c.wrappedFileszNote(lo)
+		if fd, ok := c.pastReservation(lo); ok {
+			c.add(fd)
+			return false
+		}
 	}
 	if msg == "" {
 		// Once the segments are mapped, elf_get_dynamic_info reads the
@@ -285,4 +289,64 @@ func (c *checker) wrappedFileszNote(lo *loadedObj) {
 		}
 		first = false
 	}
+}
+
+// pastReservation replays where _dl_map_segments maps a library's
+// segments outside the block it reserved first: that block is
+// maplength bytes from the first segment's page (to the last segment's
+// p_vaddr + p_memsz), and every later mmap is MAP_FIXED, so a segment
+// whose file pages or zero-fill reach past the block's end replace
+// whatever the process had mapped there, above the library: rtld's
+// malloc pages (link maps among them), the vDSO, ld.so itself, or
+// nothing. What follows depends on that layout, which no file decides:
+// the outcome is undetermined. A linker makes the last segment end the
+// object, so this is the mark of a damaged p_filesz or p_memsz.
+func (c *checker) pastReservation(lo *loadedObj) (Finding, bool) {
+	const page = 0x1000
+	var loads []inspect.Prog
+	for _, p := range lo.lib.progs {
+		if p.Type == elf.PT_LOAD {
+			loads = append(loads, p)
+		}
+	}
+	if len(loads) == 0 {
+		return Finding{}, false
+	}
+	first, last := loads[0], loads[len(loads)-1]
+	mapstart := first.Vaddr &^ (page - 1)
+	end := (mapstart + (last.Vaddr + last.Memsz - mapstart) + page - 1) &^ (page - 1)
+	if end <= mapstart {
+		return Finding{}, false
+	}
+	for _, p := range loads {
+		dataend := p.Vaddr + p.Filesz
+		start := p.Vaddr &^ (page - 1)
+		reach, what := uint64(0), ""
+		if mapend := (dataend + page - 1) &^ (page - 1); mapend > start && mapend > end && dataend >= p.Vaddr {
+			reach, what = mapend, "its file pages"
+		}
+		if allocend := p.Vaddr + p.Memsz; allocend > dataend && allocend >= p.Vaddr {
+			if zeroend := (allocend + page - 1) &^ (page - 1); zeroend > end && zeroend > reach {
+				reach, what = zeroend, "its zero-fill"
+			}
+		}
+		if reach == 0 {
+			continue
+		}
+		base := filepath.Base(lo.path)
+		possible := []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash}
+		if c.dlopen {
+			possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
+		}
+		return Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-map-past-reservation", Object: lo.name,
+			Outcome: OutcomeUndetermined, Possible: possible,
+			Summary: fmt.Sprintf("undetermined: ld.so maps PT_LOAD %d of %s with %s up to 0x%x, past the 0x%x-0x%x it reserved for the library, over whatever the process has mapped above it (rtld's malloc pages, the vDSO, ld.so itself, or nothing), as its layout has it: nothing in the files says what that breaks",
+				p.Index, base, what, reach, mapstart, end),
+			Evidence: []string{
+				fmt.Sprintf("program header %d: vaddr 0x%x, FileSiz 0x%x, MemSiz 0x%x", p.Index, p.Vaddr, p.Filesz, p.Memsz),
+				fmt.Sprintf("the reservation is the first segment's page 0x%x to the last segment's end 0x%x (program header %d: vaddr 0x%x + MemSiz 0x%x); a linker makes the last segment end the object", mapstart, end, last.Index, last.Vaddr, last.Memsz),
+			},
+			Next: fmt.Sprintf("%s's program headers were damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`; a run tells only what one process's layout gave", base)}, true
+	}
+	return Finding{}, false
 }

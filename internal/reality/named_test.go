@@ -366,6 +366,14 @@ var namedCases = []struct {
 		Found: "written beside lib-filesz-wraps-zero-fill: predicted starts; really SIGSEGV before main: the first segment's end rounded up wraps to its start, so _dl_map_segments makes the library's first pages PROT_NONE as holes, and _dl_setup_hash reads the hash table there"},
 	{Name: "lib-first-load-filesz-wraps-lld", Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"phdr[1].p_filesz -= 0x1000"},
 		Found: "written beside lib-filesz-wraps-zero-fill: predicted starts; really SIGSEGV before main (lld's layout, the first PT_LOAD after PT_PHDR)"},
+	{Name: "lib-text-memsz-zero", Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"phdr[1].p_memsz = 0x0"},
+		Found: "written while checking the mapping group: predicted SIGSEGV [initialisers/init-not-code] (the view left the segment out); really starts: _dl_map_object_from_fd maps a segment's file pages by p_filesz whatever p_memsz says"},
+	{Name: "lib-first-load-memsz-zero", Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"phdr[0].p_memsz = 0x0"},
+		Found: "written while checking the mapping group: predicted SIGSEGV [dependencies/hash-unreadable]; really starts (the first segment's file pages are mapped as the reservation)"},
+	{Name: "lib-text-zero-fill-past-reservation", Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"phdr[1].p_memsz += 0x100000"},
+		Found: "written while checking the mapping group: predicted starts; really SIGSEGV before main: the text segment's zero-fill is mapped MAP_FIXED 1 MiB past the block ld.so reserved, over rtld's malloc pages, the vDSO and ld.so; now undetermined", Undetermined: true},
+	{Name: "lib-data-memsz-zero-past-reservation", Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"phdr[3].p_memsz = 0x0"},
+		Found: "written while checking the mapping group: predicted SIGSEGV (the view left the segment out, so .dynamic was unmapped); really SIGSEGV before main: the reservation ends at the last segment's p_vaddr, and its file pages are mapped one page past it, over what lies above; now undetermined", Undetermined: true},
 
 	// From a 3,000-case soak (seeds 9300000000..9300002999).
 	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
