@@ -94,6 +94,24 @@ func mapSegmentsError(progs []inspect.Prog, minor int) string {
 	if ts := taskSize(&inspect.File{Header: inspect.Header{Class: elf.ELFCLASS64}}); maplength == 0 || (ts != 0 && maplength > ts) {
 		return "failed to map segment from shared object"
 	}
+	// Each file mapping's offset (p_offset rounded down) must leave the
+	// mapping's length below the largest file offset Linux maps
+	// (file_mmap_ok, mm/mmap.c: MAX_LFS_FILESIZE); past it mmap fails
+	// with EOVERFLOW. The first segment maps the whole reservation.
+	offsetOK := func(p inspect.Prog, length uint64) bool {
+		const maxLFS = 1<<63 - 1
+		length = (length + page - 1) &^ (page - 1)
+		return length <= maxLFS && (p.Offset&^(page-1))>>12 <= (maxLFS-length)>>12
+	}
+	var loads []inspect.Prog
+	for _, p := range progs {
+		if p.Type == elf.PT_LOAD {
+			loads = append(loads, p)
+		}
+	}
+	if !offsetOK(loads[0], maplength) {
+		return "failed to map segment from shared object"
+	}
 	holes := false
 	for i := 1; i < len(lc); i++ {
 		holes = holes || lc[i-1].mapend != lc[i].mapstart
@@ -110,13 +128,11 @@ func mapSegmentsError(progs []inspect.Prog, minor int) string {
 	// accounting when it is writable (a private read-only one is not
 	// charged); more than one request may get is ENOMEM.
 	limit, _ := commitLimit()
-	i := 0
-	for _, p := range progs {
-		if p.Type != elf.PT_LOAD {
-			continue
-		}
+	for i, p := range loads {
 		c := lc[i]
-		i++
+		if i > 0 && c.mapend > c.mapstart && !offsetOK(p, c.mapend-c.mapstart) {
+			return "failed to map segment from shared object"
+		}
 		dataend := p.Vaddr + p.Filesz
 		if c.allocend <= dataend || p.Flags&elf.PF_W == 0 || limit == 0 {
 			continue

@@ -374,6 +374,10 @@ var namedCases = []struct {
 		Found: "written while checking the mapping group: predicted starts; really SIGSEGV before main: the text segment's zero-fill is mapped MAP_FIXED 1 MiB past the block ld.so reserved, over rtld's malloc pages, the vDSO and ld.so; now undetermined", Undetermined: true},
 	{Name: "lib-data-memsz-zero-past-reservation", Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"phdr[3].p_memsz = 0x0"},
 		Found: "written while checking the mapping group: predicted SIGSEGV (the view left the segment out, so .dynamic was unmapped); really SIGSEGV before main: the reservation ends at the last segment's p_vaddr, and its file pages are mapped one page past it, over what lies above; now undetermined", Undetermined: true},
+	{Name: "lib-first-load-offset-wraps", Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"phdr[0].p_offset -= 0x1000"},
+		Found: "written while checking the mapping group: predicted SIGBUS [dependencies/hash-unreadable]; really exit 127 \"failed to map segment from shared object\": an offset near 2^64 makes mmap fail with EOVERFLOW (file_mmap_ok)"},
+	{Name: "lib-text-offset-wraps", Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"phdr[1].p_offset -= 0x3000"},
+		Found: "written while checking the mapping group: predicted starts; really exit 127 \"failed to map segment from shared object\" (a later segment's MAP_FIXED mmap fails the same way)"},
 
 	// From a 3,000-case soak (seeds 9300000000..9300002999).
 	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
