@@ -491,6 +491,11 @@ func (c *checker) kernel() {
 				ev, "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"))
 			return
 		}
+		if why := c.offsetUnmappable(p, loads); why != "" {
+			c.add(killedAfterCommit("load-offset-unmappable", fmt.Sprintf("PT_LOAD %d cannot be mapped from its file offset: %s", p.Index, why),
+				ev, "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"))
+			return
+		}
 		if p.Filesz > p.Memsz {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "filesz-gt-memsz",
 				Summary:  fmt.Sprintf("PT_LOAD %d has FileSiz larger than MemSiz", p.Index),

@@ -646,3 +646,38 @@ var commit struct {
 	v   uint64
 	why string
 }
+
+// offsetUnmappable replays the offset checks of elf_map's vm_mmap
+// (fs/binfmt_elf.c, mm/util.c, mm/mmap.c) for a PT_LOAD with file bytes:
+// the offset is p_offset less p_vaddr's page offset, the length
+// p_filesz plus that page offset (for an ET_DYN program's first
+// segment, the whole span of its PT_LOADs); an offset whose end wraps
+// is EINVAL, one past the largest file offset Linux maps
+// (file_mmap_ok: MAX_LFS_FILESIZE less the length) EOVERFLOW. Either
+// fails exec after the point of no return. It returns why, or "".
+func (c *checker) offsetUnmappable(p *inspect.Prog, loads []*inspect.Prog) string {
+	if p.Filesz == 0 || runtime.GOOS != "linux" {
+		return ""
+	}
+	page := inspect.PageSizeFor(c.f.Machine)
+	pageOff := p.Vaddr & (page - 1)
+	off := p.Offset - pageOff
+	length := p.Filesz + pageOff
+	if c.f.Type == elf.ET_DYN && p == loads[0] {
+		lo, hi := ^uint64(0), uint64(0)
+		for _, l := range loads {
+			lo = min(lo, l.Vaddr&^(page-1))
+			hi = max(hi, l.Vaddr+l.Memsz)
+		}
+		length = hi - lo
+	}
+	length = (length + page - 1) &^ (page - 1)
+	const maxLFS = 1<<63 - 1
+	switch {
+	case off+length < off:
+		return fmt.Sprintf("the mapping from file offset 0x%x for 0x%x bytes wraps around (EINVAL)", off, length)
+	case length > maxLFS || off/page > (maxLFS-length)/page:
+		return fmt.Sprintf("file offset 0x%x is past the largest offset Linux maps a file at (EOVERFLOW)", off)
+	}
+	return ""
+}

@@ -378,6 +378,10 @@ var namedCases = []struct {
 		Found: "written while checking the mapping group: predicted SIGBUS [dependencies/hash-unreadable]; really exit 127 \"failed to map segment from shared object\": an offset near 2^64 makes mmap fail with EOVERFLOW (file_mmap_ok)"},
 	{Name: "lib-text-offset-wraps", Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"phdr[1].p_offset -= 0x3000"},
 		Found: "written while checking the mapping group: predicted starts; really exit 127 \"failed to map segment from shared object\" (a later segment's MAP_FIXED mmap fails the same way)"},
+	{Name: "text-offset-past-lfs-max", Input: "gcc-pie", Damage: []string{"phdr[3].p_offset -= 0x3000"},
+		Found: "written while checking the mapping group: predicted SIGBUS before main; really SIGSEGV before ld.so: elf_map's vm_mmap fails with EOVERFLOW (file_mmap_ok) after the point of no return"},
+	{Name: "pie-first-offset-wraps", Input: "gcc-pie", Damage: []string{"phdr[2].p_offset -= 0x3000"},
+		Found: "written while checking the mapping group: predicted SIGBUS before main; really SIGSEGV before ld.so: the first segment's mapping (the PIE's whole span) from an offset that wraps is vm_mmap's EINVAL"},
 
 	// From a 3,000-case soak (seeds 9300000000..9300002999).
 	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
