@@ -141,6 +141,12 @@ func newImageAs(f *File, pageSize uint64, byKernel bool) *Image {
 		start := p.Vaddr &^ mask
 		end, ok1 := addNoOverflow(p.Vaddr, p.Memsz)
 		fend, ok2 := addNoOverflow(p.Vaddr, min(p.Filesz, p.Memsz))
+		if !byKernel && !ok1 {
+			// allocend wraps below dataend: ld.so maps the file pages
+			// and no zero-fill.
+			end, ok1 = addNoOverflow(p.Vaddr, p.Filesz)
+			fend, ok2 = end, ok1
+		}
 		if !ok1 || !ok2 {
 			continue
 		}

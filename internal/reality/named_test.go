@@ -382,6 +382,8 @@ var namedCases = []struct {
 		Found: "written while checking the mapping group: predicted SIGBUS before main; really SIGSEGV before ld.so: elf_map's vm_mmap fails with EOVERFLOW (file_mmap_ok) after the point of no return"},
 	{Name: "pie-first-offset-wraps", Input: "gcc-pie", Damage: []string{"phdr[2].p_offset -= 0x3000"},
 		Found: "written while checking the mapping group: predicted SIGBUS before main; really SIGSEGV before ld.so: the first segment's mapping (the PIE's whole span) from an offset that wraps is vm_mmap's EINVAL"},
+	{Name: "lib-text-memsz-wraps", Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"phdr[1].p_memsz = 0xffffffffffffffff"},
+		Found: "written while checking the mapping group: predicted SIGSEGV [initialisers/init-not-code] (the view dropped a segment whose end wraps); really starts: ld.so maps its file pages, and its allocend, wrapped below its file end, asks for no zero-fill"},
 
 	// From a 3,000-case soak (seeds 9300000000..9300002999).
 	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
