@@ -305,6 +305,8 @@ func (c *checker) entry(when string) {
 		what, sig = "not mapped", "SIGSEGV"
 	case l.Perm&elf.PF_X == 0:
 		what, sig = fmt.Sprintf("in program header %d, which is %s, not executable", l.Prog, inspect.FlagString(l.Perm)), "SIGSEGV"
+	case c.relroCovers(f.Entry) != "":
+		what, sig = c.relroCovers(f.Entry), "SIGSEGV"
 	case l.File && l.Off&^(f.Image().PageSize-1) >= uint64(f.Size()):
 		what, sig = fmt.Sprintf("in program header %d at file offset 0x%x, on a page past the end of the file (size 0x%x)", l.Prog, l.Off, f.Size()), "SIGBUS"
 	default:
@@ -680,4 +682,26 @@ func (c *checker) offsetUnmappable(p *inspect.Prog, loads []*inspect.Prog) strin
 		return fmt.Sprintf("file offset 0x%x is past the largest offset Linux maps a file at (EOVERFLOW)", off)
 	}
 	return ""
+}
+
+// relroCovers says whether addr of the program lies in the pages
+// _dl_protect_relro made read-only after relocating it (from the page of
+// PT_GNU_RELRO's p_vaddr to the page its end falls in, the end's page
+// left out), which take away execute permission from code there: it
+// returns how, or "". Only after ld.so has relocated the program.
+func (c *checker) relroCovers(addr uint64) string {
+	if c.reloc == nil || len(c.loaded) == 0 {
+		return ""
+	}
+	lm := c.reloc.linkMapOf(c.loaded[0])
+	if lm == nil || !lm.main || !lm.hasRelro || lm.relroSize == 0 {
+		return ""
+	}
+	page := lm.f.Image().PageSize
+	start := lm.relroAddr &^ (page - 1)
+	end := lm.m.add(lm.relroAddr, lm.relroSize) &^ (page - 1)
+	if end <= start || addr < start || addr >= end {
+		return ""
+	}
+	return fmt.Sprintf("in the pages 0x%x-0x%x that ld.so made read-only after relocation (PT_GNU_RELRO: vaddr 0x%x, MemSiz 0x%x), so no longer executable", start, end, lm.relroAddr, lm.relroSize)
 }
