@@ -718,6 +718,13 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 			end = uint64(uint32(end))
 		}
 		if end > min(size, first) && (phoff > size || n > size-phoff) {
+			// pread64 refuses a negative offset with EINVAL, which
+			// _dl_signal_error appends in the words of rtld's own
+			// __strerror_r (elf/dl-minimal.c); a short read leaves
+			// errno 0.
+			if c.f.Class == elf.ELFCLASS64 && int64(phoff) < 0 {
+				return candidateStop, "cannot read file data: Invalid argument"
+			}
 			return candidateStop, "cannot read file data"
 		}
 	}

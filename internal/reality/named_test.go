@@ -387,6 +387,9 @@ var namedCases = []struct {
 	// From a 1,500-case soak (seeds 9300000000..9300001499).
 	{Name: "relro-vaddr-over-text", Seed: 9300000427, Input: "nozerofill-lld.patchelf", Damage: []string{"phdr[6].p_vaddr -= 0x1000", "dynsym[4].st_value += 0xb"},
 		Found: "predicted starts; really SIGSEGV before main: PT_GNU_RELRO moved down a page covers the text page, which _dl_protect_relro makes read-only, and ld.so then jumps to the entry point there"},
+	// From a 2,000-case soak (seeds 9400000000..9400001999).
+	{Name: "lib-phoff-negative-einval", Seed: 9400001775, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"ehdr.e_phoff = 0xf67dddc0cae5c4ae"},
+		Found: "predicted \"cannot read file data\"; really \"cannot read file data: Invalid argument\": open_verify's pread64 at a negative offset fails with EINVAL, which ld.so appends"},
 
 	// From a 3,000-case soak (seeds 9300000000..9300002999).
 	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
