@@ -11,10 +11,11 @@
 // or glibc function it replays. A newcomer asking "why did check say X"
 // opens this folder; the ELF model it reads through is package inspect.
 //
-// Where ld.so reads memory no file decides (today only a symbol version
-// index past its own l_versions array), the replay stops and the outcome
-// is OutcomeUndetermined, with the outcomes still possible: it never
-// guesses past such a read.
+// Where ld.so reads memory no file decides (a symbol version index past
+// its own l_versions array, a read a little outside a library's pages,
+// a library segment mapped past the block ld.so reserved for it), the
+// replay stops and the outcome is OutcomeUndetermined, with the outcomes
+// still possible: it never guesses past such a read.
 //
 // # Security
 //
