@@ -763,11 +763,20 @@ func (r *relocator) initArrayRelocated(lm *linkMap) *relocFail {
 	}
 	addr, ok1 := lm.d.Tag(elf.DT_INIT_ARRAY)
 	size, ok2 := lm.d.Tag(elf.DT_INIT_ARRAYSZ)
+	// A program linked before glibc 2.34 runs its initialisers from its
+	// own __libc_csu_init, by the addresses it was linked with
+	// (__init_array_start), never through DT_INIT_ARRAY.
+	what, site, name := "calling DT_INIT_ARRAY[0] (call_init)", "in call_init, before main", "DT_INIT_ARRAY[0]"
+	if lm.main && legacyStart(lm.obj) {
+		src := linkedInit(lm.f, lm.d)
+		addr, ok1, size, ok2 = src.arrayAddr, src.hasArray, src.arraySize, src.hasSize
+		what, site, name = "calling __init_array_start[0] (__libc_csu_init)", "in __libc_csu_init, before main", src.array+"[0]"
+	}
 	if !ok1 || !ok2 || size < r.word || lm.written[addr] {
 		return nil
 	}
 	var b [8]byte
-	if err := lm.f.Image().ReadAt(b[:r.word], addr, "DT_INIT_ARRAY[0]"); err != nil {
+	if err := lm.f.Image().ReadAt(b[:r.word], addr, name); err != nil {
 		return nil // the initialisers step reports an unreadable array
 	}
 	v := lm.f.ByteOrder().Uint64(b[:])
@@ -777,9 +786,9 @@ func (r *relocator) initArrayRelocated(lm *linkMap) *relocFail {
 	if v >= dynBase(lm.f) {
 		return nil // not a link-time address of this object
 	}
-	return &relocFail{lm: lm, what: "calling DT_INIT_ARRAY[0] (call_init)", site: "in call_init, before main",
-		err: &inspect.FormatError{Off: -1, Addr: v, InMem: true, Struct: "DT_INIT_ARRAY[0]",
-			Msg: fmt.Sprintf("no relocation ld.so applied writes DT_INIT_ARRAY[0] at 0x%x: it still holds the link-time address 0x%x, not the loaded one", addr, v), Fault: inspect.FaultUnmapped}}
+	return &relocFail{lm: lm, what: what, site: site,
+		err: &inspect.FormatError{Off: -1, Addr: v, InMem: true, Struct: name,
+			Msg: fmt.Sprintf("no relocation ld.so applied writes %s at 0x%x: it still holds the link-time address 0x%x, not the loaded one", name, addr, v), Fault: inspect.FaultUnmapped}}
 }
 
 // doRel replays elf_dynamic_do_Rel (elf/do-rel.h) over one range.

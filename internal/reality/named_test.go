@@ -390,6 +390,8 @@ var namedCases = []struct {
 	// From a 2,000-case soak (seeds 9400000000..9400001999).
 	{Name: "lib-phoff-negative-einval", Seed: 9400001775, Input: "uses-libdemo-lld", Library: true, LibPath: true, Damage: []string{"ehdr.e_phoff = 0xf67dddc0cae5c4ae"},
 		Found: "predicted \"cannot read file data\"; really \"cannot read file data: Invalid argument\": open_verify's pread64 at a negative offset fails with EINVAL, which ld.so appends"},
+	{Name: "init-array-tag-moved-legacy-start", Seed: 9400001078, Input: "uses-libdemo-lld", Damage: []string{"dyn[DT_INIT_ARRAY#0].d_val = 0x7"},
+		Found: "predicted SIGSEGV [relocation/reloc-fault] in call_init; really starts: a program linked before glibc 2.34 runs its initialisers from __libc_csu_init by __init_array_start, never through DT_INIT_ARRAY"},
 
 	// From a 3,000-case soak (seeds 9300000000..9300002999).
 	{Name: "lib-reservation-wraps", Seed: 9300002737, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[0].p_vaddr ^= 0x1000000000000000", "phdr[5].p_filesz += 0xb"},
