@@ -221,6 +221,9 @@ type checker struct {
 	// in the headers it read (mainMap).
 	rtldName uint64
 	reloc    *relocator // the relocation replay, kept for the lazy bindings at first call
+	// oracles are the function-start oracles of the objects a control
+	// transfer was judged in (funcstart.go).
+	oracles map[*inspect.File]*funcOracle
 }
 
 func (c *checker) add(f Finding) {

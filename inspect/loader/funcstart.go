@@ -1,0 +1,581 @@
+package loader
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// The function-start oracle: where a control transfer lands in an
+// object's code, by the two records a linker leaves of where functions
+// begin and end. PT_GNU_EH_FRAME's table (.eh_frame_hdr, which the loader
+// maps and the unwinder binary-searches) gives each FDE's first address;
+// the FDE gives its length. The symbol tables (.symtab, .dynsym) give
+// STT_FUNC symbols with st_size. Both are only ever used to withdraw a
+// "starts": an address inside a function is code nobody built to be
+// entered there, which the replay does not run (docs/decisions.md). No
+// answer is a crash claim, and anything either record cannot vouch for is
+// "not known".
+
+const (
+	// maxOracleSyms bounds the symbols read from one symbol table;
+	// libxul's .symtab has about 10^6.
+	maxOracleSyms = 1 << 22
+	// symChunk is how many symbols are looked at per read.
+	symChunk = 4096
+	// maxCIEAug bounds a CIE's augmentation string ("zR", "zPLR", ...).
+	maxCIEAug = 16
+)
+
+// funcPlace is the oracle's answer for one address.
+type funcPlace struct {
+	known bool
+	start bool   // the address is where a function (or a PLT entry) begins
+	name  string // the function's name, when a symbol names it
+	lo    uint64 // the function's span, [lo, hi)
+	hi    uint64
+	from  string // where the span comes from, for people
+}
+
+// into says how far into the function the address is, for people.
+func (p funcPlace) into(addr uint64) string {
+	name := p.name
+	if name == "" {
+		name = "a function"
+	}
+	return fmt.Sprintf("%d bytes into %s (0x%x-0x%x, %s)", addr-p.lo, name, p.lo, p.hi, p.from)
+}
+
+// funcOracle answers for one object, reading its tables in place.
+type funcOracle struct {
+	f  *inspect.File
+	im *inspect.Image
+	// The .eh_frame_hdr search table, when it is one this reader can
+	// binary-search: datarel entries of a fixed size.
+	hdr      uint64 // eh_frame_hdr's address: the base of datarel values
+	table    uint64 // the first entry
+	count    uint64
+	tableEnc byte
+	hasTable bool
+}
+
+// newFuncOracle reads PT_GNU_EH_FRAME's header. A header it does not
+// understand leaves only the symbol tables.
+func newFuncOracle(f *inspect.File) *funcOracle {
+	o := &funcOracle{f: f, im: f.Image()}
+	ps := f.ProgsOfType(elf.PT_GNU_EH_FRAME)
+	if len(ps) == 0 {
+		return o
+	}
+	hdr := ps[len(ps)-1].Vaddr
+	o.hdr = hdr
+	var b [4]byte
+	if o.im.ReadAt(b[:], hdr, ".eh_frame_hdr") != nil || b[0] != 1 {
+		return o
+	}
+	ptrEnc, countEnc, tableEnc := b[1], b[2], b[3]
+	if countEnc == dwEHPEOmit || tableEnc == dwEHPEOmit || tableEnc&0x70 != dwEHPEdatarel || encSize(tableEnc, f) == 0 {
+		return o
+	}
+	pos := hdr + 4
+	if _, n, ok := o.encoded(pos, ptrEnc); ok {
+		pos += n
+	} else {
+		return o
+	}
+	count, n, ok := o.encoded(pos, countEnc)
+	if !ok {
+		return o
+	}
+	o.table, o.count, o.tableEnc, o.hasTable = pos+n, count, tableEnc, true
+	return o
+}
+
+// DWARF exception-header pointer encodings (LSB 4.1, "DWARF Exception
+// Header Encoding").
+const (
+	dwEHPEOmit     = 0xff
+	dwEHPEuleb128  = 0x01
+	dwEHPEudata2   = 0x02
+	dwEHPEudata4   = 0x03
+	dwEHPEudata8   = 0x04
+	dwEHPEsleb128  = 0x09
+	dwEHPEsdata2   = 0x0a
+	dwEHPEsdata4   = 0x0b
+	dwEHPEsdata8   = 0x0c
+	dwEHPEpcrel    = 0x10
+	dwEHPEdatarel  = 0x30
+	dwEHPEindirect = 0x80
+)
+
+// encSize is the size of a fixed-size encoding, 0 for a variable or
+// unknown one.
+func encSize(enc byte, f *inspect.File) uint64 {
+	switch enc & 0x0f {
+	case 0x00:
+		if f.Class == elf.ELFCLASS32 {
+			return 4
+		}
+		return 8
+	case dwEHPEudata2, dwEHPEsdata2:
+		return 2
+	case dwEHPEudata4, dwEHPEsdata4:
+		return 4
+	case dwEHPEudata8, dwEHPEsdata8:
+		return 8
+	}
+	return 0
+}
+
+// encoded reads a pointer encoded with enc at addr and returns its value
+// with its application (pc-relative or relative to .eh_frame_hdr), and
+// its size. Indirect and other applications are not followed.
+func (o *funcOracle) encoded(addr uint64, enc byte) (v, n uint64, ok bool) {
+	raw, n, ok := o.rawEncoded(addr, enc)
+	if !ok {
+		return 0, 0, false
+	}
+	switch enc & 0x70 {
+	case 0:
+	case dwEHPEpcrel:
+		raw += addr
+	case dwEHPEdatarel:
+		raw += o.hdr
+	default:
+		return 0, 0, false
+	}
+	if enc&dwEHPEindirect != 0 {
+		return 0, 0, false
+	}
+	return raw, n, true
+}
+
+// rawEncoded reads the value of an encoding without its application.
+func (o *funcOracle) rawEncoded(addr uint64, enc byte) (v, n uint64, ok bool) {
+	if enc&0x0f == dwEHPEuleb128 || enc&0x0f == dwEHPEsleb128 {
+		var b [10]byte
+		if o.im.ReadAt(b[:1], addr, "encoded pointer") != nil {
+			return 0, 0, false
+		}
+		for i := range b {
+			if i > 0 && o.im.ReadAt(b[i:i+1], addr+uint64(i), "encoded pointer") != nil {
+				return 0, 0, false
+			}
+			if b[i]&0x80 == 0 {
+				if enc&0x0f == dwEHPEuleb128 {
+					u, k := binary.Uvarint(b[:i+1])
+					return u, uint64(k), k > 0
+				}
+				s, k := sleb(b[:i+1])
+				return uint64(s), uint64(k), k > 0
+			}
+		}
+		return 0, 0, false
+	}
+	size := encSize(enc, o.f)
+	if size == 0 {
+		return 0, 0, false
+	}
+	var b [8]byte
+	if o.im.ReadAt(b[:size], addr, "encoded pointer") != nil {
+		return 0, 0, false
+	}
+	bo := o.f.ByteOrder()
+	switch enc & 0x0f {
+	case 0x00:
+		if size == 4 {
+			return uint64(bo.Uint32(b[:])), 4, true
+		}
+		return bo.Uint64(b[:]), 8, true
+	case dwEHPEudata2:
+		return uint64(bo.Uint16(b[:])), 2, true
+	case dwEHPEsdata2:
+		return uint64(int64(int16(bo.Uint16(b[:])))), 2, true
+	case dwEHPEudata4:
+		return uint64(bo.Uint32(b[:])), 4, true
+	case dwEHPEsdata4:
+		return uint64(int64(int32(bo.Uint32(b[:])))), 4, true
+	default:
+		return bo.Uint64(b[:]), 8, true
+	}
+}
+
+// sleb decodes a signed LEB128 number.
+func sleb(b []byte) (int64, int) {
+	var v int64
+	var shift uint
+	for i, c := range b {
+		if shift < 64 {
+			v |= int64(c&0x7f) << shift
+		}
+		shift += 7
+		if c&0x80 == 0 {
+			if shift < 64 && c&0x40 != 0 {
+				v |= -1 << shift
+			}
+			return v, i + 1
+		}
+	}
+	return 0, 0
+}
+
+// fde finds the FDE whose range holds addr: the table entry with the
+// largest initial location at or below addr (a binary search over the
+// table in place), then that FDE's own pc_begin and pc_range. ok is false
+// when the table has no such entry or the FDE cannot be read or does not
+// match its entry.
+func (o *funcOracle) fde(addr uint64) (lo, hi, at uint64, ok bool) {
+	if !o.hasTable || o.count == 0 {
+		return 0, 0, 0, false
+	}
+	size := encSize(o.tableEnc, o.f)
+	entry := func(i uint64) (loc, fde uint64, ok bool) {
+		p := o.table + i*2*size
+		loc, _, ok1 := o.encoded(p, o.tableEnc)
+		fde, _, ok2 := o.encoded(p+size, o.tableEnc)
+		return loc, fde, ok1 && ok2
+	}
+	// The greatest i with entry(i).loc <= addr; 64 steps at most.
+	lo64, hi64 := uint64(0), o.count
+	for lo64 < hi64 {
+		mid := lo64 + (hi64-lo64)/2
+		loc, _, ok := entry(mid)
+		if !ok {
+			return 0, 0, 0, false
+		}
+		if loc <= addr {
+			lo64 = mid + 1
+		} else {
+			hi64 = mid
+		}
+	}
+	if lo64 == 0 {
+		return 0, 0, 0, false
+	}
+	loc, fdeAddr, ok := entry(lo64 - 1)
+	if !ok {
+		return 0, 0, 0, false
+	}
+	begin, length, ok := o.readFDE(fdeAddr)
+	if !ok || begin != loc {
+		return 0, 0, 0, false
+	}
+	end := begin + length
+	if end < begin || addr >= end {
+		return 0, 0, 0, false
+	}
+	return begin, end, fdeAddr, true
+}
+
+// readFDE reads an FDE's pc_begin and pc_range, encoded as its CIE's 'R'
+// augmentation says (.eh_frame's format, LSB 4.1).
+func (o *funcOracle) readFDE(at uint64) (begin, length uint64, ok bool) {
+	bo := o.f.ByteOrder()
+	var b [12]byte
+	if o.im.ReadAt(b[:8], at, "FDE") != nil {
+		return 0, 0, false
+	}
+	idField := at + 4
+	if bo.Uint32(b[:]) == 0xffffffff {
+		// The 64-bit DWARF format: an 8-byte length, then an 8-byte CIE
+		// pointer; .eh_frame keeps its CIE pointer 4 bytes wide.
+		if o.im.ReadAt(b[:], at+4, "FDE") != nil {
+			return 0, 0, false
+		}
+		idField = at + 12
+	}
+	var idb [4]byte
+	if o.im.ReadAt(idb[:], idField, "FDE") != nil {
+		return 0, 0, false
+	}
+	ciePtr := uint64(bo.Uint32(idb[:]))
+	if ciePtr == 0 || ciePtr > idField {
+		return 0, 0, false // a CIE, or a pointer before the address space
+	}
+	enc, ok := o.cieEncoding(idField - ciePtr)
+	if !ok {
+		return 0, 0, false
+	}
+	pc := idField + 4
+	begin, n, ok := o.encoded(pc, enc)
+	if !ok {
+		return 0, 0, false
+	}
+	length, _, ok = o.rawEncoded(pc+n, enc&0x0f)
+	return begin, length, ok
+}
+
+// cieEncoding reads the pointer encoding of a CIE's 'R' augmentation
+// (absolute pointers without one).
+func (o *funcOracle) cieEncoding(at uint64) (byte, bool) {
+	// A CIE is read whole when it can be; one at the very end of its
+	// mapping is read as far as the mapping goes.
+	var b [64]byte
+	read := false
+	for _, n := range []int{64, 32, 20} {
+		if o.im.ReadAt(b[:n], at, "CIE") == nil {
+			read = true
+			break
+		}
+	}
+	if !read {
+		return 0, false
+	}
+	bo := o.f.ByteOrder()
+	p := 8
+	if bo.Uint32(b[:]) == 0xffffffff {
+		p = 16
+	}
+	if p+2 > len(b) || bo.Uint32(b[p-4:]) != 0 {
+		return 0, false // not a CIE (.eh_frame's CIE id is 0)
+	}
+	version := b[p]
+	p++
+	if version != 1 && version != 3 {
+		return 0, false
+	}
+	end := bytes.IndexByte(b[p:min(p+maxCIEAug, len(b))], 0)
+	if end < 0 {
+		return 0, false
+	}
+	aug := string(b[p : p+end])
+	p += end + 1
+	if aug == "" {
+		return 0, true
+	}
+	if aug[0] != 'z' {
+		return 0, false
+	}
+	uleb := func() (uint64, bool) {
+		if p >= len(b) {
+			return 0, false
+		}
+		v, k := binary.Uvarint(b[p:])
+		if k <= 0 {
+			return 0, false
+		}
+		p += k
+		return v, true
+	}
+	if _, ok := uleb(); !ok { // code alignment
+		return 0, false
+	}
+	if p >= len(b) {
+		return 0, false
+	}
+	if _, k := sleb(b[p:]); k == 0 { // data alignment
+		return 0, false
+	} else {
+		p += k
+	}
+	if version == 1 {
+		p++ // return address register
+	} else if _, ok := uleb(); !ok {
+		return 0, false
+	}
+	if _, ok := uleb(); !ok { // augmentation data length
+		return 0, false
+	}
+	for _, c := range aug[1:] {
+		if p >= len(b) {
+			return 0, false
+		}
+		switch c {
+		case 'R':
+			return b[p], true
+		case 'L':
+			p++
+		case 'P':
+			penc := b[p]
+			p++
+			if penc&0x0f == dwEHPEuleb128 || penc&0x0f == dwEHPEsleb128 {
+				if _, ok := uleb(); !ok {
+					return 0, false
+				}
+				continue
+			}
+			size := encSize(penc, o.f)
+			if size == 0 {
+				return 0, false
+			}
+			p += int(size)
+		case 'S', 'B', 'G':
+		default:
+			return 0, false
+		}
+	}
+	return 0, true
+}
+
+// symbolScan is what one pass over the symbol tables found for addr.
+type symbolScan struct {
+	at        bool   // a symbol names addr exactly
+	atName    string // its name
+	inName    string // a sized function symbol that holds addr
+	inLo      uint64
+	inHi      uint64
+	inTable   string
+	fdeName   string // a symbol at the start of the FDE that holds addr
+	haveTable bool
+}
+
+// scanSymbols reads the section table's .symtab and .dynsym, bounded, for
+// the symbols around addr; fdeLo is the start of the FDE holding addr (0:
+// none), to be named.
+func (o *funcOracle) scanSymbols(addr, fdeLo uint64) symbolScan {
+	var s symbolScan
+	f := o.f
+	entSize := uint64(24)
+	if f.Class == elf.ELFCLASS32 {
+		entSize = 16
+	}
+	bo := f.ByteOrder()
+	for _, sec := range f.Sections {
+		if sec.Type != elf.SHT_SYMTAB && sec.Type != elf.SHT_DYNSYM {
+			continue
+		}
+		s.haveTable = true
+		n := min(sec.Size/entSize, maxOracleSyms)
+		var strtab *inspect.Section
+		if int(sec.Link) < len(f.Sections) {
+			strtab = &f.Sections[sec.Link]
+		}
+		name := func(off uint32) string {
+			if strtab == nil || uint64(off) >= strtab.Size {
+				return ""
+			}
+			b, err := f.ReadFull(int64(strtab.Offset+uint64(off)), min(256, strtab.Size-uint64(off)), "symbol name")
+			if err != nil {
+				return ""
+			}
+			if i := bytes.IndexByte(b, 0); i >= 0 {
+				b = b[:i]
+			}
+			return string(b)
+		}
+		for i := uint64(0); i < n; i += symChunk {
+			k := min(symChunk, n-i)
+			type hit struct {
+				nameOff   uint32
+				value     uint64
+				size      uint64
+				at, in, f bool
+			}
+			var hits []hit
+			err := f.View(int64(sec.Offset+i*entSize), k*entSize, sec.Name, func(b []byte) {
+				for j := uint64(0); j < k; j++ {
+					e := b[j*entSize:]
+					var nameOff uint32
+					var value, size uint64
+					var info byte
+					var shndx uint16
+					if entSize == 24 {
+						nameOff, info, shndx = bo.Uint32(e), e[4], bo.Uint16(e[6:])
+						value, size = bo.Uint64(e[8:]), bo.Uint64(e[16:])
+					} else {
+						nameOff, value, size = bo.Uint32(e), uint64(bo.Uint32(e[4:])), uint64(bo.Uint32(e[8:]))
+						info, shndx = e[12], bo.Uint16(e[14:])
+					}
+					if shndx == uint16(elf.SHN_UNDEF) || shndx == uint16(elf.SHN_ABS) || elf.ST_TYPE(info) == elf.STT_SECTION ||
+						elf.ST_TYPE(info) == elf.STT_FILE || elf.ST_TYPE(info) == elf.STT_TLS {
+						continue
+					}
+					h := hit{nameOff: nameOff, value: value, size: size}
+					h.at = value == addr
+					h.f = fdeLo != 0 && value == fdeLo && elf.ST_TYPE(info) == elf.STT_FUNC
+					fn := elf.ST_TYPE(info) == elf.STT_FUNC || elf.ST_TYPE(info) == elf.STT_GNU_IFUNC
+					h.in = fn && size > 0 && value < addr && addr-value < size
+					if h.at || h.in || h.f {
+						hits = append(hits, h)
+					}
+				}
+			})
+			if err != nil {
+				break
+			}
+			for _, h := range hits {
+				if h.at && !s.at {
+					s.at, s.atName = true, name(h.nameOff)
+				}
+				if h.f && s.fdeName == "" {
+					s.fdeName = name(h.nameOff)
+				}
+				if h.in && s.inName == "" {
+					s.inName, s.inLo, s.inHi, s.inTable = name(h.nameOff), h.value, h.value+h.size, sec.Name
+					if s.inName == "" {
+						s.inName = "a function"
+					}
+				}
+			}
+		}
+	}
+	return s
+}
+
+// stubStart says whether the bytes at addr are an entry point by their
+// own form: endbr64 or endbr32 (which CET-enabled compilers put at every
+// place an indirect branch may land), or a jump through memory (a PLT
+// entry, `jmp *SLOT(%rip)`, with or without a bnd prefix).
+func (o *funcOracle) stubStart(addr uint64) bool {
+	if o.f.Machine != elf.EM_X86_64 && o.f.Machine != elf.EM_386 {
+		return false
+	}
+	var b [4]byte
+	if o.im.ReadAt(b[:], addr, "instruction") != nil {
+		return false
+	}
+	switch {
+	case b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && (b[3] == 0xfa || b[3] == 0xfb):
+		return true
+	case b[0] == 0xff && b[1] == 0x25, b[0] == 0xf2 && b[1] == 0xff && b[2] == 0x25:
+		return true
+	}
+	return false
+}
+
+// place answers for addr: the start of a function, some bytes into one,
+// or not known. An address some record names as a start (a symbol's
+// value, an FDE's first address, an entry by its own bytes) is a start,
+// whatever the other records say.
+func (o *funcOracle) place(addr uint64) funcPlace {
+	lo, hi, at, inFDE := o.fde(addr)
+	if inFDE && lo == addr {
+		return funcPlace{known: true, start: true, lo: lo, hi: hi, from: fmt.Sprintf("its FDE at 0x%x", at)}
+	}
+	if o.stubStart(addr) {
+		return funcPlace{known: true, start: true}
+	}
+	fdeLo := uint64(0)
+	if inFDE {
+		fdeLo = lo
+	}
+	s := o.scanSymbols(addr, fdeLo)
+	if s.at {
+		return funcPlace{known: true, start: true, name: s.atName, lo: addr}
+	}
+	if inFDE {
+		return funcPlace{known: true, name: s.fdeName, lo: lo, hi: hi,
+			from: fmt.Sprintf("the FDE at 0x%x that PT_GNU_EH_FRAME's search table lists for 0x%x", at, lo)}
+	}
+	if s.inName != "" {
+		return funcPlace{known: true, name: s.inName, lo: s.inLo, hi: s.inHi,
+			from: fmt.Sprintf("its symbol in %s, st_size %d", s.inTable, s.inHi-s.inLo)}
+	}
+	return funcPlace{}
+}
+
+// funcOracle returns the oracle of f, made once per check.
+func (c *checker) funcOracle(f *inspect.File) *funcOracle {
+	if c.oracles == nil {
+		c.oracles = map[*inspect.File]*funcOracle{}
+	}
+	o := c.oracles[f]
+	if o == nil {
+		o = newFuncOracle(f)
+		c.oracles[f] = o
+	}
+	return o
+}

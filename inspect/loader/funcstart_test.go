@@ -1,0 +1,125 @@
+package loader
+
+import (
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// oracleInputs builds small programs with the machine's gcc (GNU ld) and
+// clang/lld, and stripped copies of them, so the oracle is tried on both
+// of its records and on the eh_frame table alone.
+func oracleInputs(t *testing.T) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "p.c")
+	code := `#include <stdio.h>
+static int helper(int x) { return x * 3 + 1; }
+int (*volatile fp)(int) = helper;
+__attribute__((constructor)) static void ctor(void) { fp(2); }
+int main(int argc, char **argv) { printf("%d\n", fp(argc)); return 0; }
+`
+	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	builds := map[string][]string{
+		"gcc-pie":         {"gcc", "-O1", "-o", "gcc-pie", "p.c"},
+		"gcc-nopie":       {"gcc", "-O1", "-fno-pie", "-no-pie", "-o", "gcc-nopie", "p.c"},
+		"clang-lld":       {"clang", "-O1", "-fuse-ld=lld", "-o", "clang-lld", "p.c"},
+		"clang-lld-nopie": {"clang", "-O1", "-fuse-ld=lld", "-fno-pie", "-no-pie", "-o", "clang-lld-nopie", "p.c"},
+	}
+	for name, argv := range builds {
+		if _, err := exec.LookPath(argv[0]); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is needed: %v", argv[0], err)
+			}
+			t.Skipf("%s not installed", argv[0])
+		}
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Dir = dir
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", argv, err, b)
+		}
+		out[name] = filepath.Join(dir, name)
+		stripped := filepath.Join(dir, name+".stripped")
+		if b, err := exec.Command("strip", "-o", stripped, out[name]).CombinedOutput(); err != nil {
+			t.Fatalf("strip: %v\n%s", err, b)
+		}
+		out[name+".stripped"] = stripped
+	}
+	return out
+}
+
+// TestFuncOracle holds the oracle to the symbol table debug/elf reads: the
+// start of every sized function is a start, and every byte past its start
+// is inside it, named by the FDE that covers it or by its symbol. On a
+// stripped copy the FDEs alone must give the same spans.
+func TestFuncOracle(t *testing.T) {
+	for name, path := range oracleInputs(t) {
+		t.Run(name, func(t *testing.T) {
+			unstripped := strings.TrimSuffix(path, ".stripped")
+			ef, err := elf.Open(unstripped)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ef.Close()
+			syms, err := ef.Symbols()
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := inspect.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			o := newFuncOracle(f)
+			if !o.hasTable {
+				t.Fatalf("%s: no .eh_frame_hdr search table read", name)
+			}
+			stripped := strings.HasSuffix(name, ".stripped")
+			checked := 0
+			for _, s := range syms {
+				if elf.ST_TYPE(s.Info) != elf.STT_FUNC || s.Size < 2 || s.Section == elf.SHN_UNDEF {
+					continue
+				}
+				if p := o.place(s.Value); !p.known || !p.start {
+					t.Errorf("place(0x%x) = %+v, want the start of %s", s.Value, p, s.Name)
+				}
+				lo, hi, _, inFDE := o.fde(s.Value)
+				if stripped && !inFDE {
+					continue // a function without an FDE is not known once stripped
+				}
+				for _, off := range []uint64{1, s.Size / 2, s.Size - 1} {
+					p := o.place(s.Value + off)
+					switch {
+					case !p.known || p.start:
+						// An endbr64 or a jmp through memory inside a
+						// function is taken as an entry point.
+						if !o.stubStart(s.Value + off) {
+							t.Errorf("place(%s+%d) = %+v, want inside %s", s.Name, off, p, s.Name)
+						}
+					case p.lo != s.Value && !(inFDE && p.lo == lo && p.hi == hi):
+						t.Errorf("place(%s+%d) spans 0x%x-0x%x (%s), want %s at 0x%x", s.Name, off, p.lo, p.hi, p.from, s.Name, s.Value)
+					case !stripped && p.name != s.Name:
+						t.Errorf("place(%s+%d) names %q", s.Name, off, p.name)
+					}
+				}
+				checked++
+			}
+			t.Logf("%d functions checked", checked)
+			if checked < 3 {
+				t.Errorf("only %d functions checked", checked)
+			}
+			// The entry point is _start, which crt1.o gives an FDE.
+			if p := o.place(f.Entry); !p.start {
+				t.Errorf("place(e_entry 0x%x) = %+v, want a start", f.Entry, p)
+			}
+		})
+	}
+}
