@@ -412,19 +412,30 @@ func (o *funcOracle) cieEncoding(at uint64) (byte, bool) {
 
 // symbolScan is what one pass over the symbol tables found for addr.
 type symbolScan struct {
-	at        bool   // a symbol names addr exactly
-	atName    string // its name
-	inName    string // a sized function symbol that holds addr
-	inLo      uint64
-	inHi      uint64
-	inTable   string
-	fdeName   string // a symbol at the start of the FDE that holds addr
-	haveTable bool
+	at      bool   // a symbol names addr exactly
+	atName  string // its name
+	inName  string // a function symbol that holds addr
+	inLo    uint64
+	inHi    uint64
+	inFrom  string
+	fdeName string // a function symbol at the start of the FDE that holds addr
+}
+
+// codeSym is a symbol of .symtab in executable code, as the scan keeps it.
+type codeSym struct {
+	nameOff     uint32
+	value, size uint64
+	shndx       uint16
+	fn, ok      bool
 }
 
 // scanSymbols reads the section table's .symtab and .dynsym, bounded, for
 // the symbols around addr; fdeLo is the start of the FDE holding addr (0:
-// none), to be named.
+// none), to be named. A function symbol with an st_size holds the bytes
+// it covers. One without (crtstuff's frame_dummy and
+// __do_global_dtors_aux, crti's _init and _fini) holds, in a full symbol
+// table (.symtab), the bytes up to the next symbol of its section or the
+// section's end: nothing else was linked there.
 func (o *funcOracle) scanSymbols(addr, fdeLo uint64) symbolScan {
 	var s symbolScan
 	f := o.f
@@ -437,7 +448,7 @@ func (o *funcOracle) scanSymbols(addr, fdeLo uint64) symbolScan {
 		if sec.Type != elf.SHT_SYMTAB && sec.Type != elf.SHT_DYNSYM {
 			continue
 		}
-		s.haveTable = true
+		full := sec.Type == elf.SHT_SYMTAB
 		n := min(sec.Size/entSize, maxOracleSyms)
 		var strtab *inspect.Section
 		if int(sec.Link) < len(f.Sections) {
@@ -456,61 +467,89 @@ func (o *funcOracle) scanSymbols(addr, fdeLo uint64) symbolScan {
 			}
 			return string(b)
 		}
+		// prev is the last code symbol at or below addr, next the first
+		// above it: the bounds of a function without a size.
+		var prev, next codeSym
+		var at, in, fde codeSym
 		for i := uint64(0); i < n; i += symChunk {
 			k := min(symChunk, n-i)
-			type hit struct {
-				nameOff   uint32
-				value     uint64
-				size      uint64
-				at, in, f bool
-			}
-			var hits []hit
 			err := f.View(int64(sec.Offset+i*entSize), k*entSize, sec.Name, func(b []byte) {
 				for j := uint64(0); j < k; j++ {
 					e := b[j*entSize:]
-					var nameOff uint32
-					var value, size uint64
+					var cs codeSym
 					var info byte
-					var shndx uint16
 					if entSize == 24 {
-						nameOff, info, shndx = bo.Uint32(e), e[4], bo.Uint16(e[6:])
-						value, size = bo.Uint64(e[8:]), bo.Uint64(e[16:])
+						cs.nameOff, info, cs.shndx = bo.Uint32(e), e[4], bo.Uint16(e[6:])
+						cs.value, cs.size = bo.Uint64(e[8:]), bo.Uint64(e[16:])
 					} else {
-						nameOff, value, size = bo.Uint32(e), uint64(bo.Uint32(e[4:])), uint64(bo.Uint32(e[8:]))
-						info, shndx = e[12], bo.Uint16(e[14:])
+						cs.nameOff, cs.value, cs.size = bo.Uint32(e), uint64(bo.Uint32(e[4:])), uint64(bo.Uint32(e[8:]))
+						info, cs.shndx = e[12], bo.Uint16(e[14:])
 					}
-					if shndx == uint16(elf.SHN_UNDEF) || shndx == uint16(elf.SHN_ABS) || elf.ST_TYPE(info) == elf.STT_SECTION ||
-						elf.ST_TYPE(info) == elf.STT_FILE || elf.ST_TYPE(info) == elf.STT_TLS {
+					typ := elf.ST_TYPE(info)
+					if cs.shndx == uint16(elf.SHN_UNDEF) || cs.shndx >= uint16(elf.SHN_LORESERVE) ||
+						typ == elf.STT_SECTION || typ == elf.STT_FILE || typ == elf.STT_TLS {
 						continue
 					}
-					h := hit{nameOff: nameOff, value: value, size: size}
-					h.at = value == addr
-					h.f = fdeLo != 0 && value == fdeLo && elf.ST_TYPE(info) == elf.STT_FUNC
-					fn := elf.ST_TYPE(info) == elf.STT_FUNC || elf.ST_TYPE(info) == elf.STT_GNU_IFUNC
-					h.in = fn && size > 0 && value < addr && addr-value < size
-					if h.at || h.in || h.f {
-						hits = append(hits, h)
+					cs.fn, cs.ok = typ == elf.STT_FUNC || typ == elf.STT_GNU_IFUNC, true
+					switch {
+					case cs.value == addr:
+						if !at.ok {
+							at = cs
+						}
+						continue
+					case cs.fn && cs.size > 0 && cs.value < addr && addr-cs.value < cs.size:
+						if !in.ok {
+							in = cs
+						}
+					}
+					if cs.fn && fdeLo != 0 && cs.value == fdeLo && !fde.ok {
+						fde = cs
+					}
+					if !full || int(cs.shndx) >= len(f.Sections) || f.Sections[cs.shndx].Flags&elf.SHF_EXECINSTR == 0 {
+						continue
+					}
+					if cs.value < addr && (!prev.ok || cs.value > prev.value || (cs.value == prev.value && cs.fn && !prev.fn)) {
+						prev = cs
+					}
+					if cs.value > addr && (!next.ok || cs.value < next.value) {
+						next = cs
 					}
 				}
 			})
 			if err != nil {
 				break
 			}
-			for _, h := range hits {
-				if h.at && !s.at {
-					s.at, s.atName = true, name(h.nameOff)
-				}
-				if h.f && s.fdeName == "" {
-					s.fdeName = name(h.nameOff)
-				}
-				if h.in && s.inName == "" {
-					s.inName, s.inLo, s.inHi, s.inTable = name(h.nameOff), h.value, h.value+h.size, sec.Name
-					if s.inName == "" {
-						s.inName = "a function"
-					}
-				}
-			}
 		}
+		if at.ok && !s.at {
+			s.at, s.atName = true, name(at.nameOff)
+		}
+		if fde.ok && s.fdeName == "" {
+			s.fdeName = name(fde.nameOff)
+		}
+		if s.inHi != 0 {
+			continue
+		}
+		if in.ok {
+			s.inName, s.inLo, s.inHi = name(in.nameOff), in.value, in.value+in.size
+			s.inFrom = fmt.Sprintf("its symbol in %s, st_size %d", sec.Name, in.size)
+			continue
+		}
+		if prev.ok && prev.fn && prev.size == 0 && full {
+			code := f.Sections[prev.shndx]
+			end, ok := addNoOverflow(code.Addr, code.Size)
+			if !ok || prev.value < code.Addr || addr >= end {
+				continue
+			}
+			from := fmt.Sprintf("its symbol in %s has no st_size; the end of section %s bounds it", sec.Name, code.Name)
+			if next.ok && next.shndx == prev.shndx && next.value < end {
+				end = next.value
+				from = fmt.Sprintf("its symbol in %s has no st_size; the next symbol of %s (%s) bounds it", sec.Name, code.Name, orNone(name(next.nameOff)))
+			}
+			s.inName, s.inLo, s.inHi, s.inFrom = name(prev.nameOff), prev.value, end, from
+		}
+	}
+	if s.inName == "" && s.inHi != 0 {
+		s.inName = "a function"
 	}
 	return s
 }
@@ -557,12 +596,15 @@ func (o *funcOracle) place(addr uint64) funcPlace {
 		return funcPlace{known: true, start: true, name: s.atName, lo: addr}
 	}
 	if inFDE {
-		return funcPlace{known: true, name: s.fdeName, lo: lo, hi: hi,
+		name := s.fdeName
+		if sec := o.f.SectionAt(lo); name == "" && sec != nil {
+			name = fmt.Sprintf("the code at 0x%x in %s", lo, sec.Name)
+		}
+		return funcPlace{known: true, name: name, lo: lo, hi: hi,
 			from: fmt.Sprintf("the FDE at 0x%x that PT_GNU_EH_FRAME's search table lists for 0x%x", at, lo)}
 	}
-	if s.inName != "" {
-		return funcPlace{known: true, name: s.inName, lo: s.inLo, hi: s.inHi,
-			from: fmt.Sprintf("its symbol in %s, st_size %d", s.inTable, s.inHi-s.inLo)}
+	if s.inHi != 0 {
+		return funcPlace{known: true, name: s.inName, lo: s.inLo, hi: s.inHi, from: s.inFrom}
 	}
 	return funcPlace{}
 }

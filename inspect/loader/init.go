@@ -2,6 +2,7 @@ package loader
 
 import (
 	"debug/elf"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -307,11 +308,24 @@ func (c *checker) finalisers() {
 func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) bool {
 	for _, call := range c.calls(f, o.dyn, src) {
 		why, sig := badCall(f, call)
+		if why == "" {
+			if j := c.inside(f, o.name, call.addr, call.what+" of "+filepath.Base(o.name), callSource(f, call, fini)); j != nil {
+				j.exit = fini
+				c.add(c.jumpFinding(j))
+				return true
+			}
+		}
 		if why == "" && fini && c.reloc != nil {
 			// The finaliser is code; the one crtstuff puts first calls
 			// __cxa_finalize through a GOT slot.
 			if lm := c.reloc.linkMapOf(o); lm != nil {
 				if fail := c.reloc.dtorsCall(lm, call.addr); fail != nil {
+					var j *jumpInto
+					if errors.As(fail.err, &j) {
+						j.exit = true
+						c.add(c.jumpFinding(j))
+						return true
+					}
 					fd := c.reloc.finding(fail, false)
 					fd.Stage, fd.Code, fd.Outcome = StageExit, "fini-call-fault", OutcomeExitCrash
 					fd.Summary = fmt.Sprintf("%s of %s calls __cxa_finalize through a GOT slot bound to something that is not code", call.what, filepath.Base(o.name))

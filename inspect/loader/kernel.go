@@ -312,6 +312,9 @@ func (c *checker) entry(when string) {
 	default:
 		why, s := undefinedAt(f, f.Entry)
 		if s == "" {
+			if j := c.inside(f, c.path, f.Entry, "the entry point", fmt.Sprintf("e_entry is 0x%x (ELF header, file offset 0x18): %s", f.Entry, when)); j != nil {
+				c.add(c.jumpFinding(j))
+			}
 			return
 		}
 		what, sig = "not the start of code: "+why, s

@@ -391,7 +391,15 @@ func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull 
 	var state string
 	switch {
 	case l.Mapped && l.Perm&elf.PF_X != 0:
-		return nil // code, whose run is not replayed
+		// Code, whose run is not replayed, unless a start-up call lands
+		// where no function starts (jumps.go).
+		if rl != nil {
+			return nil
+		}
+		if j := r.c.inside(def.f, def.obj.name, target, "the call through "+slotName, boundSource(slot, s.index, def.symName(s).s, def.obj.name, v.addend, target)); j != nil {
+			return &relocFail{lm: lm, r: rl, what: what, site: site, err: j}
+		}
+		return nil
 	case l.Mapped:
 		state = fmt.Sprintf("mapped %s by program header %d, not executable", inspect.FlagString(l.Perm), l.Prog)
 	case def == lm && target < lowestLoad(def.f):
@@ -1718,6 +1726,10 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	var pv *pastVersionsRead
 	if errors.As(f.err, &pv) {
 		return r.undetermined(f, pv, firstCall)
+	}
+	var j *jumpInto
+	if errors.As(f.err, &j) {
+		return r.c.jumpFinding(j)
 	}
 	during := "relocating " + filepath.Base(f.lm.obj.name)
 	if firstCall {

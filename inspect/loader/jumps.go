@@ -1,0 +1,101 @@
+package loader
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// jumpInto is a control transfer the replay knows of (the entry point, an
+// initialiser or finaliser, a call the start files make through a GOT
+// slot) that lands inside a function, not at its start: code that was not
+// built to be entered there runs, with registers and a stack it was not
+// built for, and what it does is not in any file. A linker writes only a
+// function's start into these places, so the file is damaged there.
+type jumpInto struct {
+	what   string   // the transfer: "the entry point", "DT_INIT_ARRAY[0]", ...
+	source []string // where the target was read, for people
+	obj    string   // the object whose code is entered
+	target uint64   // in that object's link-time addresses
+	place  funcPlace
+	exit   bool // the transfer happens at exit, after main
+}
+
+func (j *jumpInto) Error() string {
+	return fmt.Sprintf("%s jumps to 0x%x, %s", j.what, j.target, j.place.into(j.target))
+}
+
+// inside asks f's oracle where target lands, and returns the transfer
+// when it is inside a function; nil when it is a start or not known.
+func (c *checker) inside(f *inspect.File, obj string, target uint64, what string, source ...string) *jumpInto {
+	p := c.funcOracle(f).place(target)
+	if !p.known || p.start {
+		return nil
+	}
+	return &jumpInto{what: what, source: source, obj: obj, target: target, place: p}
+}
+
+// jumpFinding is the undetermined finding of a transfer into a function:
+// the outcomes still open are those of code running from there at that
+// point. Before main nothing ld.so does is left (no loader error, no
+// exec failure): the program may crash at once or later, run main and
+// exit or crash, stop at a lazily bound call, or never end. At exit main
+// has run.
+func (c *checker) jumpFinding(j *jumpInto) Finding {
+	base := filepath.Base(j.obj)
+	name := j.place.name
+	if name == "" {
+		name = "a function"
+	}
+	fd := Finding{Severity: SeverityFatal, Stage: StageInit, Code: "jump-into-function", Object: j.obj,
+		Outcome: OutcomeUndetermined,
+		Summary: fmt.Sprintf("undetermined: %s jumps to 0x%x in %s, %d bytes into %s rather than to a function's start: code that was not built to be entered there runs, and what it does depends on registers and memory no file decides",
+			j.what, j.target, base, j.target-j.place.lo, name),
+		Evidence: append(append([]string{}, j.source...),
+			fmt.Sprintf("0x%x is %s", j.target, j.place.into(j.target)),
+			"a linker writes only the start of a function there: the value was damaged"),
+		Next: "the file is damaged where the evidence says: compare with the pristine file using `elfdoctor diff`; a run tells only what one process's registers and memory gave"}
+	switch {
+	case j.exit:
+		fd.Stage = StageExit
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeExitCrash, OutcomeFirstCall, OutcomeHangs}
+	case c.dlopen:
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeHangs}
+	default:
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeFirstCall, OutcomeHangs}
+		if len(inspect.IdentifyQuick(c.f).Runtimes) > 0 {
+			fd.Possible = append(fd.Possible, OutcomeBareRuntime, OutcomeRuntimeFails)
+		}
+	}
+	if c.interpHost == "" && !c.dlopen && !j.exit {
+		fd.Stage = StageKernel
+	}
+	return fd
+}
+
+// callSource says where an initialiser's or finaliser's address was read.
+func callSource(f *inspect.File, call initCall, fini bool) string {
+	when := "called after relocation, before main"
+	if fini {
+		when = "called at exit, after main has run"
+	}
+	if call.slot == 0 && strings.HasPrefix(call.what, "DT_") {
+		return fmt.Sprintf("%s is 0x%x in the dynamic table (%s)", call.what, call.addr, when)
+	}
+	if call.slot == 0 {
+		return fmt.Sprintf("%s is 0x%x, the address the program's own start-up code (__libc_csu_init) was linked with (%s)", call.what, call.addr, when)
+	}
+	at := fmt.Sprintf("0x%x", call.slot)
+	if l := f.Image().Lookup(call.slot); l.Mapped && l.File {
+		at += fmt.Sprintf(" (file offset 0x%x)", l.Off)
+	}
+	return fmt.Sprintf("%s holds 0x%x, read at %s after relocation (%s)", call.what, call.addr, at, when)
+}
+
+// boundSource says what a relocation bound into a GOT slot the start
+// files call through.
+func boundSource(slot, symIdx uint64, sym, obj string, addend, target uint64) string {
+	return fmt.Sprintf("a relocation bound the GOT slot at 0x%x to symbol %d (%s) of %s plus 0x%x, vaddr 0x%x there", slot, symIdx, orNone(sym), filepath.Base(obj), addend, target)
+}
