@@ -222,14 +222,31 @@ func sleb(b []byte) (int64, int) {
 	return 0, 0
 }
 
-// fde finds the FDE whose range holds addr: the table entry with the
-// largest initial location at or below addr (a binary search over the
-// table in place), then that FDE's own pc_begin and pc_range. ok is false
-// when the table has no such entry or the FDE cannot be read or does not
-// match its entry.
+// fde finds the FDE whose range holds addr (around).
 func (o *funcOracle) fde(addr uint64) (lo, hi, at uint64, ok bool) {
-	if !o.hasTable || o.count == 0 {
+	n := o.around(addr)
+	if !n.hasPrev || addr >= n.prevHi {
 		return 0, 0, 0, false
+	}
+	return n.prevLo, n.prevHi, n.prevAt, true
+}
+
+// fdeNeighbours are the FDEs on either side of an address.
+type fdeNeighbours struct {
+	prevLo, prevHi, prevAt uint64 // the last FDE starting at or below it
+	hasPrev                bool
+	nextLo                 uint64 // the first one starting above it
+	hasNext                bool
+}
+
+// around finds the table entry with the largest initial location at or
+// below addr (a binary search over the table in place), reads that FDE's
+// own pc_begin and pc_range, and the next entry's initial location. An
+// FDE that cannot be read or does not match its entry is no FDE.
+func (o *funcOracle) around(addr uint64) fdeNeighbours {
+	var n fdeNeighbours
+	if !o.hasTable || o.count == 0 {
+		return n
 	}
 	size := encSize(o.tableEnc, o.f)
 	entry := func(i uint64) (loc, fde uint64, ok bool) {
@@ -239,35 +256,114 @@ func (o *funcOracle) fde(addr uint64) (lo, hi, at uint64, ok bool) {
 		return loc, fde, ok1 && ok2
 	}
 	// The greatest i with entry(i).loc <= addr; 64 steps at most.
-	lo64, hi64 := uint64(0), o.count
-	for lo64 < hi64 {
-		mid := lo64 + (hi64-lo64)/2
+	lo, hi := uint64(0), o.count
+	for lo < hi {
+		mid := lo + (hi-lo)/2
 		loc, _, ok := entry(mid)
 		if !ok {
-			return 0, 0, 0, false
+			return n
 		}
 		if loc <= addr {
-			lo64 = mid + 1
+			lo = mid + 1
 		} else {
-			hi64 = mid
+			hi = mid
 		}
 	}
-	if lo64 == 0 {
-		return 0, 0, 0, false
+	if lo < o.count {
+		if loc, _, ok := entry(lo); ok && loc > addr {
+			n.nextLo, n.hasNext = loc, true
+		}
 	}
-	loc, fdeAddr, ok := entry(lo64 - 1)
+	if lo == 0 {
+		return n
+	}
+	loc, fdeAddr, ok := entry(lo - 1)
 	if !ok {
-		return 0, 0, 0, false
+		return n
 	}
 	begin, length, ok := o.readFDE(fdeAddr)
-	if !ok || begin != loc {
-		return 0, 0, 0, false
-	}
 	end := begin + length
-	if end < begin || addr >= end {
-		return 0, 0, 0, false
+	if !ok || begin != loc || end < begin {
+		return n
 	}
-	return begin, end, fdeAddr, true
+	n.prevLo, n.prevHi, n.prevAt, n.hasPrev = begin, end, fdeAddr, true
+	return n
+}
+
+// maxPadding bounds the gap between two functions read as alignment
+// padding: linkers and assemblers align functions to at most 64 bytes.
+const maxPadding = 64
+
+// inPadding says whether addr lies inside one of the no-op instructions
+// that fill the gap between the FDE before it and the FDE after it, not
+// at an instruction's start: the assembler's alignment padding, which
+// nothing was built to enter in its middle. Entered at an instruction's
+// start the no-ops slide into the next function; then, or when the gap
+// holds anything but no-ops, it is not known.
+func (o *funcOracle) inPadding(addr uint64, n fdeNeighbours) (lo, hi uint64, ok bool) {
+	if !n.hasPrev || !n.hasNext || addr < n.prevHi || n.nextLo <= addr || n.nextLo-n.prevHi > maxPadding ||
+		(o.f.Machine != elf.EM_X86_64 && o.f.Machine != elf.EM_386) {
+		return 0, 0, false
+	}
+	var b [maxPadding]byte
+	gap := b[:n.nextLo-n.prevHi]
+	if o.im.ReadAt(gap, n.prevHi, "padding") != nil {
+		return 0, 0, false
+	}
+	inside := false
+	for i := 0; i < len(gap); {
+		k := nopLen(gap[i:])
+		if k == 0 {
+			return 0, 0, false
+		}
+		at := n.prevHi + uint64(i)
+		if addr > at && addr < at+uint64(k) {
+			inside = true
+		}
+		i += k
+	}
+	return n.prevHi, n.nextLo, inside
+}
+
+// nopLen is the length of the no-op instruction (nop, the multi-byte nopl
+// and nopw forms with their 0x66 and 0x2e prefixes, xchg %ax,%ax) or int3
+// at the start of b, or 0 when b does not start with one.
+func nopLen(b []byte) int {
+	i := 0
+	for i < len(b) && i < 14 && (b[i] == 0x66 || b[i] == 0x2e) {
+		i++
+	}
+	if i < len(b) && (b[i] == 0x90 || (b[i] == 0xcc && i == 0)) {
+		return i + 1
+	}
+	if i+2 >= len(b) || b[i] != 0x0f || b[i+1] != 0x1f {
+		return 0
+	}
+	m := b[i+2]
+	i += 3
+	mod, rm := m>>6, m&7
+	if m>>3&7 != 0 {
+		return 0 // 0f 1f /0 is nop; the other /r are reserved
+	}
+	if mod != 3 && rm == 4 {
+		if i >= len(b) {
+			return 0
+		}
+		if mod == 0 && b[i]&7 == 5 {
+			i += 4
+		}
+		i++
+	}
+	switch {
+	case mod == 1:
+		i++
+	case mod == 2 || (mod == 0 && rm == 5):
+		i += 4
+	}
+	if i > len(b) {
+		return 0
+	}
+	return i
 }
 
 // readFDE reads an FDE's pc_begin and pc_range, encoded as its CIE's 'R'
@@ -605,6 +701,17 @@ func (o *funcOracle) place(addr uint64) funcPlace {
 	}
 	if s.inHi != 0 {
 		return funcPlace{known: true, name: s.inName, lo: s.inLo, hi: s.inHi, from: s.inFrom}
+	}
+	if n := o.around(addr); !inFDE {
+		if plo, phi, ok := o.inPadding(addr, n); ok {
+			next := o.scanSymbols(phi, 0)
+			name := fmt.Sprintf("the alignment padding before the function at 0x%x", phi)
+			if next.at && next.atName != "" {
+				name = fmt.Sprintf("the alignment padding before %s", next.atName)
+			}
+			return funcPlace{known: true, name: name, lo: plo, hi: phi,
+				from: fmt.Sprintf("no-op instructions between the FDEs for 0x%x and 0x%x, entered in the middle of one", n.prevLo, phi)}
+		}
 	}
 	return funcPlace{}
 }
