@@ -384,8 +384,10 @@ func observedOutcomes(o Observation) []loader.Outcome {
 		return []loader.Outcome{loader.OutcomeRuntimeFails, loader.OutcomeFirstCall}
 	case ClassNoMain:
 		return []loader.Outcome{loader.OutcomeBareRuntime}
+	case ClassTimeout:
+		return []loader.Outcome{loader.OutcomeHangs}
 	}
-	return nil // a timeout is no outcome check predicts
+	return nil
 }
 
 // continuable are the findings of errors glibc raises with

@@ -417,6 +417,8 @@ func resultOutcomes(real damage.Result) []loader.Outcome {
 			return []loader.Outcome{loader.OutcomeExitCrash, loader.OutcomeFirstCall}
 		}
 		return []loader.Outcome{loader.OutcomeCrash, loader.OutcomeFirstCall}
+	case damage.Timeout:
+		return []loader.Outcome{loader.OutcomeHangs}
 	}
 	return nil
 }
