@@ -1,7 +1,9 @@
 package loader
 
 import (
+	"bytes"
 	"debug/elf"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,5 +123,53 @@ func TestFuncOracle(t *testing.T) {
 				t.Errorf("place(e_entry 0x%x) = %+v, want a start", f.Entry, p)
 			}
 		})
+	}
+}
+
+// FuzzFuncOracle asks the oracle about addresses of damaged fixtures: a
+// search table, FDE, CIE or symbol table of any shape must give an
+// answer or "not known", bounded, never a panic, and a start it reports
+// must be the address asked about.
+func FuzzFuncOracle(f *testing.F) {
+	for _, b := range fuzzSeeds(f) {
+		ef, err := elf.NewFile(bytes.NewReader(b))
+		if err != nil {
+			continue
+		}
+		f.Add(b, ef.Entry)
+		f.Add(b, ef.Entry+3)
+		ef.Close()
+	}
+	f.Fuzz(func(t *testing.T, b []byte, addr uint64) {
+		file, err := inspect.NewFile(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
+		}
+		o := newFuncOracle(file)
+		p := o.place(addr)
+		if p.known && !p.start && (addr < p.lo || addr >= p.hi) {
+			t.Fatalf("place(0x%x) = inside 0x%x-0x%x", addr, p.lo, p.hi)
+		}
+		o.place(p.lo)
+		o.place(addr + 1)
+	})
+}
+
+// TestNopLen holds the padding decoder to the forms gcc, GNU as and lld
+// pad with, each whole and no longer.
+func TestNopLen(t *testing.T) {
+	for _, tc := range []struct {
+		b    string
+		want int
+	}{
+		{"90", 1}, {"cc", 1}, {"6690", 2}, {"0f1f00", 3}, {"0f1f4000", 4}, {"0f1f440000", 5},
+		{"660f1f440000", 6}, {"0f1f8000000000", 7}, {"0f1f840000000000", 8}, {"660f1f840000000000", 9},
+		{"662e0f1f840000000000", 10}, {"66662e0f1f840000000000", 11},
+		{"0f1f", 0}, {"0f1f48", 0}, {"55", 0}, {"66cc", 0},
+	} {
+		b, _ := hex.DecodeString(tc.b)
+		if got := nopLen(b); got != tc.want {
+			t.Errorf("nopLen(%s) = %d, want %d", tc.b, got, tc.want)
+		}
 	}
 }
