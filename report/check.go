@@ -40,7 +40,7 @@ var outcomeWords = map[loader.Outcome]string{
 	loader.OutcomeDlopenFails:  "dlopen fails: the library cannot be loaded into a process",
 	loader.OutcomeBareRuntime:  "starts as the bare embedded runtime, without the application",
 	loader.OutcomeRuntimeFails: "the embedded runtime stops with an error",
-	loader.OutcomeUndetermined: "undetermined: ld.so reads memory whose content the files do not decide",
+	loader.OutcomeUndetermined: "undetermined: what happens next depends on memory or registers the files do not decide",
 	loader.OutcomeHangs:        "hangs before main: ld.so waits and does not go on by itself",
 }
 

@@ -76,12 +76,14 @@ const (
 	OutcomeFirstCall Outcome = "fails-at-first-call"
 	// OutcomeUndetermined: the replay reaches a read ld.so makes whose
 	// result does not come from the files (memory past one of its own
-	// allocations), so it cannot say what happens; Possible lists the
-	// outcomes still open. The file is damaged all the same.
+	// allocations), or code entered where it was not built to start, so
+	// it cannot say what happens; Possible lists the outcomes still open.
+	// The file is damaged all the same.
 	OutcomeUndetermined Outcome = "undetermined"
 	// OutcomeHangs: ld.so blocks before main and does not go on by
 	// itself: a candidate on the library path is a named pipe, and
-	// open(2) of a FIFO waits for a writer.
+	// open(2) of a FIFO waits for a writer. Among an undetermined
+	// finding's Possible, a process that does not end by itself.
 	OutcomeHangs Outcome = "hangs"
 )
 

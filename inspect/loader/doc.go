@@ -13,9 +13,12 @@
 //
 // Where ld.so reads memory no file decides (a symbol version index past
 // its own l_versions array, a read a little outside a library's pages,
-// a library segment mapped past the block ld.so reserved for it), the
-// replay stops and the outcome is OutcomeUndetermined, with the outcomes
-// still possible: it never guesses past such a read.
+// a library segment mapped past the block ld.so reserved for it), or
+// where a control transfer the replay knows of enters the program's code
+// inside a function rather than at its start (jumps.go, with the
+// function-start oracle of funcstart.go), the replay stops and the
+// outcome is OutcomeUndetermined, with the outcomes still possible: it
+// never guesses past such a point.
 //
 // # Security
 //

@@ -309,7 +309,7 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 	for _, call := range c.calls(f, o.dyn, src) {
 		why, sig := badCall(f, call)
 		if why == "" {
-			if j := c.inside(f, o.name, call.addr, call.what+" of "+filepath.Base(o.name), callSource(f, call, fini)); j != nil {
+			if j := c.inside(f, o.name, call.addr, call.what+" of "+filepath.Base(o.name), callSource(f, o.dyn, call, fini)); j != nil {
 				j.exit = fini
 				c.add(c.jumpFinding(j))
 				return true

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"debug/elf"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -55,7 +56,7 @@ func (c *checker) jumpFinding(j *jumpInto) Finding {
 			j.what, j.target, base, j.target-j.place.lo, name),
 		Evidence: append(append([]string{}, j.source...),
 			fmt.Sprintf("0x%x is %s", j.target, j.place.into(j.target)),
-			"a linker writes only the start of a function there: the value was damaged"),
+			fmt.Sprintf("a linker writes only the start of a function there, such as 0x%x: the value was damaged", j.place.lo)),
 		Next: "the file is damaged where the evidence says: compare with the pristine file using `elfdoctor diff`; a run tells only what one process's registers and memory gave"}
 	switch {
 	case j.exit:
@@ -76,13 +77,13 @@ func (c *checker) jumpFinding(j *jumpInto) Finding {
 }
 
 // callSource says where an initialiser's or finaliser's address was read.
-func callSource(f *inspect.File, call initCall, fini bool) string {
+func callSource(f *inspect.File, d *inspect.Dynamic, call initCall, fini bool) string {
 	when := "called after relocation, before main"
 	if fini {
 		when = "called at exit, after main has run"
 	}
 	if call.slot == 0 && strings.HasPrefix(call.what, "DT_") {
-		return fmt.Sprintf("%s is 0x%x in the dynamic table (%s)", call.what, call.addr, when)
+		return fmt.Sprintf("%s is 0x%x in the dynamic table%s (%s)", call.what, call.addr, dynEntryAt(f, d, call.what), when)
 	}
 	if call.slot == 0 {
 		return fmt.Sprintf("%s is 0x%x, the address the program's own start-up code (__libc_csu_init) was linked with (%s)", call.what, call.addr, when)
@@ -98,4 +99,27 @@ func callSource(f *inspect.File, call initCall, fini bool) string {
 // files call through.
 func boundSource(slot, symIdx uint64, sym, obj string, addend, target uint64) string {
 	return fmt.Sprintf("a relocation bound the GOT slot at 0x%x to symbol %d (%s) of %s plus 0x%x, vaddr 0x%x there", slot, symIdx, orNone(sym), filepath.Base(obj), addend, target)
+}
+
+// dynEntryAt says where the last dynamic entry of the tag named what (the
+// one ld.so keeps) is, for people: ", entry N at file offset 0x...".
+func dynEntryAt(f *inspect.File, d *inspect.Dynamic, what string) string {
+	if d == nil {
+		return ""
+	}
+	ent := uint64(16)
+	if f.Class == elf.ELFCLASS32 {
+		ent = 8
+	}
+	for i := len(d.Entries) - 1; i >= 0; i-- {
+		if inspect.DynTagName(d.Entries[i].Tag) != what {
+			continue
+		}
+		addr := d.Addr + uint64(i)*ent
+		if l := f.Image().Lookup(addr); l.Mapped && l.File {
+			return fmt.Sprintf(", entry %d at file offset 0x%x", i, l.Off)
+		}
+		return fmt.Sprintf(", entry %d at 0x%x", i, addr)
+	}
+	return ""
 }
