@@ -173,3 +173,45 @@ func TestNopLen(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFuncOracle measures the oracle's answers on the machine's
+// libc: a function's start (a binary search of PT_GNU_EH_FRAME's table
+// and one FDE read) and a point inside it (the same, then one pass over
+// .dynsym for a symbol at that address).
+func BenchmarkFuncOracle(b *testing.B) {
+	const libc = "/lib/x86_64-linux-gnu/libc.so.6"
+	ef, err := elf.Open(libc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	syms, err := ef.DynamicSymbols()
+	ef.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var start uint64
+	for _, s := range syms {
+		if s.Name == "__libc_start_main" {
+			start = s.Value
+		}
+	}
+	f, err := inspect.Open(libc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	o := newFuncOracle(f)
+	for _, tc := range []struct {
+		name string
+		addr uint64
+	}{{"start", start}, {"inside", start + 5}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if p := o.place(tc.addr); !p.known {
+					b.Fatalf("place(0x%x) not known", tc.addr)
+				}
+			}
+		})
+	}
+}
