@@ -14,7 +14,10 @@ import (
 // slot) that lands inside a function, not at its start: code that was not
 // built to be entered there runs, with registers and a stack it was not
 // built for, and what it does is not in any file. A linker writes only a
-// function's start into these places, so the file is damaged there.
+// function's start into these places, so the file is damaged there. A
+// start-up call through a GOT slot may instead go outside every segment
+// of the object its symbol was found in (outside), where what is mapped,
+// if anything, depends on the process's layout.
 type jumpInto struct {
 	what   string   // the transfer: "the entry point", "DT_INIT_ARRAY[0]", ...
 	source []string // where the target was read, for people
@@ -22,9 +25,15 @@ type jumpInto struct {
 	target uint64   // in that object's link-time addresses
 	place  funcPlace
 	exit   bool // the transfer happens at exit, after main
+	// outside: the target is in no segment of any object the replay
+	// knows the place of; place is then unset.
+	outside bool
 }
 
 func (j *jumpInto) Error() string {
+	if j.outside {
+		return fmt.Sprintf("%s jumps to 0x%x, outside every object", j.what, j.target)
+	}
 	return fmt.Sprintf("%s jumps to 0x%x, %s", j.what, j.target, j.place.into(j.target))
 }
 
@@ -38,7 +47,8 @@ func (c *checker) inside(f *inspect.File, obj string, target uint64, what string
 	return &jumpInto{what: what, source: source, obj: obj, target: target, place: p}
 }
 
-// jumpFinding is the undetermined finding of a transfer into a function:
+// jumpFinding is the undetermined finding of a transfer into a function
+// or outside every object:
 // the outcomes still open are those of code running from there at that
 // point. Before main nothing ld.so does is left (no loader error, no
 // exec failure): the program may crash at once or later, run main and
@@ -58,6 +68,14 @@ func (c *checker) jumpFinding(j *jumpInto) Finding {
 			fmt.Sprintf("0x%x is %s", j.target, j.place.into(j.target)),
 			fmt.Sprintf("a linker writes only the start of a function there, such as 0x%x: the value was damaged", j.place.lo)),
 		Next: "the file is damaged where the evidence says: compare with the pristine file using `elfdoctor diff`; a run tells only what one process's registers and memory gave"}
+	if j.outside {
+		fd.Code = "jump-outside-objects"
+		fd.Object = c.path
+		fd.Summary = fmt.Sprintf("undetermined: %s jumps to 0x%x, outside every segment of the objects it was bound in: whether anything is mapped there, and what, depends on where the kernel put each mapping, which no file decides",
+			j.what, j.target)
+		fd.Evidence = append(append([]string{}, j.source...),
+			"x86-64 linkers write these relocations with addend 0, and glibc before 2.36 adds the addend: the value was damaged")
+	}
 	switch {
 	case j.exit:
 		fd.Stage = StageExit

@@ -374,6 +374,12 @@ func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull 
 		if r.surelyUnmapped(lm, v.addend) {
 			return fault(fmt.Sprintf("a relocation bound the slot at 0x%x to an undefined weak symbol, 0x%x, where nothing can be mapped: the call jumps there", slot, v.addend))
 		}
+		if rl == nil && v.addend != 0 {
+			// Somewhere the kernel may or may not have mapped something
+			// (jumps.go).
+			return &relocFail{lm: lm, what: what, site: site, err: &jumpInto{what: "the call through " + slotName, target: v.addend, outside: true,
+				source: []string{fmt.Sprintf("a relocation bound the GOT slot at 0x%x to an undefined weak symbol, 0 plus the addend 0x%x", slot, v.addend)}}}
+		}
 		return nil
 	}
 	s, def := v.def.s, v.def.lm
@@ -407,6 +413,14 @@ func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull 
 		// or outside a library, something may be.
 		state = "below the program's first segment, where nothing is mapped"
 	default:
+		if rl == nil && v.addend != 0 {
+			// Outside every segment of the object: what is there depends
+			// on where the kernel put each object (jumps.go).
+			lo, hi := r.mappedSpan(def)
+			return &relocFail{lm: lm, what: what, site: site, err: &jumpInto{what: "the call through " + slotName, obj: def.obj.name, target: target, outside: true,
+				source: []string{boundSource(slot, s.index, def.symName(s).s, def.obj.name, v.addend, target),
+					fmt.Sprintf("0x%x is outside every segment of %s, whose mapping spans 0x%x-0x%x at link time", target, filepath.Base(def.obj.name), lo, hi)}}}
+		}
 		return nil
 	}
 	name := def.symName(s).s

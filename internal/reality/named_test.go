@@ -420,6 +420,10 @@ var namedCases = []struct {
 		Found: "bullseye: predicted starts; really main runs, then SIGSEGV at exit: 2.31 adds GLOB_DAT's addend, so __do_global_dtors_aux calls 11 bytes before __cxa_finalize, inside the function before it in libc", Undetermined: true},
 	{Name: "start-call-into-padding-bullseye", Seed: 8000000284, Input: "clang-lld-nopie", Damage: []string{"rela[0].r_addend = 0xffffffffffffffff"}, Glibc: "bullseye-2.31",
 		Found: "bullseye: predicted starts; really SIGSEGV before main: _start calls __libc_start_main - 1, the last byte of the nopw that pads the function before it", Undetermined: true},
+	{Name: "start-call-outside-objects-bullseye", Seed: 8000006977, Input: "gcc-nopie", Damage: []string{"rela[0].r_addend += 0x10000000000"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted starts; really SIGSEGV before main: _start calls __libc_start_main plus 2^40, outside every segment of libc, where the kernel may or may not have mapped something", Undetermined: true},
+	{Name: "gmon-call-outside-objects-bullseye", Seed: 8000009183, Input: "gcc-nopie", Damage: []string{"dyn[DT_STRSZ#0].d_val ^= 0x1000000000", "rela[1].r_addend ^= 0x100000000000"}, Glibc: "bullseye-2.31",
+		Found: "bullseye: predicted starts; really SIGSEGV before main: the weak undefined __gmon_start__'s slot holds its addend, 2^44, above the lowest mmap base, and _init calls it", Undetermined: true},
 	{Name: "legacy-init-array-tag-moved", Seed: 8000005879, Input: "uses-libdemo-lld", LibPath: true, Damage: []string{"dyn[DT_INIT_ARRAY#0].d_val -= 0x9"},
 		Found: "predicted SIGSEGV in call_init [relocation/reloc-fault]; really starts: a program linked against glibc before 2.34 runs its initialisers from its own __libc_csu_init, at the addresses it was linked with, and nothing reads DT_INIT_ARRAY"},
 
