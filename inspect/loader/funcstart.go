@@ -38,10 +38,17 @@ type funcPlace struct {
 	lo    uint64 // the function's span, [lo, hi)
 	hi    uint64
 	from  string // where the span comes from, for people
+	// nowhere: the address is in no function, but in bytes the section
+	// table says are not code (another section's, or the gap between
+	// sections); name and from say whose.
+	nowhere bool
 }
 
 // into says how far into the function the address is, for people.
 func (p funcPlace) into(addr uint64) string {
+	if p.nowhere {
+		return fmt.Sprintf("in %s (%s)", p.name, p.from)
+	}
 	name := p.name
 	if name == "" {
 		name = "a function"
@@ -713,7 +720,42 @@ func (o *funcOracle) place(addr uint64) funcPlace {
 				from: fmt.Sprintf("no-op instructions between the FDEs for 0x%x and 0x%x, entered in the middle of one", n.prevLo, phi)}
 		}
 	}
-	return funcPlace{}
+	return o.notCode(addr)
+}
+
+// notCode answers for an address no function record covers: when the
+// section table describes code at all and no code section holds addr,
+// the bytes there were linked as something else (another section's data,
+// or the padding between sections that the page mapping makes
+// executable). Without a section table, or inside a code section, it is
+// not known.
+func (o *funcOracle) notCode(addr uint64) funcPlace {
+	var code, in *inspect.Section
+	for i := range o.f.Sections {
+		sec := &o.f.Sections[i]
+		if sec.Flags&elf.SHF_ALLOC == 0 || sec.Size == 0 || sec.Type == elf.SHT_NOBITS {
+			continue
+		}
+		isCode := sec.Flags&elf.SHF_EXECINSTR != 0
+		if isCode {
+			code = sec
+		}
+		if addr >= sec.Addr && addr-sec.Addr < sec.Size {
+			if isCode {
+				return funcPlace{}
+			}
+			in = sec
+		}
+	}
+	if code == nil {
+		return funcPlace{}
+	}
+	if in != nil {
+		return funcPlace{known: true, nowhere: true, name: "section " + in.Name,
+			from: fmt.Sprintf("0x%x-0x%x, which holds no code", in.Addr, in.Addr+in.Size)}
+	}
+	return funcPlace{known: true, nowhere: true, name: "bytes no section holds",
+		from: "the section table puts no section there: alignment padding or the rest of a page"}
 }
 
 // funcOracle returns the oracle of f, made once per check.

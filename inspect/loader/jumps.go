@@ -68,6 +68,13 @@ func (c *checker) jumpFinding(j *jumpInto) Finding {
 			fmt.Sprintf("0x%x is %s", j.target, j.place.into(j.target)),
 			fmt.Sprintf("a linker writes only the start of a function there, such as 0x%x: the value was damaged", j.place.lo)),
 		Next: "the file is damaged where the evidence says: compare with the pristine file using `elfdoctor diff`; a run tells only what one process's registers and memory gave"}
+	if j.place.nowhere {
+		fd.Summary = fmt.Sprintf("undetermined: %s jumps to 0x%x in %s, %s, not to the start of a function: bytes that were not linked as code run, and what they do depends on registers and memory no file decides",
+			j.what, j.target, base, j.place.into(j.target))
+		fd.Evidence = append(append([]string{}, j.source...),
+			fmt.Sprintf("0x%x is %s", j.target, j.place.into(j.target)),
+			"a linker writes only the start of a function there: the value was damaged")
+	}
 	if j.outside {
 		fd.Code = "jump-outside-objects"
 		fd.Object = c.path

@@ -424,6 +424,10 @@ var namedCases = []struct {
 		Found: "bullseye: predicted starts; really SIGSEGV before main: _start calls __libc_start_main plus 2^40, outside every segment of libc, where the kernel may or may not have mapped something", Undetermined: true},
 	{Name: "gmon-call-outside-objects-bullseye", Seed: 8000009183, Input: "gcc-nopie", Damage: []string{"dyn[DT_STRSZ#0].d_val ^= 0x1000000000", "rela[1].r_addend ^= 0x100000000000"}, Glibc: "bullseye-2.31",
 		Found: "bullseye: predicted starts; really SIGSEGV before main: the weak undefined __gmon_start__'s slot holds its addend, 2^44, above the lowest mmap base, and _init calls it", Undetermined: true},
+	{Name: "dt-fini-past-fini-section", Seed: 8000009399, Input: "gcc-nopie", Damage: []string{"dyn[DT_FINI#0].d_val += 0xc"},
+		Found: "predicted starts; really main runs, then SIGSEGV at exit: DT_FINI is 3 bytes past the end of .fini, in the zeros that fill the rest of the code page", Undetermined: true},
+	{Name: "entry-before-text-lld", Seed: 8000007398, Input: "clang-lld", Damage: []string{"ehdr.e_entry -= 0xc"},
+		Found: "predicted starts; really SIGSEGV before main: e_entry is 12 bytes before lld's .text, in the read-only segment's bytes that share the code's first page", Undetermined: true},
 	{Name: "legacy-init-array-tag-moved", Seed: 8000005879, Input: "uses-libdemo-lld", LibPath: true, Damage: []string{"dyn[DT_INIT_ARRAY#0].d_val -= 0x9"},
 		Found: "predicted SIGSEGV in call_init [relocation/reloc-fault]; really starts: a program linked against glibc before 2.34 runs its initialisers from its own __libc_csu_init, at the addresses it was linked with, and nothing reads DT_INIT_ARRAY"},
 
