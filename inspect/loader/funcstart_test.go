@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/arch/x86/x86asm"
+
 	"github.com/elfdoctor/elfdoctor/inspect"
 )
 
@@ -118,6 +120,36 @@ func TestFuncOracle(t *testing.T) {
 			if checked < 3 {
 				t.Errorf("only %d functions checked", checked)
 			}
+			crt := 0
+			// crtstuff's functions have no st_size: in a full symbol table
+			// the next symbol bounds them, once stripped nothing does.
+			for _, sym := range syms {
+				if sym.Name != "__do_global_dtors_aux" || sym.Size != 0 {
+					continue
+				}
+				if _, _, _, inFDE := o.fde(sym.Value + 1); inFDE {
+					continue
+				}
+				p := o.place(sym.Value + 1)
+				crt++
+				switch {
+				case stripped && p.known && !p.start && p.name == "__do_global_dtors_aux":
+					t.Errorf("place(__do_global_dtors_aux+1) = %+v once stripped", p)
+				case !stripped && (!p.known || p.start || p.name != "__do_global_dtors_aux" || p.lo != sym.Value):
+					t.Errorf("place(__do_global_dtors_aux+1) = %+v, want inside it", p)
+				}
+			}
+			if crt == 0 {
+				t.Errorf("%s: no __do_global_dtors_aux without st_size or FDE to try", name)
+			}
+			// Bytes the section table gives to data are not code.
+			for _, sec := range f.Sections {
+				if sec.Name == ".rodata" && sec.Size > 1 {
+					if p := o.place(sec.Addr + 1); !p.known || p.start || !p.nowhere {
+						t.Errorf("place(.rodata+1) = %+v, want bytes that are not code", p)
+					}
+				}
+			}
 			// The entry point is _start, which crt1.o gives an FDE.
 			if p := o.place(f.Entry); !p.start {
 				t.Errorf("place(e_entry 0x%x) = %+v, want a start", f.Entry, p)
@@ -213,5 +245,72 @@ func BenchmarkFuncOracle(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestPaddingMatchesDisassembler walks every gap between two FDEs of the
+// machine's libc: where x86asm decodes the gap as no-ops only, nopLen
+// must find the same instructions, and the oracle must call a byte in the
+// middle of one padding and an instruction's first byte not known.
+func TestPaddingMatchesDisassembler(t *testing.T) {
+	const libc = "/lib/x86_64-linux-gnu/libc.so.6"
+	f, err := inspect.Open(libc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	o := newFuncOracle(f)
+	if !o.hasTable {
+		t.Fatalf("%s: no .eh_frame_hdr search table read", libc)
+	}
+	size := encSize(o.tableEnc, f)
+	gaps, mids := 0, 0
+	for i := uint64(0); i+1 < o.count; i++ {
+		fdeAddr, _, _ := o.encoded(o.table+i*2*size+size, o.tableEnc)
+		begin, length, ok := o.readFDE(fdeAddr)
+		next, _, _ := o.encoded(o.table+(i+1)*2*size, o.tableEnc)
+		end := begin + length
+		if !ok || end >= next || next-end > maxPadding {
+			continue
+		}
+		gap := make([]byte, next-end)
+		if f.Image().ReadAt(gap, end, "gap") != nil {
+			continue
+		}
+		var lens []int
+		allNops := true
+		for p := 0; p < len(gap); {
+			inst, err := x86asm.Decode(gap[p:], 64)
+			if err != nil || (inst.Op != x86asm.NOP && gap[p] != 0xcc && !(inst.Op == x86asm.XCHG && inst.Len == 2 && gap[p] == 0x66)) {
+				allNops = false
+				break
+			}
+			lens = append(lens, inst.Len)
+			p += inst.Len
+		}
+		if !allNops {
+			continue
+		}
+		gaps++
+		at := end
+		for _, n := range lens {
+			if got := nopLen(gap[at-end:]); got != n {
+				t.Fatalf("nopLen(% x) = %d, x86asm decodes %d bytes", gap[at-end:], got, n)
+			}
+			if p := o.place(at); p.known && !p.start {
+				t.Errorf("place(0x%x), a no-op's first byte, = %+v", at, p)
+			}
+			if n > 1 {
+				mids++
+				if p := o.place(at + 1); !p.known || p.start || p.lo != end || p.hi != next {
+					t.Errorf("place(0x%x), inside a no-op of the padding 0x%x-0x%x, = %+v", at+1, end, next, p)
+				}
+			}
+			at += uint64(n)
+		}
+	}
+	t.Logf("%d gaps of no-ops, %d no-ops entered in the middle", gaps, mids)
+	if mids == 0 {
+		t.Error("no padding of multi-byte no-ops found in libc")
 	}
 }
