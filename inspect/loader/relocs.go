@@ -311,6 +311,9 @@ func (r *relocator) startCall(lm *linkMap) *relocFail {
 	if f.Image().ReadAt(code, f.Entry, "_start") != nil {
 		return nil
 	}
+	if r.c.inside(f, lm.obj.name, f.Entry, "the entry point") != nil {
+		return nil // _start is not entered at its start (jumps.go): its call is not followed
+	}
 	for i := 0; i+7 <= len(code); i++ {
 		if code[i] != 0xff || code[i+1] != 0x15 || code[i+6] != 0xf4 {
 			continue
@@ -507,6 +510,9 @@ func (r *relocator) initGmonCall(lm *linkMap) *relocFail {
 	code := make([]byte, 32)
 	if f.Image().ReadAt(code, init, "_init") != nil {
 		return nil
+	}
+	if r.c.inside(f, lm.obj.name, init, "DT_INIT") != nil {
+		return nil // _init is not entered at its start (jumps.go)
 	}
 	for i := 0; i+14 <= len(code); i++ {
 		// 48 8b 05 disp32 | 48 85 c0 | 74 xx | ff d0
