@@ -10,15 +10,16 @@ import (
 )
 
 // The function-start oracle: where a control transfer lands in an
-// object's code, by the two records a linker leaves of where functions
-// begin and end. PT_GNU_EH_FRAME's table (.eh_frame_hdr, which the loader
-// maps and the unwinder binary-searches) gives each FDE's first address;
-// the FDE gives its length. The symbol tables (.symtab, .dynsym) give
-// STT_FUNC symbols with st_size. Both are only ever used to withdraw a
-// "starts": an address inside a function is code nobody built to be
-// entered there, which the replay does not run (docs/decisions.md). No
-// answer is a crash claim, and anything either record cannot vouch for is
-// "not known".
+// object's code, by the records a linker leaves of where functions begin
+// and end. PT_GNU_EH_FRAME's table (.eh_frame_hdr, which the loader maps
+// and the unwinder binary-searches) gives each FDE's first address; the
+// FDE gives its length. The symbol tables (.symtab, .dynsym) give
+// STT_FUNC symbols with st_size. The no-ops between two FDEs are the
+// assembler's padding, and the section table says which bytes were
+// linked as code. All of them are only ever used to withdraw a "starts":
+// an address inside a function is code nobody built to be entered there,
+// which the replay does not run (docs/decisions.md). No answer is a
+// crash claim, and anything no record vouches for is "not known".
 
 const (
 	// maxOracleSyms bounds the symbols read from one symbol table;
