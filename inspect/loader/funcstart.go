@@ -679,6 +679,20 @@ func (o *funcOracle) stubStart(addr uint64) bool {
 	return false
 }
 
+// codeSectionStart says whether addr is the first byte of a section of
+// code (.init, .fini, .text), where a linker puts the start of the first
+// input section's first function: crti's _init and _fini have neither an
+// FDE nor a size, and this answers for them without reading a symbol
+// table.
+func (o *funcOracle) codeSectionStart(addr uint64) bool {
+	for _, sec := range o.f.Sections {
+		if sec.Addr == addr && sec.Size > 0 && sec.Flags&elf.SHF_EXECINSTR != 0 && sec.Flags&elf.SHF_ALLOC != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // place answers for addr: the start of a function, some bytes into one,
 // or not known. An address some record names as a start (a symbol's
 // value, an FDE's first address, an entry by its own bytes) is a start,
@@ -688,7 +702,7 @@ func (o *funcOracle) place(addr uint64) funcPlace {
 	if inFDE && lo == addr {
 		return funcPlace{known: true, start: true, lo: lo, hi: hi, from: fmt.Sprintf("its FDE at 0x%x", at)}
 	}
-	if o.stubStart(addr) {
+	if o.stubStart(addr) || o.codeSectionStart(addr) {
 		return funcPlace{known: true, start: true}
 	}
 	fdeLo := uint64(0)
