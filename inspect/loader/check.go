@@ -330,6 +330,9 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 		}
 		step()
 	}
+	// Relocation damage leaves values the program's code reads: it
+	// decides over outcomes the replay put after that code.
+	c.relocDamageFinding()
 	return res
 }
 

@@ -182,6 +182,9 @@ type relocator struct {
 	selfCalls []selfCall
 	// unrebased are objects whose PLT slots ld.so never rebased.
 	unrebased []*relocFail
+	// damage is relocation damage no linker writes (relmem.go).
+	damage     []relocDamage
+	damageSeen map[*linkMap]*damageSeen
 }
 
 // pltFixup is a PLT slot bound lazily: _dl_fixup reads it at the first
@@ -279,6 +282,7 @@ func (c *checker) relocations() {
 		}
 	}
 	if lm := maps[0]; lm != nil && lm.main && !c.stop {
+		r.copyNotFilled(lm)
 		if fail := r.startCall(lm); fail != nil {
 			c.add(r.finding(fail, false))
 			return
@@ -1005,6 +1009,7 @@ func (r *relocator) relativeRel(lm *linkMap, rl reloc, textrel bool) *relocFail 
 func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	switch {
 	case rl.typ == r.types.jumpSlot || !r.types.full:
+		r.observeReloc(lm, rl)
 		var b [8]byte
 		if err := lm.f.Image().ReadAt(b[:r.word], rl.off, "PLT slot"); err != nil {
 			return &relocFail{lm: lm, r: &rl, what: "rebasing a PLT slot", err: err}
@@ -1056,6 +1061,7 @@ func badTypeHex(t uint32) string {
 func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	t := r.types
 	fail := func(what string, err error) *relocFail { return &relocFail{lm: lm, r: &rl, what: what, err: err} }
+	r.observeReloc(lm, rl)
 	ndx, hasNdx := uint16(0), false
 	if lm.hasVersym {
 		v, err := lm.versymAt(rl.sym)
@@ -1113,6 +1119,7 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	if err := r.write(lm, rl.off, size, textrel, "relocation target"); err != nil {
 		return fail("writing the relocated value", err)
 	}
+	r.observeBound(lm, rl, res, size)
 	if t.full && size == r.word && (rl.typ == t.globDat || rl.typ == t.jumpSlot || rl.typ == uint32(elf.R_X86_64_64)) {
 		v := slotValue{def: res}
 		// R_X86_64_64 is S + A; GLOB_DAT and JUMP_SLOT were S + A too
