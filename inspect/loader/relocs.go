@@ -185,6 +185,7 @@ type relocator struct {
 	// damage is relocation damage no linker writes (relmem.go).
 	damage     []relocDamage
 	damageSeen map[*linkMap]*damageSeen
+	seq        int // slotValue.seq of the last value recorded
 }
 
 // pltFixup is a PLT slot bound lazily: _dl_fixup reads it at the first
@@ -366,6 +367,11 @@ func (r *relocator) boundCall(lm *linkMap, slot uint64, skipNull bool, slotName,
 // callThrough judges a call through a word holding v (boundCall); rl is
 // the relocation of a PLT slot, when it is one.
 func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull bool, slotName, what, site string, rl *reloc) *relocFail {
+	if v.mangled && !v.unknown {
+		if f := r.mangledCall(lm, slot, v, slotName, what, site, rl); f != nil {
+			return f
+		}
+	}
 	if v.mangled || v.unknown {
 		return nil
 	}
@@ -999,6 +1005,7 @@ func (r *relocator) relativeRel(lm *linkMap, rl reloc, textrel bool) *relocFail 
 		return &relocFail{lm: lm, r: &rl, what: "a relocation DT_RELACOUNT counts as relative",
 			err: &assertion{file: "dl-machine.h", fn: "elf_machine_rela_relative", expr: "ELFW(R_TYPE) (reloc->r_info) == R_X86_64_RELATIVE"}}
 	}
+	r.observeReloc(lm, rl)
 	if err := r.write(lm, rl.off, r.word, textrel, "relative relocation target"); err != nil {
 		return &relocFail{lm: lm, r: &rl, what: "writing the relocated word", err: err}
 	}
@@ -1083,6 +1090,7 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	if err != nil {
 		return fail("reading the relocation's symbol", err)
 	}
+	r.observeSym(lm, rl, s)
 	res, f := r.resolve(lm, &rl, s, hasNdx, ndx, t.plt[rl.typ], rl.typ == t.copy)
 	if f != nil {
 		return f
@@ -1129,6 +1137,8 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		} else if r.minor == 0 && rl.addend != 0 {
 			v.unknown = true
 		}
+		r.seq++
+		v.seq = r.seq
 		lm.values[rl.off] = v
 	}
 	return nil
@@ -1154,8 +1164,10 @@ type slotValue struct {
 	def    *lookupResult
 	addend uint64
 	// unknown: the glibc release, which decides whether the addend was
-	// added, is not known; mangled: a later write changed part of it.
+	// added, is not known; mangled: a later write changed part of it
+	// (mangledRange says what is left).
 	unknown, mangled bool
+	seq              int // the order of the writes that recorded values
 }
 
 // selfBound notes a GOT or PLT slot bound to an undefined symbol of its
