@@ -261,33 +261,24 @@ func (r *relocator) copyNotFilled(lm *linkMap) {
 
 // relocDamageFinding is the undetermined verdict for relocation damage
 // (relocDamage), made once the replay has followed start-up as far as it
-// can: the program's code reads what the damaged relocation left, which no
-// file decides. A verdict the replay determined before the program's own
-// code runs (ld.so's errors and faults, _start's call, the initialisers)
-// stands; one it determined for later (a failure at a lazily bound slot's
-// first call, a crash at exit) stays possible beside what the program may
-// do with the damaged value first.
+// can and found the program starting: the program's code then reads what
+// the damaged relocation left, which no file decides. A failure the
+// replay determined (ld.so's errors and faults, the start-up calls, a
+// lazily bound slot's first call, a finaliser at exit) stands: it already
+// follows the damaged value to where the files decide it.
 func (c *checker) relocDamageFinding() {
 	r := c.reloc
-	if r == nil || len(r.damage) == 0 || c.dlopen {
+	if r == nil || len(r.damage) == 0 || c.dlopen || c.res.Fatal() != nil {
 		return
-	}
-	later := -1
-	for i, f := range c.res.Findings {
-		if f.Severity != SeverityFatal || f.Continues {
-			continue
-		}
-		if f.Outcome != OutcomeFirstCall && f.Outcome != OutcomeExitCrash {
-			return
-		}
-		later = i
-		break
 	}
 	d := r.damage[0]
 	base := filepath.Base(d.lm.obj.name)
 	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: d.code, Object: d.lm.obj.name, Outcome: OutcomeUndetermined,
 		Summary:  fmt.Sprintf("undetermined: ld.so applies a relocation of %s that no linker writes, and starts the program; what the program's code does with the value it left is not replayed, and nothing in the files says: it may run normally or be killed by a signal, before or after main's output", base),
 		Evidence: []string{d.what, d.changed},
+		// ld.so has handed over: it can no longer fail to exec or stop
+		// with an error of its own, and every lazily bound slot was
+		// judged (firstCalls) without a failure.
 		Possible: []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash},
 		Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: it is damaged at the entry above; a run tells only what this program's code did with the value", base)}
 	if l := d.lm.f.Image().Lookup(d.at); l.Mapped && l.File {
@@ -299,22 +290,7 @@ func (c *checker) relocDamageFinding() {
 		}
 		fd.Evidence = append(fd.Evidence, "also: "+o.what)
 	}
-	if later < 0 {
-		c.add(fd)
-		return
-	}
-	// A failure the replay determined for later happens unless the
-	// program's use of the value ends it first: the program does not
-	// run to its end normally.
-	det := c.res.Findings[later]
-	fd.Possible = []Outcome{OutcomeCrash, OutcomeExitCrash}
-	if det.Outcome == OutcomeFirstCall {
-		// That failure needs the program to call through the slot,
-		// which is its own business too.
-		fd.Possible = []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeFirstCall}
-	}
-	fd.Evidence = append(fd.Evidence, "if the program gets past that, it fails later: "+det.Summary)
-	c.res.Findings = append(c.res.Findings[:later], append([]Finding{fd}, c.res.Findings[later:]...)...)
+	c.add(fd)
 }
 
 // concrete is the word a recorded write left when the files decide it:
