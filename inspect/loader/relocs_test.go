@@ -98,3 +98,51 @@ func TestSlotValueNull(t *testing.T) {
 		}
 	}
 }
+
+// TestMangledRange rebuilds GOT slots that later misaligned writes
+// covered in part, as ld.so left them (little-endian, in its order).
+func TestMangledRange(t *testing.T) {
+	lib := &linkMap{f: &inspect.File{}}
+	lib.f.Type = elf.ET_DYN
+	prog := &linkMap{f: &inspect.File{}}
+	prog.f.Type = elf.ET_EXEC
+	inLib := &lookupResult{s: &sym{value: 0x29dc0}, lm: lib}
+	inProg := &lookupResult{s: &sym{value: 0x401136}, lm: prog}
+	type write struct {
+		at uint64
+		v  slotValue
+	}
+	const slot = 0x3fc8
+	for _, tt := range []struct {
+		name   string
+		writes []write // in ld.so's order, the first at slot
+		lo, hi uint64
+		ok     bool
+	}{
+		{"a weak undefined symbol's 0 over the top six bytes", []write{{slot, slotValue{def: inLib}}, {slot + 2, slotValue{}}}, 0, 0xffff, true},
+		{"over the top five bytes", []write{{slot, slotValue{def: inLib}}, {slot + 3, slotValue{}}}, 0, 0xffffff, true},
+		{"the slot written last is whole again", []write{{slot + 2, slotValue{}}, {slot, slotValue{def: inLib}}}, 0, ^uint64(0), true},
+		{"a program's address is known byte for byte", []write{{slot, slotValue{}}, {slot - 4, slotValue{def: inProg}}}, 0, 0, true},
+		{"an addend glibc added", []write{{slot, slotValue{def: inLib}}, {slot + 4, slotValue{addend: 0x7f}}}, 0x7f00000000, 0x7fffffffff, true},
+	} {
+		lm := &linkMap{f: lib.f, written: map[uint64]bool{}, values: map[uint64]slotValue{}}
+		var v slotValue
+		for i, w := range tt.writes {
+			w.v.seq = i + 1
+			lm.written[w.at], lm.values[w.at] = true, w.v
+			if w.at == slot {
+				v = w.v
+			}
+		}
+		r := &relocator{}
+		lo, hi, ok := r.mangledRange(lm, slot, v)
+		if lo != tt.lo || hi != tt.hi || ok != tt.ok {
+			t.Errorf("%s: mangledRange = 0x%x, 0x%x, %v; want 0x%x, 0x%x, %v", tt.name, lo, hi, ok, tt.lo, tt.hi, tt.ok)
+		}
+	}
+	// A write whose value was not recorded (a RELATIVE) leaves it unknown.
+	lm := &linkMap{f: lib.f, written: map[uint64]bool{slot: true, slot + 3: true}, values: map[uint64]slotValue{slot: {def: inLib, seq: 1}}}
+	if _, _, ok := (&relocator{}).mangledRange(lm, slot, lm.values[slot]); ok {
+		t.Errorf("a word an unrecorded write covered in part: mangledRange ok, want not")
+	}
+}
