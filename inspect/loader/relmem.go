@@ -39,6 +39,9 @@ type damageSeen struct {
 	// odd says a relocation wrote at an address that is not 8-byte
 	// aligned, so later writes look for partial overlaps too.
 	odd bool
+	// dynLo, dynHi are PT_DYNAMIC's addresses, which no relocation a
+	// linker writes targets (ld.so itself writes DT_DEBUG there).
+	dynLo, dynHi uint64
 }
 
 func (r *relocator) seen(lm *linkMap) *damageSeen {
@@ -48,6 +51,11 @@ func (r *relocator) seen(lm *linkMap) *damageSeen {
 	s := r.damageSeen[lm]
 	if s == nil {
 		s = &damageSeen{slots: map[[2]uint64]int64{}, copied: map[uint64]bool{}}
+		for _, p := range lm.f.ProgsOfType(elf.PT_DYNAMIC) {
+			if hi, ok := addNoOverflow(p.Vaddr, p.Memsz); ok {
+				s.dynLo, s.dynHi = p.Vaddr, hi
+			}
+		}
 		r.damageSeen[lm] = s
 	}
 	return s
@@ -115,6 +123,10 @@ func (r *relocator) observeReloc(lm *linkMap, rl reloc) {
 				break
 			}
 		}
+	}
+	if ok && n > 0 && rl.off < seen.dynHi && rl.off+n > seen.dynLo {
+		add("reloc-into-dynamic", fmt.Sprintf("%s (%s) writes %d bytes at 0x%x, inside the dynamic section (PT_DYNAMIC, 0x%x to 0x%x): a linker never relocates it", entryAt(lm, rl), typeName(typ), n, rl.off, seen.dynLo, seen.dynHi),
+			fmt.Sprintf("the word the entry was made for keeps the file's bytes, and the dynamic entry at 0x%x holds a relocated value", rl.off&^7))
 	}
 	if (slot || typ == t.relative || typ == uint32(elf.R_X86_64_64)) && rl.off%8 == 0 && lm.written[rl.off] {
 		add("reloc-written-twice", fmt.Sprintf("%s (%s) writes the word at 0x%x, which an earlier write of ld.so to this object already wrote: a linker gives each word one relocation", entryAt(lm, rl), typeName(typ), rl.off),
@@ -263,13 +275,26 @@ func (r *relocator) copyNotFilled(lm *linkMap) {
 // (relocDamage), made once the replay has followed start-up as far as it
 // can and found the program starting: the program's code then reads what
 // the damaged relocation left, which no file decides. A failure the
-// replay determined (ld.so's errors and faults, the start-up calls, a
-// lazily bound slot's first call, a finaliser at exit) stands: it already
-// follows the damaged value to where the files decide it.
+// replay determined before main (ld.so's errors and faults, the start-up
+// calls) or at a lazily bound slot's first call (which may come before
+// or after main's output) stands: it already follows the damaged value to
+// where the files decide it. A crash at exit comes after main, whose code
+// may stop first on the damaged value: then either is possible.
 func (c *checker) relocDamageFinding() {
 	r := c.reloc
-	if r == nil || len(r.damage) == 0 || c.dlopen || c.res.Fatal() != nil {
+	if r == nil || len(r.damage) == 0 || c.dlopen {
 		return
+	}
+	atExit := -1
+	if f := c.res.Fatal(); f != nil {
+		if f.Outcome != OutcomeExitCrash || f.Continues {
+			return
+		}
+		for i := range c.res.Findings {
+			if &c.res.Findings[i] == f {
+				atExit = i
+			}
+		}
 	}
 	d := r.damage[0]
 	base := filepath.Base(d.lm.obj.name)
@@ -290,7 +315,14 @@ func (c *checker) relocDamageFinding() {
 		}
 		fd.Evidence = append(fd.Evidence, "also: "+o.what)
 	}
-	c.add(fd)
+	if atExit < 0 {
+		c.add(fd)
+		return
+	}
+	exit := c.res.Findings[atExit]
+	fd.Possible = []Outcome{OutcomeCrash, OutcomeExitCrash}
+	fd.Evidence = append(fd.Evidence, "if main gets past that, the program crashes at exit: "+exit.Summary)
+	c.res.Findings = append(c.res.Findings[:atExit], append([]Finding{fd}, c.res.Findings[atExit:]...)...)
 }
 
 // concrete is the word a recorded write left when the files decide it:

@@ -770,6 +770,10 @@ var namedCases = []struct {
 		Found: "found by the soak: predicted starts, really signal-before-main (SIGSEGV); now undetermined (reloc-type-none), and the run is one of the possible outcomes", Undetermined: true},
 	{Name: "slot-written-twice-7919", Seed: 8000007919, Input: "nozerofill-lld", Damage: []string{"rela[8].r_offset -= 0x10"},
 		Found: "found by the soak: predicted starts, really signal-before-main (SIGSEGV); now undetermined (reloc-written-twice), and the run is one of the possible outcomes", Undetermined: true},
+	{Name: "reloc-into-dynamic-1861", Seed: 8000001861, Input: "gcc-pie", Damage: []string{"rela[1].r_offset += 0xc"},
+		Found: "found by the soak: predicted starts, really signal-after-main (SIGSEGV); now undetermined (reloc-into-dynamic), and the run is one of the possible outcomes", Undetermined: true},
+	{Name: "slot-misaligned-fini-1520", Seed: 8000001520, Input: "clang-lld", Damage: []string{"rela[4].r_offset -= 0xa", "dyn[DT_FINI_ARRAY#0].d_val += 0xf"},
+		Found: "found by the soak: predicted crash-at-exit [exit/fini-not-code] SIGSEGV, really signal-before-main (SIGSEGV): main's code met the damaged slot first; now undetermined (reloc-misaligned) between a crash before main's output and at exit", Undetermined: true},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
