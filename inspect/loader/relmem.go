@@ -144,7 +144,7 @@ func (r *relocator) observeReloc(lm *linkMap, rl reloc) {
 	if (slot || typ == t.copy) && rl.sym != 0 {
 		if n := r.symCount(lm); n != 0 && rl.sym >= n {
 			add("reloc-symbol-past-table", fmt.Sprintf("%s (%s) names symbol %d, past the %d symbols the object's hash table covers", entryAt(lm, rl), typeName(typ), rl.sym, n),
-				fmt.Sprintf("ld.so binds the word at 0x%x to whatever the bytes past the symbol table say", rl.off))
+				fmt.Sprintf("ld.so binds the word at 0x%x to what it reads as symbol %d, which is not one the linker bound there", rl.off, rl.sym))
 		}
 	}
 }
@@ -197,9 +197,21 @@ func (r *relocator) symCount(lm *linkMap) uint64 {
 	s := r.seen(lm)
 	if !s.counted {
 		s.counted = true
-		if n, err := lm.f.DynSymCount(lm.d); err == nil {
-			s.nsyms = n
+		n, err := lm.f.DynSymCount(lm.d)
+		if err != nil {
+			return 0
 		}
+		// DT_GNU_HASH covers the symbols from symoffset on; with none
+		// hashed (a program that exports nothing: GNU ld writes
+		// symoffset 1, whatever the imports) the count is only a lower
+		// bound.
+		if h, ok := lm.d.Tag(elf.DT_GNU_HASH); ok {
+			off, err := lm.m.u32(lm.m.add(h, 4), "DT_GNU_HASH symoffset")
+			if err != nil || n <= uint64(off) {
+				return 0
+			}
+		}
+		s.nsyms = n
 	}
 	return s.nsyms
 }
@@ -236,7 +248,7 @@ func (r *relocator) copyNotFilled(lm *linkMap) {
 		return
 	}
 	seen := r.seen(lm)
-	const chunk = 1024
+	const chunk = 256
 	syms := make([]byte, chunk*24)
 	vers := make([]byte, chunk*2)
 	o := lm.f.ByteOrder()

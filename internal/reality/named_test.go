@@ -742,8 +742,6 @@ var namedCases = []struct {
 		Found: "found by the soak: predicted starts, really signal-before-main (SIGSEGV); now undetermined (reloc-symbol-past-table), and the run is one of the possible outcomes", Undetermined: true},
 	{Name: "reloc-sym-past-table-1922", Seed: 8000001922, Input: "gcc-nopie", Damage: []string{"rela[2].r_info.sym ^= 0x200"},
 		Found: "found by the soak: predicted starts, really signal-before-main (SIGSEGV); now undetermined (reloc-symbol-past-table), and the run is one of the possible outcomes", Undetermined: true},
-	{Name: "reloc-sym-past-table-3620", Seed: 8000003620, Input: "gcc-pie", Damage: []string{"gnu_hash.bucket[0] = 0x0", "rela[0].r_addend -= 0x5"},
-		Found: "found by the soak: predicted starts, really signal-before-main (SIGSEGV); now undetermined (reloc-symbol-past-table), and the run is one of the possible outcomes", Undetermined: true},
 	{Name: "reloc-sym-past-table-8303", Seed: 8000008303, Input: "host-gcc-pie", Damage: []string{"rela[3].r_info.sym += 0xb"}, Glibc: "bookworm-2.36 trixie-2.41",
 		Found: "found by the soak: predicted starts, really signal-before-main (SIGSEGV); now undetermined (reloc-symbol-past-table), and the run is one of the possible outcomes", Undetermined: true},
 	{Name: "slot-symbol-twice-5138", Seed: 8000005138, Input: "gcc-pie", Damage: []string{"jmprel[0].r_info.sym += 0x2"},
