@@ -42,6 +42,7 @@ var outcomeWords = map[loader.Outcome]string{
 	loader.OutcomeRuntimeFails: "the embedded runtime stops with an error",
 	loader.OutcomeUndetermined: "undetermined: what happens next depends on memory or registers the files do not decide",
 	loader.OutcomeHangs:        "hangs before main: ld.so waits and does not go on by itself",
+	loader.OutcomeExitsEarly:   "exits with status 0 without main's output",
 }
 
 // possibleWords names the outcomes an undetermined prediction leaves open.
@@ -52,6 +53,7 @@ var possibleWords = map[loader.Outcome]string{
 	loader.OutcomeFirstCall:   "stops at the first call of a lazily bound function",
 	loader.OutcomeExitCrash:   "crashes at exit",
 	loader.OutcomeDlopenFails: "dlopen fails",
+	loader.OutcomeExitsEarly:  "exits early, without main's output",
 }
 
 // checkDoc describes the check report: the prediction in a sentence, the

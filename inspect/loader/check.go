@@ -80,6 +80,11 @@ const (
 	// it cannot say what happens; Possible lists the outcomes still open.
 	// The file is damaged all the same.
 	OutcomeUndetermined Outcome = "undetermined"
+	// OutcomeExitsEarly: the program exits with status 0 without
+	// main's output: its own code called something else than it was
+	// linked to (a damaged relocation), which ended the process. Only an
+	// undetermined prediction lists it, among its possible outcomes.
+	OutcomeExitsEarly Outcome = "exits-early"
 	// OutcomeHangs: ld.so blocks before main and does not go on by
 	// itself: a candidate on the library path is a named pipe, and
 	// open(2) of a FIFO waits for a writer. Among an undetermined

@@ -315,8 +315,10 @@ func (c *checker) relocDamageFinding() {
 		Evidence: []string{d.what, d.changed},
 		// ld.so has handed over: it can no longer fail to exec or stop
 		// with an error of its own, and every lazily bound slot was
-		// judged (firstCalls) without a failure.
-		Possible: []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash},
+		// judged (firstCalls) without a failure. Code that calls
+		// another function than it was linked to can also end the
+		// process early (puts running __cxa_finalize, then exit 0).
+		Possible: []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeExitsEarly},
 		Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: it is damaged at the entry above; a run tells only what this program's code did with the value", base)}
 	if l := d.lm.f.Image().Lookup(d.at); l.Mapped && l.File {
 		fd.Next = fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: it is damaged at file offset 0x%x; a run tells only what this program's code did with the value", base, l.Off)

@@ -383,7 +383,7 @@ func observedOutcomes(o Observation) []loader.Outcome {
 	case ClassExitAfter:
 		return []loader.Outcome{loader.OutcomeRuntimeFails, loader.OutcomeFirstCall}
 	case ClassNoMain:
-		return []loader.Outcome{loader.OutcomeBareRuntime}
+		return []loader.Outcome{loader.OutcomeBareRuntime, loader.OutcomeExitsEarly}
 	case ClassTimeout:
 		return []loader.Outcome{loader.OutcomeHangs}
 	}

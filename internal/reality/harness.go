@@ -407,6 +407,9 @@ func Verdict(res *loader.CheckResult, real damage.Result) string {
 func resultOutcomes(real damage.Result) []loader.Outcome {
 	switch real.Class {
 	case damage.Starts:
+		if !real.Marker {
+			return []loader.Outcome{loader.OutcomeStarts, loader.OutcomeExitsEarly}
+		}
 		return []loader.Outcome{loader.OutcomeStarts}
 	case damage.ExecFails:
 		return []loader.Outcome{loader.OutcomeExecFails}

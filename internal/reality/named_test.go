@@ -772,6 +772,8 @@ var namedCases = []struct {
 		Found: "found by the soak: predicted starts, really signal-after-main (SIGSEGV); now undetermined (reloc-into-dynamic), and the run is one of the possible outcomes", Undetermined: true},
 	{Name: "slot-misaligned-fini-1520", Seed: 8000001520, Input: "clang-lld", Damage: []string{"rela[4].r_offset -= 0xa", "dyn[DT_FINI_ARRAY#0].d_val += 0xf"},
 		Found: "found by the soak: predicted crash-at-exit [exit/fini-not-code] SIGSEGV, really signal-before-main (SIGSEGV): main's code met the damaged slot first; now undetermined (reloc-misaligned) between a crash before main's output and at exit", Undetermined: true},
+	{Name: "slot-symbol-twice-exits-1797", Seed: 8000001797, Input: "nozerofill-lld", Damage: []string{"jmprel[1].r_info.sym += 0xffffffff"},
+		Found: "found by the soak: predicted starts, really exit-0-without-main (exit 0): puts' PLT slot bound to __cxa_finalize; now undetermined (reloc-symbol-twice), and exits-early is one of the possible outcomes", Undetermined: true},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
