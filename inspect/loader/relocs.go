@@ -368,7 +368,7 @@ func (r *relocator) boundCall(lm *linkMap, slot uint64, skipNull bool, slotName,
 // the relocation of a PLT slot, when it is one.
 func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull bool, slotName, what, site string, rl *reloc) *relocFail {
 	if v.mangled && !v.unknown {
-		if f := r.mangledCall(lm, slot, v, slotName, what, site, rl); f != nil {
+		if f := r.mangledCall(lm, slot, v, skipNull, slotName, what, site, rl); f != nil {
 			return f
 		}
 	}

@@ -700,6 +700,12 @@ var namedCases = []struct {
 		Found: "found by the soak: predicted starts, really signal-before-main (SIGSEGV); now undetermined (copy-not-filled), and the run is one of the possible outcomes", Undetermined: true},
 	{Name: "start-slot-mangled-885", Seed: 8000000885, Input: "nozerofill-gcc.patchelf", Damage: []string{"rela[5].r_offset -= 0x6"},
 		Found: "found by the soak: predicted starts, really signal-before-main (SIGSEGV); now predicted SIGSEGV in _start: the slot a later misaligned write left cannot point anywhere mapped"},
+	// _init tests __gmon_start__'s slot before calling through it: a
+	// slot a misaligned write left at 0 is no call.
+	{Name: "gmon-slot-mangled-null-2057", Seed: 8000002057, Input: "nozerofill-lld", Damage: []string{"rela[5].r_offset -= 0x1"},
+		Found: "found by the final soak: predicted SIGSEGV in _init calling __gmon_start__ through a slot a misaligned write left at 0, really starts (exit 0); _init tests the pointer first; now undetermined (reloc-misaligned)", Undetermined: true},
+	{Name: "gmon-slot-mangled-null-7772", Seed: 8000007772, Input: "clang-lld", Damage: []string{"rela[6].r_offset -= 0xc"},
+		Found: "found by the final soak: predicted SIGSEGV in _init calling __gmon_start__ through a slot a misaligned write left at 0, really starts (exit 0); _init tests the pointer first; now undetermined (reloc-misaligned)", Undetermined: true},
 	{Name: "start-slot-mangled-3474", Seed: 8000003474, Input: "nozerofill-lld.patchelf", Damage: []string{"versym[1] += 0x8000", "rela[4].r_offset -= 0x5"},
 		Found: "found by the soak: predicted starts, really signal-before-main (SIGSEGV); now predicted SIGSEGV in _start: the slot a later misaligned write left cannot point anywhere mapped"},
 	{Name: "slot-misaligned-5759", Seed: 8000005759, Input: "clang-lld", Damage: []string{"rela[4].r_offset -= 0xc", "jmprel[3].r_addend = 0xffffffffffffffff"},
