@@ -35,6 +35,28 @@ func vendorCopies(t *testing.T, rewrites []reality.Rewrite) []vendorCopy {
 	return copies
 }
 
+// make writes the copy of src into a fresh directory and returns the
+// directory, the copy's path and its name for the log. withLoader gives
+// the rewrite a Nix-store-shaped interpreter in that directory.
+func (c vendorCopy) make(t *testing.T, prefix, src string, withLoader bool) (dir, dst, name string) {
+	t.Helper()
+	dir = t.TempDir()
+	dst = filepath.Join(dir, filepath.Base(src))
+	name = prefix + "/" + c.name
+	var runs [][]string
+	if c.rw != nil {
+		ld := ""
+		if withLoader {
+			ld = reality.NixLoader(t, dir)
+		}
+		runs = c.rw.Runs(ld)
+	}
+	if reality.Rewritten(t, c.pe, src, dst, runs) {
+		name += " (patchelf died)"
+	}
+	return dir, dst, name
+}
+
 // TestCheckVendorRewrites is the held-out test of check on this
 // machine's loader, for the vendor programs that run only here (their
 // libraries are the system's): pristine and rewritten each way by both
@@ -53,18 +75,9 @@ func TestCheckVendorRewrites(t *testing.T) {
 		t.Run(p.Name, func(t *testing.T) {
 			src := p.Path(t)
 			for _, c := range vendorCopies(t, reality.ProgramRewrites) {
-				name := p.Name + "/" + c.name
 				t.Run(c.name, func(t *testing.T) {
 					t.Parallel()
-					dir := t.TempDir()
-					dst := filepath.Join(dir, filepath.Base(src))
-					var runs [][]string
-					if c.rw != nil {
-						runs = c.rw.Runs(reality.NixLoader(t, dir))
-					}
-					if reality.Rewritten(t, c.pe, src, dst, runs) {
-						name += " (patchelf died)"
-					}
+					dir, dst, name := c.make(t, p.Name, src, true)
 					res, real := reality.RunCase(t, reality.Case{
 						Name: name, Dir: dir, Path: dst,
 						Argv:   append([]string{dst}, p.Args...),
@@ -92,18 +105,9 @@ func TestCheckVendorAddons(t *testing.T) {
 		t.Run(a.Name, func(t *testing.T) {
 			src := reality.NpmFile(t, a.Spec, a.File)
 			for _, c := range vendorCopies(t, reality.AddonRewrites) {
-				name := a.Name + "/" + c.name
 				t.Run(c.name, func(t *testing.T) {
 					t.Parallel()
-					dir := t.TempDir()
-					dst := filepath.Join(dir, filepath.Base(src))
-					var runs [][]string
-					if c.rw != nil {
-						runs = c.rw.Runs("")
-					}
-					if reality.Rewritten(t, c.pe, src, dst, runs) {
-						name += " (patchelf died)"
-					}
+					dir, dst, name := c.make(t, a.Name, src, false)
 					res, real := reality.RunCase(t, reality.Case{
 						Name: name, Dir: dir, Path: dst,
 						Argv: []string{"/usr/bin/node", "-e", "require(process.argv[1]); console.log('" + damage.Marker + "')", dst},
