@@ -200,15 +200,7 @@ func TestSelfExeReal(t *testing.T) {
 // denoCLI fetches Deno's CLI from npm's registry (scripts/fetch-npm).
 func denoCLI(t *testing.T, v string) string {
 	t.Helper()
-	reality.NeedTools(t, "npm")
-	out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-npm"), "pack", "@deno/linux-x64-glibc@"+v, "package/deno").Output()
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("fetch deno %s: %v", v, err)
-		}
-		t.Skipf("fetch deno %s: %v", v, err)
-	}
-	return strings.TrimSpace(string(out))
+	return reality.NpmFile(t, "@deno/linux-x64-glibc@"+v, "package/deno")
 }
 
 // hostLoader returns this machine's x86-64 loader and the directory of

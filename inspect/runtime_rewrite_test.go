@@ -272,14 +272,7 @@ func TestRuntimeDenoCLI(t *testing.T) {
 	reality.NeedTools(t, "npm")
 	for _, v := range denoCLIs {
 		t.Run(v, func(t *testing.T) {
-			out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-npm"), "pack", "@deno/linux-x64-glibc@"+v, "package/deno").Output()
-			if err != nil {
-				if os.Getenv("CI") != "" {
-					t.Fatalf("fetch deno %s: %v", v, err)
-				}
-				t.Skipf("fetch deno %s: %v", v, err)
-			}
-			deno := strings.TrimSpace(string(out))
+			deno := reality.NpmFile(t, "@deno/linux-x64-glibc@"+v, "package/deno")
 			real := realRun(t, t.TempDir(), deno, "--version")
 			m := regexp.MustCompile(`^deno (\S+) `).FindStringSubmatch(real.Stdout)
 			if real.Class != damage.Starts || m == nil {

@@ -332,14 +332,7 @@ func TestRuntimeDeno(t *testing.T) {
 	reality.NeedTools(t, "npm")
 	for _, v := range denoCLIs {
 		t.Run(v, func(t *testing.T) {
-			out, err := exec.Command(reality.RepoPath(t, "scripts/fetch-npm"), "pack", "@deno/linux-x64-glibc@"+v, "package/deno").Output()
-			if err != nil {
-				if os.Getenv("CI") != "" {
-					t.Fatalf("fetch deno: %v", err)
-				}
-				t.Skipf("fetch deno: %v", err)
-			}
-			deno := strings.TrimSpace(string(out))
+			deno := reality.NpmFile(t, "@deno/linux-x64-glibc@"+v, "package/deno")
 			dir := t.TempDir()
 			if err := os.WriteFile(filepath.Join(dir, "app.ts"), []byte(`console.log("`+damage.Marker+`")`+"\n"), 0o644); err != nil {
 				t.Fatal(err)
