@@ -2,6 +2,8 @@ package reality
 
 import (
 	"fmt"
+	"path/filepath"
+	"sort"
 	"testing"
 
 	"github.com/elfdoctor/elfdoctor/internal/damage"
@@ -117,4 +119,47 @@ var AddonRewrites = []Rewrite{
 		}
 	}},
 	{"store-path-gone", func(string) [][]string { return [][]string{{"--replace-needed", "libgcc_s.so.1", GoneLibgcc}} }},
+}
+
+// VendorCopy is one copy of a vendor file: pristine (no Rewrite), or
+// rewritten one way by one patchelf release (Patchelf, an argv prefix).
+type VendorCopy struct {
+	Name     string
+	Patchelf []string
+	Rewrite  *Rewrite
+}
+
+// VendorCopies are the pristine copy and every rewrite by both patchelf
+// releases (Patchelfs), in a stable order.
+func VendorCopies(tb testing.TB, rewrites []Rewrite) []VendorCopy {
+	pes := Patchelfs(tb)
+	names := make([]string, 0, len(pes))
+	for n := range pes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	copies := []VendorCopy{{Name: "pristine"}}
+	for _, n := range names {
+		for i := range rewrites {
+			copies = append(copies, VendorCopy{n + "/" + rewrites[i].Name, pes[n], &rewrites[i]})
+		}
+	}
+	return copies
+}
+
+// Write makes the copy of src in dir, the rewrite pointing the file at
+// the loader ld, and returns its path and its name for a log, prefixed
+// with prefix and marked when patchelf died (Rewritten).
+func (c VendorCopy) Write(tb testing.TB, prefix, src, dir, ld string) (dst, name string) {
+	tb.Helper()
+	dst = filepath.Join(dir, filepath.Base(src))
+	name = prefix + "/" + c.Name
+	var runs [][]string
+	if c.Rewrite != nil {
+		runs = c.Rewrite.Runs(ld)
+	}
+	if Rewritten(tb, c.Patchelf, src, dst, runs) {
+		name += " (patchelf died)"
+	}
+	return dst, name
 }

@@ -37,12 +37,6 @@ func TestVendorGlibcs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pes := Patchelfs(t)
-	var names []string
-	for n := range pes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var mu sync.Mutex
 	var lines []string
 	agreed, runs := 0, 0
@@ -52,29 +46,10 @@ func TestVendorGlibcs(t *testing.T) {
 		}
 		t.Run(p.Name, func(t *testing.T) {
 			src := p.Path(t)
-			type vcopy struct {
-				name string
-				pe   []string
-				rw   *Rewrite
-			}
-			copies := []vcopy{{name: "pristine"}}
-			for _, n := range names {
-				for i := range ProgramRewrites {
-					copies = append(copies, vcopy{n + "/" + ProgramRewrites[i].Name, pes[n], &ProgramRewrites[i]})
-				}
-			}
-			for i, c := range copies {
-				t.Run(c.name, func(t *testing.T) {
+			for i, c := range VendorCopies(t, ProgramRewrites) {
+				t.Run(c.Name, func(t *testing.T) {
 					t.Parallel()
-					dst := filepath.Join(t.TempDir(), filepath.Base(src))
-					var rwRuns [][]string
-					if c.rw != nil {
-						rwRuns = c.rw.Runs(vendorLoader)
-					}
-					name := p.Name + "/" + c.name
-					if Rewritten(t, c.pe, src, dst, rwRuns) {
-						name += " (patchelf died)"
-					}
+					dst, name := c.Write(t, p.Name, src, t.TempDir(), vendorLoader)
 					for _, root := range f.Roots {
 						rel := fmt.Sprintf("/v/%s-%d", p.Name, i)
 						dir := filepath.Join(root.Root, rel)
@@ -110,7 +85,7 @@ func TestVendorGlibcs(t *testing.T) {
 						if div != "" {
 							t.Errorf("%s under %s: %s", name, root, div)
 						}
-						if c.rw == nil && !versionLess(root.Version, "2.35") && (obs.Class != ClassStarts) {
+						if c.Rewrite == nil && !versionLess(root.Version, "2.35") && (obs.Class != ClassStarts) {
 							t.Errorf("the pristine %s does not start under %s: %s", p.Name, root, obs)
 						}
 					}
