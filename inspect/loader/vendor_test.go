@@ -61,7 +61,7 @@ func TestCheckVendorAddons(t *testing.T) {
 				t.Run(c.Name, func(t *testing.T) {
 					t.Parallel()
 					dir := t.TempDir()
-					dst, name := c.Write(t, a.Name, src, dir, "")
+					dst, name := c.Write(t, a.Name, src, a.Lay(t, dir), "")
 					res, real := reality.RunCase(t, reality.Case{
 						Name: name, Dir: dir, Path: dst,
 						Argv: []string{"/usr/bin/node", "-e", "require(process.argv[1]); console.log('" + damage.Marker + "')", dst},

@@ -80,15 +80,32 @@ func TrixiePatchelf(tb testing.TB) []string {
 func NpmFile(tb testing.TB, spec, file string) string {
 	tb.Helper()
 	NeedTools(tb, "npm")
-	out, err := exec.Command(RepoPath(tb, "scripts/fetch-npm"), "pack", spec, file).Output()
+	return fetched(tb, "scripts/fetch-npm", "pack", spec, file)
+}
+
+// DebFile returns the host path of FILE from the Debian package PKG of
+// SUITE, unpacked by scripts/fetch-deb from apt's configured mirror with
+// the suite swapped and cached, nothing installed; it fails or skips as
+// NpmFile does.
+func DebFile(tb testing.TB, suite, pkg, file string) string {
+	tb.Helper()
+	NeedTools(tb, "apt-get", "dpkg-deb")
+	return fetched(tb, "scripts/fetch-deb", suite, pkg, file)
+}
+
+// fetched runs one of the repository's fetch scripts and returns the path
+// it prints.
+func fetched(tb testing.TB, script string, args ...string) string {
+	tb.Helper()
+	out, err := exec.Command(RepoPath(tb, script), args...).Output()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
 			err = fmt.Errorf("%w: %s", err, ee.Stderr)
 		}
 		if os.Getenv("CI") != "" {
-			tb.Fatalf("fetch-npm pack %s %s: %v", spec, file, err)
+			tb.Fatalf("%s %s: %v", filepath.Base(script), strings.Join(args, " "), err)
 		}
-		tb.Skipf("fetch-npm pack %s %s: %v", spec, file, err)
+		tb.Skipf("%s %s: %v", filepath.Base(script), strings.Join(args, " "), err)
 	}
 	return strings.TrimSpace(string(out))
 }

@@ -2,6 +2,7 @@ package reality
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -30,6 +31,10 @@ func npmProgram(spec, file string) func(tb testing.TB) string {
 	return func(tb testing.TB) string { return NpmFile(tb, spec, file) }
 }
 
+func debProgram(suite, pkg, file string) func(tb testing.TB) string {
+	return func(tb testing.TB) string { return DebFile(tb, suite, pkg, file) }
+}
+
 func bunRuntime(version string) func(tb testing.TB) string {
 	return func(tb testing.TB) string { return BunCompiled(tb, version, "").Bun }
 }
@@ -38,13 +43,17 @@ func bunRuntime(version string) func(tb testing.TB) string {
 // Debian, linked by the toolchains vendors use: Rust (Biome, ast-grep,
 // dprint, Deno), Zig and lld (Bun, the runtime and a single-file
 // application, whose RW segment has FileSiz == MemSiz as in the original
-// report), and GCC (Debian's Node.js). None is one the replay was
+// report), Clang (the Dart VM that Sass ships, RPATH $ORIGIN, ld.so
+// among its DT_NEEDED), Go with cgo (Debian's containerd, a 48 MB
+// ET_EXEC) and GCC (Debian's Node.js). None is one the replay was
 // written against: they hold check to the files users have.
 var VendorPrograms = []VendorProgram{
 	{Name: "biome-2.6.9", Path: npmProgram("@biomejs/cli-linux-x64@2.6.9", "package/biome"), Args: []string{"--version"}, Marker: "2.6.9"},
 	{Name: "ast-grep-0.51.1", Path: npmProgram("@ast-grep/cli-linux-x64-gnu@0.51.1", "package/ast-grep"), Args: []string{"--version"}, Marker: "0.51.1"},
 	{Name: "dprint-0.57.4", Path: npmProgram("@dprint/linux-x64-glibc@0.57.4", "package/dprint"), Args: []string{"--version"}, Marker: "0.57.4"},
 	{Name: "deno-2.9.6", Path: npmProgram("@deno/linux-x64-glibc@2.9.6", "package/deno"), Args: []string{"--version"}, Marker: "deno 2.9.6"},
+	{Name: "dart-3.13.7", Path: npmProgram("sass-embedded-linux-x64@1.108.2", "package/dart-sass/src/dart"), Args: []string{"--version"}, Marker: "Dart SDK version: 3.13.7"},
+	{Name: "containerd-1.6.20-debian", Path: debProgram("bookworm", "containerd", "usr/bin/containerd"), Args: []string{"--version"}, Marker: "containerd github.com/containerd/containerd 1.6.20"},
 	{Name: "bun-1.1.45", Path: bunRuntime("1.1.45"), Args: []string{"--version"}, Marker: "1.1.45"},
 	{Name: "bun-1.2.23", Path: bunRuntime("1.2.23"), Args: []string{"--version"}, Marker: "1.2.23"},
 	{Name: "bun-1.4.5", Path: bunRuntime("1.4.5"), Args: []string{"--version"}, Marker: "1.4.5"},
@@ -95,14 +104,55 @@ var ProgramRewrites = []Rewrite{
 	}},
 }
 
-// VendorAddons are Node-API addons from the npm registry (Rust through
-// napi-rs, the way most ship today).
-var VendorAddons = []struct{ Name, Spec, File string }{
-	{"swc-1.16.22", "@swc/core-linux-x64-gnu@1.16.22", "package/swc.linux-x64-gnu.node"},
-	{"oxlint-1.43.0", "@oxlint/linux-x64-gnu@1.43.0", "package/oxlint.linux-x64-gnu.node"},
-	{"lightningcss-1.33.0", "lightningcss-linux-x64-gnu@1.33.0", "package/lightningcss.linux-x64-gnu.node"},
-	{"rollup-4.70.0", "@rollup/rollup-linux-x64-gnu@4.70.0", "package/rollup.linux-x64-gnu.node"},
-	{"tailwindcss-oxide-4.3.5", "@tailwindcss/oxide-linux-x64-gnu@4.3.5", "package/tailwindcss-oxide.linux-x64-gnu.node"},
+// VendorAddon is a Node-API addon from the npm registry: File of the
+// package Spec, put at Dir (relative to a node_modules-like tree) with
+// the packages it loads from there (Beside), as npm lays them out.
+type VendorAddon struct {
+	Name, Spec, File string
+	Dir              string
+	Beside           []NpmPlaced
+}
+
+// NpmPlaced is File of the npm package Spec, put at Dst in the tree.
+type NpmPlaced struct{ Spec, File, Dst string }
+
+// VendorAddons are Node-API addons from the npm registry: Rust through
+// napi-rs, the way most ship today, and C++ through node-addon-api
+// (Parcel's watcher; sharp, whose RPATH of five $ORIGIN paths finds
+// libvips in the package npm installs beside it).
+var VendorAddons = []VendorAddon{
+	{Name: "swc-1.16.22", Spec: "@swc/core-linux-x64-gnu@1.16.22", File: "package/swc.linux-x64-gnu.node"},
+	{Name: "oxlint-1.43.0", Spec: "@oxlint/linux-x64-gnu@1.43.0", File: "package/oxlint.linux-x64-gnu.node"},
+	{Name: "lightningcss-1.33.0", Spec: "lightningcss-linux-x64-gnu@1.33.0", File: "package/lightningcss.linux-x64-gnu.node"},
+	{Name: "rollup-4.70.0", Spec: "@rollup/rollup-linux-x64-gnu@4.70.0", File: "package/rollup.linux-x64-gnu.node"},
+	{Name: "tailwindcss-oxide-4.3.5", Spec: "@tailwindcss/oxide-linux-x64-gnu@4.3.5", File: "package/tailwindcss-oxide.linux-x64-gnu.node"},
+	{Name: "parcel-watcher-2.6.0", Spec: "@parcel/watcher-linux-x64-glibc@2.6.0", File: "package/watcher.node"},
+	{Name: "sharp-0.35.6", Spec: "@img/sharp-linux-x64@0.35.6", File: "package/lib/sharp-linux-x64-0.35.6.node",
+		Dir: "node_modules/@img/sharp-linux-x64/lib",
+		Beside: []NpmPlaced{{"@img/sharp-libvips-linux-x64@1.3.5", "package/lib/libvips-cpp.so.8.18.8",
+			"node_modules/@img/sharp-libvips-linux-x64/lib/libvips-cpp.so.8.18.8"}}},
+}
+
+// Lay puts the addon's neighbours (Beside) into the tree at root and
+// returns the directory the addon itself goes in.
+func (a VendorAddon) Lay(tb testing.TB, root string) string {
+	tb.Helper()
+	for _, b := range a.Beside {
+		src := NpmFile(tb, b.Spec, b.File)
+		dst := filepath.Join(root, b.Dst)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		// A link, not a copy: libvips is 19 MB and never rewritten.
+		if err := os.Link(src, dst); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	dir := filepath.Join(root, a.Dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
 }
 
 // AddonRewrites are the rewrites of an addon: it has no interpreter, so
