@@ -336,72 +336,35 @@ func (c *checker) privateSymbolMissing(ldPath, libcPath string) *dynSym {
 	return miss
 }
 
-// cpuinfo is the first processor's record in /proc/cpuinfo: its flags
-// and whether the CPU is Intel's. /proc files report size 0, so it is
-// read line by line, bounded; the first processor's flags are all that
-// is needed, and the kernel writes each processor's record only when it
-// is read: on a machine with hundreds of CPUs reading the whole file
-// costs milliseconds. Empty when the file cannot be read.
-var cpuinfo = sync.OnceValues(func() (flags map[string]bool, intel bool) {
-	flags = map[string]bool{}
+// cpuinfo is the flags of the first processor's record in /proc/cpuinfo:
+// the kernel's view, which decides TASK_SIZE (la57). /proc files report
+// size 0, so it is read line by line, bounded; the first processor's
+// flags are all that is needed, and the kernel writes each processor's
+// record only when it is read: on a machine with hundreds of CPUs reading
+// the whole file costs milliseconds. Empty when the file cannot be read.
+var cpuinfo = sync.OnceValue(func() map[string]bool {
+	flags := map[string]bool{}
 	fh, err := os.Open("/proc/cpuinfo")
 	if err != nil {
-		return flags, false
+		return flags
 	}
 	defer fh.Close()
 	lines := bufio.NewScanner(io.LimitReader(fh, 1<<20))
 	lines.Buffer(make([]byte, 0, 4096), 1<<20)
 	for lines.Scan() {
 		k, v, ok := strings.Cut(lines.Text(), ":")
-		if !ok {
+		if !ok || strings.TrimSpace(k) != "flags" {
 			continue
 		}
-		switch strings.TrimSpace(k) {
-		case "vendor_id":
-			intel = strings.TrimSpace(v) == "GenuineIntel"
-		case "flags":
-			for _, f := range strings.Fields(v) {
-				flags[f] = true
-			}
+		for _, f := range strings.Fields(v) {
+			flags[f] = true
 		}
-		if len(flags) > 0 {
-			break
-		}
+		break
 	}
 	if lines.Err() != nil {
-		return map[string]bool{}, false
+		return map[string]bool{}
 	}
-	return flags, intel
-})
-
-// hostX86 reads the x86-64 level of this machine's CPU, as glibc's
-// get_isa_level decides it, from the flags the kernel reports in
-// /proc/cpuinfo (read, never probed by running anything), and whether
-// the CPU is Intel's (glibc's legacy "haswell" platform).
-var hostX86 = sync.OnceValues(func() (level int, intel bool) {
-	has, intel := cpuinfo()
-	if len(has) == 0 {
-		return 1, false
-	}
-	all := func(fs ...string) bool {
-		for _, f := range fs {
-			if !has[f] {
-				return false
-			}
-		}
-		return true
-	}
-	level = 1
-	if all("cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3") {
-		level = 2
-		if all("avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave") {
-			level = 3
-			if all("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl") {
-				level = 4
-			}
-		}
-	}
-	return level, intel
+	return flags
 })
 
 // subdirs lists the subdirectories ld.so tries in every search directory
@@ -413,7 +376,7 @@ func (c *checker) subdirs(li *loaderInfo) []string {
 	if c.f.Machine != elf.EM_X86_64 || c.f.Class != elf.ELFCLASS64 || runtime.GOARCH != "amd64" {
 		return []string{""}
 	}
-	level, intel := hostX86()
+	level, platform := hostX86()
 	var out []string
 	if li.minor == 0 || li.minor >= 33 {
 		for v := level; v >= 2; v-- {
@@ -421,9 +384,8 @@ func (c *checker) subdirs(li *loaderInfo) []string {
 		}
 	}
 	if li.minor != 0 && li.minor < 37 {
-		platform := "x86_64"
-		if intel && level >= 3 {
-			platform = "haswell"
+		if platform == "" {
+			platform = "x86_64" // the kernel's AT_PLATFORM
 		}
 		for _, tls := range []string{"tls/", ""} {
 			out = append(out, tls+platform+"/x86_64", tls+platform, tls+"x86_64", strings.TrimSuffix(tls, "/"))

@@ -490,7 +490,7 @@ func taskSize(f *inspect.File) uint64 {
 	if f.Class == elf.ELFCLASS32 {
 		return 0xffffe000
 	}
-	if flags, _ := cpuinfo(); flags["la57"] {
+	if cpuinfo()["la57"] {
 		return 1<<56 - 0x1000
 	}
 	return 1<<47 - 0x1000
