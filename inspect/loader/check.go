@@ -218,6 +218,8 @@ type checker struct {
 	// ident is EI_CLASS and EI_DATA as the file has them; f is read with
 	// the kernel's, which may differ (openAsKernel).
 	ident [2]byte
+	// mainTLS is the program's PT_TLS as rtld reads it (mainMap).
+	mainTLS *mainTLS
 	// interpHost is where the kernel found the interpreter; "" when the
 	// kernel runs the program without one.
 	interpHost string
@@ -329,7 +331,7 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 		}
 		res.finish()
 	}()
-	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.startup, c.rtldNameRead, c.dependencies, c.versions, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
+	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.startup, c.rtldNameRead, c.dependencies, c.versions, c.staticTLS, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
 		if c.stop {
 			break
 		}
@@ -552,6 +554,10 @@ func (c *checker) kernel() {
 	// point itself, PT_LOADs or not (load_elf_binary refuses neither).
 	if c.interpHost == "" && c.underEmulator == "" && !c.isLibrary() {
 		c.entry("the kernel starts the program there: it has no PT_INTERP")
+		if c.stop {
+			return
+		}
+		c.unrelocatedStart()
 		if c.stop {
 			return
 		}

@@ -186,6 +186,15 @@ func ldsoPhdrs(f *inspect.File, phnum int) (view ldsoView, err error) {
 			vaddr = uint64(o.Uint32(b[8:]))
 		}
 		switch t {
+		case elf.PT_TLS:
+			// rtld keeps the last one with a size (dl_main).
+			memsz, align := o.Uint64(b[40:]), o.Uint64(b[48:])
+			if f.Class == elf.ELFCLASS32 {
+				memsz, align = uint64(o.Uint32(b[20:])), uint64(o.Uint32(b[28:]))
+			}
+			if memsz > 0 {
+				view.tls = &mainTLS{index: i, vaddr: vaddr, memsz: memsz, align: align}
+			}
 		case elf.PT_PHDR:
 			view.phdrVaddr, view.hasPhdr = vaddr, true
 		case elf.PT_DYNAMIC:
@@ -209,6 +218,7 @@ type ldsoView struct {
 	// own name from (_dl_rtld_libname), read when it matches a DT_NEEDED
 	// against the objects already loaded.
 	interpVaddr uint64
+	tls         *mainTLS // the last PT_TLS with a p_memsz, nil if none
 }
 
 // fileReader reads a File's bytes as an io.ReaderAt.
@@ -331,6 +341,52 @@ func (c *checker) entry(when string) {
 		Next:    "the ELF header or the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
 }
 
+// unrelocatedStart follows _start's call of __libc_start_main in a
+// program the kernel starts itself (no PT_INTERP): nothing relocates it,
+// so the GOT slot crt1.o's _start calls through holds what the file
+// holds. A static program's linker made that call direct (no slot); a
+// slot still there, in a program whose PT_INTERP was lost, holds a
+// link-time value, 0 in a position-independent one.
+func (c *checker) unrelocatedStart() {
+	f := c.program()
+	if c.inside(f, c.path, f.Entry, "the entry point") != nil {
+		return // _start is not entered at its start: its call is not followed
+	}
+	slot, ok := startCallSlot(f, memOf(f))
+	if !ok {
+		return
+	}
+	call := fmt.Sprintf("_start (e_entry 0x%x) ends with crt1.o's `call *0x%x(%%rip); hlt`", f.Entry, slot)
+	var b [8]byte
+	var summary string
+	var ev []string
+	if err := f.Image().ReadAt(b[:], slot, "__libc_start_main's GOT slot"); err != nil {
+		// Nothing but the program's own segments is mapped within 1 TiB
+		// of it (the stack, the vDSO and the empty brk heap are far off),
+		// so a slot none of them maps is a hole.
+		if f.Image().Lookup(slot).Mapped || slot >= 1<<40 {
+			return // past the end of the file, or far off: another fault, not judged here
+		}
+		summary = fmt.Sprintf("the program has no PT_INTERP, so the kernel starts it at _start, which calls __libc_start_main through a GOT slot at 0x%x that no program header maps: the read faults", slot)
+		ev = []string{call, err.Error()}
+	} else {
+		v := f.ByteOrder().Uint64(b[:])
+		if l := f.Image().Lookup(v); l.Mapped && l.Perm&elf.PF_X != 0 && f.Type == elf.ET_EXEC {
+			return
+		}
+		if !c.surelyUnmapped(f, v) {
+			return
+		}
+		summary = fmt.Sprintf("the program has no PT_INTERP, so no loader relocates it, and _start calls __libc_start_main through a GOT slot that still holds 0x%x from the file, where nothing is mapped", v)
+		ev = []string{call, fmt.Sprintf("the GOT slot at 0x%x holds 0x%x in the file", slot, v)}
+	}
+	c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "start-unrelocated",
+		Summary: summary, Evidence: ev,
+		Outcome: OutcomeCrash, Signal: "SIGSEGV",
+		Message: "SIGSEGV in _start calling __libc_start_main, before main",
+		Next:    "the program header table lost PT_INTERP (the segment table was damaged or shortened): compare with the pristine file using `elfdoctor diff`"})
+}
+
 // mainMap replays what ld.so reads of the program the kernel mapped
 // before anything else (dl_main and rtld_setup_main_map, elf/rtld.c): the
 // program headers, from memory at AT_PHDR, AT_PHNUM of them. It needs a
@@ -347,6 +403,7 @@ func (c *checker) mainMap() {
 	}
 	view, err := ldsoPhdrs(f, phnum)
 	types, at := view.types, view.at
+	c.mainTLS = view.tls
 	_, kernelFound := kernelPhdrAddr(f)
 	where := fmt.Sprintf("AT_PHDR is 0x%x: where file offset e_phoff (0x%x) is mapped", at, f.Phoff)
 	if !kernelFound {

@@ -24,10 +24,9 @@ func (r *relocator) pltBeyondSize(lm *linkMap, start, size uint64, rela bool) *r
 	if !rela {
 		ent = 16
 	}
-	if size%ent != 0 {
-		return nil
-	}
-	next := size / ent
+	// elf_dynamic_do_Rela applies every entry that starts before the
+	// end, so a size that is not a multiple still covers a whole entry.
+	next := size/ent + min(size%ent, 1)
 	if next > maxRelocs {
 		return nil
 	}

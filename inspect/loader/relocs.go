@@ -312,19 +312,10 @@ func (r *relocator) startCall(lm *linkMap) *relocFail {
 	if f.Machine != elf.EM_X86_64 {
 		return nil
 	}
-	code := make([]byte, 96)
-	if f.Image().ReadAt(code, f.Entry, "_start") != nil {
-		return nil
-	}
 	if r.c.inside(f, lm.obj.name, f.Entry, "the entry point") != nil {
 		return nil // _start is not entered at its start (jumps.go): its call is not followed
 	}
-	for i := 0; i+7 <= len(code); i++ {
-		if code[i] != 0xff || code[i+1] != 0x15 || code[i+6] != 0xf4 {
-			continue
-		}
-		disp := int64(int32(f.ByteOrder().Uint32(code[i+2:])))
-		slot := lm.m.add(f.Entry+uint64(i)+6, uint64(disp))
+	if slot, ok := startCallSlot(f, lm.m); ok {
 		if lm.written[slot] {
 			return r.boundStartCall(lm, slot)
 		}
@@ -341,6 +332,24 @@ func (r *relocator) startCall(lm *linkMap) *relocFail {
 				Msg: fmt.Sprintf("_start calls through the GOT slot at 0x%x, which no relocation ld.so applied wrote: it still holds 0x%x from the file", slot, v), Fault: inspect.FaultUnmapped}}
 	}
 	return nil
+}
+
+// startCallSlot finds, in the first 96 bytes at the entry point, the
+// `call *SLOT(%rip); hlt` that ends x86-64 crt1.o's _start, and returns
+// SLOT. A static program's linker relaxes that call to a direct one
+// (`addr32 call`), which has no slot.
+func startCallSlot(f *inspect.File, m mem) (uint64, bool) {
+	code := make([]byte, 96)
+	if f.Machine != elf.EM_X86_64 || f.Image().ReadAt(code, f.Entry, "_start") != nil {
+		return 0, false
+	}
+	for i := 0; i+7 <= len(code); i++ {
+		if code[i] == 0xff && code[i+1] == 0x15 && code[i+6] == 0xf4 {
+			disp := int64(int32(f.ByteOrder().Uint32(code[i+2:])))
+			return m.add(f.Entry+uint64(i)+6, uint64(disp)), true
+		}
+	}
+	return 0, false
 }
 
 // boundStartCall judges the call _start makes through __libc_start_main's
@@ -448,18 +457,24 @@ func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull 
 // randomisation, taken as 2^43); between an ET_EXEC program's heap (its
 // end plus a generous 4 GiB) and that mmap base; at or past TASK_SIZE.
 func (r *relocator) surelyUnmapped(lm *linkMap, addr uint64) bool {
-	ts := taskSize(lm.f)
-	if ts == 0 || lm.f.Class != elf.ELFCLASS64 {
+	return r.c.surelyUnmapped(lm.f, addr)
+}
+
+// surelyUnmapped is relocator.surelyUnmapped for an address object f's
+// code uses.
+func (c *checker) surelyUnmapped(f *inspect.File, addr uint64) bool {
+	ts := taskSize(f)
+	if ts == 0 || f.Class != elf.ELFCLASS64 {
 		return addr < mmapMinAddr()
 	}
 	if addr < mmapMinAddr() || addr >= ts {
 		return true
 	}
-	if r.c.dlopen {
+	if c.dlopen {
 		return false // the process's program is not this file
 	}
 	const mmapLow = 1 << 43
-	prog := r.c.program()
+	prog := c.program()
 	if prog.Type == elf.ET_DYN {
 		return addr < mmapLow
 	}

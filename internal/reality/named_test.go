@@ -442,6 +442,16 @@ var namedCases = []struct {
 		Found: "predicted starts; really main runs, then SIGSEGV at exit: __cxa_finalize referenced with protected visibility is bound to the program's own ELF header, and __do_global_dtors_aux calls it through gcc's .plt.got entry"},
 	{Name: "lib-phnum-short-read", Seed: 9100000669, Input: "uses-libdemo-lld", Library: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
 		Found: "predicted \"libdemo.so: invalid ELF header\" (the library could not be parsed); really exit 127 \"/c/N/libdemo.so: cannot read file data\": open_verify's pread of e_phnum headers comes up short"},
+	{Name: "phnum-grown-tls-too-large", Seed: 9100002304, Input: "gcc-pie", Damage: []string{"ehdr.e_phnum += 0x10"},
+		Found: "predicted starts; really exit 127 \"cannot allocate TLS data structures for initial thread\": the grown table reads .dynstr and .rela bytes as a PT_TLS aligned to 0x400000007, and init_tls asks for tens of GiB"},
+	{Name: "phnum-grown-tls-before-init", Seed: 9100004407, Input: "uses-libdemo-lld", Damage: []string{"ehdr.e_phnum = 0x40"},
+		Found: "predicted SIGSEGV in call_init (DT_INIT not code); really exit 127 \"cannot allocate TLS data structures for initial thread\": init_tls runs before relocation and the initialisers"},
+	{Name: "pltrelsz-part-entry", Seed: 9100009544, Input: "gcc-pie", Damage: []string{"dyn[DT_PLTRELSZ#0].d_val = 0x8"},
+		Found: "predicted starts; really SIGSEGV before main: a DT_PLTRELSZ of 8 still covers the first 24-byte entry (elf_dynamic_do_Rela applies each entry that starts before the end), and the second PLT entry's GOT word keeps its link-time address"},
+	{Name: "pltrelsz-part-entry-nozerofill", Seed: 9100003753, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_PLTRELSZ#0].d_val = 0x8"},
+		Found: "predicted starts; really SIGSEGV before main (as pltrelsz-part-entry)"},
+	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
+		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
 	// The Bun layout after patchelf --set-rpath (seeds 6000000000..).
 	// internal/damage's truncated-in-dynamic and truncated-after-dynamic

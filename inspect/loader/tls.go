@@ -1,0 +1,85 @@
+package loader
+
+import (
+	"debug/elf"
+	"fmt"
+	"math/bits"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// mainTLS is the program's PT_TLS as dl_main (elf/rtld.c) takes it from
+// the program headers at AT_PHDR: the last entry whose p_memsz is not 0
+// becomes the main map's l_tls_blocksize, l_tls_align and, from p_vaddr,
+// l_tls_firstbyte_offset.
+type mainTLS struct {
+	index               int
+	vaddr, memsz, align uint64
+}
+
+// staticTLS replays init_tls (elf/rtld.c), which runs after the version
+// checks and before relocation: _dl_determine_tlsoffset places each
+// module's block (elf/dl-tls.c, x86-64's TLS_TCB_AT_TP), the program's
+// first, and _dl_allocate_tls_storage asks rtld's minimal malloc, an
+// anonymous mmap, for the static size plus its alignment. A request the
+// kernel's commit accounting refuses (commitLimit) stops ld.so with
+// "cannot allocate TLS data structures for initial thread", exit 127.
+//
+// Only the program's block is counted, so the size is a lower bound: the
+// other modules, the surplus and the thread control block only add to
+// it. Nothing is claimed when that arithmetic wraps in ld.so's size_t
+// (the request is then small) or divides by an alignment of 0.
+func (c *checker) staticTLS() {
+	t := c.mainTLS
+	f := c.program()
+	if t == nil || c.dlopen || f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 || t.align == 0 {
+		return
+	}
+	limit, why := commitLimit()
+	if limit == 0 {
+		return
+	}
+	request, ok := tlsRequest(t)
+	if !ok || request <= limit {
+		return
+	}
+	c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "tls-too-large",
+		Summary: fmt.Sprintf("the program's PT_TLS asks for a thread-local block that, with its alignment, needs at least %s of memory for the first thread: more than this machine lets one mapping commit, so ld.so cannot allocate it and stops", inspect.HumanSize(request)),
+		Evidence: []string{
+			fmt.Sprintf("program header %d as ld.so reads it at AT_PHDR is PT_TLS with p_memsz 0x%x (%s), p_align 0x%x, p_vaddr 0x%x", t.index, t.memsz, inspect.HumanSize(t.memsz), t.align, t.vaddr),
+			fmt.Sprintf("_dl_determine_tlsoffset places the block at offset 0x%x or more; _dl_allocate_tls_storage asks for that plus the alignment: at least 0x%x bytes", request-t.align, request),
+			why,
+		},
+		Outcome: OutcomeLoaderError, ExitStatus: 127,
+		Message: "cannot allocate TLS data structures for initial thread",
+		Next:    "the program header table was damaged (a grown e_phnum reads other bytes as headers, or PT_TLS was overwritten): compare with the pristine file using `elfdoctor diff`"})
+}
+
+// tlsRequest is the least malloc request _dl_allocate_tls_storage makes
+// for the program's block t: its offset, roundup(memsz - firstbyte,
+// align) + firstbyte as _dl_determine_tlsoffset computes it from offset
+// 0, plus the static alignment, at least t.align. ok is false when any
+// step wraps as ld.so's size_t arithmetic would.
+func tlsRequest(t *mainTLS) (request uint64, ok bool) {
+	a := t.align
+	firstbyte := -(t.vaddr & (a - 1)) & (a - 1)
+	x, borrow := bits.Sub64(t.memsz, firstbyte, 0)
+	if borrow != 0 {
+		return 0, false
+	}
+	// roundup (x, a): ((x + a - 1) / a) * a, a variable, not a power of 2.
+	y, carry := bits.Add64(x, a-1, 0)
+	if carry != 0 {
+		return 0, false
+	}
+	hi, off := bits.Mul64(y/a, a)
+	if hi != 0 {
+		return 0, false
+	}
+	off, carry = bits.Add64(off, firstbyte, 0)
+	if carry != 0 {
+		return 0, false
+	}
+	request, carry = bits.Add64(off, a, 0)
+	return request, carry == 0
+}
