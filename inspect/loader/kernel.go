@@ -195,6 +195,12 @@ func ldsoPhdrs(f *inspect.File, phnum int) (view ldsoView, err error) {
 			if memsz > 0 {
 				view.tls = &mainTLS{index: i, vaddr: vaddr, memsz: memsz, align: align}
 			}
+		case elf.PT_GNU_PROPERTY:
+			memsz, align := o.Uint64(b[40:]), o.Uint64(b[48:])
+			if f.Class == elf.ELFCLASS32 {
+				memsz, align = uint64(o.Uint32(b[20:])), uint64(o.Uint32(b[28:]))
+			}
+			view.prop = &phdrNote{index: i, vaddr: vaddr, memsz: memsz, align: align}
 		case elf.PT_PHDR:
 			view.phdrVaddr, view.hasPhdr = vaddr, true
 		case elf.PT_DYNAMIC:
@@ -218,7 +224,14 @@ type ldsoView struct {
 	// own name from (_dl_rtld_libname), read when it matches a DT_NEEDED
 	// against the objects already loaded.
 	interpVaddr uint64
-	tls         *mainTLS // the last PT_TLS with a p_memsz, nil if none
+	tls         *mainTLS  // the last PT_TLS with a p_memsz, nil if none
+	prop        *phdrNote // the last PT_GNU_PROPERTY, nil if none
+}
+
+// phdrNote is a note segment's header as ld.so reads it.
+type phdrNote struct {
+	index               int
+	vaddr, memsz, align uint64
 }
 
 // fileReader reads a File's bytes as an io.ReaderAt.
@@ -433,6 +446,10 @@ func (c *checker) mainMap() {
 			Next:    "the segment that held the program headers was moved, shrunk or overlaid: compare with the pristine file using `elfdoctor diff`"})
 		return
 	}
+	if fd, ok := c.propertyNote(view, where); ok {
+		c.add(fd)
+		return
+	}
 	// Without PT_DYNAMIC ld.so reads no dynamic table: it loads no
 	// library and relocates nothing, and the program's start-up code
 	// calls through a GOT slot that still holds its link-time value.
@@ -474,6 +491,34 @@ func (c *checker) mainMap() {
 		return
 	}
 	c.kf, c.f = f, sf
+}
+
+// propertyNote replays the main map's _dl_process_pt_gnu_property
+// (elf/dl-load.c, called from rtld since glibc 2.32; x86-64 reads the
+// IBT/SHSTK and ISA-level properties): the program's last
+// PT_GNU_PROPERTY, aligned to the word size as a 64-bit note must be,
+// and larger than a note header, is read at the load address plus
+// p_vaddr. Only that first header's read is judged; the notes it leads
+// to are not followed.
+func (c *checker) propertyNote(view ldsoView, where string) (Finding, bool) {
+	p, f := view.prop, c.f
+	if p == nil || !view.hasPhdr || view.at != view.phdrVaddr || f.Class != elf.ELFCLASS64 || p.align != 8 || p.memsz <= 12 {
+		return Finding{}, false
+	}
+	if li := describeLoader(c.interpHost, f); li.minor != 0 && li.minor < 32 {
+		return Finding{}, false
+	}
+	var b [12]byte
+	err := f.Image().ReadAt(b[:], p.vaddr, fmt.Sprintf("the GNU property note (program header %d)", p.index))
+	if err == nil {
+		return Finding{}, false
+	}
+	sig := faultSignal(err)
+	return Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "property-note-unreadable",
+		Summary:  fmt.Sprintf("ld.so reads the program's GNU property note (PT_GNU_PROPERTY, program header %d) at 0x%x, where nothing can be read", p.index, p.vaddr),
+		Evidence: []string{where, err.Error()},
+		Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main (_dl_process_pt_gnu_property)",
+		Next: "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"}, true
 }
 
 // program is the program as the kernel mapped it, which its own code

@@ -1387,10 +1387,11 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 			return f
 		}
 	}
-	if moved {
-		if f := r.fixupWrite(lm, rl); f != nil {
-			return f
-		}
+	// The binding is written at r_offset whether or not it moved: a
+	// PT_GNU_RELRO moved over .got.plt makes the PLT entry's own word
+	// read-only too.
+	if f := r.fixupWrite(lm, rl); f != nil {
+		return f
 	}
 	// The call goes on to what the binding gives: the symbol's object's
 	// load address plus st_value (an IFUNC's resolver picks the target,
@@ -1409,9 +1410,9 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 	return nil
 }
 
-// fixupWrite checks the word elf_machine_fixup_plt writes at r_offset
-// when that is not the PLT entry's own GOT word: mapped and writable, and
-// not in PT_GNU_RELRO, which is read-only once relocation is done.
+// fixupWrite checks the word elf_machine_fixup_plt writes at r_offset:
+// mapped and writable, and not in PT_GNU_RELRO, which is read-only once
+// relocation is done.
 func (r *relocator) fixupWrite(lm *linkMap, rl reloc) *relocFail {
 	page := lm.f.Image().PageSize
 	for _, a := range []uint64{rl.off, lm.m.add(rl.off, r.word-1)} {

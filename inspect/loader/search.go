@@ -727,11 +727,56 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 			}
 			return candidateStop, "cannot read file data"
 		}
+		if msg := c.abiNoteRead(fh, size, phoff, phnum); msg != "" {
+			return candidateStop, msg
+		}
 	}
 	if typ == elf.ET_EXEC {
 		return candidateStop, "cannot dynamically load executable"
 	}
 	return candidateOK, ""
+}
+
+// abiNoteRead replays open_verify's search for the .note.ABI-tag, which
+// glibc before 2.36 made: every PT_NOTE of at least 32 bytes aligned to
+// 4 or 8 is taken from the first bytes ld.so read (832) when it lies
+// within them, and read with pread otherwise; a short read stops the
+// search with "cannot read file data". What the note says (the kernel
+// version it asks for) is not judged. It returns that message, or "".
+func (c *checker) abiNoteRead(fh io.ReaderAt, size, phoff, phnum uint64) string {
+	if c.li == nil || c.li.minor == 0 || c.li.minor >= 36 || c.f.Class != elf.ELFCLASS64 || phnum == 0 {
+		return ""
+	}
+	o := c.f.ByteOrder()
+	// verifyCandidate has checked that the headers lie within the file.
+	const chunk = 64 // headers per read
+	buf := make([]byte, chunk*56)
+	for i := range phnum {
+		if i%chunk == 0 {
+			n := min(phnum-i, chunk) * 56
+			if _, err := fh.ReadAt(buf[:n], int64(phoff+i*56)); err != nil {
+				return ""
+			}
+		}
+		ph := buf[i%chunk*56:]
+		off, filesz, align := o.Uint64(ph[8:]), o.Uint64(ph[32:]), o.Uint64(ph[48:])
+		if elf.ProgType(o.Uint32(ph)) != elf.PT_NOTE || filesz < 32 || (align != 4 && align != 8) {
+			continue
+		}
+		if end := off + filesz; end >= off && end <= min(size, 832) {
+			continue
+		}
+		if filesz >= 64<<10 {
+			return "" // malloc'ed: whether that succeeds is not judged
+		}
+		if int64(off) < 0 {
+			return "cannot read file data: Invalid argument" // pread64's EINVAL
+		}
+		if off > size || filesz > size-off {
+			return "cannot read file data"
+		}
+	}
+	return ""
 }
 
 // hostProcess replays the start-up of the program named by --loaded-by

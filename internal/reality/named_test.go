@@ -450,6 +450,12 @@ var namedCases = []struct {
 		Found: "predicted starts; really SIGSEGV before main: a DT_PLTRELSZ of 8 still covers the first 24-byte entry (elf_dynamic_do_Rela applies each entry that starts before the end), and the second PLT entry's GOT word keeps its link-time address"},
 	{Name: "pltrelsz-part-entry-nozerofill", Seed: 9100003753, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_PLTRELSZ#0].d_val = 0x8"},
 		Found: "predicted starts; really SIGSEGV before main (as pltrelsz-part-entry)"},
+	{Name: "relro-moved-over-got-plt", Seed: 9100001537, Input: "clang-lld-nopie", Damage: []string{"phdr[7].p_vaddr += 0x1000", "phdr[9].p_vaddr ^= 0x400000000000000"},
+		Found: "predicted starts; really SIGSEGV before main: PT_GNU_RELRO moved a page up covers .got.plt, made read-only after relocation, and _dl_fixup's first binding writes there"},
+	{Name: "property-note-moved", Seed: 9100000200, Input: "host-gcc-pie", Damage: []string{"phdr[9].p_vaddr ^= 0x40000000"},
+		Found: "predicted starts; really SIGSEGV before main under 2.36 and 2.41 (2.31 does not read it): rtld reads the program's PT_GNU_PROPERTY note at its p_vaddr, 1 GiB past the program"},
+	{Name: "lib-abi-note-past-eof", Seed: 9100002848, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[5].p_offset ^= 0x1000000"},
+		Found: "predicted starts; really exit 127 \"libdemo.so: cannot read file data\" under 2.31 only: open_verify before glibc 2.36 preads every PT_NOTE of 32 bytes or more in search of the ABI tag, and this one now lies 16 MiB past the end of the file"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
