@@ -279,11 +279,19 @@ func (im *Image) Lookup(addr uint64) Loc {
 		if addr < m.FileEnd {
 			// File pages map the file from the page-aligned offset, so
 			// bytes outside [p_vaddr, p_vaddr+p_filesz) on those pages
-			// are file bytes too, unless the kernel cleared the tail of
-			// the last page for zero-fill.
+			// are file bytes too, unless zero-fill cleared them: the
+			// kernel clears the rest of a writable segment's last file
+			// page (padzero), ld.so only up to p_memsz
+			// (_dl_map_segments), so a lookup past a library's data
+			// reads the file's bytes there.
 			fileStart := p.Offset - (p.Vaddr - m.Start)
 			inTail := addr-p.Vaddr >= p.Filesz && addr >= p.Vaddr
-			cleared := inTail && p.Memsz > p.Filesz && !(im.byKernel && p.Flags&elf.PF_W == 0)
+			cleared := inTail && p.Memsz > p.Filesz
+			if im.byKernel {
+				cleared = cleared && p.Flags&elf.PF_W != 0
+			} else {
+				cleared = cleared && addr-p.Vaddr < p.Memsz
+			}
 			if !cleared && p.Offset >= p.Vaddr-m.Start {
 				loc.File = true
 				loc.Off = fileStart + (addr - m.Start)

@@ -456,6 +456,8 @@ var namedCases = []struct {
 		Found: "predicted starts; really SIGSEGV before main under 2.36 and 2.41 (2.31 does not read it): rtld reads the program's PT_GNU_PROPERTY note at its p_vaddr, 1 GiB past the program"},
 	{Name: "lib-abi-note-past-eof", Seed: 9100002848, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[5].p_offset ^= 0x1000000"},
 		Found: "predicted starts; really exit 127 \"libdemo.so: cannot read file data\" under 2.31 only: open_verify before glibc 2.36 preads every PT_NOTE of 32 bytes or more in search of the ABI tag, and this one now lies 16 MiB past the end of the file"},
+	{Name: "lib-gnu-nbuckets-page-tail", Seed: 9100001326, Input: "uses-libdemo-lld", Library: true, Damage: []string{"fini_array[0] = 0xffffffffffffffff", "gnu_hash.nbuckets += 0x1000"},
+		Found: "predicted a symbol lookup error for demo_one at its first call; really SIGSEGV in do_lookup_x: the grown bucket array is read in the last page of libdemo's data, past p_memsz, where _dl_map_segments zeroes nothing and the file's own bytes (its symbol table) give a bucket whose chain lies far outside"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
