@@ -205,6 +205,10 @@ func ldsoPhdrs(f *inspect.File, phnum int) (view ldsoView, err error) {
 			view.phdrVaddr, view.hasPhdr = vaddr, true
 		case elf.PT_DYNAMIC:
 			view.dynVaddr = vaddr
+			view.ld = vaddr
+			if view.hasPhdr {
+				view.ld += at - view.phdrVaddr // l_addr then
+			}
 		case elf.PT_INTERP:
 			view.interpVaddr = vaddr
 		}
@@ -220,6 +224,9 @@ type ldsoView struct {
 	phdrVaddr uint64 // the last PT_PHDR's p_vaddr
 	hasPhdr   bool
 	dynVaddr  uint64 // the last PT_DYNAMIC's p_vaddr
+	// ld is rtld's l_ld for it, in the kernel's frame at load bias 0:
+	// p_vaddr plus l_addr as the headers before it had set it.
+	ld uint64
 	// interpVaddr is the last PT_INTERP's p_vaddr: where ld.so takes its
 	// own name from (_dl_rtld_libname), read when it matches a DT_NEEDED
 	// against the objects already loaded.
@@ -278,20 +285,49 @@ func (v vaddrShifted) ReadAt(p []byte, off int64) (int, error) {
 // by skew from where the kernel really put it: every address ld.so
 // computes as l_addr + X reads real address X + skew. Its PT_LOADs are
 // the real ones lowered by skew.
-func skewedView(f *inspect.File, skew uint64) (*inspect.File, error) {
+//
+// The dynamic table is where rtld put l_ld: l_addr as it stood when the
+// loop over the headers met PT_DYNAMIC, plus its p_vaddr (ld, in the
+// kernel's frame at load bias 0); a PT_PHDR after it moves l_addr, and so
+// the table's pointers, but not the table. The last PT_DYNAMIC is moved
+// to where that reads in the view.
+func skewedView(f *inspect.File, skew, ld uint64) (*inspect.File, error) {
 	v := vaddrShifted{r: fileReader{f}}
-	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
+	// set replaces field i of the program header at off (p_offset,
+	// p_vaddr, p_filesz, p_memsz: the 64-bit layout's order).
+	set := func(off int64, i int, val uint64) {
 		var b []byte
 		if f.Class == elf.ELFCLASS32 {
 			b = make([]byte, 4)
-			f.ByteOrder().PutUint32(b, uint32(p.Vaddr-skew))
-			v.fields = append(v.fields, p.Off+8)
+			f.ByteOrder().PutUint32(b, uint32(val))
+			v.fields = append(v.fields, off+[]int64{4, 8, 16, 20}[i])
 		} else {
 			b = make([]byte, 8)
-			f.ByteOrder().PutUint64(b, p.Vaddr-skew)
-			v.fields = append(v.fields, p.Off+16)
+			f.ByteOrder().PutUint64(b, val)
+			v.fields = append(v.fields, off+[]int64{8, 16, 32, 40}[i])
 		}
 		v.vals = append(v.vals, b)
+	}
+	loads := f.ProgsOfType(elf.PT_LOAD)
+	if dyns := f.ProgsOfType(elf.PT_DYNAMIC); len(dyns) > 0 {
+		d := *dyns[len(dyns)-1]
+		d.Vaddr = ld // lowered by skew below, as the PT_LOADs
+		loads = append(loads, &d)
+	}
+	for _, p := range loads {
+		if p.Vaddr >= skew || f.Class == elf.ELFCLASS32 {
+			set(p.Off, 1, p.Vaddr-skew)
+			continue
+		}
+		// The part below the skew would sit below address 0, where no
+		// address ld.so computes (l_addr + X, X from the file) reads
+		// without wrapping: the segment starts at 0 in the view, its
+		// file bytes that much further in.
+		cut := skew - p.Vaddr
+		set(p.Off, 0, p.Offset+cut)
+		set(p.Off, 1, 0)
+		set(p.Off, 2, p.Filesz-min(cut, p.Filesz))
+		set(p.Off, 3, p.Memsz-min(cut, p.Memsz))
 	}
 	sf, err := inspect.NewFile(v, f.Size())
 	if err != nil {
@@ -486,7 +522,7 @@ func (c *checker) mainMap() {
 	c.add(Finding{Severity: SeverityWarning, Stage: StageStartup, Code: "phdr-mismatch",
 		Summary:  fmt.Sprintf("PT_PHDR says the program headers are at 0x%x, but the kernel put them at 0x%x: ld.so adds the difference (0x%x) to every address of the program, and reads its tables at the wrong place", view.phdrVaddr, at, skew),
 		Evidence: []string{where}})
-	sf, err := skewedView(f, skew)
+	sf, err := skewedView(f, skew, view.ld)
 	if err != nil {
 		return
 	}

@@ -458,6 +458,8 @@ var namedCases = []struct {
 		Found: "predicted starts; really exit 127 \"libdemo.so: cannot read file data\" under 2.31 only: open_verify before glibc 2.36 preads every PT_NOTE of 32 bytes or more in search of the ABI tag, and this one now lies 16 MiB past the end of the file"},
 	{Name: "lib-gnu-nbuckets-page-tail", Seed: 9100001326, Input: "uses-libdemo-lld", Library: true, Damage: []string{"fini_array[0] = 0xffffffffffffffff", "gnu_hash.nbuckets += 0x1000"},
 		Found: "predicted a symbol lookup error for demo_one at its first call; really SIGSEGV in do_lookup_x: the grown bucket array is read in the last page of libdemo's data, past p_memsz, where _dl_map_segments zeroes nothing and the file's own bytes (its symbol table) give a bucket whose chain lies far outside"},
+	{Name: "phnum-grown-phdr-after-dynamic", Seed: 9100005331, Input: "clang-lld", Damage: []string{"ehdr.e_phnum = 0x38"},
+		Found: "predicted SIGSEGV in __libc_csu_init; really exit 127 on _dl_setup_hash's bloom-size assertion: junk PT_PHDRs after the real PT_DYNAMIC move l_addr by 0x35 but not l_ld (rtld set it while l_addr was still right), so the table is read in place and its pointers 0x35 off; and the skewed view lost the first PT_LOAD, which then lay below address 0"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
