@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"debug/elf"
 	"fmt"
+	"math"
 	"sort"
 )
 
@@ -141,7 +142,7 @@ func newImageAs(f *File, pageSize uint64, byKernel bool) *Image {
 		start := p.Vaddr &^ mask
 		end, ok1 := addNoOverflow(p.Vaddr, p.Memsz)
 		fend, ok2 := addNoOverflow(p.Vaddr, min(p.Filesz, p.Memsz))
-		if !byKernel && !ok1 {
+		if !byKernel && (!ok1 || allocWraps(f, p)) {
 			// allocend wraps below dataend: ld.so maps the file pages
 			// and no zero-fill.
 			end, ok1 = addNoOverflow(p.Vaddr, p.Filesz)
@@ -219,6 +220,24 @@ func (im *Image) wrappedFilesz(p *Prog) bool {
 	mapstart := p.Vaddr &^ mask
 	mapend := roundUp(dataend, im.PageSize)
 	allocend, ok := addNoOverflow(p.Vaddr, p.Memsz)
+	if ok && mapend > mapstart && dataend > mapstart {
+		// dataend wrapped into the segment's own first page: ld.so maps
+		// that page from the file (mapend - mapstart bytes at the
+		// page-aligned offset), then clears from dataend to the end of
+		// the page or to allocend, whichever comes first, and maps
+		// anonymous pages from there to allocend: the dynamic table or
+		// the version tables in that page read zeros.
+		zero := min(mapend, max(allocend, dataend))
+		file := *p
+		file.Offset, file.Vaddr, file.Filesz, file.Memsz = p.Offset&^mask, mapstart, dataend-mapstart, zero-mapstart
+		im.Maps = append(im.Maps, Mapping{Prog: &file, Start: mapstart, End: mapend, FileEnd: mapend, ldso: true})
+		if allocend > mapend {
+			anon := *p
+			anon.Offset, anon.Vaddr, anon.Filesz, anon.Memsz = 0, mapend, 0, allocend-mapend
+			im.Maps = append(im.Maps, Mapping{Prog: &anon, Start: mapend, End: roundUp(allocend, im.PageSize), FileEnd: mapend, ldso: true})
+		}
+		return true
+	}
 	if !ok || mapend > mapstart || allocend <= dataend || dataend&mask == 0 {
 		return false
 	}
@@ -240,6 +259,15 @@ func (im *Image) wrappedFilesz(p *Prog) bool {
 		im.Maps = append(im.Maps, Mapping{Prog: &anon, Start: zeropage, End: roundUp(allocend, im.PageSize), FileEnd: zeropage, ldso: true})
 	}
 	return true
+}
+
+// allocWraps says whether ld.so's allocend, the load address plus
+// p_vaddr plus p_memsz, wraps past the top of memory wherever a 64-bit
+// library is loaded (at or above 4 GiB): _dl_map_segments then finds
+// zeroend below the data's end and zero-fills nothing.
+func allocWraps(f *File, p *Prog) bool {
+	end, ok := addNoOverflow(p.Vaddr, p.Memsz)
+	return !ok || (f.Class == elf.ELFCLASS64 && end > math.MaxUint64-1<<32)
 }
 
 func addNoOverflow(a, b uint64) (uint64, bool) {
@@ -290,7 +318,7 @@ func (im *Image) Lookup(addr uint64) Loc {
 			if im.byKernel {
 				cleared = cleared && p.Flags&elf.PF_W != 0
 			} else {
-				cleared = cleared && addr-p.Vaddr < p.Memsz
+				cleared = cleared && addr-p.Vaddr < p.Memsz && !allocWraps(im.f, p)
 			}
 			if !cleared && p.Offset >= p.Vaddr-m.Start {
 				loc.File = true

@@ -559,6 +559,18 @@ func (c *checker) matchSymbol(obj *loadedObj, om mem, needed *loadedObj, req ver
 	if needed.dyn == nil {
 		return true
 	}
+	// match_symbol's first read is the needed object's string table,
+	// D_PTR (map, l_info[DT_STRTAB]), taken before it looks for
+	// DT_VERDEF: without the slot that is a read through NULL.
+	if needed.info != nil && !needed.info.has(elf.DT_STRTAB) {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageVersions, Code: "versions-strtab-missing", Object: needed.name,
+			Summary:  fmt.Sprintf("%s requires version %s of %s, whose dynamic table has no DT_STRTAB: ld.so reads that library's string table through a null pointer", filepath.Base(obj.name), want.s, filepath.Base(needed.path)),
+			Evidence: []string{fmt.Sprintf("the dynamic table ld.so read for %s (%d entries before DT_NULL) has no DT_STRTAB", needed.path, len(needed.dyn.Entries))},
+			Outcome:  OutcomeCrash, Signal: "SIGSEGV",
+			Message: "SIGSEGV in ld.so while checking symbol versions (match_symbol), before main",
+			Next:    "the library's dynamic table was lost (zeroed by a damaged segment, or cut short): compare it with a pristine copy using `elfdoctor diff`"})
+		return false
+	}
 	def, hasDef := needed.dyn.Tag(elf.DT_VERDEF)
 	if !hasDef {
 		c.add(Finding{Severity: SeverityWarning, Stage: StageVersions, Code: "no-verdef", Object: obj.name,

@@ -460,6 +460,10 @@ var namedCases = []struct {
 		Found: "predicted a symbol lookup error for demo_one at its first call; really SIGSEGV in do_lookup_x: the grown bucket array is read in the last page of libdemo's data, past p_memsz, where _dl_map_segments zeroes nothing and the file's own bytes (its symbol table) give a bucket whose chain lies far outside"},
 	{Name: "phnum-grown-phdr-after-dynamic", Seed: 9100005331, Input: "clang-lld", Damage: []string{"ehdr.e_phnum = 0x38"},
 		Found: "predicted SIGSEGV in __libc_csu_init; really exit 127 on _dl_setup_hash's bloom-size assertion: junk PT_PHDRs after the real PT_DYNAMIC move l_addr by 0x35 but not l_ld (rtld set it while l_addr was still right), so the table is read in place and its pointers 0x35 off; and the skewed view lost the first PT_LOAD, which then lay below address 0"},
+	{Name: "lib-filesz-wraps-into-page", Seed: 9100007045, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[3].p_filesz -= 0x1000"},
+		Found: "predicted starts with a warning; really SIGSEGV in match_symbol: p_vaddr + p_filesz wraps to 0x3008, inside the segment's own first page, so _dl_map_segments maps that page from the file and clears it from 0x3008 on, the dynamic table with it; the program's version check then reads libdemo's l_info[DT_STRTAB], which is NULL"},
+	{Name: "lib-memsz-wraps-no-zero-fill", Seed: 9100000090, Input: "uses-libdemo-lld", Library: true, Damage: []string{"phdr[1].p_memsz -= 0x1000", "verneed[0].vn_next = 0xffffffff"},
+		Found: "predicted starts with a no-verdef warning; really SIGSEGV in _dl_check_map_versions: the first PT_LOAD's allocend wraps wherever the library is loaded, so ld.so zero-fills nothing past its file bytes, and the Verneed record 4 GiB on is not mapped (the replay had mapped the whole wrapped p_memsz as zeros)"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
