@@ -473,16 +473,21 @@ func (c *checker) kernel() {
 		return
 	}
 	// load_elf_phdrs reads the whole table in one go, and refuses one of
-	// more than a page (ELF_MIN_ALIGN) or of no entries. e_phnum is taken
-	// as it is: the kernel does not follow PN_XNUM.
+	// no entries or of more than 64 KiB, and before Linux 6.17 one of
+	// more than a page (ELF_MIN_ALIGN). e_phnum is taken as it is: the
+	// kernel does not follow PN_XNUM.
 	phnum, err := rawPhnum(f)
 	if err != nil {
 		phnum = f.Phnum
 	}
 	page := inspect.PageSizeFor(f.Machine)
-	if size := uint64(phnum) * uint64(f.Phentsize); size == 0 || size > 65536 || size > page {
+	limit, why := uint64(65536), "64 KiB"
+	if old, known := kernelBefore(6, 17); known && old {
+		limit, why = page, "a page, on this kernel before Linux 6.17"
+	}
+	if size := uint64(phnum) * uint64(f.Phentsize); size == 0 || size > limit {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-phnum",
-			Summary: fmt.Sprintf("%d program headers (%d bytes): the kernel reads 1 to %d bytes of them (a page)", phnum, size, page),
+			Summary: fmt.Sprintf("%d program headers (%d bytes): the kernel reads 1 to %d bytes of them (%s)", phnum, size, limit, why),
 			Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
 		return
 	}

@@ -740,6 +740,21 @@ func zeroFillPages(p *inspect.Prog, page uint64) uint64 {
 	return end - start
 }
 
+// kernelBefore says whether the running kernel's release
+// (/proc/sys/kernel/osrelease, read, as uname reports it) is older than
+// major.minor, and whether that could be read.
+func kernelBefore(major, minor int) (before, known bool) {
+	b, err := readProc("/proc/sys/kernel/osrelease", 256)
+	if err != nil {
+		return false, false
+	}
+	var ma, mi int
+	if _, err := fmt.Sscanf(string(b), "%d.%d", &ma, &mi); err != nil {
+		return false, false
+	}
+	return ma < major || (ma == major && mi < minor), true
+}
+
 // commitLimit is the largest anonymous mapping vm_brk_flags can charge
 // to this machine's commit accounting (__vm_enough_memory, mm/util.c),
 // in bytes, and why; 0 when the policy refuses none. With

@@ -464,6 +464,8 @@ var namedCases = []struct {
 		Found: "predicted starts with a warning; really SIGSEGV in match_symbol: p_vaddr + p_filesz wraps to 0x3008, inside the segment's own first page, so _dl_map_segments maps that page from the file and clears it from 0x3008 on, the dynamic table with it; the program's version check then reads libdemo's l_info[DT_STRTAB], which is NULL"},
 	{Name: "lib-memsz-wraps-no-zero-fill", Seed: 9100000090, Input: "uses-libdemo-lld", Library: true, Damage: []string{"phdr[1].p_memsz -= 0x1000", "verneed[0].vn_next = 0xffffffff"},
 		Found: "predicted starts with a no-verdef warning; really SIGSEGV in _dl_check_map_versions: the first PT_LOAD's allocend wraps wherever the library is loaded, so ld.so zero-fills nothing past its file bytes, and the Verneed record 4 GiB on is not mapped (the replay had mapped the whole wrapped p_memsz as zeros)"},
+	{Name: "phnum-past-a-page", Seed: 9200002414, Input: "host-gcc-pie", Damage: []string{"ehdr.e_phnum ^= 0x80"},
+		Found: "predicted ENOEXEC (more than a page of program headers); really SIGSEGV before main: Linux 6.17 dropped load_elf_phdrs' ELF_MIN_ALIGN limit, only 64 KiB remains"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
