@@ -195,12 +195,17 @@ func ldsoPhdrs(f *inspect.File, phnum int) (view ldsoView, err error) {
 			if memsz > 0 {
 				view.tls = &mainTLS{index: i, vaddr: vaddr, memsz: memsz, align: align}
 			}
-		case elf.PT_GNU_PROPERTY:
+		case elf.PT_GNU_PROPERTY, elf.PT_NOTE:
 			memsz, align := o.Uint64(b[40:]), o.Uint64(b[48:])
 			if f.Class == elf.ELFCLASS32 {
 				memsz, align = uint64(o.Uint32(b[20:])), uint64(o.Uint32(b[28:]))
 			}
-			view.prop = &phdrNote{index: i, vaddr: vaddr, memsz: memsz, align: align}
+			n := phdrNote{index: i, vaddr: vaddr, memsz: memsz, align: align}
+			if t == elf.PT_NOTE {
+				view.notes = append(view.notes, n)
+			} else {
+				view.prop = &n
+			}
 		case elf.PT_PHDR:
 			view.phdrVaddr, view.hasPhdr = vaddr, true
 		case elf.PT_DYNAMIC:
@@ -233,6 +238,7 @@ type ldsoView struct {
 	interpVaddr uint64
 	tls         *mainTLS  // the last PT_TLS with a p_memsz, nil if none
 	prop        *phdrNote // the last PT_GNU_PROPERTY, nil if none
+	notes       []phdrNote
 }
 
 // phdrNote is a note segment's header as ld.so reads it.
@@ -486,6 +492,10 @@ func (c *checker) mainMap() {
 		c.add(fd)
 		return
 	}
+	if fd, ok := c.noteWalk(view, where); ok {
+		c.add(fd)
+		return
+	}
 	// Without PT_DYNAMIC ld.so reads no dynamic table: it loads no
 	// library and relocates nothing, and the program's start-up code
 	// calls through a GOT slot that still holds its link-time value.
@@ -555,6 +565,66 @@ func (c *checker) propertyNote(view ldsoView, where string) (Finding, bool) {
 		Evidence: []string{where, err.Error()},
 		Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main (_dl_process_pt_gnu_property)",
 		Next: "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"}, true
+}
+
+// noteWalk replays the main map's _dl_process_pt_note of glibc 2.32 to
+// 2.36 on x86-64 (elf/rtld.c scans the headers backwards and hands
+// every PT_NOTE to _dl_process_property_note; 2.41 no longer does, 2.31
+// did not yet): a note segment aligned to 8 is walked note by note
+// while a header fits in p_memsz, in search of the GNU property note,
+// and the walk stops at a second one. Each header read is judged; a read
+// that faults is SIGSEGV. The releases between 2.37 and 2.40 are not
+// claimed.
+func (c *checker) noteWalk(view ldsoView, where string) (Finding, bool) {
+	f := c.f
+	if len(view.notes) == 0 || !view.hasPhdr || view.at != view.phdrVaddr || f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 {
+		return Finding{}, false
+	}
+	if li := describeLoader(c.interpHost, f); li.minor < 32 || li.minor > 36 {
+		return Finding{}, false
+	}
+	const maxNotes = 1 << 16
+	seen := false // l_property is no longer unknown
+	for i := len(view.notes) - 1; i >= 0 && !seen; i-- {
+		n := view.notes[i]
+		if n.align != 8 {
+			continue
+		}
+		pos := n.vaddr
+		for step := 0; pos+12-n.vaddr < n.memsz; step++ {
+			if step == maxNotes {
+				return Finding{}, false
+			}
+			var h [16]byte
+			what := fmt.Sprintf("note %d of PT_NOTE (program header %d)", step, n.index)
+			err := f.Image().ReadAt(h[:12], pos, what)
+			namesz, descsz, typ := f.ByteOrder().Uint32(h[:]), f.ByteOrder().Uint32(h[4:]), f.ByteOrder().Uint32(h[8:])
+			if err == nil && namesz == 4 && typ == 5 { // NT_GNU_PROPERTY_TYPE_0
+				err = f.Image().ReadAt(h[12:], pos+12, what+", its name")
+				if err == nil && string(h[12:]) == "GNU\x00" {
+					if seen {
+						return Finding{}, false // a second one: _dl_process_property_note returns
+					}
+					seen = true
+					if descsz < 8 || descsz%8 != 0 {
+						return Finding{}, false
+					}
+				}
+			}
+			if err != nil {
+				sig := faultSignal(err)
+				return Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "note-walk-unreadable",
+					Summary:  fmt.Sprintf("ld.so walks the program's note segment (PT_NOTE, program header %d, 0x%x bytes at 0x%x) looking for its GNU property note, and note %d lies where nothing can be read", n.index, n.memsz, n.vaddr, step),
+					Evidence: []string{where, err.Error()},
+					Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main (_dl_process_property_note)",
+					Next: "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"}, true
+			}
+			// ELF_NOTE_NEXT_OFFSET with an alignment of 8.
+			pos += (12 + uint64(namesz) + 7) &^ 7
+			pos += (uint64(descsz) + 7) &^ 7
+		}
+	}
+	return Finding{}, false
 }
 
 // program is the program as the kernel mapped it, which its own code

@@ -1663,9 +1663,42 @@ func (r *relocator) protectRelro(lm *linkMap) *relocFail {
 		covered = max(covered, sp.hi)
 	}
 	if covered < end {
+		if lm.spanMapped && len(spans) > 0 && covered == spans[len(spans)-1].hi {
+			// Past a library's reservation lies whatever the process
+			// mapped above it (rtld's malloc pages, another object,
+			// the vDSO): mprotect changes every mapping up to the first
+			// hole before it fails, so the error may or may not be
+			// printed before something made read-only is written.
+			enomem.err = &relroPast{end: end, reach: covered}
+		}
 		return enomem
 	}
 	return nil
+}
+
+// relroPast is a PT_GNU_RELRO that reaches past the library's
+// reservation, into what the process has mapped above it.
+type relroPast struct{ end, reach uint64 }
+
+func (e *relroPast) Error() string {
+	return fmt.Sprintf("PT_GNU_RELRO ends at 0x%x, past the library's reservation, which ends at 0x%x", e.end, e.reach)
+}
+
+// relroPastFinding is the undetermined verdict on a relroPast.
+func (r *relocator) relroPastFinding(f *relocFail, e *relroPast) Finding {
+	base := filepath.Base(f.lm.obj.name)
+	possible := []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash}
+	if r.c.dlopen {
+		possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
+	}
+	return Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "relro-past-reservation", Object: f.lm.obj.name,
+		Outcome: OutcomeUndetermined, Possible: possible,
+		Summary: fmt.Sprintf("undetermined: after relocating %s, ld.so makes its PT_GNU_RELRO read-only up to 0x%x, past the end of the library (0x%x): mprotect changes whatever the process has mapped above it (rtld's malloc pages, another object, the vDSO) up to the first hole, then fails; whether ld.so's error or a write to something made read-only comes first, nothing in the files says", base, e.end, e.reach),
+		Evidence: []string{
+			fmt.Sprintf("PT_GNU_RELRO of %s: vaddr 0x%x, MemSiz 0x%x; a linker ends it within the object", base, f.lm.relroAddr, f.lm.relroSize),
+			e.Error(),
+		},
+		Next: fmt.Sprintf("%s's program headers were damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`; a run tells only what one process's layout gave", base)}
 }
 
 // mappedSpan is the reservation ld.so maps for a library: from its first
@@ -1785,6 +1818,10 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	var j *jumpInto
 	if errors.As(f.err, &j) {
 		return r.c.jumpFinding(j)
+	}
+	var rp *relroPast
+	if errors.As(f.err, &rp) {
+		return r.relroPastFinding(f, rp)
 	}
 	during := "relocating " + filepath.Base(f.lm.obj.name)
 	if firstCall {

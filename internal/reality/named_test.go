@@ -466,6 +466,12 @@ var namedCases = []struct {
 		Found: "predicted starts with a no-verdef warning; really SIGSEGV in _dl_check_map_versions: the first PT_LOAD's allocend wraps wherever the library is loaded, so ld.so zero-fills nothing past its file bytes, and the Verneed record 4 GiB on is not mapped (the replay had mapped the whole wrapped p_memsz as zeros)"},
 	{Name: "phnum-past-a-page", Seed: 9200002414, Input: "host-gcc-pie", Damage: []string{"ehdr.e_phnum ^= 0x80"},
 		Found: "predicted ENOEXEC (more than a page of program headers); really SIGSEGV before main: Linux 6.17 dropped load_elf_phdrs' ELF_MIN_ALIGN limit, only 64 KiB remains"},
+	{Name: "note-memsz-walked-2.36", Seed: 9200003106, Input: "host-gcc-pie", Damage: []string{"phdr[7].p_memsz += 0x10000000000"},
+		Found: "predicted starts; really SIGSEGV before main under 2.36 only: its rtld hands every PT_NOTE of the program to _dl_process_property_note, which walks notes while a header fits in p_memsz, now 1 TiB, past the end of the program"},
+	{Name: "note-moved-2.36", Seed: 9200004801, Input: "host-gcc-pie", Damage: []string{"phdr[7].p_vaddr += 0x10000000000"},
+		Found: "predicted starts; really SIGSEGV before main under 2.36 only: the property note's PT_NOTE now points 1 TiB past the program"},
+	{Name: "lib-relro-past-reservation", Seed: 9200004552, Input: "uses-libdemo", Library: true, Undetermined: true, Damage: []string{"phdr[8].p_memsz += 0x10000000000"},
+		Found: "predicted exit 127 \"cannot apply additional memory protection after relocation\"; really SIGSEGV before main: mprotect made rtld's malloc pages above libdemo read-only before it failed at the first hole, and ld.so wrote there; what lies above a library is the process's layout, so undetermined"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
