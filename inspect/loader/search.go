@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -740,9 +741,10 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 // abiNoteRead replays open_verify's search for the .note.ABI-tag, which
 // glibc before 2.36 made: every PT_NOTE of at least 32 bytes aligned to
 // 4 or 8 is taken from the first bytes ld.so read (832) when it lies
-// within them, and read with pread otherwise; a short read stops the
-// search with "cannot read file data". What the note says (the kernel
-// version it asks for) is not judged. It returns that message, or "".
+// within them, and read with pread otherwise, into a buffer realloc'ed
+// from 64 KiB on; a short read or a refused allocation stops the search
+// with "cannot read file data". What the note says (the kernel version
+// it asks for) is not judged. It returns that message, or "".
 func (c *checker) abiNoteRead(fh io.ReaderAt, size, phoff, phnum uint64) string {
 	if c.li == nil || c.li.minor == 0 || c.li.minor >= 36 || c.f.Class != elf.ELFCLASS64 || phnum == 0 {
 		return ""
@@ -763,11 +765,24 @@ func (c *checker) abiNoteRead(fh io.ReaderAt, size, phoff, phnum uint64) string 
 		if elf.ProgType(o.Uint32(ph)) != elf.PT_NOTE || filesz < 32 || (align != 4 && align != 8) {
 			continue
 		}
-		if end := off + filesz; end >= off && end <= min(size, 832) {
+		if end := off + filesz; end <= min(size, 832) {
+			if end < off {
+				// Wrapped into the first bytes: the note walk runs
+				// over ld.so's stack buffer, which is not judged.
+				return ""
+			}
 			continue
 		}
 		if filesz >= 64<<10 {
-			return "" // malloc'ed: whether that succeeds is not judged
+			// __MAX_ALLOCA_CUTOFF: realloc'ed by rtld's minimal malloc,
+			// an anonymous mmap the commit accounting may refuse.
+			limit, _ := commitLimit()
+			if filesz > math.MaxUint64-0xfff || (limit > 0 && filesz > limit) {
+				return "cannot read file data: Cannot allocate memory"
+			}
+			if limit == 0 {
+				return ""
+			}
 		}
 		if int64(off) < 0 {
 			return "cannot read file data: Invalid argument" // pread64's EINVAL

@@ -472,6 +472,8 @@ var namedCases = []struct {
 		Found: "predicted starts; really SIGSEGV before main under 2.36 only: the property note's PT_NOTE now points 1 TiB past the program"},
 	{Name: "lib-relro-past-reservation", Seed: 9200004552, Input: "uses-libdemo", Library: true, Undetermined: true, Damage: []string{"phdr[8].p_memsz += 0x10000000000"},
 		Found: "predicted exit 127 \"cannot apply additional memory protection after relocation\"; really SIGSEGV before main: mprotect made rtld's malloc pages above libdemo read-only before it failed at the first hole, and ld.so wrote there; what lies above a library is the process's layout, so undetermined"},
+	{Name: "lib-abi-note-huge", Seed: 9400000520, Input: "uses-libdemo", Library: true, Damage: []string{"dynsym[6].st_value += 0x10000000000", "phdr[5].p_filesz = 0x875231b2ea0c331d"},
+		Found: "predicted starts; really exit 127 \"libdemo.so: cannot read file data: Cannot allocate memory\" under 2.31 only: open_verify reallocs a buffer for the PT_NOTE's p_filesz, which rtld's minimal malloc cannot map"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
