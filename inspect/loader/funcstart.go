@@ -43,6 +43,9 @@ type funcPlace struct {
 	// table says are not code (another section's, or the gap between
 	// sections); name and from say whose.
 	nowhere bool
+	// padding: the address is inside one of the no-op instructions
+	// between two functions, not at an instruction's start.
+	padding bool
 }
 
 // into says how far into the function the address is, for people.
@@ -540,7 +543,7 @@ type codeSym struct {
 // __do_global_dtors_aux, crti's _init and _fini) holds, in a full symbol
 // table (.symtab), the bytes up to the next symbol of its section or the
 // section's end: nothing else was linked there.
-func (o *funcOracle) scanSymbols(addr, fdeLo uint64) symbolScan {
+func (o *funcOracle) scanSymbols(addr, fdeLo uint64, skipDyn int64) symbolScan {
 	var s symbolScan
 	f := o.f
 	entSize := uint64(24)
@@ -579,6 +582,9 @@ func (o *funcOracle) scanSymbols(addr, fdeLo uint64) symbolScan {
 			k := min(symChunk, n-i)
 			err := f.View(int64(sec.Offset+i*entSize), k*entSize, sec.Name, func(b []byte) {
 				for j := uint64(0); j < k; j++ {
+					if !full && int64(i+j) == skipDyn {
+						continue
+					}
 					e := b[j*entSize:]
 					var cs codeSym
 					var info byte
@@ -697,7 +703,15 @@ func (o *funcOracle) codeSectionStart(addr uint64) bool {
 // or not known. An address some record names as a start (a symbol's
 // value, an FDE's first address, an entry by its own bytes) is a start,
 // whatever the other records say.
-func (o *funcOracle) place(addr uint64) funcPlace {
+func (o *funcOracle) place(addr uint64) funcPlace { return o.placeSkipping(addr, -1) }
+
+// placeExcept is place for the value of dynamic symbol sym, which is
+// not taken as a record of its own start: the symbol is what is judged.
+func (o *funcOracle) placeExcept(addr, sym uint64) funcPlace {
+	return o.placeSkipping(addr, int64(min(sym, 1<<62)))
+}
+
+func (o *funcOracle) placeSkipping(addr uint64, skipDyn int64) funcPlace {
 	lo, hi, at, inFDE := o.fde(addr)
 	if inFDE && lo == addr {
 		return funcPlace{known: true, start: true, lo: lo, hi: hi, from: fmt.Sprintf("its FDE at 0x%x", at)}
@@ -709,7 +723,7 @@ func (o *funcOracle) place(addr uint64) funcPlace {
 	if inFDE {
 		fdeLo = lo
 	}
-	s := o.scanSymbols(addr, fdeLo)
+	s := o.scanSymbols(addr, fdeLo, skipDyn)
 	if s.at {
 		return funcPlace{known: true, start: true, name: s.atName, lo: addr}
 	}
@@ -726,12 +740,12 @@ func (o *funcOracle) place(addr uint64) funcPlace {
 	}
 	if n := o.around(addr); !inFDE {
 		if plo, phi, ok := o.inPadding(addr, n); ok {
-			next := o.scanSymbols(phi, 0)
+			next := o.scanSymbols(phi, 0, -1)
 			name := fmt.Sprintf("the alignment padding before the function at 0x%x", phi)
 			if next.at && next.atName != "" {
 				name = fmt.Sprintf("the alignment padding before %s", next.atName)
 			}
-			return funcPlace{known: true, name: name, lo: plo, hi: phi,
+			return funcPlace{known: true, padding: true, name: name, lo: plo, hi: phi,
 				from: fmt.Sprintf("no-op instructions between the FDEs for 0x%x and 0x%x, entered in the middle of one", n.prevLo, phi)}
 		}
 	}

@@ -28,11 +28,20 @@ type jumpInto struct {
 	// outside: the target is in no segment of any object the replay
 	// knows the place of; place is then unset.
 	outside bool
+	// displaced: the code at the target is not the bytes the linker put
+	// there (displaced.go); place is then unset.
+	displaced *displacement
+	// plt: the entry point is an entry of this procedure linkage table
+	// (entryInPLT).
+	plt *inspect.Section
 }
 
 func (j *jumpInto) Error() string {
 	if j.outside {
 		return fmt.Sprintf("%s jumps to 0x%x, outside every object", j.what, j.target)
+	}
+	if j.displaced != nil {
+		return fmt.Sprintf("%s jumps to 0x%x, in code mapped from other bytes", j.what, j.target)
 	}
 	return fmt.Sprintf("%s jumps to 0x%x, %s", j.what, j.target, j.place.into(j.target))
 }
@@ -40,6 +49,9 @@ func (j *jumpInto) Error() string {
 // inside asks f's oracle where target lands, and returns the transfer
 // when it is inside a function; nil when it is a start or not known.
 func (c *checker) inside(f *inspect.File, obj string, target uint64, what string, source ...string) *jumpInto {
+	if d := displacedAt(f, target); d != nil {
+		return &jumpInto{what: what, source: source, obj: obj, target: target, displaced: d}
+	}
 	p := c.funcOracle(f).place(target)
 	if !p.known || p.start {
 		return nil
@@ -83,6 +95,14 @@ func (c *checker) jumpFinding(j *jumpInto) Finding {
 		fd.Evidence = append(append([]string{}, j.source...),
 			"x86-64 linkers write these relocations with addend 0, and glibc before 2.36 adds the addend: the value was damaged")
 	}
+	if j.displaced != nil {
+		fd.Code, fd.Summary = "jump-into-displaced-code", j.displacedSummary()
+		fd.Evidence = append(append([]string{}, j.source...), j.displaced.evidence()...)
+		fd.Next = "compare the file with the pristine one using `elfdoctor diff`: its segment table is damaged; a run tells only what those bytes did with one process's registers"
+	}
+	if j.plt != nil {
+		fd.Code, fd.Summary, fd.Evidence = "entry-in-plt", j.pltSummary(), append(append([]string{}, j.source...), j.pltEvidence()...)
+	}
 	switch {
 	case j.exit:
 		fd.Stage = StageExit
@@ -91,6 +111,11 @@ func (c *checker) jumpFinding(j *jumpInto) Finding {
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeHangs}
 	default:
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeFirstCall, OutcomeHangs}
+		if j.displaced != nil || j.plt != nil {
+			// Bytes never linked as code, or a function entered with
+			// the process's first stack, can end it with status 0.
+			fd.Possible = append(fd.Possible, OutcomeExitsEarly)
+		}
 		if len(inspect.IdentifyQuick(c.f).Runtimes) > 0 {
 			fd.Possible = append(fd.Possible, OutcomeBareRuntime, OutcomeRuntimeFails)
 		}

@@ -377,6 +377,10 @@ func (c *checker) entry(when string) {
 	default:
 		why, s := undefinedAt(f, f.Entry)
 		if s == "" {
+			if j := c.entryInPLT(f, when); j != nil {
+				c.add(c.jumpFinding(j))
+				return
+			}
 			if j := c.inside(f, c.path, f.Entry, "the entry point", fmt.Sprintf("e_entry is 0x%x (ELF header, file offset 0x18): %s", f.Entry, when)); j != nil {
 				c.add(c.jumpFinding(j))
 			}

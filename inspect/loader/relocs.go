@@ -186,6 +186,9 @@ type relocator struct {
 	damage     []relocDamage
 	damageSeen map[*linkMap]*damageSeen
 	seq        int // slotValue.seq of the last value recorded
+	// boundInto are slots bound to a function symbol whose value is
+	// not a function's start (boundcode.go).
+	boundInto []boundInto
 }
 
 // pltFixup is a PLT slot bound lazily: _dl_fixup reads it at the first
@@ -1143,6 +1146,7 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		return fail("writing the relocated value", err)
 	}
 	r.observeBound(lm, rl, res, size)
+	r.observeFuncTarget(lm, rl, res)
 	if t.full && size == r.word && (rl.typ == t.globDat || rl.typ == t.jumpSlot || rl.typ == uint32(elf.R_X86_64_64)) {
 		v := slotValue{def: res}
 		// R_X86_64_64 is S + A; GLOB_DAT and JUMP_SLOT were S + A too
@@ -1404,6 +1408,7 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 			err: &inspect.FormatError{Off: -1, Addr: res.s.value, InMem: true, Struct: "PLT target",
 				Msg: fmt.Sprintf("the slot is bound to symbol %d of %s, whose value 0x%x is not code: the call jumps there", res.s.index, filepath.Base(res.lm.obj.name), res.s.value), Fault: inspect.FaultUnmapped}}
 	}
+	r.observeFuncTarget(lm, rl, res)
 	if moved {
 		return r.fixupOverwrites(lm, rl, res)
 	}

@@ -1,0 +1,232 @@
+package loader
+
+import (
+	"debug/elf"
+	"fmt"
+	"path/filepath"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// pltSection is the procedure linkage table section of f that holds
+// addr (GNU ld's .plt, .plt.sec and .plt.got, lld's .plt and .iplt), by
+// the section table; nil when none does.
+func pltSection(f *inspect.File, addr uint64) *inspect.Section {
+	for i := range f.Sections {
+		s := &f.Sections[i]
+		if s.Flags&elf.SHF_EXECINSTR == 0 || s.Flags&elf.SHF_ALLOC == 0 || s.Size == 0 {
+			continue
+		}
+		switch s.Name {
+		case ".plt", ".plt.sec", ".plt.got", ".iplt":
+		default:
+			continue
+		}
+		if addr >= s.Addr && addr-s.Addr < s.Size {
+			return s
+		}
+	}
+	return nil
+}
+
+// entryInPLT is the jump to an entry point that lies in the program's
+// procedure linkage table. The function-start oracle counts a PLT entry
+// as a start, rightly for the calls that go through one; but a linker
+// sets e_entry to a function the program defines (_start), never to the
+// stub of an imported one. The imported function then runs with what
+// _dl_start_user hands a program's entry: %rdx is _dl_fini, the other
+// argument registers hold what _dl_init left, and %rsp points at argc
+// where a return address should be, 8 bytes off the alignment every
+// function is built for (the soak's case: printf's prologue stores
+// %xmm0 with movaps at a misaligned address, a general-protection
+// SIGSEGV under all three glibc builds). What that function does with
+// them is not in any file.
+func (c *checker) entryInPLT(f *inspect.File, when string) *jumpInto {
+	plt := pltSection(f, f.Entry)
+	if plt == nil {
+		return nil
+	}
+	return &jumpInto{what: "the entry point", obj: c.path, target: f.Entry, plt: plt,
+		source: []string{fmt.Sprintf("e_entry is 0x%x (ELF header, file offset 0x18): %s", f.Entry, when)},
+		place:  funcPlace{name: c.pltImport(f, f.Entry)}}
+}
+
+// pltImport names the function a PLT entry at addr calls: its `jmp
+// *SLOT(%rip)` (after an endbr64 and a bnd prefix, when there are
+// those) names a GOT slot, and the relocation that binds that slot names
+// the symbol. "" when any of it cannot be read.
+func (c *checker) pltImport(f *inspect.File, addr uint64) string {
+	if f.Machine != elf.EM_X86_64 || c.dyn == nil || c.reloc == nil || len(c.loaded) == 0 {
+		return ""
+	}
+	var b [11]byte
+	if f.Image().ReadAt(b[:], addr, "PLT entry") != nil {
+		return ""
+	}
+	i := 0
+	if b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa {
+		i = 4
+	}
+	if b[i] == 0xf2 {
+		i++
+	}
+	if b[i] != 0xff || b[i+1] != 0x25 {
+		return ""
+	}
+	slot := addr + uint64(i) + 6 + uint64(int64(int32(f.ByteOrder().Uint32(b[i+2:]))))
+	lm := c.reloc.linkMapOf(c.loaded[0])
+	if lm == nil {
+		return ""
+	}
+	name := ""
+	eachReloc(f, c.dyn, func(r reloc) bool {
+		if r.off != slot || r.sym == 0 {
+			return true
+		}
+		if s, err := lm.readSym(r.sym); err == nil {
+			name = lm.symName(s).s
+		}
+		return false
+	})
+	return name
+}
+
+func (j *jumpInto) pltSummary() string {
+	fn := "an imported function"
+	if j.place.name != "" {
+		fn = j.place.name
+	}
+	return fmt.Sprintf("undetermined: %s 0x%x is an entry of %s's procedure linkage table (%s), the stub through which the program calls %s: that function runs first, with the registers and the stack ld.so hands a program's entry point (argc where a return address should be), and what it does with them depends on registers no file decides",
+		j.what, j.target, filepath.Base(j.obj), j.plt.Name, fn)
+}
+
+func (j *jumpInto) pltEvidence() []string {
+	return []string{
+		fmt.Sprintf("section %s (0x%x-0x%x) holds the stubs of imported functions", j.plt.Name, j.plt.Addr, j.plt.Addr+j.plt.Size),
+		"a linker sets e_entry to a function the program defines (_start), never to a PLT entry: the value was damaged",
+	}
+}
+
+// boundInto is a GOT or PLT slot ld.so bound to a function symbol whose
+// value lies in bytes no code section holds, or inside a no-op of the
+// padding between two functions, by every record of the defining object
+// but the symbol itself.
+type boundInto struct {
+	lm     *linkMap // the object whose slot it is
+	r      reloc
+	def    *linkMap
+	s      *sym
+	target uint64
+	place  funcPlace
+}
+
+// observeFuncTarget looks at what ld.so bound a GLOB_DAT or JUMP_SLOT to
+// (elf_machine_rela at start-up, _dl_fixup at a lazily bound slot's first
+// call): a function symbol's st_value is the first byte of its function,
+// where the linker put it, so a value the defining object's records
+// (funcstart.go: the section table, the padding between FDEs) put outside
+// every code section, or in the middle of a padding no-op, is a damaged
+// symbol. The program's calls
+// through the slot, whenever it makes them, if ever, run code that was
+// not built to be entered there: not replayed (boundFinding). Only a
+// binding without an addend is judged (relmem.go judges the addend), and
+// IFUNC symbols, whose value is a resolver's, are not.
+func (r *relocator) observeFuncTarget(lm *linkMap, rl reloc, res *lookupResult) {
+	t := r.types
+	if !t.full || lm.f.Machine != elf.EM_X86_64 || res == nil || res.lm == nil || res.s == nil || rl.addend != 0 ||
+		(rl.typ != t.globDat && rl.typ != t.jumpSlot) || res.s.typ() != elf.STT_FUNC ||
+		res.s.shndx == uint16(elf.SHN_UNDEF) || res.s.shndx >= uint16(elf.SHN_LORESERVE) {
+		return
+	}
+	def := res.lm
+	l := def.f.Image().Lookup(res.s.value)
+	if !l.Mapped || l.Perm&elf.PF_X == 0 {
+		return // a value that is not code: the call faults, judged where it is made
+	}
+	// Inside a function by its FDE or another symbol's st_size is no
+	// evidence here: hand-written assembly gives one function several
+	// entry points (GMP's __gmpn_modexact_1c_odd is 5 bytes into
+	// __gmpn_modexact_1_odd, whose FDE and st_size cover both). Bytes no
+	// code section holds, or the middle of a padding no-op, are never
+	// an entry.
+	p, ok := r.c.funcOracle(def.f).neverEntry(res.s.value, res.s.index)
+	if !ok {
+		return
+	}
+	r.boundInto = append(r.boundInto, boundInto{lm: lm, r: rl, def: def, s: res.s, target: res.s.value, place: p})
+}
+
+// boundFinding is given, like relocation damage (relmem.go), only where
+// the replay otherwise predicts a start: the program has started and
+// every lazily bound slot was judged; whether and when it calls through
+// the slot is its own business. A crash at exit the replay determined
+// comes after main, whose calls may stop first.
+func (c *checker) boundFinding() {
+	r := c.reloc
+	if r == nil || len(r.boundInto) == 0 || c.dlopen {
+		return
+	}
+	atExit := -1
+	if f := c.res.Fatal(); f != nil {
+		if f.Outcome != OutcomeExitCrash || f.Continues {
+			return
+		}
+		for i := range c.res.Findings {
+			if &c.res.Findings[i] == f {
+				atExit = i
+			}
+		}
+	}
+	b := r.boundInto[0]
+	name := orNone(b.def.symName(b.s).s)
+	defBase := filepath.Base(b.def.obj.name)
+	where := b.place.into(b.target)
+	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "bound-into-function", Object: b.def.obj.name, Outcome: OutcomeUndetermined,
+		Summary: fmt.Sprintf("undetermined: ld.so binds %s's %s slot at 0x%x to %s of %s, whose value 0x%x is %s rather than a function's start: the program's calls through the slot, if it makes any, run code that was not built to be entered there, and what it does depends on registers no file decides",
+			filepath.Base(b.lm.obj.name), typeName(b.r.typ), b.r.off, name, defBase, b.target, where),
+		Evidence: []string{
+			fmt.Sprintf("%s binds symbol %d (%s), a function of %s with st_value 0x%x", entryAt(b.lm, b.r), b.s.index, name, defBase, b.target),
+			fmt.Sprintf("0x%x is %s", b.target, where),
+			"a linker gives a function symbol the address of its function's first byte: the symbol's value was damaged",
+		},
+		Possible: []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeExitsEarly, OutcomeHangs},
+		Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: its dynamic symbol %d is damaged; a run tells only whether and when the program called it", defBase, b.s.index)}
+	if len(inspect.IdentifyQuick(c.f).Runtimes) > 0 {
+		fd.Possible = append(fd.Possible, OutcomeBareRuntime, OutcomeRuntimeFails)
+	}
+	if atExit < 0 {
+		c.add(fd)
+		return
+	}
+	exit := c.res.Findings[atExit]
+	fd.Possible = []Outcome{OutcomeCrash, OutcomeExitCrash, OutcomeHangs}
+	fd.Evidence = append(fd.Evidence, "if main gets past its calls, the program crashes at exit: "+exit.Summary)
+	c.res.Findings = append(c.res.Findings[:atExit], append([]Finding{fd}, c.res.Findings[atExit:]...)...)
+}
+
+// neverEntry answers for the value of dynamic symbol sym: whether it is
+// in bytes no code section holds or in the middle of a padding no-op,
+// with the oracle's answer. A value inside a code section is first
+// looked up in the FDE table alone, so a healthy binding costs a binary
+// search, not a pass over the symbol tables.
+func (o *funcOracle) neverEntry(addr, sym uint64) (funcPlace, bool) {
+	inCode := false
+	for i := range o.f.Sections {
+		s := &o.f.Sections[i]
+		if s.Flags&elf.SHF_EXECINSTR != 0 && s.Flags&elf.SHF_ALLOC != 0 && s.Type != elf.SHT_NOBITS && addr >= s.Addr && addr-s.Addr < s.Size {
+			inCode = true
+			break
+		}
+	}
+	if inCode {
+		n := o.around(addr)
+		if n.hasPrev && addr < n.prevHi {
+			return funcPlace{}, false
+		}
+		if _, _, ok := o.inPadding(addr, n); !ok {
+			return funcPlace{}, false
+		}
+	}
+	p := o.placeExcept(addr, sym)
+	return p, p.known && !p.start && (p.nowhere || p.padding)
+}
