@@ -814,6 +814,21 @@ var namedCases = []struct {
 		Found: "found by the soak: predicted crash-at-exit [exit/fini-not-code] SIGSEGV, really signal-before-main (SIGSEGV): main's code met the damaged slot first; now undetermined (reloc-misaligned) between a crash before main's output and at exit", Undetermined: true},
 	{Name: "slot-symbol-twice-exits-1797", Seed: 8000001797, Input: "nozerofill-lld", Damage: []string{"jmprel[1].r_info.sym += 0xffffffff"},
 		Found: "found by the soak: predicted starts, really exit-0-without-main (exit 0): puts' PLT slot bound to __cxa_finalize; now undetermined (reloc-symbol-twice), and exits-early is one of the possible outcomes", Undetermined: true},
+	// Code that runs from, or reads, bytes the damage moved (stop 22,
+	// seeds from the stop 21 soak). Each was run under gdb or from a
+	// core: the runs decide nothing check could have read.
+	{Name: "rodata-offset-shifted-4557", Seed: 8000004557, Input: "host-gcc-pie", Damage: []string{"phdr[4].p_offset += 0x1000"}, Glibc: "bookworm-2.36 trixie-2.41",
+		Found: "found by the soak: predicted starts, really exit-0-without-main (exit 0): main runs (gdb stops in it) and calls printf with the format \"\\020\", the byte .rodata's address now maps from file offset 0x3009; now undetermined (constants-displaced), and exits-early is one of the possible outcomes", Undetermined: true},
+	{Name: "rodata-filesz-zero-8086", Seed: 8000008086, Input: "nozerofill-gcc.patchelf", Damage: []string{"phdr[4].p_filesz = 0x0"},
+		Found: "found by the soak: predicted starts, really exit-0-without-main (exit 0): main runs and puts(\"\") prints an empty line, .rodata being zero-fill; now undetermined (constants-displaced)", Undetermined: true},
+	{Name: "text-offset-shifted-6728", Seed: 8000006728, Input: "uses-libdemo", Damage: []string{"phdr[3].p_offset += 0x1000"},
+		Found: "found by the soak: predicted crash-at-exit [exit/fini-not-code] SIGILL, really signal-before-main (SIGSEGV): the core faults at _start's first byte, 00 00 (add %al,(%rax)) from .eh_frame with %rax 0x38; now undetermined (jump-into-displaced-code at the entry point)", Undetermined: true},
+	{Name: "lib-text-offset-shifted-5701", Seed: 8000005701, Input: "uses-libdemo", Library: true, Damage: []string{"phdr[1].p_offset += 0x1000"},
+		Found: "found by the soak: predicted starts, really signal-before-main (SIGSEGV): the cores fault at libdemo.so's _init+6 under call_init, running .eh_frame_hdr's bytes; now undetermined (jump-into-displaced-code at DT_INIT)", Undetermined: true},
+	{Name: "lib-func-symbol-outside-code-5900", Seed: 8000005900, Input: "uses-libdemo", Library: true, Damage: []string{"dynsym[7].st_value += 0xe"},
+		Found: "found by the soak: predicted starts, really signal-before-main (SIGSEGV): main's call of demo_one jumps to 0x1107, between .text and .fini, and the bytes there write into the program's text; now undetermined (bound-into-function)", Undetermined: true},
+	{Name: "entry-on-plt-38", Seed: 8000000038, Input: "gcc-nopie", Damage: []string{"ehdr.e_entry ^= 0x20"},
+		Found: "found by the soak: predicted starts, really signal-before-main (SIGSEGV) under all three: the entry point is printf@plt, and printf's prologue stores %xmm0 with movaps on the entry point's stack, 8 bytes off a call's alignment (a general-protection fault, si_code SI_KERNEL); now undetermined (entry-in-plt)", Undetermined: true},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
