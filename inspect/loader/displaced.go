@@ -120,12 +120,17 @@ func displaced(f *inspect.File, judge func(*inspect.Section) *inspect.Section, w
 	linkedIn := map[int]bool{} // program headers that map some section where it was linked
 	for i := range f.Sections {
 		s := &f.Sections[i]
-		if !readByCode(s) {
+		if s.Flags&elf.SHF_ALLOC == 0 || s.Type == elf.SHT_NOBITS || s.Size == 0 {
 			continue
 		}
-		part := s
-		if judge != nil {
-			part = judge(s)
+		// Every allocated section tells whether its program header maps
+		// it where it was linked; only those the code reads are judged.
+		var part *inspect.Section
+		if readByCode(s) {
+			part = s
+			if judge != nil {
+				part = judge(s)
+			}
 		}
 		end, ok1 := addNoOverflow(s.Addr, s.Size)
 		fend, ok2 := addNoOverflow(s.Offset, s.Size)
