@@ -210,6 +210,9 @@ func (c *checker) boundFinding() {
 // looked up in the FDE table alone, so a healthy binding costs a binary
 // search, not a pass over the symbol tables.
 func (o *funcOracle) neverEntry(addr, sym uint64) (funcPlace, bool) {
+	if o.stubStart(addr) {
+		return funcPlace{}, false // endbr64, which CET builds put at every function's start
+	}
 	inCode := false
 	for i := range o.f.Sections {
 		s := &o.f.Sections[i]

@@ -71,6 +71,9 @@ type funcOracle struct {
 	count    uint64
 	tableEnc byte
 	hasTable bool
+	// scratch takes the small fixed-size reads, which would otherwise
+	// each allocate (the image reads through an io.ReaderAt).
+	scratch [8]byte
 }
 
 // newFuncOracle reads PT_GNU_EH_FRAME's header. A header it does not
@@ -190,7 +193,7 @@ func (o *funcOracle) rawEncoded(addr uint64, enc byte) (v, n uint64, ok bool) {
 	if size == 0 {
 		return 0, 0, false
 	}
-	var b [8]byte
+	b := o.scratch[:]
 	if o.im.ReadAt(b[:size], addr, "encoded pointer") != nil {
 		return 0, 0, false
 	}
@@ -672,8 +675,8 @@ func (o *funcOracle) stubStart(addr uint64) bool {
 	if o.f.Machine != elf.EM_X86_64 && o.f.Machine != elf.EM_386 {
 		return false
 	}
-	var b [4]byte
-	if o.im.ReadAt(b[:], addr, "instruction") != nil {
+	b := o.scratch[:4]
+	if o.im.ReadAt(b, addr, "instruction") != nil {
 		return false
 	}
 	switch {
