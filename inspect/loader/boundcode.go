@@ -157,25 +157,14 @@ func (r *relocator) observeFuncTarget(lm *linkMap, rl reloc, res *lookupResult) 
 }
 
 // boundFinding is given, like relocation damage (relmem.go), only where
-// the replay otherwise predicts a start: the program has started and
-// every lazily bound slot was judged; whether and when it calls through
-// the slot is its own business. A crash at exit the replay determined
-// comes after main, whose calls may stop first.
+// the replay otherwise predicts a start or a failure at exit
+// (addAfterHandOver): the program has started and every lazily bound
+// slot was judged; whether and when it calls through the slot is its
+// own business.
 func (c *checker) boundFinding() {
 	r := c.reloc
-	if r == nil || len(r.boundInto) == 0 || c.dlopen {
+	if r == nil || len(r.boundInto) == 0 || c.dlopen || !c.openAfterHandOver() {
 		return
-	}
-	atExit := -1
-	if f := c.res.Fatal(); f != nil {
-		if f.Outcome != OutcomeExitCrash || f.Continues {
-			return
-		}
-		for i := range c.res.Findings {
-			if &c.res.Findings[i] == f {
-				atExit = i
-			}
-		}
 	}
 	b := r.boundInto[0]
 	name := orNone(b.def.symName(b.s).s)
@@ -194,14 +183,7 @@ func (c *checker) boundFinding() {
 	if len(inspect.IdentifyQuick(c.f).Runtimes) > 0 {
 		fd.Possible = append(fd.Possible, OutcomeBareRuntime, OutcomeRuntimeFails)
 	}
-	if atExit < 0 {
-		c.add(fd)
-		return
-	}
-	exit := c.res.Findings[atExit]
-	fd.Possible = []Outcome{OutcomeCrash, OutcomeExitCrash, OutcomeHangs}
-	fd.Evidence = append(fd.Evidence, "if main gets past its calls, the program crashes at exit: "+exit.Summary)
-	c.res.Findings = append(c.res.Findings[:atExit], append([]Finding{fd}, c.res.Findings[atExit:]...)...)
+	c.addAfterHandOver(fd, "if main gets past its calls")
 }
 
 // neverEntry answers for the value of dynamic symbol sym: whether it is

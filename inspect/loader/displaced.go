@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -271,23 +272,11 @@ func (j *jumpInto) displacedSummary() string {
 // or constants (what its own code runs and reads) are not the bytes the
 // linker put there, so what the program does is not replayed. Like the
 // relocation damage it stands beside (relmem.go), it decides only over a
-// start, or, with a crash at exit, between that and a crash before
-// main's output; a failure the replay determined before main, or at a
-// lazily bound slot's first call, stands.
+// start or a failure at exit (addAfterHandOver); a failure the replay
+// determined before main, or at a lazily bound slot's first call, stands.
 func (c *checker) displacedFinding() {
-	if c.dlopen || len(c.loaded) == 0 {
+	if c.dlopen || len(c.loaded) == 0 || !c.openAfterHandOver() {
 		return
-	}
-	atExit := -1
-	if f := c.res.Fatal(); f != nil {
-		if f.Outcome != OutcomeExitCrash || f.Continues {
-			return
-		}
-		for i := range c.res.Findings {
-			if &c.res.Findings[i] == f {
-				atExit = i
-			}
-		}
 	}
 	var found []displacement
 	var obj string
@@ -339,12 +328,48 @@ func (c *checker) displacedFinding() {
 		}
 		fd.Evidence = append(fd.Evidence, fmt.Sprintf("also: section %s differs from 0x%x on", o.sec.Name, o.addr))
 	}
-	if atExit < 0 {
+	c.addAfterHandOver(fd, "if main gets past that")
+}
+
+// openAfterHandOver says whether the replay's outcome leaves room for a
+// finding about the program's own code: it predicts a start, or a
+// failure at exit, after main.
+func (c *checker) openAfterHandOver() bool {
+	f := c.res.Fatal()
+	return f == nil || (!f.Continues && f.Stage == StageExit && (f.Outcome == OutcomeExitCrash || f.Outcome == OutcomeUndetermined))
+}
+
+// addAfterHandOver adds an undetermined finding about what the program's
+// own code meets once ld.so has handed over (displacedFinding,
+// boundFinding). Over a start it decides; over a failure the replay
+// found at exit, which main's code may not reach, it comes first, and
+// the outcomes left are a crash before main's output, a hang, or what
+// that exit finding leaves.
+func (c *checker) addAfterHandOver(fd Finding, past string) {
+	exit := c.res.Fatal()
+	if exit == nil {
 		c.add(fd)
 		return
 	}
-	exit := c.res.Findings[atExit]
-	fd.Possible = []Outcome{OutcomeCrash, OutcomeExitCrash, OutcomeHangs}
-	fd.Evidence = append(fd.Evidence, "if main gets past that, the program crashes at exit: "+exit.Summary)
-	c.res.Findings = append(c.res.Findings[:atExit], append([]Finding{fd}, c.res.Findings[atExit:]...)...)
+	at := 0
+	for i := range c.res.Findings {
+		if &c.res.Findings[i] == exit {
+			at = i
+		}
+	}
+	fd.Possible = []Outcome{OutcomeCrash, OutcomeHangs}
+	if exit.Outcome == OutcomeUndetermined {
+		// A harmless finaliser lets a main that stopped early exit 0.
+		fd.Possible = append(fd.Possible, OutcomeExitsEarly)
+		for _, o := range exit.Possible {
+			if !slices.Contains(fd.Possible, o) {
+				fd.Possible = append(fd.Possible, o)
+			}
+		}
+		fd.Evidence = append(fd.Evidence, past+", at exit: "+exit.Summary)
+	} else {
+		fd.Possible = append(fd.Possible, OutcomeExitCrash)
+		fd.Evidence = append(fd.Evidence, past+", the program crashes at exit: "+exit.Summary)
+	}
+	c.res.Findings = append(c.res.Findings[:at], append([]Finding{fd}, c.res.Findings[at:]...)...)
 }

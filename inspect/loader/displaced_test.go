@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -139,4 +140,60 @@ func FuzzDisplaced(f *testing.F) {
 			t.Fatalf("displacedAt(0x%x) = %+v: not a differing byte", file.Entry, d)
 		}
 	})
+}
+
+// TestDisplacedBeforeExit holds the order of a displaced constant and a
+// finaliser the replay judges: main, which reads the constants, runs
+// before the finalisers, so it may stop first. gcc-nopie's .rodata is
+// mapped from file offset 0x3000 and its DT_FINI_ARRAY[0] (file offset
+// 0x2e00) is 0, a determined crash at exit, or 0x401105, 5 bytes into
+// __do_global_dtors_aux, an undetermined one.
+func TestDisplacedBeforeExit(t *testing.T) {
+	for _, tc := range []struct {
+		fini uint64
+		exit string
+		want []Outcome
+	}{
+		{0, "fini-not-code", []Outcome{OutcomeCrash, OutcomeHangs, OutcomeExitCrash}},
+		{0x401105, "jump-into-function", []Outcome{OutcomeCrash, OutcomeHangs, OutcomeExitsEarly, OutcomeStarts, OutcomeExitCrash, OutcomeFirstCall}},
+	} {
+		b, err := os.ReadFile("../../testdata/bin/gcc-nopie")
+		if err != nil {
+			t.Fatal(err)
+		}
+		binary.LittleEndian.PutUint64(b[64+4*56+8:], 0x3000)
+		binary.LittleEndian.PutUint64(b[0x2e00:], tc.fini)
+		p := filepath.Join(t.TempDir(), "prog")
+		if err := os.WriteFile(p, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Check(p, CheckOptions{Getenv: func(string) string { return "" }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := res.Fatal()
+		if res.Outcome != OutcomeUndetermined || f == nil || f.Code != "constants-displaced" || !sameOutcomes(res.Possible, tc.want) {
+			t.Errorf("fini 0x%x: Check = %s %v (%+v), want constants-displaced, possible %v", tc.fini, res.Outcome, res.Possible, f, tc.want)
+			continue
+		}
+		found := false
+		for _, g := range res.Findings {
+			found = found || g.Code == tc.exit
+		}
+		if !found {
+			t.Errorf("fini 0x%x: no %s finding after the displaced one: %+v", tc.fini, tc.exit, res.Findings)
+		}
+	}
+}
+
+func sameOutcomes(a, b []Outcome) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, o := range a {
+		if !slices.Contains(b, o) {
+			return false
+		}
+	}
+	return true
 }
