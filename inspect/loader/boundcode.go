@@ -54,7 +54,8 @@ func (c *checker) entryInPLT(f *inspect.File, when string) *jumpInto {
 // pltImport names the function a PLT entry at addr calls: its `jmp
 // *SLOT(%rip)` (after an endbr64 and a bnd prefix, when there are
 // those) names a GOT slot, and the relocation that binds that slot names
-// the symbol. "" when any of it cannot be read.
+// the symbol; the table's first entry calls ld.so's resolver. "" when
+// any of it cannot be read.
 func (c *checker) pltImport(f *inspect.File, addr uint64) string {
 	if f.Machine != elf.EM_X86_64 || c.dyn == nil || c.reloc == nil || len(c.loaded) == 0 {
 		return ""
@@ -69,6 +70,10 @@ func (c *checker) pltImport(f *inspect.File, addr uint64) string {
 	}
 	if b[i] == 0xf2 {
 		i++
+	}
+	if b[i] == 0xff && b[i+1] == 0x35 {
+		// The first entry pushes GOT[1] and jumps through GOT[2].
+		return "ld.so's lazy-binding resolver (_dl_runtime_resolve, through the table's first entry)"
 	}
 	if b[i] != 0xff || b[i+1] != 0x25 {
 		return ""
