@@ -82,8 +82,10 @@ const (
 	OutcomeUndetermined Outcome = "undetermined"
 	// OutcomeExitsEarly: the program exits with status 0 without
 	// main's output: its own code called something else than it was
-	// linked to (a damaged relocation), which ended the process. Only an
-	// undetermined prediction lists it, among its possible outcomes.
+	// linked to (a damaged relocation), which ended the process, or ran
+	// on bytes other than those linked there (displaced.go) and printed
+	// something else. Only an undetermined prediction lists it, among
+	// its possible outcomes.
 	OutcomeExitsEarly Outcome = "exits-early"
 	// OutcomeHangs: ld.so blocks before main and does not go on by
 	// itself: a candidate on the library path is a named pipe, and
