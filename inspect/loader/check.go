@@ -342,8 +342,8 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 	// Relocation damage leaves values the program's code reads: it
 	// decides over outcomes the replay put after that code.
 	c.relocDamageFinding()
-	// So do code and constants mapped from other bytes, and a slot
-	// bound into the middle of a function (displaced.go, boundcode.go).
+	// So do a slot bound to a function symbol outside the code, and code
+	// and constants mapped from other bytes (boundcode.go, displaced.go).
 	c.boundFinding()
 	c.displacedFinding()
 	return res

@@ -47,7 +47,9 @@ func (j *jumpInto) Error() string {
 }
 
 // inside asks f's oracle where target lands, and returns the transfer
-// when it is inside a function; nil when it is a start or not known.
+// when it is inside a function, or when the code there is not the bytes
+// the linker put there (displaced.go); nil when it is a start or not
+// known.
 func (c *checker) inside(f *inspect.File, obj string, target uint64, what string, source ...string) *jumpInto {
 	if d := displacedAt(f, target); d != nil {
 		return &jumpInto{what: what, source: source, obj: obj, target: target, displaced: d}
