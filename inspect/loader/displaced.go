@@ -294,7 +294,7 @@ func (c *checker) displacedFinding() {
 		var written func(uint64) bool
 		if c.reloc != nil {
 			if lm := c.reloc.linkMapOf(o); lm != nil {
-				written = func(a uint64) bool { return lm.written[a] }
+				written = func(a uint64) bool { return lm.written.has(a) }
 			}
 		}
 		if found = displaced(f, nil, written); len(found) > 0 {

@@ -131,9 +131,12 @@ func (c *checker) calls(f *inspect.File, d *inspect.Dynamic, src initSource) []i
 		}
 		relocated := map[uint64]*reloc{}
 		rel := relativeType(f.Machine)
+		// Only the slots of the array are looked up: keeping every
+		// relocation cost a big library (libLLVM) half a second.
+		lo, hi := src.arrayAddr, src.arrayAddr+min(n, maxInitFuncs)*word
 		if n > 0 {
 			eachReloc(f, d, func(r reloc) bool {
-				if !r.lazy {
+				if !r.lazy && r.off >= lo && r.off < hi {
 					r := r
 					relocated[r.off] = &r
 				}

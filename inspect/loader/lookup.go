@@ -38,7 +38,12 @@ type linkMap struct {
 	relroAddr, relroSize    uint64
 	hasRelro, spanMapped    bool
 	// written are the addresses ld.so's relocations wrote.
-	written map[uint64]bool
+	written *addrSet
+	// okPage is the last page a write to was found mapped and writable.
+	okPage struct {
+		page        uint64
+		textrel, ok bool
+	}
 	// values are the words relocations wrote whose content startCall
 	// may need, by address (relocs.go).
 	values map[uint64]slotValue
@@ -102,7 +107,7 @@ func (c *checker) newLinkMap(o *loadedObj, main bool) (*linkMap, error) {
 	if err != nil {
 		return nil, err
 	}
-	lm := &linkMap{obj: o, f: f, d: o.dyn, m: memOf(f), main: main, written: map[uint64]bool{}, values: map[uint64]slotValue{}}
+	lm := &linkMap{obj: o, f: f, d: o.dyn, m: memOf(f), main: main, written: &addrSet{}, values: map[uint64]slotValue{}}
 	lm.symtab, lm.hasSymtab = o.dyn.Tag(elf.DT_SYMTAB)
 	lm.strtab, lm.hasStrtab = o.dyn.Tag(elf.DT_STRTAB)
 	lm.versym, lm.hasVersym = o.dyn.Tag(elf.DT_VERSYM)
@@ -150,7 +155,11 @@ func (lm *linkMap) readSym(i uint64) (*sym, error) {
 	n := symSize(lm.f)
 	var b [24]byte
 	addr := lm.m.add(lm.symtab, i*n)
-	if err := lm.f.Image().ReadAt(b[:n], addr, fmt.Sprintf("dynamic symbol %d", i)); err != nil {
+	if err := lm.f.Image().ReadAt(b[:n], addr, "dynamic symbol"); err != nil {
+		var fe *inspect.FormatError
+		if errors.As(err, &fe) {
+			fe.Struct = fmt.Sprintf("dynamic symbol %d", i) // made only for an error
+		}
 		return nil, err
 	}
 	o := lm.f.ByteOrder()
@@ -170,7 +179,13 @@ func (lm *linkMap) symName(s *sym) cstr {
 		if !lm.hasStrtab {
 			s.nameS = cstr{err: nullRead(elf.DT_STRTAB)}
 		} else {
-			s.nameS = lm.m.cstring(lm.m.add(lm.strtab, uint64(s.name)), fmt.Sprintf("name of dynamic symbol %d", s.index))
+			// The label is made only for an error: a big library's
+			// symbols are many, and read ones are the rule.
+			s.nameS = lm.m.cstring(lm.m.add(lm.strtab, uint64(s.name)), "name of a dynamic symbol")
+			var fe *inspect.FormatError
+			if errors.As(s.nameS.err, &fe) {
+				fe.Struct = fmt.Sprintf("name of dynamic symbol %d", s.index)
+			}
 		}
 	}
 	return s.nameS
@@ -178,7 +193,12 @@ func (lm *linkMap) symName(s *sym) cstr {
 
 // versymOf reads l_versyms[i] (DT_VERSYM) of symbol i.
 func (lm *linkMap) versymAt(i uint64) (uint16, error) {
-	return lm.m.u16(lm.m.add(lm.versym, 2*i), fmt.Sprintf("DT_VERSYM entry %d", i))
+	v, err := lm.m.u16(lm.m.add(lm.versym, 2*i), "DT_VERSYM entry")
+	var fe *inspect.FormatError
+	if errors.As(err, &fe) {
+		fe.Struct = fmt.Sprintf("DT_VERSYM entry %d", i)
+	}
+	return v, err
 }
 
 // setupHash reads the hash table header as _dl_setup_hash
@@ -521,4 +541,44 @@ type assertion struct{ file, fn, expr string }
 
 func (a *assertion) Error() string {
 	return fmt.Sprintf("Inconsistency detected by ld.so: %s: %s: Assertion `%s' failed!", a.file, a.fn, a.expr)
+}
+
+// addrSet is a set of addresses, kept as a bitmap per 4 KiB page: a big
+// library has hundreds of thousands of relocations, and ld.so's writes
+// cluster in its data pages, where a map of every address cost more
+// than the rest of the replay.
+type addrSet struct {
+	pages    map[uint64]*[64]uint64
+	lastPage uint64
+	last     *[64]uint64
+}
+
+func (s *addrSet) bits(a uint64, grow bool) *[64]uint64 {
+	p := a >> 12
+	if s.last != nil && s.lastPage == p {
+		return s.last
+	}
+	b := s.pages[p]
+	if b == nil {
+		if !grow {
+			return nil
+		}
+		if s.pages == nil {
+			s.pages = map[uint64]*[64]uint64{}
+		}
+		b = new([64]uint64)
+		s.pages[p] = b
+	}
+	s.lastPage, s.last = p, b
+	return b
+}
+
+func (s *addrSet) add(a uint64) {
+	b := s.bits(a, true)
+	b[a>>6&63] |= 1 << (a & 63)
+}
+
+func (s *addrSet) has(a uint64) bool {
+	b := s.bits(a, false)
+	return b != nil && b[a>>6&63]&(1<<(a&63)) != 0
 }

@@ -131,3 +131,22 @@ func TestHashFunctions(t *testing.T) {
 		}
 	}
 }
+
+// TestAddrSet holds the relocation writes' set to a map's answers,
+// across page boundaries and the top of the address space.
+func TestAddrSet(t *testing.T) {
+	var s addrSet
+	want := map[uint64]bool{}
+	for _, a := range []uint64{0, 1, 63, 64, 4095, 4096, 0x3de0, 0x3de8, 1 << 40, ^uint64(0), ^uint64(0) - 4096} {
+		s.add(a)
+		want[a] = true
+	}
+	for _, a := range []uint64{0, 1, 2, 62, 63, 64, 65, 4094, 4095, 4096, 4097, 0x3de0, 0x3de1, 0x3de8, 1 << 40, 1<<40 + 1, ^uint64(0), ^uint64(0) - 1, ^uint64(0) - 4096} {
+		if got := s.has(a); got != want[a] {
+			t.Errorf("has(0x%x) = %v, want %v", a, got, want[a])
+		}
+	}
+	if (&addrSet{}).has(0x1000) {
+		t.Error("an empty set has 0x1000")
+	}
+}

@@ -31,7 +31,7 @@ func (r *relocator) pltBeyondSize(lm *linkMap, start, size uint64, rela bool) *r
 		return nil
 	}
 	word, content, ok := r.pltWord(lm, reloc{table: "DT_JMPREL", index: int64(next)})
-	if !ok || lm.written[word] || !r.surelyUnmapped(lm, content) {
+	if !ok || lm.written.has(word) || !r.surelyUnmapped(lm, content) {
 		return nil
 	}
 	return &relocFail{lm: lm, what: "calling through the PLT for the first time",

@@ -117,7 +117,7 @@ func (r *relocator) observeReloc(lm *linkMap, rl reloc) {
 		// Two writes overlap in part: one of them is at an odd address.
 		seen.odd = true
 		for a := rl.off - 7; a != rl.off+n; a++ {
-			if a != rl.off && lm.written[a] {
+			if a != rl.off && lm.written.has(a) {
 				add("reloc-overlap", fmt.Sprintf("%s (%s) writes %d bytes at 0x%x, over part of the word an earlier write of ld.so to this object put at 0x%x: a linker never makes two relocations share bytes", entryAt(lm, rl), typeName(typ), n, rl.off, a),
 					fmt.Sprintf("the words at 0x%x and 0x%x hold pieces of two values", a, rl.off))
 				break
@@ -128,7 +128,7 @@ func (r *relocator) observeReloc(lm *linkMap, rl reloc) {
 		add("reloc-into-dynamic", fmt.Sprintf("%s (%s) writes %d bytes at 0x%x, inside the dynamic section (PT_DYNAMIC, 0x%x to 0x%x): a linker never relocates it", entryAt(lm, rl), typeName(typ), n, rl.off, seen.dynLo, seen.dynHi),
 			fmt.Sprintf("the word the entry was made for keeps the file's bytes, and the dynamic entry at 0x%x holds a relocated value", rl.off&^7))
 	}
-	if (slot || typ == t.relative || typ == uint32(elf.R_X86_64_64)) && rl.off%8 == 0 && lm.written[rl.off] {
+	if (slot || typ == t.relative || typ == uint32(elf.R_X86_64_64)) && rl.off%8 == 0 && lm.written.has(rl.off) {
 		add("reloc-written-twice", fmt.Sprintf("%s (%s) writes the word at 0x%x, which an earlier write of ld.so to this object already wrote: a linker gives each word one relocation", entryAt(lm, rl), typeName(typ), rl.off),
 			fmt.Sprintf("the word at 0x%x holds the last of the two values, and the slot the entry was made for keeps another", rl.off))
 	}
@@ -379,7 +379,7 @@ func (r *relocator) mangledRange(lm *linkMap, slot uint64, v slotValue) (lo, hi 
 	}
 	var ws []later
 	for a := slot - 7; a != slot+8; a++ {
-		if a == slot || !lm.written[a] {
+		if a == slot || !lm.written.has(a) {
 			continue
 		}
 		w, rec := lm.values[a]

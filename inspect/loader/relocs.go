@@ -319,7 +319,7 @@ func (r *relocator) startCall(lm *linkMap) *relocFail {
 		return nil // _start is not entered at its start (jumps.go): its call is not followed
 	}
 	if slot, ok := startCallSlot(f, lm.m); ok {
-		if lm.written[slot] {
+		if lm.written.has(slot) {
 			return r.boundStartCall(lm, slot)
 		}
 		var b [8]byte
@@ -550,7 +550,7 @@ func (r *relocator) initGmonCall(lm *linkMap) *relocFail {
 		}
 		disp := int64(int32(f.ByteOrder().Uint32(code[i+3:])))
 		slot := lm.m.add(init+uint64(i)+7, uint64(disp))
-		if !lm.written[slot] {
+		if !lm.written.has(slot) {
 			return nil
 		}
 		return r.boundCall(lm, slot, true, "__gmon_start__'s GOT slot", "calling __gmon_start__ from _init", "in _init (crti.o) calling __gmon_start__, before main")
@@ -828,7 +828,7 @@ func (r *relocator) initArrayRelocated(lm *linkMap) *relocFail {
 		addr, ok1, size, ok2 = src.arrayAddr, src.hasArray, src.arraySize, src.hasSize
 		what, site, name = "calling __init_array_start[0] (__libc_csu_init)", "in __libc_csu_init, before main", src.array+"[0]"
 	}
-	if !ok1 || !ok2 || size < r.word || lm.written[addr] {
+	if !ok1 || !ok2 || size < r.word || lm.written.has(addr) {
 		return nil
 	}
 	var b [8]byte
@@ -884,11 +884,27 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 		r.note(lm, fmt.Sprintf("%s holds more than %d relocations: elfdoctor replayed the first %d", table, maxRelocs, maxRelocs))
 		count = maxRelocs
 	}
-	b := make([]byte, ent)
+	// Entries are read 256 at a time (a big library has hundreds of
+	// thousands); a chunk that cannot be read whole is read entry by
+	// entry, so the fault is the first entry's ld.so cannot read.
+	const chunk = 256
+	buf := make([]byte, chunk*ent)
+	chunkAt, chunkN := uint64(0), uint64(0) // entries [chunkAt, chunkAt+chunkN) are in buf
 	read := func(i uint64) (reloc, error) {
 		addr := lm.m.add(start, i*ent)
-		if err := lm.f.Image().ReadAt(b, addr, fmt.Sprintf("%s entry %d", table, i)); err != nil {
-			return reloc{}, err
+		if i < chunkAt || i >= chunkAt+chunkN {
+			n := min(chunk, count-i)
+			chunkAt, chunkN = i, 0
+			if lm.f.Image().ReadAt(buf[:n*ent], addr, table) == nil && lm.m.add(addr, n*ent-1) >= addr {
+				chunkN = n
+			}
+		}
+		b := buf[(i-chunkAt)*ent:][:ent]
+		if chunkN == 0 {
+			b = buf[:ent]
+			if err := lm.f.Image().ReadAt(b, addr, fmt.Sprintf("%s entry %d", table, i)); err != nil {
+				return reloc{}, err
+			}
 		}
 		rl := decodeReloc(lm.f, b, rela)
 		rl.table, rl.index, rl.addr = table, int64(i), addr
@@ -941,9 +957,14 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 		if count > 0 && lm.m.add(start, count*ent) != start && first < lm.m.add(start, count*ent) {
 			n = min((lm.m.add(start, count*ent)-first+ent-1)/ent, maxRelocs)
 		}
+		b := make([]byte, ent)
 		at := func(i uint64) (reloc, error) {
 			addr := lm.m.add(first, i*ent)
-			if err := lm.f.Image().ReadAt(b, addr, fmt.Sprintf("%s entry at 0x%x", table, addr)); err != nil {
+			if err := lm.f.Image().ReadAt(b, addr, table); err != nil {
+				var fe *inspect.FormatError
+				if errors.As(err, &fe) {
+					fe.Struct = fmt.Sprintf("%s entry at 0x%x", table, addr) // made only for an error
+				}
 				return reloc{}, err
 			}
 			rl := decodeReloc(lm.f, b, rela)
@@ -1019,13 +1040,17 @@ func (r *relocator) relativeSpan(lm *linkMap, start, end, nrelative, ent uint64)
 // relativeRel replays elf_machine_rela_relative: only RELATIVE (and on
 // x86-64 RELATIVE64) is expected there, and glibc asserts it.
 func (r *relocator) relativeRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
+	// rl is copied on the failing paths only, so that the hundreds of
+	// thousands that succeed do not escape to the heap.
 	if rl.typ != r.types.relative && rl.typ != r.types.relative64 && r.types.full {
-		return &relocFail{lm: lm, r: &rl, what: "a relocation DT_RELACOUNT counts as relative",
+		rc := rl
+		return &relocFail{lm: lm, r: &rc, what: "a relocation DT_RELACOUNT counts as relative",
 			err: &assertion{file: "dl-machine.h", fn: "elf_machine_rela_relative", expr: "ELFW(R_TYPE) (reloc->r_info) == R_X86_64_RELATIVE"}}
 	}
 	r.observeReloc(lm, rl)
 	if err := r.write(lm, rl.off, r.word, textrel, "relative relocation target"); err != nil {
-		return &relocFail{lm: lm, r: &rl, what: "writing the relocated word", err: err}
+		rc := rl
+		return &relocFail{lm: lm, r: &rc, what: "writing the relocated word", err: err}
 	}
 	return nil
 }
@@ -1042,7 +1067,7 @@ func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		// A slot an earlier relocation of this object already bound
 		// holds a run-time address; adding the load address again
 		// leaves it pointing nowhere.
-		bound := lm.written[rl.off] && lm.f.Type == elf.ET_DYN
+		bound := lm.written.has(rl.off) && lm.f.Type == elf.ET_DYN
 		// In a program loaded at 0 (ET_EXEC) the rebase adds nothing:
 		// what an earlier relocation wrote over the slot stays, and the
 		// first call jumps there instead of into the PLT.
@@ -1053,7 +1078,7 @@ func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 				prior = &v
 			}
 			for a := rl.off - r.word + 1; a != rl.off+r.word; a++ {
-				overwritten = overwritten || lm.written[a]
+				overwritten = overwritten || lm.written.has(a)
 			}
 		}
 		if err := r.write(lm, rl.off, r.word, textrel, "PLT slot"); err != nil {
@@ -1341,7 +1366,7 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 	if word, content, ok := r.pltWord(lm, rl); ok && word != rl.off {
 		// Another relocation wrote it: not judged (in a program loaded
 		// at 0 a lazy rebase writes nothing new; a binding does).
-		if _, bound := lm.values[word]; bound || (lm.written[word] && lm.f.Type == elf.ET_DYN) {
+		if _, bound := lm.values[word]; bound || (lm.written.has(word) && lm.f.Type == elf.ET_DYN) {
 			return nil
 		}
 		if lm.f.Type == elf.ET_DYN {
@@ -1577,7 +1602,7 @@ func (r *relocator) pltZero(lm *linkMap, rl reloc, entry uint64) *relocFail {
 	if v, ok := lm.values[got2]; ok {
 		return r.callThrough(lm, got2, v, false, "GOT[2]", "calling through the PLT for the first time", "", &rl)
 	}
-	if lm.written[got2] {
+	if lm.written.has(got2) {
 		return nil
 	}
 	var b [8]byte
@@ -1597,7 +1622,7 @@ func (r *relocator) pltZero(lm *linkMap, rl reloc, entry uint64) *relocFail {
 // while relocating (RELRO is protected only afterwards; DT_TEXTREL makes
 // every segment writable), and backed by the file where it is file-backed.
 func (r *relocator) write(lm *linkMap, addr, n uint64, textrel bool, what string) error {
-	lm.written[addr] = true
+	lm.written.add(addr)
 	// A word written before and overlapped now holds something else,
 	// not the value recorded for it (a whole new value is recorded by
 	// the caller).
@@ -1611,6 +1636,12 @@ func (r *relocator) write(lm *linkMap, addr, n uint64, textrel bool, what string
 	}
 	im := lm.f.Image()
 	for _, a := range []uint64{addr, lm.m.add(addr, n-1)} {
+		// Mapping, permissions and the file page are the same for a
+		// whole page: one that passed takes no second look.
+		page := a &^ (im.PageSize - 1)
+		if lm.okPage.ok && lm.okPage.page == page && lm.okPage.textrel == textrel {
+			continue
+		}
 		l := im.Lookup(a)
 		if !l.Mapped {
 			return &inspect.FormatError{Off: -1, Addr: a, InMem: true, Struct: what, Msg: "ld.so writes to an address no PT_LOAD maps", Fault: inspect.FaultUnmapped}
@@ -1623,6 +1654,7 @@ func (r *relocator) write(lm *linkMap, addr, n uint64, textrel bool, what string
 			return &inspect.FormatError{Off: -1, Addr: a, InMem: true, Struct: what,
 				Msg: fmt.Sprintf("file offset 0x%x is on a page past the end of the file (size 0x%x)", l.Off, lm.f.Size()), Fault: inspect.FaultPastEOF}
 		}
+		lm.okPage.page, lm.okPage.textrel, lm.okPage.ok = page, textrel, true
 	}
 	return nil
 }

@@ -125,11 +125,12 @@ func TestMangledRange(t *testing.T) {
 		{"a program's address is known byte for byte", []write{{slot, slotValue{}}, {slot - 4, slotValue{def: inProg}}}, 0, 0, true},
 		{"an addend glibc added", []write{{slot, slotValue{def: inLib}}, {slot + 4, slotValue{addend: 0x7f}}}, 0x7f00000000, 0x7fffffffff, true},
 	} {
-		lm := &linkMap{f: lib.f, written: map[uint64]bool{}, values: map[uint64]slotValue{}}
+		lm := &linkMap{f: lib.f, written: &addrSet{}, values: map[uint64]slotValue{}}
 		var v slotValue
 		for i, w := range tt.writes {
 			w.v.seq = i + 1
-			lm.written[w.at], lm.values[w.at] = true, w.v
+			lm.written.add(w.at)
+			lm.values[w.at] = w.v
 			if w.at == slot {
 				v = w.v
 			}
@@ -141,7 +142,9 @@ func TestMangledRange(t *testing.T) {
 		}
 	}
 	// A write whose value was not recorded (a RELATIVE) leaves it unknown.
-	lm := &linkMap{f: lib.f, written: map[uint64]bool{slot: true, slot + 3: true}, values: map[uint64]slotValue{slot: {def: inLib, seq: 1}}}
+	lm := &linkMap{f: lib.f, written: &addrSet{}, values: map[uint64]slotValue{slot: {def: inLib, seq: 1}}}
+	lm.written.add(slot)
+	lm.written.add(slot + 3)
 	if _, _, ok := (&relocator{}).mangledRange(lm, slot, lm.values[slot]); ok {
 		t.Errorf("a word an unrecorded write covered in part: mangledRange ok, want not")
 	}

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -58,5 +59,23 @@ func TestCheckBigColdMemory(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if n := after.TotalAlloc - before.TotalAlloc; n > 2<<20 {
 		t.Errorf("a cold Check of the %d MiB fixture allocated %d bytes, want < 2 MiB", bigfixture.Payload>>20, n)
+	}
+}
+
+// BenchmarkCheckLLVMCold is a cold Check of this machine's clang, whose
+// libLLVM and libclang-cpp carry hundreds of thousands of relocations
+// and symbols: the replay's cost grows with the libraries, not with the
+// program's size. clang is one of the test dependencies.
+func BenchmarkCheckLLVMCold(b *testing.B) {
+	clang, err := filepath.EvalSymlinks("/usr/bin/clang")
+	if err != nil {
+		b.Skipf("no clang: %v", err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		forgetShared()
+		if _, err := Check(clang, CheckOptions{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"bytes"
 	"debug/elf"
 	"errors"
 	"fmt"
@@ -116,15 +117,30 @@ type cstr struct {
 
 func (m mem) cstring(addr uint64, what string) cstr {
 	var out []byte
-	var b [1]byte
+	var buf [64]byte
+	im := m.f.Image()
 	for len(out) < maxVerName {
-		if err := m.f.Image().ReadAt(b[:], m.add(addr, uint64(len(out))), what); err != nil {
-			return cstr{string(out), err}
+		a := m.add(addr, uint64(len(out)))
+		// Readability is decided page by page, so a chunk that stays in
+		// one page reads whole or not at all; a failed chunk is read
+		// byte by byte to fault where strcmp would.
+		n := min(uint64(len(buf)), uint64(maxVerName-len(out)), im.PageSize-a%im.PageSize)
+		if err := im.ReadAt(buf[:n], a, what); err != nil {
+			for i := range n {
+				if err := im.ReadAt(buf[:1], m.add(a, i), what); err != nil {
+					return cstr{string(out), err}
+				}
+				if buf[0] == 0 {
+					return cstr{string(out), nil}
+				}
+				out = append(out, buf[0])
+			}
+			continue
 		}
-		if b[0] == 0 {
-			return cstr{string(out), nil}
+		if i := bytes.IndexByte(buf[:n], 0); i >= 0 {
+			return cstr{string(append(out, buf[:i]...)), nil}
 		}
-		out = append(out, b[0])
+		out = append(out, buf[:n]...)
 	}
 	return cstr{string(out), nil}
 }
