@@ -708,6 +708,15 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 					Msg: "the dynamic table has DT_JMPREL but no DT_PLTREL, so ld.so applies none of the PLT relocations: the slots hold link-time addresses, not where the object is loaded", Fault: inspect.FaultUnmapped}})
 		}
 	}
+	if jmp, ok := d.Tag(elf.DT_JMPREL); ok && !hasPLTRel && lm.f.Type == elf.ET_EXEC && lazy {
+		// In a program loaded at 0 the untouched slots lead into the PLT
+		// as linked, and elf_machine_runtime_setup (which needs only
+		// DT_JMPREL) set GOT[1] and GOT[2]: each first call reaches
+		// _dl_fixup, which reads DT_JMPREL's entry without DT_PLTREL.
+		if size, ok := d.Tag(elf.DT_PLTRELSZ); ok {
+			r.unappliedFixups(lm, jmp, size, rela)
+		}
+	}
 	if hasPLTRel {
 		start, ok := d.Tag(elf.DT_JMPREL)
 		if !ok {
@@ -1053,6 +1062,38 @@ func (r *relocator) relativeRel(lm *linkMap, rl reloc, textrel bool) *relocFail 
 		return &relocFail{lm: lm, r: &rc, what: "writing the relocated word", err: err}
 	}
 	return nil
+}
+
+// unappliedFixups records the first calls through a program's PLT slots
+// whose DT_JMPREL entries ld.so did not apply at start-up: each slot
+// holds what the file holds.
+func (r *relocator) unappliedFixups(lm *linkMap, start, size uint64, rela bool) {
+	ent := uint64(24)
+	if !rela {
+		ent = 16
+	}
+	if r.word == 4 {
+		ent /= 2
+	}
+	b := make([]byte, ent)
+	for i := uint64(0); i < min(size/ent, maxRelocs); i++ {
+		addr := lm.m.add(start, i*ent)
+		if lm.f.Image().ReadAt(b, addr, "DT_JMPREL entry") != nil {
+			return
+		}
+		rl := decodeReloc(lm.f, b, rela)
+		rl.table, rl.index, rl.addr = "DT_JMPREL", int64(i), addr
+		// r_offset's word, when it can be read; the first call goes
+		// through the PLT entry's own word, which fixup reads when
+		// r_offset names another.
+		var w [8]byte
+		_ = lm.f.Image().ReadAt(w[:r.word], rl.off, "PLT slot")
+		slot := lm.f.ByteOrder().Uint64(w[:])
+		if r.word == 4 {
+			slot = uint64(lm.f.ByteOrder().Uint32(w[:]))
+		}
+		r.fixups = append(r.fixups, pltFixup{lm: lm, r: rl, slot: slot})
+	}
 }
 
 // lazyRel replays elf_machine_lazy_rel: a PLT slot is only rebased now.

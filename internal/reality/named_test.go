@@ -474,6 +474,8 @@ var namedCases = []struct {
 		Found: "predicted exit 127 \"cannot apply additional memory protection after relocation\"; really SIGSEGV before main: mprotect made rtld's malloc pages above libdemo read-only before it failed at the first hole, and ld.so wrote there; what lies above a library is the process's layout, so undetermined"},
 	{Name: "lib-abi-note-huge", Seed: 9400000520, Input: "uses-libdemo", Library: true, Damage: []string{"dynsym[6].st_value += 0x10000000000", "phdr[5].p_filesz = 0x875231b2ea0c331d"},
 		Found: "predicted starts; really exit 127 \"libdemo.so: cannot read file data: Cannot allocate memory\" under 2.31 only: open_verify reallocs a buffer for the PT_NOTE's p_filesz, which rtld's minimal malloc cannot map"},
+	{Name: "pltrel-lost-fixup-writes", Seed: 9400002871, Input: "clang-lld-nopie", Damage: []string{"jmprel[3].r_offset = 0x7", "dyn[DT_PLTREL#0].d_tag ^= 0x40000000000"},
+		Found: "predicted starts; really SIGSEGV before main: without DT_PLTREL ld.so applies no DT_JMPREL entry at start-up, but elf_machine_runtime_setup still sets GOT[1] and GOT[2], so each first call reaches _dl_fixup, which reads the entry anyway and writes fflush's address at r_offset 7"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
