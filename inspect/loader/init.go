@@ -33,6 +33,10 @@ type initCall struct {
 	addr uint64 // what is called, after relocation
 	slot uint64 // where the pointer was read, 0 for DT_INIT/DT_FINI
 	err  error  // reading the array faulted here
+	// raw: an array entry of a position-independent object that no
+	// relocation wrote, so addr is called as it is, not relative to
+	// where the object is loaded.
+	raw bool
 }
 
 // initSource is where one kind of initialiser or finaliser is found:
@@ -160,7 +164,8 @@ func (c *checker) calls(f *inspect.File, d *inspect.Dynamic, src initSource) []i
 			if word == 4 {
 				v = uint64(f.ByteOrder().Uint32(b[:]))
 			}
-			if r := relocated[slot]; r != nil {
+			r := relocated[slot]
+			if r != nil {
 				if r.typ != rel {
 					continue // bound to a symbol: not judged here
 				}
@@ -168,7 +173,7 @@ func (c *checker) calls(f *inspect.File, d *inspect.Dynamic, src initSource) []i
 					v = uint64(r.addend)
 				}
 			}
-			call.addr = v
+			call.addr, call.raw = v, r == nil && f.Type == elf.ET_DYN
 			out = append(out, call)
 		}
 	}
@@ -310,6 +315,23 @@ func (c *checker) finalisers() {
 // crashes. It returns true when one did.
 func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) bool {
 	for _, call := range c.calls(f, o.dyn, src) {
+		if call.raw {
+			// No DT_REL(A) entry names the slot; whether ld.so wrote it
+			// (DT_RELR too) the relocation replay knows. Called as it
+			// is, it is judged only where nothing can be mapped.
+			var lm *linkMap
+			if c.reloc != nil {
+				lm = c.reloc.linkMapOf(o)
+			}
+			if lm == nil || lm.written.has(call.slot) {
+				call.raw = false
+			} else if c.surelyUnmapped(f, call.addr) {
+				c.add(c.callFinding(o, call, fmt.Sprintf("0x%x as it is: no relocation made the entry at 0x%x relative to where %s is loaded, and nothing can be mapped at 0x%x", call.addr, call.slot, filepath.Base(o.name), call.addr), "SIGSEGV", fini))
+				return true
+			} else {
+				continue
+			}
+		}
 		why, sig := badCall(f, call)
 		if why == "" {
 			if j := c.inside(f, o.name, call.addr, call.what+" of "+filepath.Base(o.name), callSource(f, o.dyn, call, fini)); j != nil {
@@ -341,23 +363,28 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 		if why == "" {
 			continue
 		}
-		fd := Finding{Severity: SeverityFatal, Stage: StageInit, Code: "init-not-code", Object: o.name,
-			Summary:  fmt.Sprintf("%s of %s points to %s", call.what, filepath.Base(o.name), why),
-			Evidence: []string{fmt.Sprintf("%s: called after relocation, before main", call.what)},
-			Outcome:  OutcomeCrash, Signal: sig,
-			Message: "killed by a signal in call_init, after ld.so has loaded everything and before main",
-			Next:    "a rewrite damaged the initialisers: compare with the pristine file using `elfdoctor diff`"}
-		if fini {
-			fd.Stage, fd.Code, fd.Outcome = StageExit, "fini-not-code", OutcomeExitCrash
-			fd.Evidence = []string{fmt.Sprintf("%s: called at exit, after main has run", call.what)}
-			fd.Message = "main runs; at exit the process is killed by a signal in _dl_fini"
-			fd.Next = "the program does its work and then crashes at exit, so its exit status is lost: compare with the pristine file using `elfdoctor diff`"
-		}
-		if call.slot != 0 {
-			fd.Evidence = append(fd.Evidence, fmt.Sprintf("the pointer was read at 0x%x", call.slot))
-		}
-		c.add(fd)
+		c.add(c.callFinding(o, call, why, sig, fini))
 		return true
 	}
 	return false
+}
+
+// callFinding is the crash of an initialiser or finaliser call (run).
+func (c *checker) callFinding(o *loadedObj, call initCall, why, sig string, fini bool) Finding {
+	fd := Finding{Severity: SeverityFatal, Stage: StageInit, Code: "init-not-code", Object: o.name,
+		Summary:  fmt.Sprintf("%s of %s points to %s", call.what, filepath.Base(o.name), why),
+		Evidence: []string{fmt.Sprintf("%s: called after relocation, before main", call.what)},
+		Outcome:  OutcomeCrash, Signal: sig,
+		Message: "killed by a signal in call_init, after ld.so has loaded everything and before main",
+		Next:    "a rewrite damaged the initialisers: compare with the pristine file using `elfdoctor diff`"}
+	if fini {
+		fd.Stage, fd.Code, fd.Outcome = StageExit, "fini-not-code", OutcomeExitCrash
+		fd.Evidence = []string{fmt.Sprintf("%s: called at exit, after main has run", call.what)}
+		fd.Message = "main runs; at exit the process is killed by a signal in _dl_fini"
+		fd.Next = "the program does its work and then crashes at exit, so its exit status is lost: compare with the pristine file using `elfdoctor diff`"
+	}
+	if call.slot != 0 {
+		fd.Evidence = append(fd.Evidence, fmt.Sprintf("the pointer was read at 0x%x", call.slot))
+	}
+	return fd
 }

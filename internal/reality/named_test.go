@@ -476,6 +476,8 @@ var namedCases = []struct {
 		Found: "predicted starts; really exit 127 \"libdemo.so: cannot read file data: Cannot allocate memory\" under 2.31 only: open_verify reallocs a buffer for the PT_NOTE's p_filesz, which rtld's minimal malloc cannot map"},
 	{Name: "pltrel-lost-fixup-writes", Seed: 9400002871, Input: "clang-lld-nopie", Damage: []string{"jmprel[3].r_offset = 0x7", "dyn[DT_PLTREL#0].d_tag ^= 0x40000000000"},
 		Found: "predicted starts; really SIGSEGV before main: without DT_PLTREL ld.so applies no DT_JMPREL entry at start-up, but elf_machine_runtime_setup still sets GOT[1] and GOT[2], so each first call reaches _dl_fixup, which reads the entry anyway and writes fflush's address at r_offset 7"},
+	{Name: "fini-array-unrelocated", Seed: 9400003426, Input: "nozerofill-gcc", Damage: []string{"dyn[DT_SYMENT#0].d_tag += 0xf"},
+		Found: "predicted starts; really SIGSEGV after main: DT_SYMENT became a second DT_FINI_ARRAY (24, the ELF header's e_entry), which wins, and _dl_fini calls the link-time 0x1060 found there as it is, no relocation having made it relative to the load address"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
