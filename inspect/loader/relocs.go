@@ -437,6 +437,8 @@ func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull 
 		// Below the program nothing is mapped; past its end (the heap)
 		// or outside a library, something may be.
 		state = "below the program's first segment, where nothing is mapped"
+	case r.pastProgramHeap(def, target):
+		state = pastHeapState()
 	default:
 		if rl == nil && v.addend != 0 {
 			// Outside every segment of the object: what is there depends
