@@ -276,6 +276,9 @@ const stbGNUUnique elf.SymBind = 10
 const (
 	classPLT  = 1
 	classCopy = 2
+	// classExternProtected is ELF_RTYPE_CLASS_EXTERN_PROTECTED_DATA, the
+	// class x86's glibc gave GLOB_DAT until 2.35 (DL_EXTERN_PROTECTED_DATA).
+	classExternProtected = 4
 )
 
 // maxHashChain bounds a walk of one hash chain. A real loader follows a
@@ -304,17 +307,28 @@ func (r *relocator) lookupSymbol(name string, ref *sym, version *foundVersion, t
 	// A reference with protected visibility: for a PLT relocation, a
 	// definition in another object is replaced by the reference itself
 	// in its own object; otherwise a second search as a PLT relocation
-	// decides the same. glibc before 2.36 searches an STT_OBJECT
+	// decides the same. glibc before 2.36 on x86 searches an STT_OBJECT
 	// reference of a GLOB_DAT again as ELF_RTYPE_CLASS_EXTERN_PROTECTED_DATA,
-	// which is not modelled.
+	// skipping the program's definition when the program copies it.
 	if typeClass&classPLT == 0 {
-		if ref.typ() == elf.STT_OBJECT && (r.minor == 0 || r.minor < 36) {
-			r.note(ref.lm, fmt.Sprintf("%s is referenced with protected visibility as data: how glibc before 2.36 binds it is not modelled", orNone(name)))
-			return res, nil
+		second := classPLT
+		if ref.typ() == elf.STT_OBJECT && typeClass == classExternProtected {
+			if r.minor == 0 {
+				r.note(ref.lm, fmt.Sprintf("%s is referenced with protected visibility as data: how it is bound depends on the glibc release, which is not known", orNone(name)))
+				return res, nil
+			}
+			second = classExternProtected
 		}
-		if res, err = r.search(name, ref, version, classPLT); err != nil || res == nil {
-			return res, err
+		// Unless the second search finds a definition in another object,
+		// the first search's stands.
+		again, err := r.searchIn(name, ref, version, second, true)
+		if err != nil {
+			return nil, err
 		}
+		if again != nil && again.lm != ref.lm {
+			return &lookupResult{s: ref, lm: ref.lm}, nil
+		}
+		return res, nil
 	}
 	if res.lm != ref.lm {
 		return &lookupResult{s: ref, lm: ref.lm}, nil
@@ -324,7 +338,15 @@ func (r *relocator) lookupSymbol(name string, ref *sym, version *foundVersion, t
 
 // search is do_lookup_x over the scope in order, as _dl_lookup_symbol_x
 // runs it, before its handling of a protected reference.
-func (r *relocator) search(name string, ref *sym, version *foundVersion, typeClass int) (_ *lookupResult, err error) {
+func (r *relocator) search(name string, ref *sym, version *foundVersion, typeClass int) (*lookupResult, error) {
+	return r.searchIn(name, ref, version, typeClass, false)
+}
+
+// searchIn is search; protected is the second search _dl_lookup_symbol_x
+// makes for a protected reference, with undef_map NULL, in which glibc
+// before 2.36 skips a definition in the program that a COPY relocation of
+// the program fills (do_lookup_x).
+func (r *relocator) searchIn(name string, ref *sym, version *foundVersion, typeClass int, protected bool) (_ *lookupResult, err error) {
 	newHash := dlNewHash(name)
 	oldHash, haveOld := uint32(0), false
 	// Every read below is of the object being searched: a failure names
@@ -441,6 +463,15 @@ func (r *relocator) search(name string, ref *sym, version *foundVersion, typeCla
 		}
 		if found == nil && numVersions == 1 {
 			found = versioned
+		}
+		if found != nil && protected && typeClass == classExternProtected && lm.main {
+			copied, err := r.copiedByProgram(lm, name)
+			if err != nil {
+				return nil, err
+			}
+			if copied {
+				continue
+			}
 		}
 		if found == nil || found.bindsLocal() {
 			continue

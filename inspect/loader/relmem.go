@@ -159,6 +159,7 @@ func (r *relocator) observeBound(lm *linkMap, rl reloc, res *lookupResult, size 
 	if !t.full || lm.f.Machine != elf.EM_X86_64 {
 		return
 	}
+	r.observeSelfBound(lm, rl, res)
 	if rl.typ == t.copy && size > 0 {
 		r.seen(lm).copied[rl.off] = true
 		return

@@ -1194,6 +1194,7 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 			return nil
 		}
 		size = min(res.s.size, s.size)
+		r.copySizes(lm, rl, s, res, ndx, hasNdx)
 		if size > 0 {
 			var b [1]byte
 			for _, a := range []uint64{res.s.value, res.s.value + size - 1} {
@@ -1306,6 +1307,9 @@ func (r *relocator) resolve(lm *linkMap, rl *reloc, s *sym, hasNdx bool, ndx uin
 	}
 	if copyClass {
 		class |= classCopy
+	}
+	if rl.typ == r.types.globDat && lm.f.Machine == elf.EM_X86_64 && (r.minor == 0 || r.minor < 36) {
+		class |= classExternProtected
 	}
 	return r.lookup(lm, rl, s, version, class)
 }

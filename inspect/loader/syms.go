@@ -1,0 +1,136 @@
+package loader
+
+import (
+	"debug/elf"
+	"fmt"
+	"path/filepath"
+)
+
+// copiedByProgram replays the scan do_lookup_x makes, in glibc before
+// 2.36 on x86, when the second search for a protected data reference
+// (ELF_RTYPE_CLASS_EXTERN_PROTECTED_DATA, undef_map NULL) finds a
+// definition in the program: every DT_RELA entry of the program is read,
+// and for each COPY its symbol's name is compared with the one looked up.
+// A match skips the program's definition (its copy is not the protected
+// original).
+func (r *relocator) copiedByProgram(lm *linkMap, name string) (bool, error) {
+	rela, ok := lm.d.Tag(elf.DT_RELA)
+	size, ok2 := lm.d.Tag(elf.DT_RELASZ)
+	if !ok || !ok2 || size == 0 {
+		return false, nil
+	}
+	want := cstr{s: name}
+	for i := uint64(0); i < size/24; i++ {
+		if r.spend() {
+			return false, errChainLong
+		}
+		var b [8]byte
+		if err := lm.f.Image().ReadAt(b[:], lm.m.add(rela, i*24+8), "DT_RELA entry's r_info"); err != nil {
+			return false, err
+		}
+		info := lm.f.ByteOrder().Uint64(b[:])
+		if uint32(info) != r.types.copy {
+			continue
+		}
+		s, err := lm.readSym(info >> 32)
+		if err != nil {
+			return false, err
+		}
+		eq, err := strcmpFault(lm.symName(s), want)
+		if err != nil {
+			return false, err
+		}
+		if eq {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// observeSelfBound looks at a GLOB_DAT or R_X86_64_64 that ld.so bound to
+// an undefined symbol of the relocated object itself, which happens only
+// to an undefined symbol of non-default visibility: a hidden or internal
+// one binds locally without a lookup (RESOLVE_MAP), a protected one is
+// replaced by itself once another object defines it (_dl_lookup_symbol_x).
+// The word then holds the object's load address plus the symbol's value
+// (0: its ELF header) instead of the variable's address. A linker refuses
+// to leave a symbol of non-default visibility undefined, so the file is
+// damaged there; what the program's code does with the word is not
+// replayed. Only variables are looked at: a function's slot is called,
+// and the calls the start files make through such slots are judged
+// where they make them (selfBound, boundCall).
+func (r *relocator) observeSelfBound(lm *linkMap, rl reloc, res *lookupResult) {
+	if res == nil || res.lm != lm || res.s.shndx != uint16(elf.SHN_UNDEF) || elf.ST_VISIBILITY(res.s.other) == elf.STV_DEFAULT ||
+		(rl.typ != r.types.globDat && rl.typ != uint32(elf.R_X86_64_64)) {
+		return
+	}
+	s := res.s
+	if typ := s.typ(); typ != elf.STT_OBJECT && typ != elf.STT_COMMON && typ != elf.STT_NOTYPE {
+		return
+	}
+	name := orNone(lm.symName(s).s)
+	how := "ld.so binds a hidden or internal symbol in its own object without looking it up (RESOLVE_MAP)"
+	if elf.ST_VISIBILITY(s.other) == elf.STV_PROTECTED {
+		how = "_dl_lookup_symbol_x replaces a protected reference's definition in another object by the reference itself"
+	}
+	at := r.symEntryAt(lm, s)
+	r.damage = append(r.damage, relocDamage{lm: lm, code: "symbol-undefined-visibility", at: lm.m.add(lm.symtab, s.index*symSize(lm.f)),
+		what: fmt.Sprintf("%s, %s, is undefined but has %s visibility (st_other 0x%02x): a linker refuses to leave a symbol of non-default visibility undefined",
+			at, name, visName(elf.ST_VISIBILITY(s.other)), s.other),
+		changed: fmt.Sprintf("%s (%s) binds the word at 0x%x to that undefined symbol in %s itself (%s): the word holds the load address plus 0x%x instead of %s's address",
+			entryAt(lm, rl), typeName(rl.typ), rl.off, filepath.Base(lm.obj.name), how, s.value, name)})
+}
+
+// symEntryAt names a dynamic symbol's entry, with its file offset when a
+// file byte backs it.
+func (r *relocator) symEntryAt(lm *linkMap, s *sym) string {
+	at := fmt.Sprintf("symbol %d of %s", s.index, filepath.Base(lm.obj.name))
+	if l := lm.f.Image().Lookup(lm.m.add(lm.symtab, s.index*symSize(lm.f))); l.Mapped && l.File {
+		at += fmt.Sprintf(" (file offset 0x%x)", l.Off)
+	}
+	return at
+}
+
+func visName(v elf.SymVis) string {
+	switch v {
+	case elf.STV_INTERNAL:
+		return "internal"
+	case elf.STV_HIDDEN:
+		return "hidden"
+	case elf.STV_PROTECTED:
+		return "protected"
+	}
+	return "default"
+}
+
+// copySizes replays what elf_machine_rela (sysdeps/x86_64/dl-machine.h,
+// the same in 2.31, 2.36 and 2.41) does after a COPY relocation's lookup:
+// it copies MIN(definition's st_size, reference's st_size) bytes, and
+// prints "Symbol `%s' has different size in shared object, consider
+// re-linking" when the definition is larger (when it is smaller, only
+// with LD_WARN set). A program's copy smaller than the definition of the
+// very version it needs is damage: a linker gives the copy the
+// definition's size, and a library that changes an object's size gives
+// it a new version (glibc's own sys_errlist did). The rest of the copy
+// keeps the file's bytes, and the library's own references bind to the
+// short copy: what its code and the program's do with that is not
+// replayed.
+func (r *relocator) copySizes(lm *linkMap, rl reloc, ref *sym, res *lookupResult, ndx uint16, hasNdx bool) {
+	def := res.s
+	if def.size == ref.size || (def.size < ref.size && r.c.opts.Getenv("LD_WARN") == "") {
+		return
+	}
+	name := orNone(lm.symName(ref).s)
+	prog := r.c.path
+	r.c.add(Finding{Severity: SeverityWarning, Stage: StageReloc, Code: "copy-size-differs", Object: lm.obj.name,
+		Summary: fmt.Sprintf("the program's copy of %s is %d bytes, %s defines it with %d: ld.so copies %d and says so", name, ref.size, filepath.Base(res.lm.obj.name), def.size, min(def.size, ref.size)),
+		Message: fmt.Sprintf("%s: Symbol `%s' has different size in shared object, consider re-linking", prog, name)})
+	if def.size < ref.size || !r.types.full || lm.f.Machine != elf.EM_X86_64 || !hasNdx || int(ndx) >= len(lm.versions) || lm.versions[ndx].hash == 0 {
+		return
+	}
+	v := lm.versions[ndx]
+	r.damage = append(r.damage, relocDamage{lm: lm, code: "copy-size-short", at: rl.addr,
+		what: fmt.Sprintf("%s, %s, the program's copy of %s's variable (version %s), has st_size %d where %s defines it with %d bytes under the same version: a linker gives the copy the definition's size, and a library that changes an object's size gives it a new version",
+			r.symEntryAt(lm, ref), name, filepath.Base(res.lm.obj.name), orNone(v.name), ref.size, filepath.Base(res.lm.obj.name), def.size),
+		changed: fmt.Sprintf("ld.so copies only %d of the %d bytes to 0x%x; the rest keeps the file's bytes, and %s's own references bind to the short copy", ref.size, def.size, rl.off, filepath.Base(res.lm.obj.name))})
+}
