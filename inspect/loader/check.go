@@ -128,8 +128,9 @@ type CheckOptions struct {
 	Root string
 	// LibraryPath is LD_LIBRARY_PATH, already split.
 	LibraryPath []string
-	// Getenv reads NIX_LD and NIX_LD_LIBRARY_PATH for nix-ld shims; nil
-	// means the real environment.
+	// Getenv reads NIX_LD and NIX_LD_LIBRARY_PATH for nix-ld shims, and
+	// LD_BIND_NOW and LD_WARN as ld.so reads them; nil means the real
+	// environment.
 	Getenv func(string) string
 	// Trace records the walk the way LD_DEBUG=versions,libs would print it.
 	Trace bool
