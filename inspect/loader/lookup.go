@@ -476,6 +476,11 @@ func (r *relocator) searchIn(name string, ref *sym, version *foundVersion, typeC
 		if found == nil || found.bindsLocal() {
 			continue
 		}
+		if !protected {
+			if err := r.checkProtected(name, ref, found, lm, typeClass); err != nil {
+				return nil, err
+			}
+		}
 		switch found.bind() {
 		case elf.STB_WEAK, elf.STB_GLOBAL, stbGNUUnique:
 			return &lookupResult{s: found, lm: lm}, nil

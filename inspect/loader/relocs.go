@@ -1931,7 +1931,13 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	}
 	base := filepath.Base(f.lm.obj.name)
 	var as *assertion
+	var pa *protectedAccess
 	switch {
+	case errors.As(f.err, &pa):
+		fd.Code = "protected-indirect-access"
+		fd.Message, fd.Outcome, fd.ExitStatus = pa.Error(), OutcomeLoaderError, 127
+		fd.Summary = fmt.Sprintf("%s references %s as if it could be preempted, and the library defining it with protected visibility needs indirect external access (GNU_PROPERTY_1_NEEDED_INDIRECT_EXTERN_ACCESS): glibc 2.35 and later refuse", base, orNone(pa.name))
+		fd.Next = "the program was linked against a build of the library where the symbol was not protected, or with copy relocations the library forbids: rebuild the program as PIE against this library, or use the library it was linked with"
 	case f.lookup != nil:
 		fd.Code = "symbol-undefined"
 		msg := fmt.Sprintf("symbol lookup error: %s: undefined symbol: %s", who, f.lookup.name)

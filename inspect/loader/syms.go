@@ -134,3 +134,163 @@ func (r *relocator) copySizes(lm *linkMap, rl reloc, ref *sym, res *lookupResult
 			r.symEntryAt(lm, ref), name, filepath.Base(res.lm.obj.name), orNone(v.name), ref.size, filepath.Base(res.lm.obj.name), def.size),
 		changed: fmt.Sprintf("ld.so copies only %d of the %d bytes to 0x%x; the rest keeps the file's bytes, and %s's own references bind to the short copy", ref.size, def.size, rl.off, filepath.Base(res.lm.obj.name))})
 }
+
+// protectedAccess is the error _dl_check_protected_symbol signals when
+// the protected definition's object says every access to it must go
+// through the GOT (GNU_PROPERTY_1_NEEDED_INDIRECT_EXTERN_ACCESS): ld.so
+// prints "PROG: SYMBOL: OBJECT: error due to ..." and exits 127.
+type protectedAccess struct{ name, obj string }
+
+func (e *protectedAccess) Error() string {
+	return fmt.Sprintf("%s: %s: error due to GNU_PROPERTY_1_NEEDED_INDIRECT_EXTERN_ACCESS", e.name, e.obj)
+}
+
+// gnuProperty1Needed is GNU_PROPERTY_1_NEEDED, and its bit
+// GNU_PROPERTY_1_NEEDED_INDIRECT_EXTERN_ACCESS.
+const (
+	gnuProperty1Needed       = 0xb0008000
+	indirectExternAccess     = 1
+	ntGNUPropertyType0       = 5
+	maxNotes, maxProperties  = 64, 256
+	protectedCheckFirstMinor = 35
+)
+
+// checkProtected replays _dl_check_protected_symbol (glibc 2.35 on,
+// sysdeps/generic/dl-protected.h), which do_lookup_x runs on every
+// protected definition it finds for a relocation of the program (not in
+// the second search of a protected reference, whose undef_map is NULL):
+// a COPY relocation against it prints "copy relocation against
+// non-copyable protected symbol", a PLT relocation of an undefined symbol
+// with a value (the program's canonical PLT address) "direct reference to
+// protected function ... may break pointer equality"; either is an error
+// when the definition's object needs indirect external access.
+func (r *relocator) checkProtected(name string, ref, found *sym, def *linkMap, typeClass int) error {
+	if r.minor < protectedCheckFirstMinor || ref == nil || !ref.lm.main || elf.ST_VISIBILITY(found.other) != elf.STV_PROTECTED {
+		return nil
+	}
+	obj := r.c.display(def.obj)
+	var msg string
+	switch {
+	case typeClass&classCopy != 0:
+		msg = fmt.Sprintf("warning: copy relocation against non-copyable protected symbol `%s' in `%s'", name, obj)
+	case typeClass&classPLT != 0 && ref.value != 0 && ref.shndx == uint16(elf.SHN_UNDEF):
+		msg = fmt.Sprintf("warning: direct reference to protected function `%s' in `%s' may break pointer equality", name, obj)
+	default:
+		return nil
+	}
+	r.c.add(Finding{Severity: SeverityWarning, Stage: StageReloc, Code: "protected-reference", Object: ref.lm.obj.name,
+		Summary: fmt.Sprintf("%s references %s, which %s defines with protected visibility, as if it could be preempted: the program's copy or address is not the one %s uses", filepath.Base(ref.lm.obj.name), name, filepath.Base(def.obj.name), filepath.Base(def.obj.name)),
+		Message: msg})
+	needed, ok := r.oneNeeded(def)
+	if !ok {
+		r.note(def, fmt.Sprintf("the GNU property notes of %s are not as a linker writes them: whether it needs indirect external access (an error for the reference to %s) is not modelled", filepath.Base(def.obj.name), name))
+		return nil
+	}
+	if needed&indirectExternAccess != 0 {
+		return &protectedAccess{name: name, obj: obj}
+	}
+	return nil
+}
+
+// oneNeeded reads GNU_PROPERTY_1_NEEDED (l_1_needed) of an object the way
+// x86's _dl_process_property_note and _dl_process_gnu_property find it in
+// a linker's output: one NT_GNU_PROPERTY_TYPE_0 note, 8-byte aligned,
+// which PT_GNU_PROPERTY and a PT_NOTE both cover, its properties in
+// ascending order. The releases walk those headers differently (2.36
+// reads the PT_NOTE, 2.41 PT_GNU_PROPERTY first); ok is false when the
+// file is not in the shape where they agree (another note, a header
+// pointing elsewhere, a property out of order or of the wrong size, a
+// read that faults), which the caller does not guess about.
+func (r *relocator) oneNeeded(lm *linkMap) (needed uint32, ok bool) {
+	var at []uint64
+	for _, p := range lm.f.Progs {
+		if p.Type != elf.PT_NOTE && p.Type != elf.PT_GNU_PROPERTY {
+			continue
+		}
+		if p.Type == elf.PT_GNU_PROPERTY && p.Align != 8 {
+			return 0, false
+		}
+		if p.Align != 8 {
+			continue // glibc skips it; a linker's 4-byte notes are here
+		}
+		addrs, ok := r.propertyNotes(lm, p.Vaddr, p.Memsz)
+		if !ok {
+			return 0, false
+		}
+		at = append(at, addrs...)
+	}
+	if len(at) == 0 {
+		return 0, true
+	}
+	for _, a := range at[1:] {
+		if a != at[0] {
+			return 0, false
+		}
+	}
+	m, o := lm.m, lm.f.ByteOrder()
+	var h [12]byte
+	if lm.f.Image().ReadAt(h[:], at[0], "GNU property note") != nil {
+		return 0, false
+	}
+	descsz := uint64(o.Uint32(h[4:]))
+	if descsz < 8 || descsz%8 != 0 {
+		return 0, false
+	}
+	ptr, end := m.add(at[0], 16), m.add(at[0], 16+descsz)
+	last := uint32(0)
+	for n := 0; end-ptr >= 8; n++ {
+		if n == maxProperties {
+			return 0, false
+		}
+		var b [8]byte
+		if lm.f.Image().ReadAt(b[:], ptr, "GNU property") != nil {
+			return 0, false
+		}
+		typ, size := o.Uint32(b[:]), uint64(o.Uint32(b[4:]))
+		if typ < last || size > end-ptr-8 {
+			return 0, false
+		}
+		last = typ
+		if typ == gnuProperty1Needed {
+			if size != 4 {
+				return 0, false
+			}
+			v, err := m.u32(ptr+8, "GNU_PROPERTY_1_NEEDED")
+			if err != nil {
+				return 0, false
+			}
+			return v, true
+		}
+		if typ > gnuProperty1Needed {
+			return 0, true
+		}
+		ptr = m.add(ptr, 8+(size+7)&^7)
+	}
+	return 0, true
+}
+
+// propertyNotes lists the NT_GNU_PROPERTY_TYPE_0 notes named "GNU" in
+// [addr, addr+size), walked with 8-byte alignment as glibc does.
+func (r *relocator) propertyNotes(lm *linkMap, addr, size uint64) ([]uint64, bool) {
+	var out []uint64
+	o := lm.f.ByteOrder()
+	for off, n := uint64(0), 0; off+12 <= size; n++ {
+		if n == maxNotes {
+			return nil, false
+		}
+		var h [16]byte
+		if lm.f.Image().ReadAt(h[:], lm.m.add(addr, off), "note header") != nil {
+			return nil, false
+		}
+		namesz, descsz, typ := uint64(o.Uint32(h[:])), uint64(o.Uint32(h[4:])), o.Uint32(h[8:])
+		if namesz == 4 && typ == ntGNUPropertyType0 && string(h[12:16]) == "GNU\x00" {
+			out = append(out, lm.m.add(addr, off))
+		}
+		next := ((12+namesz+7)&^7 + descsz + 7) &^ 7 // ELF_NOTE_NEXT_OFFSET with align 8
+		if namesz > size || descsz > size || off+next <= off {
+			return nil, false
+		}
+		off += next
+	}
+	return out, true
+}
