@@ -58,14 +58,18 @@ func (r *relocator) copiedByProgram(lm *linkMap, name string) (bool, error) {
 // damaged there; what the program's code does with the word is not
 // replayed. Only variables are looked at: a function's slot is called,
 // and the calls the start files make through such slots are judged
-// where they make them (selfBound, boundCall).
+// where they make them (selfBound, boundCall). Untyped symbols are left
+// out too: the weak hooks crtstuff tests before calling
+// (_ITM_registerTMCloneTable, which register_tm_clones does not even
+// read when the clone table is empty) are NOTYPE, and a soak case with
+// one made hidden really starts.
 func (r *relocator) observeSelfBound(lm *linkMap, rl reloc, res *lookupResult) {
 	if res == nil || res.lm != lm || res.s.shndx != uint16(elf.SHN_UNDEF) || elf.ST_VISIBILITY(res.s.other) == elf.STV_DEFAULT ||
 		(rl.typ != r.types.globDat && rl.typ != uint32(elf.R_X86_64_64)) {
 		return
 	}
 	s := res.s
-	if typ := s.typ(); typ != elf.STT_OBJECT && typ != elf.STT_COMMON && typ != elf.STT_NOTYPE {
+	if typ := s.typ(); typ != elf.STT_OBJECT && typ != elf.STT_COMMON {
 		return
 	}
 	name := orNone(lm.symName(s).s)
