@@ -859,6 +859,11 @@ var namedCases = []struct {
 	// so main's fflush(stdout) gets the program's ELF header.
 	{Name: "stdout-protected-undefined-9653", Seed: 8000009653, Input: "nozerofill-lld.patchelf", Damage: []string{"dynsym[7].st_other += 0xff"},
 		Found: "found by the soak: predicted starts (bullseye: warning reloc-unpredictable, its protected data binding not modelled), really signal-before-main (SIGSEGV); now undetermined (symbol-undefined-visibility), and the run is one of the possible outcomes", Undetermined: true},
+	// DT_SYMTAB moved 16 bytes: __libc_start_main's GLOB_DAT names a
+	// symbol that now reads as the program's own, 128 GiB past its load
+	// address, and _start calls there, above the program's heap.
+	{Name: "start-call-past-heap-4417", Seed: 8000004417, Input: "nozerofill-gcc.patchelf", Damage: []string{"dyn[DT_SYMTAB#0].d_val += 0x10"},
+		Found: "found by the soak: predicted fails-at-first-call (symbol lookup error: undefined symbol: , version GLIBC_2.2.5), really signal-before-main (SIGSEGV); now predicted SIGSEGV in _start calling __libc_start_main, above the program's heap"},
 }
 
 // TestNamedDivergences runs every named case under the three glibc
