@@ -266,6 +266,12 @@ var loaderPhrases = []*regexp.Regexp{
 	regexp.MustCompile(`unexpected (PLT )?reloc type 0x[0-9a-f]+`),
 	regexp.MustCompile("version `' not found"),
 	regexp.MustCompile(`undefined symbol:`),
+	// What elf_machine_rela and _dl_check_protected_symbol print about a
+	// symbol's size or visibility (syms.go).
+	regexp.MustCompile("Symbol `[^']*' has different size in shared object"),
+	regexp.MustCompile("copy relocation against non-copyable protected symbol `[^']*'"),
+	regexp.MustCompile("direct reference to protected function `[^']*'"),
+	regexp.MustCompile(`error due to GNU_PROPERTY_1_NEEDED_INDIRECT_EXTERN_ACCESS`),
 }
 
 // KeyPhrase returns the first of loaderPhrases found in s.
