@@ -312,7 +312,7 @@ func (c *checker) relocDamageFinding() {
 	d := r.damage[0]
 	base := filepath.Base(d.lm.obj.name)
 	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: d.code, Object: d.lm.obj.name, Outcome: OutcomeUndetermined,
-		Summary:  fmt.Sprintf("undetermined: ld.so applies a relocation of %s that no linker writes, and starts the program; what the program's code does with the value it left is not replayed, and nothing in the files says: it may run normally or be killed by a signal, before or after main's output", base),
+		Summary:  fmt.Sprintf("undetermined: ld.so applies a relocation of %s %s, and starts the program; what the program's code does with the value it left is not replayed, and nothing in the files says: it may run normally or be killed by a signal, before or after main's output", base, d.kind()),
 		Evidence: []string{d.what, d.changed},
 		// ld.so has handed over: it can no longer fail to exec or stop
 		// with an error of its own, and every lazily bound slot was

@@ -298,3 +298,13 @@ func (r *relocator) propertyNotes(lm *linkMap, addr, size uint64) ([]uint64, boo
 	}
 	return out, true
 }
+
+// kind says, for the undetermined summary, what no linker writes: the
+// relocation entry, or the symbol it names (syms.go's marks).
+func (d relocDamage) kind() string {
+	switch d.code {
+	case "symbol-undefined-visibility", "copy-size-short":
+		return "against a symbol that no linker writes"
+	}
+	return "that no linker writes"
+}

@@ -859,6 +859,10 @@ var namedCases = []struct {
 	// so main's fflush(stdout) gets the program's ELF header.
 	{Name: "stdout-protected-undefined-9653", Seed: 8000009653, Input: "nozerofill-lld.patchelf", Damage: []string{"dynsym[7].st_other += 0xff"},
 		Found: "found by the soak: predicted starts (bullseye: warning reloc-unpredictable, its protected data binding not modelled), really signal-before-main (SIGSEGV); now undetermined (symbol-undefined-visibility), and the run is one of the possible outcomes", Undetermined: true},
+	// The same symbol made hidden instead: RESOLVE_MAP binds it locally,
+	// without a lookup, to the program's load address plus 0.
+	{Name: "stdout-hidden-undefined", Input: "nozerofill-lld.patchelf", Damage: []string{"dynsym[7].st_other = 0x2"},
+		Found: "written beside stdout-protected-undefined-9653 for RESOLVE_MAP's local binding; undetermined (symbol-undefined-visibility), and each run must be one of the possible outcomes", Undetermined: true},
 	// DT_SYMTAB moved 16 bytes: __libc_start_main's GLOB_DAT names a
 	// symbol that now reads as the program's own, 128 GiB past its load
 	// address, and _start calls there, above the program's heap.
