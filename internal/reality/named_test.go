@@ -862,7 +862,7 @@ var namedCases = []struct {
 	// The same symbol made hidden instead: RESOLVE_MAP binds it locally,
 	// without a lookup, to the program's load address plus 0.
 	{Name: "stdout-hidden-undefined", Input: "nozerofill-lld.patchelf", Damage: []string{"dynsym[7].st_other = 0x2"},
-		Found: "written beside stdout-protected-undefined-9653 for RESOLVE_MAP's local binding; undetermined (symbol-undefined-visibility), and each run must be one of the possible outcomes", Undetermined: true},
+		Found: "written beside stdout-protected-undefined-9653 for RESOLVE_MAP's local binding: really SIGSEGV before main's output under all three; undetermined (symbol-undefined-visibility), and each run must be one of the possible outcomes", Undetermined: true},
 	// DT_SYMTAB moved 16 bytes: __libc_start_main's GLOB_DAT names a
 	// symbol that now reads as the program's own, 128 GiB past its load
 	// address, and _start calls there, above the program's heap.
