@@ -125,7 +125,15 @@ func (r *relocator) copySizes(lm *linkMap, rl reloc, ref *sym, res *lookupResult
 		return
 	}
 	name := orNone(lm.symName(ref).s)
+	// RTLD_PROGNAME is the process's argv[0]: for a library dlopen loads,
+	// the program that loads it.
 	prog := r.c.path
+	if r.c.dlopen {
+		prog = r.c.opts.LoadedBy
+		if prog == "" {
+			prog = "PROGRAM"
+		}
+	}
 	r.c.add(Finding{Severity: SeverityWarning, Stage: StageReloc, Code: "copy-size-differs", Object: lm.obj.name,
 		Summary: fmt.Sprintf("the program's copy of %s is %d bytes, %s defines it with %d: ld.so copies %d and says so", name, ref.size, filepath.Base(res.lm.obj.name), def.size, min(def.size, ref.size)),
 		Message: fmt.Sprintf("%s: Symbol `%s' has different size in shared object, consider re-linking", prog, name)})
