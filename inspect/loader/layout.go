@@ -127,4 +127,3 @@ func pastHeapState() string {
 	}
 	return fmt.Sprintf("above the program's heap and below the lowest address this machine's layout can give the mmap area or the stack (vm.mmap_rnd_bits %d, stack limit %s), where nothing is mapped", rndBits, limit)
 }
-
