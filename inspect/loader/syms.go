@@ -12,7 +12,7 @@ import (
 // definition in the program: every DT_RELA entry of the program is read,
 // and for each COPY its symbol's name is compared with the one looked up.
 // A match skips the program's definition (its copy is not the protected
-// original).
+// original). Only x86-64 gets here: Elf64_Rela, r_info at 8.
 func (r *relocator) copiedByProgram(lm *linkMap, name string) (bool, error) {
 	rela, ok := lm.d.Tag(elf.DT_RELA)
 	size, ok2 := lm.d.Tag(elf.DT_RELASZ)
@@ -137,7 +137,7 @@ func (r *relocator) copySizes(lm *linkMap, rl reloc, ref *sym, res *lookupResult
 	r.c.add(Finding{Severity: SeverityWarning, Stage: StageReloc, Code: "copy-size-differs", Object: lm.obj.name,
 		Summary: fmt.Sprintf("the program's copy of %s is %d bytes, %s defines it with %d: ld.so copies %d and says so", name, ref.size, filepath.Base(res.lm.obj.name), def.size, min(def.size, ref.size)),
 		Message: fmt.Sprintf("%s: Symbol `%s' has different size in shared object, consider re-linking", prog, name)})
-	if def.size < ref.size || !r.types.full || lm.f.Machine != elf.EM_X86_64 || !hasNdx || int(ndx) >= len(lm.versions) || lm.versions[ndx].hash == 0 {
+	if def.size < ref.size || !r.types.full || lm.f.Machine != elf.EM_X86_64 || !hasNdx || int(ndx) >= len(lm.versions) || lm.versions[ndx].hash == 0 || lm.versions[ndx].filename == "" {
 		return
 	}
 	v := lm.versions[ndx]
