@@ -223,6 +223,9 @@ type checker struct {
 	ident [2]byte
 	// mainTLS is the program's PT_TLS as rtld reads it (mainMap).
 	mainTLS *mainTLS
+	// execOnly is set when they differ: ld.so refuses such an ident, so
+	// the file is checked as executed even if it looks like a library.
+	execOnly bool
 	// interpHost is where the kernel found the interpreter; "" when the
 	// kernel runs the program without one.
 	interpHost string
@@ -280,13 +283,12 @@ func Check(path string, opts CheckOptions) (res *CheckResult, err error) {
 		opts.Getenv = os.Getenv
 	}
 	// The kernel reads an executable's headers by its e_machine, not by
-	// EI_CLASS and EI_DATA; a library is read by ld.so, which checks them.
+	// EI_CLASS and EI_DATA; ld.so's open_verify checks both and refuses a
+	// library whose ident is not its own, so such a file is only ever
+	// executed, whatever its headers look like.
 	if kf, closer, found, kerr := openAsKernel(path); kerr == nil && kf != nil {
 		defer closer.Close()
-		c := &checker{opts: opts, path: path, f: kf, res: &CheckResult{}}
-		if !c.isLibrary() {
-			return checkFileIdent(kf, path, opts, found), nil
-		}
+		return checkFileIdent(kf, path, opts, found), nil
 	}
 	f, err := inspect.Open(path)
 	if err != nil {
@@ -322,6 +324,12 @@ func checkFile(f *inspect.File, path string, opts CheckOptions) (res *CheckResul
 func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]byte) (res *CheckResult) {
 	res = &CheckResult{Path: path, Root: opts.Root, Findings: []Finding{}}
 	c := &checker{opts: opts, res: res, f: f, path: path, ident: found}
+	c.execOnly = found != [2]byte{byte(f.Class), byte(f.Data)}
+	if c.execOnly && c.looksLibrary() {
+		c.add(Finding{Severity: SeverityNote, Stage: StageKernel, Code: "ident-refused",
+			Summary: fmt.Sprintf("the headers look like a shared library's (ET_DYN without PT_INTERP), but ld.so refuses the file's e_ident (EI_CLASS %d, EI_DATA %d), so no program can load it: what follows is what executing it does, with the headers read as the kernel reads them (by e_machine)", found[0], found[1]),
+			Next:    "the ELF header was damaged: compare with the pristine file using `elfdoctor diff`"})
+	}
 	c.dlopen = c.isLibrary()
 	if !c.dlopen {
 		f.MapAsKernel()
@@ -827,6 +835,11 @@ func (c *checker) strtabMissing(d *inspect.Dynamic, tag elf.DynTag) {
 // program: ET_DYN with neither PT_INTERP nor DF_1_PIE. Libraries are
 // checked as ld.so loads them, not as the kernel executes them.
 func (c *checker) isLibrary() bool {
+	return !c.execOnly && c.looksLibrary()
+}
+
+// looksLibrary is isLibrary by the headers alone.
+func (c *checker) looksLibrary() bool {
 	f := c.f
 	if f.Type != elf.ET_DYN {
 		return false

@@ -288,10 +288,13 @@ func (c *checker) finalisers() {
 	if c.dyn == nil || len(c.loaded) == 0 {
 		return
 	}
-	// Before glibc 2.41 the entry count is an unsigned int.
+	// Before glibc 2.36 _dl_fini counts the entries in an unsigned int,
+	// so a size past 32 GiB wraps to a small count; from 2.36 on
+	// (_dl_call_fini) it is a size_t. Debian's builds show it: 2.31's loop
+	// tests %eax, 2.36's and 2.41's the whole %rax.
 	truncate := true
 	if c.interpHost != "" {
-		if li := describeLoader(c.interpHost, c.f); li.minor >= 41 {
+		if li := describeLoader(c.interpHost, c.f); li.minor >= 36 {
 			truncate = false
 		}
 	}

@@ -34,6 +34,9 @@ type jumpInto struct {
 	// plt: the entry point is an entry of this procedure linkage table
 	// (entryInPLT).
 	plt *inspect.Section
+	// damage is, for a transfer outside, the evidence that the value
+	// was damaged when it is not the addend a linker leaves at 0.
+	damage string
 }
 
 func (j *jumpInto) Error() string {
@@ -94,8 +97,11 @@ func (c *checker) jumpFinding(j *jumpInto) Finding {
 		fd.Object = c.path
 		fd.Summary = fmt.Sprintf("undetermined: %s jumps to 0x%x, outside every segment of the objects it was bound in: whether anything is mapped there, and what, depends on where the kernel put each mapping, which no file decides",
 			j.what, j.target)
-		fd.Evidence = append(append([]string{}, j.source...),
-			"x86-64 linkers write these relocations with addend 0, and glibc before 2.36 adds the addend: the value was damaged")
+		damage := j.damage
+		if damage == "" {
+			damage = "x86-64 linkers write these relocations with addend 0, and glibc before 2.36 adds the addend: the value was damaged"
+		}
+		fd.Evidence = append(append([]string{}, j.source...), damage)
 	}
 	if j.displaced != nil {
 		fd.Code, fd.Summary = "jump-into-displaced-code", j.displacedSummary()

@@ -42,6 +42,9 @@ type damageSeen struct {
 	// dynLo, dynHi are PT_DYNAMIC's addresses, which no relocation a
 	// linker writes targets (ld.so itself writes DT_DEBUG there).
 	dynLo, dynHi uint64
+	// loads are the PT_LOADs' [p_vaddr, p_vaddr+p_memsz): a linker
+	// writes relocations only into its sections, which lie inside them.
+	loads [][2]uint64
 }
 
 func (r *relocator) seen(lm *linkMap) *damageSeen {
@@ -56,9 +59,24 @@ func (r *relocator) seen(lm *linkMap) *damageSeen {
 				s.dynLo, s.dynHi = p.Vaddr, hi
 			}
 		}
+		for _, p := range lm.f.ProgsOfType(elf.PT_LOAD) {
+			if hi, ok := addNoOverflow(p.Vaddr, p.Memsz); ok {
+				s.loads = append(s.loads, [2]uint64{p.Vaddr, hi})
+			}
+		}
 		r.damageSeen[lm] = s
 	}
 	return s
+}
+
+// inSegment says whether [off, off+n) lies inside one PT_LOAD's memory.
+func (s *damageSeen) inSegment(off, n uint64) bool {
+	for _, l := range s.loads {
+		if off >= l[0] && off < l[1] && n <= l[1]-off {
+			return true
+		}
+	}
+	return false
 }
 
 // entryAt names where a relocation entry is, with its file offset when
@@ -123,6 +141,12 @@ func (r *relocator) observeReloc(lm *linkMap, rl reloc) {
 				break
 			}
 		}
+	}
+	if ok && n > 0 && !seen.inSegment(rl.off, n) {
+		// ld.so writes there only because the page is mapped whole; the
+		// word the entry was made for keeps the file's bytes.
+		add("reloc-outside-segments", fmt.Sprintf("%s (%s) writes %d bytes at 0x%x, outside every PT_LOAD's p_vaddr to p_vaddr+p_memsz: a linker writes relocations only into the object's sections", entryAt(lm, rl), typeName(typ), n, rl.off),
+			"the write lands in the rest of a page past a segment's end, and the slot the entry was made for keeps the file's bytes")
 	}
 	if ok && n > 0 && rl.off < seen.dynHi && rl.off+n > seen.dynLo {
 		add("reloc-into-dynamic", fmt.Sprintf("%s (%s) writes %d bytes at 0x%x, inside the dynamic section (PT_DYNAMIC, 0x%x to 0x%x): a linker never relocates it", entryAt(lm, rl), typeName(typ), n, rl.off, seen.dynLo, seen.dynHi),

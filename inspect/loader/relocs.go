@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 
@@ -236,6 +237,11 @@ type relocFail struct {
 	// site is where a fault happens when it is not in ld.so's relocation
 	// (the program's start files, call_init).
 	site string
+	// possible narrows an undetermined read past the object's pages to
+	// the outcomes the rest of what ld.so reads leaves open, for the
+	// reason given in because.
+	possible []Outcome
+	because  string
 }
 
 type undefinedSym struct {
@@ -440,13 +446,20 @@ func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull 
 	case r.pastProgramHeap(def, target):
 		state = pastHeapState()
 	default:
-		if rl == nil && v.addend != 0 {
+		if rl == nil {
 			// Outside every segment of the object: what is there depends
-			// on where the kernel put each object (jumps.go).
+			// on where the kernel put each object (jumps.go). With no
+			// addend, the symbol's own value lies outside its object
+			// (a symbol table read at the wrong place).
 			lo, hi := r.mappedSpan(def)
-			return &relocFail{lm: lm, what: what, site: site, err: &jumpInto{what: "the call through " + slotName, obj: def.obj.name, target: target, outside: true,
+			j := &jumpInto{what: "the call through " + slotName, obj: def.obj.name, target: target, outside: true,
 				source: []string{boundSource(slot, s.index, def.symName(s).s, def.obj.name, v.addend, target),
-					fmt.Sprintf("0x%x is outside every segment of %s, whose mapping spans 0x%x-0x%x at link time", target, filepath.Base(def.obj.name), lo, hi)}}}
+					fmt.Sprintf("0x%x is outside every segment of %s, whose mapping spans 0x%x-0x%x at link time", target, filepath.Base(def.obj.name), lo, hi)}}
+			if v.addend == 0 {
+				j.damage = fmt.Sprintf("the address is symbol %d of %s as ld.so read it (%s, st_shndx %d, st_value 0x%x), outside every segment of that object: a linker gives a symbol an address inside its object, or SHN_ABS; the symbol table or the relocation's symbol index was damaged",
+					s.index, filepath.Base(def.obj.name), s.bind(), s.shndx, s.value)
+			}
+			return &relocFail{lm: lm, what: what, site: site, err: j}
 		}
 		return nil
 	}
@@ -606,7 +619,8 @@ func (c *checker) firstCalls() {
 			return
 		}
 		var pv *pastVersionsRead
-		if errors.As(fail.err, &pv) {
+		var so *setupOverwritten
+		if errors.As(fail.err, &pv) || errors.As(fail.err, &so) {
 			if unknown == nil {
 				unknown = fail
 			}
@@ -620,8 +634,13 @@ func (c *checker) firstCalls() {
 		fd := r.finding(unknown, true)
 		if first != nil {
 			// Another slot fails whatever the read gives: whichever the
-			// program calls first, it stops at a first call.
+			// program calls first, it stops at a first call (or, after
+			// a jump no file decides, may never return).
+			hangs := slices.Contains(fd.Possible, OutcomeHangs)
 			fd.Possible = []Outcome{OutcomeFirstCall}
+			if hangs {
+				fd.Possible = append(fd.Possible, OutcomeHangs)
+			}
 			fd.Evidence = append(fd.Evidence, "another lazily bound slot fails at its first call whatever that read gives: "+r.finding(first, true).Summary)
 		}
 		c.add(fd)
@@ -864,21 +883,20 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 	if rela {
 		ent = 3 * r.word
 	}
-	end := lm.m.add(start, size)
 	count := uint64(0)
 	if size > 0 {
 		count = (size + ent - 1) / ent // an entry that starts before end is applied whole
 	}
-	// ld.so compares real addresses: an ET_DYN object is loaded at a
-	// bias of at least dynBase, where a huge size wraps sooner than in
-	// the link-time addresses the replay works in.
-	if lm.f.Type == elf.ET_DYN {
-		bias := dynBase(lm.f)
-		if b := lm.m.add(start, bias); lm.m.add(b, size) < b {
-			end = 0
-		}
+	// ld.so compares real addresses (elf_get_dynamic_info added the load
+	// address to DT_RELA): whether the end wraps is decided there, not in
+	// the link-time addresses the replay works in, where a table "below
+	// 0" (DT_RELA of -1 is the byte before the object) seems to wrap.
+	wraps, known := r.wrapsAt(lm, start, size)
+	if !known {
+		r.note(lm, fmt.Sprintf("%s: its size 0x%x puts its end past the top of memory or not depending on where the object is loaded", table, size))
+		return nil
 	}
-	if end < start {
+	if wraps {
 		// The size wraps: `r < end` is false at once and ld.so applies
 		// nothing from this range.
 		count = 0
@@ -943,7 +961,7 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 	} else {
 		// The relative relocations DT_RELACOUNT counts come first, and
 		// their count is trusted even past the end of the table.
-		nrel, first, known := r.relativeSpan(lm, start, end, nrelative, ent)
+		nrel, first, relWraps, known := r.relativeSpan(lm, start, nrelative, ent)
 		if !known {
 			r.note(lm, fmt.Sprintf("%s: DT_RELACOUNT %d puts the end of the relative relocations 0x%x bytes from the table, which wraps past the top of memory or not depending on where the object is loaded", table, nrelative, nrelative*ent))
 			return nil
@@ -958,15 +976,19 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 			}
 			rl, err := read(i)
 			if err != nil {
-				return &relocFail{lm: lm, what: "reading a relative relocation", err: err}
+				return r.relativeUnread(lm, lm.m.add(start, i*ent), rela, err)
 			}
 			if fail := r.relativeRel(lm, rl, textrel); fail != nil {
 				return fail
 			}
 		}
+		// The main loop runs from r while r < end: from past the
+		// relative entries when they lie inside the table, or from
+		// below the table when relative + nrelative wrapped.
+		d := (nrelative * ent) & lm.m.mask
 		n := uint64(0)
-		if count > 0 && lm.m.add(start, count*ent) != start && first < lm.m.add(start, count*ent) {
-			n = min((lm.m.add(start, count*ent)-first+ent-1)/ent, maxRelocs)
+		if count > 0 && (relWraps || d < count*ent) {
+			n = min((((count*ent-d)&lm.m.mask)+ent-1)/ent, maxRelocs)
 		}
 		b := make([]byte, ent)
 		at := func(i uint64) (reloc, error) {
@@ -1022,30 +1044,52 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 // whatever precedes the table as relocations. It returns the number of
 // entries the RELATIVE loop applies and where the main loop starts; known
 // is false when whether it wraps depends on the load address of an
-// ET_DYN object.
-func (r *relocator) relativeSpan(lm *linkMap, start, end, nrelative, ent uint64) (nrel, first uint64, known bool) {
-	d := nrelative * ent // the byte offset, modulo 2^64 as in C
+// ET_DYN object; wraps says it does.
+func (r *relocator) relativeSpan(lm *linkMap, start, nrelative, ent uint64) (nrel, first uint64, wraps, known bool) {
+	d := (nrelative * ent) & lm.m.mask // the byte offset, modulo the word as in C
 	if nrelative == 0 {
-		return 0, start, true
+		return 0, start, false, true
+	}
+	wraps, known = r.wrapsAt(lm, start, d)
+	switch {
+	case !known:
+		return 0, 0, false, false
+	case wraps:
+		return 0, lm.m.add(start, d), true, true
+	}
+	return (d + ent - 1) / ent, lm.m.add(start, d), false, true
+}
+
+// wrapsAt says whether ld.so's pointer to lm's link-time address start,
+// plus n bytes, wraps past the top of memory: in real addresses, the load
+// address added, which for an ET_DYN object is anywhere from dynBase to
+// TASK_SIZE. known is false when that depends on where it is loaded.
+func (r *relocator) wrapsAt(lm *linkMap, start, n uint64) (wraps, known bool) {
+	mask := lm.m.mask
+	if n&mask == 0 {
+		return false, true
 	}
 	lo, hi := uint64(0), uint64(0) // the least and greatest load bias
 	if lm.f.Type == elf.ET_DYN {
 		lo, hi = dynBase(lm.f), taskSize(lm.f)
-		if hi == 0 {
-			hi = ^uint64(0) // not known: anywhere
+		if hi == 0 || hi < lo {
+			hi = mask // not known: anywhere
 		}
 	}
-	wraps := func(bias uint64) bool {
-		s := start + bias
-		return s < start || s+d < s
+	// The real start s wraps with n exactly when (s+n) mod 2^w < n; as
+	// the bias grows from lo to hi, s+n runs over [a, a+hi-lo].
+	a := (start + n + lo) & mask
+	span := hi - lo
+	if span > mask-a {
+		return false, false // the run crosses 0: some biases wrap, others not
 	}
 	switch {
-	case wraps(lo) != wraps(hi):
-		return 0, 0, false
-	case wraps(lo):
-		return 0, start + d, true
+	case a+span < n&mask:
+		return true, true
+	case a >= n&mask:
+		return false, true
 	}
-	return (d + ent - 1) / ent, start + d, true
+	return false, false
 }
 
 // relativeRel replays elf_machine_rela_relative: only RELATIVE (and on
@@ -1096,6 +1140,32 @@ func (r *relocator) unappliedFixups(lm *linkMap, start, size uint64, rela bool) 
 		}
 		r.fixups = append(r.fixups, pltFixup{lm: lm, r: rl, slot: slot})
 	}
+}
+
+// relativeUnread is a relative relocation entry at addr ld.so cannot be
+// shown to read whole: when only its r_offset lies outside the object
+// (a table that starts just below it) and its r_info, read from the
+// object, is not RELATIVE, ld.so either faults on r_offset or fails the
+// assertion on r_info. On x86-64 it reads r_offset first: the RELATIVE
+// loop of Debian's 2.31, 2.36 and 2.41 loaders loads (%reg) before
+// 8(%reg).
+func (r *relocator) relativeUnread(lm *linkMap, addr uint64, rela bool, err error) *relocFail {
+	fail := &relocFail{lm: lm, what: "reading a relative relocation", err: err}
+	if !rela || !r.types.full || lm.f.Machine != elf.EM_X86_64 {
+		return fail
+	}
+	var b [8]byte
+	at := lm.m.add(addr, r.word)
+	if lm.f.Image().Lookup(addr).Mapped || lm.f.Image().ReadAt(b[:], at, "r_info") != nil {
+		return fail
+	}
+	info := lm.f.ByteOrder().Uint64(b[:])
+	if typ := uint32(info); typ == r.types.relative || typ == r.types.relative64 {
+		return fail
+	}
+	fail.possible = []Outcome{OutcomeCrash, OutcomeLoaderError}
+	fail.because = fmt.Sprintf("only the entry's r_offset lies outside the object: its r_info, read at 0x%x, is 0x%x, of type %d, not R_X86_64_RELATIVE; ld.so reads r_offset first, so it faults there, or else elf_machine_rela_relative's assertion fails", at, info, uint32(info))
+	return fail
 }
 
 // lazyRel replays elf_machine_lazy_rel: a PLT slot is only rebased now.
@@ -1638,6 +1708,9 @@ func (r *relocator) pltZero(lm *linkMap, rl reloc, entry uint64) *relocFail {
 	}
 	got1 := lm.m.add(plt0+6, uint64(int64(int32(f.ByteOrder().Uint32(p[2:])))))
 	got2 := lm.m.add(plt0+12, uint64(int64(int32(f.ByteOrder().Uint32(p[8:])))))
+	if fail := r.setupWordCovered(lm, rl, plt0, got1, got2); fail != nil {
+		return fail
+	}
 	// elf_machine_runtime_setup wrote GOT[1] (the link map) and GOT[2]
 	// (_dl_runtime_resolve) before this object's relocations; a
 	// relocation that bound a symbol there (values) wrote over them.
@@ -1907,11 +1980,19 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	if errors.As(f.err, &rp) {
 		return r.relroPastFinding(f, rp)
 	}
+	var so *setupOverwritten
+	if errors.As(f.err, &so) {
+		return r.setupOverwrittenFinding(f, so)
+	}
 	during := "relocating " + filepath.Base(f.lm.obj.name)
 	if firstCall {
 		during = "at the first call through a lazily bound PLT slot of " + filepath.Base(f.lm.obj.name)
 	}
 	if fd, ok := r.c.pastMappingFinding(f.lm.obj, f.err, f.what, StageReloc, during, firstCall); ok {
+		if f.possible != nil && !firstCall && !r.c.dlopen {
+			fd.Possible = f.possible
+			fd.Evidence = append(fd.Evidence, f.because)
+		}
 		return fd
 	}
 	c := r.c

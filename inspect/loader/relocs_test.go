@@ -11,10 +11,7 @@ import (
 // nrelative` in 24-byte entries, wrapping modulo 2^64, compared as real
 // addresses.
 func TestRelativeSpan(t *testing.T) {
-	exec := &linkMap{f: &inspect.File{}}
-	exec.f.Type, exec.f.Class, exec.f.Machine = elf.ET_EXEC, elf.ELFCLASS64, elf.EM_X86_64
-	pie := &linkMap{f: &inspect.File{}}
-	pie.f.Type, pie.f.Class, pie.f.Machine = elf.ET_DYN, elf.ELFCLASS64, elf.EM_X86_64
+	exec, pie := testMaps()
 	r := &relocator{}
 	for _, tt := range []struct {
 		name        string
@@ -36,10 +33,56 @@ func TestRelativeSpan(t *testing.T) {
 		// depends on where a PIE is loaded (from ELF_ET_DYN_BASE,
 		// 0x555555554000, to TASK_SIZE).
 		{"depends on the load address", pie, 0x4b8, (^uint64(0) - 0x600000000000 + 1) / 24, 0, 0, false},
+		// DT_RELA of -1 is the byte before the object, wherever it is
+		// loaded: nothing wraps in real addresses.
+		{"a table just below the object", pie, ^uint64(0), 3, 3, 71, true},
 	} {
-		n, first, known := r.relativeSpan(tt.lm, tt.start, tt.start+0xa8, tt.nrel, 24)
+		n, first, _, known := r.relativeSpan(tt.lm, tt.start, tt.nrel, 24)
 		if known != tt.wantKnown || (known && (n != tt.wantN || first != tt.wantFirst)) {
 			t.Errorf("%s: relativeSpan = %d entries, main loop from 0x%x, known %v; want %d, 0x%x, %v", tt.name, n, first, known, tt.wantN, tt.wantFirst, tt.wantKnown)
+		}
+	}
+}
+
+// testMaps are an ET_EXEC program and an ET_DYN object of x86-64, for
+// the pointer arithmetic tests.
+func testMaps() (exec, pie *linkMap) {
+	exec = &linkMap{f: &inspect.File{}}
+	exec.f.Type, exec.f.Class, exec.f.Machine = elf.ET_EXEC, elf.ELFCLASS64, elf.EM_X86_64
+	exec.m = memOf(exec.f)
+	pie = &linkMap{f: &inspect.File{}}
+	pie.f.Type, pie.f.Class, pie.f.Machine = elf.ET_DYN, elf.ELFCLASS64, elf.EM_X86_64
+	pie.m = memOf(pie.f)
+	return exec, pie
+}
+
+// TestWrapsAt checks when ld.so's `reladdr + relsize` wraps past the top
+// of memory: in real addresses, with the load address added.
+func TestWrapsAt(t *testing.T) {
+	exec, pie := testMaps()
+	r := &relocator{}
+	for _, tt := range []struct {
+		name         string
+		lm           *linkMap
+		start, n     uint64
+		wraps, known bool
+	}{
+		{"a normal table", pie, 0x4b8, 0xa8, false, true},
+		{"a normal table, at 0", exec, 0x4b8, 0xa8, false, true},
+		// The byte before the object: -1 + 0xa8 wraps in link-time
+		// addresses, never in real ones.
+		{"just below the object", pie, ^uint64(0), 0xa8, false, true},
+		{"just below 0", exec, ^uint64(0), 0xa8, true, true},
+		// A size of nearly 2^64 wraps wherever the object is.
+		{"a huge size", pie, 0x4b8, ^uint64(0) - 0xff, true, true},
+		// Ends between ELF_ET_DYN_BASE and TASK_SIZE below 2^64: wraps
+		// for a high load address only.
+		{"depends on the load address", pie, 0x4b8, ^uint64(0) - 0x600000000000 + 1, false, false},
+		{"nothing", pie, 0x4b8, 0, false, true},
+	} {
+		w, k := r.wrapsAt(tt.lm, tt.start, tt.n)
+		if w != tt.wraps || k != tt.known {
+			t.Errorf("%s: wrapsAt(0x%x, 0x%x) = %v, known %v; want %v, %v", tt.name, tt.start, tt.n, w, k, tt.wraps, tt.known)
 		}
 	}
 }
