@@ -83,8 +83,10 @@ func (r *relocator) setupOverwrittenFinding(f *relocFail, e *setupOverwritten) F
 			"a linker never relocates GOT[1] or GOT[2], which it reserves for ld.so: the relocation's r_offset was damaged",
 		},
 		// ld.so has handed over: the call may never come, go on by
-		// chance, stop the program, or loop.
-		Possible: []Outcome{OutcomeStarts, OutcomeFirstCall, OutcomeHangs},
+		// chance, stop the program, loop, or run ld.so code that ends
+		// the process (runs under bookworm's loader printed the auxv,
+		// as LD_SHOW_AUXV does, and exited 0).
+		Possible: []Outcome{OutcomeStarts, OutcomeFirstCall, OutcomeHangs, OutcomeExitsEarly},
 		Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: a relocation's r_offset was moved onto the GOT's reserved words; a run tells only what one process's layout gave", base)}
 	if f.r != nil {
 		fd.Evidence = append(fd.Evidence, fmt.Sprintf("the first call through the PLT slot at 0x%x (relocation %d of %s) reaches PLT0", f.r.off, f.r.index, f.r.table))

@@ -45,6 +45,10 @@ type damageSeen struct {
 	// loads are the PT_LOADs' [p_vaddr, p_vaddr+p_memsz): a linker
 	// writes relocations only into its sections, which lie inside them.
 	loads [][2]uint64
+	// targets are the words relocations and PLT entries use, and
+	// nonzero the bytes outside them that a misaligned write surely
+	// left non-zero (crtguard.go).
+	targets, nonzero map[uint64]bool
 }
 
 func (r *relocator) seen(lm *linkMap) *damageSeen {

@@ -610,6 +610,9 @@ func (c *checker) firstCalls() {
 	// others, except __libc_start_main's, which _start calls before all.
 	var unknown *relocFail
 	for _, fx := range r.fixups {
+		if r.guardedAway(fx) {
+			continue
+		}
 		fail := r.fixup(fx)
 		if fail == nil {
 			continue
@@ -636,11 +639,7 @@ func (c *checker) firstCalls() {
 			// Another slot fails whatever the read gives: whichever the
 			// program calls first, it stops at a first call (or, after
 			// a jump no file decides, may never return).
-			hangs := slices.Contains(fd.Possible, OutcomeHangs)
-			fd.Possible = []Outcome{OutcomeFirstCall}
-			if hangs {
-				fd.Possible = append(fd.Possible, OutcomeHangs)
-			}
+			fd.Possible = slices.DeleteFunc(fd.Possible, func(o Outcome) bool { return o == OutcomeStarts })
 			fd.Evidence = append(fd.Evidence, "another lazily bound slot fails at its first call whatever that read gives: "+r.finding(first, true).Summary)
 		}
 		c.add(fd)
@@ -1103,6 +1102,9 @@ func (r *relocator) relativeRel(lm *linkMap, rl reloc, textrel bool) *relocFail 
 			err: &assertion{file: "dl-machine.h", fn: "elf_machine_rela_relative", expr: "ELFW(R_TYPE) (reloc->r_info) == R_X86_64_RELATIVE"}}
 	}
 	r.observeReloc(lm, rl)
+	if rl.rela {
+		r.observeCovered(lm, rl, uint64(rl.addend))
+	}
 	if err := r.write(lm, rl.off, r.word, textrel, "relative relocation target"); err != nil {
 		rc := rl
 		return &relocFail{lm: lm, r: &rc, what: "writing the relocated word", err: err}
@@ -1194,12 +1196,13 @@ func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 				overwritten = overwritten || lm.written.has(a)
 			}
 		}
-		if err := r.write(lm, rl.off, r.word, textrel, "PLT slot"); err != nil {
-			return &relocFail{lm: lm, r: &rl, what: "rebasing a PLT slot", err: err}
-		}
 		slot := lm.f.ByteOrder().Uint64(b[:])
 		if r.word == 4 {
 			slot = uint64(lm.f.ByteOrder().Uint32(b[:]))
+		}
+		r.observeCovered(lm, rl, slot)
+		if err := r.write(lm, rl.off, r.word, textrel, "PLT slot"); err != nil {
+			return &relocFail{lm: lm, r: &rl, what: "rebasing a PLT slot", err: err}
 		}
 		r.fixups = append(r.fixups, pltFixup{lm: lm, r: rl, slot: slot, rebasedTwice: bound, prior: prior, overwritten: overwritten})
 		return nil

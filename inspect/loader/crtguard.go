@@ -1,0 +1,103 @@
+package loader
+
+import (
+	"debug/elf"
+	"path/filepath"
+)
+
+// observeCovered looks at a word ld.so writes at a misaligned r_offset
+// whose value is k plus the object's load address (a lazy PLT rebase, a
+// RELATIVE): some of its bytes may land outside every word a relocation
+// or a PLT entry uses, on the object's own data. It records those it
+// surely leaves non-zero, wherever the object is loaded (between dynBase
+// and TASK_SIZE, as the replay models an ET_DYN object), for
+// guardedAway.
+func (r *relocator) observeCovered(lm *linkMap, rl reloc, k uint64) {
+	if !r.types.full || lm.f.Machine != elf.EM_X86_64 || lm.f.Type != elf.ET_DYN || rl.off%8 == 0 {
+		return
+	}
+	lo, hi := dynBase(lm.f), taskSize(lm.f)
+	if hi == 0 || hi < lo {
+		return
+	}
+	seen := r.seen(lm)
+	if seen.targets == nil {
+		seen.targets, seen.nonzero = map[uint64]bool{}, map[uint64]bool{}
+		// GOT[0..2] and the word each PLT entry jumps through, which a
+		// damaged r_offset may no longer name, then every r_offset.
+		if got, ok := lm.d.Tag(elf.DT_PLTGOT); ok {
+			sz, _ := lm.d.Tag(elf.DT_PLTRELSZ)
+			for i := uint64(0); i < 3+min(sz/24, maxRelocs); i++ {
+				seen.targets[got+8*i] = true
+			}
+		}
+		eachReloc(lm.f, lm.d, func(o reloc) bool {
+			seen.targets[o.off] = true
+			return true
+		})
+	}
+	used := func(b uint64) bool {
+		for w := b - 7; w != b+1; w++ {
+			if w != rl.off && seen.targets[w] {
+				return true
+			}
+		}
+		return false
+	}
+	a, z := k+lo, k+hi
+	if z < a {
+		return
+	}
+	for p := uint64(0); p < 8; p++ {
+		b := rl.off + p
+		// Byte p runs over [a's, z's] when the bytes above it agree at
+		// both ends: surely non-zero when the least of it is.
+		if used(b) || a>>(8*(p+1)) != z>>(8*(p+1)) || byte(a>>(8*p)) == 0 {
+			continue
+		}
+		seen.nonzero[b] = true
+	}
+}
+
+// guardedAway says whether the first call through a lazily bound PLT slot
+// never comes because the one code that calls it is skipped: crtstuff's
+// __do_global_dtors_aux (an object's DT_FINI_ARRAY[0]) is the only
+// caller of __cxa_finalize, and it begins `cmpb $0, completed.0(%rip);
+// jne out`. A misaligned write that surely left completed.0 non-zero
+// (observeCovered) makes it return at once, so no call is made.
+func (r *relocator) guardedAway(fx pltFixup) bool {
+	lm, rl := fx.lm, fx.r
+	seen := r.seen(lm)
+	if len(seen.nonzero) == 0 || lm.f.Machine != elf.EM_X86_64 {
+		return false
+	}
+	s, err := lm.readSym(rl.sym)
+	if err != nil || lm.symName(s).s != "__cxa_finalize" {
+		return false
+	}
+	src := dynSource(lm.d, 0, elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ)
+	src.truncateSize32 = false
+	calls := r.c.calls(lm.f, lm.d, src)
+	if len(calls) == 0 || calls[0].err != nil {
+		return false
+	}
+	fn := calls[0].addr
+	var code [15]byte
+	if lm.f.Image().ReadAt(code[:], fn, "__do_global_dtors_aux") != nil {
+		return false
+	}
+	i := 0
+	if code[0] == 0xf3 && code[1] == 0x0f && code[2] == 0x1e && code[3] == 0xfa {
+		i = 4 // endbr64
+	}
+	// 80 3d disp32 00: cmpb $0x0, disp(%rip); 75: jne
+	if code[i] != 0x80 || code[i+1] != 0x3d || code[i+6] != 0 || code[i+7] != 0x75 {
+		return false
+	}
+	guard := lm.m.add(fn+uint64(i)+7, uint64(int64(int32(lm.f.ByteOrder().Uint32(code[i+2:])))))
+	if !seen.nonzero[guard] {
+		return false
+	}
+	r.c.trace("relocation: %s: __do_global_dtors_aux (0x%x) tests completed.0 at 0x%x, which a misaligned relocation left non-zero: it never calls __cxa_finalize, so its PLT slot is not judged", filepath.Base(lm.obj.name), fn, guard)
+	return true
+}
