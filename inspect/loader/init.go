@@ -374,8 +374,12 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 
 // callFinding is the crash of an initialiser or finaliser call (run).
 func (c *checker) callFinding(o *loadedObj, call initCall, why, sig string, fini bool) Finding {
+	sum := fmt.Sprintf("%s of %s points to %s", call.what, filepath.Base(o.name), why)
+	if call.err != nil {
+		sum = fmt.Sprintf("%s of %s cannot be read: %v", call.what, filepath.Base(o.name), call.err)
+	}
 	fd := Finding{Severity: SeverityFatal, Stage: StageInit, Code: "init-not-code", Object: o.name,
-		Summary:  fmt.Sprintf("%s of %s points to %s", call.what, filepath.Base(o.name), why),
+		Summary:  sum,
 		Evidence: []string{fmt.Sprintf("%s: called after relocation, before main", call.what)},
 		Outcome:  OutcomeCrash, Signal: sig,
 		Message: "killed by a signal in call_init, after ld.so has loaded everything and before main",
