@@ -67,8 +67,8 @@ func (r *relocator) observeCovered(lm *linkMap, rl reloc, k uint64) {
 // (observeCovered) makes it return at once, so no call is made.
 func (r *relocator) guardedAway(fx pltFixup) bool {
 	lm, rl := fx.lm, fx.r
-	seen := r.seen(lm)
-	if len(seen.nonzero) == 0 || lm.f.Machine != elf.EM_X86_64 {
+	seen := r.damageSeen[lm]
+	if seen == nil || len(seen.nonzero) == 0 || lm.f.Machine != elf.EM_X86_64 {
 		return false
 	}
 	s, err := lm.readSym(rl.sym)

@@ -63,7 +63,9 @@ func (r *relocator) seen(lm *linkMap) *damageSeen {
 				s.dynLo, s.dynHi = p.Vaddr, hi
 			}
 		}
-		for _, p := range lm.f.ProgsOfType(elf.PT_LOAD) {
+		loads := lm.f.ProgsOfType(elf.PT_LOAD)
+		s.loads = make([][2]uint64, 0, len(loads))
+		for _, p := range loads {
 			if hi, ok := addNoOverflow(p.Vaddr, p.Memsz); ok {
 				s.loads = append(s.loads, [2]uint64{p.Vaddr, hi})
 			}
