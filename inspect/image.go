@@ -227,15 +227,7 @@ func (im *Image) wrappedFilesz(p *Prog) bool {
 		// the page or to allocend, whichever comes first, and maps
 		// anonymous pages from there to allocend: the dynamic table or
 		// the version tables in that page read zeros.
-		zero := min(mapend, max(allocend, dataend))
-		file := *p
-		file.Offset, file.Vaddr, file.Filesz, file.Memsz = p.Offset&^mask, mapstart, dataend-mapstart, zero-mapstart
-		im.Maps = append(im.Maps, Mapping{Prog: &file, Start: mapstart, End: mapend, FileEnd: mapend, ldso: true})
-		if allocend > mapend {
-			anon := *p
-			anon.Offset, anon.Vaddr, anon.Filesz, anon.Memsz = 0, mapend, 0, allocend-mapend
-			im.Maps = append(im.Maps, Mapping{Prog: &anon, Start: mapend, End: roundUp(allocend, im.PageSize), FileEnd: mapend, ldso: true})
-		}
+		im.zeroFilled(p, p.Offset&^mask, mapstart, dataend, mapend, min(mapend, max(allocend, dataend)), allocend)
 		return true
 	}
 	if !ok || mapend > mapstart || allocend <= dataend || dataend&mask == 0 {
@@ -250,15 +242,23 @@ func (im *Image) wrappedFilesz(p *Prog) bool {
 	if !under.Mapped || !under.File {
 		return false
 	}
-	cleared := *p
-	cleared.Offset, cleared.Vaddr, cleared.Filesz, cleared.Memsz = under.Off, page, dataend-page, zeropage-page
-	im.Maps = append(im.Maps, Mapping{Prog: &cleared, Start: page, End: zeropage, FileEnd: zeropage, ldso: true})
-	if allocend > zeropage {
-		anon := *p
-		anon.Offset, anon.Vaddr, anon.Filesz, anon.Memsz = 0, zeropage, 0, allocend-zeropage
-		im.Maps = append(im.Maps, Mapping{Prog: &anon, Start: zeropage, End: roundUp(allocend, im.PageSize), FileEnd: zeropage, ldso: true})
-	}
+	im.zeroFilled(p, under.Off, page, dataend, zeropage, zeropage, allocend)
 	return true
+}
+
+// zeroFilled adds the mappings _dl_map_segments leaves for a damaged
+// segment p: file bytes from off at start up to dataend, zeros from there
+// to clearEnd, the rest of the file page up to fileEnd as the file has
+// it, and anonymous zero pages from fileEnd to allocend.
+func (im *Image) zeroFilled(p *Prog, off, start, dataend, fileEnd, clearEnd, allocend uint64) {
+	file := *p
+	file.Offset, file.Vaddr, file.Filesz, file.Memsz = off, start, dataend-start, clearEnd-start
+	im.Maps = append(im.Maps, Mapping{Prog: &file, Start: start, End: fileEnd, FileEnd: fileEnd, ldso: true})
+	if allocend > fileEnd {
+		anon := *p
+		anon.Offset, anon.Vaddr, anon.Filesz, anon.Memsz = 0, fileEnd, 0, allocend-fileEnd
+		im.Maps = append(im.Maps, Mapping{Prog: &anon, Start: fileEnd, End: roundUp(allocend, im.PageSize), FileEnd: fileEnd, ldso: true})
+	}
 }
 
 // allocWraps says whether ld.so's allocend, the load address plus

@@ -1,10 +1,7 @@
 package loader
 
 import (
-	"os"
-	"os/exec"
 	"regexp"
-	"runtime"
 	"strconv"
 	"testing"
 )
@@ -15,17 +12,7 @@ import (
 // supports, and before 2.37 the legacy platform directory (AT_PLATFORM).
 // The test runs the host's loader, never an input.
 func TestHostX86AgreesWithLoader(t *testing.T) {
-	ld := "/lib64/ld-linux-x86-64.so.2"
-	if runtime.GOARCH != "amd64" {
-		t.Skipf("%s is x86-64's loader", ld)
-	}
-	out, err := exec.Command(ld, "--help").Output()
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s --help: %v", ld, err)
-		}
-		t.Skipf("%s --help: %v", ld, err)
-	}
+	ld, out := hostLoaderHelp(t)
 	level, platform := hostX86()
 	levels := regexp.MustCompile(`(?m)^\s+x86-64-v(\d) \(supported`).FindAllSubmatch(out, -1)
 	if len(levels) == 0 && !regexp.MustCompile(`(?m)^\s+x86-64-v\d`).Match(out) {

@@ -144,17 +144,7 @@ func equalStrings(a, b []string) bool {
 // loaderBytesOf finds as SYSTEM_DIRS in the loader's bytes. The test runs
 // the host's loader, never an input.
 func TestHostLoaderAgrees(t *testing.T) {
-	ld := "/lib64/ld-linux-x86-64.so.2"
-	if runtime.GOARCH != "amd64" {
-		t.Skipf("%s is x86-64's loader", ld)
-	}
-	out, err := exec.Command(ld, "--help").Output()
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s --help: %v", ld, err)
-		}
-		t.Skipf("%s --help: %v", ld, err)
-	}
+	ld, out := hostLoaderHelp(t)
 	var dirs []string
 	for _, line := range strings.Split(string(out), "\n") {
 		if d, ok := strings.CutSuffix(strings.TrimSpace(line), " (system search path)"); ok {
@@ -167,4 +157,22 @@ func TestHostLoaderAgrees(t *testing.T) {
 	if got := loaderBytesOf(ld).dirs; !equalStrings(got, dirs) {
 		t.Errorf("loaderBytesOf(%s).dirs = %q, the loader says %q", ld, got, dirs)
 	}
+}
+
+// hostLoaderHelp runs the host's x86-64 loader with --help, which is
+// what it says of itself; it fails under CI when it cannot.
+func hostLoaderHelp(t *testing.T) (ld string, out []byte) {
+	t.Helper()
+	ld = "/lib64/ld-linux-x86-64.so.2"
+	if runtime.GOARCH != "amd64" {
+		t.Skipf("%s is x86-64's loader", ld)
+	}
+	out, err := exec.Command(ld, "--help").Output()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s --help: %v", ld, err)
+		}
+		t.Skipf("%s --help: %v", ld, err)
+	}
+	return ld, out
 }

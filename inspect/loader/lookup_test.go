@@ -37,15 +37,7 @@ func TestLookupFindsEveryExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := inspect.Open(real)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d, err := f.Dynamic()
-	if err != nil || d == nil {
-		t.Fatalf("dynamic table: %v", err)
-	}
+	f, d := openDynamic(t, real)
 	// l_versions is built by _dl_check_map_versions, which matches
 	// libc's requirements against ld.so's definitions.
 	ldso, err := filepath.EvalSymlinks("/lib64/ld-linux-x86-64.so.2")
@@ -149,4 +141,20 @@ func TestAddrSet(t *testing.T) {
 	if (&addrSet{}).has(0x1000) {
 		t.Error("an empty set has 0x1000")
 	}
+}
+
+// openDynamic opens path for a test, with its dynamic table, closed when
+// the test ends.
+func openDynamic(t *testing.T, path string) (*inspect.File, *inspect.Dynamic) {
+	t.Helper()
+	f, err := inspect.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	d, err := f.Dynamic()
+	if err != nil || d == nil {
+		t.Fatalf("dynamic table of %s: %v", path, err)
+	}
+	return f, d
 }

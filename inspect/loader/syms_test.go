@@ -85,15 +85,7 @@ func TestCopiedByProgram(t *testing.T) {
 			t.Fatalf("%v: %v\n%s", argv, err, b)
 		}
 	}
-	f, err := inspect.Open(filepath.Join(dir, "prog"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d, err := f.Dynamic()
-	if err != nil || d == nil {
-		t.Fatalf("dynamic table: %v", err)
-	}
+	f, d := openDynamic(t, filepath.Join(dir, "prog"))
 	obj := &loadedObj{name: "prog", path: filepath.Join(dir, "prog"), f: f, dyn: d}
 	c := &checker{res: &CheckResult{}, loaded: []*loadedObj{obj}, gm: &glibcModel{machine: f.Machine, class: f.Class}}
 	lm, err := c.newLinkMap(obj, true)
