@@ -78,12 +78,18 @@ func IsPointerTag(t elf.DynTag) bool {
 // the last one they see) until DT_NULL, whatever p_memsz says. It returns
 // nil, nil for files without PT_DYNAMIC (static executables).
 func (f *File) Dynamic() (d *Dynamic, err error) {
-	defer catchPanic(&err, "dynamic table")
 	ps := f.ProgsOfType(elf.PT_DYNAMIC)
 	if len(ps) == 0 {
 		return nil, nil
 	}
-	p := ps[len(ps)-1]
+	return f.DynamicOf(ps[len(ps)-1])
+}
+
+// DynamicOf reads the dynamic table PT_DYNAMIC header p points at, as
+// Dynamic does: for a loader that does not take the last one (glibc
+// before 2.35 skips a library's PT_DYNAMIC without file bytes).
+func (f *File) DynamicOf(p *Prog) (d *Dynamic, err error) {
+	defer catchPanic(&err, "dynamic table")
 	d = &Dynamic{Prog: p, Addr: p.Vaddr}
 	im := f.Image()
 	entSize := uint64(16)

@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 )
@@ -123,6 +124,7 @@ type boundInto struct {
 	s      *sym
 	target uint64
 	place  funcPlace
+	static staticDef // where .symtab defines the name, when that is the evidence
 }
 
 // observeFuncTarget looks at what ld.so bound a GLOB_DAT or JUMP_SLOT to
@@ -154,11 +156,134 @@ func (r *relocator) observeFuncTarget(lm *linkMap, rl reloc, res *lookupResult) 
 	// __gmpn_modexact_1_odd, whose FDE and st_size cover both). Bytes no
 	// code section holds, or the middle of a padding no-op, are never
 	// an entry.
-	p, ok := r.c.funcOracle(def.f).neverEntry(res.s.value, res.s.index)
+	o := r.c.funcOracle(def.f)
+	p, ok := o.neverEntry(res.s.value, res.s.index)
+	var static staticDef
 	if !ok {
-		return
+		if static, ok = o.staticElsewhere(res.s.value, res.s.index, def.symName(res.s).s); !ok {
+			return
+		}
+		p = o.placeExcept(res.s.value, res.s.index)
 	}
-	r.boundInto = append(r.boundInto, boundInto{lm: lm, r: rl, def: def, s: res.s, target: res.s.value, place: p})
+	r.boundInto = append(r.boundInto, boundInto{lm: lm, r: rl, def: def, s: res.s, target: res.s.value, place: p, static: static})
+}
+
+// staticDef is where an object's static symbol table (.symtab) defines a
+// dynamic symbol's name.
+type staticDef struct {
+	index uint64 // its entry in .symtab
+	value uint64
+}
+
+// staticElsewhere answers, for a dynamic function symbol whose value is
+// not where a function begins by the FDE table or by its own bytes,
+// whether .symtab defines the same name as a global function at another
+// value, and none at this one: a linker writes both tables' entries from
+// one definition, so the dynamic symbol's value was damaged (a soak case:
+// demo_one moved 1 byte back, into frame_dummy's last instruction, ran as
+// an invalid opcode). Versioned names in .symtab ("memcpy@GLIBC_2.2.5")
+// count as their base name. Only objects with a .symtab are asked, and
+// only for a binding the FDE table does not vouch for, so a healthy
+// binding never pays for the scan.
+func (o *funcOracle) staticElsewhere(addr, sym uint64, name string) (staticDef, bool) {
+	if name == "" || o.stubStart(addr) {
+		return staticDef{}, false
+	}
+	if lo, _, _, in := o.fde(addr); in && lo == addr {
+		return staticDef{}, false
+	}
+	var found staticDef
+	seen, here := false, false
+	o.eachStaticFunc(name, func(index, value uint64) bool {
+		if value == addr {
+			here = true
+			return false
+		}
+		if !seen {
+			found, seen = staticDef{index: index, value: value}, true
+		}
+		return true
+	})
+	if !seen || here {
+		return staticDef{}, false
+	}
+	if p := o.placeExcept(addr, sym); p.start {
+		return staticDef{}, false // another record has a function begin there
+	}
+	return found, true
+}
+
+// eachStaticFunc calls fn with each global or weak function that .symtab
+// defines under name (or name@VERSION), until fn returns false. The
+// table is read in chunks and bounded by maxOracleSyms; a name is
+// compared in place, its bytes read only for a function symbol.
+func (o *funcOracle) eachStaticFunc(name string, fn func(index, value uint64) bool) {
+	f := o.f
+	entSize := uint64(24)
+	if f.Class == elf.ELFCLASS32 {
+		entSize = 16
+	}
+	bo := f.ByteOrder()
+	for _, sec := range f.Sections {
+		if sec.Type != elf.SHT_SYMTAB || int(sec.Link) >= len(f.Sections) {
+			continue
+		}
+		str := f.Sections[sec.Link]
+		matches := func(off uint32) bool {
+			if uint64(off) >= str.Size {
+				return false
+			}
+			n := min(uint64(len(name))+1, str.Size-uint64(off))
+			eq := false
+			f.View(int64(str.Offset+uint64(off)), n, "symbol name", func(b []byte) {
+				eq = uint64(len(b)) == uint64(len(name))+1 && string(b[:len(name)]) == name && (b[len(name)] == 0 || b[len(name)] == '@')
+			})
+			return eq
+		}
+		n := min(sec.Size/entSize, maxOracleSyms)
+		more := true
+		for i := uint64(0); i < n && more; i += symChunk {
+			k := min(symChunk, n-i)
+			// Names are compared after the chunk's view ends: a view is
+			// not read from inside another.
+			type hit struct {
+				index, value uint64
+				nameOff      uint32
+			}
+			var hits []hit
+			err := f.View(int64(sec.Offset+i*entSize), k*entSize, sec.Name, func(b []byte) {
+				for j := uint64(0); j < k; j++ {
+					e := b[j*entSize:]
+					var nameOff uint32
+					var info byte
+					var shndx uint16
+					var value uint64
+					if entSize == 24 {
+						nameOff, info, shndx, value = bo.Uint32(e), e[4], bo.Uint16(e[6:]), bo.Uint64(e[8:])
+					} else {
+						nameOff, value, info, shndx = bo.Uint32(e), uint64(bo.Uint32(e[4:])), e[12], bo.Uint16(e[14:])
+					}
+					bind := elf.ST_BIND(info)
+					if elf.ST_TYPE(info) != elf.STT_FUNC || (bind != elf.STB_GLOBAL && bind != elf.STB_WEAK) ||
+						shndx == uint16(elf.SHN_UNDEF) || shndx >= uint16(elf.SHN_LORESERVE) {
+						continue
+					}
+					hits = append(hits, hit{i + j, value, nameOff})
+				}
+			})
+			if err != nil {
+				return
+			}
+			for _, h := range hits {
+				if !matches(h.nameOff) {
+					continue
+				}
+				if more = fn(h.index, h.value); !more {
+					break
+				}
+			}
+		}
+	}
 }
 
 // boundFinding is given, like relocation damage (relmem.go), only where
@@ -175,6 +300,9 @@ func (c *checker) boundFinding() {
 	name := orNone(b.def.symName(b.s).s)
 	defBase := filepath.Base(b.def.obj.name)
 	where := b.place.into(b.target)
+	if b.static.value != 0 && !b.place.known {
+		where = fmt.Sprintf("not where %s's .symtab puts %s (0x%x)", defBase, name, b.static.value)
+	}
 	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "bound-into-function", Object: b.def.obj.name, Outcome: OutcomeUndetermined,
 		Summary: fmt.Sprintf("undetermined: ld.so binds %s's %s slot at 0x%x to %s of %s, whose value 0x%x is %s rather than a function's start: the program's calls through the slot, if it makes any, run code that was not built to be entered there, and what it does depends on registers no file decides",
 			filepath.Base(b.lm.obj.name), typeName(b.r.typ), b.r.off, name, defBase, b.target, where),
@@ -185,6 +313,9 @@ func (c *checker) boundFinding() {
 		},
 		Possible: []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeExitsEarly, OutcomeHangs},
 		Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: its dynamic symbol %d is damaged; a run tells only whether and when the program called it", defBase, b.s.index)}
+	if b.static.value != 0 {
+		fd.Evidence = slices.Insert(fd.Evidence, 2, fmt.Sprintf("%s's static symbol table (.symtab, entry %d) defines %s at 0x%x: a linker writes both tables' entries from one definition", defBase, b.static.index, name, b.static.value))
+	}
 	if len(inspect.IdentifyQuick(c.f).Runtimes) > 0 {
 		fd.Possible = append(fd.Possible, OutcomeBareRuntime, OutcomeRuntimeFails)
 	}

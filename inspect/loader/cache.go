@@ -63,6 +63,27 @@ type libEntry struct {
 	ldNeeded  []neededName
 	ldSoname  cstr
 	hasSoname bool
+	// pre35 is the entry as glibc before 2.35 reads the library, when
+	// that differs: _dl_map_object_from_fd skipped a PT_DYNAMIC without
+	// file bytes (since 2.27), so l_ld is the last one with bytes, where
+	// later releases refuse the object (mapObjectError). nil when the
+	// last PT_DYNAMIC has bytes, as in every linked file.
+	pre35 *libEntry
+}
+
+// forMinor is the entry as ld.so of glibc 2.minor reads it (0: current).
+func (e *libEntry) forMinor(minor int) *libEntry {
+	if e.pre35 != nil && minor != 0 && minor < 35 {
+		return e.pre35
+	}
+	return e
+}
+
+// tables reads what ld.so reads through the dynamic table e.dyn.
+func (e *libEntry) tables(lf *inspect.File) {
+	e.vers, e.versErr = lf.Versions(e.dyn)
+	e.ldNeeded = neededNames(lf, e.dyn)
+	e.ldSoname, e.hasSoname = ldSoname(lf, e.dyn)
 }
 
 // maxLibCache bounds the shared library cache; a system has a few
@@ -89,11 +110,20 @@ func openLib(path string) *libEntry {
 	e.phnum, _ = rawPhnum(lf)
 	e.phoff, e.size, e.phent = lf.Phoff, uint64(lf.Size()), uint64(lf.PhdrSize())
 	e.dyn, e.dynErr = lf.Dynamic()
-	e.vers, e.versErr = lf.Versions(e.dyn)
-	e.ldNeeded = neededNames(lf, e.dyn)
-	e.ldSoname, e.hasSoname = ldSoname(lf, e.dyn)
+	e.tables(lf)
 	if filepath.Base(path) == "libc.so.6" || (e.dyn != nil && e.dyn.Soname == "libc.so.6") {
 		e.glibc = glibcBuild(lf, path)
+	}
+	if dyns := lf.ProgsOfType(elf.PT_DYNAMIC); len(dyns) > 1 && dyns[len(dyns)-1].Filesz == 0 {
+		for i := len(dyns) - 2; i >= 0; i-- {
+			if dyns[i].Filesz != 0 {
+				old := *e
+				old.dyn, old.dynErr = lf.DynamicOf(dyns[i])
+				old.tables(lf)
+				e.pre35 = &old
+				break
+			}
+		}
 	}
 	if ok && libCached.Add(1) < maxLibCache {
 		libCache.Store(key, e)

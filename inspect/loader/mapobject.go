@@ -22,11 +22,15 @@ func mapObjectError(progs []inspect.Prog, typ elf.Type, minor int) string {
 	for _, p := range progs {
 		switch p.Type {
 		case elf.PT_DYNAMIC:
-			// Since 2.35 a PT_DYNAMIC without file bytes (a separate
-			// debuginfo file's) counts as none; before, l_ld is p_vaddr.
+			// A PT_DYNAMIC without file bytes (a separate debuginfo
+			// file's): since 2.35 the object is refused; before, from
+			// 2.27 on, it is skipped, and l_ld is the p_vaddr of the
+			// last one with bytes (0 counts as none).
 			switch {
 			case minor != 0 && minor < 35:
-				dynamic = p.Vaddr != 0
+				if p.Filesz != 0 {
+					dynamic = p.Vaddr != 0
+				}
 			case p.Filesz == 0:
 				emptyDynamic = true
 			default:

@@ -129,6 +129,15 @@ func (r *relocator) observeReloc(lm *linkMap, rl reloc) {
 		add("reloc-relative-symbol", fmt.Sprintf("%s is a %s that names symbol %d: a linker writes RELATIVE relocations with symbol 0", entryAt(lm, rl), typeName(typ), rl.sym),
 			fmt.Sprintf("the word at 0x%x holds the load address plus the addend, where the entry's symbol says something else was bound", rl.off))
 	}
+	if typ == uint32(elf.R_X86_64_32) && rl.sym != 0 && lm.f.Class == elf.ELFCLASS64 {
+		// lld never emits it as a dynamic relocation (its getDynRel keeps
+		// only 64-bit and size types), and GNU ld refuses it against a
+		// symbol in position-independent output; a non-PIE program gets
+		// a copy relocation or a PLT address instead. x32 (ELFCLASS32)
+		// is where it is the word.
+		add("reloc-32-in-64", fmt.Sprintf("%s is an R_X86_64_32 of symbol %d in a 64-bit object: a linker writes no 32-bit absolute dynamic relocation there", entryAt(lm, rl), rl.sym),
+			fmt.Sprintf("ld.so writes only the low 4 bytes of the address at 0x%x; the word's upper 4 bytes keep the file's", rl.off))
+	}
 	if (typ == uint32(elf.R_X86_64_PC32) || typ == uint32(elf.R_X86_64_PC64)) && lm.main {
 		add("reloc-pc-relative", fmt.Sprintf("%s is a %s in the program: a linker resolves a program's PC-relative references itself (or refuses to link)", entryAt(lm, rl), typeName(typ)),
 			fmt.Sprintf("ld.so writes the symbol's distance from 0x%x there, not its address", rl.off))
@@ -220,6 +229,37 @@ func (r *relocator) observeSym(lm *linkMap, rl reloc, s *sym) {
 			what:    fmt.Sprintf("%s is a %s of symbol %d (%s), which is %s, not thread-local: a linker writes TLS relocations only against TLS symbols", entryAt(lm, rl), typeName(rl.typ), rl.sym, orNone(lm.symName(s).s), s.typ()),
 			changed: fmt.Sprintf("the word at 0x%x holds a TLS module or offset instead of the address the code reads it as", rl.off)})
 	}
+}
+
+// overflow32 replays the check elf_machine_rela (x86-64, the same in
+// 2.31, 2.36 and 2.41) makes after writing an R_X86_64_32: S + A above
+// UINT_MAX makes it print "PROG: Symbol `NAME' causes overflow in
+// R_X86_64_32 relocation" with the referencing symbol's name, and go on.
+// An ET_DYN object is loaded above 4 GiB on x86-64 (the kernel's
+// ELF_ET_DYN_BASE and mmap base are both far above it), so a symbol it
+// defines always overflows; one of an ET_EXEC has its link-time value.
+func (r *relocator) overflow32(lm *linkMap, rl reloc, ref *sym, res *lookupResult) {
+	if !r.types.full || lm.f.Machine != elf.EM_X86_64 || lm.f.Class != elf.ELFCLASS64 || rl.typ != uint32(elf.R_X86_64_32) {
+		return
+	}
+	value := uint64(rl.addend)
+	if res != nil && res.s != nil {
+		if res.lm.f.Type == elf.ET_DYN && res.s.shndx != uint16(elf.SHN_ABS) {
+			value = 1 << 32 // somewhere above 4 GiB: the exact address is the process's
+		} else {
+			value += res.s.value
+		}
+	}
+	if value <= 0xffffffff {
+		return
+	}
+	name := ""
+	if ref != nil {
+		name = lm.symName(ref).s
+	}
+	r.c.add(Finding{Severity: SeverityWarning, Stage: StageReloc, Code: "reloc-32-overflow", Object: lm.obj.name,
+		Summary: fmt.Sprintf("%s binds a 32-bit word to %s, whose address does not fit in 32 bits: ld.so writes the low half and says so", entryAt(lm, rl), orNone(name)),
+		Message: fmt.Sprintf("%s: Symbol `%s' causes overflow in R_X86_64_32 relocation", r.progName(), name)})
 }
 
 // symCount is the number of symbols the object's hash table covers, 0

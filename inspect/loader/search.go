@@ -281,7 +281,7 @@ func (c *checker) dependencies() {
 					Next:    "install the library, add its directory to LD_LIBRARY_PATH (or NIX_LD_LIBRARY_PATH under nix-ld), or run `LOADER --library-path DIR FILE`"})
 				return
 			}
-			e := openLib(path)
+			e := openLib(path).forMinor(li.minor)
 			if e.err != nil {
 				if progs, typ, ok := wrappedProgs(path, c.f.Class, c.f.ByteOrder()); ok && mapObjectError(progs, typ, li.minor) != "" {
 					msg := mapObjectError(progs, typ, li.minor)

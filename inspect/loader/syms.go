@@ -63,9 +63,16 @@ func (r *relocator) copiedByProgram(lm *linkMap, name string) (bool, error) {
 // (_ITM_registerTMCloneTable, which register_tm_clones does not even
 // read when the clone table is empty) are NOTYPE, and a soak case with
 // one made hidden really starts.
+//
+// A COPY is bound the same way: its copy then reads the variable's own
+// bytes in the program and writes them back (the file's, zero in .bss),
+// and every library whose GLOB_DAT the lookup binds to that undefined
+// symbol (type class 0 matches an undefined symbol with a value) reads
+// those bytes instead of its own variable: libc's stdout, for one.
 func (r *relocator) observeSelfBound(lm *linkMap, rl reloc, res *lookupResult) {
+	copyRel := rl.typ == r.types.copy
 	if res == nil || res.lm != lm || res.s.shndx != uint16(elf.SHN_UNDEF) || elf.ST_VISIBILITY(res.s.other) == elf.STV_DEFAULT ||
-		(rl.typ != r.types.globDat && rl.typ != uint32(elf.R_X86_64_64)) {
+		(rl.typ != r.types.globDat && rl.typ != uint32(elf.R_X86_64_64) && !copyRel) {
 		return
 	}
 	s := res.s
@@ -78,11 +85,16 @@ func (r *relocator) observeSelfBound(lm *linkMap, rl reloc, res *lookupResult) {
 		how = "_dl_lookup_symbol_x replaces a protected reference's definition in another object by the reference itself"
 	}
 	at := r.symEntryAt(lm, s)
+	changed := fmt.Sprintf("%s (%s) binds the word at 0x%x to that undefined symbol in %s itself (%s): the word holds the load address plus 0x%x instead of %s's address",
+		entryAt(lm, rl), typeName(rl.typ), rl.off, filepath.Base(lm.obj.name), how, s.value, name)
+	if copyRel {
+		changed = fmt.Sprintf("%s (%s) copies %s from %s itself (%s): the %d bytes at 0x%x keep the file's value instead of the library's, and a library whose reference the lookup binds to this symbol uses them as its own %s",
+			entryAt(lm, rl), typeName(rl.typ), name, filepath.Base(lm.obj.name), how, s.size, rl.off, name)
+	}
 	r.damage = append(r.damage, relocDamage{lm: lm, code: "symbol-undefined-visibility", at: lm.m.add(lm.symtab, s.index*symSize(lm.f)),
 		what: fmt.Sprintf("%s, %s, is undefined but has %s visibility (st_other 0x%02x): a linker refuses to leave a symbol of non-default visibility undefined",
 			at, name, visName(elf.ST_VISIBILITY(s.other)), s.other),
-		changed: fmt.Sprintf("%s (%s) binds the word at 0x%x to that undefined symbol in %s itself (%s): the word holds the load address plus 0x%x instead of %s's address",
-			entryAt(lm, rl), typeName(rl.typ), rl.off, filepath.Base(lm.obj.name), how, s.value, name)})
+		changed: changed})
 }
 
 // symEntryAt names a dynamic symbol's entry, with its file offset when a
@@ -125,15 +137,7 @@ func (r *relocator) copySizes(lm *linkMap, rl reloc, ref *sym, res *lookupResult
 		return
 	}
 	name := orNone(lm.symName(ref).s)
-	// RTLD_PROGNAME is the process's argv[0]: for a library dlopen loads,
-	// the program that loads it.
-	prog := r.c.path
-	if r.c.dlopen {
-		prog = r.c.opts.LoadedBy
-		if prog == "" {
-			prog = "PROGRAM"
-		}
-	}
+	prog := r.progName()
 	r.c.add(Finding{Severity: SeverityWarning, Stage: StageReloc, Code: "copy-size-differs", Object: lm.obj.name,
 		Summary: fmt.Sprintf("the program's copy of %s is %d bytes, %s defines it with %d: ld.so copies %d and says so", name, ref.size, filepath.Base(res.lm.obj.name), def.size, min(def.size, ref.size)),
 		Message: fmt.Sprintf("%s: Symbol `%s' has different size in shared object, consider re-linking", prog, name)})
@@ -145,6 +149,19 @@ func (r *relocator) copySizes(lm *linkMap, rl reloc, ref *sym, res *lookupResult
 		what: fmt.Sprintf("%s, %s, the program's copy of %s's variable (version %s), has st_size %d where %s defines it with %d bytes under the same version: a linker gives the copy the definition's size, and a library that changes an object's size gives it a new version",
 			r.symEntryAt(lm, ref), name, filepath.Base(res.lm.obj.name), orNone(v.name), ref.size, filepath.Base(res.lm.obj.name), def.size),
 		changed: fmt.Sprintf("ld.so copies only %d of the %d bytes to 0x%x; the rest keeps the file's bytes, and %s's own references bind to the short copy", ref.size, def.size, rl.off, filepath.Base(res.lm.obj.name))})
+}
+
+// progName is RTLD_PROGNAME, which ld.so's warnings start with: the
+// process's argv[0]; for a library dlopen loads, the program that loads
+// it.
+func (r *relocator) progName() string {
+	if !r.c.dlopen {
+		return r.c.path
+	}
+	if r.c.opts.LoadedBy != "" {
+		return r.c.opts.LoadedBy
+	}
+	return "PROGRAM"
 }
 
 // protectedAccess is the error _dl_check_protected_symbol signals when

@@ -269,6 +269,7 @@ var loaderPhrases = []*regexp.Regexp{
 	// What elf_machine_rela and _dl_check_protected_symbol print about a
 	// symbol's size or visibility (syms.go).
 	regexp.MustCompile("Symbol `[^']*' has different size in shared object"),
+	regexp.MustCompile("Symbol `[^']*' causes overflow in R_X86_64_32 relocation"),
 	regexp.MustCompile("copy relocation against non-copyable protected symbol `[^']*'"),
 	regexp.MustCompile("direct reference to protected function `[^']*'"),
 	regexp.MustCompile(`error due to GNU_PROPERTY_1_NEEDED_INDIRECT_EXTERN_ACCESS`),
