@@ -216,15 +216,11 @@ func (o *funcOracle) staticElsewhere(addr, sym uint64, name string) (staticDef, 
 // eachStaticFunc calls fn with each global or weak function that .symtab
 // defines under name (or name@VERSION), until fn returns false. The
 // table is read in chunks and bounded by maxOracleSyms; a name is
-// compared in place, its bytes read only for a function symbol.
+// compared in place, its bytes read only for a global function.
 func (o *funcOracle) eachStaticFunc(name string, fn func(index, value uint64) bool) {
 	f := o.f
-	entSize := uint64(24)
-	if f.Class == elf.ELFCLASS32 {
-		entSize = 16
-	}
-	bo := f.ByteOrder()
-	for _, sec := range f.Sections {
+	for i := range f.Sections {
+		sec := &f.Sections[i]
 		if sec.Type != elf.SHT_SYMTAB || int(sec.Link) >= len(f.Sections) {
 			continue
 		}
@@ -240,48 +236,22 @@ func (o *funcOracle) eachStaticFunc(name string, fn func(index, value uint64) bo
 			})
 			return eq
 		}
-		n := min(sec.Size/entSize, maxOracleSyms)
 		more := true
-		for i := uint64(0); i < n && more; i += symChunk {
-			k := min(symChunk, n-i)
-			// Names are compared after the chunk's view ends: a view is
-			// not read from inside another.
-			type hit struct {
-				index, value uint64
-				nameOff      uint32
-			}
-			var hits []hit
-			err := f.View(int64(sec.Offset+i*entSize), k*entSize, sec.Name, func(b []byte) {
-				for j := uint64(0); j < k; j++ {
-					e := b[j*entSize:]
-					var nameOff uint32
-					var info byte
-					var shndx uint16
-					var value uint64
-					if entSize == 24 {
-						nameOff, info, shndx, value = bo.Uint32(e), e[4], bo.Uint16(e[6:]), bo.Uint64(e[8:])
-					} else {
-						nameOff, value, info, shndx = bo.Uint32(e), uint64(bo.Uint32(e[4:])), e[12], bo.Uint16(e[14:])
-					}
-					bind := elf.ST_BIND(info)
-					if elf.ST_TYPE(info) != elf.STT_FUNC || (bind != elf.STB_GLOBAL && bind != elf.STB_WEAK) ||
-						shndx == uint16(elf.SHN_UNDEF) || shndx >= uint16(elf.SHN_LORESERVE) {
-						continue
-					}
-					hits = append(hits, hit{i + j, value, nameOff})
-				}
-			})
-			if err != nil {
-				return
-			}
-			for _, h := range hits {
-				if !matches(h.nameOff) {
+		o.eachSymChunk(sec, func(first uint64, syms []tableSym) bool {
+			for j, t := range syms {
+				bind := elf.ST_BIND(t.info)
+				if elf.ST_TYPE(t.info) != elf.STT_FUNC || (bind != elf.STB_GLOBAL && bind != elf.STB_WEAK) ||
+					t.shndx == uint16(elf.SHN_UNDEF) || t.shndx >= uint16(elf.SHN_LORESERVE) || !matches(t.nameOff) {
 					continue
 				}
-				if more = fn(h.index, h.value); !more {
+				if more = fn(first+uint64(j), t.value); !more {
 					break
 				}
 			}
+			return more
+		})
+		if !more {
+			return
 		}
 	}
 }

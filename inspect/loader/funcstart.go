@@ -74,6 +74,7 @@ type funcOracle struct {
 	// scratch takes the small fixed-size reads, which would otherwise
 	// each allocate (the image reads through an io.ReaderAt).
 	scratch [8]byte
+	syms    []tableSym // eachSymChunk's chunk
 }
 
 // newFuncOracle reads PT_GNU_EH_FRAME's header. A header it does not
@@ -549,17 +550,12 @@ type codeSym struct {
 func (o *funcOracle) scanSymbols(addr, fdeLo uint64, skipDyn int64) symbolScan {
 	var s symbolScan
 	f := o.f
-	entSize := uint64(24)
-	if f.Class == elf.ELFCLASS32 {
-		entSize = 16
-	}
-	bo := f.ByteOrder()
-	for _, sec := range f.Sections {
+	for i := range f.Sections {
+		sec := &f.Sections[i]
 		if sec.Type != elf.SHT_SYMTAB && sec.Type != elf.SHT_DYNSYM {
 			continue
 		}
 		full := sec.Type == elf.SHT_SYMTAB
-		n := min(sec.Size/entSize, maxOracleSyms)
 		var strtab *inspect.Section
 		if int(sec.Link) < len(f.Sections) {
 			strtab = &f.Sections[sec.Link]
@@ -581,58 +577,44 @@ func (o *funcOracle) scanSymbols(addr, fdeLo uint64, skipDyn int64) symbolScan {
 		// above it: the bounds of a function without a size.
 		var prev, next codeSym
 		var at, in, fde codeSym
-		for i := uint64(0); i < n; i += symChunk {
-			k := min(symChunk, n-i)
-			err := f.View(int64(sec.Offset+i*entSize), k*entSize, sec.Name, func(b []byte) {
-				for j := uint64(0); j < k; j++ {
-					if !full && int64(i+j) == skipDyn {
-						continue
+		o.eachSymChunk(sec, func(first uint64, syms []tableSym) bool {
+			for j, t := range syms {
+				if !full && int64(first)+int64(j) == skipDyn {
+					continue
+				}
+				cs := codeSym{nameOff: t.nameOff, value: t.value, size: t.size, shndx: t.shndx}
+				typ := elf.ST_TYPE(t.info)
+				if cs.shndx == uint16(elf.SHN_UNDEF) || cs.shndx >= uint16(elf.SHN_LORESERVE) ||
+					typ == elf.STT_SECTION || typ == elf.STT_FILE || typ == elf.STT_TLS {
+					continue
+				}
+				cs.fn, cs.ok = typ == elf.STT_FUNC || typ == elf.STT_GNU_IFUNC, true
+				switch {
+				case cs.value == addr:
+					if !at.ok {
+						at = cs
 					}
-					e := b[j*entSize:]
-					var cs codeSym
-					var info byte
-					if entSize == 24 {
-						cs.nameOff, info, cs.shndx = bo.Uint32(e), e[4], bo.Uint16(e[6:])
-						cs.value, cs.size = bo.Uint64(e[8:]), bo.Uint64(e[16:])
-					} else {
-						cs.nameOff, cs.value, cs.size = bo.Uint32(e), uint64(bo.Uint32(e[4:])), uint64(bo.Uint32(e[8:]))
-						info, cs.shndx = e[12], bo.Uint16(e[14:])
-					}
-					typ := elf.ST_TYPE(info)
-					if cs.shndx == uint16(elf.SHN_UNDEF) || cs.shndx >= uint16(elf.SHN_LORESERVE) ||
-						typ == elf.STT_SECTION || typ == elf.STT_FILE || typ == elf.STT_TLS {
-						continue
-					}
-					cs.fn, cs.ok = typ == elf.STT_FUNC || typ == elf.STT_GNU_IFUNC, true
-					switch {
-					case cs.value == addr:
-						if !at.ok {
-							at = cs
-						}
-						continue
-					case cs.fn && cs.size > 0 && cs.value < addr && addr-cs.value < cs.size:
-						if !in.ok {
-							in = cs
-						}
-					}
-					if cs.fn && fdeLo != 0 && cs.value == fdeLo && !fde.ok {
-						fde = cs
-					}
-					if !full || int(cs.shndx) >= len(f.Sections) || f.Sections[cs.shndx].Flags&elf.SHF_EXECINSTR == 0 {
-						continue
-					}
-					if cs.value < addr && (!prev.ok || cs.value > prev.value || (cs.value == prev.value && cs.fn && !prev.fn)) {
-						prev = cs
-					}
-					if cs.value > addr && (!next.ok || cs.value < next.value) {
-						next = cs
+					continue
+				case cs.fn && cs.size > 0 && cs.value < addr && addr-cs.value < cs.size:
+					if !in.ok {
+						in = cs
 					}
 				}
-			})
-			if err != nil {
-				break
+				if cs.fn && fdeLo != 0 && cs.value == fdeLo && !fde.ok {
+					fde = cs
+				}
+				if !full || int(cs.shndx) >= len(f.Sections) || f.Sections[cs.shndx].Flags&elf.SHF_EXECINSTR == 0 {
+					continue
+				}
+				if cs.value < addr && (!prev.ok || cs.value > prev.value || (cs.value == prev.value && cs.fn && !prev.fn)) {
+					prev = cs
+				}
+				if cs.value > addr && (!next.ok || cs.value < next.value) {
+					next = cs
+				}
 			}
-		}
+			return true
+		})
 		if at.ok && !s.at {
 			s.at, s.atName = true, name(at.nameOff)
 		}
@@ -665,6 +647,50 @@ func (o *funcOracle) scanSymbols(addr, fdeLo uint64, skipDyn int64) symbolScan {
 		s.inName = "a function"
 	}
 	return s
+}
+
+// tableSym is one symbol table entry as the oracle reads it.
+type tableSym struct {
+	nameOff     uint32
+	info        byte
+	shndx       uint16
+	value, size uint64
+}
+
+// eachSymChunk reads symbol table sec symChunk entries at a time,
+// bounded by maxOracleSyms, and hands each decoded chunk to fn with the
+// index of its first entry, until fn returns false or a read fails. fn
+// runs outside the file's view, so it may read the file itself; the
+// chunk is the oracle's, reused by the next call.
+func (o *funcOracle) eachSymChunk(sec *inspect.Section, fn func(first uint64, syms []tableSym) bool) {
+	f := o.f
+	entSize := uint64(24)
+	if f.Class == elf.ELFCLASS32 {
+		entSize = 16
+	}
+	bo := f.ByteOrder()
+	n := min(sec.Size/entSize, maxOracleSyms)
+	for i := uint64(0); i < n; i += symChunk {
+		k := min(symChunk, n-i)
+		o.syms = o.syms[:0]
+		err := f.View(int64(sec.Offset+i*entSize), k*entSize, sec.Name, func(b []byte) {
+			for j := uint64(0); j < k; j++ {
+				e := b[j*entSize:]
+				var t tableSym
+				if entSize == 24 {
+					t.nameOff, t.info, t.shndx = bo.Uint32(e), e[4], bo.Uint16(e[6:])
+					t.value, t.size = bo.Uint64(e[8:]), bo.Uint64(e[16:])
+				} else {
+					t.nameOff, t.value, t.size = bo.Uint32(e), uint64(bo.Uint32(e[4:])), uint64(bo.Uint32(e[8:]))
+					t.info, t.shndx = e[12], bo.Uint16(e[14:])
+				}
+				o.syms = append(o.syms, t)
+			}
+		})
+		if err != nil || !fn(i, o.syms) {
+			return
+		}
+	}
 }
 
 // stubStart says whether the bytes at addr are an entry point by their
