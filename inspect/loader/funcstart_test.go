@@ -161,7 +161,8 @@ func TestFuncOracle(t *testing.T) {
 // FuzzFuncOracle asks the oracle about addresses of damaged fixtures: a
 // search table, FDE, CIE or symbol table of any shape must give an
 // answer or "not known", bounded, never a panic, and a start it reports
-// must be the address asked about.
+// must be the address asked about; a static definition given as evidence
+// must be elsewhere.
 func FuzzFuncOracle(f *testing.F) {
 	for _, b := range fuzzSeeds(f) {
 		ef, err := elf.NewFile(bytes.NewReader(b))
@@ -184,6 +185,12 @@ func FuzzFuncOracle(f *testing.F) {
 		}
 		o.place(p.lo)
 		o.place(addr + 1)
+		// The .symtab cross-check reads the same tables by name.
+		for _, name := range []string{"main", "_start", "demo_one"} {
+			if d, ok := o.staticElsewhere(addr, 1<<62, name); ok && d.value == addr {
+				t.Fatalf("staticElsewhere(0x%x, %s) = evidence at the very address", addr, name)
+			}
+		}
 	})
 }
 
