@@ -8,6 +8,7 @@ import (
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -126,6 +127,12 @@ type CheckOptions struct {
 	// Root is the directory treated as / when looking for the
 	// interpreter and libraries. Empty means "/".
 	Root string
+	// Dir is the working directory the program is started from, inside
+	// Root: the kernel and ld.so resolve a relative path (a PT_INTERP of
+	// "lib64/ld-linux-x86-64.so.2", an LD_LIBRARY_PATH entry "lib")
+	// against it. Empty means elfdoctor's own working directory without
+	// Root, and Root's / with one.
+	Dir string
 	// LibraryPath is LD_LIBRARY_PATH, already split.
 	LibraryPath []string
 	// Getenv reads NIX_LD and NIX_LD_LIBRARY_PATH for nix-ld shims, and
@@ -342,7 +349,7 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 		}
 		res.finish()
 	}()
-	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.startup, c.rtldNameRead, c.dependencies, c.versions, c.staticTLS, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
+	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.startup, c.rtldNameRead, c.dependencies, c.versions, c.staticTLS, c.isaLevel, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
 		if c.stop {
 			break
 		}
@@ -382,7 +389,8 @@ func (r *CheckResult) count(s Severity) int {
 	return n
 }
 
-// underRoot maps an absolute path inside the target system to the host.
+// underRoot maps a path inside the target system to the host; a relative
+// one is taken from the working directory (CheckOptions.Dir) first.
 // Symbolic links are followed the way the target system (or a chroot
 // into it) follows them: an absolute link points into the root, not at
 // the host's file of that name. Debian's /lib64/ld-linux-x86-64.so.2 is
@@ -390,6 +398,9 @@ func (r *CheckResult) count(s Severity) int {
 // would borrow the host's loader. filepath-securejoin resolves with
 // lstat and readlink only, so it never opens (or blocks on) a file.
 func (c *checker) underRoot(p string) string {
+	if c.opts.Dir != "" && !path.IsAbs(p) {
+		p = path.Join(c.opts.Dir, p)
+	}
 	if c.opts.Root == "/" || c.opts.Root == "" {
 		return p
 	}

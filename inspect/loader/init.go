@@ -190,7 +190,7 @@ func badCall(f *inspect.File, call initCall) (why, signal string) {
 	}
 	l := f.Image().Lookup(call.addr)
 	phoff, phend := uint64(f.Phoff), uint64(f.Phoff)+uint64(f.Phnum)*uint64(f.Phentsize)
-	inPhdrs := l.Mapped && l.File && l.Off >= phoff && l.Off < phend
+	inPhdrs := l.Mapped && l.File && l.Off >= phoff && l.Off < phend && phdrEntryAt(f, l.Off)
 	switch {
 	case !l.Mapped:
 		return fmt.Sprintf("0x%x, which no PT_LOAD maps", call.addr), "SIGSEGV"
@@ -213,6 +213,28 @@ func badCall(f *inspect.File, call initCall) (why, signal string) {
 		return fmt.Sprintf("0x%x, inside the program header table (file offset 0x%x), not code: a rewrite wrote the table over the code it pointed to", call.addr, l.Off), ""
 	}
 	return "", ""
+}
+
+// phdrEntryAt says whether the program header entry holding file offset
+// off has a type the kernel or ld.so knows: then the table really lies
+// there, as patchelf has been seen to write it over .init. A grown
+// e_phnum reaches over code whose bytes make no such type (an endbr64 is
+// 0xfa1e0ff3), and that code runs as it is.
+func phdrEntryAt(f *inspect.File, off uint64) bool {
+	ent := uint64(f.Phentsize)
+	if ent < 4 {
+		return false
+	}
+	start := uint64(f.Phoff) + (off-uint64(f.Phoff))/ent*ent
+	b, err := f.ReadFull(int64(start), 4, "program header type")
+	if err != nil {
+		return false
+	}
+	switch t := elf.ProgType(f.ByteOrder().Uint32(b)); {
+	case t <= elf.PT_TLS, t >= elf.PT_GNU_EH_FRAME && t <= elf.PT_GNU_PROPERTY:
+		return true
+	}
+	return false
 }
 
 // initialisers replays what runs after relocation, in order: ld.so's

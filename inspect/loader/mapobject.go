@@ -24,17 +24,13 @@ func mapObjectError(progs []inspect.Prog, typ elf.Type, minor int) string {
 		case elf.PT_DYNAMIC:
 			// A PT_DYNAMIC without file bytes (a separate debuginfo
 			// file's): since 2.35 the object is refused; before, from
-			// 2.27 on, it is skipped, and l_ld is the p_vaddr of the
-			// last one with bytes (0 counts as none).
+			// 2.27 on, it is skipped. l_ld is the p_vaddr of the last
+			// one with bytes, and 0 counts as none in every release.
 			switch {
-			case minor != 0 && minor < 35:
-				if p.Filesz != 0 {
-					dynamic = p.Vaddr != 0
-				}
-			case p.Filesz == 0:
+			case p.Filesz != 0:
+				dynamic = p.Vaddr != 0
+			case minor == 0 || minor >= 35:
 				emptyDynamic = true
-			default:
-				dynamic = true
 			}
 		case elf.PT_LOAD:
 			if minor != 0 && minor < 35 {

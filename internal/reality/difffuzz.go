@@ -185,7 +185,9 @@ func (f *Fuzzer) runIn(ctx context.Context, root *WorkRoot, in FuzzInput, prog, 
 	}
 	host := filepath.Join(root.Root, rel, in.Name)
 	res := Result{Glibc: root.String()}
-	opts := loader.CheckOptions{Root: root.Root, Getenv: func(string) string { return "" }}
+	// The run's working directory is the case's own (Observe), where a
+	// relative PT_INTERP is looked for.
+	opts := loader.CheckOptions{Root: root.Root, Dir: rel, Getenv: func(string) string { return "" }}
 	lim := f.Limits
 	if libraryPath {
 		opts.LibraryPath = []string{rel}

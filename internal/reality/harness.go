@@ -273,6 +273,8 @@ var loaderPhrases = []*regexp.Regexp{
 	regexp.MustCompile("copy relocation against non-copyable protected symbol `[^']*'"),
 	regexp.MustCompile("direct reference to protected function `[^']*'"),
 	regexp.MustCompile(`error due to GNU_PROPERTY_1_NEEDED_INDIRECT_EXTERN_ACCESS`),
+	// dl_isa_level_check (isa.go).
+	regexp.MustCompile(`CPU ISA level is lower than required`),
 }
 
 // KeyPhrase returns the first of loaderPhrases found in s.

@@ -492,6 +492,12 @@ var namedCases = []struct {
 		Found: "written for 9100009663 (bullseye: a grown e_phnum whose last junk PT_DYNAMIC has no file bytes): every glibc since 2.27 skips a PT_DYNAMIC with p_filesz 0 (objcopy --only-keep-debug files), 2.35 and later refuse the object outright"},
 	{Name: "lib-phnum-grown-dynamic-no-bytes-9663", Seed: 9100009663, Input: "uses-libdemo", Library: true, LibPath: true, Damage: []string{"ehdr.e_phnum ^= 0x100"}, Glibc: "bullseye-2.31",
 		Found: "predicted the DT_PLTREL assertion; really SIGSEGV before main under 2.31 only: of the junk headers past the real nine, the last PT_DYNAMIC has no file bytes, which 2.31 skips (2.36 and 2.41 refuse the object), so l_ld is an earlier junk one whose table has no DT_STRTAB, read through a null l_info slot"},
+	{Name: "lib-dynamic-at-zero-9005", Seed: 9700009005, Input: "uses-libdemo-lld", Library: true, Glibc: "bookworm-2.36 trixie-2.41", Damage: []string{"phdr[5].p_vaddr = 0x0", "jmprel[0].r_addend = 0x6149a777ac6e6078"},
+		Found: "predicted a crash reading the versions through a missing DT_STRTAB; really exit 127 \"object file has no dynamic section\" under 2.36 and 2.41: PT_DYNAMIC's p_vaddr 0 makes l_ld 0, which 2.35 and later refuse before mapping anything"},
+	{Name: "interp-made-relative-9658", Seed: 9700009658, Input: "nozerofill-lld.patchelf", Damage: []string{"phdr[10].p_offset ^= 0x1", "fini_array[0] = 0x0"},
+		Found: "predicted starts; really execve ENOENT: PT_INTERP read one byte on is \"lib64/ld-linux-x86-64.so.2\", which the kernel resolves against the working directory, and check resolved it against the root's /; CheckOptions.Dir now says where the run starts"},
+	{Name: "phnum-grown-over-init-4548", Seed: 9700004548, Input: "nozerofill-lld", Damage: []string{"ehdr.e_phnum = 0x40"},
+		Found: "predicted a crash in call_init (_init \"inside the program header table\"); really starts: 64 headers reach over .init, but its bytes are still code, which runs; the table is now taken to lie there only where the entry holding _init has a header type"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
