@@ -321,7 +321,9 @@ func skewedView(f *inspect.File, skew, ld uint64) (*inspect.File, error) {
 		loads = append(loads, &d)
 	}
 	for _, p := range loads {
-		if p.Vaddr >= skew || f.Class == elf.ELFCLASS32 {
+		// A negative skew (a later PT_PHDR with a larger p_vaddr put
+		// l_addr below the load address) moves every segment up.
+		if p.Vaddr >= skew || int64(skew) < 0 || f.Class == elf.ELFCLASS32 {
 			set(p.Off, 1, p.Vaddr-skew)
 			continue
 		}

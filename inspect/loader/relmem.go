@@ -206,14 +206,19 @@ func (r *relocator) observeBound(lm *linkMap, rl reloc, res *lookupResult, size 
 	if (rl.typ != t.globDat && rl.typ != t.jumpSlot) || rl.addend == 0 || r.minor == 0 || r.minor >= 36 || res == nil {
 		return
 	}
-	// A function's address plus an addend is a call into the middle of
-	// code, which the start-up calls judge where they make one.
+	// A function's address plus an addend is a call past the function's
+	// start. The start-up calls judge where they land (a crash they can
+	// name stays the prediction), but the addend may as well reach the
+	// start of another function, which then runs with the wrong
+	// arguments (a soak case: __libc_start_main + 0x2bd0 is a function
+	// of bullseye's libc that returns, and _start's hlt faults).
+	what, changed := "variable", fmt.Sprintf("the word at 0x%x points 0x%x bytes from the variable instead of at it", rl.off, uint64(rl.addend))
 	if typ := res.s.typ(); typ != elf.STT_OBJECT && typ != elf.STT_COMMON {
-		return
+		what, changed = "function", fmt.Sprintf("the word at 0x%x holds the function's address plus 0x%x: calls through it enter other code", rl.off, uint64(rl.addend))
 	}
 	r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-addend", at: rl.addr,
-		what:    fmt.Sprintf("%s is a %s of the variable %s with addend 0x%x: a linker writes 0, and glibc 2.%d adds it", entryAt(lm, rl), typeName(rl.typ), orNone(res.lm.symName(res.s).s), uint64(rl.addend), r.minor),
-		changed: fmt.Sprintf("the word at 0x%x points 0x%x bytes from the variable instead of at it", rl.off, uint64(rl.addend))})
+		what:    fmt.Sprintf("%s is a %s of the %s %s with addend 0x%x: a linker writes 0, and glibc 2.%d adds it", entryAt(lm, rl), typeName(rl.typ), what, orNone(res.lm.symName(res.s).s), uint64(rl.addend), r.minor),
+		changed: changed})
 }
 
 // observeSym looks at the symbol a relocation names, as ld.so read it:

@@ -414,8 +414,13 @@ func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull 
 		return nil
 	}
 	s, def := v.def.s, v.def.lm
-	if s.typ() == elf.STT_GNU_IFUNC || s.shndx == uint16(elf.SHN_ABS) || s.typ() == elf.STT_TLS {
-		return nil // the address is a resolver's result, absolute or a TLS offset
+	// A TLS symbol is no exception: GLOB_DAT, JUMP_SLOT and R_X86_64_64
+	// write SYMBOL_ADDRESS, the load address plus st_value, whatever the
+	// type (a soak case: __cxa_finalize made STT_TLS matched the
+	// program's own undefined symbol, value 0, and the call at exit went
+	// to its ELF header).
+	if s.typ() == elf.STT_GNU_IFUNC || s.shndx == uint16(elf.SHN_ABS) {
+		return nil // the address is a resolver's result, or absolute
 	}
 	target := def.m.add(s.value, v.addend)
 	if ts := taskSize(def.f); ts != 0 && def.f.Class == elf.ELFCLASS64 && target >= ts && target <= -ts {

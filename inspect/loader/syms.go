@@ -69,19 +69,31 @@ func (r *relocator) copiedByProgram(lm *linkMap, name string) (bool, error) {
 // and every library whose GLOB_DAT the lookup binds to that undefined
 // symbol (type class 0 matches an undefined symbol with a value) reads
 // those bytes instead of its own variable: libc's stdout, for one.
+//
+// An undefined symbol made local (STB_LOCAL) is bound the same way, and
+// is a mark whatever its type: a linker never leaves a local symbol
+// undefined (a soak case: stdout's st_info zeroed, so the program's
+// stdout word held its own ELF header's address).
 func (r *relocator) observeSelfBound(lm *linkMap, rl reloc, res *lookupResult) {
 	copyRel := rl.typ == r.types.copy
-	if res == nil || res.lm != lm || res.s.shndx != uint16(elf.SHN_UNDEF) || elf.ST_VISIBILITY(res.s.other) == elf.STV_DEFAULT ||
+	if res == nil || res.lm != lm || res.s.shndx != uint16(elf.SHN_UNDEF) || res.s.index == 0 ||
 		(rl.typ != r.types.globDat && rl.typ != uint32(elf.R_X86_64_64) && !copyRel) {
 		return
 	}
 	s := res.s
-	if typ := s.typ(); typ != elf.STT_OBJECT && typ != elf.STT_COMMON {
+	local := s.bind() == elf.STB_LOCAL
+	if !local && (elf.ST_VISIBILITY(s.other) == elf.STV_DEFAULT || (s.typ() != elf.STT_OBJECT && s.typ() != elf.STT_COMMON)) {
 		return
 	}
 	name := orNone(lm.symName(s).s)
+	if local && startFileHooks[name] {
+		return // the start files' own use of the slot is replayed, or never made
+	}
 	how := "ld.so binds a hidden or internal symbol in its own object without looking it up (RESOLVE_MAP)"
-	if elf.ST_VISIBILITY(s.other) == elf.STV_PROTECTED {
+	switch {
+	case local:
+		how = "ld.so binds a local symbol in its own object without looking it up (RESOLVE_MAP)"
+	case elf.ST_VISIBILITY(s.other) == elf.STV_PROTECTED:
 		how = "_dl_lookup_symbol_x replaces a protected reference's definition in another object by the reference itself"
 	}
 	at := r.symEntryAt(lm, s)
@@ -91,10 +103,24 @@ func (r *relocator) observeSelfBound(lm *linkMap, rl reloc, res *lookupResult) {
 		changed = fmt.Sprintf("%s (%s) copies %s from %s itself (%s): the %d bytes at 0x%x keep the file's value instead of the library's, and a library whose reference the lookup binds to this symbol uses them as its own %s",
 			entryAt(lm, rl), typeName(rl.typ), name, filepath.Base(lm.obj.name), how, s.size, rl.off, name)
 	}
-	r.damage = append(r.damage, relocDamage{lm: lm, code: "symbol-undefined-visibility", at: lm.m.add(lm.symtab, s.index*symSize(lm.f)),
-		what: fmt.Sprintf("%s, %s, is undefined but has %s visibility (st_other 0x%02x): a linker refuses to leave a symbol of non-default visibility undefined",
-			at, name, visName(elf.ST_VISIBILITY(s.other)), s.other),
-		changed: changed})
+	code, what := "symbol-undefined-visibility", fmt.Sprintf("%s, %s, is undefined but has %s visibility (st_other 0x%02x): a linker refuses to leave a symbol of non-default visibility undefined",
+		at, name, visName(elf.ST_VISIBILITY(s.other)), s.other)
+	if local {
+		code, what = "symbol-undefined-local", fmt.Sprintf("%s, %s, is undefined but local (st_info 0x%02x): a linker never leaves a local symbol undefined", at, name, s.info)
+	}
+	r.damage = append(r.damage, relocDamage{lm: lm, code: code, at: lm.m.add(lm.symtab, s.index*symSize(lm.f)), what: what, changed: changed})
+}
+
+// startFileHooks are the symbols whose GOT slots only the start files
+// read: _start's __libc_start_main, _init's __gmon_start__ and
+// __do_global_dtors_aux's __cxa_finalize, whose calls the replay judges
+// where they are made, and crtstuff's transactional-memory hooks, which
+// register_tm_clones and deregister_tm_clones do not even read while the
+// clone table is empty (a soak case with _ITM_registerTMCloneTable made
+// local really starts).
+var startFileHooks = map[string]bool{
+	"__libc_start_main": true, "__gmon_start__": true, "__cxa_finalize": true,
+	"_ITM_registerTMCloneTable": true, "_ITM_deregisterTMCloneTable": true,
 }
 
 // symEntryAt names a dynamic symbol's entry, with its file offset when a
@@ -328,7 +354,7 @@ func (r *relocator) propertyNotes(lm *linkMap, addr, size uint64) ([]uint64, boo
 // relocation entry, or the symbol it names (syms.go's marks).
 func (d relocDamage) kind() string {
 	switch d.code {
-	case "symbol-undefined-visibility", "copy-size-short":
+	case "symbol-undefined-visibility", "symbol-undefined-local", "copy-size-short":
 		return "against a symbol that no linker writes"
 	}
 	return "that no linker writes"
