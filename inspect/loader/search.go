@@ -728,7 +728,7 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 			}
 			return candidateStop, "cannot read file data"
 		}
-		if msg := c.abiNoteRead(fh, size, phoff, phnum); msg != "" {
+		if msg := c.abiNoteRead(p, fh, size, phoff, phnum); msg != "" {
 			return candidateStop, msg
 		}
 	}
@@ -744,8 +744,10 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 // within them, and read with pread otherwise, into a buffer realloc'ed
 // from 64 KiB on; a short read or a refused allocation stops the search
 // with "cannot read file data". What the note says (the kernel version
-// it asks for) is not judged. It returns that message, or "".
-func (c *checker) abiNoteRead(fh io.ReaderAt, size, phoff, phnum uint64) string {
+// it asks for) is not judged. It returns that message, or "". A note
+// whose end wraps around into those first bytes makes the search walk
+// ld.so's stack: that is undetermined (a finding that stops the replay).
+func (c *checker) abiNoteRead(path string, fh io.ReaderAt, size, phoff, phnum uint64) string {
 	if c.li == nil || c.li.minor == 0 || c.li.minor >= 36 || c.f.Class != elf.ELFCLASS64 || phnum == 0 {
 		return ""
 	}
@@ -767,8 +769,7 @@ func (c *checker) abiNoteRead(fh io.ReaderAt, size, phoff, phnum uint64) string 
 		}
 		if end := off + filesz; end <= min(size, 832) {
 			if end < off {
-				// Wrapped into the first bytes: the note walk runs
-				// over ld.so's stack buffer, which is not judged.
+				c.abiNoteWraps(path, i, off, filesz)
 				return ""
 			}
 			continue
@@ -792,6 +793,27 @@ func (c *checker) abiNoteRead(fh io.ReaderAt, size, phoff, phnum uint64) string 
 		}
 	}
 	return ""
+}
+
+// abiNoteWraps is open_verify's ABI-note search (before 2.36) over a
+// PT_NOTE whose p_offset + p_filesz wraps around to within the first
+// bytes ld.so read: it takes the note from its 832-byte stack buffer at
+// p_offset and walks notes, p_filesz of them as far as it knows, until
+// one is the ABI tag or a read runs off the stack and faults. What lies
+// past the buffer is ld.so's stack, so the outcome is not in the files:
+// the library may be refused (ld.so goes on searching), accepted, or
+// ld.so may fault. A linker gives every segment bytes inside the file.
+func (c *checker) abiNoteWraps(path string, index, off, filesz uint64) {
+	c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "abi-note-wraps", Object: path,
+		Outcome:  OutcomeUndetermined,
+		Possible: []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash},
+		Summary: fmt.Sprintf("undetermined: glibc 2.%d's ld.so looks for the ABI note of %s in a PT_NOTE whose end wraps around into the first 832 bytes it read, so it walks notes over its own stack buffer and past it, until one matches or a read faults: what lies there is ld.so's stack, and nothing in the files says which",
+			c.li.minor, filepath.Base(path)),
+		Evidence: []string{
+			fmt.Sprintf("program header %d of %s is PT_NOTE with p_offset 0x%x and p_filesz 0x%x: their sum wraps around to 0x%x", index, path, off, filesz, off+filesz),
+			"a linker gives every segment bytes inside the file",
+		},
+		Next: fmt.Sprintf("%s's program headers are damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`; glibc 2.36 and later no longer look for this note", filepath.Base(path))})
 }
 
 // hostProcess replays the start-up of the program named by --loaded-by

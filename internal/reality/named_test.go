@@ -506,6 +506,8 @@ var namedCases = []struct {
 		Found: "predicted a SIGSEGV reading the dynamic table at 0; really exit 127 \"unsupported version 0 of Verneed record\": the PT_NOTE became a second PT_PHDR with a larger p_vaddr, so l_addr lies 0x284 below the load address; the skewed view only handled an l_addr above it"},
 	{Name: "start-slot-addend-6779", Seed: 9800006779, Input: "clang-lld", Glibc: "bullseye-2.31", Undetermined: true, Damage: []string{"gnu_hash.bloom[0] = 0x88dc3e3ed6fa8e9c", "rela[3].r_addend = 0x2bd0"},
 		Found: "predicted starts; really SIGSEGV before main under 2.31 only, which adds a GLOB_DAT's addend: _start calls __libc_start_main + 0x2bd0, the start of another function of libc, which returns, and _start's hlt faults; undetermined (reloc-addend, now for functions too)"},
+	{Name: "lib-abi-note-wraps-4631", Seed: 9800004631, Input: "uses-libdemo", Library: true, Glibc: "bullseye-2.31", Undetermined: true, Damage: []string{"phdr[5].p_filesz = 0xffffffffffffffff"},
+		Found: "predicted starts; really SIGSEGV before main under 2.31 only: open_verify's ABI-note search takes a PT_NOTE whose p_offset + p_filesz wraps around from its stack buffer and walks notes off the stack; undetermined (abi-note-wraps), as 9100000011"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
