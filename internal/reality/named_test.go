@@ -508,6 +508,8 @@ var namedCases = []struct {
 		Found: "predicted starts; really SIGSEGV before main under 2.31 only, which adds a GLOB_DAT's addend: _start calls __libc_start_main + 0x2bd0, the start of another function of libc, which returns, and _start's hlt faults; undetermined (reloc-addend, now for functions too)"},
 	{Name: "lib-abi-note-wraps-4631", Seed: 9800004631, Input: "uses-libdemo", Library: true, Glibc: "bullseye-2.31", Undetermined: true, Damage: []string{"phdr[5].p_filesz = 0xffffffffffffffff"},
 		Found: "predicted starts; really SIGSEGV before main under 2.31 only: open_verify's ABI-note search takes a PT_NOTE whose p_offset + p_filesz wraps around from its stack buffer and walks notes off the stack; undetermined (abi-note-wraps), as 9100000011"},
+	{Name: "jmprel-on-got-setup-1752", Seed: 9800001752, Input: "gcc-pie", Damage: []string{"ehdr.e_version += 0xa", "dyn[DT_JMPREL#0].d_val = 0x3fe8"},
+		Found: "open: predicted \"unexpected PLT reloc type 0x00\"; really \"unexpected PLT reloc type 0x0164a2e0\" (another number every run): DT_JMPREL moved onto .got.plt, whose GOT[1] elf_machine_runtime_setup filled with the link map's address before the table is read, so the type is the low half of a heap address"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
