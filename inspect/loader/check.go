@@ -133,6 +133,10 @@ type CheckOptions struct {
 	// against it. Empty means elfdoctor's own working directory without
 	// Root, and Root's / with one.
 	Dir string
+	// Executed says the file is run as a program (execve) even when its
+	// headers look like a shared library's (ET_DYN without PT_INTERP,
+	// and no DF_1_PIE), which is otherwise checked as dlopen loads it.
+	Executed bool
 	// LibraryPath is LD_LIBRARY_PATH, already split.
 	LibraryPath []string
 	// Getenv reads NIX_LD and NIX_LD_LIBRARY_PATH for nix-ld shims, and
@@ -846,7 +850,7 @@ func (c *checker) strtabMissing(d *inspect.Dynamic, tag elf.DynTag) {
 // program: ET_DYN with neither PT_INTERP nor DF_1_PIE. Libraries are
 // checked as ld.so loads them, not as the kernel executes them.
 func (c *checker) isLibrary() bool {
-	return !c.execOnly && c.looksLibrary()
+	return !c.execOnly && !c.opts.Executed && c.looksLibrary()
 }
 
 // looksLibrary is isLibrary by the headers alone.

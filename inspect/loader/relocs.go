@@ -607,9 +607,14 @@ func (c *checker) firstCalls() {
 			first = sc.fail
 		}
 	}
+	// ordered says whether first is known to come before the slots' own
+	// first calls: a start-file call is; an unrebased slot is one slot
+	// among the others, which the program may call in any order.
+	ordered := first != nil
 	if len(r.unrebased) > 0 && first == nil {
 		first = r.unrebased[0]
 	}
+	var other *relocFail // a slot failing another way than first
 	// A slot whose binding reads past l_versions leaves the outcome
 	// open, whichever slot the program calls first: it decides over the
 	// others, except __libc_start_main's, which _start calls before all.
@@ -636,6 +641,8 @@ func (c *checker) firstCalls() {
 		}
 		if first == nil {
 			first = fail
+		} else if other == nil && !ordered && failsOtherwise(r.finding(first, true), r.finding(fail, true)) {
+			other = fail
 		}
 	}
 	if unknown != nil {
@@ -650,9 +657,29 @@ func (c *checker) firstCalls() {
 		c.add(fd)
 		return
 	}
+	if first != nil && other != nil {
+		// Two slots fail differently (a signal and a loader error, say):
+		// which the program calls first is its own code's order.
+		a, b := r.finding(first, true), r.finding(other, true)
+		a.Outcome, a.Possible, a.Signal, a.Message, a.ExitStatus = OutcomeUndetermined, []Outcome{OutcomeFirstCall}, "", "", 0
+		a.Summary = "undetermined: the program stops at the first call of a lazily bound function, and which slot it calls first decides how: " + a.Summary + "; or " + b.Summary
+		a.Evidence = append(a.Evidence, b.Evidence...)
+		c.add(a)
+		return
+	}
 	if first != nil {
 		c.add(r.finding(first, true))
 	}
+}
+
+// failsOtherwise says whether two first-call failures differ in what a
+// run shows: the signal, or for ld.so's errors the message (each names
+// its symbol) and exit status.
+func failsOtherwise(a, b Finding) bool {
+	if a.Signal != "" || b.Signal != "" {
+		return a.Signal != b.Signal
+	}
+	return a.Message != b.Message || a.ExitStatus != b.ExitStatus
 }
 
 // dynBase is the lowest address Linux loads a position-independent

@@ -187,7 +187,7 @@ func (f *Fuzzer) runIn(ctx context.Context, root *WorkRoot, in FuzzInput, prog, 
 	res := Result{Glibc: root.String()}
 	// The run's working directory is the case's own (Observe), where a
 	// relative PT_INTERP is looked for.
-	opts := loader.CheckOptions{Root: root.Root, Dir: rel, Getenv: func(string) string { return "" }}
+	opts := loader.CheckOptions{Root: root.Root, Dir: rel, Executed: true, Getenv: func(string) string { return "" }}
 	lim := f.Limits
 	if libraryPath {
 		opts.LibraryPath = []string{rel}

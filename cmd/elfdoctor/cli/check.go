@@ -18,6 +18,7 @@ func newCheckCmd(g *globalOpts) *cobra.Command {
 		loadedBy string
 		libPath  string
 		trace    bool
+		exec     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "check FILE",
@@ -41,7 +42,7 @@ predicted to fail, 2 when FILE cannot be read.`,
 			if err := statInput(path, "an ELF file"); err != nil {
 				return err
 			}
-			opts := loader.CheckOptions{Root: root, Getenv: g.getenv, Trace: trace}
+			opts := loader.CheckOptions{Root: root, Getenv: g.getenv, Trace: trace, Executed: exec}
 			if cmd.Flags().Changed("library-path") {
 				opts.LibraryPath = splitList(libPath)
 			} else {
@@ -84,6 +85,7 @@ predicted to fail, 2 when FILE cannot be read.`,
 	f.StringVar(&root, "root", "", "treat `DIR` as / when looking for the interpreter and libraries")
 	f.StringVar(&libPath, "library-path", "", "LD_LIBRARY_PATH to assume (`DIRS`, colon-separated; default: the environment's)")
 	f.BoolVar(&trace, "trace", false, "show the walk the way LD_DEBUG=libs,versions would")
+	f.BoolVar(&exec, "exec", false, "check FILE as executed even when its headers look like a shared library's (no PT_INTERP, no DF_1_PIE)")
 	f.StringVar(&loadedBy, "loaded-by", "", "for a shared library: check it as dlopen loads it into the process of program `EXE` (default: a process running the system's ld.so and libc)")
 	return cmd
 }
