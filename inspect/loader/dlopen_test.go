@@ -31,13 +31,7 @@ int main(int argc, char **argv) {
 func TestCheckDlopenReality(t *testing.T) {
 	reality.NeedTools(t, "gcc")
 	dir := t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, text string) string { return reality.WriteSource(t, dir, name, text) }
 	gcc := func(args ...string) {
 		cmd := exec.Command("gcc", args...)
 		cmd.Dir = dir

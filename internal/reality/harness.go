@@ -538,6 +538,17 @@ func MustRead(t *testing.T, p string) []byte {
 	return b
 }
 
+// WriteSource writes a test's source text to dir/name and returns the
+// path.
+func WriteSource(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // RepoPath returns rel (slash-separated, from the repository root) as a
 // path the test can open, whatever package directory it runs in.
 func RepoPath(tb testing.TB, rel string) string {

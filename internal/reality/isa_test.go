@@ -26,13 +26,7 @@ import (
 func TestISALevel(t *testing.T) {
 	f := setup(t)
 	dir := t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, text string) string { return WriteSource(t, dir, name, text) }
 	// Built against the oldest root's libc, as the fuzzer's inputs are,
 	// so 2.31 gets as far as the check it does not have.
 	sys, err := DebianRoot(t.Context(), Suites[0], append(append([]string(nil), RootPackages...), DevPackages...))
