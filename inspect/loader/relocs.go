@@ -609,12 +609,12 @@ func (c *checker) firstCalls() {
 	}
 	// ordered says whether first is known to come before the slots' own
 	// first calls: a start-file call is; an unrebased slot is one slot
-	// among the others, which the program may call in any order.
+	// among the others (slots, in load order).
 	ordered := first != nil
-	if len(r.unrebased) > 0 && first == nil {
-		first = r.unrebased[0]
+	var slots []*relocFail
+	if len(r.unrebased) > 0 {
+		slots = append(slots, r.unrebased[0])
 	}
-	var other *relocFail // a slot failing another way than first
 	// A slot whose binding reads past l_versions leaves the outcome
 	// open, whichever slot the program calls first: it decides over the
 	// others, except __libc_start_main's, which _start calls before all.
@@ -639,11 +639,11 @@ func (c *checker) firstCalls() {
 			}
 			continue
 		}
-		if first == nil {
-			first = fail
-		} else if other == nil && !ordered && failsOtherwise(r.finding(first, true), r.finding(fail, true)) {
-			other = fail
-		}
+		slots = append(slots, fail)
+	}
+	var other *relocFail // a slot failing another way than first
+	if !ordered {
+		first, other = r.firstSlot(slots)
 	}
 	if unknown != nil {
 		fd := r.finding(unknown, true)
@@ -670,6 +670,54 @@ func (c *checker) firstCalls() {
 	if first != nil {
 		c.add(r.finding(first, true))
 	}
+}
+
+// firstSlot picks, of the lazily bound slots that fail at their first
+// call, the one the program calls first, and another that fails
+// differently when the order of the program's own calls decides between
+// them. A slot of __cxa_finalize is called only by crtstuff's
+// __do_global_dtors_aux at exit, after every call main makes; the others
+// are called in whatever order the program's code has.
+func (r *relocator) firstSlot(slots []*relocFail) (first, other *relocFail) {
+	var early, atExit []*relocFail
+	for _, f := range slots {
+		if r.slotSymbol(f) == "__cxa_finalize" {
+			atExit = append(atExit, f)
+		} else {
+			early = append(early, f)
+		}
+	}
+	class := early
+	if len(class) == 0 {
+		class = atExit
+	}
+	if len(class) == 0 {
+		return nil, nil
+	}
+	first = class[0]
+	a := r.finding(first, true)
+	for _, f := range class[1:] {
+		if failsOtherwise(a, r.finding(f, true)) {
+			return first, f
+		}
+	}
+	return first, nil
+}
+
+// slotSymbol names the symbol of a failing slot's relocation, "" when it
+// cannot be read.
+func (r *relocator) slotSymbol(f *relocFail) string {
+	if f.lookup != nil {
+		return f.lookup.name
+	}
+	if f.r == nil || f.lm == nil || f.r.sym == 0 {
+		return ""
+	}
+	s, err := f.lm.readSym(f.r.sym)
+	if err != nil {
+		return ""
+	}
+	return f.lm.symName(s).s
 }
 
 // failsOtherwise says whether two first-call failures differ in what a
