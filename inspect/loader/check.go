@@ -221,6 +221,11 @@ type checker struct {
 	// (the first one fails it, version errors included).
 	dlopen bool
 	loaded []*loadedObj
+	// rtldAt is how many objects were loaded when a DT_NEEDED first named
+	// ld.so (rtldNeeded): _dl_map_object_deps puts it in the search list
+	// there, behind libc, though it was mapped first.
+	rtldAt     int
+	rtldNeeded bool
 	// li is the modelled ld.so, once dependencies has found it; info is
 	// the program's l_info (dyninfo.go).
 	li   *loaderInfo

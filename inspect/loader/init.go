@@ -376,6 +376,11 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 						c.add(c.jumpFinding(j))
 						return true
 					}
+					var rc *reboundCall
+					if errors.As(fail.err, &rc) {
+						c.add(c.reboundFinding(rc))
+						return true
+					}
 					fd := c.reloc.finding(fail, false)
 					fd.Stage, fd.Code, fd.Outcome = StageExit, "fini-call-fault", OutcomeExitCrash
 					fd.Summary = fmt.Sprintf("%s of %s calls __cxa_finalize through a GOT slot bound to something that is not code", call.what, filepath.Base(o.name))

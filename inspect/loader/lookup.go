@@ -47,6 +47,13 @@ type linkMap struct {
 	// values are the words relocations wrote whose content startCall
 	// may need, by address (relocs.go).
 	values map[uint64]slotValue
+	// setup is where elf_machine_runtime_setup stored the link map and
+	// _dl_runtime_resolve (GOT[1], GOT[2]), when it did; touched says a
+	// relocation wrote over either word since (badTypeFromSetup).
+	setup struct {
+		got1        uint64
+		ok, touched bool
+	}
 }
 
 // foundVersion is one entry of l_versions (struct r_found_version).

@@ -278,7 +278,11 @@ func (c *checker) relocations() {
 			continue // reported when the object was loaded
 		}
 		maps[i] = lm
-		r.scope = append(r.scope, lm)
+	}
+	for _, i := range c.searchOrder() {
+		if maps[i] != nil {
+			r.scope = append(r.scope, maps[i])
+		}
 	}
 	c.reloc = r
 	for i := len(maps) - 1; i >= 0 && !c.stop; i-- {
@@ -364,7 +368,7 @@ func startCallSlot(f *inspect.File, m mem) (uint64, bool) {
 // boundStartCall judges the call _start makes through __libc_start_main's
 // GOT slot when a relocation ld.so applied wrote it (boundCall).
 func (r *relocator) boundStartCall(lm *linkMap, slot uint64) *relocFail {
-	return r.boundCall(lm, slot, false, "__libc_start_main's GOT slot", "calling __libc_start_main from _start", "in _start calling __libc_start_main, before main")
+	return r.boundCall(lm, slot, false, "__libc_start_main", "__libc_start_main's GOT slot", "calling __libc_start_main from _start", "in _start calling __libc_start_main, before main")
 }
 
 // boundCall judges a call the program's start files make through a GOT
@@ -374,12 +378,27 @@ func (r *relocator) boundStartCall(lm *linkMap, slot uint64) *relocFail {
 // header, for a relocation whose symbol is the null symbol; a weak
 // undefined symbol's 0 plus an addend), the call faults there. A slot a
 // later write changed in part is not judged.
-func (r *relocator) boundCall(lm *linkMap, slot uint64, skipNull bool, slotName, what, site string) *relocFail {
+//
+// The start files call one function through each slot (want): a slot
+// the relocation filled for a symbol of another name runs that function
+// in its place (reboundCall).
+func (r *relocator) boundCall(lm *linkMap, slot uint64, skipNull bool, want, slotName, what, site string) *relocFail {
 	v, ok := lm.values[slot]
 	if !ok {
 		return nil
 	}
-	return r.callThrough(lm, slot, v, skipNull, slotName, what, site, nil)
+	// What the call reaches decides first: a target that is not code
+	// faults whatever function the slot was meant for.
+	if f := r.callThrough(lm, slot, v, skipNull, slotName, what, site, nil); f != nil {
+		return f
+	}
+	if v.def != nil && v.ref != nil && !v.mangled && !(skipNull && v.null()) {
+		if name := lm.symName(v.ref).s; name != want {
+			return &relocFail{lm: lm, what: what, site: site, err: &reboundCall{obj: lm.obj.name, slot: slot, slotName: slotName, want: want,
+				got: name, sym: v.ref.index, def: v.def.lm.obj.name, site: site}}
+		}
+	}
+	return nil
 }
 
 // callThrough judges a call through a word holding v (boundCall); rl is
@@ -419,8 +438,18 @@ func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull 
 	// type (a soak case: __cxa_finalize made STT_TLS matched the
 	// program's own undefined symbol, value 0, and the call at exit went
 	// to its ELF header).
-	if s.typ() == elf.STT_GNU_IFUNC || s.shndx == uint16(elf.SHN_ABS) {
-		return nil // the address is a resolver's result, or absolute
+	if s.shndx == uint16(elf.SHN_ABS) && s.typ() != elf.STT_GNU_IFUNC {
+		// Absolute: st_value itself, not moved with the object (glibc
+		// 2.28 and later; before, the load address plus a value of 0 is
+		// the object's ELF header, which is not code either).
+		if a := s.value + v.addend; r.surelyUnmapped(lm, a) {
+			return fault(fmt.Sprintf("a relocation bound the slot at 0x%x to symbol %d (%s) of %s, an absolute symbol whose address 0x%x is where nothing can be mapped: the call jumps there",
+				slot, s.index, orNone(def.symName(s).s), filepath.Base(def.obj.name), a))
+		}
+		return nil
+	}
+	if s.typ() == elf.STT_GNU_IFUNC {
+		return nil // the address is a resolver's result
 	}
 	target := def.m.add(s.value, v.addend)
 	if ts := taskSize(def.f); ts != 0 && def.f.Class == elf.ELFCLASS64 && target >= ts && target <= -ts {
@@ -547,20 +576,29 @@ func readProc(path string, max int64) ([]byte, error) {
 // %rax; test %rax,%rax; je; call *%rax`. When a relocation wrote that
 // slot, what it bound is judged (boundCall); a slot left at 0 is skipped.
 func (r *relocator) initGmonCall(lm *linkMap) *relocFail {
-	f := lm.f
-	if f.Machine != elf.EM_X86_64 {
+	init, ok := lm.d.Tag(elf.DT_INIT)
+	if !ok || r.c.inside(lm.f, lm.obj.name, init, "DT_INIT") != nil {
+		return nil // no _init, or not entered at its start (jumps.go)
+	}
+	slot, ok := gmonSlot(lm)
+	if !ok || !lm.written.has(slot) {
 		return nil
 	}
+	return r.boundCall(lm, slot, true, "__gmon_start__", "__gmon_start__'s GOT slot", "calling __gmon_start__ from _init", "in _init (crti.o) calling __gmon_start__, before main")
+}
+
+// gmonSlot finds, in the first bytes of an x86-64 object's DT_INIT, the
+// call crti.o's _init makes through __gmon_start__'s GOT slot, and
+// returns the slot.
+func gmonSlot(lm *linkMap) (uint64, bool) {
+	f := lm.f
 	init, ok := lm.d.Tag(elf.DT_INIT)
-	if !ok {
-		return nil
+	if !ok || f.Machine != elf.EM_X86_64 {
+		return 0, false
 	}
 	code := make([]byte, 32)
 	if f.Image().ReadAt(code, init, "_init") != nil {
-		return nil
-	}
-	if r.c.inside(f, lm.obj.name, init, "DT_INIT") != nil {
-		return nil // _init is not entered at its start (jumps.go)
+		return 0, false
 	}
 	for i := 0; i+14 <= len(code); i++ {
 		// 48 8b 05 disp32 | 48 85 c0 | 74 xx | ff d0
@@ -569,13 +607,9 @@ func (r *relocator) initGmonCall(lm *linkMap) *relocFail {
 			continue
 		}
 		disp := int64(int32(f.ByteOrder().Uint32(code[i+3:])))
-		slot := lm.m.add(init+uint64(i)+7, uint64(disp))
-		if !lm.written.has(slot) {
-			return nil
-		}
-		return r.boundCall(lm, slot, true, "__gmon_start__'s GOT slot", "calling __gmon_start__ from _init", "in _init (crti.o) calling __gmon_start__, before main")
+		return lm.m.add(init+uint64(i)+7, uint64(disp)), true
 	}
-	return nil
+	return 0, false
 }
 
 // lowestLoad is the page where f's first PT_LOAD starts.
@@ -633,7 +667,8 @@ func (c *checker) firstCalls() {
 		}
 		var pv *pastVersionsRead
 		var so *setupOverwritten
-		if errors.As(fail.err, &pv) || errors.As(fail.err, &so) {
+		var rc *reboundCall
+		if errors.As(fail.err, &pv) || errors.As(fail.err, &so) || errors.As(fail.err, &rc) {
 			if unknown == nil {
 				unknown = fail
 			}
@@ -761,6 +796,7 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 				return &relocFail{lm: lm, what: "setting up lazy binding (elf_machine_runtime_setup)", err: err}
 			}
 		}
+		lm.setup.got1, lm.setup.ok = lm.m.add(got, r.word), true
 	}
 	// x86-64's elf_machine_runtime_setup before glibc 2.34 also stores
 	// _dl_tlsdesc_resolve_rela at the load address plus DT_TLSDESC_GOT
@@ -1029,6 +1065,9 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 				return &relocFail{lm: lm, what: "reading a relocation entry", err: err}
 			}
 			rl.lazy = true
+			if fail := r.badTypeFromSetup(lm, rl, rela); fail != nil {
+				return fail
+			}
 			if rl.typ == r.types.irelative {
 				deferred = append(deferred, rl)
 				continue
@@ -1292,6 +1331,43 @@ func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	return &relocFail{lm: lm, r: &rl, what: "a PLT relocation", msg: fmt.Sprintf("unexpected PLT reloc type 0x%s", badTypeHex(rl.typ))}
 }
 
+// RunTimeDigits stands in a predicted message for the eight hex digits of
+// a number ld.so prints that only the run decides (an address's half).
+const RunTimeDigits = "XXXXXXXX"
+
+// badTypeFromSetup replays elf_machine_lazy_rel reading the type of a
+// DT_JMPREL entry whose r_info lies on GOT[1] or GOT[2] (a table moved
+// onto .got.plt): elf_machine_runtime_setup stored the link map's and
+// _dl_runtime_resolve's addresses there before the table is read, so the
+// type is half of a run-time address. Both are 16-byte aligned and above
+// 4 GiB in a 64-bit process, so neither half is a PLT type (7, 36, 37)
+// or fits in a byte: ld.so stops with eight hex digits no file holds.
+func (r *relocator) badTypeFromSetup(lm *linkMap, rl reloc, rela bool) *relocFail {
+	if !lm.setup.ok || lm.setup.touched || !rela || r.word != 8 || lm.f.Machine != elf.EM_X86_64 {
+		return nil
+	}
+	typ := lm.m.add(rl.addr, r.word) // r_info's low half, little-endian
+	for k, word := range []uint64{lm.setup.got1, lm.setup.got1 + r.word} {
+		half := ""
+		switch typ {
+		case word:
+			half = "low"
+		case word + 4:
+			half = "high"
+		default:
+			continue
+		}
+		holds := "the link map's address"
+		if k == 1 {
+			holds = "_dl_runtime_resolve's address"
+		}
+		return &relocFail{lm: lm, r: &rl, what: "a PLT relocation", msg: "unexpected PLT reloc type 0x" + RunTimeDigits,
+			because: fmt.Sprintf("the entry's r_info at 0x%x is GOT[%d], where elf_machine_runtime_setup stored %s before ld.so read the table: its type is that address's %s half, another number every run (%s stands for its digits)",
+				typ, k+1, holds, half, RunTimeDigits)}
+	}
+	return nil
+}
+
 // badTypeHex prints a type as _dl_reloc_bad_type does: two hex digits,
 // eight when it does not fit in a byte (64-bit ld.so).
 func badTypeHex(t uint32) string {
@@ -1347,6 +1423,7 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 			return nil
 		}
 		size = min(res.s.size, s.size)
+		r.copyOfFunction(lm, rl, s)
 		r.copySizes(lm, rl, s, res, ndx, hasNdx)
 		if size > 0 {
 			var b [1]byte
@@ -1371,7 +1448,7 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	r.overflow32(lm, rl, s, res)
 	r.observeFuncTarget(lm, rl, res)
 	if t.full && size == r.word && (rl.typ == t.globDat || rl.typ == t.jumpSlot || rl.typ == uint32(elf.R_X86_64_64)) {
-		v := slotValue{def: res}
+		v := slotValue{def: res, ref: s}
 		// R_X86_64_64 is S + A; GLOB_DAT and JUMP_SLOT were S + A too
 		// until glibc 2.36 ignored their addend.
 		if rl.typ == uint32(elf.R_X86_64_64) || (r.minor != 0 && r.minor < 36) {
@@ -1404,6 +1481,7 @@ func (v slotValue) null() bool {
 // addend ld.so added.
 type slotValue struct {
 	def    *lookupResult
+	ref    *sym // the symbol the relocation names, in its own object
 	addend uint64
 	// unknown: the glibc release, which decides whether the addend was
 	// added, is not known; mangled: a later write changed part of it
@@ -1588,7 +1666,7 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 		if l.Mapped {
 			state = fmt.Sprintf("mapped %s by program header %d, not executable", inspect.FlagString(l.Perm), l.Prog)
 		}
-		return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time",
+		return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time", site: "where the first call through the PLT slot jumps, before ld.so is entered",
 			err: &inspect.FormatError{Off: -1, Addr: fx.slot, InMem: true, Struct: "PLT slot",
 				Msg: fmt.Sprintf("the slot at 0x%x holds 0x%x (plus the load address), which is %s: the first call jumps there", rl.off, fx.slot, state), Fault: inspect.FaultUnmapped}}
 	}
@@ -1613,8 +1691,15 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 	res := &lookupResult{s: s, lm: lm}
 	if elf.ST_VISIBILITY(s.other) == elf.STV_DEFAULT {
 		var f *relocFail
-		if res, f = r.lookup(lm, &rl, s, version, classPLT); f != nil || res == nil {
+		if res, f = r.lookup(lm, &rl, s, version, classPLT); f != nil {
 			return f
+		}
+		if res == nil {
+			// A weak symbol no object defines: _dl_fixup binds 0.
+			if f := r.fixupWrite(lm, rl); f != nil {
+				return f
+			}
+			return r.hookSlot(lm, rl, s)
 		}
 	}
 	// The binding is written at r_offset whether or not it moved: a
@@ -1623,14 +1708,28 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 	if f := r.fixupWrite(lm, rl); f != nil {
 		return f
 	}
+	if f := r.pltSlotRebound(lm, rl, s); f != nil {
+		return f
+	}
 	// The call goes on to what the binding gives: the symbol's object's
 	// load address plus st_value (an IFUNC's resolver picks the target,
 	// which is not replayed).
-	if res.s.shndx == uint16(elf.SHN_ABS) || res.s.typ() == elf.STT_GNU_IFUNC {
+	if res.s.typ() == elf.STT_GNU_IFUNC {
 		return nil
 	}
+	if res.s.shndx == uint16(elf.SHN_ABS) {
+		// An absolute symbol's address is st_value (callThrough): a
+		// library's version-name symbols (GLIBC_2.2.5, ABS, value 0)
+		// send the call to 0.
+		if !r.surelyUnmapped(lm, res.s.value) {
+			return nil
+		}
+		return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time", site: "where the first call through the PLT slot jumps, after _dl_fixup bound it",
+			err: &inspect.FormatError{Off: -1, Addr: res.s.value, InMem: true, Struct: "PLT target",
+				Msg: fmt.Sprintf("the slot is bound to symbol %d of %s, %s, an absolute symbol whose value 0x%x is where nothing can be mapped: the call jumps there", res.s.index, filepath.Base(res.lm.obj.name), orNone(res.lm.symName(res.s).s), res.s.value), Fault: inspect.FaultUnmapped}}
+	}
 	if l := res.lm.f.Image().Lookup(res.s.value); !l.Mapped || l.Perm&elf.PF_X == 0 {
-		return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time",
+		return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time", site: "where the first call through the PLT slot jumps, after _dl_fixup bound it",
 			err: &inspect.FormatError{Off: -1, Addr: res.s.value, InMem: true, Struct: "PLT target",
 				Msg: fmt.Sprintf("the slot is bound to symbol %d of %s, whose value 0x%x is not code: the call jumps there", res.s.index, filepath.Base(res.lm.obj.name), res.s.value), Fault: inspect.FaultUnmapped}}
 	}
@@ -1697,13 +1796,23 @@ func (r *relocator) fixupOverwrites(lm *linkMap, rl reloc, res *lookupResult) *r
 // bound. That binding is judged as _start's call is (boundCall); a call
 // through a lazy PLT entry instead is _dl_fixup's business (firstCalls).
 func (r *relocator) dtorsCall(lm *linkMap, addr uint64) *relocFail {
+	slot, ok := dtorsSlot(lm, addr)
+	if !ok {
+		return nil
+	}
+	return r.boundCall(lm, slot, true, "__cxa_finalize", "__cxa_finalize's GOT slot", "calling __cxa_finalize at exit", "in __do_global_dtors_aux calling __cxa_finalize, at exit")
+}
+
+// dtorsSlot finds, in __do_global_dtors_aux at addr, the test and call of
+// __cxa_finalize through one GOT slot (dtorsCall), and returns the slot.
+func dtorsSlot(lm *linkMap, addr uint64) (uint64, bool) {
 	f := lm.f
 	if f.Machine != elf.EM_X86_64 {
-		return nil
+		return 0, false
 	}
 	code := make([]byte, 64)
 	if f.Image().ReadAt(code, addr, "__do_global_dtors_aux") != nil {
-		return nil
+		return 0, false
 	}
 	for i := 0; i+8 <= len(code); i++ {
 		// 48 83 3d disp32 00: cmpq $0x0, SLOT(%rip)
@@ -1719,13 +1828,13 @@ func (r *relocator) dtorsCall(lm *linkMap, addr uint64) *relocFail {
 			var e [6]byte
 			if f.Image().ReadAt(e[:], stub, "__cxa_finalize's PLT entry") != nil || e[0] != 0xff || e[1] != 0x25 ||
 				lm.m.add(stub+6, uint64(int64(int32(f.ByteOrder().Uint32(e[2:]))))) != slot {
-				return nil
+				return 0, false
 			}
-			return r.boundCall(lm, slot, true, "__cxa_finalize's GOT slot", "calling __cxa_finalize at exit", "in __do_global_dtors_aux calling __cxa_finalize, at exit")
+			return slot, true
 		}
-		return nil
+		return 0, false
 	}
-	return nil
+	return 0, false
 }
 
 // linkMapOf is the link map the relocation replay made for o, or nil.
@@ -1827,6 +1936,9 @@ func (r *relocator) pltZero(lm *linkMap, rl reloc, entry uint64) *relocFail {
 // every segment writable), and backed by the file where it is file-backed.
 func (r *relocator) write(lm *linkMap, addr, n uint64, textrel bool, what string) error {
 	lm.written.add(addr)
+	if lm.setup.ok && addr+n > lm.setup.got1 && addr < lm.setup.got1+2*r.word {
+		lm.setup.touched = true
+	}
 	// A word written before and overlapped now holds something else,
 	// not the value recorded for it (a whole new value is recorded by
 	// the caller).
@@ -2068,6 +2180,10 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	if errors.As(f.err, &so) {
 		return r.setupOverwrittenFinding(f, so)
 	}
+	var rc *reboundCall
+	if errors.As(f.err, &rc) {
+		return r.c.reboundFinding(rc)
+	}
 	during := "relocating " + filepath.Base(f.lm.obj.name)
 	if firstCall {
 		during = "at the first call through a lazily bound PLT slot of " + filepath.Base(f.lm.obj.name)
@@ -2124,6 +2240,9 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 		fd.Code = "reloc-error"
 		fd.Message, fd.Outcome, fd.ExitStatus = "error while loading shared libraries: "+objPrefix+f.msg, OutcomeLoaderError, 127
 		fd.Summary = fmt.Sprintf("ld.so stops while %s of %s: %s", f.what, base, f.msg)
+		if f.because != "" {
+			fd.Evidence = append(fd.Evidence, f.because)
+		}
 	default:
 		sig := faultSignal(f.err)
 		fd.Code = "reloc-fault"
@@ -2139,7 +2258,10 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 		fd.Code += "-at-first-call"
 		fd.Outcome = OutcomeFirstCall
 		fd.Summary = "the program starts, and stops at the first call through a lazily bound PLT slot: " + fd.Summary
-		if fd.Signal != "" {
+		switch {
+		case fd.Signal != "" && f.site != "":
+			fd.Message = fd.Signal + " " + f.site
+		case fd.Signal != "":
 			fd.Message = fmt.Sprintf("%s in ld.so (_dl_fixup) at the first call through the PLT slot", fd.Signal)
 		}
 	}

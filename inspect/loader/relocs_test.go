@@ -2,6 +2,7 @@ package loader
 
 import (
 	"debug/elf"
+	"slices"
 	"testing"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -190,5 +191,29 @@ func TestMangledRange(t *testing.T) {
 	lm.written.add(slot + 3)
 	if _, _, ok := (&relocator{}).mangledRange(lm, slot, lm.values[slot]); ok {
 		t.Errorf("a word an unrecorded write covered in part: mangledRange ok, want not")
+	}
+}
+
+// ld.so is mapped first but looked up where the search list meets it: a
+// symbol both it and libc define (GLIBC_2.2.5, and malloc in 2.31) binds
+// to libc's, as LD_DEBUG=bindings shows.
+func TestSearchOrder(t *testing.T) {
+	objs := func() []*loadedObj {
+		return []*loadedObj{{name: "prog"}, {name: "ld.so", rtld: true}, {name: "libfoo"}, {name: "libc"}, {name: "libbar"}}
+	}
+	for _, c := range []struct {
+		name string
+		c    checker
+		want []int
+	}{
+		{"needed by libc", checker{rtldNeeded: true, rtldAt: 4}, []int{0, 2, 3, 1, 4}},
+		{"needed by the last", checker{rtldNeeded: true, rtldAt: 5}, []int{0, 2, 3, 4, 1}},
+		{"needed by nothing", checker{}, []int{0, 2, 3, 4, 1}},
+		{"dlopen keeps load order", checker{dlopen: true, rtldNeeded: true, rtldAt: 4}, []int{0, 1, 2, 3, 4}},
+	} {
+		c.c.loaded = objs()
+		if got := c.c.searchOrder(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: searchOrder() = %v, want %v", c.name, got, c.want)
+		}
 	}
 }

@@ -29,8 +29,11 @@ type loadedObj struct {
 	// system's ld.so and libc. They are matched by name but not mapped,
 	// checked or relocated again.
 	preloaded bool
-	soname    string
-	origin    string // $ORIGIN
+	// rtld marks ld.so itself, loaded first but placed in the lookup
+	// scope where a DT_NEEDED first names it (checker.rtldAt).
+	rtld   bool
+	soname string
+	origin string // $ORIGIN
 	// sonameC is DT_SONAME as ld.so reads it (ldSoname), when hasSoname.
 	sonameC   cstr
 	hasSoname bool
@@ -139,7 +142,7 @@ func (c *checker) dependencies() {
 	}
 	if hasInterp && loaderHost != "" {
 		if e := openLib(loaderHost); e.err == nil {
-			lo := &loadedObj{name: interp, path: loaderHost, lib: e, dyn: e.dyn, origin: filepath.Dir(loaderHost), preloaded: true}
+			lo := &loadedObj{name: interp, path: loaderHost, lib: e, dyn: e.dyn, origin: filepath.Dir(loaderHost), preloaded: true, rtld: true}
 			if e.dyn != nil {
 				lo.setSoname(e.ldSoname, e.hasSoname)
 			}
@@ -213,6 +216,9 @@ func (c *checker) dependencies() {
 					Next:    "a library's DT_STRTAB or DT_SONAME was damaged: compare it with a pristine copy using `elfdoctor diff`"})
 				return
 			} else if l != nil {
+				if l.rtld && !c.rtldNeeded {
+					c.rtldNeeded, c.rtldAt = true, len(c.loaded)
+				}
 				continue
 			}
 			if len(c.loaded) >= maxObjects {
@@ -351,6 +357,33 @@ func (c *checker) alreadyLoaded(name string) (*loadedObj, error) {
 		}
 	}
 	return nil, nil
+}
+
+// searchOrder gives the indices of c.loaded in the order of the global
+// lookup scope, the program's l_searchlist: the order _dl_map_object_deps
+// first meets each object in, breadth first over DT_NEEDED. That is load
+// order, except for ld.so, mapped before everything and met where libc
+// (or whatever first needs it) names it; rtld.c then moves it to that
+// place in the chain. Where nothing needs it, it is left last. Only a
+// program's start-up is ordered so: dlopen's scope keeps load order.
+func (c *checker) searchOrder() []int {
+	order := make([]int, 0, len(c.loaded))
+	rtld := -1
+	for i, o := range c.loaded {
+		if o.rtld && !c.dlopen && rtld < 0 {
+			rtld = i
+			continue
+		}
+		if rtld >= 0 && c.rtldNeeded && i == c.rtldAt {
+			order = append(order, rtld)
+			rtld = -2 // placed
+		}
+		order = append(order, i)
+	}
+	if rtld >= 0 {
+		order = append(order, rtld)
+	}
+	return order
 }
 
 // neededName is one DT_NEEDED name as ld.so reads it, or the fault that

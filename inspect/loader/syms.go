@@ -177,6 +177,22 @@ func (r *relocator) copySizes(lm *linkMap, rl reloc, ref *sym, res *lookupResult
 		changed: fmt.Sprintf("ld.so copies only %d of the %d bytes to 0x%x; the rest keeps the file's bytes, and %s's own references bind to the short copy", ref.size, def.size, rl.off, filepath.Base(res.lm.obj.name))})
 }
 
+// copyOfFunction marks a COPY relocation whose symbol in the program is
+// a function: linkers copy only data (GNU ld's adjust_dynamic_symbol and
+// lld give a function referenced from non-PIC code a canonical PLT entry
+// instead), so the relocation's symbol was damaged, and the variable the
+// COPY was made for is not copied (its symbol may still bind the
+// library's own references to the unfilled bytes).
+func (r *relocator) copyOfFunction(lm *linkMap, rl reloc, ref *sym) {
+	if !r.types.full || lm.f.Machine != elf.EM_X86_64 || (ref.typ() != elf.STT_FUNC && ref.typ() != elf.STT_GNU_IFUNC) {
+		return
+	}
+	name := orNone(lm.symName(ref).s)
+	r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-copy-of-function", at: rl.addr,
+		what:    fmt.Sprintf("%s is an R_X86_64_COPY of %s, %s, a function: a linker writes COPY relocations only for variables", entryAt(lm, rl), r.symEntryAt(lm, ref), name),
+		changed: fmt.Sprintf("ld.so copies %s's first %d bytes to 0x%x instead of the variable the relocation was made for, which keeps the file's bytes", name, ref.size, rl.off)})
+}
+
 // progName is RTLD_PROGNAME, which ld.so's warnings start with: the
 // process's argv[0]; for a library dlopen loads, the program that loads
 // it.

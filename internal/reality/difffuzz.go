@@ -298,7 +298,7 @@ func Compare(res *loader.CheckResult, o Observation) string {
 			_, key, _ = strings.Cut(last, ": ")
 		}
 		said := lastLoaderLine(res, fatal)
-		if !strings.Contains(said, key) {
+		if !says(said, key) {
 			return fmt.Sprintf("predicted message %q lacks %q; ld.so printed %q", said, key, short(o.Stderr))
 		}
 	case ClassNoMain:
@@ -314,7 +314,7 @@ func Compare(res *loader.CheckResult, o Observation) string {
 		}
 		found := false
 		for _, f := range res.Findings {
-			found = found || strings.Contains(f.Message, key) || strings.Contains(f.Summary, key)
+			found = found || says(f.Message, key) || says(f.Summary, key)
 		}
 		if !found {
 			return fmt.Sprintf("ld.so printed %q; no finding predicts it (predicted %s)", line, describePrediction(res))
@@ -341,7 +341,7 @@ func compareFirstCall(res *loader.CheckResult, fatal *loader.Finding, o Observat
 		if o.Exit != fatal.ExitStatus {
 			return fmt.Sprintf("predicted ld.so to exit %d at the first call (%s), really %s", fatal.ExitStatus, fatal.Message, o)
 		}
-		if key := loaderKey(lines[len(lines)-1]); key == "" || !strings.Contains(fatal.Message, key) {
+		if key := loaderKey(lines[len(lines)-1]); key == "" || !says(fatal.Message, key) {
 			return fmt.Sprintf("predicted message %q lacks %q; ld.so printed %q", fatal.Message, key, short(o.Stderr))
 		}
 	default:
