@@ -91,7 +91,7 @@ func (r *relocator) hookSlot(lm *linkMap, rl reloc, s *sym) *relocFail {
 	}
 	return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time", site: "at address 0, where the first call through the PLT slot jumps after _dl_fixup bound it",
 		err: &inspect.FormatError{Off: -1, Addr: rl.off, InMem: true, Struct: "PLT slot",
-			Msg: fmt.Sprintf("the slot at 0x%x names %s, a weak symbol no loaded object defines, so _dl_fixup binds it to 0 and the call jumps there; the start files reach %s only through a GOT slot they test first, so no linker makes a PLT slot for it: the slot was made for another function, and its relocation's symbol was damaged",
+			Msg: fmt.Sprintf("the slot at 0x%x names %s, a weak symbol no loaded object defines, so _dl_fixup binds it to 0 and the call jumps there; the start files reach %s only through a GOT slot they test first, so this slot serves another call: one that does not test the address, or, when the relocation's symbol was damaged, a call of the function the slot was made for",
 				rl.off, name, name), Fault: inspect.FaultUnmapped}}
 }
 
