@@ -52,6 +52,25 @@ func (c *checker) entryInPLT(f *inspect.File, when string) *jumpInto {
 		place:  funcPlace{name: c.pltImport(f, f.Entry)}}
 }
 
+// callInPLT is an initialiser or finaliser that is an entry of the
+// object's procedure linkage table: a linker fills those tables with
+// functions the object defines, so the value was damaged (a soak case:
+// a DT_FINI_ARRAY entry with one bit flipped landed on puts' stub, and
+// _dl_fini's call ran puts with whatever %rdi held). The imported
+// function runs with an initialiser's arguments, or a finaliser's none.
+func (c *checker) callInPLT(o *loadedObj, f *inspect.File, call initCall, fini bool) *jumpInto {
+	plt := pltSection(f, call.addr)
+	if plt == nil {
+		return nil
+	}
+	name := ""
+	if len(c.loaded) > 0 && o == c.loaded[0] {
+		name = c.pltImport(f, call.addr)
+	}
+	return &jumpInto{what: call.what + " of " + filepath.Base(o.name), obj: o.name, target: call.addr, plt: plt, exit: fini,
+		source: []string{callSource(f, o.dyn, call, fini)}, place: funcPlace{name: name}}
+}
+
 // pltImport names the function a PLT entry at addr calls: its `jmp
 // *SLOT(%rip)` (after an endbr64 and a bnd prefix, when there are
 // those) names a GOT slot, and the relocation that binds that slot names
@@ -102,14 +121,26 @@ func (j *jumpInto) pltSummary() string {
 	if j.place.name != "" {
 		fn = j.place.name
 	}
+	if j.what != "the entry point" {
+		as := "an initialiser, with argc, argv and envp"
+		if j.exit {
+			as = "a finaliser, at exit, with whatever the argument registers hold"
+		}
+		return fmt.Sprintf("undetermined: %s, 0x%x, is an entry of %s's procedure linkage table (%s), the stub through which the program calls %s: that function runs as %s, and what it does with them depends on registers no file decides",
+			j.what, j.target, filepath.Base(j.obj), j.plt.Name, fn, as)
+	}
 	return fmt.Sprintf("undetermined: %s 0x%x is an entry of %s's procedure linkage table (%s), the stub through which the program calls %s: that function runs first, with the registers and the stack ld.so hands a program's entry point (argc where a return address should be), and what it does with them depends on registers no file decides",
 		j.what, j.target, filepath.Base(j.obj), j.plt.Name, fn)
 }
 
 func (j *jumpInto) pltEvidence() []string {
+	linker := "a linker sets e_entry to a function the program defines (_start), never to a PLT entry: the value was damaged"
+	if j.what != "the entry point" {
+		linker = "a linker fills the initialiser and finaliser tables with functions the object defines, never with PLT entries: the value was damaged"
+	}
 	return []string{
 		fmt.Sprintf("section %s (0x%x-0x%x) holds the stubs of imported functions", j.plt.Name, j.plt.Addr, j.plt.Addr+j.plt.Size),
-		"a linker sets e_entry to a function the program defines (_start), never to a PLT entry: the value was damaged",
+		linker,
 	}
 }
 

@@ -364,6 +364,10 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 				c.add(c.jumpFinding(j))
 				return true
 			}
+			if j := c.callInPLT(o, f, call, fini); j != nil {
+				c.add(c.jumpFinding(j))
+				return true
+			}
 		}
 		if why == "" && fini && c.reloc != nil {
 			// The finaliser is code; the one crtstuff puts first calls

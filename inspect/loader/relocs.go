@@ -1015,7 +1015,9 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 		// The size wraps: `r < end` is false at once and ld.so applies
 		// nothing from this range.
 		count = 0
-		if lazy && lm.f.Type == elf.ET_DYN {
+		if f := r.wrappedFixups(lm, table, start, size, ent, lazy); f != nil {
+			r.unrebased = append(r.unrebased, f)
+		} else if lazy && lm.f.Type == elf.ET_DYN {
 			// No PLT slot is rebased: each keeps its link-time value,
 			// below where the object is loaded, and the first call
 			// through the PLT jumps there.
@@ -1329,6 +1331,24 @@ func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		return r.machineRel(lm, rl, textrel)
 	}
 	return &relocFail{lm: lm, r: &rl, what: "a PLT relocation", msg: fmt.Sprintf("unexpected PLT reloc type 0x%s", badTypeHex(rl.typ))}
+}
+
+// wrappedFixups is the first call through the PLT of a program loaded at
+// its link address (ET_EXEC) whose DT_JMPREL wraps: ld.so applied none
+// of it, but the slots already lead to the PLT stubs, which hand
+// _dl_fixup their index, and _dl_fixup reads that entry at DT_JMPREL +
+// index × entry size. From a start in the kernel's half to an end below
+// mmap_min_addr, every such address faults.
+func (r *relocator) wrappedFixups(lm *linkMap, table string, start, size, ent uint64, lazy bool) *relocFail {
+	ts := taskSize(lm.f)
+	end := (start + size) & lm.m.mask
+	if !lazy || table != "DT_JMPREL" || lm.f.Type != elf.ET_EXEC || ts == 0 || start < ts || end > mmapMinAddr() {
+		return nil
+	}
+	return &relocFail{lm: lm, what: "binding a PLT slot at its first call (_dl_fixup)",
+		err: &inspect.FormatError{Off: -1, Addr: start, InMem: true, Struct: table,
+			Msg:   fmt.Sprintf("the table starts at 0x%x and wraps past the top of memory to 0x%x (size 0x%x), so ld.so applied none of it; the PLT stubs still call _dl_fixup with their index, and it reads the entry at 0x%x plus the index times %d, in the kernel's half or below 0x%x, where nothing can be mapped", start, end, size, start, ent, mmapMinAddr()),
+			Fault: inspect.FaultUnmapped}}
 }
 
 // RunTimeDigits stands in a predicted message for the eight hex digits of

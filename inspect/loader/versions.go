@@ -640,7 +640,13 @@ func (c *checker) matchSymbol(obj *loadedObj, om mem, needed *loadedObj, req ver
 			have := nm.cstring(nm.add(nstrtab, uint64(nameIdx)), "vda_name string")
 			eq, err := strcmpFault(want, have)
 			if err != nil {
-				c.versionFault(needed, err, "the name of the version "+want.s)
+				// The name required is read in the requiring object's
+				// memory, the one defined in the needed object's.
+				in := needed
+				if want.err != nil && err == want.err {
+					in = obj
+				}
+				c.versionFault(in, err, "the name of the version "+want.s)
 				return false
 			}
 			if eq {
