@@ -312,3 +312,35 @@ func TestWrappedFirstFileszImage(t *testing.T) {
 		}
 	}
 }
+
+// A view shifted by a skew that is not a page multiple reads, at each
+// address, the byte the kernel's mapping holds skew further on, page
+// rounding included.
+func TestMapAsKernelShifted(t *testing.T) {
+	base, err := Open(filepath.Join("..", "testdata", "bin", "gcc-nopie"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	base.MapAsKernel()
+	for _, skew := range []uint64{0x10, ^uint64(0x10) + 1, 0x1008} {
+		view, err := Open(filepath.Join("..", "testdata", "bin", "gcc-nopie"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !view.MapAsKernelShifted(base, skew) {
+			t.Fatalf("skew %#x: refused", skew)
+		}
+		for _, m := range base.Image().Maps {
+			for _, a := range []uint64{m.Start, m.Start + 1, m.FileEnd - 1, m.End - 1} {
+				var want, got [1]byte
+				werr := base.Image().ReadAt(want[:], a, "base")
+				gerr := view.Image().ReadAt(got[:], a-skew, "view")
+				if (werr == nil) != (gerr == nil) || want != got {
+					t.Errorf("skew %#x: view at %#x = %v (%v), base at %#x = %v (%v)", skew, a-skew, got, gerr, a, want, werr)
+				}
+			}
+		}
+		view.Close()
+	}
+}

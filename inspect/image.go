@@ -111,6 +111,29 @@ func (f *File) MapAsKernel() {
 	f.image = newImageAs(f, PageSizeFor(f.Machine), true)
 }
 
+// MapAsKernelShifted makes f's image base's, as the kernel maps base, seen
+// through addresses lowered by skew: address A of f reads base's address
+// A+skew, page boundaries and all. It is for a view whose every address
+// is off by an amount that need not be a page multiple (ld.so's l_addr
+// skewed by a moved PT_PHDR), which program headers cannot describe: the
+// kernel maps whole pages. It reports false, changing nothing, when a
+// mapping would wrap around address 0.
+func (f *File) MapAsKernelShifted(base *File, skew uint64) bool {
+	bi := newImageAs(base, PageSizeFor(base.Machine), true)
+	im := &Image{f: base, PageSize: bi.PageSize, byKernel: true}
+	for _, m := range bi.Maps {
+		start, end, fend := m.Start-skew, m.End-skew, m.FileEnd-skew
+		if start > end || fend < start || fend > end {
+			return false
+		}
+		p := *m.Prog
+		p.Vaddr -= skew
+		im.Maps = append(im.Maps, Mapping{Prog: &p, Start: start, End: end, FileEnd: fend})
+	}
+	f.image = im
+	return true
+}
+
 // NewImage builds the loader's view with a given page size.
 func (f *File) NewImage(pageSize uint64) *Image { return newImage(f, pageSize) }
 

@@ -341,7 +341,13 @@ func skewedView(f *inspect.File, skew, ld uint64) (*inspect.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	sf.MapAsKernel()
+	// Segments lowered by a skew that is not a page multiple no longer
+	// start where their pages do; the kernel mapped the real pages, so
+	// the view reads those, moved as a whole (a soak case: PT_PHDR 16
+	// bytes off, and DT_NEEDED read 16 bytes early in .dynstr).
+	if skew&(inspect.PageSizeFor(f.Machine)-1) == 0 || !sf.MapAsKernelShifted(f, skew) {
+		sf.MapAsKernel()
+	}
 	return sf, nil
 }
 

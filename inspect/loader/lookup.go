@@ -411,10 +411,13 @@ func (r *relocator) searchIn(name string, ref *sym, version *foundVersion, typeC
 				}
 				bw = uint64(v)
 			}
+			// x86 shifts by the count modulo the operand's width: 32
+			// from glibc 2.36, whose new_hash is an unsigned int;
+			// before, new_hash was a uint_fast32_t, 64 bits on x86-64,
+			// so a count of 32 to 63 shifts every bit out.
 			h1, h2 := newHash&(wbits-1), (newHash>>(lm.shift&31))&(wbits-1)
-			if lm.shift >= 32 {
-				// x86 shifts by the count modulo 32.
-				h2 = (newHash >> (lm.shift & 31)) & (wbits - 1)
+			if word == 8 && r.minor != 0 && r.minor < 36 {
+				h2 = uint32((uint64(newHash) >> (lm.shift & 63)) & uint64(wbits-1))
 			}
 			if (bw>>h1)&(bw>>h2)&1 != 0 {
 				bucket, err := m.u32(m.add(lm.buckets, 4*uint64(newHash%lm.nbuckets)), "DT_GNU_HASH bucket")
