@@ -54,11 +54,17 @@ type initSource struct {
 	singleAfter    bool // the single function runs after the array (fini)
 	backwards      bool // the array runs from its last entry down (_dl_fini)
 	truncateSize32 bool // the entry count is an unsigned int
+	// sizeTested: the caller skips the array without a size entry
+	// (_dl_init's DT_PREINIT_ARRAY) instead of reading through it.
+	sizeTested bool
 }
 
 // dynSource reads an object's DT_ tags for one kind.
 func dynSource(d *inspect.Dynamic, single, array, size elf.DynTag) initSource {
 	s := initSource{array: inspect.DynTagName(array), truncateSize32: true}
+	if array == elf.DT_PREINIT_ARRAY {
+		s.array = "DT_PREINIT_ARRAY" // 32, which debug/elf names DT_ENCODING
+	}
 	if single != 0 {
 		s.single = inspect.DynTagName(single)
 		s.singleAddr, s.hasSingle = d.Tag(single)
@@ -122,6 +128,9 @@ func (c *checker) calls(f *inspect.File, d *inspect.Dynamic, src initSource) []i
 	var out []initCall
 	if src.hasSingle && !src.singleAfter {
 		out = append(out, initCall{what: src.single, addr: src.singleAddr})
+	}
+	if src.hasArray && !src.hasSize && src.sizeTested {
+		return out
 	}
 	if src.hasArray && !src.hasSize {
 		// l_info[DT_*_ARRAYSZ] is a null pointer: reading its d_val faults.
@@ -255,6 +264,7 @@ func (c *checker) initialisers() {
 	main := c.loaded[0]
 	if !c.dlopen {
 		pre := dynSource(main.dyn, 0, elf.DT_PREINIT_ARRAY, elf.DT_PREINIT_ARRAYSZ)
+		pre.sizeTested = true // _dl_init: preinit_array_size != NULL
 		if c.run(main, c.f, pre, false) {
 			return
 		}

@@ -547,6 +547,10 @@ var namedCases = []struct {
 		Found: "predicted starts (warning versym-index); really \"symbol lookup error: undefined symbol: demo_one, version DEMO_1.0\" under 2.31 only: do_lookup_x shifts new_hash by l_gnu_shift, and new_hash was a uint_fast32_t (64 bits on x86-64) until 2.36 made it an unsigned int, so a count of 38 shifts every bit out under 2.31 and by 6 after; the replay took the count modulo 32 for every release. With the bloom word passed, the lookup reads demo_one's damaged version index past l_versions: undetermined (versym-past-versions)"},
 	{Name: "import-renamed-strlen-7585", Seed: 9600007585, Input: "gcc-nopie", Damage: []string{"dynsym[3].st_name += 0xfffffff9"},
 		Found: "open: predicted starts; really SIGSEGV before main: an import renamed to another ordinary import (the family of import-renamed-fflush-4603)"},
+	{Name: "preinit-without-size-7283", Seed: 9500007283, Input: "clang-lld-nopie", Damage: []string{"dyn[DT_INIT_ARRAY#0].d_tag += 0x7"},
+		Found: "predicted a SIGSEGV reading DT_PREINIT_ARRAYSZ through a null pointer; really starts: DT_INIT_ARRAY became DT_PREINIT_ARRAY (32) without a size, and _dl_init tests preinit_array_size before reading it (call_init and _dl_fini do not test theirs)"},
+	{Name: "import-renamed-printf-4606", Seed: 9500004606, Input: "host-gcc-pie", Damage: []string{"dynsym[1].st_name += 0x7"},
+		Found: "open: predicted starts; really SIGSEGV before main: getenv's dynamic symbol renamed printf (the family of import-renamed-fflush-4603)"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
