@@ -551,6 +551,8 @@ var namedCases = []struct {
 		Found: "predicted a SIGSEGV reading DT_PREINIT_ARRAYSZ through a null pointer; really starts: DT_INIT_ARRAY became DT_PREINIT_ARRAY (32) without a size, and _dl_init tests preinit_array_size before reading it (call_init and _dl_fini do not test theirs)"},
 	{Name: "import-renamed-printf-4606", Seed: 9500004606, Input: "host-gcc-pie", Damage: []string{"dynsym[1].st_name += 0x7"},
 		Found: "open: predicted starts; really SIGSEGV before main: getenv's dynamic symbol renamed printf (the family of import-renamed-fflush-4603)"},
+	{Name: "variable-slot-bound-to-function-5696", Seed: 8000005696, Input: "clang-lld", Damage: []string{"rela[8].r_info.sym = 0x6"},
+		Found: "open: predicted starts; really SIGSEGV before main's output: stdout's GLOB_DAT now names getenv, so main reads getenv's code as the FILE pointer; linkers write GLOB_DATs of functions whose address is taken, and only the code says this slot is read as a variable"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
