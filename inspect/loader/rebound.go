@@ -78,8 +78,7 @@ func (c *checker) reboundFinding(e *reboundCall) Finding {
 // from a GOT slot, testing it and calling through a register. Old crti.o
 // called __gmon_start__@PLT after its test, so that one is judged only
 // where the object's _init shows the newer call.
-func (r *relocator) hookSlot(lm *linkMap, rl reloc, s *sym) *relocFail {
-	name := lm.symName(s).s
+func (r *relocator) hookSlot(lm *linkMap, rl reloc, name string) *relocFail {
 	switch name {
 	case "_ITM_registerTMCloneTable", "_ITM_deregisterTMCloneTable":
 	case "__gmon_start__":
@@ -103,8 +102,7 @@ func (r *relocator) hookSlot(lm *linkMap, rl reloc, s *sym) *relocFail {
 // calls __cxa_finalize through a .plt.got entry that jumps through the
 // GOT slot it tests (lld's and older gcc's call through a PLT slot of
 // their own, which is then this slot, and not judged).
-func (r *relocator) pltSlotRebound(lm *linkMap, rl reloc, s *sym) *relocFail {
-	name := lm.symName(s).s
+func (r *relocator) pltSlotRebound(lm *linkMap, rl reloc, name string) *relocFail {
 	switch name {
 	case "__libc_start_main":
 		if !lm.main || r.c.dlopen {

@@ -1606,7 +1606,11 @@ func (r *relocator) versionOf(lm *linkMap, rl *reloc, hasNdx bool, ndx uint16) (
 
 // lookup replays _dl_lookup_symbol_x for a relocation of lm.
 func (r *relocator) lookup(lm *linkMap, rl *reloc, s *sym, version *foundVersion, class int) (*lookupResult, *relocFail) {
-	name := lm.symName(s)
+	return r.lookupNamed(lm, rl, s, lm.symName(s), version, class)
+}
+
+// lookupNamed is lookup with the symbol's name already read.
+func (r *relocator) lookupNamed(lm *linkMap, rl *reloc, s *sym, name cstr, version *foundVersion, class int) (*lookupResult, *relocFail) {
 	if name.err != nil {
 		return nil, &relocFail{lm: lm, r: rl, what: "reading the symbol's name", err: name.err}
 	}
@@ -1709,9 +1713,11 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 		}
 	}
 	res := &lookupResult{s: s, lm: lm}
+	// The name is read once, for the lookup and for the marks below.
+	name := lm.symName(s)
 	if elf.ST_VISIBILITY(s.other) == elf.STV_DEFAULT {
 		var f *relocFail
-		if res, f = r.lookup(lm, &rl, s, version, classPLT); f != nil {
+		if res, f = r.lookupNamed(lm, &rl, s, name, version, classPLT); f != nil {
 			return f
 		}
 		if res == nil {
@@ -1719,7 +1725,7 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 			if f := r.fixupWrite(lm, rl); f != nil {
 				return f
 			}
-			return r.hookSlot(lm, rl, s)
+			return r.hookSlot(lm, rl, name.s)
 		}
 	}
 	// The binding is written at r_offset whether or not it moved: a
@@ -1728,7 +1734,7 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 	if f := r.fixupWrite(lm, rl); f != nil {
 		return f
 	}
-	if f := r.pltSlotRebound(lm, rl, s); f != nil {
+	if f := r.pltSlotRebound(lm, rl, name.s); f != nil {
 		return f
 	}
 	// The call goes on to what the binding gives: the symbol's object's
