@@ -112,11 +112,20 @@ func (r *relocator) pltSlotRebound(lm *linkMap, rl reloc, name string) *relocFai
 			return nil
 		}
 	case "__cxa_finalize":
-		calls := r.c.calls(lm.f, lm.d, dynSource(lm.d, 0, elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ))
-		if len(calls) == 0 || calls[0].err != nil {
+		// The .plt.got form is GNU ld's, which also writes a RELATIVE
+		// relocation's target into the word: the file's DT_FINI_ARRAY[0]
+		// is __do_global_dtors_aux's link-time address, read without
+		// walking the object's relocations (a big library has hundreds
+		// of thousands).
+		fini, ok := lm.d.Tag(elf.DT_FINI_ARRAY)
+		if !ok || r.word != 8 {
 			return nil
 		}
-		if slot, ok := dtorsSlot(lm, calls[0].addr); !ok || slot == rl.off {
+		var b [8]byte
+		if lm.f.Image().ReadAt(b[:], fini, "DT_FINI_ARRAY[0]") != nil {
+			return nil
+		}
+		if slot, ok := dtorsSlot(lm, lm.f.ByteOrder().Uint64(b[:])); !ok || slot == rl.off {
 			return nil
 		}
 	default:

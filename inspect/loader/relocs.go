@@ -392,10 +392,14 @@ func (r *relocator) boundCall(lm *linkMap, slot uint64, skipNull bool, want, slo
 	if f := r.callThrough(lm, slot, v, skipNull, slotName, what, site, nil); f != nil {
 		return f
 	}
-	if v.def != nil && v.ref != nil && !v.mangled && !(skipNull && v.null()) {
-		if name := lm.symName(v.ref).s; name != want {
+	if v.def != nil && v.ref != 0 && !v.mangled && !(skipNull && v.null()) {
+		ref, err := lm.readSym(v.ref)
+		if err != nil {
+			return nil
+		}
+		if name := lm.symName(ref).s; name != want {
 			return &relocFail{lm: lm, what: what, site: site, err: &reboundCall{obj: lm.obj.name, slot: slot, slotName: slotName, want: want,
-				got: name, sym: v.ref.index, def: v.def.lm.obj.name, site: site}}
+				got: name, sym: v.ref, def: v.def.lm.obj.name, site: site}}
 		}
 	}
 	return nil
@@ -1468,7 +1472,7 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	r.overflow32(lm, rl, s, res)
 	r.observeFuncTarget(lm, rl, res)
 	if t.full && size == r.word && (rl.typ == t.globDat || rl.typ == t.jumpSlot || rl.typ == uint32(elf.R_X86_64_64)) {
-		v := slotValue{def: res, ref: s}
+		v := slotValue{def: res, ref: rl.sym}
 		// R_X86_64_64 is S + A; GLOB_DAT and JUMP_SLOT were S + A too
 		// until glibc 2.36 ignored their addend.
 		if rl.typ == uint32(elf.R_X86_64_64) || (r.minor != 0 && r.minor < 36) {
@@ -1500,8 +1504,11 @@ func (v slotValue) null() bool {
 // definition's address (0 for a weak undefined symbol, def nil) plus the
 // addend ld.so added.
 type slotValue struct {
-	def    *lookupResult
-	ref    *sym // the symbol the relocation names, in its own object
+	def *lookupResult
+	// ref is the index of the symbol the relocation names, in its own
+	// object: an index, not the entry, so the map of every bound word
+	// keeps no symbol alive.
+	ref    uint64
 	addend uint64
 	// unknown: the glibc release, which decides whether the addend was
 	// added, is not known; mangled: a later write changed part of it
