@@ -18,9 +18,9 @@ import (
 // slots only for the function the start files name, so the relocation's
 // symbol index or the symbol's name was damaged.
 type reboundCall struct {
-	obj, slotName, want, got, def, site string
-	slot                                uint64
-	sym                                 uint64
+	obj, slotName, want, got, def string
+	slot                          uint64
+	sym                           uint64
 	// plt: a PLT slot of the program's own calls, not a start file's.
 	plt bool
 }

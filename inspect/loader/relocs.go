@@ -399,7 +399,7 @@ func (r *relocator) boundCall(lm *linkMap, slot uint64, skipNull bool, want, slo
 		}
 		if name := lm.symName(ref).s; name != want {
 			return &relocFail{lm: lm, what: what, site: site, err: &reboundCall{obj: lm.obj.name, slot: slot, slotName: slotName, want: want,
-				got: name, sym: v.ref, def: v.def.lm.obj.name, site: site}}
+				got: name, sym: v.ref, def: v.def.lm.obj.name}}
 		}
 	}
 	return nil
