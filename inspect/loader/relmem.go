@@ -49,6 +49,8 @@ type damageSeen struct {
 	// nonzero the bytes outside them that a misaligned write surely
 	// left non-zero (crtguard.go).
 	targets, nonzero map[uint64]bool
+	// hash is the object's DT_HASH, once read (renamed.go).
+	hash *sysvHash
 }
 
 func (r *relocator) seen(lm *linkMap) *damageSeen {

@@ -1435,6 +1435,9 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		return f
 	}
 	r.selfBound(lm, rl, s, res)
+	if res != nil {
+		r.observeRenamed(lm, rl, s, lm.symName(s))
+	}
 	size, known := t.size[rl.typ]
 	if !t.full {
 		size, known = r.word, true
@@ -1744,6 +1747,7 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 	if f := r.pltSlotRebound(lm, rl, name.s); f != nil {
 		return f
 	}
+	r.observeRenamed(lm, rl, s, name)
 	// The call goes on to what the binding gives: the symbol's object's
 	// load address plus st_value (an IFUNC's resolver picks the target,
 	// which is not replayed).

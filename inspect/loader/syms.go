@@ -372,6 +372,8 @@ func (d relocDamage) kind() string {
 	switch d.code {
 	case "symbol-undefined-visibility", "symbol-undefined-local", "copy-size-short":
 		return "against a symbol that no linker writes"
+	case "reloc-symbol-renamed":
+		return "against a symbol whose name was changed after linking"
 	}
 	return "that no linker writes"
 }

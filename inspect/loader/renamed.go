@@ -1,0 +1,137 @@
+package loader
+
+import (
+	"debug/elf"
+	"fmt"
+)
+
+// A symbol whose name was changed after linking (its st_name now points
+// at another string of DT_STRTAB, or the string itself was rewritten)
+// binds to another definition than the one the code that uses it was
+// built for: printf's PLT slot, renamed fflush, runs fflush with a
+// format string for a FILE. ld.so looks the new name up and binds it
+// without complaint, so none of its reads tells the damage. The SysV
+// hash table does, when the object has one beside DT_GNU_HASH (lld
+// writes both; ld.so then reads only DT_GNU_HASH, which does not list
+// imports): a linker puts every symbol, imports too, in the chain of the
+// bucket its name hashes to. It is a mark, read to withhold a
+// prediction, never to make one (docs/decisions.md, "What the start
+// files call is evidence").
+
+// sysvHash is an object's SysV hash table: its header, read once, and
+// where it puts each symbol, read only when a bound import is missing
+// from its name's chain.
+type sysvHash struct {
+	ok              bool // the object has a table whose header was read
+	buckets, chain  uint64
+	nbucket, nchain uint32
+	placeRead       bool
+	// bucketOf is the bucket whose chain holds each symbol, nil when the
+	// table is not whole: a chain that loops, leaves the table or meets
+	// another, or a symbol in none. Only a whole table says that a
+	// symbol outside its name's chain was renamed rather than the table
+	// damaged.
+	bucketOf []uint32
+}
+
+// observeRenamed looks at the name of an import a relocation bound
+// (eagerly in elf_machine_rela, or lazily in _dl_fixup). Only imports
+// are looked at: they are what the program calls in other objects, and
+// a big library's relocations of its own symbols (libLLVM's tens of
+// thousands) would each pay a chain walk.
+func (r *relocator) observeRenamed(lm *linkMap, rl reloc, s *sym, name cstr) {
+	if !r.types.full || lm.f.Machine != elf.EM_X86_64 || rl.sym == 0 || s.shndx != uint16(elf.SHN_UNDEF) || name.err != nil {
+		return
+	}
+	t := r.hashTable(lm)
+	if !t.ok || rl.sym >= uint64(t.nchain) {
+		return
+	}
+	m := lm.m
+	want := dlElfHash(name.s) % t.nbucket
+	idx, err := m.u32(m.add(t.buckets, 4*uint64(want)), "DT_HASH bucket")
+	for n := uint32(0); err == nil && idx != 0 && n < t.nchain; n++ {
+		if uint64(idx) == rl.sym || r.spend() {
+			return
+		}
+		idx, err = m.u32(m.add(t.chain, 4*uint64(idx)), "DT_HASH chain")
+	}
+	if err != nil {
+		return
+	}
+	place := r.hashPlaces(lm, t)
+	if place == nil {
+		return
+	}
+	got := place[rl.sym]
+	// The damage is the symbol's entry, which is where Next points.
+	r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-symbol-renamed", at: m.add(lm.symtab, rl.sym*symSize(lm.f)),
+		what: fmt.Sprintf("%s (%s) names symbol %d, now called %s, whose name hashes to bucket %d of DT_HASH; the linker put the symbol in bucket %d's chain, and the table is otherwise whole (each of its %d symbols in one chain): the symbol's name was changed after linking",
+			entryAt(lm, rl), typeName(rl.typ), rl.sym, name.s, want, got, t.nchain-1),
+		changed: fmt.Sprintf("the word at 0x%x is bound to %s, not to the symbol the code that uses it was built for", rl.off, name.s)})
+}
+
+// hashTable reads the header of lm's SysV hash table once.
+func (r *relocator) hashTable(lm *linkMap) *sysvHash {
+	seen := r.seen(lm)
+	if seen.hash != nil {
+		return seen.hash
+	}
+	t := &sysvHash{}
+	seen.hash = t
+	h, ok := lm.d.Tag(elf.DT_HASH)
+	if !ok {
+		return t
+	}
+	m := lm.m
+	nb, err1 := m.u32(h, "DT_HASH nbucket")
+	nc, err2 := m.u32(m.add(h, 4), "DT_HASH nchain")
+	if err1 != nil || err2 != nil || nb == 0 {
+		return t
+	}
+	t.ok, t.nbucket, t.nchain = true, nb, nc
+	t.buckets, t.chain = m.add(h, 8), m.add(h, 8+4*uint64(nb))
+	return t
+}
+
+// hashPlaces reads the whole table once and says which bucket's chain
+// holds each symbol, or nil when the table is not whole. The words are
+// read one by one through the object's memory, so the header sizes
+// nothing before its last chain word is known to be there.
+func (r *relocator) hashPlaces(lm *linkMap, t *sysvHash) []uint32 {
+	if t.placeRead {
+		return t.bucketOf
+	}
+	t.placeRead = true
+	m, nb, nc := lm.m, t.nbucket, t.nchain
+	if _, err := m.u32(m.add(t.chain, 4*uint64(nc-1)), "DT_HASH chain"); err != nil {
+		return nil
+	}
+	// The last chain word is mapped, so nc words are bytes of the file:
+	// the table below is no larger than four times the file.
+	place := make([]uint32, nc)
+	const none = ^uint32(0)
+	for i := range place {
+		place[i] = none
+	}
+	placed := uint32(0)
+	for b := uint32(0); b < nb; b++ {
+		idx, err := m.u32(m.add(t.buckets, 4*uint64(b)), "DT_HASH bucket")
+		for err == nil && idx != 0 {
+			if idx >= nc || place[idx] != none || r.spend() {
+				return nil // leaves the table, loops or meets another chain
+			}
+			place[idx] = b
+			placed++
+			idx, err = m.u32(m.add(t.chain, 4*uint64(idx)), "DT_HASH chain")
+		}
+		if err != nil {
+			return nil
+		}
+	}
+	if placed != nc-1 {
+		return nil // a symbol in no chain
+	}
+	t.bucketOf = place
+	return place
+}
