@@ -787,6 +787,19 @@ func (c *checker) startup() {
 	if !c.dlopen && !c.initPaths(f) {
 		return
 	}
+	// Since glibc 2.32 dl_main looks for DT_AUDIT and DT_DEPAUDIT next
+	// (audit_list_add_dynamic_tag), and reads the string table's address
+	// before it tests whether either is there: Debian's 2.36 and 2.41
+	// builds load it unconditionally, so a program without DT_STRTAB
+	// faults there whatever else its table has.
+	if !c.dlopen && c.model().atLeast(32) && !c.info.has(elf.DT_STRTAB) {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "strtab-missing",
+			Summary:  "the program's dynamic table has no DT_STRTAB: ld.so reads the string table's address through a null pointer when it looks for audit libraries (DT_AUDIT), whether or not the program names any",
+			Evidence: []string{fmt.Sprintf("%d dynamic entries read before DT_NULL at vaddr 0x%x; none is DT_STRTAB", len(d.Entries), d.Addr)},
+			Outcome:  OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main (audit_list_add_dynamic_tag, in dl_main)",
+			Next: "the dynamic table was cut short (a truncated file?), overwritten, or is read from the wrong place (see the findings above): compare with the pristine file using `elfdoctor diff`"})
+		return
+	}
 	if s, ok := c.info.slot[elf.DT_DEBUG]; ok && !c.dynamicWrite(f, d, s, "") {
 		return
 	}

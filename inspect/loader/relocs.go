@@ -781,6 +781,13 @@ func dynBase(f *inspect.File) uint64 {
 // relocateObject replays _dl_relocate_object for one object.
 func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 	d := lm.d
+	// Before glibc 2.35 _dl_relocate_object reads the string table's
+	// address first thing (elf/dl-reloc.c, for RESOLVE_MAP), whether or
+	// not a name is ever looked up: bullseye's 2.31 faults there on an
+	// object without DT_STRTAB. 2.35 reads it only for a lookup.
+	if r.minor != 0 && r.minor < 35 && !lm.hasStrtab {
+		return &relocFail{lm: lm, what: "reading the string table's address as relocation starts (_dl_relocate_object)", err: nullRead(elf.DT_STRTAB)}
+	}
 	lazy := r.lazy && !bindNow(d)
 	_, textrel := d.Tag(elf.DT_TEXTREL)
 	textrel = textrel || d.Flags&elf.DF_TEXTREL != 0

@@ -1,0 +1,124 @@
+package loader
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
+// phdrAgain replays the loop _dl_map_object_from_fd (elf/dl-load.c) runs
+// over a library's program headers once it is mapped, since glibc 2.33
+// ("process program headers again after load segments are mapped"):
+// l_phdr[l_phnum-1] down to l_phdr[0], each p_type read, and a PT_NOTE
+// or PT_GNU_PROPERTY handed on to have its notes read. l_phdr is ld.so's
+// own copy of the headers it read from the file, unless the library has
+// a PT_PHDR: then it is the last one's p_vaddr plus the load address,
+// read in the library's memory. Linkers give a library no PT_PHDR, so
+// one made by damage (a p_type changed to 6) points the loop at whatever
+// the library maps there, or at a hole between its segments, which
+// _dl_map_segments left PROT_NONE. It returns false when ld.so stops.
+func (c *checker) phdrAgain(o *loadedObj, f *inspect.File) bool {
+	e := o.lib
+	if e == nil || !c.model().atLeast(33) {
+		return true
+	}
+	var phdr *inspect.Prog
+	for i := range e.progs {
+		if e.progs[i].Type == elf.PT_PHDR {
+			phdr = &e.progs[i]
+		}
+	}
+	if phdr == nil {
+		return true
+	}
+	ent := uint64(56)
+	if f.Class == elf.ELFCLASS32 {
+		ent = 32
+	}
+	file := map[int]*inspect.Prog{}
+	for i := range e.progs {
+		file[e.progs[i].Index] = &e.progs[i]
+	}
+	base := filepath.Base(o.path)
+	im, bo := f.Image(), f.ByteOrder()
+	for i := e.phnum - 1; i >= 0; i-- {
+		addr, ok := addNoOverflow(phdr.Vaddr, uint64(i)*ent)
+		if !ok {
+			return true // ld.so's address wraps as well: not judged
+		}
+		what := fmt.Sprintf("program header %d of %s at l_phdr", i, base)
+		var b [56]byte
+		err := im.ReadAt(b[:4], addr, what)
+		typ := elf.ProgType(bo.Uint32(b[:]))
+		if err == nil && (typ == elf.PT_NOTE || typ == elf.PT_GNU_PROPERTY) {
+			err = im.ReadAt(b[:ent], addr, what)
+		}
+		if err != nil {
+			sig := faultSignal(err)
+			ev := []string{err.Error()}
+			if lo, hi, ok := loadSpan(e.progs); ok && addr >= lo && addr < hi {
+				ev = append(ev, fmt.Sprintf("0x%x lies in the 0x%x-0x%x ld.so reserved for the library, between its segments, where _dl_map_segments left the pages PROT_NONE", addr, lo, hi))
+			}
+			c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-phdr-unreadable", Object: o.name,
+				Summary: fmt.Sprintf("ld.so maps %s, then reads its program headers again where its PT_PHDR (program header %d) says they are, at 0x%x, and nothing can be read there", base, phdr.Index, phdr.Vaddr),
+				Evidence: append(ev,
+					fmt.Sprintf("glibc 2.33 and later walk the %d headers at l_phdr from the last; l_phdr is PT_PHDR's p_vaddr plus the load address, and a linker gives a library no PT_PHDR (ld.so then reads its own copy of the file's headers)", e.phnum)),
+				Outcome: OutcomeCrash, Signal: sig, Message: sig + " in ld.so while loading " + o.name + ", before main (_dl_map_object_from_fd)",
+				Next: fmt.Sprintf("%s's program headers were damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`", base)})
+			return false
+		}
+		if typ != elf.PT_NOTE && typ != elf.PT_GNU_PROPERTY {
+			continue
+		}
+		if p := file[i]; p != nil && p.Type == typ && sameNoteHeader(p, b[:ent], f.Class, bo) {
+			continue
+		}
+		// A note segment the file's headers do not have: ld.so reads
+		// notes where it says, which the replay of the file's own
+		// notes (isa.go) does not follow.
+		possible := []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash}
+		if c.dlopen {
+			possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
+		}
+		c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-phdr-elsewhere", Object: o.name,
+			Outcome: OutcomeUndetermined, Possible: possible,
+			Summary: fmt.Sprintf("undetermined: ld.so maps %s, then reads its program headers again where its PT_PHDR (program header %d) says they are, at 0x%x, and entry %d there is a %s the file's headers do not have: ld.so reads its notes where that entry says, which is not replayed", base, phdr.Index, phdr.Vaddr, i, typ),
+			Evidence: []string{fmt.Sprintf("%s: p_type %s", what, typ),
+				"a linker gives a library no PT_PHDR; without one ld.so reads its own copy of the file's headers"},
+			Next: fmt.Sprintf("%s's program headers were damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`", base)})
+		return false
+	}
+	return true
+}
+
+// sameNoteHeader says whether raw, a program header read from memory,
+// gives the note reads what p, the file's, gives: p_vaddr, p_memsz and
+// p_align.
+func sameNoteHeader(p *inspect.Prog, raw []byte, class elf.Class, bo binary.ByteOrder) bool {
+	if class == elf.ELFCLASS32 {
+		return uint64(bo.Uint32(raw[8:])) == p.Vaddr && uint64(bo.Uint32(raw[20:])) == p.Memsz && uint64(bo.Uint32(raw[28:])) == p.Align
+	}
+	return bo.Uint64(raw[16:]) == p.Vaddr && bo.Uint64(raw[40:]) == p.Memsz && bo.Uint64(raw[48:]) == p.Align
+}
+
+// loadSpan is the address range _dl_map_segments reserves for an object:
+// its first PT_LOAD's page to its last one's end.
+func loadSpan(progs []inspect.Prog) (lo, hi uint64, ok bool) {
+	var first, last *inspect.Prog
+	for i := range progs {
+		if progs[i].Type == elf.PT_LOAD {
+			if first == nil {
+				first = &progs[i]
+			}
+			last = &progs[i]
+		}
+	}
+	if first == nil {
+		return 0, 0, false
+	}
+	hi, ok = addNoOverflow(last.Vaddr, last.Memsz)
+	return first.Vaddr &^ 0xfff, hi, ok && hi > first.Vaddr&^0xfff
+}
