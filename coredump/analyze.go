@@ -31,6 +31,11 @@ type Options struct {
 	HTTPClient *http.Client
 	// NoCheck skips running loader.Check on the executable.
 	NoCheck bool
+	// Root is the file system the process ran in (a container's or a
+	// chroot's root, as gdb's sysroot): the paths the core names are
+	// read under it, its usr/lib/debug is searched first, and the
+	// executable is checked against it. Empty means /.
+	Root string
 	// Journalctl and Coredumpctl are the programs AnalyzeJournal runs;
 	// empty means the ones in PATH.
 	Journalctl, Coredumpctl string
@@ -123,6 +128,7 @@ func AnalyzeCore(ctx context.Context, c *Core, opts Options) (res *Analysis, err
 		ctx = context.Background()
 	}
 	a := &analyzer{ctx: ctx, opts: opts, core: c}
+	c.root = opts.Root
 	a.res = &Analysis{Core: c.Path, Machine: c.Machine.String(), Process: c.Process, Signal: c.Signal,
 		Auxv: AuxvInfo{Base: c.Auxv.Base, Entry: c.Auxv.Entry, Phdr: c.Auxv.Phdr}}
 	if c.Auxv.Execfn != 0 {

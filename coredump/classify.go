@@ -339,7 +339,11 @@ func (a *analyzer) exeFinding(loaderCrash bool) bool {
 	if path == "" {
 		return false
 	}
-	res, err := loader.Check(path, loader.CheckOptions{Getenv: a.getenv})
+	opts := loader.CheckOptions{Getenv: a.getenv, Root: a.opts.Root}
+	if a.opts.Exe == "" {
+		path = underRoot(a.opts.Root, path)
+	}
+	res, err := loader.Check(path, opts)
 	if err != nil {
 		a.warn(fmt.Sprintf("check %s: %v", path, err))
 		return false

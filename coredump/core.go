@@ -48,6 +48,11 @@ type Core struct {
 	cutReads int
 	closer   io.Closer
 	open     map[string]*os.File
+	// refused are mapped paths whose file is another build than the
+	// process mapped (Module.checkBytes): nothing is read from them.
+	refused map[string]error
+	// root is Options.Root: the paths NT_FILE names are read under it.
+	root string
 
 	// Address indexes over Loads (whole and dumped part) and Files,
 	// built on first use.

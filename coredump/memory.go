@@ -4,7 +4,9 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"os"
+	"path/filepath"
 
 	"github.com/elfdoctor/elfdoctor/internal/safeopen"
 )
@@ -145,6 +147,9 @@ const maxOpenFiles = 64
 func (c *Core) mappedFile(path string) (*os.File, error) {
 	if f, ok := c.open[path]; ok {
 		if f == nil {
+			if why := c.refused[path]; why != nil {
+				return nil, why
+			}
 			return nil, os.ErrNotExist
 		}
 		return f, nil
@@ -159,7 +164,7 @@ func (c *Core) mappedFile(path string) (*os.File, error) {
 	// opened, and only an ELF file is read, since what is read may be
 	// printed (as the faulting instruction's bytes) and a core may name
 	// /etc/shadow.
-	f, err := safeopen.Regular(path)
+	f, err := safeopen.Regular(underRoot(c.root, path))
 	if err == nil {
 		var magic [4]byte
 		if _, rerr := f.ReadAt(magic[:], 0); rerr != nil || string(magic[:]) != "\x7fELF" {
@@ -169,4 +174,34 @@ func (c *Core) mappedFile(path string) (*os.File, error) {
 	}
 	c.open[path] = f // nil on error: do not retry a missing file
 	return f, err
+}
+
+// refuseFile keeps path's bytes out of every later read: the file there
+// is not the one the process mapped.
+func (c *Core) refuseFile(path string, why error) {
+	if c.open == nil {
+		c.open = map[string]*os.File{}
+	}
+	if f := c.open[path]; f != nil {
+		f.Close()
+	}
+	c.open[path] = nil
+	if c.refused == nil {
+		c.refused = map[string]error{}
+	}
+	c.refused[path] = why
+}
+
+// underRoot is where path, as a process that ran in root saw it, is on
+// this machine. Symbolic links are resolved inside root, as the process
+// resolved them (an absolute link in a container points into the
+// container), with lstat and readlink only, so nothing is opened.
+func underRoot(root, path string) string {
+	if root == "" || root == "/" {
+		return path
+	}
+	if j, err := securejoin.SecureJoin(root, path); err == nil {
+		return j
+	}
+	return filepath.Join(root, path)
 }

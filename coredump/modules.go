@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/dwarf"
 	"debug/elf"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -116,7 +117,7 @@ func (a *analyzer) buildModules() {
 		if m.file != nil {
 			continue // opened by auxModules or linkMapModules
 		}
-		path := m.Path
+		path := underRoot(a.opts.Root, m.Path)
 		if m.Executable && a.opts.Exe != "" {
 			path = a.opts.Exe
 		}
@@ -125,7 +126,8 @@ func (a *analyzer) buildModules() {
 		// "PATH (deleted)" in NT_FILE. The file now at PATH is still the
 		// best source of names when it is the same build, which the
 		// first-page comparison below tells.
-		if trimmed, ok := strings.CutSuffix(path, " (deleted)"); err != nil && ok {
+		if trimmed, ok := strings.CutSuffix(m.Path, " (deleted)"); err != nil && ok && path != a.opts.Exe {
+			trimmed = underRoot(a.opts.Root, trimmed)
 			if err = a.openModule(m, trimmed); err == nil {
 				a.warn(fmt.Sprintf("%s was deleted or replaced while the process ran; names and code are read from the file now at %s", m.Path, trimmed))
 			}
@@ -219,7 +221,7 @@ func (a *analyzer) auxModules() {
 			}
 			path := string(bytes.TrimRight(b, "\x00"))
 			m := &Module{Path: path, Loader: true}
-			if err := a.openModule(m, path); err == nil && a.placeByAux(m) {
+			if err := a.openModule(m, underRoot(a.opts.Root, path)); err == nil && a.placeByAux(m) {
 				a.modules = append(a.modules, m)
 			} else {
 				m.close()
@@ -287,7 +289,7 @@ func (a *analyzer) linkMapModules() {
 			continue
 		}
 		m := &Module{Path: name}
-		if err := a.openModule(m, name); err != nil {
+		if err := a.openModule(m, underRoot(a.opts.Root, name)); err != nil {
 			m.close()
 			m.Err = err.Error()
 			a.modules = append(a.modules, m)
@@ -429,9 +431,92 @@ func (m *Module) checkBytes(c *Core) {
 	}
 	onDisk := make([]byte, n)
 	k, _ := m.osf.ReadAt(onDisk, 0)
-	if i := firstDiff(inCore, onDisk[:k]); i >= 0 {
-		m.Mismatch = fmt.Sprintf("byte %#x of the file's first page differs between the core and %s; the file was changed after the crash, so names and code read from it may be wrong", i, m.Path)
+	i := firstDiff(inCore, onDisk[:k])
+	if i < 0 {
+		return
 	}
+	// The process's own build-id, from the headers and notes the core
+	// holds, tells a file patched after the crash (same build) from
+	// another build at the same path: a core made in a container or a
+	// chroot names files inside it, and the host's files at those paths
+	// are its own builds. Another build's symbols, unwind tables and
+	// code would name and explain the crash wrongly, so none is read.
+	if core := pageBuildID(inCore); core != "" && m.BuildID != "" && core != m.BuildID {
+		m.Mismatch = fmt.Sprintf("%s is another build than the one the process mapped (build-id %s on disk, %s in the core): no name, unwind table or code is read from it; a core made in a container or chroot names the files inside it: give that file system with --root", underRoot(c.root, m.Path), m.BuildID, core)
+		m.Err = fmt.Sprintf("another build: build-id %s on disk, %s in the core", m.BuildID, core)
+		m.BuildID = core
+		m.detach()
+		c.refuseFile(m.Path, fmt.Errorf("%s is %s", m.Path, m.Err))
+		return
+	}
+	m.Mismatch = fmt.Sprintf("byte %#x of the file's first page differs between the core and %s; the file was changed after the crash, so names and code read from it may be wrong", i, m.Path)
+}
+
+// detach forgets the module's file: nothing is read from it any more.
+func (m *Module) detach() {
+	if m.osf != nil {
+		m.osf.Close()
+	}
+	m.osf, m.file, m.sections, m.Bias = nil, nil, nil, 0
+	m.symLoader, m.debugLoader = nil, nil
+}
+
+// pageBuildID reads the GNU build-id from an ELF file's first page as the
+// core holds it: the ELF header, the program headers and the notes that
+// lie inside the page. It returns "" when they do not.
+func pageBuildID(b []byte) string {
+	if len(b) < 52 || string(b[:4]) != elf.ELFMAG {
+		return ""
+	}
+	var bo binary.ByteOrder
+	switch elf.Data(b[elf.EI_DATA]) {
+	case elf.ELFDATA2LSB:
+		bo = binary.LittleEndian
+	case elf.ELFDATA2MSB:
+		bo = binary.BigEndian
+	default:
+		return ""
+	}
+	var phoff, phent, phnum uint64
+	switch elf.Class(b[elf.EI_CLASS]) {
+	case elf.ELFCLASS64:
+		if len(b) < 64 {
+			return ""
+		}
+		phoff, phent, phnum = bo.Uint64(b[32:]), uint64(bo.Uint16(b[54:])), uint64(bo.Uint16(b[56:]))
+	case elf.ELFCLASS32:
+		phoff, phent, phnum = uint64(bo.Uint32(b[28:])), uint64(bo.Uint16(b[42:])), uint64(bo.Uint16(b[44:]))
+	default:
+		return ""
+	}
+	is64 := elf.Class(b[elf.EI_CLASS]) == elf.ELFCLASS64
+	size := uint64(len(b))
+	for i := uint64(0); i < phnum; i++ {
+		at := phoff + i*phent
+		if phent < 32 || at > size || size-at < phent || (is64 && phent < 56) {
+			return ""
+		}
+		h := b[at:]
+		var off, filesz uint64
+		if is64 {
+			if elf.ProgType(bo.Uint32(h)) != elf.PT_NOTE {
+				continue
+			}
+			off, filesz = bo.Uint64(h[8:]), bo.Uint64(h[32:])
+		} else {
+			if elf.ProgType(bo.Uint32(h)) != elf.PT_NOTE {
+				continue
+			}
+			off, filesz = uint64(bo.Uint32(h[4:])), uint64(bo.Uint32(h[16:]))
+		}
+		if off > size || filesz > size-off {
+			continue
+		}
+		if id := noteBuildID(b[off:off+filesz], bo); id != "" {
+			return id
+		}
+	}
+	return ""
 }
 
 func firstDiff(a, b []byte) int {
@@ -456,18 +541,26 @@ func buildID(f *elf.File) string {
 		if _, err := p.ReadAt(b, 0); err != nil {
 			continue
 		}
-		for pos := 0; pos+12 <= len(b); {
-			namesz, descsz, typ := int(f.ByteOrder.Uint32(b[pos:])), int(f.ByteOrder.Uint32(b[pos+4:])), f.ByteOrder.Uint32(b[pos+8:])
-			name := pos + 12
-			desc := name + (namesz+3)&^3
-			if namesz < 0 || descsz < 0 || desc > len(b) || descsz > len(b)-desc {
-				break
-			}
-			if typ == 3 && string(b[name:name+namesz]) == "GNU\x00" {
-				return hex.EncodeToString(b[desc : desc+descsz])
-			}
-			pos = desc + (descsz+3)&^3
+		if id := noteBuildID(b, f.ByteOrder); id != "" {
+			return id
 		}
+	}
+	return ""
+}
+
+// noteBuildID finds the NT_GNU_BUILD_ID note among the notes in b.
+func noteBuildID(b []byte, bo binary.ByteOrder) string {
+	for pos := 0; pos+12 <= len(b); {
+		namesz, descsz, typ := uint64(bo.Uint32(b[pos:])), uint64(bo.Uint32(b[pos+4:])), bo.Uint32(b[pos+8:])
+		name := uint64(pos) + 12
+		desc := name + (namesz+3)&^3
+		if desc > uint64(len(b)) || descsz > uint64(len(b))-desc {
+			break
+		}
+		if typ == 3 && namesz == 4 && string(b[name:name+4]) == "GNU\x00" {
+			return hex.EncodeToString(b[desc : desc+descsz])
+		}
+		pos = int(desc + (descsz+3)&^3)
 	}
 	return ""
 }

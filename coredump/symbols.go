@@ -241,6 +241,9 @@ func (a *analyzer) debugDirs() []string {
 		add(l)
 	}
 	if len(dirs) == 0 {
+		if a.opts.Root != "" && a.opts.Root != "/" {
+			add(filepath.Join(a.opts.Root, "usr", "lib", "debug"))
+		}
 		add("/usr/lib/debug")
 	}
 	add(a.getenv("NIX_DEBUG_INFO_DIRS"))

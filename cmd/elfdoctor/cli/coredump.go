@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +14,7 @@ import (
 func newCoredumpCmd(g *globalOpts) *cobra.Command {
 	var (
 		exe       string
+		root      string
 		debugDirs []string
 		noCheck   bool
 		journal   bool
@@ -36,6 +38,11 @@ named even when the loader died before that list existed. Names come from
 When the executable is on disk, elfdoctor check runs on it and its
 finding is shown next to the frames.
 
+A core made in a container or a chroot names the files inside it; the
+files at those paths here are often other builds. A file whose build-id
+differs from the one the core records is not read at all (its names
+would be another build's); give the process's file system with --root.
+
 With --journal, the crash is looked up in the journal the way coredumpctl
 does (a PID, a command name, an executable, a core file under
 /var/lib/systemd/coredump, or a FIELD=VALUE match; the newest crash when
@@ -48,7 +55,7 @@ with what the journal knows and how to keep the next one.
 Exit status: 1 when a crash was explained (or, with --journal, recorded
 without a core), 0 when the core records no signal, 2 when CORE cannot be
 read or the journal has no matching crash.`,
-		Example: "  elfdoctor coredump core\n  elfdoctor coredump --exe ./app /var/lib/systemd/coredump/core.app.1000.zst\n  elfdoctor coredump --journal app",
+		Example: "  elfdoctor coredump core\n  elfdoctor coredump --root /srv/container/rootfs core\n  elfdoctor coredump --exe ./app /var/lib/systemd/coredump/core.app.1000.zst\n  elfdoctor coredump --journal app",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if journal {
 				if len(args) > 1 {
@@ -60,6 +67,16 @@ read or the journal has no matching crash.`,
 		},
 		RunE: withSignals(func(cmd *cobra.Command, args []string) error {
 			opts := coredump.Options{Exe: exe, DebugDirs: debugDirs, Getenv: g.getenv, NoCheck: noCheck}
+			if root != "" {
+				if err := flagPath("root", root, true); err != nil {
+					return err
+				}
+				abs, err := filepath.Abs(root)
+				if err != nil {
+					return &exitError{code: exitTrouble, msg: "--root: " + err.Error()}
+				}
+				opts.Root = abs
+			}
 			var (
 				a    *coredump.Analysis
 				err  error
@@ -97,6 +114,7 @@ read or the journal has no matching crash.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&exe, "exe", "", "the executable that crashed (`FILE`; default: the path in the core)")
+	f.StringVar(&root, "root", "", "the file system the process ran in (`DIR`: a container's or chroot's root, as gdb's sysroot): the files the core names are read under it, and its usr/lib/debug is searched first")
 	f.StringArrayVar(&debugDirs, "debug-dir", nil, "where separate debug files are, as gdb's debug-file-directory (`DIR`: repeatable or colon-separated; DIR/.build-id is searched, or a .build-id directory itself; default /usr/lib/debug, then NIX_DEBUG_INFO_DIRS, then DEBUGINFOD_URLS)")
 	f.BoolVar(&noCheck, "no-check", false, "do not run elfdoctor check on the executable")
 	f.BoolVar(&journal, "journal", false, "find the crash in systemd-coredump's journal records (needs journalctl; coredumpctl for cores stored in the journal)")
