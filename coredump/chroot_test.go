@@ -105,3 +105,37 @@ func TestCoreFromAnotherRoot(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPageBuildID feeds the build-id reader what a core holds of a
+// mapped file's first page, seeded with the first pages of this
+// machine's loader and libc and of a test program: it must not panic,
+// and a build-id it finds lies within the page.
+func FuzzPageBuildID(f *testing.F) {
+	for _, p := range []string{"/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6", filepath.Join("testdata", "src", "strlen.c")} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b[:min(len(b), 4096)])
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if id := pageBuildID(b); len(id) > 2*len(b) {
+			t.Fatalf("build-id %s from %d bytes", id, len(b))
+		}
+	})
+}
+
+// TestPageBuildID: the build-id read from a file's first page, as a
+// core holds it, is the one debug/elf reads from the whole file.
+func TestPageBuildID(t *testing.T) {
+	for _, p := range []string{"/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := pageBuildID(b[:4096]), fileBuildID(p); got != want || got == "" {
+			t.Errorf("%s: %q from the first page, %q from the file", p, got, want)
+		}
+		if got := pageBuildID(b[:100]); got != "" {
+			t.Errorf("%s: %q from 100 bytes, which hold no note", p, got)
+		}
+	}
+}
