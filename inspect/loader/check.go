@@ -358,7 +358,7 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 		}
 		res.finish()
 	}()
-	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.startup, c.rtldNameRead, c.dependencies, c.versions, c.staticTLS, c.isaLevel, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
+	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.startup, c.rtldNameRead, c.dependencies, c.versions, c.prelink, c.staticTLS, c.isaLevel, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
 		if c.stop {
 			break
 		}
@@ -800,6 +800,9 @@ func (c *checker) startup() {
 			Next: "the dynamic table was cut short (a truncated file?), overwritten, or is read from the wrong place (see the findings above): compare with the pristine file using `elfdoctor diff`"})
 		return
 	}
+	if !c.dlopen && c.model().atLeast(32) && !c.auditTags(f) {
+		return
+	}
 	if s, ok := c.info.slot[elf.DT_DEBUG]; ok && !c.dynamicWrite(f, d, s, "") {
 		return
 	}
@@ -1083,4 +1086,106 @@ func (c *checker) payload() {
 		fd.Message = fmt.Sprintf("an error from the %s runtime about its application", r.Name)
 	}
 	c.add(fd)
+}
+
+// Tags of elf.h that debug/elf does not name.
+const (
+	dtAudit    elf.DynTag = 0x6ffffefc
+	dtDepAudit elf.DynTag = 0x6ffffefb
+)
+
+// auditTags replays what glibc 2.32 and later do with the program's
+// DT_AUDIT and DT_DEPAUDIT (rtld.c): audit_list_add_dynamic_tag reads
+// the first byte of each string at once (an empty one loads nothing),
+// and load_audit_modules then reads each whole, splits it at colons and
+// dlmopens every name as an audit library before any DT_NEEDED is
+// loaded. What an audit library does is not replayed: a string that can
+// be read leaves the outcome open (a name that cannot be loaded is only
+// "cannot be loaded as audit interface ...; ignored"). It returns false
+// when the replay stops.
+func (c *checker) auditTags(f *inspect.File) bool {
+	strtab, ok := c.info.get(elf.DT_STRTAB)
+	if !ok {
+		return true // judged before (strtab-missing)
+	}
+	m := memOf(f)
+	type audit struct {
+		tag  elf.DynTag
+		name string
+		addr uint64
+	}
+	var list []audit
+	fault := func(a audit, err error, fn string) bool {
+		sig := faultSignal(err)
+		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "audit-name-unreadable",
+			Summary:  fmt.Sprintf("the program's %s names an audit library at DT_STRTAB 0x%x + 0x%x, where ld.so cannot read: it reads the name before loading anything", a.name, strtab, a.addr-strtab),
+			Evidence: []string{err.Error(), "glibc 2.32 and later read the program's DT_AUDIT and DT_DEPAUDIT strings at start-up; linkers write them only for -Wl,--audit and --depaudit"},
+			Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main (" + fn + ")",
+			Next: "the dynamic table's " + a.name + " entry was damaged, or another entry's tag became it: compare with the pristine file using `elfdoctor diff`"})
+		return false
+	}
+	for _, tag := range []elf.DynTag{dtAudit, dtDepAudit} {
+		off, ok := c.info.get(tag)
+		if !ok {
+			continue
+		}
+		a := audit{tag: tag, name: "DT_AUDIT", addr: m.add(strtab, off)}
+		if tag == dtDepAudit {
+			a.name = "DT_DEPAUDIT"
+		}
+		var b [1]byte
+		if err := f.Image().ReadAt(b[:], a.addr, a.name+" string"); err != nil {
+			return fault(a, err, "audit_list_add_string")
+		}
+		if b[0] != 0 {
+			list = append(list, a)
+		}
+	}
+	if len(list) == 0 {
+		return true
+	}
+	var names []string
+	for _, a := range list {
+		s := m.cstring(a.addr, a.name+" string")
+		if s.err != nil {
+			return fault(a, s.err, "audit_list_next")
+		}
+		names = append(names, fmt.Sprintf("%s %q", a.name, s.s))
+	}
+	c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "audit-not-replayed", Outcome: OutcomeUndetermined,
+		Possible: []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeExitsEarly},
+		Summary:  fmt.Sprintf("undetermined: ld.so loads the program's audit libraries (%s) before anything else, and what they do is not replayed; a name it cannot load is only reported (\"cannot be loaded as audit interface\") and ignored", strings.Join(names, ", ")),
+		Evidence: []string{"linkers write DT_AUDIT and DT_DEPAUDIT only for -Wl,--audit and --depaudit; a damaged tag can make another entry one"},
+		Next:     "if the program was not linked with an audit library, its dynamic table was damaged: compare with the pristine file using `elfdoctor diff`"})
+	return false
+}
+
+// Prelink's tags (elf.h), which debug/elf does not name.
+const (
+	dtGNULiblist   elf.DynTag = 0x6ffffef9
+	dtGNULiblistSz elf.DynTag = 0x6ffffdf7
+)
+
+// prelink replays dl_main's check of a prelinked program (glibc before
+// 2.36, which dropped prelink): with DT_GNU_LIBLIST it asserts that
+// DT_GNU_LIBLISTSZ is there too, right after the version checks. The
+// list itself is compared with the loaded libraries only where one is
+// loaded at 0, which no library is.
+func (c *checker) prelink() {
+	if c.info == nil || c.dlopen || c.li == nil || c.li.minor == 0 || c.li.minor >= 36 {
+		return
+	}
+	if !c.info.has(dtGNULiblist) || c.info.has(dtGNULiblistSz) {
+		return
+	}
+	where := "rtld.c: dl_main"
+	if c.li.minor == 31 {
+		where = "rtld.c: 2169: dl_main" // Debian's bullseye build, as it prints
+	}
+	c.add(Finding{Severity: SeverityFatal, Stage: StageVersions, Code: "prelink-assertion",
+		Summary:  "the program's dynamic table has DT_GNU_LIBLIST (prelink's list of libraries) without DT_GNU_LIBLISTSZ: ld.so before glibc 2.36 asserts that both are there",
+		Evidence: []string{"glibc 2.36 dropped prelink support and no longer reads DT_GNU_LIBLIST"},
+		Outcome:  OutcomeLoaderError, ExitStatus: 127,
+		Message: fmt.Sprintf("Inconsistency detected by ld.so: %s: Assertion `main_map->l_info[VALIDX (DT_GNU_LIBLISTSZ)] != NULL' failed!", where),
+		Next:    "the program was not prelinked: a damaged dynamic tag became DT_GNU_LIBLIST; compare with the pristine file using `elfdoctor diff`"})
 }

@@ -22,7 +22,7 @@ func (r *relocator) observeCovered(lm *linkMap, rl reloc, k uint64) {
 	}
 	seen := r.seen(lm)
 	if seen.targets == nil {
-		seen.targets, seen.nonzero = map[uint64]bool{}, map[uint64]bool{}
+		seen.targets, seen.nonzero, seen.maybeNonzero = map[uint64]bool{}, map[uint64]bool{}, map[uint64]bool{}
 		// GOT[0..2] and the word each PLT entry jumps through, which a
 		// damaged r_offset may no longer name, then every r_offset.
 		if got, ok := lm.d.Tag(elf.DT_PLTGOT); ok {
@@ -52,7 +52,16 @@ func (r *relocator) observeCovered(lm *linkMap, rl reloc, k uint64) {
 		b := rl.off + p
 		// Byte p runs over [a's, z's] when the bytes above it agree at
 		// both ends: surely non-zero when the least of it is.
-		if used(b) || a>>(8*(p+1)) != z>>(8*(p+1)) || byte(a>>(8*p)) == 0 {
+		if used(b) {
+			continue
+		}
+		if a>>(8*(p+1)) != z>>(8*(p+1)) || byte(a>>(8*p)) == 0 {
+			// Not surely non-zero: unless the byte is surely 0 (the
+			// same zero byte at both ends), it is 0 for some load
+			// addresses only.
+			if a>>(8*p) != z>>(8*p) || byte(a>>(8*p)) != 0 {
+				seen.maybeNonzero[b] = true
+			}
 			continue
 		}
 		seen.nonzero[b] = true
@@ -66,25 +75,49 @@ func (r *relocator) observeCovered(lm *linkMap, rl reloc, k uint64) {
 // jne out`. A misaligned write that surely left completed.0 non-zero
 // (observeCovered) makes it return at once, so no call is made.
 func (r *relocator) guardedAway(fx pltFixup) bool {
+	guard, ok := r.dtorsGuard(fx)
+	if !ok || !r.damageSeen[fx.lm].nonzero[guard] {
+		return false
+	}
+	r.c.trace("relocation: %s: __do_global_dtors_aux tests completed.0 at 0x%x, which a misaligned relocation left non-zero: it never calls __cxa_finalize, so its PLT slot is not judged", filepath.Base(fx.lm.obj.name), guard)
+	return true
+}
+
+// maybeGuardedAway says where guardedAway cannot tell: the misaligned
+// write put a byte of the load address on completed.0, which is 0 for
+// some load addresses only, so whether __do_global_dtors_aux calls
+// __cxa_finalize at all depends on where the object is loaded.
+func (r *relocator) maybeGuardedAway(fx pltFixup) (uint64, bool) {
+	guard, ok := r.dtorsGuard(fx)
+	if !ok || !r.damageSeen[fx.lm].maybeNonzero[guard] {
+		return 0, false
+	}
+	return guard, true
+}
+
+// dtorsGuard finds completed.0, the byte __do_global_dtors_aux tests
+// first, when fx is the PLT slot of __cxa_finalize in an object where a
+// misaligned write left bytes it does not own changed.
+func (r *relocator) dtorsGuard(fx pltFixup) (uint64, bool) {
 	lm, rl := fx.lm, fx.r
 	seen := r.damageSeen[lm]
-	if seen == nil || len(seen.nonzero) == 0 || lm.f.Machine != elf.EM_X86_64 {
-		return false
+	if seen == nil || len(seen.nonzero)+len(seen.maybeNonzero) == 0 || lm.f.Machine != elf.EM_X86_64 {
+		return 0, false
 	}
 	s, err := lm.readSym(rl.sym)
 	if err != nil || lm.symName(s).s != "__cxa_finalize" {
-		return false
+		return 0, false
 	}
 	src := dynSource(lm.d, 0, elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ)
 	src.truncateSize32 = false
 	calls := r.c.calls(lm.f, lm.d, src)
 	if len(calls) == 0 || calls[0].err != nil {
-		return false
+		return 0, false
 	}
 	fn := calls[0].addr
 	var code [15]byte
 	if lm.f.Image().ReadAt(code[:], fn, "__do_global_dtors_aux") != nil {
-		return false
+		return 0, false
 	}
 	i := 0
 	if code[0] == 0xf3 && code[1] == 0x0f && code[2] == 0x1e && code[3] == 0xfa {
@@ -92,12 +125,7 @@ func (r *relocator) guardedAway(fx pltFixup) bool {
 	}
 	// 80 3d disp32 00: cmpb $0x0, disp(%rip); 75: jne
 	if code[i] != 0x80 || code[i+1] != 0x3d || code[i+6] != 0 || code[i+7] != 0x75 {
-		return false
+		return 0, false
 	}
-	guard := lm.m.add(fn+uint64(i)+7, uint64(int64(int32(lm.f.ByteOrder().Uint32(code[i+2:])))))
-	if !seen.nonzero[guard] {
-		return false
-	}
-	r.c.trace("relocation: %s: __do_global_dtors_aux (0x%x) tests completed.0 at 0x%x, which a misaligned relocation left non-zero: it never calls __cxa_finalize, so its PLT slot is not judged", filepath.Base(lm.obj.name), fn, guard)
-	return true
+	return lm.m.add(fn+uint64(i)+7, uint64(int64(int32(lm.f.ByteOrder().Uint32(code[i+2:]))))), true
 }

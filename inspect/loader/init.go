@@ -360,11 +360,20 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 			}
 			if lm == nil || lm.written.has(call.slot) {
 				call.raw = false
+			} else if at, ok := overlapsWritten(lm, call.slot, f); ok {
+				// Part of the entry is a word relocation wrote: its value
+				// depends on where the object is loaded.
+				c.add(c.partlyRelocatedCall(o, call, at, fini))
+				return true
 			} else if c.surelyUnmapped(f, call.addr) {
 				c.add(c.callFinding(o, call, fmt.Sprintf("0x%x as it is: no relocation made the entry at 0x%x relative to where %s is loaded, and nothing can be mapped at 0x%x", call.addr, call.slot, filepath.Base(o.name), call.addr), "SIGSEGV", fini))
 				return true
 			} else {
-				continue
+				// Something may be mapped there, or not, by the
+				// process's layout (its stack limit moves the mmap base):
+				// the call is not predicted either way.
+				c.add(c.unrelocatedCall(o, call, fini))
+				return true
 			}
 		}
 		why, sig := badCall(f, call)
@@ -433,6 +442,61 @@ func (c *checker) callFinding(o *loadedObj, call initCall, why, sig string, fini
 	}
 	if call.slot != 0 {
 		fd.Evidence = append(fd.Evidence, fmt.Sprintf("the pointer was read at 0x%x", call.slot))
+	}
+	return fd
+}
+
+// overlapsWritten finds a word relocation wrote that shares bytes with
+// the word at slot without starting there.
+func overlapsWritten(lm *linkMap, slot uint64, f *inspect.File) (uint64, bool) {
+	word := uint64(8)
+	if f.Class == elf.ELFCLASS32 {
+		word = 4
+	}
+	for a := slot - (word - 1); a != slot+word; a++ {
+		if a != slot && lm.written.has(a) {
+			return a, true
+		}
+	}
+	return 0, false
+}
+
+// partlyRelocatedCall is the undetermined finding of an initialiser or
+// finaliser read at an address that is not one of the array's words as
+// relocation wrote them: part of the pointer is a relocated word, which
+// holds the load address plus an offset, so where the call goes depends
+// on where the object is loaded.
+func (c *checker) partlyRelocatedCall(o *loadedObj, call initCall, at uint64, fini bool) Finding {
+	base := filepath.Base(o.name)
+	fd := Finding{Severity: SeverityFatal, Stage: StageInit, Code: "init-partly-relocated", Object: o.name, Outcome: OutcomeUndetermined,
+		Possible: []Outcome{OutcomeCrash, OutcomeStarts},
+		Summary:  fmt.Sprintf("undetermined: %s of %s is read at 0x%x, across the word relocation wrote at 0x%x: part of the pointer is a load address, so where the call goes depends on where %s is loaded (almost always nowhere mapped)", call.what, base, call.slot, at, base),
+		Evidence: []string{fmt.Sprintf("%s: called after relocation, before main", call.what), "a linker puts the array on its own words, each with a RELATIVE relocation: the array's address was damaged"},
+		Next:     "compare with the pristine file using `elfdoctor diff`: the dynamic entry that gives the array's address was damaged"}
+	if fini {
+		fd.Stage, fd.Code = StageExit, "fini-partly-relocated"
+		fd.Possible = []Outcome{OutcomeExitCrash, OutcomeStarts}
+		fd.Evidence[0] = fmt.Sprintf("%s: called at exit, after main has run", call.what)
+	}
+	return fd
+}
+
+// unrelocatedCall is the undetermined finding of an initialiser or
+// finaliser of a position-independent object that no relocation wrote,
+// whose value, taken as an address, may or may not be mapped in the
+// process: linkers give every such entry a RELATIVE relocation (or
+// DT_RELR), so the entry or the array's address was damaged.
+func (c *checker) unrelocatedCall(o *loadedObj, call initCall, fini bool) Finding {
+	base := filepath.Base(o.name)
+	fd := Finding{Severity: SeverityFatal, Stage: StageInit, Code: "init-unrelocated", Object: o.name, Outcome: OutcomeUndetermined,
+		Possible: []Outcome{OutcomeCrash, OutcomeStarts},
+		Summary:  fmt.Sprintf("undetermined: %s of %s, read at 0x%x, is 0x%x as the file has it: no relocation made it relative to where %s is loaded, and whether anything is mapped at 0x%x depends on the process's layout (almost never)", call.what, base, call.slot, call.addr, base, call.addr),
+		Evidence: []string{fmt.Sprintf("%s: called after relocation, before main", call.what), "a linker gives every entry of the array a RELATIVE relocation: the entry or the array's address was damaged"},
+		Next:     "compare with the pristine file using `elfdoctor diff`"}
+	if fini {
+		fd.Stage, fd.Code = StageExit, "fini-unrelocated"
+		fd.Possible = []Outcome{OutcomeExitCrash, OutcomeStarts}
+		fd.Evidence[0] = fmt.Sprintf("%s: called at exit, after main has run", call.what)
 	}
 	return fd
 }

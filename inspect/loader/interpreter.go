@@ -23,6 +23,11 @@ type loaderInfo struct {
 	// minor is the glibc 2.x release of the loader, from the version
 	// string in its bytes; 0 when unknown.
 	minor int
+	// debian: a Debian or Ubuntu build (loaderBytes.debian).
+	debian bool
+	// ifuncCircular, known: loaderBytes.ifuncCircular, when the loader
+	// was read.
+	ifuncCircular, read bool
 }
 
 var loaderInfoCache sync.Map
@@ -44,6 +49,8 @@ func describeLoader(hostPath string, f *inspect.File) *loaderInfo {
 	if hostPath != "" {
 		li.systemDirs = loaderStringDirs(hostPath)
 		li.minor = loaderMinor(hostPath)
+		lb := loaderBytesOf(hostPath)
+		li.debian, li.ifuncCircular, li.read = lb.debian, lb.ifuncCircular, lb.read
 	}
 	if li.systemDirs == nil {
 		li.systemDirs = defaultDirsFor(f)

@@ -21,6 +21,13 @@ type loaderBytes struct {
 	minor  int      // the release glibc's banner names,
 	banner bool     // when there is one (from 2.34 on)
 	shim   bool
+	// debian: the loader was built by Debian or Ubuntu (its bug-report
+	// address, in every release), whose open_verify differs (search.go).
+	debian bool
+	// ifuncCircular: the loader has elf_machine_rela's message for an
+	// IFUNC the executable defines and an earlier object binds
+	// (upstream 2.33, backported to Debian's 2.31).
+	ifuncCircular bool
 }
 
 // Caps on the interpreter's size: a loader is about 200 KiB, nix-ld's
@@ -54,6 +61,8 @@ func loaderBytesOf(hostPath string) *loaderBytes {
 		got.dirs = systemDirsIn(b)
 		got.minor, got.banner = glibcReleaseIn(b)
 		got.shim = len(b) <= maxShimBytes && bytes.Contains(b, []byte("NIX_LD_LIBRARY_PATH"))
+		got.ifuncCircular = bytes.Contains(b, []byte("creates an unsatisfiable circular dependency"))
+		got.debian = bytes.Contains(b, []byte("://www.debian.org/Bugs/")) || bytes.Contains(b, []byte("://bugs.launchpad.net/ubuntu/"))
 	}); err == nil {
 		*lb = got
 	}

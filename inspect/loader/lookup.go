@@ -14,11 +14,13 @@ import (
 // version array _dl_check_map_versions built. Every field is read through
 // the object's memory the way ld.so dereferences it.
 type linkMap struct {
-	obj  *loadedObj
-	f    *inspect.File
-	d    *inspect.Dynamic
-	m    mem
-	main bool
+	// relocated is l_relocated: _dl_relocate_object finished with it.
+	relocated bool
+	obj       *loadedObj
+	f         *inspect.File
+	d         *inspect.Dynamic
+	m         mem
+	main      bool
 	// l_info: a tag that is absent is a null pointer in ld.so, so the
 	// first read through it faults.
 	symtab, strtab, versym          uint64

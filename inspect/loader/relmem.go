@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -49,6 +50,9 @@ type damageSeen struct {
 	// nonzero the bytes outside them that a misaligned write surely
 	// left non-zero (crtguard.go).
 	targets, nonzero map[uint64]bool
+	// maybeNonzero are the bytes a misaligned write left non-zero for
+	// some load addresses only.
+	maybeNonzero map[uint64]bool
 	// hash is the object's DT_HASH, once read (renamed.go).
 	hash *sysvHash
 }
@@ -377,7 +381,8 @@ func (c *checker) relocDamageFinding() {
 	}
 	atExit := -1
 	if f := c.res.Fatal(); f != nil {
-		if f.Outcome != OutcomeExitCrash || f.Continues {
+		undeterminedAtExit := f.Outcome == OutcomeUndetermined && f.Stage == StageExit
+		if (f.Outcome != OutcomeExitCrash && !undeterminedAtExit) || f.Continues {
 			return
 		}
 		for i := range c.res.Findings {
@@ -413,6 +418,17 @@ func (c *checker) relocDamageFinding() {
 	}
 	exit := c.res.Findings[atExit]
 	fd.Possible = []Outcome{OutcomeCrash, OutcomeExitCrash}
+	if exit.Outcome == OutcomeUndetermined {
+		// What happens at exit is open too: main's code may stop first
+		// on the damaged value, or the exit goes any way that finding
+		// leaves open (a normal end, a hang).
+		fd.Possible = []Outcome{OutcomeCrash}
+		for _, o := range exit.Possible {
+			if !slices.Contains(fd.Possible, o) {
+				fd.Possible = append(fd.Possible, o)
+			}
+		}
+	}
 	fd.Evidence = append(fd.Evidence, "if main gets past that, the program crashes at exit: "+exit.Summary)
 	c.res.Findings = append(c.res.Findings[:atExit], append([]Finding{fd}, c.res.Findings[atExit:]...)...)
 }

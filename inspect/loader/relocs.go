@@ -294,6 +294,7 @@ func (c *checker) relocations() {
 			c.add(r.finding(fail, false))
 			return
 		}
+		lm.relocated = true
 	}
 	if lm := maps[0]; lm != nil && lm.main && !c.stop {
 		r.copyNotFilled(lm)
@@ -657,12 +658,22 @@ func (c *checker) firstCalls() {
 	// open, whichever slot the program calls first: it decides over the
 	// others, except __libc_start_main's, which _start calls before all.
 	var unknown *relocFail
+	// maybe is a __cxa_finalize slot whose only caller may skip the call
+	// (maybeGuardedAway), at guard.
+	var maybe *relocFail
+	var guard uint64
 	for _, fx := range r.fixups {
 		if r.guardedAway(fx) {
 			continue
 		}
 		fail := r.fixup(fx)
 		if fail == nil {
+			continue
+		}
+		if g, ok := r.maybeGuardedAway(fx); ok {
+			if maybe == nil {
+				maybe, guard = fail, g
+			}
 			continue
 		}
 		if fail.lookup != nil && fail.lookup.name == "__libc_start_main" {
@@ -708,6 +719,15 @@ func (c *checker) firstCalls() {
 	}
 	if first != nil {
 		c.add(r.finding(first, true))
+		return
+	}
+	if maybe != nil {
+		fd := r.finding(maybe, true)
+		base := filepath.Base(maybe.lm.obj.name)
+		fd.Stage, fd.Code, fd.Outcome, fd.Signal, fd.Message = StageExit, "dtors-maybe-skipped", OutcomeUndetermined, "", ""
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeExitCrash}
+		fd.Summary = fmt.Sprintf("undetermined: at exit, %s's __do_global_dtors_aux calls __cxa_finalize through a PLT slot whose first call faults, unless completed.0 (at 0x%x), which it tests first, is non-zero: a misaligned relocation wrote a byte of the load address there, so that depends on where %s is loaded (nearly always non-zero: no call, and the program exits normally)", base, guard, base)
+		c.add(fd)
 	}
 }
 
@@ -862,6 +882,27 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 		// _dl_fixup, which reads DT_JMPREL's entry without DT_PLTREL.
 		if size, ok := d.Tag(elf.DT_PLTRELSZ); ok {
 			r.unappliedFixups(lm, jmp, size, rela)
+		}
+	}
+	if _, ok := d.Tag(elf.DT_JMPREL); ok && !hasPLTRel && lm.f.Type == elf.ET_EXEC && !lazy {
+		// Bound now, ld.so neither applies the PLT relocations nor sets
+		// up lazy binding: a first call runs the PLT stub as linked,
+		// and PLT0 jumps through GOT[2], which still holds the file's
+		// word (0 as linkers leave it).
+		if got, ok := d.Tag(elf.DT_PLTGOT); ok {
+			var b [8]byte
+			slot := lm.m.add(got, 2*r.word)
+			if lm.f.Image().ReadAt(b[:r.word], slot, "GOT[2]") == nil {
+				target := uint64(lm.f.ByteOrder().Uint32(b[:]))
+				if r.word == 8 {
+					target = lm.f.ByteOrder().Uint64(b[:])
+				}
+				if l := lm.f.Image().Lookup(target); !l.Mapped || l.Perm&elf.PF_X == 0 {
+					r.unrebased = append(r.unrebased, &relocFail{lm: lm, what: "calling through the PLT for the first time", site: "at the first call through the PLT, where PLT0 jumps through GOT[2]",
+						err: &inspect.FormatError{Off: -1, Addr: target, InMem: true, Struct: "GOT[2]",
+							Msg: fmt.Sprintf("the dynamic table has DT_JMPREL but no DT_PLTREL, and binding is immediate (DT_BIND_NOW, BIND_NOW or LD_BIND_NOW): ld.so applies none of the PLT relocations and does not set up lazy binding, so the first call through the PLT reaches PLT0, which jumps through GOT[2] at 0x%x, still 0x%x from the file", slot, target), Fault: inspect.FaultUnmapped}})
+				}
+			}
 		}
 	}
 	if hasPLTRel {
@@ -1442,6 +1483,9 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		return f
 	}
 	r.selfBound(lm, rl, s, res)
+	if f := r.ifuncInExecutable(lm, rl, s, res); f != nil {
+		return f
+	}
 	if res != nil {
 		r.observeRenamed(lm, rl, s, lm.symName(s))
 	}
@@ -2228,6 +2272,14 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	if errors.As(f.err, &rc) {
 		return r.c.reboundFinding(rc)
 	}
+	var ic *ifuncCircular
+	if errors.As(f.err, &ic) {
+		return Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "ifunc-in-executable", Object: f.lm.obj.name,
+			Summary:  fmt.Sprintf("%s binds %s to an IFUNC the program defines, before the program is relocated: ld.so refuses to run the program's resolver then", filepath.Base(f.lm.obj.name), orNone(ic.name)),
+			Evidence: []string{fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ), "ld.so relocates the program last, so a library's relocation cannot call a resolver in it"},
+			Outcome:  OutcomeLoaderError, ExitStatus: 127, Message: ic.Error(),
+			Next: "the program's symbol should not be an IFUNC that libraries use (a damaged st_info?): compare with the pristine file using `elfdoctor diff`"}
+	}
 	during := "relocating " + filepath.Base(f.lm.obj.name)
 	if firstCall {
 		during = "at the first call through a lazily bound PLT slot of " + filepath.Base(f.lm.obj.name)
@@ -2310,4 +2362,33 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 		}
 	}
 	return fd
+}
+
+// ifuncCircular is what elf_machine_rela (x86-64) prints with
+// _dl_fatal_printf, exiting 127, when an object relocated before the
+// program binds an IFUNC the program defines.
+type ifuncCircular struct{ prog, name, in string }
+
+func (e *ifuncCircular) Error() string {
+	return fmt.Sprintf("%s: IFUNC symbol '%s' referenced in '%s' is defined in the executable and creates an unsatisfiable circular dependency.", e.prog, e.name, e.in)
+}
+
+// ifuncInExecutable replays elf_machine_rela's test before it calls an
+// IFUNC resolver: one defined in another object that ld.so has not
+// relocated yet. Defined in the executable (relocated last), the loaders
+// that carry the message stop (upstream 2.33 on, and Debian's 2.31);
+// in a library, ld.so says "Relink" and calls the resolver, which is not
+// replayed.
+func (r *relocator) ifuncInExecutable(lm *linkMap, rl reloc, s *sym, res *lookupResult) *relocFail {
+	if res == nil || res.s == nil || res.s.typ() != elf.STT_GNU_IFUNC || res.s.shndx == uint16(elf.SHN_UNDEF) ||
+		res.lm == lm || res.lm.relocated || res.lm.obj.preloaded || !res.lm.main || r.c.dlopen ||
+		lm.f.Machine != elf.EM_X86_64 || !r.types.full {
+		return nil
+	}
+	li := r.c.li
+	if li == nil || (li.read && !li.ifuncCircular) || (!li.read && r.minor != 0 && r.minor < 33) {
+		return nil
+	}
+	return &relocFail{lm: lm, r: &rl, what: "binding an IFUNC symbol",
+		err: &ifuncCircular{prog: r.progName(), name: lm.symName(s).s, in: r.c.display(lm.obj)}}
 }

@@ -653,6 +653,11 @@ const (
 	candidateOK
 )
 
+// libcABIMax is LIBC_ABI_MAX (libc-abis.h): the ELFOSABI_GNU ABI
+// versions glibc accepts are below it (DEFAULT, UNIQUE, IFUNC, ABSOLUTE
+// since 2.28).
+const libcABIMax = 4
+
 // verifyCandidate replays open_verify (elf/dl-load.c) on a file ld.so
 // tries: a missing file is skipped; a file it can open but that is not
 // an ELF object for this process stops everything with the loader's
@@ -705,19 +710,37 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 	if elf.Class(h[elf.EI_CLASS]) != c.f.Class {
 		return candidateOtherClass, ""
 	}
-	if elf.Data(h[elf.EI_DATA]) != c.f.Data {
-		if c.f.Data == elf.ELFDATA2LSB {
-			return candidateStop, "ELF file data encoding not little-endian"
-		}
-		return candidateStop, "ELF file data encoding not big-endian"
-	}
-	if h[elf.EI_VERSION] != byte(elf.EV_CURRENT) {
-		return candidateStop, "ELF file version ident does not match current one"
-	}
-	if abi := elf.OSABI(h[elf.EI_OSABI]); abi != elf.ELFOSABI_NONE && abi != elf.ELFOSABI_LINUX {
-		return candidateStop, "ELF file OS ABI invalid"
-	}
 	o := c.f.ByteOrder()
+	// The rest of e_ident is judged only when it is not as expected
+	// (VALID_ELF_HEADER, VALID_ELF_ABIVERSION, the padding), in this
+	// order. Debian's and Ubuntu's builds (bullseye's 2.31, bookworm's
+	// 2.36 and trixie's 2.41 alike, seen in their code and in runs) skip
+	// a file of another machine there, right after the class, as they
+	// skip one of another class: upstream stops on the ident first.
+	osabi, abiver := elf.OSABI(h[elf.EI_OSABI]), h[elf.EI_ABIVERSION]
+	validABI := osabi == elf.ELFOSABI_NONE || osabi == elf.ELFOSABI_LINUX
+	validABIVersion := abiver == 0 || (osabi == elf.ELFOSABI_LINUX && abiver < libcABIMax)
+	pad := string(h[elf.EI_PAD:elf.EI_NIDENT]) == string(make([]byte, elf.EI_NIDENT-elf.EI_PAD))
+	if elf.Data(h[elf.EI_DATA]) != c.f.Data || h[elf.EI_VERSION] != byte(elf.EV_CURRENT) || !validABI || !validABIVersion || !pad {
+		if c.li != nil && c.li.debian && elf.Machine(o.Uint16(h[18:])) != c.f.Machine {
+			return candidateSkip, ""
+		}
+		switch {
+		case elf.Data(h[elf.EI_DATA]) != c.f.Data:
+			if c.f.Data == elf.ELFDATA2LSB {
+				return candidateStop, "ELF file data encoding not little-endian"
+			}
+			return candidateStop, "ELF file data encoding not big-endian"
+		case h[elf.EI_VERSION] != byte(elf.EV_CURRENT):
+			return candidateStop, "ELF file version ident does not match current one"
+		case !validABI:
+			return candidateStop, "ELF file OS ABI invalid"
+		case !validABIVersion:
+			return candidateStop, "ELF file ABI version invalid"
+		default:
+			return candidateStop, "nonzero padding in e_ident"
+		}
+	}
 	if o.Uint32(h[20:]) != uint32(elf.EV_CURRENT) {
 		return candidateStop, "ELF file version does not match current one"
 	}

@@ -275,6 +275,9 @@ var loaderPhrases = []*regexp.Regexp{
 	regexp.MustCompile(`error due to GNU_PROPERTY_1_NEEDED_INDIRECT_EXTERN_ACCESS`),
 	// dl_isa_level_check (isa.go).
 	regexp.MustCompile(`CPU ISA level is lower than required`),
+	// elf_machine_rela's refusal to run the program's IFUNC resolver
+	// for an object relocated before it (relocs.go).
+	regexp.MustCompile(`IFUNC symbol '[^']*' referenced in`),
 }
 
 // says reports whether a predicted message holds the key phrase ld.so

@@ -58,6 +58,7 @@ func newLayout(b []byte) (*layout, error) {
 		off  uint64
 		size int
 	}{{"e_ident[EI_CLASS]", 4, 1}, {"e_ident[EI_DATA]", 5, 1}, {"e_ident[EI_VERSION]", 6, 1}, {"e_ident[EI_OSABI]", 7, 1},
+		{"e_ident[EI_ABIVERSION]", 8, 1}, {"e_ident[EI_PAD]", 9, 1},
 		{"e_type", 16, 2}, {"e_machine", 18, 2}, {"e_version", 20, 4}, {"e_entry", 24, 8}, {"e_phoff", 32, 8},
 		{"e_ehsize", 52, 2}, {"e_phentsize", 54, 2}, {"e_phnum", 56, 2}} {
 		l.add("ehdr", "ehdr."+f.name, f.off, f.size)
