@@ -403,6 +403,9 @@ func (c *checker) relocDamageFinding() {
 		// process early (puts running __cxa_finalize, then exit 0).
 		Possible: []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeExitsEarly},
 		Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: it is damaged at the entry above; a run tells only what this program's code did with the value", base)}
+	if d.code == "relro-over-data" {
+		fd.Summary = fmt.Sprintf("undetermined: after relocating %s, ld.so makes read-only data its code writes (PT_GNU_RELRO covers it), and starts the program; whether and when that code writes there is not replayed: it may run normally or be killed by a signal, before or after main's output", base)
+	}
 	if l := d.lm.f.Image().Lookup(d.at); l.Mapped && l.File {
 		fd.Next = fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: it is damaged at file offset 0x%x; a run tells only what this program's code did with the value", base, l.Off)
 	}

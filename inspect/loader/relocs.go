@@ -955,7 +955,48 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 	if fail := r.protectRelro(lm); fail != nil {
 		return fail
 	}
+	r.relroOverData(lm)
 	return r.initArrayRelocated(lm)
+}
+
+// relroOverData looks, once ld.so has made PT_GNU_RELRO read-only, for
+// writable sections in the pages it protected (whole pages, rounded
+// down) outside PT_GNU_RELRO's own bytes: .data, .bss and the like,
+// which linkers keep out of those pages; whatever a linker put in the
+// segment is the object's to-be-read-only data. The section table says
+// which data that is; the code that writes it, and when, is not
+// replayed, so the outcome is left open (relocDamage).
+func (r *relocator) relroOverData(lm *linkMap) {
+	if !lm.hasRelro || lm.relroSize == 0 || !r.types.full {
+		return
+	}
+	page := lm.f.Image().PageSize
+	start := lm.relroAddr &^ (page - 1)
+	end := lm.m.add(lm.relroAddr, lm.relroSize) &^ (page - 1)
+	if end <= start {
+		return
+	}
+	relroEnd := lm.m.add(lm.relroAddr, lm.relroSize)
+	for _, sec := range lm.f.Sections {
+		if sec.Flags&elf.SHF_ALLOC == 0 || sec.Flags&elf.SHF_WRITE == 0 || sec.Size == 0 || sec.Flags&elf.SHF_TLS != 0 ||
+			(sec.Type != elf.SHT_PROGBITS && sec.Type != elf.SHT_NOBITS) {
+			continue
+		}
+		hi, ok := addNoOverflow(sec.Addr, sec.Size)
+		if !ok || hi <= start || sec.Addr >= end {
+			continue
+		}
+		// The protected part of the section, and whether it is all
+		// inside PT_GNU_RELRO's bytes.
+		at, to := max(sec.Addr, start), min(hi, end)
+		if at >= lm.relroAddr && to <= relroEnd && relroEnd >= lm.relroAddr {
+			continue
+		}
+		r.damage = append(r.damage, relocDamage{lm: lm, code: "relro-over-data", at: lm.relroAddr,
+			what:    fmt.Sprintf("PT_GNU_RELRO of %s (vaddr 0x%x, MemSiz 0x%x) makes the pages 0x%x-0x%x read-only after relocation, and section %s (0x%x-0x%x), data the object's code writes, lies in them from 0x%x: a linker keeps such data out of those pages", filepath.Base(lm.obj.name), lm.relroAddr, lm.relroSize, start, end, sec.Name, sec.Addr, hi, at),
+			changed: fmt.Sprintf("the first write to %s faults (SIGSEGV), whenever the code makes it", sec.Name)})
+		return
+	}
 }
 
 // doRelr replays ELF_DYNAMIC_DO_RELR (elf/dynamic-link.h, glibc 2.36 and
@@ -2077,6 +2118,17 @@ func (r *relocator) protectRelro(lm *linkMap) *relocFail {
 		return nil
 	}
 	enomem := &relocFail{lm: lm, what: "making PT_GNU_RELRO read-only", msg: "cannot apply additional memory protection after relocation: Cannot allocate memory"}
+	if lm.spanMapped {
+		// Below a library lie the objects mapped after it, or nothing: a
+		// p_vaddr a little below 0 (a negative offset from the load
+		// address, which the link-time view wraps) or below its first
+		// segment starts mprotect there.
+		lo, _ := r.mappedSpan(lm)
+		if off := int64(lm.relroAddr); (off < 0 && off > -(1<<32)) || (start < lo && end > start) {
+			enomem.err = &relroPast{below: true, end: lm.relroAddr, reach: lo}
+			return enomem
+		}
+	}
 	if end < start {
 		return enomem // the length wraps: mprotect refuses it
 	}
@@ -2119,9 +2171,18 @@ func (r *relocator) protectRelro(lm *linkMap) *relocFail {
 
 // relroPast is a PT_GNU_RELRO that reaches past the library's
 // reservation, into what the process has mapped above it.
-type relroPast struct{ end, reach uint64 }
+// relroPast is a PT_GNU_RELRO that reaches past the library's
+// reservation: above it (end), or, with below, from below its start
+// (end is then the start).
+type relroPast struct {
+	end, reach uint64
+	below      bool
+}
 
 func (e *relroPast) Error() string {
+	if e.below {
+		return fmt.Sprintf("PT_GNU_RELRO starts at 0x%x (from the load address), below the library's reservation, which starts at 0x%x", e.end, e.reach)
+	}
 	return fmt.Sprintf("PT_GNU_RELRO ends at 0x%x, past the library's reservation, which ends at 0x%x", e.end, e.reach)
 }
 
@@ -2132,7 +2193,7 @@ func (r *relocator) relroPastFinding(f *relocFail, e *relroPast) Finding {
 	if r.c.dlopen {
 		possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
 	}
-	return Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "relro-past-reservation", Object: f.lm.obj.name,
+	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "relro-past-reservation", Object: f.lm.obj.name,
 		Outcome: OutcomeUndetermined, Possible: possible,
 		Summary: fmt.Sprintf("undetermined: after relocating %s, ld.so makes its PT_GNU_RELRO read-only up to 0x%x, past the end of the library (0x%x): mprotect changes whatever the process has mapped above it (rtld's malloc pages, another object, the vDSO) up to the first hole, then fails; whether ld.so's error or a write to something made read-only comes first, nothing in the files says", base, e.end, e.reach),
 		Evidence: []string{
@@ -2140,6 +2201,10 @@ func (r *relocator) relroPastFinding(f *relocFail, e *relroPast) Finding {
 			e.Error(),
 		},
 		Next: fmt.Sprintf("%s's program headers were damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`; a run tells only what one process's layout gave", base)}
+	if e.below {
+		fd.Summary = fmt.Sprintf("undetermined: after relocating %s, ld.so makes its PT_GNU_RELRO read-only from 0x%x (from the load address), below the start of the library: mprotect changes whatever the process has mapped below it (the objects loaded after it) or fails on the first hole; whether that ends in ld.so's error, a write to something made read-only, or nothing, depends on the process's layout", base, e.end)
+	}
+	return fd
 }
 
 // mappedSpan is the reservation ld.so maps for a library: from its first
