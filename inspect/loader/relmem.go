@@ -381,8 +381,10 @@ func (c *checker) relocDamageFinding() {
 	}
 	atExit := -1
 	if f := c.res.Fatal(); f != nil {
-		undeterminedAtExit := f.Outcome == OutcomeUndetermined && f.Stage == StageExit
-		if (f.Outcome != OutcomeExitCrash && !undeterminedAtExit) || f.Continues {
+		// An open finding at exit: main's code may meet the damaged
+		// value before it.
+		openAtExit := f.Outcome == OutcomeUndetermined && f.Stage == StageExit
+		if (f.Outcome != OutcomeExitCrash && !openAtExit) || f.Continues {
 			return
 		}
 		for i := range c.res.Findings {

@@ -582,7 +582,14 @@ func readProc(path string, max int64) ([]byte, error) {
 // slot, what it bound is judged (boundCall); a slot left at 0 is skipped.
 func (r *relocator) initGmonCall(lm *linkMap) *relocFail {
 	init, ok := lm.d.Tag(elf.DT_INIT)
-	if !ok || r.c.inside(lm.f, lm.obj.name, init, "DT_INIT") != nil {
+	what := "DT_INIT"
+	if lm.main && legacyStart(lm.obj) {
+		// __libc_csu_init calls _init where it was linked (linkedInit).
+		if s := linkedInit(lm.f, lm.d); s.hasSingle {
+			init, ok, what = s.singleAddr, true, "_init"
+		}
+	}
+	if !ok || r.c.inside(lm.f, lm.obj.name, init, what) != nil {
 		return nil // no _init, or not entered at its start (jumps.go)
 	}
 	slot, ok := gmonSlot(lm)
@@ -598,6 +605,13 @@ func (r *relocator) initGmonCall(lm *linkMap) *relocFail {
 func gmonSlot(lm *linkMap) (uint64, bool) {
 	f := lm.f
 	init, ok := lm.d.Tag(elf.DT_INIT)
+	if lm.main && legacyStart(lm.obj) {
+		// __libc_csu_init calls _init where it was linked, whatever
+		// DT_INIT says (linkedInit).
+		if s := linkedInit(f, lm.d); s.hasSingle {
+			init, ok = s.singleAddr, true
+		}
+	}
 	if !ok || f.Machine != elf.EM_X86_64 {
 		return 0, false
 	}
@@ -651,8 +665,13 @@ func (c *checker) firstCalls() {
 	// among the others (slots, in load order).
 	ordered := first != nil
 	var slots []*relocFail
-	if len(r.unrebased) > 0 {
-		slots = append(slots, r.unrebased[0])
+	for _, u := range r.unrebased {
+		if noPLTEntries(u.lm.f) {
+			// Only PLT0 and no stub: nothing calls through a slot.
+			continue
+		}
+		slots = append(slots, u)
+		break
 	}
 	// A slot whose binding reads past l_versions leaves the outcome
 	// open, whichever slot the program calls first: it decides over the
@@ -2456,4 +2475,30 @@ func (r *relocator) ifuncInExecutable(lm *linkMap, rl reloc, s *sym, res *lookup
 	}
 	return &relocFail{lm: lm, r: &rl, what: "binding an IFUNC symbol",
 		err: &ifuncCircular{prog: r.progName(), name: lm.symName(s).s, in: r.c.display(lm.obj)}}
+}
+
+// noPLTEntries says, from the section table of an x86-64 object, that
+// its procedure linkage table has no stub beyond PLT0 (GNU ld writes a
+// 16-byte .plt for a library that calls nothing through it), so no code
+// calls through a PLT slot whatever DT_JMPREL says. Without a section
+// table nothing is known, and false is returned.
+func noPLTEntries(f *inspect.File) bool {
+	if f.Machine != elf.EM_X86_64 || len(f.Sections) == 0 {
+		return false
+	}
+	seen := false
+	for _, s := range f.Sections {
+		switch s.Name {
+		case ".plt":
+			seen = true
+			if s.Size > 16 {
+				return false
+			}
+		case ".plt.sec", ".iplt":
+			if s.Size > 0 {
+				return false
+			}
+		}
+	}
+	return seen
 }
