@@ -978,11 +978,16 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 	return r.initArrayRelocated(lm)
 }
 
+// plainData are the sections linkers name for data the code writes, which
+// they never put in PT_GNU_RELRO's pages, whatever the damaged header
+// now says.
+var plainData = map[string]bool{".data": true, ".bss": true, ".tm_clone_table": true, ".data1": true, ".ldata": true, ".lbss": true}
+
 // relroOverData looks, once ld.so has made PT_GNU_RELRO read-only, for
 // writable sections in the pages it protected (whole pages, rounded
-// down) outside PT_GNU_RELRO's own bytes: .data, .bss and the like,
-// which linkers keep out of those pages; whatever a linker put in the
-// segment is the object's to-be-read-only data. The section table says
+// down) outside PT_GNU_RELRO's own bytes, or named as plain data (.data,
+// .bss and the like), which linkers keep out of those pages; whatever
+// else a linker put in the segment is the object's to-be-read-only data. The section table says
 // which data that is; the code that writes it, and when, is not
 // replayed, so the outcome is left open (relocDamage).
 func (r *relocator) relroOverData(lm *linkMap) {
@@ -1008,7 +1013,7 @@ func (r *relocator) relroOverData(lm *linkMap) {
 		// The protected part of the section, and whether it is all
 		// inside PT_GNU_RELRO's bytes.
 		at, to := max(sec.Addr, start), min(hi, end)
-		if at >= lm.relroAddr && to <= relroEnd && relroEnd >= lm.relroAddr {
+		if at >= lm.relroAddr && to <= relroEnd && relroEnd >= lm.relroAddr && !plainData[sec.Name] {
 			continue
 		}
 		r.damage = append(r.damage, relocDamage{lm: lm, code: "relro-over-data", at: lm.relroAddr,
