@@ -468,17 +468,9 @@ func overlapsWritten(lm *linkMap, slot uint64, f *inspect.File) (uint64, bool) {
 // on where the object is loaded.
 func (c *checker) partlyRelocatedCall(o *loadedObj, call initCall, at uint64, fini bool) Finding {
 	base := filepath.Base(o.name)
-	fd := Finding{Severity: SeverityFatal, Stage: StageInit, Code: "init-partly-relocated", Object: o.name, Outcome: OutcomeUndetermined,
-		Possible: []Outcome{OutcomeCrash, OutcomeStarts},
-		Summary:  fmt.Sprintf("undetermined: %s of %s is read at 0x%x, across the word relocation wrote at 0x%x: part of the pointer is a load address, so where the call goes depends on where %s is loaded (almost always nowhere mapped)", call.what, base, call.slot, at, base),
-		Evidence: []string{fmt.Sprintf("%s: called after relocation, before main", call.what), "a linker puts the array on its own words, each with a RELATIVE relocation: the array's address was damaged"},
-		Next:     "compare with the pristine file using `elfdoctor diff`: the dynamic entry that gives the array's address was damaged"}
-	if fini {
-		fd.Stage, fd.Code = StageExit, "fini-partly-relocated"
-		fd.Possible = []Outcome{OutcomeExitCrash, OutcomeStarts}
-		fd.Evidence[0] = fmt.Sprintf("%s: called at exit, after main has run", call.what)
-	}
-	return fd
+	return c.openCall(o, call, fini, "partly-relocated",
+		fmt.Sprintf("undetermined: %s of %s is read at 0x%x, across the word relocation wrote at 0x%x: part of the pointer is a load address, so where the call goes depends on where %s is loaded (almost always nowhere mapped)", call.what, base, call.slot, at, base),
+		"a linker puts the array on its own words, each with a RELATIVE relocation: the array's address was damaged")
 }
 
 // unrelocatedCall is the undetermined finding of an initialiser or
@@ -488,13 +480,20 @@ func (c *checker) partlyRelocatedCall(o *loadedObj, call initCall, at uint64, fi
 // DT_RELR), so the entry or the array's address was damaged.
 func (c *checker) unrelocatedCall(o *loadedObj, call initCall, fini bool) Finding {
 	base := filepath.Base(o.name)
-	fd := Finding{Severity: SeverityFatal, Stage: StageInit, Code: "init-unrelocated", Object: o.name, Outcome: OutcomeUndetermined,
-		Possible: []Outcome{OutcomeCrash, OutcomeStarts},
-		Summary:  fmt.Sprintf("undetermined: %s of %s, read at 0x%x, is 0x%x as the file has it: no relocation made it relative to where %s is loaded, and whether anything is mapped at 0x%x depends on the process's layout (almost never)", call.what, base, call.slot, call.addr, base, call.addr),
-		Evidence: []string{fmt.Sprintf("%s: called after relocation, before main", call.what), "a linker gives every entry of the array a RELATIVE relocation: the entry or the array's address was damaged"},
+	return c.openCall(o, call, fini, "unrelocated",
+		fmt.Sprintf("undetermined: %s of %s, read at 0x%x, is 0x%x as the file has it: no relocation made it relative to where %s is loaded, and whether anything is mapped at 0x%x depends on the process's layout (almost never)", call.what, base, call.slot, call.addr, base, call.addr),
+		"a linker gives every entry of the array a RELATIVE relocation: the entry or the array's address was damaged")
+}
+
+// openCall is an undetermined finding about an initialiser's call
+// (init-KIND), or a finaliser's at exit (fini-KIND).
+func (c *checker) openCall(o *loadedObj, call initCall, fini bool, kind, summary, why string) Finding {
+	fd := Finding{Severity: SeverityFatal, Stage: StageInit, Code: "init-" + kind, Object: o.name, Outcome: OutcomeUndetermined,
+		Possible: []Outcome{OutcomeCrash, OutcomeStarts}, Summary: summary,
+		Evidence: []string{fmt.Sprintf("%s: called after relocation, before main", call.what), why},
 		Next:     "compare with the pristine file using `elfdoctor diff`"}
 	if fini {
-		fd.Stage, fd.Code = StageExit, "fini-unrelocated"
+		fd.Stage, fd.Code = StageExit, "fini-"+kind
 		fd.Possible = []Outcome{OutcomeExitCrash, OutcomeStarts}
 		fd.Evidence[0] = fmt.Sprintf("%s: called at exit, after main has run", call.what)
 	}

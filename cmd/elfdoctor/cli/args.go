@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -73,4 +74,16 @@ func (v *secondsValue) Set(s string) error {
 	}
 	*v.d = time.Duration(f * float64(time.Second))
 	return nil
+}
+
+// rootDir checks a --root directory and makes it absolute.
+func rootDir(root string) (string, error) {
+	if err := flagPath("root", root, true); err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return "", &exitError{code: exitTrouble, msg: "--root: " + err.Error()}
+	}
+	return abs, nil
 }

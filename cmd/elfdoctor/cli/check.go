@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -49,12 +48,9 @@ predicted to fail, 2 when FILE cannot be read.`,
 				opts.LibraryPath = splitList(g.getenv("LD_LIBRARY_PATH"))
 			}
 			if root != "" {
-				if err := flagPath("root", root, true); err != nil {
-					return err
-				}
-				abs, err := filepath.Abs(root)
+				abs, err := rootDir(root)
 				if err != nil {
-					return &exitError{code: exitTrouble, msg: "--root: " + err.Error()}
+					return err
 				}
 				opts.Root = abs
 			}

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -68,12 +67,9 @@ read or the journal has no matching crash.`,
 		RunE: withSignals(func(cmd *cobra.Command, args []string) error {
 			opts := coredump.Options{Exe: exe, DebugDirs: debugDirs, Getenv: g.getenv, NoCheck: noCheck}
 			if root != "" {
-				if err := flagPath("root", root, true); err != nil {
-					return err
-				}
-				abs, err := filepath.Abs(root)
+				abs, err := rootDir(root)
 				if err != nil {
-					return &exitError{code: exitTrouble, msg: "--root: " + err.Error()}
+					return err
 				}
 				opts.Root = abs
 			}
