@@ -279,6 +279,12 @@ func (r *relocator) symCount(lm *linkMap) uint64 {
 	s := r.seen(lm)
 	if !s.counted {
 		s.counted = true
+		// DT_HASH's nchain is the count itself (lld writes it beside
+		// DT_GNU_HASH, which says only where the exported ones start).
+		if t := r.hashTable(lm); t.ok && t.nchain > 0 {
+			s.nsyms = uint64(t.nchain)
+			return s.nsyms
+		}
 		n, err := lm.f.DynSymCount(lm.d)
 		if err != nil {
 			return 0

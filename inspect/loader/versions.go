@@ -594,6 +594,20 @@ func (c *checker) matchSymbol(obj *loadedObj, om mem, needed *loadedObj, req ver
 			Message: fmt.Sprintf("%s: %s: no version information available (required by %s)", c.path, needed.path, who)})
 		return true
 	}
+	if def == 0 {
+		// match_symbol asserts def_offset != 0 before reading anything.
+		line := 87
+		if m := c.model().minor; m != 0 && m < 36 {
+			line = 88 // glibc 2.31's file, as bullseye's ld.so prints it
+		}
+		c.add(Finding{Severity: SeverityFatal, Stage: StageVersions, Code: "verdef-zero", Object: needed.name,
+			Summary:  fmt.Sprintf("%s requires version %s of %s, whose DT_VERDEF is 0: ld.so asserts that it is not", filepath.Base(obj.name), want.s, filepath.Base(needed.path)),
+			Evidence: []string{"match_symbol (elf/dl-version.c) tests the offset before it reads a Verdef record"},
+			Outcome:  OutcomeLoaderError, ExitStatus: 127,
+			Message: fmt.Sprintf("Inconsistency detected by ld.so: dl-version.c: %d: match_symbol: Assertion `def_offset != 0' failed!", line),
+			Next:    "the library's DT_VERDEF entry was damaged: compare it with a pristine copy using `elfdoctor diff`"})
+		return false
+	}
 	nf, err := needed.file()
 	if err != nil {
 		return true
