@@ -617,6 +617,8 @@ var namedCases = []struct {
 		Found: "predicted SIGSEGV reading a Verdef at the load address; really match_symbol's assertion `def_offset != 0', which it tests before reading (verdef-zero); found by the held-out range 8400000000.. of stop 25"},
 	{Name: "glob-dat-past-symbols-5145", Seed: 8400005145, Input: "nozerofill-lld", Undetermined: true, Damage: []string{"rela[8].r_info.sym += 0xc"},
 		Found: "predicted starts; really SIGSEGV before main: stdout's GLOB_DAT names symbol 19 of 9; the symbol count came from DT_GNU_HASH, which for a program exporting nothing is only a bound, and now comes from DT_HASH's nchain where lld wrote one (reloc-symbol-past-table); found by the held-out range 8400000000.. of stop 25"},
+	{Name: "variable-slot-bound-to-function-1811", Seed: 8000001811, Input: "nozerofill-lld", Damage: []string{"init_array[0] = 0xffffffffffffffff", "rela[8].r_info.sym = 0x6"},
+		Found: "open: stdout's GLOB_DAT now names puts (the family of variable-slot-bound-to-function-5696); the init_array word is rewritten by its RELATIVE relocation; found in the usual range in stops 24 and 25"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
