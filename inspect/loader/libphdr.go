@@ -58,7 +58,7 @@ func (c *checker) phdrAgain(o *loadedObj, f *inspect.File) bool {
 			}
 			c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-phdr-elsewhere", Object: o.name,
 				Outcome: OutcomeUndetermined, Possible: possible,
-				Summary:  fmt.Sprintf("undetermined: ld.so maps %s, then reads its program headers again where its PT_PHDR (program header %d) says they are, 0x%x bytes below its load address: there lie the objects loaded after it, or nothing, as the process's layout has it", base, phdr.Index, -rel),
+				Summary:  fmt.Sprintf("undetermined: ld.so maps %s, then reads its program headers again where its PT_PHDR (program header %d) says they are, at its load address %+#x, below its first page: there lie the objects loaded after it, or nothing, as the process's layout has it", base, phdr.Index, rel),
 				Evidence: []string{fmt.Sprintf("PT_PHDR p_vaddr 0x%x; the library's first page is at 0x%x from its load address", phdr.Vaddr, lo)},
 				Next:     fmt.Sprintf("%s's program headers were damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`", base)})
 			return false
