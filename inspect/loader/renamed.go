@@ -116,6 +116,9 @@ func (r *relocator) hashPlaces(lm *linkMap, t *sysvHash) []uint32 {
 	}
 	placed := uint32(0)
 	for b := uint32(0); b < nb; b++ {
+		if r.spend() {
+			return nil // a table this big is read no further: no mark
+		}
 		idx, err := m.u32(m.add(t.buckets, 4*uint64(b)), "DT_HASH bucket")
 		for err == nil && idx != 0 {
 			if idx >= nc || place[idx] != none || r.spend() {
