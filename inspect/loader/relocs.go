@@ -581,14 +581,7 @@ func readProc(path string, max int64) ([]byte, error) {
 // %rax; test %rax,%rax; je; call *%rax`. When a relocation wrote that
 // slot, what it bound is judged (boundCall); a slot left at 0 is skipped.
 func (r *relocator) initGmonCall(lm *linkMap) *relocFail {
-	init, ok := lm.d.Tag(elf.DT_INIT)
-	what := "DT_INIT"
-	if lm.main && legacyStart(lm.obj) {
-		// __libc_csu_init calls _init where it was linked (linkedInit).
-		if s := linkedInit(lm.f, lm.d); s.hasSingle {
-			init, ok, what = s.singleAddr, true, "_init"
-		}
-	}
+	init, what, ok := initAddr(lm)
 	if !ok || r.c.inside(lm.f, lm.obj.name, init, what) != nil {
 		return nil // no _init, or not entered at its start (jumps.go)
 	}
@@ -599,19 +592,25 @@ func (r *relocator) initGmonCall(lm *linkMap) *relocFail {
 	return r.boundCall(lm, slot, true, "__gmon_start__", "__gmon_start__'s GOT slot", "calling __gmon_start__ from _init", "in _init (crti.o) calling __gmon_start__, before main")
 }
 
+// initAddr is where _init runs from: DT_INIT, except in a program
+// linked before glibc 2.34, whose __libc_csu_init calls _init where it
+// was linked, whatever DT_INIT says (linkedInit). what names the source.
+func initAddr(lm *linkMap) (addr uint64, what string, ok bool) {
+	if lm.main && legacyStart(lm.obj) {
+		if s := linkedInit(lm.f, lm.d); s.hasSingle {
+			return s.singleAddr, "_init", true
+		}
+	}
+	addr, ok = lm.d.Tag(elf.DT_INIT)
+	return addr, "DT_INIT", ok
+}
+
 // gmonSlot finds, in the first bytes of an x86-64 object's DT_INIT, the
 // call crti.o's _init makes through __gmon_start__'s GOT slot, and
 // returns the slot.
 func gmonSlot(lm *linkMap) (uint64, bool) {
 	f := lm.f
-	init, ok := lm.d.Tag(elf.DT_INIT)
-	if lm.main && legacyStart(lm.obj) {
-		// __libc_csu_init calls _init where it was linked, whatever
-		// DT_INIT says (linkedInit).
-		if s := linkedInit(f, lm.d); s.hasSingle {
-			init, ok = s.singleAddr, true
-		}
-	}
+	init, _, ok := initAddr(lm)
 	if !ok || f.Machine != elf.EM_X86_64 {
 		return 0, false
 	}
