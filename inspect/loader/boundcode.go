@@ -195,6 +195,9 @@ func (r *relocator) observeFuncTarget(lm *linkMap, rl reloc, res *lookupResult) 
 			return
 		}
 		p = o.placeExcept(res.s.value, res.s.index)
+		if p.start && p.name == "" {
+			p.name = o.scanSymbols(res.s.value, 0, int64(res.s.index)).atName
+		}
 	}
 	r.boundInto = append(r.boundInto, boundInto{lm: lm, r: rl, def: def, s: res.s, target: res.s.value, place: p, static: static})
 }
@@ -238,9 +241,9 @@ func (o *funcOracle) staticElsewhere(addr, sym uint64, name string) (staticDef, 
 	if !seen || here {
 		return staticDef{}, false
 	}
-	if p := o.placeExcept(addr, sym); p.start {
-		return staticDef{}, false // another record has a function begin there
-	}
+	// Another function beginning there is no excuse: the calls run it
+	// instead of the one they name (a soak case: demo_two moved onto
+	// crti's _init, which returned 0).
 	return found, true
 }
 
@@ -304,9 +307,19 @@ func (c *checker) boundFinding() {
 	if b.static.value != 0 && !b.place.known {
 		where = fmt.Sprintf("not where %s's .symtab puts %s (0x%x)", defBase, name, b.static.value)
 	}
+	summary := fmt.Sprintf("undetermined: ld.so binds %s's %s slot at 0x%x to %s of %s, whose value 0x%x is %s rather than a function's start: the program's calls through the slot, if it makes any, run code that was not built to be entered there, and what it does depends on registers no file decides",
+		filepath.Base(b.lm.obj.name), typeName(b.r.typ), b.r.off, name, defBase, b.target, where)
+	if b.place.start {
+		other := b.place.name
+		if other == "" {
+			other = "another function"
+		}
+		where = fmt.Sprintf("the start of %s, not where %s's .symtab puts %s (0x%x)", other, defBase, name, b.static.value)
+		summary = fmt.Sprintf("undetermined: ld.so binds %s's %s slot at 0x%x to %s of %s, whose value 0x%x is %s: the program's calls through the slot, if it makes any, run that function instead, and what it does with their arguments and result is not replayed",
+			filepath.Base(b.lm.obj.name), typeName(b.r.typ), b.r.off, name, defBase, b.target, where)
+	}
 	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "bound-into-function", Object: b.def.obj.name, Outcome: OutcomeUndetermined,
-		Summary: fmt.Sprintf("undetermined: ld.so binds %s's %s slot at 0x%x to %s of %s, whose value 0x%x is %s rather than a function's start: the program's calls through the slot, if it makes any, run code that was not built to be entered there, and what it does depends on registers no file decides",
-			filepath.Base(b.lm.obj.name), typeName(b.r.typ), b.r.off, name, defBase, b.target, where),
+		Summary: summary,
 		Evidence: []string{
 			fmt.Sprintf("%s binds symbol %d (%s), a function of %s with st_value 0x%x", entryAt(b.lm, b.r), b.s.index, name, defBase, b.target),
 			fmt.Sprintf("0x%x is %s", b.target, where),

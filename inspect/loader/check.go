@@ -208,11 +208,17 @@ func (r *CheckResult) Fatal() *Finding {
 
 type checker struct {
 	opts CheckOptions
-	res  *CheckResult
-	f    *inspect.File
-	path string
-	dyn  *inspect.Dynamic
-	stop bool // a fatal finding ends the replay, as it ends the real start-up
+	// firstCallRel are the relocations whose first call the replay
+	// found failing (firstCalls).
+	firstCallRel []reloc
+	// named maps a host path under --root that links led to back to
+	// the path ld.so opened (underRoot, shown).
+	named map[string]string
+	res   *CheckResult
+	f     *inspect.File
+	path  string
+	dyn   *inspect.Dynamic
+	stop  bool // a fatal finding ends the replay, as it ends the real start-up
 	// underEmulator is the binfmt_misc interpreter that runs a foreign
 	// program, "" when the kernel runs it natively.
 	underEmulator string
@@ -413,10 +419,30 @@ func (c *checker) underRoot(p string) string {
 	if c.opts.Root == "/" || c.opts.Root == "" {
 		return p
 	}
+	lexical := filepath.Join(c.opts.Root, p)
 	if j, err := securejoin.SecureJoin(c.opts.Root, p); err == nil {
+		if j != lexical {
+			if c.named == nil {
+				c.named = map[string]string{}
+			}
+			if _, ok := c.named[j]; !ok {
+				c.named[j] = lexical
+			}
+		}
 		return j
 	}
-	return filepath.Join(c.opts.Root, p)
+	return lexical
+}
+
+// shown is a host path as ld.so names the file in its messages: the
+// path it opened (l_name), under the root, not where the root's links
+// lead (bullseye's ld.so says /lib/x86_64-linux-gnu/libc.so.6, a link
+// to /usr/lib/x86_64-linux-gnu/libc-2.31.so).
+func (c *checker) shown(host string) string {
+	if n, ok := c.named[host]; ok {
+		return n
+	}
+	return host
 }
 
 // kernelAccepts says whether this kernel's binfmt_elf runs the file
@@ -703,6 +729,20 @@ func (c *checker) interpNext(interp string) string {
 // mapping builds the memory image and reports pages whose permissions a
 // later PT_LOAD changed.
 func (c *checker) mapping() {
+	if c.dlopen && c.opts.LoadedBy == "" {
+		// _dl_map_object_from_fd refuses the library before it maps
+		// anything, as it refuses a dependency (mapObject): a separate
+		// debuginfo file's PT_DYNAMIC has no file bytes.
+		li := describeLoader(c.underRoot(standardInterp(c.f)), c.f)
+		if msg := mapObjectError(c.f.Progs, c.f.Type, li.minor); msg != "" {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "lib-unmappable",
+				Summary:  fmt.Sprintf("dlopen refuses to map %s: %s", c.path, msg),
+				Evidence: []string{fmt.Sprintf("%d program headers read from the file at e_phoff", len(c.f.Progs))},
+				Outcome:  OutcomeLoaderError, Message: c.path + ": " + msg,
+				Next: "a separate debuginfo file (its sections are NOBITS) is not a library: load the file it was split from; otherwise the headers are damaged: compare with a pristine copy using `elfdoctor diff`"})
+			return
+		}
+	}
 	im := c.f.Image()
 	for _, o := range im.Overlaps() {
 		sev := SeverityNote
@@ -720,6 +760,9 @@ func (c *checker) mapping() {
 // anything else: read the dynamic table, record r_debug in DT_DEBUG,
 // relocate the table's pointers, and look at its tables.
 func (c *checker) startup() {
+	if c.rtldSonameCompare(); c.stop {
+		return
+	}
 	f := c.f
 	d, err := f.Dynamic()
 	if err != nil {

@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
 // real from such a process: a missing dependency fails dlopen, and so
 // does a version the process's libc does not define.
 func TestCheckDlopenReality(t *testing.T) {
-	reality.NeedTools(t, "gcc")
+	reality.NeedTools(t, "gcc", "objcopy")
 	dir := t.TempDir()
 	write := func(name, text string) string { return reality.WriteSource(t, dir, name, text) }
 	gcc := func(args ...string) {
@@ -50,6 +50,11 @@ func TestCheckDlopenReality(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "libmissing.so")); err != nil {
 		t.Fatal(err)
 	}
+	// A separate debuginfo file keeps the program headers, but its
+	// sections are NOBITS: PT_DYNAMIC has no file bytes.
+	if out, err := exec.Command("objcopy", "--only-keep-debug", filepath.Join(dir, "libputs.so"), filepath.Join(dir, "libputs.debug")).CombinedOutput(); err != nil {
+		t.Fatalf("objcopy: %v\n%s", err, out)
+	}
 	newer, err := damage.RenameVersion(reality.MustRead(t, filepath.Join(dir, "libputs.so")), "GLIBC_2.2.5", "GLIBC_9.9.9", false)
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +70,7 @@ func TestCheckDlopenReality(t *testing.T) {
 		{"libputs.so", loader.OutcomeStarts, ""},
 		{"libneeds.so", loader.OutcomeDlopenFails, "libmissing.so: cannot open shared object file"},
 		{"libnewer.so", loader.OutcomeDlopenFails, "version `GLIBC_9.9.9' not found"},
+		{"libputs.debug", loader.OutcomeDlopenFails, "object file has no dynamic section"},
 	} {
 		t.Run(tc.lib, func(t *testing.T) {
 			p := filepath.Join(dir, tc.lib)

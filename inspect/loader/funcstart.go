@@ -828,3 +828,38 @@ func (c *checker) funcOracle(f *inspect.File) *funcOracle {
 	}
 	return o
 }
+
+// startSymbol returns the value of `_start` in f's full symbol table
+// (.symtab): the symbol ld and lld take e_entry from unless told
+// otherwise (-e). The table's names are compared in place, through one
+// view of its string table.
+func (o *funcOracle) startSymbol() (uint64, bool) {
+	const want = "_start\x00"
+	f := o.f
+	for i := range f.Sections {
+		sec := &f.Sections[i]
+		if sec.Type != elf.SHT_SYMTAB || int(sec.Link) >= len(f.Sections) {
+			continue
+		}
+		strtab := &f.Sections[sec.Link]
+		var value uint64
+		found := false
+		o.eachSymChunk(sec, func(_ uint64, syms []tableSym) bool {
+			_ = f.View(int64(strtab.Offset), strtab.Size, strtab.Name, func(names []byte) {
+				for _, t := range syms {
+					if t.shndx == uint16(elf.SHN_UNDEF) || t.shndx >= uint16(elf.SHN_LORESERVE) ||
+						elf.ST_BIND(t.info) != elf.STB_GLOBAL || uint64(t.nameOff)+uint64(len(want)) > uint64(len(names)) {
+						continue
+					}
+					if string(names[t.nameOff:uint64(t.nameOff)+uint64(len(want))]) == want {
+						value, found = t.value, true
+						return
+					}
+				}
+			})
+			return !found
+		})
+		return value, found
+	}
+	return 0, false
+}

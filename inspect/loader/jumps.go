@@ -34,6 +34,10 @@ type jumpInto struct {
 	// plt: the entry point is an entry of this procedure linkage table
 	// (entryInPLT).
 	plt *inspect.Section
+	// start is, for an entry point at the start of another function,
+	// where the symbol table puts _start (entryElsewhere).
+	start    uint64
+	hasStart bool
 	// damage is, for a transfer outside, the evidence that the value
 	// was damaged when it is not the addend a linker leaves at 0.
 	damage string
@@ -111,6 +115,13 @@ func (c *checker) jumpFinding(j *jumpInto) Finding {
 	if j.plt != nil {
 		fd.Code, fd.Summary, fd.Evidence = "entry-in-plt", j.pltSummary(), append(append([]string{}, j.source...), j.pltEvidence()...)
 	}
+	if j.hasStart {
+		fd.Code = "entry-not-start"
+		fd.Summary = fmt.Sprintf("undetermined: the entry point 0x%x is the start of %s, not _start (0x%x): the process begins in a function built to be called, which takes argc on the stack for its return address; what it does depends on registers and memory no file decides",
+			j.target, name, j.start)
+		fd.Evidence = append(append([]string{}, j.source...),
+			fmt.Sprintf("the symbol table (.symtab) defines _start at 0x%x, the symbol ld and lld write into e_entry: the value was damaged", j.start))
+	}
 	switch {
 	case j.exit:
 		fd.Stage = StageExit
@@ -119,7 +130,7 @@ func (c *checker) jumpFinding(j *jumpInto) Finding {
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeHangs}
 	default:
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeFirstCall, OutcomeHangs}
-		if j.displaced != nil || j.plt != nil {
+		if j.displaced != nil || j.plt != nil || j.hasStart {
 			// Bytes never linked as code, or a function entered with
 			// the process's first stack, can end it with status 0.
 			fd.Possible = append(fd.Possible, OutcomeExitsEarly)
@@ -180,4 +191,30 @@ func dynEntryAt(f *inspect.File, d *inspect.Dynamic, what string) string {
 		return fmt.Sprintf(", entry %d at 0x%x", i, addr)
 	}
 	return ""
+}
+
+// entryElsewhere is the entry point of a program when it is the start of
+// a function, but not of _start, which the symbol table defines
+// elsewhere: crti's _init, main, any function. A program linked with
+// `-e` to another symbol keeps its _start only where the linker kept
+// it unused; such a program is read as damaged. Only programs whose
+// entry is not glibc's _start (startCallSlot) are looked at, so the
+// usual program reads no symbol.
+func (c *checker) entryElsewhere(f *inspect.File, source string) *jumpInto {
+	if _, ok := startCallSlot(f, memOf(f)); ok {
+		return nil
+	}
+	o := c.funcOracle(f)
+	start, ok := o.startSymbol()
+	if !ok || start == f.Entry {
+		return nil
+	}
+	p := o.place(f.Entry)
+	if !p.known || !p.start {
+		return nil
+	}
+	if p.name == "" {
+		p.name = o.scanSymbols(f.Entry, 0, -1).atName
+	}
+	return &jumpInto{what: "the entry point", source: []string{source}, obj: c.path, target: f.Entry, place: p, start: start, hasStart: true}
 }

@@ -389,7 +389,10 @@ func (c *checker) entry(when string) {
 				c.add(c.jumpFinding(j))
 				return
 			}
-			if j := c.inside(f, c.path, f.Entry, "the entry point", fmt.Sprintf("e_entry is 0x%x (ELF header, file offset 0x18): %s", f.Entry, when)); j != nil {
+			source := fmt.Sprintf("e_entry is 0x%x (ELF header, file offset 0x18): %s", f.Entry, when)
+			if j := c.inside(f, c.path, f.Entry, "the entry point", source); j != nil {
+				c.add(c.jumpFinding(j))
+			} else if j := c.entryElsewhere(f, source); j != nil {
 				c.add(c.jumpFinding(j))
 			}
 			return
@@ -747,6 +750,45 @@ func (c *checker) beyondTaskSize(p *inspect.Prog, loads []*inspect.Prog) string 
 		return fmt.Sprintf("the PT_LOADs span 0x%x bytes (from 0x%x to 0x%x), which the kernel cannot map as one block", total, lo, hi)
 	}
 	return ""
+}
+
+// rtldSonameCompare replays dl_main's first read of its own name (the
+// string at l_addr plus PT_INTERP's p_vaddr), made right after the
+// program headers are read and before the program's dynamic table is
+// (elf/rtld.c, 2.31 to 2.41): when ld.so has a DT_SONAME, it strcmps the
+// name with it to add the soname as another name. strcmp reads up to the
+// first byte that differs ('/' against 'l' for every usual path), and
+// x86-64's never reads across a page it was not given, so the read
+// faults when those bytes are not mapped.
+func (c *checker) rtldSonameCompare() {
+	if c.interpHost == "" || c.underEmulator != "" || c.dlopen || c.isLibrary() {
+		return
+	}
+	e := openLib(c.interpHost)
+	if e.err != nil || !e.hasSoname || e.ldSoname.err != nil {
+		return
+	}
+	soname := e.ldSoname.s + "\x00"
+	var b [1]byte
+	for i := 0; i < len(soname); i++ {
+		err := c.f.Image().ReadAt(b[:], c.rtldName+uint64(i), "ld.so's own name (PT_INTERP as ld.so reads it)")
+		if err != nil {
+			var fe *inspect.FormatError
+			if !errors.As(err, &fe) || fe.Fault == inspect.FaultNone {
+				return
+			}
+			sig := fe.Fault.Signal()
+			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "rtld-name-unreadable",
+				Summary:  fmt.Sprintf("ld.so takes its own name from where PT_INTERP says the interpreter's path is in memory (0x%x), and that memory cannot be read: it faults when it compares the name with its soname (%s), before it reads the program's dynamic table", c.rtldName, e.ldSoname.s),
+				Evidence: []string{err.Error()},
+				Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main (dl_main)",
+				Next: "PT_INTERP's p_vaddr was damaged: compare with the pristine file using `elfdoctor diff`"})
+			return
+		}
+		if b[0] != soname[i] {
+			return
+		}
+	}
 }
 
 // rtldNameRead replays the first read of ld.so's own name: _dl_map_object

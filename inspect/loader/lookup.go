@@ -16,11 +16,14 @@ import (
 type linkMap struct {
 	// relocated is l_relocated: _dl_relocate_object finished with it.
 	relocated bool
-	obj       *loadedObj
-	f         *inspect.File
-	d         *inspect.Dynamic
-	m         mem
-	main      bool
+	// partial says the replay did not apply every relocation ld.so
+	// applies (a bound, a size that wraps or not by the load address).
+	partial bool
+	obj     *loadedObj
+	f       *inspect.File
+	d       *inspect.Dynamic
+	m       mem
+	main    bool
 	// l_info: a tag that is absent is a null pointer in ld.so, so the
 	// first read through it faults.
 	symtab, strtab, versym          uint64

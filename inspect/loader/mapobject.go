@@ -160,7 +160,7 @@ func (c *checker) mapObject(lo *loadedObj, li *loaderInfo) bool {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-unreadable-phdrs", Object: lo.loader.name,
 			Summary: fmt.Sprintf("ld.so finds %s at %s but cannot read its %d program headers at file offset 0x%x: the file is 0x%x bytes", lo.name, lo.path, e.phnum, e.phoff, e.size),
 			Outcome: OutcomeLoaderError, ExitStatus: 127,
-			Message: fmt.Sprintf("error while loading shared libraries: %s: cannot read file data", lo.path),
+			Message: fmt.Sprintf("error while loading shared libraries: %s: cannot read file data", c.shown(lo.path)),
 			Next:    "the library is truncated or its ELF header damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`"})
 		return false
 	}

@@ -386,11 +386,21 @@ func (c *checker) relocDamageFinding() {
 		return
 	}
 	atExit := -1
+	damage := r.damage
 	if f := c.res.Fatal(); f != nil {
 		// An open finding at exit: main's code may meet the damaged
 		// value before it.
 		openAtExit := f.Outcome == OutcomeUndetermined && f.Stage == StageExit
-		if (f.Outcome != OutcomeExitCrash && !openAtExit) || f.Continues {
+		// A failure at a lazily bound slot's first call that the damage
+		// did not make: main's code may meet the damaged value before
+		// that call (2.41's printf aborts on a stdout no COPY filled,
+		// where 2.36's goes on to the failing fflush).
+		firstCall := false
+		if f.Outcome == OutcomeFirstCall {
+			damage = c.damageApart(damage)
+			firstCall = len(damage) > 0
+		}
+		if (f.Outcome != OutcomeExitCrash && !openAtExit && !firstCall) || f.Continues {
 			return
 		}
 		for i := range c.res.Findings {
@@ -399,7 +409,7 @@ func (c *checker) relocDamageFinding() {
 			}
 		}
 	}
-	d := r.damage[0]
+	d := damage[0]
 	base := filepath.Base(d.lm.obj.name)
 	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: d.code, Object: d.lm.obj.name, Outcome: OutcomeUndetermined,
 		Summary:  fmt.Sprintf("undetermined: ld.so applies a relocation of %s %s, and starts the program; what the program's code does with the value it left is not replayed, and nothing in the files says: it may run normally or be killed by a signal, before or after main's output", base, d.kind()),
@@ -414,10 +424,13 @@ func (c *checker) relocDamageFinding() {
 	if d.code == "relro-over-data" {
 		fd.Summary = fmt.Sprintf("undetermined: after relocating %s, ld.so makes read-only data its code writes (PT_GNU_RELRO covers it), and starts the program; whether and when that code writes there is not replayed: it may run normally or be killed by a signal, before or after main's output", base)
 	}
+	if d.code == "reloc-left-out" {
+		fd.Summary = fmt.Sprintf("undetermined: the dynamic section leaves out relocations the linker wrote for %s, so ld.so never applies them and starts the program; what its code does with the words they were made for (still the file's bytes) is not replayed: it may run normally or be killed by a signal, before or after main's output", base)
+	}
 	if l := d.lm.f.Image().Lookup(d.at); l.Mapped && l.File {
 		fd.Next = fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: it is damaged at file offset 0x%x; a run tells only what this program's code did with the value", base, l.Off)
 	}
-	for _, o := range r.damage[1:] {
+	for _, o := range damage[1:] {
 		if len(fd.Evidence) >= 6 {
 			break
 		}
@@ -428,6 +441,16 @@ func (c *checker) relocDamageFinding() {
 		return
 	}
 	exit := c.res.Findings[atExit]
+	if exit.Outcome == OutcomeFirstCall {
+		fd.Summary = fmt.Sprintf("undetermined: ld.so applies a relocation of %s %s, and starts the program, which fails at the first call of a lazily bound function unless its code meets the value that relocation left first and is killed by a signal or exits on it: that code is not replayed", base, d.kind())
+		if d.code == "copy-not-filled" {
+			fd.Summary = fmt.Sprintf("undetermined: no COPY relocation fills a variable %s copies from a library, and the program fails at the first call of a lazily bound function unless its code meets the unfilled variable first and is killed by a signal or exits on it: that code is not replayed", base)
+		}
+		fd.Possible = []Outcome{OutcomeCrash, OutcomeExitsEarly, OutcomeFirstCall}
+		fd.Evidence = append(fd.Evidence, "if main gets past that, the program stops at the first call of a lazily bound function: "+exit.Summary)
+		c.res.Findings = append(c.res.Findings[:atExit], append([]Finding{fd}, c.res.Findings[atExit:]...)...)
+		return
+	}
 	fd.Possible = []Outcome{OutcomeCrash, OutcomeExitCrash}
 	if exit.Outcome == OutcomeUndetermined {
 		// What happens at exit is open too: main's code may stop first
@@ -442,6 +465,57 @@ func (c *checker) relocDamageFinding() {
 	}
 	fd.Evidence = append(fd.Evidence, "if main gets past that, the program crashes at exit: "+exit.Summary)
 	c.res.Findings = append(c.res.Findings[:atExit], append([]Finding{fd}, c.res.Findings[atExit:]...)...)
+}
+
+// damageApart keeps the damage that has nothing to do with the lazily
+// bound slots whose first call fails: damage to a variable's word or
+// symbol (stdout's GLOB_DAT, a copy no COPY fills), which main's code
+// may meet before that call. Damage to the PLT's relocations, to the
+// words the first call reads (GOT[1], GOT[2], the slots), to a failing
+// relocation's symbol, or to PT_GNU_RELRO (which _dl_fixup writes
+// under) is what the failure already follows to where the files decide
+// it.
+func (c *checker) damageApart(damage []relocDamage) []relocDamage {
+	var apart []relocDamage
+	for _, d := range damage {
+		if len(c.firstCallRel) > 0 && c.apart(d) {
+			apart = append(apart, d)
+		}
+	}
+	return apart
+}
+
+func (c *checker) apart(d relocDamage) bool {
+	lm := d.lm
+	if d.code == "relro-over-data" {
+		return false
+	}
+	in := func(addrTag, sizeTag elf.DynTag, at uint64) (uint64, bool) {
+		a, ok1 := lm.d.Tag(addrTag)
+		n, ok2 := lm.d.Tag(sizeTag)
+		return at - a, ok1 && ok2 && at >= a && at-a < n
+	}
+	if _, ok := in(elf.DT_JMPREL, elf.DT_PLTRELSZ, d.at); ok {
+		return false
+	}
+	for _, fc := range c.firstCallRel {
+		if lm.hasSymtab && d.at >= lm.symtab && (d.at-lm.symtab)/symSize(lm.f) == fc.sym {
+			return false // the failing relocation's own symbol
+		}
+	}
+	if _, ok := in(elf.DT_RELA, elf.DT_RELASZ, d.at); ok {
+		var b [24]byte
+		if lm.f.Image().ReadAt(b[:], d.at, "relocation entry") != nil {
+			return false
+		}
+		off := decodeReloc(lm.f, b[:], true).off
+		got, ok1 := lm.d.Tag(elf.DT_PLTGOT)
+		n, ok2 := lm.d.Tag(elf.DT_PLTRELSZ)
+		if ok1 && ok2 && off+8 > got && off < got+(3+n/24)*8 {
+			return false // GOT[0..2] or a PLT slot
+		}
+	}
+	return true
 }
 
 // concrete is the word a recorded write left when the files decide it:

@@ -32,6 +32,12 @@ type reloc struct {
 }
 
 // bindNow reports whether ld.so resolves PLT slots at start-up.
+// The GNU counts of relative relocations, which debug/elf does not name.
+const (
+	dtRELACOUNT elf.DynTag = 0x6ffffff9
+	dtRELCOUNT  elf.DynTag = 0x6ffffffa
+)
+
 func bindNow(d *inspect.Dynamic) bool {
 	_, now := d.Tag(elf.DT_BIND_NOW)
 	return now || d.Flags&elf.DF_BIND_NOW != 0 || d.Flags1&elf.DF_1_NOW != 0
@@ -48,29 +54,39 @@ func eachReloc(f *inspect.File, d *inspect.Dynamic, fn func(r reloc) bool) error
 		word = 4
 	}
 	type table struct {
-		name    string
-		addrTag elf.DynTag
-		sizeTag elf.DynTag
-		rela    bool
-		plt     bool
+		name     string
+		addrTag  elf.DynTag
+		sizeTag  elf.DynTag
+		countTag elf.DynTag
+		rela     bool
+		plt      bool
 	}
-	tables := []table{{"DT_RELA", elf.DT_RELA, elf.DT_RELASZ, true, false}, {"DT_REL", elf.DT_REL, elf.DT_RELSZ, false, false}}
+	tables := []table{{"DT_RELA", elf.DT_RELA, elf.DT_RELASZ, dtRELACOUNT, true, false}, {"DT_REL", elf.DT_REL, elf.DT_RELSZ, dtRELCOUNT, false, false}}
 	if pr, ok := d.Tag(elf.DT_PLTREL); ok {
-		tables = append(tables, table{"DT_JMPREL", elf.DT_JMPREL, elf.DT_PLTRELSZ, elf.DynTag(pr) == elf.DT_RELA, true})
+		tables = append(tables, table{"DT_JMPREL", elf.DT_JMPREL, elf.DT_PLTRELSZ, elf.DT_NULL, elf.DynTag(pr) == elf.DT_RELA, true})
 	}
 	lazy := !bindNow(d)
 	im := f.Image()
 	for _, t := range tables {
 		addr, ok1 := d.Tag(t.addrTag)
 		size, ok2 := d.Tag(t.sizeTag)
-		if !ok1 || !ok2 || size == 0 {
+		if !ok1 || !ok2 {
 			continue
 		}
 		ent := 2 * word
 		if t.rela {
 			ent = 3 * word
 		}
-		n := min(size/ent, maxRelocs)
+		// ld.so applies every entry that starts before the end, and the
+		// first DT_RELACOUNT entries as relative ones whatever the size
+		// says (elf/do-rel.h: r = relative + nrelative).
+		n := size/ent + min(size%ent, 1)
+		if t.countTag != elf.DT_NULL {
+			if nrel, ok := d.Tag(t.countTag); ok {
+				n = max(n, nrel)
+			}
+		}
+		n = min(n, maxRelocs)
 		buf := make([]byte, 256*ent)
 		for i := uint64(0); i < n; i += 256 {
 			k := min(256, n-i)
@@ -295,6 +311,7 @@ func (c *checker) relocations() {
 			return
 		}
 		lm.relocated = true
+		r.leftOut(lm)
 	}
 	if lm := maps[0]; lm != nil && lm.main && !c.stop {
 		r.copyNotFilled(lm)
@@ -725,6 +742,11 @@ func (c *checker) firstCalls() {
 		c.add(fd)
 		return
 	}
+	for _, f := range []*relocFail{first, other} {
+		if f != nil && f.r != nil {
+			c.firstCallRel = append(c.firstCallRel, *f.r)
+		}
+	}
 	if first != nil && other != nil {
 		// Two slots fail differently (a signal and a loader error, say):
 		// which the program calls first is its own code's order.
@@ -858,9 +880,9 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 	// _ELF_DYNAMIC_DO_RELOC (elf/dynamic-link.h): the machine's one kind
 	// of table (DT_RELA on x86-64 and aarch64, DT_REL on i386), and
 	// DT_JMPREL read as the same kind whatever DT_PLTREL says.
-	relTag, szTag, cntTag, rela := elf.DT_RELA, elf.DT_RELASZ, elf.DynTag(0x6ffffff9), true
+	relTag, szTag, cntTag, rela := elf.DT_RELA, elf.DT_RELASZ, dtRELACOUNT, true
 	if lm.f.Machine == elf.EM_386 || lm.f.Machine == elf.EM_ARM {
-		relTag, szTag, cntTag, rela = elf.DT_REL, elf.DT_RELSZ, elf.DynTag(0x6ffffffa), false
+		relTag, szTag, cntTag, rela = elf.DT_REL, elf.DT_RELSZ, dtRELCOUNT, false
 	}
 	type rng struct {
 		start, size, nrelative uint64
@@ -958,6 +980,15 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 			return fail
 		}
 	}
+	// elf_dynamic_do_Rel (elf/do-rel.h) takes the symbol table's address
+	// through l_info[DT_SYMTAB] before its first entry, the relative
+	// ones too, and range 0 is replayed even when empty: an object
+	// without DT_SYMTAB faults there (bookworm's ld.so loads it at
+	// do-rel.h:50 before testing `lazy`; 2.31 in its non-lazy branch,
+	// which range 0 always takes).
+	if !lm.hasSymtab {
+		return &relocFail{lm: lm, what: "reading the symbol table's address as relocation starts (elf_dynamic_do_Rela)", err: nullRead(elf.DT_SYMTAB)}
+	}
 	name := map[bool]string{true: inspect.DynTagName(relTag), false: "DT_JMPREL"}
 	for i, g := range ranges {
 		table := name[i == 0]
@@ -1036,6 +1067,7 @@ func (r *relocator) doRelr(lm *linkMap, textrel bool) *relocFail {
 	}
 	n := size / r.word
 	if n > maxRelocs {
+		lm.partial = true
 		r.note(lm, fmt.Sprintf("DT_RELR holds more than %d entries: elfdoctor replayed the first %d", maxRelocs, maxRelocs))
 		n = maxRelocs
 	}
@@ -1124,6 +1156,7 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 	// 0" (DT_RELA of -1 is the byte before the object) seems to wrap.
 	wraps, known := r.wrapsAt(lm, start, size)
 	if !known {
+		lm.partial = true
 		r.note(lm, fmt.Sprintf("%s: its size 0x%x puts its end past the top of memory or not depending on where the object is loaded", table, size))
 		return nil
 	}
@@ -1143,6 +1176,7 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 		}
 	}
 	if count > maxRelocs {
+		lm.partial = true
 		r.note(lm, fmt.Sprintf("%s holds more than %d relocations: elfdoctor replayed the first %d", table, maxRelocs, maxRelocs))
 		count = maxRelocs
 	}
@@ -1199,10 +1233,12 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 		// their count is trusted even past the end of the table.
 		nrel, first, relWraps, known := r.relativeSpan(lm, start, nrelative, ent)
 		if !known {
+			lm.partial = true
 			r.note(lm, fmt.Sprintf("%s: DT_RELACOUNT %d puts the end of the relative relocations 0x%x bytes from the table, which wraps past the top of memory or not depending on where the object is loaded", table, nrelative, nrelative*ent))
 			return nil
 		}
 		if nrel > maxRelocs {
+			lm.partial = true
 			r.note(lm, fmt.Sprintf("%s holds more than %d relocations: elfdoctor replayed the first %d", table, maxRelocs, maxRelocs))
 			nrel = maxRelocs
 		}
@@ -2246,6 +2282,7 @@ func (r *relocator) mappedSpan(lm *linkMap) (uint64, uint64) {
 // exhausted notes that the replay ran out of budget; what follows is not
 // predicted.
 func (r *relocator) exhausted(lm *linkMap) *relocFail {
+	lm.partial = true
 	r.note(lm, fmt.Sprintf("the relocation replay stopped after %d steps; the rest of the relocations are not predicted", maxReplaySteps))
 	return nil
 }

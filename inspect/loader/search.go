@@ -528,7 +528,7 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 		case candidateOK:
 			return true
 		case candidateStop, candidateBlocks:
-			stop = &searchStop{p, msg, v == candidateBlocks}
+			stop = &searchStop{c.shown(p), msg, v == candidateBlocks}
 		case candidateOtherClass:
 			otherClass = true
 		}

@@ -48,7 +48,7 @@ func (c *checker) display(o *loadedObj) string {
 	if o == c.loaded[0] {
 		return c.path
 	}
-	return o.path
+	return c.shown(o.path)
 }
 
 // maxVerChain bounds the walks over vn_next, vna_next and vd_next. The
@@ -580,8 +580,8 @@ func (c *checker) matchSymbol(obj *loadedObj, om mem, needed *loadedObj, req ver
 	// DT_VERDEF: without the slot that is a read through NULL.
 	if needed.info != nil && !needed.info.has(elf.DT_STRTAB) {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageVersions, Code: "versions-strtab-missing", Object: needed.name,
-			Summary:  fmt.Sprintf("%s requires version %s of %s, whose dynamic table has no DT_STRTAB: ld.so reads that library's string table through a null pointer", filepath.Base(obj.name), want.s, filepath.Base(needed.path)),
-			Evidence: []string{fmt.Sprintf("the dynamic table ld.so read for %s (%d entries before DT_NULL) has no DT_STRTAB", needed.path, len(needed.dyn.Entries))},
+			Summary:  fmt.Sprintf("%s requires version %s of %s, whose dynamic table has no DT_STRTAB: ld.so reads that library's string table through a null pointer", filepath.Base(obj.name), want.s, filepath.Base(c.shown(needed.path))),
+			Evidence: []string{fmt.Sprintf("the dynamic table ld.so read for %s (%d entries before DT_NULL) has no DT_STRTAB", c.shown(needed.path), len(needed.dyn.Entries))},
 			Outcome:  OutcomeCrash, Signal: "SIGSEGV",
 			Message: "SIGSEGV in ld.so while checking symbol versions (match_symbol), before main",
 			Next:    "the library's dynamic table was lost (zeroed by a damaged segment, or cut short): compare it with a pristine copy using `elfdoctor diff`"})
@@ -590,8 +590,8 @@ func (c *checker) matchSymbol(obj *loadedObj, om mem, needed *loadedObj, req ver
 	def, hasDef := needed.dyn.Tag(elf.DT_VERDEF)
 	if !hasDef {
 		c.add(Finding{Severity: SeverityWarning, Stage: StageVersions, Code: "no-verdef", Object: obj.name,
-			Summary: fmt.Sprintf("%s defines no versions, but %s requires %s of it", needed.path, filepath.Base(obj.name), want.s),
-			Message: fmt.Sprintf("%s: %s: no version information available (required by %s)", c.path, needed.path, who)})
+			Summary: fmt.Sprintf("%s defines no versions, but %s requires %s of it", c.shown(needed.path), filepath.Base(obj.name), want.s),
+			Message: fmt.Sprintf("%s: %s: no version information available (required by %s)", c.path, c.shown(needed.path), who)})
 		return true
 	}
 	if def == 0 {
@@ -601,7 +601,7 @@ func (c *checker) matchSymbol(obj *loadedObj, om mem, needed *loadedObj, req ver
 			line = 88 // glibc 2.31's file, as bullseye's ld.so prints it
 		}
 		c.add(Finding{Severity: SeverityFatal, Stage: StageVersions, Code: "verdef-zero", Object: needed.name,
-			Summary:  fmt.Sprintf("%s requires version %s of %s, whose DT_VERDEF is 0: ld.so asserts that it is not", filepath.Base(obj.name), want.s, filepath.Base(needed.path)),
+			Summary:  fmt.Sprintf("%s requires version %s of %s, whose DT_VERDEF is 0: ld.so asserts that it is not", filepath.Base(obj.name), want.s, filepath.Base(c.shown(needed.path))),
 			Evidence: []string{"match_symbol (elf/dl-version.c) tests the offset before it reads a Verdef record"},
 			Outcome:  OutcomeLoaderError, ExitStatus: 127,
 			Message: fmt.Sprintf("Inconsistency detected by ld.so: dl-version.c: %d: match_symbol: Assertion `def_offset != 0' failed!", line),
@@ -623,10 +623,10 @@ func (c *checker) matchSymbol(obj *loadedObj, om mem, needed *loadedObj, req ver
 		}
 		if v != 1 {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageVersions, Code: "verdef-version", Object: needed.name,
-				Summary:  fmt.Sprintf("a Verdef record of %s has vd_version %d; ld.so only knows version 1", needed.path, v),
+				Summary:  fmt.Sprintf("a Verdef record of %s has vd_version %d; ld.so only knows version 1", c.shown(needed.path), v),
 				Evidence: []string{fmt.Sprintf("Verdef record at vaddr 0x%x, read while looking up a version %s requires", ent, filepath.Base(obj.name))},
 				Outcome:  OutcomeLoaderError, ExitStatus: 1, Continues: true,
-				Message: fmt.Sprintf("%s: %s: unsupported version %d of Verdef record", c.path, needed.path, v),
+				Message: fmt.Sprintf("%s: %s: unsupported version %d of Verdef record", c.path, c.shown(needed.path), v),
 				Next:    "DT_VERDEF of that library points at something that is not a Verdef table: compare it with a pristine copy using `elfdoctor diff`"})
 			return true
 		}
@@ -684,8 +684,8 @@ func (c *checker) matchSymbol(obj *loadedObj, om mem, needed *loadedObj, req ver
 	}
 	if req.weak {
 		c.add(Finding{Severity: SeverityWarning, Stage: StageVersions, Code: "weak-version-missing", Object: obj.name,
-			Summary: fmt.Sprintf("weak version %s not found in %s", want.s, needed.path),
-			Message: fmt.Sprintf("%s: %s: weak version `%s' not found (required by %s)", c.path, needed.path, want.s, who)})
+			Summary: fmt.Sprintf("weak version %s not found in %s", want.s, c.shown(needed.path)),
+			Message: fmt.Sprintf("%s: %s: weak version `%s' not found (required by %s)", c.path, c.shown(needed.path), want.s, who)})
 		if obj.weakMissing == nil {
 			obj.weakMissing = map[uint16]string{}
 		}
@@ -697,9 +697,9 @@ func (c *checker) matchSymbol(obj *loadedObj, om mem, needed *loadedObj, req ver
 		ev = append(ev, "defined there: "+defNames(dv))
 	}
 	c.add(Finding{Severity: SeverityFatal, Stage: StageVersions, Code: "version-missing", Object: obj.name,
-		Summary:  fmt.Sprintf("%s requires version %s of %s, which does not define it", filepath.Base(obj.name), want.s, needed.path),
+		Summary:  fmt.Sprintf("%s requires version %s of %s, which does not define it", filepath.Base(obj.name), want.s, c.shown(needed.path)),
 		Evidence: ev, Outcome: OutcomeLoaderError, ExitStatus: 1, Continues: true,
-		Message: fmt.Sprintf("%s: %s: version `%s' not found (required by %s)", c.path, needed.path, want.s, who),
+		Message: fmt.Sprintf("%s: %s: version `%s' not found (required by %s)", c.path, c.shown(needed.path), want.s, who),
 		Next:    versionNext(want.s)})
 	return true
 }

@@ -1,0 +1,150 @@
+package loader_test
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
+	"github.com/elfdoctor/elfdoctor/internal/damage"
+	"github.com/elfdoctor/elfdoctor/internal/reality"
+)
+
+// TestRelocsLeftOut cuts a real lld program's DT_RELASZ just before
+// stdout's GLOB_DAT (the soak's relasz-flipped-4641): ld.so applies the
+// entries before it and never reads the rest, so stdout's GOT word keeps
+// the file's 0 and main's fflush(stdout) reads through it. Nothing ld.so
+// reads tells; .rela.dyn's section header still holds the entry, and
+// check withholds its prediction (reloc-left-out). Cutting at the end of
+// the table changes nothing, and the program starts as predicted.
+func TestRelocsLeftOut(t *testing.T) {
+	reality.NeedTools(t, "clang", "ld.lld")
+	dir := t.TempDir()
+	reality.WriteSource(t, dir, "main.c", "#include <stdio.h>\nint main(void) { puts(\""+damage.Marker+"\"); fflush(stdout); return 0; }\n")
+	cmd := exec.Command("clang", "-O1", "-fuse-ld=lld", "-o", "healthy", "main.c")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("clang: %v\n%s", err, out)
+	}
+	healthy := reality.MustRead(t, filepath.Join(dir, "healthy"))
+	at, size := relaEntryOf(t, healthy, "stdout", elf.R_X86_64_GLOB_DAT)
+	mutate := func(name, m string) string {
+		mu, err := reality.ParseMutation(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := reality.Apply(healthy, []reality.Mutation{mu})
+		if err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name, path string
+		outcome    loader.Outcome
+		code       string
+	}{
+		{"healthy", filepath.Join(dir, "healthy"), loader.OutcomeStarts, ""},
+		{"cut-at-stdout", mutate("cut", fmt.Sprintf("dyn[DT_RELASZ#0].d_val = %#x", at)), loader.OutcomeUndetermined, "reloc-left-out"},
+		{"cut-at-end", mutate("end", fmt.Sprintf("dyn[DT_RELASZ#0].d_val = %#x", size)), loader.OutcomeStarts, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, real := reality.RunCase(t, reality.Case{Name: tc.name, Dir: dir, Path: tc.path})
+			if res.Outcome != tc.outcome {
+				t.Errorf("predicted %s, want %s\n%s", res.Outcome, tc.outcome, reality.Describe(res))
+			}
+			if f := res.Fatal(); tc.code != "" && (f == nil || f.Code != tc.code) {
+				t.Errorf("want the fatal finding %s\n%s", tc.code, reality.Describe(res))
+			}
+			// The cut must change what runs, or the test proves nothing
+			// about the mark.
+			if cut := tc.code != ""; cut == (real.Marker && real.Exit == 0) {
+				t.Errorf("left out %v, but the run was %s", cut, real)
+			}
+		})
+	}
+}
+
+// relaEntryOf finds the entry of .rela.dyn of type typ against the
+// dynamic symbol name: its byte offset in the table, and the table's
+// size.
+func relaEntryOf(t *testing.T, b []byte, name string, typ elf.R_X86_64) (at, size uint64) {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, err := f.DynamicSymbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.Section(".rela.dyn")
+	if s == nil {
+		t.Fatal("no .rela.dyn")
+	}
+	raw, err := s.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for off := 0; off+24 <= len(raw); off += 24 {
+		info := f.ByteOrder.Uint64(raw[off+8:])
+		i := int(info >> 32)
+		if elf.R_X86_64(uint32(info)) == typ && i >= 1 && i <= len(syms) && syms[i-1].Name == name {
+			return uint64(off), uint64(len(raw))
+		}
+	}
+	t.Fatalf("no %v of %s in .rela.dyn", typ, name)
+	return 0, 0
+}
+
+// TestEntryNotStart points a real gcc program's e_entry at crti's _init,
+// the start of a function, but not of _start (the soak's
+// entry-at-init-1223): _init returns into argc. check cannot replay the
+// function, and says so (entry-not-start) because .symtab defines
+// _start elsewhere; the real run must not print main's marker.
+func TestEntryNotStart(t *testing.T) {
+	reality.NeedTools(t, "gcc")
+	dir := t.TempDir()
+	reality.WriteSource(t, dir, "main.c", "#include <stdio.h>\nint main(void) { puts(\""+damage.Marker+"\"); return 0; }\n")
+	cmd := exec.Command("gcc", "-O1", "-o", "healthy", "main.c")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	healthy := reality.MustRead(t, filepath.Join(dir, "healthy"))
+	f, err := elf.NewFile(bytes.NewReader(healthy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	init := f.Section(".init")
+	if init == nil {
+		t.Fatal("gcc wrote no .init")
+	}
+	mu, err := reality.ParseMutation(fmt.Sprintf("ehdr.e_entry = %#x", init.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := reality.Apply(healthy, []reality.Mutation{mu})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "entry-at-init")
+	if err := os.WriteFile(p, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, real := reality.RunCase(t, reality.Case{Name: "entry-at-init", Dir: dir, Path: p})
+	if fd := res.Fatal(); res.Outcome != loader.OutcomeUndetermined || fd == nil || fd.Code != "entry-not-start" {
+		t.Errorf("predicted %s, want undetermined by entry-not-start\n%s", res.Outcome, reality.Describe(res))
+	}
+	if real.Marker {
+		t.Errorf("main ran: %s", real)
+	}
+}
