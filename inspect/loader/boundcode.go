@@ -202,6 +202,42 @@ func (r *relocator) observeFuncTarget(lm *linkMap, rl reloc, res *lookupResult) 
 	r.boundInto = append(r.boundInto, boundInto{lm: lm, r: rl, def: def, s: res.s, target: res.s.value, place: p, static: static})
 }
 
+// observeIfunc looks at a binding to an IFUNC symbol, whose value ld.so
+// calls as a resolver (not replayed) and whose return becomes the
+// target. When the defining object's .symtab has the same name as a
+// plain function at the same value, the dynamic symbol's type was
+// damaged: a linker writes both entries from one definition, an IFUNC
+// in both. The function then runs as its own resolver, and the call
+// goes wherever its return value points (a soak case: demo_one, made an
+// IFUNC, returned 1).
+func (r *relocator) observeIfunc(lm *linkMap, rl reloc, res *lookupResult) {
+	if !r.types.full || lm.f.Machine != elf.EM_X86_64 || res == nil || res.lm == nil || res.s == nil ||
+		res.s.typ() != elf.STT_GNU_IFUNC || res.s.shndx == uint16(elf.SHN_UNDEF) || res.s.shndx >= uint16(elf.SHN_LORESERVE) {
+		return
+	}
+	def := res.lm
+	name := def.symName(res.s).s
+	if name == "" {
+		return
+	}
+	index, found := uint64(0), false
+	r.c.funcOracle(def.f).eachStaticFunc(name, func(i, value uint64) bool {
+		if value == res.s.value {
+			index, found = i, true
+			return false
+		}
+		return true
+	})
+	if !found {
+		return
+	}
+	defBase := filepath.Base(def.obj.name)
+	at := lm.m.add(def.symtab, res.s.index*symSize(def.f))
+	r.damage = append(r.damage, relocDamage{lm: def, code: "symbol-ifunc-damaged", at: at,
+		what:    fmt.Sprintf("%s binds symbol %d (%s) of %s, an IFUNC in the dynamic symbol table, while %s's .symtab (entry %d) defines %s as a plain function at the same value 0x%x", entryAt(lm, rl), res.s.index, name, defBase, defBase, index, name, res.s.value),
+		changed: fmt.Sprintf("ld.so calls %s as if it were a resolver, with no arguments, and the call goes wherever its return value points", name)})
+}
+
 // staticDef is where an object's static symbol table (.symtab) defines a
 // dynamic symbol's name.
 type staticDef struct {

@@ -148,3 +148,60 @@ func TestEntryNotStart(t *testing.T) {
 		t.Errorf("main ran: %s", real)
 	}
 }
+
+// TestVariableSlot rebinds a real lld program's GLOB_DAT of stdout to
+// puts (the soak's variable-slot family): ld.so binds the slot to puts
+// without complaint, and main's fflush(stdout) is handed puts's first
+// instruction bytes as a FILE. check withholds its prediction
+// (variable-slot-bound-to-function): the code reads through the slot as
+// a variable's address, and stdout is named by no relocation any more.
+func TestVariableSlot(t *testing.T) {
+	reality.NeedTools(t, "clang", "ld.lld")
+	dir := t.TempDir()
+	reality.WriteSource(t, dir, "main.c", "#include <stdio.h>\nint main(void) { puts(\""+damage.Marker+"\"); fflush(stdout); return 0; }\n")
+	cmd := exec.Command("clang", "-O1", "-fuse-ld=lld", "-o", "healthy", "main.c")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("clang: %v\n%s", err, out)
+	}
+	healthy := reality.MustRead(t, filepath.Join(dir, "healthy"))
+	at, _ := relaEntryOf(t, healthy, "stdout", elf.R_X86_64_GLOB_DAT)
+	puts := dynsym(t, healthy, "puts")
+	rebind := func(name string, sym int) string {
+		mu, err := reality.ParseMutation(fmt.Sprintf("rela[%d].r_info.sym = %#x", at/24, sym))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := reality.Apply(healthy, []reality.Mutation{mu})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name, path string
+		outcome    loader.Outcome
+		code       string
+		runs       bool
+	}{
+		{"healthy", filepath.Join(dir, "healthy"), loader.OutcomeStarts, "", true},
+		{"to-puts", rebind("to-puts", puts.index), loader.OutcomeUndetermined, "variable-slot-bound-to-function", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, real := reality.RunCase(t, reality.Case{Name: tc.name, Dir: dir, Path: tc.path})
+			if res.Outcome != tc.outcome {
+				t.Errorf("predicted %s, want %s\n%s", res.Outcome, tc.outcome, reality.Describe(res))
+			}
+			if f := res.Fatal(); tc.code != "" && (f == nil || f.Code != tc.code) {
+				t.Errorf("want the fatal finding %s\n%s", tc.code, reality.Describe(res))
+			}
+			if runs := real.Marker && real.Exit == 0; runs != tc.runs {
+				t.Errorf("the run was %s, want it to run normally: %v", real, tc.runs)
+			}
+		})
+	}
+}

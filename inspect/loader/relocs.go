@@ -312,6 +312,7 @@ func (c *checker) relocations() {
 		}
 		lm.relocated = true
 		r.leftOut(lm)
+		r.variableSlots(lm)
 	}
 	if lm := maps[0]; lm != nil && lm.main && !c.stop {
 		r.copyNotFilled(lm)
@@ -1625,6 +1626,7 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	r.observeBound(lm, rl, res, size)
 	r.overflow32(lm, rl, s, res)
 	r.observeFuncTarget(lm, rl, res)
+	r.observeIfunc(lm, rl, res)
 	if t.full && size == r.word && (rl.typ == t.globDat || rl.typ == t.jumpSlot || rl.typ == uint32(elf.R_X86_64_64)) {
 		v := slotValue{def: res, ref: rl.sym}
 		// R_X86_64_64 is S + A; GLOB_DAT and JUMP_SLOT were S + A too
@@ -1903,6 +1905,7 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 	// load address plus st_value (an IFUNC's resolver picks the target,
 	// which is not replayed).
 	if res.s.typ() == elf.STT_GNU_IFUNC {
+		r.observeIfunc(lm, rl, res)
 		return nil
 	}
 	if res.s.shndx == uint16(elf.SHN_ABS) {

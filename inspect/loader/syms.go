@@ -374,6 +374,10 @@ func (d relocDamage) kind() string {
 		return "against a symbol that no linker writes"
 	case "reloc-symbol-renamed":
 		return "against a symbol whose name was changed after linking"
+	case "variable-slot-bound-to-function":
+		return "whose symbol was changed from a variable to a function after linking"
+	case "symbol-ifunc-damaged":
+		return "against a function whose type was changed to IFUNC after linking"
 	}
 	return "that no linker writes"
 }
