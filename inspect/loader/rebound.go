@@ -88,7 +88,15 @@ func (r *relocator) hookSlot(lm *linkMap, rl reloc, name string) *relocFail {
 	default:
 		return nil
 	}
-	return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time", site: "at address 0, where the first call through the PLT slot jumps after _dl_fixup bound it",
+	// A GLOB_DAT of the same symbol says the object takes its address,
+	// as `if (f) f();` does: crtstuff's __cxa_finalize call in lld's
+	// output, renamed with its slots to one of these hooks. Renamed, the
+	// symbol shares its name with the hook's own entry; a relocation
+	// pointed at the hook's entry instead (whose GLOB_DAT is the start
+	// files' test) leaves the slot's own call untested.
+	_, tested := r.seen(lm).slots[[2]uint64{uint64(r.types.globDat), rl.sym}]
+	tested = tested && r.nameElsewhere(lm, rl.sym, name)
+	return &relocFail{lm: lm, r: &rl, tested: tested, what: "calling through a PLT slot for the first time", site: "at address 0, where the first call through the PLT slot jumps after _dl_fixup bound it",
 		err: &inspect.FormatError{Off: -1, Addr: rl.off, InMem: true, Struct: "PLT slot",
 			Msg: fmt.Sprintf("the slot at 0x%x names %s, a weak symbol no loaded object defines, so _dl_fixup binds it to 0 and the call jumps there; the start files reach %s only through a GOT slot they test first, so this slot serves another call: one that does not test the address, or, when the relocation's symbol was damaged, a call of the function the slot was made for",
 				rl.off, name, name), Fault: inspect.FaultUnmapped}}
@@ -133,4 +141,23 @@ func (r *relocator) pltSlotRebound(lm *linkMap, rl reloc, name string) *relocFai
 	}
 	return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time",
 		err: &reboundCall{obj: lm.obj.name, slot: rl.off, slotName: "a PLT slot", want: "another function", got: name, sym: uint64(rl.sym), plt: true}}
+}
+
+// nameElsewhere says whether another of lm's dynamic symbols than sym is
+// called name.
+func (r *relocator) nameElsewhere(lm *linkMap, sym uint64, name string) bool {
+	n := min(r.symCount(lm), maxSymScan)
+	for i := uint64(1); i < n; i++ {
+		if i == sym {
+			continue
+		}
+		s, err := lm.readSym(i)
+		if err != nil {
+			return false
+		}
+		if lm.symName(s).s == name {
+			return true
+		}
+	}
+	return false
 }

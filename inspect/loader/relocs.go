@@ -258,6 +258,11 @@ type relocFail struct {
 	// reason given in because.
 	possible []Outcome
 	because  string
+	// tested: the failing call goes through a PLT slot whose symbol the
+	// object also takes the address of (a GLOB_DAT of the same symbol,
+	// bound to the same 0), as code does to test a weak function before
+	// calling it: the call may never be made (hookSlot).
+	tested bool
 }
 
 type undefinedSym struct {
@@ -313,6 +318,7 @@ func (c *checker) relocations() {
 		lm.relocated = true
 		r.leftOut(lm)
 		r.variableSlots(lm)
+		r.staticImports(lm)
 	}
 	if lm := maps[0]; lm != nil && lm.main && !c.stop {
 		r.copyNotFilled(lm)
@@ -698,6 +704,7 @@ func (c *checker) firstCalls() {
 	// (maybeGuardedAway), at guard.
 	var maybe *relocFail
 	var guard uint64
+	var tested *relocFail // a weak function's slot, maybe behind its test
 	for _, fx := range r.fixups {
 		if r.guardedAway(fx) {
 			continue
@@ -709,6 +716,12 @@ func (c *checker) firstCalls() {
 		if g, ok := r.maybeGuardedAway(fx); ok {
 			if maybe == nil {
 				maybe, guard = fail, g
+			}
+			continue
+		}
+		if fail.tested {
+			if tested == nil {
+				tested = fail
 			}
 			continue
 		}
@@ -760,6 +773,14 @@ func (c *checker) firstCalls() {
 	}
 	if first != nil {
 		c.add(r.finding(first, true))
+		return
+	}
+	if tested != nil {
+		fd := r.finding(tested, true)
+		fd.Code, fd.Outcome, fd.Signal, fd.Message = "first-call-maybe-tested", OutcomeUndetermined, "", ""
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
+		fd.Summary = fmt.Sprintf("undetermined: a lazily bound PLT slot of %s names a weak symbol no loaded object defines, whose address the object also loads from a GOT slot, which ld.so binds to 0 as well: code that tests a weak function before calling it skips the call, and the program runs; a call made without that test jumps to 0", filepath.Base(tested.lm.obj.name))
+		c.add(fd)
 		return
 	}
 	if maybe != nil {

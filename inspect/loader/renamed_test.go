@@ -123,3 +123,54 @@ func hashHeader(t *testing.T, b []byte) uint32 {
 	}
 	return f.ByteOrder.Uint32(h)
 }
+
+// TestRenamedImportStatic renames a GNU ld program's printf import
+// fflush (the soak's import-renamed-strlen-7585). GNU ld writes no
+// DT_HASH, but its .symtab lists printf as an import, which no dynamic
+// symbol names after the rename: check withholds its prediction
+// (reloc-symbol-renamed), and the run shows why.
+func TestRenamedImportStatic(t *testing.T) {
+	reality.NeedTools(t, "gcc")
+	dir := t.TempDir()
+	reality.WriteSource(t, dir, "main.c", "#include <stdio.h>\nint main(int argc, char **argv) { printf(\"%s %d\\n\", \""+damage.Marker+"\", argc); fflush(stdout); return 0; }\n")
+	cmd := exec.Command("gcc", "-O1", "-fuse-ld=bfd", "-o", "healthy", "main.c")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	healthy := reality.MustRead(t, filepath.Join(dir, "healthy"))
+	printf, fflush := dynsym(t, healthy, "printf"), dynsym(t, healthy, "fflush")
+	mu, err := reality.ParseMutation(fmt.Sprintf("dynsym[%d].st_name = %#x", printf.index, fflush.name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := reality.Apply(healthy, []reality.Mutation{mu})
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := filepath.Join(dir, "renamed")
+	if err := os.WriteFile(renamed, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, path string
+		outcome    loader.Outcome
+		code       string
+	}{
+		{"healthy", filepath.Join(dir, "healthy"), loader.OutcomeStarts, ""},
+		{"renamed", renamed, loader.OutcomeUndetermined, "reloc-symbol-renamed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, real := reality.RunCase(t, reality.Case{Name: tc.name, Dir: dir, Path: tc.path})
+			if res.Outcome != tc.outcome {
+				t.Errorf("predicted %s, want %s\n%s", res.Outcome, tc.outcome, reality.Describe(res))
+			}
+			if f := res.Fatal(); tc.code != "" && (f == nil || f.Code != tc.code) {
+				t.Errorf("want the fatal finding %s\n%s", tc.code, reality.Describe(res))
+			}
+			if isRenamed := tc.code != ""; isRenamed == (real.Marker && real.Exit == 0) {
+				t.Errorf("renamed %v, but the run was %s", isRenamed, real)
+			}
+		})
+	}
+}
