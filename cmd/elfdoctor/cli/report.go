@@ -15,8 +15,8 @@ import (
 
 func newReportCmd(g *globalOpts) *cobra.Command {
 	var (
-		exe, pristine, out, bisectFile, core string
-		noRedact                             bool
+		exe, pristine, out, bisectFile, core, root string
+		noRedact                                   bool
 		// report's own --format shadows the global one so that its help
 		// lists what report writes and its real default.
 		reportFormat = formatValue{report.Markdown}
@@ -33,7 +33,9 @@ evidence, and the commands that reproduce it. With --bisect, the JSON a
 bisection wrote (elfdoctor --format json bisect ... > RESULT.json) joins the
 evidence, and its verdict leads when it is conclusive. With --core, the
 crash's core file is analysed as the coredump command does, and its
-faulting frame and explanation join the report.
+faulting frame and explanation join the report. With --root, the program is
+checked, and the core read, in the file system of the container or chroot it
+ran in, as check --root and coredump --root do.
 
 Formats: markdown (the default; for a GitHub or GitLab issue, evidence in
 <details> blocks, cut to fit GitHub's 65,536-character limit with a note),
@@ -47,7 +49,7 @@ hashes stay.
 
 Exit status: 0 when nothing is wrong, 1 when a problem was found (the report
 is still written), 2 when a file cannot be read.`,
-		Example: "  elfdoctor report ./app --pristine ~/Downloads/app -o report.md\n  elfdoctor report ./app --core core --format html -o report.html",
+		Example: "  elfdoctor report ./app --pristine ~/Downloads/app -o report.md\n  elfdoctor report ./app --core core --format html -o report.html\n  elfdoctor report /srv/box/app --root /srv/box --core /srv/box/core",
 		Args: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case len(args) > 1:
@@ -96,8 +98,15 @@ is still written), 2 when a file cannot be read.`,
 			}
 			in := report.BugInput{Exe: exe, Pristine: pristine,
 				Check: loader.CheckOptions{Getenv: g.getenv, LibraryPath: splitList(g.getenv("LD_LIBRARY_PATH"))}}
+			if root != "" {
+				abs, err := rootDir(root)
+				if err != nil {
+					return err
+				}
+				in.Check.Root = abs
+			}
 			if core != "" {
-				a, err := coredump.Analyze(cmd.Context(), core, coredump.Options{Exe: exe, Getenv: g.getenv})
+				a, err := coredump.Analyze(cmd.Context(), core, coredump.Options{Exe: exe, Getenv: g.getenv, Root: in.Check.Root})
 				if err != nil {
 					return &exitError{code: exitTrouble, msg: err.Error()}
 				}
@@ -143,6 +152,7 @@ is still written), 2 when a file cannot be read.`,
 	})
 	f.StringVar(&pristine, "pristine", "", "the vendor's unmodified copy of the same version (`FILE`)")
 	f.StringVar(&core, "core", "", "the crash's core file (`CORE`; .zst, .lz4 and .xz are read too)")
+	f.StringVar(&root, "root", "", "the file system the program runs in (`DIR`: a container's or chroot's root): check looks for the interpreter and libraries under it, and the core's files are read under it, as coredump --root does")
 	f.StringVar(&bisectFile, "bisect", "", "a bisection's JSON output (`RESULT.json`, from elfdoctor --format json bisect)")
 	f.StringVarP(&out, "output", "o", "", "write the report to `OUT` instead of standard output")
 	f.BoolVar(&noRedact, "no-redact", false, "keep home directories, user and host names and the crashed command's arguments")
