@@ -167,7 +167,19 @@ func (r *relocator) copySizes(lm *linkMap, rl reloc, ref *sym, res *lookupResult
 	r.c.add(Finding{Severity: SeverityWarning, Stage: StageReloc, Code: "copy-size-differs", Object: lm.obj.name,
 		Summary: fmt.Sprintf("the program's copy of %s is %d bytes, %s defines it with %d: ld.so copies %d and says so", name, ref.size, filepath.Base(res.lm.obj.name), def.size, min(def.size, ref.size)),
 		Message: fmt.Sprintf("%s: Symbol `%s' has different size in shared object, consider re-linking", prog, name)})
-	if def.size < ref.size || !r.types.full || lm.f.Machine != elf.EM_X86_64 || !hasNdx || int(ndx) >= len(lm.versions) || lm.versions[ndx].hash == 0 || lm.versions[ndx].filename == "" {
+	if def.size < ref.size || !r.types.full || lm.f.Machine != elf.EM_X86_64 {
+		return
+	}
+	if ref.size == 0 {
+		// A linker sizes the copy from the definition, and never writes
+		// a COPY of nothing: whatever the version says.
+		r.damage = append(r.damage, relocDamage{lm: lm, code: "copy-size-short", at: rl.addr,
+			what: fmt.Sprintf("%s, %s, the program's copy of %s's variable, has st_size 0 where %s defines it with %d bytes: a linker gives the copy the definition's size, and writes no COPY of nothing",
+				r.symEntryAt(lm, ref), name, filepath.Base(res.lm.obj.name), filepath.Base(res.lm.obj.name), def.size),
+			changed: fmt.Sprintf("ld.so copies nothing to 0x%x; the copy keeps the file's bytes, and %s's own references bind to it", rl.off, filepath.Base(res.lm.obj.name))})
+		return
+	}
+	if !hasNdx || int(ndx) >= len(lm.versions) || lm.versions[ndx].hash == 0 || lm.versions[ndx].filename == "" {
 		return
 	}
 	v := lm.versions[ndx]

@@ -633,6 +633,8 @@ var namedCases = []struct {
 		Found: "predicted starts; really SIGSEGV before main: stdout's GLOB_DAT names the next symbol, a function (variable-slot-bound-to-function); found by the held-out range 8100000000.. of stop 26"},
 	{Name: "weak-import-renamed-to-hook-2954", Seed: 7000002954, Input: "nozerofill-lld", Undetermined: true, Damage: []string{"dynsym[5].st_name = 0x13"},
 		Found: "predicted SIGSEGV at the first call through __cxa_finalize's PLT slot, now named __gmon_start__ and bound to 0; really starts: the rename moved the GOT slot crtstuff tests too, so __do_global_dtors_aux skips the call (first-call-maybe-tested); found by the held-out range 7000000000.. of stop 26"},
+	{Name: "copy-of-nothing-5678", Seed: 7100005678, Input: "nozerofill-gcc.patchelf", Undetermined: true, Damage: []string{"dynsym[7].st_size = 0x0", "verneed[0].vn_file = 0x0"},
+		Found: "predicted starts; really SIGSEGV before main: stdout's copy in the program has st_size 0, so its COPY copies nothing and libc's stdout is the program's zero; the damaged version need kept copy-size-short from judging it, and a copy of nothing needs no version to be damage; found by the held-out range 7100000000.. of stop 26"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
