@@ -396,7 +396,8 @@ func (c *checker) relocDamageFinding() {
 		// that call (2.41's printf aborts on a stdout no COPY filled,
 		// where 2.36's goes on to the failing fflush).
 		firstCall := false
-		if f.Outcome == OutcomeFirstCall {
+		openFirstCall := f.Outcome == OutcomeUndetermined && f.Stage == StageReloc && slices.Contains(f.Possible, OutcomeFirstCall)
+		if f.Outcome == OutcomeFirstCall || openFirstCall {
 			damage = c.damageApart(damage)
 			firstCall = len(damage) > 0
 		}
@@ -441,6 +442,18 @@ func (c *checker) relocDamageFinding() {
 		return
 	}
 	exit := c.res.Findings[atExit]
+	if exit.Outcome == OutcomeUndetermined && exit.Stage == StageReloc {
+		// A first call left open (a read past l_versions): the damaged
+		// value may decide first, or that call, either way.
+		for _, o := range exit.Possible {
+			if !slices.Contains(fd.Possible, o) {
+				fd.Possible = append(fd.Possible, o)
+			}
+		}
+		fd.Evidence = append(fd.Evidence, "if main gets past that, a lazily bound call is left open too: "+exit.Summary)
+		c.res.Findings = append(c.res.Findings[:atExit], append([]Finding{fd}, c.res.Findings[atExit:]...)...)
+		return
+	}
 	if exit.Outcome == OutcomeFirstCall {
 		fd.Summary = fmt.Sprintf("undetermined: ld.so applies a relocation of %s %s, and starts the program, which fails at the first call of a lazily bound function unless its code meets the value that relocation left first and is killed by a signal or exits on it: that code is not replayed", base, d.kind())
 		if d.code == "copy-not-filled" {
@@ -496,7 +509,21 @@ func (c *checker) apart(d relocDamage) bool {
 		return at - a, ok1 && ok2 && at >= a && at-a < n
 	}
 	if _, ok := in(elf.DT_JMPREL, elf.DT_PLTRELSZ, d.at); ok {
-		return false
+		// Another PLT slot's damage is apart: the program may call
+		// through it before the failing one.
+		if slices.ContainsFunc(c.firstCallRel, func(fc reloc) bool { return fc.addr == d.at }) {
+			return false
+		}
+		var b [24]byte
+		if lm.f.Image().ReadAt(b[:], d.at, "relocation entry") != nil {
+			return false
+		}
+		rl := decodeReloc(lm.f, b[:], true)
+		overlaps := func(a, b uint64) bool { return a < b+8 && b < a+8 }
+		if got, ok := lm.d.Tag(elf.DT_PLTGOT); ok && rl.off < got+24 && got < rl.off+8 {
+			return false // its rebase wrote over GOT[0..2], which every first call reads
+		}
+		return !slices.ContainsFunc(c.firstCallRel, func(fc reloc) bool { return fc.sym == rl.sym || overlaps(fc.off, rl.off) })
 	}
 	for _, fc := range c.firstCallRel {
 		if lm.hasSymtab && d.at >= lm.symtab && (d.at-lm.symtab)/symSize(lm.f) == fc.sym {

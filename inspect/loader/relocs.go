@@ -745,6 +745,9 @@ func (c *checker) firstCalls() {
 		first, other = r.firstSlot(slots)
 	}
 	if unknown != nil {
+		if unknown.r != nil {
+			c.firstCallRel = append(c.firstCallRel, *unknown.r)
+		}
 		fd := r.finding(unknown, true)
 		if first != nil {
 			// Another slot fails whatever the read gives: whichever the
@@ -1537,10 +1540,29 @@ const RunTimeDigits = "XXXXXXXX"
 // 4 GiB in a 64-bit process, so neither half is a PLT type (7, 36, 37)
 // or fits in a byte: ld.so stops with eight hex digits no file holds.
 func (r *relocator) badTypeFromSetup(lm *linkMap, rl reloc, rela bool) *relocFail {
-	if !lm.setup.ok || lm.setup.touched || !rela || r.word != 8 || lm.f.Machine != elf.EM_X86_64 {
+	if !rela || r.word != 8 || lm.f.Machine != elf.EM_X86_64 {
 		return nil
 	}
 	typ := lm.m.add(rl.addr, r.word) // r_info's low half, little-endian
+	if lm.written.has(typ) && lm.f.Type == elf.ET_DYN && !(lm.setup.ok && (typ == lm.setup.got1 || typ == lm.setup.got1+r.word)) {
+		// An earlier relocation wrote r_info's word (a DT_JMPREL moved
+		// onto relocated data): ld.so reads the relocated word, whose
+		// type is an address's low half when the value depends on where
+		// something was loaded.
+		v, bound := lm.values[typ]
+		if val, ok := v.concrete(); bound && ok && !v.mangled {
+			if t := uint32(val); t == r.types.jumpSlot || t == r.types.irelative || t == r.types.tlsdesc {
+				return nil
+			}
+			return &relocFail{lm: lm, r: &rl, what: "a PLT relocation", msg: "unexpected PLT reloc type 0x" + badTypeHex(uint32(val)),
+				because: fmt.Sprintf("the entry's r_info at 0x%x is a word an earlier relocation wrote, 0x%x", typ, val)}
+		}
+		return &relocFail{lm: lm, r: &rl, what: "a PLT relocation", msg: "unexpected PLT reloc type 0x" + RunTimeDigits,
+			because: fmt.Sprintf("the entry's r_info at 0x%x is a word an earlier relocation wrote with an address where something was loaded: its type is that address's low half, another number every run (%s stands for its digits)", typ, RunTimeDigits)}
+	}
+	if !lm.setup.ok || lm.setup.touched {
+		return nil
+	}
 	for k, word := range []uint64{lm.setup.got1, lm.setup.got1 + r.word} {
 		half := ""
 		switch typ {
