@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,6 +137,26 @@ func TestCheckHostile(t *testing.T) {
 // FuzzCheckDamaged runs the whole prediction on mutations of the
 // committed fixtures and of every kind of damage, with a root that holds
 // nothing, so no real library is opened and no loader is run.
+// FuzzCheckRelocated is FuzzCheckDamaged against this machine's own
+// loader and libc instead of an empty root: the damaged programs find
+// their libraries, so the relocation replay, the first calls and the
+// marks read after it (relmem.go, leftout.go, varslot.go, renamed.go)
+// read the fuzzer's bytes too.
+func FuzzCheckRelocated(f *testing.F) {
+	for name, b := range damagedSeeds(f) {
+		if !strings.HasPrefix(name, "uses-") { // libdemo.so is not beside the fuzz input
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "prog")
+		if err := os.WriteFile(p, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		checkBounded(t, "fuzz input", p, loader.CheckOptions{Getenv: reality.NoEnv, Trace: true})
+	})
+}
+
 func FuzzCheckDamaged(f *testing.F) {
 	files, _ := filepath.Glob("../../testdata/bin/*")
 	for _, p := range files {
