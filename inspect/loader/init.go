@@ -37,6 +37,9 @@ type initCall struct {
 	// relocation wrote, so addr is called as it is, not relative to
 	// where the object is loaded.
 	raw bool
+	// bound: a relocation binds the entry to a symbol; addr is not
+	// known here (run looks up what the replay bound).
+	bound bool
 }
 
 // initSource is where one kind of initialiser or finaliser is found:
@@ -57,6 +60,9 @@ type initSource struct {
 	// sizeTested: the caller skips the array without a size entry
 	// (_dl_init's DT_PREINIT_ARRAY) instead of reading through it.
 	sizeTested bool
+	// withBound: entries a relocation binds to a symbol are returned
+	// (initCall.bound) instead of left out.
+	withBound bool
 }
 
 // dynSource reads an object's DT_ tags for one kind.
@@ -176,6 +182,9 @@ func (c *checker) calls(f *inspect.File, d *inspect.Dynamic, src initSource) []i
 			r := relocated[slot]
 			if r != nil {
 				if r.typ != rel {
+					if src.withBound {
+						out = append(out, initCall{what: call.what, slot: slot, bound: true})
+					}
 					continue // bound to a symbol: not judged here
 				}
 				if r.rela {
@@ -349,7 +358,35 @@ func (c *checker) finalisers() {
 // run replays the calls src names for o, and reports the first that
 // crashes. It returns true when one did.
 func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) bool {
+	src.withBound = true
 	for _, call := range c.calls(f, o.dyn, src) {
+		if call.bound {
+			// Judged only where the files decide the bound value: a
+			// weak symbol no object defines, which binds 0 (a damaged
+			// array pointer onto a GOT slot).
+			var lm *linkMap
+			if c.reloc != nil {
+				lm = c.reloc.linkMapOf(o)
+			}
+			if lm == nil {
+				continue
+			}
+			v, ok := lm.values[call.slot]
+			val, known := v.concrete()
+			if !ok || !known || v.mangled {
+				continue
+			}
+			if f.Type == elf.ET_DYN {
+				// The value is an address as it is, not one of the
+				// object's own: judged only where nothing can be mapped.
+				if c.surelyUnmapped(f, val) {
+					c.add(c.callFinding(o, call, fmt.Sprintf("0x%x: a relocation bound the entry at 0x%x to a symbol no loaded object defines (or an absolute one), and nothing can be mapped at 0x%x", val, call.slot, val), "SIGSEGV", fini))
+					return true
+				}
+				continue
+			}
+			call.addr = val
+		}
 		if call.raw {
 			// No DT_REL(A) entry names the slot; whether ld.so wrote it
 			// (DT_RELR too) the relocation replay knows. Called as it

@@ -639,6 +639,8 @@ var namedCases = []struct {
 		Found: "predicted undetermined (starts, or the open first call of strlen, whose version index reads past l_versions); really exits 0 without main's output: printf's slot now names getenv (reloc-symbol-twice), which main calls first. Damage at another PLT slot than the open one now joins its outcomes; found by the held-out range 7200000000.. of stop 26"},
 	{Name: "jmprel-onto-relocated-words-8439", Seed: 7200008439, Input: "nozerofill-lld", Damage: []string{"dyn[DT_FINI_ARRAY#0].d_tag -= 0x3"},
 		Found: "predicted \"unexpected PLT reloc type 0x00\" from the file's bytes; really the type is another number every run: DT_FINI_ARRAY became DT_JMPREL, and the entry's r_info is init_array[0], which its RELATIVE relocation had already set to an address where the program is loaded (spelled XXXXXXXX); found by the held-out range 7200000000.. of stop 26"},
+	{Name: "fini-array-onto-weak-got-6107", Seed: 7400006107, Input: "gcc-pie", Damage: []string{"dyn[DT_FINI_ARRAY#0].d_val ^= 0x200"},
+		Found: "predicted starts; really SIGSEGV after main: DT_FINI_ARRAY now points at _ITM_registerTMCloneTable's GOT slot, which its GLOB_DAT binds to 0; an array entry bound to a symbol is now judged where the files decide the value; found by the held-out range 7400000000.. of stop 26"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
