@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"bytes"
 	"debug/elf"
 	"fmt"
 	"path/filepath"
@@ -256,11 +257,19 @@ type staticDef struct {
 // only for a binding the FDE table does not vouch for, so a healthy
 // binding never pays for the scan.
 func (o *funcOracle) staticElsewhere(addr, sym uint64, name string) (staticDef, bool) {
-	if name == "" || o.stubStart(addr) {
+	if name == "" {
 		return staticDef{}, false
 	}
-	if lo, _, _, in := o.fde(addr); in && lo == addr {
-		return staticDef{}, false
+	if lo, _, _, in := o.fde(addr); o.stubStart(addr) || (in && lo == addr) {
+		// A function's start: judged only from a small .symtab's
+		// index, so a healthy binding into a big unstripped object
+		// does not pay a scan (a soak case: demo_two moved onto
+		// demo_one's start returned 1 for 2).
+		defs, ok := o.staticFuncs(name)
+		if !ok || len(defs) == 0 || slices.ContainsFunc(defs, func(d staticDef) bool { return d.value == addr }) {
+			return staticDef{}, false
+		}
+		return defs[0], true
 	}
 	var found staticDef
 	seen, here := false, false
@@ -281,6 +290,51 @@ func (o *funcOracle) staticElsewhere(addr, sym uint64, name string) (staticDef, 
 	// instead of the one they name (a soak case: demo_two moved onto
 	// crti's _init, which returned 0).
 	return found, true
+}
+
+// maxStaticIndex bounds the .symtab staticFuncs indexes: a test
+// library's or a small tool's, not libLLVM's.
+const maxStaticIndex = 1 << 14
+
+// staticFuncs returns where .symtab defines name as a global or weak
+// function, from an index of the whole table built once; ok is false
+// for an object without .symtab or with a bigger one.
+func (o *funcOracle) staticFuncs(name string) ([]staticDef, bool) {
+	if !o.staticBuilt {
+		o.staticBuilt = true
+		for i := range o.f.Sections {
+			sec := &o.f.Sections[i]
+			if sec.Type != elf.SHT_SYMTAB || sec.Entsize == 0 || sec.Size/sec.Entsize > maxStaticIndex {
+				continue
+			}
+			if int(sec.Link) >= len(o.f.Sections) {
+				break
+			}
+			str := o.f.Sections[sec.Link]
+			o.static = map[string][]staticDef{}
+			o.eachSymChunk(sec, func(first uint64, syms []tableSym) bool {
+				for j, t := range syms {
+					bind := elf.ST_BIND(t.info)
+					if elf.ST_TYPE(t.info) != elf.STT_FUNC || (bind != elf.STB_GLOBAL && bind != elf.STB_WEAK) ||
+						t.shndx == uint16(elf.SHN_UNDEF) || t.shndx >= uint16(elf.SHN_LORESERVE) || uint64(t.nameOff) >= str.Size {
+						continue
+					}
+					_ = o.f.View(int64(str.Offset+uint64(t.nameOff)), min(str.Size-uint64(t.nameOff), 1024), "symbol name", func(b []byte) {
+						if k := bytes.IndexAny(b, "\x00@"); k >= 0 {
+							b = b[:k]
+						}
+						o.static[string(b)] = append(o.static[string(b)], staticDef{index: first + uint64(j), value: t.value})
+					})
+				}
+				return true
+			})
+			break
+		}
+	}
+	if o.static == nil {
+		return nil, false
+	}
+	return o.static[name], true
 }
 
 // eachStaticFunc calls fn with each global or weak function that .symtab
@@ -328,15 +382,18 @@ func (o *funcOracle) eachStaticFunc(name string, fn func(index, value uint64) bo
 
 // boundFinding is given, like relocation damage (relmem.go), only where
 // the replay otherwise predicts a start or a failure at exit
-// (addAfterHandOver): the program has started and every lazily bound
-// slot was judged; whether and when it calls through the slot is its
-// own business.
+// (addAfterHandOver), or a failure at another slot's first call, which
+// the program may make after this one: whether and when it calls
+// through the slot is its own business.
 func (c *checker) boundFinding() {
 	r := c.reloc
-	if r == nil || len(r.boundInto) == 0 || c.dlopen || !c.openAfterHandOver() {
+	if r == nil || len(r.boundInto) == 0 || c.dlopen {
 		return
 	}
 	b := r.boundInto[0]
+	if !c.openAfterHandOver() && !c.beforeFailingCall(b.r) {
+		return
+	}
 	name := orNone(b.def.symName(b.s).s)
 	defBase := filepath.Base(b.def.obj.name)
 	where := b.place.into(b.target)
@@ -400,4 +457,17 @@ func (o *funcOracle) neverEntry(addr, sym uint64) (funcPlace, bool) {
 	}
 	p := o.placeExcept(addr, sym)
 	return p, p.known && !p.start && (p.nowhere || p.padding)
+}
+
+// beforeFailingCall says whether the replay's verdict is a failure at a
+// lazily bound slot's first call (determined) that rl, another slot with
+// another symbol, may come before: the program's code decides which it
+// calls first (a soak case: demo_one, moved into a function's middle,
+// is called before demo_two, whose lookup faults).
+func (c *checker) beforeFailingCall(rl reloc) bool {
+	f := c.res.Fatal()
+	if f == nil || f.Continues || f.Outcome != OutcomeFirstCall || len(c.firstCallRel) == 0 {
+		return false
+	}
+	return !slices.ContainsFunc(c.firstCallRel, func(fc reloc) bool { return fc.addr == rl.addr || fc.sym == rl.sym })
 }

@@ -358,6 +358,13 @@ func (c *checker) addAfterHandOver(fd Finding, past string) {
 		}
 	}
 	fd.Possible = []Outcome{OutcomeCrash, OutcomeHangs}
+	if exit.Outcome == OutcomeFirstCall {
+		// Another slot's first call fails, if the program gets to it.
+		fd.Possible = append(fd.Possible, OutcomeExitsEarly, OutcomeFirstCall)
+		fd.Evidence = append(fd.Evidence, past+", another lazily bound call fails: "+exit.Summary)
+		c.res.Findings = append(c.res.Findings[:at], append([]Finding{fd}, c.res.Findings[at:]...)...)
+		return
+	}
 	if exit.Outcome == OutcomeUndetermined {
 		// A harmless finaliser lets a main that stopped early exit 0.
 		fd.Possible = append(fd.Possible, OutcomeExitsEarly)

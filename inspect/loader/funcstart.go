@@ -75,6 +75,10 @@ type funcOracle struct {
 	// each allocate (the image reads through an io.ReaderAt).
 	scratch [8]byte
 	syms    []tableSym // eachSymChunk's chunk
+	// static indexes a small .symtab's global and weak functions by
+	// name (staticFuncs), built on first use.
+	static      map[string][]staticDef
+	staticBuilt bool
 }
 
 // newFuncOracle reads PT_GNU_EH_FRAME's header. A header it does not
