@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -24,53 +22,14 @@ import (
 func TestRelocsLeftOut(t *testing.T) {
 	reality.NeedTools(t, "clang", "ld.lld")
 	dir := t.TempDir()
-	reality.WriteSource(t, dir, "main.c", "#include <stdio.h>\nint main(void) { puts(\""+damage.Marker+"\"); fflush(stdout); return 0; }\n")
-	cmd := exec.Command("clang", "-O1", "-fuse-ld=lld", "-o", "healthy", "main.c")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("clang: %v\n%s", err, out)
-	}
-	healthy := reality.MustRead(t, filepath.Join(dir, "healthy"))
+	healthy := buildProgram(t, dir, "#include <stdio.h>\nint main(void) { puts(\""+damage.Marker+"\"); fflush(stdout); return 0; }\n",
+		"clang", "-O1", "-fuse-ld=lld", "-o", "healthy", "main.c")
 	at, size := relaEntryOf(t, healthy, "stdout", elf.R_X86_64_GLOB_DAT)
-	mutate := func(name, m string) string {
-		mu, err := reality.ParseMutation(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := reality.Apply(healthy, []reality.Mutation{mu})
-		if err != nil {
-			t.Fatalf("%s: %v", m, err)
-		}
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	for _, tc := range []struct {
-		name, path string
-		outcome    loader.Outcome
-		code       string
-	}{
-		{"healthy", filepath.Join(dir, "healthy"), loader.OutcomeStarts, ""},
-		{"cut-at-stdout", mutate("cut", fmt.Sprintf("dyn[DT_RELASZ#0].d_val = %#x", at)), loader.OutcomeUndetermined, "reloc-left-out"},
-		{"cut-at-end", mutate("end", fmt.Sprintf("dyn[DT_RELASZ#0].d_val = %#x", size)), loader.OutcomeStarts, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			res, real := reality.RunCase(t, reality.Case{Name: tc.name, Dir: dir, Path: tc.path})
-			if res.Outcome != tc.outcome {
-				t.Errorf("predicted %s, want %s\n%s", res.Outcome, tc.outcome, reality.Describe(res))
-			}
-			if f := res.Fatal(); tc.code != "" && (f == nil || f.Code != tc.code) {
-				t.Errorf("want the fatal finding %s\n%s", tc.code, reality.Describe(res))
-			}
-			// The cut must change what runs, or the test proves nothing
-			// about the mark.
-			if cut := tc.code != ""; cut == (real.Marker && real.Exit == 0) {
-				t.Errorf("left out %v, but the run was %s", cut, real)
-			}
-		})
-	}
+	runMarkCases(t, dir, []markCase{
+		{"healthy", filepath.Join(dir, "healthy"), loader.OutcomeStarts, "", true},
+		{"cut-at-stdout", writeMutated(t, dir, healthy, "cut", fmt.Sprintf("dyn[DT_RELASZ#0].d_val = %#x", at)), loader.OutcomeUndetermined, "reloc-left-out", false},
+		{"cut-at-end", writeMutated(t, dir, healthy, "end", fmt.Sprintf("dyn[DT_RELASZ#0].d_val = %#x", size)), loader.OutcomeStarts, "", true},
+	})
 }
 
 // relaEntryOf finds the entry of .rela.dyn of type typ against the
@@ -113,13 +72,7 @@ func relaEntryOf(t *testing.T, b []byte, name string, typ elf.R_X86_64) (at, siz
 func TestEntryNotStart(t *testing.T) {
 	reality.NeedTools(t, "gcc")
 	dir := t.TempDir()
-	reality.WriteSource(t, dir, "main.c", "#include <stdio.h>\nint main(void) { puts(\""+damage.Marker+"\"); return 0; }\n")
-	cmd := exec.Command("gcc", "-O1", "-o", "healthy", "main.c")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, out)
-	}
-	healthy := reality.MustRead(t, filepath.Join(dir, "healthy"))
+	healthy := buildProgram(t, dir, "#include <stdio.h>\nint main(void) { puts(\""+damage.Marker+"\"); return 0; }\n", "gcc", "-O1", "-o", "healthy", "main.c")
 	f, err := elf.NewFile(bytes.NewReader(healthy))
 	if err != nil {
 		t.Fatal(err)
@@ -128,25 +81,9 @@ func TestEntryNotStart(t *testing.T) {
 	if init == nil {
 		t.Fatal("gcc wrote no .init")
 	}
-	mu, err := reality.ParseMutation(fmt.Sprintf("ehdr.e_entry = %#x", init.Addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := reality.Apply(healthy, []reality.Mutation{mu})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "entry-at-init")
-	if err := os.WriteFile(p, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	res, real := reality.RunCase(t, reality.Case{Name: "entry-at-init", Dir: dir, Path: p})
-	if fd := res.Fatal(); res.Outcome != loader.OutcomeUndetermined || fd == nil || fd.Code != "entry-not-start" {
-		t.Errorf("predicted %s, want undetermined by entry-not-start\n%s", res.Outcome, reality.Describe(res))
-	}
-	if real.Marker {
-		t.Errorf("main ran: %s", real)
-	}
+	runMarkCases(t, dir, []markCase{
+		{"entry-at-init", writeMutated(t, dir, healthy, "entry-at-init", fmt.Sprintf("ehdr.e_entry = %#x", init.Addr)), loader.OutcomeUndetermined, "entry-not-start", false},
+	})
 }
 
 // TestVariableSlot rebinds a real lld program's GLOB_DAT of stdout to
@@ -158,50 +95,12 @@ func TestEntryNotStart(t *testing.T) {
 func TestVariableSlot(t *testing.T) {
 	reality.NeedTools(t, "clang", "ld.lld")
 	dir := t.TempDir()
-	reality.WriteSource(t, dir, "main.c", "#include <stdio.h>\nint main(void) { puts(\""+damage.Marker+"\"); fflush(stdout); return 0; }\n")
-	cmd := exec.Command("clang", "-O1", "-fuse-ld=lld", "-o", "healthy", "main.c")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("clang: %v\n%s", err, out)
-	}
-	healthy := reality.MustRead(t, filepath.Join(dir, "healthy"))
+	healthy := buildProgram(t, dir, "#include <stdio.h>\nint main(void) { puts(\""+damage.Marker+"\"); fflush(stdout); return 0; }\n",
+		"clang", "-O1", "-fuse-ld=lld", "-o", "healthy", "main.c")
 	at, _ := relaEntryOf(t, healthy, "stdout", elf.R_X86_64_GLOB_DAT)
 	puts := dynsym(t, healthy, "puts")
-	rebind := func(name string, sym int) string {
-		mu, err := reality.ParseMutation(fmt.Sprintf("rela[%d].r_info.sym = %#x", at/24, sym))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := reality.Apply(healthy, []reality.Mutation{mu})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	for _, tc := range []struct {
-		name, path string
-		outcome    loader.Outcome
-		code       string
-		runs       bool
-	}{
+	runMarkCases(t, dir, []markCase{
 		{"healthy", filepath.Join(dir, "healthy"), loader.OutcomeStarts, "", true},
-		{"to-puts", rebind("to-puts", puts.index), loader.OutcomeUndetermined, "variable-slot-bound-to-function", false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			res, real := reality.RunCase(t, reality.Case{Name: tc.name, Dir: dir, Path: tc.path})
-			if res.Outcome != tc.outcome {
-				t.Errorf("predicted %s, want %s\n%s", res.Outcome, tc.outcome, reality.Describe(res))
-			}
-			if f := res.Fatal(); tc.code != "" && (f == nil || f.Code != tc.code) {
-				t.Errorf("want the fatal finding %s\n%s", tc.code, reality.Describe(res))
-			}
-			if runs := real.Marker && real.Exit == 0; runs != tc.runs {
-				t.Errorf("the run was %s, want it to run normally: %v", real, tc.runs)
-			}
-		})
-	}
+		{"to-puts", writeMutated(t, dir, healthy, "to-puts", fmt.Sprintf("rela[%d].r_info.sym = %#x", at/24, puts.index)), loader.OutcomeUndetermined, "variable-slot-bound-to-function", false},
+	})
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -26,55 +24,19 @@ import (
 func TestRenamedImport(t *testing.T) {
 	reality.NeedTools(t, "clang", "ld.lld")
 	dir := t.TempDir()
-	reality.WriteSource(t, dir, "main.c", "#include <stdio.h>\nint main(int argc, char **argv) { printf(\"%s %d\\n\", \""+damage.Marker+"\", argc); fflush(stdout); return 0; }\n")
-	cmd := exec.Command("clang", "-O1", "-fuse-ld=lld", "-Wl,--hash-style=both", "-o", "healthy", "main.c")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("clang: %v\n%s", err, out)
-	}
-	healthy := reality.MustRead(t, filepath.Join(dir, "healthy"))
+	healthy := buildProgram(t, dir, renamedSource, "clang", "-O1", "-fuse-ld=lld", "-Wl,--hash-style=both", "-o", "healthy", "main.c")
 	printf, fflush := dynsym(t, healthy, "printf"), dynsym(t, healthy, "fflush")
 	nbucket := hashHeader(t, healthy)
-	mutate := func(name, m string) string {
-		mu, err := reality.ParseMutation(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := reality.Apply(healthy, []reality.Mutation{mu})
-		if err != nil {
-			t.Fatalf("%s: %v", m, err)
-		}
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	for _, tc := range []struct {
-		name, path string
-		outcome    loader.Outcome
-		code       string
-	}{
-		{"healthy", filepath.Join(dir, "healthy"), loader.OutcomeStarts, ""},
-		{"renamed", mutate("renamed", fmt.Sprintf("dynsym[%d].st_name = %#x", printf.index, fflush.name)), loader.OutcomeUndetermined, "reloc-symbol-renamed"},
-		{"bucket-emptied", mutate("bucket-emptied", fmt.Sprintf("hash.bucket[%d] = 0x0", damage.ElfHash("printf")%nbucket)), loader.OutcomeStarts, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			res, real := reality.RunCase(t, reality.Case{Name: tc.name, Dir: dir, Path: tc.path})
-			if res.Outcome != tc.outcome {
-				t.Errorf("predicted %s, want %s\n%s", res.Outcome, tc.outcome, reality.Describe(res))
-			}
-			if f := res.Fatal(); tc.code != "" && (f == nil || f.Code != tc.code) {
-				t.Errorf("want the fatal finding %s\n%s", tc.code, reality.Describe(res))
-			}
-			// The rename must change what runs, or the test proves
-			// nothing about the mark.
-			if renamed := tc.code != ""; renamed == (real.Marker && real.Exit == 0) {
-				t.Errorf("renamed %v, but the run was %s", renamed, real)
-			}
-		})
-	}
+	runMarkCases(t, dir, []markCase{
+		{"healthy", filepath.Join(dir, "healthy"), loader.OutcomeStarts, "", true},
+		{"renamed", writeMutated(t, dir, healthy, "renamed", fmt.Sprintf("dynsym[%d].st_name = %#x", printf.index, fflush.name)), loader.OutcomeUndetermined, "reloc-symbol-renamed", false},
+		{"bucket-emptied", writeMutated(t, dir, healthy, "bucket-emptied", fmt.Sprintf("hash.bucket[%d] = 0x0", damage.ElfHash("printf")%nbucket)), loader.OutcomeStarts, "", true},
+	})
 }
+
+// renamedSource calls printf and then fflush: a printf renamed fflush
+// runs fflush on the format string.
+var renamedSource = "#include <stdio.h>\nint main(int argc, char **argv) { printf(\"%s %d\\n\", \"" + damage.Marker + "\", argc); fflush(stdout); return 0; }\n"
 
 type dynsymEntry struct {
 	index int
@@ -132,45 +94,10 @@ func hashHeader(t *testing.T, b []byte) uint32 {
 func TestRenamedImportStatic(t *testing.T) {
 	reality.NeedTools(t, "gcc")
 	dir := t.TempDir()
-	reality.WriteSource(t, dir, "main.c", "#include <stdio.h>\nint main(int argc, char **argv) { printf(\"%s %d\\n\", \""+damage.Marker+"\", argc); fflush(stdout); return 0; }\n")
-	cmd := exec.Command("gcc", "-O1", "-fuse-ld=bfd", "-o", "healthy", "main.c")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, out)
-	}
-	healthy := reality.MustRead(t, filepath.Join(dir, "healthy"))
+	healthy := buildProgram(t, dir, renamedSource, "gcc", "-O1", "-fuse-ld=bfd", "-o", "healthy", "main.c")
 	printf, fflush := dynsym(t, healthy, "printf"), dynsym(t, healthy, "fflush")
-	mu, err := reality.ParseMutation(fmt.Sprintf("dynsym[%d].st_name = %#x", printf.index, fflush.name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := reality.Apply(healthy, []reality.Mutation{mu})
-	if err != nil {
-		t.Fatal(err)
-	}
-	renamed := filepath.Join(dir, "renamed")
-	if err := os.WriteFile(renamed, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name, path string
-		outcome    loader.Outcome
-		code       string
-	}{
-		{"healthy", filepath.Join(dir, "healthy"), loader.OutcomeStarts, ""},
-		{"renamed", renamed, loader.OutcomeUndetermined, "reloc-symbol-renamed"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			res, real := reality.RunCase(t, reality.Case{Name: tc.name, Dir: dir, Path: tc.path})
-			if res.Outcome != tc.outcome {
-				t.Errorf("predicted %s, want %s\n%s", res.Outcome, tc.outcome, reality.Describe(res))
-			}
-			if f := res.Fatal(); tc.code != "" && (f == nil || f.Code != tc.code) {
-				t.Errorf("want the fatal finding %s\n%s", tc.code, reality.Describe(res))
-			}
-			if isRenamed := tc.code != ""; isRenamed == (real.Marker && real.Exit == 0) {
-				t.Errorf("renamed %v, but the run was %s", isRenamed, real)
-			}
-		})
-	}
+	runMarkCases(t, dir, []markCase{
+		{"healthy", filepath.Join(dir, "healthy"), loader.OutcomeStarts, "", true},
+		{"renamed", writeMutated(t, dir, healthy, "renamed", fmt.Sprintf("dynsym[%d].st_name = %#x", printf.index, fflush.name)), loader.OutcomeUndetermined, "reloc-symbol-renamed", false},
+	})
 }
