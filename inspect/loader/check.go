@@ -257,7 +257,10 @@ type checker struct {
 	// rtldName is where ld.so reads its own name: PT_INTERP's p_vaddr
 	// in the headers it read (mainMap).
 	rtldName uint64
-	reloc    *relocator // the relocation replay, kept for the lazy bindings at first call
+	// rtldNameSet: mainMap found it (a --loaded-by host's replay skips
+	// that step).
+	rtldNameSet bool
+	reloc       *relocator // the relocation replay, kept for the lazy bindings at first call
 	// oracles are the function-start oracles of the objects a control
 	// transfer was judged in (funcstart.go).
 	oracles map[*inspect.File]*funcOracle
@@ -364,7 +367,7 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 		}
 		res.finish()
 	}()
-	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.startup, c.rtldNameRead, c.dependencies, c.versions, c.prelink, c.staticTLS, c.isaLevel, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
+	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.rtldSonameCompare, c.startup, c.rtldNameRead, c.dependencies, c.versions, c.prelink, c.staticTLS, c.isaLevel, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
 		if c.stop {
 			break
 		}
@@ -760,9 +763,6 @@ func (c *checker) mapping() {
 // anything else: read the dynamic table, record r_debug in DT_DEBUG,
 // relocate the table's pointers, and look at its tables.
 func (c *checker) startup() {
-	if c.rtldSonameCompare(); c.stop {
-		return
-	}
 	f := c.f
 	d, err := f.Dynamic()
 	if err != nil {

@@ -62,6 +62,25 @@ func TestCheckDlopenReality(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "libnewer.so"), newer, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Without DT_SYMTAB, dlopen's relocation of the library faults as it
+	// starts, in the process that called it.
+	nosymtab := writeMutated(t, dir, reality.MustRead(t, filepath.Join(dir, "libputs.so")), "libnosymtab.so", "dyn[DT_SYMTAB#0].d_tag = 0x60000001")
+	t.Run("libnosymtab.so", func(t *testing.T) {
+		res, err := loader.Check(nosymtab, loader.CheckOptions{Getenv: reality.NoEnv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		real, err := damage.Run(context.Background(), dir, reality.Timeout, nil, filepath.Join(dir, "host"), nosymtab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if real.Class != damage.Crash || real.Signal != "SIGSEGV" {
+			t.Fatalf("the set-up no longer does what this case is about: dlopen of libnosymtab.so: %s", real)
+		}
+		if f := res.Fatal(); res.Outcome != loader.OutcomeCrash || f == nil || f.Signal != "SIGSEGV" || !strings.Contains(f.Summary, "symbol table") {
+			t.Errorf("Check(libnosymtab.so) = %s, dlopen really: %s\n%s", res.Outcome, real, reality.Describe(res))
+		}
+	})
 	for _, tc := range []struct {
 		lib     string
 		outcome loader.Outcome

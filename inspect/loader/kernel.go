@@ -529,7 +529,7 @@ func (c *checker) mainMap() {
 	// l_addr is AT_PHDR less PT_PHDR's p_vaddr, or 0 without a PT_PHDR;
 	// every table ld.so reads, and every relocation it writes, is at
 	// l_addr plus what the dynamic table says, its own name too.
-	c.rtldName = view.interpVaddr
+	c.rtldName, c.rtldNameSet = view.interpVaddr, true
 	if !view.hasPhdr {
 		if f.Type == elf.ET_DYN && types[elf.PT_DYNAMIC] {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "phdr-missing",
@@ -761,7 +761,7 @@ func (c *checker) beyondTaskSize(p *inspect.Prog, loads []*inspect.Prog) string 
 // x86-64's never reads across a page it was not given, so the read
 // faults when those bytes are not mapped.
 func (c *checker) rtldSonameCompare() {
-	if c.interpHost == "" || c.underEmulator != "" || c.dlopen || c.isLibrary() {
+	if c.interpHost == "" || c.underEmulator != "" || c.dlopen || c.isLibrary() || !c.rtldNameSet {
 		return
 	}
 	e := openLib(c.interpHost)
