@@ -31,7 +31,10 @@ type loadedObj struct {
 	preloaded bool
 	// rtld marks ld.so itself, loaded first but placed in the lookup
 	// scope where a DT_NEEDED first names it (checker.rtldAt).
-	rtld   bool
+	rtld bool
+	// system: found through ld.so.cache or the loader's own directories,
+	// a library the distribution installed (not one a program bundles).
+	system bool
 	soname string
 	origin string // $ORIGIN
 	// sonameC is DT_SONAME as ld.so reads it (ldSoname), when hasSoname.
@@ -307,7 +310,8 @@ func (c *checker) dependencies() {
 					Outcome: OutcomeLoaderError, ExitStatus: 127, Message: fmt.Sprintf("error while loading shared libraries: %s: invalid ELF header", name)})
 				return
 			}
-			lo := &loadedObj{name: name, path: path, lib: e, dyn: e.dyn, loader: obj, origin: filepath.Dir(path)}
+			lo := &loadedObj{name: name, path: path, lib: e, dyn: e.dyn, loader: obj, origin: filepath.Dir(path),
+				system: via == "ld.so.cache" || via == "system search path"}
 			if e.dyn != nil {
 				lo.setSoname(e.ldSoname, e.hasSoname)
 			}

@@ -32,9 +32,13 @@ const maxSlotScan = 256 << 20
 // have those too (__environ beside environ, 123 of 4,314 files here),
 // but only 62 of them also bind a GLOB_DAT to a function, and in none
 // of those does the code read through such a slot. The code is read
-// only in that case, so a healthy object seldom pays for the scan.
+// only in that case, so a healthy object seldom pays for the scan; and
+// only in the program and the libraries it brings (found through its
+// RPATH, RUNPATH or LD_LIBRARY_PATH), which are what a rewrite damages:
+// the distribution's libclang-cpp, one of the 62, would cost every check
+// of clang 90 ms of scanning 37 MB of code.
 func (r *relocator) variableSlots(lm *linkMap) {
-	if !r.types.full || lm.f.Machine != elf.EM_X86_64 || lm.partial || !lm.hasSymtab {
+	if !r.types.full || lm.f.Machine != elf.EM_X86_64 || lm.partial || !lm.hasSymtab || lm.obj.system {
 		return
 	}
 	slots := map[uint64]slotValue{}
