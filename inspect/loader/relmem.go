@@ -511,14 +511,17 @@ func (c *checker) apart(d relocDamage) bool {
 	if _, ok := in(elf.DT_JMPREL, elf.DT_PLTRELSZ, d.at); ok {
 		// Another PLT slot's damage is apart: the program may call
 		// through it before the failing one.
-		if slices.ContainsFunc(c.firstCallRel, func(fc reloc) bool { return fc.addr == d.at }) {
-			return false
-		}
 		var b [24]byte
 		if lm.f.Image().ReadAt(b[:], d.at, "relocation entry") != nil {
 			return false
 		}
 		rl := decodeReloc(lm.f, b[:], true)
+		if jmp, ok := lm.d.Tag(elf.DT_JMPREL); ok && c.mangledOtherSlot(lm, rl, (d.at-jmp)/24) {
+			return true
+		}
+		if slices.ContainsFunc(c.firstCallRel, func(fc reloc) bool { return fc.addr == d.at }) {
+			return false
+		}
 		overlaps := func(a, b uint64) bool { return a < b+8 && b < a+8 }
 		if got, ok := lm.d.Tag(elf.DT_PLTGOT); ok && rl.off < got+24 && got < rl.off+8 {
 			return false // its rebase wrote over GOT[0..2], which every first call reads
@@ -543,6 +546,43 @@ func (c *checker) apart(d relocDamage) bool {
 		}
 	}
 	return true
+}
+
+// mangledOtherSlot says whether rl, a lazy PLT relocation whose rebase
+// (the load address added to the 8 bytes at r_offset) is misaligned,
+// changes bytes of another PLT slot's GOT word than the failing ones':
+// the program may call through that slot first, and it leads where the
+// load address sets (a soak case: fflush's rebase 3 bytes off changed
+// demo_two's word, which main calls first: SIGILL or SIGSEGV by the
+// layout). The rebase leaves its first byte as it was (a load address
+// ends in 12 zero bits), so a slot that shares only that byte keeps its
+// value, and one that shares only its top two bytes surely faults.
+func (c *checker) mangledOtherSlot(lm *linkMap, rl reloc, index uint64) bool {
+	got, ok1 := lm.d.Tag(elf.DT_PLTGOT)
+	size, ok2 := lm.d.Tag(elf.DT_PLTRELSZ)
+	if !ok1 || !ok2 || rl.off%8 == 0 || lm.f.Type != elf.ET_DYN {
+		return false
+	}
+	for i := uint64(0); i < min(size/24, maxRelocs); i++ {
+		word := got + 24 + 8*i
+		// The bytes of the write that change are rl.off+1 to rl.off+8;
+		// only a change in the word's low six bytes leaves an address
+		// that may be mapped: in its top two the load address's
+		// nonzero bytes make it non-canonical, and the call faults as
+		// surely as the failing one.
+		if word+6 <= rl.off+1 || word >= rl.off+8 {
+			continue
+		}
+		if i == index {
+			continue // its own slot, whose PLT word the failure follows
+		}
+		if !slices.ContainsFunc(c.firstCallRel, func(fc reloc) bool {
+			return fc.off == word || (fc.table == "DT_JMPREL" && fc.index >= 0 && got+24+8*uint64(fc.index) == word)
+		}) {
+			return true
+		}
+	}
+	return false
 }
 
 // concrete is the word a recorded write left when the files decide it:
