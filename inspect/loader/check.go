@@ -261,6 +261,10 @@ type checker struct {
 	// that step).
 	rtldNameSet bool
 	reloc       *relocator // the relocation replay, kept for the lazy bindings at first call
+	// dataFault is the program's first read of its constants or data
+	// faulting (programData), held until the first calls are judged:
+	// main may make a failing one before that read.
+	dataFault *Finding
 	// oracles are the function-start oracles of the objects a control
 	// transfer was judged in (funcstart.go).
 	oracles map[*inspect.File]*funcOracle

@@ -658,9 +658,17 @@ func (c *checker) program() *inspect.File {
 // .got). Nothing of the loader reads them, so the program's first read
 // faults, in its start-up code or in main before it prints anything. The
 // section table says which data the code reads; without one nothing is
-// predicted.
+// predicted. _start reads .got (__libc_start_main's address) and a PLT
+// stub .got.plt before anything else; a fault in .rodata or .data is
+// held for firstCalls, since main's first read of them may come after a
+// library call that fails.
 func (c *checker) programData() {
 	f := c.program()
+	hold := func(fd Finding) {
+		if c.dataFault == nil {
+			c.dataFault = &fd
+		}
+	}
 	for _, s := range f.Sections {
 		if s.Flags&elf.SHF_ALLOC == 0 || s.Flags&elf.SHF_EXECINSTR != 0 || s.Type != elf.SHT_PROGBITS || s.Size == 0 {
 			continue
@@ -670,34 +678,48 @@ func (c *checker) programData() {
 		default:
 			continue
 		}
+		held := s.Name == ".rodata" || s.Name == ".data"
+		emit := c.add
+		if held {
+			emit = hold
+		}
 		l := f.Image().Lookup(s.Addr)
 		if l.Mapped && l.File && l.Off&^(f.Image().PageSize-1) >= uint64(f.Size()) {
-			c.add(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "data-past-eof",
+			emit(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "data-past-eof",
 				Summary:  fmt.Sprintf("%s (0x%x) is mapped from file offset 0x%x, on a page past the end of the file (size 0x%x): the program's first read of it raises SIGBUS", s.Name, s.Addr, l.Off, f.Size()),
 				Evidence: []string{fmt.Sprintf("program header %d maps it", l.Prog)},
 				Outcome:  OutcomeCrash, Signal: "SIGBUS",
 				Message: "SIGBUS in the program's own code, before main has done anything",
 				Next:    "the file is truncated or its segment table damaged: compare with the pristine file using `elfdoctor diff`"})
+			if held {
+				continue
+			}
 			return
 		}
 		if !l.Mapped {
-			c.add(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "data-unmapped",
+			emit(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "data-unmapped",
 				Summary:  fmt.Sprintf("%s (0x%x) is in no PT_LOAD, so the kernel does not map it: the program's first read of it faults", s.Name, s.Addr),
 				Evidence: []string{"the section table places it there; no program header maps that address"},
 				Outcome:  OutcomeCrash, Signal: "SIGSEGV",
 				Message: "SIGSEGV in the program's own code, before main has done anything",
 				Next:    "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
+			if held {
+				continue
+			}
 			return
 		}
 		if l.Perm&(elf.PF_R|elf.PF_W|elf.PF_X) != 0 {
 			continue
 		}
-		c.add(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "data-no-access",
+		emit(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "data-no-access",
 			Summary:  fmt.Sprintf("%s (0x%x) is in PT_LOAD %d, which has no permissions (p_flags 0): the program's first read of it faults", s.Name, s.Addr, l.Prog),
 			Evidence: []string{fmt.Sprintf("the kernel maps program header %d with PROT_NONE", l.Prog)},
 			Outcome:  OutcomeCrash, Signal: "SIGSEGV",
 			Message: "SIGSEGV in the program's own code, before main has done anything",
 			Next:    "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
+		if held {
+			continue
+		}
 		return
 	}
 }

@@ -663,12 +663,62 @@ func lowestLoad(f *inspect.File) uint64 {
 	return low
 }
 
-// firstCalls replays _dl_fixup for the PLT slots ld.so left to bind
+// firstCalls judges the lazily bound first calls (lazyFirstCalls)
+// against a fault programData held: the program's first read of .rodata
+// or .data may come in main before or after its first call of a library
+// function (main passes a string's address to puts, which would read it,
+// but puts' binding fails first), so a failing first call leaves both
+// open. __libc_start_main's call, which _start makes before main, and a
+// failure at exit do not: the first comes before the read, the second
+// after it.
+func (c *checker) firstCalls() {
+	n := len(c.res.Findings)
+	c.lazyFirstCalls()
+	d := c.dataFault
+	c.dataFault = nil
+	if d == nil {
+		return
+	}
+	if len(c.res.Findings) == n {
+		c.add(*d)
+		return
+	}
+	f := c.res.Findings[n]
+	open := f.Outcome == OutcomeUndetermined && slices.Contains(f.Possible, OutcomeFirstCall)
+	switch {
+	case f.Stage == StageExit:
+		c.res.Findings = c.res.Findings[:n]
+		c.add(*d)
+		return
+	case f.Outcome != OutcomeFirstCall && !open:
+		return
+	}
+	m := *d
+	m.Outcome, m.Signal, m.Message = OutcomeUndetermined, "", ""
+	m.Possible = []Outcome{OutcomeCrash}
+	possible := f.Possible
+	if !open {
+		possible = []Outcome{f.Outcome}
+	}
+	for _, o := range possible {
+		// Once past the call, main goes on to the read that faults: it
+		// neither runs to its end nor exits normally.
+		if o != OutcomeStarts && o != OutcomeExitCrash && !slices.Contains(m.Possible, o) {
+			m.Possible = append(m.Possible, o)
+		}
+	}
+	m.Summary = "undetermined: " + d.Summary + ", unless main first calls a library function whose lazy binding fails, before its code reads there; which comes first is the program's own code, which is not replayed"
+	m.Evidence = append(m.Evidence, "and the first call fails: "+f.Summary)
+	c.res.Findings = slices.Insert(c.res.Findings, n, m)
+	c.stop = true
+}
+
+// lazyFirstCalls replays _dl_fixup for the PLT slots ld.so left to bind
 // lazily: the program has started, and the first call through a slot
 // whose binding fails stops it there. Which call comes first is the
 // program's business; __libc_start_main is the one _start makes before
 // main.
-func (c *checker) firstCalls() {
+func (c *checker) lazyFirstCalls() {
 	r := c.reloc
 	if r == nil {
 		return
