@@ -79,8 +79,13 @@ func eachReloc(f *inspect.File, d *inspect.Dynamic, fn func(r reloc) bool) error
 		}
 		// ld.so applies every entry that starts before the end, and the
 		// first DT_RELACOUNT entries as relative ones whatever the size
-		// says (elf/do-rel.h: r = relative + nrelative).
+		// says (elf/do-rel.h: r = relative + nrelative). A size whose end
+		// wraps past the top of memory leaves `r < end` false from the
+		// start: only those relative entries are applied (doRel).
 		n := size/ent + min(size%ent, 1)
+		if wraps, known := wrapsAt(memOf(f), addr, size); wraps && known {
+			n = 0
+		}
 		if t.countTag != elf.DT_NULL {
 			if nrel, ok := d.Tag(t.countTag); ok {
 				n = max(n, nrel)
@@ -91,18 +96,37 @@ func eachReloc(f *inspect.File, d *inspect.Dynamic, fn func(r reloc) bool) error
 		for i := uint64(0); i < n; i += 256 {
 			k := min(256, n-i)
 			if err := im.ReadAt(buf[:k*ent], addr+i*ent, fmt.Sprintf("%s entry %d", t.name, i)); err != nil {
-				return fmt.Errorf("%s: %w", t.name, err)
-			}
-			for j := uint64(0); j < k; j++ {
-				r := decodeReloc(f, buf[j*ent:], t.rela)
-				r.table, r.index, r.lazy, r.addr = t.name, int64(i+j), t.plt && lazy, addr+(i+j)*ent
-				if !fn(r) {
+				// The entries before the first unreadable one are still
+				// the table's: read them one by one.
+				for k = 0; k < min(256, n-i); k++ {
+					if im.ReadAt(buf[k*ent:(k+1)*ent], addr+(i+k)*ent, t.name) != nil {
+						break
+					}
+				}
+				if !visit(f, buf[:k*ent], t.name, i, t.rela, t.plt && lazy, addr, ent, fn) {
 					return nil
 				}
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			if !visit(f, buf[:k*ent], t.name, i, t.rela, t.plt && lazy, addr, ent, fn) {
+				return nil
 			}
 		}
 	}
 	return nil
+}
+
+// visit calls fn for each entry in buf, entries from index i of a table
+// at addr; it returns false when fn stops the walk.
+func visit(f *inspect.File, buf []byte, table string, i uint64, rela, lazy bool, addr, ent uint64, fn func(r reloc) bool) bool {
+	for j := uint64(0); j*ent < uint64(len(buf)); j++ {
+		r := decodeReloc(f, buf[j*ent:], rela)
+		r.table, r.index, r.lazy, r.addr = table, int64(i+j), lazy, addr+(i+j)*ent
+		if !fn(r) {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeReloc(f *inspect.File, e []byte, rela bool) reloc {
@@ -1412,13 +1436,19 @@ func (r *relocator) relativeSpan(lm *linkMap, start, nrelative, ent uint64) (nre
 // address added, which for an ET_DYN object is anywhere from dynBase to
 // TASK_SIZE. known is false when that depends on where it is loaded.
 func (r *relocator) wrapsAt(lm *linkMap, start, n uint64) (wraps, known bool) {
-	mask := lm.m.mask
+	return wrapsAt(memOf(lm.f), start, n)
+}
+
+// wrapsAt is relocator.wrapsAt for an object read outside the replay
+// (eachReloc).
+func wrapsAt(m mem, start, n uint64) (wraps, known bool) {
+	mask := m.mask
 	if n&mask == 0 {
 		return false, true
 	}
 	lo, hi := uint64(0), uint64(0) // the least and greatest load bias
-	if lm.f.Type == elf.ET_DYN {
-		lo, hi = dynBase(lm.f), taskSize(lm.f)
+	if m.f.Type == elf.ET_DYN {
+		lo, hi = dynBase(m.f), taskSize(m.f)
 		if hi == 0 || hi < lo {
 			hi = mask // not known: anywhere
 		}
