@@ -3,6 +3,10 @@ package loader
 import (
 	"debug/elf"
 	"path/filepath"
+
+	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
 )
 
 // observeCovered looks at a word ld.so writes at a misaligned r_offset
@@ -75,6 +79,10 @@ func (r *relocator) observeCovered(lm *linkMap, rl reloc, k uint64) {
 // jne out`. A misaligned write that surely left completed.0 non-zero
 // (observeCovered) makes it return at once, so no call is made.
 func (r *relocator) guardedAway(fx pltFixup) bool {
+	if r.noDtorsCaller(fx) {
+		r.c.trace("relocation: %s: no DT_FINI_ARRAY, so _dl_fini never calls __do_global_dtors_aux, __cxa_finalize's only caller: its PLT slot is not judged", filepath.Base(fx.lm.obj.name))
+		return true
+	}
 	guard, ok := r.dtorsGuard(fx)
 	if !ok || !r.damageSeen[fx.lm].nonzero[guard] {
 		return false
@@ -128,4 +136,57 @@ func (r *relocator) dtorsGuard(fx pltFixup) (uint64, bool) {
 		return 0, false
 	}
 	return lm.m.add(fn+uint64(i)+7, uint64(int64(int32(lm.f.ByteOrder().Uint32(code[i+2:]))))), true
+}
+
+// noDtorsCaller says whether fx is the PLT slot of __cxa_finalize in an
+// object where nothing can reach its one caller, __do_global_dtors_aux:
+// crtstuff puts that in DT_FINI_ARRAY, which _dl_fini calls only when
+// the dynamic section has the tag, and DT_FINI is crti's _fini, which
+// sets up a frame and returns. A damaged tag that drops the array leaves
+// the slot never called.
+func (r *relocator) noDtorsCaller(fx pltFixup) bool {
+	lm := fx.lm
+	if lm.f.Machine != elf.EM_X86_64 {
+		return false
+	}
+	if _, ok := lm.d.Tag(elf.DT_FINI_ARRAY); ok {
+		return false
+	}
+	s, err := lm.readSym(fx.r.sym)
+	if err != nil || lm.symName(s).s != "__cxa_finalize" {
+		return false
+	}
+	if fini, ok := lm.d.Tag(elf.DT_FINI); ok && !leafCode(lm.f, fini) {
+		return false
+	}
+	return true
+}
+
+// leafCode says whether the x86-64 function at addr returns within its
+// first bytes without calling or jumping anywhere (crti's _fini: endbr64,
+// sub $8,%rsp, add $8,%rsp, ret).
+func leafCode(f *inspect.File, addr uint64) bool {
+	var b [32]byte
+	if f.Image().ReadAt(b[:], addr, "DT_FINI") != nil {
+		return false
+	}
+	p := 0
+	if b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa {
+		p = 4 // endbr64
+	}
+	for p < len(b) {
+		inst, err := x86asm.Decode(b[p:], 64)
+		if err != nil {
+			return false
+		}
+		switch inst.Op {
+		case x86asm.RET:
+			return true
+		case x86asm.ADD, x86asm.SUB, x86asm.PUSH, x86asm.POP, x86asm.MOV, x86asm.NOP, x86asm.LEA:
+		default:
+			return false
+		}
+		p += inst.Len
+	}
+	return false
 }

@@ -20,6 +20,10 @@ type lInfo struct {
 	// bindNow is l_info[DT_BIND_NOW] after DF_BIND_NOW and DF_1_NOW were
 	// translated into it.
 	bindNow bool
+	// rebased are the d_val words of .dynamic that ADJUST_DYN_INFO
+	// rewrote with the load bias added: ld.so reads them later as memory
+	// that holds a load address (a string table moved onto .dynamic).
+	rebased []uint64
 }
 
 // infoSlot is one l_info entry: the dynamic entry it points to.
@@ -192,9 +196,14 @@ func (c *checker) getDynamicInfo(f *inspect.File, d *inspect.Dynamic, object str
 	// writable (dl_relocate_ld); a zero DT_RELA or DT_REL is left alone.
 	if f.Type == elf.ET_DYN && (!g.atLeast(36) || d.Prog.Flags&elf.PF_W != 0) {
 		for _, t := range g.adjusted() {
-			if s, ok := li.slot[t]; ok && !(s.absolute && (t == elf.DT_RELA || t == elf.DT_REL)) && !c.dynamicWrite(f, d, s, object) {
+			s, ok := li.slot[t]
+			if !ok || (s.absolute && (t == elf.DT_RELA || t == elf.DT_REL)) {
+				continue
+			}
+			if !c.dynamicWrite(f, d, s, object) {
 				return nil
 			}
+			li.rebased = append(li.rebased, d.Addr+uint64(s.index)*dynEntSize(f)+dynEntSize(f)/2)
 		}
 	}
 	word := uint64(8)
@@ -301,11 +310,7 @@ func (g glibcModel) adjusted() []elf.DynTag {
 // dynamicWrite replays ld.so's write into the dynamic entry of slot s:
 // a page mapped read-only faults. It returns false after that finding.
 func (c *checker) dynamicWrite(f *inspect.File, d *inspect.Dynamic, s infoSlot, object string) bool {
-	entSize := uint64(16)
-	if f.Class == elf.ELFCLASS32 {
-		entSize = 8
-	}
-	addr := d.Addr + uint64(s.index)*entSize
+	addr := d.Addr + uint64(s.index)*dynEntSize(f)
 	l := f.Image().Lookup(addr)
 	if !l.Mapped || l.Perm&elf.PF_W != 0 {
 		return true
@@ -388,4 +393,12 @@ func (c *checker) setupHash(f *inspect.File, li *lInfo, object string) bool {
 		}
 	}
 	return true
+}
+
+// dynEntSize is sizeof (ElfW(Dyn)).
+func dynEntSize(f *inspect.File) uint64 {
+	if f.Class == elf.ELFCLASS32 {
+		return 8
+	}
+	return 16
 }

@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 )
@@ -14,6 +15,9 @@ import (
 // version array _dl_check_map_versions built. Every field is read through
 // the object's memory the way ld.so dereferences it.
 type linkMap struct {
+	// rebasedDyn are the words of .dynamic elf_get_dynamic_info rebased
+	// (lInfo.rebased).
+	rebasedDyn []uint64
 	// relocated is l_relocated: _dl_relocate_object finished with it.
 	relocated bool
 	// partial says the replay did not apply every relocation ld.so
@@ -64,6 +68,7 @@ type linkMap struct {
 // foundVersion is one entry of l_versions (struct r_found_version).
 type foundVersion struct {
 	name     string
+	nameAt   uint64 // where ld.so reads the name when it prints it
 	nameErr  error
 	hash     uint32
 	hidden   bool
@@ -120,6 +125,11 @@ func (c *checker) newLinkMap(o *loadedObj, main bool) (*linkMap, error) {
 		return nil, err
 	}
 	lm := &linkMap{obj: o, f: f, d: o.dyn, m: memOf(f), main: main, written: &addrSet{}, values: map[uint64]slotValue{}}
+	if info := o.info; info != nil {
+		lm.rebasedDyn = info.rebased
+	} else if main && c.info != nil {
+		lm.rebasedDyn = c.info.rebased
+	}
 	lm.symtab, lm.hasSymtab = o.dyn.Tag(elf.DT_SYMTAB)
 	lm.strtab, lm.hasStrtab = o.dyn.Tag(elf.DT_STRTAB)
 	lm.versym, lm.hasVersym = o.dyn.Tag(elf.DT_VERSYM)
@@ -148,7 +158,7 @@ func foundVersions(o *loadedObj, m mem) []foundVersion {
 		if !v.hasName {
 			continue // no record has this index
 		}
-		fv := foundVersion{hash: v.hash, hidden: v.hidden, set: true}
+		fv := foundVersion{hash: v.hash, hidden: v.hidden, set: true, nameAt: v.name}
 		n := m.cstring(v.name, "version name")
 		fv.name, fv.nameErr = n.s, n.err
 		if v.hasFilename {
@@ -598,6 +608,29 @@ func (a *assertion) Error() string {
 // library has hundreds of thousands of relocations, and ld.so's writes
 // cluster in its data pages, where a map of every address cost more
 // than the rest of the replay.
+// relocatedString returns the first word a relocation wrote under a C
+// string of lm at addr, n bytes as the file has them and their
+// terminator. l_versions and the symbol table keep pointers into the
+// string table, and ld.so reads the bytes when it prints them, after
+// relocations have run and elf_get_dynamic_info rebased its pointers in
+// .dynamic: a string table moved onto such words makes its names that
+// value's bytes, for a load address another every run.
+func (lm *linkMap) relocatedString(addr uint64, n int) (uint64, bool) {
+	word := uint64(8)
+	if lm.f.Class == elf.ELFCLASS32 {
+		word = 4
+	}
+	for i := uint64(0); i <= uint64(n); i++ {
+		b := lm.m.add(addr, i)
+		for k := uint64(0); k < word; k++ {
+			if w := lm.m.add(b, -k); lm.written.has(w) || slices.Contains(lm.rebasedDyn, w) {
+				return w, true
+			}
+		}
+	}
+	return 0, false
+}
+
 type addrSet struct {
 	pages    map[uint64]*[64]uint64
 	lastPage uint64

@@ -173,7 +173,7 @@ func (r *relocator) observeReloc(lm *linkMap, rl reloc) {
 		add("reloc-into-dynamic", fmt.Sprintf("%s (%s) writes %d bytes at 0x%x, inside the dynamic section (PT_DYNAMIC, 0x%x to 0x%x): a linker never relocates it", entryAt(lm, rl), typeName(typ), n, rl.off, seen.dynLo, seen.dynHi),
 			fmt.Sprintf("the word the entry was made for keeps the file's bytes, and the dynamic entry at 0x%x holds a relocated value", rl.off&^7))
 	}
-	if (slot || typ == t.relative || typ == uint32(elf.R_X86_64_64)) && rl.off%8 == 0 && lm.written.has(rl.off) {
+	if (slot || typ == t.relative || typ == uint32(elf.R_X86_64_64)) && rl.off%8 == 0 && lm.written.has(rl.off) && !setupDisplacedOnto(lm, rl.off, r.word) {
 		add("reloc-written-twice", fmt.Sprintf("%s (%s) writes the word at 0x%x, which an earlier write of ld.so to this object already wrote: a linker gives each word one relocation", entryAt(lm, rl), typeName(typ), rl.off),
 			fmt.Sprintf("the word at 0x%x holds the last of the two values, and the slot the entry was made for keeps another", rl.off))
 	}
@@ -674,4 +674,23 @@ func (r *relocator) mangledCall(lm *linkMap, slot uint64, v slotValue, skipNull 
 	return &relocFail{lm: lm, r: rl, what: what, site: site,
 		err: &inspect.FormatError{Off: -1, Addr: slot, InMem: true, Struct: slotName, Fault: inspect.FaultUnmapped,
 			Msg: fmt.Sprintf("a later relocation wrote over part of the slot at 0x%x, which then holds %s, where nothing can be mapped: the call jumps there", slot, val)}}
+}
+
+// setupDisplacedOnto says whether the earlier write to the word at off was
+// elf_machine_runtime_setup's, made where a moved DT_PLTGOT said (not at
+// the .got.plt section the linker laid out): a relocation's own word, not
+// the relocation, is then what the damage moved, and the relocation
+// writing after it leaves that word as the linker meant. PLT0 reads the
+// GOT[1] and GOT[2] the linker laid out, which the first-call replay
+// follows (pltZero).
+func setupDisplacedOnto(lm *linkMap, off, word uint64) bool {
+	if !lm.setup.ok || (off != lm.setup.got1 && off != lm.setup.got1+word) {
+		return false
+	}
+	for _, s := range lm.f.Sections {
+		if s.Name == ".got.plt" && s.Type == elf.SHT_PROGBITS && s.Flags&elf.SHF_ALLOC != 0 {
+			return s.Addr+word != lm.setup.got1
+		}
+	}
+	return false
 }

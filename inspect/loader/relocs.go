@@ -292,7 +292,16 @@ type relocFail struct {
 type undefinedSym struct {
 	name, version string
 	versioned     bool
+	// relocated is a word ld.so wrote under the name or the version's
+	// name (relocatedString), which then reads as RelocatedBytes.
+	relocated    uint64
+	hasRelocated bool
 }
+
+// RelocatedBytes stands in a predicted message for a name ld.so prints
+// from bytes it wrote itself (a relocation, a rebased .dynamic pointer):
+// a load address's bytes, another every run.
+const RelocatedBytes = "<relocated-bytes>"
 
 // relocations replays the relocation of every loaded object, in the order
 // dl_main relocates them: from the last loaded object back to the main
@@ -1918,8 +1927,17 @@ func (r *relocator) lookupNamed(lm *linkMap, rl *reloc, s *sym, name cstr, versi
 		return nil, nil // a weak undefined symbol is 0, without error
 	}
 	u := &undefinedSym{name: name.s}
+	if at, ok := lm.relocatedString(lm.m.add(lm.strtab, uint64(s.name)), len(name.s)); ok {
+		u.name, u.relocated, u.hasRelocated = RelocatedBytes, at, true
+	}
 	if version != nil {
 		u.versioned, u.version = true, version.name
+		if at, ok := lm.relocatedString(version.nameAt, len(version.name)); ok && version.set {
+			u.version = RelocatedBytes
+			if !u.hasRelocated {
+				u.relocated, u.hasRelocated = at, true
+			}
+		}
 	}
 	if r.c.dlopen {
 		// The loading program may define it: its global scope is not
@@ -2578,6 +2596,9 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 			fd.Summary = fmt.Sprintf("%s binds %s with version %s, which none of the objects ld.so loaded defines", base, orNone(f.lookup.name), f.lookup.version)
 		}
 		fd.Evidence = append(fd.Evidence, "looked in "+c.objectNames())
+		if f.lookup.hasRelocated {
+			fd.Evidence = append(fd.Evidence, fmt.Sprintf("the name lies on the word at 0x%x, which ld.so wrote before the lookup (a relocation, or the load bias it adds to .dynamic's pointers): it prints that value's bytes, another address every run (%s stands for them)", f.lookup.relocated, RelocatedBytes))
+		}
 		fd.Next = "a DT_NEEDED library is missing or was replaced (patchelf --replace-needed?), or the symbol table was damaged: compare with the pristine file using `elfdoctor diff`"
 	case errors.As(f.err, &as):
 		fd.Code = "reloc-assertion"

@@ -283,11 +283,40 @@ var loaderPhrases = []*regexp.Regexp{
 // says reports whether a predicted message holds the key phrase ld.so
 // printed. Where the prediction spells a run-time number's digits as
 // loader.RunTimeDigits, any eight hex digits in the key match them.
+//
+// Where it spells a name as loader.RelocatedBytes, the key phrase found in
+// the prediction, with any bytes in their place, must be the whole key:
+// ld.so printed a load address's bytes there.
 func says(msg, key string) bool {
 	if strings.Contains(msg, "0x"+loader.RunTimeDigits) {
 		key = runTimeHex.ReplaceAllString(key, "0x"+loader.RunTimeDigits)
 	}
-	return strings.Contains(msg, key)
+	if strings.Contains(msg, key) {
+		return true
+	}
+	if !strings.Contains(msg, loader.RelocatedBytes) {
+		return false
+	}
+	said := KeyPhrase(msg)
+	if said == "" {
+		return false
+	}
+	// The bytes are as loaderPhrases cut them: a name stops at a space
+	// or comma, what ends the phrase (a version) at a space.
+	parts := strings.Split(said, loader.RelocatedBytes)
+	pat := "^"
+	for i, p := range parts {
+		pat += regexp.QuoteMeta(p)
+		switch {
+		case i == len(parts)-1:
+		case i == len(parts)-2 && parts[i+1] == "":
+			pat += `[^ \n]*`
+		default:
+			pat += `[^ ,\n]*`
+		}
+	}
+	re, err := regexp.Compile(pat + "$")
+	return err == nil && re.MatchString(key)
 }
 
 var runTimeHex = regexp.MustCompile(`0x[0-9a-f]{8}\b`)
