@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 )
@@ -318,7 +319,18 @@ func (c *checker) initialisers() {
 		f = c.program()
 		src = linkedInit(f, main.dyn)
 	}
-	c.run(main, f, src, false)
+	if c.run(main, f, src, false) && c.dataFault != nil {
+		// An open initialiser: if the program gets past it, its first
+		// read of the faulting data comes before it can run to the end.
+		fd := &c.res.Findings[len(c.res.Findings)-1]
+		if fd.Outcome == OutcomeUndetermined && slices.Contains(fd.Possible, OutcomeStarts) {
+			fd.Possible = slices.DeleteFunc(fd.Possible, func(o Outcome) bool { return o == OutcomeStarts })
+			if !slices.Contains(fd.Possible, OutcomeCrash) {
+				fd.Possible = append(fd.Possible, OutcomeCrash)
+			}
+			fd.Evidence = append(fd.Evidence, "if the program gets past it: "+c.dataFault.Summary)
+		}
+	}
 }
 
 // finalisers replays exit: _dl_fini (elf/dl-fini.c) calls the finalisers
@@ -411,6 +423,17 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 				// the call is not predicted either way.
 				c.add(c.unrelocatedCall(o, call, fini))
 				return true
+			}
+		}
+		if !call.bound && call.err == nil && f.Type == elf.ET_DYN && c.reloc != nil {
+			// A relocated entry a later misaligned write reached in part
+			// (or an earlier one: the order is not kept) holds pieces of
+			// two load addresses.
+			if lm := c.reloc.linkMapOf(o); lm != nil && lm.written.has(call.slot) {
+				if at, ok := overlapsWritten(lm, call.slot, f); ok {
+					c.add(c.partlyRelocatedCall(o, call, at, fini))
+					return true
+				}
 			}
 		}
 		why, sig := badCall(f, call)

@@ -55,6 +55,9 @@ type damageSeen struct {
 	maybeNonzero map[uint64]bool
 	// hash is the object's DT_HASH, once read (renamed.go).
 	hash *sysvHash
+	// gots are the sections .got and .got.plt, where a linker puts every
+	// GLOB_DAT and JUMP_SLOT; none when the section table has neither.
+	gots [][2]uint64
 }
 
 func (r *relocator) seen(lm *linkMap) *damageSeen {
@@ -76,9 +79,30 @@ func (r *relocator) seen(lm *linkMap) *damageSeen {
 				s.loads = append(s.loads, [2]uint64{p.Vaddr, hi})
 			}
 		}
+		for _, sec := range lm.f.Sections {
+			if (sec.Name == ".got" || sec.Name == ".got.plt") && sec.Flags&elf.SHF_ALLOC != 0 && sec.Size > 0 {
+				if hi, ok := addNoOverflow(sec.Addr, sec.Size); ok {
+					s.gots = append(s.gots, [2]uint64{sec.Addr, hi})
+				}
+			}
+		}
 		r.damageSeen[lm] = s
 	}
 	return s
+}
+
+// inGOT says whether the word at off lies in .got or .got.plt, or there
+// is no such section to tell.
+func (s *damageSeen) inGOT(off, word uint64) bool {
+	if len(s.gots) == 0 {
+		return true
+	}
+	for _, g := range s.gots {
+		if off >= g[0] && off < g[1] && word <= g[1]-off {
+			return true
+		}
+	}
+	return false
 }
 
 // inSegment says whether [off, off+n) lies inside one PT_LOAD's memory.
@@ -126,6 +150,13 @@ func (r *relocator) observeReloc(lm *linkMap, rl reloc) {
 	case (slot || typ == t.copy) && rl.sym == 0:
 		add("reloc-null-symbol", fmt.Sprintf("%s is a %s of the null symbol (index 0): a linker writes a RELATIVE relocation for a slot that needs no symbol", entryAt(lm, rl), typeName(typ)),
 			fmt.Sprintf("the word at 0x%x holds the object's load address, its ELF header, instead of a symbol's address", rl.off))
+	}
+	// A lazily bound JUMP_SLOT is only rebased (nothing at all in a
+	// program loaded at 0), and the slot it left is judged at its first
+	// call (firstCalls).
+	if slot && !rl.lazy && !seen.inGOT(rl.off&^7, r.word) {
+		add("reloc-outside-got", fmt.Sprintf("%s is a %s at r_offset 0x%x, outside the object's .got and .got.plt: a linker puts every GLOB_DAT and JUMP_SLOT in them", entryAt(lm, rl), typeName(typ), rl.off),
+			fmt.Sprintf("ld.so writes the symbol's address at 0x%x%s, and the GOT slot the entry was made for keeps the file's bytes", rl.off, sectionAt(lm.f, rl.off)))
 	}
 	if slot && rl.off%8 != 0 {
 		add("reloc-misaligned", fmt.Sprintf("%s is a %s at r_offset 0x%x, which is not 8-byte aligned: a linker puts GOT slots on 8-byte boundaries", entryAt(lm, rl), typeName(typ), rl.off),
@@ -693,4 +724,14 @@ func setupDisplacedOnto(lm *linkMap, off, word uint64) bool {
 		}
 	}
 	return false
+}
+
+// sectionAt names the section holding addr, as ", in NAME", or "".
+func sectionAt(f *inspect.File, addr uint64) string {
+	for _, sec := range f.Sections {
+		if sec.Flags&elf.SHF_ALLOC != 0 && addr >= sec.Addr && addr-sec.Addr < sec.Size && sec.Name != "" {
+			return ", in " + sec.Name
+		}
+	}
+	return ""
 }

@@ -2247,6 +2247,15 @@ func (r *relocator) pltZero(lm *linkMap, rl reloc, entry uint64) *relocFail {
 	if v, ok := lm.values[got2]; ok {
 		return r.callThrough(lm, got2, v, false, "GOT[2]", "calling through the PLT for the first time", "", &rl)
 	}
+	if lm.setup.ok && got2 == lm.setup.got1 {
+		// DT_PLTGOT moved a word up: the setup put the link map's
+		// address where PLT0 jumps through. struct link_map is data
+		// (ld.so's own for the program, malloc'd for a library), never
+		// executable.
+		return &relocFail{lm: lm, r: &rl, what: "calling through the PLT for the first time", site: "on the link map, where PLT0 jumps through GOT[2] at the first call through the PLT, before ld.so is entered",
+			err: &inspect.FormatError{Off: -1, Addr: got2, InMem: true, Struct: "GOT[2]",
+				Msg: fmt.Sprintf("PLT0 at 0x%x jumps through 0x%x, where elf_machine_runtime_setup stored the link map's address (DT_PLTGOT says the GOT starts a word higher, 0x%x): the jump lands on data, which is not executable", plt0, got2, got2-r.word), Fault: inspect.FaultUnmapped}}
+	}
 	if lm.written.has(got2) {
 		return nil
 	}

@@ -251,6 +251,7 @@ func inChroot(res *loader.CheckResult, root string) *loader.CheckResult {
 // agree on the class, whether main ran, the errno, the exit status, the
 // signal and the loader's message.
 func Compare(res *loader.CheckResult, o Observation) string {
+	o.Stderr = relocatedSpans(res, o.Stderr)
 	for _, f := range res.Findings {
 		if f.Code == "internal-error" {
 			return fmt.Sprintf("check failed inside (%s); really %s", f.Summary, o)

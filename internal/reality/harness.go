@@ -283,40 +283,46 @@ var loaderPhrases = []*regexp.Regexp{
 // says reports whether a predicted message holds the key phrase ld.so
 // printed. Where the prediction spells a run-time number's digits as
 // loader.RunTimeDigits, any eight hex digits in the key match them.
-//
-// Where it spells a name as loader.RelocatedBytes, the key phrase found in
-// the prediction, with any bytes in their place, must be the whole key:
-// ld.so printed a load address's bytes there.
 func says(msg, key string) bool {
 	if strings.Contains(msg, "0x"+loader.RunTimeDigits) {
 		key = runTimeHex.ReplaceAllString(key, "0x"+loader.RunTimeDigits)
 	}
-	if strings.Contains(msg, key) {
-		return true
-	}
-	if !strings.Contains(msg, loader.RelocatedBytes) {
-		return false
-	}
-	said := KeyPhrase(msg)
-	if said == "" {
-		return false
-	}
-	// The bytes are as loaderPhrases cut them: a name stops at a space
-	// or comma, what ends the phrase (a version) at a space.
-	parts := strings.Split(said, loader.RelocatedBytes)
-	pat := "^"
-	for i, p := range parts {
-		pat += regexp.QuoteMeta(p)
-		switch {
-		case i == len(parts)-1:
-		case i == len(parts)-2 && parts[i+1] == "":
-			pat += `[^ \n]*`
-		default:
-			pat += `[^ ,\n]*`
+	return strings.Contains(msg, key)
+}
+
+// relocatedSpans rewrites, in what a loader printed, each message a
+// finding predicts with names spelled loader.RelocatedBytes into that
+// prediction's words, where the message's other words are there: those
+// names are a load address's bytes, which may hold spaces, commas or a
+// newline, so no line or key phrase of the real message can be taken
+// apart. The last name runs to the end of what was printed (ld.so stops
+// after the message).
+func relocatedSpans(res *loader.CheckResult, stderr string) string {
+	for _, f := range res.Findings {
+		if !strings.Contains(f.Message, loader.RelocatedBytes) {
+			continue
+		}
+		parts := strings.Split(f.Message, loader.RelocatedBytes)
+		pat := ""
+		for i, p := range parts {
+			pat += regexp.QuoteMeta(p)
+			switch {
+			case i == len(parts)-1:
+			case i == len(parts)-2 && parts[i+1] == "":
+				pat += `(?s:.*)$`
+			default:
+				pat += `(?s:.*?)`
+			}
+		}
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			continue
+		}
+		if loc := re.FindStringIndex(stderr); loc != nil {
+			stderr = stderr[:loc[0]] + f.Message + "\n" + stderr[loc[1]:]
 		}
 	}
-	re, err := regexp.Compile(pat + "$")
-	return err == nil && re.MatchString(key)
+	return stderr
 }
 
 var runTimeHex = regexp.MustCompile(`0x[0-9a-f]{8}\b`)
@@ -336,6 +342,7 @@ func KeyPhrase(s string) string {
 // it; every line before it (warnings, or further version errors) must be
 // predicted by some finding too.
 func Verdict(res *loader.CheckResult, real damage.Result) string {
+	real.Stderr = relocatedSpans(res, real.Stderr)
 	// An undetermined prediction names the outcomes it leaves open; it
 	// agrees with a run of one of those kinds (compareUndetermined).
 	if res.Outcome == loader.OutcomeUndetermined {
