@@ -41,6 +41,8 @@ type initCall struct {
 	// bound: a relocation binds the entry to a symbol; addr is not
 	// known here (run looks up what the replay bound).
 	bound bool
+	// rel is the relocation that wrote the entry, if one did.
+	rel *reloc
 }
 
 // initSource is where one kind of initialiser or finaliser is found:
@@ -192,7 +194,7 @@ func (c *checker) calls(f *inspect.File, d *inspect.Dynamic, src initSource) []i
 					v = uint64(r.addend)
 				}
 			}
-			call.addr, call.raw = v, r == nil && f.Type == elf.ET_DYN
+			call.addr, call.raw, call.rel = v, r == nil && f.Type == elf.ET_DYN, r
 			out = append(out, call)
 		}
 	}
@@ -427,10 +429,9 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 		}
 		if !call.bound && call.err == nil && f.Type == elf.ET_DYN && c.reloc != nil {
 			// A relocated entry a later misaligned write reached in part
-			// (or an earlier one: the order is not kept) holds pieces of
-			// two load addresses.
+			// holds pieces of two load addresses.
 			if lm := c.reloc.linkMapOf(o); lm != nil && lm.written.has(call.slot) {
-				if at, ok := overlapsWritten(lm, call.slot, f); ok {
+				if at, ok := overlapsWritten(lm, call.slot, f); ok && !writtenBefore(f, o.dyn, at, call.rel) {
 					c.add(c.partlyRelocatedCall(o, call, at, fini))
 					return true
 				}
@@ -519,6 +520,26 @@ func overlapsWritten(lm *linkMap, slot uint64, f *inspect.File) (uint64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// writtenBefore says whether the relocation writing at addr comes before
+// rel in the order ld.so applies them (DT_RELA, then DT_JMPREL, each in
+// its order), so that rel's own write covers what it left. Not known (a
+// write no relocation entry names, or none for the entry) is false.
+func writtenBefore(f *inspect.File, d *inspect.Dynamic, addr uint64, rel *reloc) bool {
+	if rel == nil {
+		return false
+	}
+	rank := map[string]int{"DT_RELA": 0, "DT_REL": 0, "DT_JMPREL": 1}
+	before := false
+	eachReloc(f, d, func(o reloc) bool {
+		if o.off != addr {
+			return true
+		}
+		before = rank[o.table] < rank[rel.table] || (o.table == rel.table && o.index < rel.index)
+		return false
+	})
+	return before
 }
 
 // partlyRelocatedCall is the undetermined finding of an initialiser or

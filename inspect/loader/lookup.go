@@ -62,6 +62,13 @@ type linkMap struct {
 	setup struct {
 		got1        uint64
 		ok, touched bool
+		// plt and gotplt are l_mach.plt and l_mach.gotplt, set when
+		// GOT[1] held a value as the setup read it (prelink's record
+		// of the PLT, or whatever a moved DT_PLTGOT finds there), as
+		// link-time addresses: a lazy slot is then set from them
+		// instead of rebased (elf_machine_lazy_rel).
+		plt, gotplt uint64
+		hasPLT      bool
 	}
 }
 

@@ -175,9 +175,14 @@ func (r *relocator) observeReloc(lm *linkMap, rl reloc) {
 		add("reloc-32-in-64", fmt.Sprintf("%s is an R_X86_64_32 of symbol %d in a 64-bit object: a linker writes no 32-bit absolute dynamic relocation there", entryAt(lm, rl), rl.sym),
 			fmt.Sprintf("ld.so writes only the low 4 bytes of the address at 0x%x; the word's upper 4 bytes keep the file's", rl.off))
 	}
-	if (typ == uint32(elf.R_X86_64_PC32) || typ == uint32(elf.R_X86_64_PC64)) && lm.main {
+	if pc := typ == uint32(elf.R_X86_64_PC32) || typ == uint32(elf.R_X86_64_PC64); pc && lm.main {
 		add("reloc-pc-relative", fmt.Sprintf("%s is a %s in the program: a linker resolves a program's PC-relative references itself (or refuses to link)", entryAt(lm, rl), typeName(typ)),
 			fmt.Sprintf("ld.so writes the symbol's distance from 0x%x there, not its address", rl.off))
+	} else if pc && len(seen.gots) > 0 && seen.inGOT(rl.off&^7, r.word) {
+		// A library's text relocations may be PC-relative; a GOT slot
+		// holds an address.
+		add("reloc-pc-relative", fmt.Sprintf("%s is a %s writing at 0x%x, in the object's GOT: a linker fills GOT slots with addresses (GLOB_DAT, JUMP_SLOT, RELATIVE), never with a distance", entryAt(lm, rl), typeName(typ), rl.off),
+			fmt.Sprintf("ld.so writes the symbol's distance from 0x%x there, not its address, and code that calls or reads through the slot goes elsewhere", rl.off))
 	}
 	n, ok := t.size[typ]
 	if typ == t.relative || typ == t.relative64 {
@@ -444,20 +449,22 @@ func (c *checker) relocDamageFinding() {
 	d := damage[0]
 	base := filepath.Base(d.lm.obj.name)
 	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: d.code, Object: d.lm.obj.name, Outcome: OutcomeUndetermined,
-		Summary:  fmt.Sprintf("undetermined: ld.so applies a relocation of %s %s, and starts the program; what the program's code does with the value it left is not replayed, and nothing in the files says: it may run normally or be killed by a signal, before or after main's output", base, d.kind()),
+		Summary:  fmt.Sprintf("undetermined: ld.so applies a relocation of %s %s, and starts the program; what the program's code does with the value it left is not replayed, and nothing in the files says: it may run normally, be killed by a signal before or after main's output, or never end", base, d.kind()),
 		Evidence: []string{d.what, d.changed},
 		// ld.so has handed over: it can no longer fail to exec or stop
 		// with an error of its own, and every lazily bound slot was
 		// judged (firstCalls) without a failure. Code that calls
 		// another function than it was linked to can also end the
-		// process early (puts running __cxa_finalize, then exit 0).
-		Possible: []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeExitsEarly},
+		// process early (puts running __cxa_finalize, then exit 0), or
+		// never end: a misaligned slot that _dl_fixup binds at the
+		// first call leaves the next call through it going round.
+		Possible: []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeExitsEarly, OutcomeHangs},
 		Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: it is damaged at the entry above; a run tells only what this program's code did with the value", base)}
 	if d.code == "relro-over-data" {
-		fd.Summary = fmt.Sprintf("undetermined: after relocating %s, ld.so makes read-only data its code writes (PT_GNU_RELRO covers it), and starts the program; whether and when that code writes there is not replayed: it may run normally or be killed by a signal, before or after main's output", base)
+		fd.Summary = fmt.Sprintf("undetermined: after relocating %s, ld.so makes read-only data its code writes (PT_GNU_RELRO covers it), and starts the program; whether and when that code writes there is not replayed: it may run normally, be killed by a signal before or after main's output, or never end", base)
 	}
 	if d.code == "reloc-left-out" {
-		fd.Summary = fmt.Sprintf("undetermined: the dynamic section leaves out relocations the linker wrote for %s, so ld.so never applies them and starts the program; what its code does with the words they were made for (still the file's bytes) is not replayed: it may run normally or be killed by a signal, before or after main's output", base)
+		fd.Summary = fmt.Sprintf("undetermined: the dynamic section leaves out relocations the linker wrote for %s, so ld.so never applies them and starts the program; what its code does with the words they were made for (still the file's bytes) is not replayed: it may run normally, be killed by a signal before or after main's output, or never end", base)
 	}
 	if l := d.lm.f.Image().Lookup(d.at); l.Mapped && l.File {
 		fd.Next = fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: it is damaged at file offset 0x%x; a run tells only what this program's code did with the value", base, l.Off)

@@ -970,6 +970,10 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 		if err := lm.f.Image().ReadAt(b[:r.word], lm.m.add(got, r.word), "GOT[1]"); err != nil {
 			return &relocFail{lm: lm, what: "reading GOT[1] (elf_machine_runtime_setup)", err: err}
 		}
+		if v := lm.f.ByteOrder().Uint64(b[:]); r.word == 8 && v != 0 && lm.f.Machine == elf.EM_X86_64 {
+			// if (got[1]) { l_mach.plt = got[1] + l_addr; l_mach.gotplt = &got[3]; }
+			lm.setup.plt, lm.setup.gotplt, lm.setup.hasPLT = v, lm.m.add(got, 3*r.word), true
+		}
 		for k := uint64(1); k <= 2; k++ {
 			if err := r.write(lm, lm.m.add(got, k*r.word), r.word, textrel, fmt.Sprintf("GOT[%d]", k)); err != nil {
 				return &relocFail{lm: lm, what: "setting up lazy binding (elf_machine_runtime_setup)", err: err}
@@ -1586,6 +1590,13 @@ func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		slot := lm.f.ByteOrder().Uint64(b[:])
 		if r.word == 4 {
 			slot = uint64(lm.f.ByteOrder().Uint32(b[:]))
+		}
+		if lm.setup.hasPLT && rl.typ == r.types.jumpSlot {
+			// *reloc_addr = l_mach.plt + (reloc_addr - l_mach.gotplt) * 2:
+			// the slot is set, not rebased, so what was there before
+			// does not count.
+			slot = lm.m.add(lm.setup.plt, 2*(rl.off-lm.setup.gotplt))
+			bound, prior, overwritten = false, nil, false
 		}
 		r.observeCovered(lm, rl, slot)
 		if err := r.write(lm, rl.off, r.word, textrel, "PLT slot"); err != nil {
