@@ -83,6 +83,10 @@ func (r *relocator) guardedAway(fx pltFixup) bool {
 		r.c.trace("relocation: %s: no DT_FINI_ARRAY, so _dl_fini never calls __do_global_dtors_aux, __cxa_finalize's only caller: its PLT slot is not judged", filepath.Base(fx.lm.obj.name))
 		return true
 	}
+	if got, ok := r.dtorsTestsNull(fx); ok {
+		r.c.trace("relocation: %s: __do_global_dtors_aux calls through the PLT slot at 0x%x only when the GOT slot at 0x%x is not 0, and ld.so bound that to 0: the PLT slot is not judged", filepath.Base(fx.lm.obj.name), fx.r.off, got)
+		return true
+	}
 	guard, ok := r.dtorsGuard(fx)
 	if !ok || !r.damageSeen[fx.lm].nonzero[guard] {
 		return false
@@ -189,4 +193,101 @@ func leafCode(f *inspect.File, addr uint64) bool {
 		p += inst.Len
 	}
 	return false
+}
+
+// dtorsTestsNull says whether fx's slot is the one crtstuff's
+// __do_global_dtors_aux (DT_FINI_ARRAY[0]) calls __cxa_finalize through
+// after `cmpq $0, GOT(%rip); je`, with that GOT slot bound to 0: the call
+// is skipped, whatever the PLT slot's relocation now names (a weak
+// __cxa_finalize that a damaged version made unresolvable binds 0). It
+// returns the GOT slot.
+func (r *relocator) dtorsTestsNull(fx pltFixup) (uint64, bool) {
+	lm := fx.lm
+	if r.dtorsTest == nil {
+		r.dtorsTest = map[*linkMap][2]uint64{}
+	}
+	t, ok := r.dtorsTest[lm]
+	if !ok {
+		t[0], t[1] = r.dtorsTestOf(lm)
+		r.dtorsTest[lm] = t
+	}
+	if t[0] == 0 || t[0] != fx.r.off {
+		return 0, false
+	}
+	v, ok := lm.values[t[1]]
+	val, known := v.concrete()
+	return t[1], ok && known && !v.mangled && val == 0
+}
+
+// dtorsTestOf decodes an object's DT_FINI_ARRAY[0] up to its first
+// return for a call through a PLT entry after a test of a GOT slot
+// against 0, and returns the PLT entry's slot and the tested GOT slot;
+// zeros when it has no such shape.
+func (r *relocator) dtorsTestOf(lm *linkMap) (plt, got uint64) {
+	if lm.f.Machine != elf.EM_X86_64 || lm.f.Class != elf.ELFCLASS64 {
+		return 0, 0
+	}
+	src := dynSource(lm.d, 0, elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ)
+	src.truncateSize32 = false
+	calls := r.c.calls(lm.f, lm.d, src)
+	if len(calls) == 0 || calls[0].err != nil || calls[0].bound {
+		return 0, 0
+	}
+	var code [64]byte
+	fn := calls[0].addr
+	if lm.f.Image().ReadAt(code[:], fn, "__do_global_dtors_aux") != nil {
+		return 0, 0
+	}
+	for p := 0; p < len(code); {
+		if code[p] == 0xf3 && p+4 <= len(code) && code[p+1] == 0x0f && code[p+2] == 0x1e && code[p+3] == 0xfa {
+			p += 4 // endbr64, which x86asm does not know
+			continue
+		}
+		inst, err := x86asm.Decode(code[p:], 64)
+		if err != nil {
+			return 0, 0
+		}
+		next := fn + uint64(p+inst.Len)
+		switch inst.Op {
+		case x86asm.RET:
+			return 0, 0
+		case x86asm.CMP:
+			if m, ok := inst.Args[0].(x86asm.Mem); ok && m.Base == x86asm.RIP && inst.MemBytes == 8 && got == 0 {
+				if imm, ok := inst.Args[1].(x86asm.Imm); ok && imm == 0 {
+					got = next + uint64(m.Disp)
+				}
+			}
+		case x86asm.CALL:
+			rel, ok := inst.Args[0].(x86asm.Rel)
+			if !ok || got == 0 {
+				return 0, 0
+			}
+			return pltSlot(lm.f, next+uint64(int64(rel))), got
+		}
+		p += inst.Len
+	}
+	return 0, 0
+}
+
+// pltSlot is the GOT word an x86-64 PLT entry at addr jumps through
+// (`jmp *slot(%rip)`, after an endbr64 or a bnd prefix), 0 when the
+// entry is not of that form.
+func pltSlot(f *inspect.File, addr uint64) uint64 {
+	var b [16]byte
+	if f.Image().ReadAt(b[:], addr, "PLT entry") != nil {
+		return 0
+	}
+	p := 0
+	if b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa {
+		p = 4
+	}
+	inst, err := x86asm.Decode(b[p:], 64)
+	if err != nil || inst.Op != x86asm.JMP {
+		return 0
+	}
+	m, ok := inst.Args[0].(x86asm.Mem)
+	if !ok || m.Base != x86asm.RIP {
+		return 0
+	}
+	return addr + uint64(p+inst.Len) + uint64(m.Disp)
 }

@@ -432,8 +432,14 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 			// holds pieces of two load addresses.
 			if lm := c.reloc.linkMapOf(o); lm != nil && lm.written.has(call.slot) {
 				if at, ok := overlapsWritten(lm, call.slot, f); ok && !writtenBefore(f, o.dyn, at, call.rel) {
-					c.add(c.partlyRelocatedCall(o, call, at, fini))
-					return true
+					if !topByteOnly(lm, f, o.dyn, at, call.slot) {
+						c.add(c.partlyRelocatedCall(o, call, at, fini))
+						return true
+					}
+					// The write left only its top byte on the entry's low
+					// byte: a 0, and the entry, page-aligned load address
+					// and all, is its own value with that byte cleared.
+					call.addr &^= 0xff
 				}
 			}
 		}
@@ -520,6 +526,25 @@ func overlapsWritten(lm *linkMap, slot uint64, f *inspect.File) (uint64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// topByteOnly says whether the write at at, a word before slot less one
+// byte, is a RELATIVE relocation of an address inside the object: its
+// one byte on the slot is the top byte of a user-space address, 0.
+func topByteOnly(lm *linkMap, f *inspect.File, d *inspect.Dynamic, at, slot uint64) bool {
+	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 || slot-at != 7 {
+		return false
+	}
+	inside := false
+	eachReloc(f, d, func(o reloc) bool {
+		if o.off != at {
+			return true
+		}
+		t := relativeType(f.Machine)
+		inside = o.typ == t && o.rela && f.Image().Lookup(uint64(o.addend)).Mapped
+		return false
+	})
+	return inside
 }
 
 // writtenBefore says whether the relocation writing at addr comes before

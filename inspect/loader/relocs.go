@@ -226,7 +226,10 @@ type relocator struct {
 	// damage is relocation damage no linker writes (relmem.go).
 	damage     []relocDamage
 	damageSeen map[*linkMap]*damageSeen
-	seq        int // slotValue.seq of the last value recorded
+	// dtorsTest caches dtorsTestOf: the PLT slot and the GOT slot an
+	// object's __do_global_dtors_aux tests before calling through it.
+	dtorsTest map[*linkMap][2]uint64
+	seq       int // slotValue.seq of the last value recorded
 	// boundInto are slots bound to a function symbol whose value is
 	// not a function's start (boundcode.go).
 	boundInto []boundInto
