@@ -290,7 +290,7 @@ func (c *checker) initialisers() {
 		if err != nil {
 			continue
 		}
-		if c.run(o, f, dynSource(o.dyn, elf.DT_INIT, elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ), false) {
+		if c.gmonCall(o) || c.run(o, f, dynSource(o.dyn, elf.DT_INIT, elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ), false) {
 			return
 		}
 	}
@@ -321,6 +321,9 @@ func (c *checker) initialisers() {
 		f = c.program()
 		src = linkedInit(f, main.dyn)
 	}
+	if c.gmonCall(main) {
+		return
+	}
 	if c.run(main, f, src, false) && c.dataFault != nil {
 		// An open initialiser: if the program gets past it, its first
 		// read of the faulting data comes before it can run to the end.
@@ -333,6 +336,25 @@ func (c *checker) initialisers() {
 			fd.Evidence = append(fd.Evidence, "if the program gets past it: "+c.dataFault.Summary)
 		}
 	}
+}
+
+// gmonCall reports a failing call _init makes through __gmon_start__'s
+// GOT slot (initGmonCall) when o's initialisers run: _init is DT_INIT,
+// called before DT_INIT_ARRAY's entries (by __libc_csu_init in a program
+// linked before glibc 2.34, which calls _init first too). It returns
+// true when it reported one.
+func (c *checker) gmonCall(o *loadedObj) bool {
+	if c.reloc == nil {
+		return false
+	}
+	for i, sc := range c.reloc.selfCalls {
+		if sc.name == "__gmon_start__" && sc.fail != nil && sc.fail.lm != nil && sc.fail.lm.obj == o {
+			c.reloc.selfCalls = slices.Delete(c.reloc.selfCalls, i, i+1)
+			c.add(c.reloc.finding(sc.fail, false))
+			return true
+		}
+	}
+	return false
 }
 
 // finalisers replays exit: _dl_fini (elf/dl-fini.c) calls the finalisers
