@@ -1837,8 +1837,19 @@ func (r *relocator) selfBound(lm *linkMap, rl reloc, s *sym, res *lookupResult) 
 		return
 	}
 	site := "in _start (crt1.o) calling __libc_start_main, before main"
+	// The start files call through the slot they were linked with; a
+	// relocation whose symbol index now names one of these functions
+	// binds another slot, which they do not call (when their code tells
+	// which slot they use).
+	called, known := uint64(0), false
 	if name == "__gmon_start__" {
 		site = "in _init (crti.o) calling __gmon_start__, before main"
+		called, known = gmonSlot(lm)
+	} else if lm.main {
+		called, known = startCallSlot(lm.f, lm.m)
+	}
+	if known && called != rl.off {
+		return
 	}
 	r.selfCalls = append(r.selfCalls, selfCall{name: name, fail: &relocFail{lm: lm, r: &rl, what: fmt.Sprintf("calling %s through its slot", orNone(name)), site: site,
 		err: &inspect.FormatError{Off: -1, Addr: rl.off, InMem: true, Struct: "GOT slot",
