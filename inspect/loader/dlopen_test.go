@@ -50,6 +50,11 @@ func TestCheckDlopenReality(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "libmissing.so")); err != nil {
 		t.Fatal(err)
 	}
+	// GNU ld's -f and -F write DT_AUXILIARY and DT_FILTER: ld.so loads
+	// both in the walk that loads DT_NEEDED, and only a filtee it cannot
+	// load stops it.
+	gcc("-O1", "-fPIC", "-shared", "-Wl,-f,libnothere.so.1", "-o", "libaux.so", "puts.c")
+	gcc("-O1", "-fPIC", "-shared", "-Wl,-F,libnothere.so.1", "-o", "libfilter.so", "puts.c")
 	// A separate debuginfo file keeps the program headers, but its
 	// sections are NOBITS: PT_DYNAMIC has no file bytes.
 	if out, err := exec.Command("objcopy", "--only-keep-debug", filepath.Join(dir, "libputs.so"), filepath.Join(dir, "libputs.debug")).CombinedOutput(); err != nil {
@@ -90,6 +95,8 @@ func TestCheckDlopenReality(t *testing.T) {
 		{"libneeds.so", loader.OutcomeDlopenFails, "libmissing.so: cannot open shared object file"},
 		{"libnewer.so", loader.OutcomeDlopenFails, "version `GLIBC_9.9.9' not found"},
 		{"libputs.debug", loader.OutcomeDlopenFails, "object file has no dynamic section"},
+		{"libaux.so", loader.OutcomeStarts, ""},
+		{"libfilter.so", loader.OutcomeDlopenFails, "libnothere.so.1: cannot open shared object file"},
 	} {
 		t.Run(tc.lib, func(t *testing.T) {
 			p := filepath.Join(dir, tc.lib)

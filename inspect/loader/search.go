@@ -256,6 +256,11 @@ func (c *checker) dependencies() {
 					Next:     "remove the FIFO (or find what made it): ld.so opens every candidate on the library path it reaches, and a pipe is never skipped"})
 				return
 			}
+			if nn.tag == dtAuxiliary && (stop != nil || path == "") {
+				// "We are not interested in the error message."
+				c.trace("auxiliary object=%s requested by file=%s not loaded: ld.so ignores that", name, obj.name)
+				continue
+			}
 			if stop != nil {
 				c.res.Objects = append(c.res.Objects, Object{Name: name, Needed: obj.name})
 				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-bad", Object: obj.name,
@@ -283,8 +288,12 @@ func (c *checker) dependencies() {
 			if path == "" {
 				c.res.Objects = append(c.res.Objects, Object{Name: name, Needed: obj.name})
 				ev := []string{fmt.Sprintf("searched: %s", strings.Join(tried, ", "))}
+				summary := fmt.Sprintf("%s, needed by %s, is not found where ld.so looks", name, obj.name)
+				if nn.tag == dtFilter {
+					summary = fmt.Sprintf("%s, which %s names as its filtee (DT_FILTER, loaded like a needed library), is not found where ld.so looks", name, obj.name)
+				}
 				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-missing", Object: obj.name,
-					Summary:  fmt.Sprintf("%s, needed by %s, is not found where ld.so looks", name, obj.name),
+					Summary:  summary,
 					Evidence: ev, Outcome: OutcomeLoaderError, ExitStatus: 127,
 					Message: fmt.Sprintf("error while loading shared libraries: %s: cannot open shared object file: No such file or directory", name),
 					Next:    "install the library, add its directory to LD_LIBRARY_PATH (or NIX_LD_LIBRARY_PATH under nix-ld), or run `LOADER --library-path DIR FILE`"})
@@ -328,6 +337,17 @@ func (c *checker) dependencies() {
 			}
 			c.res.Objects = append(c.res.Objects, o)
 			c.trace("  trying file=%s (%s): found", path, via)
+			if nn.tag != elf.DT_NEEDED {
+				// The filtee goes into the search list before the filter,
+				// so its definitions come first; the replay keeps load
+				// order, which would decide lookups wrongly.
+				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "filter-not-replayed", Object: obj.name, Outcome: OutcomeUndetermined,
+					Possible: []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash},
+					Summary:  fmt.Sprintf("undetermined: %s names %s as a filtee (%s), which ld.so loads and searches before %s itself; elfdoctor does not replay lookups through a filter", filepath.Base(obj.name), name, inspect.DynTagName(nn.tag), filepath.Base(obj.name)),
+					Evidence: []string{fmt.Sprintf("found at %s (%s)", path, via)},
+					Next:     "a linker writes DT_FILTER and DT_AUXILIARY only when asked (-F, -f); if this file was not built so, its dynamic table was damaged: compare with the pristine file using `elfdoctor diff`"})
+				return
+			}
 		}
 	}
 }
@@ -395,7 +415,17 @@ func (c *checker) searchOrder() []int {
 type neededName struct {
 	name string
 	err  error
+	// tag is DT_NEEDED, or DT_FILTER or DT_AUXILIARY, which the same
+	// walk loads in table order: a filtee that cannot be loaded stops
+	// ld.so as a needed library does, an auxiliary one is skipped.
+	tag elf.DynTag
 }
+
+// DT_AUXILIARY and DT_FILTER, which debug/elf does not name.
+const (
+	dtAuxiliary = elf.DynTag(0x7ffffffd)
+	dtFilter    = elf.DynTag(0x7fffffff)
+)
 
 // neededNames reads the names of an object's DT_NEEDED entries as
 // _dl_map_object_deps does: each entry whose tag is exactly DT_NEEDED,
@@ -410,7 +440,7 @@ func neededNames(f *inspect.File, d *inspect.Dynamic) []neededName {
 	m := memOf(f)
 	var out []neededName
 	for i, e := range d.Entries {
-		if e.Tag != elf.DT_NEEDED {
+		if e.Tag != elf.DT_NEEDED && e.Tag != dtFilter && e.Tag != dtAuxiliary {
 			continue
 		}
 		if !hasStr {
@@ -418,11 +448,11 @@ func neededNames(f *inspect.File, d *inspect.Dynamic) []neededName {
 			out = append(out, neededName{err: errMem(0, "l_info[DT_STRTAB]", "no DT_STRTAB: ld.so reads through a null pointer", nil)})
 			return out
 		}
-		s := m.cstring(m.add(strtab, e.Val), fmt.Sprintf("DT_NEEDED name (dynamic entry %d)", i))
+		s := m.cstring(m.add(strtab, e.Val), fmt.Sprintf("%s name (dynamic entry %d)", inspect.DynTagName(e.Tag), i))
 		if s.err != nil {
-			return append(out, neededName{err: s.err})
+			return append(out, neededName{err: s.err, tag: e.Tag})
 		}
-		out = append(out, neededName{name: s.s})
+		out = append(out, neededName{name: s.s, tag: e.Tag})
 	}
 	return out
 }
