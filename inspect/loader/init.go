@@ -465,6 +465,12 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 				}
 			}
 		}
+		if c.reloc != nil && call.err == nil {
+			if lm := c.reloc.linkMapOf(o); lm != nil && call.addr >= lm.relroNoExec[0] && call.addr < lm.relroNoExec[1] {
+				c.add(c.callFinding(o, call, fmt.Sprintf("0x%x, in code that PT_GNU_RELRO (pages 0x%x-0x%x) made read-only after relocation: running it faults", call.addr, lm.relroNoExec[0], lm.relroNoExec[1]), "SIGSEGV", fini))
+				return true
+			}
+		}
 		why, sig := badCall(f, call)
 		if why == "" {
 			if j := c.inside(f, o.name, call.addr, call.what+" of "+filepath.Base(o.name), callSource(f, o.dyn, call, fini)); j != nil {

@@ -18,6 +18,9 @@ type linkMap struct {
 	// rebasedDyn are the words of .dynamic elf_get_dynamic_info rebased
 	// (lInfo.rebased).
 	rebasedDyn []uint64
+	// relroNoExec are code pages PT_GNU_RELRO made read-only
+	// (relroOverCode), empty when none.
+	relroNoExec [2]uint64
 	// relocated is l_relocated: _dl_relocate_object finished with it.
 	relocated bool
 	// partial says the replay did not apply every relocation ld.so

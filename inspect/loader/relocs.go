@@ -1120,6 +1120,7 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 		return fail
 	}
 	r.relroOverData(lm)
+	r.relroOverCode(lm)
 	return r.initArrayRelocated(lm)
 }
 
@@ -1164,6 +1165,38 @@ func (r *relocator) relroOverData(lm *linkMap) {
 		r.damage = append(r.damage, relocDamage{lm: lm, code: "relro-over-data", at: lm.relroAddr,
 			what:    fmt.Sprintf("PT_GNU_RELRO of %s (vaddr 0x%x, MemSiz 0x%x) makes the pages 0x%x-0x%x read-only after relocation, and section %s (0x%x-0x%x), data the object's code writes, lies in them from 0x%x: a linker keeps such data out of those pages", filepath.Base(lm.obj.name), lm.relroAddr, lm.relroSize, start, end, sec.Name, sec.Addr, hi, at),
 			changed: fmt.Sprintf("the first write to %s faults (SIGSEGV), whenever the code makes it", sec.Name)})
+		return
+	}
+}
+
+// relroOverCode looks for executable pages in what _dl_protect_relro
+// makes PROT_READ: a moved PT_GNU_RELRO over code takes its execute
+// permission away, and the first instruction run there faults. An
+// initialiser or finaliser the replay calls there is judged (run); code
+// called later is the program's business, left open as damage.
+func (r *relocator) relroOverCode(lm *linkMap) {
+	if !lm.hasRelro || lm.relroSize == 0 || !r.types.full {
+		return
+	}
+	page := lm.f.Image().PageSize
+	start := lm.relroAddr &^ (page - 1)
+	end := lm.m.add(lm.relroAddr, lm.relroSize) &^ (page - 1)
+	if end <= start {
+		return
+	}
+	for _, p := range lm.f.ProgsOfType(elf.PT_LOAD) {
+		hi, ok := addNoOverflow(p.Vaddr, p.Memsz)
+		if !ok || p.Flags&elf.PF_X == 0 || p.Memsz == 0 {
+			continue
+		}
+		lo, hi := max(start, p.Vaddr&^(page-1)), min(end, roundUp(hi, page))
+		if lo >= hi {
+			continue
+		}
+		lm.relroNoExec = [2]uint64{lo, hi}
+		r.damage = append(r.damage, relocDamage{lm: lm, code: "relro-over-code", at: lm.relroAddr,
+			what:    fmt.Sprintf("PT_GNU_RELRO of %s (vaddr 0x%x, MemSiz 0x%x) makes the pages 0x%x-0x%x read-only after relocation, and they hold code (PT_LOAD at 0x%x, %s): mprotect(PROT_READ) takes their execute permission away", filepath.Base(lm.obj.name), lm.relroAddr, lm.relroSize, lo, hi, p.Vaddr, inspect.FlagString(p.Flags)),
+			changed: "the first instruction run in those pages faults (SIGSEGV), whenever the code gets there"})
 		return
 	}
 }
