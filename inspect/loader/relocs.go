@@ -1137,13 +1137,8 @@ var plainData = map[string]bool{".data": true, ".bss": true, ".tm_clone_table": 
 // which data that is; the code that writes it, and when, is not
 // replayed, so the outcome is left open (relocDamage).
 func (r *relocator) relroOverData(lm *linkMap) {
-	if !lm.hasRelro || lm.relroSize == 0 || !r.types.full {
-		return
-	}
-	page := lm.f.Image().PageSize
-	start := lm.relroAddr &^ (page - 1)
-	end := lm.m.add(lm.relroAddr, lm.relroSize) &^ (page - 1)
-	if end <= start {
+	start, end, ok := r.relroPages(lm)
+	if !ok {
 		return
 	}
 	relroEnd := lm.m.add(lm.relroAddr, lm.relroSize)
@@ -1169,21 +1164,30 @@ func (r *relocator) relroOverData(lm *linkMap) {
 	}
 }
 
+// relroPages are the whole pages _dl_protect_relro makes read-only, as
+// the marks of damage look at them (an x86-64 object whose relocation
+// types the replay models); ok is false when there are none.
+func (r *relocator) relroPages(lm *linkMap) (start, end uint64, ok bool) {
+	if !lm.hasRelro || lm.relroSize == 0 || !r.types.full {
+		return 0, 0, false
+	}
+	page := lm.f.Image().PageSize
+	start = lm.relroAddr &^ (page - 1)
+	end = lm.m.add(lm.relroAddr, lm.relroSize) &^ (page - 1)
+	return start, end, end > start
+}
+
 // relroOverCode looks for executable pages in what _dl_protect_relro
 // makes PROT_READ: a moved PT_GNU_RELRO over code takes its execute
 // permission away, and the first instruction run there faults. An
 // initialiser or finaliser the replay calls there is judged (run); code
 // called later is the program's business, left open as damage.
 func (r *relocator) relroOverCode(lm *linkMap) {
-	if !lm.hasRelro || lm.relroSize == 0 || !r.types.full {
+	start, end, ok := r.relroPages(lm)
+	if !ok {
 		return
 	}
 	page := lm.f.Image().PageSize
-	start := lm.relroAddr &^ (page - 1)
-	end := lm.m.add(lm.relroAddr, lm.relroSize) &^ (page - 1)
-	if end <= start {
-		return
-	}
 	for _, p := range lm.f.ProgsOfType(elf.PT_LOAD) {
 		hi, ok := addNoOverflow(p.Vaddr, p.Memsz)
 		if !ok || p.Flags&elf.PF_X == 0 || p.Memsz == 0 {
