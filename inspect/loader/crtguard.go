@@ -83,10 +83,6 @@ func (r *relocator) guardedAway(fx pltFixup) bool {
 		r.c.trace("relocation: %s: no DT_FINI_ARRAY, so _dl_fini never calls __do_global_dtors_aux, __cxa_finalize's only caller: its PLT slot is not judged", filepath.Base(fx.lm.obj.name))
 		return true
 	}
-	if got, ok := r.dtorsTestsNull(fx); ok {
-		r.c.trace("relocation: %s: __do_global_dtors_aux calls through the PLT slot at 0x%x only when the GOT slot at 0x%x is not 0, and ld.so bound that to 0: the PLT slot is not judged", filepath.Base(fx.lm.obj.name), fx.r.off, got)
-		return true
-	}
 	guard, ok := r.dtorsGuard(fx)
 	if !ok || !r.damageSeen[fx.lm].nonzero[guard] {
 		return false
@@ -193,6 +189,17 @@ func leafCode(f *inspect.File, addr uint64) bool {
 		p += inst.Len
 	}
 	return false
+}
+
+// skippedByTest is dtorsTestsNull for a slot whose first call fails:
+// decoding the finaliser needs the object's relocations walked once, which
+// only a failing slot pays for.
+func (r *relocator) skippedByTest(fx pltFixup) bool {
+	got, ok := r.dtorsTestsNull(fx)
+	if ok {
+		r.c.trace("relocation: %s: __do_global_dtors_aux calls through the PLT slot at 0x%x only when the GOT slot at 0x%x is not 0, and ld.so bound that to 0: the PLT slot is not judged", filepath.Base(fx.lm.obj.name), fx.r.off, got)
+	}
+	return ok
 }
 
 // dtorsTestsNull says whether fx's slot is the one crtstuff's

@@ -796,7 +796,7 @@ func (c *checker) lazyFirstCalls() {
 			continue
 		}
 		fail := r.fixup(fx)
-		if fail == nil {
+		if fail == nil || r.skippedByTest(fx) {
 			continue
 		}
 		if g, ok := r.maybeGuardedAway(fx); ok {
