@@ -193,6 +193,12 @@ func (c *checker) dependencies() {
 				return
 			}
 			if nn.err != nil {
+				// A library's name read outside its pages may land on
+				// another object's bytes (a string of libc's, say).
+				if fd, ok := c.pastMappingFinding(obj, nn.err, "a DT_NEEDED name", StageDeps, "loading what "+filepath.Base(obj.name)+" needs", false); ok {
+					c.add(fd)
+					return
+				}
 				sig := faultSignal(nn.err)
 				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "needed-unreadable", Object: obj.name,
 					Summary:  fmt.Sprintf("ld.so reads the name of a library %s needs from memory that is not readable", filepath.Base(obj.name)),
