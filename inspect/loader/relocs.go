@@ -983,6 +983,9 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 			}
 		}
 		lm.setup.got1, lm.setup.ok = lm.m.add(got, r.word), true
+		if fail := r.setupOverDynamic(lm); fail != nil {
+			return fail
+		}
 	}
 	// x86-64's elf_machine_runtime_setup before glibc 2.34 also stores
 	// _dl_tlsdesc_resolve_rela at the load address plus DT_TLSDESC_GOT
@@ -1203,6 +1206,45 @@ func (r *relocator) relroOverCode(lm *linkMap) {
 			changed: "the first instruction run in those pages faults (SIGSEGV), whenever the code gets there"})
 		return
 	}
+}
+
+// setupDynamic is a .dynamic value elf_machine_runtime_setup wrote over
+// (a DT_PLTGOT moved onto .dynamic) that the relocation reads next.
+type setupDynamic struct {
+	tag     elf.DynTag
+	index   int
+	at, got uint64
+}
+
+func (e *setupDynamic) Error() string {
+	return fmt.Sprintf("%s's value at 0x%x was overwritten by the lazy-binding setup", inspect.DynTagName(e.tag), e.at)
+}
+
+// setupOverDynamic looks, once elf_machine_runtime_setup has written
+// GOT[1] and GOT[2], for the l_info values _ELF_DYNAMIC_DO_RELOC reads
+// after it (the tables, their sizes, DT_RELACOUNT): D_PTR reads the
+// dynamic entry in memory, which then holds a run-time address.
+func (r *relocator) setupOverDynamic(lm *linkMap) *relocFail {
+	info := lm.obj.info
+	if info == nil && lm.main {
+		info = r.c.info
+	}
+	if info == nil || lm.d == nil {
+		return nil
+	}
+	ent := dynEntSize(lm.f)
+	got, _ := lm.d.Tag(elf.DT_PLTGOT)
+	for _, t := range []elf.DynTag{elf.DT_RELA, elf.DT_RELASZ, dtRELACOUNT, elf.DT_REL, elf.DT_RELSZ, dtRELCOUNT, elf.DT_JMPREL, elf.DT_PLTRELSZ} {
+		s, ok := info.slot[t]
+		if !ok {
+			continue
+		}
+		at := lm.d.Addr + uint64(s.index)*ent + ent/2
+		if at == lm.setup.got1 || at == lm.setup.got1+r.word {
+			return &relocFail{lm: lm, what: "setting up lazy binding (elf_machine_runtime_setup)", err: &setupDynamic{tag: t, index: s.index, at: at, got: got}}
+		}
+	}
+	return nil
 }
 
 // doRelr replays ELF_DYNAMIC_DO_RELR (elf/dynamic-link.h, glibc 2.36 and
@@ -2611,6 +2653,15 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	var rc *reboundCall
 	if errors.As(f.err, &rc) {
 		return r.c.reboundFinding(rc)
+	}
+	var sd *setupDynamic
+	if errors.As(f.err, &sd) {
+		base := filepath.Base(f.lm.obj.name)
+		return Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "setup-over-dynamic", Object: f.lm.obj.name, Outcome: OutcomeUndetermined,
+			Possible: []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall},
+			Summary:  fmt.Sprintf("undetermined: setting up lazy binding for %s, ld.so writes the link map's and _dl_runtime_resolve's addresses where DT_PLTGOT says, over the value of %s in .dynamic, which it reads next to relocate %s: the table is then read at an address in ld.so, and what is there is in no file", base, inspect.DynTagName(sd.tag), base),
+			Evidence: []string{fmt.Sprintf("DT_PLTGOT 0x%x: GOT[1] and GOT[2] are 0x%x and 0x%x; dynamic entry %d (%s) keeps its value at 0x%x", sd.got, sd.got+8, sd.got+16, sd.index, inspect.DynTagName(sd.tag), sd.at)},
+			Next:     "DT_PLTGOT was damaged: compare with the pristine file using `elfdoctor diff`"}
 	}
 	var ic *ifuncCircular
 	if errors.As(f.err, &ic) {
