@@ -116,13 +116,10 @@ func (r *relocator) dtorsGuard(fx pltFixup) (uint64, bool) {
 	if err != nil || lm.symName(s).s != "__cxa_finalize" {
 		return 0, false
 	}
-	src := dynSource(lm.d, 0, elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ)
-	src.truncateSize32 = false
-	calls := r.c.calls(lm.f, lm.d, src)
-	if len(calls) == 0 || calls[0].err != nil {
+	fn, ok := r.dtorsFunc(lm)
+	if !ok {
 		return 0, false
 	}
-	fn := calls[0].addr
 	var code [15]byte
 	if lm.f.Image().ReadAt(code[:], fn, "__do_global_dtors_aux") != nil {
 		return 0, false
@@ -226,6 +223,18 @@ func (r *relocator) dtorsTestsNull(fx pltFixup) (uint64, bool) {
 	return t[1], ok && known && !v.mangled && val == 0
 }
 
+// dtorsFunc is where crtstuff's __do_global_dtors_aux is: an object's
+// DT_FINI_ARRAY[0] as relocation left it.
+func (r *relocator) dtorsFunc(lm *linkMap) (uint64, bool) {
+	src := dynSource(lm.d, 0, elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ)
+	src.truncateSize32 = false
+	calls := r.c.calls(lm.f, lm.d, src)
+	if len(calls) == 0 || calls[0].err != nil || calls[0].bound {
+		return 0, false
+	}
+	return calls[0].addr, true
+}
+
 // dtorsTestOf decodes an object's DT_FINI_ARRAY[0] up to its first
 // return for a call through a PLT entry after a test of a GOT slot
 // against 0, and returns the PLT entry's slot and the tested GOT slot;
@@ -234,14 +243,11 @@ func (r *relocator) dtorsTestOf(lm *linkMap) (plt, got uint64) {
 	if lm.f.Machine != elf.EM_X86_64 || lm.f.Class != elf.ELFCLASS64 {
 		return 0, 0
 	}
-	src := dynSource(lm.d, 0, elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ)
-	src.truncateSize32 = false
-	calls := r.c.calls(lm.f, lm.d, src)
-	if len(calls) == 0 || calls[0].err != nil || calls[0].bound {
+	fn, ok := r.dtorsFunc(lm)
+	if !ok {
 		return 0, 0
 	}
 	var code [64]byte
-	fn := calls[0].addr
 	if lm.f.Image().ReadAt(code[:], fn, "__do_global_dtors_aux") != nil {
 		return 0, 0
 	}
