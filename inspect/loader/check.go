@@ -569,6 +569,12 @@ func (c *checker) kernel() {
 	for _, p := range loads {
 		ev := []string{fmt.Sprintf("program header %d at 0x%x: offset 0x%x, vaddr 0x%x, FileSiz %s, MemSiz %s, align 0x%x",
 			p.Index, p.Off, p.Offset, p.Vaddr, inspect.SizeString(p.Filesz), inspect.SizeString(p.Memsz), p.Align)}
+		if c.dlopen {
+			// dlopen maps a library with ld.so's rules (mapping), not
+			// the kernel's.
+			c.loadPastEOF(p, ev)
+			continue
+		}
 		if p.Offset%page != p.Vaddr%page {
 			c.add(killedAfterCommit("load-misaligned", fmt.Sprintf("PT_LOAD %d is misaligned: p_offset and p_vaddr differ modulo the page size (0x%x), so mmap fails", p.Index, page),
 				ev, "the segment table was damaged by a rewrite: compare with the pristine file using `elfdoctor diff`"))
@@ -617,11 +623,7 @@ func (c *checker) kernel() {
 				return
 			}
 		}
-		if end, ok := addNoOverflow(p.Offset, p.Filesz); !ok || end > uint64(f.Size()) {
-			c.add(Finding{Severity: SeverityWarning, Stage: StageKernel, Code: "load-past-eof",
-				Summary:  fmt.Sprintf("PT_LOAD %d reaches past the end of the file (size %s): the pages beyond it raise SIGBUS when touched", p.Index, inspect.SizeString(uint64(f.Size()))),
-				Evidence: ev, Next: "the file is truncated: download it again"})
-		}
+		c.loadPastEOF(p, ev)
 	}
 	// Without an interpreter the kernel starts the program at its entry
 	// point itself, PT_LOADs or not (load_elf_binary refuses neither).
@@ -640,6 +642,16 @@ func (c *checker) kernel() {
 			c.add(Finding{Severity: SeverityNote, Stage: StageKernel, Code: "exec-stack",
 				Summary: "PT_GNU_STACK asks for an executable stack; recent glibc refuses to dlopen such libraries"})
 		}
+	}
+}
+
+// loadPastEOF warns of a PT_LOAD whose file bytes reach past the end of
+// the file: a fault only where something reads them.
+func (c *checker) loadPastEOF(p *inspect.Prog, ev []string) {
+	if end, ok := addNoOverflow(p.Offset, p.Filesz); !ok || end > uint64(c.f.Size()) {
+		c.add(Finding{Severity: SeverityWarning, Stage: StageKernel, Code: "load-past-eof",
+			Summary:  fmt.Sprintf("PT_LOAD %d reaches past the end of the file (size %s): the pages beyond it raise SIGBUS when touched", p.Index, inspect.SizeString(uint64(c.f.Size()))),
+			Evidence: ev, Next: "the file is truncated: download it again"})
 	}
 }
 
@@ -741,7 +753,14 @@ func (c *checker) mapping() {
 		// anything, as it refuses a dependency (mapObject): a separate
 		// debuginfo file's PT_DYNAMIC has no file bytes.
 		li := describeLoader(c.underRoot(standardInterp(c.f)), c.f)
-		if msg := mapObjectError(c.f.Progs, c.f.Type, li.minor); msg != "" {
+		msg, fault := mapObjectStop(c.f.Progs, c.f.Type, li.minor, uint64(c.f.Size()))
+		if fault != nil {
+			fd := fault.finding(c.path, uint64(c.f.Size()))
+			fd.Stage, fd.Message = StageMapping, "SIGBUS in dlopen, in the process that calls it"
+			c.add(fd)
+			return
+		}
+		if msg != "" {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "lib-unmappable",
 				Summary:  fmt.Sprintf("dlopen refuses to map %s: %s", c.path, msg),
 				Evidence: []string{fmt.Sprintf("%d program headers read from the file at e_phoff", len(c.f.Progs))},

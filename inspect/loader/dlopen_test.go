@@ -1,7 +1,9 @@
 package loader_test
 
 import (
+	"bytes"
 	"context"
+	"debug/elf"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,24 +70,33 @@ func TestCheckDlopenReality(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Without DT_SYMTAB, dlopen's relocation of the library faults as it
-	// starts, in the process that called it.
-	nosymtab := writeMutated(t, dir, reality.MustRead(t, filepath.Join(dir, "libputs.so")), "libnosymtab.so", "dyn[DT_SYMTAB#0].d_tag = 0x60000001")
-	t.Run("libnosymtab.so", func(t *testing.T) {
-		res, err := loader.Check(nosymtab, loader.CheckOptions{Getenv: reality.NoEnv})
-		if err != nil {
-			t.Fatal(err)
-		}
-		real, err := damage.Run(context.Background(), dir, reality.Timeout, nil, filepath.Join(dir, "host"), nosymtab)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if real.Class != damage.Crash || real.Signal != "SIGSEGV" {
-			t.Fatalf("the set-up no longer does what this case is about: dlopen of libnosymtab.so: %s", real)
-		}
-		if f := res.Fatal(); res.Outcome != loader.OutcomeCrash || f == nil || f.Signal != "SIGSEGV" || !strings.Contains(f.Summary, "symbol table") {
-			t.Errorf("Check(libnosymtab.so) = %s, dlopen really: %s\n%s", res.Outcome, real, reality.Describe(res))
-		}
-	})
+	// starts, in the process that called it; a library cut short on the
+	// page that holds its last data bytes (a download that stopped) faults
+	// earlier, when dlopen clears the rest of that page for .bss.
+	puts := reality.MustRead(t, filepath.Join(dir, "libputs.so"))
+	for _, tc := range []struct {
+		lib, signal, phrase string // phrase: in the prediction's summary
+	}{
+		{writeMutated(t, dir, puts, "libnosymtab.so", "dyn[DT_SYMTAB#0].d_tag = 0x60000001"), "SIGSEGV", "symbol table"},
+		{writeTruncated(t, dir, puts, "libtruncated.so"), "SIGBUS", "past the end of the file"},
+	} {
+		t.Run(filepath.Base(tc.lib), func(t *testing.T) {
+			res, err := loader.Check(tc.lib, loader.CheckOptions{Getenv: reality.NoEnv})
+			if err != nil {
+				t.Fatal(err)
+			}
+			real, err := damage.Run(context.Background(), dir, reality.Timeout, nil, filepath.Join(dir, "host"), tc.lib)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if real.Class != damage.Crash || real.Signal != tc.signal {
+				t.Fatalf("the set-up no longer does what this case is about: dlopen of %s: %s", tc.lib, real)
+			}
+			if f := res.Fatal(); res.Outcome != loader.OutcomeCrash || f == nil || f.Signal != tc.signal || !strings.Contains(f.Summary, tc.phrase) {
+				t.Errorf("Check(%s) = %s, dlopen really: %s\n%s", tc.lib, res.Outcome, real, reality.Describe(res))
+			}
+		})
+	}
 	for _, tc := range []struct {
 		lib     string
 		outcome loader.Outcome
@@ -176,4 +187,29 @@ func TestCheckLoadedByReality(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeTruncated writes b cut at the start of the page that holds the
+// last file byte of its last PT_LOAD with zero-fill, as a download that
+// stopped there leaves it.
+func writeTruncated(t *testing.T, dir string, b []byte, name string) string {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := uint64(0)
+	for _, p := range f.Progs {
+		if end := p.Off + p.Filesz; p.Type == elf.PT_LOAD && p.Memsz > p.Filesz && end%0x1000 != 0 {
+			cut = end &^ 0xfff
+		}
+	}
+	if cut == 0 || cut >= uint64(len(b)) {
+		t.Fatalf("%s: no PT_LOAD whose zero-fill starts inside a page", name)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b[:cut], 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

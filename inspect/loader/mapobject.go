@@ -17,6 +17,34 @@ import (
 // before it maps anything, for a loader of glibc 2.minor (0: unknown,
 // taken as current). It returns ld.so's message, or "".
 func mapObjectError(progs []inspect.Prog, typ elf.Type, minor int) string {
+	msg, _ := mapObjectStop(progs, typ, minor, 0)
+	return msg
+}
+
+// clearFault is the fault _dl_map_segments takes when it clears the end
+// of a segment's last file page (the memset before the zero-fill) and
+// that page lies wholly past the end of the file: SIGBUS in ld.so, with
+// the object half mapped. A linker never leaves it; a damaged p_offset
+// or a truncated library does.
+type clearFault struct {
+	prog      int    // the PT_LOAD's program header index
+	addr, off uint64 // the first cleared byte's address (unrelocated), its page's file offset
+}
+
+// finding says what the fault does to the object at path, of size bytes;
+// the caller names the stage and the message.
+func (f *clearFault) finding(path string, size uint64) Finding {
+	return Finding{Severity: SeverityFatal, Code: "lib-clear-past-eof", Outcome: OutcomeCrash, Signal: "SIGBUS",
+		Summary: fmt.Sprintf("ld.so maps %s and clears the end of PT_LOAD %d's last file page before its zero-fill, but that page lies past the end of the file (size %s): the clearing raises SIGBUS",
+			path, f.prog, inspect.SizeString(size)),
+		Evidence: []string{fmt.Sprintf("program header %d: the segment's file bytes end at 0x%x (unrelocated), on the page mapped from file offset 0x%x; the file ends at 0x%x", f.prog, f.addr, f.off, size)},
+		Next:     fmt.Sprintf("%s is truncated or its program headers damaged (p_offset, p_filesz): reinstall it, or compare it with a pristine copy using `elfdoctor diff`", filepath.Base(path))}
+}
+
+// mapObjectStop is mapObjectError for a file of size bytes (0: not
+// known), also returning the fault that stops ld.so first, when one does
+// before any message.
+func mapObjectStop(progs []inspect.Prog, typ elf.Type, minor int, size uint64) (string, *clearFault) {
 	page := uint64(0x1000)
 	loads, dynamic, emptyDynamic := 0, false, false
 	for _, p := range progs {
@@ -35,13 +63,13 @@ func mapObjectError(progs []inspect.Prog, typ elf.Type, minor int) string {
 		case elf.PT_LOAD:
 			if minor != 0 && minor < 35 {
 				if p.Align&(page-1) != 0 {
-					return "ELF load command alignment not page-aligned"
+					return "ELF load command alignment not page-aligned", nil
 				}
 				if (p.Vaddr-p.Offset)&(p.Align-1) != 0 {
-					return "ELF load command address/offset not properly aligned"
+					return "ELF load command address/offset not properly aligned", nil
 				}
 			} else if (p.Vaddr-p.Offset)&(page-1) != 0 {
-				return "ELF load command address/offset not page-aligned"
+				return "ELF load command address/offset not page-aligned", nil
 			}
 			loads++
 		}
@@ -51,20 +79,20 @@ func mapObjectError(progs []inspect.Prog, typ elf.Type, minor int) string {
 	noDynamic := typ == elf.ET_DYN && (!dynamic || emptyDynamic)
 	switch {
 	case loads == 0:
-		return "object file has no loadable segments"
+		return "object file has no loadable segments", nil
 	case typ != elf.ET_DYN:
 		// A DT_NEEDED or dlopen load is never __RTLD_OPENEXEC.
-		return "cannot dynamically load executable"
+		return "cannot dynamically load executable", nil
 	case noDynamic && (minor == 0 || minor >= 35):
-		return "object file has no dynamic section"
+		return "object file has no dynamic section", nil
 	}
-	if msg := mapSegmentsError(progs, minor); msg != "" {
-		return msg
+	if msg, fault := mapSegments(progs, minor, size); msg != "" || fault != nil {
+		return msg, fault
 	}
 	if noDynamic {
-		return "object file has no dynamic section"
+		return "object file has no dynamic section", nil
 	}
-	return ""
+	return "", nil
 }
 
 // mapSegmentsError replays what _dl_map_segments (elf/dl-map-segments.h)
@@ -76,6 +104,16 @@ func mapObjectError(progs []inspect.Prog, typ elf.Type, minor int) string {
 // first mapend as not page-aligned; before, the mprotect of that
 // negative length fails.
 func mapSegmentsError(progs []inspect.Prog, minor int) string {
+	msg, _ := mapSegments(progs, minor, 0)
+	return msg
+}
+
+// mapSegments is mapSegmentsError for a file of size bytes (0: not
+// known), with the fault of clearing a segment's last file page when
+// that page is past the end of the file (clearFault), in the order
+// _dl_map_segments meets it: after the segment is mapped, before its
+// zero-fill pages are.
+func mapSegments(progs []inspect.Prog, minor int, size uint64) (string, *clearFault) {
 	const page = 0x1000
 	type loadcmd struct{ mapstart, mapend, allocend uint64 }
 	var lc []loadcmd
@@ -85,14 +123,14 @@ func mapSegmentsError(progs []inspect.Prog, minor int) string {
 		}
 	}
 	if len(lc) == 0 {
-		return ""
+		return "", nil
 	}
 	// First the whole reservation is mapped: maplength, the last
 	// segment's end less the first one's page, in wrapping arithmetic.
 	// mmap refuses a length of 0 or one larger than the address space.
 	maplength := lc[len(lc)-1].allocend - lc[0].mapstart
 	if ts := taskSize(&inspect.File{Header: inspect.Header{Class: elf.ELFCLASS64}}); maplength == 0 || (ts != 0 && maplength > ts) {
-		return "failed to map segment from shared object"
+		return "failed to map segment from shared object", nil
 	}
 	// Each file mapping's offset (p_offset rounded down) must leave the
 	// mapping's length below the largest file offset Linux maps
@@ -110,7 +148,7 @@ func mapSegmentsError(progs []inspect.Prog, minor int) string {
 		}
 	}
 	if !offsetOK(loads[0], maplength) {
-		return "failed to map segment from shared object"
+		return "failed to map segment from shared object", nil
 	}
 	holes := false
 	for i := 1; i < len(lc); i++ {
@@ -118,9 +156,9 @@ func mapSegmentsError(progs []inspect.Prog, minor int) string {
 	}
 	if holes && lc[len(lc)-1].mapstart < lc[0].mapend {
 		if minor != 0 && minor < 36 {
-			return "cannot change memory protections"
+			return "cannot change memory protections", nil
 		}
-		return "ELF load command address/offset not page-aligned"
+		return "ELF load command address/offset not page-aligned", nil
 	}
 	// Then, segment by segment, the zero-fill past each one's file
 	// bytes: whole pages of it are an anonymous mapping with the
@@ -131,18 +169,27 @@ func mapSegmentsError(progs []inspect.Prog, minor int) string {
 	for i, p := range loads {
 		c := lc[i]
 		if i > 0 && c.mapend > c.mapstart && !offsetOK(p, c.mapend-c.mapstart) {
-			return "failed to map segment from shared object"
+			return "failed to map segment from shared object", nil
 		}
 		dataend := p.Vaddr + p.Filesz
+		// ld.so clears the rest of the page dataend is on, making a
+		// read-only segment writable for it; the page is the file's at
+		// the segment's page offset plus its distance from mapstart.
+		if c.allocend > dataend && dataend%page != 0 && dataend >= p.Vaddr && size != 0 {
+			off := p.Offset&^(page-1) + (dataend&^(page-1) - c.mapstart)
+			if off >= (size+page-1)&^(page-1) {
+				return "", &clearFault{prog: p.Index, addr: dataend, off: off}
+			}
+		}
 		if c.allocend <= dataend || p.Flags&elf.PF_W == 0 || limit == 0 {
 			continue
 		}
 		zeropage := (dataend + page - 1) &^ (page - 1)
 		if c.allocend > zeropage && c.allocend-zeropage > limit {
-			return "cannot map zero-fill pages"
+			return "cannot map zero-fill pages", nil
 		}
 	}
-	return ""
+	return "", nil
 }
 
 // mapObject reports what _dl_map_object_from_fd refuses in a library
@@ -164,13 +211,19 @@ func (c *checker) mapObject(lo *loadedObj, li *loaderInfo) bool {
 			Next:    "the library is truncated or its ELF header damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`"})
 		return false
 	}
-	msg := mapObjectError(e.progs, e.typ, li.minor)
+	msg, fault := mapObjectStop(e.progs, e.typ, li.minor, e.size)
 	if msg == "" && e.typ == elf.ET_DYN {
 		c.wrappedFileszNote(lo)
-		if fd, ok := c.pastReservation(lo); ok {
+		if fd, ok := c.pastReservation(lo, fault); ok {
 			c.add(fd)
 			return false
 		}
+	}
+	if fault != nil {
+		fd := fault.finding(lo.path, e.size)
+		fd.Stage, fd.Object, fd.Message = StageDeps, lo.name, "SIGBUS in ld.so while loading "+lo.name+", before main"
+		c.add(fd)
+		return false
 	}
 	if msg == "" {
 		// Once the segments are mapped, elf_get_dynamic_info reads the
@@ -317,7 +370,7 @@ func (c *checker) wrappedFileszNote(lo *loadedObj) {
 // nothing. What follows depends on that layout, which no file decides:
 // the outcome is undetermined. A linker makes the last segment end the
 // object, so this is the mark of a damaged p_filesz or p_memsz.
-func (c *checker) pastReservation(lo *loadedObj) (Finding, bool) {
+func (c *checker) pastReservation(lo *loadedObj, fault *clearFault) (Finding, bool) {
 	const page = 0x1000
 	var loads []inspect.Prog
 	for _, p := range lo.lib.progs {
@@ -341,12 +394,18 @@ func (c *checker) pastReservation(lo *loadedObj) (Finding, bool) {
 		if mapend := (dataend + page - 1) &^ (page - 1); mapend > start && mapend > end && dataend >= p.Vaddr {
 			reach, what = mapend, "its file pages"
 		}
-		if allocend := p.Vaddr + p.Memsz; allocend > dataend && allocend >= p.Vaddr {
+		// A fault clearing this segment's last file page comes after
+		// its file pages are mapped and before its zero-fill is.
+		cleared := fault != nil && fault.prog == p.Index
+		if allocend := p.Vaddr + p.Memsz; allocend > dataend && allocend >= p.Vaddr && !cleared {
 			if zeroend := (allocend + page - 1) &^ (page - 1); zeroend > end && zeroend > reach {
 				reach, what = zeroend, "its zero-fill"
 			}
 		}
 		if reach == 0 {
+			if cleared {
+				break
+			}
 			continue
 		}
 		base := filepath.Base(lo.path)
