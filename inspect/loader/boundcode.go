@@ -174,7 +174,11 @@ func (r *relocator) observeFuncTarget(lm *linkMap, rl reloc, res *lookupResult) 
 	t := r.types
 	if !t.full || lm.f.Machine != elf.EM_X86_64 || res == nil || res.lm == nil || res.s == nil || rl.addend != 0 ||
 		(rl.typ != t.globDat && rl.typ != t.jumpSlot) || res.s.typ() != elf.STT_FUNC ||
-		res.s.shndx == uint16(elf.SHN_UNDEF) || res.s.shndx >= uint16(elf.SHN_LORESERVE) {
+		(res.s.shndx == uint16(elf.SHN_UNDEF) && res.lm != lm) || res.s.shndx >= uint16(elf.SHN_LORESERVE) {
+		// An undefined symbol is judged only where its object binds it
+		// to itself (a visibility other than default): the call goes
+		// to its load address plus st_value, where no function of its
+		// is.
 		return
 	}
 	def := res.lm
@@ -420,6 +424,10 @@ func (c *checker) boundFinding() {
 		},
 		Possible: []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeExitsEarly, OutcomeHangs},
 		Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: its dynamic symbol %d is damaged; a run tells only whether and when the program called it", defBase, b.s.index)}
+	if b.s.shndx == uint16(elf.SHN_UNDEF) {
+		fd.Evidence[0] = fmt.Sprintf("%s binds symbol %d (%s), a function %s leaves undefined, with visibility %s: ld.so binds it to %s's own load address plus st_value 0x%x", entryAt(b.lm, b.r), b.s.index, name, defBase, elf.SymVis(elf.ST_VISIBILITY(b.s.other)), defBase, b.target)
+		fd.Evidence[2] = "a linker gives an undefined symbol default visibility, so ld.so looks it up in the objects loaded: the symbol's st_other was damaged"
+	}
 	if b.static.value != 0 {
 		fd.Evidence = slices.Insert(fd.Evidence, 2, fmt.Sprintf("%s's static symbol table (.symtab, entry %d) defines %s at 0x%x: a linker writes both tables' entries from one definition", defBase, b.static.index, name, b.static.value))
 	}

@@ -95,6 +95,15 @@ const (
 	OutcomeHangs Outcome = "hangs"
 )
 
+// openBeforeMain is what may follow a step before main that the files do
+// not decide, where the replay stops: ld.so may stop with an error or
+// crash, or go on and start a program whose later steps and remaining
+// damage are not replayed, which can then do whatever a started program
+// can (fail at a first call, crash at exit, end early, never end).
+func openBeforeMain() []Outcome {
+	return []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash, OutcomeExitsEarly, OutcomeHangs}
+}
+
 // Finding is one thing check found, in plain words with its evidence.
 type Finding struct {
 	Severity Severity `json:"severity"`

@@ -409,7 +409,7 @@ func (c *checker) pastReservation(lo *loadedObj, fault *clearFault) (Finding, bo
 			continue
 		}
 		base := filepath.Base(lo.path)
-		possible := []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash}
+		possible := openBeforeMain()
 		if c.dlopen {
 			possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
 		}

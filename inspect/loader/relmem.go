@@ -407,6 +407,10 @@ func (r *relocator) copyNotFilled(lm *linkMap) {
 	}
 }
 
+// relocDamagePossible is what a program that meets relocation damage
+// can do once ld.so has handed over to it.
+var relocDamagePossible = []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeExitsEarly, OutcomeHangs}
+
 // relocDamageFinding is the undetermined verdict for relocation damage
 // (relocDamage), made once the replay has followed start-up as far as it
 // can and found the program starting: the program's code then reads what
@@ -438,6 +442,17 @@ func (c *checker) relocDamageFinding() {
 			firstCall = len(damage) > 0
 		}
 		if (f.Outcome != OutcomeExitCrash && !openAtExit && !firstCall) || f.Continues {
+			// ld.so may go on past an open read (a version index past
+			// its array, say) and start the program, which then meets
+			// the damaged value: what that can do is possible too.
+			if f.Outcome == OutcomeUndetermined && slices.Contains(f.Possible, OutcomeStarts) && !f.Continues {
+				for _, o := range relocDamagePossible {
+					if !slices.Contains(f.Possible, o) {
+						f.Possible = append(f.Possible, o)
+					}
+				}
+				f.Evidence = append(f.Evidence, fmt.Sprintf("if ld.so goes on and starts the program, its code meets relocation damage in %s: %s", filepath.Base(r.damage[0].lm.obj.name), r.damage[0].what))
+			}
 			return
 		}
 		for i := range c.res.Findings {
@@ -458,7 +473,7 @@ func (c *checker) relocDamageFinding() {
 		// process early (puts running __cxa_finalize, then exit 0), or
 		// never end: a misaligned slot that _dl_fixup binds at the
 		// first call leaves the next call through it going round.
-		Possible: []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeExitsEarly, OutcomeHangs},
+		Possible: slices.Clone(relocDamagePossible),
 		Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: it is damaged at the entry above; a run tells only what this program's code did with the value", base)}
 	if d.code == "relro-over-data" {
 		fd.Summary = fmt.Sprintf("undetermined: after relocating %s, ld.so makes read-only data its code writes (PT_GNU_RELRO covers it), and starts the program; whether and when that code writes there is not replayed: it may run normally, be killed by a signal before or after main's output, or never end", base)

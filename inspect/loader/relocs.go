@@ -2505,7 +2505,7 @@ func (e *relroPast) Error() string {
 // relroPastFinding is the undetermined verdict on a relroPast.
 func (r *relocator) relroPastFinding(f *relocFail, e *relroPast) Finding {
 	base := filepath.Base(f.lm.obj.name)
-	possible := []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash}
+	possible := openBeforeMain()
 	if r.c.dlopen {
 		possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
 	}
@@ -2626,7 +2626,7 @@ func (r *relocator) undetermined(f *relocFail, e *pastVersionsRead, firstCall bo
 	case r.c.dlopen:
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
 	default:
-		fd.Possible = []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash}
+		fd.Possible = openBeforeMain()
 	}
 	return fd
 }

@@ -217,6 +217,10 @@ func (c *checker) dependencies() {
 				}
 			}
 			if l, err := c.alreadyLoaded(name); err != nil {
+				if fd, ok := c.pastMappingFinding(obj, err, "a DT_SONAME", StageDeps, fmt.Sprintf("comparing %q with the DT_SONAME of every object loaded", name), false); ok {
+					c.add(fd)
+					return
+				}
 				sig := faultSignal(err)
 				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "soname-unreadable", Object: obj.name,
 					Summary:  fmt.Sprintf("ld.so compares %q with the DT_SONAME of every object it has loaded, and one of those cannot be read", name),
@@ -348,7 +352,7 @@ func (c *checker) dependencies() {
 				// so its definitions come first; the replay keeps load
 				// order, which would decide lookups wrongly.
 				c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "filter-not-replayed", Object: obj.name, Outcome: OutcomeUndetermined,
-					Possible: []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash},
+					Possible: openBeforeMain(),
 					Summary:  fmt.Sprintf("undetermined: %s names %s as a filtee (%s), which ld.so loads and searches before %s itself; elfdoctor does not replay lookups through a filter", filepath.Base(obj.name), name, inspect.DynTagName(nn.tag), filepath.Base(obj.name)),
 					Evidence: []string{fmt.Sprintf("found at %s (%s)", path, via)},
 					Next:     "a linker writes DT_FILTER and DT_AUXILIARY only when asked (-F, -f); if this file was not built so, its dynamic table was damaged: compare with the pristine file using `elfdoctor diff`"})
@@ -380,7 +384,7 @@ func (c *checker) alreadyLoaded(name string) (*loadedObj, error) {
 		}
 		eq, err := strcmpFault(cstr{s: name}, o.sonameC)
 		if err != nil {
-			return nil, err
+			return nil, &readIn{obj: o, err: err}
 		}
 		if eq {
 			return o, nil
@@ -532,6 +536,10 @@ func (c *checker) mapLibrary(o *loadedObj) bool {
 	if c.model().atLeast(32) && o.hasSoname && !c.libcMapped {
 		eq, err := strcmpFault(o.sonameC, cstr{s: "libc.so.6"})
 		if err != nil {
+			if fd, ok := c.pastMappingFinding(o, err, "its DT_SONAME", StageDeps, "comparing the DT_SONAME of "+filepath.Base(o.path)+" with libc.so.6", false); ok {
+				c.add(fd)
+				return false
+			}
 			sig := faultSignal(err)
 			c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "soname-unreadable", Object: o.name,
 				Summary:  fmt.Sprintf("ld.so compares the DT_SONAME of %s with libc.so.6 once it is mapped, and cannot read it", filepath.Base(o.path)),

@@ -913,7 +913,7 @@ func (c *checker) pastMappingFinding(obj *loadedObj, err error, what string, sta
 	base := filepath.Base(obj.path)
 	fd := Finding{Severity: SeverityFatal, Stage: stage, Code: "read-past-mapping", Object: obj.name,
 		Outcome:  OutcomeUndetermined,
-		Possible: []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash},
+		Possible: openBeforeMain(),
 		Summary: fmt.Sprintf("undetermined: %s, ld.so reads memory of %s at 0x%x (%s), outside the pages %s reserves, where the process has other mappings (ld.so, the vDSO, rtld's heap, other libraries) or none, as its layout has it: the read may fault, or give bytes that lead to an error or let it go on, and nothing in the files says which",
 			during, base, addr, what, base),
 		Evidence: []string{
