@@ -585,6 +585,12 @@ func (c *checker) apart(d relocDamage) bool {
 		if lm.hasSymtab && d.at >= lm.symtab && (d.at-lm.symtab)/symSize(lm.f) == fc.sym {
 			return false // the failing relocation's own symbol
 		}
+		// An import left unbound lost its PLT slot to another symbol:
+		// the failing slot of the same object may be that one, which
+		// its calls reach first.
+		if _, ok := in(elf.DT_JMPREL, elf.DT_PLTRELSZ, fc.addr); ok && d.code == "import-not-bound" {
+			return false
+		}
 	}
 	if _, ok := in(elf.DT_RELA, elf.DT_RELASZ, d.at); ok {
 		var b [24]byte

@@ -234,6 +234,7 @@ func (r *relocator) staticImports(lm *linkMap) {
 		}
 	}
 	if len(lost) == 0 {
+		r.importUnbound(lm, n, static)
 		return
 	}
 	sort.Strings(lost)
@@ -245,4 +246,48 @@ func (r *relocator) staticImports(lm *linkMap) {
 	}
 	r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-symbol-renamed", at: at, what: what,
 		changed: fmt.Sprintf("what the code imported as %s is bound to another definition, or to none", lost[0])})
+}
+
+// importUnbound looks, in a program whose imports both symbol tables
+// agree on, for a function import that no relocation names: a linker
+// writes a dynamic import for a reference that needs binding, so a
+// function the code calls (.symtab lists it as an import too) that
+// nothing binds lost its relocation to another symbol, whose
+// definition the calls now reach (printf's PLT slot renamed
+// __cxa_finalize: main's output became a call of __cxa_finalize, and
+// the program ended early). Variables are left out: a linker keeps an
+// alias of a copied variable (__environ beside environ) unbound. Only
+// the program is looked at: its relocations are few, a library's are
+// not.
+func (r *relocator) importUnbound(lm *linkMap, n uint64, static map[string]bool) {
+	if !lm.main {
+		return
+	}
+	named := map[uint64]bool{}
+	if eachReloc(lm.f, lm.d, func(rl reloc) bool {
+		named[rl.sym] = true
+		return true
+	}) != nil {
+		return
+	}
+	for i := uint64(1); i < min(n, maxSymScan); i++ {
+		s, err := lm.readSym(i)
+		if err != nil {
+			return
+		}
+		if named[i] || s.shndx != uint16(elf.SHN_UNDEF) || s.typ() != elf.STT_FUNC || elf.ST_BIND(s.info) != elf.STB_GLOBAL {
+			continue
+		}
+		name := lm.symName(s)
+		// The linker relaxes a TLS access that calls __tls_get_addr
+		// into one that does not, dropping its relocation but keeping
+		// the import (Bun, every release).
+		if name.err != nil || !static[name.s] || name.s == "__tls_get_addr" {
+			continue
+		}
+		r.damage = append(r.damage, relocDamage{lm: lm, code: "import-not-bound", at: lm.m.add(lm.symtab, i*symSize(lm.f)),
+			what:    fmt.Sprintf("symbol %d of %s, %s, is a function the program imports (its .symtab lists it too), yet no relocation names it: ld.so never binds it, so the slot its calls go through was made to name another symbol after linking", i, filepath.Base(lm.obj.name), name.s),
+			changed: fmt.Sprintf("the calls of %s reach another definition", name.s)})
+		return
+	}
 }
