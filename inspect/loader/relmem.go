@@ -359,10 +359,11 @@ const maxSymScan = 1 << 20
 // none of this; it only says that what the program's code reads there is
 // not what it was linked for.
 //
-// An import that no relocation names is no such mark: linkers keep
-// aliases (__environ beside a copied environ), imports of code the
-// linker dropped, and Go's cgo imports, so TestCheckSweepSystem found
-// dozens on this machine.
+// An import that no relocation names is no such mark for a variable:
+// linkers keep aliases (__environ beside a copied environ), imports of
+// code the linker dropped, and Go's cgo imports, so TestCheckSweepSystem
+// found dozens on this machine. importUnbound takes only a function the
+// program's .symtab lists as an import too.
 func (r *relocator) copyNotFilled(lm *linkMap) {
 	if !lm.main || !r.types.full || lm.f.Machine != elf.EM_X86_64 || !lm.hasSymtab || !lm.hasVersym || len(lm.versions) == 0 || len(r.notes) > 0 {
 		return // a replay cut short does not know every COPY it applied
