@@ -129,12 +129,11 @@ func (c *checker) jumpFinding(j *jumpInto) Finding {
 	case c.dlopen:
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeHangs}
 	default:
-		fd.Possible = []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeFirstCall, OutcomeHangs}
-		if j.displaced != nil || j.plt != nil || j.hasStart {
-			// Bytes never linked as code, or a function entered with
-			// the process's first stack, can end it with status 0.
-			fd.Possible = append(fd.Possible, OutcomeExitsEarly)
-		}
+		// The replay stops at the jump, before main: what follows, with
+		// whatever other damage the file has, can end the process with
+		// status 0 too (entry-4-into-start-8347: _start entered past its
+		// endbr64, in a program whose data segment lost its file bytes).
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeFirstCall, OutcomeHangs, OutcomeExitsEarly}
 		if len(inspect.IdentifyQuick(c.f).Runtimes) > 0 {
 			fd.Possible = append(fd.Possible, OutcomeBareRuntime, OutcomeRuntimeFails)
 		}

@@ -818,7 +818,8 @@ func (c *checker) lazyFirstCalls() {
 		var pv *pastVersionsRead
 		var so *setupOverwritten
 		var rc *reboundCall
-		if errors.As(fail.err, &pv) || errors.As(fail.err, &so) || errors.As(fail.err, &rc) {
+		var ji *jumpInto
+		if errors.As(fail.err, &pv) || errors.As(fail.err, &so) || errors.As(fail.err, &rc) || errors.As(fail.err, &ji) {
 			if unknown == nil {
 				unknown = fail
 			}
@@ -835,6 +836,9 @@ func (c *checker) lazyFirstCalls() {
 			c.firstCallRel = append(c.firstCallRel, *unknown.r)
 		}
 		fd := r.finding(unknown, true)
+		if ji := (*jumpInto)(nil); errors.As(unknown.err, &ji) {
+			fd.Stage = StageReloc // a lazily bound slot's first call
+		}
 		if first != nil {
 			// Another slot fails whatever the read gives: whichever the
 			// program calls first, it stops at a first call (or, after
@@ -2101,6 +2105,17 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 		return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time", site: "where the first call through the PLT slot jumps, before ld.so is entered",
 			err: &inspect.FormatError{Off: -1, Addr: fx.slot, InMem: true, Struct: "PLT slot",
 				Msg: fmt.Sprintf("the slot at 0x%x holds 0x%x (plus the load address), which is %s: the first call jumps there", rl.off, fx.slot, state), Fault: inspect.FaultUnmapped}}
+	}
+	// With GOT[1] not 0 in the file, elf_machine_lazy_rel set each slot
+	// from l_mach.plt, which in a whole file is its own PLT entry; a
+	// moved DT_PLTGOT sets it into other code (pltgot-up-two-words-9510:
+	// puts's slot on the ret of _init), which the call runs instead of
+	// reaching _dl_fixup.
+	if lm.setup.hasPLT && pltSection(lm.f, fx.slot) == nil {
+		if j := r.c.inside(lm.f, lm.obj.name, fx.slot, fmt.Sprintf("the first call through the PLT slot at 0x%x", rl.off),
+			fmt.Sprintf("elf_machine_lazy_rel set the slot at 0x%x (relocation %d of %s) to l_mach.plt + (slot - &GOT[3]) × 2 = 0x%x, from GOT[1] at DT_PLTGOT, which is not 0 in the file", rl.off, rl.index, rl.table, fx.slot)); j != nil {
+			return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time", err: j}
+		}
 	}
 	if f := r.pltZero(lm, rl, fx.slot); f != nil {
 		return f
