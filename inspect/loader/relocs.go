@@ -819,7 +819,8 @@ func (c *checker) lazyFirstCalls() {
 		var so *setupOverwritten
 		var rc *reboundCall
 		var ji *jumpInto
-		if errors.As(fail.err, &pv) || errors.As(fail.err, &so) || errors.As(fail.err, &rc) || errors.As(fail.err, &ji) {
+		var vw *versymWritten
+		if errors.As(fail.err, &pv) || errors.As(fail.err, &so) || errors.As(fail.err, &rc) || errors.As(fail.err, &ji) || errors.As(fail.err, &vw) {
 			if unknown == nil {
 				unknown = fail
 			}
@@ -1793,6 +1794,11 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 			return fail("reading the symbol's DT_VERSYM entry", err)
 		}
 		ndx, hasNdx = v&0x7fff, true
+		if rl.typ != t.relative && rl.typ != t.relative64 && rl.typ != t.none {
+			if e := r.versymFromWritten(lm, rl.sym); e != nil {
+				return fail("reading the symbol's DT_VERSYM entry", e)
+			}
+		}
 	}
 	switch rl.typ {
 	case t.relative, t.relative64:
@@ -2129,6 +2135,9 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 		v, err := lm.versymAt(rl.sym)
 		if err != nil {
 			return &relocFail{lm: lm, r: &rl, what: "reading the DT_VERSYM entry of a PLT slot's symbol (_dl_fixup)", err: err}
+		}
+		if e := r.versymFromWritten(lm, rl.sym); e != nil {
+			return &relocFail{lm: lm, r: &rl, what: "reading the DT_VERSYM entry of a PLT slot's symbol (_dl_fixup)", err: e}
 		}
 		var f *relocFail
 		if version, f = r.versionOf(lm, &rl, true, v&0x7fff); f != nil {
@@ -2585,6 +2594,62 @@ type pastVersionsRead struct {
 	entSize int    // sizeof(struct r_found_version)
 }
 
+// versymWritten is a DT_VERSYM entry ld.so reads from a word it wrote
+// itself before: GOT[1] or GOT[2], where elf_machine_runtime_setup
+// stored the link map's and _dl_runtime_resolve's addresses, or a word
+// a relocation wrote (DT_VERSYM moved onto .got.plt or .got). The
+// version index is then two bytes of an address, which no file decides.
+type versymWritten struct {
+	obj   string
+	sym   uint64 // the symbol whose entry was read
+	addr  uint64 // the entry's address in the object's view
+	words string // what ld.so wrote there, for people
+}
+
+func (e *versymWritten) Error() string {
+	return fmt.Sprintf("DT_VERSYM entry %d of %s, at 0x%x, is read from %s", e.sym, filepath.Base(e.obj), e.addr, e.words)
+}
+
+// versymFromWritten returns the event when symbol i's DT_VERSYM entry
+// lies on bytes ld.so wrote before reading it; nil otherwise.
+func (r *relocator) versymFromWritten(lm *linkMap, i uint64) *versymWritten {
+	a := lm.m.add(lm.versym, 2*i)
+	if lm.setup.ok && a+2 > lm.setup.got1 && a < lm.setup.got1+2*r.word {
+		return &versymWritten{obj: lm.obj.name, sym: i, addr: a, words: "GOT[1] or GOT[2], where elf_machine_runtime_setup stored the link map's and _dl_runtime_resolve's addresses before relocating"}
+	}
+	if lm.written == nil {
+		return nil
+	}
+	for w := a - r.word + 1; w != a+2; w++ {
+		if lm.written.has(w) {
+			return &versymWritten{obj: lm.obj.name, sym: i, addr: a, words: fmt.Sprintf("the word at 0x%x, which a relocation wrote before", w)}
+		}
+	}
+	return nil
+}
+
+// versymWrittenFinding is the undetermined finding of a versymWritten.
+func (r *relocator) versymWrittenFinding(f *relocFail, e *versymWritten, firstCall bool) Finding {
+	base := filepath.Base(e.obj)
+	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "versym-from-written", Object: e.obj, Outcome: OutcomeUndetermined,
+		Summary: fmt.Sprintf("undetermined: while relocating %s, ld.so reads symbol %d's version index (DT_VERSYM) from %s: the index is two bytes of an address set by where the kernel put each object, which no file decides, and may name no version, another version, or one past the array",
+			base, e.sym, e.words),
+		Evidence: []string{e.Error(), "a linker puts DT_VERSYM on .gnu.version, which ld.so never writes: the dynamic entry was damaged"},
+		Possible: openBeforeMain(),
+		Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: its DT_VERSYM is damaged; a run tells only what one process's layout gave", base)}
+	if firstCall {
+		fd.Code += "-at-first-call"
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
+	}
+	if r.c.dlopen {
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
+	}
+	if f.r != nil {
+		fd.Evidence = append(fd.Evidence, fmt.Sprintf("relocation %d of %s of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d)", f.r.index, f.r.table, base, f.r.addr, f.r.off, f.r.sym, f.r.typ))
+	}
+	return fd
+}
+
 func (e *pastVersionsRead) Error() string {
 	return fmt.Sprintf("DT_VERSYM entry %d of %s gives version index %d, past the %d entries of l_versions", e.sym, filepath.Base(e.obj), e.ndx, e.entries)
 }
@@ -2652,6 +2717,10 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	var pv *pastVersionsRead
 	if errors.As(f.err, &pv) {
 		return r.undetermined(f, pv, firstCall)
+	}
+	var vw *versymWritten
+	if errors.As(f.err, &vw) {
+		return r.versymWrittenFinding(f, vw, firstCall)
 	}
 	var j *jumpInto
 	if errors.As(f.err, &j) {
