@@ -341,6 +341,38 @@ func (o *funcOracle) staticFuncs(name string) ([]staticDef, bool) {
 	return o.static[name], true
 }
 
+// localFunc is where .symtab defines name as a local function (crtstuff's
+// __do_global_dtors_aux), when exactly one entry does; read in chunks,
+// bounded as eachSymChunk is, and only where a failing slot asks.
+func (o *funcOracle) localFunc(name string) (uint64, bool) {
+	f := o.f
+	var at uint64
+	n := 0
+	for i := range f.Sections {
+		sec := &f.Sections[i]
+		if sec.Type != elf.SHT_SYMTAB || int(sec.Link) >= len(f.Sections) {
+			continue
+		}
+		str := f.Sections[sec.Link]
+		o.eachSymChunk(sec, func(_ uint64, syms []tableSym) bool {
+			for _, t := range syms {
+				if elf.ST_TYPE(t.info) != elf.STT_FUNC || elf.ST_BIND(t.info) != elf.STB_LOCAL || t.shndx == uint16(elf.SHN_UNDEF) ||
+					t.shndx >= uint16(elf.SHN_LORESERVE) || uint64(t.nameOff) >= str.Size {
+					continue
+				}
+				_ = f.View(int64(str.Offset+uint64(t.nameOff)), min(uint64(len(name))+1, str.Size-uint64(t.nameOff)), "symbol name", func(b []byte) {
+					if string(b) == name+"\x00" {
+						at, n = t.value, n+1
+					}
+				})
+			}
+			return true
+		})
+		break
+	}
+	return at, n == 1
+}
+
 // eachStaticFunc calls fn with each global or weak function that .symtab
 // defines under name (or name@VERSION), until fn returns false. The
 // table is read in chunks and bounded by maxOracleSyms; a name is

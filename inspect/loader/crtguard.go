@@ -141,20 +141,45 @@ func (r *relocator) dtorsGuard(fx pltFixup) (uint64, bool) {
 // the dynamic section has the tag, and DT_FINI is crti's _fini, which
 // sets up a frame and returns. A damaged tag that drops the array leaves
 // the slot never called.
+//
+// When the slot's symbol was damaged too, the slot is still known as
+// __cxa_finalize's by its caller: .symtab's __do_global_dtors_aux calls
+// through it. And a DT_FINI_ARRAY that no longer holds
+// __do_global_dtors_aux (moved, lib-fini-array-moved-slot-nameless-8226)
+// does not reach it either: what _dl_fini calls instead is the
+// finalisers' replay's to judge.
 func (r *relocator) noDtorsCaller(fx pltFixup) bool {
 	lm := fx.lm
-	if lm.f.Machine != elf.EM_X86_64 {
-		return false
-	}
-	if _, ok := lm.d.Tag(elf.DT_FINI_ARRAY); ok {
-		return false
-	}
-	s, err := lm.readSym(fx.r.sym)
-	if err != nil || lm.symName(s).s != "__cxa_finalize" {
+	if lm.f.Machine != elf.EM_X86_64 || lm.f.Class != elf.ELFCLASS64 {
 		return false
 	}
 	if fini, ok := lm.d.Tag(elf.DT_FINI); ok && !leafCode(lm.f, fini) {
 		return false
+	}
+	s, err := lm.readSym(fx.r.sym)
+	named := err == nil && lm.symName(s).s == "__cxa_finalize"
+	if _, ok := lm.d.Tag(elf.DT_FINI_ARRAY); !ok {
+		return named
+	}
+	fn, ok := r.c.funcOracle(lm.f).localFunc("__do_global_dtors_aux")
+	if !ok {
+		return false
+	}
+	if !named {
+		if plt, _ := r.dtorsCalls(lm, fn); plt == 0 || plt != fx.r.off {
+			return false
+		}
+	}
+	src := dynSource(lm.d, 0, elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ)
+	src.truncateSize32 = false
+	calls := r.c.calls(lm.f, lm.d, src)
+	if len(calls) == 0 {
+		return false
+	}
+	for _, call := range calls {
+		if call.err != nil || call.bound || call.addr == fn {
+			return false
+		}
 	}
 	return true
 }
@@ -247,6 +272,11 @@ func (r *relocator) dtorsTestOf(lm *linkMap) (plt, got uint64) {
 	if !ok {
 		return 0, 0
 	}
+	return r.dtorsCalls(lm, fn)
+}
+
+// dtorsCalls decodes __do_global_dtors_aux at fn, as dtorsTestOf.
+func (r *relocator) dtorsCalls(lm *linkMap, fn uint64) (plt, got uint64) {
 	var code [64]byte
 	if lm.f.Image().ReadAt(code[:], fn, "__do_global_dtors_aux") != nil {
 		return 0, 0
