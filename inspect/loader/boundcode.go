@@ -207,6 +207,30 @@ func (r *relocator) observeFuncTarget(lm *linkMap, rl reloc, res *lookupResult) 
 	r.boundInto = append(r.boundInto, boundInto{lm: lm, r: rl, def: def, s: res.s, target: res.s.value, place: p, static: static})
 }
 
+// observeDataTarget looks at a GLOB_DAT or R_X86_64_64 bound to a
+// variable whose value lies outside every PT_LOAD of the object that
+// defines it: a linker gives a variable the address of its bytes, so the
+// symbol's value was damaged, and the code that reads through the word
+// reads wherever that points (1200007708: libc's stdout bound to the
+// program's stdout, whose st_value was changed, and puts faulted). What
+// is mapped there is the process's layout: relocation damage.
+func (r *relocator) observeDataTarget(lm *linkMap, rl reloc, res *lookupResult) {
+	t := r.types
+	if !t.full || lm.f.Machine != elf.EM_X86_64 || res == nil || res.lm == nil || res.s == nil ||
+		(rl.typ != t.globDat && rl.typ != uint32(elf.R_X86_64_64)) || res.s.typ() != elf.STT_OBJECT ||
+		res.s.shndx == uint16(elf.SHN_UNDEF) || res.s.shndx >= uint16(elf.SHN_LORESERVE) {
+		return
+	}
+	def := res.lm
+	if l := def.f.Image().Lookup(res.s.value); l.Mapped {
+		return
+	}
+	name := orNone(def.symName(res.s).s)
+	r.damage = append(r.damage, relocDamage{lm: lm, code: "bound-outside-object", at: rl.addr,
+		what:    fmt.Sprintf("%s binds the word at 0x%x to %s of %s, a variable whose value 0x%x lies outside every segment of %s: a linker gives a variable the address of its bytes, so the symbol's value was damaged", entryAt(lm, rl), rl.off, name, filepath.Base(def.obj.name), res.s.value, filepath.Base(def.obj.name)),
+		changed: fmt.Sprintf("the code that reads %s through the word at 0x%x reads at 0x%x plus the load address, wherever that is", name, rl.off, res.s.value)})
+}
+
 // observeIfunc looks at a binding to an IFUNC symbol, whose value ld.so
 // calls as a resolver (not replayed) and whose return becomes the
 // target. When the defining object's .symtab has the same name as a

@@ -1861,6 +1861,7 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	r.observeBound(lm, rl, res, size)
 	r.overflow32(lm, rl, s, res)
 	r.observeFuncTarget(lm, rl, res)
+	r.observeDataTarget(lm, rl, res)
 	r.observeIfunc(lm, rl, res)
 	if t.full && size == r.word && (rl.typ == t.globDat || rl.typ == t.jumpSlot || rl.typ == uint32(elf.R_X86_64_64)) {
 		v := slotValue{def: res, ref: rl.sym}

@@ -386,6 +386,8 @@ func (d relocDamage) kind() string {
 		return "against a symbol that no linker writes"
 	case "reloc-symbol-renamed":
 		return "against a symbol whose name was changed after linking"
+	case "bound-outside-object":
+		return "that binds a word to a variable outside its object"
 	case "import-not-bound":
 		return "whose symbol was changed after linking, leaving a function the program calls unbound"
 	case "variable-slot-bound-to-function":
