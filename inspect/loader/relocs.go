@@ -837,7 +837,8 @@ func (c *checker) lazyFirstCalls() {
 			c.firstCallRel = append(c.firstCallRel, *unknown.r)
 		}
 		fd := r.finding(unknown, true)
-		if ji := (*jumpInto)(nil); errors.As(unknown.err, &ji) {
+		var ji *jumpInto
+		if errors.As(unknown.err, &ji) {
 			fd.Stage = StageReloc // a lazily bound slot's first call
 		}
 		if first != nil {
