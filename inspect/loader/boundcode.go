@@ -365,10 +365,28 @@ func (o *funcOracle) staticFuncs(name string) ([]staticDef, bool) {
 	return o.static[name], true
 }
 
+// localDef is a localFunc answer, kept by the oracle.
+type localDef struct {
+	at uint64
+	ok bool
+}
+
 // localFunc is where .symtab defines name as a local function (crtstuff's
 // __do_global_dtors_aux), when exactly one entry does; read in chunks,
 // bounded as eachSymChunk is, and only where a failing slot asks.
 func (o *funcOracle) localFunc(name string) (uint64, bool) {
+	if v, ok := o.locals[name]; ok {
+		return v.at, v.ok
+	}
+	at, ok := o.scanLocalFunc(name)
+	if o.locals == nil {
+		o.locals = map[string]localDef{}
+	}
+	o.locals[name] = localDef{at, ok}
+	return at, ok
+}
+
+func (o *funcOracle) scanLocalFunc(name string) (uint64, bool) {
 	f := o.f
 	var at uint64
 	n := 0

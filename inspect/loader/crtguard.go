@@ -157,7 +157,14 @@ func (r *relocator) noDtorsCaller(fx pltFixup) bool {
 		return false
 	}
 	s, err := lm.readSym(fx.r.sym)
-	named := err == nil && lm.symName(s).s == "__cxa_finalize"
+	name := ""
+	if err == nil {
+		name = lm.symName(s).s
+	}
+	named := name == "__cxa_finalize"
+	if !named && fx.r.sym != 0 && err == nil && name != "" {
+		return false // a healthy slot of another function: no decoding
+	}
 	if _, ok := lm.d.Tag(elf.DT_FINI_ARRAY); !ok {
 		return named
 	}

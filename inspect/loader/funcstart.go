@@ -64,6 +64,8 @@ func (p funcPlace) into(addr uint64) string {
 type funcOracle struct {
 	f  *inspect.File
 	im *inspect.Image
+	// locals caches localFunc's reads of .symtab.
+	locals map[string]localDef
 	// The .eh_frame_hdr search table, when it is one this reader can
 	// binary-search: datarel entries of a fixed size.
 	hdr      uint64 // eh_frame_hdr's address: the base of datarel values
