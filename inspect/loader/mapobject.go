@@ -95,24 +95,17 @@ func mapObjectStop(progs []inspect.Prog, typ elf.Type, minor int, size uint64) (
 	return "", nil
 }
 
-// mapSegmentsError replays what _dl_map_segments (elf/dl-map-segments.h)
-// refuses in an ET_DYN object before mapping anything beyond its first
-// segment: with holes between the segments' page ranges (mapstart is
-// p_vaddr rounded down, mapend p_vaddr + p_filesz rounded up), the range
-// from the first segment's mapend to the last one's mapstart is made
-// inaccessible. glibc 2.36 and later refuse a last mapstart below the
-// first mapend as not page-aligned; before, the mprotect of that
-// negative length fails.
-func mapSegmentsError(progs []inspect.Prog, minor int) string {
-	msg, _ := mapSegments(progs, minor, 0)
-	return msg
-}
-
-// mapSegments is mapSegmentsError for a file of size bytes (0: not
-// known), with the fault of clearing a segment's last file page when
-// that page is past the end of the file (clearFault), in the order
-// _dl_map_segments meets it: after the segment is mapped, before its
-// zero-fill pages are.
+// mapSegments replays what _dl_map_segments (elf/dl-map-segments.h)
+// refuses in an ET_DYN object, returning ld.so's message: with holes
+// between the segments' page ranges (mapstart is p_vaddr rounded down,
+// mapend p_vaddr + p_filesz rounded up), the range from the first
+// segment's mapend to the last one's mapstart is made inaccessible; glibc
+// 2.36 and later refuse a last mapstart below the first mapend as not
+// page-aligned, before, the mprotect of that negative length fails. For a
+// file of size bytes (0: not known) it also returns the fault of clearing
+// a segment's last file page when that page is past the end of the file
+// (clearFault), in the order _dl_map_segments meets it: after the
+// segment is mapped, before its zero-fill pages are.
 func mapSegments(progs []inspect.Prog, minor int, size uint64) (string, *clearFault) {
 	const page = 0x1000
 	type loadcmd struct{ mapstart, mapend, allocend uint64 }
