@@ -494,80 +494,22 @@ func (c *checker) binfmt() *binfmtEntry {
 // hands control to the interpreter.
 func (c *checker) kernel() {
 	f := c.f
-	nexec := "`elfdoctor inspect` shows the headers; compare with the pristine file using `elfdoctor diff`"
 	if c.ident != [2]byte{byte(f.Class), byte(f.Data)} {
 		c.add(Finding{Severity: SeverityNote, Stage: StageKernel, Code: "ident-not-read",
 			Summary: fmt.Sprintf("e_ident gives class %s and data encoding %s, which neither the kernel nor ld.so reads for a program: the kernel reads the headers as %s %s by e_machine (%s)",
 				elf.Class(c.ident[0]), elf.Data(c.ident[1]), f.Class, f.Data, f.Machine),
 			Next: "a library with this e_ident would be refused by ld.so; compare with the pristine file using `elfdoctor diff`"})
 	}
-	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
-		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "not-executable",
-			Summary: fmt.Sprintf("the file is of type %s, which the kernel does not execute", f.Type),
-			Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
-		return
-	}
-	if !kernelAccepts(f) {
-		// binfmt_elf refuses the file; the kernel then asks binfmt_misc,
-		// where qemu-user registers itself for foreign machines.
-		if e := c.binfmt(); e != nil {
-			if _, err := os.Stat(e.interpreter); err != nil {
-				c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "binfmt-interpreter-missing",
-					Summary: fmt.Sprintf("the file is for %s; binfmt_misc handler %s would run it with %s, which does not exist", f.Machine, e.name, e.interpreter),
-					Outcome: OutcomeExecFails, Message: "No such file or directory",
-					Next: "reinstall the emulator (qemu-user-binfmt or qemu-user-static), or remove the stale binfmt_misc entry"})
-				return
-			}
-			c.add(Finding{Severity: SeverityNote, Stage: StageKernel, Code: "binfmt-misc",
-				Summary:  fmt.Sprintf("the file is for %s, which this kernel does not run natively: binfmt_misc handler %s runs it under %s", f.Machine, e.name, e.interpreter),
-				Evidence: []string{fmt.Sprintf("%s/%s matches the file's first bytes", binfmtDir, e.name)},
-				Next:     "the rest of this prediction replays the program's own loader as the emulator will run it; the emulator's own behaviour is not modelled"})
-			c.underEmulator = e.interpreter
-			c.interp()
+	if c.dlopen {
+		// dlopen opens the library by its path with open_verify, in a
+		// process that already runs: the kernel never sees it.
+		if !c.dlopenVerify() {
 			return
 		}
-		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "wrong-machine",
-			Summary: fmt.Sprintf("the file is for %s (%s, %s), which this %s kernel does not run", f.Machine, f.Class, f.Data, runtime.GOARCH),
-			Outcome: OutcomeExecFails, Message: "Exec format error",
-			Evidence: []string{"no enabled binfmt_misc handler matches it (" + binfmtDir + ")"},
-			Next:     "run it on a matching machine, or under qemu-user (qemu-user-binfmt registers it with binfmt_misc)"})
+	} else if !c.execHeaders() {
 		return
-	}
-	if f.Machine == elf.EM_386 && f.Class == elf.ELFCLASS32 {
-		if ok, known, _ := kernelRunsI386(); known && !ok {
-			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "no-ia32",
-				Summary:  "this kernel does not run 32-bit x86 programs (no IA32 emulation)",
-				Evidence: []string{"a 93-byte i386 program that only calls exit(0) was refused with ENOEXEC on this machine"},
-				Outcome:  OutcomeExecFails, Message: "Exec format error",
-				Next: "run it on a kernel with IA32 emulation (CONFIG_IA32_EMULATION, not booted with ia32_emulation=0), or use a 64-bit build"})
-			return
-		}
-	}
-	if f.Phentsize != f.PhdrSize() {
-		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-phentsize",
-			Summary: fmt.Sprintf("e_phentsize is %d, not %d: the kernel refuses the program headers", f.Phentsize, f.PhdrSize()),
-			Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
-		return
-	}
-	// load_elf_phdrs reads the whole table in one go, and refuses one of
-	// no entries or of more than 64 KiB, and before Linux 6.17 one of
-	// more than a page (ELF_MIN_ALIGN). e_phnum is taken as it is: the
-	// kernel does not follow PN_XNUM.
-	phnum, err := rawPhnum(f)
-	if err != nil {
-		phnum = f.Phnum
 	}
 	page := inspect.PageSizeFor(f.Machine)
-	limit, why := uint64(65536), "64 KiB"
-	if old, known := kernelBefore(6, 17); known && old {
-		limit, why = page, "a page, on this kernel before Linux 6.17"
-	}
-	if size := uint64(phnum) * uint64(f.Phentsize); size == 0 || size > limit {
-		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-phnum",
-			Summary: fmt.Sprintf("%d program headers (%d bytes): the kernel reads 1 to %d bytes of them (%s)", phnum, size, limit, why),
-			Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
-		return
-	}
 	c.interp()
 	if c.stop {
 		return
@@ -652,6 +594,82 @@ func (c *checker) kernel() {
 				Summary: "PT_GNU_STACK asks for an executable stack; recent glibc refuses to dlopen such libraries"})
 		}
 	}
+}
+
+// execHeaders replays load_elf_binary's checks of the ELF header and the
+// program header table, before it reads PT_INTERP; false when the kernel
+// stops there (or hands the file to binfmt_misc, whose run is replayed).
+func (c *checker) execHeaders() bool {
+	f := c.f
+	nexec := "`elfdoctor inspect` shows the headers; compare with the pristine file using `elfdoctor diff`"
+	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "not-executable",
+			Summary: fmt.Sprintf("the file is of type %s, which the kernel does not execute", f.Type),
+			Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
+		return false
+	}
+	if !kernelAccepts(f) {
+		// binfmt_elf refuses the file; the kernel then asks binfmt_misc,
+		// where qemu-user registers itself for foreign machines.
+		if e := c.binfmt(); e != nil {
+			if _, err := os.Stat(e.interpreter); err != nil {
+				c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "binfmt-interpreter-missing",
+					Summary: fmt.Sprintf("the file is for %s; binfmt_misc handler %s would run it with %s, which does not exist", f.Machine, e.name, e.interpreter),
+					Outcome: OutcomeExecFails, Message: "No such file or directory",
+					Next: "reinstall the emulator (qemu-user-binfmt or qemu-user-static), or remove the stale binfmt_misc entry"})
+				return false
+			}
+			c.add(Finding{Severity: SeverityNote, Stage: StageKernel, Code: "binfmt-misc",
+				Summary:  fmt.Sprintf("the file is for %s, which this kernel does not run natively: binfmt_misc handler %s runs it under %s", f.Machine, e.name, e.interpreter),
+				Evidence: []string{fmt.Sprintf("%s/%s matches the file's first bytes", binfmtDir, e.name)},
+				Next:     "the rest of this prediction replays the program's own loader as the emulator will run it; the emulator's own behaviour is not modelled"})
+			c.underEmulator = e.interpreter
+			c.interp()
+			return false
+		}
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "wrong-machine",
+			Summary: fmt.Sprintf("the file is for %s (%s, %s), which this %s kernel does not run", f.Machine, f.Class, f.Data, runtime.GOARCH),
+			Outcome: OutcomeExecFails, Message: "Exec format error",
+			Evidence: []string{"no enabled binfmt_misc handler matches it (" + binfmtDir + ")"},
+			Next:     "run it on a matching machine, or under qemu-user (qemu-user-binfmt registers it with binfmt_misc)"})
+		return false
+	}
+	if f.Machine == elf.EM_386 && f.Class == elf.ELFCLASS32 {
+		if ok, known, _ := kernelRunsI386(); known && !ok {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "no-ia32",
+				Summary:  "this kernel does not run 32-bit x86 programs (no IA32 emulation)",
+				Evidence: []string{"a 93-byte i386 program that only calls exit(0) was refused with ENOEXEC on this machine"},
+				Outcome:  OutcomeExecFails, Message: "Exec format error",
+				Next: "run it on a kernel with IA32 emulation (CONFIG_IA32_EMULATION, not booted with ia32_emulation=0), or use a 64-bit build"})
+			return false
+		}
+	}
+	if f.Phentsize != f.PhdrSize() {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-phentsize",
+			Summary: fmt.Sprintf("e_phentsize is %d, not %d: the kernel refuses the program headers", f.Phentsize, f.PhdrSize()),
+			Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
+		return false
+	}
+	// load_elf_phdrs reads the whole table in one go, and refuses one of
+	// no entries or of more than 64 KiB, and before Linux 6.17 one of
+	// more than a page (ELF_MIN_ALIGN). e_phnum is taken as it is: the
+	// kernel does not follow PN_XNUM.
+	phnum, err := rawPhnum(f)
+	if err != nil {
+		phnum = f.Phnum
+	}
+	page := inspect.PageSizeFor(f.Machine)
+	limit, why := uint64(65536), "64 KiB"
+	if old, known := kernelBefore(6, 17); known && old {
+		limit, why = page, "a page, on this kernel before Linux 6.17"
+	}
+	if size := uint64(phnum) * uint64(f.Phentsize); size == 0 || size > limit {
+		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-phnum",
+			Summary: fmt.Sprintf("%d program headers (%d bytes): the kernel reads 1 to %d bytes of them (%s)", phnum, size, limit, why),
+			Outcome: OutcomeExecFails, Message: "Exec format error", Next: nexec})
+		return false
+	}
+	return true
 }
 
 // loadPastEOF warns of a PT_LOAD whose file bytes reach past the end of

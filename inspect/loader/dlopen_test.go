@@ -31,16 +31,17 @@ int main(int argc, char **argv) {
 // real from such a process: a missing dependency fails dlopen, and so
 // does a version the process's libc does not define.
 func TestCheckDlopenReality(t *testing.T) {
-	reality.NeedTools(t, "gcc", "objcopy")
+	reality.NeedTools(t, "gcc", "objcopy", "clang", "ld.lld")
 	dir := t.TempDir()
 	write := func(name, text string) string { return reality.WriteSource(t, dir, name, text) }
-	gcc := func(args ...string) {
-		cmd := exec.Command("gcc", args...)
+	cc := func(compiler string, args ...string) {
+		cmd := exec.Command(compiler, args...)
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("gcc %s: %v\n%s", strings.Join(args, " "), err, out)
+			t.Fatalf("%s %s: %v\n%s", compiler, strings.Join(args, " "), err, out)
 		}
 	}
+	gcc := func(args ...string) { cc("gcc", args...) }
 	write("host.c", dlopenHost)
 	gcc("-O1", "-o", "host", "host.c")
 	write("puts.c", "#include <stdio.h>\nvoid hello(void) { puts(\"hi\"); }\n")
@@ -62,6 +63,11 @@ func TestCheckDlopenReality(t *testing.T) {
 	if out, err := exec.Command("objcopy", "--only-keep-debug", filepath.Join(dir, "libputs.so"), filepath.Join(dir, "libputs.debug")).CombinedOutput(); err != nil {
 		t.Fatalf("objcopy: %v\n%s", err, out)
 	}
+	// A prebuilt addon of another platform: lld links a library for
+	// another machine, or the other class, without a libc of its own.
+	write("plain.c", "int plain(void) { return 1; }\n")
+	cc("clang", "--target=aarch64-linux-gnu", "-fuse-ld=lld", "-nostdlib", "-shared", "-o", "libarm64.so", "plain.c")
+	cc("clang", "--target=i386-linux-gnu", "-fuse-ld=lld", "-nostdlib", "-shared", "-o", "libi386.so", "plain.c")
 	newer, err := damage.RenameVersion(reality.MustRead(t, filepath.Join(dir, "libputs.so")), "GLIBC_2.2.5", "GLIBC_9.9.9", false)
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +80,8 @@ func TestCheckDlopenReality(t *testing.T) {
 	// page that holds its last data bytes (a download that stopped) faults
 	// earlier, when dlopen clears the rest of that page for .bss.
 	puts := reality.MustRead(t, filepath.Join(dir, "libputs.so"))
+	// The kernel never reads EI_OSABI; open_verify does.
+	writeMutated(t, dir, puts, "libosabi.so", "ehdr.e_ident[EI_OSABI] = 0x61")
 	for _, tc := range []struct {
 		lib, signal, phrase string // phrase: in the prediction's summary
 	}{
@@ -108,6 +116,9 @@ func TestCheckDlopenReality(t *testing.T) {
 		{"libputs.debug", loader.OutcomeDlopenFails, "object file has no dynamic section"},
 		{"libaux.so", loader.OutcomeStarts, ""},
 		{"libfilter.so", loader.OutcomeDlopenFails, "libnothere.so.1: cannot open shared object file"},
+		{"libarm64.so", loader.OutcomeDlopenFails, "cannot open shared object file: No such file or directory"},
+		{"libi386.so", loader.OutcomeDlopenFails, "wrong ELF class: ELFCLASS32"},
+		{"libosabi.so", loader.OutcomeDlopenFails, "ELF file OS ABI invalid"},
 	} {
 		t.Run(tc.lib, func(t *testing.T) {
 			p := filepath.Join(dir, tc.lib)

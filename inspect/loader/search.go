@@ -2,6 +2,7 @@ package loader
 
 import (
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"io/fs"
@@ -712,6 +713,36 @@ const libcABIMax = 4
 // message; another class or machine is skipped. Only the ELF header is
 // read, as ld.so does.
 func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
+	return c.openVerify(p, verifyRef{class: c.f.Class, data: c.f.Data, machine: c.f.Machine, li: c.li})
+}
+
+// verifyRef is what open_verify holds a file's header against: the
+// class, byte order and machine ld.so itself was built for (those of the
+// program it loads), and what is known of that ld.so (nil: nothing).
+type verifyRef struct {
+	class   elf.Class
+	data    elf.Data
+	machine elf.Machine
+	li      *loaderInfo
+}
+
+func (r verifyRef) order() binary.ByteOrder {
+	if r.data == elf.ELFDATA2MSB {
+		return binary.BigEndian
+	}
+	return binary.LittleEndian
+}
+
+// phentsize is sizeof (ElfW(Phdr)) for the reference's class.
+func (r verifyRef) phentsize() uint16 {
+	if r.class == elf.ELFCLASS32 {
+		return 32
+	}
+	return 56
+}
+
+// openVerify is verifyCandidate against the reference r.
+func (c *checker) openVerify(p string, r verifyRef) (candidateVerdict, string) {
 	fh, err := safeopen.Regular(p)
 	if err != nil {
 		// open_verify opens a directory (O_RDONLY succeeds), and the
@@ -746,7 +777,7 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 	var h [64]byte
 	n, _ := io.ReadFull(fh, h[:])
 	want := 64
-	if c.f.Class == elf.ELFCLASS32 {
+	if r.class == elf.ELFCLASS32 {
 		want = 52
 	}
 	if n < want {
@@ -755,10 +786,10 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 	if string(h[:4]) != elf.ELFMAG {
 		return candidateStop, "invalid ELF header"
 	}
-	if elf.Class(h[elf.EI_CLASS]) != c.f.Class {
+	if elf.Class(h[elf.EI_CLASS]) != r.class {
 		return candidateOtherClass, ""
 	}
-	o := c.f.ByteOrder()
+	o := r.order()
 	// The rest of e_ident is judged only when it is not as expected
 	// (VALID_ELF_HEADER, VALID_ELF_ABIVERSION, the padding), in this
 	// order. Debian's and Ubuntu's builds (bullseye's 2.31, bookworm's
@@ -769,13 +800,13 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 	validABI := osabi == elf.ELFOSABI_NONE || osabi == elf.ELFOSABI_LINUX
 	validABIVersion := abiver == 0 || (osabi == elf.ELFOSABI_LINUX && abiver < libcABIMax)
 	pad := string(h[elf.EI_PAD:elf.EI_NIDENT]) == string(make([]byte, elf.EI_NIDENT-elf.EI_PAD))
-	if elf.Data(h[elf.EI_DATA]) != c.f.Data || h[elf.EI_VERSION] != byte(elf.EV_CURRENT) || !validABI || !validABIVersion || !pad {
-		if c.li != nil && c.li.debian && elf.Machine(o.Uint16(h[18:])) != c.f.Machine {
+	if elf.Data(h[elf.EI_DATA]) != r.data || h[elf.EI_VERSION] != byte(elf.EV_CURRENT) || !validABI || !validABIVersion || !pad {
+		if r.li != nil && r.li.debian && elf.Machine(o.Uint16(h[18:])) != r.machine {
 			return candidateSkip, ""
 		}
 		switch {
-		case elf.Data(h[elf.EI_DATA]) != c.f.Data:
-			if c.f.Data == elf.ELFDATA2LSB {
+		case elf.Data(h[elf.EI_DATA]) != r.data:
+			if r.data == elf.ELFDATA2LSB {
 				return candidateStop, "ELF file data encoding not little-endian"
 			}
 			return candidateStop, "ELF file data encoding not big-endian"
@@ -792,7 +823,7 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 	if o.Uint32(h[20:]) != uint32(elf.EV_CURRENT) {
 		return candidateStop, "ELF file version does not match current one"
 	}
-	if elf.Machine(o.Uint16(h[18:])) != c.f.Machine {
+	if elf.Machine(o.Uint16(h[18:])) != r.machine {
 		return candidateSkip, ""
 	}
 	typ := elf.Type(o.Uint16(h[16:]))
@@ -800,10 +831,10 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 		return candidateStop, "only ET_DYN and ET_EXEC can be loaded"
 	}
 	phentsize := o.Uint16(h[54:])
-	if c.f.Class == elf.ELFCLASS32 {
+	if r.class == elf.ELFCLASS32 {
 		phentsize = o.Uint16(h[42:])
 	}
-	if phentsize != c.f.PhdrSize() {
+	if phentsize != r.phentsize() {
 		return candidateStop, "ELF file's phentsize not the expected size"
 	}
 	// Then the program headers: e_phnum of them (no PN_XNUM escape) at
@@ -812,14 +843,14 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 	// can wrap, ends within them; otherwise read with pread, and a
 	// short read stops it with "cannot read file data".
 	phoff, phnum, first := o.Uint64(h[32:]), uint64(o.Uint16(h[56:])), uint64(832)
-	if c.f.Class == elf.ELFCLASS32 {
+	if r.class == elf.ELFCLASS32 {
 		phoff, phnum, first = uint64(o.Uint32(h[28:])), uint64(o.Uint16(h[44:])), 512
 	}
 	if fi, err := fh.Stat(); err == nil {
 		size := uint64(fi.Size())
 		n := phnum * uint64(phentsize)
 		end := phoff + n
-		if c.f.Class == elf.ELFCLASS32 {
+		if r.class == elf.ELFCLASS32 {
 			end = uint64(uint32(end))
 		}
 		if end > min(size, first) && (phoff > size || n > size-phoff) {
@@ -827,12 +858,12 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 			// _dl_signal_error appends in the words of rtld's own
 			// __strerror_r (elf/dl-minimal.c); a short read leaves
 			// errno 0.
-			if c.f.Class == elf.ELFCLASS64 && int64(phoff) < 0 {
+			if r.class == elf.ELFCLASS64 && int64(phoff) < 0 {
 				return candidateStop, "cannot read file data: Invalid argument"
 			}
 			return candidateStop, "cannot read file data"
 		}
-		if msg := c.abiNoteRead(p, fh, size, phoff, phnum); msg != "" {
+		if msg := c.abiNoteRead(r, p, fh, size, phoff, phnum); msg != "" {
 			return candidateStop, msg
 		}
 	}
@@ -851,11 +882,11 @@ func (c *checker) verifyCandidate(p string) (candidateVerdict, string) {
 // it asks for) is not judged. It returns that message, or "". A note
 // whose end wraps around into those first bytes makes the search walk
 // ld.so's stack: that is undetermined (a finding that stops the replay).
-func (c *checker) abiNoteRead(path string, fh io.ReaderAt, size, phoff, phnum uint64) string {
-	if c.li == nil || c.li.minor == 0 || c.li.minor >= 36 || c.f.Class != elf.ELFCLASS64 || phnum == 0 {
+func (c *checker) abiNoteRead(r verifyRef, path string, fh io.ReaderAt, size, phoff, phnum uint64) string {
+	if r.li == nil || r.li.minor == 0 || r.li.minor >= 36 || r.class != elf.ELFCLASS64 || phnum == 0 {
 		return ""
 	}
-	o := c.f.ByteOrder()
+	o := r.order()
 	// verifyCandidate has checked that the headers lie within the file.
 	const chunk = 64 // headers per read
 	buf := make([]byte, chunk*56)
@@ -873,7 +904,7 @@ func (c *checker) abiNoteRead(path string, fh io.ReaderAt, size, phoff, phnum ui
 		}
 		if end := off + filesz; end <= min(size, 832) {
 			if end < off {
-				c.abiNoteWraps(path, i, off, filesz)
+				c.abiNoteWraps(r.li.minor, path, i, off, filesz)
 				return ""
 			}
 			continue
@@ -907,12 +938,12 @@ func (c *checker) abiNoteRead(path string, fh io.ReaderAt, size, phoff, phnum ui
 // past the buffer is ld.so's stack, so the outcome is not in the files:
 // the library may be refused (ld.so goes on searching), accepted, or
 // ld.so may fault. A linker gives every segment bytes inside the file.
-func (c *checker) abiNoteWraps(path string, index, off, filesz uint64) {
+func (c *checker) abiNoteWraps(minor int, path string, index, off, filesz uint64) {
 	c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "abi-note-wraps", Object: path,
 		Outcome:  OutcomeUndetermined,
 		Possible: []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash},
 		Summary: fmt.Sprintf("undetermined: glibc 2.%d's ld.so looks for the ABI note of %s in a PT_NOTE whose end wraps around into the first 832 bytes it read, so it walks notes over its own stack buffer and past it, until one matches or a read faults: what lies there is ld.so's stack, and nothing in the files says which",
-			c.li.minor, filepath.Base(path)),
+			minor, filepath.Base(path)),
 		Evidence: []string{
 			fmt.Sprintf("program header %d of %s is PT_NOTE with p_offset 0x%x and p_filesz 0x%x: their sum wraps around to 0x%x", index, path, off, filesz, off+filesz),
 			"a linker gives every segment bytes inside the file",
