@@ -162,7 +162,10 @@ type CheckOptions struct {
 	// Loader, when set, is the host path of a loader the program is
 	// started with as a command, `LOADER --library-path DIRS FILE`: the
 	// kernel runs the loader, which never reads PT_INTERP, and nix-ld's
-	// variables play no part. LibraryPath is then --library-path, which
+	// variables play no part; ld.so opens and maps the program as it
+	// does a library (open_verify, _dl_map_object_from_fd), an ET_EXEC
+	// allowed. FILE is taken as a path: ld.so would search for a bare
+	// name as for a library. LibraryPath is then --library-path, which
 	// rtld.c puts in the slot LD_LIBRARY_PATH would fill (the environment
 	// variable is ignored).
 	Loader string
@@ -324,7 +327,12 @@ func Check(path string, opts CheckOptions) (res *CheckResult, err error) {
 	// EI_CLASS and EI_DATA; ld.so's open_verify checks both and refuses a
 	// library whose ident is not its own, so such a file is only ever
 	// executed, whatever its headers look like.
-	if kf, closer, found, kerr := openAsKernel(path); kerr == nil && kf != nil {
+	if opts.Loader != "" {
+		// ld.so, not the kernel, opens the program, by its ident.
+		if res, refused := commandRefused(path, opts); refused {
+			return res, nil
+		}
+	} else if kf, closer, found, kerr := openAsKernel(path); kerr == nil && kf != nil {
 		defer closer.Close()
 		return checkFileIdent(kf, path, opts, found), nil
 	}
@@ -341,6 +349,11 @@ func Check(path string, opts CheckOptions) (res *CheckResult, err error) {
 		// kernel refuses such a file.
 		res = &CheckResult{Path: path, Root: opts.Root}
 		c := &checker{opts: opts, res: res, path: path}
+		if opts.Loader != "" {
+			c.commandUnreadable(fe)
+			res.finish()
+			return res, nil
+		}
 		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-headers",
 			Summary:  "the ELF or program headers cannot be read, so the kernel refuses the file",
 			Evidence: []string{fe.Error()}, Outcome: OutcomeExecFails, Message: "Exec format error",
@@ -369,7 +382,9 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 			Next:    "the ELF header was damaged: compare with the pristine file using `elfdoctor diff`"})
 	}
 	c.dlopen = c.isLibrary()
-	if !c.dlopen {
+	if !c.dlopen && opts.Loader == "" {
+		// Started as its loader's command, the program is mapped by
+		// ld.so, as a library is, and the default image is that.
 		f.MapAsKernel()
 	}
 	defer func() {
@@ -506,7 +521,7 @@ func (c *checker) kernel() {
 		if !c.dlopenVerify() {
 			return
 		}
-	} else if !c.execHeaders() {
+	} else if c.opts.Loader == "" && !c.execHeaders() {
 		return
 	}
 	page := inspect.PageSizeFor(f.Machine)
@@ -520,9 +535,9 @@ func (c *checker) kernel() {
 	for _, p := range loads {
 		ev := []string{fmt.Sprintf("program header %d at 0x%x: offset 0x%x, vaddr 0x%x, FileSiz %s, MemSiz %s, align 0x%x",
 			p.Index, p.Off, p.Offset, p.Vaddr, inspect.SizeString(p.Filesz), inspect.SizeString(p.Memsz), p.Align)}
-		if c.dlopen {
-			// dlopen maps a library with ld.so's rules (mapping), not
-			// the kernel's.
+		if c.dlopen || c.opts.Loader != "" {
+			// dlopen maps a library, and ld.so started as a command the
+			// program, with ld.so's rules (mapping), not the kernel's.
 			c.loadPastEOF(p, ev)
 			continue
 		}
@@ -775,12 +790,13 @@ func (c *checker) interpNext(interp string) string {
 // mapping builds the memory image and reports pages whose permissions a
 // later PT_LOAD changed.
 func (c *checker) mapping() {
-	if c.dlopen && c.opts.LoadedBy == "" {
+	switch {
+	case c.dlopen && c.opts.LoadedBy == "":
 		// _dl_map_object_from_fd refuses the library before it maps
 		// anything, as it refuses a dependency (mapObject): a separate
 		// debuginfo file's PT_DYNAMIC has no file bytes.
 		li := describeLoader(c.underRoot(standardInterp(c.f)), c.f)
-		msg, fault := mapObjectStop(c.f.Progs, c.f.Type, li.minor, uint64(c.f.Size()))
+		msg, fault := mapObjectStop(c.f.Progs, c.f.Type, li.minor, uint64(c.f.Size()), false)
 		if fault != nil {
 			fd := fault.finding(c.path, uint64(c.f.Size()))
 			fd.Stage, fd.Message = StageMapping, "SIGBUS in dlopen, in the process that calls it"
@@ -793,6 +809,63 @@ func (c *checker) mapping() {
 				Evidence: []string{fmt.Sprintf("%d program headers read from the file at e_phoff", len(c.f.Progs))},
 				Outcome:  OutcomeLoaderError, Message: c.path + ": " + msg,
 				Next: "a separate debuginfo file (its sections are NOBITS) is not a library: load the file it was split from; otherwise the headers are damaged: compare with a pristine copy using `elfdoctor diff`"})
+			return
+		}
+	case c.opts.Loader != "" && c.interpHost != "":
+		// Started as the loader's command, the program is mapped by
+		// _dl_map_object_from_fd with the rules of a library's, less the
+		// refusal of an ET_EXEC; the kernel mapped only the loader.
+		li := describeLoader(c.interpHost, c.f)
+		if hdr, _ := mapObjectHeaders(c.f.Progs, c.f.Type, li.minor, true); c.f.Type == elf.ET_EXEC && hdr == "" {
+			// Refusals of the headers come first (mapObjectStop below);
+			// then each segment is mapped at its own address.
+			msg, unknown := fixedMapping(c.f)
+			if msg != "" {
+				c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "program-unmappable",
+					Summary:  fmt.Sprintf("the loader cannot map the program %s: %s (a segment ends past the address space)", c.path, msg),
+					Evidence: []string{fmt.Sprintf("%d program headers read from the file at e_phoff", len(c.f.Progs))},
+					Outcome:  OutcomeLoaderError, ExitStatus: 127,
+					Message: fmt.Sprintf("error while loading shared libraries: %s: %s", c.path, msg),
+					Next:    "the program headers are damaged: compare with a pristine copy using `elfdoctor diff`"})
+				return
+			}
+			if unknown == "" && li.minor != 0 && li.minor < 35 {
+				for _, p := range c.f.ProgsOfType(elf.PT_DYNAMIC) {
+					if p.Filesz == 0 {
+						unknown = fmt.Sprintf("glibc 2.%d skips PT_DYNAMIC (program header %d), which has no file bytes, and what rtld then makes of a program without l_ld is not replayed", li.minor, p.Index)
+					}
+				}
+			}
+			if unknown != "" {
+				c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "program-map-unknown", Outcome: OutcomeUndetermined,
+					Possible: openBeforeMain(),
+					Summary:  "undetermined: ld.so maps the program at the addresses its headers give, and what that does is not in the files: " + unknown,
+					Next:     "the program headers are damaged: compare with a pristine copy using `elfdoctor diff`"})
+				return
+			}
+		}
+		msg, fault := mapObjectStop(c.f.Progs, c.f.Type, li.minor, uint64(c.f.Size()), true)
+		if msg == "" && c.f.Type == elf.ET_DYN {
+			if fd, ok := c.pastReservationOf(c.f.Progs, c.path, c.path, fault); ok {
+				fd.Stage, fd.Code = StageMapping, "program-map-past-reservation"
+				fd.Summary = strings.Replace(fd.Summary, "reserved for the library", "reserved for the program", 1)
+				c.add(fd)
+				return
+			}
+		}
+		if fault != nil {
+			fd := fault.finding(c.path, uint64(c.f.Size()))
+			fd.Stage, fd.Message = StageMapping, "SIGBUS in ld.so while it maps the program, before main"
+			c.add(fd)
+			return
+		}
+		if msg != "" {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "program-unmappable",
+				Summary:  fmt.Sprintf("the loader refuses to map the program %s: %s", c.path, msg),
+				Evidence: []string{fmt.Sprintf("%d program headers read from the file at e_phoff", len(c.f.Progs))},
+				Outcome:  OutcomeLoaderError, ExitStatus: 127,
+				Message: fmt.Sprintf("error while loading shared libraries: %s: %s", c.path, msg),
+				Next:    "the program headers are damaged: compare with a pristine copy using `elfdoctor diff`"})
 			return
 		}
 	}
@@ -816,6 +889,10 @@ func (c *checker) startup() {
 	f := c.f
 	d, err := f.Dynamic()
 	if err != nil {
+		if fd, ok := c.mainPastMapping(err, "its dynamic table", StageStartup, "reading the program's dynamic table"); ok {
+			c.add(fd)
+			return
+		}
 		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "dynamic-unreadable",
 			Summary:  "ld.so cannot read the dynamic table",
 			Evidence: []string{err.Error()}, Outcome: OutcomeCrash, Signal: faultSignal(err), Message: faultSignal(err) + " in ld.so before main",
@@ -936,6 +1013,10 @@ func (c *checker) initPaths(f *inspect.File) bool {
 	s := m.cstring(addr, inspect.DynTagName(tag)+" string")
 	if s.err == nil {
 		return true
+	}
+	if fd, ok := c.mainPastMapping(s.err, "its "+inspect.DynTagName(tag)+" string", StageStartup, "setting up its search paths"); ok {
+		c.add(fd)
+		return false
 	}
 	sig := faultSignal(s.err)
 	c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "search-path-unreadable",

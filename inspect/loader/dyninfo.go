@@ -355,6 +355,12 @@ func (c *checker) setupHash(f *inspect.File, li *lInfo, object string) bool {
 		name = filepath.Base(object)
 	}
 	fault := func(err error, what string) bool {
+		if object == "" {
+			if fd, ok := c.mainPastMapping(err, "the "+what, c.setupStage(object), "setting up its hash table"); ok {
+				c.add(fd)
+				return false
+			}
+		}
 		sig := faultSignal(err)
 		c.add(Finding{Severity: SeverityFatal, Stage: c.setupStage(object), Code: "hash-unreadable", Object: object,
 			Summary:  fmt.Sprintf("ld.so reads the %s of %s from memory that is not readable", what, name),

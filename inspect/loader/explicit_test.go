@@ -2,6 +2,7 @@ package loader_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
@@ -52,6 +53,77 @@ func TestCheckExplicitLoader(t *testing.T) {
 					t.Errorf("Check(%s): the loader is %+v, want %s", name, res.Objects, otherLD)
 				}
 			})
+		}
+	}
+	t.Cleanup(func() { sum.Log(t) })
+}
+
+// TestCheckExplicitLoaderDamaged runs damaged programs as `LOADER FILE`:
+// ld.so, not the kernel, opens and maps them (open_verify and
+// _dl_map_object_from_fd, an ET_EXEC allowed), so a header the kernel
+// never reads refuses them, and a truncated file faults in ld.so's
+// clearing of a segment's last page (SIGBUS), where exec would have
+// killed the process with SIGSEGV. Each under the host's loader and the
+// other release's.
+func TestCheckExplicitLoaderDamaged(t *testing.T) {
+	inputs := reality.Inputs(t)
+	other := otherGlibc(t)
+	loaders := []struct {
+		name, ld string
+		dirs     []string
+	}{
+		{"host-ld", "/lib64/ld-linux-x86-64.so.2", nil},
+		{otherSuite + "-ld", filepath.Join(other, "ld-linux-x86-64.so.2"), []string{other}},
+	}
+	dir := t.TempDir()
+	var sum reality.Summary
+	seen := map[string]bool{}
+	for _, in := range inputs {
+		if in.Big || in.Lib != "" {
+			continue
+		}
+		pristine := reality.MustRead(t, in.Path)
+		type damaged struct {
+			name, path string
+			want       loader.Outcome
+			phrase     string // in the prediction's message, or its signal
+		}
+		var cases []damaged
+		if in.M32 {
+			cases = append(cases, damaged{"as-is", in.Path, loader.OutcomeLoaderError, "wrong ELF class: ELFCLASS32"})
+		} else {
+			cases = append(cases,
+				damaged{"osabi", writeMutated(t, dir, pristine, in.Name+"-osabi", "ehdr.e_ident[EI_OSABI] = 0x61"), loader.OutcomeLoaderError, "ELF file OS ABI invalid"},
+				damaged{"phentsize", writeMutated(t, dir, pristine, in.Name+"-phentsize", "ehdr.e_phentsize = 0x40"), loader.OutcomeLoaderError, "phentsize not the expected size"})
+			// GNU ld starts .bss inside the RW segment's last file page;
+			// lld pads the segment to a page.
+			if strings.HasPrefix(in.Name, "gcc-") {
+				cases = append(cases, damaged{"truncated", writeTruncated(t, dir, pristine, in.Name+"-truncated"), loader.OutcomeCrash, "SIGBUS"})
+			}
+		}
+		for _, d := range cases {
+			for _, l := range loaders {
+				name := in.Name + "/" + d.name + "/" + l.name
+				t.Run(name, func(t *testing.T) {
+					argv := []string{l.ld}
+					if l.dirs != nil {
+						argv = append(argv, "--library-path", l.dirs[0])
+					}
+					res, real := reality.RunCase(t, reality.Case{Name: name, Dir: dir, Path: d.path,
+						Opts: loader.CheckOptions{Loader: l.ld, LibraryPath: l.dirs}, Argv: append(argv, d.path)})
+					sum.Add(name, res, real)
+					seen[d.name] = true
+					f := res.Fatal()
+					if res.Outcome != d.want || f == nil || !strings.Contains(f.Message+" "+f.Signal, d.phrase) {
+						t.Errorf("Check(%s) = %s, want %s with %q\n%s", name, res.Outcome, d.want, d.phrase, reality.Describe(res))
+					}
+				})
+			}
+		}
+	}
+	for _, d := range []string{"osabi", "phentsize", "truncated"} {
+		if !seen[d] {
+			t.Errorf("no input was damaged as %s", d)
 		}
 	}
 	t.Cleanup(func() { sum.Log(t) })

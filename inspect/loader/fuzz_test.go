@@ -114,3 +114,74 @@ func FuzzWrappedProgs(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckAsCommand runs check on damaged fixtures as programs started
+// as the host loader's command (CheckOptions.Loader): ld.so's open_verify
+// of the program itself, its mapping by _dl_map_object_from_fd and the
+// headers at l_phdr meet arbitrary bytes. The target fails on an
+// internal-error finding (a recovered panic).
+func FuzzCheckAsCommand(f *testing.F) {
+	const ld = "/lib64/ld-linux-x86-64.so.2"
+	if _, err := os.Stat(ld); err != nil {
+		if os.Getenv("CI") != "" {
+			f.Fatalf("no host loader at %s: %v", ld, err)
+		}
+		f.Skipf("no host loader at %s: %v", ld, err)
+	}
+	for _, b := range fuzzSeeds(f) {
+		f.Add(b)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(dir, "prog")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Check(p, CheckOptions{Loader: ld, Getenv: func(string) string { return "" }})
+		if err != nil {
+			return
+		}
+		for _, fd := range res.Findings {
+			if fd.Code == inspect.CodeInternalError {
+				t.Fatalf("%s", fd.Summary)
+			}
+		}
+	})
+}
+
+// FuzzABITag walks a note segment the way open_verify looks for the ABI
+// tag, whatever the notes' sizes say: it must stay inside the segment
+// and end.
+func FuzzABITag(f *testing.F) {
+	tag := []byte{4, 0, 0, 0, 16, 0, 0, 0, 1, 0, 0, 0, 'G', 'N', 'U', 0, 0, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0}
+	f.Add(tag, uint8(4))
+	f.Add(append([]byte{4, 0, 0, 0, 20, 0, 0, 0, 3, 0, 0, 0, 'G', 'N', 'U', 0}, append(make([]byte, 20), tag...)...), uint8(4))
+	f.Add(make([]byte, 64), uint8(8))
+	f.Fuzz(func(t *testing.T, b []byte, a uint8) {
+		align := uint64(4)
+		if a&1 != 0 {
+			align = 8
+		}
+		if len(b) < 32 {
+			return // open_verify looks only at notes of 32 bytes or more
+		}
+		r := &boundedReader{b: b}
+		abiTagIn(r, 0, uint64(len(b)), align, binary.LittleEndian)
+		if r.outside {
+			t.Fatalf("read outside the %d-byte segment", len(b))
+		}
+	})
+}
+
+// boundedReader is a segment that records a read outside it.
+type boundedReader struct {
+	b       []byte
+	outside bool
+}
+
+func (r *boundedReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off+int64(len(p)) > int64(len(r.b)) {
+		r.outside = true
+	}
+	return bytes.NewReader(r.b).ReadAt(p, off)
+}

@@ -79,7 +79,7 @@ func (r *relocator) setupOverwrittenFinding(f *relocFail, e *setupOverwritten) F
 			base, reserved(e.word)),
 		Evidence: []string{
 			fmt.Sprintf("elf_machine_runtime_setup stores ld.so's words in GOT[1] and GOT[2] (0x%x, 0x%x) before relocating %s; a relocation's write at 0x%x then covers part of %s", e.got1, e.got2, base, e.writeAt, e.word),
-			fmt.Sprintf("%s (PLT0 at 0x%x)", use, e.plt0),
+			use,
 			"a linker never relocates GOT[1] or GOT[2], which it reserves for ld.so: the relocation's r_offset was damaged",
 		},
 		// ld.so has handed over: the call may never come, go on by
@@ -88,6 +88,9 @@ func (r *relocator) setupOverwrittenFinding(f *relocFail, e *setupOverwritten) F
 		// as LD_SHOW_AUXV does, and exited 0).
 		Possible: []Outcome{OutcomeStarts, OutcomeFirstCall, OutcomeHangs, OutcomeExitsEarly},
 		Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: a relocation's r_offset was moved onto the GOT's reserved words; a run tells only what one process's layout gave", base)}
+	if e.plt0 != 0 {
+		fd.Evidence[1] = fmt.Sprintf("%s (PLT0 at 0x%x)", use, e.plt0)
+	}
 	if f.r != nil {
 		fd.Evidence = append(fd.Evidence, fmt.Sprintf("the first call through the PLT slot at 0x%x (relocation %d of %s) reaches PLT0", f.r.off, f.r.index, f.r.table))
 	}

@@ -171,12 +171,48 @@ func kernelPhdrAddr(f *inspect.File) (addr uint64, found bool) {
 // read.
 func ldsoPhdrs(f *inspect.File, phnum int) (view ldsoView, err error) {
 	at, _ := kernelPhdrAddr(f)
+	return ldsoPhdrsAt(f, phnum, at, false)
+}
+
+// commandPhdrAddr is l_phdr as _dl_map_object_from_fd sets it for a
+// program ld.so maps itself (started as its loader's command), at load
+// address 0: the last PT_PHDR's p_vaddr among the headers read from the
+// file, unless that is 0, else, by _dl_postprocess_loadcmd, where the first PT_LOAD whose
+// mapped pages hold all e_phnum headers maps e_phoff. found is false when
+// neither holds: ld.so then walks a copy of the headers it read.
+func commandPhdrAddr(f *inspect.File, phnum int) (addr uint64, found bool) {
+	for _, p := range f.ProgsOfType(elf.PT_PHDR) {
+		addr = p.Vaddr
+	}
+	// l_phdr of 0 is "not found yet", whatever PT_PHDR said.
+	if addr != 0 {
+		return addr, true
+	}
+	const page = 0x1000
+	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
+		mapstart, mapend, mapoff := p.Vaddr&^(page-1), (p.Vaddr+p.Filesz+page-1)&^(page-1), p.Offset&^(page-1)
+		if mapoff <= f.Phoff && mapend-mapstart+mapoff >= f.Phoff+uint64(phnum)*uint64(f.PhdrSize()) {
+			return mapstart + f.Phoff - mapoff, true
+		}
+	}
+	return 0, false
+}
+
+// ldsoPhdrsAt is ldsoPhdrs for headers at address at, or, with fromFile,
+// in the file at e_phoff (ld.so's own copy of what it read).
+func ldsoPhdrsAt(f *inspect.File, phnum int, at uint64, fromFile bool) (view ldsoView, err error) {
 	view = ldsoView{at: at, types: map[elf.ProgType]bool{}}
 	ent := uint64(f.PhdrSize())
 	b := make([]byte, ent)
 	o := f.ByteOrder()
 	for i := 0; i < phnum; i++ {
-		if err := f.Image().ReadAt(b, at+uint64(i)*ent, fmt.Sprintf("program header %d as ld.so reads it at AT_PHDR", i)); err != nil {
+		if fromFile {
+			raw, err := f.ReadFull(int64(f.Phoff+uint64(i)*ent), ent, fmt.Sprintf("program header %d", i))
+			if err != nil {
+				return view, err
+			}
+			copy(b, raw)
+		} else if err := f.Image().ReadAt(b, at+uint64(i)*ent, fmt.Sprintf("program header %d as ld.so reads it at l_phdr", i)); err != nil {
 			return view, err
 		}
 		t := elf.ProgType(o.Uint32(b))
@@ -471,15 +507,43 @@ func (c *checker) mainMap() {
 	if err != nil {
 		return
 	}
-	view, err := ldsoPhdrs(f, phnum)
+	// Started as its loader's command, the program was mapped by ld.so,
+	// which took l_phdr from the file's own headers (commandPhdrAddr);
+	// the kernel passed AT_PHDR otherwise.
+	command := c.opts.Loader != ""
+	var view ldsoView
+	var where string
+	if command {
+		at, found := commandPhdrAddr(f, phnum)
+		end := at + uint64(phnum)*uint64(f.PhdrSize())
+		if li := describeLoader(c.interpHost, f); found && end < at && li.minor != 0 && li.minor < 32 {
+			// l_phdr's end wraps around: glibc before 2.32 walks the
+			// headers with ph < &phdr[phnum], which no ph is, and reads
+			// none; later ones walk down from the end too (for
+			// PT_GNU_PROPERTY), and fault there.
+			view = ldsoView{at: at, types: map[elf.ProgType]bool{}}
+		} else {
+			view, err = ldsoPhdrsAt(f, phnum, at, !found)
+		}
+		where = fmt.Sprintf("ld.so mapped the program itself and reads its headers at l_phdr, 0x%x at load address 0 (the last PT_PHDR's p_vaddr, or where a PT_LOAD maps file offset e_phoff)", at)
+		if !found {
+			where = "ld.so mapped the program itself and walks its own copy of the headers it read from the file: neither a PT_PHDR nor a PT_LOAD holds them"
+		}
+	} else {
+		view, err = ldsoPhdrs(f, phnum)
+		_, kernelFound := kernelPhdrAddr(f)
+		where = fmt.Sprintf("AT_PHDR is 0x%x: where file offset e_phoff (0x%x) is mapped", view.at, f.Phoff)
+		if !kernelFound {
+			where = fmt.Sprintf("AT_PHDR is the load address itself (0x%x at load bias 0): no PT_LOAD maps file offset e_phoff (0x%x)", view.at, f.Phoff)
+		}
+	}
 	types, at := view.types, view.at
 	c.mainTLS = view.tls
-	_, kernelFound := kernelPhdrAddr(f)
-	where := fmt.Sprintf("AT_PHDR is 0x%x: where file offset e_phoff (0x%x) is mapped", at, f.Phoff)
-	if !kernelFound {
-		where = fmt.Sprintf("AT_PHDR is the load address itself (0x%x at load bias 0): no PT_LOAD maps file offset e_phoff (0x%x)", at, f.Phoff)
-	}
 	if err != nil {
+		if fd, ok := c.mainPastMapping(err, "its program headers", StageStartup, "reading the program's headers at l_phdr"); ok {
+			c.add(fd)
+			return
+		}
 		sig := faultSignal(err)
 		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "phdr-unreadable",
 			Summary:  "ld.so reads the program headers from memory where the kernel says they are, and that memory cannot be read",
@@ -488,7 +552,9 @@ func (c *checker) mainMap() {
 			Next: "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
 		return
 	}
-	if !types[elf.PT_INTERP] {
+	if !types[elf.PT_INTERP] && !command {
+		// (Run as a command, ld.so knows its name from argv: no
+		// assertion.)
 		fn, expr := "rtld_setup_main_map", "GL(dl_rtld_map).l_libname"
 		if li := describeLoader(c.interpHost, f); li.minor != 0 && li.minor < 35 {
 			fn = "dl_main"
@@ -514,7 +580,17 @@ func (c *checker) mainMap() {
 	// Without PT_DYNAMIC ld.so reads no dynamic table: it loads no
 	// library and relocates nothing, and the program's start-up code
 	// calls through a GOT slot that still holds its link-time value.
-	if !types[elf.PT_DYNAMIC] {
+	if command && !types[elf.PT_DYNAMIC] {
+		// _dl_map_object_from_fd set l_ld from the file's headers, and
+		// read the dynamic table there; only a PT_DYNAMIC in the headers
+		// at l_phdr replaces it (rtld_setup_main_map).
+		for _, p := range f.ProgsOfType(elf.PT_DYNAMIC) {
+			view.ld = p.Vaddr
+		}
+	}
+	// Started as its loader's command, an ET_EXEC without PT_DYNAMIC in
+	// its file headers has no l_ld either (an ET_DYN is refused).
+	if !types[elf.PT_DYNAMIC] && (!command || len(f.ProgsOfType(elf.PT_DYNAMIC)) == 0) {
 		for _, s := range f.Sections {
 			if (s.Type == elf.SHT_RELA || s.Type == elf.SHT_REL) && s.Flags&elf.SHF_ALLOC != 0 && s.Size > 0 {
 				c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "dynamic-missing",
@@ -529,9 +605,11 @@ func (c *checker) mainMap() {
 	// l_addr is AT_PHDR less PT_PHDR's p_vaddr, or 0 without a PT_PHDR;
 	// every table ld.so reads, and every relocation it writes, is at
 	// l_addr plus what the dynamic table says, its own name too.
-	c.rtldName, c.rtldNameSet = view.interpVaddr, true
+	c.rtldName, c.rtldNameSet = view.interpVaddr, types[elf.PT_INTERP] || !command
 	if !view.hasPhdr {
-		if f.Type == elf.ET_DYN && types[elf.PT_DYNAMIC] {
+		// ld.so set l_addr itself when it mapped the program: only the
+		// kernel's hand-over leaves it 0 without a PT_PHDR.
+		if f.Type == elf.ET_DYN && types[elf.PT_DYNAMIC] && !command {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "phdr-missing",
 				Summary:  fmt.Sprintf("the program headers ld.so reads have no PT_PHDR, so it takes the position-independent program's load address as 0 and reads the dynamic table at 0x%x, where nothing is mapped", view.dynVaddr),
 				Evidence: []string{where},
@@ -818,7 +896,7 @@ func (c *checker) rtldSonameCompare() {
 // loaded (_dl_name_match_p), ld.so's among them, the string at l_addr plus
 // PT_INTERP's p_vaddr. It is called before the first library is searched.
 func (c *checker) rtldNameRead() {
-	if c.interpHost == "" || c.underEmulator != "" || c.dlopen || c.dyn == nil || len(c.dyn.Needed) == 0 {
+	if c.interpHost == "" || c.underEmulator != "" || c.dlopen || !c.rtldNameSet || c.dyn == nil || len(c.dyn.Needed) == 0 {
 		return
 	}
 	if _, err := c.f.Image().CString(c.rtldName, 4096, "ld.so's own name (PT_INTERP as ld.so reads it)"); err != nil {

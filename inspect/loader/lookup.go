@@ -147,9 +147,10 @@ func (c *checker) newLinkMap(o *loadedObj, main bool) (*linkMap, error) {
 		lm.relroAddr, lm.relroSize, lm.hasRelro = p.Vaddr, p.Memsz, true
 	}
 	// ld.so maps a library as one reservation spanning all its
-	// PT_LOADs and makes the holes PROT_NONE; the kernel maps only the
-	// program's segments.
-	lm.spanMapped = !main
+	// PT_LOADs and makes the holes PROT_NONE, and so a position-
+	// independent program it was started with as its command; the
+	// kernel maps only the program's segments.
+	lm.spanMapped = !main || (c.opts.Loader != "" && f.Type == elf.ET_DYN)
 	lm.versions = foundVersions(o, lm.m)
 	return lm, nil
 }

@@ -17,7 +17,7 @@ import (
 // before it maps anything, for a loader of glibc 2.minor (0: unknown,
 // taken as current). It returns ld.so's message, or "".
 func mapObjectError(progs []inspect.Prog, typ elf.Type, minor int) string {
-	msg, _ := mapObjectStop(progs, typ, minor, 0)
+	msg, _ := mapObjectStop(progs, typ, minor, 0, false)
 	return msg
 }
 
@@ -43,8 +43,27 @@ func (f *clearFault) finding(path string, size uint64) Finding {
 
 // mapObjectStop is mapObjectError for a file of size bytes (0: not
 // known), also returning the fault that stops ld.so first, when one does
-// before any message.
-func mapObjectStop(progs []inspect.Prog, typ elf.Type, minor int, size uint64) (string, *clearFault) {
+// before any message. openExec is __RTLD_OPENEXEC: the object is the
+// program ld.so was started with as a command (LOADER FILE), which may
+// be an ET_EXEC.
+func mapObjectStop(progs []inspect.Prog, typ elf.Type, minor int, size uint64, openExec bool) (string, *clearFault) {
+	msg, noDynamic := mapObjectHeaders(progs, typ, minor, openExec)
+	if msg != "" {
+		return msg, nil
+	}
+	if msg, fault := mapSegments(progs, minor, size, typ != elf.ET_DYN); msg != "" || fault != nil {
+		return msg, fault
+	}
+	if noDynamic {
+		return "object file has no dynamic section", nil
+	}
+	return "", nil
+}
+
+// mapObjectHeaders is what _dl_map_object_from_fd refuses while it walks
+// the program headers, before it maps anything, and whether the object
+// has no dynamic section it refuses for after mapping (before 2.35).
+func mapObjectHeaders(progs []inspect.Prog, typ elf.Type, minor int, openExec bool) (msg string, noDynamic bool) {
 	page := uint64(0x1000)
 	loads, dynamic, emptyDynamic := 0, false, false
 	for _, p := range progs {
@@ -63,36 +82,32 @@ func mapObjectStop(progs []inspect.Prog, typ elf.Type, minor int, size uint64) (
 		case elf.PT_LOAD:
 			if minor != 0 && minor < 35 {
 				if p.Align&(page-1) != 0 {
-					return "ELF load command alignment not page-aligned", nil
+					return "ELF load command alignment not page-aligned", false
 				}
 				if (p.Vaddr-p.Offset)&(p.Align-1) != 0 {
-					return "ELF load command address/offset not properly aligned", nil
+					return "ELF load command address/offset not properly aligned", false
 				}
 			} else if (p.Vaddr-p.Offset)&(page-1) != 0 {
-				return "ELF load command address/offset not page-aligned", nil
+				return "ELF load command address/offset not page-aligned", false
 			}
 			loads++
 		}
 	}
 	// glibc 2.35 and later refuse an object without a dynamic section
-	// before _dl_map_segments, older ones after it.
-	noDynamic := typ == elf.ET_DYN && (!dynamic || emptyDynamic)
+	// before _dl_map_segments, older ones after it: an ET_DYN without
+	// one, and from 2.35 any object whose PT_DYNAMIC has no file bytes
+	// (an ET_EXEC ld.so runs as its command included).
+	noDynamic = (typ == elf.ET_DYN && !dynamic) || emptyDynamic
 	switch {
 	case loads == 0:
-		return "object file has no loadable segments", nil
-	case typ != elf.ET_DYN:
+		return "object file has no loadable segments", false
+	case typ != elf.ET_DYN && !openExec:
 		// A DT_NEEDED or dlopen load is never __RTLD_OPENEXEC.
-		return "cannot dynamically load executable", nil
+		return "cannot dynamically load executable", false
 	case noDynamic && (minor == 0 || minor >= 35):
-		return "object file has no dynamic section", nil
+		return "object file has no dynamic section", false
 	}
-	if msg, fault := mapSegments(progs, minor, size); msg != "" || fault != nil {
-		return msg, fault
-	}
-	if noDynamic {
-		return "object file has no dynamic section", nil
-	}
-	return "", nil
+	return "", noDynamic
 }
 
 // mapSegments replays what _dl_map_segments (elf/dl-map-segments.h)
@@ -105,8 +120,10 @@ func mapObjectStop(progs []inspect.Prog, typ elf.Type, minor int, size uint64) (
 // file of size bytes (0: not known) it also returns the fault of clearing
 // a segment's last file page when that page is past the end of the file
 // (clearFault), in the order _dl_map_segments meets it: after the
-// segment is mapped, before its zero-fill pages are.
-func mapSegments(progs []inspect.Prog, minor int, size uint64) (string, *clearFault) {
+// segment is mapped, before its zero-fill pages are. fixed is an ET_EXEC
+// (a program ld.so runs as a command): no reservation, each segment is
+// mapped at its own address.
+func mapSegments(progs []inspect.Prog, minor int, size uint64, fixed bool) (string, *clearFault) {
 	const page = 0x1000
 	type loadcmd struct{ mapstart, mapend, allocend uint64 }
 	var lc []loadcmd
@@ -122,7 +139,9 @@ func mapSegments(progs []inspect.Prog, minor int, size uint64) (string, *clearFa
 	// segment's end less the first one's page, in wrapping arithmetic.
 	// mmap refuses a length of 0 or one larger than the address space.
 	maplength := lc[len(lc)-1].allocend - lc[0].mapstart
-	if ts := taskSize(&inspect.File{Header: inspect.Header{Class: elf.ELFCLASS64}}); maplength == 0 || (ts != 0 && maplength > ts) {
+	if fixed {
+		maplength = lc[0].mapend - lc[0].mapstart
+	} else if ts := taskSize(&inspect.File{Header: inspect.Header{Class: elf.ELFCLASS64}}); maplength == 0 || (ts != 0 && maplength > ts) {
 		return "failed to map segment from shared object", nil
 	}
 	// Each file mapping's offset (p_offset rounded down) must leave the
@@ -147,7 +166,7 @@ func mapSegments(progs []inspect.Prog, minor int, size uint64) (string, *clearFa
 	for i := 1; i < len(lc); i++ {
 		holes = holes || lc[i-1].mapend != lc[i].mapstart
 	}
-	if holes && lc[len(lc)-1].mapstart < lc[0].mapend {
+	if !fixed && holes && lc[len(lc)-1].mapstart < lc[0].mapend {
 		if minor != 0 && minor < 36 {
 			return "cannot change memory protections", nil
 		}
@@ -204,7 +223,7 @@ func (c *checker) mapObject(lo *loadedObj, li *loaderInfo) bool {
 			Next:    "the library is truncated or its ELF header damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`"})
 		return false
 	}
-	msg, fault := mapObjectStop(e.progs, e.typ, li.minor, e.size)
+	msg, fault := mapObjectStop(e.progs, e.typ, li.minor, e.size, false)
 	if msg == "" && e.typ == elf.ET_DYN {
 		c.wrappedFileszNote(lo)
 		if fd, ok := c.pastReservation(lo, fault); ok {
@@ -364,9 +383,16 @@ func (c *checker) wrappedFileszNote(lo *loadedObj) {
 // the outcome is undetermined. A linker makes the last segment end the
 // object, so this is the mark of a damaged p_filesz or p_memsz.
 func (c *checker) pastReservation(lo *loadedObj, fault *clearFault) (Finding, bool) {
+	return c.pastReservationOf(lo.lib.progs, lo.path, lo.name, fault)
+}
+
+// pastReservationOf is pastReservation for the object at path, named
+// name, with the program headers progs: a library, or a position-
+// independent program ld.so maps itself as its command.
+func (c *checker) pastReservationOf(progs []inspect.Prog, path, name string, fault *clearFault) (Finding, bool) {
 	const page = 0x1000
 	var loads []inspect.Prog
-	for _, p := range lo.lib.progs {
+	for _, p := range progs {
 		if p.Type == elf.PT_LOAD {
 			loads = append(loads, p)
 		}
@@ -401,12 +427,12 @@ func (c *checker) pastReservation(lo *loadedObj, fault *clearFault) (Finding, bo
 			}
 			continue
 		}
-		base := filepath.Base(lo.path)
+		base := filepath.Base(path)
 		possible := openBeforeMain()
 		if c.dlopen {
 			possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
 		}
-		return Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-map-past-reservation", Object: lo.name,
+		return Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-map-past-reservation", Object: name,
 			Outcome: OutcomeUndetermined, Possible: possible,
 			Summary: fmt.Sprintf("undetermined: ld.so maps PT_LOAD %d of %s with %s up to 0x%x, past the 0x%x-0x%x it reserved for the library, over whatever the process has mapped above it (rtld's malloc pages, the vDSO, ld.so itself, or nothing), as its layout has it: nothing in the files says what that breaks",
 				p.Index, base, what, reach, mapstart, end),
@@ -417,4 +443,58 @@ func (c *checker) pastReservation(lo *loadedObj, fault *clearFault) (Finding, bo
 			Next: fmt.Sprintf("%s's program headers were damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`; a run tells only what one process's layout gave", base)}, true
 	}
 	return Finding{}, false
+}
+
+// fixedMapping replays what the address space does to an ET_EXEC that
+// ld.so maps itself (started as its command): _dl_map_segments maps each
+// segment with MAP_FIXED at its own p_vaddr, its file pages and then its
+// zero-fill, with no reservation around them. It returns ld.so's message
+// when mmap refuses a mapping that ends past the address space
+// (TASK_SIZE), or, in unknown, why nothing in the file decides: an end
+// that wraps around, or one that reaches where the process's own
+// mappings lie (ld.so, its libraries, the stack, placed below the top of
+// the default mmap window less up to 1 TiB of randomisation), which
+// MAP_FIXED replaces.
+func fixedMapping(f *inspect.File) (msg, unknown string) {
+	const page = 0x1000
+	ts := taskSize(f)
+	if ts == 0 {
+		return "", ""
+	}
+	const window = 1<<47 - page // DEFAULT_MAP_WINDOW
+	near := uint64(window - 2<<40)
+	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
+		dataend, ok := addNoOverflow(p.Vaddr, p.Filesz)
+		allocend, ok2 := addNoOverflow(p.Vaddr, p.Memsz)
+		mapend, ok3 := addNoOverflow(dataend, page-1)
+		if !ok || !ok2 || !ok3 {
+			return "", fmt.Sprintf("PT_LOAD %d: p_vaddr 0x%x plus FileSiz 0x%x or MemSiz 0x%x wraps around the address space", p.Index, p.Vaddr, p.Filesz, p.Memsz)
+		}
+		mapend &^= page - 1
+		ends := []struct {
+			end  uint64
+			msg  string
+			what string
+		}{{mapend, "failed to map segment from shared object", "its file pages"}}
+		if allocend > dataend {
+			zeroend, ok := addNoOverflow(allocend, page-1)
+			if !ok {
+				return "", fmt.Sprintf("PT_LOAD %d: its zero-fill's end, 0x%x rounded up to a page, wraps around", p.Index, allocend)
+			}
+			ends = append(ends, struct {
+				end  uint64
+				msg  string
+				what string
+			}{zeroend &^ (page - 1), "cannot map zero-fill pages", "its zero-fill"})
+		}
+		for _, e := range ends {
+			switch {
+			case e.end > ts:
+				return e.msg, ""
+			case e.end > near:
+				return "", fmt.Sprintf("PT_LOAD %d maps %s up to 0x%x, within 2 TiB of the top of the default mmap window (0x%x), where ld.so, the libraries and the stack are placed at random: MAP_FIXED replaces whatever is there", p.Index, e.what, e.end, uint64(window))
+			}
+		}
+	}
+	return "", ""
 }

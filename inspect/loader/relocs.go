@@ -2079,7 +2079,10 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 		return r.callThrough(lm, rl.off, *fx.prior, false, "PLT slot", "calling through a PLT slot for the first time", "", &rl)
 	}
 	if fx.overwritten {
-		return nil // the slot holds parts of several words: not judged
+		// The slot holds parts of several words: the call is not
+		// judged, but if it reaches _dl_fixup, the binding is written
+		// at r_offset all the same.
+		return r.fixupCoversSetup(lm, rl)
 	}
 	// The PLT entry jumps through the GOT word it was linked with, which
 	// is r_offset unless r_offset was changed: then ld.so rebased (and
@@ -2197,9 +2200,47 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 	}
 	r.observeFuncTarget(lm, rl, res)
 	if moved {
+		if f := r.fixupCoversSetup(lm, rl); f != nil {
+			return f
+		}
 		return r.fixupOverwrites(lm, rl, res)
 	}
 	return nil
+}
+
+// fixupCoversSetup is the binding _dl_fixup writes at a changed r_offset
+// over part or all of GOT[1] or GOT[2]: the call that made it goes on
+// (ld.so returns the address, not the slot), but every later call
+// through PLT0, this function's again among them (its own word was never
+// written), takes pieces of the function's address for the link map or
+// for _dl_runtime_resolve. An event of the first call, as
+// setupWordCovered's.
+func (r *relocator) fixupCoversSetup(lm *linkMap, rl reloc) *relocFail {
+	if !lm.setup.ok {
+		return nil
+	}
+	got1, got2 := lm.setup.got1, lm.setup.got1+r.word
+	covers := func(w uint64) bool { return rl.off < w+r.word && rl.off+r.word > w }
+	var word string
+	var addr uint64
+	switch {
+	case covers(got1) && covers(got2):
+		word, addr = "GOT[1] and GOT[2]", got1
+	case covers(got1):
+		word, addr = "GOT[1]", got1
+	case covers(got2):
+		word, addr = "GOT[2]", got2
+	default:
+		return nil
+	}
+	var plt0 uint64
+	for _, s := range lm.f.Sections {
+		if s.Name == ".plt" {
+			plt0 = s.Addr
+		}
+	}
+	return &relocFail{lm: lm, r: &rl, what: "calling through the PLT after a first call bound a slot over the GOT's reserved words",
+		err: &setupOverwritten{obj: lm.obj.name, word: word, addr: addr, writeAt: rl.off, got1: got1, got2: got2, plt0: plt0, slot: rl.off}}
 }
 
 // fixupWrite checks the word elf_machine_fixup_plt writes at r_offset:
@@ -2465,9 +2506,15 @@ func (r *relocator) protectRelro(lm *linkMap) *relocFail {
 		// p_vaddr a little below 0 (a negative offset from the load
 		// address, which the link-time view wraps) or below its first
 		// segment starts mprotect there.
-		lo, _ := r.mappedSpan(lm)
+		lo, hi := r.mappedSpan(lm)
 		if off := int64(lm.relroAddr); (off < 0 && off > -(1<<32)) || (start < lo && end > start) {
 			enomem.err = &relroPast{below: true, end: lm.relroAddr, reach: lo}
+			return enomem
+		}
+		// Wholly above the reservation, within reach of what lies
+		// there, mprotect may find every page mapped.
+		if start >= hi && start-hi < 1<<32 && end > start {
+			enomem.err = &relroPast{end: end, reach: hi}
 			return enomem
 		}
 	}
@@ -2523,9 +2570,9 @@ type relroPast struct {
 
 func (e *relroPast) Error() string {
 	if e.below {
-		return fmt.Sprintf("PT_GNU_RELRO starts at 0x%x (from the load address), below the library's reservation, which starts at 0x%x", e.end, e.reach)
+		return fmt.Sprintf("PT_GNU_RELRO starts at 0x%x (from the load address), below the object's reservation, which starts at 0x%x", e.end, e.reach)
 	}
-	return fmt.Sprintf("PT_GNU_RELRO ends at 0x%x, past the library's reservation, which ends at 0x%x", e.end, e.reach)
+	return fmt.Sprintf("PT_GNU_RELRO ends at 0x%x, past the object's reservation, which ends at 0x%x", e.end, e.reach)
 }
 
 // relroPastFinding is the undetermined verdict on a relroPast.
@@ -2537,7 +2584,7 @@ func (r *relocator) relroPastFinding(f *relocFail, e *relroPast) Finding {
 	}
 	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "relro-past-reservation", Object: f.lm.obj.name,
 		Outcome: OutcomeUndetermined, Possible: possible,
-		Summary: fmt.Sprintf("undetermined: after relocating %s, ld.so makes its PT_GNU_RELRO read-only up to 0x%x, past the end of the library (0x%x): mprotect changes whatever the process has mapped above it (rtld's malloc pages, another object, the vDSO) up to the first hole, then fails; whether ld.so's error or a write to something made read-only comes first, nothing in the files says", base, e.end, e.reach),
+		Summary: fmt.Sprintf("undetermined: after relocating %s, ld.so makes its PT_GNU_RELRO read-only up to 0x%x, past the end of the pages ld.so reserved for it (0x%x): mprotect changes whatever the process has mapped above it (rtld's malloc pages, another object, the vDSO) up to the first hole, then fails; whether ld.so's error or a write to something made read-only comes first, nothing in the files says", base, e.end, e.reach),
 		Evidence: []string{
 			fmt.Sprintf("PT_GNU_RELRO of %s: vaddr 0x%x, MemSiz 0x%x; a linker ends it within the object", base, f.lm.relroAddr, f.lm.relroSize),
 			e.Error(),

@@ -113,7 +113,7 @@ func TestMapSegmentsError(t *testing.T) {
 		{"first moved past the last", moved, 36, "failed to map segment from shared object"},
 		{"first moved past the last, 2.31", moved, 31, "failed to map segment from shared object"},
 	} {
-		if got, _ := mapSegments(tt.progs, tt.minor, 0); got != tt.want {
+		if got, _ := mapSegments(tt.progs, tt.minor, 0, false); got != tt.want {
 			t.Errorf("%s: mapSegments = %q, want %q", tt.name, got, tt.want)
 		}
 	}

@@ -724,6 +724,9 @@ type verifyRef struct {
 	data    elf.Data
 	machine elf.Machine
 	li      *loaderInfo
+	// openExec is __RTLD_OPENEXEC: the file is the program ld.so was
+	// started with as a command, which may be an ET_EXEC.
+	openExec bool
 }
 
 func (r verifyRef) order() binary.ByteOrder {
@@ -867,7 +870,7 @@ func (c *checker) openVerify(p string, r verifyRef) (candidateVerdict, string) {
 			return candidateStop, msg
 		}
 	}
-	if typ == elf.ET_EXEC {
+	if typ == elf.ET_EXEC && !r.openExec {
 		return candidateStop, "cannot dynamically load executable"
 	}
 	return candidateOK, ""
@@ -907,6 +910,9 @@ func (c *checker) abiNoteRead(r verifyRef, path string, fh io.ReaderAt, size, ph
 				c.abiNoteWraps(r.li.minor, path, i, off, filesz)
 				return ""
 			}
+			if abiTagIn(fh, off, filesz, align, o) {
+				return "" // the search ends at the first ABI tag
+			}
 			continue
 		}
 		if filesz >= 64<<10 {
@@ -926,8 +932,48 @@ func (c *checker) abiNoteRead(r verifyRef, path string, fh io.ReaderAt, size, ph
 		if off > size || filesz > size-off {
 			return "cannot read file data"
 		}
+		if abiTagIn(fh, off, filesz, align, o) {
+			return ""
+		}
 	}
 	return ""
+}
+
+// abiTagIn walks the notes of a PT_NOTE at file offset off as open_verify
+// does, looking for the GNU ABI tag (namesz 4, descsz 16, type 1,
+// "GNU"): once found, ld.so looks at no other PT_NOTE. A note that leaves
+// fewer than 32 bytes after it ends the walk, so a walk of size bytes
+// stays inside the segment, which lies within the file; what the tag
+// says (the OS, the kernel version it asks for) is not judged.
+func abiTagIn(fh io.ReaderAt, off, filesz, align uint64, o binary.ByteOrder) bool {
+	expected := [16]byte{4, 0, 0, 0, 16, 0, 0, 0, 1, 0, 0, 0, 'G', 'N', 'U', 0}
+	if o == binary.BigEndian {
+		expected = [16]byte{0, 0, 0, 4, 0, 0, 0, 16, 0, 0, 0, 1, 'G', 'N', 'U', 0}
+	}
+	alignUp := func(v uint64) uint64 { return (v + align - 1) &^ (align - 1) }
+	// A window over the segment, refilled as the walk moves forward.
+	win := make([]byte, min(filesz, 64<<10))
+	winAt, winLen := uint64(0), uint64(0)
+	var h [16]byte
+	for pos, size := uint64(0), filesz; ; {
+		if pos < winAt || pos+16 > winAt+winLen {
+			winAt = pos
+			n, _ := fh.ReadAt(win[:min(uint64(len(win)), filesz-pos)], int64(off+pos))
+			if winLen = uint64(n); winLen < 16 {
+				return false
+			}
+		}
+		copy(h[:], win[pos-winAt:])
+		if h == expected {
+			return true
+		}
+		next := alignUp(alignUp(12+uint64(o.Uint32(h[0:]))) + uint64(o.Uint32(h[4:])))
+		if size-32 < next {
+			return false
+		}
+		size -= next
+		pos += next
+	}
 }
 
 // abiNoteWraps is open_verify's ABI-note search (before 2.36) over a

@@ -32,7 +32,18 @@ type mainTLS struct {
 func (c *checker) staticTLS() {
 	t := c.mainTLS
 	f := c.program()
-	if t == nil || c.dlopen || f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 || t.align == 0 {
+	if t == nil || c.dlopen || f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 {
+		return
+	}
+	if t.align == 0 {
+		// _dl_determine_tlsoffset rounds the block's offset up to
+		// l_tls_align with roundup (x, y), a division by a variable: a
+		// divide error, SIGFPE, before any library is relocated.
+		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "tls-align-zero",
+			Summary:  "the program's PT_TLS has an alignment of 0, and ld.so divides by it when it places the thread-local block: a divide error (SIGFPE) in ld.so",
+			Evidence: []string{fmt.Sprintf("program header %d as ld.so reads it is PT_TLS with p_memsz 0x%x, p_align 0 (_dl_determine_tlsoffset: roundup (offset, l_tls_align))", t.index, t.memsz)},
+			Outcome:  OutcomeCrash, Signal: "SIGFPE", Message: "SIGFPE in ld.so before main (_dl_determine_tlsoffset)",
+			Next: "the program header table was damaged (PT_TLS overwritten, or the headers read at a moved place): compare with the pristine file using `elfdoctor diff`"})
 		return
 	}
 	limit, why := commitLimit()

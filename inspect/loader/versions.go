@@ -864,10 +864,42 @@ func (c *checker) pastMappingFinding(obj *loadedObj, err error, what string, sta
 		obj = in.obj
 	}
 	var fe *inspect.FormatError
-	if obj == nil || obj.lib == nil || obj.preloaded || !errors.As(err, &fe) || !fe.InMem || fe.Fault != inspect.FaultUnmapped || obj == c.loaded[0] {
+	if obj == nil || obj.preloaded || !errors.As(err, &fe) || !fe.InMem || fe.Fault != inspect.FaultUnmapped {
 		return Finding{}, false
 	}
-	lo, hi, ok := span(obj.lib.progs)
+	// The kernel maps a program apart from everything else; ld.so,
+	// started with the program as its command, maps it next to itself
+	// and the libraries, as it maps a library.
+	var progs []inspect.Prog
+	class := c.f.Class
+	switch {
+	case len(c.loaded) > 0 && obj == c.loaded[0]:
+		if c.opts.Loader == "" || c.dlopen {
+			return Finding{}, false
+		}
+		progs = c.f.Progs
+	case obj.lib == nil:
+		return Finding{}, false
+	default:
+		progs, class = obj.lib.progs, obj.lib.class
+	}
+	return c.pastMappingOf(obj, progs, class, fe, err, what, stage, during, firstCall)
+}
+
+// mainPastMapping is pastMappingFinding for a read of the program's own
+// memory before its object is among those loaded (ld.so's start-up).
+func (c *checker) mainPastMapping(err error, what string, stage Stage, during string) (Finding, bool) {
+	var fe *inspect.FormatError
+	if c.opts.Loader == "" || c.dlopen || !errors.As(err, &fe) || !fe.InMem || fe.Fault != inspect.FaultUnmapped {
+		return Finding{}, false
+	}
+	return c.pastMappingOf(&loadedObj{name: c.path, path: c.path}, c.f.Progs, c.f.Class, fe, err, what, stage, during, false)
+}
+
+// pastMappingOf is pastMappingFinding for the object obj, whose program
+// headers are progs, and the fault fe of the read err.
+func (c *checker) pastMappingOf(obj *loadedObj, progs []inspect.Prog, class elf.Class, fe *inspect.FormatError, err error, what string, stage Stage, during string, firstCall bool) (Finding, bool) {
+	lo, hi, ok := span(progs)
 	if !ok {
 		return Finding{}, false
 	}
@@ -896,7 +928,7 @@ func (c *checker) pastMappingFinding(obj *loadedObj, err error, what string, sta
 	// wrapping arithmetic of the class's word.
 	addr := fe.Addr
 	mask := ^uint64(0)
-	if obj.lib.class == elf.ELFCLASS32 {
+	if class == elf.ELFCLASS32 {
 		mask = 0xffffffff
 	}
 	var side string

@@ -101,7 +101,7 @@ func TestDamageKinds(t *testing.T) {
 				}
 				for _, libraryPath := range paths {
 					for _, root := range f.Roots {
-						r, err := f.runIn(t.Context(), root, in, prog, lib, libraryPath)
+						r, err := f.runIn(t.Context(), root, in, prog, lib, libraryPath, false)
 						if err != nil {
 							t.Fatal(err)
 						}

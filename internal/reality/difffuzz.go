@@ -36,6 +36,11 @@ type FuzzCase struct {
 	// directory, so the library is found before RUNPATH $ORIGIN is read:
 	// the other search path ld.so takes to the same library.
 	LibraryPath bool
+	// ViaLoader runs the program as a command of its root's loader,
+	// `ld.so [--library-path DIR] PROGRAM`, the way fix's wrappers start
+	// one: ld.so, not the kernel, opens and maps it. Never set by
+	// Generate (Fuzzer.ViaLoader sets it), so a seed keeps its case.
+	ViaLoader bool
 }
 
 func (c FuzzCase) String() string {
@@ -50,6 +55,9 @@ func (c FuzzCase) String() string {
 	if c.LibraryPath {
 		target += " (LD_LIBRARY_PATH)"
 	}
+	if c.ViaLoader {
+		target += " (run as LOADER PROGRAM)"
+	}
 	return fmt.Sprintf("%s %s: %s", c.Input, target, strings.Join(ms, "; "))
 }
 
@@ -58,9 +66,11 @@ type Fuzzer struct {
 	Inputs []FuzzInput
 	Roots  []*WorkRoot
 	Limits Limits
-	bytes  map[string][]byte
-	lay    map[string]*layout
-	n      atomic.Int64
+	// ViaLoader makes every generated case a FuzzCase.ViaLoader one.
+	ViaLoader bool
+	bytes     map[string][]byte
+	lay       map[string]*layout
+	n         atomic.Int64
 	// runners run Observe on threads already in an empty network
 	// namespace; nil when they could not be made (each run then gets a
 	// namespace of its own).
@@ -139,6 +149,7 @@ func (f *Fuzzer) Generate(seed uint64) FuzzCase {
 	}
 	// Drawn last, so earlier seeds keep their mutations.
 	c.LibraryPath = in.Lib != "" && r.IntN(2) == 0
+	c.ViaLoader = f.ViaLoader
 	return c
 }
 
@@ -168,7 +179,7 @@ func (f *Fuzzer) Run(ctx context.Context, c FuzzCase) ([]Result, error) {
 	}
 	var out []Result
 	for _, root := range f.Roots {
-		r, err := f.runIn(ctx, root, in, prog, lib, c.LibraryPath)
+		r, err := f.runIn(ctx, root, in, prog, lib, c.LibraryPath, c.ViaLoader)
 		if err != nil {
 			return nil, fmt.Errorf("case %d (%s) under %s: %w", c.Seed, c, root, err)
 		}
@@ -177,7 +188,7 @@ func (f *Fuzzer) Run(ctx context.Context, c FuzzCase) ([]Result, error) {
 	return out, nil
 }
 
-func (f *Fuzzer) runIn(ctx context.Context, root *WorkRoot, in FuzzInput, prog, lib []byte, libraryPath bool) (Result, error) {
+func (f *Fuzzer) runIn(ctx context.Context, root *WorkRoot, in FuzzInput, prog, lib []byte, libraryPath, viaLoader bool) (Result, error) {
 	rel := fmt.Sprintf("/c/%d", f.n.Add(1))
 	defer os.RemoveAll(filepath.Join(root.Root, rel))
 	if err := writeCase(root, rel, in, prog, lib); err != nil {
@@ -189,9 +200,21 @@ func (f *Fuzzer) runIn(ctx context.Context, root *WorkRoot, in FuzzInput, prog, 
 	// relative PT_INTERP is looked for.
 	opts := loader.CheckOptions{Root: root.Root, Dir: rel, Executed: true, Getenv: func(string) string { return "" }}
 	lim := f.Limits
+	run := path.Join(rel, in.Name)
 	if libraryPath {
 		opts.LibraryPath = []string{rel}
 		lim.Env = []string{"LD_LIBRARY_PATH=" + rel}
+	}
+	if viaLoader {
+		// rtld.c ignores LD_LIBRARY_PATH for its own --library-path.
+		const ld = "/lib64/ld-linux-x86-64.so.2"
+		opts.Loader = filepath.Join(root.Root, ld)
+		lim.Env, lim.Args = nil, nil
+		if libraryPath {
+			lim.Args = []string{"--library-path", rel}
+		}
+		lim.Args = append(lim.Args, run)
+		run = ld
 	}
 	pred, err := loader.Check(host, opts)
 	var obs Observation
@@ -201,11 +224,11 @@ func (f *Fuzzer) runIn(ctx context.Context, root *WorkRoot, in FuzzInput, prog, 
 		done := make(chan struct{})
 		f.runners[int(f.next.Add(1))%len(f.runners)] <- func() {
 			defer close(done)
-			obs, oerr = Observe(ctx, root.Root, rel, path.Join(rel, in.Name), lim)
+			obs, oerr = Observe(ctx, root.Root, rel, run, lim)
 		}
 		<-done
 	} else {
-		obs, oerr = Observe(ctx, root.Root, rel, path.Join(rel, in.Name), lim)
+		obs, oerr = Observe(ctx, root.Root, rel, run, lim)
 	}
 	if oerr != nil {
 		return Result{}, oerr

@@ -105,26 +105,29 @@ func removeStaleWorkRoots() {
 	}
 }
 
-// TestPristine: every input starts under every glibc, and check says so.
-// Without this, every damaged copy would fail for a reason that has
-// nothing to do with its damage.
+// TestPristine: every input starts under every glibc, executed and run
+// as a command of the loader, and check says so. Without this, every
+// damaged copy would fail for a reason that has nothing to do with its
+// damage.
 func TestPristine(t *testing.T) {
 	f := setup(t)
 	for _, in := range f.Inputs {
 		for _, root := range f.Roots {
-			r, err := f.runIn(t.Context(), root, in, f.bytes[in.Path], f.bytes[in.Lib], false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := ClassStarts
-			if versionLess(root.Version, in.MinGlibc) {
-				want = ClassLoaderError // version `GLIBC_2.34' not found
-			}
-			if r.Observed.Class != want {
-				t.Errorf("%s under %s: %s, want %s", in.Name, root, r.Observed, want)
-			}
-			if r.Divergence != "" {
-				t.Errorf("%s under %s: %s", in.Name, root, r.Divergence)
+			for _, viaLoader := range []bool{false, true} {
+				r, err := f.runIn(t.Context(), root, in, f.bytes[in.Path], f.bytes[in.Lib], false, viaLoader)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := ClassStarts
+				if versionLess(root.Version, in.MinGlibc) {
+					want = ClassLoaderError // version `GLIBC_2.34' not found
+				}
+				if r.Observed.Class != want {
+					t.Errorf("%s under %s (as the loader's command: %v): %s, want %s", in.Name, root, viaLoader, r.Observed, want)
+				}
+				if r.Divergence != "" {
+					t.Errorf("%s under %s (as the loader's command: %v): %s", in.Name, root, viaLoader, r.Divergence)
+				}
 			}
 		}
 	}
@@ -206,6 +209,33 @@ func TestDifferential(t *testing.T) {
 	loadKnown(t).compare(t, "sample", results)
 }
 
+// ciLoaderCases is the size of the seeded sample CI runs as the loader's
+// command.
+const ciLoaderCases = 300
+
+// TestDifferentialViaLoader is TestDifferential for programs started as
+// `ld.so [--library-path DIR] PROGRAM`, the way fix's wrappers start
+// them: ld.so, not the kernel, opens and maps the program. Its seeds
+// follow TestDifferential's, so the two samples differ.
+func TestDifferentialViaLoader(t *testing.T) {
+	f := setup(t)
+	f.ViaLoader = true
+	seeds := make([]uint64, ciLoaderCases)
+	for i := range seeds {
+		seeds[i] = uint64(ciCases + i + 1)
+	}
+	start := time.Now()
+	divs, diverged, classes, results, undetermined := sweep(t, f, seeds)
+	runs := len(seeds) * len(f.Roots)
+	t.Logf("%d cases × %d glibc builds, run as the loader's command, in %v; %d cases diverged (%d runs); runs: agreed=%d undetermined=%d diverged=%d; observed %v",
+		len(seeds), len(f.Roots), time.Since(start).Round(time.Millisecond), diverged, len(divs), runs-undetermined-len(divs), undetermined, len(divs), classes)
+	loaded := map[string]string{}
+	for k, v := range results {
+		loaded["loader-"+k] = v
+	}
+	loadKnown(t).compare(t, "loader-sample", loaded)
+}
+
 // TestSoak runs ELFDOCTOR_SOAK cases from seed ELFDOCTOR_SOAK_SEED (or
 // one from the clock) and prints every divergence and the rate
 // (scripts/soak-loader). ELFDOCTOR_SEEDS, a comma-separated list, runs
@@ -231,6 +261,8 @@ func TestSoak(t *testing.T) {
 		base = uint64(time.Now().UnixNano())
 	}
 	f := setup(t)
+	// ELFDOCTOR_VIA_LOADER=1 runs every case as `ld.so PROGRAM`.
+	f.ViaLoader = os.Getenv("ELFDOCTOR_VIA_LOADER") != ""
 	if len(seeds) == 0 {
 		seeds = make([]uint64, n)
 		for i := range seeds {

@@ -258,6 +258,7 @@ var loaderPhrases = []*regexp.Regexp{
 	regexp.MustCompile(`wrong ELF class: ELFCLASS\d+`),
 	regexp.MustCompile(`file too short`),
 	regexp.MustCompile(`invalid ELF header`),
+	regexp.MustCompile(`ELF file's phentsize not the expected size`),
 	regexp.MustCompile(`ELF file [^\n]*(?:not|does not match|invalid)[^\n]*`),
 	regexp.MustCompile(`only ET_DYN and ET_EXEC can be loaded`),
 	regexp.MustCompile(`cannot dynamically load executable`),

@@ -23,10 +23,12 @@ var namedCases = []struct {
 	Seed    uint64 // the sweep seed that found it, with the generator of the commit that added it (0: found another way)
 	Input   string
 	Library bool
-	LibPath bool     // run with LD_LIBRARY_PATH (FuzzCase.LibraryPath)
-	Damage  []string // Mutation.String forms
-	Glibc   string
-	Found   string
+	LibPath bool // run with LD_LIBRARY_PATH (FuzzCase.LibraryPath)
+	// ViaLoader: run as `ld.so PROGRAM` (FuzzCase.ViaLoader).
+	ViaLoader bool
+	Damage    []string // Mutation.String forms
+	Glibc     string
+	Found     string
 	// Undetermined: check must call the case undetermined (a read it
 	// cannot know), so the case keeps exercising that verdict rather
 	// than agreeing by some other prediction.
@@ -709,6 +711,155 @@ var namedCases = []struct {
 		Found: "predicted undetermined without starts (__cxa_finalize's PLT slot, its symbol now past the table, fails at its first call); really starts under all three: __do_global_dtors_aux calls through that slot only after `cmpq $0` of __cxa_finalize's GOT slot, whose GLOB_DAT became NONE, so the slot keeps the file's 0 and the call is skipped. A tested GOT slot no relocation wrote is now read from the file; found by the held-out range 1100000000.. of stop 28"},
 	{Name: "stdout-value-outside-program-7708", Seed: 1200007708, Input: "nozerofill-gcc.patchelf", Undetermined: true, Damage: []string{"dynsym[7].st_value = 0xe008eab4778df009", "verneed[0].aux[0].vna_other = 0x3f"},
 		Found: "predicted starts; really SIGSEGV before main's output under all three: the program's stdout (the copy libc binds its own references to) now has a value outside every segment, so libc's GLOB_DAT of stdout points there and puts faults. A GLOB_DAT or R_X86_64_64 bound to a variable outside its object is now relocation damage (bound-outside-object, undetermined); found by the held-out range 1200000000.. of stop 28"},
+	// Started as the loader's command (`ld.so PROGRAM`, fix's wrappers):
+	// ld.so, not the kernel, opens and maps the program (soaks with
+	// ELFDOCTOR_VIA_LOADER=1, seeds 1800000000 and 1900000000).
+	{Name: "cmd-bad-headers-0010", Seed: 1800000010, Input: "uses-libdemo-lld", ViaLoader: true, Damage: []string{"ehdr.e_phnum += 0xfff3", "ehdr.e_ehsize = 0xe50c"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/31/uses-libdemo-lld: error while loading shared libraries: /c/31/uses-libdemo-lld: cannot read file data\")"},
+	{Name: "cmd-reloc-fault-at-first-call-0048", Seed: 1800000048, Input: "nozerofill-gcc.patchelf", ViaLoader: true, Damage: []string{"jmprel[0].r_info.sym ^= 0x400"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted fails-at-first-call [relocation/reloc-fault-at-first-call] SIGSEGV, really signal-before-main (SIGBUS)", Undetermined: true},
+	{Name: "cmd-bad-headers-0082", Seed: 1800000082, Input: "uses-libdemo", LibPath: true, ViaLoader: true, Damage: []string{"fini_array[0] = 0x0", "ehdr.e_phnum += 0xfff1"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/249/uses-libdemo: error while loading shared libraries: /c/249/uses-libdemo: cannot read file data\")"},
+	{Name: "cmd-bad-headers-0083", Seed: 1800000083, Input: "nozerofill-lld", ViaLoader: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/251/nozerofill-lld: error while loading shared libraries: /c/251/nozerofill-lld: cannot read file data\")"},
+	{Name: "cmd-phdr-missing-0130", Seed: 1800000130, Input: "nozerofill-lld", ViaLoader: true, Damage: []string{"phdr[0].p_type += 0xfffffffd", "verneed[0].aux[0].vna_name += 0x1000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [ld.so startup/phdr-missing] SIGSEGV, really starts (exit 0)"},
+	{Name: "cmd-versions-fault-0154", Seed: 1800000154, Input: "nozerofill-lld.patchelf", ViaLoader: true, Damage: []string{"verneed[0].vn_aux += 0xffffffff"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [versions/versions-fault] SIGSEGV, really loader-error (exit 1, stderr \"/c/465/nozerofill-lld.patchelf: /lib/x86_64-linux-gnu/libc.so.6: version `odata' not found (required by /c/465/nozerofill-lld.patchelf)\")", Undetermined: true},
+	{Name: "cmd-bad-headers-0208", Seed: 1800000208, Input: "host-gcc-pie", ViaLoader: true, Damage: []string{"ehdr.e_phentsize = 0xffff"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/625/host-gcc-pie: error while loading shared libraries: /c/625/host-gcc-pie: ELF file's phentsize not the expected size\")"},
+	{Name: "cmd-bad-headers-0235", Seed: 1800000235, Input: "host-gcc-pie", ViaLoader: true, Damage: []string{"jmprel[2].r_info.sym += 0x80000000", "ehdr.e_phnum = 0xaebd"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/705/host-gcc-pie: error while loading shared libraries: /c/705/host-gcc-pie: cannot read file data\")"},
+	{Name: "cmd-bad-headers-0280", Seed: 1800000280, Input: "nozerofill-gcc", ViaLoader: true, Damage: []string{"ehdr.e_phoff -= 0x1000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/842/nozerofill-gcc: error while loading shared libraries: /c/842/nozerofill-gcc: cannot read file data: Invalid argument\")"},
+	{Name: "cmd-reloc-fault-0328", Seed: 1800000328, Input: "nozerofill-lld", ViaLoader: true, Damage: []string{"rela[4].r_info.sym = 0x0", "phdr[3].p_filesz ^= 0x1000000000000000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [relocation/reloc-fault] SIGSEGV, really loader-error (exit 127, stderr \"/c/987/nozerofill-lld: error while loading shared libraries: /c/987/nozerofill-lld: failed to map segment from shared object\")", Undetermined: true},
+	{Name: "cmd-reloc-fault-0356", Seed: 1800000356, Input: "uses-libdemo", ViaLoader: true, Damage: []string{"gnu_hash.symoffset += 0x1000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [relocation/reloc-fault] SIGSEGV, really starts (exit 0)", Undetermined: true},
+	{Name: "cmd-reloc-fault-0386", Seed: 1800000386, Input: "uses-libdemo-lld", LibPath: true, ViaLoader: true, Damage: []string{"phdr[5].p_memsz = 0xffffffffffffffff", "gnu_hash.nbuckets = 0x64d25773"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [relocation/reloc-fault] SIGSEGV, really starts (exit 0)", Undetermined: true},
+	{Name: "cmd-versions-fault-0409", Seed: 1800000409, Input: "nozerofill-lld", ViaLoader: true, Damage: []string{"verneed[0].vn_next = 0x10"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [versions/versions-fault] SIGSEGV, really loader-error (exit 127, stderr \"Inconsistency detected by ld.so: dl-version.c: 204: _dl_check_map_versions: Assertion `needed != NULL' failed!\")", Undetermined: true},
+	{Name: "cmd-bad-headers-0418", Seed: 1800000418, Input: "uses-libdemo-lld", ViaLoader: true, Damage: []string{"ehdr.e_phnum = 0x1820"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/1256/uses-libdemo-lld: error while loading shared libraries: /c/1256/uses-libdemo-lld: cannot read file data\")"},
+	{Name: "cmd-predicted-starts-0447", Seed: 1800000447, Input: "gcc-pie", ViaLoader: true, Damage: []string{"phdr[2].p_filesz = 0x230"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted starts, really loader-error (exit 127, stderr \"/c/1343/gcc-pie: error while loading shared libraries: /c/1343/gcc-pie: unsupported version 0 of Verneed record\")"},
+	{Name: "cmd-versions-fault-0448", Seed: 1800000448, Input: "nozerofill-lld.patchelf", ViaLoader: true, Damage: []string{"verneed[0].vn_next ^= 0x40000"}, Glibc: "trixie-2.41",
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [versions/versions-fault] SIGSEGV, really starts (exit 0, stderr \"/c/1348/nozerofill-lld.patchelf: /c/1348/nozerofill-lld.patchelf: no version information available (required by /c/1348/nozerofill-lld.patchelf)\")", Undetermined: true},
+	{Name: "cmd-signal-0544", Seed: 1800000544, Input: "gcc-pie", ViaLoader: true, Damage: []string{"gnu_hash.bucket[0] += 0x80000000", "phdr[3].p_vaddr = 0x0"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted message \"Inconsistency detected by ld.so: rtld.c: rtld_setup_main_map: Assertion `GL(dl_rtld_map).l_libname' failed!\" lacks \"unsupported version 0 of Verneed record\"; ld.so printed \"/c/1634/gcc-pie: error while loading shared libraries: /c/16..."},
+	{Name: "cmd-phdr-missing-0581", Seed: 1800000581, Input: "nozerofill-gcc.patchelf", ViaLoader: true, Damage: []string{"phdr[0].p_type = 0x0"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [ld.so startup/phdr-missing] SIGSEGV, really starts (exit 0)"},
+	{Name: "cmd-reloc-fault-0597", Seed: 1800000597, Input: "nozerofill-gcc.patchelf", ViaLoader: true, Damage: []string{"gnu_hash.bucket[0] ^= 0x10000", "fini_array[0] += 0x10000000000"}, Glibc: "trixie-2.41",
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [relocation/reloc-fault] SIGSEGV, really starts (exit 0)", Undetermined: true},
+	{Name: "cmd-bad-headers-0645", Seed: 1800000645, Input: "clang-lld-nopie", ViaLoader: true, Damage: []string{"ehdr.e_phentsize = 0xdcda", "init_array[0] ^= 0x100"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/1936/clang-lld-nopie: error while loading shared libraries: /c/1936/clang-lld-nopie: ELF file's phentsize not the expected size\")"},
+	{Name: "cmd-phdr-no-interp-0661", Seed: 1800000661, Input: "nozerofill-gcc", ViaLoader: true, Damage: []string{"init_array[0] += 0x10000000000", "phdr[1].p_type = 0xffffffff"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted loader-error [ld.so startup/phdr-no-interp] \"Inconsistency detected by ld.so: rtld.c: rtld_setup_main_map: Assertion `GL(dl_rtld_map).l_libname' failed!\", really starts (exit 0)"},
+	{Name: "cmd-bad-headers-0732", Seed: 1800000732, Input: "nozerofill-lld", ViaLoader: true, Damage: []string{"ehdr.e_phoff -= 0x1000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/2199/nozerofill-lld: error while loading shared libraries: /c/2199/nozerofill-lld: cannot read file data: Invalid argument\")"},
+	{Name: "cmd-strtab-missing-0793", Seed: 1800000793, Input: "uses-libdemo", ViaLoader: true, Damage: []string{"phdr[0].p_vaddr -= 0x5"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [ld.so startup/strtab-missing] SIGSEGV, really starts (exit 0)"},
+	{Name: "cmd-versions-fault-0833", Seed: 1800000833, Input: "nozerofill-lld.patchelf", ViaLoader: true, Damage: []string{"verneed[0].aux[0].vna_name += 0x1000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [versions/versions-fault] SIGSEGV, really loader-error (exit 1, stderr \"/c/2501/nozerofill-lld.patchelf: /lib/x86_64-linux-gnu/libc.so.6: version `' not found (required by /c/2501/nozerofill-lld.patchelf)\")", Undetermined: true},
+	{Name: "cmd-predicted-starts-0849", Seed: 1800000849, Input: "gcc-nopie", ViaLoader: true, Damage: []string{"phdr[4].p_filesz = 0xffffffffffffffff"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted starts (warning load-past-eof), really signal-before-main (SIGSEGV)", Undetermined: true},
+	{Name: "cmd-reloc-error-0963", Seed: 1800000963, Input: "nozerofill-lld.patchelf", ViaLoader: true, Damage: []string{"init_array[0] += 0x10000000000", "phdr[6].p_vaddr ^= 0x10000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted loader-error [relocation/reloc-error] \"error while loading shared libraries: cannot apply additional memory protection after relocation: Cannot allocate memory\", really signal-before-main (SIGSEGV)", Undetermined: true},
+	{Name: "cmd-predicted-starts-0981", Seed: 1800000981, Input: "nozerofill-lld.patchelf", ViaLoader: true, Damage: []string{"phdr[4].p_filesz -= 0x1000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted starts (warning load-past-eof), really signal-before-main (SIGSEGV)", Undetermined: true},
+	{Name: "cmd-predicted-starts-1049", Seed: 1800001049, Input: "nozerofill-lld.patchelf", ViaLoader: true, Damage: []string{"phdr[9].p_filesz = 0x2930"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted starts (warning load-past-eof), really loader-error (exit 127, stderr \"/c/3148/nozerofill-lld.patchelf: error while loading shared libraries: /c/3148/nozerofill-lld.patchelf: failed to map segment from shared object\")", Undetermined: true},
+	{Name: "cmd-bad-headers-1094", Seed: 1800001094, Input: "gcc-pie", ViaLoader: true, Damage: []string{"ehdr.e_phoff -= 0x1000", "init_array[0] = 0xffffffffffffffff"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/3283/gcc-pie: error while loading shared libraries: /c/3283/gcc-pie: cannot read file data: Invalid argument\")"},
+	{Name: "cmd-reloc-fault-1134", Seed: 1800001134, Input: "nozerofill-lld.patchelf", ViaLoader: true, Damage: []string{"verneed[0].aux[0].vna_other += 0xf000", "dynsym[2].st_name += 0x1000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [relocation/reloc-fault] SIGSEGV, really starts (exit 0)", Undetermined: true},
+	{Name: "cmd-bad-headers-1155", Seed: 1800001155, Input: "clang-lld-nopie", ViaLoader: true, Damage: []string{"ehdr.e_phentsize = 0xffff"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/3467/clang-lld-nopie: error while loading shared libraries: /c/3467/clang-lld-nopie: ELF file's phentsize not the expected size\")"},
+	{Name: "cmd-bad-headers-1168", Seed: 1800001168, Input: "gcc-pie", ViaLoader: true, Damage: []string{"phdr[2].p_type += 0x80000000", "ehdr.e_phoff = 0xffffffffffffffff"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/3506/gcc-pie: error while loading shared libraries: /c/3506/gcc-pie: object file has no loadable segments\")"},
+	{Name: "cmd-bad-headers-1174", Seed: 1800001174, Input: "uses-libdemo-lld", ViaLoader: true, Damage: []string{"ehdr.e_phentsize += 0xf000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/3524/uses-libdemo-lld: error while loading shared libraries: /c/3524/uses-libdemo-lld: ELF file's phentsize not the expected size\")"},
+	{Name: "cmd-bad-headers-1268", Seed: 1800001268, Input: "nozerofill-gcc.patchelf", ViaLoader: true, Damage: []string{"ehdr.e_phnum += 0x8000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/3807/nozerofill-gcc.patchelf: error while loading shared libraries: /c/3807/nozerofill-gcc.patchelf: cannot read file data\")"},
+	{Name: "cmd-needed-unreadable-1283", Seed: 1800001283, Input: "nozerofill-lld", ViaLoader: true, Damage: []string{"interp[6] = 0x5f", "dyn[DT_STRTAB#0].d_val -= 0x1000"}, Glibc: "bookworm-2.36 trixie-2.41",
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [dependencies/needed-unreadable] SIGSEGV, really loader-error (exit 127, stderr \"/c/3850/nozerofill-lld: /c/3850/nozerofill-lld: no version information available (required by /c/3850/nozerofill-lld)\\n/c/3850/nozerofill-lld: symbol lookup e...", Undetermined: true},
+	{Name: "cmd-bad-headers-1296", Seed: 1800001296, Input: "uses-libdemo-lld", ViaLoader: true, Damage: []string{"ehdr.e_phentsize = 0x0"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/3889/uses-libdemo-lld: error while loading shared libraries: /c/3889/uses-libdemo-lld: ELF file's phentsize not the expected size\")"},
+	{Name: "cmd-predicted-starts-1422", Seed: 1800001422, Input: "nozerofill-lld.patchelf", ViaLoader: true, Damage: []string{"phdr[7].p_filesz += 0x10000000000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted starts (warning load-past-eof), really loader-error (exit 127, stderr \"/c/4268/nozerofill-lld.patchelf: error while loading shared libraries: /c/4268/nozerofill-lld.patchelf: failed to map segment from shared object\")", Undetermined: true},
+	{Name: "cmd-signal-1423", Seed: 1800001423, Input: "nozerofill-gcc.patchelf", ViaLoader: true, Damage: []string{"dynsym[1].st_name = 0x4020"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted SIGSEGV before main, really SIGBUS (stderr \"\")", Undetermined: true},
+	{Name: "cmd-bad-headers-1483", Seed: 1800001483, Input: "nozerofill-lld.patchelf", ViaLoader: true, Damage: []string{"ehdr.e_phnum += 0x1000", "ehdr.e_phoff = 0x40"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/4451/nozerofill-lld.patchelf: error while loading shared libraries: /c/4451/nozerofill-lld.patchelf: cannot read file data\")"},
+	{Name: "cmd-bad-headers-1547", Seed: 1800001547, Input: "nozerofill-gcc.patchelf", ViaLoader: true, Damage: []string{"ehdr.e_phentsize += 0xf000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/4643/nozerofill-gcc.patchelf: error while loading shared libraries: /c/4643/nozerofill-gcc.patchelf: ELF file's phentsize not the expected size\")"},
+	{Name: "cmd-signal-1552", Seed: 1800001552, Input: "uses-libdemo", ViaLoader: true, Damage: []string{"phdr[1].p_type += 0x80000000", "jmprel[1].r_info.type = 0xffffffff"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted message \"Inconsistency detected by ld.so: rtld.c: rtld_setup_main_map: Assertion `GL(dl_rtld_map).l_libname' failed!\" lacks \"unexpected PLT reloc type 0xffffffff\"; ld.so printed \"/c/4660/uses-libdemo: error while loading shared libraries: une..."},
+	{Name: "cmd-reloc-fault-1628", Seed: 1800001628, Input: "clang-lld-nopie", ViaLoader: true, Damage: []string{"phdr[5].p_memsz = 0xffffffffffffffff", "versym[0] += 0x3"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [relocation/reloc-fault] SIGSEGV, really starts (exit 0)", Undetermined: true},
+	{Name: "cmd-bad-headers-1638", Seed: 1800001638, Input: "clang-lld-nopie", ViaLoader: true, Damage: []string{"gnu_hash.symoffset ^= 0x800000", "ehdr.e_phoff += 0x10000000000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/4916/clang-lld-nopie: error while loading shared libraries: /c/4916/clang-lld-nopie: cannot read file data\")"},
+	{Name: "cmd-bad-headers-1641", Seed: 1800001641, Input: "host-gcc-pie", ViaLoader: true, Damage: []string{"ehdr.e_phoff = 0xffffffffffffffff"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/4926/host-gcc-pie: error while loading shared libraries: /c/4926/host-gcc-pie: object file has no loadable segments\")"},
+	{Name: "cmd-bad-headers-1655", Seed: 1800001655, Input: "clang-lld-nopie", ViaLoader: true, Damage: []string{"gnu_hash.bucket[0] ^= 0x8000", "ehdr.e_phentsize = 0x0"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/4966/clang-lld-nopie: error while loading shared libraries: /c/4966/clang-lld-nopie: ELF file's phentsize not the expected size\")"},
+	{Name: "cmd-phdr-no-interp-1664", Seed: 1800001664, Input: "clang-lld-nopie", ViaLoader: true, Damage: []string{"rela[1].r_addend += 0x1000", "phdr[1].p_type += 0x1000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted loader-error [ld.so startup/phdr-no-interp] \"Inconsistency detected by ld.so: rtld.c: rtld_setup_main_map: Assertion `GL(dl_rtld_map).l_libname' failed!\", really starts (exit 0)"},
+	{Name: "cmd-strtab-missing-1780", Seed: 1800001780, Input: "gcc-nopie", ViaLoader: true, Damage: []string{"jmprel[0].r_addend -= 0x1000", "phdr[0].p_vaddr -= 0x9"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [ld.so startup/strtab-missing] SIGSEGV, really starts (exit 0)"},
+	{Name: "cmd-signal-1796", Seed: 1800001796, Input: "nozerofill-lld", ViaLoader: true, Damage: []string{"interp[18] = 0x2f", "phdr[2].p_filesz = 0x0"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted message \"Inconsistency detected by ld.so: rtld.c: rtld_setup_main_map: Assertion `GL(dl_rtld_map).l_libname' failed!\" lacks \"unsupported version 0 of Verneed record\"; ld.so printed \"/c/5391/nozerofill-lld: error while loading shared libraries..."},
+	{Name: "cmd-bad-headers-1823", Seed: 1800001823, Input: "gcc-pie", ViaLoader: true, Damage: []string{"versym[7] += 0xfff0", "ehdr.e_phoff ^= 0x8000000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/5470/gcc-pie: error while loading shared libraries: /c/5470/gcc-pie: cannot read file data\")"},
+	{Name: "cmd-bad-headers-1869", Seed: 1800001869, Input: "gcc-pie", ViaLoader: true, Damage: []string{"ehdr.e_phnum += 0x1000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/5607/gcc-pie: error while loading shared libraries: /c/5607/gcc-pie: cannot read file data\")"},
+	{Name: "cmd-bad-headers-1941", Seed: 1800001941, Input: "nozerofill-gcc.patchelf", ViaLoader: true, Damage: []string{"ehdr.e_phentsize += 0xfff0"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/5825/nozerofill-gcc.patchelf: error while loading shared libraries: /c/5825/nozerofill-gcc.patchelf: ELF file's phentsize not the expected size\")"},
+	{Name: "cmd-bad-headers-1956", Seed: 1800001956, Input: "clang-lld", ViaLoader: true, Damage: []string{"gnu_hash.bloom[0] = 0xffffffffffffffff", "ehdr.e_phentsize = 0x0"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted exec-fails [kernel/bad-headers] \"Exec format error\", really loader-error (exit 127, stderr \"/c/5870/clang-lld: error while loading shared libraries: /c/5870/clang-lld: ELF file's phentsize not the expected size\")"},
+	{Name: "cmd-loader-refused-1965", Seed: 1800001965, Input: "nozerofill-gcc.patchelf", ViaLoader: true, Damage: []string{"phdr[12].p_filesz += 0xa"}, Glibc: "bullseye-2.31",
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted loader-error [mapping/loader-refused] \"error while loading shared libraries: /c/5895/nozerofill-gcc.patchelf: cannot read file data\", really starts (exit 0)"},
+	{Name: "cmd-predicted-starts-1546", Seed: 1900001546, Input: "gcc-nopie", ViaLoader: true, Damage: []string{"phdr[6].p_type = 0x268", "dyn[DT_FINI#0].d_tag = 0x46d51acb90ccacc4"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted starts, really signal-before-main (SIGSEGV)"},
+	{Name: "cmd-search-path-unreadable-1977", Seed: 1900001977, Input: "nozerofill-lld.patchelf", ViaLoader: true, Damage: []string{"dyn[DT_RUNPATH#0].d_val += 0x1000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [ld.so startup/search-path-unreadable] SIGSEGV, really starts (exit 0)", Undetermined: true},
+	{Name: "cmd-predicted-starts-4987", Seed: 1900004987, Input: "clang-lld-nopie", ViaLoader: true, Damage: []string{"phdr[6].p_type ^= 0x400", "verneed[0].vn_version = 0x0"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted starts, really signal-before-main (SIGSEGV)"},
+	{Name: "cmd-signal-5253", Seed: 1900005253, Input: "uses-libdemo", ViaLoader: true, Damage: []string{"dyn[DT_RUNPATH#0].d_val ^= 0x8000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted SIGSEGV before main, really SIGBUS (stderr \"\")", Undetermined: true},
+	{Name: "cmd-predicted-starts-7102", Seed: 1900007102, Input: "gcc-nopie", ViaLoader: true, Damage: []string{"phdr[6].p_type = 0x1dc20b6e", "gnu_hash.bucket[1] = 0x98c072f7"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted starts, really signal-before-main (SIGSEGV)"},
+	{Name: "cmd-search-path-unreadable-8034", Seed: 1900008034, Input: "nozerofill-gcc.patchelf", ViaLoader: true, Damage: []string{"dyn[DT_STRTAB#0].d_val += 0x1000", "interp[24] = 0x5f"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [ld.so startup/search-path-unreadable] SIGSEGV, really loader-error (exit 127, stderr \"/c/24102/nozerofill-gcc.patchelf: /c/24102/nozerofill-gcc.patchelf: no version information available (required by /c/24102/nozerofill-gcc.patchelf)\\n/c/...", Undetermined: true},
+	{Name: "cmd-phdr-unreadable-8211", Seed: 1900008211, Input: "clang-lld-nopie", ViaLoader: true, Damage: []string{"phdr[0].p_vaddr = 0xffffffffffffffff"}, Glibc: "bullseye-2.31",
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted crash [ld.so startup/phdr-unreadable] SIGSEGV, really starts (exit 0)"},
+	{Name: "cmd-predicted-starts-8715", Seed: 1900008715, Input: "clang-lld-nopie", ViaLoader: true, Damage: []string{"phdr[6].p_type = 0x81696929"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29): predicted starts, really signal-before-main (SIGSEGV)"},
+	{Name: "cmd-phdr-vaddr-zero-774", Seed: 774, Input: "clang-lld", ViaLoader: true, Damage: []string{"phdr[0].p_vaddr = 0x0"},
+		Found: "found by the CI sample run as `ld.so PROGRAM` (stop 29): predicted starts, really exit 127, \"unsupported version 11 of Verneed record\" under all three: a PT_PHDR at p_vaddr 0 leaves l_phdr 0, which _dl_postprocess_loadcmd then takes as not found and sets from e_phoff; rtld_setup_main_map makes l_addr 0x40 too high from that PT_PHDR"},
+	{Name: "cmd-signal-2022", Seed: 2000002022, Input: "gcc-pie", ViaLoader: true, Damage: []string{"phdr[5].p_type += 0x5", "phdr[0].p_filesz += 0x10000000000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29, seeds 2000000000 on): predicted SIGSEGV before main, really SIGBUS (stderr \"\")", Undetermined: true},
+	{Name: "cmd-signal-2906", Seed: 2000002906, Input: "gcc-pie", ViaLoader: true, Damage: []string{"dyn[DT_GNU_HASH#0].d_val ^= 0x8000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29, seeds 2000000000 on): predicted SIGSEGV before main, really SIGBUS (stderr \"\")", Undetermined: true},
+	{Name: "cmd-predicted-starts-2932", Seed: 2000002932, Input: "nozerofill-gcc", ViaLoader: true, Damage: []string{"dynsym[0].st_other ^= 0x40", "phdr[0].p_vaddr = 0x160"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29, seeds 2000000000 on): predicted starts, really signal-before-main (SIGFPE)"},
+	{Name: "cmd-predicted-starts-3322", Seed: 2000003322, Input: "clang-lld-nopie", ViaLoader: true, Damage: []string{"phdr[6].p_filesz = 0x0"}, Glibc: "bullseye-2.31",
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29, seeds 2000000000 on): predicted starts, really exit 127, \"object file has no dynamic section\" (bookworm, trixie: now predicted, for an ET_EXEC too) and SIGSEGV (bullseye, which skips the empty PT_DYNAMIC: undetermined, what rtld makes of a program without l_ld is not replayed)", Undetermined: true},
+	{Name: "cmd-predicted-starts-3685", Seed: 2000003685, Input: "clang-lld-nopie", ViaLoader: true, Damage: []string{"gnu_hash.symoffset = 0x1", "phdr[2].p_filesz ^= 0x800000000000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29, seeds 2000000000 on): predicted starts (warning load-past-eof) (warning versym-index), really loader-error (exit 127, stderr \"/c/11058/clang-lld-nopie: error while loading shared libraries: /c/11058/clang-lld-nopie: failed to map segment from shared object\")"},
+	{Name: "cmd-predicted-starts-4373", Seed: 2000004373, Input: "gcc-nopie", ViaLoader: true, Damage: []string{"phdr[3].p_filesz ^= 0x800000000000000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29, seeds 2000000000 on): predicted starts (warning load-past-eof), really loader-error (exit 127, stderr \"/c/13122/gcc-nopie: error while loading shared libraries: /c/13122/gcc-nopie: failed to map segment from shared object\")"},
+	{Name: "cmd-predicted-starts-5427", Seed: 2000005427, Input: "clang-lld-nopie", ViaLoader: true, Damage: []string{"phdr[4].p_filesz = 0x1c603da1a19c7884"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29, seeds 2000000000 on): predicted starts (warning load-past-eof), really loader-error (exit 127, stderr \"/c/16283/clang-lld-nopie: error while loading shared libraries: /c/16283/clang-lld-nopie: failed to map segment from shared object\")"},
+	{Name: "cmd-predicted-starts-6050", Seed: 2000006050, Input: "gcc-nopie", ViaLoader: true, Damage: []string{"phdr[2].p_memsz ^= 0x2000000000000"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29, seeds 2000000000 on): predicted starts, really loader-error (exit 127, stderr \"/c/18153/gcc-nopie: error while loading shared libraries: /c/18153/gcc-nopie: cannot map zero-fill pages\")"},
+	{Name: "cmd-predicted-starts-9204", Seed: 2000009204, Input: "clang-lld-nopie", ViaLoader: true, Damage: []string{"phdr[5].p_filesz = 0xffffffffffffffff"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29, seeds 2000000000 on): predicted starts (warning load-past-eof), really signal-before-main (SIGSEGV)", Undetermined: true},
+	{Name: "fixup-over-got-setup-4474", Seed: 2100004474, Input: "clang-lld-nopie", Damage: []string{"jmprel[1].r_info.sym = 0x0", "jmprel[0].r_offset -= 0xb"},
+		Found: "found by the soak (stop 29, seeds 2100000000 on): predicted fails-at-first-call (symbol lookup error: undefined symbol: ), really SIGSEGV before main's output under all three: getenv's first call binds its slot at the moved r_offset, over GOT[1] and GOT[2], and the next call through PLT0 takes pieces of getenv's address for the link map and _dl_runtime_resolve; now undetermined (got-setup-overwritten-at-first-call)", Undetermined: true},
+	{Name: "cmd-align-before-fixed-map-783", Seed: 783, Input: "gcc-nopie", ViaLoader: true, Damage: []string{"interp[26] ^= 0x4", "phdr[3].p_vaddr = 0x138acff782b12ce4"},
+		Found: "found by the CI sample run as `ld.so PROGRAM` (stop 29), against a first model of an ET_EXEC's fixed mapping: predicted \"failed to map segment from shared object\", really \"ELF load command address/offset not page-aligned\" (2.31: \"not properly aligned\"): the header walk refuses before anything is mapped"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
@@ -1126,7 +1277,7 @@ func TestNamedDivergences(t *testing.T) {
 	t.Cleanup(func() { loadKnown(t).compare(t, "named", results) })
 	for _, nc := range namedCases {
 		t.Run(nc.Name, func(t *testing.T) {
-			c := FuzzCase{Seed: nc.Seed, Input: nc.Input, Library: nc.Library, LibraryPath: nc.LibPath}
+			c := FuzzCase{Seed: nc.Seed, Input: nc.Input, Library: nc.Library, LibraryPath: nc.LibPath, ViaLoader: nc.ViaLoader}
 			for _, d := range nc.Damage {
 				m, err := ParseMutation(d)
 				if err != nil {
@@ -1174,7 +1325,7 @@ func TestAbsoluteLinks(t *testing.T) {
 	}
 	defer w.Close()
 	for _, in := range f.Inputs {
-		r, err := f.runIn(t.Context(), w, in, f.bytes[in.Path], f.bytes[in.Lib], false)
+		r, err := f.runIn(t.Context(), w, in, f.bytes[in.Path], f.bytes[in.Lib], false, false)
 		if err != nil {
 			t.Fatal(err)
 		}

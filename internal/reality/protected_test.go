@@ -61,7 +61,7 @@ func TestProtectedDataCopy(t *testing.T) {
 		in := FuzzInput{Name: "prog", LibName: "libprot.so"}
 		for _, root := range f.Roots {
 			t.Run(lib+"/"+root.String(), func(t *testing.T) {
-				r, err := f.runIn(t.Context(), root, in, prog, libBytes, false)
+				r, err := f.runIn(t.Context(), root, in, prog, libBytes, false, false)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,0 +1,225 @@
+package loader
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+	"github.com/elfdoctor/elfdoctor/internal/safeopen"
+)
+
+// dlopenHost is the reference open_verify holds a dlopen'ed library
+// against: the class, byte order and machine of the process that loads
+// it (--loaded-by's program, or else this machine's own), with what is
+// known of that process's ld.so. ok is false on a machine whose native
+// process is not modelled.
+func (c *checker) dlopenHost() (r verifyRef, ok bool) {
+	if p := c.opts.LoadedBy; p != "" {
+		// An unreadable --loaded-by is reported where its process is
+		// replayed (hostProcess); here the machine's own stands in.
+		if hf, err := inspect.Open(p); err == nil {
+			defer hf.Close()
+			r = verifyRef{class: hf.Class, data: hf.Data, machine: hf.Machine}
+			if interp, has, _ := hf.Interp(); has {
+				r.li = describeLoader(c.underRoot(interp), hf)
+			}
+			return r, true
+		}
+	}
+	switch runtime.GOARCH {
+	case "amd64":
+		r = verifyRef{class: elf.ELFCLASS64, data: elf.ELFDATA2LSB, machine: elf.EM_X86_64}
+	case "arm64":
+		r = verifyRef{class: elf.ELFCLASS64, data: elf.ELFDATA2LSB, machine: elf.EM_AARCH64}
+	default:
+		return r, false
+	}
+	host := &inspect.File{Header: inspect.Header{Class: r.class, Data: r.data, Machine: r.machine}}
+	if interp := c.underRoot(StandardInterp(r.machine, r.class)); interp != "" && isFile(interp) {
+		r.li = describeLoader(interp, host)
+	}
+	return r, true
+}
+
+// dlopenVerify replays open_verify (elf/dl-load.c) on the library itself,
+// which dlopen opens by the path it is given: a library of another class
+// is "wrong ELF class", one of another machine is passed over as if the
+// file did not exist (errno ENOENT, so dlerror() says "No such file or
+// directory" of a file that is there), and a damaged header stops with
+// ld.so's words. It returns false when dlopen stops there.
+func (c *checker) dlopenVerify() bool {
+	r, ok := c.dlopenHost()
+	if !ok {
+		return true
+	}
+	host := "a " + machineWords(r.machine, r.class) + " process"
+	if c.opts.LoadedBy != "" {
+		host = fmt.Sprintf("%s, a %s program,", c.opts.LoadedBy, machineWords(r.machine, r.class))
+	}
+	return c.openSelf(r, host, "dlopen", identOf(c.f))
+}
+
+// commandRefused replays open_verify on a program started as a command
+// of its loader (CheckOptions.Loader), before anything else is read:
+// rtld.c maps it with _dl_map_object, whose open_verify holds it against
+// the loader's own class and machine and may take an ET_EXEC
+// (__RTLD_OPENEXEC); the kernel only ran the loader. It returns the
+// result when ld.so stops there.
+func commandRefused(path string, opts CheckOptions) (*CheckResult, bool) {
+	lf, err := inspect.Open(opts.Loader)
+	if err != nil {
+		return nil, false // interp says what is wrong with the loader
+	}
+	defer lf.Close()
+	res := &CheckResult{Path: path, Root: opts.Root, Findings: []Finding{}}
+	c := &checker{opts: opts, res: res, path: path}
+	r := verifyRef{class: lf.Class, data: lf.Data, machine: lf.Machine, li: describeLoader(opts.Loader, lf), openExec: true}
+	host := fmt.Sprintf("the loader %s, a %s program,", opts.Loader, machineWords(r.machine, r.class))
+	if c.openSelf(r, host, "ld.so", readIdent(path)) {
+		return nil, false
+	}
+	res.Objects = []Object{{Name: opts.Loader, Path: opts.Loader, Found: true, Glibc: glibcBuild(lf, opts.Loader)}}
+	res.finish()
+	return res, true
+}
+
+// fileIdent is what a file's ELF header says it is, read as it stands.
+type fileIdent struct {
+	class   elf.Class
+	data    elf.Data
+	machine elf.Machine
+	typ     elf.Type
+}
+
+func identOf(f *inspect.File) fileIdent {
+	return fileIdent{class: f.Class, data: f.Data, machine: f.Machine, typ: f.Type}
+}
+
+// readIdent reads the ELF header's ident, type and machine from the file,
+// in the byte order it claims; what cannot be read stays zero.
+func readIdent(path string) fileIdent {
+	var id fileIdent
+	fh, err := safeopen.Regular(path)
+	if err != nil {
+		return id
+	}
+	defer fh.Close()
+	var h [20]byte
+	if n, _ := io.ReadFull(fh, h[:]); n < len(h) {
+		return id
+	}
+	id.class, id.data = elf.Class(h[elf.EI_CLASS]), elf.Data(h[elf.EI_DATA])
+	var o binary.ByteOrder = binary.LittleEndian
+	if id.data == elf.ELFDATA2MSB {
+		o = binary.BigEndian
+	}
+	id.typ, id.machine = elf.Type(o.Uint16(h[16:])), elf.Machine(o.Uint16(h[18:]))
+	return id
+}
+
+// openSelf reports what open_verify, held against r, refuses in the
+// checked file itself (whose header says id), which by (dlopen, or ld.so
+// started as a command) opens by its path; host names the process or
+// loader in the summary. It returns false when the file is refused.
+func (c *checker) openSelf(r verifyRef, host, by string, id fileIdent) bool {
+	v, msg := c.openVerify(c.path, r)
+	what, code := "library", "dlopen"
+	if by == "ld.so" {
+		what, code = "program", "loader"
+	}
+	fd := Finding{Severity: SeverityFatal, Stage: StageMapping, Code: code + "-refused", Outcome: OutcomeLoaderError,
+		Evidence: []string{fmt.Sprintf("the %s's ELF header: %s %s %s, type %s", what, id.class, id.data, id.machine, id.typ)},
+		Next:     "the ELF header was damaged: compare with a pristine copy using `elfdoctor diff`"}
+	switch v {
+	case candidateOK:
+		return true
+	case candidateOtherClass:
+		other := "ELFCLASS32"
+		if r.class == elf.ELFCLASS32 {
+			other = "ELFCLASS64"
+		}
+		fd.Code, msg = code+"-wrong-class", "wrong ELF class: "+other
+		fd.Summary = fmt.Sprintf("the %s is %s and %s cannot load it: ld.so refuses an object of the other class", what, machineWords(id.machine, id.class), host)
+		fd.Next = fmt.Sprintf("use the %s's %s build (for a Node-API addon, the package's variant for this platform)", what, machineWords(r.machine, r.class))
+	case candidateSkip:
+		fd.Code, msg = code+"-wrong-machine", "cannot open shared object file: No such file or directory"
+		fd.Summary = fmt.Sprintf("the %s is for %s and %s cannot load it: ld.so passes over a file of another machine as if it were not there, so it says \"No such file or directory\" of a file that exists", what, machineWords(id.machine, id.class), host)
+		fd.Next = fmt.Sprintf("use the %s's %s build (for a Node-API addon, the package's variant for this platform), or run it on a %s machine", what, machineWords(r.machine, r.class), machineWords(id.machine, id.class))
+	case candidateStop:
+		fd.Summary = fmt.Sprintf("%s refuses the %s as it reads its headers: %s", by, what, msg)
+	default:
+		return true
+	}
+	fd.Evidence = append(fd.Evidence, fmt.Sprintf("%s: %s %s %s, as open_verify compares", strings.TrimSuffix(host, ","), r.class, r.data, r.machine))
+	if by == "ld.so" {
+		fd.Message, fd.ExitStatus = fmt.Sprintf("error while loading shared libraries: %s: %s", c.path, msg), 127
+	} else {
+		fd.Message = c.path + ": " + msg
+	}
+	c.add(fd)
+	return false
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// machineWords names a machine as people do ("64-bit x86-64").
+func machineWords(m elf.Machine, class elf.Class) string {
+	bits := "64-bit"
+	if class == elf.ELFCLASS32 {
+		bits = "32-bit"
+	} else if class != elf.ELFCLASS64 {
+		bits = class.String()
+	}
+	name := strings.TrimPrefix(m.String(), "EM_")
+	switch m {
+	case elf.EM_X86_64:
+		name = "x86-64"
+	case elf.EM_386:
+		name = "i386"
+	case elf.EM_AARCH64:
+		name = "AArch64 (arm64)"
+	}
+	return bits + " " + name
+}
+
+// commandUnreadable is what ld.so, started with the program as its
+// command, does with a program whose headers inspect cannot read (err),
+// once open_verify has passed it: open_verify takes the headers from the
+// first bytes it read when e_phoff plus their size wraps around into
+// them (wrappedProgs), and _dl_map_object_from_fd may refuse what it
+// finds there. Anything else is left open.
+func (c *checker) commandUnreadable(err error) {
+	id := readIdent(c.path)
+	if progs, typ, ok := wrappedProgs(c.path, id.class, identOrder(id)); ok {
+		li := describeLoader(c.opts.Loader, &inspect.File{Header: inspect.Header{Class: id.class, Data: id.data, Machine: id.machine}})
+		if msg, _ := mapObjectStop(progs, typ, li.minor, 0, true); msg != "" {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "program-unmappable",
+				Summary:  fmt.Sprintf("the loader refuses to map the program %s: %s", c.path, msg),
+				Evidence: []string{err.Error(), fmt.Sprintf("e_phoff plus the program headers' size wraps around: ld.so takes %d headers from the first bytes it read", len(progs))},
+				Outcome:  OutcomeLoaderError, ExitStatus: 127,
+				Message: fmt.Sprintf("error while loading shared libraries: %s: %s", c.path, msg),
+				Next:    "the ELF header was damaged (e_phoff): compare with a pristine copy using `elfdoctor diff`"})
+			return
+		}
+	}
+	c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "headers-unreadable", Outcome: OutcomeUndetermined,
+		Possible: []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeExitsEarly},
+		Summary:  "undetermined: the program's headers cannot be read as the file stands, and what ld.so makes of them, started with the program as its command, is not replayed",
+		Evidence: []string{err.Error()},
+		Next:     "the file is truncated or damaged: download it again and compare with `elfdoctor diff`"})
+}
+
+func identOrder(id fileIdent) binary.ByteOrder {
+	if id.data == elf.ELFDATA2MSB {
+		return binary.BigEndian
+	}
+	return binary.LittleEndian
+}
