@@ -179,10 +179,8 @@ func (r *relocator) noDtorsCaller(fx pltFixup) bool {
 	}
 	src := dynSource(lm.d, 0, elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ)
 	src.truncateSize32 = false
+	// An empty array (DT_FINI_ARRAYSZ 0) calls nothing.
 	calls := r.c.calls(lm.f, lm.d, src)
-	if len(calls) == 0 {
-		return false
-	}
 	for _, call := range calls {
 		if call.err != nil || call.bound || call.addr == fn {
 			return false

@@ -109,20 +109,28 @@ func TestCheckDlopenReality(t *testing.T) {
 		lib     string
 		outcome loader.Outcome
 		phrase  string // in dlerror() and in the prediction
+		// loadedBy checks the library as the 64-bit host program loads
+		// it: without it, an i386 library on a multilib system is
+		// checked in an i386 process.
+		loadedBy bool
 	}{
-		{"libputs.so", loader.OutcomeStarts, ""},
-		{"libneeds.so", loader.OutcomeDlopenFails, "libmissing.so: cannot open shared object file"},
-		{"libnewer.so", loader.OutcomeDlopenFails, "version `GLIBC_9.9.9' not found"},
-		{"libputs.debug", loader.OutcomeDlopenFails, "object file has no dynamic section"},
-		{"libaux.so", loader.OutcomeStarts, ""},
-		{"libfilter.so", loader.OutcomeDlopenFails, "libnothere.so.1: cannot open shared object file"},
-		{"libarm64.so", loader.OutcomeDlopenFails, "cannot open shared object file: No such file or directory"},
-		{"libi386.so", loader.OutcomeDlopenFails, "wrong ELF class: ELFCLASS32"},
-		{"libosabi.so", loader.OutcomeDlopenFails, "ELF file OS ABI invalid"},
+		{"libputs.so", loader.OutcomeStarts, "", false},
+		{"libneeds.so", loader.OutcomeDlopenFails, "libmissing.so: cannot open shared object file", false},
+		{"libnewer.so", loader.OutcomeDlopenFails, "version `GLIBC_9.9.9' not found", false},
+		{"libputs.debug", loader.OutcomeDlopenFails, "object file has no dynamic section", false},
+		{"libaux.so", loader.OutcomeStarts, "", false},
+		{"libfilter.so", loader.OutcomeDlopenFails, "libnothere.so.1: cannot open shared object file", false},
+		{"libarm64.so", loader.OutcomeDlopenFails, "cannot open shared object file: No such file or directory", false},
+		{"libi386.so", loader.OutcomeDlopenFails, "wrong ELF class: ELFCLASS32", true},
+		{"libosabi.so", loader.OutcomeDlopenFails, "ELF file OS ABI invalid", false},
 	} {
 		t.Run(tc.lib, func(t *testing.T) {
 			p := filepath.Join(dir, tc.lib)
-			res, err := loader.Check(p, loader.CheckOptions{Getenv: reality.NoEnv})
+			opts := loader.CheckOptions{Getenv: reality.NoEnv}
+			if tc.loadedBy {
+				opts.LoadedBy = filepath.Join(dir, "host")
+			}
+			res, err := loader.Check(p, opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -471,6 +471,22 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 				return true
 			}
 		}
+		if call.err != nil {
+			// An entry read outside the object's pages, where another
+			// mapping may lie (a library's, or a program ld.so mapped
+			// as its command).
+			stage, during := StageInit, "calling the initialisers"
+			if fini {
+				stage, during = StageExit, "calling the finalisers at exit"
+			}
+			if fd, ok := c.pastMappingFinding(o, call.err, call.what, stage, during, false); ok {
+				if fini {
+					fd.Possible = []Outcome{OutcomeExitCrash, OutcomeStarts}
+				}
+				c.add(fd)
+				return true
+			}
+		}
 		why, sig := badCall(f, call)
 		if why == "" {
 			if j := c.inside(f, o.name, call.addr, call.what+" of "+filepath.Base(o.name), callSource(f, o.dyn, call, fini)); j != nil {

@@ -516,11 +516,12 @@ func (c *checker) mainMap() {
 	if command {
 		at, found := commandPhdrAddr(f, phnum)
 		end := at + uint64(phnum)*uint64(f.PhdrSize())
-		if li := describeLoader(c.interpHost, f); found && end < at && li.minor != 0 && li.minor < 32 {
-			// l_phdr's end wraps around: glibc before 2.32 walks the
-			// headers with ph < &phdr[phnum], which no ph is, and reads
-			// none; later ones walk down from the end too (for
-			// PT_GNU_PROPERTY), and fault there.
+		if li := describeLoader(c.interpHost, f); found && end < at && f.Type == elf.ET_EXEC && li.minor != 0 && li.minor < 32 {
+			// l_phdr's end wraps around (an ET_EXEC, loaded at 0):
+			// glibc before 2.32 walks the headers with ph <
+			// &phdr[phnum], which no ph is, and reads none; later ones
+			// walk down from the end too (for PT_GNU_PROPERTY), and
+			// fault there.
 			view = ldsoView{at: at, types: map[elf.ProgType]bool{}}
 		} else {
 			view, err = ldsoPhdrsAt(f, phnum, at, !found)

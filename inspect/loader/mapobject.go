@@ -463,6 +463,8 @@ func fixedMapping(f *inspect.File) (msg, unknown string) {
 	}
 	const window = 1<<47 - page // DEFAULT_MAP_WINDOW
 	near := uint64(window - 2<<40)
+	// A private writable file mapping is charged to commit accounting.
+	limit, _ := commitLimit()
 	for _, p := range f.ProgsOfType(elf.PT_LOAD) {
 		dataend, ok := addNoOverflow(p.Vaddr, p.Filesz)
 		allocend, ok2 := addNoOverflow(p.Vaddr, p.Memsz)
@@ -471,6 +473,9 @@ func fixedMapping(f *inspect.File) (msg, unknown string) {
 			return "", fmt.Sprintf("PT_LOAD %d: p_vaddr 0x%x plus FileSiz 0x%x or MemSiz 0x%x wraps around the address space", p.Index, p.Vaddr, p.Filesz, p.Memsz)
 		}
 		mapend &^= page - 1
+		if start := p.Vaddr &^ (page - 1); p.Flags&elf.PF_W != 0 && limit > 0 && mapend > start && mapend-start > limit {
+			return "failed to map segment from shared object", ""
+		}
 		ends := []struct {
 			end  uint64
 			msg  string

@@ -15,9 +15,12 @@ import (
 
 // dlopenHost is the reference open_verify holds a dlopen'ed library
 // against: the class, byte order and machine of the process that loads
-// it (--loaded-by's program, or else this machine's own), with what is
-// known of that process's ld.so. ok is false on a machine whose native
-// process is not modelled.
+// it, with what is known of that process's ld.so: --loaded-by's program;
+// else a process of the library's own kind when this kernel runs such
+// programs and the root has their loader (an i386 library on a multilib
+// x86-64 system), as the rest of the replay assumes; else this machine's
+// own kind. ok is false on a machine whose native process is not
+// modelled.
 func (c *checker) dlopenHost() (r verifyRef, ok bool) {
 	if p := c.opts.LoadedBy; p != "" {
 		// An unreadable --loaded-by is reported where its process is
@@ -29,6 +32,11 @@ func (c *checker) dlopenHost() (r verifyRef, ok bool) {
 				r.li = describeLoader(c.underRoot(interp), hf)
 			}
 			return r, true
+		}
+	}
+	if kernelAccepts(c.f) {
+		if interp := c.underRoot(standardInterp(c.f)); interp != "" && isFile(interp) {
+			return verifyRef{class: c.f.Class, data: c.f.Data, machine: c.f.Machine, li: describeLoader(interp, c.f)}, true
 		}
 	}
 	switch runtime.GOARCH {
