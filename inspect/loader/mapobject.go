@@ -473,7 +473,14 @@ func fixedMapping(f *inspect.File) (msg, unknown string) {
 			return "", fmt.Sprintf("PT_LOAD %d: p_vaddr 0x%x plus FileSiz 0x%x or MemSiz 0x%x wraps around the address space", p.Index, p.Vaddr, p.Filesz, p.Memsz)
 		}
 		mapend &^= page - 1
-		if start := p.Vaddr &^ (page - 1); p.Flags&elf.PF_W != 0 && limit > 0 && mapend > start && mapend-start > limit {
+		start := p.Vaddr &^ (page - 1)
+		if mapend > start && start < mmapMinAddr() {
+			// security_mmap_addr refuses a mapping below
+			// vm.mmap_min_addr with EPERM, unless the process has
+			// CAP_SYS_RAWIO (root): who runs the program decides.
+			return "", fmt.Sprintf("PT_LOAD %d is mapped at 0x%x, below vm.mmap_min_addr (0x%x): mmap refuses that to a process without CAP_SYS_RAWIO, and lets root map it over whatever lies there", p.Index, start, mmapMinAddr())
+		}
+		if p.Flags&elf.PF_W != 0 && limit > 0 && mapend > start && mapend-start > limit {
 			return "failed to map segment from shared object", ""
 		}
 		ends := []struct {

@@ -604,8 +604,10 @@ func (c *checker) surelyUnmapped(f *inspect.File, addr uint64) bool {
 	return addr < min(low, mmapLow) || (high < mmapLow-(1<<32) && addr >= high+(1<<32) && addr < mmapLow)
 }
 
-// mmapMinAddr is vm.mmap_min_addr: nothing is ever mapped below it. 4096
-// when it cannot be read (Linux's least useful value).
+// mmapMinAddr is vm.mmap_min_addr: nothing is mapped below it but by a
+// process with CAP_SYS_RAWIO that asks for it (fixedMapping), which no
+// linker's output does. 4096 when it cannot be read (Linux's least
+// useful value).
 func mmapMinAddr() uint64 {
 	mmapMin.Do(func() {
 		mmapMin.v = 4096

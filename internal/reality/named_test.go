@@ -868,6 +868,8 @@ var namedCases = []struct {
 		Found: "found by the soak run as `ld.so PROGRAM` (stop 29, seeds 2200000000 on): predicted SIGSEGV at exit, really SIGBUS under all three: _dl_fini reads the array past the program's pages, where ld.so mapped other objects; now undetermined (read-past-mapping)", Undetermined: true},
 	{Name: "dtors-empty-fini-array-5073", Seed: 2300005073, Input: "nozerofill-lld", Damage: []string{"dynsym[5].st_other += 0x1", "dyn[DT_FINI_ARRAYSZ#0].d_val = 0x0"},
 		Found: "found by the soak (stop 29, seeds 2300000000 on): predicted fails-at-first-call SIGSEGV through __cxa_finalize's slot (an internal-visibility undefined symbol binds the load address), really starts under all three: DT_FINI_ARRAYSZ 0 leaves the array empty, so __do_global_dtors_aux, the slot's only caller, never runs"},
+	{Name: "cmd-map-below-min-addr-9718", Seed: 2400009718, Input: "gcc-nopie", ViaLoader: true, Damage: []string{"ehdr.e_phnum ^= 0x100", "phdr[6].p_flags += 0xfffffffc"}, Glibc: "bookworm-2.36 trixie-2.41",
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 29, seeds 2400000000 on): predicted SIGBUS reading the headers at l_phdr, really SIGSEGV: 269 headers, one a PT_LOAD at address 0 that ld.so maps with MAP_FIXED over the program's own pages, which mmap allows root (CAP_SYS_RAWIO) below vm.mmap_min_addr and refuses anyone else; now undetermined (program-map-unknown)", Undetermined: true},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
