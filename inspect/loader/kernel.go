@@ -570,6 +570,32 @@ func (c *checker) mainMap() {
 			Next:    "the segment that held the program headers was moved, shrunk or overlaid: compare with the pristine file using `elfdoctor diff`"})
 		return
 	}
+	// The headers at l_phdr (or AT_PHDR) may name another dynamic table
+	// than the file's (rtld_setup_main_map takes the last PT_DYNAMIC):
+	// without a PT_PHDR to move every address, ld.so reads that one.
+	if types[elf.PT_DYNAMIC] && !view.hasPhdr {
+		var fileDyn uint64
+		found := false
+		for _, p := range f.ProgsOfType(elf.PT_DYNAMIC) {
+			fileDyn, found = p.Vaddr, true
+		}
+		if !found || fileDyn != view.dynVaddr {
+			ev := []string{where, fmt.Sprintf("the headers there hold a PT_DYNAMIC at 0x%x; the file's own headers put the dynamic table at 0x%x", view.dynVaddr, fileDyn)}
+			if c.surelyUnmapped(f, view.dynVaddr) {
+				c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "dynamic-unreadable",
+					Summary:  fmt.Sprintf("ld.so reads the program's dynamic table where the program headers it walks put it, 0x%x, where nothing can be mapped", view.dynVaddr),
+					Evidence: ev, Outcome: OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main (elf_get_dynamic_info)",
+					Next: "the program headers ld.so reads were damaged: compare with the pristine file using `elfdoctor diff`"})
+				return
+			}
+			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "dynamic-elsewhere", Outcome: OutcomeUndetermined,
+				Possible: openBeforeMain(),
+				Summary:  fmt.Sprintf("undetermined: ld.so reads the program's dynamic table where the program headers it walks put it, 0x%x, not where the file's headers do: what it finds there is not replayed", view.dynVaddr),
+				Evidence: ev,
+				Next:     "the program headers ld.so reads were damaged: compare with the pristine file using `elfdoctor diff`"})
+			return
+		}
+	}
 	if fd, ok := c.propertyNote(view, where); ok {
 		c.add(fd)
 		return

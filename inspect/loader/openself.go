@@ -88,7 +88,9 @@ func commandRefused(path string, opts CheckOptions) (*CheckResult, bool) {
 	c := &checker{opts: opts, res: res, path: path}
 	r := verifyRef{class: lf.Class, data: lf.Data, machine: lf.Machine, li: describeLoader(opts.Loader, lf), openExec: true}
 	host := fmt.Sprintf("the loader %s, a %s program,", opts.Loader, machineWords(r.machine, r.class))
-	if c.openSelf(r, host, "ld.so", readIdent(path)) {
+	// open_verify may also stop the replay undetermined (its ABI-note
+	// search over a wrapped PT_NOTE, abiNoteWraps).
+	if c.openSelf(r, host, "ld.so", readIdent(path)) && !c.stop {
 		return nil, false
 	}
 	res.Objects = []Object{{Name: opts.Loader, Path: opts.Loader, Found: true, Glibc: glibcBuild(lf, opts.Loader)}}

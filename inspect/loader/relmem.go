@@ -243,6 +243,16 @@ func (r *relocator) observeBound(lm *linkMap, rl reloc, res *lookupResult, size 
 	r.observeSelfBound(lm, rl, res)
 	if rl.typ == t.copy && size > 0 {
 		r.seen(lm).copied[rl.off] = true
+		// The copy goes to r_offset; the program's variable is at its
+		// symbol's value, which a linker makes the same. Moved apart,
+		// the variable keeps the file's bytes (and the library's own
+		// references bind to it), and the bytes at r_offset are
+		// overwritten.
+		if s, err := lm.readSym(rl.sym); err == nil && s.value != rl.off && s.shndx != uint16(elf.SHN_UNDEF) {
+			r.damage = append(r.damage, relocDamage{lm: lm, code: "copy-not-filled", at: rl.off,
+				what:    fmt.Sprintf("%s (COPY of %s) copies to 0x%x, but the program's copy of the variable is at 0x%x, its symbol's value: a linker makes them the same", entryAt(lm, rl), orNone(lm.symName(s).s), rl.off, s.value),
+				changed: fmt.Sprintf("the %d bytes at 0x%x keep the file's bytes instead of the library's initial value, the library's own references bind to them, and the copy overwrites the bytes at 0x%x", size, s.value, rl.off)})
+		}
 		return
 	}
 	if (rl.typ != t.globDat && rl.typ != t.jumpSlot) || rl.addend == 0 || r.minor == 0 || r.minor >= 36 || res == nil {
