@@ -487,6 +487,25 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 				return true
 			}
 		}
+		if call.err == nil && !f.Image().Lookup(call.addr).Mapped {
+			// A call outside the object's pages, where the process may
+			// have mapped another object's code next to it.
+			fe := &inspect.FormatError{Off: -1, Addr: call.addr, InMem: true, Struct: call.what, Msg: "the call's target is outside every PT_LOAD of the object", Fault: inspect.FaultUnmapped}
+			stage, kind := StageInit, "init"
+			if fini {
+				stage, kind = StageExit, "fini"
+			}
+			if fd, ok := c.pastMappingFinding(o, fe, call.what, stage, "calling "+call.what, false); ok {
+				base := filepath.Base(o.name)
+				fd.Code = kind + "-outside-object"
+				fd.Summary = fmt.Sprintf("undetermined: %s of %s is 0x%x, outside the pages %s reserves, where the process has other mappings (other objects' code among them) or none, as its layout has it: the call may run another object's code, or fault", call.what, base, call.addr, base)
+				if fini {
+					fd.Possible = []Outcome{OutcomeExitCrash, OutcomeStarts}
+				}
+				c.add(fd)
+				return true
+			}
+		}
 		why, sig := badCall(f, call)
 		if why == "" {
 			if j := c.inside(f, o.name, call.addr, call.what+" of "+filepath.Base(o.name), callSource(f, o.dyn, call, fini)); j != nil {

@@ -581,6 +581,10 @@ func (c *checker) mainMap() {
 		}
 		if !found || fileDyn != view.dynVaddr {
 			ev := []string{where, fmt.Sprintf("the headers there hold a PT_DYNAMIC at 0x%x; the file's own headers put the dynamic table at 0x%x", view.dynVaddr, fileDyn)}
+			if command {
+				c.commandViewDiffers(where, ev[1])
+				return
+			}
 			if c.surelyUnmapped(f, view.dynVaddr) {
 				c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "dynamic-unreadable",
 					Summary:  fmt.Sprintf("ld.so reads the program's dynamic table where the program headers it walks put it, 0x%x, where nothing can be mapped", view.dynVaddr),
@@ -647,6 +651,10 @@ func (c *checker) mainMap() {
 	}
 	skew := at - view.phdrVaddr
 	if skew == 0 {
+		return
+	}
+	if command {
+		c.commandViewDiffers(where, fmt.Sprintf("the headers there hold a PT_PHDR at 0x%x: rtld_setup_main_map sets l_addr 0x%x higher than ld.so mapped the program", view.phdrVaddr, skew))
 		return
 	}
 	c.add(Finding{Severity: SeverityWarning, Stage: StageStartup, Code: "phdr-mismatch",
@@ -1111,4 +1119,18 @@ func (c *checker) relroCovers(addr uint64) string {
 		return ""
 	}
 	return fmt.Sprintf("in the pages 0x%x-0x%x that ld.so made read-only after relocation (PT_GNU_RELRO: vaddr 0x%x, MemSiz 0x%x), so no longer executable", start, end, lm.relroAddr, lm.relroSize)
+}
+
+// commandViewDiffers is the undetermined finding for a program ld.so
+// mapped itself (started as its command) whose headers at l_phdr give
+// another l_addr or l_ld than those it mapped and read the program
+// with: _dl_map_object_from_fd parsed the dynamic table already
+// (rtld_is_main skips the second elf_get_dynamic_info), and which later
+// reads use the changed values is not replayed.
+func (c *checker) commandViewDiffers(where, what string) {
+	c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "phdr-view-differs", Outcome: OutcomeUndetermined,
+		Possible: openBeforeMain(),
+		Summary:  "undetermined: the program headers ld.so walks at l_phdr, after mapping the program itself, change its load address or dynamic table from those it mapped and read it with; which of its later reads use the changed values is not replayed",
+		Evidence: []string{where, what},
+		Next:     "the program headers were damaged: compare with the pristine file using `elfdoctor diff`"})
 }

@@ -79,6 +79,9 @@ func (c *checker) reboundFinding(e *reboundCall) Finding {
 // called __gmon_start__@PLT after its test, so that one is judged only
 // where the object's _init shows the newer call.
 func (r *relocator) hookSlot(lm *linkMap, rl reloc, name string) *relocFail {
+	if name == "__cxa_finalize" {
+		return r.finalizeCalledAtZero(lm, rl)
+	}
 	switch name {
 	case "_ITM_registerTMCloneTable", "_ITM_deregisterTMCloneTable":
 	case "__gmon_start__":
@@ -160,4 +163,28 @@ func (r *relocator) nameElsewhere(lm *linkMap, sym uint64, name string) bool {
 		}
 	}
 	return false
+}
+
+// finalizeCalledAtZero is __cxa_finalize's PLT slot bound to 0 (a weak
+// symbol no object defines, its version damaged, say) where
+// __do_global_dtors_aux tests the GOT slot of the same symbol first and
+// that slot is surely not 0: glibc before 2.36 adds a GLOB_DAT's addend
+// to the 0 of an undefined weak symbol. The call is made at exit and
+// jumps to 0. When the GOT slot is 0, skippedByTest drops it; when its
+// value is not known, nothing is said.
+func (r *relocator) finalizeCalledAtZero(lm *linkMap, rl reloc) *relocFail {
+	plt, got := r.dtorsTestOf(lm)
+	if plt == 0 || plt != rl.off {
+		return nil
+	}
+	v, ok := lm.values[got]
+	if !ok {
+		return nil
+	}
+	if val, known := v.concrete(); !known || v.mangled || val == 0 {
+		return nil
+	}
+	return &relocFail{lm: lm, r: &rl, what: "calling __cxa_finalize through its PLT slot at exit", site: "at address 0, where the call jumps after _dl_fixup bound the slot",
+		err: &inspect.FormatError{Off: -1, Addr: rl.off, InMem: true, Struct: "PLT slot",
+			Msg: fmt.Sprintf("the slot at 0x%x names __cxa_finalize, which no loaded object defines (a weak symbol), so _dl_fixup binds it to 0; __do_global_dtors_aux calls it because the GOT slot at 0x%x it tests first is not 0 (an addend glibc before 2.36 adds to the weak symbol's 0)", rl.off, got), Fault: inspect.FaultUnmapped}}
 }

@@ -253,6 +253,9 @@ type pltFixup struct {
 	// file's bytes, is not what the first call jumps to).
 	prior       *slotValue
 	overwritten bool
+	// unapplied: the entry was never read at start-up (DT_JMPREL without
+	// DT_PLTREL), so _dl_fixup is the first to see its type.
+	unapplied bool
 }
 
 // maxReplaySteps bounds the whole relocation replay (entries, symbols
@@ -1621,7 +1624,7 @@ func (r *relocator) unappliedFixups(lm *linkMap, start, size uint64, rela bool) 
 		if r.word == 4 {
 			slot = uint64(lm.f.ByteOrder().Uint32(w[:]))
 		}
-		r.fixups = append(r.fixups, pltFixup{lm: lm, r: rl, slot: slot})
+		r.fixups = append(r.fixups, pltFixup{lm: lm, r: rl, slot: slot, unapplied: true})
 	}
 }
 
@@ -2072,6 +2075,12 @@ func (r *relocator) lookupNamed(lm *linkMap, rl *reloc, s *sym, name cstr, versi
 // the lookup here, unlike RESOLVE_MAP).
 func (r *relocator) fixup(fx pltFixup) *relocFail {
 	lm, rl := fx.lm, fx.r
+	if fx.unapplied && rl.typ != r.types.jumpSlot && lm.f.Machine == elf.EM_X86_64 {
+		// _dl_fixup asserts the entry's type (dl-runtime.c) before it
+		// reads anything else.
+		return &relocFail{lm: lm, r: &rl, what: "binding a PLT slot at its first call (_dl_fixup)",
+			err: &assertion{file: "dl-runtime.c", fn: "_dl_fixup", expr: "ELFW(R_TYPE)(reloc->r_info) == ELF_MACHINE_JMP_SLOT"}}
+	}
 	if fx.rebasedTwice {
 		return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time",
 			err: &inspect.FormatError{Off: -1, Addr: rl.off, InMem: true, Struct: "PLT slot",
