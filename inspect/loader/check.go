@@ -812,60 +812,7 @@ func (c *checker) mapping() {
 			return
 		}
 	case c.opts.Loader != "" && c.interpHost != "":
-		// Started as the loader's command, the program is mapped by
-		// _dl_map_object_from_fd with the rules of a library's, less the
-		// refusal of an ET_EXEC; the kernel mapped only the loader.
-		li := describeLoader(c.interpHost, c.f)
-		if hdr, _ := mapObjectHeaders(c.f.Progs, c.f.Type, li.minor, true); c.f.Type == elf.ET_EXEC && hdr == "" {
-			// Refusals of the headers come first (mapObjectStop below);
-			// then each segment is mapped at its own address.
-			msg, unknown := fixedMapping(c.f)
-			if msg != "" {
-				c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "program-unmappable",
-					Summary:  fmt.Sprintf("the loader cannot map the program %s: %s (a segment ends past the address space)", c.path, msg),
-					Evidence: []string{fmt.Sprintf("%d program headers read from the file at e_phoff", len(c.f.Progs))},
-					Outcome:  OutcomeLoaderError, ExitStatus: 127,
-					Message: fmt.Sprintf("error while loading shared libraries: %s: %s", c.path, msg),
-					Next:    "the program headers are damaged: compare with a pristine copy using `elfdoctor diff`"})
-				return
-			}
-			if unknown == "" && li.minor != 0 && li.minor < 35 {
-				for _, p := range c.f.ProgsOfType(elf.PT_DYNAMIC) {
-					if p.Filesz == 0 {
-						unknown = fmt.Sprintf("glibc 2.%d skips PT_DYNAMIC (program header %d), which has no file bytes, and what rtld then makes of a program without l_ld is not replayed", li.minor, p.Index)
-					}
-				}
-			}
-			if unknown != "" {
-				c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "program-map-unknown", Outcome: OutcomeUndetermined,
-					Possible: openBeforeMain(),
-					Summary:  "undetermined: ld.so maps the program at the addresses its headers give, and what that does is not in the files: " + unknown,
-					Next:     "the program headers are damaged: compare with a pristine copy using `elfdoctor diff`"})
-				return
-			}
-		}
-		msg, fault := mapObjectStop(c.f.Progs, c.f.Type, li.minor, uint64(c.f.Size()), true)
-		if msg == "" && c.f.Type == elf.ET_DYN {
-			if fd, ok := c.pastReservationOf(c.f.Progs, c.path, c.path, fault); ok {
-				fd.Stage, fd.Code = StageMapping, "program-map-past-reservation"
-				fd.Summary = strings.Replace(fd.Summary, "reserved for the library", "reserved for the program", 1)
-				c.add(fd)
-				return
-			}
-		}
-		if fault != nil {
-			fd := fault.finding(c.path, uint64(c.f.Size()))
-			fd.Stage, fd.Message = StageMapping, "SIGBUS in ld.so while it maps the program, before main"
-			c.add(fd)
-			return
-		}
-		if msg != "" {
-			c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "program-unmappable",
-				Summary:  fmt.Sprintf("the loader refuses to map the program %s: %s", c.path, msg),
-				Evidence: []string{fmt.Sprintf("%d program headers read from the file at e_phoff", len(c.f.Progs))},
-				Outcome:  OutcomeLoaderError, ExitStatus: 127,
-				Message: fmt.Sprintf("error while loading shared libraries: %s: %s", c.path, msg),
-				Next:    "the program headers are damaged: compare with a pristine copy using `elfdoctor diff`"})
+		if !c.commandMapping() {
 			return
 		}
 	}
@@ -880,6 +827,67 @@ func (c *checker) mapping() {
 		}
 		c.add(Finding{Severity: sev, Stage: StageMapping, Code: "load-overlap", Summary: sum})
 	}
+}
+
+// commandMapping replays _dl_map_object_from_fd's mapping of a program
+// started as its loader's command: the rules of a library's, less the
+// refusal of an ET_EXEC, which is mapped at its own addresses (the
+// kernel mapped only the loader). It returns false when ld.so stops.
+func (c *checker) commandMapping() bool {
+	li := describeLoader(c.interpHost, c.f)
+	if hdr, _ := mapObjectHeaders(c.f.Progs, c.f.Type, li.minor, true); c.f.Type == elf.ET_EXEC && hdr == "" {
+		// Refusals of the headers come first (mapObjectStop below);
+		// then each segment is mapped at its own address.
+		msg, unknown := fixedMapping(c.f)
+		if msg != "" {
+			c.add(c.programUnmappable(msg, " (a segment ends past the address space)"))
+			return false
+		}
+		if unknown == "" && li.minor != 0 && li.minor < 35 {
+			for _, p := range c.f.ProgsOfType(elf.PT_DYNAMIC) {
+				if p.Filesz == 0 {
+					unknown = fmt.Sprintf("glibc 2.%d skips PT_DYNAMIC (program header %d), which has no file bytes, and what rtld then makes of a program without l_ld is not replayed", li.minor, p.Index)
+				}
+			}
+		}
+		if unknown != "" {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "program-map-unknown", Outcome: OutcomeUndetermined,
+				Possible: openBeforeMain(),
+				Summary:  "undetermined: ld.so maps the program at the addresses its headers give, and what that does is not in the files: " + unknown,
+				Next:     "the program headers are damaged: compare with a pristine copy using `elfdoctor diff`"})
+			return false
+		}
+	}
+	msg, fault := mapObjectStop(c.f.Progs, c.f.Type, li.minor, uint64(c.f.Size()), true)
+	if msg == "" && c.f.Type == elf.ET_DYN {
+		if fd, ok := c.pastReservationOf(c.f.Progs, c.path, c.path, "program", fault); ok {
+			fd.Stage, fd.Code = StageMapping, "program-map-past-reservation"
+			c.add(fd)
+			return false
+		}
+	}
+	if fault != nil {
+		fd := fault.finding(c.path, uint64(c.f.Size()))
+		fd.Stage, fd.Message = StageMapping, "SIGBUS in ld.so while it maps the program, before main"
+		c.add(fd)
+		return false
+	}
+	if msg != "" {
+		c.add(c.programUnmappable(msg, ""))
+		return false
+	}
+	return true
+}
+
+// programUnmappable is ld.so's refusal, msg, of the program it was
+// started with as its command; why adds to the summary.
+func (c *checker) programUnmappable(msg, why string) Finding {
+	return Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "program-unmappable",
+		Summary:  fmt.Sprintf("the loader refuses to map the program %s: %s%s", c.path, msg, why),
+		Evidence: []string{fmt.Sprintf("%d program headers read from the file at e_phoff", len(c.f.Progs))},
+		Outcome:  OutcomeLoaderError, ExitStatus: 127,
+		Message: fmt.Sprintf("error while loading shared libraries: %s: %s", c.path, msg),
+		Next:    "the program headers are damaged: compare with a pristine copy using `elfdoctor diff`"}
 }
 
 // startup replays what ld.so does with the main program before loading

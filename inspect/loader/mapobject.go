@@ -383,13 +383,13 @@ func (c *checker) wrappedFileszNote(lo *loadedObj) {
 // the outcome is undetermined. A linker makes the last segment end the
 // object, so this is the mark of a damaged p_filesz or p_memsz.
 func (c *checker) pastReservation(lo *loadedObj, fault *clearFault) (Finding, bool) {
-	return c.pastReservationOf(lo.lib.progs, lo.path, lo.name, fault)
+	return c.pastReservationOf(lo.lib.progs, lo.path, lo.name, "library", fault)
 }
 
 // pastReservationOf is pastReservation for the object at path, named
-// name, with the program headers progs: a library, or a position-
-// independent program ld.so maps itself as its command.
-func (c *checker) pastReservationOf(progs []inspect.Prog, path, name string, fault *clearFault) (Finding, bool) {
+// name, with the program headers progs: a library, or (kind "program")
+// a position-independent program ld.so maps itself as its command.
+func (c *checker) pastReservationOf(progs []inspect.Prog, path, name, kind string, fault *clearFault) (Finding, bool) {
 	const page = 0x1000
 	var loads []inspect.Prog
 	for _, p := range progs {
@@ -434,8 +434,8 @@ func (c *checker) pastReservationOf(progs []inspect.Prog, path, name string, fau
 		}
 		return Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-map-past-reservation", Object: name,
 			Outcome: OutcomeUndetermined, Possible: possible,
-			Summary: fmt.Sprintf("undetermined: ld.so maps PT_LOAD %d of %s with %s up to 0x%x, past the 0x%x-0x%x it reserved for the library, over whatever the process has mapped above it (rtld's malloc pages, the vDSO, ld.so itself, or nothing), as its layout has it: nothing in the files says what that breaks",
-				p.Index, base, what, reach, mapstart, end),
+			Summary: fmt.Sprintf("undetermined: ld.so maps PT_LOAD %d of %s with %s up to 0x%x, past the 0x%x-0x%x it reserved for the %s, over whatever the process has mapped above it (rtld's malloc pages, the vDSO, ld.so itself, or nothing), as its layout has it: nothing in the files says what that breaks",
+				p.Index, base, what, reach, mapstart, end, kind),
 			Evidence: []string{
 				fmt.Sprintf("program header %d: vaddr 0x%x, FileSiz 0x%x, MemSiz 0x%x", p.Index, p.Vaddr, p.Filesz, p.Memsz),
 				fmt.Sprintf("the reservation is the first segment's page 0x%x to the last segment's end 0x%x (program header %d: vaddr 0x%x + MemSiz 0x%x); a linker makes the last segment end the object", mapstart, end, last.Index, last.Vaddr, last.Memsz),
