@@ -152,6 +152,48 @@ func TestCheckDlopenReality(t *testing.T) {
 	}
 }
 
+// TestCheckDlopenI386Host checks an i386 library without --loaded-by: on
+// a kernel without IA32 emulation no i386 process exists, so the library
+// is held against this machine's own kind, as a 64-bit process's real
+// dlopen refuses it; with IA32 emulation and an i386 loader, against an
+// i386 process.
+func TestCheckDlopenI386Host(t *testing.T) {
+	reality.NeedTools(t, "gcc", "clang", "ld.lld")
+	dir := t.TempDir()
+	reality.WriteSource(t, dir, "host.c", dlopenHost)
+	reality.WriteSource(t, dir, "plain.c", "int plain(void) { return 1; }\n")
+	for _, args := range [][]string{
+		{"gcc", "-O1", "-o", "host", "host.c"},
+		{"clang", "--target=i386-linux-gnu", "-fuse-ld=lld", "-nostdlib", "-shared", "-o", "libi386.so", "plain.c"},
+	} {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	lib := filepath.Join(dir, "libi386.so")
+	res, err := loader.Check(lib, loader.CheckOptions{Getenv: reality.NoEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, i386Loader := os.Stat("/lib/ld-linux.so.2")
+	if reality.HostRunsI386(t) && i386Loader == nil {
+		if res.Outcome == loader.OutcomeDlopenFails {
+			t.Fatalf("this kernel runs i386 programs and has their loader, but Check(%s) holds the library against a 64-bit process:\n%s", lib, reality.Describe(res))
+		}
+		return
+	}
+	real, err := damage.Run(context.Background(), dir, reality.Timeout, nil, filepath.Join(dir, "host"), lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := res.Fatal()
+	if res.Outcome != loader.OutcomeDlopenFails || f == nil || !strings.Contains(real.Stderr, f.Message) || !strings.Contains(f.Message, "wrong ELF class: ELFCLASS32") {
+		t.Fatalf("no i386 process can exist here: Check(%s) = %s, a 64-bit process's dlopen says %q\n%s", lib, res.Outcome, real.Stderr, reality.Describe(res))
+	}
+}
+
 // TestCheckLoadedByReality dlopens a library whose dependency is found
 // only through the RPATH of the program that loads it: from a bare
 // process dlopen fails, from that program it works, and --loaded-by says

@@ -17,9 +17,9 @@ import (
 // against: the class, byte order and machine of the process that loads
 // it, with what is known of that process's ld.so: --loaded-by's program;
 // else a process of the library's own kind when this kernel runs such
-// programs and the root has their loader (an i386 library on a multilib
-// x86-64 system), as the rest of the replay assumes; else this machine's
-// own kind. ok is false on a machine whose native process is not
+// programs (an i386 one only with IA32 emulation) and the root has their
+// loader (an i386 library on a multilib x86-64 system), as the rest of
+// the replay assumes; else this machine's own kind. ok is false on a machine whose native process is not
 // modelled.
 func (c *checker) dlopenHost() (r verifyRef, ok bool) {
 	if p := c.opts.LoadedBy; p != "" {
@@ -34,7 +34,14 @@ func (c *checker) dlopenHost() (r verifyRef, ok bool) {
 			return r, true
 		}
 	}
-	if kernelAccepts(c.f) {
+	ownKind := kernelAccepts(c.f)
+	if c.f.Machine == elf.EM_386 {
+		// Without IA32 emulation no i386 process exists here.
+		if ok, known, _ := kernelRunsI386(); known && !ok {
+			ownKind = false
+		}
+	}
+	if ownKind {
 		if interp := c.underRoot(standardInterp(c.f)); interp != "" && isFile(interp) {
 			return verifyRef{class: c.f.Class, data: c.f.Data, machine: c.f.Machine, li: describeLoader(interp, c.f)}, true
 		}

@@ -1312,7 +1312,11 @@ func (r *relocator) doRelr(lm *linkMap, textrel bool) *relocFail {
 // it (its table was skipped), it holds a link-time address, below where
 // the object is loaded, and call_init jumps there before main.
 func (r *relocator) initArrayRelocated(lm *linkMap) *relocFail {
-	if lm.f.Type != elf.ET_DYN {
+	// Only where the replay models the machine's relocations type by
+	// type does it know every word ld.so wrote (an i386 library's
+	// DT_INIT_ARRAY[0], whose R_386_RELATIVE it applied, was called
+	// unwritten).
+	if lm.f.Type != elf.ET_DYN || !r.types.full {
 		return nil
 	}
 	addr, ok1 := lm.d.Tag(elf.DT_INIT_ARRAY)
