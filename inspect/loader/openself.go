@@ -15,13 +15,14 @@ import (
 
 // dlopenHost is the reference open_verify holds a dlopen'ed library
 // against: the class, byte order and machine of the process that loads
-// it, with what is known of that process's ld.so: --loaded-by's program;
-// else a process of the library's own kind when this kernel runs such
-// programs (an i386 one only with IA32 emulation) and the root has their
-// loader (an i386 library on a multilib x86-64 system), as the rest of
-// the replay assumes; else this machine's own kind. ok is false on a machine whose native process is not
-// modelled.
-func (c *checker) dlopenHost() (r verifyRef, ok bool) {
+// it, with what is known of that process's ld.so, and that process in
+// words: --loaded-by's program; else a process of the library's own kind
+// when this kernel runs such programs (an i386 one only with IA32
+// emulation) and the root has their loader (an i386 library on a
+// multilib x86-64 system), as the rest of the replay assumes; else this
+// machine's own kind. ok is false on a machine whose native process is
+// not modelled.
+func (c *checker) dlopenHost() (r verifyRef, host string, ok bool) {
 	if p := c.opts.LoadedBy; p != "" {
 		// An unreadable --loaded-by is reported where its process is
 		// replayed (hostProcess); here the machine's own stands in.
@@ -31,7 +32,7 @@ func (c *checker) dlopenHost() (r verifyRef, ok bool) {
 			if interp, has, _ := hf.Interp(); has {
 				r.li = describeLoader(c.underRoot(interp), hf)
 			}
-			return r, true
+			return r, fmt.Sprintf("%s, a %s program,", p, machineWords(r.machine, r.class)), true
 		}
 	}
 	ownKind := kernelAccepts(c.f)
@@ -43,7 +44,8 @@ func (c *checker) dlopenHost() (r verifyRef, ok bool) {
 	}
 	if ownKind {
 		if interp := c.underRoot(standardInterp(c.f)); interp != "" && isFile(interp) {
-			return verifyRef{class: c.f.Class, data: c.f.Data, machine: c.f.Machine, li: describeLoader(interp, c.f)}, true
+			r = verifyRef{class: c.f.Class, data: c.f.Data, machine: c.f.Machine, li: describeLoader(interp, c.f)}
+			return r, "a " + machineWords(r.machine, r.class) + " process", true
 		}
 	}
 	switch runtime.GOARCH {
@@ -52,13 +54,13 @@ func (c *checker) dlopenHost() (r verifyRef, ok bool) {
 	case "arm64":
 		r = verifyRef{class: elf.ELFCLASS64, data: elf.ELFDATA2LSB, machine: elf.EM_AARCH64}
 	default:
-		return r, false
+		return r, "", false
 	}
-	host := &inspect.File{Header: inspect.Header{Class: r.class, Data: r.data, Machine: r.machine}}
+	hf := &inspect.File{Header: inspect.Header{Class: r.class, Data: r.data, Machine: r.machine}}
 	if interp := c.underRoot(StandardInterp(r.machine, r.class)); interp != "" && isFile(interp) {
-		r.li = describeLoader(interp, host)
+		r.li = describeLoader(interp, hf)
 	}
-	return r, true
+	return r, "a " + machineWords(r.machine, r.class) + " process", true
 }
 
 // dlopenVerify replays open_verify (elf/dl-load.c) on the library itself,
@@ -68,13 +70,9 @@ func (c *checker) dlopenHost() (r verifyRef, ok bool) {
 // directory" of a file that is there), and a damaged header stops with
 // ld.so's words. It returns false when dlopen stops there.
 func (c *checker) dlopenVerify() bool {
-	r, ok := c.dlopenHost()
+	r, host, ok := c.dlopenHost()
 	if !ok {
 		return true
-	}
-	host := "a " + machineWords(r.machine, r.class) + " process"
-	if c.opts.LoadedBy != "" {
-		host = fmt.Sprintf("%s, a %s program,", c.opts.LoadedBy, machineWords(r.machine, r.class))
 	}
 	return c.openSelf(r, host, "dlopen", identOf(c.f))
 }
