@@ -129,10 +129,7 @@ func readIdent(path string) fileIdent {
 		return id
 	}
 	id.class, id.data = elf.Class(h[elf.EI_CLASS]), elf.Data(h[elf.EI_DATA])
-	var o binary.ByteOrder = binary.LittleEndian
-	if id.data == elf.ELFDATA2MSB {
-		o = binary.BigEndian
-	}
+	o := id.order()
 	id.typ, id.machine = elf.Type(o.Uint16(h[16:])), elf.Machine(o.Uint16(h[18:]))
 	return id
 }
@@ -213,7 +210,7 @@ func machineWords(m elf.Machine, class elf.Class) string {
 // finds there. Anything else is left open.
 func (c *checker) commandUnreadable(err error) {
 	id := readIdent(c.path)
-	if progs, typ, ok := wrappedProgs(c.path, id.class, identOrder(id)); ok {
+	if progs, typ, ok := wrappedProgs(c.path, id.class, id.order()); ok {
 		li := describeLoader(c.opts.Loader, &inspect.File{Header: inspect.Header{Class: id.class, Data: id.data, Machine: id.machine}})
 		if msg, _ := mapObjectStop(progs, typ, li.minor, 0, true); msg != "" {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "program-unmappable",
@@ -232,9 +229,5 @@ func (c *checker) commandUnreadable(err error) {
 		Next:     "the file is truncated or damaged: download it again and compare with `elfdoctor diff`"})
 }
 
-func identOrder(id fileIdent) binary.ByteOrder {
-	if id.data == elf.ELFDATA2MSB {
-		return binary.BigEndian
-	}
-	return binary.LittleEndian
-}
+// order is the byte order the ident claims, as open_verify reads it.
+func (id fileIdent) order() binary.ByteOrder { return verifyRef{data: id.data}.order() }
