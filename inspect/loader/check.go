@@ -154,10 +154,13 @@ type CheckOptions struct {
 	Getenv func(string) string
 	// Trace records the walk the way LD_DEBUG=versions,libs would print it.
 	Trace bool
-	// LoadedBy is the program into whose process a shared library is
-	// loaded with dlopen: its loader, libraries and RPATH are the ones
-	// the library meets. Empty means a process that runs the system's
-	// ld.so and libc. Ignored for programs.
+	// LoadedBy is the program into whose process the file is loaded
+	// with dlopen: its loader, libraries and RPATH are the ones the
+	// library meets. Empty means a process that runs the system's ld.so
+	// and libc, for a file whose headers look like a library's. Set, the
+	// file is checked as dlopen loads it whatever its headers say (dlopen
+	// refuses a position-independent executable and an ET_EXEC), unless
+	// Executed is set too.
 	LoadedBy string
 	// Loader, when set, is the host path of a loader the program is
 	// started with as a command, `LOADER --library-path DIRS FILE`: the
@@ -332,9 +335,18 @@ func Check(path string, opts CheckOptions) (res *CheckResult, err error) {
 		if res, refused := commandRefused(path, opts); refused {
 			return res, nil
 		}
-	} else if kf, closer, found, kerr := openAsKernel(path); kerr == nil && kf != nil {
-		defer closer.Close()
-		return checkFileIdent(kf, path, opts, found), nil
+	} else if opts.LoadedBy != "" && !opts.Executed {
+		// So does dlopen, before it reads anything else: headers it
+		// cannot read are its refusal, not the kernel's.
+		if res, refused := dlopenRefused(path, opts); refused {
+			return res, nil
+		}
+	}
+	if opts.Loader == "" {
+		if kf, closer, found, kerr := openAsKernel(path); kerr == nil && kf != nil {
+			defer closer.Close()
+			return checkFileIdent(kf, path, opts, found), nil
+		}
 	}
 	f, err := inspect.Open(path)
 	if err != nil {
@@ -348,9 +360,9 @@ func Check(path string, opts CheckOptions) (res *CheckResult, err error) {
 		// Unreadable headers are a finding, not an I/O error: the
 		// kernel refuses such a file.
 		res = &CheckResult{Path: path, Root: opts.Root}
-		c := &checker{opts: opts, res: res, path: path}
-		if opts.Loader != "" {
-			c.commandUnreadable(fe)
+		c := &checker{opts: opts, res: res, path: path, dlopen: opts.Loader == "" && opts.LoadedBy != "" && !opts.Executed}
+		if opts.Loader != "" || c.dlopen {
+			c.unreadableHeaders(fe)
 			res.finish()
 			return res, nil
 		}
@@ -791,11 +803,15 @@ func (c *checker) interpNext(interp string) string {
 // later PT_LOAD changed.
 func (c *checker) mapping() {
 	switch {
-	case c.dlopen && c.opts.LoadedBy == "":
+	case c.dlopen:
 		// _dl_map_object_from_fd refuses the library before it maps
 		// anything, as it refuses a dependency (mapObject): a separate
-		// debuginfo file's PT_DYNAMIC has no file bytes.
+		// debuginfo file's PT_DYNAMIC has no file bytes. The rules are
+		// those of the loading process's ld.so.
 		li := describeLoader(c.underRoot(standardInterp(c.f)), c.f)
+		if r, _, ok := c.dlopenHost(); ok && r.li != nil && c.opts.LoadedBy != "" {
+			li = r.li
+		}
 		msg, fault := mapObjectStop(c.f.Progs, c.f.Type, li.minor, uint64(c.f.Size()), false)
 		if fault != nil {
 			fd := fault.finding(c.path, uint64(c.f.Size()))
@@ -959,7 +975,7 @@ func (c *checker) startup() {
 	// dl_main: elf_get_dynamic_info (which rebases the table's pointers
 	// in place), _dl_setup_hash, then r_debug's address into the
 	// DT_DEBUG entry, all before anything else is loaded.
-	if c.info = c.getDynamicInfo(f, d, ""); c.info == nil || !c.setupHash(f, c.info, "") {
+	if c.info = c.getDynamicInfo(f, d, ""); c.info == nil || (c.dlopen && !c.loadable(c.info, "", c.path)) || !c.setupHash(f, c.info, "") {
 		return
 	}
 	if !c.dlopen && !c.initPaths(f) {
@@ -1049,11 +1065,12 @@ func (c *checker) strtabMissing(d *inspect.Dynamic, tag elf.DynTag) {
 		Next: "the dynamic table was cut short (a truncated file?) or overwritten: compare with the pristine file using `elfdoctor diff`"})
 }
 
-// isLibrary reports whether the file is a shared library rather than a
-// program: ET_DYN with neither PT_INTERP nor DF_1_PIE. Libraries are
-// checked as ld.so loads them, not as the kernel executes them.
+// isLibrary reports whether the file is checked as dlopen loads it
+// rather than as the kernel executes it: its headers look like a shared
+// library's (ET_DYN with neither PT_INTERP nor DF_1_PIE), or LoadedBy
+// says a process dlopens it, whatever they say.
 func (c *checker) isLibrary() bool {
-	return !c.execOnly && !c.opts.Executed && c.looksLibrary()
+	return !c.execOnly && !c.opts.Executed && (c.opts.LoadedBy != "" || c.looksLibrary())
 }
 
 // looksLibrary is isLibrary by the headers alone.

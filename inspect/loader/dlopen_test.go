@@ -80,6 +80,20 @@ func TestCheckDlopenReality(t *testing.T) {
 	// page that holds its last data bytes (a download that stopped) faults
 	// earlier, when dlopen clears the rest of that page for .bss.
 	puts := reality.MustRead(t, filepath.Join(dir, "libputs.so"))
+	// -z nodlopen sets DF_1_NOOPEN: dlopen loads neither the library nor
+	// a library that needs it. dlopen refuses a program too, whatever its
+	// headers look like, when --loaded-by says a process dlopens it, and
+	// headers it cannot read are its refusal, not the kernel's.
+	write("noopen.c", "int noopen(void) { return 1; }\n")
+	gcc("-O1", "-fPIC", "-shared", "-Wl,-z,nodlopen", "-Wl,-soname,libnoopen.so", "-o", "libnoopen.so", "noopen.c")
+	write("needsnoopen.c", "int noopen(void);\nint needs(void) { return noopen(); }\n")
+	gcc("-O1", "-fPIC", "-shared", "-o", "libneedsnoopen.so", "needsnoopen.c", "-L.", "-lnoopen", "-Wl,-rpath,$ORIGIN")
+	write("main.c", "int main(void) { return 0; }\n")
+	gcc("-O1", "-fPIE", "-pie", "-o", "pie", "main.c")
+	gcc("-O1", "-fno-pie", "-no-pie", "-o", "nopie", "main.c")
+	if err := os.WriteFile(filepath.Join(dir, "libcut.so"), puts[:200], 0o755); err != nil {
+		t.Fatal(err)
+	}
 	// The kernel never reads EI_OSABI; open_verify does.
 	writeMutated(t, dir, puts, "libosabi.so", "ehdr.e_ident[EI_OSABI] = 0x61")
 	for _, tc := range []struct {
@@ -123,8 +137,19 @@ func TestCheckDlopenReality(t *testing.T) {
 		{"libarm64.so", loader.OutcomeDlopenFails, "cannot open shared object file: No such file or directory", false},
 		{"libi386.so", loader.OutcomeDlopenFails, "wrong ELF class: ELFCLASS32", true},
 		{"libosabi.so", loader.OutcomeDlopenFails, "ELF file OS ABI invalid", false},
+		{"libnoopen.so", loader.OutcomeDlopenFails, "shared object cannot be dlopen()ed", false},
+		{"libnoopen.so", loader.OutcomeDlopenFails, "shared object cannot be dlopen()ed", true},
+		{"libneedsnoopen.so", loader.OutcomeDlopenFails, "libnoopen.so: shared object cannot be dlopen()ed", false},
+		{"libputs.debug", loader.OutcomeDlopenFails, "object file has no dynamic section", true},
+		{"pie", loader.OutcomeDlopenFails, "cannot dynamically load position-independent executable", true},
+		{"nopie", loader.OutcomeDlopenFails, "cannot dynamically load executable", true},
+		{"libcut.so", loader.OutcomeDlopenFails, "cannot read file data", true},
 	} {
-		t.Run(tc.lib, func(t *testing.T) {
+		name := tc.lib
+		if tc.loadedBy {
+			name += "/loaded-by"
+		}
+		t.Run(name, func(t *testing.T) {
 			p := filepath.Join(dir, tc.lib)
 			opts := loader.CheckOptions{Getenv: reality.NoEnv}
 			if tc.loadedBy {

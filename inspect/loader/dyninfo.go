@@ -408,3 +408,62 @@ func dynEntSize(f *inspect.File) uint64 {
 	}
 	return 16
 }
+
+// refusal is what _dl_map_object_from_fd (elf/dl-load.c) refuses once
+// elf_get_dynamic_info has filled l_info, from l_flags_1 (the last
+// DT_FLAGS_1 entry): an object with DF_1_PIE is loaded only as the
+// program ld.so runs as its command (__RTLD_OPENEXEC), never as a
+// dependency or by dlopen; one with DF_1_NOOPEN never by dlopen, which
+// loads a library's dependencies in its own mode (__RTLD_DLOPEN). ld.so
+// names the PIE whichever flag stopped it. It returns "" when the object
+// is loaded on.
+func (li *lInfo) refusal(dlopen, openExec bool) string {
+	v, _ := li.get(elf.DT_FLAGS_1)
+	flags := elf.DynFlag1(v)
+	if (flags&elf.DF_1_NOOPEN == 0 || !dlopen) && (flags&elf.DF_1_PIE == 0 || openExec) {
+		return ""
+	}
+	if flags&elf.DF_1_PIE != 0 {
+		return "cannot dynamically load position-independent executable"
+	}
+	return "shared object cannot be dlopen()ed"
+}
+
+// loadable reports what _dl_map_object_from_fd refuses by an object's
+// DT_FLAGS_1 (lInfo.refusal): the file checked as dlopen loads it when
+// object is "", else the dependency object found at path. The program
+// ld.so starts is never refused so. It returns false after a fatal
+// finding.
+func (c *checker) loadable(li *lInfo, object, path string) bool {
+	msg := li.refusal(c.dlopen, false)
+	if msg == "" {
+		return true
+	}
+	s := li.slot[elf.DT_FLAGS_1]
+	fd := Finding{Severity: SeverityFatal, Stage: c.setupStage(object), Object: object,
+		Evidence: []string{fmt.Sprintf("dynamic entry %d of %s: DT_FLAGS_1 = 0x%x (%s)", s.index, path, s.val, elf.DynFlag1(s.val))},
+		Outcome:  OutcomeLoaderError, ExitStatus: 127,
+		Message: fmt.Sprintf("error while loading shared libraries: %s: %s", object, msg)}
+	base := filepath.Base(path)
+	pie := elf.DynFlag1(s.val)&elf.DF_1_PIE != 0
+	switch {
+	case object == "" && pie:
+		fd.Stage, fd.Code, fd.Message = StageMapping, "pie-not-loadable", msg
+		fd.Summary = fmt.Sprintf("dlopen refuses %s: it is a position-independent executable (DF_1_PIE in DT_FLAGS_1), which ld.so loads only as the program it runs, never as a library", base)
+		fd.Next = "load a shared library built from the same code (linked with -shared, not -pie); if the file is meant to be a library, its DT_FLAGS_1 was damaged: compare with a pristine copy using `elfdoctor diff`"
+	case pie:
+		fd.Code = "pie-not-loadable"
+		fd.Summary = fmt.Sprintf("ld.so finds %s at %s, but it is a position-independent executable (DF_1_PIE in DT_FLAGS_1), which ld.so loads only as the program it runs, never as a library", object, path)
+		fd.Next = fmt.Sprintf("a program is installed under the library's name: reinstall the package that owns %s, or point the search (RUNPATH, LD_LIBRARY_PATH) at the real library; if it is meant to be a library, its DT_FLAGS_1 was damaged: compare with a pristine copy using `elfdoctor diff`", path)
+	case object == "":
+		fd.Stage, fd.Code, fd.Message = StageMapping, "dlopen-forbidden", msg
+		fd.Summary = fmt.Sprintf("dlopen refuses %s: its DT_FLAGS_1 has DF_1_NOOPEN (it was linked with -z nodlopen)", base)
+		fd.Next = "link the program against the library instead, so ld.so loads it at start-up, or rebuild the library without -z nodlopen"
+	default:
+		fd.Code = "dlopen-forbidden"
+		fd.Summary = fmt.Sprintf("dlopen finds %s at %s, but its DT_FLAGS_1 has DF_1_NOOPEN (it was linked with -z nodlopen): dlopen loads no such library, not even as a dependency, unless the process already has it", object, path)
+		fd.Next = fmt.Sprintf("link the program itself against %s, so ld.so loads it at start-up before the dlopen, or rebuild it without -z nodlopen", object)
+	}
+	c.add(fd)
+	return false
+}

@@ -149,6 +149,38 @@ func FuzzCheckAsCommand(f *testing.F) {
 	})
 }
 
+// FuzzCheckLoadedBy checks damaged files as --loaded-by's process
+// dlopens them, whatever their headers say: dlopen's own reading of the
+// headers comes before anything inspect reads.
+func FuzzCheckLoadedBy(f *testing.F) {
+	const host = "/bin/true"
+	if _, err := os.Stat(host); err != nil {
+		if os.Getenv("CI") != "" {
+			f.Fatalf("no %s: %v", host, err)
+		}
+		f.Skipf("no %s: %v", host, err)
+	}
+	for _, b := range fuzzSeeds(f) {
+		f.Add(b)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(dir, "lib.so")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Check(p, CheckOptions{LoadedBy: host, Getenv: func(string) string { return "" }})
+		if err != nil {
+			return
+		}
+		for _, fd := range res.Findings {
+			if fd.Code == inspect.CodeInternalError {
+				t.Fatalf("%s", fd.Summary)
+			}
+		}
+	})
+}
+
 // FuzzABITag walks a note segment the way open_verify looks for the ABI
 // tag, whatever the notes' sizes say: it must stay inside the segment
 // and end.

@@ -35,8 +35,9 @@ func (c *checker) dlopenHost() (r verifyRef, host string, ok bool) {
 			return r, fmt.Sprintf("%s, a %s program,", p, machineWords(r.machine, r.class)), true
 		}
 	}
-	ownKind := kernelAccepts(c.f)
-	if c.f.Machine == elf.EM_386 {
+	// Headers that cannot be read (c.f nil) say nothing of a kind.
+	ownKind := c.f != nil && kernelAccepts(c.f)
+	if ownKind && c.f.Machine == elf.EM_386 {
 		// Without IA32 emulation no i386 process exists here.
 		if ok, known, _ := kernelRunsI386(); known && !ok {
 			ownKind = false
@@ -99,6 +100,27 @@ func commandRefused(path string, opts CheckOptions) (*CheckResult, bool) {
 		return nil, false
 	}
 	res.Objects = []Object{{Name: opts.Loader, Path: opts.Loader, Found: true, Glibc: glibcBuild(lf, opts.Loader)}}
+	res.finish()
+	return res, true
+}
+
+// dlopenRefused replays open_verify on a file LoadedBy's process loads
+// with dlopen, before anything else is read: dlopen refuses headers it
+// cannot read ("cannot read file data") whether or not they would make a
+// library, and the kernel never sees the file. It returns the result
+// when dlopen stops there.
+func dlopenRefused(path string, opts CheckOptions) (*CheckResult, bool) {
+	res := &CheckResult{Path: path, Root: opts.Root, Findings: []Finding{}}
+	c := &checker{opts: opts, res: res, path: path, dlopen: true}
+	if hf, err := inspect.Open(opts.LoadedBy); err != nil {
+		c.loadedByUnreadable(err)
+	} else {
+		hf.Close()
+	}
+	r, host, ok := c.dlopenHost()
+	if !ok || (c.openSelf(r, host, "dlopen", readIdent(path)) && !c.stop) {
+		return nil, false
+	}
 	res.finish()
 	return res, true
 }
@@ -202,19 +224,29 @@ func machineWords(m elf.Machine, class elf.Class) string {
 	return bits + " " + name
 }
 
-// commandUnreadable is what ld.so, started with the program as its
-// command, does with a program whose headers inspect cannot read (err),
-// once open_verify has passed it: open_verify takes the headers from the
-// first bytes it read when e_phoff plus their size wraps around into
-// them (wrappedProgs), and _dl_map_object_from_fd may refuse what it
-// finds there. Anything else is left open.
-func (c *checker) commandUnreadable(err error) {
+// unreadableHeaders is what ld.so, started with the program as its
+// command, or dlopen in --loaded-by's process, does with a file whose
+// headers inspect cannot read (err), once open_verify has passed it:
+// open_verify takes the headers from the first bytes it read when e_phoff
+// plus their size wraps around into them (wrappedProgs), and
+// _dl_map_object_from_fd may refuse what it finds there. Anything else is
+// left open.
+func (c *checker) unreadableHeaders(err error) {
 	id := readIdent(c.path)
-	if progs, typ, ok := wrappedProgs(c.path, id.class, id.order()); ok {
-		li := describeLoader(c.opts.Loader, &inspect.File{Header: inspect.Header{Class: id.class, Data: id.data, Machine: id.machine}})
-		if msg, _ := mapObjectStop(progs, typ, li.minor, 0, true); msg != "" {
-			c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "program-unmappable",
-				Summary:  fmt.Sprintf("the loader refuses to map the program %s: %s", c.path, msg),
+	what, code, possible, as := "program", "program-unmappable", []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeExitsEarly}, "started with the program as its command"
+	var li *loaderInfo
+	if c.dlopen {
+		what, code, possible, as = "library", "lib-unmappable", []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}, "when dlopen loads the file"
+		if r, _, ok := c.dlopenHost(); ok {
+			li = r.li
+		}
+	} else {
+		li = describeLoader(c.opts.Loader, &inspect.File{Header: inspect.Header{Class: id.class, Data: id.data, Machine: id.machine}})
+	}
+	if progs, typ, ok := wrappedProgs(c.path, id.class, id.order()); ok && li != nil {
+		if msg, _ := mapObjectStop(progs, typ, li.minor, 0, !c.dlopen); msg != "" {
+			c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: code,
+				Summary:  fmt.Sprintf("the loader refuses to map the %s %s: %s", what, c.path, msg),
 				Evidence: []string{err.Error(), fmt.Sprintf("e_phoff plus the program headers' size wraps around: ld.so takes %d headers from the first bytes it read", len(progs))},
 				Outcome:  OutcomeLoaderError, ExitStatus: 127,
 				Message: fmt.Sprintf("error while loading shared libraries: %s: %s", c.path, msg),
@@ -223,8 +255,8 @@ func (c *checker) commandUnreadable(err error) {
 		}
 	}
 	c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "headers-unreadable", Outcome: OutcomeUndetermined,
-		Possible: []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeExitsEarly},
-		Summary:  "undetermined: the program's headers cannot be read as the file stands, and what ld.so makes of them, started with the program as its command, is not replayed",
+		Possible: possible,
+		Summary:  fmt.Sprintf("undetermined: the %s's headers cannot be read as the file stands, and what ld.so makes of them, %s, is not replayed", what, as),
 		Evidence: []string{err.Error()},
 		Next:     "the file is truncated or damaged: download it again and compare with `elfdoctor diff`"})
 }

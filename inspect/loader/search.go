@@ -529,7 +529,7 @@ func (c *checker) mapLibrary(o *loadedObj) bool {
 	if err != nil {
 		return true // reported when it was found
 	}
-	if o.info = c.getDynamicInfo(f, o.dyn, o.name); o.info == nil || !c.phdrAgain(o, f) || !c.setupHash(f, o.info, o.name) {
+	if o.info = c.getDynamicInfo(f, o.dyn, o.name); o.info == nil || !c.loadable(o.info, o.name, o.path) || !c.phdrAgain(o, f) || !c.setupHash(f, o.info, o.name) {
 		return false
 	}
 	// Since 2.32 (__libc_early_init), until libc is among the loaded
@@ -997,6 +997,11 @@ func (c *checker) abiNoteWraps(minor int, path string, index, off, filesz uint64
 		Next: fmt.Sprintf("%s's program headers are damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`; glibc 2.36 and later no longer look for this note", filepath.Base(path))})
 }
 
+func (c *checker) loadedByUnreadable(err error) {
+	c.add(Finding{Severity: SeverityWarning, Stage: StageDeps, Code: "loaded-by-unreadable",
+		Summary: fmt.Sprintf("--loaded-by %s cannot be read; the library is checked in a process running the system's ld.so and libc", c.opts.LoadedBy), Evidence: []string{err.Error()}})
+}
+
 // hostProcess replays the start-up of the program named by --loaded-by
 // up to the loading of its libraries, and returns its objects (the
 // program first) for the library to be dlopen'ed into, and its
@@ -1006,8 +1011,7 @@ func (c *checker) hostProcess() ([]*loadedObj, string) {
 	p := c.opts.LoadedBy
 	hf, err := inspect.Open(p)
 	if err != nil {
-		c.add(Finding{Severity: SeverityWarning, Stage: StageDeps, Code: "loaded-by-unreadable",
-			Summary: fmt.Sprintf("--loaded-by %s cannot be read; the library is checked in a process running the system's ld.so and libc", p), Evidence: []string{err.Error()}})
+		c.loadedByUnreadable(err)
 		return nil, ""
 	}
 	opts := c.opts

@@ -262,6 +262,9 @@ var loaderPhrases = []*regexp.Regexp{
 	regexp.MustCompile(`ELF file [^\n]*(?:not|does not match|invalid)[^\n]*`),
 	regexp.MustCompile(`only ET_DYN and ET_EXEC can be loaded`),
 	regexp.MustCompile(`cannot dynamically load executable`),
+	// _dl_map_object_from_fd's refusal by DT_FLAGS_1 (dyninfo.go).
+	regexp.MustCompile(`cannot dynamically load position-independent executable`),
+	regexp.MustCompile(`shared object cannot be dlopen\(\)ed`),
 	// Found by the differential fuzzer (difffuzz.go): relocation entries
 	// of an unknown type, and names lost to a damaged string table.
 	regexp.MustCompile(`unexpected (PLT )?reloc type 0x[0-9a-f]+`),
