@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -251,7 +252,10 @@ func ldsoPhdrsAt(f *inspect.File, phnum int, at uint64, fromFile bool) (view lds
 				view.ld += at - view.phdrVaddr // l_addr then
 			}
 		case elf.PT_INTERP:
-			view.interpVaddr = vaddr
+			view.interpVaddr, view.interpAt = vaddr, vaddr
+			if view.hasPhdr {
+				view.interpAt += at - view.phdrVaddr // l_addr then
+			}
 		}
 	}
 	return view, nil
@@ -272,9 +276,12 @@ type ldsoView struct {
 	// own name from (_dl_rtld_libname), read when it matches a DT_NEEDED
 	// against the objects already loaded.
 	interpVaddr uint64
-	tls         *mainTLS  // the last PT_TLS with a p_memsz, nil if none
-	prop        *phdrNote // the last PT_GNU_PROPERTY, nil if none
-	notes       []phdrNote
+	// interpAt is that name's address as ld for the dynamic table: with
+	// l_addr as the headers before it had set it.
+	interpAt uint64
+	tls      *mainTLS  // the last PT_TLS with a p_memsz, nil if none
+	prop     *phdrNote // the last PT_GNU_PROPERTY, nil if none
+	notes    []phdrNote
 }
 
 // phdrNote is a note segment's header as ld.so reads it.
@@ -411,6 +418,10 @@ func (c *checker) entry(when string) {
 	var what, sig string
 	switch {
 	case !l.Mapped:
+		if fd, ok := c.entryPastMapping(f); ok {
+			c.add(fd)
+			return
+		}
 		what, sig = "not mapped", "SIGSEGV"
 	case l.Perm&elf.PF_X == 0:
 		what, sig = fmt.Sprintf("in program header %d, which is %s, not executable", l.Prog, inspect.FlagString(l.Perm)), "SIGSEGV"
@@ -445,6 +456,30 @@ func (c *checker) entry(when string) {
 		Outcome:  OutcomeCrash, Signal: sig,
 		Message: sig + " at the entry point, before main",
 		Next:    "the ELF header or the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
+}
+
+// entryPastMapping is the jump to an entry point outside the pages of a
+// position-independent program ld.so mapped as its command: ld.so put
+// it in the mmap area next to its own mappings (the vDSO's data pages lie
+// right above the first object it maps), so the jump may run another
+// object's code or fault with SIGSEGV or SIGBUS, as the layout has it.
+func (c *checker) entryPastMapping(f *inspect.File) (Finding, bool) {
+	if f.Type != elf.ET_DYN {
+		return Finding{}, false
+	}
+	fe := &inspect.FormatError{Off: -1, Addr: f.Entry, InMem: true, Struct: "the entry point", Msg: "e_entry is outside every PT_LOAD of the program", Fault: inspect.FaultUnmapped}
+	fd, ok := c.mainPastMapping(fe, "the entry point", StageInit, "jumping to the entry point")
+	if !ok {
+		return Finding{}, false
+	}
+	base := filepath.Base(c.path)
+	fd.Code = "entry-outside-object"
+	if len(fd.Evidence) > 1 {
+		span, _, _ := strings.Cut(fd.Evidence[1], ": a linker")
+		fd.Evidence[1] = strings.Replace(span, "the read is", "the entry point is", 1) + ": a linker puts the entry point in the program's code"
+	}
+	fd.Summary = fmt.Sprintf("undetermined: the entry point 0x%x is outside the pages %s reserves, and ld.so, started with the program as its command, placed it next to other mappings (the vDSO's data pages, ld.so, the libraries) or none, as the layout has it: the jump may run another object's code, or fault with SIGSEGV or SIGBUS", f.Entry, base)
+	return fd, true
 }
 
 // unrelocatedStart follows _start's call of __libc_start_main in a
@@ -573,7 +608,22 @@ func (c *checker) mainMap() {
 	// The headers at l_phdr (or AT_PHDR) may name another dynamic table
 	// than the file's (rtld_setup_main_map takes the last PT_DYNAMIC):
 	// without a PT_PHDR to move every address, ld.so reads that one.
-	if types[elf.PT_DYNAMIC] && !view.hasPhdr {
+	// For a program ld.so mapped itself, l_ld is the last PT_DYNAMIC's
+	// p_vaddr plus l_addr as a PT_PHDR before it had set it, even one a
+	// later PT_PHDR sets back: ld.so walks l_ld for the DT_NEEDED names
+	// (_dl_map_object_deps) while l_info stays the file's.
+	if command && types[elf.PT_DYNAMIC] {
+		var fileLd uint64
+		found := false
+		for _, p := range f.ProgsOfType(elf.PT_DYNAMIC) {
+			fileLd, found = p.Vaddr, true
+		}
+		if !found || view.ld != fileLd {
+			c.commandViewDiffers(where, fmt.Sprintf("the headers there hold a PT_DYNAMIC at 0x%x, which with the load address the headers before it set makes l_ld 0x%x; ld.so read the dynamic table at 0x%x when it mapped the program", view.dynVaddr, view.ld, fileLd))
+			return
+		}
+	}
+	if types[elf.PT_DYNAMIC] && !view.hasPhdr && !command {
 		var fileDyn uint64
 		found := false
 		for _, p := range f.ProgsOfType(elf.PT_DYNAMIC) {
@@ -637,6 +687,9 @@ func (c *checker) mainMap() {
 	// every table ld.so reads, and every relocation it writes, is at
 	// l_addr plus what the dynamic table says, its own name too.
 	c.rtldName, c.rtldNameSet = view.interpVaddr, types[elf.PT_INTERP] || !command
+	if command {
+		c.rtldName = view.interpAt
+	}
 	if !view.hasPhdr {
 		// ld.so set l_addr itself when it mapped the program: only the
 		// kernel's hand-over leaves it 0 without a PT_PHDR.
