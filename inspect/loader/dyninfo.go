@@ -347,7 +347,7 @@ func (c *checker) setupStage(object string) Stage {
 // assertion that the bloom filter's size is a power of two; otherwise
 // DT_HASH's nbucket (nchain is skipped, not read). It returns false after
 // a fatal finding.
-func (c *checker) setupHash(f *inspect.File, li *lInfo, object string) bool {
+func (c *checker) setupHash(f *inspect.File, li *lInfo, object string, obj *loadedObj) bool {
 	g := c.model()
 	m := memOf(f)
 	name := filepath.Base(c.path)
@@ -355,11 +355,15 @@ func (c *checker) setupHash(f *inspect.File, li *lInfo, object string) bool {
 		name = filepath.Base(object)
 	}
 	fault := func(err error, what string) bool {
-		if object == "" {
-			if fd, ok := c.mainPastMapping(err, "the "+what, c.setupStage(object), "setting up its hash table"); ok {
-				c.add(fd)
-				return false
-			}
+		// A read outside the object's pages may find another mapping
+		// there (a library's neighbours, or the vDSO's data pages).
+		fd, ok := c.mainPastMapping(err, "the "+what, c.setupStage(object), "setting up its hash table")
+		if object != "" {
+			fd, ok = c.pastMappingFinding(obj, err, "the "+what, c.setupStage(object), "setting up the hash table of "+name, false)
+		}
+		if ok {
+			c.add(fd)
+			return false
 		}
 		sig := faultSignal(err)
 		c.add(Finding{Severity: SeverityFatal, Stage: c.setupStage(object), Code: "hash-unreadable", Object: object,

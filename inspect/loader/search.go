@@ -529,7 +529,7 @@ func (c *checker) mapLibrary(o *loadedObj) bool {
 	if err != nil {
 		return true // reported when it was found
 	}
-	if o.info = c.getDynamicInfo(f, o.dyn, o.name); o.info == nil || !c.loadable(o.info, o.name, o.path) || !c.phdrAgain(o, f) || !c.setupHash(f, o.info, o.name) {
+	if o.info = c.getDynamicInfo(f, o.dyn, o.name); o.info == nil || !c.loadable(o.info, o.name, o.path) || !c.phdrAgain(o, f) || !c.setupHash(f, o.info, o.name, o) {
 		return false
 	}
 	// Since 2.32 (__libc_early_init), until libc is among the loaded

@@ -26,6 +26,7 @@ func TestCategoriesApply(t *testing.T) {
 		"clang-lld-nopie":  "verdaux verdef",
 		"uses-libdemo":     "sysv-hash verdaux verdef",
 		"uses-libdemo-lld": "verdaux verdef",
+		"uses-libdemo-now": "sysv-hash verdaux verdef",
 		"nozerofill-gcc":   "sysv-hash verdaux verdef",
 		"nozerofill-lld":   "verdaux verdef",
 		"host-gcc-pie":     "sysv-hash verdaux verdef",
@@ -37,6 +38,7 @@ func TestCategoriesApply(t *testing.T) {
 		// DT_VERNEED for its libc).
 		"uses-libdemo/libdemo.so":     "interp jmprel sysv-hash vernaux verneed",
 		"uses-libdemo-lld/libdemo.so": "interp",
+		"uses-libdemo-now/libdemo.so": "interp jmprel sysv-hash vernaux verneed",
 	}
 	check := func(name, path string) {
 		var missing []string

@@ -58,6 +58,11 @@ var fuzzBuilds = []fuzzBuild{
 	{out: "libdemo-lld.so", cmd: []string{"CLANG", "-O1", "-fPIC", "-shared", "-Wl,-soname,libdemo.so", "-Wl,--version-script=demo.map", "-o", "libdemo-lld.so", "demo.c"}},
 	{out: "uses-libdemo", cmd: []string{"GCC", "-O1", "-o", "uses-libdemo", "uses-demo.c", "-L.", "-ldemo", "-Wl,-rpath,$ORIGIN"}, lib: "libdemo.so"},
 	{out: "uses-libdemo-lld", cmd: []string{"CLANG", "-O1", "-o", "uses-libdemo-lld", "uses-demo.c", "libdemo-lld.so", "-Wl,-rpath,$ORIGIN"}, lib: "libdemo-lld.so"},
+	// Bound at load time (-z now): the library has DT_FLAGS and
+	// DT_FLAGS_1, whose bits ld.so acts on in a dependency (DF_1_PIE
+	// refuses it, DF_1_NOW binds it at once).
+	{out: "libdemo-now.so", cmd: []string{"GCC", "-O1", "-fPIC", "-shared", "-Wl,-z,now", "-Wl,-soname,libdemo.so", "-Wl,--version-script=demo.map", "-o", "libdemo-now.so", "demo.c"}},
+	{out: "uses-libdemo-now", cmd: []string{"GCC", "-O1", "-o", "uses-libdemo-now", "uses-demo.c", "libdemo-now.so", "-Wl,-rpath,$ORIGIN"}, lib: "libdemo-now.so"},
 	{out: "nozerofill-gcc", cmd: []string{"GCC", "-O1", "-DPAYLOAD=16384", "-o", "nozerofill-gcc", "bunlike.c", "-Wl,-T,bunlike.ld"}},
 	{out: "nozerofill-lld", cmd: []string{"CLANG", "-O1", "-DPAYLOAD=16384", "-o", "nozerofill-lld", "bunlike.c", "-Wl,-T,bunlike.ld"}},
 	// Built against the host's glibc (bookworm's 2.36): it requires
