@@ -280,6 +280,14 @@ type checker struct {
 	// faulting (programData), held until the first calls are judged:
 	// main may make a failing one before that read.
 	dataFault *Finding
+	// hostScope: the process a library is dlopen'ed into is replayed
+	// (--loaded-by), so its global scope, where the library's symbols
+	// are looked up first, is known.
+	hostScope bool
+	// hostObjs and hostInterp are hostProcess's result once hostDone.
+	hostObjs   []*loadedObj
+	hostInterp string
+	hostDone   bool
 	// oracles are the function-start oracles of the objects a control
 	// transfer was judged in (funcstart.go).
 	oracles map[*inspect.File]*funcOracle
@@ -289,9 +297,11 @@ func (c *checker) add(f Finding) {
 	if f.Object == "" {
 		f.Object = c.path
 	}
-	if c.dlopen && f.Outcome == OutcomeLoaderError {
+	if c.dlopen && f.Outcome == OutcomeLoaderError && !strings.HasPrefix(f.Message, "Inconsistency detected by ld.so") {
 		// dlopen returns NULL at the first error, with this message from
-		// dlerror(); the process decides what happens next.
+		// dlerror(); the process decides what happens next. An assertion
+		// of ld.so's is no error it signals: it ends the process (exit
+		// 127), inside dlopen as at start-up.
 		f.Outcome, f.Continues, f.ExitStatus = OutcomeDlopenFails, false, 0
 		f.Message = strings.TrimPrefix(strings.TrimPrefix(f.Message, c.path+": "), "error while loading shared libraries: ")
 	}
@@ -813,6 +823,15 @@ func (c *checker) mapping() {
 			li = r.li
 		}
 		msg, fault := mapObjectStop(c.f.Progs, c.f.Type, li.minor, uint64(c.f.Size()), false)
+		if msg == "" && c.f.Type == elf.ET_DYN {
+			// A segment mapped past the reservation lands on what the
+			// process has mapped above it, as a dependency's does.
+			if fd, ok := c.pastReservationOf(c.f.Progs, c.path, c.path, "library", fault); ok {
+				fd.Stage = StageMapping
+				c.add(fd)
+				return
+			}
+		}
 		if fault != nil {
 			fd := fault.finding(c.path, uint64(c.f.Size()))
 			fd.Stage, fd.Message = StageMapping, "SIGBUS in dlopen, in the process that calls it"
@@ -892,7 +911,61 @@ func (c *checker) commandMapping() bool {
 		c.add(c.programUnmappable(msg, ""))
 		return false
 	}
-	return true
+	return c.preferredAddress()
+}
+
+// preferredAddress replays where _dl_map_segments asks the kernel to put
+// a position-independent program ld.so maps as its command: at its first
+// segment's page as a hint (ELF_PREFERRED_ADDRESS; glibc 2.31 too, whose
+// dl_use_load_bias is not yet set then). A PIE's is 0, no hint. Any other
+// is honoured when that range is free, as it is in a process that holds
+// only ld.so, the vDSO and the stack, placed high: the program is then
+// loaded at its own addresses (l_addr 0), and the rest of the replay
+// reads it so. A hint below vm.mmap_min_addr is moved up to it, and one
+// near the process's own mappings may or may not be free: undetermined.
+// It returns false after a finding that ends the replay.
+func (c *checker) preferredAddress() bool {
+	const page = 0x1000
+	loads := c.f.ProgsOfType(elf.PT_LOAD)
+	if c.f.Type != elf.ET_DYN || len(loads) == 0 || loads[0].Vaddr&^(page-1) == 0 {
+		return true
+	}
+	mapstart := loads[0].Vaddr &^ (page - 1)
+	last := loads[len(loads)-1]
+	end, ok := addNoOverflow(last.Vaddr, last.Memsz)
+	const near = uint64(1<<47 - page - 2<<40) // fixedMapping's
+	why := ""
+	switch {
+	case !ok || end <= mapstart:
+	case mapstart < mmapMinAddr():
+		why = fmt.Sprintf("its first segment's page 0x%x is below vm.mmap_min_addr (0x%x), where the kernel moves the hint up to", mapstart, mmapMinAddr())
+	case end > near:
+		why = fmt.Sprintf("its pages 0x%x-0x%x reach where the process's own mappings (ld.so, the vDSO, the stack) may lie", mapstart, end)
+	default:
+		sf, err := sameBytesAs(c.f, elf.ET_EXEC)
+		if err != nil {
+			return true
+		}
+		c.trace("ld.so maps %s at its own addresses 0x%x-0x%x (its first segment's page as the hint)", c.path, mapstart, end)
+		c.f = sf // Check closes the file it opened
+		return true
+	}
+	if why == "" {
+		return true
+	}
+	c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: "program-map-unknown", Outcome: OutcomeUndetermined,
+		Possible: openBeforeMain(),
+		Summary:  "undetermined: ld.so asks the kernel to map the position-independent program at its own addresses, and whether it gets them, and so where the program is loaded, is not in the files: " + why,
+		Next:     "the program headers are damaged: compare with a pristine copy using `elfdoctor diff`"})
+	return false
+}
+
+// sameBytesAs is f read with another e_type: a program loaded at its own
+// addresses is, to everything after its mapping, what an ET_EXEC is.
+func sameBytesAs(f *inspect.File, typ elf.Type) (*inspect.File, error) {
+	b := make([]byte, 2)
+	f.ByteOrder().PutUint16(b, uint16(typ))
+	return inspect.NewFile(vaddrShifted{r: fileReader{f}, fields: []int64{16}, vals: [][]byte{b}}, f.Size())
 }
 
 // programUnmappable is ld.so's refusal, msg, of the program it was
@@ -975,7 +1048,7 @@ func (c *checker) startup() {
 	// dl_main: elf_get_dynamic_info (which rebases the table's pointers
 	// in place), _dl_setup_hash, then r_debug's address into the
 	// DT_DEBUG entry, all before anything else is loaded.
-	if c.info = c.getDynamicInfo(f, d, ""); c.info == nil || (c.dlopen && !c.loadable(c.info, "", c.path)) || !c.setupHash(f, c.info, "", nil) {
+	if c.info = c.getDynamicInfo(f, d, ""); c.info == nil || (c.dlopen && (!c.loadable(c.info, "", c.path) || !c.execStackRefused(f.Progs, f.Machine, "", c.path))) || !c.setupHash(f, c.info, "", nil) {
 		return
 	}
 	if !c.dlopen && !c.initPaths(f) {

@@ -119,6 +119,28 @@ func TestCheckDlopenReality(t *testing.T) {
 			}
 		})
 	}
+	// A table read outside the library's pages lands where the process
+	// mapped something else, or nothing, as its layout has it: a GNU hash
+	// table moved 0x8000 past the library was SIGBUS here (the page
+	// there belonged to the vDSO's data), not the SIGSEGV of memory
+	// nothing maps.
+	t.Run("libhashfar.so", func(t *testing.T) {
+		lib := writeMutated(t, dir, puts, "libhashfar.so", "dyn[DT_GNU_HASH#0].d_val += 0x8000")
+		res, err := loader.Check(lib, loader.CheckOptions{Getenv: reality.NoEnv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		real, err := damage.Run(context.Background(), dir, reality.Timeout, nil, filepath.Join(dir, "host"), lib)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Outcome != loader.OutcomeUndetermined {
+			t.Errorf("Check(%s) = %s, want undetermined (dlopen really: %s)\n%s", lib, res.Outcome, real, reality.Describe(res))
+		}
+		if v := reality.Verdict(res, real); v != "" {
+			t.Errorf("Check(%s): %s", lib, v)
+		}
+	})
 	for _, tc := range []struct {
 		lib     string
 		outcome loader.Outcome

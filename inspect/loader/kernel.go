@@ -612,6 +612,28 @@ func (c *checker) mainMap() {
 	// p_vaddr plus l_addr as a PT_PHDR before it had set it, even one a
 	// later PT_PHDR sets back: ld.so walks l_ld for the DT_NEEDED names
 	// (_dl_map_object_deps) while l_info stays the file's.
+	// _dl_map_object_from_fd set the program's TLS block from the file's
+	// last PT_TLS with a size, leaving its module ID to rtld, which
+	// rtld_setup_main_map sets (1) only with a PT_TLS in the headers at
+	// l_phdr, and the block again from it: a block with no module ID, or
+	// set twice, is not replayed. Without one in the file, rtld's alone
+	// counts, as when the kernel started the program.
+	if command {
+		var file *mainTLS
+		for _, p := range f.ProgsOfType(elf.PT_TLS) {
+			if p.Memsz > 0 {
+				file = &mainTLS{vaddr: p.Vaddr, memsz: p.Memsz, align: p.Align}
+			}
+		}
+		if v := view.tls; file != nil && (v == nil || v.vaddr != file.vaddr || v.memsz != file.memsz || v.align != file.align) {
+			what := "no PT_TLS with a size"
+			if v != nil {
+				what = fmt.Sprintf("a PT_TLS (header %d) at 0x%x, p_memsz 0x%x, p_align 0x%x", v.index, v.vaddr, v.memsz, v.align)
+			}
+			c.commandViewDiffers(where, fmt.Sprintf("the headers there hold %s, unlike the file's headers ld.so mapped the program with", what))
+			return
+		}
+	}
 	if command && types[elf.PT_DYNAMIC] {
 		var fileLd uint64
 		found := false
@@ -1183,7 +1205,7 @@ func (c *checker) relroCovers(addr uint64) string {
 func (c *checker) commandViewDiffers(where, what string) {
 	c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "phdr-view-differs", Outcome: OutcomeUndetermined,
 		Possible: openBeforeMain(),
-		Summary:  "undetermined: the program headers ld.so walks at l_phdr, after mapping the program itself, change its load address or dynamic table from those it mapped and read it with; which of its later reads use the changed values is not replayed",
+		Summary:  "undetermined: the program headers ld.so walks at l_phdr, after mapping the program itself, change what it took from the file's headers when it mapped the program (its load address, dynamic table or thread-local block); which of its later steps use the changed values is not replayed",
 		Evidence: []string{where, what},
 		Next:     "the program headers were damaged: compare with the pristine file using `elfdoctor diff`"})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/internal/safeopen"
@@ -509,4 +510,52 @@ func fixedMapping(f *inspect.File) (msg, unknown string) {
 		}
 	}
 	return "", ""
+}
+
+// wantsExecStack says whether an object's stack flags ask for an
+// executable stack: its last PT_GNU_STACK's p_flags, or without one the
+// ABI's default (DEFAULT_STACK_PERMS: executable on x86-64 and i386).
+func wantsExecStack(progs []inspect.Prog, machine elf.Machine) bool {
+	exec := machine == elf.EM_X86_64 || machine == elf.EM_386
+	for _, p := range progs {
+		if p.Type == elf.PT_GNU_STACK {
+			exec = p.Flags&elf.PF_X != 0
+		}
+	}
+	return exec
+}
+
+// execStackRefused replays glibc 2.41's refusal, under dlopen, of an
+// object that wants an executable stack the process does not have
+// (_dl_map_object_from_fd, after l_phdr is set): older releases made the
+// stack executable (_dl_make_stack_executable), 2.41 fails with EINVAL,
+// as it does not at start-up. object is "" for the file checked, else a
+// library dlopen loads with it, at path. It returns false after a fatal
+// finding.
+func (c *checker) execStackRefused(progs []inspect.Prog, machine elf.Machine, object, path string) bool {
+	if !c.dlopen || !c.model().atLeast(41) || !wantsExecStack(progs, machine) || c.hostStackExecutable() {
+		return true
+	}
+	const msg = "cannot enable executable stack as shared object requires: Invalid argument"
+	base := filepath.Base(path)
+	why := "its PT_GNU_STACK has PF_X"
+	if !slices.ContainsFunc(progs, func(p inspect.Prog) bool { return p.Type == elf.PT_GNU_STACK }) {
+		why = "it has no PT_GNU_STACK, and the x86 default is an executable stack"
+	}
+	process := "the process's stack is not executable (a program built since 2005 asks for none)"
+	if objs, _ := c.host(); c.opts.LoadedBy != "" && objs != nil {
+		process = fmt.Sprintf("the stack of %s is not executable (neither it nor a library it loads asks for one)", c.opts.LoadedBy)
+	}
+	fd := Finding{Severity: SeverityFatal, Stage: StageMapping, Object: object, Code: "execstack-refused",
+		Outcome: OutcomeLoaderError, ExitStatus: 127,
+		Summary:  fmt.Sprintf("dlopen refuses %s: %s, so it wants an executable stack, and %s; glibc 2.41 and later no longer make the stack executable for dlopen", base, why, process),
+		Evidence: []string{fmt.Sprintf("the process's ld.so is glibc 2.%d's (0: a release not read, modelled as the newest)", c.model().minor)},
+		Message:  msg,
+		Next:     fmt.Sprintf("rebuild %s with -z noexecstack (or mark it with `patchelf --clear-execstack`, on a copy) if it does not run code on the stack; a library that does needs a program built with -z execstack", base)}
+	if object != "" {
+		fd.Stage = StageDeps
+		fd.Message = fmt.Sprintf("error while loading shared libraries: %s: %s", object, msg)
+	}
+	c.add(fd)
+	return false
 }

@@ -433,7 +433,7 @@ var relocDamagePossible = []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCras
 // may stop first on the damaged value: then either is possible.
 func (c *checker) relocDamageFinding() {
 	r := c.reloc
-	if r == nil || len(r.damage) == 0 || c.dlopen {
+	if r == nil || len(r.damage) == 0 {
 		return
 	}
 	atExit := -1
@@ -486,6 +486,12 @@ func (c *checker) relocDamageFinding() {
 		// first call leaves the next call through it going round.
 		Possible: slices.Clone(relocDamagePossible),
 		Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: it is damaged at the entry above; a run tells only what this program's code did with the value", base)}
+	if c.dlopen {
+		// The library's own code meets the value: its initialisers
+		// inside dlopen, its finalisers at exit, and whatever of it the
+		// process calls.
+		fd.Summary = fmt.Sprintf("undetermined: ld.so applies a relocation of %s %s, and dlopen returns; what the library's code (its initialisers and finalisers, and every function the process calls) does with the value it left is not replayed, and nothing in the files says: it may run normally, be killed by a signal in dlopen, later or at exit, or never end", base, d.kind())
+	}
 	if d.code == "relro-over-data" {
 		fd.Summary = fmt.Sprintf("undetermined: after relocating %s, ld.so makes read-only data its code writes (PT_GNU_RELRO covers it), and starts the program; whether and when that code writes there is not replayed: it may run normally, be killed by a signal before or after main's output, or never end", base)
 	}

@@ -2064,7 +2064,7 @@ func (r *relocator) lookupNamed(lm *linkMap, rl *reloc, s *sym, name cstr, versi
 			}
 		}
 	}
-	if r.c.dlopen {
+	if r.c.dlopen && !r.c.hostScope {
 		// The loading program may define it: its global scope is not
 		// known here.
 		r.note(lm, fmt.Sprintf("%s is not defined by the library or its dependencies; the program that loads it must define it", name.s))

@@ -124,8 +124,9 @@ func (c *checker) dependencies() {
 	var hostObjs []*loadedObj
 	if c.dlopen && c.opts.LoadedBy != "" {
 		var hostInterp string
-		hostObjs, hostInterp = c.hostProcess()
+		hostObjs, hostInterp = c.host()
 		if hostObjs != nil {
+			c.hostScope = true
 			loaderHost = hostInterp
 			main.loader = hostObjs[0] // dlopen's caller: its RPATH applies
 			c.loaded = append(c.loaded, hostObjs...)
@@ -186,7 +187,9 @@ func (c *checker) dependencies() {
 
 	for i := 0; i < len(c.loaded) && !c.stop; i++ {
 		obj := c.loaded[i]
-		if obj.dyn == nil {
+		// What the process already has was loaded before dlopen: its
+		// DT_NEEDED are not read again.
+		if obj.dyn == nil || (c.dlopen && obj.preloaded) {
 			continue
 		}
 		for _, nn := range c.neededOf(obj) {
@@ -372,7 +375,8 @@ func (c *checker) dependencies() {
 // name does not match otherwise, and strcmp reads it only up to the
 // first difference: a fault there is returned.
 func (c *checker) alreadyLoaded(name string) (*loadedObj, error) {
-	for i, o := range c.loaded {
+	for _, i := range c.namespaceOrder() {
+		o := c.loaded[i]
 		if i == 0 && !c.dlopen {
 			if name == "" {
 				return o, nil
@@ -394,14 +398,34 @@ func (c *checker) alreadyLoaded(name string) (*loadedObj, error) {
 	return nil, nil
 }
 
+// namespaceOrder gives the indices of c.loaded in the order of ld.so's
+// list of loaded objects, which _dl_map_object walks to match a name:
+// load order, except that under dlopen the objects the process already
+// has come before the library and what it loads.
+func (c *checker) namespaceOrder() []int {
+	var first, rest []int
+	for i, o := range c.loaded {
+		if c.dlopen && o.preloaded {
+			first = append(first, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	return append(first, rest...)
+}
+
 // searchOrder gives the indices of c.loaded in the order of the global
 // lookup scope, the program's l_searchlist: the order _dl_map_object_deps
 // first meets each object in, breadth first over DT_NEEDED. That is load
 // order, except for ld.so, mapped before everything and met where libc
 // (or whatever first needs it) names it; rtld.c then moves it to that
 // place in the chain. Where nothing needs it, it is left last. Only a
-// program's start-up is ordered so: dlopen's scope keeps load order.
+// program's start-up is ordered so: a library dlopen loads looks in the
+// process's global scope first, then in its own, in load order.
 func (c *checker) searchOrder() []int {
+	if c.dlopen {
+		return c.namespaceOrder()
+	}
 	order := make([]int, 0, len(c.loaded))
 	rtld := -1
 	for i, o := range c.loaded {
@@ -529,7 +553,7 @@ func (c *checker) mapLibrary(o *loadedObj) bool {
 	if err != nil {
 		return true // reported when it was found
 	}
-	if o.info = c.getDynamicInfo(f, o.dyn, o.name); o.info == nil || !c.loadable(o.info, o.name, o.path) || !c.phdrAgain(o, f) || !c.setupHash(f, o.info, o.name, o) {
+	if o.info = c.getDynamicInfo(f, o.dyn, o.name); o.info == nil || !c.loadable(o.info, o.name, o.path) || !c.execStackRefused(o.lib.progs, f.Machine, o.name, o.path) || !c.phdrAgain(o, f) || !c.setupHash(f, o.info, o.name, o) {
 		return false
 	}
 	// Since 2.32 (__libc_early_init), until libc is among the loaded
@@ -1000,6 +1024,35 @@ func (c *checker) abiNoteWraps(minor int, path string, index, off, filesz uint64
 func (c *checker) loadedByUnreadable(err error) {
 	c.add(Finding{Severity: SeverityWarning, Stage: StageDeps, Code: "loaded-by-unreadable",
 		Summary: fmt.Sprintf("--loaded-by %s cannot be read; the library is checked in a process running the system's ld.so and libc", c.opts.LoadedBy), Evidence: []string{err.Error()}})
+}
+
+// host is hostProcess, replayed once: the library's own checks may need
+// the process before its dependencies are loaded.
+func (c *checker) host() ([]*loadedObj, string) {
+	if !c.hostDone {
+		c.hostDone = true
+		c.hostObjs, c.hostInterp = c.hostProcess()
+	}
+	return c.hostObjs, c.hostInterp
+}
+
+// hostStackExecutable says whether the stack of the process a library is
+// dlopen'ed into is executable: its program's stack flags ask for it
+// (rtld sets dl_stack_flags from them), or a library it loaded at
+// start-up did, and ld.so made it so. A process not replayed (no
+// --loaded-by) is taken as one whose program asks for none, as every
+// toolchain's default has been since 2005.
+func (c *checker) hostStackExecutable() bool {
+	if c.opts.LoadedBy == "" {
+		return false
+	}
+	objs, _ := c.host()
+	for _, o := range objs {
+		if f, err := o.file(); err == nil && wantsExecStack(f.Progs, f.Machine) {
+			return true
+		}
+	}
+	return false
 }
 
 // hostProcess replays the start-up of the program named by --loaded-by

@@ -869,12 +869,13 @@ func (c *checker) pastMappingFinding(obj *loadedObj, err error, what string, sta
 	}
 	// The kernel maps a program apart from everything else; ld.so,
 	// started with the program as its command, maps it next to itself
-	// and the libraries, as it maps a library.
+	// and the libraries, as it maps a library, and dlopen maps a library
+	// below the objects the process has.
 	var progs []inspect.Prog
 	class := c.f.Class
 	switch {
 	case len(c.loaded) > 0 && obj == c.loaded[0]:
-		if c.opts.Loader == "" || c.dlopen {
+		if c.opts.Loader == "" && !c.dlopen {
 			return Finding{}, false
 		}
 		progs = c.f.Progs
@@ -890,7 +891,7 @@ func (c *checker) pastMappingFinding(obj *loadedObj, err error, what string, sta
 // memory before its object is among those loaded (ld.so's start-up).
 func (c *checker) mainPastMapping(err error, what string, stage Stage, during string) (Finding, bool) {
 	var fe *inspect.FormatError
-	if c.opts.Loader == "" || c.dlopen || !errors.As(err, &fe) || !fe.InMem || fe.Fault != inspect.FaultUnmapped {
+	if (c.opts.Loader == "" && !c.dlopen) || !errors.As(err, &fe) || !fe.InMem || fe.Fault != inspect.FaultUnmapped {
 		return Finding{}, false
 	}
 	return c.pastMappingOf(&loadedObj{name: c.path, path: c.path}, c.f.Progs, c.f.Class, fe, err, what, stage, during, false)

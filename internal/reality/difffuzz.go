@@ -41,6 +41,10 @@ type FuzzCase struct {
 	// one: ld.so, not the kernel, opens and maps it. Never set by
 	// Generate (Fuzzer.ViaLoader sets it), so a seed keeps its case.
 	ViaLoader bool
+	// Dlopen checks the damaged library as dlopen loads it into the
+	// input's DlopenHost and runs that program with the library's path,
+	// the way Node.js loads an addon. Made by Fuzzer.Dlopen's Generate.
+	Dlopen bool
 }
 
 func (c FuzzCase) String() string {
@@ -58,6 +62,9 @@ func (c FuzzCase) String() string {
 	if c.ViaLoader {
 		target += " (run as LOADER PROGRAM)"
 	}
+	if c.Dlopen {
+		target += " (dlopen'ed by dlopen-host)"
+	}
 	return fmt.Sprintf("%s %s: %s", c.Input, target, strings.Join(ms, "; "))
 }
 
@@ -68,9 +75,12 @@ type Fuzzer struct {
 	Limits Limits
 	// ViaLoader makes every generated case a FuzzCase.ViaLoader one.
 	ViaLoader bool
-	bytes     map[string][]byte
-	lay       map[string]*layout
-	n         atomic.Int64
+	// Dlopen makes every generated case a FuzzCase.Dlopen one, of an
+	// input that has a library.
+	Dlopen bool
+	bytes  map[string][]byte
+	lay    map[string]*layout
+	n      atomic.Int64
 	// runners run Observe on threads already in an empty network
 	// namespace; nil when they could not be made (each run then gets a
 	// namespace of its own).
@@ -92,6 +102,13 @@ func NewFuzzer(inputs []FuzzInput, roots []*WorkRoot) (*Fuzzer, error) {
 	f := &Fuzzer{Inputs: inputs, Roots: roots, Limits: Limits{Timeout: 5 * time.Second, Output: 16 << 10},
 		bytes: map[string][]byte{}, lay: map[string]*layout{}}
 	for _, in := range inputs {
+		if in.DlopenHost != "" && f.bytes[in.DlopenHost] == nil {
+			b, err := os.ReadFile(in.DlopenHost)
+			if err != nil {
+				return nil, err
+			}
+			f.bytes[in.DlopenHost] = b
+		}
 		for _, p := range []string{in.Path, in.Lib} {
 			if p == "" || f.bytes[p] != nil {
 				continue
@@ -131,6 +148,9 @@ func (f *Fuzzer) input(name string) (FuzzInput, bool) {
 // the time, when there is one) its library, and one mutation, or two a
 // quarter of the time.
 func (f *Fuzzer) Generate(seed uint64) FuzzCase {
+	if f.Dlopen {
+		return f.generateDlopen(seed)
+	}
 	r := rand.New(rand.NewPCG(seed, 0x656c66646f63746f))
 	in := f.Inputs[r.IntN(len(f.Inputs))]
 	c := FuzzCase{Seed: seed, Input: in.Name, Library: in.Lib != "" && r.IntN(3) == 0}
@@ -150,6 +170,34 @@ func (f *Fuzzer) Generate(seed uint64) FuzzCase {
 	// Drawn last, so earlier seeds keep their mutations.
 	c.LibraryPath = in.Lib != "" && r.IntN(2) == 0
 	c.ViaLoader = f.ViaLoader
+	return c
+}
+
+// generateDlopen makes the case of seed for dlopen: an input with a
+// library, whose library takes one mutation, or two a quarter of the
+// time. A stream of its own, so the other modes' seeds keep their cases.
+func (f *Fuzzer) generateDlopen(seed uint64) FuzzCase {
+	r := rand.New(rand.NewPCG(seed, 0x646c6f70656e2121))
+	var withLib []FuzzInput
+	for _, in := range f.Inputs {
+		if in.Lib != "" && in.DlopenHost != "" {
+			withLib = append(withLib, in)
+		}
+	}
+	if len(withLib) == 0 {
+		return FuzzCase{Seed: seed}
+	}
+	in := withLib[r.IntN(len(withLib))]
+	c := FuzzCase{Seed: seed, Input: in.Name, Library: true, Dlopen: true}
+	n := 1
+	if r.IntN(4) == 0 {
+		n = 2
+	}
+	for i := 0; i < n; i++ {
+		if m, ok := f.lay[in.Lib].randomMutation(r, ""); ok {
+			c.Mutations = append(c.Mutations, m)
+		}
+	}
 	return c
 }
 
@@ -179,7 +227,13 @@ func (f *Fuzzer) Run(ctx context.Context, c FuzzCase) ([]Result, error) {
 	}
 	var out []Result
 	for _, root := range f.Roots {
-		r, err := f.runIn(ctx, root, in, prog, lib, c.LibraryPath, c.ViaLoader)
+		var r Result
+		var err error
+		if c.Dlopen {
+			r, err = f.runDlopen(ctx, root, in, lib)
+		} else {
+			r, err = f.runIn(ctx, root, in, prog, lib, c.LibraryPath, c.ViaLoader)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("case %d (%s) under %s: %w", c.Seed, c, root, err)
 		}
@@ -217,19 +271,7 @@ func (f *Fuzzer) runIn(ctx context.Context, root *WorkRoot, in FuzzInput, prog, 
 		run = ld
 	}
 	pred, err := loader.Check(host, opts)
-	var obs Observation
-	var oerr error
-	if len(f.runners) > 0 {
-		lim.InNetns = true
-		done := make(chan struct{})
-		f.runners[int(f.next.Add(1))%len(f.runners)] <- func() {
-			defer close(done)
-			obs, oerr = Observe(ctx, root.Root, rel, run, lim)
-		}
-		<-done
-	} else {
-		obs, oerr = Observe(ctx, root.Root, rel, run, lim)
-	}
+	obs, oerr := f.observe(ctx, root, rel, run, lim)
 	if oerr != nil {
 		return Result{}, oerr
 	}
@@ -240,6 +282,59 @@ func (f *Fuzzer) runIn(ctx context.Context, root *WorkRoot, in FuzzInput, prog, 
 	}
 	res.Divergence = Compare(inChroot(pred, root.Root), obs)
 	return res, nil
+}
+
+// runDlopen checks lib as dlopen loads it into in's DlopenHost
+// (CheckOptions.LoadedBy) and runs that program with the library's
+// absolute path in the root, as Node.js passes an addon's.
+func (f *Fuzzer) runDlopen(ctx context.Context, root *WorkRoot, in FuzzInput, lib []byte) (Result, error) {
+	rel := fmt.Sprintf("/c/%d", f.n.Add(1))
+	dir := filepath.Join(root.Root, rel)
+	defer os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Result{}, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, in.LibName), lib, 0o755); err != nil {
+		return Result{}, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dlopen-host"), f.bytes[in.DlopenHost], 0o755); err != nil {
+		return Result{}, err
+	}
+	opts := loader.CheckOptions{Root: root.Root, Dir: rel, LoadedBy: filepath.Join(dir, "dlopen-host"), Getenv: func(string) string { return "" }}
+	lim := f.Limits
+	lim.Args = []string{path.Join(rel, in.LibName)}
+	pred, err := loader.Check(filepath.Join(dir, in.LibName), opts)
+	obs, oerr := f.observe(ctx, root, rel, path.Join(rel, "dlopen-host"), lim)
+	if oerr != nil {
+		return Result{}, oerr
+	}
+	res := Result{Glibc: root.String(), Predicted: pred, Observed: obs}
+	if err != nil {
+		res.Divergence = fmt.Sprintf("check gave no prediction (%v), really %s", err, obs)
+		return res, nil
+	}
+	// The host calls nothing in the library: a failure predicted at the
+	// first call of one of its functions never comes.
+	if pred.Outcome == loader.OutcomeFirstCall && obs.Class == ClassStarts {
+		return res, nil
+	}
+	res.Divergence = Compare(inChroot(pred, root.Root), obs)
+	return res, nil
+}
+
+// observe runs one case on a runner thread when there are any.
+func (f *Fuzzer) observe(ctx context.Context, root *WorkRoot, rel, run string, lim Limits) (obs Observation, err error) {
+	if len(f.runners) == 0 {
+		return Observe(ctx, root.Root, rel, run, lim)
+	}
+	lim.InNetns = true
+	done := make(chan struct{})
+	f.runners[int(f.next.Add(1))%len(f.runners)] <- func() {
+		defer close(done)
+		obs, err = Observe(ctx, root.Root, rel, run, lim)
+	}
+	<-done
+	return obs, err
 }
 
 // writeCase writes the program, and the library beside it, into the
@@ -401,7 +496,7 @@ func observedOutcomes(o Observation) []loader.Outcome {
 	case ClassExecFails:
 		return []loader.Outcome{loader.OutcomeExecFails}
 	case ClassLoaderError:
-		return []loader.Outcome{loader.OutcomeLoaderError, loader.OutcomeFirstCall}
+		return []loader.Outcome{loader.OutcomeLoaderError, loader.OutcomeFirstCall, loader.OutcomeDlopenFails}
 	case ClassSignal:
 		return []loader.Outcome{loader.OutcomeCrash, loader.OutcomeFirstCall}
 	case ClassSignalAfter:
@@ -447,7 +542,8 @@ func lastLoaderLine(res *loader.CheckResult, fatal *loader.Finding) string {
 var printedByVersionCheck = map[string]bool{"version-missing": true, "verdef-version": true, "no-verdef": true, "weak-version-missing": true}
 
 func predictedExit(f *loader.Finding) int {
-	if continuable[f.Code] {
+	if continuable[f.Code] || f.Outcome == loader.OutcomeDlopenFails {
+		// (dlopen-host exits 1 when dlopen fails.)
 		return 1
 	}
 	return 127
@@ -458,7 +554,7 @@ func expected(res *loader.CheckResult) Class {
 	switch res.Outcome {
 	case loader.OutcomeExecFails:
 		return ClassExecFails
-	case loader.OutcomeLoaderError:
+	case loader.OutcomeLoaderError, loader.OutcomeDlopenFails:
 		return ClassLoaderError
 	case loader.OutcomeCrash:
 		return ClassSignal

@@ -236,6 +236,33 @@ func TestDifferentialViaLoader(t *testing.T) {
 	loadKnown(t).compare(t, "loader-sample", loaded)
 }
 
+// ciDlopenCases is the size of the seeded sample CI runs as dlopen loads
+// the library.
+const ciDlopenCases = 300
+
+// TestDifferentialDlopen is TestDifferential for libraries checked as
+// dlopen loads them (--loaded-by): each damaged library is dlopen'ed by
+// dlopen-host, as Node.js loads an addon. Its seeds follow
+// TestDifferentialViaLoader's.
+func TestDifferentialDlopen(t *testing.T) {
+	f := setup(t)
+	f.Dlopen = true
+	seeds := make([]uint64, ciDlopenCases)
+	for i := range seeds {
+		seeds[i] = uint64(ciCases + ciLoaderCases + i + 1)
+	}
+	start := time.Now()
+	divs, diverged, classes, results, undetermined := sweep(t, f, seeds)
+	runs := len(seeds) * len(f.Roots)
+	t.Logf("%d cases × %d glibc builds, dlopen'ed, in %v; %d cases diverged (%d runs); runs: agreed=%d undetermined=%d diverged=%d; observed %v",
+		len(seeds), len(f.Roots), time.Since(start).Round(time.Millisecond), diverged, len(divs), runs-undetermined-len(divs), undetermined, len(divs), classes)
+	loaded := map[string]string{}
+	for k, v := range results {
+		loaded["dlopen-"+k] = v
+	}
+	loadKnown(t).compare(t, "dlopen-sample", loaded)
+}
+
 // TestSoak runs ELFDOCTOR_SOAK cases from seed ELFDOCTOR_SOAK_SEED (or
 // one from the clock) and prints every divergence and the rate
 // (scripts/soak-loader). ELFDOCTOR_SEEDS, a comma-separated list, runs
@@ -263,6 +290,8 @@ func TestSoak(t *testing.T) {
 	f := setup(t)
 	// ELFDOCTOR_VIA_LOADER=1 runs every case as `ld.so PROGRAM`.
 	f.ViaLoader = os.Getenv("ELFDOCTOR_VIA_LOADER") != ""
+	// ELFDOCTOR_DLOPEN=1 dlopens every damaged library (dlopen-host).
+	f.Dlopen = os.Getenv("ELFDOCTOR_DLOPEN") != ""
 	if len(seeds) == 0 {
 		seeds = make([]uint64, n)
 		for i := range seeds {

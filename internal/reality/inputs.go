@@ -33,6 +33,10 @@ type FuzzInput struct {
 	// highest GLIBC_ version it requires. Older loaders stop with
 	// "version `GLIBC_2.34' not found", which check must predict too.
 	MinGlibc string
+	// DlopenHost, for an input with a library, is the program that
+	// loads the library with dlopen (testdata/src/dlopen-host.c): the
+	// process a FuzzCase.Dlopen one is checked and run in.
+	DlopenHost string
 }
 
 // fuzzBuild is one compiler command run in the directory of the fuzzSources.
@@ -42,6 +46,8 @@ type fuzzBuild struct {
 	cmd  []string
 	lib  string // the library the program loads
 	host bool   // run as it is: built against the host's glibc, or a rewrite
+	// helper is a program the fuzzer runs but never damages.
+	helper bool
 }
 
 // fuzzBuilds make the fuzzer's inputs: gcc (GNU ld) and clang/lld output, a
@@ -63,6 +69,8 @@ var fuzzBuilds = []fuzzBuild{
 	// refuses it, DF_1_NOW binds it at once).
 	{out: "libdemo-now.so", cmd: []string{"GCC", "-O1", "-fPIC", "-shared", "-Wl,-z,now", "-Wl,-soname,libdemo.so", "-Wl,--version-script=demo.map", "-o", "libdemo-now.so", "demo.c"}},
 	{out: "uses-libdemo-now", cmd: []string{"GCC", "-O1", "-o", "uses-libdemo-now", "uses-demo.c", "libdemo-now.so", "-Wl,-rpath,$ORIGIN"}, lib: "libdemo-now.so"},
+	// glibc 2.31's dlopen is in libdl.
+	{out: "dlopen-host", cmd: []string{"GCC", "-O1", "-o", "dlopen-host", "dlopen-host.c", "-ldl"}, helper: true},
 	{out: "nozerofill-gcc", cmd: []string{"GCC", "-O1", "-DPAYLOAD=16384", "-o", "nozerofill-gcc", "bunlike.c", "-Wl,-T,bunlike.ld"}},
 	{out: "nozerofill-lld", cmd: []string{"CLANG", "-O1", "-DPAYLOAD=16384", "-o", "nozerofill-lld", "bunlike.c", "-Wl,-T,bunlike.ld"}},
 	// Built against the host's glibc (bookworm's 2.36): it requires
@@ -125,7 +133,7 @@ func BuildFuzzInputs(ctx context.Context, sysroot Glibc) ([]FuzzInput, error) {
 	}
 	var inputs []FuzzInput
 	for _, b := range fuzzBuilds {
-		if strings.HasSuffix(b.out, ".so") {
+		if strings.HasSuffix(b.out, ".so") || b.helper {
 			continue
 		}
 		in := FuzzInput{Name: b.out, Path: filepath.Join(dir, b.out), MinGlibc: sysroot.Version}
@@ -138,6 +146,7 @@ func BuildFuzzInputs(ctx context.Context, sysroot Glibc) ([]FuzzInput, error) {
 		}
 		if b.lib != "" {
 			in.Lib, in.LibName = filepath.Join(dir, b.lib), "libdemo.so"
+			in.DlopenHost = filepath.Join(dir, "dlopen-host")
 		}
 		inputs = append(inputs, in)
 	}

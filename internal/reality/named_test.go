@@ -26,9 +26,11 @@ var namedCases = []struct {
 	LibPath bool // run with LD_LIBRARY_PATH (FuzzCase.LibraryPath)
 	// ViaLoader: run as `ld.so PROGRAM` (FuzzCase.ViaLoader).
 	ViaLoader bool
-	Damage    []string // Mutation.String forms
-	Glibc     string
-	Found     string
+	// Dlopen: the library dlopen'ed by dlopen-host (FuzzCase.Dlopen).
+	Dlopen bool
+	Damage []string // Mutation.String forms
+	Glibc  string
+	Found  string
 	// Undetermined: check must call the case undetermined (a read it
 	// cannot know), so the case keeps exercising that verdict rather
 	// than agreeing by some other prediction.
@@ -890,6 +892,29 @@ var namedCases = []struct {
 		Found: "found by the soak run as `ld.so PROGRAM` (stop 30, seeds 3500000000 on): predicted \"cannot allocate TLS data structures for initial thread\", really \"_dl_check_map_versions: Assertion `needed != NULL' failed\" under all three: the headers at l_phdr (0x8) hold the file's PT_PHDR, which moves l_addr 0x38 down, then PT_DYNAMIC, then a PT_PHDR that moves it back, so l_ld, which _dl_map_object_deps walks for DT_NEEDED, is 0x38 below the table: no library is loaded; now undetermined (phdr-view-differs)", Undetermined: true},
 	{Name: "lib-gnu-hash-past-pages-3013", Seed: 3800003013, Input: "uses-libdemo-now", Library: true, Damage: []string{"dyn[DT_GNU_HASH#0].d_val ^= 0x8000"},
 		Found: "found by the soak (stop 30, seeds 3800000000 on, the first with the -z now library): predicted SIGSEGV in _dl_setup_hash, really SIGBUS under all three: the hash table's header, 0x3260 past the library's pages, lies in the vDSO's data pages ld.so mapped the library right below; now undetermined (read-past-mapping), as every other read of a library's is", Undetermined: true},
+	{Name: "cmd-preferred-address-2458", Seed: 4050002458, Input: "clang-lld-nopie", ViaLoader: true, Damage: []string{"ehdr.e_type ^= 0x1"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 30, seeds 4050000000 on): predicted SIGSEGV in __libc_csu_init (an initialiser array holding link-time addresses, below where a PIE is loaded), really starts under all three: _dl_map_segments gives the kernel the first segment's page, 0x200000, as a hint, which a process holding only ld.so, the vDSO and the stack has free, so the program is loaded at its own addresses"},
+	{Name: "cmd-tls-view-differs-7862", Seed: 4050007862, Input: "uses-libdemo-now", ViaLoader: true, Damage: []string{"ehdr.e_phnum ^= 0x20"},
+		Found: "found by the soak run as `ld.so PROGRAM` (stop 30, seeds 4050000000 on): predicted starts, really exit 127, init_tls's assertion `i == GL(dl_tls_max_dtv_idx)' (2.31, 2.36) and \"cannot allocate TLS data structures for initial thread\" (2.41): the 43 headers ld.so read from the file hold a PT_TLS the headers at l_phdr do not, so the TLS block and module ID _dl_map_object_from_fd set are not those rtld_setup_main_map sets; now undetermined (phdr-view-differs)", Undetermined: true},
+	// Libraries checked as dlopen loads them (--loaded-by), dlopen'ed for
+	// real by dlopen-host (TestDifferentialDlopen, stop 30): the first
+	// sample of 300 had 14 divergent cases.
+	{Name: "dlopen-assertion-exits-834", Seed: 834, Input: "uses-libdemo-now", Dlopen: true, Damage: []string{"dyn[DT_RELAENT#0].d_val = 0x3"},
+		Found: "found by the first dlopen sample (stop 30): predicted dlopen to fail, dlerror() giving ld.so's assertion, really exit 127 under all three: an assertion of ld.so's is no error dlopen returns, it ends the process inside dlopen"},
+	{Name: "dlopen-relacount-assertion-850", Seed: 850, Input: "uses-libdemo", Dlopen: true, Damage: []string{"dyn[DT_RELACOUNT#0].d_val += 0x1000"},
+		Found: "found by the first dlopen sample (stop 30): predicted dlopen to fail with elf_machine_rela_relative's assertion, really the process ends with it (exit 127)"},
+	{Name: "dlopen-soname-not-read-837", Seed: 837, Input: "uses-libdemo-now", Dlopen: true, Damage: []string{"dyn[DT_SONAME#0].d_val += 0x10000000000"},
+		Found: "found by the first dlopen sample (stop 30): predicted SIGSEGV comparing libdl.so.2 with the library's unreadable DT_SONAME, really loads under all three: the host's DT_NEEDED were matched again, against the library, which dlopen does not do; a name is matched against the process's objects first (namespace order), and libc.so.6, which the library needs, is found before its own soname is read"},
+	{Name: "dlopen-filesz-past-reservation-894", Seed: 894, Input: "uses-libdemo-lld", Dlopen: true, Damage: []string{"phdr[4].p_filesz = 0x1cf7de5a0d3531b5"},
+		Found: "found by the first dlopen sample (stop 30): predicted loads (a warning: a segment past the end of the file), really \"failed to map segment from shared object\" under all three: the segment's file pages reach past the library's reservation, which a dependency's mapping already judged undetermined; now the dlopen'ed library's too", Undetermined: true},
+	{Name: "dlopen-zero-fill-past-reservation-864", Seed: 864, Input: "uses-libdemo-now", Dlopen: true, Damage: []string{"phdr[1].p_memsz += 0x10000000000"},
+		Found: "found by the first dlopen sample (stop 30): predicted loads, really \"cannot map zero-fill pages\" under all three; now undetermined (lib-map-past-reservation), as for a dependency", Undetermined: true},
+	{Name: "dlopen-reloc-damage-882", Seed: 882, Input: "uses-libdemo-now", Dlopen: true, Damage: []string{"rela[3].r_info.type += 0xb"},
+		Found: "found by the first dlopen sample (stop 30): predicted loads, really SIGSEGV at exit under all three: __cxa_finalize's GOT slot got an R_X86_64_DTPOFF64 no linker writes, which the executed replay already calls undetermined (reloc-tls-type); the dlopen'ed library's own code (its finalisers) meets the value too", Undetermined: true},
+	{Name: "dlopen-lazy-null-symbol-828", Seed: 828, Input: "uses-libdemo-lld", Dlopen: true, Damage: []string{"jmprel[0].r_info.sym = 0x0"},
+		Found: "found by the first dlopen sample (stop 30): predicted loads, really \"symbol lookup error: ... undefined symbol: \" at exit (exit 127) under all three: with --loaded-by the process's global scope is known, so a symbol none of its objects defines is undefined, not one the program may define"},
+	{Name: "dlopen-execstack-2.41-1093", Seed: 1093, Input: "uses-libdemo", Dlopen: true, Damage: []string{"phdr[7].p_type = 0x510"}, Glibc: "trixie-2.41",
+		Found: "found by the first dlopen sample (stop 30): trixie predicted loads, really \"cannot enable executable stack as shared object requires: Invalid argument\": without PT_GNU_STACK the library wants the x86 default, an executable stack, and glibc 2.41's dlopen no longer makes the stack executable (2.31 and 2.36 do, and load it)"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
@@ -1307,7 +1332,7 @@ func TestNamedDivergences(t *testing.T) {
 	t.Cleanup(func() { loadKnown(t).compare(t, "named", results) })
 	for _, nc := range namedCases {
 		t.Run(nc.Name, func(t *testing.T) {
-			c := FuzzCase{Seed: nc.Seed, Input: nc.Input, Library: nc.Library, LibraryPath: nc.LibPath, ViaLoader: nc.ViaLoader}
+			c := FuzzCase{Seed: nc.Seed, Input: nc.Input, Library: nc.Library || nc.Dlopen, LibraryPath: nc.LibPath, ViaLoader: nc.ViaLoader, Dlopen: nc.Dlopen}
 			for _, d := range nc.Damage {
 				m, err := ParseMutation(d)
 				if err != nil {
