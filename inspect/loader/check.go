@@ -100,6 +100,14 @@ const (
 // crash, or go on and start a program whose later steps and remaining
 // damage are not replayed, which can then do whatever a started program
 // can (fail at a first call, crash at exit, end early, never end).
+// openInDlopen is what a library dlopen loads may still do when a read
+// is open: load, fail dlopen, crash inside it, or load and then crash at
+// exit or fail at a lazily bound call, in its finalisers or in a call the
+// process makes.
+func openInDlopen() []Outcome {
+	return []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash, OutcomeExitCrash, OutcomeFirstCall, OutcomeHangs}
+}
+
 func openBeforeMain() []Outcome {
 	return []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash, OutcomeExitsEarly, OutcomeHangs}
 }
@@ -547,7 +555,10 @@ func (c *checker) kernel() {
 		return
 	}
 	page := inspect.PageSizeFor(f.Machine)
-	c.interp()
+	if !c.dlopen {
+		// dlopen never reads PT_INTERP: only the kernel does.
+		c.interp()
+	}
 	if c.stop {
 		return
 	}

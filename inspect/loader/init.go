@@ -369,12 +369,7 @@ func (c *checker) finalisers() {
 	// so a size past 32 GiB wraps to a small count; from 2.36 on
 	// (_dl_call_fini) it is a size_t. Debian's builds show it: 2.31's loop
 	// tests %eax, 2.36's and 2.41's the whole %rax.
-	truncate := true
-	if c.interpHost != "" {
-		if li := describeLoader(c.interpHost, c.f); li.minor >= 36 {
-			truncate = false
-		}
-	}
+	truncate := !c.model().atLeast(36)
 	for _, o := range c.loaded {
 		if o.dyn == nil || o.preloaded {
 			continue

@@ -54,7 +54,7 @@ func (c *checker) phdrAgain(o *loadedObj, f *inspect.File) bool {
 		if int64(phdr.Vaddr) < 0 && int64(phdr.Vaddr) > -(1<<32) && rel < int64(lo) {
 			possible := []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash}
 			if c.dlopen {
-				possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
+				possible = openInDlopen()
 			}
 			c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-phdr-elsewhere", Object: o.name,
 				Outcome: OutcomeUndetermined, Possible: possible,
@@ -108,7 +108,7 @@ func (c *checker) phdrAgain(o *loadedObj, f *inspect.File) bool {
 		// notes (isa.go) does not follow.
 		possible := []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash}
 		if c.dlopen {
-			possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
+			possible = openInDlopen()
 		}
 		c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-phdr-elsewhere", Object: o.name,
 			Outcome: OutcomeUndetermined, Possible: possible,

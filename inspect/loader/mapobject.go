@@ -431,7 +431,7 @@ func (c *checker) pastReservationOf(progs []inspect.Prog, path, name, kind strin
 		base := filepath.Base(path)
 		possible := openBeforeMain()
 		if c.dlopen {
-			possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
+			possible = openInDlopen()
 		}
 		return Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-map-past-reservation", Object: name,
 			Outcome: OutcomeUndetermined, Possible: possible,

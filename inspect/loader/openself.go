@@ -236,7 +236,7 @@ func (c *checker) unreadableHeaders(err error) {
 	what, code, possible, as := "program", "program-unmappable", []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeExitsEarly}, "started with the program as its command"
 	var li *loaderInfo
 	if c.dlopen {
-		what, code, possible, as = "library", "lib-unmappable", []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}, "when dlopen loads the file"
+		what, code, possible, as = "library", "lib-unmappable", openInDlopen(), "when dlopen loads the file"
 		if r, _, ok := c.dlopenHost(); ok {
 			li = r.li
 		}

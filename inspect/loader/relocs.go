@@ -2595,7 +2595,7 @@ func (r *relocator) relroPastFinding(f *relocFail, e *relroPast) Finding {
 	base := filepath.Base(f.lm.obj.name)
 	possible := openBeforeMain()
 	if r.c.dlopen {
-		possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
+		possible = openInDlopen()
 	}
 	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "relro-past-reservation", Object: f.lm.obj.name,
 		Outcome: OutcomeUndetermined, Possible: possible,
@@ -2706,7 +2706,7 @@ func (r *relocator) versymWrittenFinding(f *relocFail, e *versymWritten, firstCa
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
 	}
 	if r.c.dlopen {
-		fd.Possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
+		fd.Possible = openInDlopen()
 	}
 	if f.r != nil {
 		fd.Evidence = append(fd.Evidence, fmt.Sprintf("relocation %d of %s of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d)", f.r.index, f.r.table, base, f.r.addr, f.r.off, f.r.sym, f.r.typ))
@@ -2768,7 +2768,7 @@ func (r *relocator) undetermined(f *relocFail, e *pastVersionsRead, firstCall bo
 			e.ndx, base, e.entries)
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
 	case r.c.dlopen:
-		fd.Possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
+		fd.Possible = openInDlopen()
 	default:
 		fd.Possible = openBeforeMain()
 	}

@@ -375,6 +375,11 @@ func (c *checker) dependencies() {
 // name does not match otherwise, and strcmp reads it only up to the
 // first difference: a fault there is returned.
 func (c *checker) alreadyLoaded(name string) (*loadedObj, error) {
+	if c.dlopen && name == "" {
+		// The process's program is first among its objects, and its
+		// l_name is "": an empty name is it.
+		return c.processProgram(), nil
+	}
 	for _, i := range c.namespaceOrder() {
 		o := c.loaded[i]
 		if i == 0 && !c.dlopen {
@@ -396,6 +401,16 @@ func (c *checker) alreadyLoaded(name string) (*loadedObj, error) {
 		}
 	}
 	return nil, nil
+}
+
+// processProgram is the program of the process a library is dlopen'ed
+// into: --loaded-by's, replayed, or one that stands for it, which
+// defines nothing the replay knows of.
+func (c *checker) processProgram() *loadedObj {
+	if objs, _ := c.host(); c.opts.LoadedBy != "" && len(objs) > 0 {
+		return objs[0]
+	}
+	return &loadedObj{name: "the process's program", preloaded: true}
 }
 
 // namespaceOrder gives the indices of c.loaded in the order of ld.so's

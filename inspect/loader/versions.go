@@ -741,7 +741,11 @@ func (c *checker) verdefEvidence(obj *loadedObj) {
 // in order, matched by the names they were loaded under. The program is
 // named "" there, so an empty vn_file names the program.
 func (c *checker) findNeeded(name string, from *loadedObj) *loadedObj {
-	for i, o := range c.loaded {
+	if c.dlopen && name == "" {
+		return c.processProgram() // its l_name is ""
+	}
+	for _, i := range c.namespaceOrder() {
+		o := c.loaded[i]
 		if i == 0 && !c.dlopen {
 			if name == "" {
 				return o
@@ -963,7 +967,7 @@ func (c *checker) pastMappingOf(obj *loadedObj, progs []inspect.Prog, class elf.
 		fd.Code += "-at-first-call"
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
 	case c.dlopen:
-		fd.Possible = []Outcome{OutcomeStarts, OutcomeDlopenFails, OutcomeCrash}
+		fd.Possible = openInDlopen()
 	}
 	return fd, true
 }
