@@ -1059,7 +1059,7 @@ func (c *checker) startup() {
 	// dl_main: elf_get_dynamic_info (which rebases the table's pointers
 	// in place), _dl_setup_hash, then r_debug's address into the
 	// DT_DEBUG entry, all before anything else is loaded.
-	if c.info = c.getDynamicInfo(f, d, ""); c.info == nil || (c.dlopen && (!c.loadable(c.info, "", c.path) || !c.execStackRefused(f.Progs, f.Machine, "", c.path))) || !c.setupHash(f, c.info, "", nil) {
+	if c.info = c.getDynamicInfo(f, d, ""); c.info == nil || (c.dlopen && (!c.loadable(c.info, "", c.path) || !c.execStackRefused(f.Progs, f.Machine, "", c.path) || !c.selfPhdrAgain(f))) || !c.setupHash(f, c.info, "", nil) {
 		return
 	}
 	if !c.dlopen && !c.initPaths(f) {

@@ -121,6 +121,17 @@ func (c *checker) phdrAgain(o *loadedObj, f *inspect.File) bool {
 	return true
 }
 
+// selfPhdrAgain is phdrAgain for the library dlopen loads itself, which
+// _dl_map_object_from_fd maps as it maps a dependency.
+func (c *checker) selfPhdrAgain(f *inspect.File) bool {
+	phnum, err := rawPhnum(f)
+	if err != nil {
+		return true
+	}
+	e := &libEntry{class: f.Class, machine: f.Machine, typ: f.Type, progs: f.Progs, phnum: phnum, size: uint64(f.Size())}
+	return c.phdrAgain(&loadedObj{name: c.path, path: c.path, lib: e}, f)
+}
+
 // sameNoteHeader says whether raw, a program header read from memory,
 // gives the note reads what p, the file's, gives: p_vaddr, p_memsz and
 // p_align.

@@ -931,6 +931,8 @@ var namedCases = []struct {
 		Found: "found by the first dlopen soak (stop 30, seeds 100000..109999 of the dlopen generator: 106 cases diverged, 0 after the fixes): predicted loads, really SIGSEGV at exit under 2.36 and 2.41: the finalisers' count was cut to 32 bits as 2.31's _dl_fini does, by the release of a PT_INTERP a library has none of; the release is now the modelled loader's"},
 	{Name: "dlopen-interp-not-read-9081", Seed: 109081, Input: "uses-libdemo-lld", Dlopen: true, Damage: []string{"verdef[0].vd_next += 0x80000000", "phdr[2].p_type ^= 0x2"},
 		Found: "found by the first dlopen soak (stop 30, seeds 100000..109999 of the dlopen generator: 106 cases diverged, 0 after the fixes): predicted exec-fails (a malformed PT_INTERP refused by the kernel), really SIGSEGV in dlopen: dlopen never reads PT_INTERP"},
+	{Name: "dlopen-phdr-again-5965", Seed: 205965, Input: "uses-libdemo-lld", Dlopen: true, Damage: []string{"phdr[0].p_vaddr ^= 0x80000000"}, Glibc: "bookworm-2.36 trixie-2.41",
+		Found: "found by the dlopen soak at seeds 200000..209999 (stop 30; 1 case of 10,000): predicted loads, really SIGSEGV in dlopen under 2.36 and 2.41: from 2.33 _dl_map_object_from_fd reads the headers again at l_phdr, 2 GiB past the library here, for the library dlopen loads as for a dependency, which the replay did only for dependencies"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
