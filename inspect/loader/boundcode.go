@@ -465,7 +465,7 @@ func (o *funcOracle) eachStaticFunc(name string, fn func(index, value uint64) bo
 // through the slot is its own business.
 func (c *checker) boundFinding() {
 	r := c.reloc
-	if r == nil || len(r.boundInto) == 0 || c.dlopen {
+	if r == nil || len(r.boundInto) == 0 {
 		return
 	}
 	b := r.boundInto[0]

@@ -996,6 +996,17 @@ func (c *checker) programUnmappable(msg, why string) Finding {
 func (c *checker) startup() {
 	f := c.f
 	d, err := f.Dynamic()
+	if dyns := f.ProgsOfType(elf.PT_DYNAMIC); c.dlopen && !c.model().atLeast(35) && len(dyns) > 1 && dyns[len(dyns)-1].Filesz == 0 {
+		// Before 2.35 _dl_map_object_from_fd skips a PT_DYNAMIC without
+		// file bytes: l_ld is the last one with bytes, as for a
+		// dependency (libEntry.pre35).
+		for i := len(dyns) - 2; i >= 0; i-- {
+			if dyns[i].Filesz != 0 {
+				d, err = f.DynamicOf(dyns[i])
+				break
+			}
+		}
+	}
 	if err != nil {
 		if fd, ok := c.mainPastMapping(err, "its dynamic table", StageStartup, "reading the program's dynamic table"); ok {
 			c.add(fd)

@@ -275,7 +275,7 @@ func (j *jumpInto) displacedSummary() string {
 // start or a failure at exit (addAfterHandOver); a failure the replay
 // determined before main, or at a lazily bound slot's first call, stands.
 func (c *checker) displacedFinding() {
-	if c.dlopen || len(c.loaded) == 0 || !c.openAfterHandOver() {
+	if len(c.loaded) == 0 || !c.openAfterHandOver() {
 		return
 	}
 	var found []displacement

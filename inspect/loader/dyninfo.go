@@ -152,6 +152,13 @@ func (c *checker) model() glibcModel {
 	interp, has, _ := c.f.Interp()
 	host := ""
 	switch {
+	case c.dlopen:
+		// dlopen never reads PT_INTERP: the process's ld.so decides.
+		if r, _, ok := c.dlopenHost(); ok && r.li != nil {
+			g.minor = r.li.minor
+			return g
+		}
+		host = c.underRoot(standardInterp(c.f))
 	case has && isNixLDShim(c.underRoot(interp)):
 		if real := c.opts.Getenv("NIX_LD"); real != "" {
 			host = c.underRoot(real)

@@ -196,17 +196,7 @@ const ciCases = 500
 // so does a listed one that agrees again; a new kind of divergence
 // belongs in namedCases too.
 func TestDifferential(t *testing.T) {
-	f := setup(t)
-	seeds := make([]uint64, ciCases)
-	for i := range seeds {
-		seeds[i] = uint64(i + 1)
-	}
-	start := time.Now()
-	divs, diverged, classes, results, undetermined := sweep(t, f, seeds)
-	runs := len(seeds) * len(f.Roots)
-	t.Logf("%d cases × %d glibc builds in %v; %d cases diverged (%d runs); runs: agreed=%d undetermined=%d diverged=%d; observed %v",
-		len(seeds), len(f.Roots), time.Since(start).Round(time.Millisecond), diverged, len(divs), runs-undetermined-len(divs), undetermined, len(divs), classes)
-	loadKnown(t).compare(t, "sample", results)
+	runSample(t, setup(t), 1, ciCases, "", "")
 }
 
 // ciLoaderCases is the size of the seeded sample CI runs as the loader's
@@ -220,20 +210,7 @@ const ciLoaderCases = 300
 func TestDifferentialViaLoader(t *testing.T) {
 	f := setup(t)
 	f.ViaLoader = true
-	seeds := make([]uint64, ciLoaderCases)
-	for i := range seeds {
-		seeds[i] = uint64(ciCases + i + 1)
-	}
-	start := time.Now()
-	divs, diverged, classes, results, undetermined := sweep(t, f, seeds)
-	runs := len(seeds) * len(f.Roots)
-	t.Logf("%d cases × %d glibc builds, run as the loader's command, in %v; %d cases diverged (%d runs); runs: agreed=%d undetermined=%d diverged=%d; observed %v",
-		len(seeds), len(f.Roots), time.Since(start).Round(time.Millisecond), diverged, len(divs), runs-undetermined-len(divs), undetermined, len(divs), classes)
-	loaded := map[string]string{}
-	for k, v := range results {
-		loaded["loader-"+k] = v
-	}
-	loadKnown(t).compare(t, "loader-sample", loaded)
+	runSample(t, f, ciCases+1, ciLoaderCases, ", run as the loader's command,", "loader-")
 }
 
 // ciDlopenCases is the size of the seeded sample CI runs as dlopen loads
@@ -247,20 +224,27 @@ const ciDlopenCases = 300
 func TestDifferentialDlopen(t *testing.T) {
 	f := setup(t)
 	f.Dlopen = true
-	seeds := make([]uint64, ciDlopenCases)
+	runSample(t, f, ciCases+ciLoaderCases+1, ciDlopenCases, ", dlopen'ed,", "dlopen-")
+}
+
+// runSample sweeps the n seeds from first, logs the figures (how says
+// how the cases ran) and holds the results against the known list, each
+// key and the list's own prefix led by prefix.
+func runSample(t *testing.T, f *Fuzzer, first, n int, how, prefix string) {
+	seeds := make([]uint64, n)
 	for i := range seeds {
-		seeds[i] = uint64(ciCases + ciLoaderCases + i + 1)
+		seeds[i] = uint64(first + i)
 	}
 	start := time.Now()
 	divs, diverged, classes, results, undetermined := sweep(t, f, seeds)
 	runs := len(seeds) * len(f.Roots)
-	t.Logf("%d cases × %d glibc builds, dlopen'ed, in %v; %d cases diverged (%d runs); runs: agreed=%d undetermined=%d diverged=%d; observed %v",
-		len(seeds), len(f.Roots), time.Since(start).Round(time.Millisecond), diverged, len(divs), runs-undetermined-len(divs), undetermined, len(divs), classes)
-	loaded := map[string]string{}
+	t.Logf("%d cases × %d glibc builds%s in %v; %d cases diverged (%d runs); runs: agreed=%d undetermined=%d diverged=%d; observed %v",
+		len(seeds), len(f.Roots), how, time.Since(start).Round(time.Millisecond), diverged, len(divs), runs-undetermined-len(divs), undetermined, len(divs), classes)
+	keyed := map[string]string{}
 	for k, v := range results {
-		loaded["dlopen-"+k] = v
+		keyed[prefix+k] = v
 	}
-	loadKnown(t).compare(t, "dlopen-sample", loaded)
+	loadKnown(t).compare(t, prefix+"sample", keyed)
 }
 
 // TestSoak runs ELFDOCTOR_SOAK cases from seed ELFDOCTOR_SOAK_SEED (or
