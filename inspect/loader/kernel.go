@@ -635,10 +635,15 @@ func (c *checker) mainMap() {
 		}
 	}
 	if command && types[elf.PT_DYNAMIC] {
+		// Before 2.35 _dl_map_object_from_fd skipped a PT_DYNAMIC
+		// without file bytes; rtld_setup_main_map takes any.
+		pre35 := !(glibcModel{minor: describeLoader(c.interpHost, f).minor}).atLeast(35)
 		var fileLd uint64
 		found := false
 		for _, p := range f.ProgsOfType(elf.PT_DYNAMIC) {
-			fileLd, found = p.Vaddr, true
+			if p.Filesz != 0 || !pre35 {
+				fileLd, found = p.Vaddr, true
+			}
 		}
 		if !found || view.ld != fileLd {
 			c.commandViewDiffers(where, fmt.Sprintf("the headers there hold a PT_DYNAMIC at 0x%x, which with the load address the headers before it set makes l_ld 0x%x; ld.so read the dynamic table at 0x%x when it mapped the program", view.dynVaddr, view.ld, fileLd))

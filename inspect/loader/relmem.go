@@ -525,11 +525,15 @@ func (c *checker) relocDamageFinding() {
 		return
 	}
 	if exit.Outcome == OutcomeFirstCall {
-		fd.Summary = fmt.Sprintf("undetermined: ld.so applies a relocation of %s %s, and starts the program, which fails at the first call of a lazily bound function unless its code meets the value that relocation left first and is killed by a signal or exits on it: that code is not replayed", base, d.kind())
+		fd.Summary = fmt.Sprintf("undetermined: ld.so applies a relocation of %s %s, and starts the program, which fails at the first call of a lazily bound function unless its code meets the value that relocation left first and is killed by a signal, exits on it, or is sent by it past that call: that code is not replayed", base, d.kind())
 		if d.code == "copy-not-filled" {
 			fd.Summary = fmt.Sprintf("undetermined: no COPY relocation fills a variable %s copies from a library, and the program fails at the first call of a lazily bound function unless its code meets the unfilled variable first and is killed by a signal or exits on it: that code is not replayed", base)
 		}
-		fd.Possible = []Outcome{OutcomeCrash, OutcomeExitsEarly, OutcomeFirstCall}
+		// A damaged word the code calls through or tests may also take
+		// it another way, past the failing call: the program then ends
+		// normally (a soak case: a misaligned GLOB_DAT over two GOT
+		// slots, and a PLT slot whose symbol is unmapped, started).
+		fd.Possible = []Outcome{OutcomeCrash, OutcomeExitsEarly, OutcomeFirstCall, OutcomeStarts}
 		fd.Evidence = append(fd.Evidence, "if main gets past that, the program stops at the first call of a lazily bound function: "+exit.Summary)
 		c.res.Findings = append(c.res.Findings[:atExit], append([]Finding{fd}, c.res.Findings[atExit:]...)...)
 		return
