@@ -311,7 +311,13 @@ func (c *checker) add(f Finding) {
 		// of ld.so's is no error it signals: it ends the process (exit
 		// 127), inside dlopen as at start-up.
 		f.Outcome, f.Continues, f.ExitStatus = OutcomeDlopenFails, false, 0
-		f.Message = strings.TrimPrefix(strings.TrimPrefix(f.Message, c.path+": "), "error while loading shared libraries: ")
+		// rtld's own words for a fatal error ("error while loading
+		// shared libraries", "symbol lookup error") are not dlerror()'s:
+		// that is the object's name and the error.
+		f.Message = strings.TrimPrefix(f.Message, c.path+": ")
+		for _, rtld := range []string{"error while loading shared libraries: ", "symbol lookup error: "} {
+			f.Message = strings.TrimPrefix(f.Message, rtld)
+		}
 	}
 	c.res.Findings = append(c.res.Findings, f)
 	if f.Severity == SeverityFatal && !f.Continues {

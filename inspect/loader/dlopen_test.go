@@ -88,6 +88,11 @@ func TestCheckDlopenReality(t *testing.T) {
 	gcc("-O1", "-fPIC", "-shared", "-Wl,-z,nodlopen", "-Wl,-soname,libnoopen.so", "-o", "libnoopen.so", "noopen.c")
 	write("needsnoopen.c", "int noopen(void);\nint needs(void) { return noopen(); }\n")
 	gcc("-O1", "-fPIC", "-shared", "-o", "libneedsnoopen.so", "needsnoopen.c", "-L.", "-lnoopen", "-Wl,-rpath,$ORIGIN")
+	// A variable no object of the host process defines: with --loaded-by
+	// the process's scope is known, and dlerror() names the library and
+	// the symbol (not rtld's "symbol lookup error").
+	write("undef.c", "extern int nowhere;\nint get(void) { return nowhere; }\n")
+	gcc("-O1", "-fPIC", "-shared", "-o", "libundef.so", "undef.c")
 	write("main.c", "int main(void) { return 0; }\n")
 	gcc("-O1", "-fPIE", "-pie", "-o", "pie", "main.c")
 	gcc("-O1", "-fno-pie", "-no-pie", "-o", "nopie", "main.c")
@@ -166,6 +171,7 @@ func TestCheckDlopenReality(t *testing.T) {
 		{"pie", loader.OutcomeDlopenFails, "cannot dynamically load position-independent executable", true},
 		{"nopie", loader.OutcomeDlopenFails, "cannot dynamically load executable", true},
 		{"libcut.so", loader.OutcomeDlopenFails, "cannot read file data", true},
+		{"libundef.so", loader.OutcomeDlopenFails, "undefined symbol: nowhere", true},
 	} {
 		name := tc.lib
 		if tc.loadedBy {
