@@ -969,6 +969,10 @@ func (c *checker) abiNoteRead(r verifyRef, path string, fh io.ReaderAt, size, ph
 			return "cannot read file data: Invalid argument" // pread64's EINVAL
 		}
 		if off > size || filesz > size-off {
+			if filesz >= slowClear {
+				c.abiNoteCleared(r.li.minor, path, i, filesz)
+				return ""
+			}
 			return "cannot read file data"
 		}
 		if abiTagIn(fh, off, filesz, align, o) {
@@ -1032,6 +1036,30 @@ func (c *checker) abiNoteWraps(minor int, path string, index, off, filesz uint64
 		Evidence: []string{
 			fmt.Sprintf("program header %d of %s is PT_NOTE with p_offset 0x%x and p_filesz 0x%x: their sum wraps around to 0x%x", index, path, off, filesz, off+filesz),
 			"a linker gives every segment bytes inside the file",
+		},
+		Next: fmt.Sprintf("%s's program headers are damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`; glibc 2.36 and later no longer look for this note", filepath.Base(path))})
+}
+
+// slowClear is the size of a note buffer whose clearing is taken to
+// outlast anyone's patience: rtld's minimal free zeroes the whole block
+// it frees, page by page.
+const slowClear = 256 << 20
+
+// abiNoteCleared is open_verify (before 2.36) giving up on a PT_NOTE too
+// large for the file after it realloc'ed a buffer of its p_filesz: rtld's
+// minimal free memsets that whole block before "cannot read file data",
+// touching every page of it, which takes seconds per GiB, or more memory
+// than the machine lends, so ld.so stops with the error late, seems to
+// hang, or is killed.
+func (c *checker) abiNoteCleared(minor int, path string, index, filesz uint64) {
+	c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "abi-note-cleared", Object: path,
+		Outcome:  OutcomeUndetermined,
+		Possible: []Outcome{OutcomeLoaderError, OutcomeHangs, OutcomeCrash},
+		Summary: fmt.Sprintf("undetermined: glibc 2.%d's ld.so allocates %s for the ABI note of %s, reads less than that, and clears the whole buffer as it frees it before it reports \"cannot read file data\": that takes seconds per GiB of memory it touches, or more memory than the machine lends, so it stops late, seems to hang, or is killed",
+			minor, inspect.HumanSize(filesz), filepath.Base(path)),
+		Evidence: []string{
+			fmt.Sprintf("program header %d of %s is PT_NOTE with p_filesz 0x%x, past the end of the file", index, path, filesz),
+			"rtld's minimal free memsets the last block it allocated (elf/dl-minimal.c)",
 		},
 		Next: fmt.Sprintf("%s's program headers are damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`; glibc 2.36 and later no longer look for this note", filepath.Base(path))})
 }
