@@ -122,31 +122,7 @@ func FuzzWrappedProgs(f *testing.F) {
 // internal-error finding (a recovered panic).
 func FuzzCheckAsCommand(f *testing.F) {
 	const ld = "/lib64/ld-linux-x86-64.so.2"
-	if _, err := os.Stat(ld); err != nil {
-		if os.Getenv("CI") != "" {
-			f.Fatalf("no host loader at %s: %v", ld, err)
-		}
-		f.Skipf("no host loader at %s: %v", ld, err)
-	}
-	for _, b := range fuzzSeeds(f) {
-		f.Add(b)
-	}
-	dir := f.TempDir()
-	f.Fuzz(func(t *testing.T, b []byte) {
-		p := filepath.Join(dir, "prog")
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		res, err := Check(p, CheckOptions{Loader: ld, Getenv: func(string) string { return "" }})
-		if err != nil {
-			return
-		}
-		for _, fd := range res.Findings {
-			if fd.Code == inspect.CodeInternalError {
-				t.Fatalf("%s", fd.Summary)
-			}
-		}
-	})
+	fuzzCheckWith(f, ld, "prog", CheckOptions{Loader: ld})
 }
 
 // FuzzCheckLoadedBy checks damaged files as --loaded-by's process
@@ -154,22 +130,29 @@ func FuzzCheckAsCommand(f *testing.F) {
 // headers comes before anything inspect reads.
 func FuzzCheckLoadedBy(f *testing.F) {
 	const host = "/bin/true"
-	if _, err := os.Stat(host); err != nil {
+	fuzzCheckWith(f, host, "lib.so", CheckOptions{LoadedBy: host})
+}
+
+// fuzzCheckWith fuzzes Check with opts on the fixtures written as name;
+// need is the host file opts names, whose absence fails the target in CI.
+func fuzzCheckWith(f *testing.F, need, name string, opts CheckOptions) {
+	if _, err := os.Stat(need); err != nil {
 		if os.Getenv("CI") != "" {
-			f.Fatalf("no %s: %v", host, err)
+			f.Fatalf("no %s: %v", need, err)
 		}
-		f.Skipf("no %s: %v", host, err)
+		f.Skipf("no %s: %v", need, err)
 	}
 	for _, b := range fuzzSeeds(f) {
 		f.Add(b)
 	}
 	dir := f.TempDir()
+	opts.Getenv = func(string) string { return "" }
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p := filepath.Join(dir, "lib.so")
+		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		res, err := Check(p, CheckOptions{LoadedBy: host, Getenv: func(string) string { return "" }})
+		res, err := Check(p, opts)
 		if err != nil {
 			return
 		}
