@@ -296,6 +296,8 @@ type checker struct {
 	hostObjs   []*loadedObj
 	hostInterp string
 	hostDone   bool
+	// dlopenRef memoises dlopenHost, which opens --loaded-by's program.
+	dlopenRef *dlopenRefMemo
 	// oracles are the function-start oracles of the objects a control
 	// transfer was judged in (funcstart.go).
 	oracles map[*inspect.File]*funcOracle
@@ -950,7 +952,7 @@ func (c *checker) preferredAddress() bool {
 	mapstart := loads[0].Vaddr &^ (page - 1)
 	last := loads[len(loads)-1]
 	end, ok := addNoOverflow(last.Vaddr, last.Memsz)
-	const near = uint64(1<<47 - page - 2<<40) // fixedMapping's
+	const near = uint64(processMapsNear)
 	why := ""
 	switch {
 	case !ok || end <= mapstart:

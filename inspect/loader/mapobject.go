@@ -446,6 +446,15 @@ func (c *checker) pastReservationOf(progs []inspect.Prog, path, name, kind strin
 	return Finding{}, false
 }
 
+// mmapWindow is the top of the default mmap window (DEFAULT_MAP_WINDOW);
+// processMapsNear is where the mappings a process starts with (ld.so,
+// its libraries, the vDSO, the stack) may begin below it: up to 1 TiB of
+// randomisation and as much again for what lies below them.
+const (
+	mmapWindow      = 1<<47 - 0x1000
+	processMapsNear = mmapWindow - 2<<40
+)
+
 // fixedMapping replays what the address space does to an ET_EXEC that
 // ld.so maps itself (started as its command): _dl_map_segments maps each
 // segment with MAP_FIXED at its own p_vaddr, its file pages and then its
@@ -462,8 +471,7 @@ func fixedMapping(f *inspect.File) (msg, unknown string) {
 	if ts == 0 {
 		return "", ""
 	}
-	const window = 1<<47 - page // DEFAULT_MAP_WINDOW
-	near := uint64(window - 2<<40)
+	const window, near = uint64(mmapWindow), uint64(processMapsNear)
 	// A private writable file mapping is charged to commit accounting.
 	limit, _ := commitLimit()
 	for _, p := range f.ProgsOfType(elf.PT_LOAD) {

@@ -22,7 +22,22 @@ import (
 // multilib x86-64 system), as the rest of the replay assumes; else this
 // machine's own kind. ok is false on a machine whose native process is
 // not modelled.
-func (c *checker) dlopenHost() (r verifyRef, host string, ok bool) {
+func (c *checker) dlopenHost() (verifyRef, string, bool) {
+	if m := c.dlopenRef; m != nil {
+		return m.r, m.host, m.ok
+	}
+	r, host, ok := c.findDlopenHost()
+	c.dlopenRef = &dlopenRefMemo{r, host, ok}
+	return r, host, ok
+}
+
+type dlopenRefMemo struct {
+	r    verifyRef
+	host string
+	ok   bool
+}
+
+func (c *checker) findDlopenHost() (r verifyRef, host string, ok bool) {
 	if p := c.opts.LoadedBy; p != "" {
 		// An unreadable --loaded-by is reported where its process is
 		// replayed (hostProcess); here the machine's own stands in.
