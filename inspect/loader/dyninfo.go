@@ -152,6 +152,11 @@ func (c *checker) model() glibcModel {
 	interp, has, _ := c.f.Interp()
 	host := ""
 	switch {
+	case c.opts.Loader != "":
+		// Run as `LOADER FILE`, the file's PT_INTERP is never read, and
+		// the release is asked before dependencies sets c.li (the
+		// mapping and start-up replays ask it).
+		host = c.opts.Loader
 	case c.dlopen:
 		// dlopen never reads PT_INTERP: the process's ld.so decides.
 		if r, _, ok := c.dlopenHost(); ok && r.li != nil {

@@ -43,6 +43,8 @@ type initCall struct {
 	bound bool
 	// rel is the relocation that wrote the entry, if one did.
 	rel *reloc
+	// file is the entry as the file holds it, before any relocation.
+	file uint64
 }
 
 // initSource is where one kind of initialiser or finaliser is found:
@@ -182,6 +184,7 @@ func (c *checker) calls(f *inspect.File, d *inspect.Dynamic, src initSource) []i
 			if word == 4 {
 				v = uint64(f.ByteOrder().Uint32(b[:]))
 			}
+			call.file = v
 			r := relocated[slot]
 			if r != nil {
 				if r.typ != rel {
@@ -417,6 +420,17 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 				continue
 			}
 			call.addr = val
+		}
+		if call.rel != nil && call.rel.typ == relativeType(f.Machine) && f.Type == elf.ET_DYN && c.reloc != nil && c.reloc.types.full {
+			// A relocation in the file names the entry, but ld.so
+			// applied none there (its table was skipped, or ends before
+			// it): the entry holds its file bytes, a link-time address.
+			// Judged here, in call order, not when the object was
+			// relocated: the program's own initialisers run after its
+			// entry point, a library's after every object is relocated.
+			if lm := c.reloc.linkMapOf(o); lm != nil && !lm.partial && !lm.written.has(call.slot) {
+				call.addr, call.raw = call.file, true
+			}
 		}
 		if call.raw {
 			// No DT_REL(A) entry names the slot; whether ld.so wrote it

@@ -1135,7 +1135,7 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 	}
 	r.relroOverData(lm)
 	r.relroOverCode(lm)
-	return r.initArrayRelocated(lm)
+	return nil
 }
 
 // plainData are the sections linkers name for data the code writes, which
@@ -1304,49 +1304,6 @@ func (r *relocator) doRelr(lm *linkMap, textrel bool) *relocFail {
 		where = lm.m.add(where, (8*r.word-1)*r.word)
 	}
 	return nil
-}
-
-// initArrayRelocated looks at the first DT_INIT_ARRAY entry of a
-// position-independent object once ld.so has relocated it. Linkers fill
-// it with a RELATIVE relocation (frame_dummy); when ld.so applied none to
-// it (its table was skipped), it holds a link-time address, below where
-// the object is loaded, and call_init jumps there before main.
-func (r *relocator) initArrayRelocated(lm *linkMap) *relocFail {
-	// Only where the replay models the machine's relocations type by
-	// type does it know every word ld.so wrote (an i386 library's
-	// DT_INIT_ARRAY[0], whose R_386_RELATIVE it applied, was called
-	// unwritten).
-	if lm.f.Type != elf.ET_DYN || !r.types.full {
-		return nil
-	}
-	addr, ok1 := lm.d.Tag(elf.DT_INIT_ARRAY)
-	size, ok2 := lm.d.Tag(elf.DT_INIT_ARRAYSZ)
-	// A program linked before glibc 2.34 runs its initialisers from its
-	// own __libc_csu_init, by the addresses it was linked with
-	// (__init_array_start), never through DT_INIT_ARRAY.
-	what, site, name := "calling DT_INIT_ARRAY[0] (call_init)", "in call_init, before main", "DT_INIT_ARRAY[0]"
-	if lm.main && legacyStart(lm.obj) {
-		src := linkedInit(lm.f, lm.d)
-		addr, ok1, size, ok2 = src.arrayAddr, src.hasArray, src.arraySize, src.hasSize
-		what, site, name = "calling __init_array_start[0] (__libc_csu_init)", "in __libc_csu_init, before main", src.array+"[0]"
-	}
-	if !ok1 || !ok2 || size < r.word || lm.written.has(addr) {
-		return nil
-	}
-	var b [8]byte
-	if err := lm.f.Image().ReadAt(b[:r.word], addr, name); err != nil {
-		return nil // the initialisers step reports an unreadable array
-	}
-	v := lm.f.ByteOrder().Uint64(b[:])
-	if r.word == 4 {
-		v = uint64(lm.f.ByteOrder().Uint32(b[:]))
-	}
-	if v >= dynBase(lm.f) {
-		return nil // not a link-time address of this object
-	}
-	return &relocFail{lm: lm, what: what, site: site,
-		err: &inspect.FormatError{Off: -1, Addr: v, InMem: true, Struct: name,
-			Msg: fmt.Sprintf("no relocation ld.so applied writes %s at 0x%x: it still holds the link-time address 0x%x, not the loaded one", name, addr, v), Fault: inspect.FaultUnmapped}}
 }
 
 // doRel replays elf_dynamic_do_Rel (elf/do-rel.h) over one range.

@@ -133,14 +133,45 @@ func TestPristine(t *testing.T) {
 	}
 }
 
-// sweep runs the cases of seeds with two workers and returns every
-// divergence, one line per case and glibc, how many cases diverged under
-// at least one glibc, the number of runs by observed class, and how many
-// runs check called undetermined and reality agreed with (counted apart
-// from the runs it predicted, so that neither figure hides the other).
-func sweep(t *testing.T, f *Fuzzer, seeds []uint64) (divs []string, diverged int, classes map[Class]int, results map[string]string, undetermined int) {
-	classes = map[Class]int{}
-	results = map[string]string{}
+// sweepResult is what a sweep found.
+type sweepResult struct {
+	divs     []string      // every divergence, one line per case and glibc
+	diverged int           // cases that diverged under at least one glibc
+	classes  map[Class]int // runs by observed class
+	results  map[string]string
+	// undetermined counts the runs check called undetermined and
+	// reality agreed with, apart from those it predicted, so that neither
+	// figure hides the other; abstained counts them by the code of the
+	// finding that left the outcome open: where check says least.
+	undetermined int
+	abstained    map[string]int
+}
+
+// figures is the one-line account of a sweep of n cases under roots glibc
+// builds.
+func (s *sweepResult) figures(n, roots int) string {
+	runs := n * roots
+	codes := make([]string, 0, len(s.abstained))
+	for c := range s.abstained {
+		codes = append(codes, c)
+	}
+	sort.Slice(codes, func(i, j int) bool {
+		if a, b := s.abstained[codes[i]], s.abstained[codes[j]]; a != b {
+			return a > b
+		}
+		return codes[i] < codes[j]
+	})
+	by := make([]string, len(codes))
+	for i, c := range codes {
+		by[i] = fmt.Sprintf("%s:%d", c, s.abstained[c])
+	}
+	return fmt.Sprintf("%d cases diverged (%d runs); runs: agreed=%d undetermined=%d diverged=%d; observed %v; undetermined by finding [%s]",
+		s.diverged, len(s.divs), runs-s.undetermined-len(s.divs), s.undetermined, len(s.divs), s.classes, strings.Join(by, " "))
+}
+
+// sweep runs the cases of seeds with two workers.
+func sweep(t *testing.T, f *Fuzzer, seeds []uint64) *sweepResult {
+	s := &sweepResult{classes: map[Class]int{}, results: map[string]string{}, abstained: map[string]int{}}
 	var mu sync.Mutex
 	start, done := time.Now(), 0
 	work := make(chan uint64)
@@ -158,33 +189,36 @@ func sweep(t *testing.T, f *Fuzzer, seeds []uint64) (divs []string, diverged int
 				}
 				any := false
 				for _, r := range rs {
-					classes[r.Observed.Class]++
-					results[fmt.Sprintf("sample seed=%d glibc=%s", seed, r.Glibc)] = r.Divergence
+					s.classes[r.Observed.Class]++
+					s.results[fmt.Sprintf("sample seed=%d glibc=%s", seed, r.Glibc)] = r.Divergence
 					if r.Divergence == "" && r.Predicted != nil && r.Predicted.Outcome == loader.OutcomeUndetermined {
-						undetermined++
+						s.undetermined++
+						if fd := r.Predicted.Fatal(); fd != nil {
+							s.abstained[fd.Code]++
+						}
 					}
 					if r.Divergence != "" {
 						any = true
-						divs = append(divs, fmt.Sprintf("seed %d [%s] %s: %s", seed, r.Glibc, c, r.Divergence))
+						s.divs = append(s.divs, fmt.Sprintf("seed %d [%s] %s: %s", seed, r.Glibc, c, r.Divergence))
 					}
 				}
 				if any {
-					diverged++
+					s.diverged++
 				}
 				if done++; done%1000 == 0 {
-					t.Logf("%d/%d cases, %.1f cases/s, %d divergent runs so far", done, len(seeds), float64(done)/time.Since(start).Seconds(), len(divs))
+					t.Logf("%d/%d cases, %.1f cases/s, %d divergent runs so far", done, len(seeds), float64(done)/time.Since(start).Seconds(), len(s.divs))
 				}
 				mu.Unlock()
 			}
 		}()
 	}
-	for _, s := range seeds {
-		work <- s
+	for _, seed := range seeds {
+		work <- seed
 	}
 	close(work)
 	wg.Wait()
-	sort.Strings(divs)
-	return divs, diverged, classes, results, undetermined
+	sort.Strings(s.divs)
+	return s
 }
 
 // ciCases is the size of the seeded sample CI runs.
@@ -236,12 +270,10 @@ func runSample(t *testing.T, f *Fuzzer, first, n int, how, prefix string) {
 		seeds[i] = uint64(first + i)
 	}
 	start := time.Now()
-	divs, diverged, classes, results, undetermined := sweep(t, f, seeds)
-	runs := len(seeds) * len(f.Roots)
-	t.Logf("%d cases × %d glibc builds%s in %v; %d cases diverged (%d runs); runs: agreed=%d undetermined=%d diverged=%d; observed %v",
-		len(seeds), len(f.Roots), how, time.Since(start).Round(time.Millisecond), diverged, len(divs), runs-undetermined-len(divs), undetermined, len(divs), classes)
+	s := sweep(t, f, seeds)
+	t.Logf("%d cases × %d glibc builds%s in %v; %s", len(seeds), len(f.Roots), how, time.Since(start).Round(time.Millisecond), s.figures(len(seeds), len(f.Roots)))
 	keyed := map[string]string{}
-	for k, v := range results {
+	for k, v := range s.results {
 		keyed[prefix+k] = v
 	}
 	loadKnown(t).compare(t, prefix+"sample", keyed)
@@ -288,15 +320,14 @@ func TestSoak(t *testing.T) {
 		span = "seeds listed in ELFDOCTOR_SEEDS"
 	}
 	start := time.Now()
-	divs, diverged, classes, _, undetermined := sweep(t, f, seeds)
+	s := sweep(t, f, seeds)
 	el := time.Since(start)
-	for _, d := range divs {
+	for _, d := range s.divs {
 		t.Log("DIVERGENCE " + d)
 	}
-	runs := n * len(f.Roots)
-	t.Logf("soak: %d cases (%s) × %d glibc builds in %v: %.1f cases/s, %d cases diverged (%d runs); runs: agreed=%d undetermined=%d diverged=%d; observed %v",
-		n, span, len(f.Roots), el.Round(time.Millisecond), float64(n)/el.Seconds(), diverged, len(divs), runs-undetermined-len(divs), undetermined, len(divs), classes)
-	if len(divs) > 0 {
+	t.Logf("soak: %d cases (%s) × %d glibc builds in %v: %.1f cases/s, %s",
+		n, span, len(f.Roots), el.Round(time.Millisecond), float64(n)/el.Seconds(), s.figures(n, len(f.Roots)))
+	if len(s.divs) > 0 {
 		t.Fail()
 	}
 }
