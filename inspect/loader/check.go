@@ -392,10 +392,19 @@ func Check(path string, opts CheckOptions) (res *CheckResult, err error) {
 			res.finish()
 			return res, nil
 		}
-		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-headers",
+		fd := Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "bad-headers",
 			Summary:  "the ELF or program headers cannot be read, so the kernel refuses the file",
 			Evidence: []string{fe.Error()}, Outcome: OutcomeExecFails, Message: "Exec format error",
-			Next: "the file is truncated or damaged: download it again and compare with `elfdoctor diff`"})
+			Next: "the file is truncated or damaged: download it again and compare with `elfdoctor diff`"}
+		if typeIsDyn(path) {
+			// ET_DYN is a PIE's type and a library's: what would tell
+			// them apart (PT_INTERP, DF_1_PIE) is in the headers that
+			// cannot be read, so the file is judged as executed, and
+			// the reader is told how to ask about loading it.
+			fd.Evidence = append(fd.Evidence, "e_type is ET_DYN, a position-independent program's or a shared library's: the headers that would say which cannot be read, so this is what executing it does")
+			fd.Next += "; if it is a shared library, `elfdoctor check --loaded-by PROGRAM FILE` says what loading it into PROGRAM does"
+		}
+		c.add(fd)
 		res.finish()
 		return res, nil
 	}

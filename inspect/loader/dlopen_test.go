@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
@@ -326,4 +327,61 @@ func writeTruncated(t *testing.T, dir string, b []byte, name string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestCheckLibraryCutInHeaders checks a library cut inside its program
+// headers, as a download that stopped after 100 bytes leaves it. Its
+// ELF header says only ET_DYN, a PIE's type too, so without --loaded-by
+// it is judged as executed (the kernel's "Exec format error") and the
+// reader is told how to ask about loading it; with --loaded-by, dlopen's
+// own refusal. Both are run for real.
+func TestCheckLibraryCutInHeaders(t *testing.T) {
+	reality.NeedTools(t, "gcc")
+	dir := t.TempDir()
+	reality.WriteSource(t, dir, "host.c", dlopenHost)
+	reality.WriteSource(t, dir, "lib.c", "int f(void) { return 1; }\n")
+	for _, args := range [][]string{{"-O1", "-o", "host", "host.c"}, {"-O1", "-fPIC", "-shared", "-o", "libwhole.so", "lib.c"}} {
+		cmd := exec.Command("gcc", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("gcc %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "libwhole.so"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := filepath.Join(dir, "libcut.so")
+	if err := os.WriteFile(lib, b[:100], 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := loader.Check(lib, loader.CheckOptions{Getenv: reality.NoEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := res.Fatal()
+	if fd == nil || fd.Code != "bad-headers" || !strings.Contains(fd.Next, "--loaded-by PROGRAM") {
+		t.Errorf("executed: want bad-headers with a pointer to --loaded-by, got\n%s", reality.Describe(res))
+	}
+	real, err := damage.Run(context.Background(), dir, reality.Timeout, nil, lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if real.Class != damage.ExecFails || real.Errno != syscall.ENOEXEC || fd == nil || fd.Outcome != loader.OutcomeExecFails {
+		t.Errorf("executed for real: %s, want Exec format error", real)
+	}
+
+	host := filepath.Join(dir, "host")
+	res, err = loader.Check(lib, loader.CheckOptions{Getenv: reality.NoEnv, LoadedBy: host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, err = damage.Run(context.Background(), dir, reality.Timeout, nil, host, lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != loader.OutcomeDlopenFails || res.Fatal() == nil || !strings.Contains(real.Stderr, res.Fatal().Message) {
+		t.Errorf("dlopen'ed: predicted\n%s\nreally %s (stderr %q)", reality.Describe(res), real, real.Stderr)
+	}
 }

@@ -92,6 +92,25 @@ func openAsKernel(path string) (f *inspect.File, closer io.Closer, found [2]byte
 	return f, fh, found, nil
 }
 
+// typeIsDyn reports whether the ELF header of the file at path, read on
+// its own, gives e_type ET_DYN.
+func typeIsDyn(path string) bool {
+	fh, err := safeopen.Regular(path)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	var head [18]byte
+	if _, err := fh.ReadAt(head[:], 0); err != nil || string(head[:4]) != elf.ELFMAG {
+		return false
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if elf.Data(head[elf.EI_DATA]) == elf.ELFDATA2MSB {
+		order = binary.BigEndian
+	}
+	return elf.Type(order.Uint16(head[16:])) == elf.ET_DYN
+}
+
 // execErrno is the error execve returns, with the words strerror gives it
 // (what a shell prints after the program's name).
 func execErrno(e syscall.Errno) string {
