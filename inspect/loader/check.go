@@ -283,7 +283,13 @@ type checker struct {
 	// rtldNameSet: mainMap found it (a --loaded-by host's replay skips
 	// that step).
 	rtldNameSet bool
-	reloc       *relocator // the relocation replay, kept for the lazy bindings at first call
+	// phdrFault is a failed read of the program's headers at l_phdr, for
+	// a program ld.so maps as its command. From glibc 2.33
+	// _dl_map_object_from_fd reads them after elf_get_dynamic_info and
+	// before _dl_setup_hash (phdrAgain); before 2.33 dl_main is the
+	// first to, after both. startup reports it at that point.
+	phdrFault *Finding
+	reloc     *relocator // the relocation replay, kept for the lazy bindings at first call
 	// dataFault is the program's first read of its constants or data
 	// faulting (programData), held until the first calls are judged:
 	// main may make a failing one before that read.
@@ -1036,6 +1042,9 @@ func (c *checker) startup() {
 		return
 	}
 	if d == nil {
+		if c.phdrFault != nil {
+			c.add(*c.phdrFault)
+		}
 		return
 	}
 	im := f.Image()
@@ -1087,7 +1096,18 @@ func (c *checker) startup() {
 	// dl_main: elf_get_dynamic_info (which rebases the table's pointers
 	// in place), _dl_setup_hash, then r_debug's address into the
 	// DT_DEBUG entry, all before anything else is loaded.
-	if c.info = c.getDynamicInfo(f, d, ""); c.info == nil || (c.dlopen && (!c.loadable(c.info, "", c.path) || !c.execStackRefused(f.Progs, f.Machine, "", c.path) || !c.selfPhdrAgain(f))) || !c.setupHash(f, c.info, "", nil) {
+	if c.info = c.getDynamicInfo(f, d, ""); c.info == nil || (c.dlopen && (!c.loadable(c.info, "", c.path) || !c.execStackRefused(f.Progs, f.Machine, "", c.path) || !c.selfPhdrAgain(f))) {
+		return
+	}
+	if c.phdrFault != nil && c.model().atLeast(33) {
+		c.add(*c.phdrFault)
+		return
+	}
+	if !c.setupHash(f, c.info, "", nil) {
+		return
+	}
+	if c.phdrFault != nil {
+		c.add(*c.phdrFault)
 		return
 	}
 	if !c.dlopen && !c.initPaths(f) {

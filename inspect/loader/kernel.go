@@ -595,16 +595,21 @@ func (c *checker) mainMap() {
 	types, at := view.types, view.at
 	c.mainTLS = view.tls
 	if err != nil {
-		if fd, ok := c.mainPastMapping(err, "its program headers", StageStartup, "reading the program's headers at l_phdr"); ok {
-			c.add(fd)
+		fd, ok := c.mainPastMapping(err, "its program headers", StageStartup, "reading the program's headers at l_phdr")
+		if !ok {
+			sig := faultSignal(err)
+			fd = Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "phdr-unreadable",
+				Summary:  "ld.so reads the program headers from memory where the kernel says they are, and that memory cannot be read",
+				Evidence: []string{where, err.Error()},
+				Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main",
+				Next: "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"}
+		}
+		if command {
+			// Read after the program's dynamic table (c.phdrFault).
+			c.phdrFault = &fd
 			return
 		}
-		sig := faultSignal(err)
-		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "phdr-unreadable",
-			Summary:  "ld.so reads the program headers from memory where the kernel says they are, and that memory cannot be read",
-			Evidence: []string{where, err.Error()},
-			Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main",
-			Next: "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})
+		c.add(fd)
 		return
 	}
 	if !types[elf.PT_INTERP] && !command {
@@ -1011,6 +1016,12 @@ func (c *checker) rtldSonameCompare() {
 			if !errors.As(err, &fe) || fe.Fault == inspect.FaultNone {
 				return
 			}
+			if fd, ok := c.mainPastMapping(err, "ld.so's own name", StageStartup, "comparing its own name with its soname"); ok {
+				// Started as ld.so's command, the program lies in the
+				// mmap area, with ld.so's and the vDSO's pages above it.
+				c.add(fd)
+				return
+			}
 			sig := fe.Fault.Signal()
 			c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "rtld-name-unreadable",
 				Summary:  fmt.Sprintf("ld.so takes its own name from where PT_INTERP says the interpreter's path is in memory (0x%x), and that memory cannot be read: it faults when it compares the name with its soname (%s), before it reads the program's dynamic table", c.rtldName, e.ldSoname.s),
@@ -1036,6 +1047,10 @@ func (c *checker) rtldNameRead() {
 	if _, err := c.f.Image().CString(c.rtldName, 4096, "ld.so's own name (PT_INTERP as ld.so reads it)"); err != nil {
 		var fe *inspect.FormatError
 		if !errors.As(err, &fe) || fe.Fault == inspect.FaultNone {
+			return
+		}
+		if fd, ok := c.mainPastMapping(err, "ld.so's own name", StageDeps, "comparing the first DT_NEEDED name with its own"); ok {
+			c.add(fd)
 			return
 		}
 		sig := fe.Fault.Signal()

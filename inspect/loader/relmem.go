@@ -383,6 +383,7 @@ func (r *relocator) copyNotFilled(lm *linkMap) {
 		return
 	}
 	seen := r.seen(lm)
+	_, hasVerdef := lm.d.Tag(elf.DT_VERDEF)
 	const chunk = 256
 	syms := make([]byte, chunk*24)
 	vers := make([]byte, chunk*2)
@@ -400,18 +401,33 @@ func (r *relocator) copyNotFilled(lm *linkMap) {
 				continue
 			}
 			ndx := int(o.Uint16(vers[j*2:]) & 0x7fff)
-			if ndx < 2 || ndx >= len(lm.versions) || lm.versions[ndx].filename == "" || seen.copied[s.value] {
+			if ndx < 2 || seen.copied[s.value] {
 				continue
 			}
-			v := lm.versions[ndx]
+			var v foundVersion
+			if ndx < len(lm.versions) {
+				v = lm.versions[ndx]
+			}
+			// In a program without DT_VERDEF, a linker gives a defined
+			// variable a version index of 2 or more only as the copy of
+			// a library's: an index that names no version now (its
+			// Vernaux's vna_other was changed) is that mark too.
+			if v.filename == "" && (v.set || hasVerdef) {
+				continue
+			}
 			at := fmt.Sprintf("symbol %d of %s", s.index, filepath.Base(lm.obj.name))
 			addr := lm.m.add(lm.symtab, s.index*24)
 			if l := lm.f.Image().Lookup(addr); l.Mapped && l.File {
 				at += fmt.Sprintf(" (file offset 0x%x)", l.Off)
 			}
+			what := fmt.Sprintf("%s, %s, is the program's copy of a variable of %s (version %s, %d bytes at 0x%x), but no COPY relocation ld.so applied copies to 0x%x: a linker writes one for each such symbol",
+				at, orNone(lm.symName(s).s), orNone(v.filename), orNone(v.name), s.size, s.value, s.value)
+			if v.filename == "" {
+				what = fmt.Sprintf("%s, %s, is the program's copy of a library's variable (%d bytes at 0x%x): its DT_VERSYM entry gives version index %d, which a program without DT_VERDEF needs from a library, though no Vernaux names it now; no COPY relocation ld.so applied copies to 0x%x, and a linker writes one for each such symbol",
+					at, orNone(lm.symName(s).s), s.size, s.value, ndx, s.value)
+			}
 			r.damage = append(r.damage, relocDamage{lm: lm, code: "copy-not-filled", at: addr,
-				what: fmt.Sprintf("%s, %s, is the program's copy of a variable of %s (version %s, %d bytes at 0x%x), but no COPY relocation ld.so applied copies to 0x%x: a linker writes one for each such symbol",
-					at, orNone(lm.symName(s).s), orNone(v.filename), orNone(v.name), s.size, s.value, s.value),
+				what:    what,
 				changed: fmt.Sprintf("the %d bytes at 0x%x keep the file's bytes instead of the library's initial value, and the library's own references bind to them", s.size, s.value)})
 			return // one is evidence enough
 		}
