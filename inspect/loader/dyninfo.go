@@ -171,7 +171,12 @@ func (c *checker) model() glibcModel {
 	case has:
 		host = c.underRoot(interp)
 	default:
-		host = c.underRoot(standardInterp(c.f))
+		// A program without PT_INTERP is started by the kernel and runs
+		// its own start-up code (a static PIE relocates itself with the
+		// libc it was linked with): no loader on the system decides what
+		// it does, and the release is not known (the newest is
+		// modelled). A static PIE linked against glibc 2.36 has
+		// DT_RELR, which a 2.31 root's loader would have skipped.
 	}
 	if host != "" {
 		g.minor = describeLoader(host, c.f).minor
