@@ -644,16 +644,23 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 			}
 			for _, sub := range subs {
 				p := filepath.Join(c.underRoot(d), sub, name)
+				// What ld.so tried is shown by its own name, under the
+				// root: a usr-merged root resolves /lib/x86_64-linux-gnu
+				// and /usr/lib/x86_64-linux-gnu to one directory, which
+				// the list would otherwise name twice.
+				shown := filepath.Join(c.opts.Root, d, name)
 				switch {
 				case fromOrigin(raw):
 					// $ORIGIN expanded to the object's own directory,
 					// which is already a path on this host.
 					p = filepath.Join(d, sub, name)
+					shown = p
 				case !filepath.IsAbs(d):
 					p, _ = filepath.Abs(filepath.Join(d, sub, name))
+					shown = p
 				}
 				if sub == "" {
-					tried = append(tried, p)
+					tried = append(tried, shown)
 				}
 				if check(p) {
 					return p

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/elfdoctor/elfdoctor/inspect/loader"
 	"github.com/elfdoctor/elfdoctor/internal/damage"
 	"github.com/elfdoctor/elfdoctor/internal/reality"
 )
@@ -118,4 +119,52 @@ func TestCheckSearchReality(t *testing.T) {
 		})
 	}
 	t.Cleanup(func() { sum.Log(t) })
+}
+
+// TestSearchedUnderRoot checks the list of files ld.so tried for a
+// library it cannot find under a usr-merged root (bullseye's, where /lib
+// is a link to usr/lib): each is named as ld.so names it, under the
+// root, not as the link resolves, which named one file twice.
+func TestSearchedUnderRoot(t *testing.T) {
+	reality.NeedTools(t, "gcc", "apt-get", "dpkg-deb", "ldconfig")
+	g, err := reality.DebianRoot(t.Context(), "bullseye", reality.RootPackages)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("fetching bullseye's glibc: %v", err)
+		}
+		t.Skipf("fetching bullseye's glibc: %v", err)
+	}
+	dir := t.TempDir()
+	reality.WriteSource(t, dir, "gone.c", "int gone(void) { return 0; }\n")
+	reality.WriteSource(t, dir, "main.c", "int gone(void);\nint main(void) { return gone(); }\n")
+	for _, args := range [][]string{
+		{"-shared", "-fPIC", "-Wl,-soname,libgone.so.1", "-o", "libgone.so.1", "gone.c"},
+		{"-o", "prog", "main.c", "-L.", "-l:libgone.so.1"},
+	} {
+		cmd := exec.Command("gcc", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("gcc %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	res, err := loader.Check(filepath.Join(dir, "prog"), loader.CheckOptions{Root: g.Root, Getenv: reality.NoEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := res.Fatal()
+	if fd == nil || fd.Code != "lib-missing" || len(fd.Evidence) == 0 {
+		t.Fatalf("want lib-missing, got\n%s", reality.Describe(res))
+	}
+	tried := strings.Split(strings.TrimPrefix(fd.Evidence[0], "searched: "), ", ")
+	want := filepath.Join(g.Root, "lib/x86_64-linux-gnu/libgone.so.1")
+	seen := map[string]bool{}
+	for _, p := range tried {
+		if seen[p] {
+			t.Errorf("%s is listed twice: %s", p, fd.Evidence[0])
+		}
+		seen[p] = true
+	}
+	if !seen[want] {
+		t.Errorf("%s is not listed: %s", want, fd.Evidence[0])
+	}
 }
