@@ -412,7 +412,7 @@ func (r *relocator) copyNotFilled(lm *linkMap) {
 			// variable a version index of 2 or more only as the copy of
 			// a library's: an index that names no version now (its
 			// Vernaux's vna_other was changed) is that mark too.
-			if v.filename == "" && (v.set || hasVerdef) {
+			if v.filename == "" && (v.set || hasVerdef || !r.definedElsewhere(lm, s)) {
 				continue
 			}
 			at := fmt.Sprintf("symbol %d of %s", s.index, filepath.Base(lm.obj.name))
@@ -432,6 +432,20 @@ func (r *relocator) copyNotFilled(lm *linkMap) {
 			return // one is evidence enough
 		}
 	}
+}
+
+// definedElsewhere says whether a library in the lookup scope defines a
+// variable named as s is, as a COPY relocation's lookup would find it
+// (the program itself skipped): with a version index that names
+// nothing, that is what shows s is a copy, not bytes a damaged symbol
+// count read as a symbol.
+func (r *relocator) definedElsewhere(lm *linkMap, s *sym) bool {
+	name := lm.symName(s)
+	if name.err != nil || name.s == "" {
+		return false
+	}
+	res, err := r.search(name.s, nil, nil, classCopy)
+	return err == nil && res != nil && res.lm != lm && res.s != nil && res.s.typ() == elf.STT_OBJECT
 }
 
 // relocDamagePossible is what a program that meets relocation damage
