@@ -177,6 +177,11 @@ func checkDoc(d doc, r *loader.CheckResult) {
 	if fatal != nil && fatal.Message != "" && fatal.Outcome != loader.OutcomeExecFails && fatal.Outcome != loader.OutcomeUndetermined {
 		next = append(next, fmt.Sprintf("Confirm by running it: the loader's own words should match %s.", code(fatal.Message)))
 	}
+	for _, f := range r.Findings {
+		if f.Code == "rewritten" && f.Next != "" {
+			next = append(next, clean(upperFirst(f.Next))+".")
+		}
+	}
 	d.next(next)
 }
 

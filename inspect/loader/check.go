@@ -446,6 +446,7 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 			c.add(Finding{Severity: SeverityWarning, Stage: StageKernel, Code: inspect.CodeInternalError,
 				Summary: fmt.Sprintf("elfdoctor could not finish the check: %v", r)})
 		}
+		c.rewriteNote()
 		res.finish()
 	}()
 	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.rtldSonameCompare, c.startup, c.rtldNameRead, c.dependencies, c.versions, c.prelink, c.staticTLS, c.isaLevel, c.relocations, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
@@ -462,6 +463,27 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 	c.boundFinding()
 	c.displacedFinding()
 	return res
+}
+
+// rewriteNote adds to a prediction that something goes wrong the traces
+// that a tool rewrote the file after linking (inspect.RewriteSigns): the
+// damage found may be the rewrite's, not the vendor's, and the pristine
+// file may start as it is. A note: nothing in it decides an outcome.
+// "Interpreter in /nix/store" alone is how Nix builds programs.
+func (c *checker) rewriteNote() {
+	fd := c.res.Fatal()
+	if c.f == nil || fd == nil || fd.Code == "interp-missing" {
+		// (A missing interpreter already says what the rewrite did.)
+		return
+	}
+	signs := inspect.RewriteSigns(c.f, c.dyn)
+	if len(signs) == 0 || (len(signs) == 1 && strings.HasPrefix(signs[0], "interpreter is in /nix/store")) {
+		return
+	}
+	c.res.Findings = append(c.res.Findings, Finding{Severity: SeverityNote, Stage: StageKernel, Code: "rewritten",
+		Summary:  "the file was rewritten after it was linked (by patchelf or a similar tool): the damage above may be the rewrite's, not the vendor's",
+		Evidence: signs,
+		Next:     "check the pristine file the same way (`elfdoctor check PRISTINE`, `elfdoctor diff PRISTINE FILE`); if it is sound, start it without rewriting it: `elfdoctor fix` plans how"})
 }
 
 func (r *CheckResult) finish() {
