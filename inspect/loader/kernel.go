@@ -985,8 +985,29 @@ func (c *checker) beyondTaskSize(p *inspect.Prog, loads []*inspect.Prog) string 
 		lo = min(lo, l.Vaddr&^(inspect.PageSizeFor(c.f.Machine)-1))
 		hi = max(hi, l.Vaddr+l.Memsz)
 	}
-	if total := hi - lo; total == 0 || total > ts {
+	total := hi - lo
+	if total == 0 || total > ts {
 		return fmt.Sprintf("the PT_LOADs span 0x%x bytes (from 0x%x to 0x%x), which the kernel cannot map as one block", total, lo, hi)
+	}
+	// With an interpreter, load_elf_binary places a PIE at
+	// ELF_ET_DYN_BASE (two thirds of the 47-bit window) plus a random
+	// offset, rounded down to the largest power-of-two p_align, and maps
+	// the whole span there with MAP_FIXED_NOREPLACE: a span that ends
+	// past TASK_SIZE even from the lowest such base cannot be mapped.
+	// (Judged only where the first PT_LOAD is the lowest and the address
+	// space is the 47-bit one.)
+	const etDynBase = (1<<47 - 0x1000) / 3 * 2
+	if _, interp, _ := c.f.Interp(); interp && c.f.Machine == elf.EM_X86_64 && c.f.Class == elf.ELFCLASS64 && ts == 1<<47-0x1000 && loads[0].Vaddr&^0xfff == lo {
+		base := uint64(etDynBase)
+		for _, l := range loads {
+			if a := l.Align; a != 0 && a&(a-1) == 0 && a <= base {
+				base &^= a - 1
+			}
+		}
+		base &^= 0xfff
+		if base+total > ts {
+			return fmt.Sprintf("the PT_LOADs span 0x%x bytes (from 0x%x to 0x%x), and a position-independent program with an interpreter is mapped from ELF_ET_DYN_BASE (0x%x here at the lowest): the span would end at 0x%x, past the end of the address space (0x%x)", total, lo, hi, base, base+total, ts)
+		}
 	}
 	return ""
 }

@@ -1084,8 +1084,11 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 			return &relocFail{lm: lm, what: "reading DT_PLTRELSZ", err: nullRead(elf.DT_PLTRELSZ)}
 		}
 		// ranges[0].start is 0 when DT_RELA was not used, or when it
-		// is 0 in a program loaded at address 0 (ET_EXEC).
-		if !relSet || (ranges[0].start == 0 && lm.f.Type == elf.ET_EXEC) {
+		// is 0 in a program loaded at address 0 (ET_EXEC). From 2.36
+		// _ELF_DYNAMIC_DO_RELOC then starts range 0 at DT_JMPREL;
+		// before, a DT_RELA of 0 is read at address 0 (an unused one
+		// leaves range 0 empty, which comes to the same).
+		if !relSet || (ranges[0].start == 0 && lm.f.Type == elf.ET_EXEC && (r.minor == 0 || r.minor >= 36)) {
 			ranges[0].start = start
 		}
 		if ranges[0].start+ranges[0].size == start+size {

@@ -2,8 +2,10 @@ package loader
 
 import (
 	"debug/elf"
+	"errors"
 	"fmt"
 	"math/bits"
+	"path/filepath"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 )
@@ -93,4 +95,70 @@ func tlsRequest(t *mainTLS) (request uint64, ok bool) {
 	}
 	request, carry = bits.Add64(off, a, 0)
 	return request, carry == 0
+}
+
+// tlsImages replays the copy _dl_allocate_tls_init (elf/dl-tls.c) makes
+// once dl_main has relocated every object and before any initialiser
+// runs: each module's TLS initialisation image, l_addr plus its last
+// PT_TLS with a size's p_vaddr, p_filesz bytes, into the first thread's
+// block. An image a library does not map faults there, in ld.so; one
+// past the library's pages is undetermined, as every such read is. (A
+// segment's p_type changed to PT_TLS leaves its pages a PROT_NONE gap in
+// the reservation and makes them the image.) The program's own image,
+// and a library's whose sizes make the copy or the clearing after it
+// wrap, are not judged here.
+func (c *checker) tlsImages() {
+	if c.dlopen {
+		return
+	}
+	for i := 1; i < len(c.loaded); i++ {
+		o := c.loaded[i]
+		if o.dyn == nil || o.preloaded {
+			continue
+		}
+		f, err := o.file()
+		if err != nil || f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 {
+			continue
+		}
+		var tls *inspect.Prog
+		for _, p := range f.ProgsOfType(elf.PT_TLS) {
+			if p.Memsz != 0 {
+				tls = p
+			}
+		}
+		if tls == nil || tls.Filesz == 0 || tls.Filesz > tls.Memsz || tls.Align == 0 {
+			continue
+		}
+		end, ok := addNoOverflow(tls.Vaddr, tls.Filesz)
+		if !ok {
+			continue
+		}
+		im := f.Image()
+		var b [1]byte
+		for a := tls.Vaddr; a < end; a = nextBoundary(im, a, end) {
+			err := im.ReadAt(b[:], a, "TLS initialisation image")
+			if err == nil {
+				continue
+			}
+			if fd, ok := c.pastMappingFinding(o, err, "its TLS initialisation image", StageInit, "copying the TLS initialisation images (_dl_allocate_tls_init)", false); ok {
+				c.add(fd)
+				return
+			}
+			var fe *inspect.FormatError
+			if !errors.As(err, &fe) || fe.Fault == inspect.FaultNone {
+				return
+			}
+			base := filepath.Base(o.name)
+			sig := fe.Fault.Signal()
+			c.add(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "tls-image-unreadable", Object: o.name,
+				Summary: fmt.Sprintf("ld.so copies the thread-local initialisation image of %s into the first thread's block once everything is relocated, and the image is not in memory it can read: it faults before any initialiser runs", base),
+				Evidence: []string{
+					fmt.Sprintf("program header %d of %s is PT_TLS with p_vaddr 0x%x, p_filesz 0x%x, p_memsz 0x%x: ld.so copies 0x%x-0x%x", tls.Index, base, tls.Vaddr, tls.Filesz, tls.Memsz, tls.Vaddr, end),
+					err.Error(),
+				},
+				Outcome: OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main (_dl_allocate_tls_init)",
+				Next: fmt.Sprintf("%s's program headers were damaged (a PT_LOAD retyped PT_TLS, or PT_TLS moved): reinstall it, or compare it with a pristine copy using `elfdoctor diff`", base)})
+			return
+		}
+	}
 }

@@ -919,8 +919,24 @@ func (c *checker) mainPastMapping(err error, what string, stage Stage, during st
 // headers are progs, and the fault fe of the read err.
 func (c *checker) pastMappingOf(obj *loadedObj, progs []inspect.Prog, class elf.Class, fe *inspect.FormatError, err error, what string, stage Stage, during string, firstCall bool) (Finding, bool) {
 	lo, hi, ok := span(progs)
+	onlyBelow := false
 	if !ok {
-		return Finding{}, false
+		// A segment's end wraps around (a damaged p_memsz), which ld.so
+		// maps all the same, in wrapping arithmetic: where the object
+		// ends is not known, but it starts at its first PT_LOAD's page,
+		// and a read below that is still judged.
+		first := -1
+		for i := range progs {
+			if progs[i].Type == elf.PT_LOAD {
+				first = i
+				break
+			}
+		}
+		if first < 0 {
+			return Finding{}, false
+		}
+		lo = progs[first].Vaddr &^ 0xfff
+		hi, onlyBelow = lo, true
 	}
 	var above, below uint64 = neighbourSlack, neighbourSlack
 	mine := false
@@ -952,6 +968,8 @@ func (c *checker) pastMappingOf(obj *loadedObj, progs []inspect.Prog, class elf.
 	}
 	var side string
 	switch {
+	case onlyBelow && (addr == lo || (lo-addr)&mask > below):
+		return Finding{}, false
 	case addr >= lo && addr < hi:
 		return Finding{}, false
 	case (addr-hi)&mask < above:
@@ -973,6 +991,9 @@ func (c *checker) pastMappingOf(obj *loadedObj, progs []inspect.Prog, class elf.
 			fmt.Sprintf("up to 0x%x bytes above and 0x%x below it can belong to other mappings of the process (the objects loaded with it, and 1 MiB for the vDSO, rtld's malloc and ld.so.cache)", above, below),
 		},
 		Next: fmt.Sprintf("%s is damaged where its tables point outside it: compare it with a pristine copy using `elfdoctor diff`; a run tells only what one process's layout gave", base)}
+	if onlyBelow {
+		fd.Evidence[1] = fmt.Sprintf("%s starts at 0x%x at link time (where it ends is not known: a PT_LOAD's p_vaddr + p_memsz wraps around); the read is %s: a linker puts every table and string ld.so reads of an object inside the object", base, lo, side)
+	}
 	if stage == StageVersions {
 		fd.Code = "versions-past-mapping"
 	}
