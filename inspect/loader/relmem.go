@@ -710,6 +710,18 @@ func (v slotValue) concrete() (uint64, bool) {
 	return 0, false
 }
 
+// inObject says whether w is the address of a symbol defined in an
+// x86-64 object ld.so loaded, with no addend: l_addr plus a value well
+// inside the object, so below TASK_SIZE.
+func inObject(w slotValue) bool {
+	if w.unknown || w.def == nil || w.def.s == nil || w.def.lm == nil || w.addend != 0 {
+		return false
+	}
+	f := w.def.lm.f
+	ts := taskSize(f)
+	return w.def.s.shndx != uint16(elf.SHN_ABS) && w.def.s.value < 1<<40 && f.Machine == elf.EM_X86_64 && f.Class == elf.ELFCLASS64 && ts != 0 && ts <= 1<<56
+}
+
 // mangledRange rebuilds, byte by byte, a word later writes changed in
 // part (x86-64 is little-endian): the word's own value, then each later
 // write that overlaps it, in ld.so's order. The bytes a write of an
@@ -722,9 +734,15 @@ func (r *relocator) mangledRange(lm *linkMap, slot uint64, v slotValue) (lo, hi 
 	var known [8]bool
 	put := func(at uint64, w slotValue) {
 		val, k := w.concrete()
+		// An address in an object loaded anywhere is still below
+		// TASK_SIZE (at most 2^56 on x86-64): its top byte is 0.
+		top := !k && inObject(w)
 		for i := uint64(0); i < 8; i++ {
 			if pos := at + i - slot; pos < 8 {
 				b[pos], known[pos] = byte(val>>(8*i)), k
+				if top && i == 7 {
+					b[pos], known[pos] = 0, true
+				}
 			}
 		}
 	}
