@@ -165,8 +165,9 @@ func (r *relocator) noDtorsCaller(fx pltFixup) bool {
 	if !named && fx.r.sym != 0 && err == nil && name != "" {
 		return false // a healthy slot of another function: no decoding
 	}
-	if _, ok := lm.d.Tag(elf.DT_FINI_ARRAY); !ok {
-		return named
+	_, hasArray := lm.d.Tag(elf.DT_FINI_ARRAY)
+	if named && !hasArray {
+		return true
 	}
 	fn, ok := r.c.funcOracle(lm.f).localFunc("__do_global_dtors_aux")
 	if !ok {
@@ -176,6 +177,9 @@ func (r *relocator) noDtorsCaller(fx pltFixup) bool {
 		if plt, _ := r.dtorsCalls(lm, fn); plt == 0 || plt != fx.r.off {
 			return false
 		}
+	}
+	if !hasArray {
+		return true
 	}
 	src := dynSource(lm.d, 0, elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ)
 	src.truncateSize32 = false
