@@ -336,7 +336,10 @@ func (c *checker) displacedFinding() {
 // failure at exit, after main.
 func (c *checker) openAfterHandOver() bool {
 	f := c.res.Fatal()
-	return f == nil || (!f.Continues && f.Stage == StageExit && (f.Outcome == OutcomeExitCrash || f.Outcome == OutcomeUndetermined))
+	// An open read at a lazily bound call's first call comes when main's
+	// code makes it, which may be after it meets the displaced bytes.
+	openFirstCall := f != nil && f.Outcome == OutcomeUndetermined && f.Stage == StageReloc && slices.Contains(f.Possible, OutcomeFirstCall)
+	return f == nil || openFirstCall || (!f.Continues && f.Stage == StageExit && (f.Outcome == OutcomeExitCrash || f.Outcome == OutcomeUndetermined))
 }
 
 // addAfterHandOver adds an undetermined finding about what the program's
@@ -373,7 +376,11 @@ func (c *checker) addAfterHandOver(fd Finding, past string) {
 				fd.Possible = append(fd.Possible, o)
 			}
 		}
-		fd.Evidence = append(fd.Evidence, past+", at exit: "+exit.Summary)
+		when := ", at exit: "
+		if exit.Stage != StageExit {
+			when = ", at a lazily bound call: "
+		}
+		fd.Evidence = append(fd.Evidence, past+when+exit.Summary)
 	} else {
 		fd.Possible = append(fd.Possible, OutcomeExitCrash)
 		fd.Evidence = append(fd.Evidence, past+", the program crashes at exit: "+exit.Summary)
