@@ -68,6 +68,8 @@ type initSource struct {
 	// withBound: entries a relocation binds to a symbol are returned
 	// (initCall.bound) instead of left out.
 	withBound bool
+	// tags are the dynamic entries read when the calls are made.
+	tags []elf.DynTag
 }
 
 // dynSource reads an object's DT_ tags for one kind.
@@ -82,6 +84,10 @@ func dynSource(d *inspect.Dynamic, single, array, size elf.DynTag) initSource {
 	}
 	s.arrayAddr, s.hasArray = d.Tag(array)
 	s.arraySize, s.hasSize = d.Tag(size)
+	s.tags = []elf.DynTag{array, size}
+	if single != 0 {
+		s.tags = append(s.tags, single)
+	}
 	return s
 }
 
@@ -120,8 +126,10 @@ func linkedInit(f *inspect.File, d *inspect.Dynamic) initSource {
 		switch {
 		case sec.Name == ".init" && sec.Type == elf.SHT_PROGBITS:
 			s.single, s.singleAddr, s.hasSingle = "_init", sec.Addr, true
+			s.tags = slices.DeleteFunc(s.tags, func(t elf.DynTag) bool { return t == elf.DT_INIT })
 		case sec.Type == elf.SHT_INIT_ARRAY:
 			s.array, s.arrayAddr, s.arraySize, s.hasArray, s.hasSize = "__init_array_start", sec.Addr, sec.Size, true, true
+			s.tags = slices.DeleteFunc(s.tags, func(t elf.DynTag) bool { return t != elf.DT_INIT })
 		}
 	}
 	return s
@@ -393,6 +401,20 @@ func (c *checker) finalisers() {
 // crashes. It returns true when one did.
 func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) bool {
 	src.withBound = true
+	if c.reloc != nil {
+		if lm := c.reloc.linkMapOf(o); lm != nil {
+			for _, sd := range lm.setup.over {
+				if slices.Contains(src.tags, sd.tag) {
+					stage := StageInit
+					if fini {
+						stage = StageExit
+					}
+					c.add(setupDynamicFinding(o.name, stage, sd))
+					return true
+				}
+			}
+		}
+	}
 	for _, call := range c.calls(f, o.dyn, src) {
 		if call.bound {
 			// Judged only where the files decide the bound value: a

@@ -72,6 +72,9 @@ type linkMap struct {
 		// instead of rebased (elf_machine_lazy_rel).
 		plt, gotplt uint64
 		hasPLT      bool
+		// over is an initialiser's or finaliser's dynamic value the
+		// setup wrote over, which is read only when they are called.
+		over []*setupDynamic
 	}
 }
 

@@ -1223,11 +1223,12 @@ func (r *relocator) relroOverCode(lm *linkMap) {
 }
 
 // setupDynamic is a .dynamic value elf_machine_runtime_setup wrote over
-// (a DT_PLTGOT moved onto .dynamic) that the relocation reads next.
+// (a DT_PLTGOT moved onto .dynamic) that ld.so reads afterwards.
 type setupDynamic struct {
 	tag     elf.DynTag
 	index   int
 	at, got uint64
+	use     string // what reads the value afterwards, in words
 }
 
 func (e *setupDynamic) Error() string {
@@ -1235,9 +1236,15 @@ func (e *setupDynamic) Error() string {
 }
 
 // setupOverDynamic looks, once elf_machine_runtime_setup has written
-// GOT[1] and GOT[2], for the l_info values _ELF_DYNAMIC_DO_RELOC reads
-// after it (the tables, their sizes, DT_RELACOUNT): D_PTR reads the
-// dynamic entry in memory, which then holds a run-time address.
+// GOT[1] and GOT[2], for an l_info value ld.so reads after it: D_PTR
+// reads the dynamic entry in memory each time, which then holds the link
+// map's or _dl_runtime_resolve's address. The relocation tables and
+// DT_RELR are read right after the setup (ELF_DYNAMIC_RELOCATE);
+// DT_SYMTAB and DT_VERSYM by elf_dynamic_do_Rel, and with DT_STRTAB by
+// every later lookup that searches the object and by _dl_fixup; the
+// initialisers' and finalisers' tags when _dl_init and _dl_fini call
+// them. Tags read only before (DT_HASH, DT_NEEDED, DT_VERNEED, the
+// flags) cannot change what happens.
 func (r *relocator) setupOverDynamic(lm *linkMap) *relocFail {
 	info := lm.obj.info
 	if info == nil && lm.main {
@@ -1248,17 +1255,55 @@ func (r *relocator) setupOverDynamic(lm *linkMap) *relocFail {
 	}
 	ent := dynEntSize(lm.f)
 	got, _ := lm.d.Tag(elf.DT_PLTGOT)
-	for _, t := range []elf.DynTag{elf.DT_RELA, elf.DT_RELASZ, dtRELACOUNT, elf.DT_REL, elf.DT_RELSZ, dtRELCOUNT, elf.DT_JMPREL, elf.DT_PLTRELSZ} {
-		s, ok := info.slot[t]
-		if !ok {
-			continue
-		}
-		at := lm.d.Addr + uint64(s.index)*ent + ent/2
-		if at == lm.setup.got1 || at == lm.setup.got1+r.word {
-			return &relocFail{lm: lm, what: "setting up lazy binding (elf_machine_runtime_setup)", err: &setupDynamic{tag: t, index: s.index, at: at, got: got}}
+	type later struct {
+		tags []elf.DynTag
+		use  string
+		// called: read when the initialisers or finalisers are called,
+		// which the replay may never reach (run judges it there).
+		called bool
+	}
+	reads := []later{
+		{[]elf.DynTag{elf.DT_RELA, elf.DT_RELASZ, dtRELACOUNT, elf.DT_REL, elf.DT_RELSZ, dtRELCOUNT, elf.DT_JMPREL, elf.DT_PLTRELSZ}, "to relocate it", false},
+		{[]elf.DynTag{elf.DT_SYMTAB, elf.DT_VERSYM, elf.DT_STRTAB}, "for every symbol its relocations, its lazy bindings and other objects' lookups find in it", false},
+		{[]elf.DynTag{elf.DT_INIT, elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ}, "to call its initialisers", true},
+		{[]elf.DynTag{elf.DT_FINI, elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ}, "to call its finalisers at exit", true},
+	}
+	if r.minor == 0 || r.minor >= 36 {
+		reads[0].tags = append(reads[0].tags, dtRELR, elf.DynTag(35)) // DT_RELRSZ
+	}
+	if lm.main {
+		reads[2].tags = append(reads[2].tags, elf.DT_PREINIT_ARRAY, elf.DT_PREINIT_ARRAYSZ)
+	}
+	for _, l := range reads {
+		for _, t := range l.tags {
+			s, ok := info.slot[t]
+			if !ok {
+				continue
+			}
+			at := lm.d.Addr + uint64(s.index)*ent + ent/2
+			if at != lm.setup.got1 && at != lm.setup.got1+r.word {
+				continue
+			}
+			sd := &setupDynamic{tag: t, index: s.index, at: at, got: got, use: l.use}
+			if l.called {
+				lm.setup.over = append(lm.setup.over, sd)
+				continue
+			}
+			return &relocFail{lm: lm, what: "setting up lazy binding (elf_machine_runtime_setup)", err: sd}
 		}
 	}
 	return nil
+}
+
+// setupDynamicFinding reports a dynamic value the lazy-binding setup
+// wrote over, at the stage that reads it.
+func setupDynamicFinding(object string, stage Stage, sd *setupDynamic) Finding {
+	base := filepath.Base(object)
+	return Finding{Severity: SeverityFatal, Stage: stage, Code: "setup-over-dynamic", Object: object, Outcome: OutcomeUndetermined,
+		Possible: []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall, OutcomeExitCrash},
+		Summary:  fmt.Sprintf("undetermined: setting up lazy binding for %s, ld.so writes the link map's and _dl_runtime_resolve's addresses where DT_PLTGOT says, over the value of %s in .dynamic, which it reads afterwards %s: what it finds at that address in ld.so's memory is in no file", base, inspect.DynTagName(sd.tag), sd.use),
+		Evidence: []string{fmt.Sprintf("DT_PLTGOT 0x%x: GOT[1] and GOT[2] are 0x%x and 0x%x; dynamic entry %d (%s) keeps its value at 0x%x", sd.got, sd.got+8, sd.got+16, sd.index, inspect.DynTagName(sd.tag), sd.at)},
+		Next:     "DT_PLTGOT was damaged: compare with the pristine file using `elfdoctor diff`"}
 }
 
 // doRelr replays ELF_DYNAMIC_DO_RELR (elf/dynamic-link.h, glibc 2.36 and
@@ -2764,12 +2809,7 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	}
 	var sd *setupDynamic
 	if errors.As(f.err, &sd) {
-		base := filepath.Base(f.lm.obj.name)
-		return Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "setup-over-dynamic", Object: f.lm.obj.name, Outcome: OutcomeUndetermined,
-			Possible: []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash, OutcomeFirstCall},
-			Summary:  fmt.Sprintf("undetermined: setting up lazy binding for %s, ld.so writes the link map's and _dl_runtime_resolve's addresses where DT_PLTGOT says, over the value of %s in .dynamic, which it reads next to relocate %s: the table is then read at an address in ld.so, and what is there is in no file", base, inspect.DynTagName(sd.tag), base),
-			Evidence: []string{fmt.Sprintf("DT_PLTGOT 0x%x: GOT[1] and GOT[2] are 0x%x and 0x%x; dynamic entry %d (%s) keeps its value at 0x%x", sd.got, sd.got+8, sd.got+16, sd.index, inspect.DynTagName(sd.tag), sd.at)},
-			Next:     "DT_PLTGOT was damaged: compare with the pristine file using `elfdoctor diff`"}
+		return setupDynamicFinding(f.lm.obj.name, StageReloc, sd)
 	}
 	var ic *ifuncCircular
 	if errors.As(f.err, &ic) {
