@@ -159,8 +159,8 @@ func (b *Bug) head(d doc) {
 	d.next(next)
 }
 
-// ticks turns `quoted` spans of a plain sentence into literal spans, so
-// that the renderers set them as code instead of escaping the backticks.
+// ticks turns `quoted` spans of a plain sentence into quoted literals:
+// code in Markdown and HTML, still in backquotes in plain text.
 func ticks(s string) string {
 	parts := strings.Split(s, "`")
 	if len(parts)%2 == 0 {
@@ -169,7 +169,7 @@ func ticks(s string) string {
 	var b strings.Builder
 	for i, p := range parts {
 		if i%2 == 1 {
-			b.WriteString(code(p))
+			b.WriteString(quoted(p))
 		} else {
 			b.WriteString(clean(p))
 		}

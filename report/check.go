@@ -172,14 +172,14 @@ func checkDoc(d doc, r *loader.CheckResult) {
 
 	var next []string
 	if fatal != nil && fatal.Next != "" {
-		next = append(next, clean(upperFirst(fatal.Next))+".")
+		next = append(next, ticks(upperFirst(fatal.Next))+".")
 	}
 	if fatal != nil && fatal.Message != "" && fatal.Outcome != loader.OutcomeExecFails && fatal.Outcome != loader.OutcomeUndetermined {
 		next = append(next, fmt.Sprintf("Confirm by running it: the loader's own words should match %s.", code(fatal.Message)))
 	}
 	for _, f := range r.Findings {
 		if f.Code == "rewritten" && f.Next != "" {
-			next = append(next, clean(upperFirst(f.Next))+".")
+			next = append(next, ticks(upperFirst(f.Next))+".")
 		}
 	}
 	d.next(next)

@@ -62,6 +62,22 @@ const (
 // code marks s as a literal: a path, an address, a name from the file.
 func code(s string) string { return codeOpen + clean(s) + codeClose }
 
+// cmdMark starts a literal that plain text keeps in backquotes: a
+// command or name a sentence quotes, which would run into the words
+// around it without them. clean() escapes it in anything from a file.
+const cmdMark = "\x01"
+
+// quoted marks s as a literal quoted in backquotes in plain text.
+func quoted(s string) string { return codeOpen + cmdMark + clean(s) + codeClose }
+
+// literal is a literal span's text, and whether plain text quotes it.
+func literal(sp string) (string, bool) {
+	if t, ok := strings.CutPrefix(sp, cmdMark); ok {
+		return t, true
+	}
+	return sp, false
+}
+
 // size is a byte count as "0xe0028 (896 KiB)", the hex part a literal.
 func size(n uint64) string { return code(hexOf(n)) + " (" + inspect.HumanSize(n) + ")" }
 
@@ -126,7 +142,11 @@ func needsEscape(r rune) bool {
 // plainText renders s for a terminal: literal spans lose their marks.
 func plainText(s string) string {
 	var b strings.Builder
-	for _, sp := range spans(s) {
+	for i, sp := range spans(s) {
+		if t, q := literal(sp); i%2 == 1 && q {
+			b.WriteString("`" + clean(t) + "`")
+			continue
+		}
 		b.WriteString(clean(sp))
 	}
 	return b.String()
@@ -239,11 +259,12 @@ func longestRun(s string, c byte) int {
 func mdInline(s string, known map[string]bool, auto, inTable bool) string {
 	var b strings.Builder
 	for i, sp := range spans(s) {
-		sp = clean(sp)
 		if i%2 == 1 {
-			b.WriteString(mdCode(sp, inTable))
+			t, _ := literal(sp)
+			b.WriteString(mdCode(clean(t), inTable))
 			continue
 		}
+		sp = clean(sp)
 		for j, word := range strings.Split(sp, " ") {
 			if j > 0 {
 				b.WriteByte(' ')

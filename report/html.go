@@ -20,7 +20,8 @@ func htmlText(s string) string {
 	for i, sp := range spans(s) {
 		e := html.EscapeString(clean(sp))
 		if i%2 == 1 {
-			b.WriteString("<code>" + e + "</code>")
+			t, _ := literal(sp)
+			b.WriteString("<code>" + html.EscapeString(clean(t)) + "</code>")
 		} else {
 			b.WriteString(e)
 		}
