@@ -582,7 +582,31 @@ func (r *relocator) checkMatch(name string, ref *sym, version *foundVersion, typ
 			}
 			differs = !eq
 		}
-		if differs && (version.hidden || lv.hash != 0 || vs&0x8000 != 0) {
+		if !differs {
+			return s, nil
+		}
+		if r.minor == 0 || r.minor >= 42 {
+			// glibc 2.42 (bug 29190) tells the global default version
+			// by its empty name, not its hash of 0, and takes it only
+			// as a fallback: the symbol is used when the chain holds no
+			// exact match and no other fallback. An index no record
+			// has names "" now, and a version whose hash was made 0
+			// is no longer taken for the default.
+			if version.hidden {
+				return nil, nil
+			}
+			if lv.nameErr != nil {
+				return nil, lv.nameErr // name[0] is read
+			}
+			if lv.name == "" && vs&0x8000 == 0 {
+				if *numVersions == 0 {
+					*versioned = s
+				}
+				*numVersions++
+			}
+			return nil, nil
+		}
+		if version.hidden || lv.hash != 0 || vs&0x8000 != 0 {
 			return nil, nil
 		}
 		return s, nil

@@ -1462,7 +1462,7 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 			}
 			rl, err := read(i)
 			if err != nil {
-				return r.relativeUnread(lm, lm.m.add(start, i*ent), rela, err)
+				return r.relativeUnread(lm, table, int64(i), lm.m.add(start, i*ent), rela, err)
 			}
 			if fail := r.relativeRel(lm, rl, textrel); fail != nil {
 				return fail
@@ -1641,10 +1641,12 @@ func (r *relocator) unappliedFixups(lm *linkMap, start, size uint64, rela bool) 
 // shown to read whole: when only its r_offset lies outside the object
 // (a table that starts just below it) and its r_info, read from the
 // object, is not RELATIVE, ld.so either faults on r_offset or fails the
-// assertion on r_info. On x86-64 it reads r_offset first: the RELATIVE
-// loop of Debian's 2.31, 2.36 and 2.41 loaders loads (%reg) before
-// 8(%reg).
-func (r *relocator) relativeUnread(lm *linkMap, addr uint64, rela bool, err error) *relocFail {
+// assertion on r_info. Which comes first is the compiler's choice: the
+// RELATIVE loop of Debian's 2.31, 2.36 and 2.41 loaders loads (%reg),
+// r_offset, before 8(%reg); forky's 2.43 (gcc 15) tests r_info first
+// and stops on the assertion (seed 9998005603). From 2.42 the newer
+// order is modelled.
+func (r *relocator) relativeUnread(lm *linkMap, table string, index int64, addr uint64, rela bool, err error) *relocFail {
 	fail := &relocFail{lm: lm, what: "reading a relative relocation", err: err}
 	if !rela || !r.types.full || lm.f.Machine != elf.EM_X86_64 {
 		return fail
@@ -1657,6 +1659,10 @@ func (r *relocator) relativeUnread(lm *linkMap, addr uint64, rela bool, err erro
 	info := lm.f.ByteOrder().Uint64(b[:])
 	if typ := uint32(info); typ == r.types.relative || typ == r.types.relative64 {
 		return fail
+	}
+	if r.minor == 0 || r.minor >= 42 {
+		return &relocFail{lm: lm, r: &reloc{table: table, index: index, addr: addr, typ: uint32(info), sym: info >> 32, rela: true}, what: "a relocation DT_RELACOUNT counts as relative",
+			err: &assertion{file: "dl-machine.h", fn: "elf_machine_rela_relative", expr: "ELFW(R_TYPE) (reloc->r_info) == R_X86_64_RELATIVE"}}
 	}
 	fail.possible = []Outcome{OutcomeCrash, OutcomeLoaderError}
 	fail.because = fmt.Sprintf("only the entry's r_offset lies outside the object: its r_info, read at 0x%x, is 0x%x, of type %d, not R_X86_64_RELATIVE; ld.so reads r_offset first, so it faults there, or else elf_machine_rela_relative's assertion fails", at, info, uint32(info))

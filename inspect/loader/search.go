@@ -85,7 +85,11 @@ func (c *checker) dependencies() {
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
 	}
-	main := &loadedObj{name: c.path, path: abs, f: f, dyn: c.dyn, origin: filepath.Dir(abs), info: c.info}
+	origin := filepath.Dir(abs)
+	if c.opts.Loader != "" && !c.model().atLeast(42) {
+		origin = givenOrigin(c.path)
+	}
+	main := &loadedObj{name: c.path, path: abs, f: f, dyn: c.dyn, origin: origin, info: c.info}
 	main.setSoname(ldSoname(f, c.dyn))
 	c.loaded = []*loadedObj{main}
 
@@ -719,6 +723,28 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 		return p, "system search path", tried, stop, otherClass
 	}
 	return "", "", tried, nil, otherClass
+}
+
+// givenOrigin is the program's $ORIGIN as ld.so run as a command takes
+// it before glibc 2.42: _dl_new_object cuts the path it was given at
+// the last slash, after the working directory (getcwd, which resolves
+// nothing the kernel did not) for a relative one, and resolves no
+// symlink. A program started by the kernel, and ld.so 2.42 or later
+// (which reads the path back from /proc/self/fd, BZ 25263), get the
+// resolved directory instead.
+func givenOrigin(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		wd, err := syscall.Getwd()
+		if err != nil {
+			return filepath.Dir(p)
+		}
+		p = strings.TrimSuffix(wd, "/") + "/" + p
+	}
+	i := strings.LastIndexByte(p, '/')
+	if i == 0 {
+		return "/"
+	}
+	return p[:i]
 }
 
 // fromOrigin says whether a search directory starts with $ORIGIN, whose

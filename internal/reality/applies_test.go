@@ -62,7 +62,7 @@ func TestCategoriesApply(t *testing.T) {
 }
 
 // TestDamageKinds applies every kind of internal/damage to every input it
-// is meant for and runs the copy under the three glibc builds. A kind that
+// is meant for and runs the copy under the four glibc builds. A kind that
 // stops applying to an input it applied to fails; the kinds that do not
 // apply to an input are listed with the reason.
 func TestDamageKinds(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 
 // The differential fuzzer: small real programs and a versioned library,
 // damaged at random in the bytes the kernel and ld.so read, predicted
-// with check and run for real under three glibc builds. A divergence is a
+// with check and run for real under four glibc builds. A divergence is a
 // case where the prediction and the run disagree on what happened: the
 // class (exec fails, loader error, signal before or after main, starts),
 // the errno, the exit status, the signal, and the loader's message.

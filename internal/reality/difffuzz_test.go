@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// fixture is what every fuzzer test shares: the three glibc roots, each
+// fixture is what every fuzzer test shares: the four glibc roots, each
 // copied once into a work root with /proc mounted, and the inputs built
 // against the oldest glibc.
 var fixture struct {
@@ -225,7 +225,7 @@ func sweep(t *testing.T, f *Fuzzer, seeds []uint64) *sweepResult {
 const ciCases = 500
 
 // TestDifferential is the seeded CI sample: ciCases damaged copies, each
-// predicted and run under the three glibc builds. A divergence that is
+// predicted and run under the four glibc builds. A divergence that is
 // not an open one of testdata/known-divergences.txt fails the test, and
 // so does a listed one that agrees again; a new kind of divergence
 // belongs in namedCases too.

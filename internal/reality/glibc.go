@@ -25,7 +25,7 @@ import (
 // runs a program with, so that PT_INTERP and every library resolve
 // inside that root exactly as they would on a machine of that release.
 type Glibc struct {
-	Suite   string // Debian release: bullseye, bookworm, trixie
+	Suite   string // Debian release: bullseye, bookworm, trixie, forky
 	Version string // glibc's upstream version, from the libc6 package: 2.31
 	Package string // the libc6 package's full version: 2.31-13+deb11u11
 	Root    string // the unpacked root, under the user cache directory
@@ -35,8 +35,9 @@ func (g Glibc) String() string { return g.Suite + "-" + g.Version }
 
 // Suites are the Debian releases whose glibc the differential fuzzer runs
 // every case under: the oldest still served by the mirror, the host's,
-// and the newest.
-var Suites = []string{"bullseye", "bookworm", "trixie"}
+// the newest stable one, and testing (forky: glibc 2.43 in December
+// 2026, the newest release anywhere), whose glibc moves with Debian.
+var Suites = []string{"bullseye", "bookworm", "trixie", "forky"}
 
 // RootPackages are what the test programs need besides libc6: libgcc_s
 // (glibc dlopens it to unwind on pthread_cancel; gcc links it as needed).

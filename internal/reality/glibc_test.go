@@ -1,6 +1,7 @@
 package reality
 
 import (
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -25,7 +26,7 @@ var glibcsOnce struct {
 	err error
 }
 
-// glibcs returns the three glibc roots, fetching them on first use.
+// glibcs returns the glibc roots of Suites, fetching them on first use.
 func glibcs(tb testing.TB) []Glibc {
 	tb.Helper()
 	need(tb, "apt-get", "dpkg-deb", "ldconfig")
@@ -49,12 +50,21 @@ func glibcs(tb testing.TB) []Glibc {
 	return glibcsOnce.gs
 }
 
-// TestGlibcRoots checks that the mirror serves the three glibc builds the
-// fuzzer is meant to compare against.
+// TestGlibcRoots checks that the mirror serves the glibc builds the
+// fuzzer is meant to compare against. Forky is Debian's testing suite,
+// whose glibc moves: it must be newer than trixie's, and the log says
+// which it is (the closing notes name the release each soak ran).
 func TestGlibcRoots(t *testing.T) {
 	want := map[string]string{"bullseye": "2.31", "bookworm": "2.36", "trixie": "2.41"}
 	for _, g := range glibcs(t) {
 		t.Logf("%s: libc6 %s in %s", g.Suite, g.Package, g.Root)
+		if g.Suite == "forky" {
+			var minor int
+			if _, err := fmt.Sscanf(g.Version, "2.%d", &minor); err != nil || minor < 42 {
+				t.Errorf("forky's glibc is %s, want 2.42 or later", g.Version)
+			}
+			continue
+		}
 		if g.Version != want[g.Suite] {
 			t.Errorf("%s's glibc is %s, want %s", g.Suite, g.Version, want[g.Suite])
 		}

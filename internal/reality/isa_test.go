@@ -14,7 +14,7 @@ import (
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
-// TestISALevel holds check's replay of dl_isa_level_check to the three
+// TestISALevel holds check's replay of dl_isa_level_check to the four
 // glibc builds: a program and a library linked by gcc with the linker's
 // own ISA marker (-z x86-64-v2), as built and with the note's
 // GNU_PROPERTY_X86_ISA_1_NEEDED given a level bit no CPU has, which is

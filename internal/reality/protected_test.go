@@ -16,7 +16,7 @@ import (
 // relocation (_dl_check_protected_symbol), and refuse it when the
 // library was built with -mno-direct-extern-access
 // (GNU_PROPERTY_1_NEEDED_INDIRECT_EXTERN_ACCESS); 2.31 says nothing.
-// check's prediction is compared with each real run under the three
+// check's prediction is compared with each real run under the four
 // glibc builds, and the warning must be predicted exactly where ld.so
 // prints it. The program and libraries are built here: a linker refuses
 // to make the copy against the protected build itself.
