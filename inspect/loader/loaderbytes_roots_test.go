@@ -12,10 +12,11 @@ import (
 )
 
 // The release and search path check reads from each real loader, by the
-// one read of its file that replaced three: bookworm's and trixie's
-// loaders name 2.36 and 2.41 in their bytes, and bullseye's 2.31, which
-// carries no banner, by its file name (ld-2.31.so): the release their
-// libc6 package names. All search the multiarch directories first.
+// one read of its file that replaced three: bookworm's, trixie's and
+// forky's loaders name 2.36, 2.41 and 2.43 in their bytes, and
+// bullseye's 2.31, which carries no banner, by its file name
+// (ld-2.31.so): the release their libc6 package names. All search the
+// multiarch directories first.
 func TestLoaderReleaseRoots(t *testing.T) {
 	reality.NeedTools(t, "apt-get", "dpkg-deb", "ldconfig")
 	for _, s := range reality.Suites {

@@ -13,7 +13,7 @@ import (
 // machine's loader, for the vendor programs that run only here (their
 // libraries are the system's): pristine and rewritten each way by both
 // patchelf releases NixOS users meet, predicted and then run for real.
-// The other vendor programs run under three glibc builds in
+// The other vendor programs run under four glibc builds in
 // internal/reality's TestVendorGlibcs.
 func TestCheckVendorRewrites(t *testing.T) {
 	if _, err := os.Stat("/lib64/ld-linux-x86-64.so.2"); err != nil {
