@@ -244,12 +244,12 @@ func ldsoPhdrsAt(f *inspect.File, phnum int, at uint64, fromFile bool) (view lds
 		switch t {
 		case elf.PT_TLS:
 			// rtld keeps the last one with a size (dl_main).
-			memsz, align := o.Uint64(b[40:]), o.Uint64(b[48:])
+			filesz, memsz, align := o.Uint64(b[32:]), o.Uint64(b[40:]), o.Uint64(b[48:])
 			if f.Class == elf.ELFCLASS32 {
-				memsz, align = uint64(o.Uint32(b[20:])), uint64(o.Uint32(b[28:]))
+				filesz, memsz, align = uint64(o.Uint32(b[16:])), uint64(o.Uint32(b[20:])), uint64(o.Uint32(b[28:]))
 			}
 			if memsz > 0 {
-				view.tls = &mainTLS{index: i, vaddr: vaddr, memsz: memsz, align: align}
+				view.tls = &mainTLS{index: i, vaddr: vaddr, filesz: filesz, memsz: memsz, align: align}
 			}
 		case elf.PT_GNU_PROPERTY, elf.PT_NOTE:
 			memsz, align := o.Uint64(b[40:]), o.Uint64(b[48:])

@@ -15,8 +15,8 @@ import (
 // becomes the main map's l_tls_blocksize, l_tls_align and, from p_vaddr,
 // l_tls_firstbyte_offset.
 type mainTLS struct {
-	index               int
-	vaddr, memsz, align uint64
+	index                       int
+	vaddr, filesz, memsz, align uint64
 }
 
 // staticTLS replays init_tls (elf/rtld.c), which runs after the version
@@ -101,15 +101,21 @@ func tlsRequest(t *mainTLS) (request uint64, ok bool) {
 // once dl_main has relocated every object and before any initialiser
 // runs: each module's TLS initialisation image, l_addr plus its last
 // PT_TLS with a size's p_vaddr, p_filesz bytes, into the first thread's
-// block. An image a library does not map faults there, in ld.so; one
-// past the library's pages is undetermined, as every such read is. (A
-// segment's p_type changed to PT_TLS leaves its pages a PROT_NONE gap in
-// the reservation and makes them the image.) The program's own image,
-// and a library's whose sizes make the copy or the clearing after it
-// wrap, are not judged here.
+// block, in module order: the program's (module 1, its PT_TLS as ld.so
+// read it at AT_PHDR or l_phdr) first. An image an object does not map
+// faults there, in ld.so's memcpy (gdb, glibc 2.36); one past a
+// library's pages is undetermined, as every such read is. (A segment's
+// p_type changed to PT_TLS leaves its pages a PROT_NONE gap in a
+// library's reservation and makes them the image.) An image whose sizes
+// make the copy or the clearing after it wrap is not judged here.
 func (c *checker) tlsImages() {
-	if c.dlopen {
+	if c.dlopen || len(c.loaded) == 0 {
 		return
+	}
+	if t := c.mainTLS; t != nil && c.reloc != nil {
+		if lm := c.reloc.linkMapOf(c.loaded[0]); lm != nil && c.tlsImage(c.loaded[0], lm.f, t.index, t.vaddr, t.filesz, t.memsz, t.align) {
+			return
+		}
 	}
 	for i := 1; i < len(c.loaded); i++ {
 		o := c.loaded[i]
@@ -117,7 +123,7 @@ func (c *checker) tlsImages() {
 			continue
 		}
 		f, err := o.file()
-		if err != nil || f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 {
+		if err != nil {
 			continue
 		}
 		var tls *inspect.Prog
@@ -126,39 +132,59 @@ func (c *checker) tlsImages() {
 				tls = p
 			}
 		}
-		if tls == nil || tls.Filesz == 0 || tls.Filesz > tls.Memsz || tls.Align == 0 {
-			continue
-		}
-		end, ok := addNoOverflow(tls.Vaddr, tls.Filesz)
-		if !ok {
-			continue
-		}
-		im := f.Image()
-		var b [1]byte
-		for a := tls.Vaddr; a < end; a = nextBoundary(im, a, end) {
-			err := im.ReadAt(b[:], a, "TLS initialisation image")
-			if err == nil {
-				continue
-			}
-			if fd, ok := c.pastMappingFinding(o, err, "its TLS initialisation image", StageInit, "copying the TLS initialisation images (_dl_allocate_tls_init)", false); ok {
-				c.add(fd)
-				return
-			}
-			var fe *inspect.FormatError
-			if !errors.As(err, &fe) || fe.Fault == inspect.FaultNone {
-				return
-			}
-			base := filepath.Base(o.name)
-			sig := fe.Fault.Signal()
-			c.add(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "tls-image-unreadable", Object: o.name,
-				Summary: fmt.Sprintf("ld.so copies the thread-local initialisation image of %s into the first thread's block once everything is relocated, and the image is not in memory it can read: it faults before any initialiser runs", base),
-				Evidence: []string{
-					fmt.Sprintf("program header %d of %s is PT_TLS with p_vaddr 0x%x, p_filesz 0x%x, p_memsz 0x%x: ld.so copies 0x%x-0x%x", tls.Index, base, tls.Vaddr, tls.Filesz, tls.Memsz, tls.Vaddr, end),
-					err.Error(),
-				},
-				Outcome: OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main (_dl_allocate_tls_init)",
-				Next: fmt.Sprintf("%s's program headers were damaged (a PT_LOAD retyped PT_TLS, or PT_TLS moved): reinstall it, or compare it with a pristine copy using `elfdoctor diff`", base)})
+		if tls != nil && c.tlsImage(o, f, tls.Index, tls.Vaddr, tls.Filesz, tls.Memsz, tls.Align) {
 			return
 		}
 	}
+}
+
+// tlsImage replays the copy of one object's TLS initialisation image
+// (program header index, p_vaddr, p_filesz, p_memsz, p_align) from the
+// object's memory, and reports whether it stopped the run.
+func (c *checker) tlsImage(o *loadedObj, f *inspect.File, index int, vaddr, filesz, memsz, align uint64) bool {
+	if f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 || filesz == 0 || filesz > memsz || align == 0 {
+		return false
+	}
+	base := filepath.Base(o.name)
+	seg := fmt.Sprintf("program header %d of %s is PT_TLS with p_vaddr 0x%x, p_filesz 0x%x, p_memsz 0x%x", index, base, vaddr, filesz, memsz)
+	next := fmt.Sprintf("%s's program headers were damaged (a PT_LOAD retyped PT_TLS, or PT_TLS moved): reinstall it, or compare it with a pristine copy using `elfdoctor diff`", base)
+	if vaddr == 0 {
+		// _dl_map_object_from_fd and dl_main keep p_vaddr as
+		// l_tls_initimage and add the load address only when it is not
+		// null: the copy reads address 0, where nothing is mapped.
+		c.add(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "tls-image-unreadable", Object: o.name,
+			Summary:  fmt.Sprintf("the thread-local initialisation image of %s is at p_vaddr 0, which ld.so takes for no address at all: it copies the image from address 0 once everything is relocated, and faults before any initialiser runs", base),
+			Evidence: []string{seg + ": l_tls_initimage stays NULL (ld.so adds the load address only to a non-null one), and _dl_allocate_tls_init copies p_filesz bytes from it"},
+			Outcome:  OutcomeCrash, Signal: "SIGSEGV", Message: "SIGSEGV in ld.so before main (_dl_allocate_tls_init)",
+			Next: next})
+		return true
+	}
+	end, ok := addNoOverflow(vaddr, filesz)
+	if !ok {
+		return false
+	}
+	im := f.Image()
+	var b [1]byte
+	for a := vaddr; a < end; a = nextBoundary(im, a, end) {
+		err := im.ReadAt(b[:], a, "TLS initialisation image")
+		if err == nil {
+			continue
+		}
+		if fd, ok := c.pastMappingFinding(o, err, "its TLS initialisation image", StageInit, "copying the TLS initialisation images (_dl_allocate_tls_init)", false); ok {
+			c.add(fd)
+			return true
+		}
+		var fe *inspect.FormatError
+		if !errors.As(err, &fe) || fe.Fault == inspect.FaultNone {
+			return false
+		}
+		sig := fe.Fault.Signal()
+		c.add(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "tls-image-unreadable", Object: o.name,
+			Summary:  fmt.Sprintf("ld.so copies the thread-local initialisation image of %s into the first thread's block once everything is relocated, and the image is not in memory it can read: it faults before any initialiser runs", base),
+			Evidence: []string{fmt.Sprintf("%s: ld.so copies 0x%x-0x%x", seg, vaddr, end), err.Error()},
+			Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so before main (_dl_allocate_tls_init)",
+			Next: next})
+		return true
+	}
+	return false
 }
