@@ -22,6 +22,7 @@ func TestCategoriesApply(t *testing.T) {
 		// too. Programs define no versions.
 		"gcc-pie":          "sysv-hash verdaux verdef",
 		"gcc-nopie":        "sysv-hash verdaux verdef",
+		"gcc-tls":          "sysv-hash verdaux verdef",
 		"clang-lld":        "verdaux verdef",
 		"clang-lld-nopie":  "verdaux verdef",
 		"uses-libdemo":     "sysv-hash verdaux verdef",

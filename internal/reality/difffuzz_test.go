@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -308,6 +309,15 @@ func TestSoak(t *testing.T) {
 	f.ViaLoader = os.Getenv("ELFDOCTOR_VIA_LOADER") != ""
 	// ELFDOCTOR_DLOPEN=1 dlopens every damaged library (dlopen-host).
 	f.Dlopen = os.Getenv("ELFDOCTOR_DLOPEN") != ""
+	// ELFDOCTOR_INPUTS=A,B draws every case from those inputs only, to
+	// soak one of them at length (a seed then means another case).
+	if list := os.Getenv("ELFDOCTOR_INPUTS"); list != "" {
+		names := strings.Split(list, ",")
+		f.Inputs = slices.DeleteFunc(slices.Clone(f.Inputs), func(in FuzzInput) bool { return !slices.Contains(names, in.Name) })
+		if len(f.Inputs) == 0 {
+			t.Fatalf("ELFDOCTOR_INPUTS=%s names no input", list)
+		}
+	}
 	if len(seeds) == 0 {
 		seeds = make([]uint64, n)
 		for i := range seeds {

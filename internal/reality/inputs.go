@@ -54,12 +54,15 @@ type fuzzBuild struct {
 // versioned library and its user, and the layout of a Bun executable
 // (FileSiz == MemSiz on the RW segment). All are built against the oldest
 // glibc's headers and crt files, so they need no symbol version the
-// oldest loader lacks and start under all three.
+// oldest loader lacks and start under all four.
 var fuzzBuilds = []fuzzBuild{
 	{out: "gcc-pie", cmd: []string{"GCC", "-O1", "-o", "gcc-pie", "hello.c"}},
 	{out: "gcc-nopie", cmd: []string{"GCC", "-O1", "-fno-pie", "-no-pie", "-o", "gcc-nopie", "hello.c"}},
 	{out: "clang-lld", cmd: []string{"CLANG", "-O1", "-o", "clang-lld", "hello.c"}},
 	{out: "clang-lld-nopie", cmd: []string{"CLANG", "-O1", "-fno-pie", "-no-pie", "-o", "clang-lld-nopie", "hello.c"}},
+	// A PT_TLS of the program's own, whose image ld.so copies before any
+	// initialiser runs (tls.c).
+	{out: "gcc-tls", cmd: []string{"GCC", "-O1", "-o", "gcc-tls", "tls.c"}},
 	{out: "libdemo.so", cmd: []string{"GCC", "-O1", "-fPIC", "-shared", "-Wl,-soname,libdemo.so", "-Wl,--version-script=demo.map", "-o", "libdemo.so", "demo.c"}},
 	{out: "libdemo-lld.so", cmd: []string{"CLANG", "-O1", "-fPIC", "-shared", "-Wl,-soname,libdemo.so", "-Wl,--version-script=demo.map", "-o", "libdemo-lld.so", "demo.c"}},
 	{out: "uses-libdemo", cmd: []string{"GCC", "-O1", "-o", "uses-libdemo", "uses-demo.c", "-L.", "-ldemo", "-Wl,-rpath,$ORIGIN"}, lib: "libdemo.so"},
