@@ -585,13 +585,15 @@ func (r *relocator) checkMatch(name string, ref *sym, version *foundVersion, typ
 		if !differs {
 			return s, nil
 		}
-		if r.minor == 0 || r.minor >= 42 {
-			// glibc 2.42 (bug 29190) tells the global default version
-			// by its empty name, not its hash of 0, and takes it only
-			// as a fallback: the symbol is used when the chain holds no
-			// exact match and no other fallback. An index no record
-			// has names "" now, and a version whose hash was made 0
-			// is no longer taken for the default.
+		if r.minor == 0 || r.minor >= 41 {
+			// glibc 2.42 (bug 29190, backported to the 2.39, 2.40 and
+			// 2.41 branches: Debian's 2.41 has it, bookworm's 2.36 not)
+			// tells the global default version by its empty name, not
+			// its hash of 0, and takes it only as a fallback: the
+			// symbol is used when the chain holds no exact match and no
+			// other fallback. An index no record has names "" now, and
+			// a version whose hash was made 0 is no longer taken for
+			// the default.
 			if version.hidden {
 				return nil, nil
 			}
