@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/bits"
 	"path/filepath"
+	"strings"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 )
@@ -21,66 +22,152 @@ type mainTLS struct {
 
 // staticTLS replays init_tls (elf/rtld.c), which runs after the version
 // checks and before relocation: _dl_determine_tlsoffset places each
-// module's block (elf/dl-tls.c, x86-64's TLS_TCB_AT_TP), the program's
-// first, and _dl_allocate_tls_storage asks rtld's minimal malloc, an
-// anonymous mmap, for the static size plus its alignment. A request the
-// kernel's commit accounting refuses (commitLimit) stops ld.so with
-// "cannot allocate TLS data structures for initial thread", exit 127.
+// module's block (elf/dl-tls.c, x86-64's TLS_TCB_AT_TP) in load order,
+// the program's first, then every library loaded at start-up, and
+// _dl_allocate_tls_storage asks rtld's minimal malloc, an anonymous
+// mmap, for the static size plus its alignment. A request the kernel's
+// commit accounting refuses (commitLimit) stops ld.so with "cannot
+// allocate TLS data structures for initial thread", exit 127; an
+// alignment of 0 is a division by zero there (roundup with a variable).
 //
-// Only the program's block is counted, so the size is a lower bound: the
-// other modules, the surplus and the thread control block only add to
-// it. Nothing is claimed when that arithmetic wraps in ld.so's size_t
-// (the request is then small) or divides by an alignment of 0.
+// The surplus and the thread control block are not counted, so the
+// size is a lower bound. Nothing is claimed when that arithmetic wraps
+// in ld.so's size_t (the request is then small).
 func (c *checker) staticTLS() {
-	t := c.mainTLS
 	f := c.program()
-	if t == nil || c.dlopen || f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 {
+	if c.dlopen || f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 {
 		return
 	}
-	if t.align == 0 {
-		// _dl_determine_tlsoffset rounds the block's offset up to
-		// l_tls_align with roundup (x, y), a division by a variable: a
-		// divide error, SIGFPE, before any library is relocated.
-		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "tls-align-zero",
-			Summary:  "the program's PT_TLS has an alignment of 0, and ld.so divides by it when it places the thread-local block: a divide error (SIGFPE) in ld.so",
-			Evidence: []string{fmt.Sprintf("program header %d as ld.so reads it is PT_TLS with p_memsz 0x%x, p_align 0 (_dl_determine_tlsoffset: roundup (offset, l_tls_align))", t.index, t.memsz)},
+	var blocks []tlsBlock
+	if t := c.mainTLS; t != nil {
+		blocks = append(blocks, tlsBlock{name: "the program", index: t.index, vaddr: t.vaddr, memsz: t.memsz, align: t.align})
+	}
+	for i := 1; i < len(c.loaded); i++ {
+		o := c.loaded[i]
+		if o.preloaded {
+			continue
+		}
+		lf, err := o.file()
+		if err != nil || lf.Machine != elf.EM_X86_64 || lf.Class != elf.ELFCLASS64 {
+			continue
+		}
+		var tls *inspect.Prog
+		for _, p := range lf.ProgsOfType(elf.PT_TLS) {
+			if p.Memsz != 0 {
+				tls = p
+			}
+		}
+		if tls != nil {
+			blocks = append(blocks, tlsBlock{obj: o, name: filepath.Base(o.name), index: tls.Index, vaddr: tls.Vaddr, memsz: tls.Memsz, align: tls.Align})
+		}
+	}
+	if len(blocks) == 0 {
+		return
+	}
+	for _, b := range blocks {
+		if b.align != 0 {
+			continue
+		}
+		object, where := c.path, fmt.Sprintf("program header %d as ld.so reads it", b.index)
+		if b.obj != nil {
+			object, where = b.obj.name, fmt.Sprintf("program header %d of %s", b.index, b.name)
+		}
+		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "tls-align-zero", Object: object,
+			Summary:  fmt.Sprintf("the PT_TLS of %s has an alignment of 0, and ld.so divides by it when it places the thread-local blocks: a divide error (SIGFPE) in ld.so", b.name),
+			Evidence: []string{fmt.Sprintf("%s is PT_TLS with p_memsz 0x%x, p_align 0 (_dl_determine_tlsoffset: roundup (offset, l_tls_align))", where, b.memsz)},
 			Outcome:  OutcomeCrash, Signal: "SIGFPE", Message: "SIGFPE in ld.so before main (_dl_determine_tlsoffset)",
-			Next: "the program header table was damaged (PT_TLS overwritten, or the headers read at a moved place): compare with the pristine file using `elfdoctor diff`"})
+			Next: fmt.Sprintf("the program headers of %s were damaged (PT_TLS overwritten, or the headers read at a moved place): compare with the pristine file using `elfdoctor diff`", b.name)})
 		return
 	}
 	limit, why := commitLimit()
 	if limit == 0 {
 		return
 	}
-	request, ok := tlsRequest(t)
+	request, ok := tlsStatic(blocks)
 	if !ok || request <= limit {
 		return
 	}
-	c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "tls-too-large",
-		Summary: fmt.Sprintf("the program's PT_TLS asks for a thread-local block that, with its alignment, needs at least %s of memory for the first thread: more than this machine lets one mapping commit, so ld.so cannot allocate it and stops", inspect.HumanSize(request)),
-		Evidence: []string{
-			fmt.Sprintf("program header %d as ld.so reads it at AT_PHDR is PT_TLS with p_memsz 0x%x (%s), p_align 0x%x, p_vaddr 0x%x", t.index, t.memsz, inspect.HumanSize(t.memsz), t.align, t.vaddr),
-			fmt.Sprintf("_dl_determine_tlsoffset places the block at offset 0x%x or more; _dl_allocate_tls_storage asks for that plus the alignment: at least 0x%x bytes", request-t.align, request),
-			why,
-		},
-		Outcome: OutcomeLoaderError, ExitStatus: 127,
+	var names []string
+	ev := make([]string, 0, len(blocks)+2)
+	for _, b := range blocks {
+		names = append(names, b.name)
+		ev = append(ev, fmt.Sprintf("program header %d of %s is PT_TLS with p_memsz 0x%x (%s), p_align 0x%x, p_vaddr 0x%x", b.index, b.name, b.memsz, inspect.HumanSize(b.memsz), b.align, b.vaddr))
+	}
+	ev = append(ev, fmt.Sprintf("_dl_determine_tlsoffset places the blocks one after another; _dl_allocate_tls_storage asks for their end plus the largest alignment: at least 0x%x bytes", request), why)
+	c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "tls-too-large", Object: c.path,
+		Summary:  fmt.Sprintf("the thread-local blocks of %s need at least %s of memory for the first thread: more than this machine lets one mapping commit, so ld.so cannot allocate them and stops", strings.Join(names, " and "), inspect.HumanSize(request)),
+		Evidence: ev,
+		Outcome:  OutcomeLoaderError, ExitStatus: 127,
 		Message: "cannot allocate TLS data structures for initial thread",
-		Next:    "the program header table was damaged (a grown e_phnum reads other bytes as headers, or PT_TLS was overwritten): compare with the pristine file using `elfdoctor diff`"})
+		Next:    "a PT_TLS was damaged (a grown e_phnum reads other bytes as headers, or p_memsz or p_align overwritten): compare with the pristine file using `elfdoctor diff`"})
 }
 
-// tlsRequest is the least malloc request _dl_allocate_tls_storage makes
-// for the program's block t: its offset, roundup(memsz - firstbyte,
-// align) + firstbyte as _dl_determine_tlsoffset computes it from offset
-// 0, plus the static alignment, at least t.align. ok is false when any
-// step wraps as ld.so's size_t arithmetic would.
+// tlsBlock is one module's PT_TLS as _dl_determine_tlsoffset takes it.
+type tlsBlock struct {
+	obj                 *loadedObj // nil for the program
+	name                string
+	index               int
+	vaddr, memsz, align uint64
+}
+
+// tlsRequest is tlsStatic for the program's block alone.
 func tlsRequest(t *mainTLS) (request uint64, ok bool) {
-	a := t.align
-	firstbyte := -(t.vaddr & (a - 1)) & (a - 1)
-	x, borrow := bits.Sub64(t.memsz, firstbyte, 0)
+	return tlsStatic([]tlsBlock{{vaddr: t.vaddr, memsz: t.memsz, align: t.align}})
+}
+
+// tlsStatic is the least malloc request _dl_allocate_tls_storage makes
+// for the blocks, in load order: _dl_determine_tlsoffset's TLS_TCB_AT_TP
+// loop places each at roundup(offset + memsz - firstbyte, align) +
+// firstbyte, reusing the gap an alignment left below an earlier block
+// when the next one fits there (freetop, freebottom); the request is
+// the last offset plus the largest alignment. ok is false when any step
+// wraps as ld.so's size_t arithmetic would. Every align is non-zero.
+func tlsStatic(blocks []tlsBlock) (request uint64, ok bool) {
+	var offset, freetop, freebottom, maxAlign uint64
+	for _, b := range blocks {
+		a := b.align
+		firstbyte := -(b.vaddr & (a - 1)) & (a - 1)
+		maxAlign = max(maxAlign, a)
+		if freebottom-freetop >= b.memsz {
+			off, ok := tlsPlace(freetop, b.memsz, firstbyte, a)
+			if !ok {
+				return 0, false
+			}
+			if off <= freebottom {
+				freetop = off
+				continue
+			}
+		}
+		off, ok := tlsPlace(offset, b.memsz, firstbyte, a)
+		if !ok {
+			return 0, false
+		}
+		end, c1 := bits.Add64(offset, b.memsz, 0)
+		end, c2 := bits.Add64(end, freebottom-freetop, 0)
+		if c1|c2 != 0 {
+			return 0, false
+		}
+		if off > end {
+			freetop, freebottom = offset, off-b.memsz
+		}
+		offset = off
+	}
+	request, carry := bits.Add64(offset, maxAlign, 0)
+	return request, carry == 0
+}
+
+// tlsPlace is roundup (base + memsz - firstbyte, a) + firstbyte, where
+// roundup is ((x + a - 1) / a) * a (a variable, not a power of 2); ok
+// is false when a step wraps.
+func tlsPlace(base, memsz, firstbyte, a uint64) (uint64, bool) {
+	x, carry := bits.Add64(base, memsz, 0)
+	if carry != 0 {
+		return 0, false
+	}
+	x, borrow := bits.Sub64(x, firstbyte, 0)
 	if borrow != 0 {
 		return 0, false
 	}
-	// roundup (x, a): ((x + a - 1) / a) * a, a variable, not a power of 2.
 	y, carry := bits.Add64(x, a-1, 0)
 	if carry != 0 {
 		return 0, false
@@ -90,11 +177,7 @@ func tlsRequest(t *mainTLS) (request uint64, ok bool) {
 		return 0, false
 	}
 	off, carry = bits.Add64(off, firstbyte, 0)
-	if carry != 0 {
-		return 0, false
-	}
-	request, carry = bits.Add64(off, a, 0)
-	return request, carry == 0
+	return off, carry == 0
 }
 
 // tlsImages replays the copy _dl_allocate_tls_init (elf/dl-tls.c) makes

@@ -28,3 +28,30 @@ func TestTLSRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSStatic holds the placement of several modules' blocks to
+// _dl_determine_tlsoffset's loop, the reuse of an alignment's gap
+// included.
+func TestTLSStatic(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		blocks []tlsBlock
+		want   uint64
+		ok     bool
+	}{
+		// The program's 8 bytes go at 0x1000 (their alignment), leaving
+		// 0xff8 bytes below; the library's 16 fit there, at 0x10.
+		{"second block in the first one's gap", []tlsBlock{{memsz: 8, align: 0x1000}, {memsz: 0x10, align: 8}}, 0x1000 + 0x1000, true},
+		// Too big for the gap: placed after, at roundup(0x1000 + 0x1000, 8).
+		{"second block after the first", []tlsBlock{{memsz: 8, align: 0x1000}, {memsz: 0x1000, align: 8}}, 0x2000 + 0x1000, true},
+		// Seed 592: a library's p_memsz with bit 61 flipped, after the
+		// program's none.
+		{"huge library block", []tlsBlock{{vaddr: 0x3df8, memsz: 1<<61 | 8, align: 4}}, 1<<61 | 8 + 4, true},
+		{"offsets wrap", []tlsBlock{{memsz: 1 << 63, align: 8}, {memsz: 1 << 63, align: 8}}, 0, false},
+	} {
+		got, ok := tlsStatic(tc.blocks)
+		if ok != tc.ok || (ok && got != tc.want) {
+			t.Errorf("%s: tlsStatic = 0x%x, %v; want 0x%x, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+}

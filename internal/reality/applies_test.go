@@ -40,6 +40,10 @@ func TestCategoriesApply(t *testing.T) {
 		"uses-libdemo/libdemo.so":     "interp jmprel sysv-hash vernaux verneed",
 		"uses-libdemo-lld/libdemo.so": "interp",
 		"uses-libdemo-now/libdemo.so": "interp jmprel sysv-hash vernaux verneed",
+		// libtls.so calls __tls_get_addr, so it has a PLT and needs
+		// GLIBC_2.3.
+		"uses-libtls":           "sysv-hash verdaux verdef",
+		"uses-libtls/libtls.so": "interp sysv-hash",
 	}
 	check := func(name, path string) {
 		var missing []string

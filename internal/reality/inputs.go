@@ -1,6 +1,7 @@
 package reality
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"debug/elf"
@@ -42,10 +43,13 @@ type FuzzInput struct {
 // fuzzBuild is one compiler command run in the directory of the fuzzSources.
 // CC and LDFLAGS are replaced by the compiler with the sysroot's options.
 type fuzzBuild struct {
-	out  string
-	cmd  []string
-	lib  string // the library the program loads
-	host bool   // run as it is: built against the host's glibc, or a rewrite
+	out string
+	cmd []string
+	lib string // the library the program loads
+	// libName is the name the program needs lib by: libdemo.so when
+	// empty (every libdemo build has that soname).
+	libName string
+	host    bool // run as it is: built against the host's glibc, or a rewrite
 	// helper is a program the fuzzer runs but never damages.
 	helper bool
 }
@@ -72,6 +76,10 @@ var fuzzBuilds = []fuzzBuild{
 	// refuses it, DF_1_NOW binds it at once).
 	{out: "libdemo-now.so", cmd: []string{"GCC", "-O1", "-fPIC", "-shared", "-Wl,-z,now", "-Wl,-soname,libdemo.so", "-Wl,--version-script=demo.map", "-o", "libdemo-now.so", "demo.c"}},
 	{out: "uses-libdemo-now", cmd: []string{"GCC", "-O1", "-o", "uses-libdemo-now", "uses-demo.c", "libdemo-now.so", "-Wl,-rpath,$ORIGIN"}, lib: "libdemo-now.so"},
+	// A library with thread-local storage and its user: the library's
+	// PT_TLS and the TLS relocations on both sides.
+	{out: "libtls.so", cmd: []string{"GCC", "-O1", "-fPIC", "-shared", "-Wl,-soname,libtls.so", "-Wl,--version-script=tls.map", "-o", "libtls.so", "tls-lib.c"}},
+	{out: "uses-libtls", cmd: []string{"GCC", "-O1", "-o", "uses-libtls", "uses-tls.c", "libtls.so", "-Wl,-rpath,$ORIGIN"}, lib: "libtls.so", libName: "libtls.so"},
 	// glibc 2.31's dlopen is in libdl.
 	{out: "dlopen-host", cmd: []string{"GCC", "-O1", "-o", "dlopen-host", "dlopen-host.c", "-ldl"}, helper: true},
 	{out: "nozerofill-gcc", cmd: []string{"GCC", "-O1", "-DPAYLOAD=16384", "-o", "nozerofill-gcc", "bunlike.c", "-Wl,-T,bunlike.ld"}},
@@ -148,7 +156,7 @@ func BuildFuzzInputs(ctx context.Context, sysroot Glibc) ([]FuzzInput, error) {
 			in.MinGlibc = v
 		}
 		if b.lib != "" {
-			in.Lib, in.LibName = filepath.Join(dir, b.lib), "libdemo.so"
+			in.Lib, in.LibName = filepath.Join(dir, b.lib), cmp.Or(b.libName, "libdemo.so")
 			in.DlopenHost = filepath.Join(dir, "dlopen-host")
 		}
 		inputs = append(inputs, in)
