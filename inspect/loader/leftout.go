@@ -22,7 +22,8 @@ const maxLeftOutShown = 4
 // makes the outcome undetermined instead of "starts"
 // (relocDamageFinding). Only x86-64 is looked at, whose relocation types
 // the replay writes one by one, and only the types that write a word:
-// RELATIVE, GLOB_DAT, JUMP_SLOT and 64.
+// RELATIVE, GLOB_DAT, JUMP_SLOT, 64 and the TLS words (DTPMOD64,
+// DTPOFF64, TPOFF64).
 //
 // The section headers are the only record of what the linker wrote; a
 // file without them gives no mark. A section the dynamic tables cover
@@ -69,8 +70,11 @@ func (r *relocator) leftOut(lm *linkMap) {
 				break
 			}
 			rl := decodeReloc(lm.f, b, true)
+			tls := false
 			switch rl.typ {
 			case t.relative, t.globDat, t.jumpSlot, uint32(elf.R_X86_64_64):
+			case uint32(elf.R_X86_64_DTPMOD64), uint32(elf.R_X86_64_DTPOFF64), uint32(elf.R_X86_64_TPOFF64):
+				tls = true // __tls_get_addr's module and offset, an initial-exec offset
 			default:
 				continue
 			}
@@ -95,6 +99,12 @@ func (r *relocator) leftOut(lm *linkMap) {
 				if err == nil {
 					name = " of " + orNone(lm.symName(sym).s)
 					meant = "the address" + name
+				}
+				if tls {
+					meant = "a TLS module ID or offset" + name
+					if rl.sym == 0 {
+						meant = "the object's own TLS module ID or offset"
+					}
 				}
 			}
 			r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-left-out", at: at,

@@ -255,6 +255,23 @@ func (r *relocator) observeBound(lm *linkMap, rl reloc, res *lookupResult, size 
 		}
 		return
 	}
+	if (rl.typ == t.globDat || rl.typ == t.jumpSlot || rl.typ == uint32(elf.R_X86_64_64)) && res != nil && res.s.typ() == elf.STT_TLS && res.s.shndx != uint16(elf.SHN_UNDEF) {
+		// The other way round from observeSym: an address relocation
+		// bound to a thread-local variable, whose value is an offset in
+		// its module's block, not an address.
+		r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-tls-type", at: rl.addr,
+			what:    fmt.Sprintf("%s is a %s bound to the thread-local %s: a linker binds TLS variables only with TLS relocations (DTPMOD64, DTPOFF64, TPOFF64)", entryAt(lm, rl), typeName(rl.typ), orNone(res.lm.symName(res.s).s)),
+			changed: fmt.Sprintf("the word at 0x%x holds a load address plus an offset in a TLS block, where the code expects a TLS module or offset", rl.off)})
+		return
+	}
+	if (rl.typ == uint32(elf.R_X86_64_TPOFF64) || rl.typ == uint32(elf.R_X86_64_DTPOFF64)) && rl.sym != 0 && rl.addend != 0 && res != nil {
+		// Against a named symbol a linker writes the offset's addend 0;
+		// code adds any offset into the variable itself.
+		r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-addend", at: rl.addr,
+			what:    fmt.Sprintf("%s is a %s of the thread-local %s with addend 0x%x: a linker writes 0", entryAt(lm, rl), typeName(rl.typ), orNone(res.lm.symName(res.s).s), uint64(rl.addend)),
+			changed: fmt.Sprintf("the word at 0x%x holds the variable's offset in its TLS block moved by 0x%x: the code reads and writes elsewhere in thread-local memory, or past it", rl.off, uint64(rl.addend))})
+		return
+	}
 	if (rl.typ != t.globDat && rl.typ != t.jumpSlot) || rl.addend == 0 || r.minor == 0 || r.minor >= 36 || res == nil {
 		return
 	}

@@ -1872,6 +1872,9 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	if size == 0 {
 		return nil
 	}
+	if t.full && res != nil && rl.typ == uint32(elf.R_X86_64_TPOFF64) && !r.c.hasTLSBlock(res.lm) {
+		return &relocFail{lm: lm, r: &rl, what: "placing the symbol's module in the static TLS block (CHECK_STATIC_TLS)", err: &staticTLSDivide{object: res.lm.obj.name, name: lm.symName(s).s}}
+	}
 	// The TLS offsets are written only for a symbol that was found.
 	if res == nil && (rl.typ == uint32(elf.R_X86_64_DTPOFF64) || rl.typ == uint32(elf.R_X86_64_TPOFF64) || rl.typ == uint32(elf.R_X86_64_DTPMOD64)) && t.full {
 		return nil
@@ -2817,6 +2820,14 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	if errors.As(f.err, &sd) {
 		return setupDynamicFinding(f.lm.obj.name, StageReloc, sd)
 	}
+	var sd0 *staticTLSDivide
+	if errors.As(f.err, &sd0) {
+		return Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "tls-static-no-block", Object: f.lm.obj.name,
+			Summary:  fmt.Sprintf("%s binds a thread-local variable (%s) for initial-exec access in %s, which has no thread-local block: ld.so divides by that object's TLS alignment, 0, while relocating, a divide error (SIGFPE) before main", filepath.Base(f.lm.obj.name), orNone(sd0.name), filepath.Base(sd0.object)),
+			Evidence: []string{fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d, R_X86_64_TPOFF64)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ), sd0.Error() + " (CHECK_STATIC_TLS, _dl_allocate_static_tls)"},
+			Outcome:  OutcomeCrash, Signal: "SIGFPE", Message: "SIGFPE in ld.so before main (_dl_try_allocate_static_tls)",
+			Next: "a TLS relocation now binds a symbol no thread-local block holds (a damaged symbol index, visibility or PT_TLS): compare with the pristine file using `elfdoctor diff`"}
+	}
 	var ic *ifuncCircular
 	if errors.As(f.err, &ic) {
 		return Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "ifunc-in-executable", Object: f.lm.obj.name,
@@ -2915,6 +2926,17 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 // ifuncCircular is what elf_machine_rela (x86-64) prints with
 // _dl_fatal_printf, exiting 127, when an object relocated before the
 // program binds an IFUNC the program defines.
+// staticTLSDivide is an initial-exec TLS relocation (R_X86_64_TPOFF64)
+// bound to an object with no TLS block: CHECK_STATIC_TLS finds its
+// l_tls_offset unset and calls _dl_allocate_static_tls, whose
+// _dl_try_allocate_static_tls divides the free static TLS by the
+// object's l_tls_align, 0.
+type staticTLSDivide struct{ object, name string }
+
+func (e *staticTLSDivide) Error() string {
+	return fmt.Sprintf("%s has no PT_TLS: _dl_try_allocate_static_tls divides by its l_tls_align, 0", filepath.Base(e.object))
+}
+
 type ifuncCircular struct{ prog, name, in string }
 
 func (e *ifuncCircular) Error() string {

@@ -102,6 +102,21 @@ func (c *checker) staticTLS() {
 		Next:    "a PT_TLS was damaged (a grown e_phnum reads other bytes as headers, or p_memsz or p_align overwritten): compare with the pristine file using `elfdoctor diff`"})
 }
 
+// hasTLSBlock says whether ld.so gave lm a thread-local block: the
+// program's PT_TLS as ld.so read its headers, a library's last PT_TLS
+// with a size.
+func (c *checker) hasTLSBlock(lm *linkMap) bool {
+	if lm.main {
+		return c.mainTLS != nil
+	}
+	for _, p := range lm.f.ProgsOfType(elf.PT_TLS) {
+		if p.Memsz != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // tlsBlock is one module's PT_TLS as _dl_determine_tlsoffset takes it.
 type tlsBlock struct {
 	obj                 *loadedObj // nil for the program
@@ -225,12 +240,23 @@ func (c *checker) tlsImages() {
 // (program header index, p_vaddr, p_filesz, p_memsz, p_align) from the
 // object's memory, and reports whether it stopped the run.
 func (c *checker) tlsImage(o *loadedObj, f *inspect.File, index int, vaddr, filesz, memsz, align uint64) bool {
-	if f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 || filesz == 0 || filesz > memsz || align == 0 {
+	if f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 || filesz == 0 || align == 0 {
 		return false
 	}
 	base := filepath.Base(o.name)
 	seg := fmt.Sprintf("program header %d of %s is PT_TLS with p_vaddr 0x%x, p_filesz 0x%x, p_memsz 0x%x", index, base, vaddr, filesz, memsz)
 	next := fmt.Sprintf("%s's program headers were damaged (a PT_LOAD retyped PT_TLS, or PT_TLS moved): reinstall it, or compare it with a pristine copy using `elfdoctor diff`", base)
+	if filesz > memsz {
+		// _dl_allocate_tls_init asserts it before the copy, every
+		// release from 2.31 to 2.43.
+		a := &assertion{file: "dl-tls.c", fn: "_dl_allocate_tls_init", expr: "map->l_tls_blocksize >= map->l_tls_initimage_size"}
+		c.add(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "tls-image-larger", Object: o.name,
+			Summary:  fmt.Sprintf("the thread-local initialisation image of %s is larger than its block (p_filesz over p_memsz): ld.so's assertion stops it once everything is relocated", base),
+			Evidence: []string{seg},
+			Outcome:  OutcomeLoaderError, ExitStatus: 127, Message: a.Error(),
+			Next: next})
+		return true
+	}
 	if vaddr == 0 {
 		// _dl_map_object_from_fd and dl_main keep p_vaddr as
 		// l_tls_initimage and add the load address only when it is not
