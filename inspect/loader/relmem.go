@@ -209,7 +209,8 @@ func (r *relocator) observeReloc(lm *linkMap, rl reloc) {
 		add("reloc-into-dynamic", fmt.Sprintf("%s (%s) writes %d bytes at 0x%x, inside the dynamic section (PT_DYNAMIC, 0x%x to 0x%x): a linker never relocates it", entryAt(lm, rl), typeName(typ), n, rl.off, seen.dynLo, seen.dynHi),
 			fmt.Sprintf("the word the entry was made for keeps the file's bytes, and the dynamic entry at 0x%x holds a relocated value", rl.off&^7))
 	}
-	if (slot || typ == t.relative || typ == uint32(elf.R_X86_64_64)) && rl.off%8 == 0 && lm.written.has(rl.off) && !setupDisplacedOnto(lm, rl.off, r.word) {
+	tlsWord := typ == uint32(elf.R_X86_64_DTPMOD64) || typ == uint32(elf.R_X86_64_DTPOFF64) || typ == uint32(elf.R_X86_64_TPOFF64)
+	if (slot || tlsWord || typ == t.relative || typ == uint32(elf.R_X86_64_64)) && rl.off%8 == 0 && lm.written.has(rl.off) && !setupDisplacedOnto(lm, rl.off, r.word) {
 		add("reloc-written-twice", fmt.Sprintf("%s (%s) writes the word at 0x%x, which an earlier write of ld.so to this object already wrote: a linker gives each word one relocation", entryAt(lm, rl), typeName(typ), rl.off),
 			fmt.Sprintf("the word at 0x%x holds the last of the two values, and the slot the entry was made for keeps another", rl.off))
 	}
@@ -263,6 +264,16 @@ func (r *relocator) observeBound(lm *linkMap, rl reloc, res *lookupResult, size 
 			what:    fmt.Sprintf("%s is a %s bound to the thread-local %s: a linker binds TLS variables only with TLS relocations (DTPMOD64, DTPOFF64, TPOFF64)", entryAt(lm, rl), typeName(rl.typ), orNone(res.lm.symName(res.s).s)),
 			changed: fmt.Sprintf("the word at 0x%x holds a load address plus an offset in a TLS block, where the code expects a TLS module or offset", rl.off)})
 		return
+	}
+	if (rl.typ == uint32(elf.R_X86_64_TPOFF64) || rl.typ == uint32(elf.R_X86_64_DTPOFF64)) && res != nil && res.s.typ() == elf.STT_TLS && res.s.shndx != uint16(elf.SHN_UNDEF) {
+		// A thread-local variable's value is its offset in its module's
+		// block: one past the block's p_memsz is no variable of it.
+		if size, ok := r.c.tlsBlockSize(res.lm); ok && res.s.value >= size {
+			r.damage = append(r.damage, relocDamage{lm: lm, code: "bound-outside-object", at: rl.addr,
+				what:    fmt.Sprintf("%s is a %s of the thread-local %s, whose value 0x%x lies past its module's block (p_memsz 0x%x): a linker gives a TLS variable an offset inside it", entryAt(lm, rl), typeName(rl.typ), orNone(res.lm.symName(res.s).s), res.s.value, size),
+				changed: fmt.Sprintf("the word at 0x%x holds an offset past the thread-local block: the code reads and writes other memory", rl.off)})
+			return
+		}
 	}
 	if (rl.typ == uint32(elf.R_X86_64_TPOFF64) || rl.typ == uint32(elf.R_X86_64_DTPOFF64)) && rl.sym != 0 && rl.addend != 0 && res != nil {
 		// Against a named symbol a linker writes the offset's addend 0;

@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"path/filepath"
 	"strings"
@@ -84,6 +85,30 @@ func (c *checker) staticTLS() {
 		return
 	}
 	request, ok := tlsStatic(blocks)
+	huge := ok && request > math.MaxUint64-tlsSlack
+	for _, b := range blocks {
+		huge = huge || b.memsz > math.MaxUint64-tlsSlack || b.align > math.MaxUint64-tlsSlack
+	}
+	if huge {
+		// A size or alignment at the top of size_t wraps the sums once
+		// ld.so adds the surplus and the TCB: init_tls then allocates a
+		// small block and _dl_allocate_tls_init clears the module's
+		// whole p_memsz in it (SIGSEGV under the four builds, seeds
+		// 7730000028, 7730001774), or not, as the sums fall. Other
+		// wrapping sums (a firstbyte past a small block, an odd
+		// alignment) are claimed nothing for: such programs have been
+		// seen to start (phnum-grown-over-init-4548).
+		var ev []string
+		for _, b := range blocks {
+			ev = append(ev, fmt.Sprintf("program header %d of %s is PT_TLS with p_memsz 0x%x, p_align 0x%x, p_vaddr 0x%x", b.index, b.name, b.memsz, b.align, b.vaddr))
+		}
+		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "tls-size-wraps", Object: c.path, Outcome: OutcomeUndetermined,
+			Possible: []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash},
+			Summary:  "undetermined: the static thread-local blocks' size wraps around in ld.so's arithmetic (_dl_determine_tlsoffset), so what it allocates for them, and what it clears and copies into that, is not what the headers ask for, and is not replayed",
+			Evidence: ev,
+			Next:     "a PT_TLS's p_memsz or p_align was damaged: compare with the pristine file using `elfdoctor diff`"})
+		return
+	}
 	if !ok || request <= limit {
 		return
 	}
@@ -106,15 +131,32 @@ func (c *checker) staticTLS() {
 // program's PT_TLS as ld.so read its headers, a library's last PT_TLS
 // with a size.
 func (c *checker) hasTLSBlock(lm *linkMap) bool {
+	_, ok := c.tlsBlockSize(lm)
+	return ok
+}
+
+// tlsSlack bounds what ld.so adds to the blocks' size before it
+// allocates them (the static surplus, 1,664 bytes and more by tunables,
+// the TCB, a last rounding): a size closer than that to the top of
+// size_t may wrap there.
+const tlsSlack = 1 << 24
+
+// tlsBlockSize is the p_memsz of lm's thread-local block, if it has one.
+func (c *checker) tlsBlockSize(lm *linkMap) (uint64, bool) {
 	if lm.main {
-		return c.mainTLS != nil
+		if c.mainTLS == nil {
+			return 0, false
+		}
+		return c.mainTLS.memsz, true
 	}
+	var size uint64
+	found := false
 	for _, p := range lm.f.ProgsOfType(elf.PT_TLS) {
 		if p.Memsz != 0 {
-			return true
+			size, found = p.Memsz, true
 		}
 	}
-	return false
+	return size, found
 }
 
 // tlsBlock is one module's PT_TLS as _dl_determine_tlsoffset takes it.
