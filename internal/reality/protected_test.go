@@ -22,10 +22,6 @@ import (
 // to make the copy against the protected build itself.
 func TestProtectedDataCopy(t *testing.T) {
 	f := setup(t)
-	sysroot, err := DebianRoot(t.Context(), Suites[0], append(append([]string(nil), RootPackages...), DevPackages...))
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	src := map[string]string{
 		"lib.c":      "__attribute__((visibility(\"protected\"))) int pd = 1;\nint *lib_pd(void) { return &pd; }\n",
@@ -38,7 +34,7 @@ func TestProtectedDataCopy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	gcc := compilers(sysroot.Root)["GCC"]
+	gcc := sysrootGCC(t)
 	for _, argv := range [][]string{
 		{"-shared", "-fPIC", "-O2", "-Wl,-soname,libprot.so", "-o", "link/libprot.so", "linkwith.c"},
 		{"-shared", "-fPIC", "-O2", "-Wl,-soname,libprot.so", "-o", "direct/libprot.so", "lib.c"},
@@ -91,4 +87,15 @@ func TestProtectedDataCopy(t *testing.T) {
 			})
 		}
 	}
+}
+
+// sysrootGCC is gcc building against the oldest root's glibc, so that
+// what it links starts under every build.
+func sysrootGCC(t *testing.T) []string {
+	t.Helper()
+	sysroot, err := DebianRoot(t.Context(), Suites[0], append(append([]string(nil), RootPackages...), DevPackages...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return compilers(sysroot.Root)["GCC"]
 }

@@ -20,13 +20,9 @@ import (
 // the program's image as well as the libraries'.
 func TestProgramTLSImage(t *testing.T) {
 	f := setup(t)
-	sysroot, err := DebianRoot(t.Context(), Suites[0], append(append([]string(nil), RootPackages...), DevPackages...))
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	WriteSource(t, dir, "main.c", fmt.Sprintf("#include <stdio.h>\n__thread int x = 5;\nint main(void) { puts(%q); printf(\"%%d\\n\", x); return 0; }\n", damage.Marker))
-	gcc := compilers(sysroot.Root)["GCC"]
+	gcc := sysrootGCC(t)
 	for _, pie := range []string{"-no-pie", "-pie"} {
 		out := "tls" + pie
 		if err := run(t.Context(), dir, append(append([]string(nil), gcc...), pie, "-O1", "-o", out, "main.c")...); err != nil {

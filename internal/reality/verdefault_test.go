@@ -24,15 +24,11 @@ import (
 // a symbol lookup error. check had the old rule for every release.
 func TestVersionDefaultFallback(t *testing.T) {
 	f := setup(t)
-	sysroot, err := DebianRoot(t.Context(), Suites[0], append(append([]string(nil), RootPackages...), DevPackages...))
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	WriteSource(t, dir, "lib.c", "__asm__(\".symver foo_v1, foo@V1\");\n__asm__(\".symver foo_v2, foo@@V2\");\nint foo_v1(void) { return 1; }\nint foo_v2(void) { return 2; }\n")
 	WriteSource(t, dir, "lib.map", "V1 { global: foo; local: *; };\nV2 { global: foo; } V1;\n")
 	WriteSource(t, dir, "main.c", fmt.Sprintf("#include <stdio.h>\nint foo(void);\nint main(void) { puts(%q); printf(\"%%d\\n\", foo()); fflush(stdout); return 0; }\n", damage.Marker))
-	gcc := compilers(sysroot.Root)["GCC"]
+	gcc := sysrootGCC(t)
 	for _, argv := range [][]string{
 		{"-shared", "-fPIC", "-O1", "-Wl,-soname,libfoo.so", "-Wl,--version-script=lib.map", "-o", "libfoo.so", "lib.c"},
 		{"-O1", "-Wl,-z,now", "-o", "prog", "main.c", "libfoo.so", "-Wl,-rpath,$ORIGIN"},
