@@ -644,10 +644,8 @@ func (c *checker) mainMap() {
 	// counts, as when the kernel started the program.
 	if command {
 		var file *mainTLS
-		for _, p := range f.ProgsOfType(elf.PT_TLS) {
-			if p.Memsz > 0 {
-				file = &mainTLS{vaddr: p.Vaddr, memsz: p.Memsz, align: p.Align}
-			}
+		if p := lastTLS(f); p != nil {
+			file = &mainTLS{vaddr: p.Vaddr, memsz: p.Memsz, align: p.Align}
 		}
 		if v := view.tls; file != nil && (v == nil || v.vaddr != file.vaddr || v.memsz != file.memsz || v.align != file.align) {
 			what := "no PT_TLS with a size"

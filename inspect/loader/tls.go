@@ -52,13 +52,7 @@ func (c *checker) staticTLS() {
 		if err != nil || lf.Machine != elf.EM_X86_64 || lf.Class != elf.ELFCLASS64 {
 			continue
 		}
-		var tls *inspect.Prog
-		for _, p := range lf.ProgsOfType(elf.PT_TLS) {
-			if p.Memsz != 0 {
-				tls = p
-			}
-		}
-		if tls != nil {
+		if tls := lastTLS(lf); tls != nil {
 			blocks = append(blocks, tlsBlock{obj: o, name: filepath.Base(o.name), index: tls.Index, vaddr: tls.Vaddr, memsz: tls.Memsz, align: tls.Align})
 		}
 	}
@@ -149,14 +143,22 @@ func (c *checker) tlsBlockSize(lm *linkMap) (uint64, bool) {
 		}
 		return c.mainTLS.memsz, true
 	}
-	var size uint64
-	found := false
-	for _, p := range lm.f.ProgsOfType(elf.PT_TLS) {
+	if tls := lastTLS(lm.f); tls != nil {
+		return tls.Memsz, true
+	}
+	return 0, false
+}
+
+// lastTLS is the PT_TLS ld.so takes an object's block from: the last one
+// with a size (_dl_map_object_from_fd), or nil.
+func lastTLS(f *inspect.File) *inspect.Prog {
+	var tls *inspect.Prog
+	for _, p := range f.ProgsOfType(elf.PT_TLS) {
 		if p.Memsz != 0 {
-			size, found = p.Memsz, true
+			tls = p
 		}
 	}
-	return size, found
+	return tls
 }
 
 // tlsBlock is one module's PT_TLS as _dl_determine_tlsoffset takes it.
@@ -266,13 +268,7 @@ func (c *checker) tlsImages() {
 		if err != nil {
 			continue
 		}
-		var tls *inspect.Prog
-		for _, p := range f.ProgsOfType(elf.PT_TLS) {
-			if p.Memsz != 0 {
-				tls = p
-			}
-		}
-		if tls != nil && c.tlsImage(o, f, tls.Index, tls.Vaddr, tls.Filesz, tls.Memsz, tls.Align) {
+		if tls := lastTLS(f); tls != nil && c.tlsImage(o, f, tls.Index, tls.Vaddr, tls.Filesz, tls.Memsz, tls.Align) {
 			return
 		}
 	}
