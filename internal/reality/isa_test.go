@@ -29,11 +29,7 @@ func TestISALevel(t *testing.T) {
 	write := func(name, text string) string { return WriteSource(t, dir, name, text) }
 	// Built against the oldest root's libc, as the fuzzer's inputs are,
 	// so 2.31 gets as far as the check it does not have.
-	sys, err := DebianRoot(t.Context(), Suites[0], append(append([]string(nil), RootPackages...), DevPackages...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc := compilers(sys.Root)["GCC"]
+	cc := sysrootGCC(t)
 	gcc := func(args ...string) {
 		t.Helper()
 		argv := append(append([]string(nil), cc...), args...)
