@@ -534,6 +534,9 @@ func (r *relocator) checkMatch(name string, ref *sym, version *foundVersion, typ
 	if err != nil {
 		return nil, err
 	}
+	if e := r.symFromWritten(lm, idx); e != nil {
+		return nil, e
+	}
 	stt := s.typ()
 	if (s.value == 0 && s.shndx != uint16(elf.SHN_ABS) && stt != elf.STT_TLS) ||
 		(typeClass&classPLT != 0 && s.shndx == uint16(elf.SHN_UNDEF)) {
@@ -705,4 +708,50 @@ func (s *addrSet) add(a uint64) {
 func (s *addrSet) has(a uint64) bool {
 	b := s.bits(a, false)
 	return b != nil && b[a>>6&63]&(1<<(a&63)) != 0
+}
+
+// first returns the lowest address of the set in [lo, hi], stepping over
+// pages that hold none: a symbol or version entry read on a page no
+// relocation wrote costs two map reads, not one per byte.
+func (s *addrSet) first(lo, hi uint64) (uint64, bool) {
+	for a := lo; a <= hi; {
+		b := s.bits(a, false)
+		if b == nil {
+			next := (a | 0xfff) + 1
+			if next == 0 {
+				break
+			}
+			a = next
+			continue
+		}
+		if b[a>>6&63]&(1<<(a&63)) != 0 {
+			return a, true
+		}
+		if a == hi {
+			break
+		}
+		a++
+	}
+	return 0, false
+}
+
+// wroteUnder returns a word ld.so itself wrote (a relocation, or a
+// .dynamic pointer ADJUST_DYN_INFO rebased) that covers part of the n
+// bytes at addr, word being the object's word size. What ld.so reads
+// there is then a piece of a load address, another every run.
+func (lm *linkMap) wroteUnder(addr, n, word uint64) (uint64, bool) {
+	if n == 0 {
+		return 0, false
+	}
+	lo, hi := addr-min(addr, word-1), addr+n-1
+	if hi < addr {
+		hi = ^uint64(0)
+	}
+	at, found := lm.written.first(lo, hi)
+	for _, w := range lm.rebasedDyn {
+		if w >= lo && w <= hi && (!found || w < at) {
+			at, found = w, true
+		}
+	}
+	return at, found
 }

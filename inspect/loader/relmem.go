@@ -58,6 +58,9 @@ type damageSeen struct {
 	// gots are the sections .got and .got.plt, where a linker puts every
 	// GLOB_DAT and JUMP_SLOT; none when the section table has neither.
 	gots [][2]uint64
+	// tlsWords are the TLS relocations (DTPMOD64, DTPOFF64, TPOFF64) at
+	// aligned words, by r_offset, for tlsIndexes.
+	tlsWords map[uint64]reloc
 }
 
 func (r *relocator) seen(lm *linkMap) *damageSeen {
@@ -210,6 +213,14 @@ func (r *relocator) observeReloc(lm *linkMap, rl reloc) {
 			fmt.Sprintf("the word the entry was made for keeps the file's bytes, and the dynamic entry at 0x%x holds a relocated value", rl.off&^7))
 	}
 	tlsWord := typ == uint32(elf.R_X86_64_DTPMOD64) || typ == uint32(elf.R_X86_64_DTPOFF64) || typ == uint32(elf.R_X86_64_TPOFF64)
+	if tlsWord && rl.off%8 == 0 {
+		if seen.tlsWords == nil {
+			seen.tlsWords = map[uint64]reloc{}
+		}
+		if _, twice := seen.tlsWords[rl.off]; !twice {
+			seen.tlsWords[rl.off] = rl
+		}
+	}
 	if (slot || tlsWord || typ == t.relative || typ == uint32(elf.R_X86_64_64)) && rl.off%8 == 0 && lm.written.has(rl.off) && !setupDisplacedOnto(lm, rl.off, r.word) {
 		add("reloc-written-twice", fmt.Sprintf("%s (%s) writes the word at 0x%x, which an earlier write of ld.so to this object already wrote: a linker gives each word one relocation", entryAt(lm, rl), typeName(typ), rl.off),
 			fmt.Sprintf("the word at 0x%x holds the last of the two values, and the slot the entry was made for keeps another", rl.off))

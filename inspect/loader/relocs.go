@@ -356,6 +356,7 @@ func (c *checker) relocations() {
 		}
 		lm.relocated = true
 		r.leftOut(lm)
+		r.tlsIndexes(lm)
 		r.variableSlots(lm)
 		r.staticImports(lm)
 	}
@@ -1834,6 +1835,9 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	if err != nil {
 		return fail("reading the relocation's symbol", err)
 	}
+	if e := r.symFromWritten(lm, rl.sym); e != nil {
+		return fail("reading the relocation's symbol", e)
+	}
 	r.observeSym(lm, rl, s)
 	res, f := r.resolve(lm, &rl, s, hasNdx, ndx, t.plt[rl.typ], rl.typ == t.copy)
 	if f != nil {
@@ -2163,6 +2167,9 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 	s, err := lm.readSym(rl.sym)
 	if err != nil {
 		return &relocFail{lm: lm, r: &rl, what: "reading the symbol of a PLT slot at its first call (_dl_fixup)", err: err}
+	}
+	if e := r.symFromWritten(lm, rl.sym); e != nil {
+		return &relocFail{lm: lm, r: &rl, what: "reading the symbol of a PLT slot at its first call (_dl_fixup)", err: e}
 	}
 	var version *foundVersion
 	if lm.hasVersym {
@@ -2672,36 +2679,56 @@ type pastVersionsRead struct {
 	entSize int    // sizeof(struct r_found_version)
 }
 
-// versymWritten is a DT_VERSYM entry ld.so reads from a word it wrote
-// itself before: GOT[1] or GOT[2], where elf_machine_runtime_setup
-// stored the link map's and _dl_runtime_resolve's addresses, or a word
-// a relocation wrote (DT_VERSYM moved onto .got.plt or .got). The
-// version index is then two bytes of an address, which no file decides.
+// versymWritten is a DT_VERSYM entry, or a symbol, that ld.so reads from
+// a word it wrote itself before: GOT[1] or GOT[2], where
+// elf_machine_runtime_setup stored the link map's and
+// _dl_runtime_resolve's addresses, a word a relocation wrote (DT_VERSYM
+// moved onto .got.plt or .got), or a .dynamic pointer ADJUST_DYN_INFO
+// rebased (DT_SYMTAB moved onto .dynamic). The version index, or the
+// symbol's name offset, type and value, are then pieces of an address,
+// which no file decides.
 type versymWritten struct {
 	obj   string
 	sym   uint64 // the symbol whose entry was read
 	addr  uint64 // the entry's address in the object's view
 	words string // what ld.so wrote there, for people
+	// symbol: the symbol itself was read there, not its version index.
+	symbol bool
 }
 
 func (e *versymWritten) Error() string {
+	if e.symbol {
+		return fmt.Sprintf("symbol %d of %s, at 0x%x, is read from %s", e.sym, filepath.Base(e.obj), e.addr, e.words)
+	}
 	return fmt.Sprintf("DT_VERSYM entry %d of %s, at 0x%x, is read from %s", e.sym, filepath.Base(e.obj), e.addr, e.words)
 }
 
 // versymFromWritten returns the event when symbol i's DT_VERSYM entry
 // lies on bytes ld.so wrote before reading it; nil otherwise.
 func (r *relocator) versymFromWritten(lm *linkMap, i uint64) *versymWritten {
-	a := lm.m.add(lm.versym, 2*i)
-	if lm.setup.ok && a+2 > lm.setup.got1 && a < lm.setup.got1+2*r.word {
-		return &versymWritten{obj: lm.obj.name, sym: i, addr: a, words: "GOT[1] or GOT[2], where elf_machine_runtime_setup stored the link map's and _dl_runtime_resolve's addresses before relocating"}
+	return r.readFromWritten(lm, i, lm.m.add(lm.versym, 2*i), 2, false)
+}
+
+// symFromWritten returns the event when symbol i itself (DT_SYMTAB's
+// entry) lies on bytes ld.so wrote before reading it; nil otherwise.
+func (r *relocator) symFromWritten(lm *linkMap, i uint64) *versymWritten {
+	n := symSize(lm.f)
+	return r.readFromWritten(lm, i, lm.m.add(lm.symtab, i*n), n, true)
+}
+
+func (r *relocator) readFromWritten(lm *linkMap, i, a, n uint64, symbol bool) *versymWritten {
+	if lm.setup.ok && a+n > lm.setup.got1 && a < lm.setup.got1+2*r.word {
+		return &versymWritten{obj: lm.obj.name, sym: i, addr: a, symbol: symbol, words: "GOT[1] or GOT[2], where elf_machine_runtime_setup stored the link map's and _dl_runtime_resolve's addresses before relocating"}
 	}
 	if lm.written == nil {
 		return nil
 	}
-	for w := a - r.word + 1; w != a+2; w++ {
-		if lm.written.has(w) {
-			return &versymWritten{obj: lm.obj.name, sym: i, addr: a, words: fmt.Sprintf("the word at 0x%x, which a relocation wrote before", w)}
+	if w, ok := lm.wroteUnder(a, n, r.word); ok {
+		words := fmt.Sprintf("the word at 0x%x, which a relocation wrote before", w)
+		if slices.Contains(lm.rebasedDyn, w) {
+			words = fmt.Sprintf("the word at 0x%x, a pointer of .dynamic that ld.so rebased by the load address (ADJUST_DYN_INFO)", w)
 		}
+		return &versymWritten{obj: lm.obj.name, sym: i, addr: a, symbol: symbol, words: words}
 	}
 	return nil
 }
@@ -2715,6 +2742,13 @@ func (r *relocator) versymWrittenFinding(f *relocFail, e *versymWritten, firstCa
 		Evidence: []string{e.Error(), "a linker puts DT_VERSYM on .gnu.version, which ld.so never writes: the dynamic entry was damaged"},
 		Possible: openBeforeMain(),
 		Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: its DT_VERSYM is damaged; a run tells only what one process's layout gave", base)}
+	if e.symbol {
+		fd.Code = "symbol-from-written"
+		fd.Summary = fmt.Sprintf("undetermined: while relocating, ld.so reads symbol %d of %s from %s: its name offset, type, binding and value are pieces of an address set by where the kernel put each object, which no file decides, so the name it looks up may be unreadable (a crash), another name (a lookup error) or one that binds",
+			e.sym, base, e.words)
+		fd.Evidence = []string{e.Error(), "a linker puts DT_SYMTAB on .dynsym, which ld.so never writes: the dynamic entry or the relocation's symbol index was damaged"}
+		fd.Next = fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: its DT_SYMTAB or a relocation's symbol index is damaged; a run tells only what one process's layout gave", base)
+	}
 	if firstCall {
 		fd.Code += "-at-first-call"
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
