@@ -3,6 +3,8 @@ package loader
 import (
 	"debug/elf"
 	"fmt"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
 )
 
 // maxLeftOut bounds the entries of one relocation section looked at for
@@ -34,9 +36,17 @@ func (r *relocator) leftOut(lm *linkMap) {
 		return
 	}
 	var tables [][2]uint64 // [start, end) of DT_RELA and DT_JMPREL as the file gives them
+	wrapped := ""          // says why a table is not among them
 	for _, p := range [][2]elf.DynTag{{elf.DT_RELA, elf.DT_RELASZ}, {elf.DT_JMPREL, elf.DT_PLTRELSZ}} {
 		a, ok1 := lm.d.Tag(p[0])
 		n, ok2 := lm.d.Tag(p[1])
+		if wraps, _ := r.wrapsAt(lm, a, n); ok1 && ok2 && wraps {
+			// At the object's real address the end wraps: ld.so applied
+			// only DT_RELACOUNT's relatives from it (doRel), whose words
+			// are written, and none of the rest.
+			wrapped = fmt.Sprintf("; %s's size 0x%x wraps around the top of memory at the object's address, so ld.so applied none of its entries but the relative ones DT_RELACOUNT counts", inspect.DynTagName(p[0]), n)
+			continue
+		}
 		if end, ok := addNoOverflow(a, n); ok1 && ok2 && ok {
 			tables = append(tables, [2]uint64{a, end})
 		}
@@ -108,7 +118,7 @@ func (r *relocator) leftOut(lm *linkMap) {
 				}
 			}
 			r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-left-out", at: at,
-				what:    fmt.Sprintf("entry %d of %s at 0x%x (%s%s, for the word at 0x%x) lies outside the relocation tables the dynamic section gives ld.so (%s): ld.so never reads it", k, s.Name, at, typeName(rl.typ), name, rl.off, tablesString(tables)),
+				what:    fmt.Sprintf("entry %d of %s at 0x%x (%s%s, for the word at 0x%x) lies outside the relocation tables the dynamic section gives ld.so (%s): ld.so never reads it%s", k, s.Name, at, typeName(rl.typ), name, rl.off, tablesString(tables), wrapped),
 				changed: fmt.Sprintf("the word at 0x%x keeps the file's 0x%x, where the linker meant ld.so to write %s", rl.off, word, meant)})
 			if found++; found == maxLeftOutShown {
 				return
