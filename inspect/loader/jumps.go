@@ -41,6 +41,9 @@ type jumpInto struct {
 	// damage is, for a transfer outside, the evidence that the value
 	// was damaged when it is not the addend a linker leaves at 0.
 	damage string
+	// reloc: the transfer is ld.so's own call of a resolver while it
+	// relocates (resolverCall), not a start-up or exit call.
+	reloc bool
 }
 
 func (j *jumpInto) Error() string {
@@ -140,6 +143,9 @@ func (c *checker) jumpFinding(j *jumpInto) Finding {
 	}
 	if c.interpHost == "" && !c.dlopen && !j.exit {
 		fd.Stage = StageKernel
+	}
+	if j.reloc {
+		fd.Stage = StageReloc
 	}
 	return fd
 }

@@ -1515,9 +1515,15 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 	// IRELATIVE relocations are applied last: each calls a resolver in
 	// the object (not replayed) and writes what it returns.
 	for _, rl := range deferred {
+		if r.types.full && rl.rela {
+			if f := r.resolverCall(lm, rl, lm, uint64(rl.addend), -1, false, fmt.Sprintf("the resolver of IRELATIVE relocation %d of %s of %s (l_addr + r_addend 0x%x)", rl.index, rl.table, filepath.Base(lm.obj.name), uint64(rl.addend)), ""); f != nil {
+				return f
+			}
+		}
 		if err := r.write(lm, rl.off, r.word, textrel, "IRELATIVE target"); err != nil {
 			return &relocFail{lm: lm, r: &rl, what: "writing the relocated word", err: err}
 		}
+		r.irelativeMoved(lm, rl)
 	}
 	return nil
 }
@@ -1846,6 +1852,11 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	r.selfBound(lm, rl, s, res)
 	if f := r.ifuncInExecutable(lm, rl, s, res); f != nil {
 		return f
+	}
+	if t.full && res != nil && res.s.typ() == elf.STT_GNU_IFUNC && res.s.shndx != uint16(elf.SHN_UNDEF) {
+		if f := r.resolverCall(lm, rl, res.lm, res.s.value, int64(min(res.s.index, 1<<62)), res.s.shndx == uint16(elf.SHN_ABS), fmt.Sprintf("the resolver of %s, an indirect function (STT_GNU_IFUNC) of %s at 0x%x", orNone(res.lm.symName(res.s).s), filepath.Base(res.lm.obj.name), res.s.value), ""); f != nil {
+			return f
+		}
 	}
 	if res != nil {
 		r.observeRenamed(lm, rl, s, lm.symName(s))
@@ -2215,6 +2226,9 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 	// load address plus st_value (an IFUNC's resolver picks the target,
 	// which is not replayed).
 	if res.s.typ() == elf.STT_GNU_IFUNC {
+		if f := r.resolverCall(lm, rl, res.lm, res.s.value, int64(min(res.s.index, 1<<62)), res.s.shndx == uint16(elf.SHN_ABS), fmt.Sprintf("the resolver of %s, an indirect function (STT_GNU_IFUNC) of %s at 0x%x", orNone(res.lm.symName(res.s).s), filepath.Base(res.lm.obj.name), res.s.value), "in the resolver _dl_fixup calls at the first call through the PLT slot"); f != nil {
+			return f
+		}
 		r.observeIfunc(lm, rl, res)
 		return nil
 	}
@@ -2861,6 +2875,26 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 			Evidence: []string{fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d, R_X86_64_TPOFF64)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ), sd0.Error() + " (CHECK_STATIC_TLS, _dl_allocate_static_tls)"},
 			Outcome:  OutcomeCrash, Signal: "SIGFPE", Message: "SIGFPE in ld.so before main (_dl_try_allocate_static_tls)",
 			Next: "a TLS relocation now binds a symbol no thread-local block holds (a damaged symbol index, visibility or PT_TLS): compare with the pristine file using `elfdoctor diff`"}
+	}
+	var rf *resolverFault
+	if errors.As(f.err, &rf) {
+		base := filepath.Base(f.lm.obj.name)
+		call := fmt.Sprintf("ld.so calls %s, which jumps to %s", rf.what, rf.why)
+		fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "ifunc-resolver-fault", Object: f.lm.obj.name,
+			Summary:  fmt.Sprintf("while relocating %s, %s: a %s before main", base, call, rf.signal),
+			Evidence: []string{rf.Error(), "a linker points an IRELATIVE's addend, or an STT_GNU_IFUNC symbol's value, at the start of its resolver function: the value, or the symbol's type, was damaged"},
+			Outcome:  OutcomeCrash, Signal: rf.signal, Message: fmt.Sprintf("%s in an indirect function's resolver, called by ld.so while relocating %s, before main", rf.signal, base),
+			Next: fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: look at the relocation and the symbol the evidence names", base)}
+		if f.r != nil {
+			fd.Evidence = append(fd.Evidence, fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ))
+		}
+		if firstCall {
+			fd.Code += "-at-first-call"
+			fd.Outcome = OutcomeFirstCall
+			fd.Summary = "the program starts, and stops at the first call through a lazily bound PLT slot: " + call
+			fd.Message = rf.signal + " " + f.site
+		}
+		return fd
 	}
 	var ic *ifuncCircular
 	if errors.As(f.err, &ic) {

@@ -44,6 +44,10 @@ func TestCategoriesApply(t *testing.T) {
 		// GLIBC_2.3.
 		"uses-libtls":           "sysv-hash verdaux verdef",
 		"uses-libtls/libtls.so": "interp sysv-hash",
+		// libifunc.so calls nothing either: its indirect function is
+		// resolved inside it.
+		"uses-libifunc":             "sysv-hash verdaux verdef",
+		"uses-libifunc/libifunc.so": "interp jmprel sysv-hash vernaux verneed",
 	}
 	check := func(name, path string) {
 		var missing []string

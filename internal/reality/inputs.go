@@ -80,6 +80,11 @@ var fuzzBuilds = []fuzzBuild{
 	// PT_TLS and the TLS relocations on both sides.
 	{out: "libtls.so", cmd: []string{"GCC", "-O1", "-fPIC", "-shared", "-Wl,-soname,libtls.so", "-Wl,--version-script=tls.map", "-o", "libtls.so", "tls-lib.c"}},
 	{out: "uses-libtls", cmd: []string{"GCC", "-O1", "-o", "uses-libtls", "uses-tls.c", "libtls.so", "-Wl,-rpath,$ORIGIN"}, lib: "libtls.so", libName: "libtls.so"},
+	// Indirect functions: the program's own, resolved by an IRELATIVE
+	// before main, and the library's exported one, bound by calling its
+	// resolver from the lookup.
+	{out: "libifunc.so", cmd: []string{"GCC", "-O1", "-fPIC", "-shared", "-Wl,-soname,libifunc.so", "-Wl,--version-script=ifunc.map", "-o", "libifunc.so", "ifunc-lib.c"}},
+	{out: "uses-libifunc", cmd: []string{"GCC", "-O1", "-o", "uses-libifunc", "uses-ifunc.c", "libifunc.so", "-Wl,-rpath,$ORIGIN"}, lib: "libifunc.so", libName: "libifunc.so"},
 	// glibc 2.31's dlopen is in libdl.
 	{out: "dlopen-host", cmd: []string{"GCC", "-O1", "-o", "dlopen-host", "dlopen-host.c", "-ldl"}, helper: true},
 	{out: "nozerofill-gcc", cmd: []string{"GCC", "-O1", "-DPAYLOAD=16384", "-o", "nozerofill-gcc", "bunlike.c", "-Wl,-T,bunlike.ld"}},
