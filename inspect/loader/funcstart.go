@@ -81,6 +81,10 @@ type funcOracle struct {
 	// name (staticFuncs), built on first use.
 	static      map[string][]staticDef
 	staticBuilt bool
+	// resolvers are the values of .symtab's indirect functions
+	// (ifuncResolvers), read on first use.
+	resolvers     map[uint64]bool
+	resolversRead bool
 }
 
 // newFuncOracle reads PT_GNU_EH_FRAME's header. A header it does not

@@ -73,8 +73,26 @@ func (r *relocator) resolverCall(lm *linkMap, rl reloc, def *linkMap, target uin
 	}
 	// An IFUNC symbol's own value is no record of a function's start:
 	// it is what is judged.
-	if j.place = r.c.funcOracle(f).placeSkipping(target, sym); j.place.known && !j.place.start {
+	o := r.c.funcOracle(f)
+	if j.place = o.placeSkipping(target, sym); j.place.known && !j.place.start {
 		return fail(j)
+	}
+	if set, ok := o.ifuncResolvers(); ok && !set[target] {
+		// A function's start, but no resolver's: it runs, and what it
+		// returns is written where the program calls the indirect
+		// function (a soak case: local_one returned 10, and main's call
+		// of local jumped there).
+		mark := def
+		at := rl.addr
+		if sym >= 0 {
+			at = def.m.add(def.symtab, uint64(sym)*symSize(def.f))
+		}
+		if sym < 0 {
+			mark = lm
+		}
+		r.damage = append(r.damage, relocDamage{lm: mark, code: "ifunc-not-resolver", at: at,
+			what:    fmt.Sprintf("ld.so calls %s at 0x%x, the start of a function, but %s's .symtab puts no indirect function's resolver there: a linker points the call at one", what, target, base),
+			changed: "ld.so writes what that function returns where the program calls the indirect function, which then jumps there"})
 	}
 	return nil
 }
@@ -109,4 +127,33 @@ func (r *relocator) irelativeMoved(lm *linkMap, rl reloc) {
 	r.unrebased = append(r.unrebased, &relocFail{lm: lm, r: &rl, what: "calling through the PLT for the first time", site: "where the first call through the PLT entry jumps",
 		err: &inspect.FormatError{Off: -1, Addr: word, InMem: true, Struct: "PLT slot", Fault: inspect.FaultUnmapped,
 			Msg: fmt.Sprintf("the PLT entry jumps through its GOT word at 0x%x, which holds the link-time address 0x%x: the IRELATIVE's r_offset (0x%x) names another word, so ld.so wrote the resolver's result there instead", word, content, rl.off)}})
+}
+
+// ifuncResolvers returns the values of the indirect functions (defined
+// STT_GNU_IFUNC symbols) of the object's full symbol table (.symtab):
+// the resolvers a linker points IRELATIVE addends and IFUNC symbols at.
+// ok is false when the table lists none (stripped, or no indirect
+// function of the object's own): then nothing says where resolvers are.
+func (o *funcOracle) ifuncResolvers() (set map[uint64]bool, ok bool) {
+	if !o.resolversRead {
+		o.resolversRead = true
+		for i := range o.f.Sections {
+			sec := &o.f.Sections[i]
+			if sec.Type != elf.SHT_SYMTAB {
+				continue
+			}
+			o.eachSymChunk(sec, func(_ uint64, syms []tableSym) bool {
+				for _, t := range syms {
+					if elf.ST_TYPE(t.info) == elf.STT_GNU_IFUNC && t.shndx != uint16(elf.SHN_UNDEF) && t.shndx < uint16(elf.SHN_LORESERVE) {
+						if o.resolvers == nil {
+							o.resolvers = map[uint64]bool{}
+						}
+						o.resolvers[t.value] = true
+					}
+				}
+				return true
+			})
+		}
+	}
+	return o.resolvers, len(o.resolvers) > 0
 }

@@ -207,6 +207,9 @@ func typesFor(m elf.Machine) relocTypes {
 // dtTLSDESCGOT is DT_TLSDESC_GOT, which debug/elf does not name.
 const dtTLSDESCGOT = elf.DynTag(0x6ffffef7)
 
+// dtTLSDESCPLT is DT_TLSDESC_PLT, the lazy TLS descriptors' entry.
+const dtTLSDESCPLT = elf.DynTag(0x6ffffef6)
+
 // relocator replays dl_main's relocation of every object
 // (_dl_relocate_object, elf/dl-reloc.c) and the PLT bindings made later at
 // the first call of each function (_dl_fixup, elf/dl-runtime.c).
@@ -1720,6 +1723,19 @@ func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		r.fixups = append(r.fixups, pltFixup{lm: lm, r: rl, slot: slot, rebasedTwice: bound, prior: prior, overwritten: overwritten})
 		return nil
 	case rl.typ == r.types.tlsdesc:
+		if lm.f.Machine == elf.EM_X86_64 && r.minor != 0 && r.minor < 34 {
+			// Before 2.34 (BZ 27137) elf_machine_lazy_rel leaves the
+			// descriptor to its first use: it writes the entry's
+			// address and DT_TLSDESC_PLT's, read through l_info.
+			if _, ok := lm.d.Tag(dtTLSDESCPLT); !ok {
+				return &relocFail{lm: lm, r: &rl, what: "setting up a lazy TLS descriptor (elf_machine_lazy_rel)", err: nullRead(dtTLSDESCPLT)}
+			}
+			r.observeReloc(lm, rl)
+			if err := r.write(lm, rl.off, 2*r.word, textrel, "TLS descriptor"); err != nil {
+				return &relocFail{lm: lm, r: &rl, what: "setting up a lazy TLS descriptor (elf_machine_lazy_rel)", err: err}
+			}
+			return nil
+		}
 		return r.machineRel(lm, rl, textrel)
 	}
 	return &relocFail{lm: lm, r: &rl, what: "a PLT relocation", msg: fmt.Sprintf("unexpected PLT reloc type 0x%s", badTypeHex(rl.typ))}
@@ -1887,7 +1903,10 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	if size == 0 {
 		return nil
 	}
-	if t.full && res != nil && rl.typ == uint32(elf.R_X86_64_TPOFF64) && !r.c.hasTLSBlock(res.lm) {
+	// A TPOFF64 places the module in static TLS (CHECK_STATIC_TLS), and
+	// so does a TLS descriptor where it can (TRY_STATIC_TLS): both reach
+	// _dl_try_allocate_static_tls's division by the module's alignment.
+	if t.full && res != nil && (rl.typ == uint32(elf.R_X86_64_TPOFF64) || rl.typ == t.tlsdesc) && !r.c.hasTLSBlock(res.lm) {
 		return &relocFail{lm: lm, r: &rl, what: "placing the symbol's module in the static TLS block (CHECK_STATIC_TLS)", err: &staticTLSDivide{object: res.lm.obj.name, name: lm.symName(s).s}}
 	}
 	// The TLS offsets are written only for a symbol that was found.
@@ -2870,9 +2889,13 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	}
 	var sd0 *staticTLSDivide
 	if errors.As(f.err, &sd0) {
+		access, how := "initial-exec access", "CHECK_STATIC_TLS, _dl_allocate_static_tls"
+		if f.r.typ == r.types.tlsdesc {
+			access, how = "a TLS descriptor", "TRY_STATIC_TLS"
+		}
 		return Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "tls-static-no-block", Object: f.lm.obj.name,
-			Summary:  fmt.Sprintf("%s binds a thread-local variable (%s) for initial-exec access in %s, which has no thread-local block: ld.so divides by that object's TLS alignment, 0, while relocating, a divide error (SIGFPE) before main", filepath.Base(f.lm.obj.name), orNone(sd0.name), filepath.Base(sd0.object)),
-			Evidence: []string{fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d, R_X86_64_TPOFF64)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ), sd0.Error() + " (CHECK_STATIC_TLS, _dl_allocate_static_tls)"},
+			Summary:  fmt.Sprintf("%s binds a thread-local variable (%s) for %s in %s, which has no thread-local block: ld.so divides by that object's TLS alignment, 0, while relocating, a divide error (SIGFPE) before main", filepath.Base(f.lm.obj.name), orNone(sd0.name), access, filepath.Base(sd0.object)),
+			Evidence: []string{fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d, %s)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ, typeName(f.r.typ)), sd0.Error() + " (" + how + ")"},
 			Outcome:  OutcomeCrash, Signal: "SIGFPE", Message: "SIGFPE in ld.so before main (_dl_try_allocate_static_tls)",
 			Next: "a TLS relocation now binds a symbol no thread-local block holds (a damaged symbol index, visibility or PT_TLS): compare with the pristine file using `elfdoctor diff`"}
 	}
