@@ -52,7 +52,9 @@ func (c *checker) phdrAgain(o *loadedObj, f *inspect.File) bool {
 		// negative one takes below the library.
 		rel := int64(phdr.Vaddr) + int64(i)*int64(ent)
 		if int64(phdr.Vaddr) < 0 && int64(phdr.Vaddr) > -(1<<32) && rel < int64(lo) {
-			possible := []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash}
+			// The replay stops here: whatever later damage does, at a
+			// first call or at exit, is still open.
+			possible := openBeforeMain()
 			if c.dlopen {
 				possible = openInDlopen()
 			}
@@ -106,7 +108,7 @@ func (c *checker) phdrAgain(o *loadedObj, f *inspect.File) bool {
 		// A note segment the file's headers do not have: ld.so reads
 		// notes where it says, which the replay of the file's own
 		// notes (isa.go) does not follow.
-		possible := []Outcome{OutcomeStarts, OutcomeLoaderError, OutcomeCrash}
+		possible := openBeforeMain()
 		if c.dlopen {
 			possible = openInDlopen()
 		}

@@ -2890,11 +2890,15 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	var sd0 *staticTLSDivide
 	if errors.As(f.err, &sd0) {
 		access, how := "initial-exec access", "CHECK_STATIC_TLS, _dl_allocate_static_tls"
+		variable := "the thread-local variable " + sd0.name
+		if sd0.name == "" {
+			variable = fmt.Sprintf("symbol %d, which has no name,", f.r.sym)
+		}
 		if f.r.typ == r.types.tlsdesc {
 			access, how = "a TLS descriptor", "TRY_STATIC_TLS"
 		}
 		return Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "tls-static-no-block", Object: f.lm.obj.name,
-			Summary:  fmt.Sprintf("%s binds a thread-local variable (%s) for %s in %s, which has no thread-local block: ld.so divides by that object's TLS alignment, 0, while relocating, a divide error (SIGFPE) before main", filepath.Base(f.lm.obj.name), orNone(sd0.name), access, filepath.Base(sd0.object)),
+			Summary:  fmt.Sprintf("%s binds %s for %s in %s, which has no thread-local block: ld.so divides by that object's TLS alignment, 0, while relocating, a divide error (SIGFPE) before main", filepath.Base(f.lm.obj.name), variable, access, filepath.Base(sd0.object)),
 			Evidence: []string{fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d, %s)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ, typeName(f.r.typ)), sd0.Error() + " (" + how + ")"},
 			Outcome:  OutcomeCrash, Signal: "SIGFPE", Message: "SIGFPE in ld.so before main (_dl_try_allocate_static_tls)",
 			Next: "a TLS relocation now binds a symbol no thread-local block holds (a damaged symbol index, visibility or PT_TLS): compare with the pristine file using `elfdoctor diff`"}
