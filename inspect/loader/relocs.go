@@ -1717,6 +1717,16 @@ func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 			bound, prior, overwritten = false, nil, false
 		}
 		r.observeCovered(lm, rl, slot)
+		if bound {
+			if word, _, ok := r.pltWord(lm, rl); ok && word != rl.off {
+				// The PLT entry jumps through another word: what the
+				// rebase moves is no slot but a word an earlier
+				// relocation filled, data the program reads (its copy
+				// of stdout, found by a soak), at a time its code
+				// decides.
+				return &relocFail{lm: lm, r: &rl, what: "rebasing a PLT slot", err: &dataRebased{obj: lm.obj.name, at: rl.off, copied: r.seen(lm).copied[rl.off], slot: word}}
+			}
+		}
 		if err := r.write(lm, rl.off, r.word, textrel, "PLT slot"); err != nil {
 			return &relocFail{lm: lm, r: &rl, what: "rebasing a PLT slot", err: err}
 		}
@@ -2903,6 +2913,23 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 			Outcome:  OutcomeCrash, Signal: "SIGFPE", Message: "SIGFPE in ld.so before main (_dl_try_allocate_static_tls)",
 			Next: "a TLS relocation now binds a symbol no thread-local block holds (a damaged symbol index, visibility or PT_TLS): compare with the pristine file using `elfdoctor diff`"}
 	}
+	var dr *dataRebased
+	if errors.As(f.err, &dr) {
+		base := filepath.Base(dr.obj)
+		what := "a word an earlier relocation of the object wrote"
+		if dr.copied {
+			what = "the program's copy of a library variable, which a COPY relocation filled"
+		}
+		fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "rebase-over-data", Object: dr.obj, Outcome: OutcomeUndetermined,
+			Summary:  fmt.Sprintf("undetermined: ld.so's lazy rebase of a PLT relocation of %s adds the load address to the word at 0x%x, %s: the program reads a value moved by where the kernel put %s, at a time its code decides", base, dr.at, what, base),
+			Evidence: []string{dr.Error(), fmt.Sprintf("the PLT entry of this relocation jumps through its GOT word at 0x%x, which no relocation rebases: its r_offset was damaged", dr.slot)},
+			Possible: openBeforeMain(),
+			Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: a PLT relocation's r_offset was moved; a run tells only what one process's layout gave", base)}
+		if f.r != nil {
+			fd.Evidence = append(fd.Evidence, fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ))
+		}
+		return fd
+	}
 	var rf *resolverFault
 	if errors.As(f.err, &rf) {
 		base := filepath.Base(f.lm.obj.name)
@@ -3026,6 +3053,20 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 // l_tls_offset unset and calls _dl_allocate_static_tls, whose
 // _dl_try_allocate_static_tls divides the free static TLS by the
 // object's l_tls_align, 0.
+// dataRebased is elf_machine_lazy_rel's `*reloc_addr += l_addr` on a
+// word an earlier relocation of the object wrote, while the PLT entry the
+// linker made for the relocation jumps through another word (slot).
+type dataRebased struct {
+	obj    string
+	at     uint64
+	copied bool // a COPY relocation filled the word
+	slot   uint64
+}
+
+func (e *dataRebased) Error() string {
+	return fmt.Sprintf("the lazy rebase of %s adds the load address to the word at 0x%x, which an earlier relocation wrote", filepath.Base(e.obj), e.at)
+}
+
 type staticTLSDivide struct{ object, name string }
 
 func (e *staticTLSDivide) Error() string {
