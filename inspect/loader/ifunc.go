@@ -51,9 +51,15 @@ func (r *relocator) resolverCall(lm *linkMap, rl reloc, def *linkMap, target uin
 	base := filepath.Base(def.obj.name)
 	l := f.Image().Lookup(target)
 	switch {
-	case !l.Mapped && f.Type == elf.ET_DYN && !r.inReservation(def, target):
+	case !l.Mapped && !r.inReservation(def, target):
 		// Past the pages ld.so or the kernel reserved for the object:
-		// another object's code may lie there, or nothing.
+		// another object's code may lie there, or nothing. A program
+		// loaded at its link address (ET_EXEC) says where.
+		if f.Type != elf.ET_DYN && r.surelyUnmapped(lm, target) {
+			return fault(fmt.Sprintf("0x%x, outside %s, where nothing can be mapped", target, base), "SIGSEGV")
+		}
+		// reloc: the call is made while relocating (no site: not at a
+		// first call through the PLT).
 		return fail(&jumpInto{what: what, obj: def.obj.name, target: target, outside: true, reloc: site == "",
 			damage: fmt.Sprintf("0x%x is outside every PT_LOAD of %s, and a linker points an indirect function at its resolver, in the object's code: the value was damaged", target, base)})
 	case !l.Mapped:
@@ -133,10 +139,13 @@ func (r *relocator) irelativeMoved(lm *linkMap, rl reloc) {
 // STT_GNU_IFUNC symbols) of the object's full symbol table (.symtab):
 // the resolvers a linker points IRELATIVE addends and IFUNC symbols at.
 // ok is false when the table lists none (stripped, or no indirect
-// function of the object's own): then nothing says where resolvers are.
+// function of the object's own), or no local function (crtstuff's are in
+// every linked program), which `strip --discard-all` removes with local
+// resolvers: then nothing says where resolvers are.
 func (o *funcOracle) ifuncResolvers() (set map[uint64]bool, ok bool) {
 	if !o.resolversRead {
 		o.resolversRead = true
+		locals := false
 		for i := range o.f.Sections {
 			sec := &o.f.Sections[i]
 			if sec.Type != elf.SHT_SYMTAB {
@@ -144,6 +153,7 @@ func (o *funcOracle) ifuncResolvers() (set map[uint64]bool, ok bool) {
 			}
 			o.eachSymChunk(sec, func(_ uint64, syms []tableSym) bool {
 				for _, t := range syms {
+					locals = locals || (elf.ST_BIND(t.info) == elf.STB_LOCAL && elf.ST_TYPE(t.info) == elf.STT_FUNC)
 					if elf.ST_TYPE(t.info) == elf.STT_GNU_IFUNC && t.shndx != uint16(elf.SHN_UNDEF) && t.shndx < uint16(elf.SHN_LORESERVE) {
 						if o.resolvers == nil {
 							o.resolvers = map[uint64]bool{}
@@ -153,6 +163,9 @@ func (o *funcOracle) ifuncResolvers() (set map[uint64]bool, ok bool) {
 				}
 				return true
 			})
+		}
+		if !locals {
+			o.resolvers = nil
 		}
 	}
 	return o.resolvers, len(o.resolvers) > 0
