@@ -24,7 +24,7 @@ const maxLeftOutShown = 4
 // makes the outcome undetermined instead of "starts"
 // (relocDamageFinding). Only x86-64 is looked at, whose relocation types
 // the replay writes one by one, and only the types that write a word:
-// RELATIVE, GLOB_DAT, JUMP_SLOT, 64 and the TLS words (DTPMOD64,
+// RELATIVE, GLOB_DAT, JUMP_SLOT, 64, COPY and the TLS words (DTPMOD64,
 // DTPOFF64, TPOFF64).
 //
 // The section headers are the only record of what the linker wrote; a
@@ -82,7 +82,7 @@ func (r *relocator) leftOut(lm *linkMap) {
 			rl := decodeReloc(lm.f, b, true)
 			tls := false
 			switch rl.typ {
-			case t.relative, t.globDat, t.jumpSlot, uint32(elf.R_X86_64_64):
+			case t.relative, t.globDat, t.jumpSlot, uint32(elf.R_X86_64_64), t.copy:
 			case uint32(elf.R_X86_64_DTPMOD64), uint32(elf.R_X86_64_DTPOFF64), uint32(elf.R_X86_64_TPOFF64):
 				tls = true // __tls_get_addr's module and offset, an initial-exec offset
 			default:
@@ -109,6 +109,9 @@ func (r *relocator) leftOut(lm *linkMap) {
 				if err == nil {
 					name = " of " + orNone(lm.symName(sym).s)
 					meant = "the address" + name
+				}
+				if rl.typ == t.copy {
+					meant = "the initial value" + name + " from the library that defines it, which the program's code and the library's own read there"
 				}
 				if tls {
 					meant = "a TLS module ID or offset" + name
