@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -322,6 +323,22 @@ const (
 // and says so.
 const maxHashChain = 1 << 20
 
+// chainLoopAfter is the length from which a SysV chain walk watches for
+// an index it met before: linkers' chains are a few entries long.
+const chainLoopAfter = 64
+
+// hashChainLoop is a DT_HASH chain that comes back to a symbol it already
+// looked at, none of them a match: do_lookup_x's walk never ends.
+type hashChainLoop struct {
+	obj, name string
+	bucket    uint32
+	index     uint32 // the first index met twice
+}
+
+func (e *hashChainLoop) Error() string {
+	return fmt.Sprintf("looking up %s, the DT_HASH chain of bucket %d of %s comes back to symbol %d, none of whose symbols is a match: the walk never ends", e.name, e.bucket, filepath.Base(e.obj), e.index)
+}
+
 // errChainLong is returned when a hash chain walk hits maxHashChain.
 var errChainLong = errors.New("hash chain longer than elfdoctor follows, or the replay's budget is spent")
 
@@ -486,9 +503,22 @@ func (r *relocator) searchIn(name string, ref *sym, version *foundVersion, typeC
 			if err != nil {
 				return nil, err
 			}
+			var walked map[uint32]bool
 			for n := 0; idx != 0; n++ {
 				if n == maxHashChain || r.spend() {
 					return nil, errChainLong
+				}
+				if n >= chainLoopAfter {
+					// A chain this long may loop; a symbol index met
+					// twice without a match will be met forever, and so
+					// does ld.so's walk, which has no bound.
+					if walked == nil {
+						walked = map[uint32]bool{}
+					}
+					if walked[idx] {
+						return nil, &hashChainLoop{obj: lm.obj.name, name: name, bucket: oldHash % lm.nbuckets, index: idx}
+					}
+					walked[idx] = true
 				}
 				if ok, err := match(uint64(idx)); err != nil {
 					return nil, err

@@ -415,6 +415,20 @@ func (r *relocator) startCall(lm *linkMap) *relocFail {
 	return nil
 }
 
+// startCallsThrough says whether the lazily bound slot that fail's first
+// call binds is the one _start calls __libc_start_main through, before
+// main: true unless the program's _start is known to call through
+// another slot (a PLT slot renamed __libc_start_main is called where the
+// function it was made for is, after main's output: a soak case).
+func (r *relocator) startCallsThrough(fail *relocFail) bool {
+	lm := fail.lm
+	if fail.r == nil || lm == nil || !lm.main {
+		return true
+	}
+	slot, ok := startCallSlot(lm.f, lm.m)
+	return !ok || slot == fail.r.off
+}
+
 // startCallSlot finds, in the first 96 bytes at the entry point, the
 // `call *SLOT(%rip); hlt` that ends x86-64 crt1.o's _start, and returns
 // SLOT. A static program's linker relaxes that call to a direct one
@@ -820,7 +834,7 @@ func (c *checker) lazyFirstCalls() {
 			}
 			continue
 		}
-		if fail.lookup != nil && fail.lookup.name == "__libc_start_main" {
+		if fail.lookup != nil && fail.lookup.name == "__libc_start_main" && r.startCallsThrough(fail) {
 			c.add(r.finding(fail, false))
 			return
 		}
@@ -2912,6 +2926,25 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 			Evidence: []string{fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d, %s)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ, typeName(f.r.typ)), sd0.Error() + " (" + how + ")"},
 			Outcome:  OutcomeCrash, Signal: "SIGFPE", Message: "SIGFPE in ld.so before main (_dl_try_allocate_static_tls)",
 			Next: "a TLS relocation now binds a symbol no thread-local block holds (a damaged symbol index, visibility or PT_TLS): compare with the pristine file using `elfdoctor diff`"}
+	}
+	var hl *hashChainLoop
+	if errors.As(f.err, &hl) {
+		base := filepath.Base(hl.obj)
+		fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "hash-chain-loop", Object: hl.obj, Outcome: OutcomeHangs,
+			Summary:  fmt.Sprintf("ld.so never finishes relocating %s: looking up %s, it walks a DT_HASH chain of %s that loops, and waits forever before main", filepath.Base(f.lm.obj.name), orNone(hl.name), base),
+			Evidence: []string{hl.Error(), "a linker ends every chain with index 0: the hash table was damaged"},
+			Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: look at its DT_HASH chain", base)}
+		if f.r != nil {
+			fd.Evidence = append(fd.Evidence, fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ))
+		}
+		if firstCall {
+			// The program has started; it hangs when it first calls
+			// the function.
+			fd.Code += "-at-first-call"
+			fd.Outcome, fd.Possible = OutcomeUndetermined, []Outcome{OutcomeHangs}
+			fd.Summary = fmt.Sprintf("undetermined: the program starts, and its first call through a lazily bound PLT slot of %s looks up %s in a DT_HASH chain of %s that loops: it hangs there, after whatever main did before", filepath.Base(f.lm.obj.name), orNone(hl.name), base)
+		}
+		return fd
 	}
 	var dr *dataRebased
 	if errors.As(f.err, &dr) {
