@@ -512,7 +512,7 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 			}
 			if fd, ok := c.pastMappingFinding(o, call.err, call.what, stage, during, false); ok {
 				if fini {
-					fd.Possible = []Outcome{OutcomeExitCrash, OutcomeStarts}
+					fd.Possible = atExitPossible()
 				}
 				c.add(fd)
 				return true
@@ -531,7 +531,7 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 				fd.Code = kind + "-outside-object"
 				fd.Summary = fmt.Sprintf("undetermined: %s of %s is 0x%x, outside the pages %s reserves, where the process has other mappings (other objects' code among them) or none, as its layout has it: the call may run another object's code, or fault", call.what, base, call.addr, base)
 				if fini {
-					fd.Possible = []Outcome{OutcomeExitCrash, OutcomeStarts}
+					fd.Possible = atExitPossible()
 				}
 				c.add(fd)
 				return true
@@ -694,8 +694,17 @@ func (c *checker) openCall(o *loadedObj, call initCall, fini bool, kind, summary
 		Next:     "compare with the pristine file using `elfdoctor diff`"}
 	if fini {
 		fd.Stage, fd.Code = StageExit, "fini-"+kind
-		fd.Possible = []Outcome{OutcomeExitCrash, OutcomeStarts}
+		fd.Possible = atExitPossible()
 		fd.Evidence[0] = fmt.Sprintf("%s: called at exit, after main has run", call.what)
 	}
 	return fd
+}
+
+// atExitPossible is what may follow a call at exit into code the files
+// do not decide: nothing, a crash, a hang, or an error exit (another
+// object's code there, ld.so's among them, has printed "shared object not
+// open" and exited 127: a soak case), as jumpFinding says for a finaliser
+// entered inside a function.
+func atExitPossible() []Outcome {
+	return []Outcome{OutcomeStarts, OutcomeExitCrash, OutcomeFirstCall, OutcomeHangs}
 }

@@ -128,7 +128,7 @@ func (c *checker) jumpFinding(j *jumpInto) Finding {
 	switch {
 	case j.exit:
 		fd.Stage = StageExit
-		fd.Possible = []Outcome{OutcomeStarts, OutcomeExitCrash, OutcomeFirstCall, OutcomeHangs}
+		fd.Possible = atExitPossible()
 	case c.dlopen:
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeHangs}
 	default:
