@@ -31,6 +31,12 @@ type reloc struct {
 	rela   bool
 }
 
+// where names the entry for evidence: its table, index and address, and
+// the fields ld.so read from it.
+func (rl *reloc) where() string {
+	return fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d)", rl.index, rl.table, rl.addr, rl.off, rl.sym, rl.typ)
+}
+
 // bindNow reports whether ld.so resolves PLT slots at start-up.
 // The GNU counts of relative relocations, which debug/elf does not name.
 const (
@@ -2935,7 +2941,7 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 			Evidence: []string{hl.Error(), "a linker ends every chain with index 0: the hash table was damaged"},
 			Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: look at its DT_HASH chain", base)}
 		if f.r != nil {
-			fd.Evidence = append(fd.Evidence, fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ))
+			fd.Evidence = append(fd.Evidence, f.r.where())
 		}
 		if firstCall {
 			// The program has started; it hangs when it first calls
@@ -2959,7 +2965,7 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 			Possible: openBeforeMain(),
 			Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: a PLT relocation's r_offset was moved; a run tells only what one process's layout gave", base)}
 		if f.r != nil {
-			fd.Evidence = append(fd.Evidence, fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ))
+			fd.Evidence = append(fd.Evidence, f.r.where())
 		}
 		return fd
 	}
@@ -2973,7 +2979,7 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 			Outcome:  OutcomeCrash, Signal: rf.signal, Message: fmt.Sprintf("%s in an indirect function's resolver, called by ld.so while relocating %s, before main", rf.signal, base),
 			Next: fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: look at the relocation and the symbol the evidence names", base)}
 		if f.r != nil {
-			fd.Evidence = append(fd.Evidence, fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ))
+			fd.Evidence = append(fd.Evidence, f.r.where())
 		}
 		if firstCall {
 			fd.Code += "-at-first-call"
@@ -2987,7 +2993,7 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	if errors.As(f.err, &ic) {
 		return Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "ifunc-in-executable", Object: f.lm.obj.name,
 			Summary:  fmt.Sprintf("%s binds %s to an IFUNC the program defines, before the program is relocated: ld.so refuses to run the program's resolver then", filepath.Base(f.lm.obj.name), orNone(ic.name)),
-			Evidence: []string{fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ), "ld.so relocates the program last, so a library's relocation cannot call a resolver in it"},
+			Evidence: []string{f.r.where(), "ld.so relocates the program last, so a library's relocation cannot call a resolver in it"},
 			Outcome:  OutcomeLoaderError, ExitStatus: 127, Message: ic.Error(),
 			Next: "the program's symbol should not be an IFUNC that libraries use (a damaged st_info?): compare with the pristine file using `elfdoctor diff`"}
 	}
@@ -3006,7 +3012,7 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	who := c.display(f.lm.obj)
 	where := ""
 	if f.r != nil {
-		where = fmt.Sprintf("relocation %d of %s (at 0x%x: r_offset 0x%x, symbol %d, type %d)", f.r.index, f.r.table, f.r.addr, f.r.off, f.r.sym, f.r.typ)
+		where = f.r.where()
 	}
 	fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Object: f.lm.obj.name,
 		Next: "compare with the pristine file using `elfdoctor diff`"}
