@@ -302,6 +302,11 @@ type relocFail struct {
 	// bound to the same 0), as code does to test a weak function before
 	// calling it: the call may never be made (hookSlot).
 	tested bool
+	// slots are the PLT relocations an object without DT_PLTREL left
+	// unapplied, when they could be read and are every slot its PLT
+	// entries jump through: the failure comes only if the program calls
+	// one of them (see callableSlots).
+	slots []pltFixup
 }
 
 type undefinedSym struct {
@@ -728,6 +733,19 @@ func lowestLoad(f *inspect.File) uint64 {
 	return low
 }
 
+// anyCalled says whether the program may call through one of the
+// unapplied PLT slots: not when crtstuff's guards skip each
+// (__cxa_finalize's, whose caller tests a GOT word ld.so left 0; seed
+// 9999809704, a library whose DT_PLTREL became a second DT_RELASZ).
+func (r *relocator) anyCalled(slots []pltFixup) bool {
+	for _, fx := range slots {
+		if !r.guardedAway(fx) && !r.skippedByTest(fx) {
+			return true
+		}
+	}
+	return false
+}
+
 // firstCalls judges the lazily bound first calls (lazyFirstCalls)
 // against a fault programData held: the program's first read of .rodata
 // or .data may come in main before or after its first call of a library
@@ -806,6 +824,9 @@ func (c *checker) lazyFirstCalls() {
 	for _, u := range r.unrebased {
 		if noPLTEntries(u.lm.f) {
 			// Only PLT0 and no stub: nothing calls through a slot.
+			continue
+		}
+		if u.slots != nil && !r.anyCalled(u.slots) {
 			continue
 		}
 		slots = append(slots, u)
@@ -1065,7 +1086,8 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 			// the PLT slots keep their link-time values.
 			r.unrebased = append(r.unrebased, &relocFail{lm: lm, what: "calling through the PLT for the first time",
 				err: &inspect.FormatError{Off: -1, Addr: jmp, InMem: true, Struct: "DT_JMPREL",
-					Msg: "the dynamic table has DT_JMPREL but no DT_PLTREL, so ld.so applies none of the PLT relocations: the slots hold link-time addresses, not where the object is loaded", Fault: inspect.FaultUnmapped}})
+					Msg: "the dynamic table has DT_JMPREL but no DT_PLTREL, so ld.so applies none of the PLT relocations: the slots hold link-time addresses, not where the object is loaded", Fault: inspect.FaultUnmapped},
+				slots: r.pltSlots(lm, jmp, sz, rela)})
 		}
 	}
 	if jmp, ok := d.Tag(elf.DT_JMPREL); ok && !hasPLTRel && lm.f.Type == elf.ET_EXEC && lazy {
@@ -1639,6 +1661,14 @@ func (r *relocator) relativeRel(lm *linkMap, rl reloc, textrel bool) *relocFail 
 // whose DT_JMPREL entries ld.so did not apply at start-up: each slot
 // holds what the file holds.
 func (r *relocator) unappliedFixups(lm *linkMap, start, size uint64, rela bool) {
+	fxs, _ := r.jmprelEntries(lm, start, size, rela)
+	r.fixups = append(r.fixups, fxs...)
+}
+
+// jmprelEntries reads the PLT relocations ld.so left unapplied (DT_JMPREL
+// without DT_PLTREL) as the fixups a first call would make, up to the
+// first it cannot read; whole says none was cut off that way.
+func (r *relocator) jmprelEntries(lm *linkMap, start, size uint64, rela bool) (fxs []pltFixup, whole bool) {
 	ent := uint64(24)
 	if !rela {
 		ent = 16
@@ -1647,10 +1677,11 @@ func (r *relocator) unappliedFixups(lm *linkMap, start, size uint64, rela bool) 
 		ent /= 2
 	}
 	b := make([]byte, ent)
-	for i := uint64(0); i < min(size/ent, maxRelocs); i++ {
+	n := size / ent
+	for i := uint64(0); i < min(n, maxRelocs); i++ {
 		addr := lm.m.add(start, i*ent)
 		if lm.f.Image().ReadAt(b, addr, "DT_JMPREL entry") != nil {
-			return
+			return fxs, false
 		}
 		rl := decodeReloc(lm.f, b, rela)
 		rl.table, rl.index, rl.addr = "DT_JMPREL", int64(i), addr
@@ -1663,8 +1694,34 @@ func (r *relocator) unappliedFixups(lm *linkMap, start, size uint64, rela bool) 
 		if r.word == 4 {
 			slot = uint64(lm.f.ByteOrder().Uint32(w[:]))
 		}
-		r.fixups = append(r.fixups, pltFixup{lm: lm, r: rl, slot: slot, unapplied: true})
+		fxs = append(fxs, pltFixup{lm: lm, r: rl, slot: slot, unapplied: true})
 	}
+	return fxs, n <= maxRelocs
+}
+
+// pltSlots are the unapplied PLT relocations of an ET_DYN object without
+// DT_PLTREL, when they are surely all its PLT entries' slots: every entry
+// read, as many as the PLT has entries, each naming a different word. A
+// first call can then only come through one of them, and crtstuff's
+// guards may show that none comes (lazyFirstCalls). Otherwise nil: some
+// slot may be called, and the object fails at its first call.
+func (r *relocator) pltSlots(lm *linkMap, start, size uint64, rela bool) []pltFixup {
+	stubs, ok := pltStubCount(lm.f)
+	if !ok || stubs == 0 {
+		return nil
+	}
+	fxs, whole := r.jmprelEntries(lm, start, size, rela)
+	if !whole || len(fxs) != stubs {
+		return nil
+	}
+	seen := make(map[uint64]bool, len(fxs))
+	for _, fx := range fxs {
+		if seen[fx.r.off] {
+			return nil
+		}
+		seen[fx.r.off] = true
+	}
+	return fxs
 }
 
 // relativeUnread is a relative relocation entry at addr ld.so cannot be
@@ -3136,6 +3193,43 @@ func (r *relocator) ifuncInExecutable(lm *linkMap, rl reloc, s *sym, res *lookup
 	}
 	return &relocFail{lm: lm, r: &rl, what: "binding an IFUNC symbol",
 		err: &ifuncCircular{prog: r.progName(), name: lm.symName(s).s, in: r.c.display(lm.obj)}}
+}
+
+// pltStubCount counts, from the section table of an x86-64 object, the
+// PLT entries that jump through a slot of DT_JMPREL's: each 16 bytes,
+// after PLT0 in .plt, or all of .plt.sec where the linker split them
+// (IBT). ok is false when the sections do not say (none, an .iplt, sizes
+// that are not whole entries).
+func pltStubCount(f *inspect.File) (n int, ok bool) {
+	if f.Machine != elf.EM_X86_64 {
+		return 0, false
+	}
+	var plt, sec *inspect.Section
+	for i := range f.Sections {
+		switch s := &f.Sections[i]; s.Name {
+		case ".plt":
+			plt = s
+		case ".plt.sec":
+			sec = s
+		case ".iplt":
+			if s.Size > 0 {
+				return 0, false
+			}
+		}
+	}
+	switch {
+	case sec != nil && sec.Size > 0:
+		if sec.Size%16 != 0 || sec.Size > 16*maxRelocs {
+			return 0, false
+		}
+		return int(sec.Size / 16), true
+	case plt != nil && plt.Size >= 16:
+		if plt.Size%16 != 0 || plt.Size > 16*maxRelocs {
+			return 0, false
+		}
+		return int(plt.Size/16) - 1, true
+	}
+	return 0, false
 }
 
 // noPLTEntries says, from the section table of an x86-64 object, that
