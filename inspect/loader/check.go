@@ -878,8 +878,8 @@ func (c *checker) mapping() {
 		if r, _, ok := c.dlopenHost(); ok && r.li != nil && c.opts.LoadedBy != "" {
 			li = r.li
 		}
-		msg, fault := mapObjectStop(c.f.Progs, c.f.Type, li.minor, uint64(c.f.Size()), false)
-		if msg == "" && c.f.Type == elf.ET_DYN {
+		msg, fault, mapped := mapObjectStop(c.f.Progs, c.f.Type, li.minor, uint64(c.f.Size()), false)
+		if (msg == "" || mapped) && c.f.Type == elf.ET_DYN {
 			// A segment mapped past the reservation lands on what the
 			// process has mapped above it, as a dependency's does.
 			if fd, ok := c.pastReservationOf(c.f.Progs, c.path, c.path, "library", fault); ok {
@@ -949,8 +949,8 @@ func (c *checker) commandMapping() bool {
 			return false
 		}
 	}
-	msg, fault := mapObjectStop(c.f.Progs, c.f.Type, li.minor, uint64(c.f.Size()), true)
-	if msg == "" && c.f.Type == elf.ET_DYN {
+	msg, fault, mapped := mapObjectStop(c.f.Progs, c.f.Type, li.minor, uint64(c.f.Size()), true)
+	if (msg == "" || mapped) && c.f.Type == elf.ET_DYN {
 		if fd, ok := c.pastReservationOf(c.f.Progs, c.path, c.path, "program", fault); ok {
 			fd.Stage, fd.Code = StageMapping, "program-map-past-reservation"
 			c.add(fd)

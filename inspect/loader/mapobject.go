@@ -18,7 +18,7 @@ import (
 // before it maps anything, for a loader of glibc 2.minor (0: unknown,
 // taken as current). It returns ld.so's message, or "".
 func mapObjectError(progs []inspect.Prog, typ elf.Type, minor int) string {
-	msg, _ := mapObjectStop(progs, typ, minor, 0, false)
+	msg, _, _ := mapObjectStop(progs, typ, minor, 0, false)
 	return msg
 }
 
@@ -46,19 +46,21 @@ func (f *clearFault) finding(path string, size uint64) Finding {
 // known), also returning the fault that stops ld.so first, when one does
 // before any message. openExec is __RTLD_OPENEXEC: the object is the
 // program ld.so was started with as a command (LOADER FILE), which may
-// be an ET_EXEC.
-func mapObjectStop(progs []inspect.Prog, typ elf.Type, minor int, size uint64, openExec bool) (string, *clearFault) {
+// be an ET_EXEC. mapped says ld.so refuses the object only once
+// _dl_map_segments has mapped every segment (no dynamic section, before
+// 2.35): what the mapping does (pastReservation) comes first.
+func mapObjectStop(progs []inspect.Prog, typ elf.Type, minor int, size uint64, openExec bool) (msg string, fault *clearFault, mapped bool) {
 	msg, noDynamic := mapObjectHeaders(progs, typ, minor, openExec)
 	if msg != "" {
-		return msg, nil
+		return msg, nil, false
 	}
 	if msg, fault := mapSegments(progs, minor, size, typ != elf.ET_DYN); msg != "" || fault != nil {
-		return msg, fault
+		return msg, fault, false
 	}
 	if noDynamic {
-		return "object file has no dynamic section", nil
+		return "object file has no dynamic section", nil, true
 	}
-	return "", nil
+	return "", nil, false
 }
 
 // mapObjectHeaders is what _dl_map_object_from_fd refuses while it walks
@@ -224,8 +226,8 @@ func (c *checker) mapObject(lo *loadedObj, li *loaderInfo) bool {
 			Next:    "the library is truncated or its ELF header damaged: reinstall it, or compare it with a pristine copy using `elfdoctor diff`"})
 		return false
 	}
-	msg, fault := mapObjectStop(e.progs, e.typ, li.minor, e.size, false)
-	if msg == "" && e.typ == elf.ET_DYN {
+	msg, fault, mapped := mapObjectStop(e.progs, e.typ, li.minor, e.size, false)
+	if (msg == "" || mapped) && e.typ == elf.ET_DYN {
 		c.wrappedFileszNote(lo)
 		if fd, ok := c.pastReservation(lo, fault); ok {
 			c.add(fd)

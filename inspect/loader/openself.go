@@ -259,7 +259,7 @@ func (c *checker) unreadableHeaders(err error) {
 		li = describeLoader(c.opts.Loader, &inspect.File{Header: inspect.Header{Class: id.class, Data: id.data, Machine: id.machine}})
 	}
 	if progs, typ, ok := wrappedProgs(c.path, id.class, id.order()); ok && li != nil {
-		if msg, _ := mapObjectStop(progs, typ, li.minor, 0, !c.dlopen); msg != "" {
+		if msg, _, _ := mapObjectStop(progs, typ, li.minor, 0, !c.dlopen); msg != "" {
 			c.add(Finding{Severity: SeverityFatal, Stage: StageMapping, Code: code,
 				Summary:  fmt.Sprintf("the loader refuses to map the %s %s: %s", what, c.path, msg),
 				Evidence: []string{err.Error(), fmt.Sprintf("e_phoff plus the program headers' size wraps around: ld.so takes %d headers from the first bytes it read", len(progs))},
