@@ -20,10 +20,7 @@ func (r *relocator) pltBeyondSize(lm *linkMap, start, size uint64, rela bool) *r
 	if lm.f.Type != elf.ET_DYN || lm.f.Machine != elf.EM_X86_64 {
 		return nil
 	}
-	ent := uint64(24)
-	if !rela {
-		ent = 16
-	}
+	ent := r.relEnt(rela)
 	// elf_dynamic_do_Rela applies every entry that starts before the
 	// end, so a size that is not a multiple still covers a whole entry.
 	next := size/ent + min(size%ent, 1)

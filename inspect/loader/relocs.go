@@ -1669,13 +1669,7 @@ func (r *relocator) unappliedFixups(lm *linkMap, start, size uint64, rela bool) 
 // without DT_PLTREL) as the fixups a first call would make, up to the
 // first it cannot read; whole says none was cut off that way.
 func (r *relocator) jmprelEntries(lm *linkMap, start, size uint64, rela bool) (fxs []pltFixup, whole bool) {
-	ent := uint64(24)
-	if !rela {
-		ent = 16
-	}
-	if r.word == 4 {
-		ent /= 2
-	}
+	ent := r.relEnt(rela)
 	b := make([]byte, ent)
 	n := size / ent
 	for i := uint64(0); i < min(n, maxRelocs); i++ {
@@ -1699,6 +1693,18 @@ func (r *relocator) jmprelEntries(lm *linkMap, start, size uint64, rela bool) (f
 	return fxs, n <= maxRelocs
 }
 
+// relEnt is the size of a relocation entry of the object's class.
+func (r *relocator) relEnt(rela bool) uint64 {
+	ent := uint64(24)
+	if !rela {
+		ent = 16
+	}
+	if r.word == 4 {
+		ent /= 2
+	}
+	return ent
+}
+
 // pltSlots are the unapplied PLT relocations of an ET_DYN object without
 // DT_PLTREL, when they are surely all its PLT entries' slots: every entry
 // read, as many as the PLT has entries, each naming a different word. A
@@ -1707,7 +1713,7 @@ func (r *relocator) jmprelEntries(lm *linkMap, start, size uint64, rela bool) (f
 // slot may be called, and the object fails at its first call.
 func (r *relocator) pltSlots(lm *linkMap, start, size uint64, rela bool) []pltFixup {
 	stubs, ok := pltStubCount(lm.f)
-	if !ok || stubs == 0 {
+	if !ok || stubs == 0 || size/r.relEnt(rela) != uint64(stubs) {
 		return nil
 	}
 	fxs, whole := r.jmprelEntries(lm, start, size, rela)
@@ -3217,14 +3223,17 @@ func pltStubCount(f *inspect.File) (n int, ok bool) {
 			}
 		}
 	}
+	// Both are file bytes: a size the file cannot hold is a damaged
+	// header, not a count to allocate for.
+	size := uint64(f.Size())
 	switch {
 	case sec != nil && sec.Size > 0:
-		if sec.Size%16 != 0 || sec.Size > 16*maxRelocs {
+		if sec.Size%16 != 0 || sec.Size > 16*maxRelocs || sec.Size > size {
 			return 0, false
 		}
 		return int(sec.Size / 16), true
 	case plt != nil && plt.Size >= 16:
-		if plt.Size%16 != 0 || plt.Size > 16*maxRelocs {
+		if plt.Size%16 != 0 || plt.Size > 16*maxRelocs || plt.Size > size {
 			return 0, false
 		}
 		return int(plt.Size/16) - 1, true
