@@ -109,7 +109,7 @@ func NewFuzzer(inputs []FuzzInput, roots []*WorkRoot) (*Fuzzer, error) {
 			}
 			f.bytes[in.DlopenHost] = b
 		}
-		for _, p := range []string{in.Path, in.Lib} {
+		for _, p := range append([]string{in.Path, in.Lib}, in.Extra...) {
 			if p == "" || f.bytes[p] != nil {
 				continue
 			}
@@ -245,7 +245,7 @@ func (f *Fuzzer) Run(ctx context.Context, c FuzzCase) ([]Result, error) {
 func (f *Fuzzer) runIn(ctx context.Context, root *WorkRoot, in FuzzInput, prog, lib []byte, libraryPath, viaLoader bool) (Result, error) {
 	rel := fmt.Sprintf("/c/%d", f.n.Add(1))
 	defer os.RemoveAll(filepath.Join(root.Root, rel))
-	if err := writeCase(root, rel, in, prog, lib); err != nil {
+	if err := f.writeCase(root, rel, in, prog, lib); err != nil {
 		return Result{}, err
 	}
 	host := filepath.Join(root.Root, rel, in.Name)
@@ -297,6 +297,9 @@ func (f *Fuzzer) runDlopen(ctx context.Context, root *WorkRoot, in FuzzInput, li
 	if err := os.WriteFile(filepath.Join(dir, in.LibName), lib, 0o755); err != nil {
 		return Result{}, err
 	}
+	if err := f.writeExtra(dir, in); err != nil {
+		return Result{}, err
+	}
 	if err := os.WriteFile(filepath.Join(dir, "dlopen-host"), f.bytes[in.DlopenHost], 0o755); err != nil {
 		return Result{}, err
 	}
@@ -342,9 +345,9 @@ func (f *Fuzzer) observe(ctx context.Context, root *WorkRoot, rel, run string, l
 	return obs, err
 }
 
-// writeCase writes the program, and the library beside it, into the
-// directory rel of the root.
-func writeCase(root *WorkRoot, rel string, in FuzzInput, prog, lib []byte) error {
+// writeCase writes the program, and the library and what it needs beside
+// it, into the directory rel of the root.
+func (f *Fuzzer) writeCase(root *WorkRoot, rel string, in FuzzInput, prog, lib []byte) error {
 	dir := filepath.Join(root.Root, rel)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -352,8 +355,22 @@ func writeCase(root *WorkRoot, rel string, in FuzzInput, prog, lib []byte) error
 	if err := os.WriteFile(filepath.Join(dir, in.Name), prog, 0o755); err != nil {
 		return err
 	}
-	if lib != nil {
-		return os.WriteFile(filepath.Join(dir, in.LibName), lib, 0o755)
+	if lib == nil {
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(dir, in.LibName), lib, 0o755); err != nil {
+		return err
+	}
+	return f.writeExtra(dir, in)
+}
+
+// writeExtra writes the libraries in's library needs (FuzzInput.Extra)
+// into dir, as they were built.
+func (f *Fuzzer) writeExtra(dir string, in FuzzInput) error {
+	for _, e := range in.Extra {
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(e)), f.bytes[e], 0o755); err != nil {
+			return err
+		}
 	}
 	return nil
 }

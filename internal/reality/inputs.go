@@ -38,6 +38,9 @@ type FuzzInput struct {
 	// loads the library with dlopen (testdata/src/dlopen-host.c): the
 	// process a FuzzCase.Dlopen one is checked and run in.
 	DlopenHost string
+	// Extra are host paths of libraries the library needs, placed
+	// beside it under their own names and never damaged.
+	Extra []string
 }
 
 // fuzzBuild is one compiler command run in the directory of the fuzzSources.
@@ -49,7 +52,9 @@ type fuzzBuild struct {
 	// libName is the name the program needs lib by: libdemo.so when
 	// empty (every libdemo build has that soname).
 	libName string
-	host    bool // run as it is: built against the host's glibc, or a rewrite
+	// extra are libraries lib needs (fuzzInput.Extra).
+	extra []string
+	host  bool // run as it is: built against the host's glibc, or a rewrite
 	// helper is a program the fuzzer runs but never damages.
 	helper bool
 }
@@ -85,6 +90,13 @@ var fuzzBuilds = []fuzzBuild{
 	// resolver from the lookup.
 	{out: "libifunc.so", cmd: []string{"GCC", "-O1", "-fPIC", "-shared", "-Wl,-soname,libifunc.so", "-Wl,--version-script=ifunc.map", "-o", "libifunc.so", "ifunc-lib.c"}},
 	{out: "uses-libifunc", cmd: []string{"GCC", "-O1", "-o", "uses-libifunc", "uses-ifunc.c", "libifunc.so", "-Wl,-rpath,$ORIGIN"}, lib: "libifunc.so", libName: "libifunc.so"},
+	// A chain: the program needs libchain.so, which needs libbase.so
+	// through its own DT_RPATH $ORIGIN. A dependency's dependencies, the
+	// versions of a library the program does not need, a name two
+	// libraries define, constructors run in dependency order.
+	{out: "libbase.so", cmd: []string{"GCC", "-O1", "-fPIC", "-shared", "-Wl,-soname,libbase.so", "-Wl,--version-script=base.map", "-o", "libbase.so", "chain-base.c"}},
+	{out: "libchain.so", cmd: []string{"GCC", "-O1", "-fPIC", "-shared", "-Wl,-soname,libchain.so", "-Wl,--version-script=chain.map", "-Wl,--disable-new-dtags", "-Wl,-rpath,$ORIGIN", "-o", "libchain.so", "chain.c", "libbase.so"}},
+	{out: "uses-libchain", cmd: []string{"GCC", "-O1", "-o", "uses-libchain", "uses-chain.c", "libchain.so", "-Wl,-rpath,$ORIGIN", "-Wl,-rpath-link,."}, lib: "libchain.so", libName: "libchain.so", extra: []string{"libbase.so"}},
 	// glibc 2.31's dlopen is in libdl.
 	{out: "dlopen-host", cmd: []string{"GCC", "-O1", "-o", "dlopen-host", "dlopen-host.c", "-ldl"}, helper: true},
 	{out: "nozerofill-gcc", cmd: []string{"GCC", "-O1", "-DPAYLOAD=16384", "-o", "nozerofill-gcc", "bunlike.c", "-Wl,-T,bunlike.ld"}},
@@ -163,6 +175,9 @@ func BuildFuzzInputs(ctx context.Context, sysroot Glibc) ([]FuzzInput, error) {
 		if b.lib != "" {
 			in.Lib, in.LibName = filepath.Join(dir, b.lib), cmp.Or(b.libName, "libdemo.so")
 			in.DlopenHost = filepath.Join(dir, "dlopen-host")
+		}
+		for _, e := range b.extra {
+			in.Extra = append(in.Extra, filepath.Join(dir, e))
 		}
 		inputs = append(inputs, in)
 	}

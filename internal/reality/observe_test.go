@@ -14,7 +14,7 @@ func BenchmarkObserve(b *testing.B) {
 	f := setup(b)
 	in, root := f.Inputs[0], f.Roots[1]
 	dir := "/c/bench"
-	if err := writeCase(root, dir, in, f.bytes[in.Path], nil); err != nil {
+	if err := f.writeCase(root, dir, in, f.bytes[in.Path], nil); err != nil {
 		b.Fatal(err)
 	}
 	run := func(b *testing.B, lim Limits) {
