@@ -256,12 +256,25 @@ func (r *relocator) staticImports(lm *linkMap) {
 // definition the calls now reach (printf's PLT slot renamed
 // __cxa_finalize: main's output became a call of __cxa_finalize, and
 // the program ended early). Variables are left out: a linker keeps an
-// alias of a copied variable (__environ beside environ) unbound. Only
-// the program is looked at: its relocations are few, a library's are
-// not.
+// alias of a copied variable (__environ beside environ) unbound. A
+// library is looked at too when its relocations are few enough to walk
+// once more (maxImportWalk): libchain.so's PLT slot of base_value
+// renamed chain_value made its constructor call itself until the stack
+// ran out (seed 8100000496). Distributions strip their libraries, so
+// this is a user's or a vendor's own library.
+// maxImportWalk is the most relocations of a library importUnbound walks.
+const maxImportWalk = 1 << 14
+
 func (r *relocator) importUnbound(lm *linkMap, n uint64, static map[string]bool) {
 	if !lm.main {
-		return
+		total := uint64(0)
+		for _, t := range []elf.DynTag{elf.DT_RELASZ, elf.DT_RELSZ, elf.DT_PLTRELSZ} {
+			v, _ := lm.d.Tag(t)
+			total += min(v, maxImportWalk*24)
+		}
+		if total/16 > maxImportWalk {
+			return
+		}
 	}
 	named := map[uint64]bool{}
 	if eachReloc(lm.f, lm.d, func(rl reloc) bool {
@@ -286,7 +299,7 @@ func (r *relocator) importUnbound(lm *linkMap, n uint64, static map[string]bool)
 			continue
 		}
 		r.damage = append(r.damage, relocDamage{lm: lm, code: "import-not-bound", at: lm.m.add(lm.symtab, i*symSize(lm.f)),
-			what:    fmt.Sprintf("symbol %d of %s, %s, is a function the program imports (its .symtab lists it too), yet no relocation names it: ld.so never binds it, so the slot its calls go through was made to name another symbol after linking", i, filepath.Base(lm.obj.name), name.s),
+			what:    fmt.Sprintf("symbol %d of %s, %s, is a function the %s imports (its .symtab lists it too), yet no relocation names it: ld.so never binds it, so the slot its calls go through was made to name another symbol after linking", i, filepath.Base(lm.obj.name), name.s, map[bool]string{true: "program", false: "library"}[lm.main]),
 			changed: fmt.Sprintf("the calls of %s reach another definition", name.s)})
 		return
 	}

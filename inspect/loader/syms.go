@@ -389,7 +389,7 @@ func (d relocDamage) kind() string {
 	case "bound-outside-object":
 		return "that binds a word to a variable outside its object"
 	case "import-not-bound":
-		return "whose symbol was changed after linking, leaving a function the program calls unbound"
+		return "whose symbol was changed after linking, leaving a function its code calls unbound"
 	case "variable-slot-bound-to-function":
 		return "whose symbol was changed from a variable to a function after linking"
 	case "symbol-ifunc-damaged":
