@@ -258,7 +258,7 @@ func (c *checker) dependencies() {
 				case candidateOK:
 					path, via = hostName, "path in DT_NEEDED"
 				case candidateStop, candidateBlocks:
-					stop = &searchStop{hostName, msg, v == candidateBlocks}
+					stop = &searchStop{path: hostName, msg: msg, blocks: v == candidateBlocks}
 				case candidateOtherClass:
 					otherClass = true
 				}
@@ -272,6 +272,11 @@ func (c *checker) dependencies() {
 					Evidence: []string{fmt.Sprintf("searched: %s", strings.Join(tried, ", "))},
 					Outcome:  OutcomeHangs,
 					Next:     "remove the FIFO (or find what made it): ld.so opens every candidate on the library path it reaches, and a pipe is never skipped"})
+				return
+			}
+			if stop != nil && stop.fault != nil {
+				c.res.Objects = append(c.res.Objects, Object{Name: name, Needed: obj.name})
+				c.add(*stop.fault)
 				return
 			}
 			if nn.tag == dtAuxiliary && (stop != nil || path == "") {
@@ -516,19 +521,29 @@ func neededNames(f *inspect.File, d *inspect.Dynamic) []neededName {
 // DT_SONAME; a DT_SONAME that cannot be read (no DT_STRTAB: a null
 // pointer) is the fault in s.err, with the bytes read before it.
 func ldSoname(f *inspect.File, d *inspect.Dynamic) (s cstr, ok bool) {
+	return ldDynString(f, d, elf.DT_SONAME)
+}
+
+// ldDynString is a string of the dynamic table (DT_SONAME, DT_RPATH,
+// DT_RUNPATH: the last entry of the tag, as l_info keeps it) as ld.so
+// reads it: through DT_STRTAB, without a DT_STRSZ bound. ok is false
+// without the tag; a string that cannot be read (no DT_STRTAB: a null
+// pointer) is the fault in s.err, with the bytes read before it.
+func ldDynString(f *inspect.File, d *inspect.Dynamic, tag elf.DynTag) (s cstr, ok bool) {
 	if d == nil {
 		return cstr{}, false
 	}
-	idx, ok := d.Tag(elf.DT_SONAME)
+	idx, ok := d.Tag(tag)
 	if !ok {
 		return cstr{}, false
 	}
+	what := inspect.DynTagName(tag)
 	strtab, hasStr := d.Tag(elf.DT_STRTAB)
 	if !hasStr {
-		return cstr{err: errMem(8, "l_info[DT_STRTAB]", "no DT_STRTAB: ld.so reads the soname through a null pointer", nil)}, true
+		return cstr{err: errMem(8, "l_info[DT_STRTAB]", "no DT_STRTAB: ld.so reads the "+what+" string through a null pointer", nil)}, true
 	}
 	m := memOf(f)
-	return m.cstring(m.add(strtab, idx), "DT_SONAME"), true
+	return m.cstring(m.add(strtab, idx), what), true
 }
 
 // setSoname records DT_SONAME as ld.so reads it; soname keeps what
@@ -602,6 +617,9 @@ func (c *checker) mapLibrary(o *loadedObj) bool {
 type searchStop struct {
 	path, msg string
 	blocks    bool // open_verify's open(2) never returns (a FIFO)
+	// fault is a search path ld.so could not read (searchPath): the
+	// search ends in a fault, not with a message.
+	fault *Finding
 }
 
 // search returns the host path of name, how it was found, and what was
@@ -620,7 +638,7 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 		case candidateOK:
 			return true
 		case candidateStop, candidateBlocks:
-			stop = &searchStop{c.shown(p), msg, v == candidateBlocks}
+			stop = &searchStop{path: c.shown(p), msg: msg, blocks: v == candidateBlocks}
 		case candidateOtherClass:
 			otherClass = true
 		}
@@ -677,11 +695,16 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 		return ""
 	}
 	// DT_RPATH of the requesting object and of the objects that loaded
-	// it, unless the requesting object has DT_RUNPATH.
-	if len(obj.dyn.Runpath) == 0 {
+	// it, unless the requesting object has DT_RUNPATH (l_info's, read or
+	// not: ld.so tests the tag).
+	if _, ok := obj.dyn.Tag(elf.DT_RUNPATH); !ok {
 		for l := obj; l != nil; l = l.loader {
-			if l.dyn != nil && len(l.dyn.Rpath) > 0 && len(l.dyn.Runpath) == 0 {
-				if p := try(l.dyn.Rpath, l, "RPATH"); p != "" || stop != nil {
+			dirs, ok := c.searchPath(l, elf.DT_RPATH, name, &stop)
+			if stop != nil {
+				return "", "", tried, stop, otherClass
+			}
+			if ok {
+				if p := try(dirs, l, "RPATH"); p != "" || stop != nil {
 					return p, "RPATH of " + l.name, tried, stop, otherClass
 				}
 			}
@@ -690,8 +713,12 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 	if p := try(libPath, obj, "LD_LIBRARY_PATH"); p != "" || stop != nil {
 		return p, "LD_LIBRARY_PATH", tried, stop, otherClass
 	}
-	if p := try(obj.dyn.Runpath, obj, "RUNPATH"); p != "" || stop != nil {
-		return p, "RUNPATH of " + obj.name, tried, stop, otherClass
+	if dirs, ok := c.searchPath(obj, elf.DT_RUNPATH, name, &stop); stop != nil {
+		return "", "", tried, stop, otherClass
+	} else if ok {
+		if p := try(dirs, obj, "RUNPATH"); p != "" || stop != nil {
+			return p, "RUNPATH of " + obj.name, tried, stop, otherClass
+		}
 	}
 	nodeflib := obj.dyn.Flags1&elf.DF_1_NODEFLIB != 0
 	if p, ok := cache().Lookup(name, c.f); ok {
@@ -723,6 +750,64 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 		return p, "system search path", tried, stop, otherClass
 	}
 	return "", "", tried, nil, otherClass
+}
+
+// searchPath is o's DT_RPATH or DT_RUNPATH directories as _dl_map_object
+// takes them: the program's were copied by _dl_init_paths at start-up
+// (initPaths judged that read; its DT_RPATH is ignored when it has
+// DT_RUNPATH), a library's are read by cache_rpath when ld.so first
+// searches with them, for a name o or an object it loaded needs, and a
+// string it cannot read then faults (stop.fault; seed 8110001169:
+// libchain.so's DT_RPATH offset damaged, SIGSEGV before main). ok is false
+// when o has no such path.
+func (c *checker) searchPath(o *loadedObj, tag elf.DynTag, name string, stop **searchStop) (dirs []string, ok bool) {
+	if o.dyn == nil {
+		return nil, false
+	}
+	// Objects already in the process (a --loaded-by program and its
+	// libraries) read theirs before: the parsed paths stand for them.
+	if o.preloaded || (len(c.loaded) > 0 && o == c.loaded[0] && !c.dlopen) {
+		if _, runpath := o.dyn.Tag(elf.DT_RUNPATH); tag == elf.DT_RPATH && runpath {
+			return nil, false
+		}
+		if tag == elf.DT_RPATH {
+			return o.dyn.Rpath, len(o.dyn.Rpath) > 0
+		}
+		return o.dyn.Runpath, len(o.dyn.Runpath) > 0
+	}
+	f, err := o.file()
+	if err != nil {
+		return nil, false
+	}
+	s, ok := ldDynString(f, o.dyn, tag)
+	if !ok {
+		return nil, false
+	}
+	if s.err == nil {
+		return splitPath(s.s), true
+	}
+	what := inspect.DynTagName(tag)
+	during := fmt.Sprintf("copying the %s string of %s to search for %s", what, filepath.Base(o.path), name)
+	if fd, ok := c.pastMappingFinding(o, s.err, "its "+what+" string", StageDeps, during, false); ok {
+		*stop = &searchStop{fault: &fd}
+		return nil, false
+	}
+	sig := faultSignal(s.err)
+	*stop = &searchStop{fault: &Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "search-path-unreadable", Object: o.name,
+		Summary:  fmt.Sprintf("ld.so copies the %s string of %s when it first searches with it (for %s), and cannot read it", what, filepath.Base(o.path), name),
+		Evidence: []string{s.err.Error()},
+		Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so while loading libraries (cache_rpath), before main",
+		Next: fmt.Sprintf("the %s entry of %s's dynamic table was damaged: compare it with a pristine copy using `elfdoctor diff`", what, filepath.Base(o.path))}}
+	return nil, false
+}
+
+// splitPath splits a search path string at its colons, as
+// inspect.Dynamic does.
+func splitPath(s string) []string {
+	if s == "" {
+		return []string{""}
+	}
+	return strings.Split(s, ":")
 }
 
 // givenOrigin is the program's $ORIGIN as ld.so run as a command takes
