@@ -664,9 +664,9 @@ func (r *relocator) checkMatch(name string, ref *sym, version *foundVersion, typ
 	return s, nil
 }
 
-// nameMatch is _dl_name_match_p: the object's name, or its soname.
+// nameMatch is _dl_name_match_p (matchesName).
 func (r *relocator) nameMatch(name string, lm *linkMap) bool {
-	return name == lm.obj.name || (lm.obj.soname != "" && name == lm.obj.soname)
+	return lm.obj.matchesName(name)
 }
 
 // assertion is an assert() in ld.so that fails: it prints "Inconsistency

@@ -41,6 +41,11 @@ type loadedObj struct {
 	// sonameC is DT_SONAME as ld.so reads it (ldSoname), when hasSoname.
 	sonameC   cstr
 	hasSoname bool
+	// sonameAdded: a request matched the object by its DT_SONAME, and
+	// _dl_map_object added the soname to the names it matches by
+	// (l_libname), which find_needed and _dl_name_match_p then use; an
+	// object is not matched by its soname before that.
+	sonameAdded bool
 	// info is l_info as elf_get_dynamic_info left it (dyninfo.go); nil
 	// for objects already in the process.
 	info *lInfo
@@ -406,6 +411,7 @@ func (c *checker) alreadyLoaded(name string) (*loadedObj, error) {
 			return nil, &readIn{obj: o, err: err}
 		}
 		if eq {
+			o.sonameAdded = true
 			return o, nil
 		}
 	}

@@ -753,7 +753,10 @@ func (c *checker) verdefEvidence(obj *loadedObj) {
 
 // findNeeded replays find_needed (elf/dl-version.c): the loaded objects
 // in order, matched by the names they were loaded under. The program is
-// named "" there, so an empty vn_file names the program.
+// named "" there, so an empty vn_file names the program. A library
+// dlopen'ed by its path is not matched by its soname (seed 8140002618:
+// libchain.so's Verneed naming libchain.so, an assertion under dlopen,
+// "version not found" when the program needs it by that name).
 func (c *checker) findNeeded(name string, from *loadedObj) *loadedObj {
 	if c.dlopen && name == "" {
 		return c.processProgram() // its l_name is ""
@@ -766,11 +769,19 @@ func (c *checker) findNeeded(name string, from *loadedObj) *loadedObj {
 			}
 			continue
 		}
-		if o.name == name || (o.soname != "" && o.soname == name) {
+		if o.matchesName(name) {
 			return o
 		}
 	}
 	return nil
+}
+
+// matchesName is _dl_name_match_p for a library: the name it was
+// loaded under, or its soname once a request matched that. An object
+// already in the process was loaded under a name the replay does not
+// know, its soname as a DT_NEEDED gives it.
+func (o *loadedObj) matchesName(name string) bool {
+	return o.name == name || ((o.sonameAdded || o.preloaded) && o.soname != "" && o.soname == name)
 }
 
 func defNames(v *inspect.Versions) string {
