@@ -1988,7 +1988,10 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 			var b [1]byte
 			for _, a := range []uint64{res.s.value, res.s.value + size - 1} {
 				if err := res.lm.f.Image().ReadAt(b[:], a, "the copied symbol's bytes"); err != nil {
-					return fail("copying the symbol's initial value (R_*_COPY)", err)
+					// The bytes are the defining object's: past its
+					// pages they may be another mapping's (seed
+					// 8150006461: chain_var's value moved a page up).
+					return fail("copying the symbol's initial value (R_*_COPY)", &readIn{obj: res.lm.obj, err: err})
 				}
 			}
 		}
