@@ -190,14 +190,16 @@ func (d *Dynamic) resolveStrings(f *File) {
 		case elf.DT_SONAME:
 			d.Soname = s
 		case elf.DT_RPATH:
-			d.Rpath = splitPath(s)
+			d.Rpath = SplitSearchPath(s)
 		case elf.DT_RUNPATH:
-			d.Runpath = splitPath(s)
+			d.Runpath = SplitSearchPath(s)
 		}
 	}
 }
 
-func splitPath(s string) []string {
+// SplitSearchPath splits a DT_RPATH or DT_RUNPATH string into its
+// directories at the colons; an empty string is one empty directory.
+func SplitSearchPath(s string) []string {
 	if s == "" {
 		return []string{""}
 	}

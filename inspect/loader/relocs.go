@@ -305,7 +305,7 @@ type relocFail struct {
 	// slots are the PLT relocations an object without DT_PLTREL left
 	// unapplied, when they could be read and are every slot its PLT
 	// entries jump through: the failure comes only if the program calls
-	// one of them (see callableSlots).
+	// one of them (anyCalled).
 	slots []pltFixup
 }
 

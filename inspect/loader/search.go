@@ -790,7 +790,7 @@ func (c *checker) searchPath(o *loadedObj, tag elf.DynTag, name string, stop **s
 		return nil, false
 	}
 	if s.err == nil {
-		return splitPath(s.s), true
+		return inspect.SplitSearchPath(s.s), true
 	}
 	what := inspect.DynTagName(tag)
 	during := fmt.Sprintf("copying the %s string of %s to search for %s", what, filepath.Base(o.path), name)
@@ -805,15 +805,6 @@ func (c *checker) searchPath(o *loadedObj, tag elf.DynTag, name string, stop **s
 		Outcome:  OutcomeCrash, Signal: sig, Message: sig + " in ld.so while loading libraries (cache_rpath), before main",
 		Next: fmt.Sprintf("the %s entry of %s's dynamic table was damaged: compare it with a pristine copy using `elfdoctor diff`", what, filepath.Base(o.path))}}
 	return nil, false
-}
-
-// splitPath splits a search path string at its colons, as
-// inspect.Dynamic does.
-func splitPath(s string) []string {
-	if s == "" {
-		return []string{""}
-	}
-	return strings.Split(s, ":")
 }
 
 // givenOrigin is the program's $ORIGIN as ld.so run as a command takes
