@@ -2178,9 +2178,11 @@ func (r *relocator) lookupNamed(lm *linkMap, rl *reloc, s *sym, name cstr, versi
 	if name.err != nil {
 		return nil, &relocFail{lm: lm, r: rl, what: "reading the symbol's name", err: name.err}
 	}
-	if version != nil && version.nameErr != nil {
-		return nil, &relocFail{lm: lm, r: rl, what: "reading the symbol's version name", err: version.nameErr}
-	}
+	// The version's name is read only where check_match compares it (a
+	// candidate of the same version hash) and where a strong reference
+	// that is not found is reported: a name nothing reads decides
+	// nothing (seed 8210001018, libchain.so's base version made an
+	// ordinary one with an unreadable name, which no lookup compared).
 	res, err := r.lookupSymbol(name.s, s, version, class)
 	if errors.Is(err, errChainLong) {
 		r.note(lm, fmt.Sprintf("looking up %s: %v; the replay assumed it is found", name.s, err))
@@ -2213,6 +2215,10 @@ func (r *relocator) lookupNamed(lm *linkMap, rl *reloc, s *sym, name cstr, versi
 		// known here.
 		r.note(lm, fmt.Sprintf("%s is not defined by the library or its dependencies; the program that loads it must define it", name.s))
 		return nil, nil
+	}
+	if version != nil && version.nameErr != nil {
+		// _dl_lookup_symbol_x prints ", version NAME".
+		return nil, &relocFail{lm: lm, r: rl, what: "reading the symbol's version name for the error message", err: version.nameErr}
 	}
 	return nil, &relocFail{lm: lm, r: rl, what: "binding a symbol", lookup: u}
 }
