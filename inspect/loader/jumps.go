@@ -25,6 +25,9 @@ type jumpInto struct {
 	target uint64   // in that object's link-time addresses
 	place  funcPlace
 	exit   bool // the transfer happens at exit, after main
+	// firstCall: the transfer is a first call through a lazily bound
+	// PLT slot, after main has started.
+	firstCall bool
 	// outside: the target is in no segment of any object the replay
 	// knows the place of; place is then unset.
 	outside bool
@@ -129,6 +132,9 @@ func (c *checker) jumpFinding(j *jumpInto) Finding {
 	case j.exit:
 		fd.Stage = StageExit
 		fd.Possible = atExitPossible()
+	case j.firstCall:
+		fd.Stage, fd.Code = StageReloc, fd.Code+"-at-first-call"
+		fd.Possible = atExitPossible() // main has run too
 	case c.dlopen:
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeCrash, OutcomeExitCrash, OutcomeHangs}
 	default:
@@ -141,7 +147,7 @@ func (c *checker) jumpFinding(j *jumpInto) Finding {
 			fd.Possible = append(fd.Possible, OutcomeBareRuntime, OutcomeRuntimeFails)
 		}
 	}
-	if c.interpHost == "" && !c.dlopen && !j.exit {
+	if c.interpHost == "" && !c.dlopen && !j.exit && !j.firstCall {
 		fd.Stage = StageKernel
 	}
 	if j.reloc {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -1510,6 +1511,9 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 			if err != nil {
 				return r.relativeUnread(lm, table, int64(i), lm.m.add(start, i*ent), rela, err)
 			}
+			if fail := r.entryFromWritten(lm, rl, true); fail != nil {
+				return fail
+			}
 			if fail := r.relativeRel(lm, rl, textrel); fail != nil {
 				return fail
 			}
@@ -1547,6 +1551,9 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 			rl, err := at(i)
 			if err != nil {
 				return &relocFail{lm: lm, what: "reading a relocation entry", err: err}
+			}
+			if fail := r.entryFromWritten(lm, rl, false); fail != nil {
+				return fail
 			}
 			if rl.typ == r.types.irelative {
 				deferred = append(deferred, rl)
@@ -1906,6 +1913,112 @@ func (r *relocator) badTypeFromSetup(lm *linkMap, rl reloc, rela bool) *relocFai
 				typ, k+1, holds, half, RunTimeDigits)}
 	}
 	return nil
+}
+
+// entryWritten is a relocation entry ld.so reads from words it wrote
+// itself before (entryFromWritten): its fields are pieces of run-time
+// addresses, not the file's.
+type entryWritten struct {
+	obj    string
+	fields []string // "r_info at 0x… (GOT[1], where …)", for people
+}
+
+func (e *entryWritten) Error() string {
+	return fmt.Sprintf("ld.so reads the entry's %s", strings.Join(e.fields, " and "))
+}
+
+// Where ld.so's own data and code lie in a 64-bit x86 process: in the
+// mmap area, below 2^47, or from ELF_ET_DYN_BASE (0x555555554000 plus
+// up to 1 TiB of randomisation) when ld.so is the command; at or above
+// 0x5000 << 32 either way, so the high half of such an address is in
+// [ldsoHighMin, ldsoHighMax].
+const (
+	ldsoHighMin = 0x5000
+	ldsoHighMax = 0x7fff
+)
+
+// entryFromWritten replays ld.so reading an entry of elf_dynamic_do_Rela's
+// loops whose words lie on words it wrote before reading them: GOT[1]
+// and GOT[2], where elf_machine_runtime_setup stored the link map's and
+// _dl_runtime_resolve's addresses (a table moved onto .got.plt), or a
+// word an earlier relocation or the rebasing of .dynamic wrote. The
+// replay reads the file's bytes, ld.so the words it wrote, so the entry
+// is not replayed: undetermined, with one exception. An r_info on GOT[1]
+// or GOT[2] of x86-64 makes the symbol index that address's high half,
+// at least ldsoHighMin, and the first read with it, the symbol's
+// DT_VERSYM entry (or, without one, the symbol itself), lies 40 KiB or
+// more past the table: when no page of the object is mapped anywhere in
+// the reach of the possible indexes, that read faults (seed 9999988433:
+// SIGSEGV at do-rel.h:133, where the replay read the file's 0 as NONE
+// and went on to the next entry). relative is DT_RELACOUNT's loop,
+// which reads no r_info.
+func (r *relocator) entryFromWritten(lm *linkMap, rl reloc, relative bool) *relocFail {
+	if lm.written == nil {
+		return nil
+	}
+	w := r.word
+	type field struct {
+		name string
+		at   uint64
+	}
+	fields := []field{{"r_offset", rl.addr}, {"r_info", lm.m.add(rl.addr, w)}}
+	if rl.rela {
+		fields = append(fields, field{"r_addend", lm.m.add(rl.addr, 2*w)})
+	}
+	var on []string
+	infoOnSetup := 0
+	for _, fl := range fields {
+		if relative && fl.name == "r_info" {
+			continue
+		}
+		if lm.setup.ok && !lm.setup.touched && fl.at+w > lm.setup.got1 && fl.at < lm.setup.got1+2*w {
+			k := 1
+			if fl.at >= lm.setup.got1+w/2 {
+				k = 2
+			}
+			if fl.name == "r_info" && (fl.at == lm.setup.got1 || fl.at == lm.setup.got1+w) {
+				infoOnSetup = k
+			}
+			on = append(on, fmt.Sprintf("%s at 0x%x from GOT[%d], where elf_machine_runtime_setup stored %s before relocating", fl.name, fl.at, k, map[int]string{1: "the link map's address", 2: "_dl_runtime_resolve's address"}[k]))
+			continue
+		}
+		if at, ok := lm.wroteUnder(fl.at, w, w); ok {
+			what := "a relocation wrote"
+			if slices.Contains(lm.rebasedDyn, at) {
+				what = "a .dynamic pointer ld.so rebased by the load address (ADJUST_DYN_INFO)"
+			}
+			on = append(on, fmt.Sprintf("%s at 0x%x over the word at 0x%x, which %s before", fl.name, fl.at, at, what))
+		}
+	}
+	if len(on) == 0 {
+		return nil
+	}
+	if infoOnSetup > 0 && w == 8 && rl.rela && lm.f.Machine == elf.EM_X86_64 {
+		// The reads from the lowest index's to the highest's.
+		what, base, size := "the symbol's DT_VERSYM entry", lm.versym, uint64(2)
+		if !lm.hasVersym {
+			what, base, size = "the relocation's symbol", lm.symtab, symSize(lm.f)
+		}
+		lo, hi := lm.m.add(base, ldsoHighMin*size), lm.m.add(base, ldsoHighMax*size+size-1)
+		if lo < hi && !mappedWithin(lm.f.Image(), lo, hi) {
+			// No r: the file's fields are not what ld.so read.
+			return &relocFail{lm: lm, what: "reading " + what,
+				err: &inspect.FormatError{Off: -1, Addr: lo, InMem: true, Struct: what,
+					Msg: fmt.Sprintf("ld.so reads relocation %d of %s (at 0x%x) with its r_info from GOT[%d], so the symbol index is the high half of an address of ld.so's, 0x%x to 0x%x; %s is then at 0x%x to 0x%x, where no page of %s is mapped",
+						rl.index, rl.table, rl.addr, infoOnSetup, ldsoHighMin, ldsoHighMax, what, lo, hi, filepath.Base(lm.obj.name)), Fault: inspect.FaultUnmapped}}
+		}
+	}
+	return &relocFail{lm: lm, r: &rl, what: "reading a relocation entry", err: &entryWritten{obj: lm.obj.name, fields: on}}
+}
+
+// mappedWithin says whether any page of the image is mapped in [lo, hi].
+func mappedWithin(im *inspect.Image, lo, hi uint64) bool {
+	for _, m := range im.Maps {
+		if m.Start <= hi && m.End > lo {
+			return true
+		}
+	}
+	return false
 }
 
 // badTypeHex prints a type as _dl_reloc_bad_type does: two hex digits,
@@ -2365,6 +2478,9 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 				Msg: fmt.Sprintf("the slot is bound to symbol %d of %s, %s, an absolute symbol whose value 0x%x is where nothing can be mapped: the call jumps there", res.s.index, filepath.Base(res.lm.obj.name), orNone(res.lm.symName(res.s).s), res.s.value), Fault: inspect.FaultUnmapped}}
 	}
 	if l := res.lm.f.Image().Lookup(res.s.value); !l.Mapped || l.Perm&elf.PF_X == 0 {
+		if f := r.fixupBeside(lm, rl, res, l.Mapped); f != nil {
+			return f
+		}
 		return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time", site: "where the first call through the PLT slot jumps, after _dl_fixup bound it",
 			err: &inspect.FormatError{Off: -1, Addr: res.s.value, InMem: true, Struct: "PLT target",
 				Msg: fmt.Sprintf("the slot is bound to symbol %d of %s, whose value 0x%x is not code: the call jumps there", res.s.index, filepath.Base(res.lm.obj.name), res.s.value), Fault: inspect.FaultUnmapped}}
@@ -2377,6 +2493,34 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 		return r.fixupOverwrites(lm, rl, res)
 	}
 	return nil
+}
+
+// fixupBeside is the first call through a PLT slot _dl_fixup bound to
+// an address outside the pages of the symbol's object but where another
+// of the process's mappings may be (besideObject): the call may land in
+// code, data or nothing, as the process's layout has it (seed
+// 9999980614: 64 KiB past a library, in ld.so's code under one glibc,
+// SIGILL). nil when the address is not such a place.
+func (r *relocator) fixupBeside(lm *linkMap, rl reloc, res *lookupResult, mapped bool) *relocFail {
+	if mapped {
+		return nil
+	}
+	progs, class, ok := r.c.mappedAmongOthers(res.lm.obj)
+	if !ok {
+		return nil
+	}
+	near, ok := r.c.besideObject(res.lm.obj, progs, class, res.s.value)
+	if !ok {
+		return nil
+	}
+	base := filepath.Base(res.lm.obj.name)
+	return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time", site: "where the first call through the PLT slot jumps, after _dl_fixup bound it",
+		err: &jumpInto{what: "the first call through the PLT slot", obj: res.lm.obj.name, target: res.s.value, outside: true, firstCall: true,
+			source: []string{
+				fmt.Sprintf("_dl_fixup bound the slot at 0x%x to symbol %d (%s) of %s, whose value 0x%x is %s, outside the pages %s reserves (0x%x-0x%x at link time)",
+					rl.off, res.s.index, orNone(res.lm.symName(res.s).s), base, res.s.value, near.side, base, near.lo, near.hi),
+				near.others()},
+			damage: fmt.Sprintf("a linker gives a function's symbol an address inside its object: the symbol table of %s, or the relocation's symbol index, was damaged", base)}}
 }
 
 // fixupCoversSetup is the binding _dl_fixup writes at a changed r_offset
@@ -2968,6 +3112,22 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	var vw *versymWritten
 	if errors.As(f.err, &vw) {
 		return r.versymWrittenFinding(f, vw, firstCall)
+	}
+	var ew *entryWritten
+	if errors.As(f.err, &ew) {
+		base := filepath.Base(ew.obj)
+		fd := Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "reloc-entry-from-written", Object: ew.obj, Outcome: OutcomeUndetermined,
+			Summary:  fmt.Sprintf("undetermined: while relocating %s, ld.so reads a relocation entry from words it wrote itself before: the entry's fields are pieces of addresses set by where the kernel put each object, which no file decides, so what it writes where, or what it looks up, is not replayed", base),
+			Evidence: []string{ew.Error(), "a linker puts a relocation table in its own section (.rela.dyn, .rela.plt), which ld.so never writes: the table's dynamic entry was damaged"},
+			Possible: openBeforeMain(),
+			Next:     fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: its relocation table's address is damaged; a run tells only what one process's layout gave", base)}
+		if r.c.dlopen {
+			fd.Possible = openInDlopen()
+		}
+		if f.r != nil {
+			fd.Evidence = append(fd.Evidence, f.r.where())
+		}
+		return fd
 	}
 	var j *jumpInto
 	if errors.As(f.err, &j) {

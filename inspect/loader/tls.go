@@ -32,8 +32,8 @@ type mainTLS struct {
 // alignment of 0 is a division by zero there (roundup with a variable).
 //
 // The surplus and the thread control block are not counted, so the
-// size is a lower bound. Nothing is claimed when that arithmetic wraps
-// in ld.so's size_t (the request is then small).
+// size is a lower bound; when counting them could wrap ld.so's size_t
+// (the request is then small), the outcome is left open.
 func (c *checker) staticTLS() {
 	f := c.program()
 	if c.dlopen || f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64 {
@@ -79,7 +79,7 @@ func (c *checker) staticTLS() {
 		return
 	}
 	request, ok := tlsStatic(blocks)
-	huge := ok && request > math.MaxUint64-tlsSlack
+	huge := !ok
 	for _, b := range blocks {
 		huge = huge || b.memsz > math.MaxUint64-tlsSlack || b.align > math.MaxUint64-tlsSlack
 	}
@@ -88,10 +88,10 @@ func (c *checker) staticTLS() {
 		// ld.so adds the surplus and the TCB: init_tls then allocates a
 		// small block and _dl_allocate_tls_init clears the module's
 		// whole p_memsz in it (SIGSEGV under the four builds, seeds
-		// 7730000028, 7730001774), or not, as the sums fall. Other
-		// wrapping sums (a firstbyte past a small block, an odd
-		// alignment) are claimed nothing for: such programs have been
-		// seen to start (phnum-grown-over-init-4548).
+		// 7730000028, 7730001774), or not, as the sums fall. A
+		// placement that wraps and comes back to its place (a
+		// firstbyte past a small block) is no wrap at all: tlsStatic
+		// replays it (lib-tls-align-odd-7061).
 		var ev []string
 		for _, b := range blocks {
 			ev = append(ev, fmt.Sprintf("program header %d of %s is PT_TLS with p_memsz 0x%x, p_align 0x%x, p_vaddr 0x%x", b.index, b.name, b.memsz, b.align, b.vaddr))
@@ -103,7 +103,7 @@ func (c *checker) staticTLS() {
 			Next:     "a PT_TLS's p_memsz or p_align was damaged: compare with the pristine file using `elfdoctor diff`"})
 		return
 	}
-	if !ok || request <= limit {
+	if request <= limit {
 		return
 	}
 	var names []string
@@ -174,69 +174,62 @@ func tlsRequest(t *mainTLS) (request uint64, ok bool) {
 	return tlsStatic([]tlsBlock{{vaddr: t.vaddr, memsz: t.memsz, align: t.align}})
 }
 
-// tlsStatic is the least malloc request _dl_allocate_tls_storage makes
-// for the blocks, in load order: _dl_determine_tlsoffset's TLS_TCB_AT_TP
-// loop places each at roundup(offset + memsz - firstbyte, align) +
-// firstbyte, reusing the gap an alignment left below an earlier block
-// when the next one fits there (freetop, freebottom); the request is
-// the last offset plus the largest alignment. ok is false when any step
-// wraps as ld.so's size_t arithmetic would. Every align is non-zero.
+// tlsStatic bounds from below the malloc request _dl_allocate_tls_storage
+// makes for the blocks, in load order. _dl_determine_tlsoffset's
+// TLS_TCB_AT_TP loop (every release from 2.31 to 2.43) places each at
+// roundup (offset + memsz - firstbyte, align) + firstbyte, reusing the
+// gap an alignment left below an earlier block when the next one fits
+// there (freetop, freebottom); the static size is roundup (offset +
+// surplus, max_align) + TLS_TCB_SIZE, and the request that size plus
+// max_align plus a pointer. The placement is replayed in size_t as ld.so
+// computes it, wrapping included: a step that wraps may land where it
+// would not have (a firstbyte past a small block comes back round to its
+// place). The surplus and the TCB are not known here; request leaves
+// them out, and ok is false when adding up to tlsSlack for them could
+// wrap the sum, or when a wrapped offset puts a block outside the
+// static area (an offset below its size, or past the last one): ld.so
+// then allocates less than its blocks take, and what it clears and
+// copies lands elsewhere. Every align is non-zero.
 func tlsStatic(blocks []tlsBlock) (request uint64, ok bool) {
 	var offset, freetop, freebottom, maxAlign uint64
-	for _, b := range blocks {
+	offs := make([]uint64, len(blocks))
+	for i, b := range blocks {
 		a := b.align
 		firstbyte := -(b.vaddr & (a - 1)) & (a - 1)
 		maxAlign = max(maxAlign, a)
 		if freebottom-freetop >= b.memsz {
-			off, ok := tlsPlace(freetop, b.memsz, firstbyte, a)
-			if !ok {
-				return 0, false
-			}
-			if off <= freebottom {
-				freetop = off
+			if off := roundupVar(freetop+b.memsz-firstbyte, a) + firstbyte; off <= freebottom {
+				freetop, offs[i] = off, off
 				continue
 			}
 		}
-		off, ok := tlsPlace(offset, b.memsz, firstbyte, a)
-		if !ok {
-			return 0, false
-		}
-		end, c1 := bits.Add64(offset, b.memsz, 0)
-		end, c2 := bits.Add64(end, freebottom-freetop, 0)
-		if c1|c2 != 0 {
-			return 0, false
-		}
-		if off > end {
+		off := roundupVar(offset+b.memsz-firstbyte, a) + firstbyte
+		if off > offset+b.memsz+(freebottom-freetop) {
 			freetop, freebottom = offset, off-b.memsz
 		}
-		offset = off
+		offset, offs[i] = off, off
 	}
-	request, carry := bits.Add64(offset, maxAlign, 0)
-	return request, carry == 0
+	for i, b := range blocks {
+		if offs[i] < b.memsz || offs[i] > offset {
+			return 0, false
+		}
+	}
+	// The largest the size can be: roundup (offset + surplus, max_align)
+	// + TCB + max_align + 8, each unknown part under tlsSlack.
+	x, c1 := bits.Add64(offset, tlsSlack, 0)
+	x, c2 := bits.Add64(x, maxAlign-1, 0)
+	x, c3 := bits.Add64(x/maxAlign*maxAlign, maxAlign, 0)
+	_, c4 := bits.Add64(x, tlsSlack, 0)
+	if c1|c2|c3|c4 != 0 {
+		return 0, false
+	}
+	return roundupVar(offset, maxAlign) + maxAlign, true
 }
 
-// tlsPlace is roundup (base + memsz - firstbyte, a) + firstbyte, where
-// roundup is ((x + a - 1) / a) * a (a variable, not a power of 2); ok
-// is false when a step wraps.
-func tlsPlace(base, memsz, firstbyte, a uint64) (uint64, bool) {
-	x, carry := bits.Add64(base, memsz, 0)
-	if carry != 0 {
-		return 0, false
-	}
-	x, borrow := bits.Sub64(x, firstbyte, 0)
-	if borrow != 0 {
-		return 0, false
-	}
-	y, carry := bits.Add64(x, a-1, 0)
-	if carry != 0 {
-		return 0, false
-	}
-	hi, off := bits.Mul64(y/a, a)
-	if hi != 0 {
-		return 0, false
-	}
-	off, carry = bits.Add64(off, firstbyte, 0)
-	return off, carry == 0
+// roundupVar is sys/param.h's roundup with a variable y, ((x + y - 1) /
+// y) * y, in size_t: what ld.so computes, wrapping as it does.
+func roundupVar(x, y uint64) uint64 {
+	return (x + y - 1) / y * y
 }
 
 // tlsImages replays the copy _dl_allocate_tls_init (elf/dl-tls.c) makes

@@ -877,43 +877,50 @@ func (e *readIn) Error() string { return e.err.Error() }
 func (e *readIn) Unwrap() error { return e.err }
 
 // pastMappingFinding replays what is known of a read ld.so makes in a
-// library past the pages that library reserves: ld.so maps libraries
-// with mmap, top down, each below those mapped before it (ld.so itself,
-// the vDSO, rtld's malloc pages, the libraries loaded earlier) and above
-// those loaded after it, so such a read lands in another mapping or in
-// a gap, as the process's layout has it, which no file decides: the
-// outcome is undetermined (docs/decisions.md). Beyond everything that
-// can be mapped there, on either side, the read faults, and a read
-// within the library's own span that finds nothing is a PROT_NONE hole
-// (_dl_map_segments protects them): both stay faults, and ok is false.
-// firstCall is a read in a lazy binding, after the program has started.
+// library past the pages that library reserves: it lands in another
+// mapping or in a gap, as the process's layout has it (besideObject),
+// which no file decides: the outcome is undetermined
+// (docs/decisions.md). Beyond everything that can be mapped there, on
+// either side, the read faults, and a read within the library's own
+// span that finds nothing is a PROT_NONE hole (_dl_map_segments
+// protects them): both stay faults, and ok is false. firstCall is a
+// read in a lazy binding, after the program has started.
 func (c *checker) pastMappingFinding(obj *loadedObj, err error, what string, stage Stage, during string, firstCall bool) (Finding, bool) {
 	var in *readIn
 	if errors.As(err, &in) {
 		obj = in.obj
 	}
 	var fe *inspect.FormatError
-	if obj == nil || obj.preloaded || !errors.As(err, &fe) || !fe.InMem || fe.Fault != inspect.FaultUnmapped {
+	if obj == nil || !errors.As(err, &fe) || !fe.InMem || fe.Fault != inspect.FaultUnmapped {
 		return Finding{}, false
 	}
-	// The kernel maps a program apart from everything else; ld.so,
-	// started with the program as its command, maps it next to itself
-	// and the libraries, as it maps a library, and dlopen maps a library
-	// below the objects the process has.
-	var progs []inspect.Prog
-	class := c.f.Class
-	switch {
-	case len(c.loaded) > 0 && obj == c.loaded[0]:
-		if c.opts.Loader == "" && !c.dlopen {
-			return Finding{}, false
-		}
-		progs = c.f.Progs
-	case obj.lib == nil:
+	progs, class, ok := c.mappedAmongOthers(obj)
+	if !ok {
 		return Finding{}, false
-	default:
-		progs, class = obj.lib.progs, obj.lib.class
 	}
 	return c.pastMappingOf(obj, progs, class, fe, err, what, stage, during, firstCall)
+}
+
+// mappedAmongOthers gives the program headers and class of obj when
+// ld.so or dlopen mapped it next to the process's other mappings. The
+// kernel maps a program apart from everything else; ld.so, started
+// with the program as its command, maps it next to itself and the
+// libraries, as it maps a library, and dlopen maps a library below the
+// objects the process has. A preloaded object is not judged.
+func (c *checker) mappedAmongOthers(obj *loadedObj) ([]inspect.Prog, elf.Class, bool) {
+	switch {
+	case obj.preloaded:
+		return nil, 0, false
+	case len(c.loaded) > 0 && obj == c.loaded[0]:
+		if c.opts.Loader == "" && !c.dlopen {
+			return nil, 0, false
+		}
+		return c.f.Progs, c.f.Class, true
+	case obj.lib == nil:
+		return nil, 0, false
+	default:
+		return obj.lib.progs, obj.lib.class, true
+	}
 }
 
 // mainPastMapping is pastMappingFinding for a read of the program's own
@@ -929,13 +936,69 @@ func (c *checker) mainPastMapping(err error, what string, stage Stage, during st
 // pastMappingOf is pastMappingFinding for the object obj, whose program
 // headers are progs, and the fault fe of the read err.
 func (c *checker) pastMappingOf(obj *loadedObj, progs []inspect.Prog, class elf.Class, fe *inspect.FormatError, err error, what string, stage Stage, during string, firstCall bool) (Finding, bool) {
+	near, ok := c.besideObject(obj, progs, class, fe.Addr)
+	if !ok {
+		return Finding{}, false
+	}
+	addr := fe.Addr
+	base := filepath.Base(obj.path)
+	fd := Finding{Severity: SeverityFatal, Stage: stage, Code: "read-past-mapping", Object: obj.name,
+		Outcome:  OutcomeUndetermined,
+		Possible: openBeforeMain(),
+		Summary: fmt.Sprintf("undetermined: %s, ld.so reads memory of %s at 0x%x (%s), outside the pages %s reserves, where the process has other mappings (ld.so, the vDSO, rtld's heap, other libraries) or none, as its layout has it: the read may fault, or give bytes that lead to an error or let it go on, and nothing in the files says which",
+			during, base, addr, what, base),
+		Evidence: []string{
+			err.Error(),
+			fmt.Sprintf("%s reserves 0x%x-0x%x at link time; the read is %s: a linker puts every table and string ld.so reads of an object inside the object", base, near.lo, near.hi, near.side),
+			near.others(),
+		},
+		Next: fmt.Sprintf("%s is damaged where its tables point outside it: compare it with a pristine copy using `elfdoctor diff`; a run tells only what one process's layout gave", base)}
+	if near.onlyBelow {
+		fd.Evidence[1] = fmt.Sprintf("%s starts at 0x%x at link time (where it ends is not known: a PT_LOAD's p_vaddr + p_memsz wraps around); the read is %s: a linker puts every table and string ld.so reads of an object inside the object", base, near.lo, near.side)
+	}
+	if stage == StageVersions {
+		fd.Code = "versions-past-mapping"
+	}
+	switch {
+	case firstCall:
+		fd.Code += "-at-first-call"
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
+	case c.dlopen:
+		fd.Possible = openInDlopen()
+	}
+	return fd, true
+}
+
+// beside is where an address outside an object's pages lies, for
+// people: its span (lo, hi, or only lo when its end wraps), which side
+// of it, and how much of the process's other mappings may lie above
+// and below it.
+type beside struct {
+	lo, hi, above, below uint64
+	side                 string
+	onlyBelow            bool
+}
+
+// others is the evidence of what may be mapped beside the object.
+func (b beside) others() string {
+	return fmt.Sprintf("up to 0x%x bytes above and 0x%x below it can belong to other mappings of the process (the objects loaded with it, and 1 MiB for the vDSO, rtld's malloc and ld.so.cache)", b.above, b.below)
+}
+
+// besideObject says whether addr, a link-time address of obj (program
+// headers progs), lies outside obj's pages but where another mapping
+// of the process may be: ld.so maps libraries with mmap, top down, each
+// below those mapped before it (ld.so itself, the vDSO, rtld's malloc
+// pages, the libraries loaded earlier) and above those loaded after
+// it. Within obj's own span (a PROT_NONE hole), and beyond everything
+// that can be mapped on either side, ok is false.
+func (c *checker) besideObject(obj *loadedObj, progs []inspect.Prog, class elf.Class, addr uint64) (beside, bool) {
 	lo, hi, ok := span(progs)
 	onlyBelow := false
 	if !ok {
 		// A segment's end wraps around (a damaged p_memsz), which ld.so
 		// maps all the same, in wrapping arithmetic: where the object
 		// ends is not known, but it starts at its first PT_LOAD's page,
-		// and a read below that is still judged.
+		// and an address below that is still judged.
 		first := -1
 		for i := range progs {
 			if progs[i].Type == elf.PT_LOAD {
@@ -944,7 +1007,7 @@ func (c *checker) pastMappingOf(obj *loadedObj, progs []inspect.Prog, class elf.
 			}
 		}
 		if first < 0 {
-			return Finding{}, false
+			return beside{}, false
 		}
 		lo = progs[first].Vaddr &^ 0xfff
 		hi, onlyBelow = lo, true
@@ -970,9 +1033,8 @@ func (c *checker) pastMappingOf(obj *loadedObj, progs []inspect.Prog, class elf.
 		}
 	}
 	// Addresses are link-time ones, which the load address moves as a
-	// whole: a read "below 0" is below the library's first page, in
+	// whole: an address "below 0" is below the object's first page, in
 	// wrapping arithmetic of the class's word.
-	addr := fe.Addr
 	mask := ^uint64(0)
 	if class == elf.ELFCLASS32 {
 		mask = 0xffffffff
@@ -980,40 +1042,15 @@ func (c *checker) pastMappingOf(obj *loadedObj, progs []inspect.Prog, class elf.
 	var side string
 	switch {
 	case onlyBelow && (addr == lo || (lo-addr)&mask > below):
-		return Finding{}, false
+		return beside{}, false
 	case addr >= lo && addr < hi:
-		return Finding{}, false
+		return beside{}, false
 	case (addr-hi)&mask < above:
 		side = fmt.Sprintf("0x%x bytes past its end (0x%x)", (addr-hi)&mask, hi)
 	case (lo-addr)&mask <= below:
 		side = fmt.Sprintf("0x%x bytes before its start (0x%x)", (lo-addr)&mask, lo)
 	default:
-		return Finding{}, false
+		return beside{}, false
 	}
-	base := filepath.Base(obj.path)
-	fd := Finding{Severity: SeverityFatal, Stage: stage, Code: "read-past-mapping", Object: obj.name,
-		Outcome:  OutcomeUndetermined,
-		Possible: openBeforeMain(),
-		Summary: fmt.Sprintf("undetermined: %s, ld.so reads memory of %s at 0x%x (%s), outside the pages %s reserves, where the process has other mappings (ld.so, the vDSO, rtld's heap, other libraries) or none, as its layout has it: the read may fault, or give bytes that lead to an error or let it go on, and nothing in the files says which",
-			during, base, addr, what, base),
-		Evidence: []string{
-			err.Error(),
-			fmt.Sprintf("%s reserves 0x%x-0x%x at link time; the read is %s: a linker puts every table and string ld.so reads of an object inside the object", base, lo, hi, side),
-			fmt.Sprintf("up to 0x%x bytes above and 0x%x below it can belong to other mappings of the process (the objects loaded with it, and 1 MiB for the vDSO, rtld's malloc and ld.so.cache)", above, below),
-		},
-		Next: fmt.Sprintf("%s is damaged where its tables point outside it: compare it with a pristine copy using `elfdoctor diff`; a run tells only what one process's layout gave", base)}
-	if onlyBelow {
-		fd.Evidence[1] = fmt.Sprintf("%s starts at 0x%x at link time (where it ends is not known: a PT_LOAD's p_vaddr + p_memsz wraps around); the read is %s: a linker puts every table and string ld.so reads of an object inside the object", base, lo, side)
-	}
-	if stage == StageVersions {
-		fd.Code = "versions-past-mapping"
-	}
-	switch {
-	case firstCall:
-		fd.Code += "-at-first-call"
-		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
-	case c.dlopen:
-		fd.Possible = openInDlopen()
-	}
-	return fd, true
+	return beside{lo: lo, hi: hi, above: above, below: below, side: side, onlyBelow: onlyBelow}, true
 }
