@@ -65,7 +65,11 @@ func (r *relocator) resolverCall(lm *linkMap, rl reloc, def *linkMap, target uin
 	case !l.Mapped:
 		return fault(fmt.Sprintf("0x%x, which no PT_LOAD of %s maps", target, base), "SIGSEGV")
 	case l.Perm&elf.PF_X == 0:
-		return fault(fmt.Sprintf("0x%x, in program header %d of %s, which is %s, not executable", target, l.Prog, base, inspect.FlagString(l.Perm)), "SIGSEGV")
+		what := fmt.Sprintf("0x%x, in program header %d of %s, which is %s, not executable", target, l.Prog, base, inspect.FlagString(l.Perm))
+		if fetchFault(f, l) == inspect.FaultPastEOF {
+			what += fmt.Sprintf(", on a page past the end of the file (size 0x%x)", f.Size())
+		}
+		return fault(what, fetchFault(f, l).Signal())
 	case l.File && l.Off&^(f.Image().PageSize-1) >= uint64(f.Size()):
 		return fault(fmt.Sprintf("0x%x, on a page of %s past the end of the file (size 0x%x)", target, base, f.Size()), "SIGBUS")
 	}

@@ -231,7 +231,10 @@ func badCall(f *inspect.File, call initCall) (why, signal string) {
 		if inPhdrs {
 			what += ": it lies in the program header table (a rewrite wrote the table over the code it pointed to)"
 		}
-		return what, "SIGSEGV"
+		if fetchFault(f, l) == inspect.FaultPastEOF {
+			what += fmt.Sprintf(", on a page past the end of the file (size 0x%x)", f.Size())
+		}
+		return what, fetchFault(f, l).Signal()
 	case l.File && l.Off&^(f.Image().PageSize-1) >= uint64(f.Size()):
 		return fmt.Sprintf("0x%x, on a page past the end of the file (size 0x%x)", call.addr, f.Size()), "SIGBUS"
 	}

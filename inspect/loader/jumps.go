@@ -229,3 +229,19 @@ func (c *checker) entryElsewhere(f *inspect.File, source string) *jumpInto {
 	}
 	return &jumpInto{what: "the entry point", source: []string{source}, obj: c.path, target: f.Entry, place: p, start: start, hasStart: true}
 }
+
+// fetchFault is the signal of a jump to l, a place of f that is not
+// executable code: SIGBUS on a file page wholly past the end of the
+// file in a mapping the process may read, SIGSEGV otherwise. x86's
+// fault handler checks VM_EXEC only for a page already present
+// (access_error lets a fetch from a readable mapping's missing page
+// through to the fault), and such a page never is: filemap_fault raises
+// SIGBUS (seed 8220002120: DT_INIT_ARRAY moved onto a read-only segment
+// mapped from 1 TiB past the end of the library).
+func fetchFault(f *inspect.File, l inspect.Loc) inspect.Fault {
+	x86 := f.Machine == elf.EM_X86_64 || f.Machine == elf.EM_386
+	if x86 && l.Mapped && l.File && l.Perm&(elf.PF_R|elf.PF_W|elf.PF_X) != 0 && l.Off&^(f.Image().PageSize-1) >= uint64(f.Size()) {
+		return inspect.FaultPastEOF
+	}
+	return inspect.FaultUnmapped
+}

@@ -442,6 +442,8 @@ func (c *checker) entry(when string) {
 			return
 		}
 		what, sig = "not mapped", "SIGSEGV"
+	case l.Perm&elf.PF_X == 0 && fetchFault(f, l) == inspect.FaultPastEOF:
+		what, sig = fmt.Sprintf("in program header %d, which is %s, not executable, at file offset 0x%x, on a page past the end of the file (size 0x%x)", l.Prog, inspect.FlagString(l.Perm), l.Off, f.Size()), "SIGBUS"
 	case l.Perm&elf.PF_X == 0:
 		what, sig = fmt.Sprintf("in program header %d, which is %s, not executable", l.Prog, inspect.FlagString(l.Perm)), "SIGSEGV"
 	case c.relroCovers(f.Entry) != "":

@@ -513,9 +513,10 @@ func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull 
 	if skipNull && v.null() {
 		return nil // the caller tests the pointer and makes no call
 	}
+	kind := inspect.FaultUnmapped
 	fault := func(msg string) *relocFail {
 		return &relocFail{lm: lm, r: rl, what: what, site: site,
-			err: &inspect.FormatError{Off: -1, Addr: slot, InMem: true, Struct: slotName, Msg: msg, Fault: inspect.FaultUnmapped}}
+			err: &inspect.FormatError{Off: -1, Addr: slot, InMem: true, Struct: slotName, Msg: msg, Fault: kind}}
 	}
 	if v.def == nil {
 		// A weak undefined symbol is 0, plus the addend.
@@ -571,6 +572,9 @@ func (r *relocator) callThrough(lm *linkMap, slot uint64, v slotValue, skipNull 
 		return nil
 	case l.Mapped:
 		state = fmt.Sprintf("mapped %s by program header %d, not executable", inspect.FlagString(l.Perm), l.Prog)
+		if kind = fetchFault(def.f, l); kind == inspect.FaultPastEOF {
+			state += ", on a page past the end of the file"
+		}
 	case def == lm && target < lowestLoad(def.f):
 		// Below the program nothing is mapped; past its end (the heap)
 		// or outside a library, something may be.
@@ -620,11 +624,19 @@ func (c *checker) surelyUnmapped(f *inspect.File, addr uint64) bool {
 	if addr < mmapMinAddr() || addr >= ts {
 		return true
 	}
-	if c.dlopen {
-		return false // the process's program is not this file
-	}
 	const mmapLow = 1 << 43
 	prog := c.program()
+	if c.dlopen {
+		// The process's program is not this file: it is --loaded-by's,
+		// when that was replayed (the libraries dlopen maps go in the
+		// mmap area, above it), and unknown otherwise (seed 8220005123:
+		// a PLT slot left at its link-time address 0x1036, which a
+		// constructor called while dlopen ran it).
+		if !c.hostDone || len(c.hostObjs) == 0 || c.hostObjs[0].f == nil {
+			return false
+		}
+		prog = c.hostObjs[0].f
+	}
 	if prog.Type == elf.ET_DYN {
 		return addr < mmapLow
 	}
@@ -918,7 +930,19 @@ func (c *checker) lazyFirstCalls() {
 		return
 	}
 	if first != nil {
-		c.add(r.finding(first, true))
+		fd := r.finding(first, true)
+		if n := ownInitialisers(first.lm); n > 0 {
+			when := "before main"
+			if c.dlopen {
+				when = "while dlopen runs them, before it returns"
+			}
+			own := "an initialiser"
+			if n > 1 {
+				own = fmt.Sprintf("%d initialisers", n)
+			}
+			fd.Evidence = append(fd.Evidence, fmt.Sprintf("%s has %s of its own in DT_INIT_ARRAY besides crtstuff's frame_dummy: if one calls through this slot, the failure comes %s", filepath.Base(first.lm.obj.name), own, when))
+		}
+		c.add(fd)
 		return
 	}
 	if tested != nil {
@@ -937,6 +961,27 @@ func (c *checker) lazyFirstCalls() {
 		fd.Summary = fmt.Sprintf("undetermined: at exit, %s's __do_global_dtors_aux calls __cxa_finalize through a PLT slot whose first call faults, unless completed.0 (at 0x%x), which it tests first, is non-zero: a misaligned relocation wrote a byte of the load address there, so that depends on where %s is loaded (nearly always non-zero: no call, and the program exits normally)", base, guard, base)
 		c.add(fd)
 	}
+}
+
+// ownInitialisers counts the DT_INIT_ARRAY entries of lm past the first,
+// which crtstuff's frame_dummy takes in what gcc and clang link: the
+// object's own constructors, which may make its first calls before
+// main (seed 8220005123: libchain.so's constructor called through a
+// PLT slot left unrebased, inside dlopen).
+func ownInitialisers(lm *linkMap) uint64 {
+	size, ok := lm.d.Tag(elf.DT_INIT_ARRAYSZ)
+	if _, has := lm.d.Tag(elf.DT_INIT_ARRAY); !ok || !has {
+		return 0
+	}
+	word := uint64(8)
+	if lm.f.Class == elf.ELFCLASS32 {
+		word = 4
+	}
+	n := size / word
+	if n <= 1 || n > 1<<20 {
+		return 0
+	}
+	return n - 1
 }
 
 // firstSlot picks, of the lazily bound slots that fail at their first
@@ -2375,7 +2420,7 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 		}
 		if lm.f.Type == elf.ET_DYN {
 			if r.surelyUnmapped(lm, content) {
-				return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time",
+				return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time", site: "where the PLT entry jumps, through a GOT word ld.so never rebased, before _dl_fixup",
 					err: &inspect.FormatError{Off: -1, Addr: word, InMem: true, Struct: "PLT slot",
 						Msg: fmt.Sprintf("the PLT entry jumps through its GOT word at 0x%x, which holds the link-time address 0x%x: r_offset (0x%x) names another word, so ld.so rebased that one instead", word, content, rl.off), Fault: inspect.FaultUnmapped}}
 			}
@@ -2390,10 +2435,13 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 		state := "unmapped"
 		if l.Mapped {
 			state = fmt.Sprintf("mapped %s by program header %d, not executable", inspect.FlagString(l.Perm), l.Prog)
+			if fetchFault(lm.f, l) == inspect.FaultPastEOF {
+				state += ", on a page past the end of the file"
+			}
 		}
 		return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time", site: "where the first call through the PLT slot jumps, before ld.so is entered",
 			err: &inspect.FormatError{Off: -1, Addr: fx.slot, InMem: true, Struct: "PLT slot",
-				Msg: fmt.Sprintf("the slot at 0x%x holds 0x%x (plus the load address), which is %s: the first call jumps there", rl.off, fx.slot, state), Fault: inspect.FaultUnmapped}}
+				Msg: fmt.Sprintf("the slot at 0x%x holds 0x%x (plus the load address), which is %s: the first call jumps there", rl.off, fx.slot, state), Fault: fetchFault(lm.f, l)}}
 	}
 	// With GOT[1] not 0 in the file, elf_machine_lazy_rel set each slot
 	// from l_mach.plt, which in a whole file is its own PLT entry; a
@@ -2483,7 +2531,7 @@ func (r *relocator) fixup(fx pltFixup) *relocFail {
 		}
 		return &relocFail{lm: lm, r: &rl, what: "calling through a PLT slot for the first time", site: "where the first call through the PLT slot jumps, after _dl_fixup bound it",
 			err: &inspect.FormatError{Off: -1, Addr: res.s.value, InMem: true, Struct: "PLT target",
-				Msg: fmt.Sprintf("the slot is bound to symbol %d of %s, whose value 0x%x is not code: the call jumps there", res.s.index, filepath.Base(res.lm.obj.name), res.s.value), Fault: inspect.FaultUnmapped}}
+				Msg: fmt.Sprintf("the slot is bound to symbol %d of %s, whose value 0x%x is not code: the call jumps there", res.s.index, filepath.Base(res.lm.obj.name), res.s.value), Fault: fetchFault(res.lm.f, l)}}
 	}
 	r.observeFuncTarget(lm, rl, res)
 	if moved {
