@@ -197,3 +197,28 @@ func sameOutcomes(a, b []Outcome) bool {
 	}
 	return true
 }
+
+// TestFetchFault holds the signal of a jump into gcc-nopie's read-only
+// .rodata segment (program header 4) to where its page comes from: a
+// page of the file is faulted in and then refused for execution
+// (SIGSEGV); a page wholly past the end of the file never comes in, and
+// the page cache raises SIGBUS first (dlopen-init-past-eof-2120).
+func TestFetchFault(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		off  uint64 // program header 4's p_offset
+		want inspect.Fault
+	}{
+		{"in the file", 0x2000, inspect.FaultUnmapped},
+		{"past the end of the file", 0x2000 + 1<<40, inspect.FaultPastEOF},
+	} {
+		f := damagedFixture(t, 4, 8, tc.off)
+		l := f.Image().Lookup(0x402000)
+		if !l.Mapped || l.Perm&elf.PF_X != 0 {
+			t.Fatalf("%s: 0x402000 is %+v, want mapped and not executable", tc.name, l)
+		}
+		if got := fetchFault(f, l); got != tc.want {
+			t.Errorf("%s: fetchFault = %v (%s), want %v (%s)", tc.name, got, got.Signal(), tc.want, tc.want.Signal())
+		}
+	}
+}
