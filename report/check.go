@@ -45,6 +45,12 @@ var outcomeWords = map[loader.Outcome]string{
 	loader.OutcomeExitsEarly:   "exits with status 0 without main's output",
 }
 
+// dlopenOutcomeWords are outcomeWords for a library checked as dlopen loads it.
+var dlopenOutcomeWords = map[loader.Outcome]string{
+	loader.OutcomeStarts:    "dlopen loads it",
+	loader.OutcomeFirstCall: "dlopen loads it, then the first call of one of its lazily bound functions stops the process",
+}
+
 // possibleWords names the outcomes an undetermined prediction leaves open.
 var possibleWords = map[loader.Outcome]string{
 	loader.OutcomeStarts:      "starts",
@@ -63,6 +69,8 @@ func checkDoc(d doc, r *loader.CheckResult) {
 	d.literals(r.Path)
 	fatal := r.Fatal()
 	switch {
+	case fatal == nil && r.Dlopen:
+		d.title("Prediction: dlopen of " + code(r.Path) + " succeeds")
 	case fatal == nil:
 		d.title("Prediction: " + code(r.Path) + " starts")
 	case fatal.Stage == loader.StageRuntime:
@@ -75,6 +83,8 @@ func checkDoc(d doc, r *loader.CheckResult) {
 		d.title("Prediction: undetermined for " + code(r.Path))
 	case fatal.Outcome == loader.OutcomeHangs:
 		d.title("Prediction: " + code(r.Path) + " hangs before main")
+	case fatal.Outcome == loader.OutcomeFirstCall && r.Dlopen:
+		d.title("Prediction: dlopen of " + code(r.Path) + " succeeds, then the process stops at the first call of one of its lazily bound functions")
 	case fatal.Outcome == loader.OutcomeFirstCall:
 		d.title("Prediction: " + code(r.Path) + " starts, then stops at the first call of a lazily bound function")
 	default:
@@ -82,6 +92,9 @@ func checkDoc(d doc, r *loader.CheckResult) {
 	}
 	d.para(clean(r.Headline), true)
 	words := outcomeWords[r.Outcome]
+	if r.Dlopen && (r.Outcome == loader.OutcomeStarts || r.Outcome == loader.OutcomeFirstCall) {
+		words = dlopenOutcomeWords[r.Outcome]
+	}
 	if fatal != nil && r.Outcome == loader.OutcomeLoaderError && fatal.ExitStatus != 0 {
 		words = fmt.Sprintf("ld.so stops with an error (exit status %d)", fatal.ExitStatus)
 	}

@@ -196,6 +196,10 @@ type CheckResult struct {
 	Trace    []string  `json:"trace,omitempty"`
 	// Runtime is the embedded runtime, when the file carries one.
 	Runtime *inspect.Runtime `json:"runtime,omitempty"`
+	// Dlopen says the file was checked as dlopen loads it into a
+	// running process (a shared library), not as a program exec'd:
+	// OutcomeStarts is then dlopen returning it loaded.
+	Dlopen bool `json:"dlopen,omitempty"`
 }
 
 // Object is a file ld.so would load, in load order.
@@ -395,6 +399,7 @@ func Check(path string, opts CheckOptions) (res *CheckResult, err error) {
 		c := &checker{opts: opts, res: res, path: path, dlopen: opts.Loader == "" && opts.LoadedBy != "" && !opts.Executed}
 		if opts.Loader != "" || c.dlopen {
 			c.unreadableHeaders(fe)
+			res.Dlopen = c.dlopen
 			res.finish()
 			return res, nil
 		}
@@ -447,6 +452,7 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 				Summary: fmt.Sprintf("elfdoctor could not finish the check: %v", r)})
 		}
 		c.rewriteNote()
+		res.Dlopen = c.dlopen
 		res.finish()
 	}()
 	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.rtldSonameCompare, c.startup, c.rtldNameRead, c.dependencies, c.versions, c.prelink, c.staticTLS, c.isaLevel, c.relocations, c.tlsImages, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
@@ -488,7 +494,11 @@ func (c *checker) rewriteNote() {
 
 func (r *CheckResult) finish() {
 	r.Outcome = OutcomeStarts
-	r.Headline = "The loader is predicted to start this program."
+	what := "The loader is predicted to start this program"
+	if r.Dlopen {
+		what = "dlopen is predicted to load this library"
+	}
+	r.Headline = what + "."
 	if f := r.Fatal(); f != nil {
 		r.Outcome = f.Outcome
 		r.Headline = f.Summary
@@ -496,7 +506,7 @@ func (r *CheckResult) finish() {
 			r.Possible = f.Possible
 		}
 	} else if n := r.count(SeverityWarning); n > 0 {
-		r.Headline = fmt.Sprintf("The loader is predicted to start this program, with %d warning(s).", n)
+		r.Headline = fmt.Sprintf("%s, with %d warning(s).", what, n)
 	}
 }
 

@@ -136,6 +136,7 @@ func dlopenRefused(path string, opts CheckOptions) (*CheckResult, bool) {
 	if !ok || (c.openSelf(r, host, "dlopen", readIdent(path)) && !c.stop) {
 		return nil, false
 	}
+	res.Dlopen = true
 	res.finish()
 	return res, true
 }

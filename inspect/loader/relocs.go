@@ -963,6 +963,15 @@ func (c *checker) lazyFirstCalls() {
 	}
 }
 
+// firstCallLead opens the summary of a failure at a lazily bound
+// slot's first call.
+func (c *checker) firstCallLead() string {
+	if c.dlopen {
+		return "dlopen loads it, and the process stops at the first call through one of its lazily bound PLT slots: "
+	}
+	return "the program starts, and stops at the first call through a lazily bound PLT slot: "
+}
+
 // ownInitialisers counts the DT_INIT_ARRAY entries of lm past the first,
 // which crtstuff's frame_dummy takes in what gcc and clang link: the
 // object's own constructors, which may make its first calls before
@@ -3264,7 +3273,7 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 		if firstCall {
 			fd.Code += "-at-first-call"
 			fd.Outcome = OutcomeFirstCall
-			fd.Summary = "the program starts, and stops at the first call through a lazily bound PLT slot: " + call
+			fd.Summary = r.c.firstCallLead() + call
 			fd.Message = rf.signal + " " + f.site
 		}
 		return fd
@@ -3353,7 +3362,7 @@ func (r *relocator) finding(f *relocFail, firstCall bool) Finding {
 	if firstCall {
 		fd.Code += "-at-first-call"
 		fd.Outcome = OutcomeFirstCall
-		fd.Summary = "the program starts, and stops at the first call through a lazily bound PLT slot: " + fd.Summary
+		fd.Summary = r.c.firstCallLead() + fd.Summary
 		switch {
 		case fd.Signal != "" && f.site != "":
 			fd.Message = fd.Signal + " " + f.site
