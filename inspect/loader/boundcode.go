@@ -223,6 +223,18 @@ func (r *relocator) observeDataTarget(lm *linkMap, rl reloc, res *lookupResult) 
 	}
 	def := res.lm
 	if l := def.f.Image().Lookup(res.s.value); l.Mapped {
+		// An R_X86_64_64 adds its addend (a member's offset, a vtable's
+		// 16): a linker keeps that inside the variable's object too
+		// (gxx-pie's pointer to std::exception's typeinfo with its
+		// addend changed: SIGBUS when the program throws).
+		target := res.s.value + uint64(rl.addend)
+		if rl.typ != uint32(elf.R_X86_64_64) || rl.addend == 0 || def.f.Image().Lookup(target).Mapped {
+			return
+		}
+		name := orNone(def.symName(res.s).s)
+		r.damage = append(r.damage, relocDamage{lm: lm, code: "bound-outside-object", at: rl.addr,
+			what:    fmt.Sprintf("%s binds the word at 0x%x to %s of %s plus 0x%x, 0x%x, outside every segment of %s: a linker points into the variable's object, so the addend was damaged", entryAt(lm, rl), rl.off, name, filepath.Base(def.obj.name), uint64(rl.addend), target, filepath.Base(def.obj.name)),
+			changed: fmt.Sprintf("the code that reads through the word at 0x%x reads at 0x%x plus the load address, wherever that is", rl.off, target)})
 		return
 	}
 	name := orNone(def.symName(res.s).s)

@@ -153,6 +153,13 @@ func (r *relocator) observeReloc(lm *linkMap, rl reloc) {
 	case (slot || typ == t.copy) && rl.sym == 0:
 		add("reloc-null-symbol", fmt.Sprintf("%s is a %s of the null symbol (index 0): a linker writes a RELATIVE relocation for a slot that needs no symbol", entryAt(lm, rl), typeName(typ)),
 			fmt.Sprintf("the word at 0x%x holds the object's load address, its ELF header, instead of a symbol's address", rl.off))
+	case typ == uint32(elf.R_X86_64_64) && rl.sym == 0 && lm.f.Type == elf.ET_DYN:
+		// A pointer that needs no symbol is a RELATIVE; an R_X86_64_64
+		// of symbol 0 is one whose symbol index was changed (gxx-pie's
+		// pointer to std::exception's typeinfo, which the exception
+		// matching reads: SIGSEGV after main's output).
+		add("reloc-null-symbol", fmt.Sprintf("%s is an R_X86_64_64 of the null symbol (index 0): a linker writes a RELATIVE relocation for a pointer that needs no symbol", entryAt(lm, rl)),
+			fmt.Sprintf("the word at 0x%x holds the object's load address plus 0x%x instead of a symbol's address", rl.off, uint64(rl.addend)))
 	}
 	// A lazily bound JUMP_SLOT is only rebased (nothing at all in a
 	// program loaded at 0), and the slot it left is judged at its first
@@ -292,6 +299,16 @@ func (r *relocator) observeBound(lm *linkMap, rl reloc, res *lookupResult, size 
 		r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-addend", at: rl.addr,
 			what:    fmt.Sprintf("%s is a %s of the thread-local %s with addend 0x%x: a linker writes 0", entryAt(lm, rl), typeName(rl.typ), orNone(res.lm.symName(res.s).s), uint64(rl.addend)),
 			changed: fmt.Sprintf("the word at 0x%x holds the variable's offset in its TLS block moved by 0x%x: the code reads and writes elsewhere in thread-local memory, or past it", rl.off, uint64(rl.addend))})
+		return
+	}
+	if rl.typ == uint32(elf.R_X86_64_64) && rl.sym != 0 && rl.addend != 0 && res != nil && res.s.typ() == elf.STT_FUNC {
+		// A pointer to a function is its start: code does not take
+		// the address of the middle of a function (gxx-pie's pointer
+		// to __gxx_personality_v0, which the unwinder calls: SIGSEGV
+		// when the program throws).
+		r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-addend", at: rl.addr,
+			what:    fmt.Sprintf("%s is an R_X86_64_64 of the function %s with addend 0x%x: a linker writes 0 for a pointer to a function", entryAt(lm, rl), orNone(res.lm.symName(res.s).s), uint64(rl.addend)),
+			changed: fmt.Sprintf("the word at 0x%x holds the function's address plus 0x%x: calls through it enter other code", rl.off, uint64(rl.addend))})
 		return
 	}
 	if (rl.typ != t.globDat && rl.typ != t.jumpSlot) || rl.addend == 0 || r.minor == 0 || r.minor >= 36 || res == nil {
@@ -563,6 +580,9 @@ func (c *checker) relocDamageFinding() {
 	}
 	if d.code == "relro-over-data" {
 		fd.Summary = fmt.Sprintf("undetermined: after relocating %s, ld.so makes read-only data its code writes (PT_GNU_RELRO covers it), and starts the program; whether and when that code writes there is not replayed: it may run normally, be killed by a signal before or after main's output, or never end", base)
+	}
+	if d.code == "copy-split" {
+		fd.Summary = fmt.Sprintf("undetermined: %s copies a library's variable, but the library's own references no longer find that copy, so the library initialises its own object while the program reads a copy of its earlier bytes; what the program's code does with that is not replayed: it may run normally, be killed by a signal before or after main's output, or never end", base)
 	}
 	if d.code == "reloc-left-out" {
 		fd.Summary = fmt.Sprintf("undetermined: the dynamic section leaves out relocations the linker wrote for %s, so ld.so never applies them and starts the program; what its code does with the words they were made for (still the file's bytes) is not replayed: it may run normally, be killed by a signal before or after main's output, or never end", base)

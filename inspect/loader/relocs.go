@@ -374,6 +374,7 @@ func (c *checker) relocations() {
 		r.tlsIndexes(lm)
 		r.variableSlots(lm)
 		r.staticImports(lm)
+		r.ehFrameLost(lm)
 	}
 	if lm := maps[0]; lm != nil && lm.main && !c.stop {
 		r.copyNotFilled(lm)
@@ -854,6 +855,7 @@ func (c *checker) lazyFirstCalls() {
 	var maybe *relocFail
 	var guard uint64
 	var tested *relocFail // a weak function's slot, maybe behind its test
+	var errorPath *relocFail
 	for _, fx := range r.fixups {
 		if r.guardedAway(fx) {
 			continue
@@ -871,6 +873,12 @@ func (c *checker) lazyFirstCalls() {
 		if fail.tested {
 			if tested == nil {
 				tested = fail
+			}
+			continue
+		}
+		if onErrorPath(r.slotFunction(fail)) {
+			if errorPath == nil {
+				errorPath = fail
 			}
 			continue
 		}
@@ -945,6 +953,15 @@ func (c *checker) lazyFirstCalls() {
 		c.add(fd)
 		return
 	}
+	if errorPath != nil {
+		fd := r.finding(errorPath, true)
+		name := r.slotFunction(errorPath)
+		fd.Code, fd.Outcome, fd.Signal, fd.Message = "first-call-error-path", OutcomeUndetermined, "", ""
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
+		fd.Summary = fmt.Sprintf("undetermined: a lazily bound PLT slot of %s fails at its first call, but it is the slot of %s, which compiled code calls only when something has gone wrong (an exception's clean-up, a failed check): a run that never takes that path runs normally, one that does stops there", filepath.Base(errorPath.lm.obj.name), name)
+		c.add(fd)
+		return
+	}
 	if tested != nil {
 		fd := r.finding(tested, true)
 		fd.Code, fd.Outcome, fd.Signal, fd.Message = "first-call-maybe-tested", OutcomeUndetermined, "", ""
@@ -991,6 +1008,49 @@ func ownInitialisers(lm *linkMap) uint64 {
 		return 0
 	}
 	return n - 1
+}
+
+// slotFunction names the function a failing lazily bound slot was made
+// for: its relocation's symbol when that is an imported function whose
+// name can be read, else the one import no relocation names any more
+// (lostImport), else "".
+func (r *relocator) slotFunction(f *relocFail) string {
+	if f.r == nil || f.lm == nil {
+		return ""
+	}
+	if f.r.sym != 0 {
+		if s, err := f.lm.readSym(f.r.sym); err == nil && s.shndx == uint16(elf.SHN_UNDEF) && s.typ() == elf.STT_FUNC {
+			if name := f.lm.symName(s); name.err == nil {
+				return name.s
+			}
+		}
+	}
+	name, _ := r.lostImport(f.lm)
+	return name
+}
+
+// onErrorPath says whether compiled code calls the function only when
+// something went wrong, so a program may never make that call: the
+// unwinder's resumption after a clean-up (_Unwind_Resume), the C++
+// runtime's failure paths (a throw that cannot allocate, an exception
+// escaping, a pure virtual call, the library's __throw_* helpers), and
+// the checks of -fstack-protector and _FORTIFY_SOURCE. A C++ program
+// has a PLT slot for each that it might need (gxx-pie: _Unwind_Resume
+// and __cxa_free_exception, never called in a run that goes well).
+func onErrorPath(name string) bool {
+	switch name {
+	case "_Unwind_Resume", "__cxa_free_exception", "__cxa_call_unexpected", "__cxa_call_terminate",
+		"__cxa_pure_virtual", "__cxa_deleted_virtual", "__cxa_bad_cast", "__cxa_bad_typeid",
+		"__cxa_throw_bad_array_new_length", "__cxa_throw_bad_array_length", "_ZSt9terminatev",
+		"__stack_chk_fail", "__chk_fail", "__fortify_fail", "__assert_fail":
+		return true
+	}
+	// std::__throw_length_error and the others: _ZSt<len>__throw_...
+	if rest, ok := strings.CutPrefix(name, "_ZSt"); ok {
+		rest = strings.TrimLeft(rest, "0123456789")
+		return strings.HasPrefix(rest, "__throw_")
+	}
+	return false
 }
 
 // firstSlot picks, of the lazily bound slots that fail at their first
@@ -2151,6 +2211,7 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 		size = min(res.s.size, s.size)
 		r.copyOfFunction(lm, rl, s)
 		r.copySizes(lm, rl, s, res, ndx, hasNdx)
+		r.copySplit(lm, rl, s, res, hasNdx, ndx)
 		if size > 0 {
 			var b [1]byte
 			for _, a := range []uint64{res.s.value, res.s.value + size - 1} {
@@ -2295,6 +2356,72 @@ func (r *relocator) resolve(lm *linkMap, rl *reloc, s *sym, hasNdx bool, ndx uin
 		class |= classExternProtected
 	}
 	return r.lookup(lm, rl, s, version, class)
+}
+
+// copySplit looks for a program's copy of a library variable that the
+// library's own references do not bind to. Every object's reference to
+// the variable searches the global scope, the program first, and finds
+// the program's copy there; the library's constructors then initialise
+// that copy. When the program's hash table, or its symbol, no longer
+// finds it (a damaged bloom filter, bucket or chain), they bind to the
+// library's own object instead, which the library initialises while the
+// program reads a copy of its bytes from before that: std::cout in a
+// C++ program, whose copy's vtable pointer stays 0 (seed 8300002066:
+// SIGSEGV at main's first output). What the program does with the stale
+// copy is its own code's business: undetermined, given only where the
+// program would otherwise start, and only for a variable built at run
+// time (its initial bytes all zero): gcc-pie's copy of stdout, a
+// pointer libc never changes, runs as well split (prelink-liblist-5741).
+func (r *relocator) copySplit(lm *linkMap, rl reloc, s *sym, res *lookupResult, hasNdx bool, ndx uint16) {
+	if !lm.main || res == nil || res.lm == lm || !r.types.full {
+		return
+	}
+	name := lm.symName(s)
+	if name.err != nil {
+		return
+	}
+	version, f := r.versionOf(lm, &rl, hasNdx, ndx)
+	if f != nil {
+		return
+	}
+	// A variable whose initial value is not all zero (stdout's pointer,
+	// a typeinfo) is copied whole, and the two objects agree until one
+	// side writes: nothing is claimed for it. One that is all zero
+	// (.bss, what a C++ stream is until its constructor runs) is built
+	// at run time, by the library, in its own object only.
+	// A relocation of the library's that wrote into it (stdout's
+	// RELATIVE, whose file bytes are 0) made its initial value.
+	if size := min(res.s.size, 1<<16); size == 0 || !r.allZero(res.lm, res.s.value, size) {
+		return
+	} else if _, wrote := res.lm.wroteUnder(res.s.value, size, r.word); wrote {
+		return
+	}
+	// As the defining library's own GLOB_DAT searches: its reference is
+	// its definition.
+	again, err := r.search(name.s, res.s, version, 0)
+	if err != nil || again == nil || again.lm == lm {
+		return
+	}
+	base := filepath.Base(again.lm.obj.name)
+	r.damage = append(r.damage, relocDamage{lm: lm, code: "copy-split", at: rl.addr,
+		what: fmt.Sprintf("%s (COPY of %s) fills the program's copy at 0x%x, but a lookup of %s from the global scope, as %s's own references make, finds %s's definition, not the program's: its hash table or symbol no longer finds the program's copy",
+			entryAt(lm, rl), orNone(name.s), rl.off, orNone(name.s), filepath.Base(res.lm.obj.name), base),
+		changed: fmt.Sprintf("%s initialises and uses its own %s while the program reads its copy at 0x%x, which holds the bytes the variable had before that (a C++ stream's vtable pointer 0)", base, orNone(name.s), s.value)})
+}
+
+// allZero says whether the n bytes at addr of lm's memory, as mapped
+// before anything runs, are all zero; false when they cannot be read.
+func (r *relocator) allZero(lm *linkMap, addr, n uint64) bool {
+	b := make([]byte, n)
+	if lm.f.Image().ReadAt(b, addr, "a copied variable's bytes") != nil {
+		return false
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // versionOf is the version relocation passes to symbol lookup (elf/do-rel.h,

@@ -145,21 +145,10 @@ func (r *relocator) hashPlaces(lm *linkMap, t *sysvHash) []uint32 {
 	return place
 }
 
-// staticImports looks, once lm is relocated, for the mark a renamed
-// import leaves in the static symbol table (.symtab), which GNU ld's
-// output keeps unless stripped and which has no DT_HASH to tell: the
-// linker lists each function and variable the object imports there, as
-// an undefined global (versioned, "printf@GLIBC_2.2.5"), from the same
-// definition as its dynamic symbol. A global import .symtab lists that
-// no undefined dynamic symbol names any more was renamed away. Of the
-// 227 files of this machine with both tables, none lacks one (weak
-// imports such as _ITM_registerTMCloneTable may be left out of
-// .dynsym, and are not counted). Only imports are compared, so a big
-// unstripped object reads its .symtab's entries but few of its names.
-func (r *relocator) staticImports(lm *linkMap) {
-	if !r.types.full || lm.f.Machine != elf.EM_X86_64 || lm.partial || !lm.hasSymtab {
-		return
-	}
+// symtabImports are the names .symtab lists as undefined globals, the
+// linker's record of what the object imports, without their versions;
+// nil without a .symtab.
+func (r *relocator) symtabImports(lm *linkMap) map[string]bool {
 	f := lm.f
 	var symtab, strtab *inspect.Section
 	for i := range f.Sections {
@@ -169,7 +158,7 @@ func (r *relocator) staticImports(lm *linkMap) {
 		}
 	}
 	if symtab == nil {
-		return
+		return nil
 	}
 	static := map[string]bool{}
 	o := r.c.funcOracle(f)
@@ -190,6 +179,81 @@ func (r *relocator) staticImports(lm *linkMap) {
 		}
 		return true
 	})
+	return static
+}
+
+// lostImport names the one function lm imports that no relocation names
+// any more, or whose name in .dynsym ld.so cannot read: the function a
+// PLT slot was made for when the slot's relocation names another
+// symbol, one past the table, or one with an unreadable name. ok is
+// false unless exactly one such function is found.
+func (r *relocator) lostImport(lm *linkMap) (string, bool) {
+	named := map[uint64]bool{}
+	if eachReloc(lm.f, lm.d, func(rl reloc) bool {
+		named[rl.sym] = true
+		return true
+	}) != nil {
+		return "", false
+	}
+	n := r.symCount(lm)
+	if n == 0 {
+		for i := range lm.f.Sections {
+			if s := &lm.f.Sections[i]; s.Type == elf.SHT_DYNSYM && s.Addr == lm.symtab {
+				n = s.Size / symSize(lm.f)
+			}
+		}
+	}
+	var found []string
+	dynamic := map[string]bool{}
+	unreadable := false
+	for i := uint64(1); i < min(n, maxSymScan); i++ {
+		s, err := lm.readSym(i)
+		if err != nil {
+			return "", false
+		}
+		if s.shndx != uint16(elf.SHN_UNDEF) {
+			continue
+		}
+		name := lm.symName(s)
+		if name.err != nil {
+			unreadable = true
+			continue
+		}
+		dynamic[name.s] = true
+		if !named[i] && s.typ() == elf.STT_FUNC && elf.ST_BIND(s.info) == elf.STB_GLOBAL && name.s != "__tls_get_addr" {
+			found = append(found, name.s)
+		}
+	}
+	if unreadable {
+		for name := range r.symtabImports(lm) {
+			if !dynamic[name] {
+				found = append(found, name)
+			}
+		}
+	}
+	if len(found) != 1 {
+		return "", false
+	}
+	return found[0], true
+}
+
+// staticImports looks, once lm is relocated, for the mark a renamed
+// import leaves in the static symbol table (.symtab), which GNU ld's
+// output keeps unless stripped and which has no DT_HASH to tell: the
+// linker lists each function and variable the object imports there, as
+// an undefined global (versioned, "printf@GLIBC_2.2.5"), from the same
+// definition as its dynamic symbol. A global import .symtab lists that
+// no undefined dynamic symbol names any more was renamed away. Of the
+// 227 files of this machine with both tables, none lacks one (weak
+// imports such as _ITM_registerTMCloneTable may be left out of
+// .dynsym, and are not counted). Only imports are compared, so a big
+// unstripped object reads its .symtab's entries but few of its names.
+func (r *relocator) staticImports(lm *linkMap) {
+	if !r.types.full || lm.f.Machine != elf.EM_X86_64 || lm.partial || !lm.hasSymtab {
+		return
+	}
+	f := lm.f
+	static := r.symtabImports(lm)
 	if len(static) == 0 {
 		return
 	}
@@ -255,8 +319,11 @@ func (r *relocator) staticImports(lm *linkMap) {
 // nothing binds lost its relocation to another symbol, whose
 // definition the calls now reach (printf's PLT slot renamed
 // __cxa_finalize: main's output became a call of __cxa_finalize, and
-// the program ended early). Variables are left out: a linker keeps an
-// alias of a copied variable (__environ beside environ) unbound. A
+// the program ended early). A program's variables are looked at too
+// (gxx-pie's pointer to std::exception's typeinfo bound to another
+// symbol: SIGSEGV when the program throws); a library's are not: the
+// sanitizer runtimes (libasan, libtsan) import variables nothing
+// relocates. A
 // library is looked at too when its relocations are few enough to walk
 // once more (maxImportWalk): libchain.so's PLT slot of base_value
 // renamed chain_value made its constructor call itself until the stack
@@ -288,7 +355,8 @@ func (r *relocator) importUnbound(lm *linkMap, n uint64, static map[string]bool)
 		if err != nil {
 			return
 		}
-		if named[i] || s.shndx != uint16(elf.SHN_UNDEF) || s.typ() != elf.STT_FUNC || elf.ST_BIND(s.info) != elf.STB_GLOBAL {
+		variable := s.typ() == elf.STT_OBJECT && lm.main
+		if named[i] || s.shndx != uint16(elf.SHN_UNDEF) || (s.typ() != elf.STT_FUNC && !variable) || elf.ST_BIND(s.info) != elf.STB_GLOBAL {
 			continue
 		}
 		name := lm.symName(s)

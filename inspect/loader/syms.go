@@ -82,11 +82,15 @@ func (r *relocator) observeSelfBound(lm *linkMap, rl reloc, res *lookupResult) {
 	}
 	s := res.s
 	local := s.bind() == elf.STB_LOCAL
-	if !local && (elf.ST_VISIBILITY(s.other) == elf.STV_DEFAULT || (s.typ() != elf.STT_OBJECT && s.typ() != elf.STT_COMMON)) {
+	// A function's too: a GLOB_DAT or R_X86_64_64 of a function is a
+	// pointer the program calls through (gxx-pie: the destructor it
+	// registers with __cxa_atexit, the personality routine the unwinder
+	// calls; SIGSEGV after main's output with either made hidden).
+	if !local && elf.ST_VISIBILITY(s.other) == elf.STV_DEFAULT {
 		return
 	}
 	name := orNone(lm.symName(s).s)
-	if local && startFileHooks[name] {
+	if startFileHooks[name] {
 		return // the start files' own use of the slot is replayed, or never made
 	}
 	how := "ld.so binds a hidden or internal symbol in its own object without looking it up (RESOLVE_MAP)"
@@ -389,7 +393,7 @@ func (d relocDamage) kind() string {
 	case "bound-outside-object":
 		return "that binds a word to a variable outside its object"
 	case "import-not-bound":
-		return "whose symbol was changed after linking, leaving a function its code calls unbound"
+		return "whose symbol was changed after linking, leaving a function its code calls, or a variable it reads, unbound"
 	case "variable-slot-bound-to-function":
 		return "whose symbol was changed from a variable to a function after linking"
 	case "symbol-ifunc-damaged":

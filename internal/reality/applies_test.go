@@ -34,6 +34,8 @@ func TestCategoriesApply(t *testing.T) {
 		// patchelf moves the tables, it adds none.
 		"nozerofill-gcc.patchelf": "sysv-hash verdaux verdef",
 		"nozerofill-lld.patchelf": "verdaux verdef",
+		// A C++ program defines no versions either.
+		"gxx-pie": "sysv-hash verdaux verdef",
 		// The library calls nothing: GNU ld gives it no PLT and no
 		// version requirements (lld still writes an empty-ish
 		// DT_VERNEED for its libc).

@@ -40,8 +40,9 @@ func (g Glibc) String() string { return g.Suite + "-" + g.Version }
 var Suites = []string{"bullseye", "bookworm", "trixie", "forky"}
 
 // RootPackages are what the test programs need besides libc6: libgcc_s
-// (glibc dlopens it to unwind on pthread_cancel; gcc links it as needed).
-var RootPackages = []string{"libc6", "libgcc-s1"}
+// (glibc dlopens it to unwind on pthread_cancel; gcc links it as needed,
+// g++ for every program that throws) and libstdc++ (the C++ input).
+var RootPackages = []string{"libc6", "libgcc-s1", "libstdc++6"}
 
 // DevPackages turn a root into a sysroot that gcc and clang can build
 // against, so that programs built here need no newer glibc than that

@@ -97,6 +97,12 @@ var fuzzBuilds = []fuzzBuild{
 	{out: "libbase.so", cmd: []string{"GCC", "-O1", "-fPIC", "-shared", "-Wl,-soname,libbase.so", "-Wl,--version-script=base.map", "-o", "libbase.so", "chain-base.c"}},
 	{out: "libchain.so", cmd: []string{"GCC", "-O1", "-fPIC", "-shared", "-Wl,-soname,libchain.so", "-Wl,--version-script=chain.map", "-Wl,--disable-new-dtags", "-Wl,-rpath,$ORIGIN", "-o", "libchain.so", "chain.c", "libbase.so"}},
 	{out: "uses-libchain", cmd: []string{"GCC", "-O1", "-o", "uses-libchain", "uses-chain.c", "libchain.so", "-Wl,-rpath,$ORIGIN", "-Wl,-rpath-link,."}, lib: "libchain.so", libName: "libchain.so", extra: []string{"libbase.so"}},
+	// C++: compiled by g++ with the host's C++ headers, linked by gcc
+	// against the sysroot's own libstdc++.so.6 (g++ would link the
+	// host's, whose newer symbol versions the oldest root lacks;
+	// -nostdlib++ is GCC 13's).
+	{out: "cxx.o", cmd: []string{"GXX", "-std=c++17", "-O1", "-c", "-o", "cxx.o", "cxx.cpp"}},
+	{out: "gxx-pie", cmd: []string{"GCC", "-O1", "-o", "gxx-pie", "cxx.o", "-l:libstdc++.so.6"}},
 	// glibc 2.31's dlopen is in libdl.
 	{out: "dlopen-host", cmd: []string{"GCC", "-O1", "-o", "dlopen-host", "dlopen-host.c", "-ldl"}, helper: true},
 	{out: "nozerofill-gcc", cmd: []string{"GCC", "-O1", "-DPAYLOAD=16384", "-o", "nozerofill-gcc", "bunlike.c", "-Wl,-T,bunlike.ld"}},
@@ -119,10 +125,17 @@ var fuzzBuilds = []fuzzBuild{
 // gcc.
 func compilers(sysroot string) map[string][]string {
 	lib := filepath.Join(sysroot, "usr", "lib", "x86_64-linux-gnu")
-	return map[string][]string{
+	cc := map[string][]string{
 		"GCC":   {"gcc", "--sysroot=" + sysroot, "-B" + lib + "/", "-L" + lib},
 		"CLANG": {"clang", "--sysroot=" + sysroot, "--gcc-toolchain=/usr", "-fuse-ld=lld"},
 	}
+	// The sysroot has no C++ headers: g++ would look for its own under
+	// it, so the host's are named (for compiling only; GCC links).
+	if out, err := exec.Command("g++", "-dumpversion").Output(); err == nil {
+		v := strings.TrimSpace(string(out))
+		cc["GXX"] = []string{"g++", "--sysroot=" + sysroot, "-isystem", "/usr/include/c++/" + v, "-isystem", "/usr/include/x86_64-linux-gnu/c++/" + v}
+	}
+	return cc
 }
 
 // BuildInputs fuzzBuilds the fuzzer's inputs once per toolchain and sysroot
@@ -145,7 +158,7 @@ func BuildFuzzInputs(ctx context.Context, sysroot Glibc) ([]FuzzInput, error) {
 	for _, b := range fuzzBuilds {
 		fmt.Fprintf(h, "%q\x00", b.cmd)
 	}
-	for _, tool := range []string{"gcc", "clang", "ld.lld", "patchelf"} {
+	for _, tool := range []string{"gcc", "g++", "clang", "ld.lld", "patchelf"} {
 		out, _ := exec.Command(tool, "--version").Output()
 		h.Write(out)
 	}
@@ -161,7 +174,7 @@ func BuildFuzzInputs(ctx context.Context, sysroot Glibc) ([]FuzzInput, error) {
 	}
 	var inputs []FuzzInput
 	for _, b := range fuzzBuilds {
-		if strings.HasSuffix(b.out, ".so") || b.helper {
+		if strings.HasSuffix(b.out, ".so") || strings.HasSuffix(b.out, ".o") || b.helper {
 			continue
 		}
 		in := FuzzInput{Name: b.out, Path: filepath.Join(dir, b.out), MinGlibc: sysroot.Version}
@@ -212,7 +225,11 @@ func buildInto(ctx context.Context, dir, sysroot string) error {
 	for _, b := range fuzzBuilds {
 		argv := b.cmd
 		if !b.host {
-			argv = append(append([]string(nil), cc[b.cmd[0]]...), b.cmd[1:]...)
+			prefix, ok := cc[b.cmd[0]]
+			if !ok {
+				return fmt.Errorf("building %s: no %s on this machine (scripts/install-test-deps installs it)", b.out, b.cmd[0])
+			}
+			argv = append(append([]string(nil), prefix...), b.cmd[1:]...)
 		}
 		if err := run(ctx, tmp, argv...); err != nil {
 			return err
