@@ -418,7 +418,9 @@ func (c *checker) run(o *loadedObj, f *inspect.File, src initSource, fini bool) 
 			}
 		}
 	}
-	for _, call := range c.calls(f, o.dyn, src) {
+	calls := c.calls(f, o.dyn, src)
+	c.repeatedCalls(o, calls)
+	for _, call := range calls {
 		if call.bound {
 			// Judged only where the files decide the bound value: a
 			// weak symbol no object defines, which binds 0 (a damaged
@@ -710,4 +712,36 @@ func (c *checker) openCall(o *loadedObj, call initCall, fini bool, kind, summary
 // entered inside a function.
 func atExitPossible() []Outcome {
 	return []Outcome{OutcomeStarts, OutcomeExitCrash, OutcomeFirstCall, OutcomeHangs}
+}
+
+// repeatedCalls looks for two entries of an initialiser or finaliser
+// array that a relocation made the same function: a linker puts each
+// constructor in the array once, so one entry's value was damaged, and
+// the function it was made for never runs while another runs twice
+// (gxx-pie's constructor of a global std::string replaced by
+// frame_dummy's address: main used the string unbuilt, SIGSEGV or exit
+// 0 without output). What the program makes of that is its own code's
+// business: relocation damage, undetermined, given only where the
+// program would otherwise start.
+func (c *checker) repeatedCalls(o *loadedObj, calls []initCall) {
+	if c.reloc == nil {
+		return
+	}
+	lm := c.reloc.linkMapOf(o)
+	if lm == nil {
+		return
+	}
+	first := map[uint64]initCall{}
+	for _, call := range calls {
+		if call.err != nil || call.bound || call.raw || call.slot == 0 || call.rel == nil || call.addr == 0 || call.addr == ^uint64(0) {
+			continue
+		}
+		if was, twice := first[call.addr]; twice {
+			c.reloc.damage = append(c.reloc.damage, relocDamage{lm: lm, code: "init-repeated", at: call.rel.addr,
+				what:    fmt.Sprintf("%s and %s of %s both call 0x%x, as relocations %d and %d of %s write them: a linker puts each function in the array once", was.what, call.what, filepath.Base(o.name), call.addr, was.rel.index, call.rel.index, call.rel.table),
+				changed: fmt.Sprintf("the function %s was made for is never called, and the one at 0x%x runs twice", call.what, call.addr)})
+			return
+		}
+		first[call.addr] = call
+	}
 }

@@ -311,6 +311,16 @@ func (r *relocator) observeBound(lm *linkMap, rl reloc, res *lookupResult, size 
 			changed: fmt.Sprintf("the word at 0x%x holds the function's address plus 0x%x: calls through it enter other code", rl.off, uint64(rl.addend))})
 		return
 	}
+	if rl.typ == uint32(elf.R_X86_64_64) && rl.sym != 0 && res != nil && res.s.typ() == elf.STT_OBJECT && res.s.size > 0 &&
+		(rl.addend < 0 || uint64(rl.addend) > res.s.size) {
+		// A pointer into a variable stays within it, or one past its
+		// end (gxx-pie's pointer to std::exception's typeinfo moved 9
+		// bytes before it: SIGSEGV when the program throws).
+		r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-addend", at: rl.addr,
+			what:    fmt.Sprintf("%s is an R_X86_64_64 of the variable %s (%d bytes) with addend %d: a linker points into the variable, or one past its end", entryAt(lm, rl), orNone(res.lm.symName(res.s).s), res.s.size, rl.addend),
+			changed: fmt.Sprintf("the word at 0x%x points %d bytes from the variable, outside it", rl.off, rl.addend)})
+		return
+	}
 	if (rl.typ != t.globDat && rl.typ != t.jumpSlot) || rl.addend == 0 || r.minor == 0 || r.minor >= 36 || res == nil {
 		return
 	}

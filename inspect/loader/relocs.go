@@ -1020,8 +1020,13 @@ func (r *relocator) slotFunction(f *relocFail) string {
 	}
 	if f.r.sym != 0 {
 		if s, err := f.lm.readSym(f.r.sym); err == nil && s.shndx == uint16(elf.SHN_UNDEF) && s.typ() == elf.STT_FUNC {
+			// A name .symtab does not list as an import is one the
+			// damage made (seed 8310000000 on: __cxa_free_exception's
+			// name offset moved onto "_exception").
 			if name := f.lm.symName(s); name.err == nil {
-				return name.s
+				if static := r.symtabImports(f.lm); len(static) == 0 || static[name.s] {
+					return name.s
+				}
 			}
 		}
 	}
@@ -2373,7 +2378,7 @@ func (r *relocator) resolve(lm *linkMap, rl *reloc, s *sym, hasNdx bool, ndx uin
 // time (its initial bytes all zero): gcc-pie's copy of stdout, a
 // pointer libc never changes, runs as well split (prelink-liblist-5741).
 func (r *relocator) copySplit(lm *linkMap, rl reloc, s *sym, res *lookupResult, hasNdx bool, ndx uint16) {
-	if !lm.main || res == nil || res.lm == lm || !r.types.full {
+	if !lm.main || res == nil || !r.types.full {
 		return
 	}
 	name := lm.symName(s)
@@ -2383,6 +2388,17 @@ func (r *relocator) copySplit(lm *linkMap, rl reloc, s *sym, res *lookupResult, 
 	version, f := r.versionOf(lm, &rl, hasNdx, ndx)
 	if f != nil {
 		return
+	}
+	self := res.lm == lm
+	if self {
+		// The COPY bound the program's own symbol (made local or
+		// hidden: it copies itself onto itself); the library's
+		// references find what a lookup from the global scope finds.
+		def, err := r.search(name.s, s, version, classCopy)
+		if err != nil || def == nil || def.lm == lm {
+			return
+		}
+		res = def
 	}
 	// A variable whose initial value is not all zero (stdout's pointer,
 	// a typeinfo) is copied whole, and the two objects agree until one
@@ -2399,8 +2415,11 @@ func (r *relocator) copySplit(lm *linkMap, rl reloc, s *sym, res *lookupResult, 
 	// As the defining library's own GLOB_DAT searches: its reference is
 	// its definition.
 	again, err := r.search(name.s, res.s, version, 0)
-	if err != nil || again == nil || again.lm == lm {
+	if err != nil || again == nil || (again.lm == lm && !self) {
 		return
+	}
+	if self {
+		again = res
 	}
 	base := filepath.Base(again.lm.obj.name)
 	r.damage = append(r.damage, relocDamage{lm: lm, code: "copy-split", at: rl.addr,

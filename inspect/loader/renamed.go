@@ -205,7 +205,6 @@ func (r *relocator) lostImport(lm *linkMap) (string, bool) {
 	}
 	var found []string
 	dynamic := map[string]bool{}
-	unreadable := false
 	for i := uint64(1); i < min(n, maxSymScan); i++ {
 		s, err := lm.readSym(i)
 		if err != nil {
@@ -216,7 +215,6 @@ func (r *relocator) lostImport(lm *linkMap) (string, bool) {
 		}
 		name := lm.symName(s)
 		if name.err != nil {
-			unreadable = true
 			continue
 		}
 		dynamic[name.s] = true
@@ -224,8 +222,10 @@ func (r *relocator) lostImport(lm *linkMap) (string, bool) {
 			found = append(found, name.s)
 		}
 	}
-	if unreadable {
-		for name := range r.symtabImports(lm) {
+	// A name .symtab lists that no import of .dynsym has any more (one
+	// made unreadable, or changed into another string).
+	if static := r.symtabImports(lm); len(static) > 0 {
+		for name := range static {
 			if !dynamic[name] {
 				found = append(found, name)
 			}
