@@ -182,6 +182,39 @@ func (r *relocator) symtabImports(lm *linkMap) map[string]bool {
 	return static
 }
 
+// dynsymCount is how many .dynsym entries ld.so's tables hold
+// (symCount); without a hash table that gives it (GNU ld's DT_GNU_HASH
+// of a program that exports nothing only bounds it), the section
+// table's .dynsym at DT_SYMTAB, the linker's record too.
+func (r *relocator) dynsymCount(lm *linkMap) uint64 {
+	n := r.symCount(lm)
+	if n == 0 {
+		for i := range lm.f.Sections {
+			if s := &lm.f.Sections[i]; s.Type == elf.SHT_DYNSYM && s.Addr == lm.symtab {
+				n = s.Size / symSize(lm.f)
+			}
+		}
+	}
+	return n
+}
+
+// eachImport calls fn with every undefined symbol of the first n (at
+// most maxSymScan) and its name as ld.so reads it, until fn returns
+// false. It reports false when it stopped early: fn said so, or a
+// symbol could not be read.
+func (r *relocator) eachImport(lm *linkMap, n uint64, fn func(i uint64, s *sym, name cstr) bool) bool {
+	for i := uint64(1); i < min(n, maxSymScan); i++ {
+		s, err := lm.readSym(i)
+		if err != nil {
+			return false
+		}
+		if s.shndx == uint16(elf.SHN_UNDEF) && !fn(i, s, lm.symName(s)) {
+			return false
+		}
+	}
+	return true
+}
+
 // lostImport names the one function lm imports that no relocation names
 // any more, or whose name in .dynsym ld.so cannot read: the function a
 // PLT slot was made for when the slot's relocation names another
@@ -195,32 +228,18 @@ func (r *relocator) lostImport(lm *linkMap) (string, bool) {
 	}) != nil {
 		return "", false
 	}
-	n := r.symCount(lm)
-	if n == 0 {
-		for i := range lm.f.Sections {
-			if s := &lm.f.Sections[i]; s.Type == elf.SHT_DYNSYM && s.Addr == lm.symtab {
-				n = s.Size / symSize(lm.f)
-			}
-		}
-	}
 	var found []string
 	dynamic := map[string]bool{}
-	for i := uint64(1); i < min(n, maxSymScan); i++ {
-		s, err := lm.readSym(i)
-		if err != nil {
-			return "", false
+	if !r.eachImport(lm, r.dynsymCount(lm), func(i uint64, s *sym, name cstr) bool {
+		if name.err == nil {
+			dynamic[name.s] = true
+			if !named[i] && s.typ() == elf.STT_FUNC && elf.ST_BIND(s.info) == elf.STB_GLOBAL && name.s != "__tls_get_addr" {
+				found = append(found, name.s)
+			}
 		}
-		if s.shndx != uint16(elf.SHN_UNDEF) {
-			continue
-		}
-		name := lm.symName(s)
-		if name.err != nil {
-			continue
-		}
-		dynamic[name.s] = true
-		if !named[i] && s.typ() == elf.STT_FUNC && elf.ST_BIND(s.info) == elf.STB_GLOBAL && name.s != "__tls_get_addr" {
-			found = append(found, name.s)
-		}
+		return true
+	}) {
+		return "", false
 	}
 	// A name .symtab lists that no import of .dynsym has any more (one
 	// made unreadable, or changed into another string).
@@ -260,36 +279,21 @@ func (r *relocator) staticImports(lm *linkMap) {
 	// The dynamic imports, as ld.so reads their names.
 	dynamic := map[string]bool{}
 	var stranger *sym // an import .symtab does not list
-	n := r.symCount(lm)
-	if n == 0 {
-		// No hash table gives the count (GNU ld's DT_GNU_HASH of a
-		// program that exports nothing only bounds it): the section
-		// table's .dynsym, at DT_SYMTAB, is the linker's record too.
-		for i := range f.Sections {
-			if s := &f.Sections[i]; s.Type == elf.SHT_DYNSYM && s.Addr == lm.symtab {
-				n = s.Size / symSize(f)
-			}
-		}
-	}
+	n := r.dynsymCount(lm)
 	if n < 2 {
 		return // every import would seem lost
 	}
-	for i := uint64(1); i < min(n, maxSymScan); i++ {
-		s, err := lm.readSym(i)
-		if err != nil {
-			return
-		}
-		if s.shndx != uint16(elf.SHN_UNDEF) {
-			continue
-		}
-		name := lm.symName(s)
+	if !r.eachImport(lm, n, func(_ uint64, s *sym, name cstr) bool {
 		if name.err != nil {
-			return
+			return false
 		}
 		dynamic[name.s] = true
 		if !static[name.s] && stranger == nil && elf.ST_BIND(s.info) == elf.STB_GLOBAL {
 			stranger = s
 		}
+		return true
+	}) {
+		return
 	}
 	var lost []string
 	for name := range static {
