@@ -708,6 +708,11 @@ type addrSet struct {
 	pages    map[uint64]*[64]uint64
 	lastPage uint64
 	last     *[64]uint64
+	// missPage is the last page looked up and found empty (missed):
+	// a relocation table is read entry by entry from pages nothing
+	// wrote (entryFromWritten).
+	missPage uint64
+	missed   bool
 }
 
 func (s *addrSet) bits(a uint64, grow bool) *[64]uint64 {
@@ -715,10 +720,17 @@ func (s *addrSet) bits(a uint64, grow bool) *[64]uint64 {
 	if s.last != nil && s.lastPage == p {
 		return s.last
 	}
+	if !grow && s.missed && s.missPage == p {
+		return nil
+	}
 	b := s.pages[p]
 	if b == nil {
 		if !grow {
+			s.missPage, s.missed = p, true
 			return nil
+		}
+		if s.missed && s.missPage == p {
+			s.missed = false
 		}
 		if s.pages == nil {
 			s.pages = map[uint64]*[64]uint64{}
@@ -733,6 +745,11 @@ func (s *addrSet) bits(a uint64, grow bool) *[64]uint64 {
 func (s *addrSet) add(a uint64) {
 	b := s.bits(a, true)
 	b[a>>6&63] |= 1 << (a & 63)
+}
+
+// onPage says whether the set holds any address on a's page.
+func (s *addrSet) onPage(a uint64) bool {
+	return s.bits(a, false) != nil
 }
 
 func (s *addrSet) has(a uint64) bool {

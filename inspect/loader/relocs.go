@@ -2075,6 +2075,19 @@ func (r *relocator) entryFromWritten(lm *linkMap, rl reloc, relative bool) *relo
 	if lm.written == nil {
 		return nil
 	}
+	// Every entry is asked, hundreds of thousands in a big library:
+	// the tables lie on pages nothing wrote, which a page lookup tells.
+	w := r.word
+	lo, hi := rl.addr-(w-1), lm.m.add(rl.addr, 3*w-1)
+	if !lm.written.onPage(lo) && !lm.written.onPage(hi) && !anyWithin(lm.rebasedDyn, lo, hi) {
+		return nil
+	}
+	return r.entryOnWritten(lm, rl, relative)
+}
+
+// entryOnWritten is entryFromWritten for an entry on a page ld.so wrote
+// some of: apart, so that the entry escapes to the heap only here.
+func (r *relocator) entryOnWritten(lm *linkMap, rl reloc, relative bool) *relocFail {
 	w := r.word
 	type field struct {
 		name string
@@ -2128,6 +2141,16 @@ func (r *relocator) entryFromWritten(lm *linkMap, rl reloc, relative bool) *relo
 		}
 	}
 	return &relocFail{lm: lm, r: &rl, what: "reading a relocation entry", err: &entryWritten{obj: lm.obj.name, fields: on}}
+}
+
+// anyWithin says whether one of addrs lies in [lo, hi].
+func anyWithin(addrs []uint64, lo, hi uint64) bool {
+	for _, a := range addrs {
+		if a >= lo && a <= hi {
+			return true
+		}
+	}
+	return false
 }
 
 // mappedWithin says whether any page of the image is mapped in [lo, hi].
