@@ -2430,10 +2430,17 @@ func (r *relocator) copySplit(lm *linkMap, rl reloc, s *sym, res *lookupResult, 
 	// at run time, by the library, in its own object only.
 	// A relocation of the library's that wrote into it (stdout's
 	// RELATIVE, whose file bytes are 0) made its initial value.
-	if size := min(res.s.size, 1<<16); size == 0 || !r.allZero(res.lm, res.s.value, size) {
-		return
-	} else if _, wrote := res.lm.wroteUnder(res.s.value, size, r.word); wrote {
-		return
+	// A COPY bound to the program itself fills nothing: its copy keeps
+	// the file's bytes whatever the library's value (seed 9998204482:
+	// a typeinfo's symbol made local, SIGSEGV at the throw).
+	if !self {
+		size := min(res.s.size, 1<<16)
+		if size == 0 || !r.allZero(res.lm, res.s.value, size) {
+			return
+		}
+		if _, wrote := res.lm.wroteUnder(res.s.value, size, r.word); wrote {
+			return
+		}
 	}
 	// As the defining library's own GLOB_DAT searches: its reference is
 	// its definition.
