@@ -267,6 +267,12 @@ type checker struct {
 	// libcMapped is set once a library named libc.so.6 by its DT_SONAME
 	// is mapped (GL(dl_ns)[].libc_map).
 	libcMapped bool
+	// libcIsProgram: the program's DT_SONAME is libc.so.6, and ld.so
+	// takes it for the namespace's libc (search.go).
+	libcIsProgram bool
+	// order is the main map's l_initfini as indices of loaded, once
+	// initfini has sorted it.
+	order []int
 	// ident is EI_CLASS and EI_DATA as the file has them; f is read with
 	// the kernel's, which may differ (openAsKernel).
 	ident [2]byte

@@ -295,14 +295,22 @@ func (c *checker) initialisers() {
 			return
 		}
 	}
-	for i := len(c.loaded) - 1; i >= 1; i-- {
-		o := c.loaded[i]
-		if o.dyn == nil || o.preloaded {
+	// _dl_init walks l_initfini from its end; call_init skips the
+	// program, whose initialisers __libc_start_main runs.
+	order := c.initfini()
+	for j := len(order) - 1; j >= 0; j-- {
+		o := c.loaded[order[j]]
+		if order[j] == 0 || o.dyn == nil || o.preloaded {
 			continue
 		}
 		f, err := o.file()
 		if err != nil {
 			continue
+		}
+		if _, ok := o.dyn.Tag(elf.DT_INIT); ok {
+			c.trace("calling init: %s", c.debugName(o))
+		} else if _, ok := o.dyn.Tag(elf.DT_INIT_ARRAY); ok {
+			c.trace("calling init: %s", c.debugName(o))
 		}
 		if c.gmonCall(o) || c.run(o, f, dynSource(o.dyn, elf.DT_INIT, elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ), false) {
 			return

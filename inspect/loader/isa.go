@@ -151,7 +151,9 @@ func (c *checker) isaLevel() {
 		return
 	}
 	have := uint32(1)<<HostISALevel() - 1
-	for i := len(c.loaded) - 1; i >= 0; i-- {
+	order := c.initfini()
+	for j := len(order) - 1; j >= 0; j-- {
+		i := order[j]
 		o := c.loaded[i]
 		if o.preloaded {
 			continue // ld.so itself, and what already runs in a dlopen host

@@ -237,25 +237,24 @@ func ldsoPhdrsAt(f *inspect.File, phnum int, at uint64, fromFile bool) (view lds
 		}
 		t := elf.ProgType(o.Uint32(b))
 		view.types[t] = true
-		vaddr := o.Uint64(b[16:])
-		if f.Class == elf.ELFCLASS32 {
-			vaddr = uint64(o.Uint32(b[8:]))
+		// The fields by class: an ELFCLASS32 entry is 32 bytes, and its
+		// flags come after the sizes.
+		word := func(off64, off32 int) uint64 {
+			if f.Class == elf.ELFCLASS32 {
+				return uint64(o.Uint32(b[off32:]))
+			}
+			return o.Uint64(b[off64:])
 		}
+		vaddr := word(16, 8)
 		switch t {
 		case elf.PT_TLS:
 			// rtld keeps the last one with a size (dl_main).
-			filesz, memsz, align := o.Uint64(b[32:]), o.Uint64(b[40:]), o.Uint64(b[48:])
-			if f.Class == elf.ELFCLASS32 {
-				filesz, memsz, align = uint64(o.Uint32(b[16:])), uint64(o.Uint32(b[20:])), uint64(o.Uint32(b[28:]))
-			}
+			filesz, memsz, align := word(32, 16), word(40, 20), word(48, 28)
 			if memsz > 0 {
 				view.tls = &mainTLS{index: i, vaddr: vaddr, filesz: filesz, memsz: memsz, align: align}
 			}
 		case elf.PT_GNU_PROPERTY, elf.PT_NOTE:
-			memsz, align := o.Uint64(b[40:]), o.Uint64(b[48:])
-			if f.Class == elf.ELFCLASS32 {
-				memsz, align = uint64(o.Uint32(b[20:])), uint64(o.Uint32(b[28:]))
-			}
+			memsz, align := word(40, 20), word(48, 28)
 			n := phdrNote{index: i, vaddr: vaddr, memsz: memsz, align: align}
 			if t == elf.PT_NOTE {
 				view.notes = append(view.notes, n)

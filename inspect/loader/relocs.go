@@ -325,8 +325,8 @@ type undefinedSym struct {
 const RelocatedBytes = "<relocated-bytes>"
 
 // relocations replays the relocation of every loaded object, in the order
-// dl_main relocates them: from the last loaded object back to the main
-// program (ld.so itself was relocated when it started).
+// dl_main relocates them: l_initfini from its end (initfini.go; ld.so
+// itself was relocated when it started).
 func (c *checker) relocations() {
 	if c.dyn == nil || len(c.loaded) == 0 {
 		return
@@ -360,11 +360,13 @@ func (c *checker) relocations() {
 		}
 	}
 	c.reloc = r
-	for i := len(maps) - 1; i >= 0 && !c.stop; i-- {
-		lm := maps[i]
+	order := c.initfini()
+	for j := len(order) - 1; j >= 0 && !c.stop; j-- {
+		lm := maps[order[j]]
 		if lm == nil || lm.obj.preloaded {
 			continue
 		}
+		c.trace("relocation processing: %s%s", c.debugName(lm.obj), map[bool]string{true: " (lazy)"}[r.lazy && !bindNow(lm.obj.dyn)])
 		if fail := r.relocateObject(lm); fail != nil {
 			c.add(r.finding(fail, false))
 			return
@@ -376,6 +378,17 @@ func (c *checker) relocations() {
 		r.staticImports(lm)
 		r.ehFrameLost(lm)
 	}
+	if c.libcIsProgram && !c.stop && maps[0] != nil && !r.definesEarlyInit(maps[0]) {
+		// _dl_call_libc_early_init looks __libc_early_init up in the
+		// program and asserts it finds it: libc.so.6 run as a program
+		// defines it, a damaged program does not.
+		c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "libc-is-program", Outcome: OutcomeUndetermined,
+			Possible: openBeforeMain(),
+			Summary:  fmt.Sprintf("undetermined: %s's DT_SONAME is libc.so.6, so ld.so takes the program for the C library: every request for libc.so.6 finds the program, and once everything is relocated ld.so looks the C library's __libc_early_init up in the program, which does not define it: what follows is not replayed", filepath.Base(c.path)),
+			Evidence: []string{fmt.Sprintf("DT_SONAME %q", c.loaded[0].soname)},
+			Next:     "a program has no DT_SONAME of libc.so.6 unless its dynamic table was damaged: compare with the pristine file using `elfdoctor diff`"})
+		return
+	}
 	if lm := maps[0]; lm != nil && lm.main && !c.stop {
 		r.copyNotFilled(lm)
 		if fail := r.startCall(lm); fail != nil {
@@ -385,8 +398,8 @@ func (c *checker) relocations() {
 	}
 	// Each object's _init runs before main: a library's from call_init,
 	// the program's from __libc_start_main after _start's call.
-	for i := len(maps) - 1; i >= 0; i-- {
-		lm := maps[i]
+	for j := len(order) - 1; j >= 0; j-- {
+		lm := maps[order[j]]
 		if lm == nil || lm.obj.preloaded || c.stop {
 			continue
 		}
@@ -394,6 +407,24 @@ func (c *checker) relocations() {
 			r.selfCalls = append(r.selfCalls, selfCall{name: "__gmon_start__", fail: fail})
 		}
 	}
+}
+
+// definesEarlyInit says whether the object's .dynsym defines
+// __libc_early_init, which a C library does.
+func (r *relocator) definesEarlyInit(lm *linkMap) bool {
+	for i := uint64(1); i < min(r.symCount(lm), maxSymScan); i++ {
+		s, err := lm.readSym(i)
+		if err != nil {
+			return false
+		}
+		if s.shndx == uint16(elf.SHN_UNDEF) {
+			continue
+		}
+		if name := lm.symName(s); name.err == nil && name.s == "__libc_early_init" {
+			return true
+		}
+	}
+	return false
 }
 
 // startCall follows the program's _start to its call of

@@ -46,6 +46,10 @@ type loadedObj struct {
 	// (l_libname), which find_needed and _dl_name_match_p then use; an
 	// object is not matched by its soname before that.
 	sonameAdded bool
+	// deps are the objects its DT_NEEDED entries found, in table order,
+	// repeats and itself included, as _dl_map_object_deps records them
+	// for the sort of l_initfini (initfini.go).
+	deps []*loadedObj
 	// info is l_info as elf_get_dynamic_info left it (dyninfo.go); nil
 	// for objects already in the process.
 	info *lInfo
@@ -146,6 +150,13 @@ func (c *checker) dependencies() {
 	}
 	li = describeLoader(loaderHost, f)
 	c.li = li
+	// Since 2.33 a program named libc.so.6 by its DT_SONAME is the
+	// namespace's libc (rtld.c, or _dl_map_object_from_fd when ld.so maps
+	// it as its command): no library's DT_SONAME is compared after it,
+	// and it takes part in the sort of l_initfini.
+	if main.hasSoname && main.sonameC.err == nil && main.sonameC.s == "libc.so.6" && c.model().atLeast(33) && !c.dlopen {
+		c.libcIsProgram, c.libcMapped = true, true
+	}
 	// ld.so is loaded before anything else and answers to its soname, so
 	// libc's DT_NEEDED on ld-linux-x86-64.so.2 finds it, not a copy.
 	if c.dlopen && loaderHost != "" && hostObjs == nil {
@@ -242,6 +253,7 @@ func (c *checker) dependencies() {
 					Next:    "a library's DT_STRTAB or DT_SONAME was damaged: compare it with a pristine copy using `elfdoctor diff`"})
 				return
 			} else if l != nil {
+				obj.deps = append(obj.deps, l)
 				if l.rtld && !c.rtldNeeded {
 					c.rtldNeeded, c.rtldAt = true, len(c.loaded)
 				}
@@ -356,6 +368,7 @@ func (c *checker) dependencies() {
 				return
 			}
 			c.loaded = append(c.loaded, lo)
+			obj.deps = append(obj.deps, lo)
 			if !c.mapLibrary(lo) {
 				return
 			}

@@ -764,7 +764,12 @@ func (c *checker) findNeeded(name string, from *loadedObj) *loadedObj {
 	for _, i := range c.namespaceOrder() {
 		o := c.loaded[i]
 		if i == 0 && !c.dlopen {
-			if name == "" {
+			// Its l_name is "", and its DT_SONAME is a name of it once a
+			// DT_NEEDED matched that (seed 8310002060: a DT_NEEDED made
+			// DT_SONAME "libc.so.6", which libstdc++'s request for libc
+			// then found, so the program's Verneed of libc.so.6 finds
+			// the program, which defines no versions).
+			if name == "" || (o.sonameAdded && o.soname != "" && o.soname == name) {
 				return o
 			}
 			continue
