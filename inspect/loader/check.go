@@ -160,7 +160,7 @@ type CheckOptions struct {
 	// LD_BIND_NOW and LD_WARN as ld.so reads them; nil means the real
 	// environment.
 	Getenv func(string) string
-	// Trace records the walk the way LD_DEBUG=versions,libs would print it.
+	// Trace records the walk the way LD_DEBUG=versions,libs,reloc would print it.
 	Trace bool
 	// LoadedBy is the program into whose process the file is loaded
 	// with dlopen: its loader, libraries and RPATH are the ones the

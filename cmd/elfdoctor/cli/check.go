@@ -80,7 +80,7 @@ predicted to fail, 2 when FILE cannot be read.`,
 	f := cmd.Flags()
 	f.StringVar(&root, "root", "", "treat `DIR` as / when looking for the interpreter and libraries")
 	f.StringVar(&libPath, "library-path", "", "LD_LIBRARY_PATH to assume (`DIRS`, colon-separated; default: the environment's)")
-	f.BoolVar(&trace, "trace", false, "show the walk the way LD_DEBUG=libs,versions would")
+	f.BoolVar(&trace, "trace", false, "show the walk the way LD_DEBUG=libs,versions,reloc would")
 	f.BoolVar(&exec, "exec", false, "check FILE as executed even when its headers look like a shared library's (no PT_INTERP, no DF_1_PIE)")
 	f.StringVar(&loadedBy, "loaded-by", "", "check FILE as dlopen loads it into the process of program `EXE`, whatever its headers say (default, for a file whose headers look like a shared library's: a process running the system's ld.so and libc)")
 	return cmd
