@@ -344,3 +344,42 @@ func TestMapAsKernelShifted(t *testing.T) {
 		view.Close()
 	}
 }
+
+// A segment whose only flag is PF_X is readable on x86 unless protection
+// keys make it execute-only (SetExecOnly), as Linux maps PROT_EXEC alone
+// on a CPU whose keys the kernel enabled; W and R stay readable, and no
+// flags at all never is.
+func TestExecOnlyImage(t *testing.T) {
+	b := manyLoads(3, func(i int) uint64 { return uint64(i) << 12 })
+	b = append(b, make([]byte, 3<<12-len(b))...)
+	le := binary.LittleEndian
+	flags := []elf.ProgFlag{elf.PF_X, elf.PF_W | elf.PF_X, 0}
+	for i := range 3 {
+		p := b[64+56*i:]
+		le.PutUint32(p[4:], uint32(flags[i]))
+		le.PutUint64(p[8:], uint64(i)<<12) // p_offset
+		le.PutUint64(p[32:], 0x200)        // p_filesz
+		le.PutUint64(p[40:], 0x200)        // p_memsz
+	}
+	for _, execOnly := range []bool{false, true} {
+		f, err := open(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.SetExecOnly(execOnly)
+		for i, want := range []bool{!execOnly, true, false} {
+			var buf [8]byte
+			err := f.Image().ReadAt(buf[:], uint64(i)<<12+0x10, "test")
+			if (err == nil) != want {
+				t.Errorf("exec-only %v: reading segment %d (p_flags %v): err %v, want readable %v", execOnly, i, flags[i], err, want)
+			}
+			if l := f.Image().Lookup(uint64(i) << 12); f.Readable(l) != want {
+				t.Errorf("exec-only %v: Readable(segment %d) = %v, want %v", execOnly, i, !want, want)
+			}
+			var fe *FormatError
+			if err != nil && (!errors.As(err, &fe) || fe.Fault != FaultUnmapped) {
+				t.Errorf("exec-only %v: segment %d: %v, want a FaultUnmapped FormatError", execOnly, i, err)
+			}
+		}
+	}
+}

@@ -115,6 +115,9 @@ type File struct {
 	mapped *mmapfile.File
 	// scanMem is the buffer scans read into, kept between scans.
 	scanMem []byte
+	// execOnly: pages a segment maps with PF_X alone cannot be read
+	// (SetExecOnly).
+	execOnly bool
 }
 
 // Open opens the named file, which must be a regular file (a FIFO or a

@@ -102,6 +102,20 @@ func (f *File) Image() *Image {
 	return f.image
 }
 
+// SetExecOnly says whether the process can fetch instructions from, but
+// not read, the pages of a segment whose only flag is PF_X. Linux gives a
+// PROT_EXEC-only mapping an execute-only protection key on an x86 CPU
+// whose protection keys the kernel enabled (OSPKE); elsewhere on x86
+// PROT_EXEC implies PROT_READ. It is a property of the host the process
+// runs on, which the loader sets.
+func (f *File) SetExecOnly(on bool) { f.execOnly = on }
+
+// Readable says whether the process can read the byte at l.
+func (f *File) Readable(l Loc) bool {
+	perm := l.Perm & (elf.PF_R | elf.PF_W | elf.PF_X)
+	return l.Mapped && perm != 0 && !(f.execOnly && perm == elf.PF_X)
+}
+
 // MapAsKernel makes the loader's view the kernel's mapping of the file
 // as an executable (fs/binfmt_elf.c elf_load) rather than ld.so's
 // mapping of a library: they differ in the tail of the last file page of
@@ -386,9 +400,13 @@ func (im *Image) ReadAt(p []byte, addr uint64, what string) error {
 			return e
 		}
 		// A segment without R, W or X is mapped PROT_NONE. On x86, W and
-		// X imply R: only no flags at all makes a page unreadable.
-		if l.Perm&(elf.PF_R|elf.PF_W|elf.PF_X) == 0 {
-			e := errMem(addr, what, fmt.Sprintf("mapped with no access by program header %d (p_flags 0)", l.Prog), nil)
+		// X imply R, but for X alone under protection keys (SetExecOnly).
+		if !im.f.Readable(l) {
+			msg := fmt.Sprintf("mapped with no access by program header %d (p_flags 0)", l.Prog)
+			if l.Perm&(elf.PF_R|elf.PF_W|elf.PF_X) != 0 {
+				msg = fmt.Sprintf("mapped execute-only by program header %d (p_flags X): this CPU's protection keys let code run there, not be read", l.Prog)
+			}
+			e := errMem(addr, what, msg, nil)
 			e.Fault = FaultUnmapped
 			return e
 		}

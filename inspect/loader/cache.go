@@ -16,7 +16,7 @@ import (
 // library entry does not answer.
 func (o *loadedObj) file() (*inspect.File, error) {
 	if o.f == nil {
-		f, err := inspect.Open(o.path)
+		f, err := openELF(o.path)
 		if err != nil {
 			return nil, err
 		}
@@ -99,7 +99,7 @@ func openLib(path string) *libEntry {
 		}
 	}
 	e := &libEntry{}
-	lf, err := inspect.Open(path)
+	lf, err := openELF(path)
 	if err != nil {
 		e.err = err
 		return e

@@ -387,10 +387,11 @@ func Check(path string, opts CheckOptions) (res *CheckResult, err error) {
 	if opts.Loader == "" {
 		if kf, closer, found, kerr := openAsKernel(path); kerr == nil && kf != nil {
 			defer closer.Close()
+			hostMemory(kf)
 			return checkFileIdent(kf, path, opts, found), nil
 		}
 	}
-	f, err := inspect.Open(path)
+	f, err := openELF(path)
 	if err != nil {
 		if errors.Is(err, inspect.ErrNotELF) {
 			return nil, fmt.Errorf("%s: %w", path, err)
@@ -857,7 +858,7 @@ func (c *checker) interp() {
 	}
 	obj.Path, obj.Found = host, true
 	c.interpHost = host
-	lf, err := inspect.Open(host)
+	lf, err := openELF(host)
 	if err != nil {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "interp-bad",
 			Summary:  fmt.Sprintf("the interpreter %s is not a usable ELF file", interp),
@@ -1037,7 +1038,11 @@ func (c *checker) preferredAddress() bool {
 func sameBytesAs(f *inspect.File, typ elf.Type) (*inspect.File, error) {
 	b := make([]byte, 2)
 	f.ByteOrder().PutUint16(b, uint16(typ))
-	return inspect.NewFile(vaddrShifted{r: fileReader{f}, fields: []int64{16}, vals: [][]byte{b}}, f.Size())
+	nf, err := inspect.NewFile(vaddrShifted{r: fileReader{f}, fields: []int64{16}, vals: [][]byte{b}}, f.Size())
+	if err == nil {
+		hostMemory(nf)
+	}
+	return nf, err
 }
 
 // programUnmappable is ld.so's refusal, msg, of the program it was

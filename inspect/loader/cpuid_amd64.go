@@ -74,3 +74,18 @@ var hostX86 = sync.OnceValues(func() (level int, platform string) {
 	}
 	return level, platform
 })
+
+// hostExecOnly says whether the kernel enabled protection keys (CPUID
+// leaf 7's OSPKE, CR4.PKE), with which Linux maps a PROT_EXEC-only
+// segment execute-only (do_mmap's execute_only_pkey): code runs there,
+// reads fault. A soak on an AMD EPYC with them found it (seed
+// 9998308832: a first PT_LOAD made X alone, ld.so's read of .dynsym
+// faults).
+var hostExecOnly = sync.OnceValue(func() bool {
+	max, _, _, _ := cpuid(0, 0)
+	if max < 7 {
+		return false
+	}
+	_, _, c7, _ := cpuid(7, 0)
+	return c7>>4&1 != 0
+})

@@ -1,5 +1,12 @@
 package loader
 
+import (
+	"debug/elf"
+	"runtime"
+
+	"github.com/elfdoctor/elfdoctor/inspect"
+)
+
 // The order in which ld.so relocates the objects it loaded, checks their
 // ISA levels and runs their initialisers is not load order: it is the
 // main map's l_initfini, the search list sorted by dependencies
@@ -198,4 +205,22 @@ func (c *checker) debugName(o *loadedObj) string {
 		return c.path
 	}
 	return c.shown(o.path)
+}
+
+// openELF opens an object as the process it runs in will map it: on
+// this host's memory rules (hostMemory).
+func openELF(path string) (*inspect.File, error) {
+	f, err := inspect.Open(path)
+	if err == nil {
+		hostMemory(f)
+	}
+	return f, err
+}
+
+// hostMemory sets what this host's kernel makes of f's segment flags: an
+// x86 object's PF_X-alone pages are execute-only under protection keys.
+// An object of another machine runs under an emulator, whose rules are
+// not replayed.
+func hostMemory(f *inspect.File) {
+	f.SetExecOnly(runtime.GOARCH == "amd64" && (f.Machine == elf.EM_X86_64 || f.Machine == elf.EM_386) && hostExecOnly())
 }

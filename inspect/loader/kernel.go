@@ -924,12 +924,18 @@ func (c *checker) programData() {
 			}
 			return
 		}
-		if l.Perm&(elf.PF_R|elf.PF_W|elf.PF_X) != 0 {
+		if f.Readable(l) {
 			continue
 		}
+		summary := fmt.Sprintf("%s (0x%x) is in PT_LOAD %d, which has no permissions (p_flags 0): the program's first read of it faults", s.Name, s.Addr, l.Prog)
+		ev := fmt.Sprintf("the kernel maps program header %d with PROT_NONE", l.Prog)
+		if l.Perm&(elf.PF_R|elf.PF_W|elf.PF_X) != 0 {
+			summary = fmt.Sprintf("%s (0x%x) is in PT_LOAD %d, which is executable only (p_flags X): on this CPU, whose protection keys the kernel enabled, such pages run code but cannot be read, so the program's first read of it faults", s.Name, s.Addr, l.Prog)
+			ev = fmt.Sprintf("the kernel maps program header %d PROT_EXEC alone, which Linux gives an execute-only protection key", l.Prog)
+		}
 		emit(Finding{Severity: SeverityFatal, Stage: StageInit, Code: "data-no-access",
-			Summary:  fmt.Sprintf("%s (0x%x) is in PT_LOAD %d, which has no permissions (p_flags 0): the program's first read of it faults", s.Name, s.Addr, l.Prog),
-			Evidence: []string{fmt.Sprintf("the kernel maps program header %d with PROT_NONE", l.Prog)},
+			Summary:  summary,
+			Evidence: []string{ev},
 			Outcome:  OutcomeCrash, Signal: "SIGSEGV",
 			Message: "SIGSEGV in the program's own code, before main has done anything",
 			Next:    "the segment table was damaged: compare with the pristine file using `elfdoctor diff`"})

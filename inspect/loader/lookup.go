@@ -24,6 +24,10 @@ type linkMap struct {
 	relroNoExec [2]uint64
 	// relocated is l_relocated: _dl_relocate_object finished with it.
 	relocated bool
+	// imports is symtabImports' answer, once asked: staticImports asks
+	// for every object, a failing first call again (lostImport).
+	imports     map[string]bool
+	importsDone bool
 	// partial says the replay did not apply every relocation ld.so
 	// applies (a bound, a size that wraps or not by the load address).
 	partial bool

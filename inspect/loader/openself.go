@@ -41,7 +41,7 @@ func (c *checker) findDlopenHost() (r verifyRef, host string, ok bool) {
 	if p := c.opts.LoadedBy; p != "" {
 		// An unreadable --loaded-by is reported where its process is
 		// replayed (hostProcess); here the machine's own stands in.
-		if hf, err := inspect.Open(p); err == nil {
+		if hf, err := openELF(p); err == nil {
 			defer hf.Close()
 			r = verifyRef{class: hf.Class, data: hf.Data, machine: hf.Machine}
 			if interp, has, _ := hf.Interp(); has {
@@ -100,7 +100,7 @@ func (c *checker) dlopenVerify() bool {
 // (__RTLD_OPENEXEC); the kernel only ran the loader. It returns the
 // result when ld.so stops there.
 func commandRefused(path string, opts CheckOptions) (*CheckResult, bool) {
-	lf, err := inspect.Open(opts.Loader)
+	lf, err := openELF(opts.Loader)
 	if err != nil {
 		return nil, false // interp says what is wrong with the loader
 	}
@@ -127,7 +127,7 @@ func commandRefused(path string, opts CheckOptions) (*CheckResult, bool) {
 func dlopenRefused(path string, opts CheckOptions) (*CheckResult, bool) {
 	res := &CheckResult{Path: path, Root: opts.Root, Findings: []Finding{}}
 	c := &checker{opts: opts, res: res, path: path, dlopen: true}
-	if hf, err := inspect.Open(opts.LoadedBy); err != nil {
+	if hf, err := openELF(opts.LoadedBy); err != nil {
 		c.loadedByUnreadable(err)
 	} else {
 		hf.Close()

@@ -1717,6 +1717,15 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 	// IRELATIVE relocations are applied last: each calls a resolver in
 	// the object (not replayed) and writes what it returns.
 	for _, rl := range deferred {
+		if !rl.lazy {
+			// Outside lazy binding, elf_machine_rela resolves the
+			// entry's symbol first (RESOLVE_MAP), as for any type but
+			// RELATIVE and NONE: a symbol 0 made non-local is looked up
+			// by its name, "" (seed 9998307092).
+			if f := r.irelativeSymbol(lm, rl); f != nil {
+				return f
+			}
+		}
 		if r.types.full && rl.rela {
 			if f := r.resolverCall(lm, rl, lm, uint64(rl.addend), -1, false, fmt.Sprintf("the resolver of IRELATIVE relocation %d of %s of %s (l_addr + r_addend 0x%x)", rl.index, rl.table, filepath.Base(lm.obj.name), uint64(rl.addend)), ""); f != nil {
 				return f
@@ -2206,6 +2215,33 @@ func badTypeHex(t uint32) string {
 // machineRel replays elf_machine_rela (sysdeps/x86_64/dl-machine.h) for
 // one relocation, with the reads elf_dynamic_do_Rel makes for it first:
 // the symbol's DT_VERSYM entry, then the symbol, its lookup, the write.
+// irelativeSymbol replays what elf_machine_rela does with an
+// IRELATIVE's symbol before it calls the resolver: read its version
+// index and entry, and look it up unless it is local.
+func (r *relocator) irelativeSymbol(lm *linkMap, rl reloc) *relocFail {
+	fail := func(what string, err error) *relocFail { return &relocFail{lm: lm, r: &rl, what: what, err: err} }
+	ndx, hasNdx := uint16(0), false
+	if lm.hasVersym {
+		v, err := lm.versymAt(rl.sym)
+		if err != nil {
+			return fail("reading the symbol's DT_VERSYM entry", err)
+		}
+		ndx, hasNdx = v&0x7fff, true
+		if e := r.versymFromWritten(lm, rl.sym); e != nil {
+			return fail("reading the symbol's DT_VERSYM entry", e)
+		}
+	}
+	s, err := lm.readSym(rl.sym)
+	if err != nil {
+		return fail("reading the relocation's symbol", err)
+	}
+	if e := r.symFromWritten(lm, rl.sym); e != nil {
+		return fail("reading the relocation's symbol", e)
+	}
+	_, f := r.resolve(lm, &rl, s, hasNdx, ndx, r.types.plt[rl.typ], false)
+	return f
+}
+
 func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	t := r.types
 	fail := func(what string, err error) *relocFail { return &relocFail{lm: lm, r: &rl, what: what, err: err} }

@@ -149,6 +149,13 @@ func (r *relocator) hashPlaces(lm *linkMap, t *sysvHash) []uint32 {
 // linker's record of what the object imports, without their versions;
 // nil without a .symtab.
 func (r *relocator) symtabImports(lm *linkMap) map[string]bool {
+	if !lm.importsDone {
+		lm.imports, lm.importsDone = r.readSymtabImports(lm), true
+	}
+	return lm.imports
+}
+
+func (r *relocator) readSymtabImports(lm *linkMap) map[string]bool {
 	f := lm.f
 	var symtab, strtab *inspect.Section
 	for i := range f.Sections {

@@ -1240,7 +1240,7 @@ func (c *checker) hostStackExecutable() bool {
 // program cannot serve.
 func (c *checker) hostProcess() ([]*loadedObj, string) {
 	p := c.opts.LoadedBy
-	hf, err := inspect.Open(p)
+	hf, err := openELF(p)
 	if err != nil {
 		c.loadedByUnreadable(err)
 		return nil, ""
