@@ -296,15 +296,13 @@ func (c *checker) initialisers() {
 		}
 	}
 	// _dl_init walks l_initfini from its end; call_init skips the
-	// program, whose initialisers __libc_start_main runs.
+	// program, whose initialisers __libc_start_main runs. Under dlopen
+	// the list is the library's, which dlopen initialises like a
+	// dependency, usually last.
 	order := c.initfini()
 	for j := len(order) - 1; j >= 0; j-- {
 		o := c.loaded[order[j]]
-		if order[j] == 0 || o.dyn == nil || o.preloaded {
-			continue
-		}
-		f, err := o.file()
-		if err != nil {
+		if (order[j] == 0 && !c.dlopen) || o.dyn == nil || o.preloaded {
 			continue
 		}
 		if _, ok := o.dyn.Tag(elf.DT_INIT); ok {
@@ -312,13 +310,21 @@ func (c *checker) initialisers() {
 		} else if _, ok := o.dyn.Tag(elf.DT_INIT_ARRAY); ok {
 			c.trace("calling init: %s", c.debugName(o))
 		}
+		if order[j] == 0 {
+			if c.run(main, c.f, dynSource(main.dyn, elf.DT_INIT, elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ), false) {
+				return
+			}
+			continue
+		}
+		f, err := o.file()
+		if err != nil {
+			continue
+		}
 		if c.gmonCall(o) || c.run(o, f, dynSource(o.dyn, elf.DT_INIT, elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ), false) {
 			return
 		}
 	}
 	if c.dlopen {
-		// dlopen runs the library's own initialisers like a dependency's.
-		c.run(main, c.f, dynSource(main.dyn, elf.DT_INIT, elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ), false)
 		return
 	}
 	if c.interpHost != "" {

@@ -23,9 +23,9 @@ import (
 // millions of steps only for thousands of objects in long cycles.
 const sortSteps = 1 << 24
 
-// initfini returns the indices of c.loaded in the order of the main
-// map's l_initfini. Under dlopen the replay keeps load order, which
-// dl_open_worker's own sort is not replayed to change.
+// initfini returns the indices of c.loaded in the order of l_initfini:
+// the main map's, or under dlopen the library's, whose _dl_init runs
+// initialisers from its end.
 func (c *checker) initfini() []int {
 	if c.order == nil {
 		c.order = c.sortedInitfini()
@@ -33,13 +33,50 @@ func (c *checker) initfini() []int {
 	return c.order
 }
 
+// relocOrder returns the indices of c.loaded in the order whose end
+// ld.so relocates first: l_initfini, but for dlopen before glibc 2.33,
+// where dl_open_worker sorts the library and the objects loaded after it,
+// in load order, with _dl_sort_maps_original and no object kept first.
+func (c *checker) relocOrder() []int {
+	if !c.dlopen || c.model().atLeast(33) {
+		return c.initfini()
+	}
+	var maps []int
+	for i, o := range c.loaded {
+		if !o.preloaded {
+			maps = append(maps, i)
+		}
+	}
+	lib := c.initfini()
+	deps := c.depsOf()
+	sortOriginal(maps, func(i int) []int {
+		if i == 0 {
+			return lib // the library's l_initfini is its sorted search list by now
+		}
+		return deps(i)
+	})
+	return maps
+}
+
+// depsOf returns, for an index of c.loaded, the indices of the objects
+// its DT_NEEDED entries found.
+func (c *checker) depsOf() func(int) []int {
+	index := make(map[*loadedObj]int, len(c.loaded))
+	for i, o := range c.loaded {
+		index[o] = i
+	}
+	return func(i int) []int {
+		out := make([]int, 0, len(c.loaded[i].deps))
+		for _, d := range c.loaded[i].deps {
+			out = append(out, index[d])
+		}
+		return out
+	}
+}
+
 func (c *checker) sortedInitfini() []int {
 	if c.dlopen {
-		order := make([]int, len(c.loaded))
-		for i := range order {
-			order[i] = i
-		}
-		return order
+		return c.dlopenInitfini()
 	}
 	order := c.searchOrder()
 	if len(order) <= 1 {
@@ -54,21 +91,14 @@ func (c *checker) sortedInitfini() []int {
 			}
 		}
 	}
-	index := make(map[*loadedObj]int, len(c.loaded))
-	for i, o := range c.loaded {
-		index[o] = i
-	}
+	all := c.depsOf()
 	deps := func(i int) []int {
 		// The program's l_initfini is still empty while its list is
 		// sorted: its DT_NEEDED never count.
 		if i == 0 {
 			return nil
 		}
-		out := make([]int, 0, len(c.loaded[i].deps))
-		for _, d := range c.loaded[i].deps {
-			out = append(out, index[d])
-		}
-		return out
+		return all(i)
 	}
 	g := c.model()
 	// Since 2.33 a program whose DT_SONAME is libc.so.6 is the
@@ -92,6 +122,40 @@ func (c *checker) sortedInitfini() []int {
 		})
 	}
 	return order
+}
+
+// dlopenInitfini is the library's l_initfini under dlopen: its search
+// list (the library, then breadth first what each object needs, the
+// process's objects among them where first needed) sorted as the
+// program's is, the library kept first; the process's program, reached
+// through a dependency, is skipped by the depth-first sort only when
+// ld.so was started as its command (l_main_map). The objects the
+// process already has carry no dependencies here: they were loaded
+// before, and only reach each other.
+func (c *checker) dlopenInitfini() []int {
+	all := c.depsOf()
+	deps := func(i int) []int {
+		if i == 0 || c.loaded[i].preloaded {
+			return nil // the library's own list is being built
+		}
+		return all(i)
+	}
+	seen := map[int]bool{0: true}
+	list := []int{0}
+	for j := 0; j < len(list); j++ {
+		for _, d := range all(list[j]) {
+			if !seen[d] && (list[j] == 0 || !c.loaded[list[j]].preloaded) {
+				seen[d] = true
+				list = append(list, d)
+			}
+		}
+	}
+	if !c.model().atLeast(35) {
+		sortOriginal(list[1:], deps)
+		return list
+	}
+	sortDFS(list, deps, true, func(int) bool { return false })
+	return list
 }
 
 // sortOriginal is _dl_sort_maps_original (elf/dl-sort-maps.c, the only

@@ -360,7 +360,7 @@ func (c *checker) relocations() {
 		}
 	}
 	c.reloc = r
-	order := c.initfini()
+	order := c.relocOrder()
 	for j := len(order) - 1; j >= 0 && !c.stop; j-- {
 		lm := maps[order[j]]
 		if lm == nil || lm.obj.preloaded {
@@ -398,8 +398,9 @@ func (c *checker) relocations() {
 	}
 	// Each object's _init runs before main: a library's from call_init,
 	// the program's from __libc_start_main after _start's call.
-	for j := len(order) - 1; j >= 0; j-- {
-		lm := maps[order[j]]
+	inits := c.initfini()
+	for j := len(inits) - 1; j >= 0; j-- {
+		lm := maps[inits[j]]
 		if lm == nil || lm.obj.preloaded || c.stop {
 			continue
 		}

@@ -27,7 +27,7 @@ func TestInitfiniOrder(t *testing.T) {
 	need(t, "patchelf")
 	dir := t.TempDir()
 	gcc := sysrootGCC(t)
-	libs := []string{"liba.so", "libb.so", "libc3.so", "libd.so"}
+	libs := []string{"liba.so", "libb.so", "libc3.so", "libd.so", "libtop.so"}
 	for _, l := range libs {
 		name := strings.TrimSuffix(strings.TrimPrefix(l, "lib"), ".so")
 		src := fmt.Sprintf("#include <unistd.h>\n__attribute__((constructor)) static void init_%s(void) { write(1, \"%s\\n\", %d); }\nint %s_value(void) { return 1; }\n", name, name, len(name)+1, name)
@@ -37,6 +37,16 @@ func TestInitfiniOrder(t *testing.T) {
 		if err := run(t.Context(), dir, append(append([]string(nil), gcc...), "-shared", "-fPIC", "-O2", "-Wl,-soname,"+l, "-Wl,-rpath,$ORIGIN", "-o", l, name+".c")...); err != nil {
 			t.Fatal(err)
 		}
+	}
+	var host []byte
+	for _, in := range f.Inputs {
+		if in.DlopenHost != "" {
+			host = MustRead(t, in.DlopenHost)
+			break
+		}
+	}
+	if host == nil {
+		t.Fatal("no fuzz input has a dlopen host")
 	}
 	main := "#include <stdio.h>\nint main(void) { puts(\"" + damage.Marker + "\"); fflush(stdout); return 0; }\n"
 	if err := os.WriteFile(filepath.Join(dir, "main.c"), []byte(main), 0o644); err != nil {
@@ -71,7 +81,11 @@ func TestInitfiniOrder(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(gdir, file), b, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			for _, n := range g.edges[file] {
+			edges := g.edges[file]
+			if file == "libtop.so" {
+				edges = g.edges["prog"] // what dlopen loads it with
+			}
+			for _, n := range edges {
 				if err := run(t.Context(), gdir, "patchelf", "--add-needed", n, file); err != nil {
 					t.Fatal(err)
 				}
@@ -79,6 +93,45 @@ func TestInitfiniOrder(t *testing.T) {
 			files[file] = MustRead(t, filepath.Join(gdir, file))
 		}
 		for _, root := range f.Roots {
+			t.Run("dlopen/"+g.name+"/"+root.String(), func(t *testing.T) {
+				rel := "/c/initfini-dlopen-" + g.name
+				cdir := filepath.Join(root.Root, rel)
+				if err := os.MkdirAll(cdir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				defer os.RemoveAll(cdir)
+				for name, b := range files {
+					if err := os.WriteFile(filepath.Join(cdir, name), b, 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := os.WriteFile(filepath.Join(cdir, "dlopen-host"), host, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				pred, err := loader.Check(filepath.Join(cdir, "libtop.so"), loader.CheckOptions{Root: root.Root, Dir: rel, LoadedBy: filepath.Join(cdir, "dlopen-host"), Trace: true, Getenv: NoEnv})
+				if err != nil {
+					t.Fatal(err)
+				}
+				obs, err := Observe(t.Context(), root.Root, rel, rel+"/dlopen-host", Limits{Timeout: 10 * time.Second, Output: 256 << 10, Env: []string{"LD_DEBUG=libs,reloc"}, Args: []string{rel + "/libtop.so"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := Compare(inChroot(pred, root.Root), obs); d != "" || !obs.Main {
+					t.Fatalf("the pristine graph does not load as predicted: %s (%s)", d, obs)
+				}
+				// Only the case's own objects: the host's start-up comes
+				// first in LD_DEBUG's output.
+				want := slices.DeleteFunc(walkLines(strings.Split(obs.Stderr, "\n"), rel+"/"), func(s string) bool {
+					return strings.HasSuffix(s, "/dlopen-host (lazy)") || strings.HasSuffix(s, "/dlopen-host")
+				})
+				got := walkLines(pred.Trace, root.Root+rel+"/")
+				for i := range got {
+					got[i] = strings.ReplaceAll(got[i], root.Root, "")
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("check's order differs from ld.so's under dlopen\ncheck:\n  %s\nld.so:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+				}
+			})
 			t.Run(g.name+"/"+root.String(), func(t *testing.T) {
 				rel := "/c/initfini-" + g.name
 				cdir := filepath.Join(root.Root, rel)
@@ -145,4 +198,19 @@ func TestInitfiniOrder(t *testing.T) {
 			})
 		}
 	}
+}
+
+// walkLines picks, in order, the "relocation processing:" and "calling
+// init:" lines of LD_DEBUG's output or check's trace that name a path
+// starting with prefix.
+func walkLines(lines []string, prefix string) []string {
+	var out []string
+	for _, line := range lines {
+		for _, tag := range []string{"relocation processing: ", "calling init: "} {
+			if _, s, ok := strings.Cut(line, tag); ok && strings.HasPrefix(s, prefix) {
+				out = append(out, tag+s)
+			}
+		}
+	}
+	return out
 }
