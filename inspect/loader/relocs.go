@@ -2491,16 +2491,15 @@ func (r *relocator) copySplit(lm *linkMap, rl reloc, s *sym, res *lookupResult, 
 		}
 		res = def
 	}
-	// A variable whose initial value is not all zero (stdout's pointer,
-	// a typeinfo) is copied whole, and the two objects agree until one
-	// side writes: nothing is claimed for it. One that is all zero
-	// (.bss, what a C++ stream is until its constructor runs) is built
-	// at run time, by the library, in its own object only.
-	// A relocation of the library's that wrote into it (stdout's
-	// RELATIVE, whose file bytes are 0) made its initial value.
-	// A COPY bound to the program itself fills nothing: its copy keeps
-	// the file's bytes whatever the library's value (seed 9998204482:
-	// a typeinfo's symbol made local, SIGSEGV at the throw).
+	// A variable with an initial value (stdout's pointer, which a
+	// RELATIVE of the library's wrote over file bytes of 0; a typeinfo)
+	// is copied whole, and the two objects agree until one side writes:
+	// nothing is claimed for it. One all zero and unrelocated (.bss,
+	// what a C++ stream is until its constructor runs) is built at run
+	// time, by the library, in its own object only. A COPY bound to the
+	// program itself fills nothing, so its copy keeps the file's bytes
+	// whatever the library's value (seed 9998204482: a typeinfo's
+	// symbol made local, SIGSEGV at the throw).
 	if !self {
 		size := min(res.s.size, 1<<16)
 		if size == 0 || !r.allZero(res.lm, res.s.value, size) {
