@@ -1,10 +1,12 @@
 package loader
 
 import (
+	"bytes"
 	"debug/elf"
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 )
@@ -56,10 +58,12 @@ func (r *relocator) ehFrameLost(lm *linkMap) {
 			found = found || p.Vaddr == hdr.Addr
 		}
 	}
-	elsewhere := ""
+	elsewhere, personality := "", ""
 	if found {
 		if elsewhere = r.unwinderHeadersElsewhere(lm, progs); elsewhere == "" {
-			return
+			if personality = r.personalityLost(lm); personality == "" {
+				return
+			}
 		}
 	}
 	thrower := ""
@@ -81,6 +85,8 @@ func (r *relocator) ehFrameLost(lm *linkMap) {
 	base := filepath.Base(lm.obj.name)
 	what := fmt.Sprintf("%s has no PT_GNU_EH_FRAME, where the unwinder looks for .eh_frame_hdr (at 0x%x)", base, hdr.Addr)
 	switch {
+	case personality != "":
+		what = personality
 	case elsewhere != "":
 		what = fmt.Sprintf("the program headers dl_iterate_phdr gives the unwinder for %s are not the file's: %s", base, elsewhere)
 	case seen:
@@ -190,4 +196,54 @@ func ehWords(has bool, v uint64) string {
 		return "no PT_GNU_EH_FRAME"
 	}
 	return fmt.Sprintf("a PT_GNU_EH_FRAME at 0x%x", v)
+}
+
+// personalityLost names the personality pointer of lm that no relocation
+// wrote, or "". GCC puts the address of the personality routine each
+// CIE names (__gxx_personality_v0) in a word of its own,
+// DW.ref.<routine>, which a linker relocates (an R_X86_64_64 in a
+// position-independent object); the unwinder reads it for every frame
+// of the object. Left at the file's 0 (seed 8340004800: the
+// relocation's r_offset moved 8 bytes), no frame has a personality, no
+// handler is found, and the throw ends in std::terminate. Judged from
+// .symtab; a word the file does not hold 0 for (a linker resolved it
+// itself) is left alone.
+func (r *relocator) personalityLost(lm *linkMap) string {
+	f := lm.f
+	var symtab, strtab *inspect.Section
+	for i := range f.Sections {
+		if s := &f.Sections[i]; s.Type == elf.SHT_SYMTAB && int(s.Link) < len(f.Sections) {
+			symtab, strtab = s, &f.Sections[s.Link]
+			break
+		}
+	}
+	// A replay cut short knows only some of the words relocation wrote.
+	if symtab == nil || lm.written == nil || lm.partial {
+		return ""
+	}
+	const prefix = "DW.ref."
+	lost := ""
+	r.c.funcOracle(f).eachSymChunk(symtab, func(_ uint64, syms []tableSym) bool {
+		for _, t := range syms {
+			if t.shndx == uint16(elf.SHN_UNDEF) || elf.ST_TYPE(t.info) != elf.STT_OBJECT || t.size != r.word || t.nameOff == 0 || uint64(t.nameOff) >= strtab.Size {
+				continue
+			}
+			var name string
+			_ = f.View(int64(strtab.Offset+uint64(t.nameOff)), min(strtab.Size-uint64(t.nameOff), 256), "symbol name", func(b []byte) {
+				if i := bytes.IndexByte(b, 0); i >= 0 {
+					name = string(b[:i])
+				}
+			})
+			if !strings.HasPrefix(name, prefix) {
+				continue
+			}
+			if _, wrote := lm.wroteUnder(t.value, r.word, r.word); wrote || !r.allZero(lm, t.value, r.word) {
+				continue
+			}
+			lost = fmt.Sprintf("%s at 0x%x, the pointer to the personality routine %s that the unwinder reads for every frame of %s, is written by no relocation and holds the file's 0", name, t.value, strings.TrimPrefix(name, prefix), filepath.Base(lm.obj.name))
+			return false
+		}
+		return true
+	})
+	return lost
 }

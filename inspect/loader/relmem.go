@@ -360,6 +360,17 @@ func (r *relocator) observeSym(lm *linkMap, rl reloc, s *sym) {
 		r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-tls-type", at: rl.addr,
 			what:    fmt.Sprintf("%s is a %s of symbol %d (%s), which is %s, not thread-local: a linker writes TLS relocations only against TLS symbols", entryAt(lm, rl), typeName(rl.typ), rl.sym, orNone(lm.symName(s).s), s.typ()),
 			changed: fmt.Sprintf("the word at 0x%x holds a TLS module or offset instead of the address the code reads it as", rl.off)})
+	case elf.R_X86_64_SIZE32, elf.R_X86_64_SIZE64:
+		// A linker keeps a size relocation for a sym@SIZE reference to
+		// data (an array's length); a function's size is read by no
+		// compiled code. An R_X86_64_64 of the personality routine whose
+		// type became SIZE64 left gxx-pie's personality pointer holding
+		// the routine's size (seed 8340004997: SIGSEGV at the throw).
+		if s.typ() == elf.STT_FUNC || s.typ() == elf.STT_GNU_IFUNC {
+			r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-size-of-function", at: rl.addr,
+				what:    fmt.Sprintf("%s is a %s of symbol %d (%s), a function: a linker writes a size relocation for a reference to a variable's size", entryAt(lm, rl), typeName(rl.typ), rl.sym, orNone(lm.symName(s).s)),
+				changed: fmt.Sprintf("the word at 0x%x holds the function's size (plus the addend) where the code may read a pointer", rl.off)})
+		}
 	}
 }
 

@@ -1111,6 +1111,10 @@ var namedCases = []struct {
 		Found: "found by the all-inputs soak at stop 36 on a CPU with protection keys: predicted starts, really SIGSEGV before main's output: .rodata's segment made PF_X alone, execute-only there, so the program's first read of a string faults (data-no-access)"},
 	{Name: "irelative-symbol-zero-now-7092", Seed: 9998307092, Input: "uses-libifunc", LibPath: true, Damage: []string{"dyn[DT_FLAGS_1#0].d_val += 0x3", "dynsym[0].st_info += 0x80"},
 		Found: "found by the all-inputs soak at stop 36: predicted starts, really exit 127 \"undefined symbol: \": DF_1_NOW added, so the program's IRELATIVE in .rela.plt goes through elf_machine_rela, whose RESOLVE_MAP looks up symbol 0, made non-local (binding 8), by its empty name; lazily, elf_machine_lazy_rel calls the resolver without a lookup"},
+	{Name: "gxx-personality-moved-4800", Seed: 8340004800, Input: "gxx-pie", Damage: []string{"rela[22].r_offset += 0x8"}, Undetermined: true,
+		Found: "found by the gxx-pie soak at stop 36 (seeds 8340003000 on): predicted starts, really SIGABRT when the program throws: the R_X86_64_64 of __gxx_personality_v0 moved a word on, so DW.ref.__gxx_personality_v0 kept the file's 0 and no frame had a personality; eh-frame-lost now names a DW.ref. pointer no relocation writes"},
+	{Name: "gxx-personality-size64-4997", Seed: 8340004997, Input: "gxx-pie", Damage: []string{"rela[22].r_info.type ^= 0x20", "verneed[1].vn_cnt = 0xb3d9"}, Undetermined: true,
+		Found: "found by the gxx-pie soak at stop 36: predicted starts, really SIGSEGV when the program throws: the personality pointer's R_X86_64_64 made R_X86_64_SIZE64, so it held __gxx_personality_v0's size; a size relocation of a function is now reloc-size-of-function"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
