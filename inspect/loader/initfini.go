@@ -1,11 +1,5 @@
 package loader
 
-import (
-	"debug/elf"
-	"runtime"
-
-	"github.com/elfdoctor/elfdoctor/inspect"
-)
 
 // The order in which ld.so relocates the objects it loaded, checks their
 // ISA levels and runs their initialisers is not load order: it is the
@@ -127,11 +121,10 @@ func (c *checker) sortedInitfini() []int {
 // dlopenInitfini is the library's l_initfini under dlopen: its search
 // list (the library, then breadth first what each object needs, the
 // process's objects among them where first needed) sorted as the
-// program's is, the library kept first; the process's program, reached
-// through a dependency, is skipped by the depth-first sort only when
-// ld.so was started as its command (l_main_map). The objects the
-// process already has carry no dependencies here: they were loaded
-// before, and only reach each other.
+// program's is, the library kept first. The objects the process already
+// has carry no dependencies here: loaded before, they only reach each
+// other, so where the sort places them (and l_main_map, which stops the
+// depth-first walk at the process's program) moves no new object.
 func (c *checker) dlopenInitfini() []int {
 	all := c.depsOf()
 	deps := func(i int) []int {
@@ -271,20 +264,3 @@ func (c *checker) debugName(o *loadedObj) string {
 	return c.shown(o.path)
 }
 
-// openELF opens an object as the process it runs in will map it: on
-// this host's memory rules (hostMemory).
-func openELF(path string) (*inspect.File, error) {
-	f, err := inspect.Open(path)
-	if err == nil {
-		hostMemory(f)
-	}
-	return f, err
-}
-
-// hostMemory sets what this host's kernel makes of f's segment flags: an
-// x86 object's PF_X-alone pages are execute-only under protection keys.
-// An object of another machine runs under an emulator, whose rules are
-// not replayed.
-func hostMemory(f *inspect.File) {
-	f.SetExecOnly(runtime.GOARCH == "amd64" && (f.Machine == elf.EM_X86_64 || f.Machine == elf.EM_386) && hostExecOnly())
-}
