@@ -1,6 +1,5 @@
 package loader
 
-
 // The order in which ld.so relocates the objects it loaded, checks their
 // ISA levels and runs their initialisers is not load order: it is the
 // main map's l_initfini, the search list sorted by dependencies
@@ -263,4 +262,3 @@ func (c *checker) debugName(o *loadedObj) string {
 	}
 	return c.shown(o.path)
 }
-
