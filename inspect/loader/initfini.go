@@ -11,10 +11,12 @@ package loader
 // requests for libc find the program, and glibc 2.36 relocates the
 // program first, 2.31 libm).
 
-// sortSteps bounds _dl_sort_maps_original's loop, which revisits an
-// object at most as often as there are objects after it: tens of
-// millions of steps only for thousands of objects in long cycles.
-const sortSteps = 1 << 24
+// sortSteps bounds the dependencies _dl_sort_maps_original compares.
+// Its rounds end (an object is revisited at most as often as there are
+// objects after it), but thousands of objects in one cycle take
+// billions of comparisons; past the bound the order is left where the
+// sort had got to.
+const sortSteps = 1 << 25
 
 // initfini returns the indices of c.loaded in the order of l_initfini:
 // the main map's, or under dlopen the library's, whose _dl_init runs
@@ -167,7 +169,11 @@ func sortOriginal(maps []int, deps func(int) []int) {
 		this := maps[i]
 		moved, clear := false, false
 		for k := n - 1; k > i && !moved; k-- {
-			for _, d := range deps(maps[k]) {
+			ds := deps(maps[k])
+			if steps += len(ds); steps >= sortSteps {
+				return
+			}
+			for _, d := range ds {
 				if d != this {
 					continue
 				}
