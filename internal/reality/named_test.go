@@ -1115,6 +1115,8 @@ var namedCases = []struct {
 		Found: "found by the gxx-pie soak at stop 36 (seeds 8340003000 on): predicted starts, really SIGABRT when the program throws: the R_X86_64_64 of __gxx_personality_v0 moved a word on, so DW.ref.__gxx_personality_v0 kept the file's 0 and no frame had a personality; eh-frame-lost now names a DW.ref. pointer no relocation writes"},
 	{Name: "gxx-personality-size64-4997", Seed: 8340004997, Input: "gxx-pie", Damage: []string{"rela[22].r_info.type ^= 0x20", "verneed[1].vn_cnt = 0xb3d9"}, Undetermined: true,
 		Found: "found by the gxx-pie soak at stop 36: predicted starts, really SIGSEGV when the program throws: the personality pointer's R_X86_64_64 made R_X86_64_SIZE64, so it held __gxx_personality_v0's size; a size relocation of a function is now reloc-size-of-function"},
+	{Name: "gxx-jump-slot-moved-hang-7126", Seed: 8340007126, Input: "gxx-pie", Damage: []string{"jmprel[9].r_offset += 0xb"}, Undetermined: true,
+		Found: "found by the gxx-pie soak at stop 36 (seeds 8340006000 on): predicted undetermined without a hang among the possible outcomes, really a hang under 2.41 in one run of three (SIGSEGV before main in the others, as the load addresses fall): relocation damage met before a failing first call can also go round for ever"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
