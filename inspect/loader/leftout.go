@@ -81,6 +81,14 @@ func (r *relocator) leftOut(lm *linkMap) {
 			}
 			rl := decodeReloc(lm.f, b, true)
 			tls := false
+			if rl.typ == t.jumpSlot && lm.f.Type == elf.ET_EXEC && r.lazy && !bindNow(lm.d) {
+				// In a program loaded at 0 a lazily bound slot needs
+				// nothing at start-up: its word leads into the PLT as
+				// linked, and the first call's _dl_fixup reads the
+				// DT_JMPREL entry at the PLT's index, which the first
+				// calls judge (fixupsBeyondSize).
+				continue
+			}
 			switch rl.typ {
 			case t.relative, t.globDat, t.jumpSlot, uint32(elf.R_X86_64_64), t.copy:
 			case uint32(elf.R_X86_64_DTPMOD64), uint32(elf.R_X86_64_DTPOFF64), uint32(elf.R_X86_64_TPOFF64):

@@ -1297,6 +1297,9 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 		} else {
 			ranges[1] = rng{start: start, size: size, lazy: lazy}
 		}
+		if lazy && lm.f.Type == elf.ET_EXEC {
+			r.fixupsBeyondSize(lm, start, size, rela)
+		}
 		if size == 0 && lazy && lm.f.Type == elf.ET_DYN {
 			// A DT_JMPREL says the object has PLT slots; with a size
 			// of 0 ld.so rebases none of them.
@@ -1822,6 +1825,34 @@ func (r *relocator) relativeRel(lm *linkMap, rl reloc, textrel bool) *relocFail 
 		return &relocFail{lm: lm, r: &rc, what: "writing the relocated word", err: err}
 	}
 	return nil
+}
+
+// fixupsBeyondSize records the first calls through the PLT entries of a
+// program loaded at 0 that DT_PLTRELSZ leaves out (seed 9998323680: a
+// size of 0). Their GOT words keep the link-time addresses, which lead
+// into the PLT as linked, so each first call reaches _dl_fixup, which
+// reads the DT_JMPREL entry at the index the PLT pushes whatever
+// DT_PLTRELSZ says. The entries are found from the PLT code (pltWord).
+func (r *relocator) fixupsBeyondSize(lm *linkMap, start, size uint64, rela bool) {
+	if lm.f.Machine != elf.EM_X86_64 {
+		return
+	}
+	ent := r.relEnt(rela)
+	next := size/ent + min(size%ent, 1)
+	n := next
+	for n < maxRelocs {
+		if _, _, ok := r.pltWord(lm, reloc{table: "DT_JMPREL", index: int64(n)}); !ok {
+			break
+		}
+		n++
+	}
+	if n == next {
+		return
+	}
+	fxs, _ := r.jmprelEntries(lm, start, n*ent, rela)
+	if uint64(len(fxs)) > next {
+		r.fixups = append(r.fixups, fxs[next:]...)
+	}
 }
 
 // unappliedFixups records the first calls through a program's PLT slots
