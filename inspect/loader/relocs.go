@@ -1256,20 +1256,8 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 		// up lazy binding: a first call runs the PLT stub as linked,
 		// and PLT0 jumps through GOT[2], which still holds the file's
 		// word (0 as linkers leave it).
-		if got, ok := d.Tag(elf.DT_PLTGOT); ok {
-			var b [8]byte
-			slot := lm.m.add(got, 2*r.word)
-			if lm.f.Image().ReadAt(b[:r.word], slot, "GOT[2]") == nil {
-				target := uint64(lm.f.ByteOrder().Uint32(b[:]))
-				if r.word == 8 {
-					target = lm.f.ByteOrder().Uint64(b[:])
-				}
-				if l := lm.f.Image().Lookup(target); !l.Mapped || l.Perm&elf.PF_X == 0 {
-					r.unrebased = append(r.unrebased, &relocFail{lm: lm, what: "calling through the PLT for the first time", site: "at the first call through the PLT, where PLT0 jumps through GOT[2]",
-						err: &inspect.FormatError{Off: -1, Addr: target, InMem: true, Struct: "GOT[2]",
-							Msg: fmt.Sprintf("the dynamic table has DT_JMPREL but no DT_PLTREL, and binding is immediate (DT_BIND_NOW, BIND_NOW or LD_BIND_NOW): ld.so applies none of the PLT relocations and does not set up lazy binding, so the first call through the PLT reaches PLT0, which jumps through GOT[2] at 0x%x, still 0x%x from the file", slot, target), Fault: inspect.FaultUnmapped}})
-				}
-			}
+		if f := r.plt0Unset(lm, "the dynamic table has DT_JMPREL but no DT_PLTREL, and binding is immediate (DT_BIND_NOW, BIND_NOW or LD_BIND_NOW): ld.so applies none of the PLT relocations"); f != nil {
+			r.unrebased = append(r.unrebased, f)
 		}
 	}
 	if hasPLTRel {
@@ -1299,6 +1287,18 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 		}
 		if lazy && lm.f.Type == elf.ET_EXEC {
 			r.fixupsBeyondSize(lm, start, size, rela)
+		}
+		if !lazy && lm.f.Type == elf.ET_EXEC && lm.f.Machine == elf.EM_X86_64 {
+			// Bound now, the PLT entries DT_PLTRELSZ leaves out keep
+			// their link-time words, which lead into the PLT, and PLT0
+			// jumps through a GOT[2] lazy binding's setup never wrote.
+			ent := r.relEnt(rela)
+			next := size/ent + min(size%ent, 1)
+			if _, _, ok := r.pltWord(lm, reloc{table: "DT_JMPREL", index: int64(next)}); ok && next < maxRelocs {
+				if f := r.plt0Unset(lm, fmt.Sprintf("DT_PLTRELSZ is 0x%x, %d DT_JMPREL entries, but PLT entry %d follows them, and binding is immediate (DT_BIND_NOW, BIND_NOW or LD_BIND_NOW): ld.so applies the entries the size covers", size, next, next)); f != nil {
+					r.unrebased = append(r.unrebased, f)
+				}
+			}
 		}
 		if size == 0 && lazy && lm.f.Type == elf.ET_DYN {
 			// A DT_JMPREL says the object has PLT slots; with a size
@@ -1825,6 +1825,33 @@ func (r *relocator) relativeRel(lm *linkMap, rl reloc, textrel bool) *relocFail 
 		return &relocFail{lm: lm, r: &rc, what: "writing the relocated word", err: err}
 	}
 	return nil
+}
+
+// plt0Unset is the failure of a first call through a program's PLT
+// that reaches PLT0 when ld.so did not set up lazy binding: PLT0 jumps
+// through GOT[2], which then holds the file's word (0 as linkers leave
+// it). why says how the call came to reach PLT0; nil when GOT[2]'s word
+// leads to code or cannot be read.
+func (r *relocator) plt0Unset(lm *linkMap, why string) *relocFail {
+	got, ok := lm.d.Tag(elf.DT_PLTGOT)
+	if !ok {
+		return nil
+	}
+	var b [8]byte
+	slot := lm.m.add(got, 2*r.word)
+	if lm.f.Image().ReadAt(b[:r.word], slot, "GOT[2]") != nil {
+		return nil
+	}
+	target := uint64(lm.f.ByteOrder().Uint32(b[:]))
+	if r.word == 8 {
+		target = lm.f.ByteOrder().Uint64(b[:])
+	}
+	if l := lm.f.Image().Lookup(target); l.Mapped && l.Perm&elf.PF_X != 0 {
+		return nil
+	}
+	return &relocFail{lm: lm, what: "calling through the PLT for the first time", site: "at the first call through the PLT, where PLT0 jumps through GOT[2]",
+		err: &inspect.FormatError{Off: -1, Addr: target, InMem: true, Struct: "GOT[2]",
+			Msg: fmt.Sprintf("%s and does not set up lazy binding, so the first call through the PLT reaches PLT0, which jumps through GOT[2] at 0x%x, still 0x%x from the file", why, slot, target), Fault: inspect.FaultUnmapped}}
 }
 
 // fixupsBeyondSize records the first calls through the PLT entries of a

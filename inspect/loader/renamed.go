@@ -361,6 +361,13 @@ func (r *relocator) importUnbound(lm *linkMap, n uint64, static map[string]bool)
 	}) != nil {
 		return
 	}
+	// The DT_JMPREL entries a first call's _dl_fixup reads past what
+	// the tables cover (fixupsBeyondSize, unappliedFixups) bind too.
+	for _, fx := range r.fixups {
+		if fx.lm == lm && fx.unapplied {
+			named[fx.r.sym] = true
+		}
+	}
 	for i := uint64(1); i < min(n, maxSymScan); i++ {
 		s, err := lm.readSym(i)
 		if err != nil {
