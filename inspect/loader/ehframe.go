@@ -1,7 +1,6 @@
 package loader
 
 import (
-	"bytes"
 	"debug/elf"
 	"fmt"
 	"path/filepath"
@@ -209,41 +208,24 @@ func ehWords(has bool, v uint64) string {
 // .symtab; a word the file does not hold 0 for (a linker resolved it
 // itself) is left alone.
 func (r *relocator) personalityLost(lm *linkMap) string {
-	f := lm.f
-	var symtab, strtab *inspect.Section
-	for i := range f.Sections {
-		if s := &f.Sections[i]; s.Type == elf.SHT_SYMTAB && int(s.Link) < len(f.Sections) {
-			symtab, strtab = s, &f.Sections[s.Link]
-			break
-		}
-	}
 	// A replay cut short knows only some of the words relocation wrote.
-	if symtab == nil || lm.written == nil || lm.partial {
+	if lm.written == nil || lm.partial {
 		return ""
 	}
 	const prefix = "DW.ref."
 	lost := ""
-	r.c.funcOracle(f).eachSymChunk(symtab, func(_ uint64, syms []tableSym) bool {
-		for _, t := range syms {
-			if t.shndx == uint16(elf.SHN_UNDEF) || elf.ST_TYPE(t.info) != elf.STT_OBJECT || t.size != r.word || t.nameOff == 0 || uint64(t.nameOff) >= strtab.Size {
-				continue
-			}
-			var name string
-			_ = f.View(int64(strtab.Offset+uint64(t.nameOff)), min(strtab.Size-uint64(t.nameOff), 256), "symbol name", func(b []byte) {
-				if i := bytes.IndexByte(b, 0); i >= 0 {
-					name = string(b[:i])
-				}
-			})
-			if !strings.HasPrefix(name, prefix) {
-				continue
-			}
-			if _, wrote := lm.wroteUnder(t.value, r.word, r.word); wrote || !r.allZero(lm, t.value, r.word) {
-				continue
-			}
-			lost = fmt.Sprintf("%s at 0x%x, the pointer to the personality routine %s that the unwinder reads for every frame of %s, is written by no relocation and holds the file's 0", name, t.value, strings.TrimPrefix(name, prefix), filepath.Base(lm.obj.name))
-			return false
+	r.eachSymtab(lm, func(t tableSym) bool {
+		return t.shndx != uint16(elf.SHN_UNDEF) && elf.ST_TYPE(t.info) == elf.STT_OBJECT && t.size == r.word
+	}, func(t tableSym, b []byte) bool {
+		name := string(b)
+		if !strings.HasPrefix(name, prefix) {
+			return true
 		}
-		return true
+		if _, wrote := lm.wroteUnder(t.value, r.word, r.word); wrote || !r.allZero(lm, t.value, r.word) {
+			return true
+		}
+		lost = fmt.Sprintf("%s at 0x%x, the pointer to the personality routine %s that the unwinder reads for every frame of %s, is written by no relocation and holds the file's 0", name, t.value, strings.TrimPrefix(name, prefix), filepath.Base(lm.obj.name))
+		return false
 	})
 	return lost
 }

@@ -2278,45 +2278,57 @@ func badTypeHex(t uint32) string {
 // IRELATIVE's symbol before it calls the resolver: read its version
 // index and entry, and look it up unless it is local.
 func (r *relocator) irelativeSymbol(lm *linkMap, rl reloc) *relocFail {
-	fail := func(what string, err error) *relocFail { return &relocFail{lm: lm, r: &rl, what: what, err: err} }
-	ndx, hasNdx := uint16(0), false
-	if lm.hasVersym {
-		v, err := lm.versymAt(rl.sym)
-		if err != nil {
-			return fail("reading the symbol's DT_VERSYM entry", err)
-		}
-		ndx, hasNdx = v&0x7fff, true
+	ndx, hasNdx, fail := r.relVersion(lm, rl, true)
+	if fail != nil {
+		return fail
+	}
+	s, fail := r.relSymbol(lm, rl)
+	if fail != nil {
+		return fail
+	}
+	_, fail = r.resolve(lm, &rl, s, hasNdx, ndx, r.types.plt[rl.typ], false)
+	return fail
+}
+
+// relVersion reads the DT_VERSYM entry of a relocation's symbol, which
+// elf_dynamic_do_Rela reads for every entry; symbolic says the entry's
+// type looks its symbol up, so the word read must not be one ld.so
+// wrote.
+func (r *relocator) relVersion(lm *linkMap, rl reloc, symbolic bool) (ndx uint16, hasNdx bool, fail *relocFail) {
+	if !lm.hasVersym {
+		return 0, false, nil
+	}
+	v, err := lm.versymAt(rl.sym)
+	if err != nil {
+		return 0, false, &relocFail{lm: lm, r: &rl, what: "reading the symbol's DT_VERSYM entry", err: err}
+	}
+	if symbolic {
 		if e := r.versymFromWritten(lm, rl.sym); e != nil {
-			return fail("reading the symbol's DT_VERSYM entry", e)
+			return 0, false, &relocFail{lm: lm, r: &rl, what: "reading the symbol's DT_VERSYM entry", err: e}
 		}
 	}
+	return v & 0x7fff, true, nil
+}
+
+// relSymbol reads a relocation's symbol entry as ld.so reads it.
+func (r *relocator) relSymbol(lm *linkMap, rl reloc) (*sym, *relocFail) {
 	s, err := lm.readSym(rl.sym)
 	if err != nil {
-		return fail("reading the relocation's symbol", err)
+		return nil, &relocFail{lm: lm, r: &rl, what: "reading the relocation's symbol", err: err}
 	}
 	if e := r.symFromWritten(lm, rl.sym); e != nil {
-		return fail("reading the relocation's symbol", e)
+		return nil, &relocFail{lm: lm, r: &rl, what: "reading the relocation's symbol", err: e}
 	}
-	_, f := r.resolve(lm, &rl, s, hasNdx, ndx, r.types.plt[rl.typ], false)
-	return f
+	return s, nil
 }
 
 func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	t := r.types
 	fail := func(what string, err error) *relocFail { return &relocFail{lm: lm, r: &rl, what: what, err: err} }
 	r.observeReloc(lm, rl)
-	ndx, hasNdx := uint16(0), false
-	if lm.hasVersym {
-		v, err := lm.versymAt(rl.sym)
-		if err != nil {
-			return fail("reading the symbol's DT_VERSYM entry", err)
-		}
-		ndx, hasNdx = v&0x7fff, true
-		if rl.typ != t.relative && rl.typ != t.relative64 && rl.typ != t.none {
-			if e := r.versymFromWritten(lm, rl.sym); e != nil {
-				return fail("reading the symbol's DT_VERSYM entry", e)
-			}
-		}
+	ndx, hasNdx, vf := r.relVersion(lm, rl, rl.typ != t.relative && rl.typ != t.relative64 && rl.typ != t.none)
+	if vf != nil {
+		return vf
 	}
 	switch rl.typ {
 	case t.relative, t.relative64:
@@ -2327,12 +2339,9 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 	case t.none:
 		return nil
 	}
-	s, err := lm.readSym(rl.sym)
-	if err != nil {
-		return fail("reading the relocation's symbol", err)
-	}
-	if e := r.symFromWritten(lm, rl.sym); e != nil {
-		return fail("reading the relocation's symbol", e)
+	s, sf := r.relSymbol(lm, rl)
+	if sf != nil {
+		return sf
 	}
 	r.observeSym(lm, rl, s)
 	res, f := r.resolve(lm, &rl, s, hasNdx, ndx, t.plt[rl.typ], rl.typ == t.copy)

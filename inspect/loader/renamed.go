@@ -147,7 +147,7 @@ func (r *relocator) hashPlaces(lm *linkMap, t *sysvHash) []uint32 {
 
 // symtabImports are the names .symtab lists as undefined globals, the
 // linker's record of what the object imports, without their versions;
-// nil without a .symtab.
+// nil when there are none, or no .symtab.
 func (r *relocator) symtabImports(lm *linkMap) map[string]bool {
 	if !lm.importsDone {
 		lm.imports, lm.importsDone = r.readSymtabImports(lm), true
@@ -156,6 +156,26 @@ func (r *relocator) symtabImports(lm *linkMap) map[string]bool {
 }
 
 func (r *relocator) readSymtabImports(lm *linkMap) map[string]bool {
+	var static map[string]bool
+	r.eachSymtab(lm, func(t tableSym) bool {
+		return t.shndx == uint16(elf.SHN_UNDEF) && elf.ST_BIND(t.info) == elf.STB_GLOBAL
+	}, func(_ tableSym, name []byte) bool {
+		if i := bytes.IndexByte(name, '@'); i >= 0 {
+			name = name[:i]
+		}
+		if static == nil {
+			static = map[string]bool{}
+		}
+		static[string(name)] = true
+		return true
+	})
+	return static
+}
+
+// eachSymtab calls fn with each entry of lm's .symtab that want accepts,
+// and its name read from the file (up to 1 KiB, without the NUL), until
+// fn returns false. It reports whether the object has a .symtab.
+func (r *relocator) eachSymtab(lm *linkMap, want func(tableSym) bool, fn func(t tableSym, name []byte) bool) bool {
 	f := lm.f
 	var symtab, strtab *inspect.Section
 	for i := range f.Sections {
@@ -165,28 +185,27 @@ func (r *relocator) readSymtabImports(lm *linkMap) map[string]bool {
 		}
 	}
 	if symtab == nil {
-		return nil
+		return false
 	}
-	static := map[string]bool{}
-	o := r.c.funcOracle(f)
-	o.eachSymChunk(symtab, func(_ uint64, syms []tableSym) bool {
+	r.c.funcOracle(f).eachSymChunk(symtab, func(_ uint64, syms []tableSym) bool {
 		for _, t := range syms {
-			if t.shndx != uint16(elf.SHN_UNDEF) || elf.ST_BIND(t.info) != elf.STB_GLOBAL || t.nameOff == 0 || uint64(t.nameOff) >= strtab.Size {
+			if t.nameOff == 0 || uint64(t.nameOff) >= strtab.Size || !want(t) {
 				continue
 			}
+			more := true
 			_ = f.View(int64(strtab.Offset+uint64(t.nameOff)), min(strtab.Size-uint64(t.nameOff), 1024), "symbol name", func(b []byte) {
 				if i := bytes.IndexByte(b, 0); i >= 0 {
 					b = b[:i]
 				}
-				if i := bytes.IndexByte(b, '@'); i >= 0 {
-					b = b[:i]
-				}
-				static[string(b)] = true
+				more = fn(t, b)
 			})
+			if !more {
+				return false
+			}
 		}
 		return true
 	})
-	return static
+	return true
 }
 
 // dynsymCount is how many .dynsym entries ld.so's tables hold

@@ -95,16 +95,7 @@ func TestInitfiniOrder(t *testing.T) {
 		for _, root := range f.Roots {
 			t.Run("dlopen/"+g.name+"/"+root.String(), func(t *testing.T) {
 				rel := "/c/initfini-dlopen-" + g.name
-				cdir := filepath.Join(root.Root, rel)
-				if err := os.MkdirAll(cdir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				defer os.RemoveAll(cdir)
-				for name, b := range files {
-					if err := os.WriteFile(filepath.Join(cdir, name), b, 0o755); err != nil {
-						t.Fatal(err)
-					}
-				}
+				cdir := writeFiles(t, root, rel, files)
 				if err := os.WriteFile(filepath.Join(cdir, "dlopen-host"), host, 0o755); err != nil {
 					t.Fatal(err)
 				}
@@ -134,16 +125,7 @@ func TestInitfiniOrder(t *testing.T) {
 			})
 			t.Run(g.name+"/"+root.String(), func(t *testing.T) {
 				rel := "/c/initfini-" + g.name
-				cdir := filepath.Join(root.Root, rel)
-				if err := os.MkdirAll(cdir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				defer os.RemoveAll(cdir)
-				for name, b := range files {
-					if err := os.WriteFile(filepath.Join(cdir, name), b, 0o755); err != nil {
-						t.Fatal(err)
-					}
-				}
+				cdir := writeFiles(t, root, rel, files)
 				pred, err := loader.Check(filepath.Join(cdir, "prog"), loader.CheckOptions{Root: root.Root, Dir: rel, Executed: true, Trace: true, Getenv: NoEnv})
 				if err != nil {
 					t.Fatal(err)
@@ -213,4 +195,21 @@ func walkLines(lines []string, prefix string) []string {
 		}
 	}
 	return out
+}
+
+// writeFiles writes files into the directory rel of root, removed when
+// the test ends, and returns its host path.
+func writeFiles(t *testing.T, root *WorkRoot, rel string, files map[string][]byte) string {
+	t.Helper()
+	dir := filepath.Join(root.Root, rel)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
