@@ -329,6 +329,15 @@ func TestSoak(t *testing.T) {
 	if os.Getenv("ELFDOCTOR_SEEDS") != "" {
 		span = "seeds listed in ELFDOCTOR_SEEDS"
 	}
+	// ELFDOCTOR_KEEP=DIR writes each seed's damaged files into DIR/SEED,
+	// to look at with elfdoctor and readelf.
+	if dir := os.Getenv("ELFDOCTOR_KEEP"); dir != "" {
+		for _, seed := range seeds {
+			if err := keepCase(f, f.Generate(seed), filepath.Join(dir, strconv.FormatUint(seed, 10))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	start := time.Now()
 	s := sweep(t, f, seeds)
 	el := time.Since(start)
@@ -340,4 +349,42 @@ func TestSoak(t *testing.T) {
 	if len(s.divs) > 0 {
 		t.Fail()
 	}
+}
+
+// keepCase writes c's program and library, damaged as the case damages
+// them, into dir, with the case's description in case.txt.
+func keepCase(f *Fuzzer, c FuzzCase, dir string) error {
+	in, ok := f.input(c.Input)
+	if !ok {
+		return fmt.Errorf("case %d: no input %q", c.Seed, c.Input)
+	}
+	prog, lib := f.bytes[in.Path], f.bytes[in.Lib]
+	var err error
+	if c.Library {
+		lib, err = Apply(lib, c.Mutations)
+	} else {
+		prog, err = Apply(prog, c.Mutations)
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	files := map[string][]byte{in.Name: prog, "case.txt": []byte(c.String() + "\n")}
+	if lib != nil {
+		files[in.LibName] = lib
+	}
+	if in.DlopenHost != "" && c.Dlopen {
+		files["dlopen-host"] = f.bytes[in.DlopenHost]
+	}
+	for _, e := range in.Extra {
+		files[filepath.Base(e)] = f.bytes[e]
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
 }
