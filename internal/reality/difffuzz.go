@@ -209,21 +209,30 @@ type Result struct {
 	Divergence string // "" when prediction and reality agree
 }
 
-// Run predicts and runs c under every root.
-func (f *Fuzzer) Run(ctx context.Context, c FuzzCase) ([]Result, error) {
+// damaged returns c's input and its program and library, one of them
+// damaged as c says.
+func (f *Fuzzer) damaged(c FuzzCase) (in FuzzInput, prog, lib []byte, err error) {
 	in, ok := f.input(c.Input)
 	if !ok {
-		return nil, fmt.Errorf("case %d: no input %q", c.Seed, c.Input)
+		return in, nil, nil, fmt.Errorf("case %d: no input %q", c.Seed, c.Input)
 	}
-	prog, lib := f.bytes[in.Path], f.bytes[in.Lib]
-	var err error
+	prog, lib = f.bytes[in.Path], f.bytes[in.Lib]
 	if c.Library {
 		lib, err = Apply(lib, c.Mutations)
 	} else {
 		prog, err = Apply(prog, c.Mutations)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("case %d (%s): %w", c.Seed, c, err)
+		return in, nil, nil, fmt.Errorf("case %d (%s): %w", c.Seed, c, err)
+	}
+	return in, prog, lib, nil
+}
+
+// Run predicts and runs c under every root.
+func (f *Fuzzer) Run(ctx context.Context, c FuzzCase) ([]Result, error) {
+	in, prog, lib, err := f.damaged(c)
+	if err != nil {
+		return nil, err
 	}
 	var out []Result
 	for _, root := range f.Roots {

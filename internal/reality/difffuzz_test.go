@@ -354,17 +354,7 @@ func TestSoak(t *testing.T) {
 // keepCase writes c's program and library, damaged as the case damages
 // them, into dir, with the case's description in case.txt.
 func keepCase(f *Fuzzer, c FuzzCase, dir string) error {
-	in, ok := f.input(c.Input)
-	if !ok {
-		return fmt.Errorf("case %d: no input %q", c.Seed, c.Input)
-	}
-	prog, lib := f.bytes[in.Path], f.bytes[in.Lib]
-	var err error
-	if c.Library {
-		lib, err = Apply(lib, c.Mutations)
-	} else {
-		prog, err = Apply(prog, c.Mutations)
-	}
+	in, prog, lib, err := f.damaged(c)
 	if err != nil {
 		return err
 	}
