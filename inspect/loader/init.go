@@ -305,9 +305,9 @@ func (c *checker) initialisers() {
 		if (order[j] == 0 && !c.dlopen) || o.dyn == nil || o.preloaded {
 			continue
 		}
-		if _, ok := o.dyn.Tag(elf.DT_INIT); ok {
-			c.trace("calling init: %s", c.debugName(o))
-		} else if _, ok := o.dyn.Tag(elf.DT_INIT_ARRAY); ok {
+		// call_init prints this only for an object with something to call.
+		_, hasInit := o.dyn.Tag(elf.DT_INIT)
+		if _, hasArray := o.dyn.Tag(elf.DT_INIT_ARRAY); hasInit || hasArray {
 			c.trace("calling init: %s", c.debugName(o))
 		}
 		if order[j] == 0 {
