@@ -259,6 +259,16 @@ type checker struct {
 	// there, behind libc, though it was mapped first.
 	rtldAt     int
 	rtldNeeded bool
+	// rtldID is the running ld.so's file; ldCopy is a second copy of it,
+	// mapped because a DT_NEEDED found that file under a name ld.so
+	// does not answer to (it gives itself no file id), and
+	// ldCopyFirst says the copy entered the search list before ld.so.
+	rtldID      fileID
+	ldCopy      *loadedObj
+	ldCopyFirst bool
+	// realNames maps the host path of each file search found to the
+	// name ld.so opened it by (loadedObj.realName).
+	realNames map[string]string
 	// li is the modelled ld.so, once dependencies has found it; info is
 	// the program's l_info (dyninfo.go).
 	li   *loaderInfo
@@ -462,7 +472,7 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 		res.Dlopen = c.dlopen
 		res.finish()
 	}()
-	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.rtldSonameCompare, c.startup, c.rtldNameRead, c.dependencies, c.versions, c.prelink, c.staticTLS, c.isaLevel, c.relocations, c.tlsImages, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
+	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.rtldSonameCompare, c.startup, c.rtldNameRead, c.dependencies, c.versions, c.prelink, c.staticTLS, c.isaLevel, c.relocations, c.rtldCopy, c.tlsImages, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
 		if c.stop {
 			break
 		}

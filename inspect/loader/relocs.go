@@ -888,6 +888,11 @@ func (c *checker) lazyFirstCalls() {
 	var guard uint64
 	var tested *relocFail // a weak function's slot, maybe behind its test
 	var errorPath *relocFail
+	// inSystem is a slot of a library the distribution installed: which
+	// of its functions a run reaches is the program's use of it
+	// (libstdc++'s fegetround, seed 9300001656), not something the
+	// files decide.
+	var inSystem *relocFail
 	for _, fx := range r.fixups {
 		if r.guardedAway(fx) {
 			continue
@@ -911,6 +916,12 @@ func (c *checker) lazyFirstCalls() {
 		if onErrorPath(r.slotFunction(fail)) {
 			if errorPath == nil {
 				errorPath = fail
+			}
+			continue
+		}
+		if fail.lm != nil && fail.lm.obj.system && fail.lm.obj != c.loaded[0] {
+			if inSystem == nil {
+				inSystem = fail
 			}
 			continue
 		}
@@ -991,6 +1002,15 @@ func (c *checker) lazyFirstCalls() {
 		fd.Code, fd.Outcome, fd.Signal, fd.Message = "first-call-error-path", OutcomeUndetermined, "", ""
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
 		fd.Summary = fmt.Sprintf("undetermined: a lazily bound PLT slot of %s fails at its first call, but it is the slot of %s, which compiled code calls only when something has gone wrong (an exception's clean-up, a failed check): a run that never takes that path runs normally, one that does stops there", filepath.Base(errorPath.lm.obj.name), name)
+		c.add(fd)
+		return
+	}
+	if inSystem != nil {
+		fd := r.finding(inSystem, true)
+		base := filepath.Base(inSystem.lm.obj.name)
+		fd.Code, fd.Outcome, fd.Signal, fd.Message = "first-call-in-system-library", OutcomeUndetermined, "", ""
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
+		fd.Summary = fmt.Sprintf("undetermined: a lazily bound PLT slot of %s, a library of the system, fails at its first call (%s): a run that uses %s without reaching that function runs normally, one that reaches it stops there", base, strings.TrimPrefix(fd.Summary, c.firstCallLead()), base)
 		c.add(fd)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -46,6 +47,19 @@ type loadedObj struct {
 	// (l_libname), which find_needed and _dl_name_match_p then use; an
 	// object is not matched by its soname before that.
 	sonameAdded bool
+	// realName is l_name, the path ld.so opened the object by, in the
+	// target system's namespace: the cache's string, or a search
+	// directory as fillin_rpath keeps it followed by the name ("" for
+	// what is not known, as for the program). _dl_name_match_p matches
+	// it as well as the names the object was requested under.
+	realName string
+	// names are the names add_name_to_object gave the object when a
+	// later request found the same file (l_libname beyond name).
+	names []string
+	// id is the file's device and inode (_dl_get_file_id), by which a
+	// request found under another name is the object already loaded;
+	// zero for the program and ld.so, which ld.so never gives one.
+	id fileID
 	// deps are the objects its DT_NEEDED entries found, in table order,
 	// repeats and itself included, as _dl_map_object_deps records them
 	// for the sort of l_initfini (initfini.go).
@@ -167,7 +181,12 @@ func (c *checker) dependencies() {
 	}
 	if hasInterp && loaderHost != "" {
 		if e := openLib(loaderHost); e.err == nil {
-			lo := &loadedObj{name: interp, path: loaderHost, lib: e, dyn: e.dyn, origin: filepath.Dir(loaderHost), preloaded: true, rtld: true}
+			// l_name: PT_INTERP's string, or as ld.so was run.
+			lo := &loadedObj{name: interp, realName: interp, path: loaderHost, lib: e, dyn: e.dyn, origin: filepath.Dir(loaderHost), preloaded: true, rtld: true}
+			if c.opts.Loader != "" {
+				lo.realName = c.inTarget(c.opts.Loader)
+			}
+			c.rtldID = fileIDOf(loaderHost)
 			if e.dyn != nil {
 				lo.setSoname(e.ldSoname, e.hasSoname)
 			}
@@ -196,7 +215,7 @@ func (c *checker) dependencies() {
 		host := &loadedObj{name: "the process", dyn: &inspect.Dynamic{}, origin: "/"}
 		if path, via, _, stop, _ := c.search("libc.so.6", host, nil, li, getCache); path != "" && stop == nil {
 			if e := openLib(path); e.err == nil && e.dyn != nil {
-				lo := &loadedObj{name: "libc.so.6", path: path, lib: e, dyn: e.dyn, origin: filepath.Dir(path), preloaded: true}
+				lo := &loadedObj{name: "libc.so.6", realName: c.realNames[path], id: fileIDOf(path), path: path, lib: e, dyn: e.dyn, origin: filepath.Dir(path), preloaded: true}
 				lo.setSoname(e.ldSoname, e.hasSoname)
 				c.loaded = append(c.loaded, lo)
 				c.libcMapped = true
@@ -274,6 +293,7 @@ func (c *checker) dependencies() {
 				switch v, msg := c.verifyCandidate(hostName); v {
 				case candidateOK:
 					path, via = hostName, "path in DT_NEEDED"
+					c.setRealName(path, c.expandWith(nn.name, c.inTarget(obj.origin), li))
 				case candidateStop, candidateBlocks:
 					stop = &searchStop{path: hostName, msg: msg, blocks: v == candidateBlocks}
 				case candidateOtherClass:
@@ -339,6 +359,15 @@ func (c *checker) dependencies() {
 					Next:    "install the library, add its directory to LD_LIBRARY_PATH (or NIX_LD_LIBRARY_PATH under nix-ld), or run `LOADER --library-path DIR FILE`"})
 				return
 			}
+			// _dl_map_object_from_fd: a file already loaded under
+			// another name is that object, which takes the name too.
+			id := fileIDOf(path)
+			if l := c.loadedFile(id); l != nil {
+				l.names = append(l.names, name)
+				obj.deps = append(obj.deps, l)
+				c.trace("  file=%s is %s, already loaded", path, l.name)
+				continue
+			}
 			e := openLib(path).forMinor(li.minor)
 			if e.err != nil {
 				if progs, typ, ok := wrappedProgs(path, c.f.Class, c.f.ByteOrder()); ok && mapObjectError(progs, typ, li.minor) != "" {
@@ -359,8 +388,11 @@ func (c *checker) dependencies() {
 					Outcome: OutcomeLoaderError, ExitStatus: 127, Message: fmt.Sprintf("error while loading shared libraries: %s: invalid ELF header", name)})
 				return
 			}
-			lo := &loadedObj{name: name, path: path, lib: e, dyn: e.dyn, loader: obj, origin: filepath.Dir(path),
-				system: via == "ld.so.cache" || via == "system search path"}
+			lo := &loadedObj{name: name, realName: c.realNames[path], id: id, path: path, lib: e, dyn: e.dyn, loader: obj, origin: filepath.Dir(path),
+				system: via == "ld.so.cache" || via == "system search path" || c.inSystemDir(path)}
+			if id != (fileID{}) && id == c.rtldID && c.ldCopy == nil {
+				c.ldCopy, c.ldCopyFirst = lo, !c.rtldNeeded && !c.dlopen
+			}
 			if e.dyn != nil {
 				lo.setSoname(e.ldSoname, e.hasSoname)
 			}
@@ -413,7 +445,7 @@ func (c *checker) alreadyLoaded(name string) (*loadedObj, error) {
 			if name == "" {
 				return o, nil
 			}
-		} else if o.name == name {
+		} else if o.nameMatch(name) {
 			return o, nil
 		}
 		if !o.hasSoname {
@@ -664,14 +696,12 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 		return false
 	}
 	if strings.Contains(name, "/") {
-		p := name
-		if !filepath.IsAbs(p) {
-			p, _ = filepath.Abs(p)
-		} else {
-			p = c.underRoot(p)
-		}
+		// A relative name is opened from the process's working
+		// directory (CheckOptions.Dir), not elfdoctor's.
+		p := c.underRoot(name)
 		tried = append(tried, p)
 		if check(p) {
+			c.setRealName(p, name)
 			return p, "path in DT_NEEDED", tried, nil, false
 		}
 		return "", "", tried, stop, otherClass
@@ -679,10 +709,14 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 	subs := c.subdirs(li)
 	try := func(dirs []string, from *loadedObj, how string) string {
 		for _, raw := range dirs {
+			// An empty entry (fillin_rpath keeps what strsep gives) is
+			// the working directory; one that expands to nothing is
+			// dropped.
 			d := c.expand(raw, from, li)
-			if d == "" {
+			if d == "" && raw != "" {
 				continue
 			}
+			dirname := fillinDir(c.expandWith(raw, c.inTarget(from.origin), li))
 			for _, sub := range subs {
 				p := filepath.Join(c.underRoot(d), sub, name)
 				// What ld.so tried is shown by its own name, under the
@@ -697,13 +731,18 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 					p = filepath.Join(d, sub, name)
 					shown = p
 				case !filepath.IsAbs(d):
-					p, _ = filepath.Abs(filepath.Join(d, sub, name))
+					// From the working directory (CheckOptions.Dir),
+					// as underRoot took it.
 					shown = p
 				}
 				if sub == "" {
 					tried = append(tried, shown)
 				}
 				if check(p) {
+					if sub != "" {
+						sub += "/"
+					}
+					c.setRealName(p, dirname+sub+name)
 					return p
 				}
 				if stop != nil {
@@ -755,6 +794,7 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 			hp := c.underRoot(p)
 			tried = append(tried, hp+" (ld.so.cache)")
 			if check(hp) {
+				c.setRealName(hp, p)
 				return hp, "ld.so.cache", tried, nil, false
 			}
 			if stop != nil {
@@ -769,6 +809,13 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 		return p, "system search path", tried, stop, otherClass
 	}
 	return "", "", tried, nil, otherClass
+}
+
+// emptyPath says a parsed search path is an empty string, which ld.so
+// ignores as a whole (an empty entry among others is the working
+// directory).
+func emptyPath(dirs []string) bool {
+	return len(dirs) == 0 || (len(dirs) == 1 && dirs[0] == "")
 }
 
 // searchPath is o's DT_RPATH or DT_RUNPATH directories as _dl_map_object
@@ -790,9 +837,9 @@ func (c *checker) searchPath(o *loadedObj, tag elf.DynTag, name string, stop **s
 			return nil, false
 		}
 		if tag == elf.DT_RPATH {
-			return o.dyn.Rpath, len(o.dyn.Rpath) > 0
+			return o.dyn.Rpath, !emptyPath(o.dyn.Rpath)
 		}
-		return o.dyn.Runpath, len(o.dyn.Runpath) > 0
+		return o.dyn.Runpath, !emptyPath(o.dyn.Runpath)
 	}
 	f, err := o.file()
 	if err != nil {
@@ -803,7 +850,8 @@ func (c *checker) searchPath(o *loadedObj, tag elf.DynTag, name string, stop **s
 		return nil, false
 	}
 	if s.err == nil {
-		return inspect.SplitSearchPath(s.s), true
+		// decompose_rpath: "Ignore empty rpaths."
+		return inspect.SplitSearchPath(s.s), s.s != ""
 	}
 	what := inspect.DynTagName(tag)
 	during := fmt.Sprintf("copying the %s string of %s to search for %s", what, filepath.Base(o.path), name)
@@ -849,12 +897,48 @@ func fromOrigin(d string) bool {
 	return strings.HasPrefix(d, "$ORIGIN") || strings.HasPrefix(d, "${ORIGIN}")
 }
 
+// fillinDir is a search directory as fillin_rpath keeps it: trailing
+// slashes removed but for "/", and one added; empty stays empty (the
+// working directory).
+func fillinDir(d string) string {
+	if d == "" {
+		return ""
+	}
+	for len(d) > 1 && d[len(d)-1] == '/' {
+		d = d[:len(d)-1]
+	}
+	if d[len(d)-1] != '/' {
+		d += "/"
+	}
+	return d
+}
+
+// inTarget is a host path as the target system names it: under Root,
+// the path inside it.
+func (c *checker) inTarget(host string) string {
+	p := c.shown(host)
+	if c.opts.Root == "" || c.opts.Root == "/" {
+		return p
+	}
+	rel, err := filepath.Rel(c.opts.Root, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return p
+	}
+	return path.Join("/", rel)
+}
+
 // expand substitutes $ORIGIN, $LIB and $PLATFORM in a search directory.
 func (c *checker) expand(d string, from *loadedObj, li *loaderInfo) string {
+	return c.expandWith(d, from.origin, li)
+}
+
+// expandWith is expand with origin for $ORIGIN: the host's path, or the
+// one ld.so has (inTarget), for the names it gives what it opens.
+func (c *checker) expandWith(d, origin string, li *loaderInfo) string {
 	if !strings.Contains(d, "$") {
 		return d
 	}
-	r := strings.NewReplacer("${ORIGIN}", from.origin, "$ORIGIN", from.origin,
+	r := strings.NewReplacer("${ORIGIN}", origin, "$ORIGIN", origin,
 		"${LIB}", li.lib, "$LIB", li.lib, "${PLATFORM}", li.platform, "$PLATFORM", li.platform)
 	return r.Replace(d)
 }
@@ -1274,4 +1358,89 @@ func (c *checker) hostProcess() ([]*loadedObj, string) {
 	}
 	c.trace("loaded by %s: %d objects already in the process", p, len(sub.loaded))
 	return sub.loaded, interp
+}
+
+// inSystemDir says a library's file is in one of the loader's system
+// directories, however the search reached it (a RUNPATH naming
+// /usr/lib/x86_64-linux-gnu): the distribution's library.
+func (c *checker) inSystemDir(host string) bool {
+	dir := path.Dir(c.inTarget(host))
+	for _, d := range c.li.systemDirs {
+		if path.Clean(d) == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// fileID is a file's device and inode, as _dl_get_file_id reads them
+// with fstat.
+type fileID struct{ dev, ino uint64 }
+
+func fileIDOf(p string) fileID {
+	st, err := os.Stat(p)
+	if err != nil {
+		return fileID{}
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		return fileID{uint64(sys.Dev), sys.Ino}
+	}
+	return fileID{}
+}
+
+// loadedFile is the loaded object whose file is id, if any.
+func (c *checker) loadedFile(id fileID) *loadedObj {
+	if id == (fileID{}) {
+		return nil
+	}
+	for _, o := range c.loaded {
+		if o.id == id {
+			return o
+		}
+	}
+	return nil
+}
+
+func (c *checker) setRealName(host, name string) {
+	if c.realNames == nil {
+		c.realNames = map[string]string{}
+	}
+	c.realNames[host] = name
+}
+
+// rtldCopy judges a second copy of ld.so (checker.ldCopy). ld.so gives
+// itself no file id, so a DT_NEEDED that reaches its file under a name it
+// does not answer to (another path to it, "$ORIGIN/ld-linux-x86-64.so.2")
+// maps the file again as an ordinary library. When the copy enters the
+// search list before ld.so does, libc's references to ld.so's variables
+// (_rtld_global_ro, GLIBC_PRIVATE) bind to the copy, which was never set
+// up: libc reads its zeros once relocation is over (__libc_early_init
+// divides by a page size of 0 from 2.34; 2.31 faults), before main.
+// Behind ld.so, the copy's symbols are found second and the program
+// starts with it mapped.
+func (c *checker) rtldCopy() {
+	l := c.ldCopy
+	if l == nil {
+		return
+	}
+	libc, rtld := false, ""
+	for _, o := range c.loaded {
+		libc = libc || o.soname == "libc.so.6"
+		if o.rtld {
+			rtld = o.realName
+		}
+	}
+	ev := []string{fmt.Sprintf("%s is loaded as %q (found at %s), a name ld.so, running as %q, does not answer to; ld.so tells itself apart from other files only by name", filepath.Base(l.path), l.name, l.path, rtld)}
+	if !c.ldCopyFirst || !libc {
+		c.add(Finding{Severity: SeverityWarning, Stage: StageDeps, Code: "ld-so-twice", Object: l.loader.name,
+			Summary:  fmt.Sprintf("ld.so maps a second copy of itself for %s's DT_NEEDED %q; it comes behind ld.so in the search list, so nothing binds to it", filepath.Base(l.loader.name), l.name),
+			Evidence: ev,
+			Next:     "name the loader by its soname (ld-linux-x86-64.so.2) in DT_NEEDED: `patchelf --replace-needed` with that name"})
+		return
+	}
+	c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "ld-so-twice", Object: l.loader.name,
+		Summary:  fmt.Sprintf("ld.so maps a second copy of itself for %s's DT_NEEDED %q, ahead of itself in the search list: libc binds ld.so's variables to the copy, which was never set up, and crashes before main", filepath.Base(l.loader.name), l.name),
+		Evidence: ev, Outcome: OutcomeCrash,
+		Message: "crash before main: libc reads ld.so's state (_rtld_global_ro) from a second, uninitialised copy of ld.so",
+		Next:    "name the loader by its soname (ld-linux-x86-64.so.2) in DT_NEEDED: `patchelf --replace-needed` with that name"})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
@@ -786,7 +787,13 @@ func (c *checker) findNeeded(name string, from *loadedObj) *loadedObj {
 // already in the process was loaded under a name the replay does not
 // know, its soname as a DT_NEEDED gives it.
 func (o *loadedObj) matchesName(name string) bool {
-	return o.name == name || ((o.sonameAdded || o.preloaded) && o.soname != "" && o.soname == name)
+	return o.nameMatch(name) || ((o.sonameAdded || o.preloaded) && o.soname != "" && o.soname == name)
+}
+
+// nameMatch is _dl_name_match_p without the soname: l_name and the
+// names in l_libname.
+func (o *loadedObj) nameMatch(name string) bool {
+	return o.name == name || (o.realName != "" && o.realName == name) || slices.Contains(o.names, name)
 }
 
 func defNames(v *inspect.Versions) string {

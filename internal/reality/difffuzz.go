@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
+	"github.com/elfdoctor/elfdoctor/internal/shellquote"
 )
 
 // The differential fuzzer: small real programs and a versioned library,
@@ -45,6 +46,16 @@ type FuzzCase struct {
 	// input's DlopenHost and runs that program with the library's path,
 	// the way Node.js loads an addon. Made by Fuzzer.Dlopen's Generate.
 	Dlopen bool
+	// Patchelf names the patchelf release (a key of Fuzzer.Patchelfs)
+	// that rewrote the damaged file, one run for each of Rewrites,
+	// before Mutations were applied to what it wrote. Made by
+	// Fuzzer.Patchelf's Generate.
+	Patchelf string
+	Rewrites [][]string
+	// rewritten is the file after Rewrites, kept by Generate; genErr is
+	// why Generate could not make the case.
+	rewritten []byte
+	genErr    error
 }
 
 func (c FuzzCase) String() string {
@@ -53,6 +64,9 @@ func (c FuzzCase) String() string {
 		target = "library"
 	}
 	var ms []string
+	for _, args := range c.Rewrites {
+		ms = append(ms, c.Patchelf+" "+shellquote.Command(args...))
+	}
 	for _, m := range c.Mutations {
 		ms = append(ms, m.String())
 	}
@@ -78,9 +92,13 @@ type Fuzzer struct {
 	// Dlopen makes every generated case a FuzzCase.Dlopen one, of an
 	// input that has a library.
 	Dlopen bool
-	bytes  map[string][]byte
-	lay    map[string]*layout
-	n      atomic.Int64
+	// Patchelf makes every generated case a rewrite by one of Patchelfs
+	// (release name to argv prefix, as Patchelfs returns them).
+	Patchelf  bool
+	Patchelfs map[string][]string
+	bytes     map[string][]byte
+	lay       map[string]*layout
+	n         atomic.Int64
 	// runners run Observe on threads already in an empty network
 	// namespace; nil when they could not be made (each run then gets a
 	// namespace of its own).
@@ -148,6 +166,11 @@ func (f *Fuzzer) input(name string) (FuzzInput, bool) {
 // the time, when there is one) its library, and one mutation, or two a
 // quarter of the time.
 func (f *Fuzzer) Generate(seed uint64) FuzzCase {
+	if f.Patchelf {
+		c, err := f.generateRewrite(seed)
+		c.genErr = err
+		return c
+	}
 	if f.Dlopen {
 		return f.generateDlopen(seed)
 	}
@@ -216,11 +239,31 @@ func (f *Fuzzer) damaged(c FuzzCase) (in FuzzInput, prog, lib []byte, err error)
 	if !ok {
 		return in, nil, nil, fmt.Errorf("case %d: no input %q", c.Seed, c.Input)
 	}
+	if c.genErr != nil {
+		return in, nil, nil, fmt.Errorf("case %d: %w", c.Seed, c.genErr)
+	}
 	prog, lib = f.bytes[in.Path], f.bytes[in.Lib]
+	target := &prog
 	if c.Library {
-		lib, err = Apply(lib, c.Mutations)
-	} else {
-		prog, err = Apply(prog, c.Mutations)
+		target = &lib
+	}
+	if c.Patchelf != "" {
+		b := c.rewritten
+		if b == nil {
+			var kept int
+			if b, kept, err = f.rewrite(c, *target); err == nil && kept < len(c.Rewrites) {
+				err = fmt.Errorf("round %d was not applied", kept+1)
+			}
+			if err != nil {
+				return in, nil, nil, fmt.Errorf("case %d (%s): %w", c.Seed, c, err)
+			}
+		}
+		*target = b
+	}
+	// A rewritten file is damaged only by its mutations: patchelf's
+	// layouts need not be ones newLayout reads.
+	if c.Patchelf == "" || len(c.Mutations) > 0 {
+		*target, err = Apply(*target, c.Mutations)
 	}
 	if err != nil {
 		return in, nil, nil, fmt.Errorf("case %d (%s): %w", c.Seed, c, err)

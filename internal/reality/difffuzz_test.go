@@ -262,6 +262,20 @@ func TestDifferentialDlopen(t *testing.T) {
 	runSample(t, f, ciCases+ciLoaderCases+1, ciDlopenCases, ", dlopen'ed,", "dlopen-")
 }
 
+// ciPatchelfCases is the size of the seeded sample CI runs of patchelf's
+// own rewrites.
+const ciPatchelfCases = 300
+
+// TestDifferentialPatchelf is TestDifferential for damage made by the
+// real tool: each case is one to three rounds of random patchelf
+// rewrites by 0.14.3 or 0.18.0 (rewrite.go), a quarter of them followed
+// by one mutation. Its seeds follow TestDifferentialDlopen's.
+func TestDifferentialPatchelf(t *testing.T) {
+	f := setup(t)
+	f.Patchelf, f.Patchelfs = true, Patchelfs(t)
+	runSample(t, f, ciCases+ciLoaderCases+ciDlopenCases+1, ciPatchelfCases, ", rewritten by patchelf,", "patchelf-")
+}
+
 // runSample sweeps the n seeds from first, logs the figures (how says
 // how the cases ran) and holds the results against the known list, each
 // key and the list's own prefix led by prefix.
@@ -309,6 +323,10 @@ func TestSoak(t *testing.T) {
 	f.ViaLoader = os.Getenv("ELFDOCTOR_VIA_LOADER") != ""
 	// ELFDOCTOR_DLOPEN=1 dlopens every damaged library (dlopen-host).
 	f.Dlopen = os.Getenv("ELFDOCTOR_DLOPEN") != ""
+	// ELFDOCTOR_PATCHELF=1 makes every case a rewrite by patchelf.
+	if os.Getenv("ELFDOCTOR_PATCHELF") != "" {
+		f.Patchelf, f.Patchelfs = true, Patchelfs(t)
+	}
 	// ELFDOCTOR_INPUTS=A,B draws every case from those inputs only, to
 	// soak one of them at length (a seed then means another case).
 	if list := os.Getenv("ELFDOCTOR_INPUTS"); list != "" {

@@ -12,13 +12,8 @@ import (
 	"github.com/elfdoctor/elfdoctor/inspect/loader"
 )
 
-// namedCases are the divergences the differential fuzzer found, each kept
-// as a permanent case: the input, the damage, the seed that found it, and
-// what check predicted and the loaders did when it was found. The replay
-// is fixed until each agrees with reality; the comparison is not to be
-// weakened to make one pass. Glibc, when set, lists the only builds the
-// case diverged under when found (the others agreed).
-var namedCases = []struct {
+// namedCase is one entry of namedCases.
+type namedCase struct {
 	Name    string
 	Seed    uint64 // the sweep seed that found it, with the generator of the commit that added it (0: found another way)
 	Input   string
@@ -28,14 +23,26 @@ var namedCases = []struct {
 	ViaLoader bool
 	// Dlopen: the library dlopen'ed by dlopen-host (FuzzCase.Dlopen).
 	Dlopen bool
-	Damage []string // Mutation.String forms
-	Glibc  string
-	Found  string
+	// Patchelf and Rewrites: the case's patchelf release and its rounds
+	// (FuzzCase.Patchelf), applied before Damage.
+	Patchelf string
+	Rewrites [][]string
+	Damage   []string // Mutation.String forms
+	Glibc    string
+	Found    string
 	// Undetermined: check must call the case undetermined (a read it
 	// cannot know), so the case keeps exercising that verdict rather
 	// than agreeing by some other prediction.
 	Undetermined bool
-}{
+}
+
+// namedCases are the divergences the differential fuzzer found, each kept
+// as a permanent case: the input, the damage, the seed that found it, and
+// what check predicted and the loaders did when it was found. The replay
+// is fixed until each agrees with reality; the comparison is not to be
+// weakened to make one pass. Glibc, when set, lists the only builds the
+// case diverged under when found (the others agreed).
+var namedCases = []namedCase{
 	// check --root
 	{Name: "origin-under-root", Input: "uses-libdemo",
 		Found: "RUNPATH $ORIGIN with --root: check expands $ORIGIN to the host directory and prefixes the root again, predicts `libdemo.so: cannot open shared object file`; every glibc starts it"},
@@ -1121,6 +1128,30 @@ var namedCases = []struct {
 		Found: "found by the all-inputs soak at stop 36 (seeds 9998320000 on): predicted undetermined for relocations left out, without a failing first call among the outcomes, really exit 127 \"undefined symbol: \" at the first call: in a program loaded at 0 the PLT slots DT_PLTRELSZ leaves out still lead into the PLT, and _dl_fixup reads the DT_JMPREL entry at the pushed index (symbol 0 here) whatever the size; those first calls are now judged, and such slots are no longer reloc-left-out"},
 	{Name: "dlopen-relocated-name-3176", Seed: 2113176, Input: "uses-libchain", Library: true, Dlopen: true, Damage: []string{"phdr[1].p_memsz = 0x4", "dyn[DT_STRTAB#0].d_val = 0x3da8"},
 		Found: "found by the dlopen soak at stop 36 (seeds 2112000 on): the prediction was right (\"undefined symbol: \\x1b, version\" and a version name of load-address bytes), but the harness took the library's path out of dlerror()'s words before matching the relocated bytes against the predicted message, which keeps it"},
+	{Name: "patchelf-needed-relative-0016", Seed: 16, Input: "uses-libtls", Library: true, LibPath: true, Patchelf: "patchelf-0.18",
+		Rewrites: [][]string{{"--add-needed", "./libtls.so"}, {"--remove-needed", "ld-linux-x86-64.so.2"}}, Damage: []string{"verneed[0].vn_cnt += 0x1000"},
+		Found: "found by the first soak of patchelf's own rewrites (stop 37, ELFDOCTOR_PATCHELF=1, seeds 1 to 40): predicted \"./libtls.so: cannot open shared object file\", really starts: a DT_NEEDED with a slash is opened from the process's working directory, and check took it from its own instead of CheckOptions.Dir"},
+	{Name: "patchelf-rpath-dot-1301", Seed: 9300001301, Input: "uses-libdemo-lld", Patchelf: "patchelf-0.18",
+		Rewrites: [][]string{{"--set-interpreter", "/lib64/" + strings.Repeat("./", 18) + "ld-linux-x86-64.so.2", "--force-rpath", "--set-rpath", "."}},
+		Found:    "found by the first soaks of patchelf's own rewrites (stop 37, ELFDOCTOR_PATCHELF=1, seeds 9300000000 to 9300004999: 22 cases of 5,000 diverged, all fixed, these named for each cause): " + "predicted \"libdemo.so: cannot open shared object file\", really starts: a relative DT_RPATH directory is taken from the process's working directory, and check took it from its own"},
+	{Name: "patchelf-rpath-empty-entry-1359", Seed: 9300001359, Input: "uses-libdemo", Patchelf: "patchelf-0.18",
+		Rewrites: [][]string{{"--set-rpath", ":/nix/store/hzmws75i584pxbw88x0g4fw9n4slic99-zlib-1.3.1/lib", "--set-interpreter", "/lib64/" + strings.Repeat("./", 10) + "ld-linux-x86-64.so.2"}},
+		Found:    "found by the first soaks of patchelf's own rewrites (stop 37, ELFDOCTOR_PATCHELF=1, seeds 9300000000 to 9300004999: 22 cases of 5,000 diverged, all fixed, these named for each cause): " + "predicted \"libdemo.so: cannot open shared object file\", really starts: an empty entry of a RUNPATH is the working directory (fillin_rpath keeps what strsep gives); check skipped it. A RUNPATH that is empty as a whole is ignored (decompose_rpath)"},
+	{Name: "patchelf-needed-ldso-by-path-2092", Seed: 9300002092, Input: "uses-libtls", Library: true, Patchelf: "patchelf-0.14",
+		Rewrites: [][]string{{"--replace-needed", "ld-linux-x86-64.so.2", "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"}},
+		Found:    "found by the first soaks of patchelf's own rewrites (stop 37, ELFDOCTOR_PATCHELF=1, seeds 9300000000 to 9300004999: 22 cases of 5,000 diverged, all fixed, these named for each cause): " + "predicted starts, really SIGFPE before main (SIGSEGV under 2.31): ld.so gives itself no file id, so the library's DT_NEEDED of its file by another path maps a second copy, which enters the search list before ld.so; libc binds _rtld_global_ro to the copy, never set up (ld-so-twice)"},
+	{Name: "patchelf-verneed-cache-name-0366", Seed: 9300000366, Input: "gcc-pie", Patchelf: "patchelf-0.18", Glibc: "forky-2.43",
+		Rewrites: [][]string{{"--remove-needed", "libc.so.6"}, {"--add-needed", "libm.so.6", "--replace-needed", "libc.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6"}},
+		Found:    "found by the first soaks of patchelf's own rewrites (stop 37, ELFDOCTOR_PATCHELF=1, seeds 9300000000 to 9300004999: 22 cases of 5,000 diverged, all fixed, these named for each cause): " + "forky: predicted the assertion `needed != NULL' in _dl_check_map_versions, really starts: patchelf renamed the Verneed's file to /usr/lib/x86_64-linux-gnu/libc.so.6, and libc, loaded for libm by ld.so.cache, has that l_name in forky's cache (/lib/... in the older roots, which do assert); find_needed matches l_name, which the replay did not know"},
+	{Name: "patchelf-verneed-soname-path-0717", Seed: 9300000717, Input: "uses-libdemo-now", LibPath: true, Patchelf: "patchelf-0.14", Glibc: "bullseye-2.31 bookworm-2.36 trixie-2.41",
+		Rewrites: [][]string{{"--clear-symbol-version", "demo_one"}, {"--remove-rpath"}, {"--replace-needed", "libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", "--set-rpath", "/lib/x86_64-linux-gnu:$ORIGIN"}},
+		Found:    "found by the first soaks of patchelf's own rewrites (stop 37, ELFDOCTOR_PATCHELF=1, seeds 9300000000 to 9300004999: 22 cases of 5,000 diverged, all fixed, these named for each cause): " + "predicted the assertion `needed != NULL', really starts: patchelf 0.14 left DT_NEEDED libc.so.6 and renamed the Verneed's file to /lib/x86_64-linux-gnu/libc.so.6, the l_name ld.so.cache gives libc in these roots"},
+	{Name: "patchelf-soname-libm-1656", Seed: 9300001656, Input: "gxx-pie", Patchelf: "patchelf-0.14", Undetermined: true, Glibc: "bookworm-2.36 trixie-2.41 forky-2.43",
+		Rewrites: [][]string{{"--set-soname", "libx.so", "--set-soname", "libm.so.6"}},
+		Found:    "found by the first soaks of patchelf's own rewrites (stop 37, ELFDOCTOR_PATCHELF=1, seeds 9300000000 to 9300004999: 22 cases of 5,000 diverged, all fixed, these named for each cause): " + "predicted a failure at the first call of fegetround or fesetround in libstdc++, really exit 0: the program named libm.so.6 answers libstdc++'s request for libm, which defines neither; a failing slot of a library of the system is reached only if the program's use of it gets there (first-call-in-system-library)"},
+	{Name: "patchelf-soname-libm-runpath-3908", Seed: 9300003908, Input: "gxx-pie", Patchelf: "patchelf-0.18", Undetermined: true, Glibc: "bookworm-2.36 trixie-2.41 forky-2.43",
+		Rewrites: [][]string{{"--add-needed", "libdl.so.2"}, {"--add-rpath", "/usr/lib/x86_64-linux-gnu"}, {"--set-soname", "libm.so.6"}},
+		Found:    "found by the first soaks of patchelf's own rewrites (stop 37, ELFDOCTOR_PATCHELF=1, seeds 9300000000 to 9300004999: 22 cases of 5,000 diverged, all fixed, these named for each cause): " + "as patchelf-soname-libm-1656, with libstdc++ found through a RUNPATH naming the system's directory: a library is the system's by where it is, not by how the search reached it"},
 	{Name: "phnum-wrapped-no-interp", Seed: 9100002957, Input: "nozerofill-gcc.patchelf", Damage: []string{"ehdr.e_phnum += 0xfff9"},
 		Found: "predicted starts; really SIGSEGV before main: e_phnum wraps to 4, PT_INTERP and the RW segment are gone, the kernel runs _start itself, and its call through __libc_start_main's GOT slot reads an unmapped page"},
 
@@ -1536,9 +1567,13 @@ func TestNamedDivergences(t *testing.T) {
 	results := map[string]string{}
 	var mu sync.Mutex
 	t.Cleanup(func() { loadKnown(t).compare(t, "named", results) })
+	if slices.ContainsFunc(namedCases, func(nc namedCase) bool { return nc.Patchelf != "" }) {
+		f.Patchelfs = Patchelfs(t)
+	}
 	for _, nc := range namedCases {
 		t.Run(nc.Name, func(t *testing.T) {
-			c := FuzzCase{Seed: nc.Seed, Input: nc.Input, Library: nc.Library || nc.Dlopen, LibraryPath: nc.LibPath, ViaLoader: nc.ViaLoader, Dlopen: nc.Dlopen}
+			c := FuzzCase{Seed: nc.Seed, Input: nc.Input, Library: nc.Library || nc.Dlopen, LibraryPath: nc.LibPath, ViaLoader: nc.ViaLoader, Dlopen: nc.Dlopen,
+				Patchelf: nc.Patchelf, Rewrites: nc.Rewrites}
 			for _, d := range nc.Damage {
 				m, err := ParseMutation(d)
 				if err != nil {
