@@ -613,9 +613,14 @@ func (o *funcOracle) scanSymbols(addr, fdeLo uint64, skipDyn int64) symbolScan {
 				if cs.fn && fdeLo != 0 && cs.value == fdeLo && !fde.ok {
 					fde = cs
 				}
-				if !full || int(cs.shndx) >= len(f.Sections) || f.Sections[cs.shndx].Flags&elf.SHF_EXECINSTR == 0 {
+				if !full {
 					continue
 				}
+				code, ok := codeSectionOf(f, cs.shndx, cs.value)
+				if !ok {
+					continue
+				}
+				cs.shndx = code
 				if cs.value < addr && (!prev.ok || cs.value > prev.value || (cs.value == prev.value && cs.fn && !prev.fn)) {
 					prev = cs
 				}
@@ -657,6 +662,28 @@ func (o *funcOracle) scanSymbols(addr, fdeLo uint64, skipDyn int64) symbolScan {
 		s.inName = "a function"
 	}
 	return s
+}
+
+// codeSectionOf is the executable section a symbol of st_shndx and
+// st_value lies in: st_shndx's when that holds the value, else the one
+// whose addresses do. patchelf 0.18 renumbers the sections it sorts
+// without mending .symtab's st_shndx (seed 9300010328: .text's symbols
+// left pointing at .note.gnu.build-id), while the values stay right.
+func codeSectionOf(f *inspect.File, shndx uint16, value uint64) (uint16, bool) {
+	holds := func(i int) bool {
+		sec := &f.Sections[i]
+		end, ok := addNoOverflow(sec.Addr, sec.Size)
+		return sec.Flags&elf.SHF_EXECINSTR != 0 && ok && value >= sec.Addr && value < end
+	}
+	if int(shndx) < len(f.Sections) && holds(int(shndx)) {
+		return shndx, true
+	}
+	for i := range f.Sections {
+		if i < 1<<16 && holds(i) {
+			return uint16(i), true
+		}
+	}
+	return 0, false
 }
 
 // tableSym is one symbol table entry as the oracle reads it.

@@ -77,15 +77,6 @@ func (c *checker) sortedInitfini() []int {
 	if len(order) <= 1 {
 		return order
 	}
-	// ld.so is in the search list only where an object needs it.
-	if !c.rtldNeeded {
-		for j, i := range order {
-			if c.loaded[i].rtld {
-				order = append(order[:j:j], order[j+1:]...)
-				break
-			}
-		}
-	}
 	all := c.depsOf()
 	deps := func(i int) []int {
 		// The program's l_initfini is still empty while its list is

@@ -32,9 +32,13 @@ func (e *reboundCall) Error() string {
 // reboundFinding is the undetermined finding of a reboundCall.
 func (c *checker) reboundFinding(e *reboundCall) Finding {
 	base, got := filepath.Base(e.obj), orNone(e.got)
+	bound := "which ld.so bound to its definition in " + filepath.Base(e.def)
+	if e.def == "" {
+		bound = "which _dl_fixup binds at the call" // a lazily bound slot
+	}
 	fd := Finding{Severity: SeverityFatal, Stage: StageInit, Code: "start-call-rebound", Object: e.obj, Outcome: OutcomeUndetermined,
 		Evidence: []string{
-			fmt.Sprintf("the relocation that fills %s (0x%x) names symbol %d, %s, which ld.so bound to its definition in %s", e.slotName, e.slot, e.sym, got, filepath.Base(e.def)),
+			fmt.Sprintf("the relocation that fills %s (0x%x) names symbol %d, %s, %s", e.slotName, e.slot, e.sym, got, bound),
 			fmt.Sprintf("a linker fills this slot only for %s, the function the start files call through it: the relocation's symbol index or the symbol's name was damaged", e.want),
 		},
 		Next: fmt.Sprintf("compare %s with the pristine file using `elfdoctor diff`: look at the relocation of 0x%x and the symbol it names; a run tells only what %s did with those arguments", base, e.slot, got)}

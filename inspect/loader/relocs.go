@@ -3000,24 +3000,62 @@ func (r *relocator) fixupOverwrites(lm *linkMap, rl reloc, res *lookupResult) *r
 // (gcc's .plt.got entry), so the call goes through the word a GLOB_DAT
 // bound. That binding is judged as _start's call is (boundCall); a call
 // through a lazy PLT entry instead is _dl_fixup's business (firstCalls).
+//
+// lld's crtstuff call goes through a PLT entry of its own instead, whose
+// word the JUMP_SLOT of __cxa_finalize fills; the test reads the GOT slot
+// a GLOB_DAT of the same symbol fills. When that word's relocation names
+// another function (seed 9300012925: patchelf 0.18 renamed the symbol
+// to fflush), that function runs at exit with __dso_handle.
 func (r *relocator) dtorsCall(lm *linkMap, addr uint64) *relocFail {
-	slot, ok := dtorsSlot(lm, addr)
+	const what, site = "calling __cxa_finalize at exit", "in __do_global_dtors_aux calling __cxa_finalize, at exit"
+	test, word, ok := dtorsCode(lm, addr)
 	if !ok {
 		return nil
 	}
-	return r.boundCall(lm, slot, true, "__cxa_finalize", "__cxa_finalize's GOT slot", "calling __cxa_finalize at exit", "in __do_global_dtors_aux calling __cxa_finalize, at exit")
+	if test == word {
+		return r.boundCall(lm, test, true, "__cxa_finalize", "__cxa_finalize's GOT slot", what, site)
+	}
+	if v, ok := lm.values[test]; !ok || v.null() || v.mangled || v.unknown {
+		return nil // no call, or one not judged
+	}
+	if _, bound := lm.values[word]; bound {
+		return r.boundCall(lm, word, false, "__cxa_finalize", "__cxa_finalize's PLT slot", what, site)
+	}
+	for _, fx := range r.fixups {
+		if fx.lm != lm || fx.r.off != word || fx.r.sym == 0 {
+			continue
+		}
+		s, err := lm.readSym(fx.r.sym)
+		if err != nil {
+			return nil
+		}
+		if name := lm.symName(s); name.err == nil && name.s != "__cxa_finalize" {
+			return &relocFail{lm: lm, what: what, site: site, err: &reboundCall{obj: lm.obj.name, slot: word,
+				slotName: "__cxa_finalize's PLT slot", want: "__cxa_finalize", got: name.s, sym: fx.r.sym}}
+		}
+		return nil
+	}
+	return nil
 }
 
 // dtorsSlot finds, in __do_global_dtors_aux at addr, the test and call of
 // __cxa_finalize through one GOT slot (dtorsCall), and returns the slot.
 func dtorsSlot(lm *linkMap, addr uint64) (uint64, bool) {
+	test, word, ok := dtorsCode(lm, addr)
+	return test, ok && test == word
+}
+
+// dtorsCode finds, in __do_global_dtors_aux at addr, `cmpq $0,
+// TEST(%rip)` and the call after it to a stub `jmp *WORD(%rip)`: one slot
+// in gcc's output (a .plt.got entry), two in lld's (a PLT entry).
+func dtorsCode(lm *linkMap, addr uint64) (test, word uint64, ok bool) {
 	f := lm.f
 	if f.Machine != elf.EM_X86_64 {
-		return 0, false
+		return 0, 0, false
 	}
 	code := make([]byte, 64)
 	if f.Image().ReadAt(code, addr, "__do_global_dtors_aux") != nil {
-		return 0, false
+		return 0, 0, false
 	}
 	for i := 0; i+8 <= len(code); i++ {
 		// 48 83 3d disp32 00: cmpq $0x0, SLOT(%rip)
@@ -3031,15 +3069,14 @@ func dtorsSlot(lm *linkMap, addr uint64) (uint64, bool) {
 			}
 			stub := lm.m.add(addr+uint64(j)+5, uint64(int64(int32(f.ByteOrder().Uint32(code[j+1:])))))
 			var e [6]byte
-			if f.Image().ReadAt(e[:], stub, "__cxa_finalize's PLT entry") != nil || e[0] != 0xff || e[1] != 0x25 ||
-				lm.m.add(stub+6, uint64(int64(int32(f.ByteOrder().Uint32(e[2:]))))) != slot {
-				return 0, false
+			if f.Image().ReadAt(e[:], stub, "__cxa_finalize's PLT entry") != nil || e[0] != 0xff || e[1] != 0x25 {
+				return 0, 0, false
 			}
-			return slot, true
+			return slot, lm.m.add(stub+6, uint64(int64(int32(f.ByteOrder().Uint32(e[2:]))))), true
 		}
-		return 0, false
+		return 0, 0, false
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // linkMapOf is the link map the relocation replay made for o, or nil.

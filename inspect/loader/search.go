@@ -494,7 +494,7 @@ func (c *checker) namespaceOrder() []int {
 // first meets each object in, breadth first over DT_NEEDED. That is load
 // order, except for ld.so, mapped before everything and met where libc
 // (or whatever first needs it) names it; rtld.c then moves it to that
-// place in the chain. Where nothing needs it, it is left last. Only a
+// place in the chain. Where nothing needs it, it is left out. Only a
 // program's start-up is ordered so: a library dlopen loads looks in the
 // process's global scope first, then in its own, in load order.
 func (c *checker) searchOrder() []int {
@@ -514,7 +514,10 @@ func (c *checker) searchOrder() []int {
 		}
 		order = append(order, i)
 	}
-	if rtld >= 0 {
+	// Needed first by the last object loaded, it comes last; needed by
+	// nothing, rtld.c takes it out of the chain, and it is in no
+	// object's search list: nothing binds to its symbols.
+	if rtld >= 0 && c.rtldNeeded {
 		order = append(order, rtld)
 	}
 	return order
@@ -703,6 +706,9 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 		if check(p) {
 			c.setRealName(p, name)
 			return p, "path in DT_NEEDED", tried, nil, false
+		}
+		if stop != nil && !filepath.IsAbs(name) {
+			stop.path = name // open_verify's message names what it opened
 		}
 		return "", "", tried, stop, otherClass
 	}
@@ -1434,6 +1440,17 @@ func (c *checker) rtldCopy() {
 	if !c.ldCopyFirst || !libc {
 		c.add(Finding{Severity: SeverityWarning, Stage: StageDeps, Code: "ld-so-twice", Object: l.loader.name,
 			Summary:  fmt.Sprintf("ld.so maps a second copy of itself for %s's DT_NEEDED %q; it comes behind ld.so in the search list, so nothing binds to it", filepath.Base(l.loader.name), l.name),
+			Evidence: ev,
+			Next:     "name the loader by its soname (ld-linux-x86-64.so.2) in DT_NEEDED: `patchelf --replace-needed` with that name"})
+		return
+	}
+	if !c.model().atLeast(34) {
+		// No __libc_early_init: what first reads the copy's zeros is
+		// the program's own doing (__tls_get_addr's state, say), before
+		// main or after it (seed 9300014165, glibc 2.31).
+		c.add(Finding{Severity: SeverityFatal, Stage: StageReloc, Code: "ld-so-twice", Object: l.loader.name, Outcome: OutcomeUndetermined,
+			Possible: []Outcome{OutcomeCrash, OutcomeExitCrash, OutcomeStarts},
+			Summary:  fmt.Sprintf("undetermined: ld.so maps a second copy of itself for %s's DT_NEEDED %q, ahead of itself in the search list, so libc binds ld.so's variables and functions to the copy, which was never set up; this glibc has no __libc_early_init to read them at once, so the program dies when it first uses one, before main or after", filepath.Base(l.loader.name), l.name),
 			Evidence: ev,
 			Next:     "name the loader by its soname (ld-linux-x86-64.so.2) in DT_NEEDED: `patchelf --replace-needed` with that name"})
 		return

@@ -65,6 +65,10 @@ func (c FuzzCase) String() string {
 	}
 	var ms []string
 	for _, args := range c.Rewrites {
+		if len(args) > 0 && args[0] == stripTool {
+			ms = append(ms, shellquote.Command(args...))
+			continue
+		}
 		ms = append(ms, c.Patchelf+" "+shellquote.Command(args...))
 	}
 	for _, m := range c.Mutations {

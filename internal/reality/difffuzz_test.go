@@ -272,6 +272,7 @@ const ciPatchelfCases = 300
 // by one mutation. Its seeds follow TestDifferentialDlopen's.
 func TestDifferentialPatchelf(t *testing.T) {
 	f := setup(t)
+	NeedTools(t, "strip")
 	f.Patchelf, f.Patchelfs = true, Patchelfs(t)
 	runSample(t, f, ciCases+ciLoaderCases+ciDlopenCases+1, ciPatchelfCases, ", rewritten by patchelf,", "patchelf-")
 }
@@ -325,6 +326,7 @@ func TestSoak(t *testing.T) {
 	f.Dlopen = os.Getenv("ELFDOCTOR_DLOPEN") != ""
 	// ELFDOCTOR_PATCHELF=1 makes every case a rewrite by patchelf.
 	if os.Getenv("ELFDOCTOR_PATCHELF") != "" {
+		NeedTools(t, "strip")
 		f.Patchelf, f.Patchelfs = true, Patchelfs(t)
 	}
 	// ELFDOCTOR_INPUTS=A,B draws every case from those inputs only, to

@@ -18,12 +18,16 @@ import (
 // the original report: random sequences of the rewrites users and
 // installers apply (a new interpreter or RPATH of any length, libraries
 // added, removed and renamed, symbol versions cleared, symbols renamed),
-// by bookworm's patchelf 0.14.3 or trixie's 0.18.0, one to three rounds
-// on the same file, a quarter of the time followed by one random
+// by bookworm's patchelf 0.14.3 or trixie's 0.18.0, now and then the
+// machine's strip, one to three rounds on the same file, a quarter of the time followed by one random
 // mutation of what patchelf wrote. The files are what the real tools
 // make, so every layout patchelf can produce (a new segment for moved
 // tables, a replaced PT_PHDR, rounds stacked on each other) meets the
 // replay and the four loaders.
+
+// stripTool, first in a round, runs the machine's strip (binutils) on the
+// file instead of the case's patchelf.
+const stripTool = "strip"
 
 // renameArg marks the argument of --rename-dynamic-symbols in a case: the
 // map file's one line ("OLD NEW"), written to a file when the case is
@@ -222,6 +226,21 @@ func randomRewrites(r *rand.Rand, in FuzzInput, names rewriteNames, lib bool, re
 	return runs
 }
 
+// withStrip puts a round of binutils' strip among runs a sixth of the
+// time, before or after any of them, as users strip before or after
+// patchelf (it rewrites the section table and drops what only sections
+// describe). Drawn from a stream of its own, so a case without it is
+// the one the seed made before strip rounds were added.
+func withStrip(seed uint64, runs [][]string) [][]string {
+	r := rand.New(rand.NewPCG(seed, 0x7374726970))
+	if r.IntN(6) != 0 {
+		return runs
+	}
+	round := []string{stripTool, oneOf(r, "--strip-all", "--strip-unneeded", "--strip-debug",
+		"--remove-section=.comment", "--remove-section=.note.gnu.build-id", "--remove-section=.gnu_debuglink")}
+	return slices.Insert(runs, r.IntN(len(runs)+1), round)
+}
+
 // generateRewrite makes the case of seed for Fuzzer.Patchelf: an input,
 // its program or library (always the library under Fuzzer.Dlopen),
 // a patchelf release and its rounds, and a quarter of the time one
@@ -258,7 +277,7 @@ func (f *Fuzzer) generateRewrite(seed uint64) (FuzzCase, error) {
 	if err != nil {
 		return c, fmt.Errorf("%s: %w", target, err)
 	}
-	c.Rewrites = randomRewrites(r, in, names, c.Library, c.Patchelf)
+	c.Rewrites = withStrip(seed, randomRewrites(r, in, names, c.Library, c.Patchelf))
 	out, kept, _ := f.rewrite(c, f.bytes[target])
 	c.Rewrites, c.rewritten = c.Rewrites[:kept], out
 	if r.IntN(4) == 0 {
@@ -304,9 +323,13 @@ func (f *Fuzzer) rewrite(c FuzzCase, b []byte) (out []byte, kept int, err error)
 				args[j+1] = m
 			}
 		}
+		tool := pe
+		if len(args) > 0 && args[0] == stripTool {
+			tool, args = []string{stripTool}, args[1:]
+		}
 		// PatchelfWith copies its source first: the round works on
 		// the file the rounds before wrote.
-		if err := damage.PatchelfWith(pe, file, file+".next", args); err != nil {
+		if err := damage.PatchelfWith(tool, file, file+".next", args); err != nil {
 			return out, i, err
 		}
 		next, err := os.ReadFile(file + ".next")
