@@ -472,7 +472,7 @@ func checkFileIdent(f *inspect.File, path string, opts CheckOptions, found [2]by
 		res.Dlopen = c.dlopen
 		res.finish()
 	}()
-	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.rtldSonameCompare, c.startup, c.rtldNameRead, c.dependencies, c.versions, c.prelink, c.staticTLS, c.isaLevel, c.relocations, c.rtldCopy, c.tlsImages, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
+	for _, step := range []func(){c.kernel, c.mapping, c.mainMap, c.rtldSonameCompare, c.startup, c.loaderItself, c.rtldNameRead, c.dependencies, c.versions, c.prelink, c.staticTLS, c.isaLevel, c.relocations, c.rtldCopy, c.tlsImages, c.glibcMatch, c.entryCode, c.initialisers, c.firstCalls, c.payload, c.finalisers} {
 		if c.stop {
 			break
 		}

@@ -1,5 +1,7 @@
 package loader
 
+import "slices"
+
 // The order in which ld.so relocates the objects it loaded, checks their
 // ISA levels and runs their initialisers is not load order: it is the
 // main map's l_initfini, the search list sorted by dependencies
@@ -32,8 +34,20 @@ func (c *checker) initfini() []int {
 // ld.so relocates first: l_initfini, but for dlopen before glibc 2.33,
 // where dl_open_worker sorts the library and the objects loaded after it,
 // in load order, with _dl_sort_maps_original and no object kept first.
+// From 2.39 rtld.c relocates the namespace's libc before walking
+// l_initfini (glibc commit 78ca44da01, bug 31083): that matters where
+// libc is not last in it, as when the program is libc (seed 9320000284).
 func (c *checker) relocOrder() []int {
-	if !c.dlopen || c.model().atLeast(33) {
+	if !c.dlopen {
+		order := c.initfini()
+		if k := c.libcMap(); k >= 0 && c.model().atLeast(39) {
+			if j := slices.Index(order, k); j >= 0 {
+				order = append(slices.Delete(slices.Clone(order), j, j+1), k)
+			}
+		}
+		return order
+	}
+	if c.model().atLeast(33) {
 		return c.initfini()
 	}
 	var maps []int
@@ -51,6 +65,22 @@ func (c *checker) relocOrder() []int {
 		return deps(i)
 	})
 	return maps
+}
+
+// libcMap is the index in c.loaded of the namespace's libc_map: the
+// program when its DT_SONAME made it libc (libcIsProgram), else the first
+// object loaded whose DT_SONAME is libc.so.6 (_dl_map_object_from_fd);
+// -1 when there is none.
+func (c *checker) libcMap() int {
+	if c.libcIsProgram {
+		return 0
+	}
+	for i, o := range c.loaded {
+		if i > 0 && o.hasSoname && o.soname == "libc.so.6" {
+			return i
+		}
+	}
+	return -1
 }
 
 // depsOf returns, for an index of c.loaded, the indices of the objects

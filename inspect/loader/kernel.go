@@ -1062,6 +1062,45 @@ func (c *checker) rtldSonameCompare() {
 	}
 }
 
+// loaderItself replays the check rtld.c makes once it has mapped the
+// program it was run with as a command (rtld_chain_load from glibc 2.35,
+// dl_main before): a program whose DT_SONAME is ld.so's own is refused,
+// "loader cannot load itself" (seed 9320001336: patchelf 0.14 gave the
+// program the string it added, ld-linux-x86-64.so.2, as its DT_SONAME).
+func (c *checker) loaderItself() {
+	if c.opts.Loader == "" || c.interpHost == "" || c.dlopen || c.dyn == nil {
+		return
+	}
+	e := openLib(c.interpHost)
+	if e.err != nil || !e.hasSoname || e.ldSoname.err != nil {
+		return
+	}
+	prog, ok := ldSoname(c.f, c.dyn)
+	if !ok {
+		return
+	}
+	if prog.err != nil {
+		sig := faultSignal(prog.err)
+		c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "soname-unreadable", Object: c.path,
+			Summary:  fmt.Sprintf("ld.so compares the program's DT_SONAME with its own (%s) once it has mapped the program it was run with, and cannot read it", e.ldSoname.s),
+			Evidence: []string{prog.err.Error()}, Outcome: OutcomeCrash, Signal: sig,
+			Message: sig + " in ld.so before main (dl_main)",
+			Next:    "the program's DT_SONAME or DT_STRTAB was damaged: compare with the pristine file using `elfdoctor diff`"})
+		return
+	}
+	if prog.s != e.ldSoname.s {
+		return
+	}
+	msg := "loader cannot load itself"
+	if c.model().atLeast(35) {
+		msg = e.ldSoname.s + ": " + msg
+	}
+	c.add(Finding{Severity: SeverityFatal, Stage: StageStartup, Code: "loader-itself", Object: c.path,
+		Summary: fmt.Sprintf("the program's DT_SONAME is %s, the loader's own, so ld.so refuses to run it as its command", prog.s),
+		Outcome: OutcomeLoaderError, ExitStatus: 127, Message: msg,
+		Next: "a program has no DT_SONAME of a library's; this one was given ld.so's (patchelf --set-soname, or a rewrite that reused the string): compare with the pristine file using `elfdoctor diff`"})
+}
+
 // rtldNameRead replays the first read of ld.so's own name: _dl_map_object
 // compares every DT_NEEDED name with the names of the objects already
 // loaded (_dl_name_match_p), ld.so's among them, the string at l_addr plus

@@ -61,6 +61,9 @@ type damageSeen struct {
 	// tlsWords are the TLS relocations (DTPMOD64, DTPOFF64, TPOFF64) at
 	// aligned words, by r_offset, for tlsIndexes.
 	tlsWords map[uint64]reloc
+	// imports are the bound imports by name and version, each with the
+	// first symbol index bound under it (importTwice).
+	imports map[importName]uint64
 }
 
 func (r *relocator) seen(lm *linkMap) *damageSeen {

@@ -49,6 +49,9 @@ func (r *relocator) observeRenamed(lm *linkMap, rl reloc, s *sym, name cstr) {
 	if !r.types.full || lm.f.Machine != elf.EM_X86_64 || rl.sym == 0 || s.shndx != uint16(elf.SHN_UNDEF) || name.err != nil {
 		return
 	}
+	if r.importTwice(lm, rl, name.s) {
+		return
+	}
 	t := r.hashTable(lm)
 	if !t.ok || rl.sym >= uint64(t.nchain) {
 		return
@@ -75,6 +78,47 @@ func (r *relocator) observeRenamed(lm *linkMap, rl reloc, s *sym, name cstr) {
 		what: fmt.Sprintf("%s (%s) names symbol %d, now called %s, whose name hashes to bucket %d of DT_HASH; the linker put the symbol in bucket %d's chain, and the table is otherwise whole (each of its %d symbols in one chain): the symbol's name was changed after linking",
 			entryAt(lm, rl), typeName(rl.typ), rl.sym, name.s, want, got, t.nchain-1),
 		changed: fmt.Sprintf("the word at 0x%x is bound to %s, not to the symbol the code that uses it was built for", rl.off, name.s)})
+}
+
+// importTwice marks a bound import whose name and version another
+// symbol entry of the object, bound before it, has too: a linker makes
+// one entry per import, so one of the two was renamed onto the other.
+// patchelf 0.18's --rename-dynamic-symbols rebuilds the hash tables,
+// which then tell nothing, and strip takes .symtab (seed 9320003448:
+// printf renamed fflush in a stripped program, whose printf call ran
+// fflush with the format string).
+func (r *relocator) importTwice(lm *linkMap, rl reloc, name string) bool {
+	var v uint16 // without DT_VERSYM, every import is of version 0
+	if lm.versym != 0 {
+		if x, err := lm.versymAt(rl.sym); err == nil {
+			v = x
+		}
+	}
+	seen := r.seen(lm)
+	key := importName{name, v}
+	first, ok := seen.imports[key]
+	if !ok {
+		if seen.imports == nil {
+			seen.imports = map[importName]uint64{}
+		}
+		seen.imports[key] = rl.sym
+		return false
+	}
+	if first == rl.sym {
+		return false
+	}
+	m := lm.m
+	r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-symbol-renamed", at: m.add(lm.symtab, rl.sym*symSize(lm.f)),
+		what: fmt.Sprintf("%s (%s) names symbol %d, %s, and symbol %d, bound before it, is an import of the same name and version: a linker makes one symbol entry per import, so one of them was renamed after linking",
+			entryAt(lm, rl), typeName(rl.typ), rl.sym, name, first),
+		changed: fmt.Sprintf("the word at 0x%x is bound to %s, which may not be the function or variable the code that uses it was built for", rl.off, name)})
+	return true
+}
+
+// importName is an import by name and version index (importTwice).
+type importName struct {
+	name    string
+	version uint16
 }
 
 // hashTable reads the header of lm's SysV hash table once.

@@ -1007,10 +1007,13 @@ func (c *checker) openVerify(p string, r verifyRef) (candidateVerdict, string) {
 	if err != nil {
 		// open_verify opens a directory (O_RDONLY succeeds), and the
 		// read of its ELF header fails with EISDIR, which stops the
-		// search; rtld's own strerror prints errno as a number.
+		// search; rtld's own strerror (dl-minimal.c) prints errno as a
+		// number, dlerror() formats it with libc's.
 		fi, serr := os.Stat(p)
 		switch {
 		case serr != nil:
+		case fi.IsDir() && c.dlopen:
+			return candidateStop, "cannot read file data: Is a directory"
 		case fi.IsDir():
 			return candidateStop, fmt.Sprintf("cannot read file data: Error %d", syscall.EISDIR)
 		case fi.Mode()&fs.ModeNamedPipe != 0:

@@ -764,6 +764,13 @@ func (c *checker) findNeeded(name string, from *loadedObj) *loadedObj {
 	}
 	for _, i := range c.namespaceOrder() {
 		o := c.loaded[i]
+		if o.rtld && !c.rtldNeeded && !c.dlopen && !c.model().atLeast(41) {
+			// Needed by nothing, ld.so was taken out of the chain
+			// before the versions are checked (rtld.c); from 2.41 it
+			// is put back at the end whatever (glibc commit 8f8dd904c4,
+			// "rtld_multiple_ref is always true").
+			continue
+		}
 		if i == 0 && !c.dlopen {
 			// Its l_name is "", and its DT_SONAME is a name of it once a
 			// DT_NEEDED matched that (seed 8310002060: a DT_NEEDED made
