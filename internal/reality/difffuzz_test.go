@@ -277,6 +277,30 @@ func TestDifferentialPatchelf(t *testing.T) {
 	runSample(t, f, ciCases+ciLoaderCases+ciDlopenCases+1, ciPatchelfCases, ", rewritten by patchelf,", "patchelf-")
 }
 
+// ciPatchelfModeCases is the size of the seeded samples CI runs of
+// patchelf's rewrites as ld.so's command and under dlopen.
+const ciPatchelfModeCases = 150
+
+// TestDifferentialPatchelfViaLoader is TestDifferentialPatchelf run as
+// `ld.so PROGRAM`; its seeds follow TestDifferentialPatchelf's.
+func TestDifferentialPatchelfViaLoader(t *testing.T) {
+	f := setup(t)
+	NeedTools(t, "strip")
+	f.Patchelf, f.Patchelfs, f.ViaLoader = true, Patchelfs(t), true
+	first := ciCases + ciLoaderCases + ciDlopenCases + ciPatchelfCases + 1
+	runSample(t, f, first, ciPatchelfModeCases, ", rewritten by patchelf, run as the loader's command,", "patchelf-loader-")
+}
+
+// TestDifferentialPatchelfDlopen is TestDifferentialPatchelf for
+// libraries dlopen'ed by dlopen-host; its seeds follow the one before.
+func TestDifferentialPatchelfDlopen(t *testing.T) {
+	f := setup(t)
+	NeedTools(t, "strip")
+	f.Patchelf, f.Patchelfs, f.Dlopen = true, Patchelfs(t), true
+	first := ciCases + ciLoaderCases + ciDlopenCases + ciPatchelfCases + ciPatchelfModeCases + 1
+	runSample(t, f, first, ciPatchelfModeCases, ", rewritten by patchelf, dlopen'ed,", "patchelf-dlopen-")
+}
+
 // runSample sweeps the n seeds from first, logs the figures (how says
 // how the cases ran) and holds the results against the known list, each
 // key and the list's own prefix led by prefix.
