@@ -217,8 +217,8 @@ func (c *checker) mapObject(lo *loadedObj, li *loaderInfo) bool {
 	}
 	// open_verify reads e_phnum program headers (no PN_XNUM escape) at
 	// e_phoff with pread; a short read is "cannot read file data", named
-	// by the file's path.
-	if n := uint64(e.phnum) * e.phent; e.phoff > e.size || n > e.size-e.phoff {
+	// by the file's path. A read of none returns 0 at any offset.
+	if n := uint64(e.phnum) * e.phent; (e.phoff > e.size || n > e.size-e.phoff) && (n > 0 || int64(e.phoff) < 0) {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageDeps, Code: "lib-unreadable-phdrs", Object: lo.loader.name,
 			Summary: fmt.Sprintf("ld.so finds %s at %s but cannot read its %d program headers at file offset 0x%x: the file is 0x%x bytes", lo.name, lo.path, e.phnum, e.phoff, e.size),
 			Outcome: OutcomeLoaderError, ExitStatus: 127,

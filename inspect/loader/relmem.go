@@ -295,6 +295,19 @@ func (r *relocator) observeBound(lm *linkMap, rl reloc, res *lookupResult, size 
 			changed: fmt.Sprintf("the word at 0x%x holds a load address plus an offset in a TLS block, where the code expects a TLS module or offset", rl.off)})
 		return
 	}
+	if (rl.typ == t.globDat || rl.typ == t.jumpSlot || rl.typ == uint32(elf.R_X86_64_64)) && res != nil && res.s.shndx == uint16(elf.SHN_ABS) && res.s.value == 0 {
+		// GNU ld defines a symbol for each version node (CHAIN_1.0,
+		// SHN_ABS, value 0), which no code refers to: a slot bound to
+		// one had its symbol index changed, and holds 0 (seed
+		// 9998363895: libchain.so's GOT slot of base_counter, SIGSEGV
+		// when chain_value reads it).
+		if name := res.lm.symName(res.s); name.err == nil && versionNode(res.lm.obj, name.s) {
+			r.damage = append(r.damage, relocDamage{lm: lm, code: "bound-outside-object", at: rl.addr,
+				what:    fmt.Sprintf("%s is a %s bound to %s of %s, the absolute symbol of value 0 a linker defines for a version node, which no code refers to", entryAt(lm, rl), typeName(rl.typ), name.s, filepath.Base(res.lm.obj.name)),
+				changed: fmt.Sprintf("the word at 0x%x holds 0 where the code reads an address", rl.off)})
+			return
+		}
+	}
 	if (rl.typ == uint32(elf.R_X86_64_TPOFF64) || rl.typ == uint32(elf.R_X86_64_DTPOFF64)) && res != nil && res.s.typ() == elf.STT_TLS && res.s.shndx != uint16(elf.SHN_UNDEF) {
 		// A thread-local variable's value is its offset in its module's
 		// block: one past the block's p_memsz is no variable of it.
@@ -925,4 +938,19 @@ func sectionAt(f *inspect.File, addr uint64) string {
 		}
 	}
 	return ""
+}
+
+// versionNode says name is one of the versions o defines (DT_VERDEF),
+// whose symbol a linker makes absolute at 0.
+func versionNode(o *loadedObj, name string) bool {
+	v := o.versions()
+	if v == nil {
+		return false
+	}
+	for _, d := range v.Def {
+		if len(d.Names) > 0 && d.Names[0] == name {
+			return true
+		}
+	}
+	return false
 }

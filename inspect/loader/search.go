@@ -1116,7 +1116,10 @@ func (c *checker) openVerify(p string, r verifyRef) (candidateVerdict, string) {
 		if r.class == elf.ELFCLASS32 {
 			end = uint64(uint32(end))
 		}
-		if end > min(size, first) && (phoff > size || n > size-phoff) {
+		// A pread of no bytes returns 0, as asked, at any offset
+		// (seed 4102021999: e_phnum 0 and e_phoff past the end, then
+		// "object file has no loadable segments").
+		if end > min(size, first) && (phoff > size || n > size-phoff) && (n > 0 || (r.class == elf.ELFCLASS64 && int64(phoff) < 0)) {
 			// pread64 refuses a negative offset with EINVAL, which
 			// _dl_signal_error appends in the words of rtld's own
 			// __strerror_r (elf/dl-minimal.c); a short read leaves
