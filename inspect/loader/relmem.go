@@ -62,8 +62,10 @@ type damageSeen struct {
 	// aligned words, by r_offset, for tlsIndexes.
 	tlsWords map[uint64]reloc
 	// imports are the bound imports by name and version, each with the
-	// first symbol index bound under it (importTwice).
-	imports map[importName]uint64
+	// first symbol index bound under it (importTwice), which judges only
+	// an object gnuLD says GNU ld linked (linkerKnown: looked at).
+	imports            map[importName]uint64
+	linkerKnown, gnuLD bool
 }
 
 func (r *relocator) seen(lm *linkMap) *damageSeen {
