@@ -707,8 +707,10 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 			c.setRealName(p, name)
 			return p, "path in DT_NEEDED", tried, nil, false
 		}
-		if stop != nil && !filepath.IsAbs(name) {
-			stop.path = name // open_verify's message names what it opened
+		if stop != nil {
+			// open_verify's message names what it opened, as written
+			// ("/usr/lib/", a DT_NEEDED cut short).
+			stop.path = name
 		}
 		return "", "", tried, stop, otherClass
 	}
