@@ -913,7 +913,7 @@ func (c *checker) lazyFirstCalls() {
 			}
 			continue
 		}
-		if onErrorPath(r.slotFunction(fail)) {
+		if fn := r.slotFunction(fail); onErrorPath(fn) && !r.importedTwice(fail.lm, fn) {
 			if errorPath == nil {
 				errorPath = fail
 			}
@@ -1030,6 +1030,33 @@ func (c *checker) lazyFirstCalls() {
 		fd.Summary = fmt.Sprintf("undetermined: at exit, %s's __do_global_dtors_aux calls __cxa_finalize through a PLT slot whose first call faults, unless completed.0 (at 0x%x), which it tests first, is non-zero: a misaligned relocation wrote a byte of the load address there, so that depends on where %s is loaded (nearly always non-zero: no call, and the program exits normally)", base, guard, base)
 		c.add(fd)
 	}
+}
+
+// importedTwice says two undefined dynamic symbols of lm are called
+// name, whatever their versions: one was renamed onto the other, and
+// the slot of the renamed one is not the error path its new name says
+// (seed 9330001594: __ostream_insert renamed __cxa_free_exception, whose
+// slot main calls first).
+func (r *relocator) importedTwice(lm *linkMap, name string) bool {
+	if lm == nil || name == "" {
+		return false
+	}
+	n, seen := min(r.dynsymCount(lm), maxSymScan), 0
+	for i := uint64(1); i < n; i++ {
+		s, err := lm.readSym(i)
+		if err != nil {
+			return false
+		}
+		if s.shndx != uint16(elf.SHN_UNDEF) {
+			continue
+		}
+		if nm := lm.symName(s); nm.err == nil && nm.s == name {
+			if seen++; seen > 1 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // firstCallLead opens the summary of a failure at a lazily bound
