@@ -114,12 +114,12 @@ func (r *relocator) importTwice(lm *linkMap, rl reloc, name string) bool {
 	if first == rl.sym {
 		return false
 	}
-	// lld makes twins of its own (Bun 1.4), so its output is not
-	// judged: a rename there goes unseen once .symtab is stripped and
-	// the hash tables rebuilt (seed 9320010159, an open divergence). The
-	// name a rename leaves in DT_STRTAB does not tell either: patchelf's
-	// other rewrites leave old strings there too.
-	if !seen.gnuLD {
+	// lld makes twins of its own (Bun 1.4), so in its output a rename
+	// shows by the name it left in DT_STRTAB, which nothing refers to
+	// any more (seed 9320010159: printf renamed fflush, then stripped).
+	// patchelf's other rewrites leave old strings there too, but file
+	// names (libm.so.6, a search path), not a symbol's.
+	if !seen.gnuLD && !r.orphanSymbolName(lm) {
 		return false
 	}
 	m := lm.m
@@ -151,6 +151,94 @@ func linkedByGNULD(f *inspect.File) bool {
 		return !bytes.Contains(b, []byte("Linker:")) && !bytes.Contains(b, []byte("mold "))
 	}
 	return true
+}
+
+// maxOrphanScan bounds the DT_STRTAB orphanSymbolName reads.
+const maxOrphanScan = 4 << 20
+
+// orphanSymbolName says the object's DT_STRTAB holds a name shaped like
+// a symbol's (no '/', no ".so", no ':' or '$') that nothing of its
+// dynamic section refers to: no dynamic symbol, DT_NEEDED, DT_SONAME,
+// search path, filtee or version record, whole or as the tail of a
+// longer one (linkers share suffixes). Linkers write a string table of
+// what they reference (Bun 1.4's has no such string); a rename leaves
+// the old name behind. Version records that cannot all be read (a
+// stale DT_VERDEF, which patchelf 0.14 leaves in Bun 1.4) leave the
+// references unknown, and nothing is said. It is read only once twin
+// imports are seen.
+func (r *relocator) orphanSymbolName(lm *linkMap) bool {
+	size, ok := lm.d.Tag(elf.DT_STRSZ)
+	if !ok || size == 0 || size > maxOrphanScan {
+		return false
+	}
+	v, err := lm.obj.versionsErr()
+	if err != nil || v == nil || len(v.Problems) > 0 {
+		return false
+	}
+	tab := make([]byte, size)
+	if lm.f.Image().ReadAt(tab, lm.strtab, "DT_STRTAB") != nil {
+		return false
+	}
+	at := func(off uint64) string {
+		if off >= size {
+			return ""
+		}
+		b := tab[off:]
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			b = b[:i]
+		}
+		return string(b)
+	}
+	var refs []string
+	for i, n := uint64(1), min(r.dynsymCount(lm), maxSymScan); i < n; i++ {
+		s, err := lm.readSym(i)
+		if err != nil {
+			return false
+		}
+		refs = append(refs, at(uint64(s.name)))
+	}
+	for _, e := range lm.d.Entries {
+		switch e.Tag {
+		case elf.DT_NEEDED, elf.DT_SONAME, elf.DT_RPATH, elf.DT_RUNPATH, elf.DT_AUXILIARY, elf.DT_FILTER:
+			refs = append(refs, at(e.Val))
+		}
+	}
+	for _, d := range v.Def {
+		refs = append(refs, d.Names...)
+	}
+	for _, nd := range v.Need {
+		refs = append(refs, nd.File)
+		for _, a := range nd.Aux {
+			refs = append(refs, a.Name)
+		}
+	}
+	// A string is referred to when it ends a referenced one: reversed,
+	// it begins one, which binary search over the sorted list finds.
+	rev := make([]string, len(refs))
+	for i, s := range refs {
+		rev[i] = reversed(s)
+	}
+	sort.Strings(rev)
+	for off := uint64(1); off < size; {
+		s := at(off)
+		off += uint64(len(s)) + 1
+		if s == "" || strings.ContainsAny(s, "/:$") || strings.Contains(s, ".so") {
+			continue
+		}
+		want := reversed(s)
+		if i := sort.SearchStrings(rev, want); i == len(rev) || !strings.HasPrefix(rev[i], want) {
+			return true
+		}
+	}
+	return false
+}
+
+func reversed(s string) string {
+	b := []byte(s)
+	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
+		b[i], b[j] = b[j], b[i]
+	}
+	return string(b)
 }
 
 // importName is an import by name and version index (importTwice).
