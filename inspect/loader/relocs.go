@@ -1041,22 +1041,14 @@ func (r *relocator) importedTwice(lm *linkMap, name string) bool {
 	if lm == nil || name == "" {
 		return false
 	}
-	n, seen := min(r.dynsymCount(lm), maxSymScan), 0
-	for i := uint64(1); i < n; i++ {
-		s, err := lm.readSym(i)
-		if err != nil {
-			return false
+	seen := 0
+	r.eachImport(lm, r.dynsymCount(lm), func(_ uint64, _ *sym, nm cstr) bool {
+		if nm.err == nil && nm.s == name {
+			seen++
 		}
-		if s.shndx != uint16(elf.SHN_UNDEF) {
-			continue
-		}
-		if nm := lm.symName(s); nm.err == nil && nm.s == name {
-			if seen++; seen > 1 {
-				return true
-			}
-		}
-	}
-	return false
+		return seen < 2
+	})
+	return seen > 1
 }
 
 // firstCallLead opens the summary of a failure at a lazily bound
