@@ -1,18 +1,16 @@
 package loader
 
 import (
-	"bufio"
 	"bytes"
 	"debug/elf"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"golang.org/x/sys/unix"
 )
 
 // loaderInfo is what the interpreter's own build decides.
@@ -343,35 +341,22 @@ func (c *checker) privateSymbolMissing(ldPath, libcPath string) *dynSym {
 	return miss
 }
 
-// cpuinfo is the flags of the first processor's record in /proc/cpuinfo:
-// the kernel's view, which decides TASK_SIZE (la57). /proc files report
-// size 0, so it is read line by line, bounded; the first processor's
-// flags are all that is needed, and the kernel writes each processor's
-// record only when it is read: on a machine with hundreds of CPUs reading
-// the whole file costs milliseconds. Empty when the file cannot be read.
-var cpuinfo = sync.OnceValue(func() map[string]bool {
-	flags := map[string]bool{}
-	fh, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return flags
+// fiveLevel says whether this kernel gives processes the 56-bit address
+// space of 5-level paging (x86-64's la57). Such a kernel hands out an
+// address above 47 bits only to a mapping that asks for one with its
+// hint, and a 4-level kernel ignores a hint past its TASK_SIZE
+// (Documentation/arch/x86/x86_64/5level-paging.rst): one mapping
+// answers, in two system calls, where the kernel's la57 flag costs
+// generating /proc/cpuinfo's first record. The test compares it with
+// that flag.
+var fiveLevel = sync.OnceValue(func() bool {
+	const hint, size = 1<<47 + 1<<40, 0x1000
+	addr, _, errno := unix.Syscall6(unix.SYS_MMAP, hint, size, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE, ^uintptr(0), 0)
+	if errno != 0 {
+		return false
 	}
-	defer fh.Close()
-	lines := bufio.NewScanner(io.LimitReader(fh, 1<<20))
-	lines.Buffer(make([]byte, 0, 4096), 1<<20)
-	for lines.Scan() {
-		k, v, ok := strings.Cut(lines.Text(), ":")
-		if !ok || strings.TrimSpace(k) != "flags" {
-			continue
-		}
-		for _, f := range strings.Fields(v) {
-			flags[f] = true
-		}
-		break
-	}
-	if lines.Err() != nil {
-		return map[string]bool{}
-	}
-	return flags
+	unix.Syscall(unix.SYS_MUNMAP, addr, size, 0)
+	return addr >= 1<<47
 })
 
 // subdirs lists the subdirectories ld.so tries in every search directory

@@ -14,6 +14,7 @@ import (
 
 	"github.com/elfdoctor/elfdoctor/inspect"
 	"github.com/elfdoctor/elfdoctor/internal/safeopen"
+	"golang.org/x/sys/unix"
 )
 
 // kernelClass is the class binfmt_elf reads a file's headers with, chosen
@@ -948,7 +949,7 @@ func (c *checker) programData() {
 
 // taskSize is TASK_SIZE for the process the kernel makes for f: on
 // x86-64, 47 bits less a page, or 56 bits when the kernel uses 5-level
-// paging (it shows the CPU's la57 flag only then); 0xffffe000 for an
+// paging (fiveLevel); 0xffffe000 for an
 // IA32 process. 0 when not known (other machines): nothing is judged.
 func taskSize(f *inspect.File) uint64 {
 	if runtime.GOARCH != "amd64" {
@@ -957,7 +958,7 @@ func taskSize(f *inspect.File) uint64 {
 	if f.Class == elf.ELFCLASS32 {
 		return 0xffffe000
 	}
-	if cpuinfo()["la57"] {
+	if fiveLevel() {
 		return 1<<56 - 0x1000
 	}
 	return 1<<47 - 0x1000
@@ -1178,20 +1179,30 @@ func zeroFillPages(p *inspect.Prog, page uint64) uint64 {
 	return end - start
 }
 
-// kernelBefore says whether the running kernel's release
-// (/proc/sys/kernel/osrelease, read, as uname reports it) is older than
+// kernelBefore says whether the running kernel's release is older than
 // major.minor, and whether that could be read.
 func kernelBefore(major, minor int) (before, known bool) {
-	b, err := readProc("/proc/sys/kernel/osrelease", 256)
-	if err != nil {
+	rel, known := kernelRelease()
+	if !known {
 		return false, false
 	}
-	var ma, mi int
-	if _, err := fmt.Sscanf(string(b), "%d.%d", &ma, &mi); err != nil {
-		return false, false
-	}
-	return ma < major || (ma == major && mi < minor), true
+	return rel[0] < major || (rel[0] == major && rel[1] < minor), true
 }
+
+// kernelRelease is the running kernel's major and minor release, as
+// uname(2) reports it (the string /proc/sys/kernel/osrelease holds),
+// asked once: one system call, where reading the /proc file is four,
+// and the kernel does not change under a running process.
+var kernelRelease = sync.OnceValues(func() (rel [2]int, known bool) {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return rel, false
+	}
+	if _, err := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &rel[0], &rel[1]); err != nil {
+		return rel, false
+	}
+	return rel, true
+})
 
 // commitLimit is the largest anonymous mapping vm_brk_flags can charge
 // to this machine's commit accounting (__vm_enough_memory, mm/util.c),
@@ -1209,28 +1220,32 @@ func commitLimit() (uint64, string) {
 		if _, err := fmt.Sscan(string(b), &mode); err != nil {
 			return
 		}
-		info, err := readProc("/proc/meminfo", 64<<10)
-		if err != nil {
-			return
-		}
-		kb := map[string]uint64{}
-		for _, line := range strings.Split(string(info), "\n") {
-			name, rest, ok := strings.Cut(line, ":")
-			var v uint64
-			if _, err := fmt.Sscan(rest, &v); ok && err == nil {
-				kb[name] = v
-			}
-		}
 		switch mode {
 		case 0:
-			if kb["MemTotal"] > 0 {
-				commit.v = (kb["MemTotal"] + kb["SwapTotal"]) << 10
-				commit.why = fmt.Sprintf("vm.overcommit_memory is 0: one request larger than RAM plus swap (%s) is refused", inspect.HumanSize(commit.v))
+			// totalram_pages() + total_swap_pages, which sysinfo(2)
+			// reports in one call (/proc/meminfo's MemTotal and
+			// SwapTotal are the same counters).
+			var si unix.Sysinfo_t
+			if err := unix.Sysinfo(&si); err != nil || si.Totalram == 0 {
+				return
 			}
+			unit := max(uint64(si.Unit), 1)
+			commit.v = (uint64(si.Totalram) + uint64(si.Totalswap)) * unit
+			commit.why = fmt.Sprintf("vm.overcommit_memory is 0: one request larger than RAM plus swap (%s) is refused", inspect.HumanSize(commit.v))
 		case 2:
-			if kb["CommitLimit"] > 0 {
-				commit.v = kb["CommitLimit"] << 10
-				commit.why = fmt.Sprintf("vm.overcommit_memory is 2: one request larger than CommitLimit (%s) is refused", inspect.HumanSize(commit.v))
+			info, err := readProc("/proc/meminfo", 64<<10)
+			if err != nil {
+				return
+			}
+			for _, line := range strings.Split(string(info), "\n") {
+				var kb uint64
+				if rest, ok := strings.CutPrefix(line, "CommitLimit:"); ok {
+					if _, err := fmt.Sscan(rest, &kb); err == nil && kb > 0 {
+						commit.v = kb << 10
+						commit.why = fmt.Sprintf("vm.overcommit_memory is 2: one request larger than CommitLimit (%s) is refused", inspect.HumanSize(commit.v))
+					}
+					break
+				}
 			}
 		}
 	})

@@ -1,9 +1,12 @@
 package loader
 
 import (
+	"bufio"
 	"debug/elf"
 	"fmt"
+	"os"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -79,17 +82,36 @@ func TestUndefinedOpcode(t *testing.T) {
 	}
 }
 
-// TestCPUInfoFlags guards the reader of /proc/cpuinfo that taskSize (la57)
-// depends on: /proc files report size 0, and a
-// reader sized by stat once saw no flags at all, so 5-level paging was
-// never detected. Every x86-64 CPU reports sse2.
-func TestCPUInfoFlags(t *testing.T) {
+// TestFiveLevel compares fiveLevel, which taskSize asks, with the
+// kernel's own word: its la57 flag in /proc/cpuinfo, which it shows only
+// when it runs with 5-level paging. The flags are read line by line:
+// /proc files report size 0, and a reader sized by stat once saw no
+// flags at all. Every x86-64 CPU reports sse2.
+func TestFiveLevel(t *testing.T) {
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Skip("reads the flags of an x86-64 Linux host")
 	}
-	flags := cpuinfo()
-	if !flags["sse2"] {
-		t.Fatalf("cpuinfo() = %d flags, without sse2", len(flags))
+	fh, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	flags := map[string]bool{}
+	lines := bufio.NewScanner(fh)
+	lines.Buffer(make([]byte, 0, 4096), 1<<20)
+	for lines.Scan() {
+		if k, v, ok := strings.Cut(lines.Text(), ":"); ok && strings.TrimSpace(k) == "flags" {
+			for _, f := range strings.Fields(v) {
+				flags[f] = true
+			}
+			break
+		}
+	}
+	if err := lines.Err(); err != nil || !flags["sse2"] {
+		t.Fatalf("/proc/cpuinfo: %d flags, without sse2 (%v)", len(flags), err)
+	}
+	if got := fiveLevel(); got != flags["la57"] {
+		t.Errorf("fiveLevel() = %v, the kernel's la57 flag %v", got, flags["la57"])
 	}
 	want := uint64(1<<47 - 0x1000)
 	if flags["la57"] {
