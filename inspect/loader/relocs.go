@@ -888,6 +888,10 @@ func (c *checker) lazyFirstCalls() {
 	var guard uint64
 	var tested *relocFail // a weak function's slot, maybe behind its test
 	var errorPath *relocFail
+	// twin is a slot whose import another import of the object is
+	// named after: one of the two was renamed, and the slot's name does
+	// not say which function the code that calls it was built for.
+	var twin *relocFail
 	// inSystem is a slot of a library the distribution installed: which
 	// of its functions a run reaches is the program's use of it
 	// (libstdc++'s fegetround, seed 9300001656), not something the
@@ -913,7 +917,12 @@ func (c *checker) lazyFirstCalls() {
 			}
 			continue
 		}
-		if fn := r.slotFunction(fail); onErrorPath(fn) && !r.importedTwice(fail.lm, fn) {
+		if fn := r.slotFunction(fail); r.importedTwice(fail.lm, fn) {
+			if twin == nil {
+				twin = fail
+			}
+			continue
+		} else if onErrorPath(fn) {
 			if errorPath == nil {
 				errorPath = fail
 			}
@@ -969,6 +978,27 @@ func (c *checker) lazyFirstCalls() {
 		if f != nil && f.r != nil {
 			c.firstCallRel = append(c.firstCallRel, *f.r)
 		}
+	}
+	if twin != nil {
+		fd := r.finding(twin, true)
+		name := r.slotFunction(twin)
+		fd.Code, fd.Outcome, fd.Signal, fd.Message, fd.ExitStatus = "first-call-renamed-import", OutcomeUndetermined, "", "", 0
+		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
+		fd.Summary = fmt.Sprintf("undetermined: a lazily bound PLT slot of %s fails at its first call (%s), but another import of %s is called %s too: one of the two was renamed after linking (patchelf --rename-dynamic-symbols), so the slot may be a function's the program calls on every run or one it calls only when something goes wrong", filepath.Base(twin.lm.obj.name), strings.TrimPrefix(fd.Summary, c.firstCallLead()), filepath.Base(twin.lm.obj.name), name)
+		if first != nil {
+			// Another slot fails whatever the program calls: it stops at
+			// a first call, but which one is its code's order.
+			fd.Possible = []Outcome{OutcomeFirstCall}
+			fd.Evidence = append(fd.Evidence, "another lazily bound slot fails at its first call too: "+r.finding(first, true).Summary)
+			if first.r != nil {
+				c.firstCallRel = append(c.firstCallRel, *first.r)
+			}
+		}
+		if twin.r != nil {
+			c.firstCallRel = append(c.firstCallRel, *twin.r)
+		}
+		c.add(fd)
+		return
 	}
 	if first != nil && other != nil {
 		// Two slots fail differently (a signal and a loader error, say):
@@ -1034,9 +1064,10 @@ func (c *checker) lazyFirstCalls() {
 
 // importedTwice says two undefined dynamic symbols of lm are called
 // name, whatever their versions: one was renamed onto the other, and
-// the slot of the renamed one is not the error path its new name says
-// (seed 9330001594: __ostream_insert renamed __cxa_free_exception, whose
-// slot main calls first).
+// the slot's name says neither that it is the error path it names (seed
+// 9330001594: __ostream_insert renamed __cxa_free_exception, whose slot
+// main calls first) nor that it is not (seed 9300057507: _Unwind_Resume
+// renamed __cxa_end_catch, never called in a run without exceptions).
 func (r *relocator) importedTwice(lm *linkMap, name string) bool {
 	if lm == nil || name == "" {
 		return false
@@ -2411,7 +2442,8 @@ func (r *relocator) machineRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 			return nil
 		}
 		size = min(res.s.size, s.size)
-		r.copyOfFunction(lm, rl, s)
+		r.copyOfFunction(lm, rl, s, res)
+		r.copyNamedLikeImport(lm, rl, s)
 		r.copySizes(lm, rl, s, res, ndx, hasNdx)
 		r.copySplit(lm, rl, s, res, hasNdx, ndx)
 		if size > 0 {

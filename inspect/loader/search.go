@@ -754,6 +754,16 @@ func (c *checker) search(name string, obj *loadedObj, libPath []string, li *load
 					return p
 				}
 				if stop != nil {
+					if !filepath.IsAbs(d) && !fromOrigin(raw) {
+						// open_path names what it opened as it built
+						// it, from the working directory: "./." for a
+						// DT_NEEDED "." in an RPATH ".", a directory
+						// (seed 9320020423), not the path it resolves to.
+						if sub != "" {
+							sub += "/"
+						}
+						stop.path = dirname + sub + name
+					}
 					return ""
 				}
 			}
@@ -902,7 +912,7 @@ func givenOrigin(p string) string {
 // expansion is a host path (the directory the object was found in), so
 // that --root must not be prefixed to it again.
 func fromOrigin(d string) bool {
-	return strings.HasPrefix(d, "$ORIGIN") || strings.HasPrefix(d, "${ORIGIN}")
+	return strings.HasPrefix(d, "$") && dstAt(d[1:], "ORIGIN") > 0
 }
 
 // fillinDir is a search directory as fillin_rpath keeps it: trailing
@@ -941,14 +951,65 @@ func (c *checker) expand(d string, from *loadedObj, li *loaderInfo) string {
 }
 
 // expandWith is expand with origin for $ORIGIN: the host's path, or the
-// one ld.so has (inTarget), for the names it gives what it opens.
+// one ld.so has (inTarget), for the names it gives what it opens. As
+// _dl_dst_substitute (elf/dl-load.c) does, it replaces only what
+// dstAt calls a DST and keeps any other '$' as it is: "$ORIGIN_x" is
+// a name of its own.
 func (c *checker) expandWith(d, origin string, li *loaderInfo) string {
 	if !strings.Contains(d, "$") {
 		return d
 	}
-	r := strings.NewReplacer("${ORIGIN}", origin, "$ORIGIN", origin,
-		"${LIB}", li.lib, "$LIB", li.lib, "${PLATFORM}", li.platform, "$PLATFORM", li.platform)
-	return r.Replace(d)
+	var b strings.Builder
+	for i := 0; i < len(d); {
+		if d[i] != '$' {
+			b.WriteByte(d[i])
+			i++
+			continue
+		}
+		i++
+		rest := d[i:]
+		if n := dstAt(rest, "ORIGIN"); n > 0 {
+			b.WriteString(origin)
+			i += n
+		} else if n := dstAt(rest, "PLATFORM"); n > 0 {
+			b.WriteString(li.platform)
+			i += n
+		} else if n := dstAt(rest, "LIB"); n > 0 {
+			b.WriteString(li.lib)
+			i += n
+		} else {
+			b.WriteByte('$')
+		}
+	}
+	return b.String()
+}
+
+// dstAt is is_dst (elf/dl-load.c): the length of the dynamic string
+// token name at s, just after a '$', bare or in braces, or 0 when s
+// does not start with one. A bare name followed by a letter, a digit
+// or '_' is the start of another word, not the token.
+func dstAt(s, name string) int {
+	curly := strings.HasPrefix(s, "{")
+	if curly {
+		s = s[1:]
+	}
+	if !strings.HasPrefix(s, name) {
+		return 0
+	}
+	var next byte
+	if len(s) > len(name) {
+		next = s[len(name)]
+	}
+	if curly && next != '}' {
+		return 0
+	}
+	if next >= 'A' && next <= 'Z' || next >= 'a' && next <= 'z' || next >= '0' && next <= '9' || next == '_' {
+		return 0
+	}
+	if curly {
+		return len(name) + 2
+	}
+	return len(name)
 }
 
 type candidateVerdict int

@@ -198,15 +198,64 @@ func (r *relocator) copySizes(lm *linkMap, rl reloc, ref *sym, res *lookupResult
 // lld give a function referenced from non-PIC code a canonical PLT entry
 // instead), so the relocation's symbol was damaged, and the variable the
 // COPY was made for is not copied (its symbol may still bind the
-// library's own references to the unfilled bytes).
-func (r *relocator) copyOfFunction(lm *linkMap, rl reloc, ref *sym) {
-	if !r.types.full || lm.f.Machine != elf.EM_X86_64 || (ref.typ() != elf.STT_FUNC && ref.typ() != elf.STT_GNU_IFUNC) {
+// library's own references to the unfilled bytes). It marks too a COPY
+// whose lookup found a function (seed 9300046180: stdout renamed
+// __cxa_finalize, so the program's stdout holds 8 bytes of code), which
+// no linker makes from a variable's reference: a name was changed.
+func (r *relocator) copyOfFunction(lm *linkMap, rl reloc, ref *sym, res *lookupResult) {
+	isFunc := func(s *sym) bool { return s.typ() == elf.STT_FUNC || s.typ() == elf.STT_GNU_IFUNC }
+	if !r.types.full || lm.f.Machine != elf.EM_X86_64 {
 		return
 	}
 	name := orNone(lm.symName(ref).s)
-	r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-copy-of-function", at: rl.addr,
-		what:    fmt.Sprintf("%s is an R_X86_64_COPY of %s, %s, a function: a linker writes COPY relocations only for variables", entryAt(lm, rl), r.symEntryAt(lm, ref), name),
-		changed: fmt.Sprintf("ld.so copies %s's first %d bytes to 0x%x instead of the variable the relocation was made for, which keeps the file's bytes", name, ref.size, rl.off)})
+	switch {
+	case isFunc(ref):
+		r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-copy-of-function", at: rl.addr,
+			what:    fmt.Sprintf("%s is an R_X86_64_COPY of %s, %s, a function: a linker writes COPY relocations only for variables", entryAt(lm, rl), r.symEntryAt(lm, ref), name),
+			changed: fmt.Sprintf("ld.so copies %s's first %d bytes to 0x%x instead of the variable the relocation was made for, which keeps the file's bytes", name, ref.size, rl.off)})
+	case isFunc(res.s):
+		def := filepath.Base(res.lm.obj.name)
+		r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-copy-of-function", at: rl.addr,
+			what:    fmt.Sprintf("%s is an R_X86_64_COPY of %s, %s, a variable of the program, and the lookup binds it to %s's %s, a function: a linker writes a COPY only of a variable the library defines, so a name was changed after linking", entryAt(lm, rl), r.symEntryAt(lm, ref), name, def, name),
+			changed: fmt.Sprintf("ld.so copies %d bytes of %s's code to 0x%x, where the program's code reads the variable the relocation was made for", min(ref.size, res.s.size), def, rl.off)})
+	}
+}
+
+// copyNamedLikeImport marks a COPY whose symbol's name and version an
+// import of the same object has too: a linker gives a name one symbol
+// entry, so one of the two was renamed after linking (seed 9320018360:
+// std::cout renamed after std::exception's typeinfo, which the program
+// imports too; its copy of cout then holds the typeinfo's bytes while
+// libstdc++ sets up a cout of its own). Libraries that wrap a function
+// define it and import it under two versions (libattr's flistxattr);
+// one version for both is what no linker writes.
+func (r *relocator) copyNamedLikeImport(lm *linkMap, rl reloc, ref *sym) {
+	if !r.types.full || lm.f.Machine != elf.EM_X86_64 || lm.versym == 0 {
+		return
+	}
+	name := lm.symName(ref)
+	v, err := lm.versymAt(ref.index)
+	if name.err != nil || name.s == "" || err != nil {
+		return
+	}
+	v &^= 0x8000 // VERSYM_HIDDEN
+	var twin uint64
+	r.eachImport(lm, r.dynsymCount(lm), func(i uint64, _ *sym, nm cstr) bool {
+		if nm.err != nil || nm.s != name.s {
+			return true
+		}
+		if w, err := lm.versymAt(i); err == nil && w&^0x8000 == v {
+			twin = i
+			return false
+		}
+		return true
+	})
+	if twin == 0 {
+		return
+	}
+	r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-symbol-renamed", at: lm.m.add(lm.symtab, ref.index*symSize(lm.f)),
+		what:    fmt.Sprintf("%s is an R_X86_64_COPY of %s, %s, which the program defines, and symbol %d, an import of the program, has the same name and version: a linker makes one symbol entry per name, so one of the two was renamed after linking", entryAt(lm, rl), r.symEntryAt(lm, ref), name.s, twin),
+		changed: fmt.Sprintf("ld.so copies %s's bytes to 0x%x, where the program's code reads the variable the relocation was made for; the library's own references to that variable no longer find the copy", name.s, rl.off)})
 }
 
 // progName is RTLD_PROGNAME, which ld.so's warnings start with: the

@@ -110,8 +110,9 @@ func (k *known) write() error {
 	}
 	sort.Strings(lines)
 	head := "# Open divergences between elfdoctor check and the real loaders (issue 12).\n" +
-		"# Each line is a bug in the replay; the list must only shrink. Rewritten by\n" +
-		"# go test ./internal/reality -update-known, never by hand.\n"
+		"# Each line is a bug in the replay, or a named case whose Found says why no\n" +
+		"# read of the files can decide it; the list must only shrink otherwise.\n" +
+		"# Rewritten by go test ./internal/reality -update-known, never by hand.\n"
 	if err := os.MkdirAll(filepath.Dir(knownPath), 0o755); err != nil {
 		return err
 	}
