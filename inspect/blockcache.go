@@ -31,12 +31,29 @@ type blockCache struct {
 
 // readAt reads len(p) bytes at off; the caller has checked the range
 // against the file size.
+//
+// p does not escape: the replay reads most words into arrays on its
+// stack, thousands of them per check, which a slice handed to an
+// io.ReaderAt would move to the heap. A large read from a reader that
+// is not a mapping goes through a buffer of its own for that reason.
 func (f *File) readAt(p []byte, off int64) error {
 	if f.mapped != nil {
-		return readFullAt(f.mapped, p, off)
+		n, err := f.mapped.ReadAt(p, off)
+		if n == len(p) {
+			return nil
+		}
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
 	}
 	if len(p) > smallReadTo {
-		return readFullAt(f.r, p, off)
+		b := make([]byte, len(p))
+		if err := readFullAt(f.r, b, off); err != nil {
+			return err
+		}
+		copy(p, b)
+		return nil
 	}
 	if f.cache == nil {
 		f.cache = &blockCache{}

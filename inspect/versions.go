@@ -119,16 +119,28 @@ type strReader struct {
 	v             *Versions
 }
 
-func (s *strReader) get(idx uint32, what string) string {
+// get reads the string at idx; what names it in a problem, and is
+// called only for one: a walk over a library's versions reads a name per
+// record.
+func (s *strReader) get(idx uint32, what func() string) string {
 	if uint64(idx) >= s.strsz {
-		s.v.Problems = append(s.v.Problems, errMem(s.strtab+uint64(idx), what,
+		s.v.Problems = append(s.v.Problems, errMem(s.strtab+uint64(idx), what(),
 			fmt.Sprintf("string index 0x%x past DT_STRSZ 0x%x", idx, s.strsz), nil))
 	}
-	str, err := s.im.CString(s.strtab+uint64(idx), maxNameLen, what)
+	str, err := s.im.CString(s.strtab+uint64(idx), maxNameLen, "")
 	if err != nil {
-		s.v.Problems = append(s.v.Problems, err)
+		s.v.Problems = append(s.v.Problems, named(err, what))
 	}
 	return str
+}
+
+// named gives a read's error the name of the structure read, made only
+// now that it is needed.
+func named(err error, what func() string) error {
+	if fe, ok := err.(*FormatError); ok {
+		fe.Struct = what()
+	}
+	return err
 }
 
 func (v *Versions) walkNeed(f *File, addr uint64, st *strReader) {
@@ -138,9 +150,9 @@ func (v *Versions) walkNeed(f *File, addr uint64, st *strReader) {
 	var b [16]byte
 	count := 0
 	for i := 0; ; i++ {
-		what := fmt.Sprintf("Verneed record %d", i)
-		if err := im.ReadAt(b[:], addr, what); err != nil {
-			v.Problems = append(v.Problems, err)
+		what := func() string { return fmt.Sprintf("Verneed record %d", i) }
+		if err := im.ReadAt(b[:], addr, ""); err != nil {
+			v.Problems = append(v.Problems, named(err, what))
 			return
 		}
 		n := VerNeed{Addr: addr, Version: o.Uint16(b[0:]), Cnt: o.Uint16(b[2:]),
@@ -148,29 +160,29 @@ func (v *Versions) walkNeed(f *File, addr uint64, st *strReader) {
 		if n.Version != 1 {
 			// ld.so checks only the first record and stops there;
 			// later ones are not checked at all.
-			v.Problems = append(v.Problems, errMem(addr, what, "unsupported version of Verneed record", uint64(n.Version)))
+			v.Problems = append(v.Problems, errMem(addr, what(), "unsupported version of Verneed record", uint64(n.Version)))
 			if i == 0 {
 				v.Need = append(v.Need, n)
 				return
 			}
 		}
-		n.File = st.get(n.FileIdx, what+" vn_file")
+		n.File = st.get(n.FileIdx, func() string { return what() + " vn_file" })
 		aaddr := addr + uint64(n.AuxOff)
 		for j := 0; ; j++ {
 			count++
 			if count > maxVerEntries {
-				v.Problems = append(v.Problems, errMem(aaddr, what, fmt.Sprintf("more than %d Vernaux entries: the chain does not end", maxVerEntries), nil))
+				v.Problems = append(v.Problems, errMem(aaddr, what(), fmt.Sprintf("more than %d Vernaux entries: the chain does not end", maxVerEntries), nil))
 				v.Need = append(v.Need, n)
 				return
 			}
-			awhat := fmt.Sprintf("Vernaux %d of Verneed record %d", j, i)
-			if err := im.ReadAt(b[:], aaddr, awhat); err != nil {
-				v.Problems = append(v.Problems, err)
+			awhat := func() string { return fmt.Sprintf("Vernaux %d of Verneed record %d", j, i) }
+			if err := im.ReadAt(b[:], aaddr, ""); err != nil {
+				v.Problems = append(v.Problems, named(err, awhat))
 				break
 			}
 			a := VerNaux{Addr: aaddr, Hash: o.Uint32(b[0:]), Flags: o.Uint16(b[4:]), Other: o.Uint16(b[6:]),
 				NameIdx: o.Uint32(b[8:]), Next: o.Uint32(b[12:])}
-			a.Name = st.get(a.NameIdx, awhat+" vna_name")
+			a.Name = st.get(a.NameIdx, func() string { return awhat() + " vna_name" })
 			n.Aux = append(n.Aux, a)
 			if ndx := int(a.Other & 0x7fff); ndx > v.NdxHigh {
 				v.NdxHigh = ndx
@@ -185,7 +197,7 @@ func (v *Versions) walkNeed(f *File, addr uint64, st *strReader) {
 			break
 		}
 		if len(v.Need) >= maxVerEntries {
-			v.Problems = append(v.Problems, errMem(addr, what, fmt.Sprintf("more than %d Verneed records: the chain does not end", maxVerEntries), nil))
+			v.Problems = append(v.Problems, errMem(addr, what(), fmt.Sprintf("more than %d Verneed records: the chain does not end", maxVerEntries), nil))
 			return
 		}
 		addr += uint64(n.Next)
@@ -208,9 +220,9 @@ func (v *Versions) walkDef(f *File, addr uint64, st *strReader) {
 	var b [20]byte
 	count := 0
 	for i := 0; ; i++ {
-		what := fmt.Sprintf("Verdef record %d", i)
-		if err := im.ReadAt(b[:], addr, what); err != nil {
-			v.Problems = append(v.Problems, err)
+		what := func() string { return fmt.Sprintf("Verdef record %d", i) }
+		if err := im.ReadAt(b[:], addr, ""); err != nil {
+			v.Problems = append(v.Problems, named(err, what))
 			return
 		}
 		d := VerDef{Addr: addr, Version: o.Uint16(b[0:]), Flags: o.Uint16(b[2:]), Ndx: o.Uint16(b[4:]),
@@ -218,7 +230,7 @@ func (v *Versions) walkDef(f *File, addr uint64, st *strReader) {
 		if d.Version != 1 {
 			// Other objects that require a version of this one stop
 			// with "unsupported version of Verdef record".
-			v.Problems = append(v.Problems, errMem(addr, what, "unsupported version of Verdef record", uint64(d.Version)))
+			v.Problems = append(v.Problems, errMem(addr, what(), "unsupported version of Verdef record", uint64(d.Version)))
 		}
 		if ndx := int(d.Ndx & 0x7fff); ndx > v.NdxHigh {
 			v.NdxHigh = ndx
@@ -229,17 +241,17 @@ func (v *Versions) walkDef(f *File, addr uint64, st *strReader) {
 		for j := 0; j < int(max(d.Cnt, 1)); j++ {
 			count++
 			if count > maxVerEntries {
-				v.Problems = append(v.Problems, errMem(aaddr, what, fmt.Sprintf("more than %d Verdaux entries", maxVerEntries), nil))
+				v.Problems = append(v.Problems, errMem(aaddr, what(), fmt.Sprintf("more than %d Verdaux entries", maxVerEntries), nil))
 				v.Def = append(v.Def, d)
 				return
 			}
-			awhat := fmt.Sprintf("Verdaux %d of Verdef record %d", j, i)
+			awhat := func() string { return fmt.Sprintf("Verdaux %d of Verdef record %d", j, i) }
 			var ab [8]byte
-			if err := im.ReadAt(ab[:], aaddr, awhat); err != nil {
-				v.Problems = append(v.Problems, err)
+			if err := im.ReadAt(ab[:], aaddr, ""); err != nil {
+				v.Problems = append(v.Problems, named(err, awhat))
 				break
 			}
-			d.Names = append(d.Names, st.get(o.Uint32(ab[0:]), awhat+" vda_name"))
+			d.Names = append(d.Names, st.get(o.Uint32(ab[0:]), func() string { return awhat() + " vda_name" }))
 			next := o.Uint32(ab[4:])
 			if next == 0 {
 				break
@@ -251,7 +263,7 @@ func (v *Versions) walkDef(f *File, addr uint64, st *strReader) {
 			break
 		}
 		if len(v.Def) >= maxVerEntries {
-			v.Problems = append(v.Problems, errMem(addr, what, fmt.Sprintf("more than %d Verdef records: the chain does not end", maxVerEntries), nil))
+			v.Problems = append(v.Problems, errMem(addr, what(), fmt.Sprintf("more than %d Verdef records: the chain does not end", maxVerEntries), nil))
 			return
 		}
 		addr += uint64(d.Next)
@@ -273,14 +285,25 @@ func (v *Versions) readVersym(f *File, d *Dynamic, addr uint64) {
 		v.Problems = append(v.Problems, err)
 		return
 	}
-	defined := map[uint16]bool{0: true, 1: true}
+	// The indexes the tables define, by index: a few dozen at most in
+	// linked files, where a map would cost a lookup per symbol.
+	var defined []bool
+	def := func(x uint16) {
+		x &= 0x7fff
+		if int(x) >= len(defined) {
+			defined = append(defined, make([]bool, int(x)+1-len(defined))...)
+		}
+		defined[x] = true
+	}
+	def(0)
+	def(1)
 	for _, nd := range v.Need {
 		for _, a := range nd.Aux {
-			defined[a.Other&0x7fff] = true
+			def(a.Other)
 		}
 	}
 	for _, df := range v.Def {
-		defined[df.Ndx&0x7fff] = true
+		def(df.Ndx)
 	}
 	im := f.Image()
 	// A fresh page costs a short-lived process more than filling it: no
@@ -294,7 +317,7 @@ func (v *Versions) readVersym(f *File, d *Dynamic, addr uint64) {
 		}
 		for j := uint64(0); j < k; j++ {
 			x := f.order.Uint16(buf[2*j:]) & 0x7fff
-			if !defined[x] && len(vs.BadIndex) < maxBadIndex {
+			if (int(x) >= len(defined) || !defined[x]) && len(vs.BadIndex) < maxBadIndex {
 				vs.BadIndex = append(vs.BadIndex, [2]uint64{i + j, uint64(x)})
 			}
 		}

@@ -99,7 +99,7 @@ func (c *checker) pltImport(f *inspect.File, addr uint64) string {
 	if b[i] != 0xff || b[i+1] != 0x25 {
 		return ""
 	}
-	slot := addr + uint64(i) + 6 + uint64(int64(int32(f.ByteOrder().Uint32(b[i+2:]))))
+	slot := addr + uint64(i) + 6 + uint64(int64(int32(get32(f, b[i+2:]))))
 	lm := c.reloc.linkMapOf(c.loaded[0])
 	if lm == nil {
 		return ""

@@ -132,7 +132,7 @@ func (r *relocator) dtorsGuard(fx pltFixup) (uint64, bool) {
 	if code[i] != 0x80 || code[i+1] != 0x3d || code[i+6] != 0 || code[i+7] != 0x75 {
 		return 0, false
 	}
-	return lm.m.add(fn+uint64(i)+7, uint64(int64(int32(lm.f.ByteOrder().Uint32(code[i+2:]))))), true
+	return lm.m.add(fn+uint64(i)+7, uint64(int64(int32(get32(lm.f, code[i+2:]))))), true
 }
 
 // noDtorsCaller says whether fx is the PLT slot of __cxa_finalize in an
@@ -266,7 +266,7 @@ func (r *relocator) dtorsTestsNull(fx pltFixup) (uint64, bool) {
 		if lm.f.Image().ReadAt(b[:], t[1], "GOT slot") != nil {
 			return 0, false
 		}
-		return t[1], lm.f.ByteOrder().Uint64(b[:]) == 0
+		return t[1], get64(lm.f, b[:]) == 0
 	}
 	val, known := v.concrete()
 	return t[1], known && !v.mangled && val == 0

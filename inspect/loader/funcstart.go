@@ -39,6 +39,7 @@ type funcPlace struct {
 	lo    uint64 // the function's span, [lo, hi)
 	hi    uint64
 	from  string // where the span comes from, for people
+	fdeAt uint64 // for a start, the FDE that says so (from, made only when shown)
 	// nowhere: the address is in no function, but in bytes the section
 	// table says are not code (another section's, or the gap between
 	// sections); name and from say whose.
@@ -57,7 +58,11 @@ func (p funcPlace) into(addr uint64) string {
 	if name == "" {
 		name = "a function"
 	}
-	return fmt.Sprintf("%d bytes into %s (0x%x-0x%x, %s)", addr-p.lo, name, p.lo, p.hi, p.from)
+	from := p.from
+	if from == "" && p.fdeAt != 0 {
+		from = fmt.Sprintf("its FDE at 0x%x", p.fdeAt)
+	}
+	return fmt.Sprintf("%d bytes into %s (0x%x-0x%x, %s)", addr-p.lo, name, p.lo, p.hi, from)
 }
 
 // funcOracle answers for one object, reading its tables in place.
@@ -780,7 +785,9 @@ func (o *funcOracle) placeExcept(addr, sym uint64) funcPlace {
 func (o *funcOracle) placeSkipping(addr uint64, skipDyn int64) funcPlace {
 	lo, hi, at, inFDE := o.fde(addr)
 	if inFDE && lo == addr {
-		return funcPlace{known: true, start: true, lo: lo, hi: hi, from: fmt.Sprintf("its FDE at 0x%x", at)}
+		// from is made only if into shows it: a resolver check asks
+		// this for every IFUNC of libc.
+		return funcPlace{known: true, start: true, lo: lo, hi: hi, fdeAt: at}
 	}
 	if o.stubStart(addr) || o.codeSectionStart(addr) {
 		return funcPlace{known: true, start: true}

@@ -188,9 +188,9 @@ func (c *checker) calls(f *inspect.File, d *inspect.Dynamic, src initSource) []i
 				out = append(out, call)
 				return out
 			}
-			v := f.ByteOrder().Uint64(b[:])
+			v := get64(f, b[:])
 			if word == 4 {
-				v = uint64(f.ByteOrder().Uint32(b[:]))
+				v = uint64(get32(f, b[:]))
 			}
 			call.file = v
 			r := relocated[slot]
@@ -265,7 +265,7 @@ func phdrEntryAt(f *inspect.File, off uint64) bool {
 	if err != nil {
 		return false
 	}
-	switch t := elf.ProgType(f.ByteOrder().Uint32(b)); {
+	switch t := elf.ProgType(get32(f, b)); {
 	case t <= elf.PT_TLS, t >= elf.PT_GNU_EH_FRAME && t <= elf.PT_GNU_PROPERTY:
 		return true
 	}

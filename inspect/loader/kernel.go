@@ -424,7 +424,7 @@ func rawPhnum(f *inspect.File) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return int(f.ByteOrder().Uint16(b)), nil
+	return int(get16(f, b)), nil
 }
 
 // entry replays the jump to the program's entry point: by the kernel
@@ -532,7 +532,7 @@ func (c *checker) unrelocatedStart() {
 		summary = fmt.Sprintf("the program has no PT_INTERP, so the kernel starts it at _start, which calls __libc_start_main through a GOT slot at 0x%x that no program header maps: the read faults", slot)
 		ev = []string{call, err.Error()}
 	} else {
-		v := f.ByteOrder().Uint64(b[:])
+		v := get64(f, b[:])
 		if l := f.Image().Lookup(v); l.Mapped && l.Perm&elf.PF_X != 0 && f.Type == elf.ET_EXEC {
 			return
 		}
@@ -830,7 +830,7 @@ func (c *checker) noteWalk(view ldsoView, where string) (Finding, bool) {
 			var h [16]byte
 			what := fmt.Sprintf("note %d of PT_NOTE (program header %d)", step, n.index)
 			err := f.Image().ReadAt(h[:12], pos, what)
-			namesz, descsz, typ := f.ByteOrder().Uint32(h[:]), f.ByteOrder().Uint32(h[4:]), f.ByteOrder().Uint32(h[8:])
+			namesz, descsz, typ := get32(f, h[:]), get32(f, h[4:]), get32(f, h[8:])
 			if err == nil && namesz == 4 && typ == 5 { // NT_GNU_PROPERTY_TYPE_0
 				err = f.Image().ReadAt(h[12:], pos+12, what+", its name")
 				if err == nil && string(h[12:]) == "GNU\x00" {

@@ -103,7 +103,7 @@ func (r *relocator) leftOut(lm *linkMap) {
 			if lm.f.Image().ReadAt(w[:], rl.off, "relocated word") != nil {
 				continue // not a word of the object: not this mark
 			}
-			word := lm.f.ByteOrder().Uint64(w[:])
+			word := get64(lm.f, w[:])
 			name, meant := "", "the address it was linked to, moved to where the object is loaded"
 			if rl.typ != t.relative {
 				meant = "a symbol's address"

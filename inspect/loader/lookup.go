@@ -203,12 +203,12 @@ func (lm *linkMap) readSym(i uint64) (*sym, error) {
 		}
 		return nil, err
 	}
-	o := lm.f.ByteOrder()
-	s := &sym{index: i, lm: lm, name: o.Uint32(b[:])}
+	f := lm.f
+	s := &sym{index: i, lm: lm, name: get32(f, b[:])}
 	if n == 16 {
-		s.value, s.size, s.info, s.other, s.shndx = uint64(o.Uint32(b[4:])), uint64(o.Uint32(b[8:])), b[12], b[13], o.Uint16(b[14:])
+		s.value, s.size, s.info, s.other, s.shndx = uint64(get32(f, b[4:])), uint64(get32(f, b[8:])), b[12], b[13], get16(f, b[14:])
 	} else {
-		s.info, s.other, s.shndx, s.value, s.size = b[4], b[5], o.Uint16(b[6:]), o.Uint64(b[8:]), o.Uint64(b[16:])
+		s.info, s.other, s.shndx, s.value, s.size = b[4], b[5], get16(f, b[6:]), get64(f, b[8:]), get64(f, b[16:])
 	}
 	return s, nil
 }
@@ -235,9 +235,13 @@ func (lm *linkMap) symName(s *sym) cstr {
 // versymOf reads l_versyms[i] (DT_VERSYM) of symbol i.
 func (lm *linkMap) versymAt(i uint64) (uint16, error) {
 	v, err := lm.m.u16(lm.m.add(lm.versym, 2*i), "DT_VERSYM entry")
-	var fe *inspect.FormatError
-	if errors.As(err, &fe) {
-		fe.Struct = fmt.Sprintf("DT_VERSYM entry %d", i)
+	if err != nil {
+		// Only here: errors.As's target would otherwise cost every
+		// read an allocation.
+		var fe *inspect.FormatError
+		if errors.As(err, &fe) {
+			fe.Struct = fmt.Sprintf("DT_VERSYM entry %d", i)
+		}
 	}
 	return v, err
 }
@@ -453,7 +457,7 @@ func (r *relocator) searchIn(name string, ref *sym, version *foundVersion, typeC
 				if err := lm.f.Image().ReadAt(b[:], addr, "DT_GNU_HASH bloom filter word"); err != nil {
 					return nil, err
 				}
-				bw = lm.f.ByteOrder().Uint64(b[:])
+				bw = get64(lm.f, b[:])
 			} else {
 				v, err := m.u32(addr, "DT_GNU_HASH bloom filter word")
 				if err != nil {

@@ -140,7 +140,7 @@ func (r *relocator) pltSlotRebound(lm *linkMap, rl reloc, name string) *relocFai
 		if lm.f.Image().ReadAt(b[:], fini, "DT_FINI_ARRAY[0]") != nil {
 			return nil
 		}
-		if slot, ok := dtorsSlot(lm, lm.f.ByteOrder().Uint64(b[:])); !ok || slot == rl.off {
+		if slot, ok := dtorsSlot(lm, get64(lm.f, b[:])); !ok || slot == rl.off {
 			return nil
 		}
 	default:

@@ -99,10 +99,14 @@ func eachReloc(f *inspect.File, d *inspect.Dynamic, fn func(r reloc) bool) error
 			}
 		}
 		n = min(n, maxRelocs)
-		buf := make([]byte, 256*ent)
+		buf := make([]byte, min(n, 256)*ent)
 		for i := uint64(0); i < n; i += 256 {
 			k := min(256, n-i)
-			if err := im.ReadAt(buf[:k*ent], addr+i*ent, fmt.Sprintf("%s entry %d", t.name, i)); err != nil {
+			if err := im.ReadAt(buf[:k*ent], addr+i*ent, t.name); err != nil {
+				var fe *inspect.FormatError
+				if errors.As(err, &fe) {
+					fe.Struct = fmt.Sprintf("%s entry %d", t.name, i) // made only for an error
+				}
 				// The entries before the first unreadable one are still
 				// the table's: read them one by one.
 				for k = 0; k < min(256, n-i); k++ {
@@ -449,7 +453,7 @@ func (r *relocator) startCall(lm *linkMap) *relocFail {
 		if f.Image().ReadAt(b[:], slot, "__libc_start_main's GOT slot") != nil {
 			return nil // a slot that cannot be read is another fault, not judged here
 		}
-		v := f.ByteOrder().Uint64(b[:])
+		v := get64(f, b[:])
 		if l := f.Image().Lookup(v); l.Mapped && l.Perm&elf.PF_X != 0 && f.Type == elf.ET_EXEC {
 			return nil
 		}
@@ -485,7 +489,7 @@ func startCallSlot(f *inspect.File, m mem) (uint64, bool) {
 	}
 	for i := 0; i+7 <= len(code); i++ {
 		if code[i] == 0xff && code[i+1] == 0x15 && code[i+6] == 0xf4 {
-			disp := int64(int32(f.ByteOrder().Uint32(code[i+2:])))
+			disp := int64(int32(get32(f, code[i+2:])))
 			return m.add(f.Entry+uint64(i)+6, uint64(disp)), true
 		}
 	}
@@ -764,7 +768,7 @@ func gmonSlot(lm *linkMap) (uint64, bool) {
 			code[i+10] != 0x74 || code[i+12] != 0xff || code[i+13] != 0xd0 {
 			continue
 		}
-		disp := int64(int32(f.ByteOrder().Uint32(code[i+3:])))
+		disp := int64(int32(get32(f, code[i+3:])))
 		return lm.m.add(init+uint64(i)+7, uint64(disp)), true
 	}
 	return 0, false
@@ -1251,7 +1255,7 @@ func (r *relocator) relocateObject(lm *linkMap) *relocFail {
 		if err := lm.f.Image().ReadAt(b[:r.word], lm.m.add(got, r.word), "GOT[1]"); err != nil {
 			return &relocFail{lm: lm, what: "reading GOT[1] (elf_machine_runtime_setup)", err: err}
 		}
-		if v := lm.f.ByteOrder().Uint64(b[:]); r.word == 8 && v != 0 && lm.f.Machine == elf.EM_X86_64 {
+		if v := get64(lm.f, b[:]); r.word == 8 && v != 0 && lm.f.Machine == elf.EM_X86_64 {
 			// if (got[1]) { l_mach.plt = got[1] + l_addr; l_mach.gotplt = &got[3]; }
 			lm.setup.plt, lm.setup.gotplt, lm.setup.hasPLT = v, lm.m.add(got, 3*r.word), true
 		}
@@ -1601,9 +1605,9 @@ func (r *relocator) doRelr(lm *linkMap, textrel bool) *relocFail {
 		if err := lm.f.Image().ReadAt(b[:r.word], lm.m.add(start, i*r.word), fmt.Sprintf("DT_RELR entry %d", i)); err != nil {
 			return &relocFail{lm: lm, what: "reading DT_RELR", err: err}
 		}
-		e := lm.f.ByteOrder().Uint64(b[:])
+		e := get64(lm.f, b[:])
 		if r.word == 4 {
-			e = uint64(lm.f.ByteOrder().Uint32(b[:]))
+			e = uint64(get32(lm.f, b[:]))
 		}
 		if e&1 == 0 {
 			if err := r.write(lm, e, r.word, textrel, "DT_RELR target"); err != nil {
@@ -1669,12 +1673,13 @@ func (r *relocator) doRel(lm *linkMap, table string, start, size, nrelative uint
 	// thousands); a chunk that cannot be read whole is read entry by
 	// entry, so the fault is the first entry's ld.so cannot read.
 	const chunk = 256
-	buf := make([]byte, chunk*ent)
+	// Most tables are shorter than a chunk, and a fresh page costs.
+	buf := make([]byte, min(chunk, max(count, 1))*ent)
 	chunkAt, chunkN := uint64(0), uint64(0) // entries [chunkAt, chunkAt+chunkN) are in buf
 	read := func(i uint64) (reloc, error) {
 		addr := lm.m.add(start, i*ent)
 		if i < chunkAt || i >= chunkAt+chunkN {
-			n := min(chunk, count-i)
+			n := min(chunk, count-i, uint64(len(buf))/ent)
 			chunkAt, chunkN = i, 0
 			if lm.f.Image().ReadAt(buf[:n*ent], addr, table) == nil && lm.m.add(addr, n*ent-1) >= addr {
 				chunkN = n
@@ -1912,9 +1917,9 @@ func (r *relocator) plt0Unset(lm *linkMap, why string) *relocFail {
 	if lm.f.Image().ReadAt(b[:r.word], slot, "GOT[2]") != nil {
 		return nil
 	}
-	target := uint64(lm.f.ByteOrder().Uint32(b[:]))
+	target := uint64(get32(lm.f, b[:]))
 	if r.word == 8 {
-		target = lm.f.ByteOrder().Uint64(b[:])
+		target = get64(lm.f, b[:])
 	}
 	if l := lm.f.Image().Lookup(target); l.Mapped && l.Perm&elf.PF_X != 0 {
 		return nil
@@ -1979,9 +1984,9 @@ func (r *relocator) jmprelEntries(lm *linkMap, start, size uint64, rela bool) (f
 		// r_offset names another.
 		var w [8]byte
 		_ = lm.f.Image().ReadAt(w[:r.word], rl.off, "PLT slot")
-		slot := lm.f.ByteOrder().Uint64(w[:])
+		slot := get64(lm.f, w[:])
 		if r.word == 4 {
-			slot = uint64(lm.f.ByteOrder().Uint32(w[:]))
+			slot = uint64(get32(lm.f, w[:]))
 		}
 		fxs = append(fxs, pltFixup{lm: lm, r: rl, slot: slot, unapplied: true})
 	}
@@ -2044,7 +2049,7 @@ func (r *relocator) relativeUnread(lm *linkMap, table string, index int64, addr 
 	if lm.f.Image().Lookup(addr).Mapped || lm.f.Image().ReadAt(b[:], at, "r_info") != nil {
 		return fail
 	}
-	info := lm.f.ByteOrder().Uint64(b[:])
+	info := get64(lm.f, b[:])
 	if typ := uint32(info); typ == r.types.relative || typ == r.types.relative64 {
 		return fail
 	}
@@ -2083,9 +2088,9 @@ func (r *relocator) lazyRel(lm *linkMap, rl reloc, textrel bool) *relocFail {
 				overwritten = overwritten || lm.written.has(a)
 			}
 		}
-		slot := lm.f.ByteOrder().Uint64(b[:])
+		slot := get64(lm.f, b[:])
 		if r.word == 4 {
-			slot = uint64(lm.f.ByteOrder().Uint32(b[:]))
+			slot = uint64(get32(lm.f, b[:]))
 		}
 		if lm.setup.hasPLT && rl.typ == r.types.jumpSlot {
 			// *reloc_addr = l_mach.plt + (reloc_addr - l_mach.gotplt) * 2:
@@ -3113,17 +3118,17 @@ func dtorsCode(lm *linkMap, addr uint64) (test, word uint64, ok bool) {
 		if code[i] != 0x48 || code[i+1] != 0x83 || code[i+2] != 0x3d || code[i+7] != 0 {
 			continue
 		}
-		slot := lm.m.add(addr+uint64(i)+8, uint64(int64(int32(f.ByteOrder().Uint32(code[i+3:])))))
+		slot := lm.m.add(addr+uint64(i)+8, uint64(int64(int32(get32(f, code[i+3:])))))
 		for j := i + 8; j+5 <= len(code); j++ {
 			if code[j] != 0xe8 {
 				continue
 			}
-			stub := lm.m.add(addr+uint64(j)+5, uint64(int64(int32(f.ByteOrder().Uint32(code[j+1:])))))
+			stub := lm.m.add(addr+uint64(j)+5, uint64(int64(int32(get32(f, code[j+1:])))))
 			var e [6]byte
 			if f.Image().ReadAt(e[:], stub, "__cxa_finalize's PLT entry") != nil || e[0] != 0xff || e[1] != 0x25 {
 				return 0, 0, false
 			}
-			return slot, lm.m.add(stub+6, uint64(int64(int32(f.ByteOrder().Uint32(e[2:]))))), true
+			return slot, lm.m.add(stub+6, uint64(int64(int32(get32(f, e[2:]))))), true
 		}
 		return 0, 0, false
 	}
@@ -3160,13 +3165,13 @@ func (r *relocator) pltWord(lm *linkMap, rl reloc) (word, content uint64, ok boo
 	if f.Image().ReadAt(b[:], word, "GOT word of a PLT entry") != nil {
 		return 0, 0, false
 	}
-	content = f.ByteOrder().Uint64(b[:])
+	content = get64(f, b[:])
 	var e [11]byte // jmp *disp32(%rip); push $index
 	if f.Image().ReadAt(e[:], content-6, "PLT entry") != nil || e[0] != 0xff || e[1] != 0x25 || e[6] != 0x68 {
 		return 0, 0, false
 	}
-	disp := uint64(int64(int32(f.ByteOrder().Uint32(e[2:]))))
-	if lm.m.add(content, disp) != word || int64(f.ByteOrder().Uint32(e[7:])) != rl.index {
+	disp := uint64(int64(int32(get32(f, e[2:]))))
+	if lm.m.add(content, disp) != word || int64(get32(f, e[7:])) != rl.index {
 		return 0, 0, false
 	}
 	return word, content, true
@@ -3187,13 +3192,13 @@ func (r *relocator) pltZero(lm *linkMap, rl reloc, entry uint64) *relocFail {
 	if f.Image().ReadAt(e[:], entry, "PLT entry") != nil || e[0] != 0x68 || e[5] != 0xe9 {
 		return nil
 	}
-	plt0 := lm.m.add(entry+10, uint64(int64(int32(f.ByteOrder().Uint32(e[6:])))))
+	plt0 := lm.m.add(entry+10, uint64(int64(int32(get32(f, e[6:])))))
 	var p [12]byte
 	if f.Image().ReadAt(p[:], plt0, "PLT0") != nil || p[0] != 0xff || p[1] != 0x35 || p[6] != 0xff || p[7] != 0x25 {
 		return nil
 	}
-	got1 := lm.m.add(plt0+6, uint64(int64(int32(f.ByteOrder().Uint32(p[2:])))))
-	got2 := lm.m.add(plt0+12, uint64(int64(int32(f.ByteOrder().Uint32(p[8:])))))
+	got1 := lm.m.add(plt0+6, uint64(int64(int32(get32(f, p[2:])))))
+	got2 := lm.m.add(plt0+12, uint64(int64(int32(get32(f, p[8:])))))
 	if fail := r.setupWordCovered(lm, rl, plt0, got1, got2); fail != nil {
 		return fail
 	}
@@ -3224,7 +3229,7 @@ func (r *relocator) pltZero(lm *linkMap, rl reloc, entry uint64) *relocFail {
 	if f.Image().ReadAt(b[:], got2, "GOT[2]") != nil {
 		return nil
 	}
-	v := f.ByteOrder().Uint64(b[:])
+	v := get64(f, b[:])
 	if l := f.Image().Lookup(v); l.Mapped && l.Perm&elf.PF_X != 0 && f.Type == elf.ET_EXEC {
 		return nil
 	}

@@ -66,7 +66,7 @@ func versymOf(f *inspect.File, d *inspect.Dynamic, i uint64) (uint16, error) {
 	if err := f.Image().ReadAt(b[:], vs+2*i, fmt.Sprintf("versym entry %d", i)); err != nil {
 		return 0, err
 	}
-	return f.ByteOrder().Uint16(b[:]), nil
+	return get16(f, b[:]), nil
 }
 
 func (c *checker) objectNames() string {

@@ -28,7 +28,7 @@ func (r *relocator) copiedByProgram(lm *linkMap, name string) (bool, error) {
 		if err := lm.f.Image().ReadAt(b[:], lm.m.add(rela, i*24+8), "DT_RELA entry's r_info"); err != nil {
 			return false, err
 		}
-		info := lm.f.ByteOrder().Uint64(b[:])
+		info := get64(lm.f, b[:])
 		if uint32(info) != r.types.copy {
 			continue
 		}

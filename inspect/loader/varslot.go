@@ -150,7 +150,7 @@ func readThrough(lm *linkMap, slots map[uint64]slotValue) (at uint64, code strin
 					continue
 				}
 				next := s.Addr + uint64(p) + 6
-				disp := int64(int32(f.ByteOrder().Uint32(b[p+2:])))
+				disp := int64(int32(get32(f, b[p+2:])))
 				target := next + uint64(disp)
 				if _, ok := slots[target]; !ok {
 					continue

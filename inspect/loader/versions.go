@@ -3,6 +3,7 @@ package loader
 import (
 	"bytes"
 	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -95,7 +96,7 @@ func (m mem) u16(addr uint64, what string) (uint16, error) {
 	if err := m.f.Image().ReadAt(b[:], addr, what); err != nil {
 		return 0, err
 	}
-	return m.f.ByteOrder().Uint16(b[:]), nil
+	return get16(m.f, b[:]), nil
 }
 
 func (m mem) u32(addr uint64, what string) (uint32, error) {
@@ -103,7 +104,31 @@ func (m mem) u32(addr uint64, what string) (uint32, error) {
 	if err := m.f.Image().ReadAt(b[:], addr, what); err != nil {
 		return 0, err
 	}
-	return m.f.ByteOrder().Uint32(b[:]), nil
+	return get32(m.f, b[:]), nil
+}
+
+// get16, get32 and get64 decode in f's byte order without the
+// binary.ByteOrder interface, through which the arrays the replay reads
+// words into, thousands per check, would be moved to the heap.
+func get16(f *inspect.File, b []byte) uint16 {
+	if f.Data == elf.ELFDATA2MSB {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+func get32(f *inspect.File, b []byte) uint32 {
+	if f.Data == elf.ELFDATA2MSB {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+func get64(f *inspect.File, b []byte) uint64 {
+	if f.Data == elf.ELFDATA2MSB {
+		return binary.BigEndian.Uint64(b)
+	}
+	return binary.LittleEndian.Uint64(b)
 }
 
 // maxVerName bounds a version or file name read as a C string.
@@ -139,6 +164,9 @@ func (m mem) cstring(addr uint64, what string) cstr {
 			continue
 		}
 		if i := bytes.IndexByte(buf[:n], 0); i >= 0 {
+			if out == nil {
+				return cstr{string(buf[:i]), nil} // the usual name, in one chunk
+			}
 			return cstr{string(append(out, buf[:i]...)), nil}
 		}
 		out = append(out, buf[:n]...)
