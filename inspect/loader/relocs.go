@@ -926,7 +926,7 @@ func (c *checker) lazyFirstCalls() {
 				twin = fail
 			}
 			continue
-		} else if onErrorPath(fn) {
+		} else if onErrorPath(fn) || r.renamedFromErrorPath(fail, fn) != "" {
 			if errorPath == nil {
 				errorPath = fail
 			}
@@ -1033,6 +1033,9 @@ func (c *checker) lazyFirstCalls() {
 	if errorPath != nil {
 		fd := r.finding(errorPath, true)
 		name := r.slotFunction(errorPath)
+		if was := r.renamedFromErrorPath(errorPath, name); was != "" && !onErrorPath(name) {
+			name = fmt.Sprintf("%s, renamed from %s (the name %s's DT_STRTAB still holds, which nothing refers to)", name, was, filepath.Base(errorPath.lm.obj.name))
+		}
 		fd.Code, fd.Outcome, fd.Signal, fd.Message = "first-call-error-path", OutcomeUndetermined, "", ""
 		fd.Possible = []Outcome{OutcomeStarts, OutcomeFirstCall}
 		fd.Summary = fmt.Sprintf("undetermined: a lazily bound PLT slot of %s fails at its first call, but it is the slot of %s, which compiled code calls only when something has gone wrong (an exception's clean-up, a failed check): a run that never takes that path runs normally, one that does stops there", filepath.Base(errorPath.lm.obj.name), name)
@@ -1064,6 +1067,24 @@ func (c *checker) lazyFirstCalls() {
 		fd.Summary = fmt.Sprintf("undetermined: at exit, %s's __do_global_dtors_aux calls __cxa_finalize through a PLT slot whose first call faults, unless completed.0 (at 0x%x), which it tests first, is non-zero: a misaligned relocation wrote a byte of the load address there, so that depends on where %s is loaded (nearly always non-zero: no call, and the program exits normally)", base, guard, base)
 		c.add(fd)
 	}
+}
+
+// renamedFromErrorPath is the error-path function a failing slot may
+// have been made for before a rename: its import, fn, is defined by
+// nothing loaded, and the object's DT_STRTAB still holds an error-path
+// function's name that nothing refers to (seed 9330002512:
+// __cxa_free_exception renamed __cxa_free_exception_r, whose slot a run
+// without exceptions never calls). "" when there is none.
+func (r *relocator) renamedFromErrorPath(f *relocFail, fn string) string {
+	if fn == "" || f.lm == nil || f.lookup == nil || f.lookup.name != fn {
+		return ""
+	}
+	for _, name := range r.orphanSymbolNames(f.lm) {
+		if onErrorPath(name) {
+			return name
+		}
+	}
+	return ""
 }
 
 // importedTwice says two undefined dynamic symbols of lm are called

@@ -156,8 +156,8 @@ func linkedByGNULD(f *inspect.File) bool {
 // maxOrphanScan bounds the DT_STRTAB orphanSymbolName reads.
 const maxOrphanScan = 4 << 20
 
-// orphanSymbolName says the object's DT_STRTAB holds a name shaped like
-// a symbol's (no '/', no ".so", no ':' or '$') that nothing of its
+// orphanSymbolNames are the names shaped like a symbol's (no '/', no
+// ".so", no ':' or '$') in the object's DT_STRTAB that nothing of its
 // dynamic section refers to: no dynamic symbol, DT_NEEDED, DT_SONAME,
 // search path, filtee or version record, whole or as the tail of a
 // longer one (linkers share suffixes). Linkers write a string table of
@@ -165,19 +165,19 @@ const maxOrphanScan = 4 << 20
 // the old name behind. Version records that cannot all be read (a
 // stale DT_VERDEF, which patchelf 0.14 leaves in Bun 1.4) leave the
 // references unknown, and nothing is said. It is read only once twin
-// imports are seen.
-func (r *relocator) orphanSymbolName(lm *linkMap) bool {
+// imports, or a failing slot, are seen.
+func (r *relocator) orphanSymbolNames(lm *linkMap) []string {
 	size, ok := lm.d.Tag(elf.DT_STRSZ)
 	if !ok || size == 0 || size > maxOrphanScan {
-		return false
+		return nil
 	}
 	v, err := lm.obj.versionsErr()
 	if err != nil || v == nil || len(v.Problems) > 0 {
-		return false
+		return nil
 	}
 	tab := make([]byte, size)
 	if lm.f.Image().ReadAt(tab, lm.strtab, "DT_STRTAB") != nil {
-		return false
+		return nil
 	}
 	at := func(off uint64) string {
 		if off >= size {
@@ -189,11 +189,11 @@ func (r *relocator) orphanSymbolName(lm *linkMap) bool {
 		}
 		return string(b)
 	}
-	var refs []string
+	var refs, orphans []string
 	for i, n := uint64(1), min(r.dynsymCount(lm), maxSymScan); i < n; i++ {
 		s, err := lm.readSym(i)
 		if err != nil {
-			return false
+			return nil
 		}
 		refs = append(refs, at(uint64(s.name)))
 	}
@@ -227,11 +227,20 @@ func (r *relocator) orphanSymbolName(lm *linkMap) bool {
 		}
 		want := reversed(s)
 		if i := sort.SearchStrings(rev, want); i == len(rev) || !strings.HasPrefix(rev[i], want) {
-			return true
+			if orphans = append(orphans, s); len(orphans) == maxOrphans {
+				break
+			}
 		}
 	}
-	return false
+	return orphans
 }
+
+// maxOrphans bounds the names orphanSymbolNames gives: a rename leaves
+// one.
+const maxOrphans = 16
+
+// orphanSymbolName says orphanSymbolNames finds one.
+func (r *relocator) orphanSymbolName(lm *linkMap) bool { return len(r.orphanSymbolNames(lm)) > 0 }
 
 func reversed(s string) string {
 	b := []byte(s)
