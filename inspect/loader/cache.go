@@ -25,6 +25,62 @@ func (o *loadedObj) file() (*inspect.File, error) {
 	return o.f, nil
 }
 
+// filePool keeps the files a check opened by path, open until it ends:
+// ld.so and libc are read by the interpreter step, the library search
+// and the relocation replay, and each open mapped the file again, whose
+// pages then faulted in again. A check and the replay of its --loaded-by
+// host share one.
+type filePool struct {
+	files map[string]*inspect.File
+}
+
+func (c *checker) filePool() *filePool {
+	if c.pool == nil {
+		c.pool = &filePool{}
+	}
+	return c.pool
+}
+
+// open is openELF, once per path.
+func (p *filePool) open(path string) (*inspect.File, error) {
+	if f, ok := p.files[path]; ok {
+		return f, nil
+	}
+	f, err := openELF(path)
+	if err != nil {
+		return nil, err
+	}
+	if p.files == nil {
+		p.files = map[string]*inspect.File{}
+	}
+	p.files[path] = f
+	return f, nil
+}
+
+// owns says whether f is one of the pool's files, which only close
+// closes.
+func (p *filePool) owns(f *inspect.File) bool {
+	for _, g := range p.files {
+		if g == f {
+			return true
+		}
+	}
+	return false
+}
+
+// close closes every file and empties the pool.
+func (p *filePool) close() {
+	for path, f := range p.files {
+		f.Close()
+		delete(p.files, path)
+	}
+}
+
+// openLib is openLibWith the check's pool.
+func (c *checker) openLib(path string) *libEntry {
+	return openLibWith(path, c.filePool().open)
+}
+
 // statKey names a file's current contents: a library that is replaced
 // (new size, time or inode) gets a new key.
 func statKey(p string) (string, bool) {
@@ -90,8 +146,9 @@ func (e *libEntry) tables(lf *inspect.File) {
 // thousand libraries.
 const maxLibCache = 1 << 14
 
-// openLib reads a library's tables once per version of the file.
-func openLib(path string) *libEntry {
+// openLibWith reads a library's tables once per version of the file,
+// from the file open gives.
+func openLibWith(path string, open func(string) (*inspect.File, error)) *libEntry {
 	key, ok := statKey(path)
 	if ok {
 		if v, ok := libCache.Load(key); ok {
@@ -99,12 +156,11 @@ func openLib(path string) *libEntry {
 		}
 	}
 	e := &libEntry{}
-	lf, err := openELF(path)
+	lf, err := open(path) // the opener's to close
 	if err != nil {
 		e.err = err
 		return e
 	}
-	defer lf.Close()
 	e.class, e.machine, e.typ = lf.Class, lf.Machine, lf.Type
 	e.progs = lf.Progs
 	e.phnum, _ = rawPhnum(lf)

@@ -235,6 +235,7 @@ func (r *CheckResult) Fatal() *Finding {
 
 type checker struct {
 	opts CheckOptions
+	pool *filePool // the files opened, until the check ends
 	// firstCallRel are the relocations whose first call the replay
 	// found failing (firstCalls).
 	firstCallRel []reloc
@@ -876,14 +877,13 @@ func (c *checker) interp() {
 	}
 	obj.Path, obj.Found = host, true
 	c.interpHost = host
-	lf, err := openELF(host)
+	lf, err := c.filePool().open(host)
 	if err != nil {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "interp-bad",
 			Summary:  fmt.Sprintf("the interpreter %s is not a usable ELF file", interp),
 			Evidence: []string{err.Error()}, Outcome: OutcomeExecFails, Message: "Accessing a corrupted shared library"})
 		return
 	}
-	defer lf.Close()
 	if lf.Machine != f.Machine || lf.Class != f.Class {
 		c.add(Finding{Severity: SeverityFatal, Stage: StageKernel, Code: "interp-wrong-machine",
 			Summary: fmt.Sprintf("the interpreter %s is %s %s but the program is %s %s", interp, lf.Class, lf.Machine, f.Class, f.Machine),

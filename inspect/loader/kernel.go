@@ -1030,7 +1030,7 @@ func (c *checker) rtldSonameCompare() {
 	if c.interpHost == "" || c.underEmulator != "" || c.dlopen || c.isLibrary() || !c.rtldNameSet {
 		return
 	}
-	e := openLib(c.interpHost)
+	e := c.openLib(c.interpHost)
 	if e.err != nil || !e.hasSoname || e.ldSoname.err != nil {
 		return
 	}
@@ -1072,7 +1072,7 @@ func (c *checker) loaderItself() {
 	if c.opts.Loader == "" || c.interpHost == "" || c.dlopen || c.dyn == nil {
 		return
 	}
-	e := openLib(c.interpHost)
+	e := c.openLib(c.interpHost)
 	if e.err != nil || !e.hasSoname || e.ldSoname.err != nil {
 		return
 	}

@@ -89,9 +89,12 @@ const maxObjects = 4096
 
 func (c *checker) closeAll() {
 	for _, o := range c.loaded {
-		if o.f != nil && o.f != c.f {
+		if o.f != nil && o.f != c.f && (c.pool == nil || !c.pool.owns(o.f)) {
 			o.f.Close()
 		}
+	}
+	if c.pool != nil {
+		c.pool.close()
 	}
 }
 
@@ -180,9 +183,10 @@ func (c *checker) dependencies() {
 		hasInterp = false // the host's loader is among hostObjs
 	}
 	if hasInterp && loaderHost != "" {
-		if e := openLib(loaderHost); e.err == nil {
+		if e := c.openLib(loaderHost); e.err == nil {
 			// l_name: PT_INTERP's string, or as ld.so was run.
-			lo := &loadedObj{name: interp, realName: interp, path: loaderHost, lib: e, dyn: e.dyn, origin: filepath.Dir(loaderHost), preloaded: true, rtld: true}
+			lo := &loadedObj{name: interp, realName: interp, path: loaderHost, lib: e, dyn: e.dyn, origin: filepath.Dir(loaderHost), preloaded: true, rtld: true,
+				f: c.filePool().files[loaderHost]}
 			if c.opts.Loader != "" {
 				lo.realName = c.inTarget(c.opts.Loader)
 			}
@@ -214,8 +218,9 @@ func (c *checker) dependencies() {
 		// that one, found as a program without RPATH found it.
 		host := &loadedObj{name: "the process", dyn: &inspect.Dynamic{}, origin: "/"}
 		if path, via, _, stop, _ := c.search("libc.so.6", host, nil, li, getCache); path != "" && stop == nil {
-			if e := openLib(path); e.err == nil && e.dyn != nil {
-				lo := &loadedObj{name: "libc.so.6", realName: c.realNames[path], id: fileIDOf(path), path: path, lib: e, dyn: e.dyn, origin: filepath.Dir(path), preloaded: true}
+			if e := c.openLib(path); e.err == nil && e.dyn != nil {
+				lo := &loadedObj{name: "libc.so.6", realName: c.realNames[path], id: fileIDOf(path), path: path, lib: e, dyn: e.dyn, origin: filepath.Dir(path), preloaded: true,
+					f: c.filePool().files[path]}
 				lo.setSoname(e.ldSoname, e.hasSoname)
 				c.loaded = append(c.loaded, lo)
 				c.libcMapped = true
@@ -368,7 +373,7 @@ func (c *checker) dependencies() {
 				c.trace("  file=%s is %s, already loaded", path, l.name)
 				continue
 			}
-			e := openLib(path).forMinor(li.minor)
+			e := c.openLib(path).forMinor(li.minor)
 			if e.err != nil {
 				if progs, typ, ok := wrappedProgs(path, c.f.Class, c.f.ByteOrder()); ok && mapObjectError(progs, typ, li.minor) != "" {
 					msg := mapObjectError(progs, typ, li.minor)
@@ -389,7 +394,7 @@ func (c *checker) dependencies() {
 				return
 			}
 			lo := &loadedObj{name: name, realName: c.realNames[path], id: id, path: path, lib: e, dyn: e.dyn, loader: obj, origin: filepath.Dir(path),
-				system: via == "ld.so.cache" || via == "system search path" || c.inSystemDir(path)}
+				system: via == "ld.so.cache" || via == "system search path" || c.inSystemDir(path), f: c.filePool().files[path]}
 			if id != (fileID{}) && id == c.rtldID && c.ldCopy == nil {
 				c.ldCopy, c.ldCopyFirst = lo, !c.rtldNeeded && !c.dlopen
 			}
@@ -1406,7 +1411,7 @@ func (c *checker) hostProcess() ([]*loadedObj, string) {
 	}
 	opts := c.opts
 	opts.LoadedBy, opts.Trace = "", false
-	sub := &checker{opts: opts, res: &CheckResult{Path: p, Root: opts.Root}, f: hf, path: p}
+	sub := &checker{opts: opts, res: &CheckResult{Path: p, Root: opts.Root}, f: hf, path: p, pool: c.filePool()}
 	for _, step := range []func(){sub.kernel, sub.startup, sub.dependencies} {
 		if sub.stop {
 			break
