@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/elfdoctor/elfdoctor/inspect"
+	"golang.org/x/arch/x86/x86asm"
 )
 
 // The function-start oracle: where a control transfer lands in an
@@ -811,6 +812,9 @@ func (o *funcOracle) placeSkipping(addr uint64, skipDyn int64) funcPlace {
 	if s.inHi != 0 {
 		return funcPlace{known: true, name: s.inName, lo: s.inLo, hi: s.inHi, from: s.inFrom}
 	}
+	if p, ok := o.midInstruction(addr); ok {
+		return p
+	}
 	if n := o.around(addr); !inFDE {
 		if plo, phi, ok := o.inPadding(addr, n); ok {
 			next := o.scanSymbols(phi, 0, -1)
@@ -823,6 +827,59 @@ func (o *funcOracle) placeSkipping(addr uint64, skipDyn int64) funcPlace {
 		}
 	}
 	return o.notCode(addr)
+}
+
+// maxDecodeBack bounds how far before an address midInstruction looks
+// for a function's endbr64, and so how much it decodes.
+const maxDecodeBack = 256
+
+// midInstruction answers for an x86-64 address no record places (no FDE,
+// no symbol: crtstuff's functions in a stripped file), in a CET build:
+// it looks back, at most maxDecodeBack bytes, for the endbr64 a compiler
+// puts first in every function whose address is taken, and decodes
+// forward from there. Meeting a return, an unconditional jump or a trap
+// first says nothing: another function may start after it. Stepping over
+// addr says it is inside an instruction, where no code is entered (seed
+// 9320031169: a finaliser moved 16 bytes into __do_global_dtors_aux of a
+// stripped lld output, into a mov).
+func (o *funcOracle) midInstruction(addr uint64) (funcPlace, bool) {
+	if o.f.Machine != elf.EM_X86_64 || o.f.Class != elf.ELFCLASS64 || addr < 4 {
+		return funcPlace{}, false
+	}
+	lo := addr - min(addr, maxDecodeBack)
+	var b [maxDecodeBack + 16]byte
+	code := b[:addr-lo+16]
+	if o.im.ReadAt(code, lo, "instructions") != nil {
+		return funcPlace{}, false
+	}
+	at := int(addr - lo)
+	start := -1
+	for i := at - 4; i >= 0; i-- {
+		if code[i] == 0xf3 && code[i+1] == 0x0f && code[i+2] == 0x1e && code[i+3] == 0xfa {
+			start = i
+			break
+		}
+	}
+	if start < 0 {
+		return funcPlace{}, false
+	}
+	for p := start + 4; p < at; {
+		inst, err := x86asm.Decode(code[p:], 64)
+		if err != nil {
+			return funcPlace{}, false
+		}
+		switch inst.Op {
+		case x86asm.RET, x86asm.JMP, x86asm.UD2, x86asm.HLT, x86asm.INT:
+			return funcPlace{}, false
+		}
+		if p+inst.Len > at {
+			fn := lo + uint64(start)
+			return funcPlace{known: true, name: fmt.Sprintf("the function at 0x%x", fn), lo: fn, hi: lo + uint64(p+inst.Len),
+				from: fmt.Sprintf("decoded from the endbr64 it starts with: the instruction at 0x%x-0x%x covers the address", lo+uint64(p), lo+uint64(p+inst.Len))}, true
+		}
+		p += inst.Len
+	}
+	return funcPlace{}, false
 }
 
 // notCode answers for an address no function record covers: when the

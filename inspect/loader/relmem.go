@@ -65,6 +65,7 @@ type damageSeen struct {
 	// first symbol index bound under it (importTwice), which judges only
 	// an object gnuLD says GNU ld linked (linkerKnown: looked at).
 	imports            map[importName]uint64
+	importByName       map[string]importSym
 	linkerKnown, gnuLD bool
 }
 

@@ -81,8 +81,9 @@ func (r *relocator) observeRenamed(lm *linkMap, rl reloc, s *sym, name cstr) {
 }
 
 // importTwice marks a bound import whose name and version another
-// symbol entry of the object, bound before it, has too: GNU ld makes one
-// entry per import, so one of the two was renamed onto the other.
+// symbol entry of the object, bound before it, has too, or whose name it
+// has without a version where the other has one: GNU ld makes one entry
+// per import, so one of the two was renamed onto the other.
 // patchelf 0.18's --rename-dynamic-symbols rebuilds the hash tables,
 // which then tell nothing, and strip takes .symtab (seed 9320003448:
 // printf renamed fflush in a stripped program, whose printf call ran
@@ -104,11 +105,28 @@ func (r *relocator) importTwice(lm *linkMap, rl reloc, name string) bool {
 	}
 	key := importName{name, v}
 	first, ok := seen.imports[key]
+	how := "name and version"
+	if !ok {
+		// An unversioned import of a name another import has with a
+		// version is a twin too: GNU ld binds a name to one definition,
+		// versioned or not, so a version was cleared after linking
+		// (patchelf --clear-symbol-version fflush, then getenv renamed
+		// fflush: seed 9320028451). Two versions of one name are not:
+		// .symver asks for them.
+		unversioned := func(v uint16) bool { return v&0x7fff <= 1 }
+		if other, seenName := seen.importByName[name]; seenName && unversioned(other.v) != unversioned(v) {
+			first, ok, how = other.sym, true, "name, one of them with a version and the other without"
+		}
+	}
 	if !ok {
 		if seen.imports == nil {
 			seen.imports = map[importName]uint64{}
+			seen.importByName = map[string]importSym{}
 		}
 		seen.imports[key] = rl.sym
+		if _, dup := seen.importByName[name]; !dup {
+			seen.importByName[name] = importSym{rl.sym, v}
+		}
 		return false
 	}
 	if first == rl.sym {
@@ -124,8 +142,8 @@ func (r *relocator) importTwice(lm *linkMap, rl reloc, name string) bool {
 	}
 	m := lm.m
 	r.damage = append(r.damage, relocDamage{lm: lm, code: "reloc-symbol-renamed", at: m.add(lm.symtab, rl.sym*symSize(lm.f)),
-		what: fmt.Sprintf("%s (%s) names symbol %d, %s, and symbol %d, bound before it, is an import of the same name and version: a linker makes one symbol entry per import, so one of them was renamed after linking",
-			entryAt(lm, rl), typeName(rl.typ), rl.sym, name, first),
+		what: fmt.Sprintf("%s (%s) names symbol %d, %s, and symbol %d, bound before it, is an import of the same %s: a linker makes one symbol entry per import, so one of them was renamed after linking",
+			entryAt(lm, rl), typeName(rl.typ), rl.sym, name, first, how),
 		changed: fmt.Sprintf("the word at 0x%x is bound to %s, which may not be the function or variable the code that uses it was built for", rl.off, name)})
 	return true
 }
@@ -248,6 +266,13 @@ func reversed(s string) string {
 		b[i], b[j] = b[j], b[i]
 	}
 	return string(b)
+}
+
+// importSym is the first import of a name importTwice met: its symbol
+// index and version index.
+type importSym struct {
+	sym uint64
+	v   uint16
 }
 
 // importName is an import by name and version index (importTwice).
