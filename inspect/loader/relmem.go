@@ -64,8 +64,11 @@ type damageSeen struct {
 	// imports are the bound imports by name and version, each with the
 	// first symbol index bound under it (importTwice), which judges only
 	// an object gnuLD says GNU ld linked (linkerKnown: looked at).
-	imports            map[importName]uint64
-	importByName       map[string]importSym
+	imports      map[importName]uint64
+	importByName map[string]importSym
+	// orphans are orphanSymbolNames' answer, once orphansRead.
+	orphans            []string
+	orphansRead        bool
 	linkerKnown, gnuLD bool
 }
 

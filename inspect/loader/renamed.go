@@ -185,6 +185,15 @@ const maxOrphanScan = 4 << 20
 // references unknown, and nothing is said. It is read only once twin
 // imports, or a failing slot, are seen.
 func (r *relocator) orphanSymbolNames(lm *linkMap) []string {
+	seen := r.seen(lm)
+	if !seen.orphansRead {
+		// Once per object: every failing slot asks.
+		seen.orphans, seen.orphansRead = r.readOrphanSymbolNames(lm), true
+	}
+	return seen.orphans
+}
+
+func (r *relocator) readOrphanSymbolNames(lm *linkMap) []string {
 	size, ok := lm.d.Tag(elf.DT_STRSZ)
 	if !ok || size == 0 || size > maxOrphanScan {
 		return nil
