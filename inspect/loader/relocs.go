@@ -926,7 +926,7 @@ func (c *checker) lazyFirstCalls() {
 				twin = fail
 			}
 			continue
-		} else if onErrorPath(fn) || r.renamedFromErrorPath(fail, fn) != "" {
+		} else if onErrorPath(fn) || r.renamedFromErrorPath(fail, fn) != "" || (fn == "" && r.lostErrorPath(fail) != "") {
 			if errorPath == nil {
 				errorPath = fail
 			}
@@ -1033,7 +1033,9 @@ func (c *checker) lazyFirstCalls() {
 	if errorPath != nil {
 		fd := r.finding(errorPath, true)
 		name := r.slotFunction(errorPath)
-		if was := r.renamedFromErrorPath(errorPath, name); was != "" && !onErrorPath(name) {
+		if name == "" {
+			name = fmt.Sprintf("%s, maybe: the slot's symbol cannot be read, and it is one of the functions %s imports that no relocation names any more", r.lostErrorPath(errorPath), filepath.Base(errorPath.lm.obj.name))
+		} else if was := r.renamedFromErrorPath(errorPath, name); was != "" && !onErrorPath(name) {
 			name = fmt.Sprintf("%s, renamed from %s (the name %s's DT_STRTAB still holds, which nothing refers to)", name, was, filepath.Base(errorPath.lm.obj.name))
 		}
 		fd.Code, fd.Outcome, fd.Signal, fd.Message = "first-call-error-path", OutcomeUndetermined, "", ""
@@ -1080,6 +1082,24 @@ func (r *relocator) renamedFromErrorPath(f *relocFail, fn string) string {
 		return ""
 	}
 	for _, name := range r.orphanSymbolNames(f.lm) {
+		if onErrorPath(name) {
+			return name
+		}
+	}
+	return ""
+}
+
+// lostErrorPath is an error-path function among those the slot's object
+// imports that no relocation names any more, for a slot whose own symbol
+// says nothing (slotFunction gave ""): with more than one lost, the slot
+// may be that function's (seed 9998391815: __cxa_free_exception's slot
+// moved past the symbol table, beside a second relocation moved off
+// std::runtime_error's destructor). "" when there is none.
+func (r *relocator) lostErrorPath(f *relocFail) string {
+	if f.lm == nil {
+		return ""
+	}
+	for _, name := range r.lostImports(f.lm) {
 		if onErrorPath(name) {
 			return name
 		}

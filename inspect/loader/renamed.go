@@ -460,12 +460,23 @@ func (r *relocator) eachImport(lm *linkMap, n uint64, fn func(i uint64, s *sym, 
 // symbol, one past the table, or one with an unreadable name. ok is
 // false unless exactly one such function is found.
 func (r *relocator) lostImport(lm *linkMap) (string, bool) {
+	found := r.lostImports(lm)
+	if len(found) != 1 {
+		return "", false
+	}
+	return found[0], true
+}
+
+// lostImports are the functions lm imports that no relocation names any
+// more, or whose name in .dynsym ld.so cannot read (lostImport); nil
+// when the tables cannot be walked.
+func (r *relocator) lostImports(lm *linkMap) []string {
 	named := map[uint64]bool{}
 	if eachReloc(lm.f, lm.d, func(rl reloc) bool {
 		named[rl.sym] = true
 		return true
 	}) != nil {
-		return "", false
+		return nil
 	}
 	var found []string
 	dynamic := map[string]bool{}
@@ -478,7 +489,7 @@ func (r *relocator) lostImport(lm *linkMap) (string, bool) {
 		}
 		return true
 	}) {
-		return "", false
+		return nil
 	}
 	// A name .symtab lists that no import of .dynsym has any more (one
 	// made unreadable, or changed into another string).
@@ -489,10 +500,8 @@ func (r *relocator) lostImport(lm *linkMap) (string, bool) {
 			}
 		}
 	}
-	if len(found) != 1 {
-		return "", false
-	}
-	return found[0], true
+	sort.Strings(found) // .symtab's names come from a map
+	return found
 }
 
 // staticImports looks, once lm is relocated, for the mark a renamed
